@@ -1,0 +1,66 @@
+// What every command-line entry point shares: exit codes, error classes that map to them,
+// and the decision between a live terminal view and plain lines.
+
+export const ExitCode = {
+  ok: 0,
+  /** A gate failed, differences were found, or the run rolled back. */
+  failed: 1,
+  /** Bad input: flags, config, files. Nothing was changed. */
+  badInput: 2,
+  /** Infrastructure unreachable: AWS, a database, the local router. */
+  unreachable: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Bad input from the operator; exit code 2. The message says what to change. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Something the command needs could not be reached; exit code 3. */
+export class UnreachableError extends Error {
+  override name = "UnreachableError";
+}
+
+export interface OutputMode {
+  /** Machine output: JSON documents or JSON lines on stdout, nothing else there. */
+  json: boolean;
+  /** A live, redrawn view; only on an interactive terminal and never with --json. */
+  live: boolean;
+  color: boolean;
+}
+
+export function outputMode(options: { json?: boolean }, stream: NodeJS.WriteStream = process.stdout): OutputMode {
+  const json = options.json === true;
+  const tty = stream.isTTY === true && process.env.CI !== "true" && process.env.TERM !== "dumb";
+  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "";
+  return { json, live: tty && !json, color: tty && !json && !noColor };
+}
+
+/**
+ * Run a command's main function and exit with the code its outcome maps to.
+ * Errors print one clear line (never a stack trace for expected errors) on stderr.
+ */
+export function runMain(main: () => Promise<ExitCode>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.exitCode = exitCodeFor(error);
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`error: ${message}\n`);
+      if (process.exitCode === ExitCode.failed && error instanceof Error && error.stack && process.env.DEBUG) {
+        process.stderr.write(`${error.stack}\n`);
+      }
+    },
+  );
+}
+
+export function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof UsageError) return ExitCode.badInput;
+  if (error instanceof UnreachableError) return ExitCode.unreachable;
+  if (error instanceof Error && error.name === "ConfigError") return ExitCode.badInput;
+  if (error instanceof Error && error.name === "CommanderError") return ExitCode.badInput;
+  return ExitCode.failed;
+}

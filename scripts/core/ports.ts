@@ -1,0 +1,154 @@
+// The ports the cutover engine talks through. AWS (scripts/aws) and the local sandbox
+// (scripts/local) each implement all of them, so the engine that runs in `npm run demo`
+// is the engine that runs in production. Nothing here imports an AWS SDK or pg.
+
+export type Color = "blue" | "green";
+export const COLORS: readonly Color[] = ["blue", "green"] as const;
+
+/** Traffic split in percent; integers 0–100 summing to 100. */
+export interface Weights {
+  blue: number;
+  green: number;
+}
+
+/** One place that forwards production traffic to both colors (an ALB listener default action or a rule). */
+export interface RouteWeights {
+  /** ARN of the listener or rule on AWS; a stable name in the sandbox. */
+  route: string;
+  weights: Weights;
+  /** Stickiness duration in seconds, or null when stickiness is off. */
+  stickinessSeconds: number | null;
+}
+
+export interface TrafficRouter {
+  /** Human-readable description of the calls a write makes, for the plan ("ModifyListener arn:..."). */
+  describeWrites(): string[];
+  /** Live weights of every production route. */
+  readWeights(): Promise<RouteWeights[]>;
+  /** One write per production route. Resolves when the API accepted it; the engine verifies by reading back. */
+  writeWeights(weights: Weights): Promise<void>;
+}
+
+export interface TargetHealth {
+  healthy: number;
+  unhealthy: number;
+  /** Targets registered, including initial/draining/unused ones. */
+  total: number;
+}
+
+export interface HealthProbe {
+  health(color: Color): Promise<TargetHealth>;
+}
+
+export interface ColorMetrics {
+  requests: number;
+  errors5xx: number;
+  /** Milliseconds; null when the window holds no latency data. */
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+export interface MetricsWindow {
+  /** Epoch milliseconds, inclusive. */
+  start: number;
+  /** Epoch milliseconds, exclusive. */
+  end: number;
+}
+
+export interface MetricsSource {
+  /** Both colors over the same window, in one call (one GetMetricData on AWS). */
+  sample(window: MetricsWindow): Promise<Record<Color, ColorMetrics>>;
+  /**
+   * The finest window the source can answer, in milliseconds (60 000 for ALB CloudWatch metrics).
+   * The engine never polls faster than this.
+   */
+  resolutionMs: number;
+}
+
+export interface AlarmSource {
+  /** Names of the stack's alarms currently in ALARM. */
+  firing(): Promise<string[]>;
+}
+
+export interface LockHolder {
+  /** Who holds it: "user@host pid 1234". */
+  owner: string;
+  /** Epoch milliseconds. */
+  since: number;
+  /** The operation that holds it: "cutover" or "rollback". */
+  operation: string;
+}
+
+export class LockHeldError extends Error {
+  constructor(readonly holder: LockHolder) {
+    super(`another operation holds the lock: ${holder.operation} by ${holder.owner} since ${new Date(holder.since).toISOString()}`);
+    this.name = "LockHeldError";
+  }
+}
+
+export interface Lock {
+  /** Atomically create the lock; throws LockHeldError naming the holder when it exists. */
+  acquire(holder: LockHolder): Promise<void>;
+  /** Remove the lock if `owner` holds it. */
+  release(owner: string): Promise<void>;
+  /** Remove the lock whoever holds it (rollback --force). Returns the holder it broke, if any. */
+  breakLock(): Promise<LockHolder | null>;
+  current(): Promise<LockHolder | null>;
+}
+
+/** Durable store for the cutover journal (a JSON document, see core/journal.ts). */
+export interface JournalStore {
+  load(): Promise<unknown | null>;
+  save(journal: unknown): Promise<void>;
+}
+
+export interface Snapshot {
+  id: string;
+  /** Epoch milliseconds when it became available. */
+  availableAt: number;
+}
+
+export interface Snapshotter {
+  /** Snapshot blue's database and wait until it is available (bounded by timeoutMs). */
+  snapshot(label: string, timeoutMs: number): Promise<Snapshot>;
+}
+
+export interface ParityResult {
+  identical: boolean;
+  /** Epoch milliseconds when the parity run finished. */
+  checkedAt: number;
+  summary: string;
+}
+
+export interface ParitySource {
+  /** The most recent parity result, or null when none exists. */
+  latest(): Promise<ParityResult | null>;
+}
+
+export interface HookResult {
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** The tail of the hook's combined output, secrets already redacted. */
+  outputTail: string;
+}
+
+export interface HookRunner {
+  run(command: string, timeoutMs: number, env: Record<string, string>): Promise<HookResult>;
+}
+
+/** Writes each weight reached back into Pulumi.<stack>.yaml so a later `pulumi up` agrees with live traffic. */
+export interface WeightRecorder {
+  record(weights: Weights): Promise<void>;
+}
+
+/** Injected time, so tests run a 5-minute bake in milliseconds. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};

