@@ -1,0 +1,441 @@
+// The stack config schema: one file (Pulumi.<stack>.yaml) configures the infrastructure and
+// the rollout policy. The Pulumi program and the operator scripts both parse it here, so
+// they can never disagree about what a key means. Errors name the path and the rule.
+//
+// Imports nothing from Pulumi or AWS: the scripts load this module on their start-up path.
+
+import { z } from "zod";
+
+/** Pulumi project name; config keys live under this namespace (`bluegreen:traffic`). */
+export const PROJECT = "bluegreen";
+/** The top-level config keys this project reads, in the order they are documented. */
+export const CONFIG_KEYS = ["network", "loadBalancer", "app", "database", "traffic", "rollout"] as const;
+
+const int = (min: number, max: number) => z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+const seconds = (min: number, max: number) => int(min, max);
+
+// ---------------------------------------------------------------------------------------------
+// network
+
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR block such as 10.40.0.0/16")
+  .refine((value) => {
+    const [address, bits] = value.split("/") as [string, string];
+    return address.split(".").every((octet) => Number(octet) <= 255) && Number(bits) >= 16 && Number(bits) <= 24;
+  }, "must be a valid IPv4 CIDR with a prefix between /16 and /24 (room for four subnets per AZ)");
+
+const createNetwork = z
+  .object({
+    mode: z.literal("create").describe("create a VPC with public and private subnets and NAT"),
+    cidr: cidr.default("10.40.0.0/16").describe("VPC CIDR block, /16 to /24"),
+    availabilityZones: z
+      .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, "must be an availability zone name such as eu-west-1a"))
+      .min(2, "must list at least two availability zones (an ALB needs two)")
+      .max(6, "must list at most six availability zones")
+      .refine((zones) => new Set(zones).size === zones.length, "must not repeat an availability zone")
+      .describe("at least two AZs"),
+    natGateways: z.enum(["single", "per-az"]).default("single").describe("one NAT gateway, or one per AZ for zone independence"),
+  })
+  .strict();
+
+const subnetIds = z
+  .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "must be a subnet id such as subnet-0abc1234"))
+  .min(2, "must list at least two subnets in different availability zones");
+
+const existingNetwork = z
+  .object({
+    mode: z.literal("existing").describe("use a VPC that exists already"),
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "must be a VPC id such as vpc-0abc1234"),
+    publicSubnetIds: subnetIds.describe("subnets for the ALB"),
+    privateSubnetIds: subnetIds.describe("subnets for instances and databases"),
+  })
+  .strict();
+
+const network = z.discriminatedUnion("mode", [createNetwork, existingNetwork], {
+  error: () => 'must set mode to "create" (new VPC) or "existing" (vpcId and subnet ids)',
+});
+
+// ---------------------------------------------------------------------------------------------
+// load balancer
+
+const loadBalancer = z
+  .object({
+    deletionProtection: z.boolean().default(true).describe("refuse to delete the ALB"),
+    desyncMitigationMode: z
+      .enum(["defensive", "strictest"], { error: () => 'must be "defensive" or "strictest" ("monitor" lets desync attacks through)' })
+      .default("defensive"),
+    idleTimeoutSeconds: seconds(1, 4000).default(60),
+    accessLogs: z
+      .object({
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
+        prefix: z.string().default("alb"),
+      })
+      .strict()
+      .optional()
+      .describe("S3 bucket for ALB access logs; off when absent"),
+  })
+  .strict()
+  .default({ deletionProtection: true, desyncMitigationMode: "defensive", idleTimeoutSeconds: 60 });
+
+// ---------------------------------------------------------------------------------------------
+// app
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Environment variables end up in launch-template user data, which anyone with
+// ec2:DescribeLaunchTemplateVersions can read. Secrets belong in Secrets Manager.
+const SECRET_LOOKING = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|ACCESS_KEY|API_KEY)/i;
+
+const colorEnvironment = z
+  .object({
+    enabled: z.boolean().default(true).describe("green may be off: no compute, no database, weight 0"),
+    version: z.string().min(1).max(64).optional().describe("label of the app version this color runs"),
+    amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, "must be an AMI id such as ami-0abc12345def67890").optional(),
+    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as t3.small").default("t3.small"),
+    minSize: int(0, 100).default(2),
+    maxSize: int(1, 100).default(4),
+    desiredCapacity: int(0, 100).default(2),
+    userData: z.string().min(1).optional().describe("a shell script run at boot; or use containerImage"),
+    containerImage: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "must be a container image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:2.0")
+      .optional()
+      .describe("an image run with Docker at boot, publishing app.port"),
+    environment: z
+      .record(z.string().regex(ENV_NAME, "must be a valid environment variable name"), z.string())
+      .default({})
+      .describe("per-color variables, e.g. feature flags like ENABLE_FORM_MAPPER_V1"),
+  })
+  .strict()
+  .superRefine((color, ctx) => {
+    if (!color.enabled) return;
+    if (color.amiId === undefined) ctx.addIssue({ code: "custom", path: ["amiId"], message: "is required when the color is enabled" });
+    if ((color.userData === undefined) === (color.containerImage === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["userData"], message: "set exactly one of userData or containerImage" });
+    }
+    if (color.minSize > color.maxSize) {
+      ctx.addIssue({ code: "custom", path: ["minSize"], message: `must not exceed maxSize (${color.minSize} > ${color.maxSize})` });
+    }
+    if (color.desiredCapacity < color.minSize || color.desiredCapacity > color.maxSize) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["desiredCapacity"],
+        message: `must be between minSize and maxSize (${color.minSize}..${color.maxSize}, got ${color.desiredCapacity})`,
+      });
+    }
+    for (const name of Object.keys(color.environment)) {
+      if (SECRET_LOOKING.test(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["environment", name],
+          message: "looks like a secret; user data is readable by anyone who can describe the launch template: store it in Secrets Manager and read it at boot",
+        });
+      }
+    }
+  });
+
+const healthCheck = z
+  .object({
+    path: z.string().regex(/^\/[\x21-\x7e]*$/, 'must be an absolute path such as "/health"').default("/health"),
+    intervalSeconds: seconds(5, 300).default(10),
+    timeoutSeconds: seconds(2, 120).default(5),
+    healthyThreshold: int(2, 10).default(3),
+    unhealthyThreshold: int(2, 10).default(2),
+    matcher: z.string().regex(/^\d{3}([-,]\d{3})*$/, 'must be HTTP codes such as "200" or "200-299"').default("200"),
+  })
+  .strict()
+  .refine((check) => check.timeoutSeconds < check.intervalSeconds, {
+    path: ["timeoutSeconds"],
+    message: "must be less than intervalSeconds",
+  });
+
+const HEALTH_CHECK_DEFAULTS = { path: "/health", intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2, matcher: "200" };
+
+const app = z
+  .object({
+    port: int(1, 65535).default(8080),
+    healthCheck: healthCheck.default(HEALTH_CHECK_DEFAULTS),
+    deregistrationDelaySeconds: seconds(0, 3600).default(30),
+    blue: colorEnvironment,
+    green: colorEnvironment,
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (!value.blue.enabled) {
+      ctx.addIssue({ code: "custom", path: ["blue", "enabled"], message: "blue must stay enabled: it is where rollback sends traffic" });
+    }
+  });
+
+// ---------------------------------------------------------------------------------------------
+// database
+
+const database = z
+  .object({
+    mode: z
+      .enum(["shared", "paired"], { error: () => 'must be "shared" (one RDS for both colors) or "paired" (one per color)' })
+      .describe("shared: canary steps allowed; paired: all-at-once behind a write fence"),
+    engineVersion: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a PostgreSQL version such as "16.4"')
+      .refine((version) => Number(version.split(".")[0]) >= 14, "must be PostgreSQL 14 or newer (parity hashes rows with hash_record_extended)")
+      .default("16.4"),
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.medium").default("db.t4g.medium"),
+    allocatedStorageGb: int(20, 65536).default(50),
+    maxAllocatedStorageGb: int(20, 65536).optional().describe("storage autoscaling ceiling; off when absent"),
+    multiAz: z.boolean().default(true),
+    backupRetentionDays: int(7, 35).default(7),
+    deletionProtection: z.boolean().default(true),
+    databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a lower-case identifier").default("app"),
+    username: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, "must be a lower-case identifier of at most 16 characters").default("app"),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.maxAllocatedStorageGb !== undefined && value.maxAllocatedStorageGb <= value.allocatedStorageGb) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxAllocatedStorageGb"],
+        message: `must be greater than allocatedStorageGb (${value.allocatedStorageGb})`,
+      });
+    }
+  });
+
+// ---------------------------------------------------------------------------------------------
+// traffic
+
+const weight = int(0, 100);
+
+const weights = z
+  .object({ blue: weight, green: weight })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.blue + value.green !== 100) {
+      ctx.addIssue({ code: "custom", message: `blue + green must be 100 (got ${value.blue + value.green})` });
+    }
+  });
+
+/** TLS 1.3 policies of ELBv2; anything older is refused. */
+export const TLS13_POLICY = /^ELBSecurityPolicy-TLS13-/;
+
+const traffic = z
+  .object({
+    weights: weights.describe("the steady-state split; the scripts write each weight they reach back here"),
+    stickiness: z
+      .union([z.literal(false), z.object({ durationSeconds: seconds(1, 604800) }).strict()], {
+        error: () => "must be false or { durationSeconds: 1..604800 }",
+      })
+      .default(false),
+    https: z
+      .object({
+        certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "must be an ACM certificate ARN"),
+        sslPolicy: z.string().regex(TLS13_POLICY, "must be a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-2021-06").default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+      })
+      .strict()
+      .optional()
+      .describe("HTTPS listener with an HTTP → HTTPS redirect; HTTP only when absent"),
+    testHeader: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be a lower-case HTTP header name")
+      .default("x-bluegreen-color")
+      .describe("requests carrying `<header>: green` (or blue) go straight to that color"),
+  })
+  .strict();
+
+// ---------------------------------------------------------------------------------------------
+// rollout policy (read by the cutover scripts)
+
+const canaryStep = z.union([
+  int(1, 100),
+  z.object({ percent: int(1, 100), bakeSeconds: seconds(0, 86400).optional() }).strict(),
+]);
+
+const strategy = z.discriminatedUnion(
+  "type",
+  [
+    z
+      .object({
+        type: z.literal("canary"),
+        steps: z
+          .array(canaryStep)
+          .min(1, "must list at least one step")
+          .default([5, 25, 100])
+          .superRefine((steps, ctx) => {
+            const percents = steps.map((step) => (typeof step === "number" ? step : step.percent));
+            for (let i = 1; i < percents.length; i++) {
+              if ((percents[i] ?? 0) <= (percents[i - 1] ?? 0)) {
+                ctx.addIssue({ code: "custom", path: [i], message: `must be greater than the step before (${percents[i - 1]})` });
+              }
+            }
+            if (percents.at(-1) !== 100) ctx.addIssue({ code: "custom", message: `the last step must be 100 (got ${percents.at(-1)})` });
+          }),
+      })
+      .strict(),
+    z.object({ type: z.literal("linear"), stepPercent: int(1, 100), intervalSeconds: seconds(1, 86400) }).strict(),
+    z.object({ type: z.literal("all-at-once") }).strict(),
+  ],
+  { error: () => 'must set type to "canary", "linear" or "all-at-once"' },
+);
+
+const gates = z
+  .object({
+    maxErrorRate: z.number().min(0, "must be at least 0").max(1, "must be at most 1 (a fraction, 0.01 = 1%)").default(0.01),
+    errorRateFactor: z.number().min(1, "must be at least 1").default(2),
+    errorRateMargin: z.number().min(0, "must be at least 0").max(1, "must be at most 1").default(0.005),
+    maxP95Ms: z.number().positive("must be positive").default(1000),
+    p95Factor: z.number().min(1, "must be at least 1").default(1.5),
+    minRequests: int(1, 10_000_000).default(50).describe("fewer requests in a window is inconclusive, never a pass"),
+    inconclusiveExtensions: int(0, 100).default(3).describe("how many times an inconclusive bake is extended before it fails"),
+    maxConsecutiveMetricErrors: int(1, 100).default(3),
+    minHealthyTargets: int(1, 1000).default(1),
+  })
+  .strict();
+
+const GATE_DEFAULTS = {
+  maxErrorRate: 0.01,
+  errorRateFactor: 2,
+  errorRateMargin: 0.005,
+  maxP95Ms: 1000,
+  p95Factor: 1.5,
+  minRequests: 50,
+  inconclusiveExtensions: 3,
+  maxConsecutiveMetricErrors: 3,
+  minHealthyTargets: 1,
+};
+
+const hook = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a lower-case name such as smoke-booking"),
+    command: z.string().min(1, "must not be empty"),
+    timeoutSeconds: seconds(1, 3600).default(60),
+    when: z.enum(["preflight", "after-step", "post-switch"]).default("after-step"),
+  })
+  .strict();
+
+const rollout = z
+  .object({
+    strategy: strategy.default({ type: "canary", steps: [5, 25, 100] }),
+    bakeSeconds: seconds(0, 86400).default(300).describe("per step, unless the step sets its own"),
+    pollIntervalSeconds: seconds(1, 3600).default(60).describe("ALB metrics have 1-minute resolution: below 60 the AWS adapter polls at 60"),
+    monitorSeconds: seconds(0, 86400).default(300).describe("post-switch monitoring with the same gates"),
+    verifyTimeoutSeconds: seconds(1, 600).default(60).describe("how long a weight write may take to read back"),
+    gates: gates.default(GATE_DEFAULTS),
+    hooks: z.array(hook).default([]),
+    snapshot: z
+      .object({ enabled: z.boolean().default(true), timeoutSeconds: seconds(60, 86400).default(3600) })
+      .strict()
+      .default({ enabled: true, timeoutSeconds: 3600 }),
+    parityMaxAgeSeconds: seconds(1, 604800).default(3600).describe("paired mode: the newest passing parity result may be at most this old"),
+    webhookUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional().describe("Slack-compatible JSON events"),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const hookNames = new Set<string>();
+    value.hooks.forEach((entry, index) => {
+      if (hookNames.has(entry.name)) ctx.addIssue({ code: "custom", path: ["hooks", index, "name"], message: `repeats hook name "${entry.name}"` });
+      hookNames.add(entry.name);
+    });
+    if (value.bakeSeconds > 0 && value.bakeSeconds < value.pollIntervalSeconds) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["bakeSeconds"],
+        message: `must be at least pollIntervalSeconds (${value.pollIntervalSeconds}) so every step is checked at least once`,
+      });
+    }
+  });
+
+// ---------------------------------------------------------------------------------------------
+// the whole stack
+
+export const stackConfigSchema = z
+  .object({
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
+    network,
+    loadBalancer,
+    app,
+    database,
+    traffic,
+    rollout: rollout.default(() => rollout.parse({})),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (!config.app.green.enabled && config.traffic.weights.green !== 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["traffic", "weights", "green"],
+        message: `must be 0 while app.green.enabled is false (got ${config.traffic.weights.green})`,
+      });
+    }
+    if (config.database.mode === "paired" && config.rollout.strategy.type !== "all-at-once") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["rollout", "strategy", "type"],
+        message:
+          `"${config.rollout.strategy.type}" is refused with database.mode "paired": a weighted split would send users' writes to two ` +
+          `different databases (split brain). Use "all-at-once" (the fenced paired switch) or database.mode "shared"`,
+      });
+    }
+    if (config.network.mode === "create" && config.network.availabilityZones.some((zone) => !zone.startsWith(config.region))) {
+      ctx.addIssue({ code: "custom", path: ["network", "availabilityZones"], message: `must all be in region ${config.region}` });
+    }
+  });
+
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+export type RolloutConfig = StackConfig["rollout"];
+export type GateConfig = RolloutConfig["gates"];
+export type HookConfig = RolloutConfig["hooks"][number];
+export type ColorConfig = StackConfig["app"]["blue"];
+export type DatabaseMode = StackConfig["database"]["mode"];
+
+export interface ConfigIssue {
+  /** Dotted path inside the stack config, e.g. "traffic.weights". */
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(
+    readonly issues: ConfigIssue[],
+    source = "stack config",
+  ) {
+    super(`invalid ${source}:\n${issues.map((issue) => `  ${issue.path || "(root)"}: ${issue.message}`).join("\n")}`);
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigIssue {
+  const path = issue.path.map(String).join(".");
+  let message = issue.message;
+  if (issue.code === "invalid_type") {
+    message = issue.input === undefined ? "is required" : `must be ${issue.expected} (got ${typeof issue.input})`;
+  } else if (issue.code === "unrecognized_keys") {
+    message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
+  }
+  return { path, message };
+}
+
+/** Validate a plain config object ({ region, network, app, ... }). Throws ConfigError. */
+export function parseStackConfig(raw: unknown, source?: string): StackConfig {
+  const result = stackConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(result.error.issues.map(describeIssue), source);
+  return result.data;
+}
+
+/**
+ * Validate the `config:` map of a Pulumi.<stack>.yaml file, whose keys are namespaced
+ * (`aws:region`, `bluegreen:traffic`). Unknown `bluegreen:` keys are errors (typos must not
+ * silently fall back to defaults); other namespaces are ignored.
+ */
+export function parsePulumiConfigMap(configMap: Record<string, unknown>, source?: string): StackConfig {
+  const raw: Record<string, unknown> = {};
+  const unknown: ConfigIssue[] = [];
+  for (const [key, value] of Object.entries(configMap)) {
+    if (key === "aws:region") raw.region = value;
+    else if (key.startsWith(`${PROJECT}:`)) {
+      const name = key.slice(PROJECT.length + 1);
+      if ((CONFIG_KEYS as readonly string[]).includes(name)) raw[name] = value;
+      else unknown.push({ path: key, message: `unknown key; expected one of ${CONFIG_KEYS.map((k) => `${PROJECT}:${k}`).join(", ")}` });
+    }
+  }
+  if (unknown.length > 0) throw new ConfigError(unknown, source);
+  return parseStackConfig(raw, source);
+}
