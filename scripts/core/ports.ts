@@ -152,3 +152,36 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+// ---------------------------------------------------------------------------------------------
+// Paired databases (database.mode: paired): the fenced, lossless switch. See DESIGN.md "Data".
+
+/** off: everything flows; writes: non-idempotent methods answered 503, reads flow; all: every request 503. */
+export type FenceMode = "off" | "writes" | "all";
+
+export interface WriteFence {
+  set(mode: FenceMode): Promise<void>;
+  read(): Promise<FenceMode>;
+}
+
+export type ReplicationDirection = "blue-to-green" | "green-to-blue";
+
+export interface ReplicationStatus {
+  direction: ReplicationDirection;
+  running: boolean;
+  /** Bytes of WAL the subscriber has not confirmed; null when unknown. */
+  lagBytes: number | null;
+  detail: string;
+}
+
+/** Logical replication between the colors' databases (scripts/postgres/sync behind an adapter). */
+export interface DataReplication {
+  status(direction: ReplicationDirection): Promise<ReplicationStatus>;
+  /** Wait until the subscriber has applied everything the publisher committed before this call. */
+  waitForCatchUp(direction: ReplicationDirection, timeoutMs: number): Promise<{ waitedMs: number }>;
+  /** Exact parity between the two databases, now (writes are fenced). */
+  parity(): Promise<ParityResult & { onlyOnGreen?: string[] }>;
+  copySequences(direction: ReplicationDirection): Promise<void>;
+  start(direction: ReplicationDirection, options: { copyData: boolean }): Promise<void>;
+  stop(direction: ReplicationDirection): Promise<void>;
+}
