@@ -85,6 +85,18 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Environment variables end up in launch-template user data, which anyone with
 // ec2:DescribeLaunchTemplateVersions can read. Secrets belong in Secrets Manager.
 const SECRET_LOOKING = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|ACCESS_KEY|API_KEY)/i;
+/** A URL that carries a password (`scheme://user:password@host`), e.g. a database connection string. */
+export const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:[^\s/@]+@/i;
+
+/** The header of the write fence's inert condition (infra/fence.ts); the test header may not reuse it. */
+export const RESERVED_HEADERS = ["x-bluegreen-fence"] as const;
+
+const rootVolume = z
+  .object({
+    deviceName: z.string().regex(/^\/dev\/[a-z0-9]+$/, 'must be a device name such as "/dev/xvda"').default("/dev/xvda").describe("the AMI's root device (Amazon Linux: /dev/xvda)"),
+    sizeGb: int(8, 16384).default(20),
+  })
+  .strict();
 
 const colorEnvironment = z
   .object({
@@ -104,7 +116,8 @@ const colorEnvironment = z
     environment: z
       .record(z.string().regex(ENV_NAME, "must be a valid environment variable name"), z.string())
       .default({})
-      .describe("per-color variables, e.g. feature flags like ENABLE_FORM_MAPPER_V1"),
+      .describe("per-color variables, e.g. feature flags like ENABLE_FORM_MAPPER_V1; never secrets (they end up in user data)"),
+    rootVolume: rootVolume.default({ deviceName: "/dev/xvda", sizeGb: 20 }).describe("encrypted gp3 root volume"),
   })
   .strict()
   .superRefine((color, ctx) => {
@@ -123,14 +136,27 @@ const colorEnvironment = z
         message: `must be between minSize and maxSize (${color.minSize}..${color.maxSize}, got ${color.desiredCapacity})`,
       });
     }
-    for (const name of Object.keys(color.environment)) {
+    for (const [name, value] of Object.entries(color.environment)) {
       if (SECRET_LOOKING.test(name)) {
         ctx.addIssue({
           code: "custom",
           path: ["environment", name],
           message: "looks like a secret; user data is readable by anyone who can describe the launch template: store it in Secrets Manager and read it at boot",
         });
+      } else if (URL_WITH_PASSWORD.test(value)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["environment", name],
+          message: "contains a URL with a password; user data is readable by anyone who can describe the launch template: store it in Secrets Manager",
+        });
       }
+    }
+    if (color.userData !== undefined && URL_WITH_PASSWORD.test(color.userData)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["userData"],
+        message: "contains a URL with a password; user data is readable by anyone who can describe the launch template: store it in Secrets Manager",
+      });
     }
   });
 
@@ -151,11 +177,26 @@ const healthCheck = z
 
 const HEALTH_CHECK_DEFAULTS = { path: "/health", intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2, matcher: "200" };
 
+// CloudWatch alarms per color. Their error-rate and p95 thresholds are rollout.gates.maxErrorRate and
+// rollout.gates.maxP95Ms, so an alarm and a cutover gate never disagree about what "bad" means.
+const alarms = z
+  .object({
+    evaluationPeriods: int(1, 60).default(3).describe("consecutive 1-minute periods in breach before ALARM"),
+    errorCountThreshold: int(1, 1_000_000).default(10).describe("target 5xx responses per minute"),
+    actionsTopicArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic ARN")
+      .optional()
+      .describe("SNS topic notified on ALARM and OK; none when absent"),
+  })
+  .strict();
+
 const app = z
   .object({
     port: int(1, 65535).default(8080),
     healthCheck: healthCheck.default(HEALTH_CHECK_DEFAULTS),
     deregistrationDelaySeconds: seconds(0, 3600).default(30),
+    alarms: alarms.default({ evaluationPeriods: 3, errorCountThreshold: 10 }),
     blue: colorEnvironment,
     green: colorEnvironment,
   })
@@ -213,8 +254,12 @@ const weights = z
     }
   });
 
-/** TLS 1.3 policies of ELBv2; anything older is refused. */
-export const TLS13_POLICY = /^ELBSecurityPolicy-TLS13-/;
+/**
+ * TLS 1.3 policies of ELBv2 whose minimum is TLS 1.2 (`ELBSecurityPolicy-TLS13-1-2-*`, `-1-3-*`, FIPS and PQ
+ * variants included). Pre-1.3 policies are refused, and so are `TLS13-1-0`/`TLS13-1-1`, which add TLS 1.3 but
+ * still accept TLS 1.0/1.1 handshakes.
+ */
+export const TLS13_POLICY = /^ELBSecurityPolicy-TLS13-1-[23]-/;
 
 const traffic = z
   .object({
@@ -227,7 +272,7 @@ const traffic = z
     https: z
       .object({
         certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "must be an ACM certificate ARN"),
-        sslPolicy: z.string().regex(TLS13_POLICY, "must be a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-2021-06").default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+        sslPolicy: z.string().regex(TLS13_POLICY, "must be a TLS 1.3 policy with TLS 1.2 as minimum, such as ELBSecurityPolicy-TLS13-1-2-2021-06").default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
       })
       .strict()
       .optional()
@@ -235,6 +280,7 @@ const traffic = z
     testHeader: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be a lower-case HTTP header name")
+      .refine((name) => !(RESERVED_HEADERS as readonly string[]).includes(name), "is reserved for the write fence")
       .default("x-bluegreen-color")
       .describe("requests carrying `<header>: green` (or blue) go straight to that color"),
   })
@@ -402,20 +448,32 @@ export class ConfigError extends Error {
   }
 }
 
+function typeOfInput(input: unknown): string {
+  if (input === null) return "null";
+  if (Array.isArray(input)) return "array";
+  return typeof input;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): ConfigIssue {
   const path = issue.path.map(String).join(".");
   let message = issue.message;
   if (issue.code === "invalid_type") {
-    message = issue.input === undefined ? "is required" : `must be ${issue.expected} (got ${typeof issue.input})`;
+    // Inputs are only reported because parseStackConfig asks for them (reportInput); they are
+    // used for their type here and never copied into a message (they may be secrets).
+    if (issue.input === undefined) message = "is required";
+    else if (message.startsWith("Invalid input")) message = `must be ${issue.expected} (got ${typeOfInput(issue.input)})`;
   } else if (issue.code === "unrecognized_keys") {
     message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
+  } else if (issue.code === "invalid_key" && issue.issues[0]) {
+    // A record key that fails its schema: report the key schema's own message.
+    message = issue.issues[0].message;
   }
   return { path, message };
 }
 
 /** Validate a plain config object ({ region, network, app, ... }). Throws ConfigError. */
 export function parseStackConfig(raw: unknown, source?: string): StackConfig {
-  const result = stackConfigSchema.safeParse(raw);
+  const result = stackConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(result.error.issues.map(describeIssue), source);
   return result.data;
 }
@@ -439,3 +497,25 @@ export function parsePulumiConfigMap(configMap: Record<string, unknown>, source?
   if (unknown.length > 0) throw new ConfigError(unknown, source);
   return parseStackConfig(raw, source);
 }
+
+/**
+ * Rules that involve more than one key (the superRefine checks above), for the generated config
+ * reference (infra/configReference.ts). Keep in step with the checks; test/unit/config.test.ts
+ * triggers each of them.
+ */
+export const CROSS_FIELD_RULES: readonly { path: string; rule: string }[] = [
+  { path: "network.availabilityZones", rule: "mode create: every zone must be in `aws:region`" },
+  { path: "app.blue.enabled", rule: "must be true: blue is where rollback sends traffic" },
+  { path: "app.<color>.amiId", rule: "required when the color is enabled" },
+  { path: "app.<color>.userData", rule: "an enabled color sets exactly one of userData or containerImage; neither may contain a URL with a password" },
+  { path: "app.<color>.minSize", rule: "at most maxSize; desiredCapacity between minSize and maxSize" },
+  { path: "app.<color>.environment", rule: "names that look like secrets (PASSWORD, SECRET, TOKEN, API_KEY, ...) and values with a password in a URL are refused: user data is readable" },
+  { path: "app.healthCheck.timeoutSeconds", rule: "less than intervalSeconds" },
+  { path: "database.maxAllocatedStorageGb", rule: "greater than allocatedStorageGb" },
+  { path: "traffic.weights", rule: "blue + green must be 100" },
+  { path: "traffic.weights.green", rule: "must be 0 while app.green.enabled is false" },
+  { path: "rollout.strategy.type", rule: 'database.mode "paired" requires "all-at-once" (a weighted split would write to two databases)' },
+  { path: "rollout.strategy.steps", rule: "strictly increasing, the last one 100" },
+  { path: "rollout.bakeSeconds", rule: "0, or at least pollIntervalSeconds" },
+  { path: "rollout.hooks[].name", rule: "unique" },
+];

@@ -1,0 +1,145 @@
+// The bluegreen Pulumi program: one ALB in front of a blue and a green environment, RDS
+// PostgreSQL shared by both colors or paired per color, CloudWatch alarms per color.
+//
+// Config: Pulumi.<stack>.yaml, keys `aws:region` and `bluegreen:<network|loadBalancer|app|
+// database|traffic|rollout>`, validated by infra/config.ts (the same parser the scripts use).
+//
+// Outputs: a contract with the scripts (scripts/aws reads them with `pulumi stack output --json`).
+// Names are camelCase and must not change without changing the scripts.
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_KEYS, ConfigError, parsePulumiConfigMap, PROJECT, type StackConfig } from "./config.js";
+import { ColorAlarms } from "./alarms.js";
+import { ColorEnvironment } from "./colorEnvironment.js";
+import { Database } from "./database.js";
+import { LoadBalancer } from "./loadBalancer.js";
+import { Network } from "./network.js";
+import { SecurityGroups } from "./securityGroups.js";
+import { COLORS, stickinessSeconds as toStickinessSeconds, type Color } from "./weights.js";
+
+/** Collects the stack config map (`aws:region`, `bluegreen:*`) from the Pulumi runtime. */
+function readStackConfig(): StackConfig {
+  const map: Record<string, unknown> = {};
+  const region = new pulumi.Config("aws").get("region");
+  if (region !== undefined) map["aws:region"] = region;
+  const bluegreen = new pulumi.Config(PROJECT);
+  for (const key of CONFIG_KEYS) {
+    const text = bluegreen.get(key);
+    if (text === undefined) continue;
+    // Structured values arrive as JSON text; anything else is passed as it is for the schema to refuse.
+    try {
+      map[`${PROJECT}:${key}`] = JSON.parse(text);
+    } catch {
+      map[`${PROJECT}:${key}`] = text;
+    }
+  }
+  // Unknown `bluegreen:` keys (typos) are errors, not silently ignored.
+  for (const key of Object.keys(pulumi.runtime.allConfig())) {
+    if (key.startsWith(`${PROJECT}:`) && !(key in map)) map[key] = null;
+  }
+  try {
+    return parsePulumiConfigMap(map, `stack config (Pulumi.${pulumi.getStack()}.yaml)`);
+  } catch (error) {
+    // RunError prints the message without a stack trace: the message names every path and rule.
+    if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
+}
+
+const config = readStackConfig();
+const greenEnabled = config.app.green.enabled;
+
+const network = new Network("network", { network: config.network });
+
+const securityGroups = new SecurityGroups("sg", {
+  vpcId: network.vpcId,
+  appPort: config.app.port,
+  https: config.traffic.https !== undefined,
+  databasesReplicate: config.database.mode === "paired",
+});
+
+const colors = Object.fromEntries(
+  COLORS.map((color) => [
+    color,
+    new ColorEnvironment(color, {
+      color,
+      config: config.app[color],
+      app: config.app,
+      region: config.region,
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      appSecurityGroupId: securityGroups.appSecurityGroupId,
+    }),
+  ]),
+) as Record<Color, ColorEnvironment>;
+
+const web = new LoadBalancer("web", {
+  loadBalancer: config.loadBalancer,
+  traffic: config.traffic,
+  publicSubnetIds: network.publicSubnetIds,
+  albSecurityGroupId: securityGroups.albSecurityGroupId,
+  targetGroupArns: { blue: colors.blue.targetGroup.arn, green: colors.green.targetGroup.arn },
+});
+
+const database = new Database("db", {
+  database: config.database,
+  privateSubnetIds: network.privateSubnetIds,
+  databaseSecurityGroupId: securityGroups.databaseSecurityGroupId,
+  instances: config.database.mode === "shared" ? ["shared"] : greenEnabled ? ["blue", "green"] : ["blue"],
+});
+
+/** A color's database: the shared one in shared mode, its own (or none when green is off) in paired mode. */
+function databaseOf(color: Color) {
+  return config.database.mode === "shared" ? database.instances.shared! : (database.instances[color] ?? null);
+}
+
+const alarms = Object.fromEntries(
+  COLORS.map((color) => [
+    color,
+    config.app[color].enabled
+      ? new ColorAlarms(`alarms-${color}`, {
+          color,
+          namePrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,
+          albArnSuffix: web.alb.arnSuffix,
+          targetGroupArnSuffix: colors[color].targetGroup.arnSuffix,
+          alarms: config.app.alarms,
+          gates: config.rollout.gates,
+        })
+      : null,
+  ]),
+) as Record<Color, ColorAlarms | null>;
+const alarmNamesOf = (color: Color) => alarms[color]?.alarmNames ?? [];
+
+const perColor = <T>(value: (color: Color) => T) => ({ blue: value("blue"), green: value("green") });
+
+// ---------------------------------------------------------------------------------------------
+// stack outputs (contract with scripts/)
+
+export const region = config.region;
+export const databaseMode = config.database.mode;
+export const albArn = web.alb.arn;
+export const albDnsName = web.alb.dnsName;
+/** `app/<name>/<id>`: the LoadBalancer dimension of AWS/ApplicationELB metrics. */
+export const albArnSuffix = web.alb.arnSuffix;
+/** Production listeners (default action = weighted forward to both colors). With HTTPS: the HTTPS listener only. */
+export const listenerArns = pulumi.all(web.productionListeners.map((listener) => listener.arn));
+/** Production rules forwarding to both colors. None today: the listeners' default actions carry the weights. */
+export const ruleArns: string[] = [];
+/** Rules that send `<testHeader>: blue|green` straight to that color. */
+export const testRuleArns = perColor((color) => web.testRules[color].arn);
+/** Write-fence rules (priority 1, declared inert; the scripts own their conditions). */
+export const fenceRuleArns = pulumi.all(web.fenceRules.map((rule) => rule.arn));
+export const targetGroupArns = perColor((color) => colors[color].targetGroup.arn);
+/** `targetgroup/<name>/<id>`: the TargetGroup dimension of AWS/ApplicationELB metrics. */
+export const targetGroupArnSuffixes = perColor((color) => colors[color].targetGroup.arnSuffix);
+export const targetGroupNames = perColor((color) => colors[color].targetGroup.name);
+/** null for a disabled color. */
+export const asgNames = perColor((color) => colors[color].autoScalingGroup?.name ?? null);
+/** `host:port`; the same for both colors in shared mode; null for a disabled green in paired mode. */
+export const databaseEndpoints = perColor((color) => databaseOf(color)?.endpoint ?? null);
+/** Secrets Manager secrets RDS keeps the master credentials in (ARNs only, never the password). */
+export const databaseSecretArns = perColor((color) => databaseOf(color)?.secretArn ?? null);
+export const databaseInstanceIds = perColor((color) => databaseOf(color)?.instanceId ?? null);
+export const alarmNamesByColor = perColor((color) => pulumi.all(alarmNamesOf(color)));
+export const alarmNames = pulumi.all(COLORS.flatMap(alarmNamesOf));
+export const stickinessSeconds = toStickinessSeconds(config.traffic.stickiness);
+export const testHeader = config.traffic.testHeader;

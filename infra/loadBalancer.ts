@@ -1,0 +1,143 @@
+// The ALB, its listeners and rules.
+//
+//   HTTPS configured: :443 HTTPS (TLS 1.3 policy) = production listener; :80 redirects to :443.
+//   otherwise:        :80 HTTP = production listener.
+//
+// On each production listener:
+//   default action   weighted forward to both target groups (weights.ts, from config)
+//   priority 1       write fence, declared inert (fence.ts)
+//   priority 10/11   `<testHeader>: blue|green` → straight to that color
+//
+// Weight ownership (DESIGN.md): the forward action is rebuilt from config `traffic.weights` on
+// every `pulumi up`, never ignoreChanges'd; the scripts write the weights they reach back into the
+// stack config, so Pulumi and live traffic agree.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import type { StackConfig } from "./config.js";
+import { fenceAction, fenceConditions, FENCE_PRIORITY } from "./fence.js";
+import { COLORS, forwardAction, stickinessSeconds, type Color } from "./weights.js";
+import { tags } from "./tags.js";
+
+export const TEST_RULE_PRIORITY: Record<Color, number> = { blue: 10, green: 11 };
+
+export interface LoadBalancerArgs {
+  loadBalancer: StackConfig["loadBalancer"];
+  traffic: StackConfig["traffic"];
+  publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  albSecurityGroupId: pulumi.Input<string>;
+  targetGroupArns: Record<Color, pulumi.Input<string>>;
+}
+
+export class LoadBalancer extends pulumi.ComponentResource {
+  readonly alb: aws.lb.LoadBalancer;
+  /** Listeners whose default action forwards to both colors. */
+  readonly productionListeners: aws.lb.Listener[];
+  readonly redirectListener: aws.lb.Listener | null;
+  readonly testRules: Record<Color, aws.lb.ListenerRule>;
+  readonly fenceRules: aws.lb.ListenerRule[];
+
+  constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("bluegreen:loadbalancer:LoadBalancer", name, {}, opts);
+    const parent = { parent: this };
+    const { loadBalancer: config, traffic } = args;
+
+    this.alb = new aws.lb.LoadBalancer(
+      `${name}-alb`,
+      {
+        loadBalancerType: "application",
+        internal: false,
+        securityGroups: [args.albSecurityGroupId],
+        subnets: args.publicSubnetIds,
+        dropInvalidHeaderFields: true,
+        desyncMitigationMode: config.desyncMitigationMode,
+        enableDeletionProtection: config.deletionProtection,
+        idleTimeout: config.idleTimeoutSeconds,
+        accessLogs: config.accessLogs ? { enabled: true, bucket: config.accessLogs.bucket, prefix: config.accessLogs.prefix } : undefined,
+        tags: tags(`${name}-alb`),
+      },
+      parent,
+    );
+
+    const defaultAction = forwardAction(traffic.weights, args.targetGroupArns, stickinessSeconds(traffic.stickiness));
+
+    let production: aws.lb.Listener;
+    if (traffic.https) {
+      production = new aws.lb.Listener(
+        `${name}-https`,
+        {
+          loadBalancerArn: this.alb.arn,
+          port: 443,
+          protocol: "HTTPS",
+          certificateArn: traffic.https.certificateArn,
+          sslPolicy: traffic.https.sslPolicy,
+          defaultActions: [defaultAction],
+          tags: tags(`${name}-https`),
+        },
+        parent,
+      );
+      this.redirectListener = new aws.lb.Listener(
+        `${name}-http-redirect`,
+        {
+          loadBalancerArn: this.alb.arn,
+          port: 80,
+          protocol: "HTTP",
+          defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+          tags: tags(`${name}-http-redirect`),
+        },
+        parent,
+      );
+    } else {
+      production = new aws.lb.Listener(
+        `${name}-http`,
+        { loadBalancerArn: this.alb.arn, port: 80, protocol: "HTTP", defaultActions: [defaultAction], tags: tags(`${name}-http`) },
+        parent,
+      );
+      this.redirectListener = null;
+    }
+    this.productionListeners = [production];
+
+    this.fenceRules = this.productionListeners.map(
+      (listener, index) =>
+        new aws.lb.ListenerRule(
+          `${name}-write-fence${index === 0 ? "" : `-${index}`}`,
+          {
+            listenerArn: listener.arn,
+            priority: FENCE_PRIORITY,
+            actions: [fenceAction()],
+            conditions: fenceConditions("inert"),
+            tags: tags(`${name}-write-fence`),
+          },
+          {
+            parent: this,
+            // The scripts arm/disarm the fence by replacing this rule's conditions (ModifyRule).
+            // Pulumi must not put them back mid-switch, so conditions are the scripts' to own.
+            // Safe: this rule has no forward action and no weights (the ignoreChanges weight bugs
+            // of DESIGN.md "Weight ownership" do not apply). Action and priority stay Pulumi's.
+            ignoreChanges: ["conditions"],
+          },
+        ),
+    );
+
+    const testRules = {} as Record<Color, aws.lb.ListenerRule>;
+    for (const color of COLORS) {
+      testRules[color] = new aws.lb.ListenerRule(
+        `${name}-test-${color}`,
+        {
+          listenerArn: production.arn,
+          priority: TEST_RULE_PRIORITY[color],
+          actions: [{ type: "forward", targetGroupArn: args.targetGroupArns[color] }],
+          conditions: [{ httpHeader: { httpHeaderName: traffic.testHeader, values: [color] } }],
+          tags: tags(`${name}-test-${color}`, { "bluegreen:color": color }),
+        },
+        parent,
+      );
+    }
+    this.testRules = testRules;
+
+    this.registerOutputs({
+      albArn: this.alb.arn,
+      listenerArns: this.productionListeners.map((listener) => listener.arn),
+      fenceRuleArns: this.fenceRules.map((rule) => rule.arn),
+    });
+  }
+}
