@@ -1,0 +1,168 @@
+// Connections for `npm run sync`: open a node-postgres client for a URL with errors mapped to
+// the CLI's exit codes, describe an endpoint without its password, redact secrets from any text,
+// and turn an operator's URL into the libpq conninfo a subscription stores.
+
+import pg from "pg";
+import { UnreachableError, UsageError } from "../../cli/common.js";
+
+/** A database given either as a URL (opened and closed per call) or as an open client (reused, never closed). */
+export type Db = string | pg.ClientBase;
+
+/** Which side a connection is for; used only in messages. */
+export type Side = "source" | "target";
+
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ECONNRESET",
+  "EPIPE",
+  // PostgreSQL: invalid password, no pg_hba entry / role does not exist, too many connections, starting up / shutting down.
+  "28P01",
+  "28000",
+  "53300",
+  "57P03",
+  "57P01",
+]);
+
+/** `user@host:port/db`, never the password. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const user = parsed.username ? `${decodeURIComponent(parsed.username)}@` : "";
+    const db = parsed.pathname.replace(/^\//, "");
+    return `${user}${parsed.hostname}${parsed.port ? `:${parsed.port}` : ""}/${decodeURIComponent(db) || "postgres"}`;
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/** The password in a URL, decoded, or undefined. */
+export function passwordOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Remove passwords from text: the given secrets (raw and URL-encoded), `password=...` conninfo
+ * pairs, and `scheme://user:secret@` URL credentials. PostgreSQL quotes a subscription's
+ * connection string in some errors, so every message that may carry one goes through here.
+ */
+export function redact(text: string, secrets: Array<string | undefined> = []): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (!secret || secret.length < 3) continue;
+    for (const form of new Set([secret, encodeURIComponent(secret), secret.replace(/'/g, "\\'"), secret.replace(/'/g, "\\''"), secret.replace(/'/g, "''")])) {
+      out = out.split(form).join("***");
+    }
+  }
+  // password=value, password='quoted', and inside an SQL literal password=''quoted''.
+  out = out.replace(/(password\s*=\s*)(''(?:[^']|'''')*''|'(?:[^'\\]|\\.)*'|[^\s']+)/gi, (_m, key: string, value: string) =>
+    `${key}${value.startsWith("''") ? "''***''" : value.startsWith("'") ? "'***'" : "***"}`,
+  );
+  out = out.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
+  return out;
+}
+
+function validateUrl(url: string, label: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`${label}: not a valid URL; expected postgres://user:password@host:port/database`);
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new UsageError(`${label}: URL scheme must be postgres:// or postgresql://, got ${parsed.protocol}//`);
+  }
+}
+
+/** An error from PostgreSQL or the socket, rethrown with a clear message, the right class, and no password. */
+export function mapError(error: unknown, label: string, secrets: Array<string | undefined>): Error {
+  const code = (error as { code?: string } | null)?.code;
+  const raw = error instanceof Error ? error.message : String(error);
+  const message = redact(raw || code || "connection failed", secrets);
+  if (error instanceof UsageError || error instanceof UnreachableError) {
+    return error;
+  }
+  if ((code && UNREACHABLE_CODES.has(code)) || /timeout|terminated unexpectedly|Connection terminated/i.test(raw)) {
+    return new UnreachableError(`${label}: ${message}`);
+  }
+  if (code === "3D000") {
+    return new UsageError(`${label}: ${message}; check the database name in the URL`);
+  }
+  const wrapped = new Error(`${label}: ${message}`);
+  (wrapped as { code?: string }).code = code;
+  return wrapped;
+}
+
+export interface OpenOptions {
+  /** Milliseconds to wait for a connection; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Label used in messages, e.g. "blue database". */
+  label?: string;
+}
+
+/** Open a client for a URL. Unreachable or refused (wrong password) → UnreachableError; a malformed URL → UsageError. */
+export async function openClient(url: string, options: OpenOptions = {}): Promise<pg.Client> {
+  const label = options.label ?? `database ${describeUrl(url)}`;
+  validateUrl(url, label);
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    application_name: "bluegreen-sync",
+  });
+  // A client error after connect (server gone) must not crash the process; queries reject instead.
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw mapError(error, `${label} (${describeUrl(url)})`, [passwordOf(url)]);
+  }
+  return client;
+}
+
+/** Run fn with a client for db: a URL is opened and closed around it, an open client is used as is. */
+export async function withClient<T>(db: Db, label: string, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+  if (typeof db !== "string") return fn(db);
+  const client = await openClient(db, { label });
+  try {
+    return await fn(client);
+  } catch (error) {
+    throw mapError(error, label, [passwordOf(db)]);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Quote a value for a libpq conninfo string: single quotes, with \ and ' escaped. */
+function conninfoValue(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * The libpq conninfo a subscription on the target stores to reach the source, built from the
+ * operator's URL: host, port, dbname, user, password and sslmode (verify-* becomes require,
+ * because the database server has no root certificate of ours to verify with). Contains the
+ * password: pass it only to CREATE SUBSCRIPTION and print only through redact().
+ */
+export function conninfoFromUrl(url: string): string {
+  validateUrl(url, "subscription connection URL");
+  const parsed = new URL(url);
+  const pairs: Array<[string, string]> = [];
+  pairs.push(["host", decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, ""))]);
+  pairs.push(["port", parsed.port || "5432"]);
+  pairs.push(["dbname", decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres"]);
+  if (parsed.username) pairs.push(["user", decodeURIComponent(parsed.username)]);
+  if (parsed.password) pairs.push(["password", decodeURIComponent(parsed.password)]);
+  const sslmode = parsed.searchParams.get("sslmode");
+  if (sslmode) pairs.push(["sslmode", sslmode.startsWith("verify") || sslmode === "no-verify" ? "require" : sslmode]);
+  return pairs.map(([key, value]) => `${key}=${conninfoValue(value)}`).join(" ");
+}

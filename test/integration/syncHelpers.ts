@@ -1,0 +1,147 @@
+// Shared by the sync integration suites: a schema both servers hold, table comparison in plain SQL
+// (or through parity's runParity when that library exists), and running the CLI as a process.
+
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import pg from "pg";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export const SCHEMA = `
+  CREATE TABLE orders (
+    id bigserial PRIMARY KEY,
+    customer text NOT NULL,
+    amount numeric(12, 2),
+    note text,
+    created timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE TABLE order_lines (
+    order_id bigint NOT NULL,
+    line int NOT NULL,
+    sku text NOT NULL,
+    qty int NOT NULL,
+    PRIMARY KEY (order_id, line)
+  );
+  CREATE SCHEMA "App Data";
+  CREATE TABLE "App Data"."Events ü" (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    "Payload" jsonb,
+    tags text[]
+  );
+  CREATE TABLE audit_log (
+    at timestamptz NOT NULL DEFAULT now(),
+    message text
+  );
+  ALTER TABLE audit_log REPLICA IDENTITY FULL;
+  CREATE SEQUENCE invoice_numbers START 1000;
+`;
+
+export const TABLES = ["public.orders", "public.order_lines", '"App Data"."Events ü"', "public.audit_log"];
+
+export async function withDb<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Per table: row count and an md5 of all rows in a stable order. */
+export async function fingerprint(url: string): Promise<Record<string, string>> {
+  return withDb(url, async (client) => {
+    const out: Record<string, string> = {};
+    for (const table of TABLES) {
+      const { rows } = await client.query<{ n: string; h: string | null }>(
+        `SELECT count(*)::text AS n, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS h FROM ${table} t`,
+      );
+      out[table] = `${rows[0]?.n}:${rows[0]?.h ?? "empty"}`;
+    }
+    return out;
+  });
+}
+
+/**
+ * True when both databases hold the same rows. The plain SQL fingerprint above always decides;
+ * when parity's library is in the tree (scripts/postgres/parity/index.ts, built in parallel by
+ * another issue) its runParity must agree too. If runParity itself throws (work in progress), the
+ * fingerprint alone decides and the error is noted in `how`. SYNC_TEST_PLAIN_SQL=1 skips parity.
+ */
+export async function sameData(
+  blueUrl: string,
+  greenUrl: string,
+  options: { sequencesToo?: boolean } = {},
+): Promise<{ identical: boolean; how: string; detail: unknown }> {
+  const [a, b] = await Promise.all([fingerprint(blueUrl), fingerprint(greenUrl)]);
+  const sqlEqual = JSON.stringify(a) === JSON.stringify(b);
+  const sqlDetail = { blue: a, green: b };
+  const parityPath = join(ROOT, "scripts", "postgres", "parity", "index.ts");
+  if (!existsSync(parityPath) || process.env.SYNC_TEST_PLAIN_SQL === "1") {
+    return { identical: sqlEqual, how: "sql", detail: sqlDetail };
+  }
+  type Report = { identical: boolean; tables?: Array<{ status: string }>; schemaDifferences?: unknown[] };
+  let report: Report;
+  try {
+    const parity = (await import(parityPath)) as { runParity?: (o: { blueUrl: string; greenUrl: string }) => Promise<Report> };
+    if (typeof parity.runParity !== "function") return { identical: sqlEqual, how: "sql (no runParity export)", detail: sqlDetail };
+    report = await parity.runParity({ blueUrl, greenUrl });
+  } catch (error) {
+    return { identical: sqlEqual, how: `sql (runParity failed: ${(error as Error).message})`, detail: sqlDetail };
+  }
+  // Sequences are only equal after `sync sequences`; before that, compare the tables alone.
+  const tablesEqual =
+    Array.isArray(report.tables) &&
+    report.tables.length > 0 &&
+    report.tables.every((t) => t.status === "identical") &&
+    (report.schemaDifferences?.length ?? 0) === 0;
+  const parityEqual = options.sequencesToo ? report.identical : tablesEqual;
+  return { identical: sqlEqual && parityEqual, how: "sql + runParity", detail: { sql: sqlDetail, parity: report } };
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `scripts/sync.ts` through tsx, bounded in time. */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "sync.ts"), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1", CI: "true", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`sync ${args[0]} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Poll until fn returns true, bounded in attempts and time. */
+export async function eventually(fn: () => Promise<boolean>, what: string, timeoutMs = 30_000, intervalMs = 100): Promise<void> {
+  const started = Date.now();
+  const maxAttempts = Math.ceil(timeoutMs / intervalMs) + 1;
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    if (await fn()) return;
+    if (Date.now() - started > timeoutMs) break;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
