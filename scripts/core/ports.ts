@@ -77,6 +77,11 @@ export interface LockHolder {
   since: number;
   /** The operation that holds it: "cutover" or "rollback". */
   operation: string;
+  /**
+   * The journal run the holder drives (added for the engine): `cutover --resume` takes over a lock
+   * left behind by a crashed run of the same runId. Adapters store and return it unchanged.
+   */
+  runId?: string;
 }
 
 export class LockHeldError extends Error {
@@ -98,6 +103,7 @@ export interface Lock {
 
 /** Durable store for the cutover journal (a JSON document, see core/journal.ts). */
 export interface JournalStore {
+  /** The stored document; null when there is none; the raw text when it is not JSON (core/journal.ts reports it as corrupt). */
   load(): Promise<unknown | null>;
   save(journal: unknown): Promise<void>;
 }
@@ -182,6 +188,11 @@ export interface DataReplication {
   /** Exact parity between the two databases, now (writes are fenced). */
   parity(): Promise<ParityResult & { onlyOnGreen?: string[] }>;
   copySequences(direction: ReplicationDirection): Promise<void>;
+  /**
+   * Start replicating in `direction`. Must be idempotent (a no-op when already running): a
+   * resumed cutover may call it again. Both directions may run at once (after the paired switch,
+   * blue → green is still set up); the adapter must not loop changes back (origin = none).
+   */
   start(direction: ReplicationDirection, options: { copyData: boolean }): Promise<void>;
   stop(direction: ReplicationDirection): Promise<void>;
 }

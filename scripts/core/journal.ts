@@ -1,0 +1,261 @@
+// The cutover journal: a versioned JSON document holding the state machine's position and an
+// append-only timeline of every transition, gate reading, decision and timestamp. The engine
+// saves it through the JournalStore port after EACH transition and each gate reading, so a run
+// killed at any point can be resumed (`cutover --resume`) or rolled back (`rollback`).
+//
+// Resume semantics (what the engine does when it finds the journal in a given phase):
+//   preflight                 re-run every preflight check (nothing has moved yet); a snapshot
+//                             already recorded is not taken again
+//   fencing … reverse-replication
+//                             redo that action (each is idempotent: fence on, wait for catch-up,
+//                             exact parity, copy sequences, start replication)
+//   writing / verifying       write the step's weights again and verify them again
+//   unfencing / recording     redo (idempotent)
+//   baking / monitoring       restart the bake (monitoring window) FROM ITS BEGINNING: the time
+//                             the process was dead was not watched, so it does not count. The
+//                             inconclusive extensions and the consecutive metric errors already
+//                             used are kept (a crash never buys more chances).
+//   hooks / post-switch       run the hooks again (smoke tests must be repeatable)
+//   rolling-back              continue the rollback (write blue 100 again, verify)
+//   terminal phases           nothing to resume
+
+import type { EngineEvent, JournalEvent, Operation, Outcome } from "./events.js";
+import { PHASES, type Phase } from "./phases.js";
+import type { Plan } from "./plan.js";
+import type { DatabaseMode } from "../../infra/config.js";
+
+export const JOURNAL_FORMAT = "bluegreen-cutover-journal";
+export const JOURNAL_VERSION = 1;
+
+/** Progress inside one bake or the monitoring window. */
+export interface BakeProgress {
+  /** Passing polls so far (in this attempt: reset on resume). */
+  passes: number;
+  /** Polls taken so far in this attempt. */
+  polls: number;
+  /** Inconclusive windows that extended the bake (kept across resume). */
+  extensionsUsed: number;
+  /** Metric-provider errors in a row (kept across resume). */
+  consecutiveMetricErrors: number;
+  /** When this attempt started (epoch ms). */
+  startedAt: number;
+}
+
+export type SnapshotRecord =
+  | { taken: true; id: string; availableAt: number; durationMs: number }
+  | { taken: false; skipped: true; reason: string };
+
+export interface FenceRecord {
+  /** When the current fence went on; null when it is off. */
+  onAt: number | null;
+  /** Each fence period this journal saw: on → off, in ms, with what it covered. */
+  periods: { purpose: "switch" | "rollback"; onAt: number; offAt: number; durationMs: number }[];
+  /** What the current (unlifted) fence is for. */
+  purpose: "switch" | "rollback" | null;
+}
+
+export interface FailureRecord {
+  reason: string;
+  /** Clock time the breach was observed (the start of time-to-rollback). */
+  breachObservedAt: number;
+  phase: Phase;
+  step: number | null;
+}
+
+export interface RollbackRecord {
+  startedAt: number;
+  verifiedAt: number | null;
+  timeToRollbackMs: number | null;
+  attempts: number;
+  fenceMs: number | null;
+  onlyOnGreen: string[] | null;
+  detail: string;
+}
+
+export interface Journal {
+  format: typeof JOURNAL_FORMAT;
+  version: typeof JOURNAL_VERSION;
+  runId: string;
+  /** What created this journal; a rollback run on an existing journal appends to it. */
+  operation: Operation;
+  /** Lock owner of the run that is driving the journal now. */
+  owner: string;
+  stack: string | null;
+  databaseMode: DatabaseMode;
+  createdAt: number;
+  updatedAt: number;
+  /** The plan the run follows (null for a rollback that found no journal). */
+  plan: Plan | null;
+  phase: Phase;
+  /** Current step (0-based) while in a step phase; null otherwise. */
+  step: number | null;
+  bake: BakeProgress | null;
+  snapshot: SnapshotRecord | null;
+  fence: FenceRecord;
+  failure: FailureRecord | null;
+  rollback: RollbackRecord | null;
+  outcome: Outcome | null;
+  /** How many times the run was resumed after a crash. */
+  resumes: number;
+  timeline: JournalEvent[];
+}
+
+export class JournalCorruptError extends Error {
+  override name = "JournalCorruptError";
+  constructor(readonly path: string, readonly rule: string) {
+    super(`the cutover journal is corrupt: ${path || "(root)"} ${rule}. Inspect it, then run \`rollback --force\` to start from a clean state`);
+  }
+}
+
+export function createJournal(input: {
+  runId: string;
+  operation: Operation;
+  owner: string;
+  stack?: string | null;
+  databaseMode: DatabaseMode;
+  plan: Plan | null;
+  now: number;
+}): Journal {
+  return {
+    format: JOURNAL_FORMAT,
+    version: JOURNAL_VERSION,
+    runId: input.runId,
+    operation: input.operation,
+    owner: input.owner,
+    stack: input.stack ?? null,
+    databaseMode: input.databaseMode,
+    createdAt: input.now,
+    updatedAt: input.now,
+    plan: input.plan,
+    phase: "idle",
+    step: null,
+    bake: null,
+    snapshot: null,
+    fence: { onAt: null, periods: [], purpose: null },
+    failure: null,
+    rollback: null,
+    outcome: null,
+    resumes: 0,
+    timeline: [],
+  };
+}
+
+/** Append an event to the timeline (ticks are not journaled). */
+export function appendEvent(journal: Journal, event: EngineEvent): void {
+  if (event.type === "tick") return;
+  journal.timeline.push(event);
+  journal.updatedAt = Math.max(journal.updatedAt, event.at);
+}
+
+/** A deep copy through JSON, as the store would see it. */
+export function cloneJournal(journal: Journal): Journal {
+  return JSON.parse(JSON.stringify(journal)) as Journal;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation on load. Hand-written (no zod on the rollback start-up path); checks what the
+// engine relies on and names the first offending path.
+
+type Obj = Record<string, unknown>;
+const isObj = (value: unknown): value is Obj => typeof value === "object" && value !== null && !Array.isArray(value);
+const isNum = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
+const isInt = (value: unknown): value is number => Number.isInteger(value);
+
+function need(condition: boolean, path: string, rule: string): asserts condition {
+  if (!condition) throw new JournalCorruptError(path, rule);
+}
+
+function checkWeights(value: unknown, path: string): void {
+  need(isObj(value), path, "must be an object { blue, green }");
+  need(isInt(value.blue) && isInt(value.green) && value.blue + value.green === 100, path, "must be integer weights summing to 100");
+}
+
+function checkPlan(value: unknown, path: string): void {
+  need(isObj(value), path, "must be an object or null");
+  need(Array.isArray(value.steps) && value.steps.length > 0, `${path}.steps`, "must be a non-empty array");
+  value.steps.forEach((step: unknown, i: number) => {
+    const p = `${path}.steps.${i}`;
+    need(isObj(step), p, "must be an object");
+    need(step.index === i, `${p}.index`, `must be ${i}`);
+    checkWeights(step.weights, `${p}.weights`);
+    need(isInt(step.bakeMs) && step.bakeMs >= 0, `${p}.bakeMs`, "must be a non-negative integer");
+    need(isInt(step.pollsRequired) && step.pollsRequired >= 0, `${p}.pollsRequired`, "must be a non-negative integer");
+    need(step.kind === "shift" || step.kind === "fenced-switch", `${p}.kind`, 'must be "shift" or "fenced-switch"');
+  });
+  for (const key of ["monitorMs", "monitorPollsRequired", "pollMs", "verifyTimeoutMs", "verifyIntervalMs", "catchUpTimeoutMs", "parityMaxAgeMs"]) {
+    need(isNum(value[key]) && (value[key] as number) >= 0, `${path}.${key}`, "must be a non-negative number");
+  }
+  need((value.pollMs as number) > 0, `${path}.pollMs`, "must be positive");
+  need(typeof value.fenced === "boolean", `${path}.fenced`, "must be a boolean");
+  need(isObj(value.gates), `${path}.gates`, "must be an object");
+  need(Array.isArray(value.hooks), `${path}.hooks`, "must be an array");
+  need(isObj(value.snapshot), `${path}.snapshot`, "must be an object");
+  checkWeights(value.startWeights, `${path}.startWeights`);
+  checkWeights(value.rollbackWeights, `${path}.rollbackWeights`);
+}
+
+/** Validate a loaded document. Throws JournalCorruptError naming the path and the rule. */
+export function parseJournal(raw: unknown): Journal {
+  let value = raw;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch (error) {
+      throw new JournalCorruptError("", `is not valid JSON (${(error as Error).message})`);
+    }
+  }
+  need(isObj(value), "", "must be a JSON object");
+  need(value.format === JOURNAL_FORMAT, "format", `must be "${JOURNAL_FORMAT}"`);
+  need(isInt(value.version), "version", "must be an integer");
+  need(value.version === JOURNAL_VERSION, "version", `is ${value.version}; this engine reads version ${JOURNAL_VERSION}`);
+  need(typeof value.runId === "string" && value.runId.length > 0, "runId", "must be a non-empty string");
+  need(value.operation === "cutover" || value.operation === "rollback", "operation", 'must be "cutover" or "rollback"');
+  need(typeof value.owner === "string", "owner", "must be a string");
+  need(value.stack === null || typeof value.stack === "string", "stack", "must be a string or null");
+  need(value.databaseMode === "shared" || value.databaseMode === "paired", "databaseMode", 'must be "shared" or "paired"');
+  need(isNum(value.createdAt) && isNum(value.updatedAt), "createdAt", "createdAt and updatedAt must be epoch milliseconds");
+  need(typeof value.phase === "string" && (PHASES as readonly string[]).includes(value.phase), "phase", `must be one of ${PHASES.join(", ")}`);
+  const phase = value.phase as Phase;
+  if (value.plan !== null) checkPlan(value.plan, "plan");
+  need(value.operation === "rollback" || value.plan !== null, "plan", "must be present for a cutover");
+  need(value.step === null || (isInt(value.step) && value.step >= 0), "step", "must be a non-negative integer or null");
+  if (value.step !== null && isObj(value.plan)) {
+    const steps = value.plan.steps as unknown[];
+    need((value.step as number) < steps.length, "step", `must be below the plan's ${steps.length} step(s)`);
+  }
+  const stepPhases: Phase[] = ["writing", "verifying", "unfencing", "recording", "baking", "hooks"];
+  if (stepPhases.includes(phase)) need(value.step !== null, "step", `must be set in phase ${phase}`);
+  if (value.bake !== null) {
+    const bake = value.bake;
+    need(isObj(bake), "bake", "must be an object or null");
+    for (const key of ["passes", "polls", "extensionsUsed", "consecutiveMetricErrors"]) {
+      need(isInt(bake[key]) && (bake[key] as number) >= 0, `bake.${key}`, "must be a non-negative integer");
+    }
+    need(isNum(bake.startedAt), "bake.startedAt", "must be epoch milliseconds");
+  }
+  if (value.snapshot !== null) {
+    const snapshot = value.snapshot;
+    need(isObj(snapshot) && typeof snapshot.taken === "boolean", "snapshot", "must be null or a snapshot record");
+    if (snapshot.taken) need(typeof snapshot.id === "string", "snapshot.id", "must be a string");
+    else need(typeof snapshot.reason === "string", "snapshot.reason", "must say why the snapshot was skipped");
+  }
+  need(isObj(value.fence), "fence", "must be an object");
+  need(value.fence.onAt === null || isNum(value.fence.onAt), "fence.onAt", "must be epoch milliseconds or null");
+  need(Array.isArray(value.fence.periods), "fence.periods", "must be an array");
+  if (value.failure !== null) {
+    need(isObj(value.failure), "failure", "must be an object or null");
+    need(typeof value.failure.reason === "string", "failure.reason", "must be a string");
+    need(isNum(value.failure.breachObservedAt), "failure.breachObservedAt", "must be epoch milliseconds");
+  }
+  if (value.rollback !== null) {
+    need(isObj(value.rollback), "rollback", "must be an object or null");
+    need(isNum(value.rollback.startedAt), "rollback.startedAt", "must be epoch milliseconds");
+  }
+  need(value.outcome === null || typeof value.outcome === "string", "outcome", "must be a string or null");
+  need(isInt(value.resumes), "resumes", "must be an integer");
+  need(Array.isArray(value.timeline), "timeline", "must be an array");
+  value.timeline.forEach((entry: unknown, i: number) => {
+    need(isObj(entry) && typeof entry.type === "string" && isNum(entry.at), `timeline.${i}`, "must be an event with type and at");
+  });
+  return value as unknown as Journal;
+}

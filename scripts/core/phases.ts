@@ -1,0 +1,81 @@
+// The cutover state machine: its phases and the transitions allowed between them.
+//
+//   idle → preflight ─┬─────────────────────────────────────────────────────────────┐
+//                     └─ (paired) fencing → catching-up → parity → sequences →       │
+//                                 reverse-replication ──────────────────────────────┤
+//                                                                                   ▼
+//   ┌──────────── for each step: writing → verifying → [unfencing (paired)] → recording → baking → hooks ─┐
+//   └─────────────────────────────────────────────────────────────────────────────────────────────────────┘
+//   after the last step: post-switch → monitoring → succeeded
+//
+//   preflight → preflight-failed (nothing moved)
+//   any non-terminal phase → rolling-back → rolled-back | failed-rollback
+//   any phase (terminal too) → rolling-back: `rollback` is safe and idempotent from every state
+//   any non-terminal phase → aborted (the lock was broken by `rollback --force`; that rollback owns traffic now)
+
+export const PHASES = [
+  "idle",
+  "preflight",
+  "fencing",
+  "catching-up",
+  "parity",
+  "sequences",
+  "reverse-replication",
+  "writing",
+  "verifying",
+  "unfencing",
+  "recording",
+  "baking",
+  "hooks",
+  "post-switch",
+  "monitoring",
+  "succeeded",
+  "preflight-failed",
+  "rolling-back",
+  "rolled-back",
+  "failed-rollback",
+  "aborted",
+] as const;
+
+export type Phase = (typeof PHASES)[number];
+
+export const TERMINAL_PHASES: readonly Phase[] = ["succeeded", "preflight-failed", "rolled-back", "failed-rollback", "aborted"];
+
+export function isTerminal(phase: Phase): boolean {
+  return TERMINAL_PHASES.includes(phase);
+}
+
+/** Phases in which traffic may already have moved: a crash here needs `--resume` or `rollback`. */
+export function trafficMayHaveMoved(phase: Phase): boolean {
+  return !["idle", "preflight", "preflight-failed"].includes(phase);
+}
+
+const FORWARD: Record<Phase, readonly Phase[]> = {
+  idle: ["preflight"],
+  preflight: ["fencing", "writing", "preflight-failed"],
+  fencing: ["catching-up"],
+  "catching-up": ["parity"],
+  parity: ["sequences"],
+  sequences: ["reverse-replication"],
+  "reverse-replication": ["writing"],
+  writing: ["verifying"],
+  verifying: ["unfencing", "recording"],
+  unfencing: ["recording"],
+  recording: ["baking"],
+  baking: ["hooks"],
+  hooks: ["writing", "post-switch"],
+  "post-switch": ["monitoring"],
+  monitoring: ["succeeded"],
+  succeeded: [],
+  "preflight-failed": [],
+  "rolling-back": ["rolled-back", "failed-rollback"],
+  "rolled-back": [],
+  "failed-rollback": [],
+  aborted: [],
+};
+
+export function canTransition(from: Phase, to: Phase): boolean {
+  if (to === "rolling-back") return from !== "rolling-back";
+  if (to === "aborted") return !isTerminal(from) && from !== "rolling-back";
+  return FORWARD[from].includes(to);
+}

@@ -1,0 +1,325 @@
+// The run report, built from the journal alone (pure): timeline, weights, gate readings,
+// decision, measured time-to-rollback and fence time. The CLI writes both forms under reports/.
+
+import { formatEvent, type JournalEvent, type Outcome } from "./events.js";
+import type { Journal } from "./journal.js";
+import { formatDuration } from "./plan.js";
+import type { Weights } from "./ports.js";
+
+export interface ReportGateReading {
+  at: string;
+  step: number | null;
+  phase: "baking" | "monitoring";
+  poll: number;
+  status: "pass" | "fail" | "inconclusive" | "error";
+  green: { requests: number; errorRate: number | null; p95Ms: number | null; unhealthy: number | null } | null;
+  blue: { requests: number; errorRate: number | null; p95Ms: number | null; unhealthy: number | null } | null;
+  observedGreenShare: number | null;
+  reasons: string[];
+}
+
+export interface ReportStep {
+  /** 1-based, as operators count. */
+  step: number;
+  weights: Weights;
+  bakeMs: number;
+  reached: boolean;
+  verifiedAt: string | null;
+  verifyWaitedMs: number | null;
+  polls: number;
+  passes: number;
+  inconclusive: number;
+  metricErrors: number;
+}
+
+export interface CutoverReport {
+  format: "bluegreen-cutover-report";
+  version: 1;
+  runId: string;
+  operation: Journal["operation"];
+  stack: string | null;
+  databaseMode: Journal["databaseMode"];
+  outcome: Outcome | null;
+  /** The decision in one sentence. */
+  decision: string;
+  reason: string | null;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  resumes: number;
+  plan: { strategy: string; steps: { weights: Weights; bakeMs: number }[]; monitorMs: number; pollMs: number } | null;
+  snapshot: Journal["snapshot"];
+  steps: ReportStep[];
+  monitoring: { polls: number; passes: number; inconclusive: number; metricErrors: number } | null;
+  gateReadings: ReportGateReading[];
+  hooks: { at: string; name: string; when: string; step: number | null; ok: boolean; exitCode: number | null; timedOut: boolean; durationMs: number }[];
+  decisions: { at: string; decision: string; reason: string }[];
+  rollback: {
+    reason: string;
+    breachObservedAt: string;
+    verifiedAt: string | null;
+    timeToRollbackMs: number | null;
+    attempts: number;
+    fenceMs: number | null;
+    onlyOnGreen: string[] | null;
+    detail: string;
+  } | null;
+  fence: { switchMs: number | null; rollbackMs: number | null; periods: Journal["fence"]["periods"]; stillOnSince: string | null };
+  warnings: string[];
+  timeline: { at: string; type: string; text: string }[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function buildReport(journal: Journal): { json: CutoverReport; markdown: string } {
+  const timeline = journal.timeline;
+  const of = <T extends JournalEvent["type"]>(type: T) => timeline.filter((e): e is Extract<JournalEvent, { type: T }> => e.type === type);
+
+  const gateReadings: ReportGateReading[] = [];
+  for (const event of timeline) {
+    if (event.type === "gate-reading") {
+      const r = event.verdict.readings;
+      const color = (c: typeof r.green) => ({ requests: c.requests, errorRate: c.errorRate, p95Ms: c.p95Ms, unhealthy: c.unhealthy });
+      gateReadings.push({
+        at: iso(event.at),
+        step: event.step === null ? null : event.step + 1,
+        phase: event.phase,
+        poll: event.poll,
+        status: event.verdict.status,
+        green: color(r.green),
+        blue: color(r.blue),
+        observedGreenShare: event.verdict.observedGreenShare,
+        reasons: event.verdict.reasons,
+      });
+    } else if (event.type === "metric-error") {
+      gateReadings.push({
+        at: iso(event.at),
+        step: event.step === null ? null : event.step + 1,
+        phase: event.phase,
+        poll: event.poll,
+        status: "error",
+        green: null,
+        blue: null,
+        observedGreenShare: null,
+        reasons: [event.message],
+      });
+    }
+  }
+
+  const plan = journal.plan;
+  const steps: ReportStep[] = (plan?.steps ?? []).map((step) => {
+    const verified = of("weights-verified").filter((e) => e.step === step.index && e.ok);
+    const readings = gateReadings.filter((g) => g.phase === "baking" && g.step === step.index + 1);
+    const last = verified.at(-1);
+    return {
+      step: step.index + 1,
+      weights: step.weights,
+      bakeMs: step.bakeMs,
+      reached: last !== undefined,
+      verifiedAt: last ? iso(last.at) : null,
+      verifyWaitedMs: last ? last.waitedMs : null,
+      polls: readings.length,
+      passes: readings.filter((g) => g.status === "pass").length,
+      inconclusive: readings.filter((g) => g.status === "inconclusive").length,
+      metricErrors: readings.filter((g) => g.status === "error").length,
+    };
+  });
+  const monitoringReadings = gateReadings.filter((g) => g.phase === "monitoring");
+  const monitoring =
+    plan && plan.monitorMs > 0
+      ? {
+          polls: monitoringReadings.length,
+          passes: monitoringReadings.filter((g) => g.status === "pass").length,
+          inconclusive: monitoringReadings.filter((g) => g.status === "inconclusive").length,
+          metricErrors: monitoringReadings.filter((g) => g.status === "error").length,
+        }
+      : null;
+
+  const switchPeriods = journal.fence.periods.filter((p) => p.purpose === "switch");
+  const rollbackPeriods = journal.fence.periods.filter((p) => p.purpose === "rollback");
+  const sum = (periods: typeof switchPeriods) => (periods.length > 0 ? periods.reduce((total, p) => total + p.durationMs, 0) : null);
+
+  const startedAt = journal.createdAt;
+  const endedAt = Math.max(journal.updatedAt, timeline.at(-1)?.at ?? startedAt);
+  const reason = journal.outcome === "succeeded" ? null : (journal.failure?.reason ?? null);
+  const decision = decisionSentence(journal);
+
+  const json: CutoverReport = {
+    format: "bluegreen-cutover-report",
+    version: 1,
+    runId: journal.runId,
+    operation: journal.operation,
+    stack: journal.stack,
+    databaseMode: journal.databaseMode,
+    outcome: journal.outcome,
+    decision,
+    reason,
+    startedAt: iso(startedAt),
+    endedAt: iso(endedAt),
+    durationMs: endedAt - startedAt,
+    resumes: journal.resumes,
+    plan: plan
+      ? { strategy: plan.strategy, steps: plan.steps.map((s) => ({ weights: s.weights, bakeMs: s.bakeMs })), monitorMs: plan.monitorMs, pollMs: plan.pollMs }
+      : null,
+    snapshot: journal.snapshot,
+    steps,
+    monitoring,
+    gateReadings,
+    hooks: of("hook-result").map((e) => ({
+      at: iso(e.at),
+      name: e.name,
+      when: e.when,
+      step: e.step === null ? null : e.step + 1,
+      ok: e.ok,
+      exitCode: e.result.exitCode,
+      timedOut: e.result.timedOut,
+      durationMs: e.result.durationMs,
+    })),
+    decisions: of("decision").map((e) => ({ at: iso(e.at), decision: e.decision, reason: e.reason })),
+    rollback:
+      journal.rollback && journal.failure
+        ? {
+            reason: journal.failure.reason,
+            breachObservedAt: iso(journal.failure.breachObservedAt),
+            verifiedAt: journal.rollback.verifiedAt === null ? null : iso(journal.rollback.verifiedAt),
+            timeToRollbackMs: journal.rollback.timeToRollbackMs,
+            attempts: journal.rollback.attempts,
+            fenceMs: journal.rollback.fenceMs,
+            onlyOnGreen: journal.rollback.onlyOnGreen,
+            detail: journal.rollback.detail,
+          }
+        : null,
+    fence: {
+      switchMs: sum(switchPeriods),
+      rollbackMs: sum(rollbackPeriods),
+      periods: journal.fence.periods,
+      stillOnSince: journal.fence.onAt === null ? null : iso(journal.fence.onAt),
+    },
+    warnings: of("warning").map((e) => e.message),
+    timeline: timeline.map((e) => ({ at: iso(e.at), type: e.type, text: formatEvent(e).replace(/^\S+ /, "") })),
+  };
+  return { json, markdown: renderMarkdown(json) };
+}
+
+function decisionSentence(journal: Journal): string {
+  switch (journal.outcome) {
+    case "succeeded":
+      return "Cutover succeeded: green serves 100% of traffic and passed monitoring.";
+    case "rolled-back":
+      return `Rolled back to blue: ${journal.failure?.reason ?? "operator request"}.`;
+    case "failed-rollback":
+      return `ROLLBACK FAILED: traffic is not verified on blue. ${journal.rollback?.detail ?? ""}`.trim();
+    case "preflight-failed":
+      return `Refused before moving any traffic: ${journal.failure?.reason ?? "preflight failed"}.`;
+    case "aborted":
+      return "Aborted: another operator broke the lock (rollback --force) and owns traffic now.";
+    default:
+      return `Unfinished: the run stopped in phase "${journal.phase}"${journal.step !== null ? ` at step ${journal.step + 1}` : ""}; resume it or roll back.`;
+  }
+}
+
+const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(2)}%`);
+const msText = (x: number | null) => (x === null ? "n/a" : `${Math.round(x)} ms`);
+const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+function renderMarkdown(report: CutoverReport): string {
+  const lines: string[] = [];
+  lines.push(`# ${report.operation === "cutover" ? "Cutover" : "Rollback"} report: ${report.runId}`);
+  lines.push("");
+  lines.push(`**${report.decision}**`);
+  lines.push("");
+  lines.push("| | |");
+  lines.push("| --- | --- |");
+  lines.push(`| Outcome | ${report.outcome ?? "unfinished"} |`);
+  if (report.stack) lines.push(`| Stack | ${cell(report.stack)} |`);
+  lines.push(`| Database mode | ${report.databaseMode} |`);
+  lines.push(`| Started | ${report.startedAt} |`);
+  lines.push(`| Ended | ${report.endedAt} |`);
+  lines.push(`| Duration | ${formatDuration(report.durationMs)} |`);
+  if (report.resumes > 0) lines.push(`| Resumed after a crash | ${report.resumes} time(s) |`);
+  if (report.rollback) {
+    lines.push(`| Time to rollback | ${report.rollback.timeToRollbackMs === null ? "not verified" : `${report.rollback.timeToRollbackMs} ms`} (breach observed → blue verified) |`);
+  }
+  if (report.fence.switchMs !== null) lines.push(`| Write fence, switch | ${report.fence.switchMs} ms |`);
+  if (report.fence.rollbackMs !== null) lines.push(`| Write fence, rollback | ${report.fence.rollbackMs} ms |`);
+  if (report.fence.stillOnSince) lines.push(`| Write fence | STILL ON since ${report.fence.stillOnSince} |`);
+  if (report.snapshot) {
+    lines.push(`| Snapshot | ${report.snapshot.taken ? report.snapshot.id : `skipped: ${cell(report.snapshot.reason)}`} |`);
+  }
+  lines.push("");
+
+  if (report.steps.length > 0) {
+    lines.push("## Steps");
+    lines.push("");
+    lines.push("| Step | Weights (blue / green) | Bake | Reached | Verified after | Polls | Pass | Inconclusive | Metric errors |");
+    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const step of report.steps) {
+      lines.push(
+        `| ${step.step} | ${step.weights.blue} / ${step.weights.green} | ${formatDuration(step.bakeMs)} | ${step.reached ? "yes" : "no"} | ` +
+          `${step.verifyWaitedMs === null ? "" : `${step.verifyWaitedMs} ms`} | ${step.polls} | ${step.passes} | ${step.inconclusive} | ${step.metricErrors} |`,
+      );
+    }
+    if (report.monitoring) {
+      const m = report.monitoring;
+      lines.push(`| monitoring | 0 / 100 | ${formatDuration(report.plan?.monitorMs ?? 0)} | | | ${m.polls} | ${m.passes} | ${m.inconclusive} | ${m.metricErrors} |`);
+    }
+    lines.push("");
+  }
+
+  if (report.gateReadings.length > 0) {
+    lines.push("## Gate readings");
+    lines.push("");
+    lines.push("| Time | Step | Poll | Verdict | Green req | Green 5xx | Green p95 | Blue req | Blue 5xx | Blue p95 | Green unhealthy | Reasons |");
+    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const g of report.gateReadings) {
+      lines.push(
+        `| ${g.at} | ${g.phase === "monitoring" ? "monitoring" : (g.step ?? "")} | ${g.poll} | ${g.status} | ${g.green?.requests ?? ""} | ${g.green ? pct(g.green.errorRate) : ""} | ` +
+          `${g.green ? msText(g.green.p95Ms) : ""} | ${g.blue?.requests ?? ""} | ${g.blue ? pct(g.blue.errorRate) : ""} | ${g.blue ? msText(g.blue.p95Ms) : ""} | ` +
+          `${g.green?.unhealthy ?? ""} | ${cell(g.reasons.join("; "))} |`,
+      );
+    }
+    lines.push("");
+  }
+
+  if (report.hooks.length > 0) {
+    lines.push("## Hooks");
+    lines.push("");
+    lines.push("| Time | Hook | When | Step | Result | Duration |");
+    lines.push("| --- | --- | --- | --- | --- | --- |");
+    for (const h of report.hooks) {
+      const result = h.ok ? "ok" : h.timedOut ? "timed out" : `exit ${h.exitCode ?? "?"}`;
+      lines.push(`| ${h.at} | ${cell(h.name)} | ${h.when} | ${h.step ?? ""} | ${result} | ${h.durationMs} ms |`);
+    }
+    lines.push("");
+  }
+
+  if (report.rollback) {
+    const r = report.rollback;
+    lines.push("## Rollback");
+    lines.push("");
+    lines.push(`- Reason: ${r.reason}`);
+    lines.push(`- Breach observed: ${r.breachObservedAt}`);
+    lines.push(`- Traffic verified on blue: ${r.verifiedAt ?? "NOT VERIFIED"}`);
+    lines.push(`- Time to rollback: ${r.timeToRollbackMs === null ? "n/a" : `${r.timeToRollbackMs} ms`}`);
+    lines.push(`- Write attempts: ${r.attempts}`);
+    if (r.fenceMs !== null) lines.push(`- Writes fenced: ${r.fenceMs} ms`);
+    if (r.onlyOnGreen !== null) {
+      lines.push(`- Keys only on green: ${r.onlyOnGreen.length === 0 ? "none" : r.onlyOnGreen.map((k) => `\`${k}\``).join(", ")}`);
+    }
+    lines.push(`- ${r.detail}`);
+    lines.push("");
+  }
+
+  if (report.warnings.length > 0) {
+    lines.push("## Warnings");
+    lines.push("");
+    for (const w of report.warnings) lines.push(`- ${w}`);
+    lines.push("");
+  }
+
+  lines.push("## Timeline");
+  lines.push("");
+  for (const t of report.timeline) lines.push(`- \`${t.at}\` ${t.text}`);
+  lines.push("");
+  return lines.join("\n");
+}

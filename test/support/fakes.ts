@@ -1,0 +1,600 @@
+// In-memory fakes of every engine port, with an injected virtual clock: sleep() advances time
+// instantly, so a 5-minute bake runs in milliseconds. For the engine's tests and for anyone
+// else's (CLI, sandbox): `const world = new FakeWorld(); await runCutover(world.deps(), ...)`.
+//
+// The fakes keep the state that outlives a process (the router's live weights, the lock, the
+// stored journal, the fence, replication) so a test can "crash" the engine and resume it with
+// fresh deps over the same world: see `crashingDeps`.
+
+import type { DatabaseMode, RolloutConfig } from "../../infra/config.js";
+import type { EngineDeps } from "../../scripts/core/engine.js";
+import type { EngineEvent } from "../../scripts/core/events.js";
+import {
+  LockHeldError,
+  type AlarmSource,
+  type Clock,
+  type Color,
+  type ColorMetrics,
+  type DataReplication,
+  type FenceMode,
+  type HealthProbe,
+  type HookResult,
+  type HookRunner,
+  type JournalStore,
+  type Lock,
+  type LockHolder,
+  type MetricsSource,
+  type MetricsWindow,
+  type ParityResult,
+  type ParitySource,
+  type ReplicationDirection,
+  type ReplicationStatus,
+  type RouteWeights,
+  type Snapshot,
+  type Snapshotter,
+  type TargetHealth,
+  type TrafficRouter,
+  type WeightRecorder,
+  type Weights,
+  type WriteFence,
+} from "../../scripts/core/ports.js";
+
+export const EPOCH = Date.UTC(2026, 0, 15, 9, 0, 0);
+
+// ---------------------------------------------------------------------------------------------
+// clock
+
+export class FakeClock implements Clock {
+  sleeps = 0;
+  slept = 0;
+  constructor(public t: number = EPOCH) {}
+  now(): number {
+    return this.t;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps += 1;
+    const d = Math.max(0, ms);
+    this.slept += d;
+    this.t += d;
+    await Promise.resolve();
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// router
+
+export interface FakeRouterOptions {
+  routes?: string[];
+  initial?: Weights;
+  /** Virtual ms between a write and the weights reading back. */
+  writeLagMs?: number;
+  stickinessSeconds?: number | null;
+}
+
+export class FakeRouter implements TrafficRouter {
+  readonly routes: string[];
+  writeLagMs: number;
+  stickinessSeconds: number | null;
+  /** Return true to make a write never read back (on that route). */
+  refuseToConverge: ((weights: Weights, route: string) => boolean) | null = null;
+  /** The next N writes throw. */
+  failWrites = 0;
+  /** The next N reads throw. */
+  failReads = 0;
+  readonly writes: { at: number; weights: Weights }[] = [];
+  reads = 0;
+  /** Called on every accepted write (tests use it to change the world). */
+  onWrite: ((weights: Weights) => void) | null = null;
+  private readonly live = new Map<string, { weights: Weights; pending: { weights: Weights; applyAt: number } | null }>();
+
+  constructor(
+    private readonly clock: Clock,
+    options: FakeRouterOptions = {},
+  ) {
+    this.routes = options.routes ?? ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/bg/1/https", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/bg/1/https/api"];
+    this.writeLagMs = options.writeLagMs ?? 0;
+    this.stickinessSeconds = options.stickinessSeconds ?? null;
+    for (const route of this.routes) this.live.set(route, { weights: { ...(options.initial ?? { blue: 100, green: 0 }) }, pending: null });
+  }
+
+  describeWrites(): string[] {
+    return this.routes.map((route) => `${route.includes("listener-rule") ? "ModifyRule" : "ModifyListener"} ${route}`);
+  }
+
+  private settle(): void {
+    const now = this.clock.now();
+    for (const state of this.live.values()) {
+      if (state.pending && state.pending.applyAt <= now) {
+        state.weights = state.pending.weights;
+        state.pending = null;
+      }
+    }
+  }
+
+  async readWeights(): Promise<RouteWeights[]> {
+    this.reads += 1;
+    if (this.failReads > 0) {
+      this.failReads -= 1;
+      throw new Error("fake router: read failed");
+    }
+    this.settle();
+    return this.routes.map((route) => ({ route, weights: { ...this.live.get(route)!.weights }, stickinessSeconds: this.stickinessSeconds }));
+  }
+
+  async writeWeights(weights: Weights): Promise<void> {
+    if (this.failWrites > 0) {
+      this.failWrites -= 1;
+      throw new Error("fake router: write throttled");
+    }
+    this.writes.push({ at: this.clock.now(), weights: { ...weights } });
+    for (const route of this.routes) {
+      const state = this.live.get(route)!;
+      if (this.refuseToConverge?.(weights, route)) {
+        state.pending = null;
+        continue;
+      }
+      state.pending = { weights: { ...weights }, applyAt: this.clock.now() + this.writeLagMs };
+    }
+    this.settle();
+    this.onWrite?.(weights);
+  }
+
+  /** Live weights of the first route (after pending writes that are due). */
+  current(): Weights {
+    this.settle();
+    return { ...this.live.get(this.routes[0]!)!.weights };
+  }
+
+  /** Set live weights directly (all routes, or one). */
+  set(weights: Weights, route?: string): void {
+    for (const name of route ? [route] : this.routes) this.live.set(name, { weights: { ...weights }, pending: null });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// metrics, health, alarms
+
+export function colorMetrics(overrides: Partial<ColorMetrics> = {}): ColorMetrics {
+  return { requests: 1000, errors5xx: 0, p95Ms: 120, p99Ms: 250, ...overrides };
+}
+
+/** Both colors healthy and busy, unless overridden. */
+export function metricsReply(overrides: { blue?: Partial<ColorMetrics>; green?: Partial<ColorMetrics> } = {}): Record<Color, ColorMetrics> {
+  return { blue: colorMetrics(overrides.blue), green: colorMetrics(overrides.green) };
+}
+
+/** Healthy metrics for `total` requests split by the weights; a color without requests has no latency data. */
+export function splitReply(weights: Weights, total = 4000): Record<Color, ColorMetrics> {
+  const part = (percent: number) => {
+    const requests = Math.round((total * percent) / 100);
+    return requests > 0 ? colorMetrics({ requests }) : colorMetrics({ requests: 0, p95Ms: null, p99Ms: null });
+  };
+  return { blue: part(weights.blue), green: part(weights.green) };
+}
+
+export const replies = {
+  ok: () => metricsReply(),
+  /** Green 5xx at `rate` (blue clean). */
+  errors: (rate = 0.2) => metricsReply({ green: { errors5xx: Math.round(1000 * rate) } }),
+  slow: (p95Ms = 5000) => metricsReply({ green: { p95Ms, p99Ms: p95Ms * 2 } }),
+  quiet: (requests = 3) => metricsReply({ green: { requests, errors5xx: 0 } }),
+  error: (message = "GetMetricData throttled") => new Error(message),
+};
+
+export type MetricsReply = Record<Color, ColorMetrics> | Error;
+
+export class FakeMetrics implements MetricsSource {
+  readonly calls: MetricsWindow[] = [];
+  private readonly queue: MetricsReply[] = [];
+  /** Used when the script queue is empty. */
+  responder: (context: { window: MetricsWindow; call: number }) => MetricsReply = () => metricsReply();
+
+  constructor(public resolutionMs = 0) {}
+
+  /** Replies for the next calls, in order; then the responder. */
+  script(...items: MetricsReply[]): this {
+    this.queue.push(...items);
+    return this;
+  }
+
+  respond(responder: (context: { window: MetricsWindow; call: number }) => MetricsReply): this {
+    this.responder = responder;
+    return this;
+  }
+
+  async sample(window: MetricsWindow): Promise<Record<Color, ColorMetrics>> {
+    this.calls.push({ ...window });
+    const reply = this.queue.length > 0 ? this.queue.shift()! : this.responder({ window, call: this.calls.length });
+    if (reply instanceof Error) throw reply;
+    return { blue: { ...reply.blue }, green: { ...reply.green } };
+  }
+}
+
+export class FakeHealth implements HealthProbe {
+  readonly state: Record<Color, TargetHealth> = {
+    blue: { healthy: 2, unhealthy: 0, total: 2 },
+    green: { healthy: 2, unhealthy: 0, total: 2 },
+  };
+  error: Error | null = null;
+  calls = 0;
+  set(color: Color, health: Partial<TargetHealth>): this {
+    this.state[color] = { ...this.state[color], ...health };
+    return this;
+  }
+  async health(color: Color): Promise<TargetHealth> {
+    this.calls += 1;
+    if (this.error) throw this.error;
+    return { ...this.state[color] };
+  }
+}
+
+export class FakeAlarms implements AlarmSource {
+  names: string[] = [];
+  error: Error | null = null;
+  async firing(): Promise<string[]> {
+    if (this.error) throw this.error;
+    return [...this.names];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// lock and journal
+
+export class InMemoryLock implements Lock {
+  holder: LockHolder | null = null;
+  readonly log: string[] = [];
+  async acquire(holder: LockHolder): Promise<void> {
+    if (this.holder) throw new LockHeldError({ ...this.holder });
+    this.holder = { ...holder };
+    this.log.push(`acquire ${holder.owner}`);
+  }
+  async release(owner: string): Promise<void> {
+    if (this.holder?.owner === owner) {
+      this.holder = null;
+      this.log.push(`release ${owner}`);
+    }
+  }
+  async breakLock(): Promise<LockHolder | null> {
+    const previous = this.holder;
+    this.holder = null;
+    this.log.push(`break ${previous?.owner ?? "(none)"}`);
+    return previous ? { ...previous } : null;
+  }
+  async current(): Promise<LockHolder | null> {
+    return this.holder ? { ...this.holder } : null;
+  }
+}
+
+/** Stores the journal as JSON text, exactly as a real store would (class instances would not survive). */
+export class InMemoryJournal implements JournalStore {
+  stored: string | null = null;
+  saves = 0;
+  /** Every saved version, oldest first. */
+  readonly history: string[] = [];
+  /** Like the file and SSM stores: text that is not JSON comes back as the raw string (the engine reports it as corrupt). */
+  async load(): Promise<unknown | null> {
+    if (this.stored === null) return null;
+    try {
+      return JSON.parse(this.stored) as unknown;
+    } catch {
+      return this.stored;
+    }
+  }
+  async save(journal: unknown): Promise<void> {
+    const text = JSON.stringify(journal);
+    this.stored = text;
+    this.saves += 1;
+    this.history.push(text);
+  }
+  /** Put arbitrary text in the store (corrupt-journal tests). */
+  setRaw(text: string | null): void {
+    this.stored = text;
+  }
+  /** The stored journal, parsed. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  get value(): any {
+    return this.stored === null ? null : JSON.parse(this.stored);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// snapshot, hooks, recorder
+
+export class FakeSnapshotter implements Snapshotter {
+  readonly calls: { label: string; timeoutMs: number }[] = [];
+  error: Error | null = null;
+  /** Virtual time a snapshot takes. */
+  durationMs = 5 * 60_000;
+  constructor(private readonly clock: Clock) {}
+  async snapshot(label: string, timeoutMs: number): Promise<Snapshot> {
+    this.calls.push({ label, timeoutMs });
+    if (this.error) throw this.error;
+    await this.clock.sleep(Math.min(this.durationMs, timeoutMs));
+    if (this.durationMs > timeoutMs) throw new Error(`snapshot not available after ${timeoutMs} ms`);
+    return { id: `snap-${this.calls.length}`, availableAt: this.clock.now() };
+  }
+}
+
+export type HookBehaviour = HookResult | ((env: Record<string, string>) => HookResult | Promise<HookResult>);
+
+export class FakeHooks implements HookRunner {
+  readonly runs: { command: string; timeoutMs: number; env: Record<string, string> }[] = [];
+  private readonly behaviours = new Map<string, HookBehaviour>();
+  constructor(private readonly clock: Clock) {}
+  /** Exit code 0 in 1 s unless told otherwise. */
+  on(command: string, behaviour: HookBehaviour): this {
+    this.behaviours.set(command, behaviour);
+    return this;
+  }
+  fail(command: string, exitCode = 1): this {
+    return this.on(command, { exitCode, timedOut: false, durationMs: 1000, outputTail: "assertion failed" });
+  }
+  timeout(command: string): this {
+    return this.on(command, (env) => ({ exitCode: null, timedOut: true, durationMs: Number(env.__timeoutMs ?? 0), outputTail: "" }));
+  }
+  async run(command: string, timeoutMs: number, env: Record<string, string>): Promise<HookResult> {
+    this.runs.push({ command, timeoutMs, env: { ...env } });
+    const behaviour = this.behaviours.get(command) ?? { exitCode: 0, timedOut: false, durationMs: 1000, outputTail: "ok" };
+    const result = typeof behaviour === "function" ? await behaviour({ ...env, __timeoutMs: String(timeoutMs) }) : behaviour;
+    await this.clock.sleep(result.timedOut ? timeoutMs : result.durationMs);
+    return { ...result, durationMs: result.timedOut ? timeoutMs : result.durationMs };
+  }
+}
+
+export class FakeRecorder implements WeightRecorder {
+  readonly recorded: Weights[] = [];
+  error: Error | null = null;
+  async record(weights: Weights): Promise<void> {
+    if (this.error) throw this.error;
+    this.recorded.push({ ...weights });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// paired mode: fence, replication, parity
+
+export class FakeFence implements WriteFence {
+  mode: FenceMode = "off";
+  readonly history: { at: number; mode: FenceMode }[] = [];
+  error: Error | null = null;
+  constructor(private readonly clock: Clock) {}
+  async set(mode: FenceMode): Promise<void> {
+    if (this.error) throw this.error;
+    this.mode = mode;
+    this.history.push({ at: this.clock.now(), mode });
+  }
+  async read(): Promise<FenceMode> {
+    return this.mode;
+  }
+}
+
+export class FakeReplication implements DataReplication {
+  readonly running: Record<ReplicationDirection, boolean> = { "blue-to-green": true, "green-to-blue": false };
+  readonly lagBytes: Record<ReplicationDirection, number | null> = { "blue-to-green": 0, "green-to-blue": 0 };
+  /** Virtual time a catch-up takes, per direction. */
+  readonly catchUpMs: Record<ReplicationDirection, number> = { "blue-to-green": 300, "green-to-blue": 300 };
+  readonly catchUpError: Record<ReplicationDirection, Error | null> = { "blue-to-green": null, "green-to-blue": null };
+  parityResult: ParityResult & { onlyOnGreen?: string[] };
+  readonly calls: string[] = [];
+  constructor(private readonly clock: Clock) {
+    this.parityResult = { identical: true, checkedAt: clock.now(), summary: "3 tables, 12000 rows identical", onlyOnGreen: [] };
+  }
+  async status(direction: ReplicationDirection): Promise<ReplicationStatus> {
+    this.calls.push(`status ${direction}`);
+    return { direction, running: this.running[direction], lagBytes: this.lagBytes[direction], detail: this.running[direction] ? "streaming" : "no subscription" };
+  }
+  async waitForCatchUp(direction: ReplicationDirection, timeoutMs: number): Promise<{ waitedMs: number }> {
+    this.calls.push(`catch-up ${direction}`);
+    if (!this.running[direction]) throw new Error(`${direction} replication is not running`);
+    const error = this.catchUpError[direction];
+    if (error) {
+      await this.clock.sleep(timeoutMs);
+      throw error;
+    }
+    const waited = Math.min(this.catchUpMs[direction], timeoutMs);
+    await this.clock.sleep(waited);
+    if (this.catchUpMs[direction] > timeoutMs) throw new Error(`${direction} did not catch up within ${timeoutMs} ms`);
+    return { waitedMs: waited };
+  }
+  async parity(): Promise<ParityResult & { onlyOnGreen?: string[] }> {
+    this.calls.push("parity");
+    return { ...this.parityResult, checkedAt: this.clock.now() };
+  }
+  async copySequences(direction: ReplicationDirection): Promise<void> {
+    this.calls.push(`copy-sequences ${direction}`);
+  }
+  async start(direction: ReplicationDirection, options: { copyData: boolean }): Promise<void> {
+    this.calls.push(`start ${direction} copyData=${options.copyData}`);
+    this.running[direction] = true;
+  }
+  async stop(direction: ReplicationDirection): Promise<void> {
+    this.calls.push(`stop ${direction}`);
+    this.running[direction] = false;
+  }
+}
+
+export class FakeParity implements ParitySource {
+  result: ParityResult | null;
+  constructor(clock: Clock) {
+    this.result = { identical: true, checkedAt: clock.now() - 60_000, summary: "3 tables identical" };
+  }
+  async latest(): Promise<ParityResult | null> {
+    return this.result ? { ...this.result } : null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rollout config without zod (same defaults as infra/config.ts)
+
+export function testRollout(overrides: Partial<RolloutConfig> = {}): RolloutConfig {
+  return {
+    strategy: { type: "canary", steps: [5, 25, 100] },
+    bakeSeconds: 300,
+    pollIntervalSeconds: 60,
+    monitorSeconds: 300,
+    verifyTimeoutSeconds: 60,
+    gates: {
+      maxErrorRate: 0.01,
+      errorRateFactor: 2,
+      errorRateMargin: 0.005,
+      maxP95Ms: 800,
+      p95Factor: 1.5,
+      minRequests: 100,
+      inconclusiveExtensions: 3,
+      maxConsecutiveMetricErrors: 3,
+      minHealthyTargets: 2,
+    },
+    hooks: [],
+    snapshot: { enabled: true, timeoutSeconds: 3600 },
+    parityMaxAgeSeconds: 3600,
+    ...overrides,
+  } as RolloutConfig;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the whole world
+
+export interface FakeWorldOptions extends FakeRouterOptions {
+  databaseMode?: DatabaseMode;
+  resolutionMs?: number;
+  clock?: FakeClock;
+}
+
+/** Every fake, wired to one virtual clock. `deps()` builds EngineDeps over them. */
+export class FakeWorld {
+  readonly clock: FakeClock;
+  readonly router: FakeRouter;
+  readonly metrics: FakeMetrics;
+  readonly health = new FakeHealth();
+  readonly alarms = new FakeAlarms();
+  readonly lock = new InMemoryLock();
+  readonly journal = new InMemoryJournal();
+  readonly snapshotter: FakeSnapshotter;
+  readonly hooks: FakeHooks;
+  readonly recorder = new FakeRecorder();
+  readonly fence: FakeFence;
+  readonly replication: FakeReplication;
+  readonly parity: FakeParity;
+  readonly events: EngineEvent[] = [];
+
+  constructor(options: FakeWorldOptions = {}) {
+    this.clock = options.clock ?? new FakeClock();
+    this.router = new FakeRouter(this.clock, options);
+    this.metrics = new FakeMetrics(options.resolutionMs ?? 0);
+    this.snapshotter = new FakeSnapshotter(this.clock);
+    this.hooks = new FakeHooks(this.clock);
+    this.fence = new FakeFence(this.clock);
+    this.replication = new FakeReplication(this.clock);
+    this.parity = new FakeParity(this.clock);
+    // By default both colors are healthy and see requests in proportion to the live weights.
+    this.metrics.respond(() => splitReply(this.router.current()));
+  }
+
+  deps(overrides: Partial<EngineDeps> = {}): EngineDeps {
+    return {
+      router: this.router,
+      health: this.health,
+      metrics: this.metrics,
+      alarms: this.alarms,
+      lock: this.lock,
+      journal: this.journal,
+      snapshotter: this.snapshotter,
+      hooks: this.hooks,
+      recorder: this.recorder,
+      clock: this.clock,
+      parity: this.parity,
+      fence: this.fence,
+      replication: this.replication,
+      events: (event) => this.events.push(event),
+      tickMs: 0,
+      newRunId: () => `run-${this.clock.now()}`,
+      ...overrides,
+    };
+  }
+
+  /** Events of one type, typed. */
+  eventsOf<T extends EngineEvent["type"]>(type: T): Extract<EngineEvent, { type: T }>[] {
+    return this.events.filter((event): event is Extract<EngineEvent, { type: T }> => event.type === type);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// crash simulation
+
+export class CrashError extends Error {
+  override name = "CrashError";
+  constructor() {
+    super("simulated crash (kill -9)");
+  }
+}
+
+export interface CrashPlan {
+  /** Crash right after the k-th journal save succeeded (1-based). */
+  afterSave?: number;
+  /** Crash at the k-th side-effecting port call (1-based): before it takes effect, or after. */
+  atCall?: { k: number; when: "before" | "after" };
+}
+
+const SIDE_EFFECTS: Record<string, string[]> = {
+  router: ["writeWeights"],
+  lock: ["acquire", "release", "breakLock"],
+  journal: ["save"],
+  snapshotter: ["snapshot"],
+  hooks: ["run"],
+  recorder: ["record"],
+  fence: ["set"],
+  replication: ["waitForCatchUp", "copySequences", "start", "stop"],
+};
+
+/**
+ * EngineDeps over the world whose ports all die at the crash point, like a process killed with
+ * -9: after it, every port call throws CrashError and nothing more reaches the world.
+ */
+export function crashingDeps(
+  world: FakeWorld,
+  crash: CrashPlan,
+  overrides: Partial<EngineDeps> = {},
+): { deps: EngineDeps; crashed: () => boolean; saves: () => number; sideEffects: () => number } {
+  const state = { dead: false, saves: 0, calls: 0 };
+  const base = world.deps(overrides);
+  const wrap = <T extends object>(name: string, port: T): T =>
+    new Proxy(port, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        const fn = value as (...args: unknown[]) => unknown;
+        if (property === "describeWrites") return fn.bind(target);
+        return async (...args: unknown[]) => {
+          if (state.dead) throw new CrashError();
+          const sideEffect = SIDE_EFFECTS[name]?.includes(String(property)) ?? false;
+          if (sideEffect) state.calls += 1;
+          if (sideEffect && crash.atCall && crash.atCall.k === state.calls && crash.atCall.when === "before") {
+            state.dead = true;
+            throw new CrashError();
+          }
+          const result = await fn.apply(target, args);
+          if (name === "journal" && property === "save") {
+            state.saves += 1;
+            if (crash.afterSave === state.saves) {
+              state.dead = true;
+              throw new CrashError();
+            }
+          }
+          if (sideEffect && crash.atCall && crash.atCall.k === state.calls && crash.atCall.when === "after") {
+            state.dead = true;
+            throw new CrashError();
+          }
+          return result;
+        };
+      },
+    });
+  const deps: EngineDeps = { ...base };
+  for (const key of ["router", "health", "metrics", "alarms", "lock", "journal", "snapshotter", "hooks", "recorder", "parity", "fence", "replication"] as const) {
+    const port = base[key];
+    if (port !== undefined) (deps as unknown as Record<string, unknown>)[key] = wrap(key, port as object);
+  }
+  return { deps, crashed: () => state.dead, saves: () => state.saves, sideEffects: () => state.calls };
+}

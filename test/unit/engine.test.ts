@@ -1,0 +1,585 @@
+// The cutover engine over in-memory fakes and a virtual clock: every path of issue 3.
+
+import { describe, expect, test } from "vitest";
+import { EngineInputError, outcomeExitCode, previewCutover, runCutover, runRollback, type CutoverRequest } from "../../scripts/core/engine.js";
+import { parseJournal } from "../../scripts/core/journal.js";
+import { LockHeldError, type Weights } from "../../scripts/core/ports.js";
+import type { RolloutConfig } from "../../infra/config.js";
+import { FakeWorld, replies, testRollout } from "../support/fakes.js";
+
+const OWNER = "alice@ops-1 pid 4242";
+
+function request(overrides: Partial<RolloutConfig> = {}, extra: Partial<CutoverRequest> = {}): CutoverRequest {
+  return { rollout: testRollout(overrides), databaseMode: "shared", owner: OWNER, stack: "prod", ...extra };
+}
+
+const greenOf = (writes: { weights: Weights }[]) => writes.map((w) => w.weights.green);
+
+/** Metrics that breach while green has `percent` of the traffic. */
+function breachAt(world: FakeWorld, percent: number, reply = replies.errors) {
+  world.metrics.respond(() => (world.router.current().green === percent ? reply() : replies.ok()));
+}
+
+describe("success", () => {
+  test("the default fake traffic follows the weights: no split warning", async () => {
+    const world = new FakeWorld();
+    await runCutover(world.deps(), request());
+    expect(world.eventsOf("warning")).toEqual([]);
+    const monitoring = world.eventsOf("gate-reading").find((r) => r.phase === "monitoring")!;
+    expect(monitoring.verdict.readings.blue.requests).toBe(0);
+    expect(monitoring.verdict.checks.find((c) => c.name === "green-error-rate-vs-blue")!.status).toBe("skipped");
+  });
+
+  test("canary 5 → 25 → 100: every step written, verified, recorded, baked; monitoring; lock released", async () => {
+    const world = new FakeWorld();
+    const started = performance.now();
+    const result = await runCutover(world.deps({ tickMs: 1000 }), request());
+    const realMs = performance.now() - started;
+
+    expect(result.outcome).toBe("succeeded");
+    expect(outcomeExitCode(result.outcome)).toBe(0);
+    expect(result.reason).toBeNull();
+    expect(greenOf(world.router.writes)).toEqual([5, 25, 100]);
+    expect(world.router.current()).toEqual({ blue: 0, green: 100 });
+    expect(world.recorder.recorded.map((w) => w.green)).toEqual([5, 25, 100]);
+    const readings = world.eventsOf("gate-reading");
+    expect(readings.filter((r) => r.phase === "baking" && r.step === 0 && r.verdict.status === "pass")).toHaveLength(5);
+    expect(readings.filter((r) => r.phase === "baking" && r.step === 1 && r.verdict.status === "pass")).toHaveLength(5);
+    expect(readings.filter((r) => r.phase === "monitoring" && r.verdict.status === "pass")).toHaveLength(5);
+    expect(world.snapshotter.calls).toHaveLength(1);
+    expect(world.lock.holder).toBeNull();
+
+    const stored = parseJournal(world.journal.value);
+    expect(stored.phase).toBe("succeeded");
+    expect(stored.outcome).toBe("succeeded");
+    expect(stored.snapshot).toMatchObject({ taken: true, id: "snap-1" });
+    // 5 min snapshot + 2 × 5 min bakes + 5 min monitoring of virtual time, in far less real time.
+    expect(world.clock.now() - stored.createdAt).toBe(20 * 60_000);
+    expect(realMs).toBeLessThan(2000);
+    // The live view gets a countdown.
+    const ticks = world.eventsOf("tick");
+    expect(ticks.length).toBeGreaterThanOrEqual(15 * 60);
+    expect(ticks[0]).toMatchObject({ phase: "baking", step: 0, nextPollInMs: 59_000 });
+    expect(ticks.every((t) => t.remainingMs >= 0 && t.totalMs >= t.elapsedMs)).toBe(true);
+    expect(stored.timeline.some((e) => (e.type as string) === "tick")).toBe(false);
+  });
+
+  test("every event is plain JSON", async () => {
+    const world = new FakeWorld();
+    await runCutover(world.deps({ tickMs: 30_000 }), request());
+    for (const event of world.events) expect(JSON.parse(JSON.stringify(event))).toEqual(event);
+    expect(world.events[0]!.type).toBe("plan");
+    expect(world.events.at(-1)).toMatchObject({ type: "done", outcome: "succeeded" });
+  });
+
+  test("linear 30 → 60 → 90 → 100", async () => {
+    const world = new FakeWorld();
+    const result = await runCutover(world.deps(), request({ strategy: { type: "linear", stepPercent: 30, intervalSeconds: 120 } }));
+    expect(result.outcome).toBe("succeeded");
+    expect(greenOf(world.router.writes)).toEqual([30, 60, 90, 100]);
+    const baking = world.eventsOf("gate-reading").filter((r) => r.phase === "baking");
+    expect(baking.map((r) => r.step)).toEqual([0, 0, 1, 1, 2, 2]);
+  });
+
+  test("all-at-once: one write, then monitoring", async () => {
+    const world = new FakeWorld();
+    const result = await runCutover(world.deps(), request({ strategy: { type: "all-at-once" } }));
+    expect(result.outcome).toBe("succeeded");
+    expect(greenOf(world.router.writes)).toEqual([100]);
+    expect(world.eventsOf("gate-reading").every((r) => r.phase === "monitoring")).toBe(true);
+    expect(world.eventsOf("gate-reading")).toHaveLength(5);
+  });
+
+  test("gates poll both colors over the same window, never faster than the metrics resolution", async () => {
+    const world = new FakeWorld({ resolutionMs: 60_000 });
+    await runCutover(world.deps(), request({ pollIntervalSeconds: 10, bakeSeconds: 120, monitorSeconds: 60 }));
+    // One sample call per poll (both colors at once), each window = one resolution period ending now.
+    expect(world.metrics.calls).toHaveLength(2 + 2 + 1);
+    for (const window of world.metrics.calls) expect(window.end - window.start).toBe(60_000);
+    for (let i = 1; i < world.metrics.calls.length; i++) {
+      expect(world.metrics.calls[i]!.end - world.metrics.calls[i - 1]!.end).toBeGreaterThanOrEqual(60_000);
+    }
+  });
+
+  test("an observed split far from the weights is reported (a warning, not a gate)", async () => {
+    const world = new FakeWorld();
+    world.metrics.respond(() => replies.ok()); // a 50/50 split whatever the weights
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("succeeded");
+    const warnings = world.eventsOf("warning").filter((w) => w.message.startsWith("observed split"));
+    expect(warnings.map((w) => w.message)).toEqual([
+      "observed split: green served 50.0% of requests in the window, the weights say 5%",
+      "observed split: green served 50.0% of requests in the window, the weights say 25%",
+      "observed split: green served 50.0% of requests in the window, the weights say 100%",
+    ]);
+  });
+
+  test("after-step and post-switch hooks run with the step in their environment", async () => {
+    const world = new FakeWorld();
+    const result = await runCutover(
+      world.deps(),
+      request(
+        {
+          hooks: [
+            { name: "smoke", command: "./smoke.sh", timeoutSeconds: 30, when: "after-step" },
+            { name: "final", command: "./final.sh", timeoutSeconds: 30, when: "post-switch" },
+            { name: "pre", command: "./pre.sh", timeoutSeconds: 30, when: "preflight" },
+          ],
+        },
+        { hookEnv: { BASE_URL: "https://example.test" } },
+      ),
+    );
+    expect(result.outcome).toBe("succeeded");
+    expect(world.hooks.runs.map((r) => `${r.command}:${r.env.BLUEGREEN_STEP}:${r.env.BLUEGREEN_WEIGHT_GREEN}`)).toEqual([
+      "./pre.sh::0",
+      "./smoke.sh:1:5",
+      "./smoke.sh:2:25",
+      "./smoke.sh:3:100",
+      "./final.sh::100",
+    ]);
+    expect(world.hooks.runs.every((r) => r.timeoutMs === 30_000 && r.env.BASE_URL === "https://example.test")).toBe(true);
+  });
+
+  test("starting from a partial split skips the steps already reached", async () => {
+    const world = new FakeWorld({ initial: { blue: 75, green: 25 } });
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("succeeded");
+    expect(greenOf(world.router.writes)).toEqual([100]);
+  });
+
+  test("a recorder failure is a warning, not a rollback", async () => {
+    const world = new FakeWorld();
+    world.recorder.error = new Error("Pulumi.prod.yaml is read-only");
+    const result = await runCutover(world.deps(), request({ strategy: { type: "all-at-once" } }));
+    expect(result.outcome).toBe("succeeded");
+    expect(world.eventsOf("warning").some((w) => w.message.includes("drift"))).toBe(true);
+  });
+
+  test("confirm returning false cancels before anything is written", async () => {
+    const world = new FakeWorld();
+    let seen: string[] = [];
+    const result = await runCutover(world.deps(), request({}, { confirm: async (_plan, lines) => ((seen = lines), false) }));
+    expect(result.outcome).toBe("cancelled");
+    expect(seen.join("\n")).toContain("Rollback path");
+    expect(world.router.writes).toHaveLength(0);
+    expect(world.journal.saves).toBe(0);
+    expect(world.lock.holder).toBeNull();
+  });
+
+  test("previewCutover (dry run) builds and describes the plan without a lock or a write", async () => {
+    const world = new FakeWorld({ stickinessSeconds: 300 });
+    const preview = await previewCutover(world.deps(), request());
+    expect(preview.plan.steps).toHaveLength(3);
+    expect(preview.lines.join("\n")).toContain("ModifyRule");
+    expect(preview.lines.join("\n")).toContain("stickiness");
+    expect(world.router.writes).toHaveLength(0);
+    expect(world.lock.log).toHaveLength(0);
+  });
+});
+
+describe("breaches roll back", () => {
+  const cases = [
+    { at: 5, where: "step 1" },
+    { at: 25, where: "step 2" },
+    { at: 100, where: "monitoring" },
+  ];
+  for (const { at, where } of cases) {
+    test(`error-rate breach at ${where} → one verified write to blue 100`, async () => {
+      const world = new FakeWorld();
+      breachAt(world, at);
+      const result = await runCutover(world.deps(), request());
+      expect(result.outcome).toBe("rolled-back");
+      expect(outcomeExitCode(result.outcome)).toBe(1);
+      expect(result.reason).toContain(where === "monitoring" ? "during monitoring" : `at ${where}`);
+      expect(result.reason).toContain("green 5xx rate 20%");
+      const greens = greenOf(world.router.writes);
+      expect(greens.at(-1)).toBe(0);
+      expect(greens.filter((g) => g === 0)).toHaveLength(1);
+      expect(greens.slice(0, -1)).toEqual([5, 25, 100].filter((g) => g <= at));
+      expect(world.router.current()).toEqual({ blue: 100, green: 0 });
+      expect(world.recorder.recorded.at(-1)).toEqual({ blue: 100, green: 0 });
+      const stored = parseJournal(world.journal.value);
+      expect(stored.phase).toBe("rolled-back");
+      expect(stored.rollback?.timeToRollbackMs).toBe(0);
+      expect(world.lock.holder).toBeNull();
+      const kinds = world.events.map((e) => e.type);
+      expect(kinds.indexOf("rollback-started")).toBeLessThan(kinds.indexOf("rollback-complete"));
+    });
+  }
+
+  test("latency breach against blue's concurrent baseline", async () => {
+    const world = new FakeWorld();
+    world.metrics.respond(() => (world.router.current().green === 25 ? { blue: { requests: 3000, errors5xx: 0, p95Ms: 100, p99Ms: 200 }, green: { requests: 1000, errors5xx: 0, p95Ms: 400, p99Ms: 600 } } : replies.ok()));
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toContain("vs blue 100 ms × 1.5");
+  });
+
+  test("an unhealthy green target during the bake rolls back", async () => {
+    const world = new FakeWorld();
+    world.router.onWrite = (w) => {
+      if (w.green === 25) world.health.set("green", { unhealthy: 1 });
+    };
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toContain("1 unhealthy");
+  });
+
+  test("time to rollback is measured from the breach to traffic verified on blue (virtual clock)", async () => {
+    const world = new FakeWorld({ writeLagMs: 2500 });
+    breachAt(world, 25);
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("rolled-back");
+    // Verify reads back every second: 0, 1000, 2000 (still old), 3000 (blue 100).
+    expect(result.timeToRollbackMs).toBe(3000);
+    const complete = world.eventsOf("rollback-complete")[0]!;
+    expect(complete.timeToRollbackMs).toBe(3000);
+    const started = world.eventsOf("rollback-started")[0]!;
+    expect(complete.at - started.breachObservedAt).toBe(3000);
+    expect(parseJournal(world.journal.value).rollback?.timeToRollbackMs).toBe(3000);
+  });
+
+  test("stickiness warns that clients may stay on green", async () => {
+    const world = new FakeWorld({ stickinessSeconds: 600 });
+    breachAt(world, 5);
+    await runCutover(world.deps(), request());
+    expect(world.eventsOf("warning").some((w) => w.message.includes("stickiness") && w.message.includes("10m"))).toBe(true);
+  });
+});
+
+describe("inconclusive windows and metric errors", () => {
+  test("inconclusive windows extend the bake up to the limit, then it passes", async () => {
+    const world = new FakeWorld();
+    world.metrics.script(replies.quiet(), replies.quiet(), replies.quiet());
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("succeeded");
+    const step1 = world.eventsOf("gate-reading").filter((r) => r.step === 0);
+    expect(step1.map((r) => r.verdict.status)).toEqual(["inconclusive", "inconclusive", "inconclusive", "pass", "pass", "pass", "pass", "pass"]);
+    expect(world.eventsOf("decision").filter((d) => d.decision === "extend")).toHaveLength(3);
+  });
+
+  test("one inconclusive window past the limit fails: missing data is never a pass", async () => {
+    const world = new FakeWorld();
+    world.metrics.script(replies.ok(), replies.quiet(), replies.quiet(), replies.quiet(), replies.quiet());
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toMatch(/inconclusive after 3 extension/);
+    expect(world.eventsOf("gate-reading").some((r) => r.verdict.status === "pass" && r.step === 1)).toBe(false);
+  });
+
+  test("inconclusive extensions are per step", async () => {
+    const world = new FakeWorld();
+    world.metrics.script(replies.quiet(), replies.quiet(), replies.quiet(), ...Array(5).fill(replies.ok()), replies.quiet(), replies.quiet(), replies.quiet());
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("succeeded");
+  });
+
+  test("metric-provider errors fail after maxConsecutiveMetricErrors in a row", async () => {
+    const world = new FakeWorld();
+    world.metrics.script(replies.ok(), replies.error(), replies.error(), replies.error());
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toContain("metrics unavailable 3 time(s) in a row: GetMetricData throttled");
+    expect(world.eventsOf("metric-error").map((e) => e.consecutive)).toEqual([1, 2, 3]);
+  });
+
+  test("errors that are not in a row do not fail, but never count as passes", async () => {
+    const world = new FakeWorld();
+    world.metrics.script(replies.error(), replies.error(), replies.ok(), replies.error(), replies.error(), replies.ok());
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("succeeded");
+    const step1 = world.eventsOf("gate-reading").filter((r) => r.step === 0);
+    expect(step1.filter((r) => r.verdict.status === "pass")).toHaveLength(5);
+    expect(world.eventsOf("metric-error").filter((e) => e.step === 0)).toHaveLength(4);
+  });
+
+  test("a health-probe error during a bake counts as a provider error", async () => {
+    const world = new FakeWorld();
+    world.router.onWrite = (w) => {
+      if (w.green === 5) world.health.error = new Error("DescribeTargetHealth throttled");
+      if (w.green === 0) world.health.error = null;
+    };
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toContain("DescribeTargetHealth throttled");
+  });
+});
+
+describe("verification", () => {
+  test("weights that never read back time out and roll back", async () => {
+    const world = new FakeWorld();
+    world.router.refuseToConverge = (w, route) => w.green === 25 && route.includes("listener-rule");
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toContain("did not read back within 1m");
+    expect(result.reason).toContain("blue 95 / green 5"); // the rule still forwards the old split
+    expect(world.router.current()).toEqual({ blue: 100, green: 0 });
+    const verify = world.eventsOf("weights-verified").find((v) => !v.ok)!;
+    expect(verify.waitedMs).toBe(60_000);
+  });
+
+  test("a slow write that reads back within the timeout is fine", async () => {
+    const world = new FakeWorld({ writeLagMs: 45_000 });
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("succeeded");
+    expect(world.eventsOf("weights-verified").map((v) => v.waitedMs)).toEqual([45_000, 45_000, 45_000]);
+  });
+
+  test("a write error rolls back", async () => {
+    const world = new FakeWorld();
+    world.router.onWrite = (w) => {
+      if (w.green === 5) world.router.failWrites = 1;
+    };
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toContain("write throttled");
+  });
+
+  test("a rollback that cannot verify is reported as failed-rollback after bounded retries", async () => {
+    const world = new FakeWorld();
+    breachAt(world, 5);
+    world.router.refuseToConverge = (w) => w.green === 0;
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("failed-rollback");
+    expect(outcomeExitCode(result.outcome)).toBe(1);
+    expect(greenOf(world.router.writes)).toEqual([5, 0, 0, 0]);
+    const stored = parseJournal(world.journal.value);
+    expect(stored.phase).toBe("failed-rollback");
+    expect(stored.rollback?.detail).toContain("NOT verified");
+    // Retrying with `rollback` once the router behaves again works.
+    world.router.refuseToConverge = null;
+    const again = await runRollback(world.deps(), { owner: OWNER, databaseMode: "shared", reason: "retry" });
+    expect(again.outcome).toBe("rolled-back");
+    expect(world.router.current()).toEqual({ blue: 100, green: 0 });
+  });
+});
+
+describe("hooks", () => {
+  const smoke = { name: "smoke", command: "./smoke.sh", timeoutSeconds: 60, when: "after-step" as const };
+
+  test("a failing after-step hook rolls back", async () => {
+    const world = new FakeWorld();
+    let runs = 0;
+    world.hooks.on("./smoke.sh", () => ({ exitCode: ++runs === 2 ? 3 : 0, timedOut: false, durationMs: 500, outputTail: "" }));
+    const result = await runCutover(world.deps(), request({ hooks: [smoke] }));
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toBe("hook smoke (after-step) exited with code 3");
+    expect(greenOf(world.router.writes)).toEqual([5, 25, 0]);
+  });
+
+  test("a hook timeout rolls back", async () => {
+    const world = new FakeWorld();
+    world.hooks.timeout("./smoke.sh");
+    const result = await runCutover(world.deps(), request({ hooks: [smoke] }));
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toBe("hook smoke (after-step) timed out after 60s");
+    expect(world.eventsOf("hook-result")[0]).toMatchObject({ ok: false, result: { timedOut: true, durationMs: 60_000 } });
+  });
+
+  test("a hook runner that throws rolls back", async () => {
+    const world = new FakeWorld();
+    world.hooks.on("./smoke.sh", () => {
+      throw new Error("spawn ENOENT");
+    });
+    const result = await runCutover(world.deps(), request({ hooks: [smoke] }));
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toContain("could not run: spawn ENOENT");
+  });
+
+  test("a failing post-switch hook rolls back from 100%", async () => {
+    const world = new FakeWorld();
+    world.hooks.fail("./final.sh", 1);
+    const result = await runCutover(world.deps(), request({ hooks: [{ ...smoke, name: "final", command: "./final.sh", when: "post-switch" }] }));
+    expect(result.outcome).toBe("rolled-back");
+    expect(greenOf(world.router.writes)).toEqual([5, 25, 100, 0]);
+  });
+
+  test("a failing preflight hook refuses before anything moves", async () => {
+    const world = new FakeWorld();
+    world.hooks.fail("./pre.sh", 2);
+    const result = await runCutover(world.deps(), request({ hooks: [{ ...smoke, name: "pre", command: "./pre.sh", when: "preflight" }] }));
+    expect(result.outcome).toBe("preflight-failed");
+    expect(world.router.writes).toHaveLength(0);
+    expect(world.snapshotter.calls).toHaveLength(0);
+  });
+});
+
+describe("preflight refuses before any weight moves", () => {
+  const cases: { name: string; arrange: (world: FakeWorld) => void; expected: string }[] = [
+    { name: "green has an unhealthy target", arrange: (w) => w.health.set("green", { unhealthy: 1, total: 3 }), expected: "green-health" },
+    { name: "green has too few healthy targets", arrange: (w) => w.health.set("green", { healthy: 1, total: 1 }), expected: "needs ≥ 2 healthy" },
+    { name: "blue is unhealthy", arrange: (w) => w.health.set("blue", { healthy: 0, unhealthy: 2 }), expected: "blue-health" },
+    { name: "an alarm is firing", arrange: (w) => (w.alarms.names = ["prod-green-5xx"]), expected: "in ALARM: prod-green-5xx" },
+    { name: "the alarm source is unreachable", arrange: (w) => (w.alarms.error = new Error("DescribeAlarms denied")), expected: "alarms: error: DescribeAlarms denied" },
+    { name: "the snapshot fails", arrange: (w) => (w.snapshotter.error = new Error("InvalidDBInstanceState")), expected: "snapshot of blue's database failed: InvalidDBInstanceState" },
+    { name: "the snapshot times out", arrange: (w) => (w.snapshotter.durationMs = 2 * 3600_000), expected: "snapshot not available after" },
+    { name: "the routes disagree", arrange: (w) => w.router.set({ blue: 90, green: 10 }, w.router.routes[1]), expected: "routes disagree" },
+  ];
+  for (const { name, arrange, expected } of cases) {
+    test(name, async () => {
+      const world = new FakeWorld();
+      arrange(world);
+      const result = await runCutover(world.deps(), request());
+      expect(result.outcome).toBe("preflight-failed");
+      expect(outcomeExitCode(result.outcome)).toBe(1);
+      expect(result.reason).toContain(expected);
+      expect(world.router.writes).toHaveLength(0);
+      expect(world.recorder.recorded).toHaveLength(0);
+      expect(parseJournal(world.journal.value).phase).toBe("preflight-failed");
+      expect(world.lock.holder).toBeNull();
+    });
+  }
+
+  test("all failing checks are reported together; the slow snapshot is not attempted", async () => {
+    const world = new FakeWorld();
+    world.health.set("green", { unhealthy: 1 });
+    world.alarms.names = ["a"];
+    const result = await runCutover(world.deps(), request());
+    expect(result.reason).toContain("green-health");
+    expect(result.reason).toContain("alarms");
+    expect(world.snapshotter.calls).toHaveLength(0);
+  });
+
+  test("an explicitly skipped snapshot is recorded in the journal", async () => {
+    const world = new FakeWorld();
+    const result = await runCutover(world.deps(), request({ strategy: { type: "all-at-once" } }, { skipSnapshot: "nightly snapshot at 03:00 suffices" }));
+    expect(result.outcome).toBe("succeeded");
+    expect(world.snapshotter.calls).toHaveLength(0);
+    expect(parseJournal(world.journal.value).snapshot).toEqual({ taken: false, skipped: true, reason: "nightly snapshot at 03:00 suffices" });
+    expect(world.eventsOf("warning").some((w) => w.message.includes("no snapshot"))).toBe(true);
+  });
+
+  test("snapshot disabled in config is recorded as skipped", async () => {
+    const world = new FakeWorld();
+    await runCutover(world.deps(), request({ strategy: { type: "all-at-once" }, snapshot: { enabled: false, timeoutSeconds: 600 } }));
+    expect(parseJournal(world.journal.value).snapshot).toMatchObject({ taken: false, reason: expect.stringContaining("disabled") });
+  });
+});
+
+describe("lock", () => {
+  test("a second cutover refuses and names the holder", async () => {
+    const world = new FakeWorld();
+    world.lock.holder = { owner: "bob@ops-2 pid 77", since: world.clock.now() - 60_000, operation: "cutover", runId: "other" };
+    const error = await runCutover(world.deps(), request()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockHeldError);
+    expect((error as LockHeldError).holder.owner).toBe("bob@ops-2 pid 77");
+    expect((error as Error).message).toContain("bob@ops-2 pid 77");
+    expect(world.router.writes).toHaveLength(0);
+    expect(world.lock.holder?.owner).toBe("bob@ops-2 pid 77");
+  });
+
+  test("two concurrent cutovers: exactly one runs", async () => {
+    const world = new FakeWorld();
+    const results = await Promise.allSettled([
+      runCutover(world.deps(), request({ strategy: { type: "all-at-once" } }, { owner: "a" })),
+      runCutover(world.deps(), request({ strategy: { type: "all-at-once" } }, { owner: "b", runId: "second" })),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(LockHeldError);
+  });
+
+  test("rollback --force during a running cutover: the cutover notices, stops, and touches nothing more", async () => {
+    const world = new FakeWorld();
+    let rollback: Promise<unknown> | null = null;
+    world.metrics.respond(({ call }) => {
+      if (call === 7 && rollback === null) rollback = runRollback(world.deps(), { owner: "bob", databaseMode: "shared", force: true, reason: "bob saw errors" });
+      return replies.ok();
+    });
+    const result = await runCutover(world.deps(), request());
+    await rollback;
+    expect(result.outcome).toBe("aborted");
+    expect(greenOf(world.router.writes)).toEqual([5, 25, 0]);
+    expect(world.router.current()).toEqual({ blue: 100, green: 0 });
+    const stored = parseJournal(world.journal.value);
+    expect(stored.phase).toBe("rolled-back");
+    expect(stored.timeline.some((e) => e.type === "lock" && e.action === "broken")).toBe(true);
+    expect(world.lock.holder).toBeNull();
+  });
+
+  test("a forced rollback racing a step write is not overridden", async () => {
+    const world = new FakeWorld();
+    world.router.onWrite = (w) => {
+      if (w.green === 25) world.lock.holder = { owner: "bob", since: world.clock.now(), operation: "rollback", runId: "bob-run" };
+    };
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("aborted");
+    expect(greenOf(world.router.writes)).toEqual([5, 25, 0]);
+    expect(world.router.current()).toEqual({ blue: 100, green: 0 });
+    expect(world.lock.holder?.owner).toBe("bob");
+  });
+
+  test("a lock left behind by a run that already finished is removed", async () => {
+    const world = new FakeWorld();
+    await runCutover(world.deps(), request({ strategy: { type: "all-at-once" } }, { runId: "first" }));
+    world.lock.holder = { owner: "dead pid 1", since: 0, operation: "cutover", runId: "first" }; // died before releasing
+    world.router.set({ blue: 100, green: 0 });
+    const result = await runCutover(world.deps(), request({ strategy: { type: "all-at-once" } }, { runId: "second" }));
+    expect(result.outcome).toBe("succeeded");
+    expect(world.eventsOf("lock").some((e) => e.action === "taken-over")).toBe(true);
+  });
+});
+
+describe("journal store failures", () => {
+  test("cutover: the journal cannot be saved mid-run → best-effort rollback, then the store's error", async () => {
+    const world = new FakeWorld();
+    let saves = 0;
+    const journal = {
+      load: () => world.journal.load(),
+      save: async (j: unknown) => {
+        if (++saves > 15) throw new Error("SSM PutParameter: ThrottlingException");
+        await world.journal.save(j);
+      },
+    };
+    await expect(runCutover(world.deps({ journal }), request())).rejects.toThrow(/ThrottlingException/);
+    expect(world.router.current()).toEqual({ blue: 100, green: 0 });
+    expect(world.eventsOf("rollback-complete")[0]).toMatchObject({ ok: true });
+    expect(world.lock.holder).toBeNull();
+  });
+
+  test("rollback: traffic goes back to blue even when the journal cannot be saved", async () => {
+    const world = new FakeWorld({ initial: { blue: 0, green: 100 } });
+    const journal = { load: () => world.journal.load(), save: async () => Promise.reject(new Error("disk full")) };
+    const result = await runRollback(world.deps({ journal }), { owner: "bob", databaseMode: "shared" });
+    expect(result.outcome).toBe("rolled-back");
+    expect(world.router.current()).toEqual({ blue: 100, green: 0 });
+    expect(world.eventsOf("warning").some((w) => w.message.includes("disk full"))).toBe(true);
+  });
+});
+
+describe("journal states the CLI must refuse", () => {
+  test("a new cutover refuses while an unfinished run exists", async () => {
+    const world = new FakeWorld();
+    const first = await runCutover(world.deps(), request({}, { runId: "r1" }));
+    expect(first.outcome).toBe("succeeded");
+    const stored = world.journal.value;
+    stored.phase = "baking";
+    stored.step = 0;
+    stored.bake = { passes: 1, polls: 1, extensionsUsed: 0, consecutiveMetricErrors: 0, startedAt: 0 };
+    world.journal.setRaw(JSON.stringify(stored));
+    await expect(runCutover(world.deps(), request())).rejects.toThrow(EngineInputError);
+    await expect(runCutover(world.deps(), request())).rejects.toThrow(/--resume/);
+    expect(world.lock.holder).toBeNull();
+  });
+
+  test("--resume with no journal, or a finished one, is refused", async () => {
+    const world = new FakeWorld();
+    await expect(runCutover(world.deps(), request({}, { resume: true }))).rejects.toThrow(/no cutover journal to resume/);
+    await runCutover(world.deps(), request({ strategy: { type: "all-at-once" } }));
+    await expect(runCutover(world.deps(), request({}, { resume: true }))).rejects.toThrow(/already ended \(succeeded\)/);
+  });
+
+  test("a corrupt journal is a clear error for cutover", async () => {
+    const world = new FakeWorld();
+    world.journal.setRaw(JSON.stringify({ format: "bluegreen-cutover-journal", version: 1, runId: "x", phase: "dancing" }));
+    await expect(runCutover(world.deps(), request({}, { resume: true }))).rejects.toThrow(/journal is corrupt: operation/);
+    expect(world.router.writes).toHaveLength(0);
+  });
+
+  test("paired mode without the paired ports is refused", async () => {
+    const world = new FakeWorld();
+    const deps = world.deps();
+    delete deps.fence;
+    await expect(runCutover(deps, request({ strategy: { type: "all-at-once" } }, { databaseMode: "paired" }))).rejects.toThrow(/needs the fence port/);
+  });
+});
