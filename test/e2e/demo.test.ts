@@ -1,0 +1,157 @@
+// End-to-end: the sandbox demo through runDemo() — real PostgreSQL, the sample app twice, the
+// local router, real HTTP load and the production cutover engine — with compressed timings.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DemoAbortedError, runDemo, silentPrinter, type DemoResource, type DemoResult } from "../../scripts/local/demo.js";
+import { pidAlive, portFree, runIsGone } from "./leftovers.js";
+
+let reportsDir: string;
+beforeAll(async () => {
+  reportsDir = await mkdtemp(join(tmpdir(), "bluegreen-e2e-reports-"));
+});
+afterAll(async () => {
+  await rm(reportsDir, { recursive: true, force: true });
+});
+
+const runId = (name: string) => `e2e${name}${process.pid}${Math.random().toString(36).slice(2, 7)}`;
+
+async function expectAllReleased(id: string, resources: DemoResource[]): Promise<void> {
+  const gone = await runIsGone(id);
+  expect(gone.processes, "processes left behind").toEqual([]);
+  expect(gone.dirs, "directories left behind").toEqual([]);
+  for (const resource of resources) {
+    if (resource.kind === "pid") expect(pidAlive(resource.pid), `${resource.label} pid ${resource.pid}`).toBe(false);
+    if (resource.kind === "port") expect(await portFree(resource.port), `${resource.label} port ${resource.port}`).toBe(true);
+  }
+  expect(resources.some((r) => r.kind === "pid")).toBe(true);
+  expect(resources.some((r) => r.kind === "dir")).toBe(true);
+}
+
+describe("npm run demo, happy path (shared database)", () => {
+  const id = runId("happy");
+  const resources: DemoResource[] = [];
+  let result: DemoResult;
+
+  beforeAll(async () => {
+    result = await runDemo({ runId: id, timings: "ci", ratePerSecond: 300, reportsDir, printer: silentPrinter, onResource: (r) => resources.push(r) });
+  }, 120_000);
+
+  it("succeeds through 5% → 25% → 100% and monitoring", () => {
+    expect(result.outcome, result.reason ?? "").toBe("succeeded");
+    expect(result.asExpected).toBe(true);
+    expect(result.exitCode).toBe(0);
+    expect(result.steps.map((step) => step.configured.green)).toEqual([0, 5, 25, 100]);
+    expect(result.weightsRecorded).toEqual({ blue: 0, green: 100 });
+  });
+
+  it("observes each step's split within ±3 percentage points of its weights, over enough requests", () => {
+    for (const step of result.steps) {
+      const total = step.routed.blue + step.routed.green;
+      expect(total, `${step.label}: requests`).toBeGreaterThanOrEqual(200);
+      expect(Math.abs(step.deviationPoints ?? Infinity), `${step.label}: observed ${step.observedGreenPercent}%`).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it("fails no request across the whole cutover, switch points included", () => {
+    expect(result.load.failed, JSON.stringify(result.load.failures.slice(0, 5))).toBe(0);
+    expect(result.steps.every((step) => step.failedRequests === 0)).toBe(true);
+    expect(result.load.completed).toBeGreaterThan(1000);
+    // Both colors served, as the weights said.
+    expect(result.load.byColor.green).toBeGreaterThan(0);
+    expect(result.load.byColor.blue).toBeGreaterThan(0);
+  });
+
+  it("loses no acknowledged write", () => {
+    expect(result.dataCheck.acknowledged).toBeGreaterThan(200);
+    expect(result.dataCheck.missing).toEqual([]);
+    expect(result.dataCheck.mismatched).toEqual([]);
+    expect(result.dataCheck.present).toBe(result.dataCheck.acknowledged);
+  });
+
+  it("finishes in well under 60 s and writes the report", () => {
+    expect(result.durationMs).toBeLessThan(60_000);
+    expect(result.reportPaths?.markdown).toMatch(/demo-.*\.md$/);
+  });
+
+  it("leaves no process, port or data directory behind", async () => {
+    await expectAllReleased(id, resources);
+  });
+});
+
+describe("npm run demo -- --fault error-rate=0.2", () => {
+  const id = runId("fault");
+  const resources: DemoResource[] = [];
+  let result: DemoResult;
+
+  beforeAll(async () => {
+    result = await runDemo({
+      runId: id,
+      timings: "ci",
+      ratePerSecond: 300,
+      reportsDir,
+      printer: silentPrinter,
+      fault: { errorRate: 0.2, latencyMs: 0 },
+      // At 25% green serves ~75 requests per poll window: a 20% error rate cannot hide in it.
+      faultAtStep: 1,
+      faultAfterMs: 500,
+      onResource: (r) => resources.push(r),
+    });
+  }, 120_000);
+
+  it("rolls back on its own", () => {
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toMatch(/5xx rate/);
+    expect(result.asExpected).toBe(true);
+    expect(result.exitCode).toBe(0);
+    expect(result.weightsRecorded).toEqual({ blue: 100, green: 0 });
+  });
+
+  it("catches the fault and verifies traffic on blue within two poll intervals of its onset", () => {
+    const rollback = result.rollback!;
+    expect(rollback.faultOnsetAt).not.toBeNull();
+    expect(rollback.detectionMs!).toBeGreaterThanOrEqual(0);
+    expect(rollback.detectionMs!, `detection ${rollback.detectionMs} ms`).toBeLessThanOrEqual(2 * result.pollMs);
+    expect(rollback.timeToRollbackMs!, `fault onset → verified on blue ${rollback.timeToRollbackMs} ms`).toBeLessThanOrEqual(2 * result.pollMs);
+  });
+
+  it("sends 100% of requests to blue afterwards", () => {
+    const after = result.rollback!.afterRollback;
+    expect(after.green).toBe(0);
+    expect(after.blue).toBeGreaterThan(100);
+    const last = result.steps.at(-1)!;
+    expect(last.configured).toEqual({ blue: 100, green: 0 });
+    expect(last.routed.green).toBe(0);
+  });
+
+  it("fails only the injected fault's requests and loses no acknowledged write", () => {
+    expect(result.unexpectedFailures).toBe(0);
+    expect(result.load.failed).toBeGreaterThan(0);
+    expect(result.dataCheck.missing).toEqual([]);
+    expect(result.dataCheck.present).toBe(result.dataCheck.acknowledged);
+  });
+
+  it("leaves no process, port or data directory behind", async () => {
+    await expectAllReleased(id, resources);
+  });
+});
+
+describe("clean-up after a forced failure mid-run", () => {
+  it("stops every process and removes every directory when the run fails during the cutover", async () => {
+    const id = runId("abort");
+    const resources: DemoResource[] = [];
+    await expect(
+      runDemo({ runId: id, timings: "ci", reportsDir, printer: silentPrinter, failAt: "mid-cutover", onResource: (r) => resources.push(r) }),
+    ).rejects.toBeInstanceOf(DemoAbortedError);
+    await expectAllReleased(id, resources);
+  }, 120_000);
+
+  it("does the same when start-up fails", async () => {
+    const id = runId("start");
+    const resources: DemoResource[] = [];
+    await expect(runDemo({ runId: id, reportsDir, printer: silentPrinter, failAt: "after-start", onResource: (r) => resources.push(r) })).rejects.toThrow(/forced failure/);
+    await expectAllReleased(id, resources);
+  }, 120_000);
+});

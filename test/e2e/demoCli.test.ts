@@ -1,0 +1,109 @@
+// End-to-end: the real `demo` command line, spawned — exit codes, and clean-up when the run
+// fails, is interrupted (Ctrl-C) or is killed outright (kill -9: the reaper cleans up).
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runIsGone } from "./leftovers.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+let reportsDir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  reportsDir = await mkdtemp(join(tmpdir(), "bluegreen-e2e-cli-reports-"));
+});
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await rm(reportsDir, { recursive: true, force: true });
+});
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitFor: (pattern: RegExp, timeoutMs: number) => Promise<void>;
+}
+
+function demo(args: string[]): Run {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts", "--reports-dir", reportsDir, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", CI: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let text = "";
+  child.stdout!.on("data", (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    output: () => text,
+    exited,
+    waitFor: async (pattern, timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(text)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`did not see ${pattern} within ${timeoutMs} ms:\n${text.slice(-2000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
+}
+
+const id = (name: string) => `e2ecli${name}${process.pid}${Math.random().toString(36).slice(2, 7)}`;
+
+describe("demo command line", () => {
+  it("--help names the options and the exit codes", async () => {
+    const run = demo(["--help"]);
+    const { code } = await run.exited;
+    expect(code).toBe(0);
+    expect(run.output()).toMatch(/--fault <name=value>/);
+    expect(run.output()).toMatch(/--database <mode>/);
+    expect(run.output()).toMatch(/Exit codes/);
+  }, 30_000);
+
+  it("refuses a bad fault with exit code 2 and starts nothing", async () => {
+    const runId = id("bad");
+    const run = demo(["--fault", "explode=1", "--run-id", runId]);
+    const { code } = await run.exited;
+    expect(code).toBe(2);
+    expect(run.output()).toMatch(/error: .*--fault "explode" is unknown/);
+    expect((await runIsGone(runId, 1000)).ok).toBe(true);
+  }, 30_000);
+
+  it("exits 1 and leaves nothing behind after a failure mid-run", async () => {
+    const runId = id("fail");
+    const run = demo(["--timings", "ci", "--run-id", runId, "--fail-at", "mid-cutover"]);
+    const { code } = await run.exited;
+    expect(code, run.output().slice(-1500)).toBe(1);
+    expect(run.output()).toMatch(/forced failure mid-cutover/);
+    const gone = await runIsGone(runId);
+    expect(gone.processes).toEqual([]);
+    expect(gone.dirs).toEqual([]);
+  }, 90_000);
+
+  it("stops everything on Ctrl-C (SIGINT) and exits 130", async () => {
+    const runId = id("int");
+    const run = demo(["--timings", "ci", "--run-id", runId]);
+    await run.waitFor(/baking poll 1/, 60_000);
+    run.child.kill("SIGINT");
+    const { code } = await run.exited;
+    expect(code, run.output().slice(-1500)).toBe(130);
+    const gone = await runIsGone(runId);
+    expect(gone.processes).toEqual([]);
+    expect(gone.dirs).toEqual([]);
+  }, 90_000);
+
+  it("leaves nothing behind when killed with SIGKILL mid-run (the apps exit, the reaper stops PostgreSQL)", async () => {
+    const runId = id("kill");
+    const run = demo(["--timings", "ci", "--run-id", runId]);
+    await run.waitFor(/baking poll 1/, 60_000);
+    run.child.kill("SIGKILL");
+    await run.exited;
+    const gone = await runIsGone(runId, 15_000);
+    expect(gone.processes).toEqual([]);
+    expect(gone.dirs).toEqual([]);
+  }, 90_000);
+});

@@ -1,0 +1,85 @@
+// End-to-end: `npm run demo -- --database paired` — two PostgreSQL servers, logical replication
+// both ways, the write fence on the local router, and the engine's fenced all-at-once switch.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runDemo, silentPrinter, type DemoResource, type DemoResult } from "../../scripts/local/demo.js";
+import { runIsGone } from "./leftovers.js";
+
+let reportsDir: string;
+beforeAll(async () => {
+  reportsDir = await mkdtemp(join(tmpdir(), "bluegreen-e2e-paired-reports-"));
+});
+afterAll(async () => {
+  await rm(reportsDir, { recursive: true, force: true });
+});
+
+const runId = (name: string) => `e2epaired${name}${process.pid}${Math.random().toString(36).slice(2, 7)}`;
+
+describe("paired databases: the fenced switch", () => {
+  const id = runId("switch");
+  const resources: DemoResource[] = [];
+  let result: DemoResult;
+  beforeAll(async () => {
+    result = await runDemo({ runId: id, database: "paired", timings: "ci", reportsDir, printer: silentPrinter, onResource: (r) => resources.push(r) });
+  }, 120_000);
+
+  it("switches all at once to green behind a short write fence", () => {
+    expect(result.outcome, result.reason ?? "").toBe("succeeded");
+    expect(result.steps.map((step) => step.configured.green)).toEqual([0, 100]);
+    expect(result.paired!.switchFenceMs).not.toBeNull();
+    expect(result.paired!.switchFenceMs!).toBeLessThanOrEqual(2000);
+  });
+
+  it("rejects writes only with the fence's 503 (counted), fails no request and loses no acknowledged write on either side", () => {
+    expect(result.load.failed, JSON.stringify(result.load.failures.slice(0, 5))).toBe(0);
+    expect(result.paired!.writesRejectedByFence).toBe(result.load.fenced);
+    expect(result.dataCheck.database).toBe("green");
+    expect(result.dataCheck.missing).toEqual([]);
+    expect(result.paired!.writesOnOtherSide.database).toBe("blue");
+    expect(result.paired!.writesOnOtherSide.missing).toEqual([]);
+    expect(result.paired!.writesOnOtherSide.mismatched).toEqual([]);
+  });
+
+  it("leaves nothing behind", async () => {
+    const gone = await runIsGone(id);
+    expect(gone.processes).toEqual([]);
+    expect(gone.dirs).toEqual([]);
+  });
+});
+
+describe("paired databases: a fault after the switch rolls back losslessly", () => {
+  const id = runId("rollback");
+  let result: DemoResult;
+  beforeAll(async () => {
+    result = await runDemo({
+      runId: id,
+      database: "paired",
+      timings: "ci",
+      reportsDir,
+      printer: silentPrinter,
+      fault: { errorRate: 0.2, latencyMs: 0 },
+      faultAfterMs: 300,
+    });
+  }, 120_000);
+
+  it("rolls back to blue on its own, every write green acknowledged replicated back", () => {
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.rollback!.afterRollback.green).toBe(0);
+    expect(result.rollback!.detectionMs!).toBeLessThanOrEqual(2 * result.pollMs);
+    expect(result.paired!.rollbackFenceMs!).toBeLessThanOrEqual(2000);
+    expect(result.unexpectedFailures).toBe(0);
+    expect(result.dataCheck.database).toBe("blue");
+    expect(result.dataCheck.missing).toEqual([]);
+    expect(result.paired!.writesOnOtherSide.missing).toEqual([]);
+    expect(result.asExpected).toBe(true);
+  });
+
+  it("leaves nothing behind", async () => {
+    const gone = await runIsGone(id);
+    expect(gone.processes).toEqual([]);
+    expect(gone.dirs).toEqual([]);
+  });
+});

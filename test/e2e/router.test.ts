@@ -1,0 +1,123 @@
+// The local router on its own, against two tiny upstreams: weights, the test header, the
+// stickiness cookie, the write fence, metrics windows and weight epochs.
+
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalRouter } from "../../scripts/local/router.js";
+import { LocalMetricsSource, LocalTrafficRouter, LocalWriteFence } from "../../scripts/local/adapters.js";
+
+const upstreams: Server[] = [];
+const targets = { blue: "", green: "" };
+
+function upstream(color: string, status = 200): Promise<string> {
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(status, { "x-app-color": color, "content-type": "application/json" });
+    res.end(JSON.stringify({ color }));
+  });
+  upstreams.push(server);
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
+}
+
+beforeAll(async () => {
+  targets.blue = await upstream("blue");
+  targets.green = await upstream("green");
+});
+afterAll(async () => {
+  await Promise.all(upstreams.map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+async function hit(router: LocalRouter, init: RequestInit & { path?: string } = {}): Promise<{ status: number; color: string | null; body: unknown; cookie: string | null }> {
+  const response = await fetch(`${router.url}${init.path ?? "/x"}`, init);
+  const body = await response.json();
+  return { status: response.status, color: response.headers.get("x-app-color"), body, cookie: response.headers.get("set-cookie") };
+}
+
+describe("local router", () => {
+  let router: LocalRouter;
+  beforeAll(async () => {
+    router = new LocalRouter({ targets });
+    await router.listen(0);
+  });
+  afterAll(async () => {
+    await router.close();
+  });
+
+  it("splits by weight exactly (smooth weighted round-robin) and records each weight epoch", async () => {
+    router.setWeights({ blue: 75, green: 25 });
+    const seen = { blue: 0, green: 0 };
+    for (let i = 0; i < 200; i++) {
+      const { color } = await hit(router);
+      seen[color as "blue" | "green"]++;
+    }
+    expect(seen).toEqual({ blue: 150, green: 50 });
+    const epoch = router.epochs().at(-1)!;
+    expect(epoch.weights).toEqual({ blue: 75, green: 25 });
+    expect(epoch.routed).toEqual({ blue: 150, green: 50 });
+  });
+
+  it("sends the test header's color there whatever the weights", async () => {
+    router.setWeights({ blue: 100, green: 0 });
+    for (let i = 0; i < 5; i++) expect((await hit(router, { headers: { "x-bluegreen-color": "green" } })).color).toBe("green");
+    expect((await hit(router)).color).toBe("blue");
+    expect(router.totals().pinnedByHeader).toBeGreaterThanOrEqual(5);
+  });
+
+  it("fences writes with a 503 JSON answer while reads flow, and everything with 'all'", async () => {
+    const fence = new LocalWriteFence(router);
+    await fence.set("writes");
+    expect(await fence.read()).toBe("writes");
+    for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
+      const answer = await hit(router, { method, body: method === "DELETE" ? null : "{}" });
+      expect(answer.status, method).toBe(503);
+      expect(answer.body).toMatchObject({ error: "write fence", fence: "writes" });
+    }
+    expect((await hit(router)).status).toBe(200);
+    await fence.set("all");
+    expect((await hit(router)).status).toBe(503);
+    await fence.set("off");
+    expect((await hit(router, { method: "POST", body: "{}" })).status).toBe(200);
+    expect(router.fenceHistory().map((entry) => entry.mode)).toEqual(["writes", "all", "off"]);
+  });
+
+  it("never forwards the apps' admin endpoints", async () => {
+    expect((await hit(router, { path: "/__admin/fault", method: "POST", body: "{}" })).status).toBe(404);
+  });
+
+  it("answers metrics for a window: requests, 5xx and latency percentiles per color", async () => {
+    const metrics = new LocalMetricsSource(router);
+    const start = Date.now() - 60_000;
+    const sample = await metrics.sample({ start, end: Date.now() + 1000 });
+    expect(sample.blue.requests).toBeGreaterThan(150);
+    expect(sample.green.requests).toBeGreaterThanOrEqual(55);
+    expect(sample.blue.p95Ms).not.toBeNull();
+    const empty = await metrics.sample({ start: start - 600_000, end: start - 500_000 });
+    expect(empty.blue).toEqual({ requests: 0, errors5xx: 0, p95Ms: null, p99Ms: null });
+  });
+
+  it("applies a weight write after its propagation delay (the engine must read back)", async () => {
+    const traffic = new LocalTrafficRouter(router, 50);
+    await traffic.writeWeights({ blue: 50, green: 50 });
+    expect((await traffic.readWeights())[0]!.weights).toEqual({ blue: 100, green: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect((await traffic.readWeights())[0]!.weights).toEqual({ blue: 50, green: 50 });
+    await expect(traffic.writeWeights({ blue: 60, green: 50 })).rejects.toThrow(/invalid weights/);
+  });
+});
+
+describe("local router with stickiness", () => {
+  it("keeps a client on its color while that color has weight, and moves it when the weight is 0", async () => {
+    const router = new LocalRouter({ targets, stickinessSeconds: 60, weights: { blue: 50, green: 50 } });
+    await router.listen(0);
+    try {
+      const first = await hit(router);
+      expect(first.cookie).toMatch(/^bluegreen-color=(blue|green); Max-Age=60/);
+      const cookie = `bluegreen-color=${first.color}`;
+      for (let i = 0; i < 6; i++) expect((await hit(router, { headers: { cookie } })).color).toBe(first.color);
+      router.setWeights(first.color === "green" ? { blue: 100, green: 0 } : { blue: 0, green: 100 });
+      expect((await hit(router, { headers: { cookie } })).color).not.toBe(first.color);
+    } finally {
+      await router.close();
+    }
+  });
+});
