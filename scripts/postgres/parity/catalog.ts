@@ -1,0 +1,224 @@
+// What one database holds: tables, columns (with how each type must be hashed), keys,
+// unique constraints, indexes and sequences. Read inside the run's snapshot.
+
+import type { SnapshotPool } from "./snapshotPool.js";
+
+/** How a column's value enters the hash. */
+export type HashClass =
+  /** The type's own extended hash (with COLLATE "C" when collatable). */
+  | "plain"
+  /** numeric: value and scale, so 1.0 and 1.00 differ. */
+  | "numeric"
+  /** Hashed as its text form: json, enums (their OIDs differ between servers), composites, reg* types, types without a hash. */
+  | "text";
+
+export interface TypeInfo {
+  typid: number;
+  hashClass: HashClass;
+  collatable: boolean;
+  /** Extended hash function of the (base) type, e.g. hashint8extended; null when none. */
+  hashFunction: string | null;
+}
+
+export interface ColumnInfo {
+  name: string;
+  num: number;
+  /** format_type(), e.g. "numeric(12,2)", "character varying(20)", "public.mood". */
+  type: string;
+  notNull: boolean;
+  typeInfo: TypeInfo;
+}
+
+export interface TableInfo {
+  oid: number;
+  schema: string;
+  name: string;
+  /** schema.table, unquoted. */
+  fullName: string;
+  kind: "r" | "p";
+  pages: number;
+  estimatedRows: number;
+  columns: ColumnInfo[];
+  primaryKey: { name: string; columns: string[] } | null;
+  uniques: Array<{ name: string; columns: string[] }>;
+  /** Index definitions with the index name removed, so equal indexes under different names match. */
+  indexes: Array<{ name: string; definition: string }>;
+}
+
+export interface SequenceInfo {
+  schema: string;
+  name: string;
+  fullName: string;
+  lastValue: string | null;
+  startValue: string;
+  increment: string;
+  ownedBy: { schema: string; table: string; column: string } | null;
+}
+
+export interface Catalog {
+  tables: Map<string, TableInfo>;
+  sequences: Map<string, SequenceInfo>;
+}
+
+const TABLES_SQL = `
+SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
+       (pg_relation_size(c.oid) / current_setting('block_size')::int8)::text AS pages,
+       coalesce((SELECT sum(CASE WHEN lc.relpages > 0 AND lc.reltuples >= 0
+                                 THEN lc.reltuples / lc.relpages * (pg_relation_size(lc.oid) / current_setting('block_size')::int8)
+                                 ELSE pg_relation_size(lc.oid) / current_setting('block_size')::int8 * 60 END)
+                 FROM pg_class lc
+                 WHERE lc.oid = c.oid OR (c.relkind = 'p' AND lc.oid IN (SELECT relid FROM pg_partition_tree(c.oid)))), 0)::float8 AS est_rows
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`;
+
+const COLUMNS_SQL = `
+SELECT a.attrelid::int8::text AS rel, a.attname AS name, a.attnum AS num, format_type(a.atttypid, a.atttypmod) AS type,
+       a.attnotnull AS notnull, a.atttypid::int8::text AS typid
+FROM pg_attribute a WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`;
+
+// Resolve domains to their base type, then decide how the base type is hashed.
+const TYPES_SQL = `
+WITH RECURSIVE chain(typ, cur, depth) AS (
+  SELECT t.oid, t.oid, 0 FROM pg_type t WHERE t.oid = ANY($1::oid[])
+  UNION ALL
+  SELECT c.typ, t.typbasetype, c.depth + 1 FROM chain c JOIN pg_type t ON t.oid = c.cur WHERE t.typtype = 'd'
+), base AS (
+  SELECT DISTINCT ON (typ) typ, cur AS base FROM chain ORDER BY typ, depth DESC
+), hashfn AS (
+  SELECT oc.opcintype AS typ, min(p.amproc::regproc::text) AS fn
+  FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod AND am.amname = 'hash'
+  JOIN pg_amproc p ON p.amprocfamily = oc.opcfamily AND p.amproclefttype = oc.opcintype AND p.amprocrighttype = oc.opcintype AND p.amprocnum = 2
+  WHERE oc.opcdefault GROUP BY oc.opcintype
+)
+SELECT b.typ::int8::text AS typid, bt.typname AS name, bt.typtype::text AS typtype, bt.typcategory::text AS category,
+       bt.typcollation <> 0 AS collatable, bh.fn AS fn,
+       et.typname AS elem_name, et.typtype::text AS elem_typtype, (eh.fn IS NOT NULL) AS elem_hashable
+FROM base b JOIN pg_type bt ON bt.oid = b.base
+LEFT JOIN hashfn bh ON bh.typ = bt.oid
+LEFT JOIN pg_type et0 ON et0.oid = bt.typelem AND bt.typcategory = 'A'
+LEFT JOIN pg_type et ON et.oid = CASE WHEN et0.typtype = 'd' THEN et0.typbasetype ELSE et0.oid END
+LEFT JOIN hashfn eh ON eh.typ = et.oid`;
+
+const CONSTRAINTS_SQL = `
+SELECT con.conrelid::int8::text AS rel, con.contype::text AS type, con.conname AS name,
+       array(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o) AS cols
+FROM pg_constraint con WHERE con.conrelid = ANY($1::oid[]) AND con.contype IN ('p', 'u')`;
+
+const INDEXES_SQL = `
+SELECT i.indrelid::int8::text AS rel, ic.relname AS name,
+       replace(pg_get_indexdef(i.indexrelid), 'INDEX ' || quote_ident(ic.relname) || ' ON ', 'INDEX ON ') AS def
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = ANY($1::oid[])`;
+
+const SEQUENCES_SQL = `
+SELECT n.nspname AS schema, c.relname AS name,
+       CASE WHEN has_sequence_privilege(c.oid, 'SELECT') THEN pg_sequence_last_value(c.oid)::text END AS last_value,
+       s.seqstart::text AS start_value, s.seqincrement::text AS increment,
+       tn.nspname AS owner_schema, tc.relname AS owner_table, a.attname AS owner_column
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid
+LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+LEFT JOIN pg_class tc ON tc.oid = d.refobjid
+LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema')`;
+
+const OID_ALIASES = new Set([
+  "oid", "regclass", "regproc", "regprocedure", "regoper", "regoperator", "regtype", "regconfig",
+  "regdictionary", "regnamespace", "regrole", "regcollation",
+]);
+
+interface TypeRow {
+  typid: string;
+  name: string;
+  typtype: string;
+  category: string;
+  collatable: boolean;
+  fn: string | null;
+  elem_name: string | null;
+  elem_typtype: string | null;
+  elem_hashable: boolean | null;
+}
+
+export function classifyType(row: TypeRow): TypeInfo {
+  const base = { typid: Number(row.typid), collatable: row.collatable };
+  const text = (): TypeInfo => ({ ...base, hashClass: "text", collatable: false, hashFunction: "hashtextextended" });
+  if (row.name === "json" || row.typtype === "e" || row.typtype === "c" || OID_ALIASES.has(row.name)) return text();
+  if (row.category === "A") {
+    if (row.elem_typtype === "e" || row.elem_typtype === "c" || row.elem_name === "json" || row.elem_name === "numeric" || !row.elem_hashable) {
+      return text();
+    }
+    if (row.elem_name !== null && OID_ALIASES.has(row.elem_name)) return text();
+    return { ...base, hashClass: "plain", hashFunction: "hash_array_extended" };
+  }
+  if (row.name === "numeric") return { ...base, hashClass: "numeric", hashFunction: "hash_numeric_extended" };
+  if (row.typtype === "r" || row.typtype === "m") return { ...base, hashClass: "plain", hashFunction: row.fn };
+  if (row.fn !== null) return { ...base, hashClass: "plain", hashFunction: row.fn };
+  return text();
+}
+
+export async function readCatalog(pool: SnapshotPool): Promise<Catalog> {
+  const tables = (await pool.query<{ oid: string; schema: string; name: string; kind: string; pages: string; est_rows: number }>(TABLES_SQL)).rows;
+  const oids = tables.map((t) => t.oid);
+  const [columns, constraints, indexes, sequences] = await Promise.all([
+    pool.query<{ rel: string; name: string; num: number; type: string; notnull: boolean; typid: string }>(COLUMNS_SQL, [oids]),
+    pool.query<{ rel: string; type: string; name: string; cols: string[] }>(CONSTRAINTS_SQL, [oids]),
+    pool.query<{ rel: string; name: string; def: string }>(INDEXES_SQL, [oids]),
+    pool.query<{
+      schema: string; name: string; last_value: string | null; start_value: string; increment: string;
+      owner_schema: string | null; owner_table: string | null; owner_column: string | null;
+    }>(SEQUENCES_SQL),
+  ]);
+  const typeIds = [...new Set(columns.rows.map((c) => c.typid))];
+  const types = new Map<string, TypeInfo>();
+  for (const row of (await pool.query<TypeRow>(TYPES_SQL, [typeIds])).rows) types.set(row.typid, classifyType(row));
+
+  const byOid = new Map<string, TableInfo>();
+  const result: Catalog = { tables: new Map(), sequences: new Map() };
+  for (const t of tables) {
+    const info: TableInfo = {
+      oid: Number(t.oid),
+      schema: t.schema,
+      name: t.name,
+      fullName: `${t.schema}.${t.name}`,
+      kind: t.kind === "p" ? "p" : "r",
+      pages: Number(t.pages),
+      estimatedRows: Math.max(0, Math.round(t.est_rows)),
+      columns: [],
+      primaryKey: null,
+      uniques: [],
+      indexes: [],
+    };
+    byOid.set(t.oid, info);
+    result.tables.set(info.fullName, info);
+  }
+  for (const c of columns.rows) {
+    const typeInfo = types.get(c.typid) ?? { typid: Number(c.typid), hashClass: "text", collatable: false, hashFunction: "hashtextextended" };
+    byOid.get(c.rel)?.columns.push({ name: c.name, num: c.num, type: c.type, notNull: c.notnull, typeInfo });
+  }
+  for (const con of constraints.rows) {
+    const table = byOid.get(con.rel);
+    if (!table) continue;
+    if (con.type === "p") table.primaryKey = { name: con.name, columns: con.cols };
+    else table.uniques.push({ name: con.name, columns: con.cols });
+  }
+  for (const index of indexes.rows) byOid.get(index.rel)?.indexes.push({ name: index.name, definition: index.def });
+  for (const s of sequences.rows) {
+    const fullName = `${s.schema}.${s.name}`;
+    result.sequences.set(fullName, {
+      schema: s.schema,
+      name: s.name,
+      fullName,
+      lastValue: s.last_value,
+      startValue: s.start_value,
+      increment: s.increment,
+      ownedBy:
+        s.owner_schema !== null && s.owner_table !== null && s.owner_column !== null
+          ? { schema: s.owner_schema, table: s.owner_table, column: s.owner_column }
+          : null,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,348 @@
+// One table, both sides: a single scan per side returns count and hash sum per segment
+// (segments = rows whose key hash shares its low bits, so they are equal in expected size
+// whatever the key's type or gaps); differing segments are split further or, once small,
+// their (key, row hash) pairs are fetched and diffed by key; changed rows are fetched whole.
+
+import type pg from "pg";
+import type { SnapshotPool } from "./snapshotPool.js";
+import type { TablePlan } from "./plan.js";
+import type { ChangedRow, RowKey, TableResult } from "./types.js";
+
+/** Rows per segment the first pass aims at. */
+export const TARGET_SEGMENT_ROWS = 2048;
+/** Segments at most this large are fetched as (key, hash) pairs; larger ones are split. */
+export const FETCH_MAX_ROWS = 32_768;
+/** Rows of (key, hash) pairs fetched by one query per side. Bounds memory. */
+export const FETCH_BATCH_ROWS = 65_536;
+/** Tables at least this many pages are scanned by several workers in page ranges. */
+export const SPLIT_MIN_PAGES = 1024;
+const MAX_BITS = 56;
+const FIRST_PASS_MAX_BITS = 10;
+const VALUE_CHARS = 200;
+
+interface Agg {
+  n: number;
+  h: bigint;
+}
+
+interface Segment {
+  bits: number;
+  value: bigint;
+  blue: number;
+  green: number;
+}
+
+/** Sizes the algorithm works with; the defaults suit tables of any size. Tests shrink them to reach every path. */
+export interface Tuning {
+  targetSegmentRows: number;
+  fetchMaxRows: number;
+  fetchBatchRows: number;
+  splitMinPages: number;
+}
+
+export const DEFAULT_TUNING: Tuning = {
+  targetSegmentRows: TARGET_SEGMENT_ROWS,
+  fetchMaxRows: FETCH_MAX_ROWS,
+  fetchBatchRows: FETCH_BATCH_ROWS,
+  splitMinPages: SPLIT_MIN_PAGES,
+};
+
+export interface CompareContext {
+  blue: SnapshotPool;
+  green: SnapshotPool;
+  limit: number;
+  tuning: Tuning;
+  onRows(rows: number): void;
+}
+
+function maskOf(bits: number): string {
+  return ((1n << BigInt(bits)) - 1n).toString();
+}
+
+/**
+ * Bits of the key hash that number the first pass's segments. At most 10 (1,024 segments):
+ * more groups make PostgreSQL's hash aggregate measurably slower per row, and a large differing
+ * segment costs only one extra pass over its own rows.
+ */
+export function bitsFor(rows: number, target = TARGET_SEGMENT_ROWS): number {
+  if (rows <= target) return 0;
+  return Math.min(FIRST_PASS_MAX_BITS, Math.ceil(Math.log2(rows / target)));
+}
+
+/** Page ranges a side's first pass is split into (TID range scans, PostgreSQL 14+). */
+function chunks(pool: SnapshotPool, plan: TablePlan, pages: number, splitMinPages: number): string[] {
+  const n = Math.min(pool.size, Math.floor(pages / Math.max(1, splitMinPages / 2)));
+  if (n < 2 || pages < splitMinPages || plan.blue.kind !== "r" || pool.serverVersionNum < 140000) return [""];
+  const out: string[] = [];
+  const step = Math.ceil(pages / n);
+  for (let i = 0; i < n; i++) {
+    const from = i * step;
+    const lower = i === 0 ? null : `ctid >= '(${from},0)'::tid`;
+    const upper = i === n - 1 ? null : `ctid < '(${from + step},0)'::tid`;
+    out.push([lower, upper].filter((x) => x !== null).join(" AND "));
+  }
+  return out;
+}
+
+async function firstPass(pool: SnapshotPool, plan: TablePlan, pages: number, bits: number, ctx: CompareContext): Promise<Map<bigint, Agg>> {
+  const seg = plan.keyHash && bits > 0 ? `(${plan.keyHash} & ${maskOf(bits)})` : "0";
+  const result = new Map<bigint, Agg>();
+  await Promise.all(
+    chunks(pool, plan, pages, ctx.tuning.splitMinPages).map((where) =>
+      pool.run(async (client) => {
+        const sql = `SELECT ${seg}::text AS s, count(*)::int8::text AS n, coalesce(sum(${plan.rowHash}), 0)::text AS h FROM ${plan.qualified}${where ? ` WHERE ${where}` : ""}${seg === "0" ? "" : ` GROUP BY ${seg}`}`;
+        const res = await client.query<{ s: string; n: string; h: string }>(sql);
+        let rows = 0;
+        for (const r of res.rows) {
+          const s = BigInt(r.s);
+          const n = Number(r.n);
+          if (n === 0) continue;
+          rows += n;
+          const prev = result.get(s);
+          if (prev) {
+            prev.n += n;
+            prev.h += BigInt(r.h);
+          } else result.set(s, { n, h: BigInt(r.h) });
+        }
+        ctx.onRows(rows);
+      }),
+    ),
+  );
+  return result;
+}
+
+function differing(bits: number, blue: Map<bigint, Agg>, green: Map<bigint, Agg>): Segment[] {
+  const out: Segment[] = [];
+  for (const [value, b] of blue) {
+    const g = green.get(value);
+    if (!g || g.n !== b.n || g.h !== b.h) out.push({ bits, value, blue: b.n, green: g?.n ?? 0 });
+  }
+  for (const [value, g] of green) if (!blue.has(value)) out.push({ bits, value, blue: 0, green: g.n });
+  return out;
+}
+
+/** WHERE clause selecting the rows of a set of segments; parameters are int8[] arrays of segment values. */
+function segmentFilter(plan: TablePlan, segments: Segment[], params: unknown[]): string {
+  const byBits = new Map<number, string[]>();
+  for (const s of segments) {
+    const values = byBits.get(s.bits) ?? [];
+    values.push(s.value.toString());
+    byBits.set(s.bits, values);
+  }
+  const conds: string[] = [];
+  for (const [bits, values] of byBits) {
+    if (bits === 0) return "TRUE";
+    params.push(values);
+    conds.push(`(${plan.keyHash} & ${maskOf(bits)}) = ANY($${params.length}::int8[])`);
+  }
+  return conds.join(" OR ");
+}
+
+async function split(ctx: CompareContext, plan: TablePlan, segments: Segment[]): Promise<Segment[]> {
+  const largest = Math.max(...segments.map((s) => Math.max(s.blue, s.green)));
+  const parentBits = segments[0]!.bits;
+  const bits = Math.min(MAX_BITS, parentBits + Math.max(1, Math.ceil(Math.log2(largest / ctx.tuning.targetSegmentRows))));
+  const params: unknown[] = [];
+  const where = segmentFilter(plan, segments, params);
+  const seg = `(${plan.keyHash} & ${maskOf(bits)})`;
+  const sql = (range: string) =>
+    `SELECT ${seg}::text AS s, count(*)::int8::text AS n, coalesce(sum(${plan.rowHash}), 0)::text AS h FROM ${plan.qualified} WHERE (${where})${range ? ` AND ${range}` : ""} GROUP BY ${seg}`;
+  const read = async (pool: SnapshotPool, pages: number) => {
+    const out = new Map<bigint, Agg>();
+    await Promise.all(
+      chunks(pool, plan, pages, ctx.tuning.splitMinPages).map(async (range) => {
+        const res = await pool.query<{ s: string; n: string; h: string }>(sql(range), params);
+        for (const r of res.rows) {
+          const key = BigInt(r.s);
+          const prev = out.get(key);
+          if (prev) {
+            prev.n += Number(r.n);
+            prev.h += BigInt(r.h);
+          } else out.set(key, { n: Number(r.n), h: BigInt(r.h) });
+        }
+      }),
+    );
+    return out;
+  };
+  const [b, g] = await Promise.all([read(ctx.blue, plan.blue.pages), read(ctx.green, plan.green.pages)]);
+  return differing(bits, b, g);
+}
+
+/** JSON of the key's column texts → row hash. */
+type Pairs = Map<string, string>;
+
+async function fetchPairs(ctx: CompareContext, pool: SnapshotPool, plan: TablePlan, pages: number, segments: Segment[]): Promise<Pairs> {
+  const key = plan.key!;
+  const params: unknown[] = [];
+  const where = segmentFilter(plan, segments, params);
+  const out: Pairs = new Map();
+  await Promise.all(
+    chunks(pool, plan, pages, ctx.tuning.splitMinPages).map(async (range) => {
+      const sql = `SELECT ${key.map((k, i) => `${k.quoted}::text AS k${i}`).join(", ")}, (${plan.rowHash})::text AS h FROM ${plan.qualified} WHERE (${where})${range ? ` AND ${range}` : ""}`;
+      const res = await pool.run((client: pg.Client) => client.query({ text: sql, values: params, rowMode: "array" }));
+      for (const row of res.rows as Array<Array<string>>) {
+        out.set(JSON.stringify(row.slice(0, key.length)), row[key.length]!);
+      }
+    }),
+  );
+  return out;
+}
+
+function toKey(plan: TablePlan, values: string[]): RowKey {
+  const out: RowKey = {};
+  plan.key!.forEach((k, i) => (out[k.info.name] = values[i]!));
+  return out;
+}
+
+/** Whole rows (text, per-column hashes) for a list of keys. */
+async function fetchRows(pool: SnapshotPool, plan: TablePlan, keys: string[][]): Promise<Map<string, { text: Array<string | null>; hash: string[] }>> {
+  const key = plan.key!;
+  const params = key.map((_, i) => keys.map((k) => k[i]!));
+  const sql = `SELECT ${key.map((k, i) => `t.${k.quoted}::text AS k${i}`).join(", ")}, ${plan.columns
+    .map((c) => `left(t.${c.quoted}::text, ${VALUE_CHARS + 1})`)
+    .join(", ")}, ${plan.columns.map((c) => `(${c.hash})::text`).join(", ")}
+FROM ${plan.qualified} t JOIN (SELECT ${key.map((k, i) => `u.c${i}::${k.info.type} AS c${i}`).join(", ")}
+  FROM unnest(${key.map((_, i) => `$${i + 1}::text[]`).join(", ")}) AS u(${key.map((_, i) => `c${i}`).join(", ")})) v
+  ON ${key.map((k, i) => `t.${k.quoted} = v.c${i}`).join(" AND ")}`;
+  const res = await pool.run((client: pg.Client) => client.query({ text: sql, values: params, rowMode: "array" }));
+  const out = new Map<string, { text: Array<string | null>; hash: string[] }>();
+  const nk = key.length;
+  const nc = plan.columns.length;
+  for (const row of res.rows as Array<Array<string | null>>) {
+    out.set(JSON.stringify(row.slice(0, nk)), {
+      text: row.slice(nk, nk + nc),
+      hash: row.slice(nk + nc, nk + 2 * nc) as string[],
+    });
+  }
+  return out;
+}
+
+function cut(value: string | null): string | null {
+  if (value === null || value.length <= VALUE_CHARS) return value;
+  return `${value.slice(0, VALUE_CHARS)}…`;
+}
+
+/** Compare numbers as numbers, everything else as strings: a stable, readable order for keys. */
+export function compareKeyText(a: string[], b: string[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? "";
+    const y = b[i] ?? "";
+    if (x === y) continue;
+    if (/^-?\d+$/.test(x) && /^-?\d+$/.test(y)) return BigInt(x) < BigInt(y) ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+export async function compareTable(ctx: CompareContext, plan: TablePlan): Promise<TableResult> {
+  const estimate = Math.max(plan.blue.estimatedRows, plan.green.estimatedRows);
+  const bits = plan.keyHash ? bitsFor(estimate, ctx.tuning.targetSegmentRows) : 0;
+  const [blue, green] = await Promise.all([
+    firstPass(ctx.blue, plan, plan.blue.pages, bits, ctx),
+    firstPass(ctx.green, plan, plan.green.pages, bits, ctx),
+  ]);
+  const count = (m: Map<bigint, Agg>) => [...m.values()].reduce((acc, a) => acc + a.n, 0);
+  const result: TableResult = {
+    table: plan.name,
+    status: "identical",
+    key: plan.key ? plan.key.map((k) => k.info.name) : null,
+    noPrimaryKey: plan.key === null,
+    comparedColumns: plan.columns.map((c) => c.info.name),
+    blueRows: count(blue),
+    greenRows: count(green),
+    missingOnGreen: { count: 0, keys: [] },
+    extraOnGreen: { count: 0, keys: [] },
+    changed: { count: 0, rows: [] },
+    truncated: false,
+    notes: [...plan.notes],
+  };
+  let pending = differing(bits, blue, green);
+  if (pending.length === 0) return result;
+  result.status = "different";
+  if (!plan.key) return result;
+
+  const missing: string[][] = [];
+  const extra: string[][] = [];
+  const changed: string[][] = [];
+  const found = () => result.missingOnGreen.count + result.extraOnGreen.count + result.changed.count;
+
+  while (pending.length > 0) {
+    if (found() >= ctx.limit) {
+      result.truncated = true;
+      break;
+    }
+    // A segment at the deepest level is fetched whatever its size (it cannot be split further).
+    const isBig = (s: Segment) => Math.max(s.blue, s.green) > ctx.tuning.fetchMaxRows && s.bits < MAX_BITS;
+    const small = pending.filter((s) => !isBig(s));
+    const big = pending.filter(isBig);
+    pending = [];
+    // Big segments: one more grouped pass over just their rows, per bit level.
+    const levels = new Map<number, Segment[]>();
+    for (const s of big) levels.set(s.bits, [...(levels.get(s.bits) ?? []), s]);
+    for (const group of levels.values()) pending.push(...(await split(ctx, plan, group)));
+    // Small segments: (key, hash) pairs in batches of bounded size.
+    let batch: Segment[] = [];
+    let batchRows = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const [b, g] = await Promise.all([fetchPairs(ctx, ctx.blue, plan, plan.blue.pages, batch), fetchPairs(ctx, ctx.green, plan, plan.green.pages, batch)]);
+      for (const [k, gh] of g) {
+        const bh = b.get(k);
+        if (bh === undefined) {
+          result.extraOnGreen.count++;
+          extra.push(JSON.parse(k) as string[]);
+        } else {
+          if (bh !== gh) {
+            result.changed.count++;
+            changed.push(JSON.parse(k) as string[]);
+          }
+          b.delete(k);
+        }
+      }
+      for (const k of b.keys()) {
+        result.missingOnGreen.count++;
+        missing.push(JSON.parse(k) as string[]);
+      }
+      batch = [];
+      batchRows = 0;
+    };
+    for (const s of small) {
+      if (found() >= ctx.limit) {
+        result.truncated = true;
+        break;
+      }
+      batch.push(s);
+      batchRows += Math.max(s.blue, s.green);
+      if (batchRows >= ctx.tuning.fetchBatchRows) await flush();
+    }
+    if (!result.truncated) await flush();
+    else batch = [];
+    if (result.truncated) break;
+  }
+
+  // Listings: up to the limit over all three kinds, in key order.
+  let room = ctx.limit;
+  const take = (keys: string[][]) => {
+    const sorted = keys.sort(compareKeyText).slice(0, Math.max(0, room));
+    room -= sorted.length;
+    return sorted;
+  };
+  const changedKeys = take(changed);
+  result.missingOnGreen.keys = take(missing).map((k) => toKey(plan, k));
+  result.extraOnGreen.keys = take(extra).map((k) => toKey(plan, k));
+  if (found() > ctx.limit) result.truncated = true;
+
+  if (changedKeys.length > 0) {
+    const [b, g] = await Promise.all([fetchRows(ctx.blue, plan, changedKeys), fetchRows(ctx.green, plan, changedKeys)]);
+    result.changed.rows = changedKeys.map((k): ChangedRow => {
+      const id = JSON.stringify(k);
+      const br = b.get(id);
+      const gr = g.get(id);
+      const columns = plan.columns.flatMap((c, i) =>
+        br && gr && br.hash[i] !== gr.hash[i] ? [{ column: c.info.name, blue: cut(br.text[i] ?? null), green: cut(gr.text[i] ?? null) }] : [],
+      );
+      return { key: toKey(plan, k), columns };
+    });
+  }
+  return result;
+}

@@ -1,0 +1,216 @@
+// Programmatic entry: runParity() proves green's database holds the same data as blue's,
+// or names where it does not. Used by `npm run parity`, the cutover engine's preflight and the demo.
+
+import { UnreachableError, UsageError } from "../../cli/common.js";
+import { readCatalog } from "./catalog.js";
+import { compareTable, DEFAULT_TUNING, type Tuning } from "./compare.js";
+import { targetFromUrl, type Target } from "./connection.js";
+import { matchesPattern, selectTables } from "./glob.js";
+import { diffSchemas, planTable } from "./plan.js";
+import { compareSequences } from "./sequences.js";
+import { SnapshotPool } from "./snapshotPool.js";
+import { HASH_PROBE_SQL, type HashMode } from "./sql.js";
+import type { ParityProgress, ParityReport, TableResult } from "./types.js";
+
+export type * from "./types.js";
+export { redactUrl, redactText, readStackOutputs, targetsFromStack, targetFromUrl, type Target } from "./connection.js";
+export { formatReport, writeReport, DEFAULT_REPORT_PATH } from "./report.js";
+
+export interface ParityOptions {
+  /** postgres:// URLs; or give `blue`/`green` targets (e.g. from targetsFromStack). */
+  blueUrl?: string;
+  greenUrl?: string;
+  blue?: Target;
+  green?: Target;
+  /** Globs on schema.table; a pattern without a dot matches the table name in any schema. */
+  include?: string[];
+  exclude?: string[];
+  /** Differing keys listed per table (default 100). */
+  limit?: number;
+  /** Connections per database (default 2). */
+  parallelism?: number;
+  onProgress?: (progress: ParityProgress) => void;
+  /** Internal sizes and switches, for tests: smaller segments reach the split path on small tables. */
+  tuning?: Partial<Tuning> & { forceCanonical?: boolean };
+  /** Test hook: awaited once both snapshots are open on every connection, before anything is read. */
+  afterSnapshot?: () => Promise<void>;
+}
+
+async function resolveTargets(options: ParityOptions): Promise<[Target, Target]> {
+  const blue = options.blue ?? (options.blueUrl !== undefined ? await targetFromUrl("blue", options.blueUrl) : undefined);
+  const green = options.green ?? (options.greenUrl !== undefined ? await targetFromUrl("green", options.greenUrl) : undefined);
+  if (!blue || !green) throw new UsageError("parity needs both databases: blue and green");
+  return [blue, green];
+}
+
+async function openBoth(blue: Target, green: Target, size: number): Promise<[SnapshotPool, SnapshotPool]> {
+  const [b, g] = await Promise.allSettled([SnapshotPool.open(blue, size), SnapshotPool.open(green, size)]);
+  if (b.status === "fulfilled" && g.status === "fulfilled") return [b.value, g.value];
+  if (b.status === "fulfilled") await b.value.close();
+  if (g.status === "fulfilled") await g.value.close();
+  throw b.status === "rejected" ? b.reason : (g as PromiseRejectedResult).reason;
+}
+
+async function probeHashMode(blue: SnapshotPool, green: SnapshotPool): Promise<{ mode: HashMode; reason?: string }> {
+  const probe = (pool: SnapshotPool) =>
+    // Inside a savepoint: a missing function must not abort the snapshot transaction.
+    pool.run(async (client) => {
+      await client.query("SAVEPOINT parity_probe");
+      try {
+        const res = await client.query(HASH_PROBE_SQL);
+        await client.query("RELEASE SAVEPOINT parity_probe");
+        return JSON.stringify(res.rows[0]);
+      } catch (error) {
+        await client.query("ROLLBACK TO SAVEPOINT parity_probe");
+        return `error: ${(error as Error).message}`;
+      }
+    });
+  const [b, g] = await Promise.all([probe(blue), probe(green)]);
+  if (b.startsWith("error:") || g.startsWith("error:")) {
+    return { mode: "canonical", reason: `server-side row hashing unavailable (PostgreSQL 14+ needed): ${b.startsWith("error:") ? "blue" : "green"} ${b.startsWith("error:") ? b : g}` };
+  }
+  if (b !== g) {
+    return {
+      mode: "canonical",
+      reason: `blue (${blue.serverVersion}) and green (${green.serverVersion}) hash known values differently; compared through md5 of a canonical text form`,
+    };
+  }
+  return { mode: "server" };
+}
+
+function summarize(report: Omit<ParityReport, "summary">): string {
+  const t = report.totals;
+  if (report.identical) {
+    // Identical: both sides hold the same rows, half of all that were hashed.
+    const rows = (t.rowsHashed / 2).toLocaleString("en-US");
+    const seq = report.sequences.length > 0 ? `, ${report.sequences.length} sequence${report.sequences.length === 1 ? "" : "s"} ok` : "";
+    return `identical: ${t.tables} table${t.tables === 1 ? "" : "s"}, ${rows} row${t.rowsHashed === 2 ? "" : "s"} on each side${seq}`;
+  }
+  const parts: string[] = [];
+  if (t.tablesDifferent > 0) {
+    const kinds = [
+      t.missingOnGreen > 0 ? `${t.missingOnGreen} missing on green` : "",
+      t.extraOnGreen > 0 ? `${t.extraOnGreen} extra on green` : "",
+      t.changed > 0 ? `${t.changed} changed` : "",
+    ].filter(Boolean);
+    parts.push(`${t.tablesDifferent} of ${t.tables} table${t.tables === 1 ? "" : "s"} differ${kinds.length > 0 ? ` (${kinds.join(", ")})` : ""}`);
+  }
+  if (t.schemaDifferences > 0) parts.push(`${t.schemaDifferences} schema difference${t.schemaDifferences === 1 ? "" : "s"}`);
+  if (t.sequencesBehind > 0) parts.push(`${t.sequencesBehind} sequence${t.sequencesBehind === 1 ? "" : "s"} behind`);
+  return `different: ${parts.join("; ")}`;
+}
+
+/** A server that went away mid-run (shutdown, network): exit 3, like one that never answered. */
+function lostConnection(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (e.code && ["ECONNRESET", "EPIPE", "ETIMEDOUT", "57P01", "57P02", "57P03", "08006", "08003", "08001"].includes(e.code)) return true;
+  return /Connection terminated|connection .*closed|Client has encountered a connection error/i.test(e.message ?? "");
+}
+
+export async function runParity(options: ParityOptions): Promise<ParityReport> {
+  const started = new Date();
+  const include = options.include ?? [];
+  const exclude = options.exclude ?? [];
+  const limit = options.limit ?? 100;
+  const parallel = options.parallelism ?? 2;
+  if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`limit must be a whole number ≥ 0, got ${limit}`);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new UsageError(`parallelism must be a whole number from 1 to 64, got ${parallel}`);
+  const progress: ParityProgress = { phase: "connect", tablesDone: 0, tablesTotal: 0, rowsHashed: 0 };
+  const emit = () => options.onProgress?.({ ...progress });
+  emit();
+
+  const [blueTarget, greenTarget] = await resolveTargets(options);
+  const [blue, green] = await openBoth(blueTarget, greenTarget, parallel);
+  try {
+    await options.afterSnapshot?.();
+    progress.phase = "schema";
+    emit();
+    const [blueCat, greenCat, probed] = await Promise.all([readCatalog(blue), readCatalog(green), probeHashMode(blue, green)]);
+    const hash: { mode: HashMode; reason?: string } = options.tuning?.forceCanonical
+      ? { mode: "canonical", reason: "canonical form forced by the caller" }
+      : probed;
+    const names = new Set([...blueCat.tables.keys(), ...greenCat.tables.keys()]);
+    const selection = selectTables(names, include, exclude);
+    if (selection.unmatched.length > 0) {
+      throw new UsageError(`no table matches ${selection.unmatched.map((p) => `"${p}"`).join(", ")} on blue or green (patterns are globs on schema.table)`);
+    }
+    const inScope = new Set(selection.selected);
+    const schemaDifferences = diffSchemas(blueCat, greenCat, (n) => inScope.has(n));
+    const plans = [...inScope]
+      .filter((n) => blueCat.tables.has(n) && greenCat.tables.has(n))
+      .map((n) => planTable(blueCat.tables.get(n)!, greenCat.tables.get(n)!, hash.mode))
+      .sort((a, b) => Math.max(b.blue.pages, b.green.pages) - Math.max(a.blue.pages, a.green.pages));
+
+    progress.phase = "hash";
+    progress.tablesTotal = plans.length;
+    emit();
+    const ctx = {
+      blue,
+      green,
+      limit,
+      tuning: { ...DEFAULT_TUNING, ...options.tuning },
+      onRows: (rows: number) => {
+        progress.rowsHashed += rows;
+        emit();
+      },
+    };
+    const tables: TableResult[] = await Promise.all(
+      plans.map(async (plan) => {
+        const result = await compareTable(ctx, plan);
+        progress.tablesDone++;
+        progress.table = plan.name;
+        emit();
+        return result;
+      }),
+    );
+    tables.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+
+    progress.phase = "sequences";
+    emit();
+    const seqInScope = (s: { fullName: string; ownedBy: { schema: string; table: string } | null }) =>
+      s.ownedBy
+        ? inScope.has(`${s.ownedBy.schema}.${s.ownedBy.table}`)
+        : (include.length === 0 || include.some((p) => matchesPattern(s.fullName, p))) && !exclude.some((p) => matchesPattern(s.fullName, p));
+    const seq = await compareSequences(blueCat, greenCat, green, seqInScope);
+    schemaDifferences.push(...seq.schema);
+
+    const finished = new Date();
+    const sum = (f: (t: TableResult) => number) => tables.reduce((acc, t) => acc + f(t), 0);
+    const tablesDifferent = tables.filter((t) => t.status === "different").length;
+    const sequencesBehind = seq.results.filter((s) => s.status === "behind").length;
+    const base: Omit<ParityReport, "summary"> = {
+      kind: "parity",
+      version: 1,
+      identical: tablesDifferent === 0 && schemaDifferences.length === 0 && sequencesBehind === 0,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      durationMs: finished.getTime() - started.getTime(),
+      blue: { target: blueTarget.display, serverVersion: blue.serverVersion },
+      green: { target: greenTarget.display, serverVersion: green.serverVersion },
+      hashMode: hash.mode,
+      ...(hash.reason ? { hashModeReason: hash.reason } : {}),
+      options: { include, exclude, limit, parallel },
+      schemaDifferences,
+      tables,
+      sequences: seq.results,
+      totals: {
+        tables: tables.length,
+        tablesIdentical: tables.length - tablesDifferent,
+        tablesDifferent,
+        rowsHashed: sum((t) => t.blueRows + t.greenRows),
+        missingOnGreen: sum((t) => t.missingOnGreen.count),
+        extraOnGreen: sum((t) => t.extraOnGreen.count),
+        changed: sum((t) => t.changed.count),
+        schemaDifferences: schemaDifferences.length,
+        sequencesBehind,
+      },
+    };
+    progress.phase = "done";
+    emit();
+    return { ...base, summary: summarize(base) };
+  } catch (error) {
+    throw lostConnection(error) ? new UnreachableError(`lost the connection to a database during the run: ${(error as Error).message}`) : error;
+  } finally {
+    await Promise.all([blue.close(), green.close()]);
+  }
+}

@@ -1,0 +1,124 @@
+// Schema diff between the two catalogs, and the per-table plan the comparison runs: which
+// columns line up, which key identifies rows, and the SQL hash expressions.
+
+import type { Catalog, ColumnInfo, TableInfo } from "./catalog.js";
+import { columnParts, hashOf, keyHashOf, quoteIdent, quoteTable, type HashMode } from "./sql.js";
+import type { SchemaDifference } from "./types.js";
+
+export interface ColumnPlan {
+  info: ColumnInfo;
+  quoted: string;
+  /** Hash of this column alone, on the table aliased as t (to name changed columns). */
+  hash: string;
+}
+
+export interface TablePlan {
+  name: string;
+  qualified: string;
+  blue: TableInfo;
+  green: TableInfo;
+  columns: ColumnPlan[];
+  /** Key columns (blue's primary key), or null: count + checksum only. */
+  key: ColumnPlan[] | null;
+  rowHash: string;
+  keyHash: string | null;
+  notes: string[];
+}
+
+const list = (cols: string[]) => `(${cols.join(", ")})`;
+
+export function diffSchemas(blue: Catalog, green: Catalog, inScope: (name: string) => boolean): SchemaDifference[] {
+  const out: SchemaDifference[] = [];
+  for (const [name] of blue.tables) {
+    if (inScope(name) && !green.tables.has(name)) out.push({ kind: "table-only-on-blue", object: name, message: `table ${name} exists on blue only` });
+  }
+  for (const [name] of green.tables) {
+    if (inScope(name) && !blue.tables.has(name)) out.push({ kind: "table-only-on-green", object: name, message: `table ${name} exists on green only` });
+  }
+  for (const [name, b] of blue.tables) {
+    const g = green.tables.get(name);
+    if (!g || !inScope(name)) continue;
+    const gCols = new Map(g.columns.map((c) => [c.name, c]));
+    const bCols = new Map(b.columns.map((c) => [c.name, c]));
+    for (const c of b.columns) {
+      const other = gCols.get(c.name);
+      if (!other) {
+        out.push({ kind: "column-only-on-blue", object: name, column: c.name, blue: c.type, message: `${name}.${c.name} (${c.type}) exists on blue only` });
+      } else if (other.type !== c.type) {
+        out.push({ kind: "column-type", object: name, column: c.name, blue: c.type, green: other.type, message: `${name}.${c.name} is ${c.type} on blue but ${other.type} on green` });
+      } else if (other.notNull !== c.notNull) {
+        const show = (n: boolean) => (n ? "NOT NULL" : "nullable");
+        out.push({ kind: "column-nullability", object: name, column: c.name, blue: show(c.notNull), green: show(other.notNull), message: `${name}.${c.name} is ${show(c.notNull)} on blue but ${show(other.notNull)} on green` });
+      }
+    }
+    for (const c of g.columns) {
+      if (!bCols.has(c.name)) out.push({ kind: "column-only-on-green", object: name, column: c.name, green: c.type, message: `${name}.${c.name} (${c.type}) exists on green only` });
+    }
+    const pk = (t: TableInfo) => (t.primaryKey ? list(t.primaryKey.columns) : "none");
+    if (pk(b) !== pk(g)) {
+      out.push({ kind: "primary-key", object: name, blue: pk(b), green: pk(g), message: `${name}: primary key ${pk(b)} on blue but ${pk(g)} on green` });
+    }
+    const uniq = (t: TableInfo) => new Map(t.uniques.map((u) => [list(u.columns), u.name]));
+    const bu = uniq(b);
+    const gu = uniq(g);
+    for (const [cols, cname] of bu) {
+      if (!gu.has(cols)) out.push({ kind: "unique-constraint-only-on-blue", object: name, blue: `${cname} UNIQUE ${cols}`, message: `${name}: unique constraint ${cname} ${cols} exists on blue only` });
+    }
+    for (const [cols, cname] of gu) {
+      if (!bu.has(cols)) out.push({ kind: "unique-constraint-only-on-green", object: name, green: `${cname} UNIQUE ${cols}`, message: `${name}: unique constraint ${cname} ${cols} exists on green only` });
+    }
+    const bi = new Map(b.indexes.map((i) => [i.definition, i.name]));
+    const gi = new Map(g.indexes.map((i) => [i.definition, i.name]));
+    for (const [def, iname] of bi) {
+      if (!gi.has(def)) out.push({ kind: "index-only-on-blue", object: name, blue: iname, message: `${name}: index ${iname} exists on blue only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}` });
+    }
+    for (const [def, iname] of gi) {
+      if (!bi.has(def)) out.push({ kind: "index-only-on-green", object: name, green: iname, message: `${name}: index ${iname} exists on green only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}` });
+    }
+  }
+  return out;
+}
+
+export function planTable(blue: TableInfo, green: TableInfo, mode: HashMode): TablePlan {
+  const notes: string[] = [];
+  const gCols = new Map(green.columns.map((c) => [c.name, c]));
+  const columns: ColumnPlan[] = [];
+  const skipped: string[] = [];
+  for (const c of blue.columns) {
+    const other = gCols.get(c.name);
+    if (!other) continue;
+    if (other.type !== c.type) {
+      skipped.push(c.name);
+      continue;
+    }
+    columns.push({ info: c, quoted: quoteIdent(c.name), hash: hashOf(columnParts(c, "t."), mode) });
+  }
+  if (skipped.length > 0) notes.push(`columns not compared (type differs): ${skipped.join(", ")}`);
+  const onlyOneSide = [
+    ...blue.columns.filter((c) => !gCols.has(c.name)).map((c) => c.name),
+    ...green.columns.filter((c) => !blue.columns.some((b) => b.name === c.name)).map((c) => c.name),
+  ];
+  if (onlyOneSide.length > 0) notes.push(`columns on one side only, not compared: ${onlyOneSide.join(", ")}`);
+
+  let key: ColumnPlan[] | null = null;
+  if (blue.primaryKey) {
+    const byName = new Map(columns.map((c) => [c.info.name, c]));
+    const cols = blue.primaryKey.columns.map((n) => byName.get(n));
+    if (cols.every((c): c is ColumnPlan => c !== undefined)) key = cols;
+    else notes.push("primary key columns do not line up on both sides: compared by count and checksum only");
+  } else {
+    notes.push("no primary key: compared by row count and checksum only; differing rows cannot be named");
+  }
+  const parts = columns.flatMap((c) => columnParts(c.info));
+  return {
+    name: blue.fullName,
+    qualified: quoteTable(blue.schema, blue.name),
+    blue,
+    green,
+    columns,
+    key,
+    rowHash: hashOf(parts, mode),
+    keyHash: key ? keyHashOf(key.map((k) => k.info), mode) : null,
+    notes,
+  };
+}

@@ -1,0 +1,126 @@
+// The shape of a parity run's result. Written to reports/parity-latest.json and read by the
+// cutover engine's preflight, so keep it stable: add fields, never rename them.
+
+/** A row key as the text of each key column, in key order: { id: "42" } or { tenant: "a", id: "7" }. */
+export type RowKey = Record<string, string>;
+
+export interface ColumnChange {
+  column: string;
+  /** Text of the value on each side, cut to 200 characters; null is SQL NULL. */
+  blue: string | null;
+  green: string | null;
+}
+
+export interface ChangedRow {
+  key: RowKey;
+  columns: ColumnChange[];
+}
+
+export interface KeyList {
+  /** Every difference of this kind that was found (at least this many when `truncated`). */
+  count: number;
+  /** Up to --limit keys. */
+  keys: RowKey[];
+}
+
+export type TableStatus = "identical" | "different";
+
+export interface TableResult {
+  /** schema.table, unquoted. */
+  table: string;
+  status: TableStatus;
+  /** Key columns the rows were matched by; null when the table has no usable primary key. */
+  key: string[] | null;
+  /** True when there is no primary key: only count and full checksum were compared. */
+  noPrimaryKey: boolean;
+  comparedColumns: string[];
+  blueRows: number;
+  greenRows: number;
+  missingOnGreen: KeyList;
+  extraOnGreen: KeyList;
+  changed: { count: number; rows: ChangedRow[] };
+  /** The listing stopped at --limit; counts are lower bounds. */
+  truncated: boolean;
+  notes: string[];
+}
+
+export type SchemaDifferenceKind =
+  | "table-only-on-blue"
+  | "table-only-on-green"
+  | "column-only-on-blue"
+  | "column-only-on-green"
+  | "column-type"
+  | "column-nullability"
+  | "primary-key"
+  | "unique-constraint-only-on-blue"
+  | "unique-constraint-only-on-green"
+  | "index-only-on-blue"
+  | "index-only-on-green"
+  | "sequence-only-on-blue"
+  | "sequence-only-on-green";
+
+export interface SchemaDifference {
+  kind: SchemaDifferenceKind;
+  /** schema.table (or schema.sequence). */
+  object: string;
+  column?: string;
+  blue?: string;
+  green?: string;
+  message: string;
+}
+
+export interface SequenceResult {
+  /** schema.sequence, unquoted. */
+  sequence: string;
+  /** schema.table.column the sequence feeds, when it is owned by one. */
+  ownedBy: string | null;
+  /** Last value handed out (or start - increment when never called); decimal text. */
+  blueLastValue: string | null;
+  greenLastValue: string | null;
+  /** Largest (smallest for descending sequences) value of the owning column on green. */
+  greenMaxKey: string | null;
+  status: "ok" | "behind";
+  message?: string;
+}
+
+export interface ParityProgress {
+  phase: "connect" | "schema" | "hash" | "diff" | "sequences" | "done";
+  tablesDone: number;
+  tablesTotal: number;
+  /** Rows hashed so far, both sides together. */
+  rowsHashed: number;
+  /** The table last finished, if any. */
+  table?: string;
+}
+
+export interface ParityReport {
+  kind: "parity";
+  version: 1;
+  identical: boolean;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** Redacted connection targets: postgres://user:***@host:port/db */
+  blue: { target: string; serverVersion: string };
+  green: { target: string; serverVersion: string };
+  /** "server": hash_record_extended in the database; "canonical": md5 of a canonical text form. */
+  hashMode: "server" | "canonical";
+  hashModeReason?: string;
+  options: { include: string[]; exclude: string[]; limit: number; parallel: number };
+  schemaDifferences: SchemaDifference[];
+  tables: TableResult[];
+  sequences: SequenceResult[];
+  totals: {
+    tables: number;
+    tablesIdentical: number;
+    tablesDifferent: number;
+    rowsHashed: number;
+    missingOnGreen: number;
+    extraOnGreen: number;
+    changed: number;
+    schemaDifferences: number;
+    sequencesBehind: number;
+  };
+  /** One line for humans: "identical: 12 tables, 2,000,000 rows" or what differs. */
+  summary: string;
+}

@@ -1,0 +1,169 @@
+// Pure parts of parity: patterns, redaction, stack outputs, type classes, SQL builders, report text.
+
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { mockClient } from "aws-sdk-client-mock";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { matchesPattern, selectTables } from "../../scripts/postgres/parity/glob.js";
+import { parseStackOutputs, redactText, redactUrl, targetFromUrl, targetsFromStack } from "../../scripts/postgres/parity/connection.js";
+import { classifyType, type ColumnInfo } from "../../scripts/postgres/parity/catalog.js";
+import { columnParts, hashOf, keyHashOf, quoteIdent } from "../../scripts/postgres/parity/sql.js";
+import { bitsFor, compareKeyText } from "../../scripts/postgres/parity/compare.js";
+import { formatReport } from "../../scripts/postgres/parity/report.js";
+import type { ParityReport } from "../../scripts/postgres/parity/types.js";
+import { UsageError } from "../../scripts/cli/common.js";
+
+const typeRow = (over: Partial<Parameters<typeof classifyType>[0]>) => ({
+  typid: "1", name: "int8", typtype: "b", category: "N", collatable: false, fn: "hashint8extended",
+  elem_name: null, elem_typtype: null, elem_hashable: null, ...over,
+});
+
+describe("table patterns", () => {
+  it("globs on schema.table; a bare name matches in any schema", () => {
+    expect(matchesPattern("public.orders", "public.*")).toBe(true);
+    expect(matchesPattern("public.orders", "orders")).toBe(true);
+    expect(matchesPattern("sales.orders", "ord?rs")).toBe(true);
+    expect(matchesPattern("public.orders", "sales.*")).toBe(false);
+    expect(matchesPattern("public.order_items", "public.orders")).toBe(false);
+  });
+
+  it("a literal name always matches itself, whatever characters it holds", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }).filter((s) => !/[*?]/.test(s)), fc.string({ minLength: 1 }).filter((s) => !/[*?]/.test(s)), (schema, table) => {
+        expect(matchesPattern(`${schema}.${table}`, `${schema}.${table}`)).toBe(true);
+      }),
+    );
+  });
+
+  it("reports patterns that match nothing", () => {
+    const sel = selectTables(["public.a", "public.b", "x.c"], ["public.*", "nope"], ["b"]);
+    expect(sel.selected).toEqual(["public.a"]);
+    expect(sel.unmatched).toEqual(["nope"]);
+  });
+});
+
+describe("secrets stay out of text", () => {
+  it("redacts URL passwords", () => {
+    expect(redactUrl("postgres://app:s3cr%40t@db.example.com:5432/app?sslmode=require")).toBe("postgres://app:***@db.example.com:5432/app?sslmode=require");
+    expect(redactUrl("postgres://app@h/db")).toBe("postgres://app@h/db");
+    expect(redactUrl("garbage://u:pw@")).not.toContain("pw@");
+    expect(redactText("failed for postgres://u:hunter2@h/db and hunter2", ["hunter2"])).toBe("failed for postgres://u:***@h/db and ***");
+  });
+
+  it("rejects bad URLs as bad input, without echoing the password", async () => {
+    await expect(targetFromUrl("blue", "http://u:pw123@h/db")).rejects.toBeInstanceOf(UsageError);
+    await expect(targetFromUrl("blue", "http://u:pw123@h/db")).rejects.not.toThrow(/pw123/);
+    await expect(targetFromUrl("green", "::")).rejects.toThrow(/--green: not a valid URL/);
+  });
+
+  it("uses TLS with verification for RDS endpoints and respects sslmode otherwise", async () => {
+    const rds = await targetFromUrl("blue", "postgres://u:p@blue.abc.eu-west-1.rds.amazonaws.com:5432/app");
+    expect(rds.config.ssl).toMatchObject({ rejectUnauthorized: true, servername: "blue.abc.eu-west-1.rds.amazonaws.com" });
+    const local = await targetFromUrl("blue", "postgres://u:p@127.0.0.1:5432/app");
+    expect(local.config.ssl).toBeUndefined();
+    const explicit = await targetFromUrl("blue", "postgres://u:p@blue.abc.eu-west-1.rds.amazonaws.com/app?sslmode=disable");
+    expect(explicit.config.ssl).toBeUndefined();
+    expect(explicit.config.connectionString).toContain("sslmode=disable");
+  });
+});
+
+describe("stack outputs", () => {
+  const arn = (c: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${c}`;
+
+  it("reads both documented shapes", () => {
+    const flat = parseStackOutputs({ databaseEndpoints: { blue: "b:5432", green: "g:5432" }, databaseSecretArns: { blue: arn("b"), green: arn("g") } }, "f");
+    const nested = parseStackOutputs({ database: { blue: { endpoint: "b:5432", secretArn: arn("b") }, green: { endpoint: "g:5432", secretArn: arn("g") } } }, "f");
+    expect(nested).toEqual(flat);
+    expect(() => parseStackOutputs({}, "outputs.json")).toThrow(/outputs.json: missing databaseEndpoints.blue/);
+  });
+
+  it("reads the password from Secrets Manager and never shows it", async () => {
+    const sm = mockClient(SecretsManagerClient);
+    sm.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => ({
+      SecretString: JSON.stringify({ username: "app", password: `pw-${input.SecretId.slice(-1)}-very-secret` }),
+    }));
+    try {
+      const targets = await targetsFromStack(
+        { endpoints: { blue: "blue.x.eu-west-1.rds.amazonaws.com:5432", green: "green.x.eu-west-1.rds.amazonaws.com:6543" }, secretArns: { blue: arn("b"), green: arn("g") } },
+        "shop",
+      );
+      expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId).sort()).toEqual([arn("b"), arn("g")]);
+      expect(targets.green.config).toMatchObject({ host: "green.x.eu-west-1.rds.amazonaws.com", port: 6543, user: "app", password: "pw-g-very-secret", database: "shop" });
+      expect(targets.green.config.ssl).toMatchObject({ rejectUnauthorized: true });
+      expect(targets.blue.display).toBe("postgres://app:***@blue.x.eu-west-1.rds.amazonaws.com:5432/shop");
+    } finally {
+      sm.restore();
+    }
+  });
+});
+
+describe("how columns are hashed", () => {
+  it("classifies types", () => {
+    expect(classifyType(typeRow({})).hashClass).toBe("plain");
+    expect(classifyType(typeRow({ name: "numeric", fn: "hash_numeric_extended" })).hashClass).toBe("numeric");
+    expect(classifyType(typeRow({ name: "json", fn: null })).hashClass).toBe("text");
+    expect(classifyType(typeRow({ name: "mood", typtype: "e", fn: null })).hashClass).toBe("text");
+    expect(classifyType(typeRow({ name: "point", fn: null })).hashClass).toBe("text");
+    expect(classifyType(typeRow({ name: "regclass" })).hashClass).toBe("text");
+    expect(classifyType(typeRow({ name: "_int4", category: "A", fn: null, elem_name: "int4", elem_typtype: "b", elem_hashable: true })).hashClass).toBe("plain");
+    expect(classifyType(typeRow({ name: "_mood", category: "A", fn: null, elem_name: "mood", elem_typtype: "e", elem_hashable: false })).hashClass).toBe("text");
+    expect(classifyType(typeRow({ name: "_numeric", category: "A", fn: null, elem_name: "numeric", elem_typtype: "b", elem_hashable: true })).hashClass).toBe("text");
+  });
+
+  const col = (name: string, over: Partial<Parameters<typeof classifyType>[0]> = {}): ColumnInfo => ({
+    name, num: 1, type: "x", notNull: false, typeInfo: classifyType(typeRow(over)),
+  });
+
+  it("builds unambiguous SQL for awkward names", () => {
+    expect(quoteIdent('we"ird name')).toBe('"we""ird name"');
+    expect(columnParts(col("Amount", { name: "numeric", fn: "hash_numeric_extended" }))).toEqual(['"Amount"', 'scale("Amount")']);
+    expect(columnParts({ ...col("price", { name: "numeric", fn: "hash_numeric_extended" }), type: "numeric(12,2)" })).toEqual(['"price"']);
+    expect(columnParts(col("t", { name: "text", collatable: true, fn: "hashtextextended" }), "t.")).toEqual(['(t."t" COLLATE "C")']);
+    expect(columnParts(col("j", { name: "json", fn: null }))).toEqual(['("j"::text COLLATE "C")']);
+    expect(hashOf(['"a"', '"b"'], "server")).toBe('hash_record_extended(ROW("a", "b"), 0)');
+    expect(hashOf(['"a"'], "canonical")).toContain("md5(ROW(\"a\")::text)");
+    expect(keyHashOf([col("id")], "server")).toBe('hashint8extended("id", 0)');
+    expect(keyHashOf([col("a"), col("b")], "server")).toBe('hash_record_extended(ROW("a", "b"), 0)');
+  });
+});
+
+describe("segments and ordering", () => {
+  it("sizes the first pass by expected rows", () => {
+    expect(bitsFor(0)).toBe(0);
+    expect(bitsFor(2048)).toBe(0);
+    expect(bitsFor(2_000_000)).toBe(10);
+    expect(bitsFor(1e12)).toBe(10);
+  });
+
+  it("orders keys numerically when numeric, else by text", () => {
+    expect([["10"], ["9"], ["-1"]].sort(compareKeyText)).toEqual([["-1"], ["9"], ["10"]]);
+    expect([["b", "2"], ["a", "10"], ["a", "9"]].sort(compareKeyText)).toEqual([["a", "9"], ["a", "10"], ["b", "2"]]);
+  });
+});
+
+describe("human report", () => {
+  it("shows differences, flags and the summary", () => {
+    const report: ParityReport = {
+      kind: "parity", version: 1, identical: false, startedAt: "2026-01-01T00:00:00.000Z", finishedAt: "2026-01-01T00:00:01.000Z", durationMs: 1000,
+      blue: { target: "postgres://app:***@blue:5432/app", serverVersion: "16.4" },
+      green: { target: "postgres://app:***@green:5432/app", serverVersion: "16.4" },
+      hashMode: "server", options: { include: [], exclude: [], limit: 100, parallel: 2 },
+      schemaDifferences: [{ kind: "index-only-on-green", object: "public.orders", green: "orders_x", message: "public.orders: index orders_x exists on green only" }],
+      tables: [{
+        table: "public.orders", status: "different", key: ["id"], noPrimaryKey: false, comparedColumns: ["id", "note"], blueRows: 3, greenRows: 3,
+        missingOnGreen: { count: 1, keys: [{ id: "2" }] }, extraOnGreen: { count: 1, keys: [{ id: "4" }] },
+        changed: { count: 1, rows: [{ key: { id: "1" }, columns: [{ column: "note", blue: null, green: "" }] }] }, truncated: false, notes: [],
+      }],
+      sequences: [],
+      totals: { tables: 1, tablesIdentical: 0, tablesDifferent: 1, rowsHashed: 6, missingOnGreen: 1, extraOnGreen: 1, changed: 1, schemaDifferences: 1, sequencesBehind: 0 },
+      summary: "different: 1 of 1 table differ (1 missing on green, 1 extra on green, 1 changed); 1 schema difference",
+    };
+    const text = formatReport(report);
+    expect(text).toContain("index orders_x exists on green only");
+    expect(text).toMatch(/- missing on green\s+id=2/);
+    expect(text).toMatch(/\+ extra on green\s+id=4/);
+    expect(text).toContain('note: blue NULL → green ""');
+    expect(text).toContain("DIFFERENT  different: 1 of 1 table differ");
+    expect(text).not.toMatch(/\u001b\[/);
+  });
+});
