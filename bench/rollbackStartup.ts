@@ -1,0 +1,395 @@
+// `npm run bench:rollback`: how long `npm run rollback` takes to reach its first AWS API call.
+//
+// A local HTTP server speaks just enough SSM (JSON 1.1), ELBv2 and RDS (query/XML) and CloudWatch
+// (JSON 1.0) for the commands to run end to end; the child process reaches it through the SDK's
+// own AWS_ENDPOINT_URL with fake credentials. For each run the figure is the arrival time of the
+// first request minus the moment just before spawn() (node's own boot included), and the total
+// until the process exits. Prints figures; nothing here is asserted by a test.
+//
+// The mock is exported for the command-line tests (test/unit/cli*.test.ts).
+
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+export interface MockCall {
+  service: "ssm" | "elbv2" | "cloudwatch" | "rds";
+  action: string;
+  params: Record<string, unknown>;
+  at: number;
+}
+
+export interface MockRoute {
+  weights: { blue: number; green: number };
+  stickinessSeconds: number | null;
+}
+
+export interface MockAwsState {
+  targetGroupArns: { blue: string; green: string };
+  listeners: Map<string, MockRoute>;
+  rules: Map<string, MockRoute>;
+  fenceRules: Map<string, Array<Record<string, string>>>;
+  parameters: Map<string, string>;
+  targetStates: { blue: string[]; green: string[] };
+  alarms: Map<string, string>;
+  /** Per color: [requests, 5xx, p95 s, p99 s]; empty = no datapoints. */
+  metrics: { blue: number[]; green: number[] };
+  /** Answer every call of these actions with throttling. */
+  throttle: Set<string>;
+}
+
+export interface MockAws {
+  url: string;
+  state: MockAwsState;
+  calls: MockCall[];
+  firstRequestAt: () => number | null;
+  reset: () => void;
+  close: () => Promise<void>;
+}
+
+const ELB_NS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
+
+function xmlEscape(value: string): string {
+  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function forwardXml(state: MockAwsState, route: MockRoute): string {
+  const tuple = (arn: string, weight: number) => `<member><TargetGroupArn>${xmlEscape(arn)}</TargetGroupArn><Weight>${weight}</Weight></member>`;
+  const stickiness =
+    route.stickinessSeconds === null
+      ? "<TargetGroupStickinessConfig><Enabled>false</Enabled></TargetGroupStickinessConfig>"
+      : `<TargetGroupStickinessConfig><Enabled>true</Enabled><DurationSeconds>${route.stickinessSeconds}</DurationSeconds></TargetGroupStickinessConfig>`;
+  return `<member><Type>forward</Type><Order>1</Order><ForwardConfig><TargetGroups>${tuple(state.targetGroupArns.blue, route.weights.blue)}${tuple(state.targetGroupArns.green, route.weights.green)}</TargetGroups>${stickiness}</ForwardConfig></member>`;
+}
+
+function routeFromParams(params: URLSearchParams, prefix: string, state: MockAwsState): MockRoute {
+  const weights = { blue: 0, green: 0 };
+  for (let i = 1; params.has(`${prefix}.member.1.ForwardConfig.TargetGroups.member.${i}.TargetGroupArn`); i++) {
+    const arn = params.get(`${prefix}.member.1.ForwardConfig.TargetGroups.member.${i}.TargetGroupArn`);
+    const weight = Number(params.get(`${prefix}.member.1.ForwardConfig.TargetGroups.member.${i}.Weight`) ?? "1");
+    if (arn === state.targetGroupArns.blue) weights.blue = weight;
+    if (arn === state.targetGroupArns.green) weights.green = weight;
+  }
+  const enabled = params.get(`${prefix}.member.1.ForwardConfig.TargetGroupStickinessConfig.Enabled`) === "true";
+  const duration = params.get(`${prefix}.member.1.ForwardConfig.TargetGroupStickinessConfig.DurationSeconds`);
+  return { weights, stickinessSeconds: enabled && duration ? Number(duration) : null };
+}
+
+function conditionsFromParams(params: URLSearchParams): Array<Record<string, string>> {
+  const conditions: Array<Record<string, string>> = [];
+  for (let i = 1; params.has(`Conditions.member.${i}.Field`); i++) {
+    const condition: Record<string, string> = {};
+    for (const [key, value] of params) {
+      if (key.startsWith(`Conditions.member.${i}.`)) condition[key.slice(`Conditions.member.${i}.`.length)] = value;
+    }
+    conditions.push(condition);
+  }
+  return conditions;
+}
+
+function conditionsXml(conditions: Array<Record<string, string>>): string {
+  // Rebuild nested XML from flattened keys such as HttpRequestMethodConfig.Values.member.1
+  const members = conditions.map((condition) => {
+    const tree: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(condition)) {
+      const parts = key.split(".");
+      let node = tree;
+      parts.forEach((part, index) => {
+        if (index === parts.length - 1) node[part] = value;
+        else node = (node[part] ??= {}) as Record<string, unknown>;
+      });
+    }
+    const render = (node: unknown): string =>
+      typeof node === "string"
+        ? xmlEscape(node)
+        : Object.entries(node as Record<string, unknown>)
+            .map(([k, v]) => (k === "member" ? Object.values(v as Record<string, unknown>).map((m) => `<member>${render(m)}</member>`).join("") : `<${k}>${render(v)}</${k}>`))
+            .join("");
+    return `<member>${render(tree)}</member>`;
+  });
+  return `<Conditions>${members.join("")}</Conditions>`;
+}
+
+function initialState(): MockAwsState {
+  return {
+    targetGroupArns: {
+      blue: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/bluegreen-prod-blue/0123456789abcdef",
+      green: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/bluegreen-prod-green/fedcba9876543210",
+    },
+    listeners: new Map(),
+    rules: new Map(),
+    fenceRules: new Map(),
+    parameters: new Map(),
+    targetStates: { blue: ["healthy", "healthy"], green: ["healthy", "healthy"] },
+    alarms: new Map(),
+    metrics: { blue: [], green: [] },
+    throttle: new Set(),
+  };
+}
+
+/** Start the mock on 127.0.0.1 (a free port). */
+export async function startMockAws(): Promise<MockAws> {
+  let state = initialState();
+  const calls: MockCall[] = [];
+  let first: number | null = null;
+
+  const handle = (req: IncomingMessage, body: string, res: ServerResponse) => {
+    const target = String(req.headers["x-amz-target"] ?? "");
+    const json = (status: number, value: unknown, type?: string) => {
+      res.writeHead(status, { "content-type": "application/x-amz-json-1.1", ...(type ? { "x-amzn-errortype": type } : {}) });
+      res.end(JSON.stringify(value));
+    };
+    if (target.startsWith("AmazonSSM.")) {
+      const action = target.slice("AmazonSSM.".length);
+      const input = JSON.parse(body || "{}") as { Name?: string; Value?: string; Overwrite?: boolean };
+      calls.push({ service: "ssm", action, params: input, at: Date.now() });
+      if (state.throttle.has(action)) return json(400, { __type: "ThrottlingException", message: "Rate exceeded" }, "ThrottlingException");
+      const name = input.Name ?? "";
+      if (action === "PutParameter") {
+        if (state.parameters.has(name) && !input.Overwrite) return json(400, { __type: "ParameterAlreadyExists", message: "exists" }, "ParameterAlreadyExists");
+        state.parameters.set(name, input.Value ?? "");
+        return json(200, { Version: 1, Tier: "Standard" });
+      }
+      if (action === "GetParameter") {
+        if (!state.parameters.has(name)) return json(400, { __type: "ParameterNotFound", message: "not found" }, "ParameterNotFound");
+        return json(200, { Parameter: { Name: name, Type: "String", Value: state.parameters.get(name), Version: 1 } });
+      }
+      if (action === "DeleteParameter") {
+        if (!state.parameters.delete(name)) return json(400, { __type: "ParameterNotFound", message: "not found" }, "ParameterNotFound");
+        return json(200, {});
+      }
+      return json(400, { __type: "InvalidAction", message: action });
+    }
+    if (target.startsWith("GraniteServiceVersion20100801.")) {
+      const action = target.slice("GraniteServiceVersion20100801.".length);
+      const input = JSON.parse(body || "{}") as { AlarmNames?: string[]; MetricDataQueries?: Array<{ Id: string }> };
+      calls.push({ service: "cloudwatch", action, params: input, at: Date.now() });
+      res.setHeader("content-type", "application/x-amz-json-1.0");
+      if (state.throttle.has(action)) return json(400, { __type: "Throttling", message: "Rate exceeded" }, "Throttling");
+      if (action === "DescribeAlarms") {
+        return json(200, {
+          MetricAlarms: (input.AlarmNames ?? []).filter((n) => state.alarms.has(n)).map((n) => ({ AlarmName: n, StateValue: state.alarms.get(n) })),
+          CompositeAlarms: [],
+        });
+      }
+      if (action === "GetMetricData") {
+        const index: Record<string, number> = { requests: 0, errors: 1, p95: 2, p99: 3 };
+        return json(200, {
+          MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
+            const [kind, color] = q.Id.split("_") as [string, "blue" | "green"];
+            const values = state.metrics[color];
+            return { Id: q.Id, StatusCode: "Complete", Timestamps: values.length ? [Math.floor(Date.now() / 1000)] : [], Values: values.length ? [values[index[kind]!]] : [] };
+          }),
+        });
+      }
+      return json(400, { __type: "InvalidAction", message: action });
+    }
+    const params = new URLSearchParams(body);
+    const action = params.get("Action") ?? "";
+    const service = params.get("Version") === "2014-10-31" ? "rds" : "elbv2";
+    calls.push({ service, action, params: Object.fromEntries(params), at: Date.now() });
+    const xml = (status: number, text: string) => {
+      res.writeHead(status, { "content-type": "text/xml" });
+      res.end(text);
+    };
+    const ok = (inner: string) => xml(200, `<${action}Response xmlns="${ELB_NS}"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>mock</RequestId></ResponseMetadata></${action}Response>`);
+    const error = (code: string, message: string) =>
+      xml(400, `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>mock</RequestId></ErrorResponse>`);
+    if (state.throttle.has(action)) return error("Throttling", "Rate exceeded");
+    switch (action) {
+      case "ModifyListener": {
+        const arn = params.get("ListenerArn") ?? "";
+        if (!state.listeners.has(arn)) return error("ListenerNotFound", `listener ${arn} not found`);
+        state.listeners.set(arn, routeFromParams(params, "DefaultActions", state));
+        return ok("<Listeners/>");
+      }
+      case "ModifyRule": {
+        const arn = params.get("RuleArn") ?? "";
+        if (params.has("Conditions.member.1.Field")) {
+          if (!state.fenceRules.has(arn)) return error("RuleNotFound", `rule ${arn} not found`);
+          state.fenceRules.set(arn, conditionsFromParams(params));
+          return ok("<Rules/>");
+        }
+        if (!state.rules.has(arn)) return error("RuleNotFound", `rule ${arn} not found`);
+        state.rules.set(arn, routeFromParams(params, "Actions", state));
+        return ok("<Rules/>");
+      }
+      case "DescribeListeners": {
+        const members: string[] = [];
+        for (let i = 1; params.has(`ListenerArns.member.${i}`); i++) {
+          const arn = params.get(`ListenerArns.member.${i}`)!;
+          const route = state.listeners.get(arn);
+          if (!route) return error("ListenerNotFound", `listener ${arn} not found`);
+          members.push(`<member><ListenerArn>${xmlEscape(arn)}</ListenerArn><DefaultActions>${forwardXml(state, route)}</DefaultActions></member>`);
+        }
+        return ok(`<Listeners>${members.join("")}</Listeners>`);
+      }
+      case "DescribeRules": {
+        const members: string[] = [];
+        for (let i = 1; params.has(`RuleArns.member.${i}`); i++) {
+          const arn = params.get(`RuleArns.member.${i}`)!;
+          const route = state.rules.get(arn);
+          const fence = state.fenceRules.get(arn);
+          if (route) members.push(`<member><RuleArn>${xmlEscape(arn)}</RuleArn><Actions>${forwardXml(state, route)}</Actions></member>`);
+          else if (fence) members.push(`<member><RuleArn>${xmlEscape(arn)}</RuleArn>${conditionsXml(fence)}</member>`);
+          else return error("RuleNotFound", `rule ${arn} not found`);
+        }
+        return ok(`<Rules>${members.join("")}</Rules>`);
+      }
+      case "DescribeTargetHealth": {
+        const arn = params.get("TargetGroupArn");
+        const color = arn === state.targetGroupArns.blue ? "blue" : arn === state.targetGroupArns.green ? "green" : null;
+        if (!color) return error("TargetGroupNotFound", `target group ${arn} not found`);
+        const members = state.targetStates[color]
+          .map((s, i) => `<member><Target><Id>i-${color}${i}</Id><Port>8080</Port></Target><TargetHealth><State>${s}</State></TargetHealth></member>`)
+          .join("");
+        return ok(`<TargetHealthDescriptions>${members}</TargetHealthDescriptions>`);
+      }
+      case "CreateDBSnapshot":
+        return ok(`<DBSnapshot><DBSnapshotIdentifier>${xmlEscape(params.get("DBSnapshotIdentifier") ?? "")}</DBSnapshotIdentifier><Status>creating</Status></DBSnapshot>`);
+      case "DescribeDBSnapshots":
+        return ok(
+          `<DBSnapshots><DBSnapshot><DBSnapshotIdentifier>${xmlEscape(params.get("DBSnapshotIdentifier") ?? "")}</DBSnapshotIdentifier><Status>available</Status></DBSnapshot></DBSnapshots>`,
+        );
+      default:
+        return error("InvalidAction", `mock does not implement ${action}`);
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    first ??= performance.timeOrigin + performance.now();
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => (body += chunk));
+    req.on("end", () => {
+      try {
+        handle(req, body, res);
+      } catch (error) {
+        res.writeHead(500);
+        res.end(String(error));
+      }
+    });
+  });
+  await new Promise<void>((resolveListen) => server.listen(0, "127.0.0.1", resolveListen));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get state() {
+      return state;
+    },
+    calls,
+    firstRequestAt: () => first,
+    reset: () => {
+      state = initialState();
+      calls.length = 0;
+      first = null;
+    },
+    close: () => new Promise<void>((resolveClose) => server.close(() => resolveClose())),
+  } as MockAws;
+}
+
+/** Stack outputs pointing at the mock's routes, from the example file. */
+export function seedFromOutputs(mock: MockAws, outputs: { listenerArns: string[]; ruleArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } }, weights = { blue: 0, green: 100 }): void {
+  mock.state.targetGroupArns = { ...outputs.targetGroupArns };
+  for (const arn of outputs.listenerArns) mock.state.listeners.set(arn, { weights: { ...weights }, stickinessSeconds: null });
+  for (const arn of outputs.ruleArns) mock.state.rules.set(arn, { weights: { ...weights }, stickinessSeconds: null });
+  for (const arn of outputs.fenceRuleArns) {
+    mock.state.fenceRules.set(arn, [
+      {
+        Field: "http-request-method",
+        "HttpRequestMethodConfig.Values.member.1": "POST",
+        "HttpRequestMethodConfig.Values.member.2": "PUT",
+        "HttpRequestMethodConfig.Values.member.3": "PATCH",
+        "HttpRequestMethodConfig.Values.member.4": "DELETE",
+      },
+      { Field: "http-header", "HttpHeaderConfig.HttpHeaderName": "x-bluegreen-fence", "HttpHeaderConfig.Values.member.1": "armed" },
+    ]);
+  }
+}
+
+/** Environment for a child process that talks to the mock through the SDK's own variables. */
+export function mockEnv(mock: MockAws, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    AWS_ENDPOINT_URL: mock.url,
+    AWS_ACCESS_KEY_ID: "AKIAMOCKMOCKMOCKMOCK",
+    AWS_SECRET_ACCESS_KEY: "mock-secret-not-real",
+    AWS_REGION: "eu-west-1",
+    AWS_MAX_ATTEMPTS: "1",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    NO_COLOR: "1",
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function main(): Promise<void> {
+  // npm run sets the working directory to the package root.
+  const root = process.cwd();
+  const entry = join(root, "dist/scripts/rollback.js");
+  const runs = Number(process.env.BENCH_RUNS ?? 9);
+  const outputs = JSON.parse(await (await import("node:fs/promises")).readFile(join(root, "examples/stack-outputs.prod.json"), "utf8"));
+  const dir = await mkdtemp(join(tmpdir(), "bluegreen-bench-"));
+  const outputsFile = join(dir, "outputs.json");
+  await writeFile(outputsFile, JSON.stringify(outputs));
+  await writeFile(join(dir, "Pulumi.prod.yaml"), await (await import("node:fs/promises")).readFile(join(root, "Pulumi.prod.yaml"), "utf8"));
+  const mock = await startMockAws();
+  const firstCall: number[] = [];
+  const total: number[] = [];
+  const baseline: number[] = [];
+  // Baseline: a bare `node` that sends one HTTP request, to show what the machine's load costs.
+  const bare = `require("node:http").request(process.env.AWS_ENDPOINT_URL, { method: "POST" }).on("error", () => {}).end("x")`;
+  const spawnOnce = async (args: string[]): Promise<{ code: number | null; first: number | null; ended: number; started: number; stderr: string }> => {
+    mock.reset();
+    seedFromOutputs(mock, outputs);
+    const started = performance.timeOrigin + performance.now();
+    return new Promise((resolveRun) => {
+      const child = spawn(process.execPath, args, { cwd: dir, env: mockEnv(mock), stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("exit", (code) => resolveRun({ code, first: mock.firstRequestAt(), ended: performance.timeOrigin + performance.now(), started, stderr }));
+    });
+  };
+  console.log(`rollback start-up: ${runs} runs of node ${entry} against a local mock AWS endpoint (${mock.url})`);
+  try {
+    for (let i = 0; i < runs; i++) {
+      const base = await spawnOnce(["-e", bare]);
+      if (base.first !== null) baseline.push(base.first - base.started);
+      const result = await spawnOnce([entry, "--stack", "prod", "--outputs", outputsFile, "--reports", join(dir, "reports")]);
+      if (result.code !== 0 || result.first === null) {
+        process.stderr.write(result.stderr);
+        throw new Error(`run ${i + 1}: exit ${result.code}, ${result.first === null ? "no request arrived" : "see stderr"}`);
+      }
+      const firstCallName = mock.calls[0] ? `${mock.calls[0].service} ${mock.calls[0].action}` : "?";
+      firstCall.push(result.first - result.started);
+      total.push(result.ended - result.started);
+      console.log(
+        `  run ${i + 1}: first API call (${firstCallName}) after ${(result.first - result.started).toFixed(1)} ms; exit after ${(result.ended - result.started).toFixed(1)} ms; ` +
+          `${mock.calls.length} calls; bare node: first request after ${baseline.at(-1)?.toFixed(1) ?? "?"} ms`,
+      );
+    }
+  } finally {
+    await mock.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  console.log(`median: first API call ${median(firstCall).toFixed(1)} ms after spawn (min ${Math.min(...firstCall).toFixed(1)}, max ${Math.max(...firstCall).toFixed(1)}); whole rollback ${median(total).toFixed(1)} ms`);
+  console.log(`baseline: a bare node process reaches the endpoint after ${median(baseline).toFixed(1)} ms (median); the rollback's own start-up cost is the difference, ${(median(firstCall) - median(baseline)).toFixed(1)} ms`);
+  console.log(`target: first API call within 250 ms of process start`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

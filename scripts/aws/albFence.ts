@@ -1,0 +1,97 @@
+// WriteFence over ALB listener rules (`fenceRuleArns` in the stack outputs): rules at top
+// priority whose fixed-response action answers 503 with a short JSON body. The Pulumi program
+// declares them inert (infra/fence.ts, which both sides share); the scripts switch only the
+// conditions with ModifyRule, never the action:
+//   off    → the inert conditions: write methods AND `x-bluegreen-fence: armed` (a header clients
+//            never send; `curl -X POST -H 'x-bluegreen-fence: armed' ...` shows the fence response)
+//   writes → http-request-method POST, PUT, PATCH, DELETE alone (reads keep flowing)
+//   all    → path-pattern * (every request answered 503: maintenance)
+// read() reads the rules back (DescribeRules by ARN) and classifies their conditions.
+
+import type { ElasticLoadBalancingV2Client, RuleCondition } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { FENCE_HEADER, FENCE_INERT_VALUE, FENCE_METHODS, fenceConditions as infraFenceConditions, type FenceState } from "../../infra/fence.js";
+import type { FenceMode, WriteFence } from "../core/ports.js";
+import { awsCall } from "./errors.js";
+import { elbSdk } from "./sdk.js";
+
+const { DescribeRulesCommand, ModifyRuleCommand } = elbSdk();
+
+const STATE: Record<FenceMode, FenceState> = { off: "inert", writes: "writes", all: "all" };
+
+/** The ELBv2 conditions of a fence rule in each mode, from the shared definition in infra/fence.ts. */
+export function fenceConditions(mode: FenceMode): RuleCondition[] {
+  return infraFenceConditions(STATE[mode]).map((condition): RuleCondition => {
+    if (condition.httpRequestMethod) return { Field: "http-request-method", HttpRequestMethodConfig: { Values: [...condition.httpRequestMethod.values] } };
+    if (condition.httpHeader) {
+      return { Field: "http-header", HttpHeaderConfig: { HttpHeaderName: condition.httpHeader.httpHeaderName, Values: [...condition.httpHeader.values] } };
+    }
+    if (condition.pathPattern) return { Field: "path-pattern", PathPatternConfig: { Values: [...condition.pathPattern.values] } };
+    throw new Error(`unsupported fence condition ${JSON.stringify(condition)}`);
+  });
+}
+
+/** Which mode a rule's conditions put it in; "unknown" when they are none of ours. */
+export function classifyFenceConditions(conditions: readonly RuleCondition[] | undefined): FenceMode | "unknown" {
+  const list = conditions ?? [];
+  const valuesOf = (condition: RuleCondition, config: { Values?: string[] } | undefined) => [...(config?.Values ?? condition.Values ?? [])];
+  const methods = list.find((c) => c.Field === "http-request-method");
+  const header = list.find((c) => c.Field === "http-header");
+  const path = list.find((c) => c.Field === "path-pattern");
+  const writeMethods =
+    methods !== undefined &&
+    valuesOf(methods, methods.HttpRequestMethodConfig)
+      .map((m) => m.toUpperCase())
+      .sort()
+      .join(",") === [...FENCE_METHODS].sort().join(",");
+  const inertHeader =
+    header !== undefined &&
+    header.HttpHeaderConfig?.HttpHeaderName?.toLowerCase() === FENCE_HEADER &&
+    (header.HttpHeaderConfig?.Values ?? []).join(",") === FENCE_INERT_VALUE;
+  if (list.length === 2 && writeMethods && inertHeader) return "off";
+  if (list.length === 1 && writeMethods) return "writes";
+  if (list.length === 1 && path !== undefined && ["*", "/*"].includes(valuesOf(path, path.PathPatternConfig).join(","))) return "all";
+  return "unknown";
+}
+
+export class AlbFence implements WriteFence {
+  constructor(
+    private readonly client: ElasticLoadBalancingV2Client,
+    private readonly fenceRuleArns: readonly string[],
+  ) {
+    if (fenceRuleArns.length === 0) throw new Error("the stack outputs list no fenceRuleArns: this stack has no write fence");
+  }
+
+  describeWrites(mode: FenceMode): string[] {
+    return this.fenceRuleArns.map((arn) => `ModifyRule ${arn} Conditions=${JSON.stringify(fenceConditions(mode))}`);
+  }
+
+  async set(mode: FenceMode): Promise<void> {
+    const conditions = fenceConditions(mode);
+    await Promise.all(
+      this.fenceRuleArns.map((arn) => awsCall(`ModifyRule ${arn} (fence ${mode})`, () => this.client.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: conditions })))),
+    );
+  }
+
+  /** Each fence rule's mode as read back. */
+  async readEach(): Promise<Array<{ rule: string; mode: FenceMode | "unknown" }>> {
+    const out = await awsCall(`DescribeRules ${this.fenceRuleArns.join(",")}`, () =>
+      this.client.send(new DescribeRulesCommand({ RuleArns: [...this.fenceRuleArns] })),
+    );
+    return this.fenceRuleArns.map((arn) => {
+      const rule = (out.Rules ?? []).find((r) => r.RuleArn === arn);
+      if (!rule) throw new Error(`DescribeRules did not return fence rule ${arn}`);
+      return { rule: arn, mode: classifyFenceConditions(rule.Conditions) };
+    });
+  }
+
+  /** The fence mode; throws when the rules disagree or carry conditions that are none of ours. */
+  async read(): Promise<FenceMode> {
+    const each = await this.readEach();
+    const modes = new Set(each.map((entry) => entry.mode));
+    if (modes.size === 1) {
+      const [mode] = [...modes];
+      if (mode !== "unknown" && mode !== undefined) return mode;
+    }
+    throw new Error(`fence rules are not in one known mode: ${each.map((entry) => `${entry.rule}=${entry.mode}`).join(", ")}`);
+  }
+}

@@ -1,0 +1,131 @@
+// How AWS SDK errors become the command line's outcomes.
+//
+// The SDK has already retried (its own standard/adaptive retry modes, AWS_RETRY_MODE and
+// AWS_MAX_ATTEMPTS) by the time an error reaches us. What is left is classified:
+// - network failures, timeouts and credential problems → UnreachableError (exit 3);
+// - throttling that outlasted the retries → AwsThrottledError (an UnreachableError: exit 3).
+//   Throttling is never read as success: it is an error like any other, the write did not happen;
+// - everything else (a missing listener, a validation error) → AwsCallError (exit 1) naming the call.
+// Messages carry the call, the AWS error code and its message; AWS never echoes credentials back.
+
+import { UnreachableError } from "../cli/common.js";
+
+/** Error codes AWS services use for throttling (ELBv2 "Throttling", SSM "ThrottlingException", ...). */
+const THROTTLING = new Set([
+  "Throttling",
+  "ThrottlingException",
+  "ThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "SlowDown",
+  "PriorRequestNotComplete",
+  "BandwidthLimitExceeded",
+  "EC2ThrottledException",
+]);
+
+const CREDENTIALS = new Set([
+  "CredentialsProviderError",
+  "InvalidClientTokenId",
+  "UnrecognizedClientException",
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "InvalidSignatureException",
+  "IncompleteSignature",
+  "MissingAuthenticationToken",
+  "MissingAuthenticationTokenException",
+  "AuthFailure",
+  "RequestExpired",
+  "TokenRefreshRequired",
+]);
+
+const ACCESS_DENIED = new Set(["AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"]);
+
+const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ECONNABORTED"]);
+
+const SERVER_SIDE = new Set(["InternalFailure", "InternalError", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException"]);
+
+interface SdkLikeError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+}
+
+export class AwsThrottledError extends UnreachableError {
+  override name = "AwsThrottledError";
+}
+
+/** An AWS call failed for a reason that is not reachability: the call and the AWS code are named. */
+export class AwsCallError extends Error {
+  override name = "AwsCallError";
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export function awsErrorCode(error: unknown): string {
+  const e = (error ?? {}) as SdkLikeError;
+  return e.name && e.name !== "Error" ? e.name : (e.code ?? "Error");
+}
+
+export function isThrottling(error: unknown): boolean {
+  const e = (error ?? {}) as SdkLikeError;
+  return THROTTLING.has(awsErrorCode(error)) || (e.code !== undefined && THROTTLING.has(e.code)) || e.$metadata?.httpStatusCode === 429;
+}
+
+/** Translate an SDK error for `call` ("ModifyListener arn:...") into one of our error classes. */
+export function classifyAwsError(error: unknown, call: string): Error {
+  if (error instanceof UnreachableError || error instanceof AwsCallError) return error;
+  const e = (error ?? {}) as SdkLikeError;
+  const code = awsErrorCode(error);
+  const detail = (e.message ?? String(error)).split("\n")[0];
+  const attempts = e.$metadata?.attempts;
+  const after = attempts && attempts > 1 ? ` after ${attempts} attempts` : "";
+  if (isThrottling(error)) {
+    return new AwsThrottledError(`${call}: AWS throttled the request${after} (${code}); nothing was changed by this call. Retry later, or set AWS_RETRY_MODE=adaptive / AWS_MAX_ATTEMPTS`);
+  }
+  if (CREDENTIALS.has(code) || (e.code !== undefined && CREDENTIALS.has(e.code))) {
+    return new UnreachableError(`${call}: AWS credentials were refused or not found (${code}): ${detail}`);
+  }
+  if (ACCESS_DENIED.has(code)) {
+    return new UnreachableError(`${call}: access denied by AWS (${code}): ${detail}. Check the IAM permissions of the current credentials`);
+  }
+  if (NETWORK.has(code) || (e.code !== undefined && NETWORK.has(e.code)) || code === "TimeoutError" || code === "RequestTimeout" || code === "AbortError") {
+    return new UnreachableError(`${call}: AWS endpoint unreachable (${e.code ?? code})${after}: ${detail}`);
+  }
+  if (SERVER_SIDE.has(code) || (e.$metadata?.httpStatusCode ?? 0) >= 500) {
+    return new UnreachableError(`${call}: AWS answered with a server error${after} (${code}): ${detail}`);
+  }
+  return new AwsCallError(`${call}: ${code}: ${detail}`, code);
+}
+
+/** Run one AWS call; any failure comes out classified. */
+export async function awsCall<T>(call: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw classifyAwsError(error, call);
+  }
+}
+
+/**
+ * Client settings shared by every adapter: the stack's region (its ARNs live there) and bounded
+ * socket timeouts so a black-holed endpoint cannot hang a rollback. Credentials come from the
+ * default chain, retries from the SDK's retry mode (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS) and
+ * endpoint overrides from the SDK's own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>.
+ */
+export function clientConfig(region: string): { region: string; requestHandler: { connectionTimeout: number; requestTimeout: number } } {
+  return { region, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } };
+}
+
+/** The Node 20 deprecation notice of the SDK is noise on an operator's terminal; hide only that one. */
+export function quietSdkNodeVersionWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}

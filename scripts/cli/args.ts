@@ -1,0 +1,111 @@
+// Command-line parsing shared by cutover, rollback, status and maintenance: commander with
+// --help, strict flags (an unknown flag is exit 2, nothing touched), and the stack resolution.
+//
+// --stack: required, unless the working directory holds exactly one Pulumi.<stack>.yaml, which is
+// then the stack (printed, so nobody wonders). Not read from PULUMI_STACK or `pulumi stack select`:
+// a rollback that silently picks the wrong stack is worse than one that asks.
+
+import { readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { Command, CommanderError, type OptionValues } from "commander";
+import { UsageError } from "./common.js";
+import { shortStackName, validateStackName } from "./stackOutputs.js";
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export function processIo(): Io {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+/** Thrown after --help or --version was printed: exit 0, nothing else to do. */
+export class HelpShown extends Error {
+  override name = "HelpShown";
+}
+
+export interface CommonOptions {
+  stack?: string;
+  outputs?: string;
+  config?: string;
+  json?: boolean;
+}
+
+/** A commander program with our conventions: strict flags, errors thrown (not process.exit), help to stdout. */
+export function program(name: string, description: string, io: Io): Command {
+  return new Command(`npm run ${name} --`)
+    .description(description)
+    .helpOption("-h, --help", "show this help")
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // The message is printed once, by runMain, with the exit code's convention.
+      outputError: () => undefined,
+    });
+}
+
+export function addStackOptions(command: Command, { config = true }: { config?: boolean } = {}): Command {
+  command
+    .option("--stack <name>", "Pulumi stack name (default: the only Pulumi.<stack>.yaml here)")
+    .option("--outputs <file>", "stack outputs JSON (`pulumi stack output --json`); default: ask the pulumi CLI");
+  if (config) command.option("--config <file>", "stack config file (default: Pulumi.<stack>.yaml)");
+  return command.option("--json", "machine output on stdout (JSON lines for events)");
+}
+
+/** Parse argv; commander's own errors become UsageError (exit 2), help becomes HelpShown (exit 0). */
+export function parse<T extends OptionValues>(command: Command, argv: readonly string[]): { options: T; args: string[] } {
+  try {
+    command.parse([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) throw new HelpShown("help shown");
+      throw new UsageError(`${error.message.replace(/^error: /, "")} (see --help)`);
+    }
+    throw error;
+  }
+  return { options: command.opts<T>(), args: command.args };
+}
+
+/** The stack: --stack, or the only Pulumi.<stack>.yaml in the working directory. */
+export async function resolveStack(stack: string | undefined, io: Pick<Io, "cwd" | "stderr">, quiet = false): Promise<string> {
+  if (stack !== undefined) return validateStackName(stack);
+  let files: string[] = [];
+  try {
+    files = (await readdir(io.cwd)).filter((name) => /^Pulumi\.[^.]+\.yaml$/.test(name));
+  } catch {
+    files = [];
+  }
+  if (files.length === 1) {
+    const found = files[0]!.slice("Pulumi.".length, -".yaml".length);
+    if (!quiet) io.stderr.write(`stack: ${found} (the only Pulumi.<stack>.yaml here; pass --stack to choose)\n`);
+    return validateStackName(found);
+  }
+  throw new UsageError(
+    files.length === 0
+      ? "--stack NAME is required (no Pulumi.<stack>.yaml in this directory)"
+      : `--stack NAME is required: this directory has ${files.map((f) => f.slice(7, -5)).join(", ")}`,
+  );
+}
+
+export function configPathFor(stack: string, configOption: string | undefined, cwd: string): string {
+  return configOption !== undefined ? resolve(cwd, configOption) : join(cwd, `Pulumi.${shortStackName(stack)}.yaml`);
+}
+
+/** --webhook / rollout.webhookUrl: an http(s) URL. */
+export function validateWebhook(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--webhook ${JSON.stringify(url)}: not a URL`);
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new UsageError(`--webhook ${url}: must be an http(s) URL`);
+  return url;
+}

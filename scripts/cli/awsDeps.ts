@@ -1,0 +1,173 @@
+// Wiring: the engine's ports implemented by the AWS adapters, from the stack outputs.
+//
+// Every SDK client is loaded lazily (aws/sdk.ts), and only the ones a command needs: `rollback`
+// loads the SSM client (its first call is the lock) and the ELBv2 client (the weights), nothing else.
+// Clients get the stack's region (its ARNs live there); credentials come from the default chain,
+// retries from the SDK's retry mode, endpoint overrides from AWS_ENDPOINT_URL* (all SDK-native).
+
+import type { EngineDeps } from "../core/engine.js";
+import type { EventSink } from "../core/events.js";
+import { systemClock, type AlarmSource, type HealthProbe, type HookRunner, type MetricsSource, type Snapshotter, type TrafficRouter, type WriteFence } from "../core/ports.js";
+import type { RollbackOutputs, StackOutputs } from "./stackOutputs.js";
+import { shortStackName } from "./stackOutputs.js";
+
+export interface AwsWiring {
+  stack: string;
+  configPath: string;
+  cwd: string;
+  events?: EventSink;
+}
+
+async function elbClient(region: string) {
+  const [{ elbSdk }, { clientConfig, quietSdkNodeVersionWarning }] = await Promise.all([import("../aws/sdk.js"), import("../aws/errors.js")]);
+  quietSdkNodeVersionWarning();
+  return new (elbSdk().ElasticLoadBalancingV2Client)(clientConfig(region));
+}
+
+async function ssmClient(region: string) {
+  const [{ ssmSdk }, { clientConfig, quietSdkNodeVersionWarning }] = await Promise.all([import("../aws/sdk.js"), import("../aws/errors.js")]);
+  quietSdkNodeVersionWarning();
+  return new (ssmSdk().SSMClient)(clientConfig(region));
+}
+
+/** Everything a cutover needs (status and maintenance use parts of it). */
+export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): Promise<EngineDeps & { fence: WriteFence | undefined }> {
+  const region = outputs.region;
+  const stack = shortStackName(wiring.stack);
+  const [
+    { cloudWatchSdk, rdsSdk },
+    { clientConfig },
+    { AlbRouter },
+    { AlbTargetHealth },
+    { CloudWatchMetrics },
+    { CloudWatchAlarms },
+    { SsmLock },
+    { SsmJournalStore },
+    { RdsSnapshotter },
+    { AlbFence },
+    { PulumiConfigWeightRecorder },
+    { ShellHookRunner },
+    elb,
+    ssm,
+  ] = await Promise.all([
+    import("../aws/sdk.js"),
+    import("../aws/errors.js"),
+    import("../aws/albRouter.js"),
+    import("../aws/targetHealth.js"),
+    import("../aws/cloudwatchMetrics.js"),
+    import("../aws/alarms.js"),
+    import("../aws/ssmLock.js"),
+    import("../aws/ssmJournal.js"),
+    import("../aws/rdsSnapshot.js"),
+    import("../aws/albFence.js"),
+    import("./pulumiConfigFile.js"),
+    import("./hookRunner.js"),
+    elbClient(region),
+    ssmClient(region),
+  ]);
+  const cloudwatch = new (cloudWatchSdk().CloudWatchClient)(clientConfig(region));
+  const rds = new (rdsSdk().RDSClient)(clientConfig(region));
+  const blueInstance = outputs.databaseInstanceIds.blue;
+  const snapshotter: Snapshotter = blueInstance
+    ? new RdsSnapshotter(rds, { stack, instanceId: blueInstance })
+    : { snapshot: () => Promise.reject(new Error("the stack outputs name no database instance for blue (databaseInstanceIds.blue)")) };
+  const deps: EngineDeps & { fence: WriteFence | undefined } = {
+    router: new AlbRouter(elb, {
+      listenerArns: outputs.listenerArns,
+      ruleArns: outputs.ruleArns,
+      targetGroupArns: outputs.targetGroupArns,
+      stickinessSeconds: outputs.stickinessSeconds,
+    }),
+    health: new AlbTargetHealth(elb, outputs.targetGroupArns),
+    metrics: new CloudWatchMetrics(cloudwatch, { albArnSuffix: outputs.albArnSuffix, targetGroupArnSuffixes: outputs.targetGroupArnSuffixes }),
+    alarms: new CloudWatchAlarms(cloudwatch, outputs.alarmNames),
+    lock: new SsmLock(ssm, stack),
+    journal: new SsmJournalStore(ssm, stack),
+    snapshotter,
+    hooks: new ShellHookRunner(wiring.cwd),
+    recorder: new PulumiConfigWeightRecorder(wiring.configPath),
+    clock: systemClock,
+    fence: outputs.fenceRuleArns.length > 0 ? new AlbFence(elb, outputs.fenceRuleArns) : undefined,
+  };
+  if (wiring.events) deps.events = wiring.events;
+  return deps;
+}
+
+function unused<T extends object>(port: string): T {
+  return new Proxy({} as T, {
+    get(_target, property) {
+      if (property === "resolutionMs") return 60_000;
+      if (property === "then") return undefined;
+      return () => Promise.reject(new Error(`internal error: rollback does not use the ${port} port`));
+    },
+  });
+}
+
+/**
+ * Rollback's ports: lock and journal on SSM (loaded first: the lock is its first call), the ALB
+ * router on ELBv2 (loaded once the lock call has returned, while the journal calls travel), the
+ * weight recorder. The ports rollback never touches are placeholders that fail loudly if called.
+ */
+export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWiring): Promise<EngineDeps> {
+  const stack = shortStackName(wiring.stack);
+  const [{ SsmLock }, { SsmJournalStore }, ssm] = await Promise.all([import("../aws/ssmLock.js"), import("../aws/ssmJournal.js"), ssmClient(outputs.region)]);
+  let routerPromise: Promise<TrafficRouter> | null = null;
+  const loadRouter = () =>
+    (routerPromise ??= Promise.all([import("../aws/albRouter.js"), elbClient(outputs.region)]).then(
+      ([{ AlbRouter }, elb]) =>
+        new AlbRouter(elb, {
+          listenerArns: outputs.listenerArns,
+          ruleArns: outputs.ruleArns,
+          targetGroupArns: outputs.targetGroupArns,
+          stickinessSeconds: outputs.stickinessSeconds,
+        }),
+    ));
+  const lock = new SsmLock(ssm, stack);
+  const router: TrafficRouter = {
+    describeWrites: () => [
+      ...outputs.listenerArns.map((arn) => `ModifyListener ${arn}`),
+      ...outputs.ruleArns.map((arn) => `ModifyRule ${arn}`),
+    ],
+    readWeights: async () => (await loadRouter()).readWeights(),
+    writeWeights: async (weights) => (await loadRouter()).writeWeights(weights),
+  };
+  const deps: EngineDeps = {
+    router,
+    health: unused<HealthProbe>("health"),
+    metrics: unused<MetricsSource>("metrics"),
+    alarms: unused<AlarmSource>("alarms"),
+    lock: {
+      acquire: (holder) => {
+        const sent = lock.acquire(holder);
+        // Load ELBv2 once the lock call has come back, while the journal calls travel; not before:
+        // its import would compete with the first request for the CPU.
+        void sent.then(
+          () => loadRouter().catch(() => undefined),
+          () => undefined,
+        );
+        return sent;
+      },
+      release: (owner) => lock.release(owner),
+      breakLock: () => lock.breakLock(),
+      current: () => lock.current(),
+    },
+    journal: new SsmJournalStore(ssm, stack),
+    snapshotter: unused<Snapshotter>("snapshotter"),
+    hooks: unused<HookRunner>("hooks"),
+    recorder: {
+      record: async (weights) => {
+        const { PulumiConfigWeightRecorder } = await import("./pulumiConfigFile.js");
+        await new PulumiConfigWeightRecorder(wiring.configPath).record(weights);
+      },
+    },
+    clock: systemClock,
+  };
+  if (wiring.events) deps.events = wiring.events;
+  return deps;
+}
+
+/** The fence for rollback in paired mode (ELBv2 only). */
+export async function createFence(outputs: Pick<RollbackOutputs, "region" | "fenceRuleArns">): Promise<WriteFence> {
+  const [{ AlbFence }, elb] = await Promise.all([import("../aws/albFence.js"), elbClient(outputs.region)]);
+  return new AlbFence(elb, outputs.fenceRuleArns);
+}

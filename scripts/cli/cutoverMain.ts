@@ -1,0 +1,159 @@
+// `npm run cutover`: move production traffic blue → green in verified, gated steps.
+//
+// Everything that can be wrong with the input is checked before the first AWS call (flags, stack,
+// config and rollout policy, stack outputs, a terminal to confirm on), so bad input exits 2 having
+// changed nothing. Then: the plan is printed, the operator types PROCEED (unless --yes), and the
+// engine runs with the AWS adapters; every run writes reports/<stack>-<time>.md and .json.
+
+import { join } from "node:path";
+import type { CutoverRequest } from "../core/engine.js";
+import { addStackOptions, configPathFor, HelpShown, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
+import { ExitCode, outputMode, UsageError } from "./common.js";
+import { loadStackConfig } from "./pulumiConfigFile.js";
+import { loadRawOutputs, parseStackOutputs, shortStackName, type StackOutputs } from "./stackOutputs.js";
+import type { StackConfig } from "../../infra/config.js";
+
+interface CutoverOptions {
+  stack?: string;
+  outputs?: string;
+  config?: string;
+  json?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  resume?: boolean;
+  skipSnapshot?: string;
+  webhook?: string;
+  reports: string;
+}
+
+/** Config and outputs must describe the same stack. */
+export function crossCheck(config: StackConfig, outputs: StackOutputs, configPath: string, source: string): void {
+  if (config.region !== outputs.region) {
+    throw new UsageError(`${configPath} says region ${config.region}, the stack outputs (${source}) say ${outputs.region}: is --stack / --outputs the right stack?`);
+  }
+  if (config.database.mode !== outputs.databaseMode) {
+    throw new UsageError(
+      `${configPath} says database.mode "${config.database.mode}", the deployed stack (${source}) says "${outputs.databaseMode}": run \`pulumi up\` first, or fix the config`,
+    );
+  }
+}
+
+export async function cutoverMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
+  const command = addStackOptions(
+    program("cutover", "Move production traffic from blue to green in verified, gated steps; roll back by itself on any breach.", io),
+  )
+    .option("--yes", "do not ask for PROCEED (unattended runs)")
+    .option("--dry-run", "print the plan (from live weights) and change nothing")
+    .option("--resume", "continue the unfinished cutover in the journal (after a crash)")
+    .option("--skip-snapshot <reason>", "skip the snapshot of blue's database; the reason is recorded in the journal and report")
+    .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
+    .option("--reports <dir>", "where reports are written", "reports");
+  let options: CutoverOptions;
+  try {
+    options = parse<CutoverOptions & Record<string, unknown>>(command, argv).options;
+  } catch (error) {
+    if (error instanceof HelpShown) return ExitCode.ok;
+    throw error;
+  }
+  if (options.skipSnapshot !== undefined && options.skipSnapshot.trim() === "") throw new UsageError("--skip-snapshot needs a reason, e.g. --skip-snapshot \"snapshot taken by hand at 09:12\"");
+
+  // --- input, all before any AWS call ------------------------------------------------------
+  const stack = await resolveStack(options.stack, io);
+  const configPath = configPathFor(stack, options.config, io.cwd);
+  const config = await loadStackConfig(configPath);
+  const webhookUrl = validateWebhook(options.webhook ?? config.rollout.webhookUrl);
+  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
+  const outputs = await parseStackOutputs(raw.raw, raw.source);
+  crossCheck(config, outputs, configPath, raw.source);
+  if (outputs.databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {
+    throw new UsageError(`database.mode paired needs the write fence, and the stack outputs (${raw.source}) list no fenceRuleArns: run \`pulumi up\``);
+  }
+  if (!options.dryRun) {
+    const { requireConfirmationChannel } = await import("./operator.js");
+    requireConfirmationChannel(options.yes === true, io.stdin, "cutover");
+  }
+
+  // --- run -----------------------------------------------------------------------------------
+  const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
+  const [{ createEventPrinter, teeSinks }, { createAwsDeps }, engine, { lockOwner, askProceed }] = await Promise.all([
+    import("./eventPrinter.js"),
+    import("./awsDeps.js"),
+    import("../core/engine.js"),
+    import("./operator.js"),
+  ]);
+  const printer = createEventPrinter(mode, io.stdout);
+  const webhook = webhookUrl
+    ? (await import("./webhook.js")).createWebhookSink(webhookUrl, shortStackName(stack), (message) => io.stderr.write(`warning: ${message}\n`))
+    : undefined;
+  const deps = await createAwsDeps(outputs, { stack, configPath, cwd: io.cwd, events: teeSinks(printer, webhook) });
+  if (outputs.databaseMode === "paired") {
+    const { lazyReplication, fileParitySource } = await import("./pairedDeps.js");
+    deps.replication = lazyReplication({ stack: shortStackName(stack), rawOutputs: raw.raw, region: outputs.region, databaseName: config.database.databaseName });
+    deps.parity = fileParitySource(join(io.cwd, "reports", "parity-latest.json"));
+  }
+
+  const onSigint = () => {
+    printer.close();
+    io.stderr.write("\ninterrupted: the journal holds the state; continue with `npm run cutover -- --resume` or send traffic back with `npm run rollback`\n");
+    process.exit(130);
+  };
+  process.once("SIGINT", onSigint);
+  try {
+    if (options.dryRun) {
+      const preview = await engine.previewCutover(deps, {
+        rollout: config.rollout,
+        databaseMode: outputs.databaseMode,
+        ...(options.skipSnapshot !== undefined ? { skipSnapshot: options.skipSnapshot } : {}),
+      });
+      printer.close();
+      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "dry-run", plan: preview.plan, lines: preview.lines, routes: preview.routes })}\n`);
+      else io.stdout.write(`${preview.lines.join("\n")}\n\ndry run: nothing was changed\n`);
+      return ExitCode.ok;
+    }
+
+    const request: CutoverRequest = {
+      rollout: config.rollout,
+      databaseMode: outputs.databaseMode,
+      owner: lockOwner(),
+      stack: shortStackName(stack),
+      hookEnv: {
+        BLUEGREEN_STACK: shortStackName(stack),
+        BLUEGREEN_ALB_DNS: outputs.albDnsName,
+        BLUEGREEN_TEST_HEADER: outputs.testHeader,
+        BLUEGREEN_REGION: outputs.region,
+      },
+    };
+    if (options.resume) request.resume = true;
+    if (options.skipSnapshot !== undefined) request.skipSnapshot = options.skipSnapshot;
+    if (!options.yes) request.confirm = () => askProceed(io.stdin, io.stderr);
+
+    let result;
+    try {
+      result = await engine.runCutover(deps, request);
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === "EngineInputError" || name === "PlanError") throw new UsageError((error as Error).message);
+      throw error;
+    } finally {
+      printer.close();
+    }
+    if (result.outcome === "cancelled") {
+      io.stderr.write("cutover cancelled: nothing was changed\n");
+      return ExitCode.ok;
+    }
+    if (result.journal) {
+      const { writeReports } = await import("./reports.js");
+      const report = await writeReports(result.journal, { stack, dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}` });
+      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "report", markdown: report.markdownPath, json: report.jsonPath, outcome: result.outcome })}\n`);
+      else io.stderr.write(`report: ${report.markdownPath} (and .json)\n`);
+    }
+    if (!mode.json) {
+      const ttr = result.timeToRollbackMs !== null ? `; traffic back on blue ${result.timeToRollbackMs} ms after the breach was observed` : "";
+      io.stderr.write(`cutover ${result.outcome}${result.reason ? `: ${result.reason}` : ""}${ttr}\n`);
+    }
+    return engine.outcomeExitCode(result.outcome);
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+    await webhook?.flush();
+  }
+}

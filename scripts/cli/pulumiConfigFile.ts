@@ -1,0 +1,107 @@
+// Pulumi.<stack>.yaml on disk: load and validate it (infra/config.ts), and write the weights a
+// cutover or rollback reaches back into `bluegreen:traffic.weights` so a later `pulumi up`
+// agrees with live traffic (DESIGN.md "Weight ownership").
+//
+// The write-back edits the parsed YAML document in place (the `yaml` library's Document API), so
+// comments, key order, flow sequences and quoting stay as the operator wrote them; only the two
+// numbers change. It writes a temporary file beside the original and renames it over, so a crash
+// leaves either the old file or the new one, never half of each.
+
+import { randomBytes } from "node:crypto";
+import { readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { Document } from "yaml";
+import type { StackConfig } from "../../infra/config.js";
+import type { WeightRecorder, Weights } from "../core/ports.js";
+import { UsageError } from "./common.js";
+
+/** infra/config.ts PROJECT + ":traffic"; spelled out so this module does not load zod on rollback's path. */
+const TRAFFIC_KEY = "bluegreen:traffic";
+
+export function defaultConfigPath(stack: string, cwd = process.cwd()): string {
+  return join(cwd, `Pulumi.${stack}.yaml`);
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new UsageError(`${what} ${path} does not exist (is the stack name right? pass --stack NAME or --config FILE)`);
+    throw new UsageError(`${what} ${path} cannot be read: ${(error as Error).message}`);
+  }
+}
+
+async function parseYamlDocument(path: string, text: string): Promise<Document> {
+  const { parseDocument } = await import("yaml");
+  const doc = parseDocument(text, { keepSourceTokens: false });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const where = first.linePos?.[0] ? `:${first.linePos[0].line}:${first.linePos[0].col}` : "";
+    throw new UsageError(`${path}${where}: not valid YAML: ${first.message.split("\n")[0]}`);
+  }
+  return doc;
+}
+
+function configMapOf(path: string, doc: Document): Record<string, unknown> {
+  const root = doc.toJS() as unknown;
+  const config = root && typeof root === "object" ? (root as Record<string, unknown>).config : undefined;
+  if (!config || typeof config !== "object" || Array.isArray(config)) {
+    throw new UsageError(`${path}: expected a top-level "config:" map (the Pulumi stack config file)`);
+  }
+  return config as Record<string, unknown>;
+}
+
+/** Load and validate a stack config file. Throws UsageError (missing, bad YAML) or ConfigError (exit 2 both). */
+export async function loadStackConfig(path: string): Promise<StackConfig> {
+  const text = await readText(path, "stack config");
+  const doc = await parseYamlDocument(path, text);
+  const { parsePulumiConfigMap } = await import("../../infra/config.js");
+  return parsePulumiConfigMap(configMapOf(path, doc), path);
+}
+
+/** The weights the config file declares (no full validation: `status` shows drift even when the rest is broken). */
+export async function readConfigWeights(path: string): Promise<Weights | null> {
+  const doc = await parseYamlDocument(path, await readText(path, "stack config"));
+  const weights = (configMapOf(path, doc)[TRAFFIC_KEY] as { weights?: Partial<Weights> } | undefined)?.weights;
+  if (!weights || !Number.isInteger(weights.blue) || !Number.isInteger(weights.green)) return null;
+  return { blue: weights.blue!, green: weights.green! };
+}
+
+/** Set `bluegreen:traffic.weights` in the YAML text; comments and formatting elsewhere are kept. */
+export async function withWeights(path: string, text: string, weights: Weights): Promise<string> {
+  const doc = await parseYamlDocument(path, text);
+  if (!doc.hasIn(["config", TRAFFIC_KEY])) throw new UsageError(`${path}: no config."${TRAFFIC_KEY}" to record weights in`);
+  doc.setIn(["config", TRAFFIC_KEY, "weights", "blue"], weights.blue);
+  doc.setIn(["config", TRAFFIC_KEY, "weights", "green"], weights.green);
+  return doc.toString({ flowCollectionPadding: false, lineWidth: 0 });
+}
+
+/** Write a file atomically: a temporary file in the same directory, then rename over the target. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  let mode: number | undefined;
+  try {
+    mode = (await stat(path)).mode & 0o777;
+  } catch {
+    mode = undefined;
+  }
+  try {
+    await writeFile(temp, text, { encoding: "utf8", mode: mode ?? 0o644, flag: "wx" });
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** WeightRecorder: each weight reached goes into Pulumi.<stack>.yaml. */
+export class PulumiConfigWeightRecorder implements WeightRecorder {
+  constructor(readonly path: string) {}
+
+  async record(weights: Weights): Promise<void> {
+    const text = await readText(this.path, "stack config");
+    const next = await withWeights(this.path, text, weights);
+    if (next !== text) await writeFileAtomic(this.path, next);
+  }
+}

@@ -1,0 +1,194 @@
+// `npm run rollback`: all traffic back to blue, from any state, in one write per listener/rule,
+// verified by reading back. Idempotent.
+//
+// Start-up is part of the product here (the issue's bar: first AWS call within 250 ms of process
+// start, compiled JavaScript, no TypeScript compile). So this path loads only commander, the
+// engine (pure), the SSM client (the lock is the first call; required, not imported: see
+// aws/sdk.ts) and then the ELBv2 client (while the journal calls travel); the outputs are checked
+// by hand, not with zod; the stack config (YAML + zod) is read only once the lock call has gone out,
+// for the weight write-back, the webhook and, in paired mode, the database name.
+// A malformed rollout policy never blocks a rollback: it is reported as a warning.
+
+import { addStackOptions, configPathFor, HelpShown, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
+import { ExitCode, outputMode, UsageError } from "./common.js";
+import { loadRawOutputs, parseRollbackOutputs, shortStackName } from "./stackOutputs.js";
+import type { EngineEvent } from "../core/events.js";
+import type { StackConfig } from "../../infra/config.js";
+
+interface RollbackOptions {
+  stack?: string;
+  outputs?: string;
+  config?: string;
+  json?: boolean;
+  force?: boolean;
+  reason?: string;
+  webhook?: string;
+  verifyTimeout?: string;
+  plainFlip?: boolean;
+  dryRun?: boolean;
+  reports: string;
+}
+
+export async function rollbackMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
+  const command = addStackOptions(program("rollback", "Send all traffic back to blue, from any state, verified by reading back. Idempotent.", io))
+    .option("--force", "break a lock held by another operation (recorded); that operation stops touching traffic")
+    .option("--reason <text>", "why (recorded in the journal and report)")
+    .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
+    .option("--verify-timeout <seconds>", "how long the read-back may take when the journal holds no plan (default 60; a run's plan carries its own)")
+    .option("--plain-flip", "database.mode paired: flip without the fence and the green → blue catch-up (writes made on green since the switch stay there)")
+    .option("--dry-run", "read the live weights and print the calls a rollback would make; change nothing")
+    .option("--reports <dir>", "where reports are written", "reports");
+  let options: RollbackOptions;
+  try {
+    options = parse<RollbackOptions & Record<string, unknown>>(command, argv).options;
+  } catch (error) {
+    if (error instanceof HelpShown) return ExitCode.ok;
+    throw error;
+  }
+  let verifyTimeoutMs: number | undefined;
+  if (options.verifyTimeout !== undefined) {
+    const seconds = Number(options.verifyTimeout);
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) throw new UsageError(`--verify-timeout ${options.verifyTimeout}: must be an integer 1..600 (seconds)`);
+    verifyTimeoutMs = seconds * 1000;
+  }
+  const webhookFlag = validateWebhook(options.webhook);
+
+  const stack = await resolveStack(options.stack, io);
+  const configPath = configPathFor(stack, options.config, io.cwd);
+  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, preferCache: true, cwd: io.cwd, env: io.env });
+  const outputs = parseRollbackOutputs(raw.raw, raw.source);
+  let databaseMode = outputs.databaseMode;
+  if (databaseMode === "paired" && options.plainFlip) databaseMode = "shared"; // the engine flips without the fence dance
+  if (databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {
+    throw new UsageError(`database.mode paired: the stack outputs (${raw.source}) list no fenceRuleArns for the lossless rollback; pass --plain-flip to flip without it`);
+  }
+
+  const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
+  const [{ createPlainPrinter }, { createRollbackDeps }, engine] = await Promise.all([
+    import("./plainPrinter.js"),
+    import("./awsDeps.js"),
+    import("../core/engine.js"),
+  ]);
+  const printer = createPlainPrinter(mode, io.stdout);
+
+  // The webhook: --webhook, or rollout.webhookUrl once the config is read (alongside the
+  // rollback); events are buffered until we know whether there is one.
+  let webhookSink: ((event: EngineEvent) => void) | undefined;
+  let webhookFlush: (() => Promise<void>) | undefined;
+  let buffering = true;
+  const pending: EngineEvent[] = [];
+  const attachWebhook = async (url: string | undefined) => {
+    if (url) {
+      const { createWebhookSink } = await import("./webhook.js");
+      const sink = createWebhookSink(url, shortStackName(stack), (message) => io.stderr.write(`warning: ${message}\n`));
+      webhookFlush = () => sink.flush();
+      webhookSink = sink;
+      for (const event of pending) sink(event);
+    }
+    buffering = false;
+    pending.length = 0;
+  };
+  let startConfigRead: () => void = () => undefined;
+  const events = (event: EngineEvent) => {
+    startConfigRead();
+    printer(event);
+    if (webhookSink) webhookSink(event);
+    else if (buffering && event.type !== "tick") pending.push(event);
+  };
+
+  const deps = await createRollbackDeps(outputs, { stack, configPath, cwd: io.cwd, events });
+
+  if (options.dryRun) {
+    const routes = await deps.router.readWeights();
+    if (mode.json) io.stdout.write(`${JSON.stringify({ type: "dry-run", routes, writes: deps.router.describeWrites() })}\n`);
+    else {
+      for (const route of routes) io.stdout.write(`live: ${route.route} blue ${route.weights.blue} / green ${route.weights.green}\n`);
+      for (const write of deps.router.describeWrites()) io.stdout.write(`would call: ${write} forward blue=100 green=0\n`);
+      io.stdout.write("dry run: nothing was changed\n");
+    }
+    return ExitCode.ok;
+  }
+
+  const { lockOwner } = await import("./operator.js");
+  const request: Parameters<typeof engine.runRollback>[1] = { owner: lockOwner(), databaseMode, stack: shortStackName(stack) };
+  if (options.reason) request.reason = options.reason;
+  if (options.force) request.force = true;
+  if (verifyTimeoutMs !== undefined) request.verifyTimeoutMs = verifyTimeoutMs;
+
+  // The config (YAML + zod) is read alongside the rollback, once the lock request has gone out
+  // (the engine's first event): it is needed only for the webhook URL and, in paired mode, the
+  // database name. A broken config is a warning here, never a reason not to roll back.
+  let resolveConfig: (config: StackConfig | null) => void = () => undefined;
+  const configPromise = new Promise<StackConfig | null>((resolve) => (resolveConfig = resolve));
+  let configRead: Promise<void> = Promise.resolve();
+  let configStarted = false;
+  startConfigRead = () => {
+    if (configStarted) return;
+    configStarted = true;
+    configRead = (async () => {
+      let config: StackConfig | null = null;
+      try {
+        const { loadStackConfig } = await import("./pulumiConfigFile.js");
+        config = await loadStackConfig(configPath);
+      } catch (error) {
+        io.stderr.write(`warning: ${(error as Error).message.split("\n")[0]} (rollback goes on; fix the config before the next cutover)\n`);
+      }
+      resolveConfig(config);
+      await attachWebhook(webhookFlag ?? config?.rollout.webhookUrl);
+    })();
+  };
+  if (databaseMode === "paired") {
+    const [{ createFence }, { lazyReplication, fileParitySource }] = await Promise.all([import("./awsDeps.js"), import("./pairedDeps.js")]);
+    let fence: ReturnType<typeof createFence> | null = null;
+    const loadFence = () => (fence ??= createFence(outputs));
+    deps.fence = { set: async (fenceMode) => (await loadFence()).set(fenceMode), read: async () => (await loadFence()).read() };
+    deps.replication = lazyReplication({
+      stack: shortStackName(stack),
+      rawOutputs: raw.raw,
+      region: outputs.region,
+      databaseName: configPromise.then((config) => config?.database.databaseName),
+    });
+    deps.parity = fileParitySource(`${io.cwd}/reports/parity-latest.json`);
+  }
+
+  let result;
+  try {
+    result = await engine.runRollback(deps, request);
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === "EngineInputError") throw new UsageError((error as Error).message);
+    if (name === "LockHeldError") throw new Error(`${(error as Error).message}; to take over, run rollback again with --force`);
+    throw error;
+  } finally {
+    printer.close();
+    startConfigRead();
+    await configRead.catch(() => undefined);
+    if (webhookFlush) await webhookFlush();
+  }
+  const wallMs = Math.round(performance.now());
+
+  if (result.stickinessSeconds !== null && result.stickinessSeconds > 0) {
+    const minutes = Math.ceil(result.stickinessSeconds / 60);
+    io.stderr.write(
+      `warning: target group stickiness is on (${result.stickinessSeconds}s): clients that were pinned to green may keep reaching green for up to ${minutes} minute(s)\n`,
+    );
+  }
+  const { writeReports } = await import("./reports.js");
+  const report = await writeReports(result.journal, {
+    stack,
+    dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}`,
+    suffix: "-rollback",
+  });
+  if (mode.json) {
+    io.stdout.write(
+      `${JSON.stringify({ type: "rollback-result", outcome: result.outcome, wallMs, engineMs: result.wallMs, timeToRollbackMs: result.timeToRollbackMs, routes: result.routes, brokeLock: result.brokeLock, stickinessSeconds: result.stickinessSeconds, report: { markdown: report.markdownPath, json: report.jsonPath } })}\n`,
+    );
+  } else {
+    io.stderr.write(`report: ${report.markdownPath} (and .json)\n`);
+    io.stderr.write(
+      `rollback ${result.outcome}: ${result.routes.map((r) => `${r.route.split("/").slice(-2).join("/")} blue ${r.weights.blue} / green ${r.weights.green}`).join(", ") || "no routes read back"}; ` +
+        `wall time ${wallMs} ms from process start (engine ${result.wallMs} ms)\n`,
+    );
+  }
+  return result.outcome === "rolled-back" ? ExitCode.ok : ExitCode.failed;
+}

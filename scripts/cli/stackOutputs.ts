@@ -1,0 +1,263 @@
+// The stack outputs the scripts need (the contract with infra/index.ts), where they come from and
+// how they are validated.
+//
+// Sources, in order:
+//   1. --outputs FILE: the JSON of `pulumi stack output --json` (or a file keyed by stack name);
+//   2. `pulumi stack output --json --stack <name>` when a `pulumi` binary is on PATH; every
+//      successful read is cached in .bluegreen/<stack>.outputs.json;
+//   3. `rollback` only, before 2: that cache. Starting the Pulumi CLI takes seconds, and a rollback
+//      must reach AWS in well under a second; ARNs change only when the stack is replaced, and a
+//      stale ARN fails loudly (ListenerNotFound), it never routes traffic somewhere else.
+//
+// Validation: the full schema is zod (cutover, status, maintenance). `rollback` validates only
+// the fields it uses with the hand-written checks below, because importing zod costs ~50 ms of
+// its start-up budget; both report the path and the rule, and both exit 2.
+
+import { execFile } from "node:child_process";
+import { constants } from "node:fs";
+import { access, mkdir, readFile } from "node:fs/promises";
+import { delimiter, join, resolve } from "node:path";
+import type { ZodType } from "zod";
+import type { Color } from "../core/ports.js";
+import { UnreachableError, UsageError } from "./common.js";
+
+export interface StackOutputs {
+  region: string;
+  databaseMode: "shared" | "paired";
+  albArn: string;
+  albDnsName: string;
+  albArnSuffix: string;
+  listenerArns: string[];
+  ruleArns: string[];
+  testRuleArns: Record<Color, string>;
+  fenceRuleArns: string[];
+  targetGroupArns: Record<Color, string>;
+  targetGroupArnSuffixes: Record<Color, string>;
+  targetGroupNames: Record<Color, string>;
+  asgNames: Record<Color, string | null>;
+  databaseEndpoints: Record<Color, string | null>;
+  databaseSecretArns: Record<Color, string | null>;
+  databaseInstanceIds: Record<Color, string | null>;
+  alarmNames: string[];
+  alarmNamesByColor: Record<Color, string[]>;
+  stickinessSeconds: number | null;
+  testHeader: string;
+}
+
+/** What `rollback` needs: routes, target groups, stickiness, region, database mode, fence rules. */
+export type RollbackOutputs = Pick<StackOutputs, "region" | "databaseMode" | "listenerArns" | "ruleArns" | "targetGroupArns" | "stickinessSeconds" | "fenceRuleArns">;
+
+export interface RawOutputs {
+  raw: unknown;
+  /** Where they came from, for messages: "--outputs FILE", "pulumi stack output", "cache FILE". */
+  source: string;
+}
+
+const STACK_NAME = /^(?:[A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
+
+export function validateStackName(stack: string): string {
+  if (!STACK_NAME.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)}: must be a Pulumi stack name such as "prod" (letters, digits, _ . -)`);
+  return stack;
+}
+
+/** "org/project/prod" → "prod": the Pulumi.<name>.yaml and parameter-name part. */
+export function shortStackName(stack: string): string {
+  return stack.split("/").at(-1)!;
+}
+
+export function outputsCachePath(stack: string, cwd = process.cwd()): string {
+  return join(cwd, ".bluegreen", `${shortStackName(stack)}.outputs.json`);
+}
+
+function pickStack(raw: unknown, stack: string): unknown {
+  if (raw && typeof raw === "object" && !Array.isArray(raw) && !("listenerArns" in raw)) {
+    const keyed = (raw as Record<string, unknown>)[stack] ?? (raw as Record<string, unknown>)[shortStackName(stack)];
+    if (keyed !== undefined) return keyed;
+  }
+  return raw;
+}
+
+async function readJsonFile(path: string, what: string, absolute = path): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(absolute, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${what} ${path} ${code === "ENOENT" ? "does not exist" : `cannot be read (${(error as Error).message})`}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`${what} ${path} is not valid JSON (${(error as Error).message}); expected the output of \`pulumi stack output --json\``);
+  }
+}
+
+export async function findOnPath(binary: string, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, binary);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+async function fromPulumi(stack: string, cwd: string, env: NodeJS.ProcessEnv): Promise<RawOutputs | null> {
+  const pulumi = await findOnPath("pulumi", env);
+  if (!pulumi) return null;
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(pulumi, ["stack", "output", "--json", "--stack", stack], { cwd, env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, out, err) => {
+      if (error) {
+        const detail = (err || error.message).trim().split("\n").slice(-3).join(" ");
+        if (/no stack named|not found|does not exist/i.test(detail)) reject(new UsageError(`pulumi stack output --stack ${stack}: ${detail}`));
+        else reject(new UnreachableError(`pulumi stack output --stack ${stack} failed: ${detail}`));
+      } else resolve(out);
+    });
+  });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stdout) as unknown;
+  } catch {
+    throw new UnreachableError(`pulumi stack output --json --stack ${stack} did not print JSON`);
+  }
+  const cache = outputsCachePath(stack, cwd);
+  try {
+    await mkdir(join(cwd, ".bluegreen"), { recursive: true });
+    const { writeFileAtomic } = await import("./pulumiConfigFile.js");
+    await writeFileAtomic(cache, `${JSON.stringify(raw, null, 2)}\n`);
+  } catch {
+    // the cache only speeds up rollback; failing to write it changes nothing else
+  }
+  return { raw, source: `pulumi stack output --stack ${stack}` };
+}
+
+export interface OutputsRequest {
+  stack: string;
+  outputsFile?: string | undefined;
+  /** rollback: prefer the cache written by the last `pulumi stack output` over starting Pulumi. */
+  preferCache?: boolean;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Find the raw outputs. Throws UsageError (exit 2) when there are none. */
+export async function loadRawOutputs(request: OutputsRequest): Promise<RawOutputs> {
+  const cwd = request.cwd ?? process.cwd();
+  const env = request.env ?? process.env;
+  if (request.outputsFile) {
+    const raw = await readJsonFile(request.outputsFile, "--outputs", resolve(cwd, request.outputsFile));
+    return { raw: pickStack(raw, request.stack), source: `--outputs ${request.outputsFile}` };
+  }
+  const cache = outputsCachePath(request.stack, cwd);
+  if (request.preferCache) {
+    try {
+      return { raw: JSON.parse(await readFile(cache, "utf8")) as unknown, source: `cache ${cache} (from the last \`pulumi stack output\`)` };
+    } catch {
+      // no cache: ask Pulumi
+    }
+  }
+  const fromCli = await fromPulumi(request.stack, cwd, env);
+  if (fromCli) return fromCli;
+  throw new UsageError(
+    `no stack outputs for stack "${request.stack}": there is no \`pulumi\` on PATH; pass --outputs FILE (the JSON of \`pulumi stack output --json --stack ${request.stack}\`)`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Full validation (zod), for cutover, status and maintenance.
+
+/** Validate every output. Throws UsageError naming the path and the rule. */
+export async function parseStackOutputs(raw: unknown, source: string): Promise<StackOutputs> {
+  const { z } = await import("zod");
+  const arn = (service: string) => z.string().regex(new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:.+`), `must be an ${service} ARN`);
+  const elbArn = arn("elasticloadbalancing");
+  const perColor = <T extends ZodType>(schema: T) => z.object({ blue: schema, green: schema });
+  const schema = z.object({
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
+    databaseMode: z.enum(["shared", "paired"], { error: 'must be "shared" or "paired"' }),
+    albArn: elbArn,
+    albDnsName: z.string().min(1, "must not be empty"),
+    albArnSuffix: z.string().regex(/^app\/[^/]+\/[0-9a-f]+$/, 'must be the ALB ARN suffix "app/<name>/<id>"'),
+    listenerArns: z.array(elbArn),
+    ruleArns: z.array(elbArn),
+    testRuleArns: perColor(elbArn),
+    fenceRuleArns: z.array(elbArn),
+    targetGroupArns: perColor(elbArn),
+    targetGroupArnSuffixes: perColor(z.string().regex(/^targetgroup\/[^/]+\/[0-9a-f]+$/, 'must be a target group ARN suffix "targetgroup/<name>/<id>"')),
+    targetGroupNames: perColor(z.string().min(1, "must not be empty")),
+    asgNames: perColor(z.string().min(1).nullable()),
+    databaseEndpoints: perColor(z.string().min(1).nullable()),
+    databaseSecretArns: perColor(arn("secretsmanager").nullable()),
+    databaseInstanceIds: perColor(z.string().min(1).nullable()),
+    alarmNames: z.array(z.string().min(1)),
+    alarmNamesByColor: perColor(z.array(z.string().min(1))),
+    stickinessSeconds: z.number().int().min(1).max(604800).nullable(),
+    testHeader: z.string().min(1),
+  });
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.slice(0, 8).map((issue) => {
+      const path = issue.path.map(String).join(".") || "(root)";
+      const message = issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined ? "is missing" : issue.message;
+      return `  ${path}: ${message}`;
+    });
+    throw new UsageError(`stack outputs from ${source} are not what the scripts need:\n${lines.join("\n")}`);
+  }
+  const outputs = result.data;
+  if (outputs.listenerArns.length + outputs.ruleArns.length === 0) {
+    throw new UsageError(`stack outputs from ${source}: listenerArns and ruleArns are both empty: nothing routes production traffic`);
+  }
+  return outputs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rollback's fast validation: no zod on its start-up path.
+
+export function parseRollbackOutputs(raw: unknown, source: string): RollbackOutputs {
+  const problems: string[] = [];
+  const o = (raw && typeof raw === "object" && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
+  if (o !== raw) problems.push("(root): must be a JSON object");
+  const isArn = (value: unknown) => typeof value === "string" && /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:.+/.test(value);
+  const arnList = (key: string): string[] => {
+    const value = o[key];
+    if (value === undefined) {
+      problems.push(`${key}: is missing`);
+      return [];
+    }
+    if (!Array.isArray(value)) {
+      problems.push(`${key}: must be an array of ARNs`);
+      return [];
+    }
+    value.forEach((entry, i) => {
+      if (!isArn(entry)) problems.push(`${key}.${i}: must be an elasticloadbalancing ARN`);
+    });
+    return value as string[];
+  };
+  if (typeof o.region !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) problems.push(`region: ${o.region === undefined ? "is missing" : "must be an AWS region such as eu-west-1"}`);
+  if (o.databaseMode !== "shared" && o.databaseMode !== "paired") problems.push(`databaseMode: ${o.databaseMode === undefined ? "is missing" : 'must be "shared" or "paired"'}`);
+  const listenerArns = arnList("listenerArns");
+  const ruleArns = arnList("ruleArns");
+  const fenceRuleArns = o.fenceRuleArns === undefined ? [] : arnList("fenceRuleArns");
+  const tg = o.targetGroupArns as Record<string, unknown> | undefined;
+  if (!tg || typeof tg !== "object") problems.push("targetGroupArns: is missing");
+  else for (const color of ["blue", "green"]) if (!isArn(tg[color])) problems.push(`targetGroupArns.${color}: must be an elasticloadbalancing ARN`);
+  const stickiness = o.stickinessSeconds;
+  if (stickiness !== null && !(Number.isInteger(stickiness) && (stickiness as number) >= 1 && (stickiness as number) <= 604800)) {
+    problems.push(`stickinessSeconds: ${stickiness === undefined ? "is missing" : "must be null or an integer 1..604800"}`);
+  }
+  if (problems.length === 0 && listenerArns.length + ruleArns.length === 0) problems.push("listenerArns, ruleArns: both empty: nothing routes production traffic");
+  if (problems.length > 0) throw new UsageError(`stack outputs from ${source} are not what rollback needs:\n${problems.slice(0, 8).map((p) => `  ${p}`).join("\n")}`);
+  return {
+    region: o.region as string,
+    databaseMode: o.databaseMode as "shared" | "paired",
+    listenerArns,
+    ruleArns,
+    targetGroupArns: { blue: (tg as Record<Color, string>).blue, green: (tg as Record<Color, string>).green },
+    stickinessSeconds: stickiness as number | null,
+    fenceRuleArns,
+  };
+}

@@ -1,0 +1,188 @@
+// `npm run status`: live weights per listener/rule, the config's weights and any drift, target
+// health per color, alarm states, the write fence, the lock holder and the last journal entry.
+// Read-only. Each section is read independently: one that fails is shown as an error and the
+// others still print. Exit 0 when everything was read, 3 when AWS could not be reached at all.
+
+import { addStackOptions, configPathFor, HelpShown, parse, processIo, program, resolveStack, type Io } from "./args.js";
+import { ExitCode, outputMode, UnreachableError } from "./common.js";
+import { loadRawOutputs, parseStackOutputs } from "./stackOutputs.js";
+import type { FenceMode, LockHolder, RouteWeights, Weights } from "../core/ports.js";
+import type { AlarmState } from "../aws/alarms.js";
+import type { TargetDetail } from "../aws/targetHealth.js";
+
+interface StatusOptions {
+  stack?: string;
+  outputs?: string;
+  config?: string;
+  json?: boolean;
+}
+
+type Section<T> = { ok: true; value: T } | { ok: false; error: string; unreachable: boolean };
+
+async function section<T>(read: () => Promise<T>): Promise<Section<T>> {
+  try {
+    return { ok: true, value: await read() };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message.split("\n")[0] ?? String(error), unreachable: error instanceof UnreachableError };
+  }
+}
+
+export interface StatusReport {
+  stack: string;
+  region: string;
+  databaseMode: string;
+  configPath: string;
+  configWeights: Section<Weights | null>;
+  routes: Section<Array<RouteWeights & { drift: boolean }>>;
+  drift: boolean | null;
+  health: Record<"blue" | "green", Section<{ healthy: number; unhealthy: number; total: number; targets: TargetDetail[] }>>;
+  alarms: Section<AlarmState[]>;
+  fence: Section<Array<{ rule: string; mode: FenceMode | "unknown" }>> | null;
+  lock: Section<LockHolder | null>;
+  lastRun: Section<{ runId: string; operation: string; phase: string; outcome: string | null; updatedAt: string; last: string | null } | null>;
+}
+
+export async function statusMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
+  const command = addStackOptions(program("status", "Live weights vs config weights (drift), target health, alarms, fence, lock holder, last run. Read-only.", io));
+  let options: StatusOptions;
+  try {
+    options = parse<StatusOptions & Record<string, unknown>>(command, argv).options;
+  } catch (error) {
+    if (error instanceof HelpShown) return ExitCode.ok;
+    throw error;
+  }
+  const stack = await resolveStack(options.stack, io, options.json === true);
+  const configPath = configPathFor(stack, options.config, io.cwd);
+  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
+  const outputs = await parseStackOutputs(raw.raw, raw.source);
+
+  const [{ createAwsDeps }, { readConfigWeights }, { parseJournal }, { formatEvent }] = await Promise.all([
+    import("./awsDeps.js"),
+    import("./pulumiConfigFile.js"),
+    import("../core/journal.js"),
+    import("../core/events.js"),
+  ]);
+  const deps = await createAwsDeps(outputs, { stack, configPath, cwd: io.cwd });
+  const health = deps.health as import("../aws/targetHealth.js").AlbTargetHealth;
+  const alarms = deps.alarms as import("../aws/alarms.js").CloudWatchAlarms;
+  const fence = deps.fence as import("../aws/albFence.js").AlbFence | undefined;
+
+  const healthOf = (color: "blue" | "green") =>
+    section(async () => {
+      const targets = await health.targets(color);
+      const { summarizeTargets } = await import("../aws/targetHealth.js");
+      return { ...summarizeTargets(targets), targets };
+    });
+  const [configWeights, routes, blue, green, alarmStates, fenceState, lock, lastRun] = await Promise.all([
+    section(() => readConfigWeights(configPath)),
+    section(() => deps.router.readWeights()),
+    healthOf("blue"),
+    healthOf("green"),
+    section(() => alarms.states()),
+    fence ? section(() => fence.readEach()) : Promise.resolve(null),
+    section(() => deps.lock.current()),
+    section(async () => {
+      const loaded = await deps.journal.load();
+      if (loaded === null || loaded === undefined) return null;
+      const journal = parseJournal(loaded);
+      const last = journal.timeline.at(-1);
+      return {
+        runId: journal.runId,
+        operation: journal.operation,
+        phase: journal.phase,
+        outcome: journal.outcome,
+        updatedAt: new Date(journal.updatedAt).toISOString(),
+        last: last ? formatEvent(last) : null,
+      };
+    }),
+  ]);
+
+  const wanted = configWeights.ok ? configWeights.value : null;
+  const routesWithDrift: StatusReport["routes"] = routes.ok
+    ? { ok: true, value: routes.value.map((r) => ({ ...r, drift: wanted !== null && (r.weights.blue !== wanted.blue || r.weights.green !== wanted.green) })) }
+    : routes;
+  const report: StatusReport = {
+    stack,
+    region: outputs.region,
+    databaseMode: outputs.databaseMode,
+    configPath,
+    configWeights,
+    routes: routesWithDrift,
+    drift: routesWithDrift.ok && wanted !== null ? routesWithDrift.value.some((r) => r.drift) : null,
+    health: { blue, green },
+    alarms: alarmStates,
+    fence: fenceState,
+    lock,
+    lastRun,
+  };
+
+  const awsSections: Array<Section<unknown> | null> = [routes, blue, green, alarmStates, fenceState, lock, lastRun];
+  const failed = awsSections.filter((s): s is Section<unknown> & { ok: false } => s !== null && !s.ok);
+  const allUnreachable = failed.length === awsSections.filter((s) => s !== null).length && failed.every((s) => s.unreachable);
+
+  const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
+  if (mode.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    const { palette } = await import("./plainPrinter.js");
+    io.stdout.write(renderStatus(report, palette(mode.color)));
+  }
+  if (allUnreachable) return ExitCode.unreachable;
+  return failed.length > 0 ? ExitCode.failed : ExitCode.ok;
+}
+
+export function renderStatus(r: StatusReport, p: import("./plainPrinter.js").Palette): string {
+  const out: string[] = [];
+  const err = (s: { ok: false; error: string }) => p.red(`error: ${s.error}`);
+  const w = (x: Weights) => `${p.blue(`blue ${x.blue}`)} / ${p.green(`green ${x.green}`)}`;
+  out.push(p.bold(`stack ${r.stack}`) + ` · ${r.region} · database ${r.databaseMode}`);
+  out.push("");
+  out.push(p.bold("traffic"));
+  out.push(`  config (${r.configPath}): ${r.configWeights.ok ? (r.configWeights.value ? w(r.configWeights.value) : p.yellow("no valid bluegreen:traffic.weights")) : err(r.configWeights)}`);
+  if (r.routes.ok) {
+    for (const route of r.routes.value) {
+      const sticky = route.stickinessSeconds ? ` · stickiness ${route.stickinessSeconds}s` : "";
+      out.push(`  live ${route.route.split(":").at(-1)}: ${w(route.weights)}${sticky}${route.drift ? p.yellow("  DRIFT from config") : ""}`);
+    }
+    if (r.drift) out.push(p.yellow("  live weights differ from the config: a `pulumi up` now would move traffic; run cutover/rollback or fix the config"));
+  } else out.push(`  live: ${err(r.routes)}`);
+  out.push("");
+  out.push(p.bold("target health"));
+  for (const color of ["blue", "green"] as const) {
+    const h = r.health[color];
+    if (!h.ok) {
+      out.push(`  ${color}: ${err(h)}`);
+      continue;
+    }
+    const summary = `${h.value.healthy}/${h.value.total} healthy${h.value.unhealthy ? `, ${h.value.unhealthy} unhealthy` : ""}`;
+    const painted = h.value.unhealthy > 0 || (h.value.total > 0 && h.value.healthy === 0) ? p.red(summary) : summary;
+    const others = h.value.targets.filter((t) => t.state !== "healthy").map((t) => `${t.id} ${t.state}${t.reason ? ` (${t.reason})` : ""}`);
+    out.push(`  ${color === "blue" ? p.blue(color) : p.green(color)}: ${painted}${others.length ? ` — ${others.join(", ")}` : ""}`);
+  }
+  out.push("");
+  out.push(p.bold("alarms"));
+  if (r.alarms.ok) {
+    if (r.alarms.value.length === 0) out.push("  (the stack declares none)");
+    for (const alarm of r.alarms.value) {
+      const state = alarm.state === "ALARM" ? p.red(alarm.state) : alarm.state === "OK" ? p.green(alarm.state) : p.yellow(alarm.state);
+      out.push(`  ${state.padEnd(18)} ${alarm.name}`);
+    }
+  } else out.push(`  ${err(r.alarms)}`);
+  if (r.fence) {
+    out.push("");
+    out.push(p.bold("write fence"));
+    if (r.fence.ok) for (const rule of r.fence.value) out.push(`  ${rule.mode === "off" ? "off" : p.yellow(rule.mode)} ${rule.rule.split(":").at(-1)}`);
+    else out.push(`  ${err(r.fence)}`);
+  }
+  out.push("");
+  out.push(p.bold("lock"));
+  if (r.lock.ok) out.push(r.lock.value ? `  held by ${r.lock.value.owner} (${r.lock.value.operation}) since ${new Date(r.lock.value.since).toISOString()}` : "  free");
+  else out.push(`  ${err(r.lock)}`);
+  out.push("");
+  out.push(p.bold("last run"));
+  if (r.lastRun.ok) {
+    const run = r.lastRun.value;
+    out.push(run ? `  ${run.operation} ${run.runId}: phase ${run.phase}${run.outcome ? `, ${run.outcome}` : ""} (updated ${run.updatedAt})` : "  none");
+    if (run?.last) out.push(`  last entry: ${run.last}`);
+  } else out.push(`  ${err(r.lastRun)}`);
+  return `${out.join("\n")}\n`;
+}

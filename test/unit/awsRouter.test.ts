@@ -1,0 +1,199 @@
+import {
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AlbFence, classifyFenceConditions, fenceConditions } from "../../scripts/aws/albFence.js";
+import { AlbRouter, weightedForwardAction, weightsFromActions } from "../../scripts/aws/albRouter.js";
+import { AwsCallError, AwsThrottledError } from "../../scripts/aws/errors.js";
+import { AlbTargetHealth } from "../../scripts/aws/targetHealth.js";
+import { UnreachableError } from "../../scripts/cli/common.js";
+
+const TG = {
+  blue: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/bg-blue/0123456789abcdef",
+  green: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/bg-green/fedcba9876543210",
+};
+const LISTENER = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/bg/50dc6c495c0c9188/f2f7dc8efc522ab2";
+const RULE = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/bg/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
+const FENCE_RULE = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/bg/50dc6c495c0c9188/f2f7dc8efc522ab2/1111111111111111";
+
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const client = () => new ElasticLoadBalancingV2Client({ region: "eu-west-1", credentials: { accessKeyId: "AKID", secretAccessKey: "x" } });
+
+beforeEach(() => elb.reset());
+afterEach(() => elb.reset());
+
+function throttled(): Error {
+  return Object.assign(new Error("Rate exceeded"), { name: "Throttling", $metadata: { httpStatusCode: 400, attempts: 3 } });
+}
+
+describe("AlbRouter.writeWeights", () => {
+  it("sends ModifyListener and ModifyRule by ARN with percent weights and the stickiness config kept", async () => {
+    elb.on(ModifyListenerCommand).resolves({});
+    elb.on(ModifyRuleCommand).resolves({});
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [RULE], targetGroupArns: TG, stickinessSeconds: 3600 });
+    await router.writeWeights({ blue: 75, green: 25 });
+
+    const expectedAction = {
+      Type: "forward",
+      ForwardConfig: {
+        TargetGroups: [
+          { TargetGroupArn: TG.blue, Weight: 75 },
+          { TargetGroupArn: TG.green, Weight: 25 },
+        ],
+        TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+      },
+    };
+    const listenerCalls = elb.commandCalls(ModifyListenerCommand);
+    expect(listenerCalls).toHaveLength(1);
+    expect(listenerCalls[0]!.args[0].input).toEqual({ ListenerArn: LISTENER, DefaultActions: [expectedAction] });
+    const ruleCalls = elb.commandCalls(ModifyRuleCommand);
+    expect(ruleCalls).toHaveLength(1);
+    expect(ruleCalls[0]!.args[0].input).toEqual({ RuleArn: RULE, Actions: [expectedAction] });
+  });
+
+  it("writes stickiness explicitly off when the stack has none", () => {
+    expect(weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: null }, { blue: 100, green: 0 }).ForwardConfig?.TargetGroupStickinessConfig).toEqual({
+      Enabled: false,
+    });
+  });
+
+  it("refuses weights out of range before any call", async () => {
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [], targetGroupArns: TG, stickinessSeconds: null });
+    await expect(router.writeWeights({ blue: 101, green: -1 })).rejects.toThrow(/0–100/);
+    await expect(router.writeWeights({ blue: 50, green: 40 })).rejects.toThrow(/sum to 100/);
+    await expect(router.writeWeights({ blue: 50.5, green: 49.5 })).rejects.toThrow(/integer/);
+    expect(elb.calls()).toHaveLength(0);
+  });
+
+  it("surfaces throttling as an error, never as success", async () => {
+    elb.on(ModifyListenerCommand).rejects(throttled());
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [], targetGroupArns: TG, stickinessSeconds: null });
+    const error = await router.writeWeights({ blue: 100, green: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsThrottledError);
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect((error as Error).message).toMatch(/ModifyListener .*throttled/);
+  });
+
+  it("writes every route even when one fails, then reports the failures", async () => {
+    elb.on(ModifyListenerCommand).rejects(Object.assign(new Error("Listener not found"), { name: "ListenerNotFoundException", $metadata: {} }));
+    elb.on(ModifyRuleCommand).resolves({});
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [RULE], targetGroupArns: TG, stickinessSeconds: null });
+    const error = await router.writeWeights({ blue: 100, green: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(elb.commandCalls(ModifyRuleCommand)).toHaveLength(1);
+  });
+
+  it("maps unreachable endpoints and refused credentials to UnreachableError", async () => {
+    elb.on(ModifyListenerCommand).rejects(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }));
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [], targetGroupArns: TG, stickinessSeconds: null });
+    await expect(router.writeWeights({ blue: 100, green: 0 })).rejects.toBeInstanceOf(UnreachableError);
+    elb.reset();
+    elb.on(ModifyListenerCommand).rejects(Object.assign(new Error("The security token included in the request is invalid."), { name: "InvalidClientTokenId", $metadata: { httpStatusCode: 403 } }));
+    await expect(router.writeWeights({ blue: 100, green: 0 })).rejects.toThrow(/credentials/);
+  });
+});
+
+describe("AlbRouter.readWeights", () => {
+  it("reads listeners and rules by ARN (no scans) and converts weights to percent", async () => {
+    elb.on(DescribeListenersCommand).resolves({
+      Listeners: [{ ListenerArn: LISTENER, DefaultActions: [weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: 600 }, { blue: 95, green: 5 })] }],
+    });
+    elb.on(DescribeRulesCommand).resolves({
+      Rules: [
+        {
+          RuleArn: RULE,
+          Actions: [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG.blue, Weight: 1 }, { TargetGroupArn: TG.green, Weight: 3 }] } }],
+        },
+      ],
+    });
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [RULE], targetGroupArns: TG, stickinessSeconds: 600 });
+    expect(await router.readWeights()).toEqual([
+      { route: LISTENER, weights: { blue: 95, green: 5 }, stickinessSeconds: 600 },
+      { route: RULE, weights: { blue: 25, green: 75 }, stickinessSeconds: null },
+    ]);
+    expect(elb.commandCalls(DescribeListenersCommand)[0]!.args[0].input).toEqual({ ListenerArns: [LISTENER] });
+    expect(elb.commandCalls(DescribeRulesCommand)[0]!.args[0].input).toEqual({ RuleArns: [RULE] });
+    expect(elb.calls()).toHaveLength(2);
+  });
+
+  it("refuses a route that forwards to a foreign target group or to nothing", () => {
+    expect(() =>
+      weightsFromActions("r", [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: "arn:other", Weight: 1 }] } }], TG),
+    ).toThrow(/neither blue nor green/);
+    expect(() => weightsFromActions("r", [{ Type: "fixed-response" }], TG)).toThrow(/no forward action/);
+    expect(weightsFromActions("r", [{ Type: "forward", TargetGroupArn: TG.green }], TG).weights).toEqual({ blue: 0, green: 100 });
+  });
+
+  it("surfaces a throttled read as an error", async () => {
+    elb.on(DescribeListenersCommand).rejects(throttled());
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [], targetGroupArns: TG, stickinessSeconds: null });
+    await expect(router.readWeights()).rejects.toBeInstanceOf(AwsThrottledError);
+  });
+
+  it("describes one write per listener and rule", () => {
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [RULE], targetGroupArns: TG, stickinessSeconds: null });
+    const writes = router.describeWrites();
+    expect(writes).toHaveLength(2);
+    expect(writes[0]).toContain(`ModifyListener ${LISTENER}`);
+    expect(writes[1]).toContain(`ModifyRule ${RULE}`);
+  });
+});
+
+describe("AlbTargetHealth", () => {
+  it("counts healthy, unhealthy and total per target group; initial and draining are not healthy", async () => {
+    elb.on(DescribeTargetHealthCommand, { TargetGroupArn: TG.green }).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: "i-1", Port: 8080 }, TargetHealth: { State: "healthy" } },
+        { Target: { Id: "i-2", Port: 8080 }, TargetHealth: { State: "initial" } },
+        { Target: { Id: "i-3", Port: 8080 }, TargetHealth: { State: "draining" } },
+        { Target: { Id: "i-4", Port: 8080 }, TargetHealth: { State: "unhealthy", Reason: "Target.FailedHealthChecks" } },
+      ],
+    });
+    const probe = new AlbTargetHealth(client(), TG);
+    expect(await probe.health("green")).toEqual({ healthy: 1, unhealthy: 1, total: 4 });
+    expect(elb.commandCalls(DescribeTargetHealthCommand)[0]!.args[0].input).toEqual({ TargetGroupArn: TG.green });
+  });
+
+  it("surfaces throttling as an error", async () => {
+    elb.on(DescribeTargetHealthCommand).rejects(throttled());
+    await expect(new AlbTargetHealth(client(), TG).health("blue")).rejects.toBeInstanceOf(AwsThrottledError);
+  });
+});
+
+describe("AlbFence", () => {
+  it("arms the fence for writes with ModifyRule conditions on the fence rules only", async () => {
+    elb.on(ModifyRuleCommand).resolves({});
+    await new AlbFence(client(), [FENCE_RULE]).set("writes");
+    expect(elb.commandCalls(ModifyRuleCommand)[0]!.args[0].input).toEqual({
+      RuleArn: FENCE_RULE,
+      Conditions: [{ Field: "http-request-method", HttpRequestMethodConfig: { Values: ["POST", "PUT", "PATCH", "DELETE"] } }],
+    });
+  });
+
+  it("maintenance mode matches every path; off restores the inert conditions", () => {
+    expect(fenceConditions("all")).toEqual([{ Field: "path-pattern", PathPatternConfig: { Values: ["*"] } }]);
+    expect(classifyFenceConditions(fenceConditions("off"))).toBe("off");
+    expect(classifyFenceConditions(fenceConditions("writes"))).toBe("writes");
+    expect(classifyFenceConditions(fenceConditions("all"))).toBe("all");
+    expect(classifyFenceConditions([{ Field: "host-header", HostHeaderConfig: { Values: ["x"] } }])).toBe("unknown");
+  });
+
+  it("reads the mode back and refuses rules that disagree", async () => {
+    const other = `${FENCE_RULE}2`;
+    elb.on(DescribeRulesCommand).resolves({
+      Rules: [
+        { RuleArn: FENCE_RULE, Conditions: fenceConditions("writes") },
+        { RuleArn: other, Conditions: fenceConditions("off") },
+      ],
+    });
+    await expect(new AlbFence(client(), [FENCE_RULE]).read()).resolves.toBe("writes");
+    await expect(new AlbFence(client(), [FENCE_RULE, other]).read()).rejects.toThrow(/not in one known mode/);
+    expect(elb.commandCalls(DescribeRulesCommand)[0]!.args[0].input).toEqual({ RuleArns: [FENCE_RULE] });
+  });
+});

@@ -1,0 +1,124 @@
+import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from "@aws-sdk/client-rds";
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { AwsThrottledError } from "../../scripts/aws/errors.js";
+import { RdsSnapshotter, snapshotIdentifier } from "../../scripts/aws/rdsSnapshot.js";
+import { SSM_MAX_VALUE_BYTES, SsmJournalStore, decodeJournal, encodeJournal } from "../../scripts/aws/ssmJournal.js";
+import { SsmLock } from "../../scripts/aws/ssmLock.js";
+import { LockHeldError } from "../../scripts/core/ports.js";
+
+const ssm = mockClient(SSMClient);
+const rds = mockClient(RDSClient);
+const creds = { accessKeyId: "AKID", secretAccessKey: "x" };
+const ssmClient = () => new SSMClient({ region: "eu-west-1", credentials: creds });
+const holder = { owner: "ana@ops-1 pid 42", since: 1_700_000_000_000, operation: "cutover" };
+const awsError = (name: string, message = name) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+
+beforeEach(() => {
+  ssm.reset();
+  rds.reset();
+});
+
+describe("SsmLock", () => {
+  it("acquires with an atomic create: PutParameter Overwrite=false under /bluegreen/<stack>/lock", async () => {
+    ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    await new SsmLock(ssmClient(), "prod").acquire(holder);
+    const input = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ Name: "/bluegreen/prod/lock", Overwrite: false, Type: "String" });
+    expect(JSON.parse(input.Value!)).toEqual(holder);
+  });
+
+  it("names the holder when the lock exists", async () => {
+    ssm.on(PutParameterCommand).rejects(awsError("ParameterAlreadyExists"));
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(holder) } });
+    const error = await new SsmLock(ssmClient(), "prod").acquire({ ...holder, owner: "bob@ops-2 pid 7" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockHeldError);
+    expect((error as LockHeldError).holder).toEqual(holder);
+    expect((error as Error).message).toContain("ana@ops-1 pid 42");
+  });
+
+  it("releases only when we hold it; breakLock deletes whoever holds it", async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(holder) } });
+    ssm.on(DeleteParameterCommand).resolves({});
+    const lock = new SsmLock(ssmClient(), "prod");
+    await lock.release("someone else");
+    expect(ssm.commandCalls(DeleteParameterCommand)).toHaveLength(0);
+    await lock.release(holder.owner);
+    expect(ssm.commandCalls(DeleteParameterCommand)[0]!.args[0].input).toEqual({ Name: "/bluegreen/prod/lock" });
+    expect(await lock.breakLock()).toEqual(holder);
+  });
+
+  it("reads no holder when the parameter does not exist", async () => {
+    ssm.on(GetParameterCommand).rejects(awsError("ParameterNotFound"));
+    expect(await new SsmLock(ssmClient(), "prod").current()).toBeNull();
+  });
+
+  it("surfaces throttling as an error, never as an acquired lock", async () => {
+    ssm.on(PutParameterCommand).rejects(awsError("ThrottlingException", "Rate exceeded"));
+    await expect(new SsmLock(ssmClient(), "prod").acquire(holder)).rejects.toBeInstanceOf(AwsThrottledError);
+  });
+});
+
+describe("SsmJournalStore", () => {
+  it("saves JSON under /bluegreen/<stack>/journal with Intelligent-Tiering and loads it back", async () => {
+    ssm.on(PutParameterCommand).resolves({ Version: 2 });
+    const store = new SsmJournalStore(ssmClient(), "prod");
+    const journal = { format: "bluegreen-cutover-journal", phase: "baking", timeline: [{ type: "decision", at: 1 }] };
+    await store.save(journal);
+    const input = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ Name: "/bluegreen/prod/journal", Overwrite: true, Tier: "Intelligent-Tiering", Type: "String" });
+    expect(JSON.parse(input.Value!)).toEqual(journal);
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: input.Value } });
+    expect(await store.load()).toEqual(journal);
+  });
+
+  it("loads null when there is no journal", async () => {
+    ssm.on(GetParameterCommand).rejects(awsError("ParameterNotFound"));
+    expect(await new SsmJournalStore(ssmClient(), "prod").load()).toBeNull();
+  });
+
+  it("compresses a large journal and compacts gate readings when even that does not fit", () => {
+    const reading = (i: number) => ({ type: "gate-reading", at: i, verdict: { detail: `poll ${i} ${"x".repeat(40)}`, noise: Math.random().toString(36).repeat(4) } });
+    const journal = { format: "bluegreen-cutover-journal", phase: "baking", timeline: [{ type: "plan", at: 0 }, ...Array.from({ length: 400 }, (_, i) => reading(i + 1))] };
+    const encoded = encodeJournal(journal);
+    expect(Buffer.byteLength(encoded)).toBeLessThanOrEqual(SSM_MAX_VALUE_BYTES);
+    const decoded = decodeJournal(encoded) as typeof journal;
+    expect(decoded.phase).toBe("baking");
+    expect(decoded.timeline[0]).toEqual({ type: "plan", at: 0 });
+    expect(decoded.timeline.at(-1)).toEqual(journal.timeline.at(-1));
+    expect(JSON.parse(encoded)).toMatchObject({ bluegreenJournal: "gzip+base64" });
+
+    const medium = { timeline: Array.from({ length: 60 }, (_, i) => ({ type: "gate-reading", at: i, detail: "same words again and again" })) };
+    expect(Buffer.byteLength(JSON.stringify(medium))).toBeGreaterThan(SSM_MAX_VALUE_BYTES / 4);
+    expect(decodeJournal(encodeJournal(medium))).toEqual(medium);
+  });
+});
+
+describe("RdsSnapshotter", () => {
+  it("creates a snapshot of blue's instance and waits with the SDK waiter until it is available", async () => {
+    rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { Status: "creating" } });
+    rds.on(DescribeDBSnapshotsCommand).resolvesOnce({ DBSnapshots: [{ Status: "creating" }] }).resolves({ DBSnapshots: [{ Status: "available" }] });
+    const now = new Date(Date.UTC(2025, 5, 1, 12, 30, 5));
+    const snapshotter = new RdsSnapshotter(new RDSClient({ region: "eu-west-1", credentials: creds }), {
+      stack: "prod",
+      instanceId: "bg-prod-blue-db",
+      now: () => now,
+      minDelaySeconds: 0.01,
+      maxDelaySeconds: 0.02,
+    });
+    const snapshot = await snapshotter.snapshot("pre-cutover", 10_000);
+    expect(snapshot.id).toBe("bluegreen-prod-pre-cutover-20250601-123005");
+    expect(rds.commandCalls(CreateDBSnapshotCommand)[0]!.args[0].input).toMatchObject({
+      DBInstanceIdentifier: "bg-prod-blue-db",
+      DBSnapshotIdentifier: "bluegreen-prod-pre-cutover-20250601-123005",
+    });
+    expect(rds.commandCalls(DescribeDBSnapshotsCommand).length).toBeGreaterThanOrEqual(2);
+    expect(rds.commandCalls(DescribeDBSnapshotsCommand)[0]!.args[0].input).toEqual({ DBSnapshotIdentifier: snapshot.id });
+  });
+
+  it("makes valid snapshot identifiers", () => {
+    expect(snapshotIdentifier("Prod_EU", "--run 1--", new Date(Date.UTC(2025, 0, 2, 3, 4, 5)))).toBe("bluegreen-prod-eu-run-1-20250102-030405");
+    expect(snapshotIdentifier("prod", "bluegreen-2026-01-15T09-00-00-000Z-ab12cd", new Date())).toBe("bluegreen-prod-2026-01-15t09-00-00-000z-ab12cd");
+  });
+});
