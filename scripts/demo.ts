@@ -4,8 +4,9 @@
 //   npm run demo -- --fault error-rate=0.2        green answers 20% of requests 500 after 1 s:
 //                                                 the gates catch it, the engine rolls back
 //   npm run demo -- --fault latency=800ms         same with added latency
-//   npm run demo -- --database paired             two databases, replicated both ways, one switch
-//                                                 behind the write fence (lossless in both directions)
+//   npm run demo -- --database paired             two databases, replicated both ways: cutover →
+//                                                 rollback → cutover, each behind the write fence,
+//                                                 ≥ 200 writes/s throughout, no acknowledged write lost
 //
 // Exit codes: 0 when the run showed what its scenario promises (the happy path succeeded; with
 // --fault, the engine rolled back on its own and every new request went to blue), with every
@@ -23,7 +24,7 @@ interface Flags {
   fault?: FaultSpec;
   faultAfter: string;
   timings: "demo" | "ci";
-  rate: string;
+  rate?: string;
   reportsDir: string;
   json: boolean;
   runId?: string;
@@ -34,7 +35,7 @@ interface Flags {
 const program = new Command()
   .name("demo")
   .description("Blue/green on one machine: real PostgreSQL, two app versions, a weighted router, real load, the production cutover engine.")
-  .addOption(new Option("--database <mode>", "shared: one database, canary steps 5% → 25% → 100%; paired: one per color, replicated, one fenced switch").choices(["shared", "paired"]).default("shared"))
+  .addOption(new Option("--database <mode>", "shared: one database, canary steps 5% → 25% → 100%; paired: one per color, replicated both ways, cutover → rollback → cutover behind the write fence").choices(["shared", "paired"]).default("shared"))
   .option(
     "--fault <name=value>",
     "make green misbehave once it takes traffic: error-rate=<share> (e.g. 0.2) or latency=<duration> (e.g. 800ms); repeatable",
@@ -48,7 +49,7 @@ const program = new Command()
   )
   .option("--fault-after <duration>", "delay from green's first verified step to the fault's onset", "1s")
   .addOption(new Option("--timings <profile>", "demo: bakes of 4 s, monitoring 5 s; ci: 2 s and 2 s").choices(["demo", "ci"]).default("demo"))
-  .option("--rate <n>", "requests per second of steady load", "300")
+  .option("--rate <n>", "requests per second of steady load (default 300; paired: 450, 55% writes)")
   .option("--reports-dir <dir>", "where the report goes", "reports")
   .option("--json", "print the result as one JSON document on stdout (engine events as JSON lines before it)", false)
   .addOption(new Option("--run-id <id>", "name of this run (tests)").hideHelp())
@@ -88,8 +89,8 @@ async function main(): Promise<ExitCode | 130> {
     throw new UsageError(error instanceof Error ? error.message.replace(/^error: /, "") : String(error));
   }
   const flags = program.opts<Flags>();
-  const rate = Number(flags.rate);
-  if (!Number.isInteger(rate) || rate < 50 || rate > 5000) throw new UsageError(`--rate must be an integer between 50 and 5000, got "${flags.rate}"`);
+  const rate = flags.rate === undefined ? undefined : Number(flags.rate);
+  if (rate !== undefined && (!Number.isInteger(rate) || rate < 50 || rate > 5000)) throw new UsageError(`--rate must be an integer between 50 and 5000, got "${flags.rate}"`);
   let faultAfterMs: number;
   try {
     faultAfterMs = parseDuration(flags.faultAfter);
@@ -99,16 +100,24 @@ async function main(): Promise<ExitCode | 130> {
 
   const mode = outputMode({ json: flags.json });
   const out = process.stdout;
-  const events = createEventPrinter(mode, out);
+  let events = createEventPrinter(mode, out);
+  // The paired scenario runs several operations (cutover, rollback, cutover): each gets a fresh
+  // printer after the previous one closed on its "done".
+  let eventsClosed = false;
   // Narration between engine events: straight through in plain mode; held back while the live
   // view owns the terminal, then printed when it closes.
   let held: string[] | null = null;
   const printer: DemoPrinter = {
     event: (event) => {
+      if (eventsClosed) {
+        events = createEventPrinter(mode, out);
+        eventsClosed = false;
+      }
       if (event.type === "plan" && mode.live) held ??= [];
       events(event);
       if (event.type === "done" && held) {
         events.close();
+        eventsClosed = true;
         for (const line of held) out.write(`${line}\n`);
         held = null;
       }
@@ -119,7 +128,8 @@ async function main(): Promise<ExitCode | 130> {
       else out.write(`${text}\n`);
     },
     close: () => {
-      events.close();
+      if (!eventsClosed) events.close();
+      eventsClosed = true;
       if (held) for (const line of held) out.write(`${line}\n`);
       held = null;
     },
@@ -132,7 +142,7 @@ async function main(): Promise<ExitCode | 130> {
       fault: flags.fault ?? null,
       faultAfterMs,
       timings: flags.timings,
-      ratePerSecond: rate,
+      ...(rate !== undefined ? { ratePerSecond: rate } : {}),
       reportsDir: flags.reportsDir,
       signal: controller.signal,
       printer,

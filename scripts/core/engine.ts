@@ -1116,7 +1116,18 @@ class Run {
         } catch (error) {
           this.emit({ type: "replication", action: caughtUp ? "copy-sequences" : "catch-up", direction: "green-to-blue", ok: false, detail: messageOf(error) });
         }
-        if (!caughtUp) this.emit({ type: "warning", message: "green → blue replication is not healthy: flipping anyway, then listing the keys that exist only on green" });
+        if (!caughtUp) {
+          this.emit({ type: "warning", message: "green → blue replication is not healthy: flipping anyway, then listing the keys that exist only on green" });
+          // Sequences do not travel by replication and need none: copy them anyway (best effort).
+          // Otherwise blue hands out keys green already used: they collide with the rows only on
+          // green (which then show as changed, not as only on green) and break blue → green replication.
+          try {
+            await this.deps.replication!.copySequences("green-to-blue");
+            this.emit({ type: "replication", action: "copy-sequences", direction: "green-to-blue", ok: true, detail: "sequences copied to blue (replication unhealthy)" });
+          } catch (error) {
+            this.emit({ type: "replication", action: "copy-sequences", direction: "green-to-blue", ok: false, detail: messageOf(error) });
+          }
+        }
       }
     }
 

@@ -118,9 +118,23 @@ export class LocalAlarmSource implements AlarmSource {
 
 /** The write fence on the local router (the ALB fixed-response rule in production). */
 export class LocalWriteFence implements WriteFence {
-  constructor(private readonly router: LocalRouter) {}
+  /** How long the last set() waited for writes already at an app to finish (ms), and how many were still in flight then. */
+  lastDrain: { waitedMs: number; inFlight: number } | null = null;
+  constructor(
+    private readonly router: LocalRouter,
+    /** Bound on waiting for writes already forwarded to finish once the fence is up. */
+    private readonly drainTimeoutMs = 5000,
+  ) {}
+  /**
+   * Fence on: new writes are answered 503 at once; resolves when the writes already forwarded
+   * have been answered (bounded), so whatever the switch reads next (the WAL position to catch
+   * up to, parity) includes every write that can still be acknowledged.
+   */
   async set(mode: FenceMode): Promise<void> {
     this.router.setFence(mode);
+    if (mode === "off") return;
+    const drain = await this.router.drainWrites(this.drainTimeoutMs);
+    this.lastDrain = { waitedMs: drain.waitedMs, inFlight: drain.inFlight };
   }
   async read(): Promise<FenceMode> {
     return this.router.getFence();

@@ -14,7 +14,8 @@ import { tmpdir, userInfo, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { runCutover, type CutoverResult, type EngineDeps } from "../core/engine.js";
+import { runCutover, runRollback, type CutoverResult, type EngineDeps, type RollbackResult } from "../core/engine.js";
+import type { Journal } from "../core/journal.js";
 import { formatEvent, type EngineEvent } from "../core/events.js";
 import { buildReport } from "../core/report.js";
 import type { Clock, Color, Weights } from "../core/ports.js";
@@ -26,9 +27,10 @@ import { startPostgres, type LocalPostgres } from "./embeddedPostgres.js";
 import { startApp, startReaper, type AppProcess, type Reaper } from "./processes.js";
 import { LocalRouter, type WeightEpoch } from "./router.js";
 import { LocalAlarmSource, LocalHealthProbe, LocalHookRunner, LocalMetricsSource, LocalSnapshotter, LocalTrafficRouter, LocalWriteFence } from "./adapters.js";
-import { LoadGenerator, verifyAcknowledgedWrites, type LoadResult, type WriteCheck } from "./load.js";
+import { LoadGenerator, checkDuplicates, verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadResult, type WriteCheck } from "./load.js";
 import { buildDemoPolicy, writeDemoStackFile, type DemoTimings } from "./demoConfig.js";
-import { LocalDataReplication } from "./replication.js";
+import { PostgresDataReplication } from "../postgres/replication.js";
+import { SYNC_NAMES } from "../postgres/sync/index.js";
 import { FileLock } from "./fileLock.js";
 import { FileJournal } from "./fileJournal.js";
 
@@ -72,6 +74,50 @@ export interface DemoOptions {
   reaper?: boolean;
   /** Paired mode: stop after the sync and parity checks instead of running the fenced switch. */
   pairedDataChecksOnly?: boolean;
+  /**
+   * Paired mode without a fault: the switches to run in one go, in order; default
+   * cutover → rollback → cutover (each fenced; the load keeps running across all of them).
+   */
+  pairedScenario?: PairedLeg[];
+  /** Paired scenario: how long the serving color takes traffic between two switches; default 1.5 s. */
+  pairedPauseMs?: number;
+  /** Tests: disable green → blue replication (ALTER SUBSCRIPTION ... DISABLE on blue) right before each rollback. */
+  breakReverseReplication?: boolean;
+  /** Share of requests that are writes; default 0.3 (shared) and 0.55 (paired: ≥ 200 writes/s at the default rate). */
+  writeShare?: number;
+}
+
+export type PairedLeg = "cutover" | "rollback";
+
+/** One fenced switch of the paired scenario, measured. */
+export interface PairedSwitch {
+  index: number;
+  kind: PairedLeg;
+  runId: string;
+  outcome: string;
+  reason: string | null;
+  /** The color serving before and after. */
+  from: Color;
+  to: Color;
+  /** Writes fenced, as the engine measured it (ms); and as the router saw it (on → off, summed). */
+  fenceMs: number | null;
+  routerFenceMs: number | null;
+  /** Writes the fence answered 503 during this switch (rejected on purpose, counted, not failures). */
+  writesRejected: number;
+  /** Reads sent while the fence was on: answered, and failed (must be 0). */
+  readsDuringFence: number;
+  readFailuresDuringFence: number;
+  /** Every write acknowledged so far, checked in the newly serving database right after the switch. */
+  acknowledgedSoFar: number;
+  lost: number;
+  lostRequestIds: string[];
+  /** Writes the previously serving color acknowledged while it served, and how many of them the new one holds. */
+  carriedOver: { color: Color; acknowledged: number; present: number };
+  /** Rollback only: keys the engine reported as existing only on green (reverse replication unhealthy). */
+  onlyOnGreen: string[] | null;
+  /** Rollback with broken reverse replication: the keys of the acknowledged writes missing on blue, as `public.bookings(id=N)`. */
+  lostKeys: string[];
+  durationMs: number;
 }
 
 export interface DemoStep {
@@ -120,7 +166,7 @@ export interface DemoResult {
   phasesMs: { startup: number; cutover: number; checks: number };
   pollMs: number;
   steps: DemoStep[];
-  load: Omit<LoadResult, "acknowledged" | "failures" | "timeline"> & { failures: LoadResult["failures"] };
+  load: Omit<LoadResult, "acknowledged" | "failures" | "timeline" | "rejected"> & { failures: LoadResult["failures"] };
   /** Failed requests while the cutover ran, excluding the injected fault's 500s on green. */
   unexpectedFailures: number;
   dataCheck: WriteCheck & { database: string };
@@ -139,6 +185,17 @@ export interface DemoResult {
     /** Writes the fence answered 503 (rejected on purpose, counted, not failures). */
     writesRejectedByFence: number;
     note: string;
+    /** The scenario's switches (cutover → rollback → cutover by default); empty for the fault scenario. */
+    switches: PairedSwitch[];
+    /** Acknowledged writes per second over the load's whole run. */
+    writesPerSecond: number;
+    /** Reads that failed (must be 0: reads flow through the fence). */
+    readFailures: number;
+    readsCompleted: number;
+    /** Rows applied twice (count - distinct request ids) in each database: 0. */
+    duplicates: Record<Color, number>;
+    /** Fence-rejected writes found in either database anyway: none. */
+    rejectedApplied: string[];
   } | null;
   reportPaths: { markdown: string; json: string } | null;
   weightsRecorded: Weights | null;
@@ -345,12 +402,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         `schema loaded, ${DEFAULT_SEED.clients} clients, ${DEFAULT_SEED.pets} pets, ${DEFAULT_SEED.bookings} bookings`,
     );
 
-    let replication: LocalDataReplication | null = null;
+    let replication: PostgresDataReplication | null = null;
     let initialParity = "";
     if (database === "paired") {
-      replication = new LocalDataReplication(blueUrl, greenUrl);
+      replication = new PostgresDataReplication({ blueUrl, greenUrl });
       const sync = replication;
       resources.add("replication blue → green", () => sync.stop("blue-to-green").catch(() => undefined));
+      resources.add("replication connections", () => sync.close());
       await abortable(replication.start("blue-to-green", { copyData: true }));
       const caught = await abortable(replication.waitForCatchUp("blue-to-green", 60_000));
       const parity = await abortable(replication.parity());
@@ -391,13 +449,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (options.failAt === "after-start") throw new Error("forced failure after start-up (test)");
 
     // --- load ------------------------------------------------------------------------------------
-    const rate = options.ratePerSecond ?? 300;
+    const rate = options.ratePerSecond ?? (database === "paired" ? 450 : 300);
+    const writeShare = options.writeShare ?? (database === "paired" ? 0.55 : 0.3);
     const loadBoundMs = 150_000;
-    load = new LoadGenerator({ url: router.url, ratePerSecond: rate, writeShare: 0.3, maxInFlight: 48, maxRequests: rate * (loadBoundMs / 1000), maxDurationMs: loadBoundMs });
+    load = new LoadGenerator({ url: router.url, ratePerSecond: rate, writeShare, maxInFlight: 48, maxRequests: rate * (loadBoundMs / 1000), maxDurationMs: loadBoundMs });
     const activeLoad = load;
     resources.add("load", () => activeLoad.stop());
     load.start();
-    say(`steady load: ${rate} req/s (70% reads, 30% writes) through the router`);
+    say(`steady load: ${rate} req/s (${Math.round((1 - writeShare) * 100)}% reads, ${Math.round(writeShare * 100)}% writes: ~${Math.round(rate * writeShare)} writes/s) through the router`);
     await abortable(sleep(1000));
     const startupMs = Date.now() - started;
 
@@ -440,6 +499,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           rollbackFenceMs: null,
           writesRejectedByFence: loadResult.fenced,
           note,
+          ...(await abortable(pairedLoadFigures(loadResult, blueUrl, greenUrl))),
         },
         reportPaths: null,
         weightsRecorded: await readConfigWeights(stackFile),
@@ -487,6 +547,180 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       },
       tickMs: 1000,
     };
+    // --- paired databases: cutover → rollback → cutover in one run, each behind the write fence ----
+    if (database === "paired" && replication && !fault) {
+      const legs = options.pairedScenario ?? ["cutover", "rollback", "cutover"];
+      const owner = `${userInfo().username}@${hostname()} pid ${process.pid} (demo)`;
+      const urlOf = (color: Color) => (color === "blue" ? blueUrl : greenUrl);
+      const switches: PairedSwitch[] = [];
+      let serving: Color = "blue";
+      let servingSince = 0; // blue has served since the load started
+      let lastJournal: Journal | null = null;
+      let lastOutcome: CutoverResult["outcome"] = "succeeded";
+      let lastReason: string | null = null;
+      let scenarioOk = true;
+      const scenarioStarted = Date.now();
+      for (const [index, kind] of legs.entries()) {
+        // Let the serving color take traffic (and writes) before the next switch.
+        if (index > 0) await abortable(sleep(options.pairedPauseMs ?? 1500));
+        if (kind === "rollback" && options.breakReverseReplication) {
+          await abortable(disableSubscription(blueUrl, SYNC_NAMES.reverse));
+          say(`>>> green → blue replication broken on purpose: ALTER SUBSCRIPTION ${SYNC_NAMES.reverse} DISABLE on blue`);
+        }
+        const legRunId = `${runId}-${index + 1}-${kind}`;
+        const fenceLogBefore = router.fenceHistory().length;
+        const legStarted = Date.now();
+        say(`--- switch ${index + 1}/${legs.length}: ${kind === "cutover" ? "cutover blue → green" : "rollback green → blue"} (fenced) ---`);
+        let outcome: string;
+        let reason: string | null;
+        let fenceMs: number | null;
+        let onlyOnGreen: string[] | null = null;
+        let to: Color;
+        if (kind === "cutover") {
+          const result = await abortable(runCutover(deps, { rollout: policy.rollout, databaseMode: database, owner, stack: "demo", runId: legRunId }));
+          outcome = result.outcome;
+          reason = result.reason;
+          fenceMs = result.switchFenceMs;
+          to = result.outcome === "succeeded" ? "green" : "blue";
+          lastJournal = result.journal;
+          lastOutcome = result.outcome;
+          if (result.outcome !== "succeeded") scenarioOk = false;
+        } else {
+          const result: RollbackResult = await abortable(
+            runRollback(deps, { owner, databaseMode: database, stack: "demo", reason: "demo: operator rollback after the switch", catchUpTimeoutMs: 30_000, runId: legRunId }),
+          );
+          outcome = result.outcome;
+          reason = result.outcome === "rolled-back" ? null : result.reason;
+          fenceMs = result.fenceMs;
+          onlyOnGreen = result.onlyOnGreen;
+          to = "blue";
+          lastJournal = result.journal;
+          lastOutcome = result.outcome;
+          if (result.outcome !== "rolled-back") scenarioOk = false;
+        }
+        lastReason = reason;
+        const legEnded = Date.now();
+        const windows = fenceWindows(router.fenceHistory().slice(fenceLogBefore), legEnded);
+        const routerFenceMs = windows.length > 0 ? windows.reduce((sum, w) => sum + (w.off - w.on), 0) : null;
+        const timeline = load.timelineSoFar().filter((entry) => entry.sentAt >= legStarted && entry.sentAt <= legEnded);
+        const inFence = (at: number) => windows.some((w) => at >= w.on && at < w.off);
+        const readsInFence = timeline.filter((entry) => !entry.write && inFence(entry.sentAt));
+        const acknowledged = load.acknowledgedSoFar();
+        const check = await abortable(verifyAcknowledgedWrites(urlOf(to), acknowledged));
+        const missing = new Set(check.missing);
+        const previous = acknowledged.filter((write) => write.color === serving && write.at >= servingSince);
+        const lostWrites: AcknowledgedWrite[] = acknowledged.filter((write) => missing.has(write.requestId));
+        const figures: PairedSwitch = {
+          index: index + 1,
+          kind,
+          runId: legRunId,
+          outcome,
+          reason,
+          from: serving,
+          to,
+          fenceMs,
+          routerFenceMs,
+          writesRejected: timeline.filter((entry) => entry.write && entry.fenced).length,
+          readsDuringFence: readsInFence.filter((entry) => entry.ok).length,
+          readFailuresDuringFence: readsInFence.filter((entry) => !entry.ok).length,
+          acknowledgedSoFar: acknowledged.length,
+          lost: check.missing.length,
+          lostRequestIds: check.missing.slice(0, 50),
+          carriedOver: { color: serving, acknowledged: previous.length, present: previous.filter((write) => !missing.has(write.requestId)).length },
+          onlyOnGreen,
+          lostKeys: lostWrites.map((write) => `public.bookings(id=${write.id})`),
+          durationMs: legEnded - legStarted,
+        };
+        switches.push(figures);
+        say(
+          `switch ${figures.index} ${kind} ${figures.from} → ${figures.to}: ${outcome}; fence ${figures.fenceMs ?? "n/a"} ms; ` +
+            `${figures.writesRejected} write(s) rejected by the fence; ${figures.readsDuringFence} read(s) answered during the fence, ${figures.readFailuresDuringFence} failed; ` +
+            `${figures.carriedOver.acknowledged} write(s) acknowledged by ${figures.carriedOver.color} carried over, ${figures.carriedOver.present} present on ${to}; ` +
+            `writes lost ${figures.lost}` +
+            (onlyOnGreen && onlyOnGreen.length > 0 ? `; ${onlyOnGreen.length} key(s) reported only on green` : ""),
+        );
+        if (to !== serving) servingSince = legEnded;
+        serving = to;
+        if (!scenarioOk) break;
+      }
+      const scenarioEnded = Date.now();
+      if (scenarioOk) await abortable(sleep(500)); // the last serving color takes writes once the fence is off
+      const loadResult = await load.stop();
+      load = null;
+      const checksStarted = Date.now();
+      const otherColor: Color = serving === "green" ? "blue" : "green";
+      const direction = serving === "green" ? "green-to-blue" : "blue-to-green";
+      const caught = await abortable(replication.waitForCatchUp(direction, 30_000)).catch((error: unknown) => error as Error);
+      const parity = await abortable(replication.parity());
+      const dataCheck = { ...(await abortable(verifyAcknowledgedWrites(urlOf(serving), loadResult.acknowledged))), database: serving };
+      const other = { ...(await abortable(verifyAcknowledgedWrites(urlOf(otherColor), loadResult.acknowledged))), database: otherColor };
+      const figures = await abortable(pairedLoadFigures(loadResult, blueUrl, greenUrl));
+      const broken = options.breakReverseReplication === true;
+      // With reverse replication broken on purpose, the writes green acknowledged after the break
+      // are lost to blue: the point is that the rollback NAMES exactly those keys.
+      const lossAccounted = (sw: PairedSwitch) =>
+        sw.lost === 0 || (broken && sw.kind === "rollback" && sw.onlyOnGreen !== null && sameSet(sw.onlyOnGreen, sw.lostKeys));
+      const dataOk =
+        switches.every(lossAccounted) &&
+        (broken || dataCheck.missing.length === 0) &&
+        dataCheck.mismatched.length === 0 &&
+        other.missing.length === 0 &&
+        other.mismatched.length === 0 &&
+        figures.duplicates.blue === 0 &&
+        figures.duplicates.green === 0 &&
+        figures.rejectedApplied.length === 0;
+      // With replication broken on purpose, reads of the keys lost to blue answer 404 there: expected, nothing else is.
+      const lostIds = new Set(switches.flatMap((sw) => sw.lostKeys.map((key) => key.replace(/^public\.bookings\(id=(\d+)\)$/, "$1"))));
+      const unexpectedFailures = loadResult.failures.filter(
+        (failure) => !(broken && failure.method === "GET" && failure.status === 404 && lostIds.has(failure.path.replace(/^\/bookings\//, ""))),
+      );
+      const asExpected = scenarioOk && switches.length === legs.length && dataOk && unexpectedFailures.length === 0;
+      const first = (kind: PairedLeg) => switches.find((sw) => sw.kind === kind)?.fenceMs ?? null;
+      const note =
+        `${switches.length} fenced switch(es): ${switches.map((sw) => `${sw.kind} ${sw.fenceMs ?? "n/a"} ms`).join(", ")}; ` +
+        `${loadResult.fenced} write(s) rejected by the fence in all; ` +
+        (caught instanceof Error ? `${direction} replication did not catch up at the end: ${caught.message}; ` : `${direction} replication caught up in ${caught.waitedMs} ms; `) +
+        `parity: ${parity.summary}`;
+      const demo: DemoResult = {
+        runId,
+        database,
+        outcome: lastOutcome,
+        asExpected,
+        exitCode: asExpected ? 0 : 1,
+        reason: lastReason,
+        durationMs: 0,
+        phasesMs: { startup: startupMs, cutover: scenarioEnded - scenarioStarted, checks: 0 },
+        pollMs: policy.rollout.pollIntervalSeconds * 1000,
+        steps: summarizeSteps(router.epochs(), loadResult, Date.now()),
+        load: stripLoad(loadResult),
+        unexpectedFailures: unexpectedFailures.length,
+        dataCheck,
+        rollback: null,
+        fault: null,
+        paired: {
+          initialParity,
+          parityAfterWrites: parity.summary,
+          writesOnOtherSide: other,
+          switchFenceMs: first("cutover"),
+          rollbackFenceMs: first("rollback"),
+          writesRejectedByFence: loadResult.fenced,
+          note,
+          ...figures,
+          switches,
+        },
+        reportPaths: null,
+        weightsRecorded: await readConfigWeights(stackFile).catch(() => null),
+      };
+      demo.phasesMs.checks = Date.now() - checksStarted;
+      demo.durationMs = Date.now() - started;
+      demo.reportPaths = await writeReports(options.reportsDir ?? "reports", started, demo, lastJournal).catch((error: unknown) => {
+        say(`could not write the report: ${error instanceof Error ? error.message : String(error)}`);
+        return null;
+      });
+      demo.durationMs = Date.now() - started;
+      return demo;
+    }
+
     const cutoverStarted = Date.now();
     const result = await abortable(
       runCutover(deps, { rollout: policy.rollout, databaseMode: database, owner: `${userInfo().username}@${hostname()} pid ${process.pid} (demo)`, stack: "demo", runId }),
@@ -518,6 +752,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         switchFenceMs: result.switchFenceMs,
         rollbackFenceMs: result.rollbackFenceMs,
         writesRejectedByFence: loadResult.fenced,
+        ...(await abortable(pairedLoadFigures(loadResult, blueUrl, greenUrl))),
         note:
           caught instanceof Error
             ? `replication ${direction} did not catch up at the end: ${caught.message}`
@@ -584,7 +819,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     };
     demo.phasesMs.checks = Date.now() - checksStarted;
     demo.durationMs = Date.now() - started;
-    demo.reportPaths = await writeReports(options.reportsDir ?? "reports", started, demo, result).catch((error: unknown) => {
+    demo.reportPaths = await writeReports(options.reportsDir ?? "reports", started, demo, result.journal).catch((error: unknown) => {
       say(`could not write the report: ${error instanceof Error ? error.message : String(error)}`);
       return null;
     });
@@ -604,8 +839,57 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   }
 }
 
+/** Load-wide figures of a paired run: write rate, read failures, duplicates and fenced writes applied in either database. */
+async function pairedLoadFigures(
+  load: LoadResult,
+  blueUrl: string,
+  greenUrl: string,
+): Promise<Pick<NonNullable<DemoResult["paired"]>, "switches" | "writesPerSecond" | "readFailures" | "readsCompleted" | "duplicates" | "rejectedApplied">> {
+  const [blue, green] = await Promise.all([checkDuplicates(blueUrl, load.rejected), checkDuplicates(greenUrl, load.rejected)]);
+  return {
+    switches: [],
+    writesPerSecond: load.elapsedMs > 0 ? Math.round((load.writesAcknowledged / load.elapsedMs) * 1000 * 10) / 10 : 0,
+    readFailures: load.failures.filter((failure) => failure.method === "GET").length,
+    readsCompleted: load.timeline.filter((entry) => !entry.write && entry.ok).length,
+    duplicates: { blue: blue.duplicates, green: green.duplicates },
+    rejectedApplied: [...new Set([...blue.rejectedApplied, ...green.rejectedApplied])],
+  };
+}
+
+/** Fence periods [on, off) from the router's fence log (a fence still on counts until `until`). */
+function fenceWindows(log: Array<{ mode: string; at: number }>, until: number): Array<{ on: number; off: number }> {
+  const windows: Array<{ on: number; off: number }> = [];
+  let on: number | null = null;
+  for (const change of log) {
+    if (change.mode !== "off" && on === null) on = change.at;
+    if (change.mode === "off" && on !== null) {
+      windows.push({ on, off: change.at });
+      on = null;
+    }
+  }
+  if (on !== null) windows.push({ on, off: until });
+  return windows;
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  const left = new Set(a);
+  return left.size === new Set(b).size && b.every((item) => left.has(item));
+}
+
+/** Break a subscription on purpose (tests): its worker stops, the slot stays. */
+async function disableSubscription(url: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await client.query(`ALTER SUBSCRIPTION "${name.replace(/"/g, '""')}" DISABLE`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 function stripLoad(result: LoadResult): DemoResult["load"] {
-  const { acknowledged: _acknowledged, timeline: _timeline, ...rest } = result;
+  const { acknowledged: _acknowledged, timeline: _timeline, rejected: _rejected, ...rest } = result;
   return { ...rest, failures: result.failures.slice(0, 50) };
 }
 
@@ -646,6 +930,24 @@ export function summaryLines(result: DemoResult): string[] {
   }
   if (result.paired) {
     const other = result.paired.writesOnOtherSide;
+    const p = result.paired;
+    if (p.switches.length > 0) {
+      lines.push("  switch                       outcome       fence (router)    writes rejected   reads in fence (failed)   carried over (present)   writes lost");
+      for (const sw of p.switches) {
+        lines.push(
+          `  ${`${sw.index}. ${sw.kind} ${sw.from} → ${sw.to}`.padEnd(28)} ${sw.outcome.padEnd(13)} ${`${sw.fenceMs === null ? "n/a" : `${sw.fenceMs} ms`} (${sw.routerFenceMs ?? "n/a"})`.padEnd(17)} ` +
+            `${String(sw.writesRejected).padEnd(17)} ${`${sw.readsDuringFence} (${sw.readFailuresDuringFence})`.padEnd(25)} ${`${sw.carriedOver.acknowledged} ${sw.carriedOver.color} (${sw.carriedOver.present})`.padEnd(24)} ${sw.lost}`,
+        );
+        if (sw.onlyOnGreen && sw.onlyOnGreen.length > 0) {
+          lines.push(`     only on green (reported by the rollback): ${sw.onlyOnGreen.length} key(s): ${sw.onlyOnGreen.slice(0, 5).join(", ")}${sw.onlyOnGreen.length > 5 ? ", …" : ""}`);
+        }
+      }
+      lines.push(
+        `  paired: ${p.writesPerSecond} acknowledged writes/s over the run; ${p.writesRejectedByFence} write(s) rejected by the fence in all; ` +
+          `${p.readsCompleted} reads answered, ${p.readFailures} failed; duplicates blue ${p.duplicates.blue} / green ${p.duplicates.green}; ` +
+          `fence-rejected writes applied anyway: ${p.rejectedApplied.length}`,
+      );
+    }
     lines.push(`  paired: ${result.paired.note}`);
     lines.push(`  paired: ${other.present}/${other.acknowledged} acknowledged writes also present in the ${other.database} database${other.missing.length > 0 ? ` — ${other.missing.length} MISSING` : ""}`);
   }
@@ -662,12 +964,12 @@ export function summaryLines(result: DemoResult): string[] {
   return lines;
 }
 
-async function writeReports(dir: string, started: number, demo: DemoResult, cutover: CutoverResult): Promise<{ markdown: string; json: string }> {
+async function writeReports(dir: string, started: number, demo: DemoResult, journal: Journal | null): Promise<{ markdown: string; json: string }> {
   const directory = resolve(dir);
   await mkdir(directory, { recursive: true });
   let base = join(directory, `demo-${timestamp(started)}`);
   if (existsSync(`${base}.json`)) base = `${base}-${demo.runId}`;
-  const engine = cutover.journal ? buildReport(cutover.journal) : null;
+  const engine = journal ? buildReport(journal) : null;
   const json = { format: "bluegreen-demo-report", version: 1, demo, cutover: engine?.json ?? null };
   const markdown = [
     `# Demo ${demo.runId}: ${demo.outcome}`,

@@ -59,14 +59,22 @@ export interface LoadStats {
 export interface LoadResult extends LoadStats {
   acknowledged: AcknowledgedWrite[];
   failures: LoadFailure[];
-  /** Every completed request: epoch ms sent and completed, served color (null: none), ok. For per-window analysis. */
-  timeline: Array<{ sentAt: number; at: number; color: Color | null; ok: boolean }>;
+  /** Every completed request: epoch ms sent and completed, served color (null: none), ok, write or read, answered by the fence. For per-window analysis. */
+  timeline: Array<{ sentAt: number; at: number; color: Color | null; ok: boolean; write: boolean; fenced: boolean }>;
+  /** Writes the fence answered 503: their request ids must be in neither database. */
+  rejected: RejectedWrite[];
+}
+
+export interface RejectedWrite {
+  requestId: string;
+  at: number;
 }
 
 export class LoadGenerator {
   private readonly pool: Pool;
   private readonly acknowledged: AcknowledgedWrite[] = [];
   private readonly failures: LoadFailure[] = [];
+  private readonly rejected: RejectedWrite[] = [];
   private readonly timeline: LoadResult["timeline"] = [];
   private readonly knownIds: number[] = [];
   private readonly byColor: Record<Color, number> = { blue: 0, green: 0 };
@@ -141,6 +149,21 @@ export class LoadGenerator {
     };
   }
 
+  /** Acknowledged writes so far (a copy). */
+  acknowledgedSoFar(): AcknowledgedWrite[] {
+    return [...this.acknowledged];
+  }
+
+  /** Writes rejected by the fence so far (a copy). */
+  rejectedSoFar(): RejectedWrite[] {
+    return [...this.rejected];
+  }
+
+  /** Completed requests so far (a copy). */
+  timelineSoFar(): LoadResult["timeline"] {
+    return [...this.timeline];
+  }
+
   /** Failures so far (a copy). */
   failuresSoFar(): LoadFailure[] {
     return [...this.failures];
@@ -163,7 +186,7 @@ export class LoadGenerator {
       }
       await this.pool.close().catch(() => undefined);
     }
-    return { ...this.stats(), acknowledged: [...this.acknowledged], failures: [...this.failures], timeline: [...this.timeline] };
+    return { ...this.stats(), acknowledged: [...this.acknowledged], failures: [...this.failures], timeline: [...this.timeline], rejected: [...this.rejected] };
   }
 
   private issue(): void {
@@ -178,7 +201,7 @@ export class LoadGenerator {
         if (color) this.byColor[color]++;
         const success = status >= 200 && status < 300;
         const fenced = status === 503 && typeof body === "object" && body !== null && (body as { error?: unknown }).error === "write fence";
-        this.timeline.push({ sentAt, at: now, color, ok: success || fenced });
+        this.timeline.push({ sentAt, at: now, color, ok: success || fenced, write, fenced });
         if (success) {
           this.ok++;
           if (write) {
@@ -192,13 +215,14 @@ export class LoadGenerator {
           }
         } else if (fenced) {
           this.fenced++;
+          if (write && request.requestId) this.rejected.push({ requestId: request.requestId, at: now });
         } else {
           this.failures.push({ at: now, method: request.method, path: request.path, status, color, detail: `HTTP ${status} after ${now - sentAt} ms` });
         }
       })
       .catch((error: unknown) => {
         const now = Date.now();
-        this.timeline.push({ sentAt, at: now, color: null, ok: false });
+        this.timeline.push({ sentAt, at: now, color: null, ok: false, write, fenced: false });
         this.failures.push({ at: now, method: request.method, path: request.path, status: null, color: null, detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
       })
       .finally(() => {
@@ -277,6 +301,35 @@ export async function verifyAcknowledgedWrites(url: string, writes: Acknowledged
       else if (id !== write.id) mismatched.push(write.requestId);
     }
     return { acknowledged: writes.length, present: writes.length - missing.length, missing, mismatched };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export interface DuplicateCheck {
+  /** Rows in bookings beyond their distinct request ids: a write applied twice (0; request_id is also UNIQUE). */
+  duplicates: number;
+  /** Writes the fence rejected (503) that are in the database anyway: must be 0. */
+  rejectedApplied: string[];
+  rows: number;
+}
+
+/** Count writes applied twice, and fenced writes applied at all, in the database at `url`. */
+export async function checkDuplicates(url: string, rejected: RejectedWrite[]): Promise<DuplicateCheck> {
+  const client = new pg.Client({ connectionString: url, statement_timeout: 30_000 });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    const counts = await client.query<{ rows: string; distinct_ids: string }>(`SELECT count(*)::text AS rows, count(DISTINCT request_id)::text AS distinct_ids FROM bookings`);
+    const rows = Number(counts.rows[0]?.rows ?? 0);
+    const duplicates = rows - Number(counts.rows[0]?.distinct_ids ?? 0);
+    const rejectedApplied: string[] = [];
+    for (let i = 0; i < rejected.length; i += 5000) {
+      const batch = rejected.slice(i, i + 5000).map((write) => write.requestId);
+      const { rows: found } = await client.query<{ request_id: string }>(`SELECT request_id::text FROM bookings WHERE request_id = ANY($1::uuid[])`, [batch]);
+      rejectedApplied.push(...found.map((row) => row.request_id));
+    }
+    return { duplicates, rejectedApplied, rows };
   } finally {
     await client.end().catch(() => undefined);
   }

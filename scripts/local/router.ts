@@ -92,6 +92,9 @@ export class LocalRouter {
     proxyErrors: 0,
   };
   private readonly fenceLog: Array<{ mode: FenceMode; at: number }> = [];
+  /** Write requests proxied to an app and not yet answered (the fence waits for them to drain). */
+  private writesInFlight = 0;
+  private drainWaiters: Array<() => void> = [];
   private port: number | null = null;
   private readonly sockets = new Set<import("node:net").Socket>();
 
@@ -164,6 +167,30 @@ export class LocalRouter {
     if (mode === this.fence) return;
     this.fence = mode;
     this.fenceLog.push({ mode, at: Date.now() });
+  }
+
+  /** Writes forwarded to an app and still unanswered. */
+  inFlightWrites(): number {
+    return this.writesInFlight;
+  }
+
+  /**
+   * Resolve once no write forwarded before now is still in flight (bounded by timeoutMs). The
+   * fence stops NEW writes; a write already at the app may still commit. The paired switch must
+   * not read the source's WAL position before those commits, so the fence waits for them.
+   */
+  async drainWrites(timeoutMs: number): Promise<{ drained: boolean; waitedMs: number; inFlight: number }> {
+    const started = Date.now();
+    if (this.writesInFlight === 0) return { drained: true, waitedMs: 0, inFlight: 0 };
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.max(0, timeoutMs));
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.drainWaiters.push(done);
+    });
+    return { drained: this.writesInFlight === 0, waitedMs: Date.now() - started, inFlight: this.writesInFlight };
   }
 
   /** Every fence change, in order (epoch ms). */
@@ -293,6 +320,21 @@ export class LocalRouter {
     if (routedByWeights) epoch.routed[color]++;
     if (this.options.stickinessSeconds) {
       res.setHeader("set-cookie", `${STICKY_COOKIE}=${color}; Max-Age=${this.options.stickinessSeconds}; Path=/; HttpOnly; SameSite=Lax`);
+    }
+
+    if (WRITE_METHODS.has(method)) {
+      this.writesInFlight++;
+      let counted = true;
+      res.on("close", () => {
+        if (!counted) return;
+        counted = false;
+        this.writesInFlight--;
+        if (this.writesInFlight === 0 && this.drainWaiters.length > 0) {
+          const waiters = this.drainWaiters;
+          this.drainWaiters = [];
+          for (const resolve of waiters) resolve();
+        }
+      });
     }
 
     const started = performance.now();

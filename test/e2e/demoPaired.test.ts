@@ -1,5 +1,8 @@
-// End-to-end: `npm run demo -- --database paired` — two PostgreSQL servers, logical replication
-// both ways, the write fence on the local router, and the engine's fenced all-at-once switch.
+// End-to-end: paired databases — two PostgreSQL servers, logical replication both ways, the
+// write fence on the local router, and the engine's fenced all-at-once switch: one switch on its
+// own, and a fault after the switch that the engine rolls back by itself. The full scenario
+// (`npm run demo -- --database paired`: cutover → rollback → cutover) is pairedLossless.test.ts.
+// Fence times are printed, never asserted (shared cores).
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -23,14 +26,24 @@ describe("paired databases: the fenced switch", () => {
   const resources: DemoResource[] = [];
   let result: DemoResult;
   beforeAll(async () => {
-    result = await runDemo({ runId: id, database: "paired", timings: "ci", reportsDir, printer: silentPrinter, onResource: (r) => resources.push(r) });
+    result = await runDemo({
+      runId: id,
+      database: "paired",
+      pairedScenario: ["cutover"],
+      timings: "ci",
+      reportsDir,
+      printer: silentPrinter,
+      onResource: (r) => resources.push(r),
+    });
+    process.stdout.write(`paired single switch: fence ${result.paired?.switchFenceMs ?? "n/a"} ms, ${result.load.fenced} write(s) rejected\n`);
   }, 120_000);
 
   it("switches all at once to green behind a short write fence", () => {
     expect(result.outcome, result.reason ?? "").toBe("succeeded");
     expect(result.steps.map((step) => step.configured.green)).toEqual([0, 100]);
     expect(result.paired!.switchFenceMs).not.toBeNull();
-    expect(result.paired!.switchFenceMs!).toBeLessThanOrEqual(2000);
+    expect(result.paired!.switches).toHaveLength(1);
+    expect(result.paired!.switches[0]!.lost).toBe(0);
   });
 
   it("rejects writes only with the fence's 503 (counted), fails no request and loses no acknowledged write on either side", () => {
@@ -63,13 +76,14 @@ describe("paired databases: a fault after the switch rolls back losslessly", () 
       fault: { errorRate: 0.2, latencyMs: 0 },
       faultAfterMs: 300,
     });
+    process.stdout.write(`paired fault rollback: switch fence ${result.paired?.switchFenceMs ?? "n/a"} ms, rollback fence ${result.paired?.rollbackFenceMs ?? "n/a"} ms\n`);
   }, 120_000);
 
   it("rolls back to blue on its own, every write green acknowledged replicated back", () => {
     expect(result.outcome).toBe("rolled-back");
     expect(result.rollback!.afterRollback.green).toBe(0);
     expect(result.rollback!.detectionMs!).toBeLessThanOrEqual(2 * result.pollMs);
-    expect(result.paired!.rollbackFenceMs!).toBeLessThanOrEqual(2000);
+    expect(result.paired!.rollbackFenceMs).not.toBeNull();
     expect(result.unexpectedFailures).toBe(0);
     expect(result.dataCheck.database).toBe("blue");
     expect(result.dataCheck.missing).toEqual([]);

@@ -121,3 +121,37 @@ describe("local router with stickiness", () => {
     }
   });
 });
+
+describe("local router: the fence lets writes already at an app finish", () => {
+  it("fence.set('writes') resolves only once the write in flight has been answered", async () => {
+    // A slow upstream: every request is answered 300 ms later.
+    let upstreamAnswered = 0;
+    const slow = createServer((req, res) => {
+      req.resume();
+      setTimeout(() => {
+        upstreamAnswered++;
+        res.writeHead(201, { "x-app-color": "blue", "content-type": "application/json" });
+        res.end(JSON.stringify({ id: 1 }));
+      }, 300);
+    });
+    upstreams.push(slow);
+    const slowUrl = await new Promise<string>((resolve) => slow.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(slow.address() as { port: number }).port}`)));
+    const router = new LocalRouter({ targets: { blue: slowUrl, green: slowUrl } });
+    await router.listen(0);
+    try {
+      const inFlight = hit(router, { method: "POST", body: "{}" });
+      for (let i = 0; i < 100 && router.inFlightWrites() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(router.inFlightWrites()).toBe(1);
+      const fence = new LocalWriteFence(router);
+      await fence.set("writes");
+      expect(upstreamAnswered).toBe(1); // the write forwarded before the fence was answered first
+      expect(router.inFlightWrites()).toBe(0);
+      expect(fence.lastDrain!.inFlight).toBe(0);
+      expect((await inFlight).status).toBe(201);
+      expect((await hit(router, { method: "POST", body: "{}" })).status).toBe(503); // new writes are fenced
+      await fence.set("off");
+    } finally {
+      await router.close();
+    }
+  });
+});
