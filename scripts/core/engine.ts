@@ -160,6 +160,15 @@ export async function previewCutover(
   request: Pick<CutoverRequest, "rollout" | "databaseMode" | "skipSnapshot" | "catchUpTimeoutMs">,
 ): Promise<{ plan: Plan; lines: string[]; routes: RouteWeights[] }> {
   const routes = await deps.router.readWeights();
+  return { ...planFromLiveWeights(deps, request, routes), routes };
+}
+
+/** The plan from the live weights (the start of the run) and its human-readable description. */
+function planFromLiveWeights(
+  deps: Pick<EngineDeps, "router" | "metrics">,
+  request: Pick<CutoverRequest, "rollout" | "databaseMode" | "skipSnapshot" | "catchUpTimeoutMs">,
+  routes: RouteWeights[],
+): { plan: Plan; lines: string[] } {
   const plan = buildPlan(request.rollout, {
     databaseMode: request.databaseMode,
     startWeights: startWeightsOf(routes),
@@ -170,7 +179,7 @@ export async function previewCutover(
     ...(request.skipSnapshot !== undefined ? { snapshotSkipped: request.skipSnapshot || true } : {}),
     stickinessSeconds: maxStickiness(routes),
   });
-  return { plan, lines, routes };
+  return { plan, lines };
 }
 
 /**
@@ -305,16 +314,7 @@ async function startCutover(deps: EngineDeps, request: CutoverRequest): Promise<
       }
     }
     const routes = await deps.router.readWeights();
-    const plan = buildPlan(request.rollout, {
-      databaseMode: request.databaseMode,
-      startWeights: startWeightsOf(routes),
-      resolutionMs: deps.metrics.resolutionMs,
-      ...(request.catchUpTimeoutMs !== undefined ? { catchUpTimeoutMs: request.catchUpTimeoutMs } : {}),
-    });
-    const lines = describePlan(plan, deps.router.describeWrites(), {
-      ...(request.skipSnapshot !== undefined ? { snapshotSkipped: request.skipSnapshot || true } : {}),
-      stickinessSeconds: maxStickiness(routes),
-    });
+    const { plan, lines } = planFromLiveWeights(deps, request, routes);
     const journal = createJournal({
       runId,
       operation: "cutover",
@@ -1046,9 +1046,12 @@ class Run {
 
   private async fenceOn(purpose: "switch" | "rollback"): Promise<void> {
     const fence = this.deps.fence!;
+    // Timed from the call, not its return: set() also waits for writes already inside the
+    // apps to finish, and clients see 503s from the moment the fence takes effect.
+    const requestedAt = this.now();
     await fence.set("writes");
     const j = this.journal;
-    if (j.fence.onAt === null) j.fence.onAt = this.now();
+    if (j.fence.onAt === null) j.fence.onAt = requestedAt;
     if (j.fence.purpose === null) j.fence.purpose = purpose;
     this.emit({ type: "fence", mode: "writes", ok: true, detail: `writes answered 503 (${purpose})` });
   }
