@@ -370,6 +370,9 @@ const rollout = z
       .strict()
       .default({ enabled: true, timeoutSeconds: 3600 }),
     parityMaxAgeSeconds: seconds(1, 604800).default(3600).describe("paired mode: the newest passing parity result may be at most this old"),
+    fenceDrainSeconds: seconds(0, 120)
+      .default(3)
+      .describe("paired mode: after the write fence reads back, wait this long for writes already inside the apps to commit (longer than the slowest write request)"),
     webhookUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional().describe("Slack-compatible JSON events"),
   })
   .strict()

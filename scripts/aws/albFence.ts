@@ -53,23 +53,62 @@ export function classifyFenceConditions(conditions: readonly RuleCondition[] | u
   return "unknown";
 }
 
+export interface AlbFenceOptions {
+  /**
+   * After the rules read back in a fencing mode, wait this long before set() returns: the ALB
+   * cannot tell us when writes already inside the apps have committed, and the paired switch
+   * reads blue's WAL position right after the fence is up. Longer than the slowest write request.
+   */
+  drainMs?: number;
+  /** How long the rules may take to read back in the new mode. */
+  verifyTimeoutMs?: number;
+  verifyIntervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
 export class AlbFence implements WriteFence {
+  private readonly drainMs: number;
+  private readonly verifyTimeoutMs: number;
+  private readonly verifyIntervalMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     private readonly client: ElasticLoadBalancingV2Client,
     private readonly fenceRuleArns: readonly string[],
+    options: AlbFenceOptions = {},
   ) {
     if (fenceRuleArns.length === 0) throw new Error("the stack outputs list no fenceRuleArns: this stack has no write fence");
+    this.drainMs = options.drainMs ?? 0;
+    this.verifyTimeoutMs = options.verifyTimeoutMs ?? 30_000;
+    this.verifyIntervalMs = options.verifyIntervalMs ?? 500;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   describeWrites(mode: FenceMode): string[] {
     return this.fenceRuleArns.map((arn) => `ModifyRule ${arn} Conditions=${JSON.stringify(fenceConditions(mode))}`);
   }
 
+  /** Write the mode to every fence rule, read it back until all agree, then (fencing) wait for in-flight writes. */
   async set(mode: FenceMode): Promise<void> {
     const conditions = fenceConditions(mode);
     await Promise.all(
       this.fenceRuleArns.map((arn) => awsCall(`ModifyRule ${arn} (fence ${mode})`, () => this.client.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: conditions })))),
     );
+    await this.waitUntil(mode);
+    if (mode !== "off" && this.drainMs > 0) await this.sleep(this.drainMs);
+  }
+
+  private async waitUntil(mode: FenceMode): Promise<void> {
+    const deadline = Date.now() + this.verifyTimeoutMs;
+    for (;;) {
+      const each = await this.readEach();
+      const behind = each.filter((entry) => entry.mode !== mode);
+      if (behind.length === 0) return;
+      if (Date.now() >= deadline) {
+        throw new Error(`fence rules did not read back as "${mode}" within ${this.verifyTimeoutMs} ms: ${behind.map((entry) => `${entry.rule}=${entry.mode}`).join(", ")}`);
+      }
+      await this.sleep(this.verifyIntervalMs);
+    }
   }
 
   /** Each fence rule's mode as read back. */

@@ -169,11 +169,33 @@ describe("AlbTargetHealth", () => {
 describe("AlbFence", () => {
   it("arms the fence for writes with ModifyRule conditions on the fence rules only", async () => {
     elb.on(ModifyRuleCommand).resolves({});
-    await new AlbFence(client(), [FENCE_RULE]).set("writes");
+    elb.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: FENCE_RULE, Conditions: fenceConditions("writes") }] });
+    await new AlbFence(client(), [FENCE_RULE], { sleep: async () => undefined }).set("writes");
     expect(elb.commandCalls(ModifyRuleCommand)[0]!.args[0].input).toEqual({
       RuleArn: FENCE_RULE,
       Conditions: [{ Field: "http-request-method", HttpRequestMethodConfig: { Values: ["POST", "PUT", "PATCH", "DELETE"] } }],
     });
+  });
+
+  it("reads the rules back until they show the mode, then waits the drain time for writes in flight", async () => {
+    elb.on(ModifyRuleCommand).resolves({});
+    elb
+      .on(DescribeRulesCommand)
+      .resolvesOnce({ Rules: [{ RuleArn: FENCE_RULE, Conditions: fenceConditions("off") }] })
+      .resolves({ Rules: [{ RuleArn: FENCE_RULE, Conditions: fenceConditions("writes") }] });
+    const slept: number[] = [];
+    await new AlbFence(client(), [FENCE_RULE], { drainMs: 3000, verifyIntervalMs: 500, sleep: async (ms) => void slept.push(ms) }).set("writes");
+    expect(elb.commandCalls(DescribeRulesCommand)).toHaveLength(2);
+    expect(slept).toEqual([500, 3000]);
+  });
+
+  it("lifting the fence does not wait the drain time, and a fence that never reads back is an error", async () => {
+    elb.on(ModifyRuleCommand).resolves({});
+    elb.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: FENCE_RULE, Conditions: fenceConditions("off") }] });
+    const slept: number[] = [];
+    await new AlbFence(client(), [FENCE_RULE], { drainMs: 3000, sleep: async (ms) => void slept.push(ms) }).set("off");
+    expect(slept).toEqual([]);
+    await expect(new AlbFence(client(), [FENCE_RULE], { verifyTimeoutMs: 0, sleep: async () => undefined }).set("writes")).rejects.toThrow(/did not read back as "writes"/);
   });
 
   it("maintenance mode matches every path; off restores the inert conditions", () => {
