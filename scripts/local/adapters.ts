@@ -1,11 +1,10 @@
 // The engine's ports over the sandbox: the local router (weights, fence, metrics), the sample
 // apps (health) and embedded PostgreSQL (snapshot). Weights are recorded by the production
 // recorder (cli/pulumiConfigFile.ts) into a sandbox Pulumi.demo.yaml; lock and journal live in
-// fileLock.ts and fileJournal.ts; hooks run through LocalHookRunner.
+// fileLock.ts and fileJournal.ts; hooks run through the production ShellHookRunner (scripts/cli/hookRunner.ts).
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { once } from "node:events";
 import pg from "pg";
@@ -15,8 +14,6 @@ import type {
   ColorMetrics,
   FenceMode,
   HealthProbe,
-  HookResult,
-  HookRunner,
   MetricsSource,
   MetricsWindow,
   RouteWeights,
@@ -187,36 +184,5 @@ export class LocalSnapshotter implements Snapshotter {
     } finally {
       await client.end().catch(() => undefined);
     }
-  }
-}
-
-/** Hook commands through `sh -c`, bounded by their timeout (SIGTERM, then SIGKILL). */
-export class LocalHookRunner implements HookRunner {
-  async run(command: string, timeoutMs: number, env: Record<string, string>): Promise<HookResult> {
-    const started = Date.now();
-    return new Promise((resolve) => {
-      const child = spawn("sh", ["-c", command], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      const collect = (chunk: Buffer) => {
-        output = (output + chunk.toString("utf8")).slice(-4000);
-      };
-      child.stdout.on("data", collect);
-      child.stderr.on("data", collect);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 2000).unref();
-      }, timeoutMs);
-      const finish = (exitCode: number | null) => {
-        clearTimeout(timer);
-        const secrets = Object.values(env).filter((value) => value.length >= 6);
-        let tail = output.slice(-2000);
-        for (const secret of secrets) tail = tail.split(secret).join("***");
-        resolve({ exitCode, timedOut, durationMs: Date.now() - started, outputTail: tail });
-      };
-      child.on("error", () => finish(null));
-      child.on("close", (code) => finish(code));
-    });
   }
 }

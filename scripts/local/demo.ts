@@ -26,7 +26,8 @@ import { describeFault, isFault, type FaultSpec } from "../../sample-app/faults.
 import { startPostgres, type LocalPostgres } from "./embeddedPostgres.js";
 import { startApp, startReaper, type AppProcess, type Reaper } from "./processes.js";
 import { LocalRouter, type WeightEpoch } from "./router.js";
-import { LocalAlarmSource, LocalHealthProbe, LocalHookRunner, LocalMetricsSource, LocalSnapshotter, LocalTrafficRouter, LocalWriteFence } from "./adapters.js";
+import { ShellHookRunner } from "../cli/hookRunner.js";
+import { LocalAlarmSource, LocalHealthProbe, LocalMetricsSource, LocalSnapshotter, LocalTrafficRouter, LocalWriteFence } from "./adapters.js";
 import { LoadGenerator, checkDuplicates, verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadResult, type WriteCheck } from "./load.js";
 import { buildDemoPolicy, writeDemoStackFile, type DemoTimings } from "./demoConfig.js";
 import { PostgresDataReplication } from "../postgres/replication.js";
@@ -524,7 +525,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       lock: new FileLock(join(runDir, "cutover.lock")),
       journal: new FileJournal(join(runDir, "cutover-journal.json")),
       snapshotter: new LocalSnapshotter(blueUrl, join(runDir, "snapshots")),
-      hooks: new LocalHookRunner(),
+      hooks: new ShellHookRunner(),
       recorder: new PulumiConfigWeightRecorder(stackFile),
       clock: abortableClock(signal),
       fence: new LocalWriteFence(router),
