@@ -7,12 +7,12 @@
 // numbers change. It writes a temporary file beside the original and renames it over, so a crash
 // leaves either the old file or the new one, never half of each.
 
-import { randomBytes } from "node:crypto";
-import { readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Document } from "yaml";
 import type { StackConfig } from "../../infra/config.js";
 import type { WeightRecorder, Weights } from "../core/ports.js";
+import { writeFileAtomic } from "../local/files.js";
 import { UsageError } from "./common.js";
 
 /** infra/config.ts PROJECT + ":traffic"; spelled out so this module does not load zod on rollback's path. */
@@ -77,23 +77,7 @@ export async function withWeights(path: string, text: string, weights: Weights):
   return doc.toString({ flowCollectionPadding: false, lineWidth: 0 });
 }
 
-/** Write a file atomically: a temporary file in the same directory, then rename over the target. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  let mode: number | undefined;
-  try {
-    mode = (await stat(path)).mode & 0o777;
-  } catch {
-    mode = undefined;
-  }
-  try {
-    await writeFile(temp, text, { encoding: "utf8", mode: mode ?? 0o644, flag: "wx" });
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
+export { writeFileAtomic };
 
 /** WeightRecorder: each weight reached goes into Pulumi.<stack>.yaml. */
 export class PulumiConfigWeightRecorder implements WeightRecorder {

@@ -5,9 +5,10 @@
 // half-written holder).
 
 import { randomBytes } from "node:crypto";
-import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { LockHeldError, type Lock, type LockHolder } from "../core/ports.js";
+import { readTextIfExists } from "./files.js";
 
 export class FileLock implements Lock {
   constructor(readonly path: string) {}
@@ -46,13 +47,8 @@ export class FileLock implements Lock {
   }
 
   async current(): Promise<LockHolder | null> {
-    let text: string;
-    try {
-      text = await readFile(this.path, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw error;
-    }
+    const text = await readTextIfExists(this.path);
+    if (text === null) return null;
     try {
       const value = JSON.parse(text) as Partial<LockHolder>;
       if (typeof value.owner === "string" && typeof value.since === "number" && typeof value.operation === "string") {
