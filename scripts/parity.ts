@@ -8,9 +8,8 @@ import { ExitCode, UsageError, outputMode, runMain } from "./cli/common.js";
 import {
   DEFAULT_REPORT_PATH,
   formatReport,
-  readStackOutputs,
   runParity,
-  targetsFromStack,
+  targetFromConnection,
   writeReport,
   type ParityOptions,
   type ParityProgress,
@@ -51,7 +50,7 @@ export function buildProgram(): Command {
     )
     .option("--blue <url>", "blue's database URL, postgres://user:password@host:port/db (or env BLUE_DATABASE_URL)")
     .option("--green <url>", "green's database URL (or env GREEN_DATABASE_URL)")
-    .option("--stack <name>", "read endpoints and secret ARNs from this stack's outputs (pulumi stack output --json)")
+    .option("--stack <name>", "read endpoints and secret ARNs from this stack's outputs (pulumi stack output --json; TLS verify-full, see docs/parity.md)")
     .option("--outputs <file>", "stack outputs JSON file (databaseEndpoints, databaseSecretArns) instead of calling pulumi")
     .option("--database <name>", "database name with --stack/--outputs (default: outputs databaseName, else the secret's dbname, else app)")
     .option("--include <pattern>", "only tables matching this glob on schema.table (repeatable)", collect, [])
@@ -103,10 +102,14 @@ export async function main(argv: string[] = process.argv): Promise<ExitCode> {
   const options: ParityOptions = { include: flags.include, exclude: flags.exclude, limit: flags.limit, parallelism: flags.parallel };
   if (flags.stack || flags.outputs) {
     if (flags.blue || flags.green) throw new UsageError("give either --blue/--green or --stack/--outputs, not both");
-    const outputs = await readStackOutputs({ stack: flags.stack, outputs: flags.outputs });
-    const targets = await targetsFromStack(outputs, flags.database);
-    options.blue = targets.blue;
-    options.green = targets.green;
+    const [{ loadRawOutputs, validateStackName }, { connectionsFromOutputs }] = await Promise.all([
+      import("./cli/stackOutputs.js"),
+      import("./postgres/stackDatabases.js"),
+    ]);
+    const raw = await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs });
+    const connections = await connectionsFromOutputs(raw, { database: flags.database, purpose: "parity" });
+    options.blue = targetFromConnection(connections.blue);
+    options.green = targetFromConnection(connections.green);
   } else {
     if (!blueUrl || !greenUrl) throw new UsageError("give --blue URL and --green URL (or --stack NAME [--outputs FILE])");
     options.blueUrl = blueUrl;

@@ -43,10 +43,10 @@ function addConnectionOptions(command: Command): Command {
   return command
     .option("--blue <url>", "blue's database URL (postgres://user:password@host:port/db); or env BLUE_DATABASE_URL")
     .option("--green <url>", "green's database URL; or env GREEN_DATABASE_URL")
-    .option("--stack <name>", "stack name, with --outputs: read endpoints and Secrets Manager secrets from the stack outputs")
-    .option("--outputs <file>", "JSON of `pulumi stack output --json` (databaseEndpoints, databaseSecretArns)")
-    .option("--database <name>", "database name when using --outputs (default: the secret's dbname, else postgres)")
-    .option("--sslmode <mode>", "sslmode for URLs built from --outputs (default verify-full; trust the RDS CA with NODE_EXTRA_CA_CERTS)")
+    .option("--stack <name>", "read endpoints and Secrets Manager secrets from this stack's outputs (pulumi stack output --json)")
+    .option("--outputs <file>", "JSON of `pulumi stack output --json` (databaseEndpoints, databaseSecretArns) instead of calling pulumi")
+    .option("--database <name>", "database name with --stack/--outputs (default: outputs databaseName, else the secret's dbname, else app)")
+    .option("--sslmode <mode>", "sslmode for connections built from the stack outputs (default verify-full; CA from PGSSLROOTCERT, NODE_EXTRA_CA_CERTS or the system bundle)")
     .option("--json", "machine output: one JSON document on stdout");
 }
 
@@ -55,12 +55,16 @@ async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; gree
   const green = flags.green ?? process.env.GREEN_DATABASE_URL;
   if (flags.outputs || flags.stack) {
     if (blue || green) throw new UsageError("give either --blue/--green or --stack/--outputs, not both");
-    if (!flags.outputs) throw new UsageError("--stack needs --outputs FILE (the JSON of `pulumi stack output --json --stack NAME`)");
-    const { urlsFromStack } = await import("./postgres/sync/stackOutputs.js");
-    return urlsFromStack({ file: flags.outputs, stack: flags.stack, database: flags.database, sslmode: flags.sslmode });
+    const [{ loadRawOutputs, validateStackName }, { connectionsFromOutputs }] = await Promise.all([
+      import("./cli/stackOutputs.js"),
+      import("./postgres/stackDatabases.js"),
+    ]);
+    const raw = await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs });
+    const connections = await connectionsFromOutputs(raw, { database: flags.database, sslmode: flags.sslmode, purpose: "sync" });
+    return { blue: connections.blue.url, green: connections.green.url };
   }
   if (!blue || !green) {
-    throw new UsageError("both databases are needed: --blue URL --green URL (or --stack NAME --outputs FILE)");
+    throw new UsageError("both databases are needed: --blue URL --green URL (or --stack NAME, optionally with --outputs FILE)");
   }
   return { blue, green };
 }
@@ -314,7 +318,7 @@ function buildProgram(setCode: (code: ExitCode) => void): Command {
   for (const command of [start, status, sequences, stop, reverse]) program.addCommand(command);
   program.addHelpText(
     "after",
-    `\nExamples:\n  npm run sync -- start --blue "$BLUE_URL" --green "$GREEN_URL"\n  npm run sync -- status --stack prod --outputs outputs.json\n\nExit codes: 0 ok, 1 not healthy / not converged / slot left, 2 bad input, 3 a database unreachable.`,
+    `\nExamples:\n  npm run sync -- start --blue "$BLUE_URL" --green "$GREEN_URL"\n  npm run sync -- status --stack prod\n  npm run sync -- status --stack prod --outputs outputs.json\n\nExit codes: 0 ok, 1 not healthy / not converged / slot left, 2 bad input, 3 a database unreachable.`,
   );
   return program;
 }

@@ -61,6 +61,10 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof UsageError) return ExitCode.badInput;
   if (error instanceof UnreachableError) return ExitCode.unreachable;
   if (error instanceof Error && error.name === "ConfigError") return ExitCode.badInput;
+  // The engine's journal (scripts/core/journal.ts) does not hold a valid document: bad input
+  // until an operator repairs or removes it. Matched by name: importing the engine here would
+  // load it on every command's start-up path.
+  if (error instanceof Error && error.name === "JournalCorruptError") return ExitCode.badInput;
   if (error instanceof Error && error.name === "CommanderError") return ExitCode.badInput;
   return ExitCode.failed;
 }

@@ -88,7 +88,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   const deps = await createAwsDeps(outputs, { stack, configPath, cwd: io.cwd, events: teeSinks(printer, webhook) });
   if (outputs.databaseMode === "paired") {
     const { lazyReplication, fileParitySource } = await import("./pairedDeps.js");
-    deps.replication = lazyReplication({ stack: shortStackName(stack), rawOutputs: raw.raw, region: outputs.region, databaseName: config.database.databaseName });
+    deps.replication = lazyReplication({ rawOutputs: raw.raw, source: raw.source, databaseName: config.database.databaseName });
     deps.parity = fileParitySource(join(io.cwd, "reports", "parity-latest.json"));
   }
 

@@ -3,43 +3,35 @@
 // the sandbox uses) and the newest parity result (reports/parity-latest.json, written by
 // `npm run parity`).
 //
-// The database URLs are built from the stack outputs (endpoints) and the RDS-managed Secrets
-// Manager secrets (credentials) by scripts/postgres/sync/stackOutputs.ts. They carry passwords:
-// they stay in memory, never in events, journals, reports or logs. TLS is verify-full: trust the
-// RDS CA with NODE_EXTRA_CA_CERTS=global-bundle.pem.
+// The database connections come from the stack outputs (endpoints, secret ARNs) and the
+// RDS-managed Secrets Manager secrets (credentials) through scripts/postgres/stackDatabases.ts,
+// the one module that does this (parity, sync and status use it too; its TLS policy is
+// verify-full). The URLs carry passwords: they stay in memory, never in events, journals,
+// reports or logs.
 //
 // Everything here is loaded on first use, so a paired rollback still reaches its first AWS call
-// (the lock) before pg and the replication code are loaded.
+// (the lock) before pg, the replication code and the Secrets Manager SDK are loaded.
 
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import type { DataReplication, ParityResult, ParitySource, ReplicationDirection } from "../core/ports.js";
 import { UsageError } from "./common.js";
 
 export interface PairedWiring {
-  stack: string;
-  /** The stack outputs as read (JSON). */
+  /** The stack outputs as read (JSON), and where they came from (for messages). */
   rawOutputs: unknown;
-  region: string;
+  source: string;
   /** config database.databaseName (may still be loading: rollback reads the config after its first call). */
   databaseName?: string | Promise<string | undefined>;
 }
 
 async function databaseUrls(wiring: PairedWiring): Promise<{ blue: string; green: string }> {
-  const { urlsFromStack } = await import("../postgres/sync/stackOutputs.js");
-  const dir = await mkdtemp(join(tmpdir(), "bluegreen-outputs-"));
-  const file = join(dir, "outputs.json");
-  // The sync helper reads the outputs from a file; outputs hold ARNs and endpoints, no secrets.
-  await writeFile(file, JSON.stringify(wiring.rawOutputs), { mode: 0o600 });
-  process.env.AWS_REGION ??= wiring.region;
-  try {
-    const database = await wiring.databaseName;
-    const urls = await urlsFromStack({ file, stack: wiring.stack, ...(database ? { database } : {}) });
-    return { blue: urls.blue, green: urls.green };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const { connectionsFromOutputs } = await import("../postgres/stackDatabases.js");
+  const database = await wiring.databaseName;
+  const connections = await connectionsFromOutputs(
+    { raw: wiring.rawOutputs, source: wiring.source },
+    { ...(database ? { database } : {}), purpose: "the paired switch" },
+  );
+  return { blue: connections.blue.url, green: connections.green.url };
 }
 
 /** A DataReplication that loads pg, the sync code and the database credentials on first use. */

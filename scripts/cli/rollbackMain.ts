@@ -143,9 +143,8 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     const loadFence = () => (fence ??= createFence(outputs));
     deps.fence = { set: async (fenceMode) => (await loadFence()).set(fenceMode), read: async () => (await loadFence()).read() };
     deps.replication = lazyReplication({
-      stack: shortStackName(stack),
       rawOutputs: raw.raw,
-      region: outputs.region,
+      source: raw.source,
       databaseName: configPromise.then((config) => config?.database.databaseName),
     });
     deps.parity = fileParitySource(`${io.cwd}/reports/parity-latest.json`);

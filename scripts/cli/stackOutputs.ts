@@ -69,8 +69,8 @@ export function outputsCachePath(stack: string, cwd = process.cwd()): string {
   return join(cwd, ".bluegreen", `${shortStackName(stack)}.outputs.json`);
 }
 
-function pickStack(raw: unknown, stack: string): unknown {
-  if (raw && typeof raw === "object" && !Array.isArray(raw) && !("listenerArns" in raw)) {
+function pickStack(raw: unknown, stack: string | undefined): unknown {
+  if (stack && raw && typeof raw === "object" && !Array.isArray(raw) && !("listenerArns" in raw) && !("databaseEndpoints" in raw)) {
     const keyed = (raw as Record<string, unknown>)[stack] ?? (raw as Record<string, unknown>)[shortStackName(stack)];
     if (keyed !== undefined) return keyed;
   }
@@ -136,7 +136,8 @@ async function fromPulumi(stack: string, cwd: string, env: NodeJS.ProcessEnv): P
 }
 
 export interface OutputsRequest {
-  stack: string;
+  /** Optional only with outputsFile (parity and sync accept a bare --outputs FILE). */
+  stack?: string | undefined;
   outputsFile?: string | undefined;
   /** rollback: prefer the cache written by the last `pulumi stack output` over starting Pulumi. */
   preferCache?: boolean;
@@ -152,6 +153,7 @@ export async function loadRawOutputs(request: OutputsRequest): Promise<RawOutput
     const raw = await readJsonFile(request.outputsFile, "--outputs", resolve(cwd, request.outputsFile));
     return { raw: pickStack(raw, request.stack), source: `--outputs ${request.outputsFile}` };
   }
+  if (!request.stack) throw new UsageError("no stack outputs: give --stack NAME (read with `pulumi stack output --json`) or --outputs FILE");
   const cache = outputsCachePath(request.stack, cwd);
   if (request.preferCache) {
     try {

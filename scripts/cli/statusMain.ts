@@ -1,12 +1,19 @@
 // `npm run status`: live weights per listener/rule, the config's weights and any drift, target
-// health per color, alarm states, the write fence, the lock holder and the last journal entry.
+// health per color, alarm states, the write fence, the lock holder, the last journal entry and,
+// in database.mode paired, logical replication per direction (running, lag, tables ready).
 // Read-only. Each section is read independently: one that fails is shown as an error and the
 // others still print. Exit 0 when everything was read, 3 when AWS could not be reached at all.
+// The replication section never changes the exit code: the databases usually sit in private
+// subnets an operator's machine cannot reach, and status must still answer there
+// ("unreachable: reason"). It is read with the sync library (scripts/postgres/sync) over the
+// connections of scripts/postgres/stackDatabases.ts, loaded only in paired mode.
 
 import { addStackOptions, configPathFor, HelpShown, parse, processIo, program, resolveStack, type Io } from "./args.js";
 import { ExitCode, outputMode, UnreachableError } from "./common.js";
-import { loadRawOutputs, parseStackOutputs } from "./stackOutputs.js";
-import type { FenceMode, LockHolder, RouteWeights, Weights } from "../core/ports.js";
+import { loadRawOutputs, parseStackOutputs, type RawOutputs } from "./stackOutputs.js";
+import type { FenceMode, LockHolder, ReplicationDirection, RouteWeights, Weights } from "../core/ports.js";
+import type { SyncStatus } from "../postgres/sync/status.js";
+import { bytes as formatBytes } from "../postgres/sync/format.js";
 import type { AlarmState } from "../aws/alarms.js";
 import type { TargetDetail } from "../aws/targetHealth.js";
 
@@ -18,6 +25,72 @@ interface StatusOptions {
 }
 
 type Section<T> = { ok: true; value: T } | { ok: false; error: string; unreachable: boolean };
+
+/** One replication direction as status shows it. */
+export interface ReplicationView {
+  name: string;
+  /** The apply worker runs on the target. */
+  running: boolean;
+  enabled: boolean;
+  lagBytes: number | null;
+  lagSeconds: number | null;
+  tablesReady: number;
+  tablesTotal: number;
+  healthy: boolean;
+  problems: string[];
+}
+
+export interface StatusHooks {
+  /** Read one direction (tests inject this). Default: syncStatus over the stack's database connections. */
+  syncStatus?: (direction: ReplicationDirection) => Promise<SyncStatus>;
+  /** Bound on the replication section; default 20 s. */
+  replicationTimeoutMs?: number;
+}
+
+/** null when nothing of that direction exists (no subscription, publication or slot). */
+export function replicationView(status: SyncStatus): ReplicationView | null {
+  if (!status.subscription.exists && !status.publication.exists && status.slot === null) return null;
+  return {
+    name: status.name,
+    running: status.workerRunning,
+    enabled: status.subscription.enabled,
+    lagBytes: status.lag.bytes,
+    lagSeconds: status.lag.seconds,
+    tablesReady: status.tablesReady,
+    tablesTotal: status.tablesTotal,
+    healthy: status.healthy,
+    problems: status.problems,
+  };
+}
+
+/** syncStatus over the connections built from the stack outputs (and the config's database name). */
+function stackSyncStatus(raw: RawOutputs, configPath: string): (direction: ReplicationDirection) => Promise<SyncStatus> {
+  let urls: Promise<{ blue: string; green: string }> | null = null;
+  const load = () =>
+    (urls ??= (async () => {
+      const [{ connectionsFromOutputs }, { loadStackConfig }] = await Promise.all([import("../postgres/stackDatabases.js"), import("./pulumiConfigFile.js")]);
+      const database = await loadStackConfig(configPath).then(
+        (config) => config.database.databaseName,
+        () => undefined,
+      );
+      const connections = await connectionsFromOutputs(raw, { database, purpose: "the replication section of status" });
+      return { blue: connections.blue.url, green: connections.green.url };
+    })());
+  return async (direction) => {
+    const [both, { syncStatus, syncName }] = await Promise.all([load(), import("../postgres/sync/index.js")]);
+    const [source, target] = direction === "blue-to-green" ? (["blue", "green"] as const) : (["green", "blue"] as const);
+    return syncStatus({ sourceUrl: both[source], targetUrl: both[target], sourceLabel: `${source} database`, targetLabel: `${target} database`, name: syncName(direction) });
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnreachableError(`${what}: no answer within ${Math.round(ms / 1000)} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 async function section<T>(read: () => Promise<T>): Promise<Section<T>> {
   try {
@@ -40,10 +113,14 @@ export interface StatusReport {
   fence: Section<Array<{ rule: string; mode: FenceMode | "unknown" }>> | null;
   lock: Section<LockHolder | null>;
   lastRun: Section<{ runId: string; operation: string; phase: string; outcome: string | null; updatedAt: string; last: string | null } | null>;
+  /** database.mode paired only (else null); a direction's value is null when it is not set up. */
+  replication: Record<ReplicationDirection, Section<ReplicationView | null>> | null;
 }
 
-export async function statusMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
-  const command = addStackOptions(program("status", "Live weights vs config weights (drift), target health, alarms, fence, lock holder, last run. Read-only.", io));
+export async function statusMain(argv: readonly string[], io: Io = processIo(), hooks: StatusHooks = {}): Promise<ExitCode> {
+  const command = addStackOptions(
+    program("status", "Live weights vs config weights (drift), target health, alarms, fence, lock holder, last run; replication in database.mode paired. Read-only.", io),
+  );
   let options: StatusOptions;
   try {
     options = parse<StatusOptions & Record<string, unknown>>(command, argv).options;
@@ -73,7 +150,14 @@ export async function statusMain(argv: readonly string[], io: Io = processIo()):
       const { summarizeTargets } = await import("../aws/targetHealth.js");
       return { ...summarizeTargets(targets), targets };
     });
-  const [configWeights, routes, blue, green, alarmStates, fenceState, lock, lastRun] = await Promise.all([
+  const readReplication = async (): Promise<StatusReport["replication"]> => {
+    const read = hooks.syncStatus ?? stackSyncStatus(raw, configPath);
+    const timeoutMs = hooks.replicationTimeoutMs ?? 20_000;
+    const direction = (d: ReplicationDirection) => section(() => withTimeout(read(d).then(replicationView), timeoutMs, `replication ${d}`));
+    const [forward, reverse] = await Promise.all([direction("blue-to-green"), direction("green-to-blue")]);
+    return { "blue-to-green": forward, "green-to-blue": reverse };
+  };
+  const [configWeights, routes, blue, green, alarmStates, fenceState, lock, lastRun, replication] = await Promise.all([
     section(() => readConfigWeights(configPath)),
     section(() => deps.router.readWeights()),
     healthOf("blue"),
@@ -95,6 +179,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo()):
         last: last ? formatEvent(last) : null,
       };
     }),
+    outputs.databaseMode === "paired" ? readReplication() : Promise.resolve(null),
   ]);
 
   const wanted = configWeights.ok ? configWeights.value : null;
@@ -114,6 +199,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo()):
     fence: fenceState,
     lock,
     lastRun,
+    replication,
   };
 
   const awsSections: Array<Section<unknown> | null> = [routes, blue, green, alarmStates, fenceState, lock, lastRun];
@@ -184,5 +270,29 @@ export function renderStatus(r: StatusReport, p: import("./plainPrinter.js").Pal
     out.push(run ? `  ${run.operation} ${run.runId}: phase ${run.phase}${run.outcome ? `, ${run.outcome}` : ""} (updated ${run.updatedAt})` : "  none");
     if (run?.last) out.push(`  last entry: ${run.last}`);
   } else out.push(`  ${err(r.lastRun)}`);
+  if (r.replication) {
+    out.push("");
+    out.push(p.bold("replication"));
+    for (const [direction, label] of [
+      ["blue-to-green", `${p.blue("blue")} → ${p.green("green")}`],
+      ["green-to-blue", `${p.green("green")} → ${p.blue("blue")}`],
+    ] as const) {
+      const s = r.replication[direction];
+      if (!s.ok) {
+        out.push(`  ${label}: ${s.unreachable ? p.yellow(`unreachable: ${s.error}`) : err(s)}`);
+        continue;
+      }
+      const v = s.value;
+      if (v === null) {
+        out.push(`  ${label}: not set up${direction === "green-to-blue" ? " (the paired switch starts it)" : ""}`);
+        continue;
+      }
+      const state = v.running ? (v.healthy ? p.green("running") : p.yellow("running")) : p.red(v.enabled ? "NOT running" : "NOT running (disabled)");
+      const lag = `lag ${formatBytes(v.lagBytes)}, ${v.lagSeconds === null ? "unknown" : `${v.lagSeconds.toFixed(1)} s`}`;
+      const tables = `tables ${v.tablesReady}/${v.tablesTotal} ready`;
+      out.push(`  ${label}: ${state} · ${lag} · ${v.tablesReady < v.tablesTotal ? p.yellow(tables) : tables}`);
+      for (const problem of v.problems) out.push(`    ${p.yellow(problem)}`);
+    }
+  }
   return `${out.join("\n")}\n`;
 }

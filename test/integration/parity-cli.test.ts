@@ -119,7 +119,18 @@ describe("parity command line", () => {
     await writeFile(outputs, JSON.stringify({ databaseEndpoints: { blue: "h:5432" }, databaseSecretArns: { blue: "arn:aws:secretsmanager:eu-west-1:1:secret:b" } }));
     const stack = await cli(["--outputs", outputs, "--no-save"]);
     expect(stack.code).toBe(2);
-    expect(stack.stderr).toContain("databaseEndpoints.green");
+    expect(stack.stderr).toContain("databaseEndpoints.green: is missing");
+
+    const shared = join(cwd, "shared.json");
+    await writeFile(shared, JSON.stringify({ prod: { databaseMode: "shared", databaseEndpoints: { blue: "one:5432", green: "one:5432" } } }));
+    const sharedRun = await cli(["--stack", "prod", "--outputs", shared, "--no-save"]);
+    expect(sharedRun.code).toBe(2);
+    expect(sharedRun.stderr).toMatch(/database\.mode is shared .*parity does not apply: it applies to database\.mode paired/);
+
+    const both = await cli(["--stack", "prod", "--blue", blue(), "--no-save"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("not both");
+    noSecret(both);
 
     const missing = await cli(["--no-save"]);
     expect(missing.code).toBe(2);

@@ -1,11 +1,11 @@
 // Shared by the sync integration suites: a schema both servers hold, table comparison in plain SQL
-// (or through parity's runParity when that library exists), and running the CLI as a process.
+// and through parity's runParity (both must agree), and running the CLI as a process.
 
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import pg from "pg";
+import { runParity, type ParityReport } from "../../scripts/postgres/parity/index.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -65,40 +65,22 @@ export async function fingerprint(url: string): Promise<Record<string, string>> 
 }
 
 /**
- * True when both databases hold the same rows. The plain SQL fingerprint above always decides;
- * when parity's library is in the tree (scripts/postgres/parity/index.ts, built in parallel by
- * another issue) its runParity must agree too. If runParity itself throws (work in progress), the
- * fingerprint alone decides and the error is noted in `how`. SYNC_TEST_PLAIN_SQL=1 skips parity.
+ * True when both databases hold the same rows: the plain SQL fingerprint above AND parity's
+ * runParity must both say so. Parity is mandatory: an error from runParity fails the test (it is
+ * not caught here), so a sync test can never pass on a broken parity.
  */
 export async function sameData(
   blueUrl: string,
   greenUrl: string,
   options: { sequencesToo?: boolean } = {},
 ): Promise<{ identical: boolean; how: string; detail: unknown }> {
-  const [a, b] = await Promise.all([fingerprint(blueUrl), fingerprint(greenUrl)]);
+  const [a, b, report] = await Promise.all([fingerprint(blueUrl), fingerprint(greenUrl), runParity({ blueUrl, greenUrl })]);
   const sqlEqual = JSON.stringify(a) === JSON.stringify(b);
-  const sqlDetail = { blue: a, green: b };
-  const parityPath = join(ROOT, "scripts", "postgres", "parity", "index.ts");
-  if (!existsSync(parityPath) || process.env.SYNC_TEST_PLAIN_SQL === "1") {
-    return { identical: sqlEqual, how: "sql", detail: sqlDetail };
-  }
-  type Report = { identical: boolean; tables?: Array<{ status: string }>; schemaDifferences?: unknown[] };
-  let report: Report;
-  try {
-    const parity = (await import(parityPath)) as { runParity?: (o: { blueUrl: string; greenUrl: string }) => Promise<Report> };
-    if (typeof parity.runParity !== "function") return { identical: sqlEqual, how: "sql (no runParity export)", detail: sqlDetail };
-    report = await parity.runParity({ blueUrl, greenUrl });
-  } catch (error) {
-    return { identical: sqlEqual, how: `sql (runParity failed: ${(error as Error).message})`, detail: sqlDetail };
-  }
   // Sequences are only equal after `sync sequences`; before that, compare the tables alone.
-  const tablesEqual =
-    Array.isArray(report.tables) &&
-    report.tables.length > 0 &&
-    report.tables.every((t) => t.status === "identical") &&
-    (report.schemaDifferences?.length ?? 0) === 0;
+  const tablesEqual = report.tables.length > 0 && report.tables.every((t) => t.status === "identical") && report.schemaDifferences.length === 0;
   const parityEqual = options.sequencesToo ? report.identical : tablesEqual;
-  return { identical: sqlEqual && parityEqual, how: "sql + runParity", detail: { sql: sqlDetail, parity: report } };
+  const detail: { sql: unknown; parity: ParityReport } = { sql: { blue: a, green: b }, parity: report };
+  return { identical: sqlEqual && parityEqual, how: "sql + runParity", detail };
 }
 
 export interface CliRun {

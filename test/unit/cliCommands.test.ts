@@ -14,7 +14,10 @@ import { exitCodeFor, type ExitCode } from "../../scripts/cli/common.js";
 import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
 import { maintenanceMain } from "../../scripts/cli/maintenanceMain.js";
 import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
-import { statusMain } from "../../scripts/cli/statusMain.js";
+import { statusMain, type StatusReport } from "../../scripts/cli/statusMain.js";
+import { UnreachableError } from "../../scripts/cli/common.js";
+import { JournalCorruptError } from "../../scripts/core/engine.js";
+import type { SyncStatus } from "../../scripts/postgres/sync/status.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 let mock: MockAws;
@@ -394,5 +397,118 @@ describe("end to end against the mock ALB", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/cutover by ana@ops-1 pid 42 holds the lock/);
     expect(modifyCalls()).toEqual([]);
+  });
+});
+
+describe("status: replication in database.mode paired", () => {
+  const syncStatusOf = (over: Partial<SyncStatus> = {}): SyncStatus => ({
+    name: "bluegreen_blue_to_green",
+    subscription: { exists: true, enabled: true, origin: "none" },
+    workerRunning: true,
+    workerPid: 4242,
+    publication: { exists: true, tables: ["public.a", "public.b", "public.c", "public.d"] },
+    tables: [],
+    tablesReady: 3,
+    tablesTotal: 4,
+    lag: { bytes: 128, seconds: 0.4 },
+    lastMessageAgeSeconds: 1,
+    slot: null,
+    syncSlots: [],
+    errors: null,
+    sourceLsn: "0/1000",
+    healthy: false,
+    problems: ["public.d: copying"],
+    ...over,
+  });
+  const notSetUp = syncStatusOf({
+    name: "bluegreen_green_to_blue",
+    subscription: { exists: false, enabled: false, origin: null },
+    workerRunning: false,
+    workerPid: null,
+    publication: { exists: false, tables: [] },
+    tablesReady: 0,
+    tablesTotal: 0,
+    lag: { bytes: null, seconds: null },
+    problems: ["no subscription bluegreen_green_to_blue on the target"],
+  });
+  const pairedOutputs = async () => {
+    const green = "bluegreen-prod-db-green.c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432";
+    await writeFile(
+      join(dir, "outputs.json"),
+      JSON.stringify({ ...outputs, databaseMode: "paired", databaseEndpoints: { ...(outputs.databaseEndpoints as object), green } }),
+    );
+  };
+
+  it("shows each direction (running, lag, tables) in text and --json, read through the injected status function", async () => {
+    await pairedOutputs();
+    const asked: string[] = [];
+    const hooks = {
+      syncStatus: async (direction: "blue-to-green" | "green-to-blue") => {
+        asked.push(direction);
+        return direction === "blue-to-green" ? syncStatusOf() : notSetUp;
+      },
+    };
+    const text = await run((argv, io) => statusMain(argv, io, hooks), base);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/replication\n {2}blue → green: running · lag 128 B, 0\.4 s · tables 3\/4 ready\n {4}public\.d: copying\n {2}green → blue: not set up/);
+    expect(asked.sort()).toEqual(["blue-to-green", "green-to-blue"]);
+
+    const json = await run((argv, io) => statusMain(argv, io, hooks), [...base, "--json"]);
+    const report = JSON.parse(json.stdout) as StatusReport;
+    expect(report.replication!["blue-to-green"]).toEqual({
+      ok: true,
+      value: { name: "bluegreen_blue_to_green", running: true, enabled: true, lagBytes: 128, lagSeconds: 0.4, tablesReady: 3, tablesTotal: 4, healthy: false, problems: ["public.d: copying"] },
+    });
+    expect(report.replication!["green-to-blue"]).toEqual({ ok: true, value: null });
+    expect(modifyCalls()).toEqual([]);
+  });
+
+  it("unreachable databases: the section says so, the other sections print, the exit code stays 0", async () => {
+    await pairedOutputs();
+    const hooks = {
+      syncStatus: async (): Promise<SyncStatus> => {
+        throw new UnreachableError("green database (app@green:5432/app): connect ECONNREFUSED 10.0.3.7:5432");
+      },
+    };
+    const text = await run((argv, io) => statusMain(argv, io, hooks), base);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/blue → green: unreachable: green database .*ECONNREFUSED/);
+    expect(text.stdout).toMatch(/green → blue: unreachable: /);
+    expect(text.stdout).toMatch(/lock\n {2}free/);
+    const json = JSON.parse((await run((argv, io) => statusMain(argv, io, hooks), [...base, "--json"])).stdout) as StatusReport;
+    expect(json.replication!["blue-to-green"]).toMatchObject({ ok: false, unreachable: true });
+
+    // A hung database is bounded too.
+    const hung = { syncStatus: () => new Promise<SyncStatus>(() => undefined), replicationTimeoutMs: 50 };
+    const slow = await run((argv, io) => statusMain(argv, io, hung), base);
+    expect(slow.code).toBe(0);
+    expect(slow.stdout).toMatch(/blue → green: unreachable: replication blue-to-green: no answer within 0 s/);
+  });
+
+  it("without injection: credentials it cannot read are an error in that section only", async () => {
+    await pairedOutputs();
+    const result = await run((argv, io) => statusMain(argv, io, { replicationTimeoutMs: 15_000 }), base);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/replication\n {2}blue → green: (unreachable|error): .*secret/);
+  });
+
+  it("shared mode: no replication section", async () => {
+    const json = JSON.parse((await run(statusMain, [...base, "--json"])).stdout) as StatusReport;
+    expect(json.replication).toBeNull();
+    expect((await run(statusMain, base)).stdout).not.toMatch(/^replication$/m);
+  });
+});
+
+describe("a corrupt journal is bad input", () => {
+  it("JournalCorruptError maps to exit 2", () => {
+    expect(exitCodeFor(new JournalCorruptError("phase", "must be a known phase"))).toBe(2);
+  });
+
+  it("cutover on a corrupt journal exits 2 and says what to do", async () => {
+    mock.state.parameters.set("/bluegreen/prod/journal", JSON.stringify({ version: 1, phase: 42 }));
+    const result = await run(cutoverMain, [...base, "--yes"]);
+    expect(result.stderr).toMatch(/journal is corrupt/);
+    expect(result.code).toBe(2);
+    expect(mock.calls.filter((c) => c.action === "ModifyListener" || c.action === "ModifyRule")).toEqual([]);
   });
 });

@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { mockClient } from "aws-sdk-client-mock";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { matchesPattern, selectTables } from "../../scripts/postgres/parity/glob.js";
-import { parseStackOutputs, redactText, redactUrl, targetFromUrl, targetsFromStack } from "../../scripts/postgres/parity/connection.js";
+import { redactText, redactUrl, targetFromConnection, targetFromUrl } from "../../scripts/postgres/parity/connection.js";
+import { databaseConnections, parseStackDatabases } from "../../scripts/postgres/stackDatabases.js";
 import { classifyType, type ColumnInfo } from "../../scripts/postgres/parity/catalog.js";
 import { columnParts, hashOf, keyHashOf, quoteIdent } from "../../scripts/postgres/parity/sql.js";
 import { bitsFor, compareKeyText } from "../../scripts/postgres/parity/compare.js";
@@ -58,7 +59,8 @@ describe("secrets stay out of text", () => {
 
   it("uses TLS with verification for RDS endpoints and respects sslmode otherwise", async () => {
     const rds = await targetFromUrl("blue", "postgres://u:p@blue.abc.eu-west-1.rds.amazonaws.com:5432/app");
-    expect(rds.config.ssl).toMatchObject({ rejectUnauthorized: true, servername: "blue.abc.eu-west-1.rds.amazonaws.com" });
+    // node-postgres sets servername (SNI and the host-name check) to the host itself.
+    expect(rds.config.ssl).toMatchObject({ rejectUnauthorized: true });
     const local = await targetFromUrl("blue", "postgres://u:p@127.0.0.1:5432/app");
     expect(local.config.ssl).toBeUndefined();
     const explicit = await targetFromUrl("blue", "postgres://u:p@blue.abc.eu-west-1.rds.amazonaws.com/app?sslmode=disable");
@@ -70,11 +72,10 @@ describe("secrets stay out of text", () => {
 describe("stack outputs", () => {
   const arn = (c: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${c}`;
 
-  it("reads both documented shapes", () => {
-    const flat = parseStackOutputs({ databaseEndpoints: { blue: "b:5432", green: "g:5432" }, databaseSecretArns: { blue: arn("b"), green: arn("g") } }, "f");
-    const nested = parseStackOutputs({ database: { blue: { endpoint: "b:5432", secretArn: arn("b") }, green: { endpoint: "g:5432", secretArn: arn("g") } } }, "f");
-    expect(nested).toEqual(flat);
-    expect(() => parseStackOutputs({}, "outputs.json")).toThrow(/outputs.json: missing databaseEndpoints.blue/);
+  it("reads databaseEndpoints / databaseSecretArns and names what is missing", () => {
+    const db = parseStackDatabases({ databaseEndpoints: { blue: "b:5432", green: "g:5432" }, databaseSecretArns: { blue: arn("b"), green: arn("g") } }, "f");
+    expect(db.endpoints).toEqual({ blue: { host: "b", port: 5432 }, green: { host: "g", port: 5432 } });
+    expect(() => parseStackDatabases({}, "outputs.json", "parity")).toThrow(/outputs.json are not what parity needs:\n  databaseEndpoints: is missing/);
   });
 
   it("reads the password from Secrets Manager and never shows it", async () => {
@@ -83,14 +84,17 @@ describe("stack outputs", () => {
       SecretString: JSON.stringify({ username: "app", password: `pw-${input.SecretId.slice(-1)}-very-secret` }),
     }));
     try {
-      const targets = await targetsFromStack(
-        { endpoints: { blue: "blue.x.eu-west-1.rds.amazonaws.com:5432", green: "green.x.eu-west-1.rds.amazonaws.com:6543" }, secretArns: { blue: arn("b"), green: arn("g") } },
-        "shop",
+      const db = parseStackDatabases(
+        { databaseEndpoints: { blue: "blue.x.eu-west-1.rds.amazonaws.com:5432", green: "green.x.eu-west-1.rds.amazonaws.com:6543" }, databaseSecretArns: { blue: arn("b"), green: arn("g") } },
+        "f",
       );
+      const connections = await databaseConnections(db, { database: "shop" });
+      const targets = { blue: targetFromConnection(connections.blue), green: targetFromConnection(connections.green) };
       expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId).sort()).toEqual([arn("b"), arn("g")]);
       expect(targets.green.config).toMatchObject({ host: "green.x.eu-west-1.rds.amazonaws.com", port: 6543, user: "app", password: "pw-g-very-secret", database: "shop" });
       expect(targets.green.config.ssl).toMatchObject({ rejectUnauthorized: true });
       expect(targets.blue.display).toBe("postgres://app:***@blue.x.eu-west-1.rds.amazonaws.com:5432/shop");
+      expect(targets.blue.side).toBe("blue");
     } finally {
       sm.restore();
     }

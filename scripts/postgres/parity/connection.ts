@@ -1,12 +1,10 @@
-// Where blue and green are and how to reach them: explicit URLs or stack outputs plus
-// Secrets Manager. Passwords never leave this module except inside pg's ClientConfig.
+// Where blue and green are and how to reach them: explicit URLs here; connections from the stack
+// outputs (endpoints + Secrets Manager) come from scripts/postgres/stackDatabases.ts and are turned
+// into targets with targetFromConnection. Passwords never leave pg's ClientConfig.
 
-import { readFile } from "node:fs/promises";
-import { rootCertificates } from "node:tls";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import pg from "pg";
 import { UnreachableError, UsageError } from "../../cli/common.js";
+import { rdsTrust, sslConfig, type DatabaseConnection } from "../stackDatabases.js";
 
 export type Side = "blue" | "green";
 
@@ -40,25 +38,6 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
   return out;
 }
 
-function systemCa(): string[] {
-  // Node's bundled roots plus the system bundle, where operators install the RDS CA bundle.
-  return [...rootCertificates];
-}
-
-async function systemCaWithFiles(): Promise<string[]> {
-  const roots = systemCa();
-  for (const file of [process.env.PGSSLROOTCERT, "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]) {
-    if (!file) continue;
-    try {
-      roots.push(await readFile(file, "utf8"));
-      break;
-    } catch {
-      // try the next one
-    }
-  }
-  return roots;
-}
-
 /** Parse `--blue`/`--green`; bad URLs are bad input (exit 2). */
 export async function targetFromUrl(side: Side, url: string): Promise<Target> {
   let parsed: URL;
@@ -75,109 +54,16 @@ export async function targetFromUrl(side: Side, url: string): Promise<Target> {
   const config: pg.ClientConfig = { connectionString: url };
   const sslmode = parsed.searchParams.get("sslmode");
   if (sslmode === null && RDS_HOST.test(parsed.hostname)) {
-    // RDS: TLS with certificate and host verification against the system's CA store.
-    config.ssl = { rejectUnauthorized: true, ca: await systemCaWithFiles(), servername: parsed.hostname };
+    // RDS: the project's one TLS policy (verify-full; CA from PGSSLROOTCERT, NODE_EXTRA_CA_CERTS or
+    // the system bundle), as for connections built from the stack outputs.
+    config.ssl = sslConfig("verify-full", await rdsTrust());
   }
   return { side, display: redactUrl(url), config };
 }
 
-export interface StackOutputs {
-  endpoints: Record<Side, string>;
-  secretArns: Record<Side, string>;
-  databaseName?: string;
-}
-
-function pick(obj: unknown, path: string[]): unknown {
-  let cur: unknown = obj;
-  for (const part of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
-/** Accepts { databaseEndpoints: {blue, green}, databaseSecretArns: {blue, green} } or { database: { blue: { endpoint, secretArn } } }. */
-export function parseStackOutputs(json: unknown, source: string): StackOutputs {
-  const endpoints = {} as Record<Side, string>;
-  const secretArns = {} as Record<Side, string>;
-  for (const side of ["blue", "green"] as const) {
-    const endpoint =
-      pick(json, ["databaseEndpoints", side]) ?? pick(json, ["database", side, "endpoint"]) ?? pick(json, [`database.${side}.endpoint`]);
-    const arn =
-      pick(json, ["databaseSecretArns", side]) ?? pick(json, ["database", side, "secretArn"]) ?? pick(json, [`database.${side}.secretArn`]);
-    if (typeof endpoint !== "string" || endpoint === "") {
-      throw new UsageError(`${source}: missing databaseEndpoints.${side} (the ${side} database endpoint, host:port)`);
-    }
-    if (typeof arn !== "string" || !arn.startsWith("arn:")) {
-      throw new UsageError(`${source}: missing databaseSecretArns.${side} (the ARN of the ${side} database's Secrets Manager secret)`);
-    }
-    endpoints[side] = endpoint;
-    secretArns[side] = arn;
-  }
-  const name = pick(json, ["databaseName"]);
-  return { endpoints, secretArns, databaseName: typeof name === "string" ? name : undefined };
-}
-
-export async function readStackOutputs(options: { stack?: string; outputs?: string }): Promise<StackOutputs> {
-  if (options.outputs) {
-    let text: string;
-    try {
-      text = await readFile(options.outputs, "utf8");
-    } catch (error) {
-      throw new UsageError(`--outputs ${options.outputs}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new UsageError(`--outputs ${options.outputs}: not valid JSON`);
-    }
-    return parseStackOutputs(json, options.outputs);
-  }
-  if (!options.stack) throw new UsageError("give --blue URL --green URL, or --stack NAME (optionally with --outputs FILE)");
-  try {
-    const { stdout } = await promisify(execFile)("pulumi", ["stack", "output", "--json", "--stack", options.stack], { maxBuffer: 16 << 20 });
-    return parseStackOutputs(JSON.parse(stdout), `pulumi stack output --stack ${options.stack}`);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(
-      `could not read the outputs of stack ${options.stack} with \`pulumi stack output --json\`; pass --outputs FILE instead (${(error as Error).message.split("\n")[0]})`,
-    );
-  }
-}
-
-/** Build targets from stack outputs; passwords come from the RDS-managed secrets. */
-export async function targetsFromStack(outputs: StackOutputs, database?: string): Promise<Record<Side, Target>> {
-  // Lazy: the SDK is only loaded on this path.
-  const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
-  const client = new SecretsManagerClient({});
-  const result = {} as Record<Side, Target>;
-  await Promise.all(
-    (["blue", "green"] as const).map(async (side) => {
-      let secret: { username?: unknown; password?: unknown; dbname?: unknown };
-      try {
-        const response = await client.send(new GetSecretValueCommand({ SecretId: outputs.secretArns[side] }));
-        secret = JSON.parse(response.SecretString ?? "{}") as typeof secret;
-      } catch (error) {
-        throw new UnreachableError(`could not read the ${side} database secret ${outputs.secretArns[side]}: ${(error as Error).name}: ${(error as Error).message}`);
-      }
-      if (typeof secret.username !== "string" || typeof secret.password !== "string") {
-        throw new UsageError(`the ${side} database secret ${outputs.secretArns[side]} holds no username/password JSON`);
-      }
-      const dbName = database ?? outputs.databaseName ?? (typeof secret.dbname === "string" ? secret.dbname : "app");
-      const [host, portText] = outputs.endpoints[side].split(":");
-      const port = portText ? Number(portText) : 5432;
-      if (!host || !Number.isInteger(port)) throw new UsageError(`bad ${side} database endpoint: ${outputs.endpoints[side]}`);
-      const ssl = RDS_HOST.test(host) ? { rejectUnauthorized: true, ca: await systemCaWithFiles(), servername: host } : undefined;
-      result[side] = {
-        side,
-        display: `postgres://${encodeURIComponent(secret.username)}:***@${host}:${port}/${dbName}`,
-        config: { host, port, user: secret.username, password: secret.password, database: dbName, ssl },
-      };
-    }),
-  );
-  client.destroy();
-  return result;
+/** A target from a stack-output connection (scripts/postgres/stackDatabases.ts). */
+export function targetFromConnection(connection: DatabaseConnection): Target {
+  return { side: connection.color, display: connection.display, config: connection.config };
 }
 
 const UNREACHABLE_CODES = new Set([

@@ -13,11 +13,11 @@ import { HASH_PROBE_SQL, type HashMode } from "./sql.js";
 import type { ParityProgress, ParityReport, TableResult } from "./types.js";
 
 export type * from "./types.js";
-export { redactUrl, redactText, readStackOutputs, targetsFromStack, targetFromUrl, type Target } from "./connection.js";
+export { redactUrl, redactText, targetFromConnection, targetFromUrl, type Target } from "./connection.js";
 export { formatReport, writeReport, DEFAULT_REPORT_PATH } from "./report.js";
 
 export interface ParityOptions {
-  /** postgres:// URLs; or give `blue`/`green` targets (e.g. from targetsFromStack). */
+  /** postgres:// URLs; or give `blue`/`green` targets (e.g. targetFromConnection of scripts/postgres/stackDatabases.ts). */
   blueUrl?: string;
   greenUrl?: string;
   blue?: Target;
