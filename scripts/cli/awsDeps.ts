@@ -16,6 +16,8 @@ export interface AwsWiring {
   configPath: string;
   cwd: string;
   events?: EventSink;
+  /** rollout.fenceDrainSeconds in ms: how long a raised fence waits for writes in flight. */
+  fenceDrainMs?: number;
 }
 
 async function elbClient(region: string) {
@@ -87,7 +89,7 @@ export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): P
     hooks: new ShellHookRunner(wiring.cwd),
     recorder: new PulumiConfigWeightRecorder(wiring.configPath),
     clock: systemClock,
-    fence: outputs.fenceRuleArns.length > 0 ? new AlbFence(elb, outputs.fenceRuleArns) : undefined,
+    fence: outputs.fenceRuleArns.length > 0 ? new AlbFence(elb, outputs.fenceRuleArns, { drainMs: wiring.fenceDrainMs ?? 0 }) : undefined,
   };
   if (wiring.events) deps.events = wiring.events;
   return deps;
@@ -167,7 +169,7 @@ export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWi
 }
 
 /** The fence for rollback in paired mode (ELBv2 only). */
-export async function createFence(outputs: Pick<RollbackOutputs, "region" | "fenceRuleArns">): Promise<WriteFence> {
+export async function createFence(outputs: Pick<RollbackOutputs, "region" | "fenceRuleArns">, options: { drainMs?: number } = {}): Promise<WriteFence> {
   const [{ AlbFence }, elb] = await Promise.all([import("../aws/albFence.js"), elbClient(outputs.region)]);
-  return new AlbFence(elb, outputs.fenceRuleArns);
+  return new AlbFence(elb, outputs.fenceRuleArns, { drainMs: options.drainMs ?? 0 });
 }

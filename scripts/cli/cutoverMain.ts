@@ -85,10 +85,19 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   const webhook = webhookUrl
     ? (await import("./webhook.js")).createWebhookSink(webhookUrl, shortStackName(stack), (message) => io.stderr.write(`warning: ${message}\n`))
     : undefined;
-  const deps = await createAwsDeps(outputs, { stack, configPath, cwd: io.cwd, events: teeSinks(printer, webhook) });
+  const deps = await createAwsDeps(outputs, {
+    stack,
+    configPath,
+    cwd: io.cwd,
+    events: teeSinks(printer, webhook),
+    fenceDrainMs: config.rollout.fenceDrainSeconds * 1000,
+  });
+  let replication: { close(): Promise<void> } | undefined;
   if (outputs.databaseMode === "paired") {
     const { lazyReplication, fileParitySource } = await import("./pairedDeps.js");
-    deps.replication = lazyReplication({ rawOutputs: raw.raw, source: raw.source, databaseName: config.database.databaseName });
+    const paired = lazyReplication({ rawOutputs: raw.raw, source: raw.source, databaseName: config.database.databaseName });
+    deps.replication = paired;
+    replication = paired;
     deps.parity = fileParitySource(join(io.cwd, "reports", "parity-latest.json"));
   }
 
@@ -136,6 +145,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
       throw error;
     } finally {
       printer.close();
+      await replication?.close();
     }
     if (result.outcome === "cancelled") {
       io.stderr.write("cutover cancelled: nothing was changed\n");

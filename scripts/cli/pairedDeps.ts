@@ -14,6 +14,8 @@
 
 import { readFile } from "node:fs/promises";
 import type { DataReplication, ParityResult, ParitySource, ReplicationDirection } from "../core/ports.js";
+import type { ParityReport } from "../postgres/parity/index.js";
+import type { PostgresDataReplication } from "../postgres/replication.js";
 import { UsageError } from "./common.js";
 
 export interface PairedWiring {
@@ -35,8 +37,8 @@ async function databaseUrls(wiring: PairedWiring): Promise<{ blue: string; green
 }
 
 /** A DataReplication that loads pg, the sync code and the database credentials on first use. */
-export function lazyReplication(wiring: PairedWiring): DataReplication {
-  let instance: Promise<DataReplication> | null = null;
+export function lazyReplication(wiring: PairedWiring): DataReplication & { close(): Promise<void> } {
+  let instance: Promise<PostgresDataReplication> | null = null;
   const load = () =>
     (instance ??= (async () => {
       const [{ PostgresDataReplication }, urls] = await Promise.all([import("../postgres/replication.js"), databaseUrls(wiring)]);
@@ -49,20 +51,18 @@ export function lazyReplication(wiring: PairedWiring): DataReplication {
     copySequences: async (direction) => (await load()).copySequences(direction),
     start: async (direction, options) => (await load()).start(direction, options),
     stop: async (direction) => (await load()).stop(direction),
+    /** Close the kept connections, if any were opened. */
+    close: async () => {
+      if (instance) await (await instance.catch(() => null))?.close();
+    },
   };
 }
 
-interface ParityReportFile {
-  kind?: string;
-  finishedAt?: string;
-  summary?: string;
-  totals?: { tablesDifferent?: number; schemaDifferences?: number; missingOnGreen?: number; extraOnGreen?: number; changed?: number; sequencesBehind?: number };
-}
-
 /**
- * The newest `npm run parity` result. Rows and schema decide: logical replication does not carry
- * sequence values, so sequences behind on green are expected while blue → green replication runs
- * (the switch copies and verifies them under the fence), exactly as the replication adapter judges.
+ * The newest `npm run parity` result, judged as the switch judges it (judgeForSwitch in
+ * scripts/postgres/replication.ts): rows and schema decide; sequences behind on green are expected
+ * while blue → green replication runs (logical replication does not carry them) and are copied
+ * and verified under the fence.
  */
 export function fileParitySource(path: string): ParitySource {
   return {
@@ -74,18 +74,18 @@ export function fileParitySource(path: string): ParitySource {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
         throw error;
       }
-      let report: ParityReportFile;
+      let report: Partial<ParityReport>;
       try {
-        report = JSON.parse(text) as ParityReportFile;
+        report = JSON.parse(text) as Partial<ParityReport>;
       } catch {
         throw new UsageError(`${path} is not a parity report (invalid JSON); run \`npm run parity\` again`);
       }
-      const t = report.totals;
-      const checkedAt = Date.parse(report.finishedAt ?? "");
-      if (report.kind !== "parity" || !t || !Number.isFinite(checkedAt)) throw new UsageError(`${path} is not a parity report; run \`npm run parity\` again`);
-      const identical = !t.tablesDifferent && !t.schemaDifferences && !t.missingOnGreen && !t.extraOnGreen && !t.changed;
-      const sequences = t.sequencesBehind ? ` (${t.sequencesBehind} sequence(s) behind on green: copied under the fence)` : "";
-      return { identical, checkedAt, summary: `${report.summary ?? (identical ? "identical" : "different")}${identical ? sequences : ""}` };
+      if (report.kind !== "parity" || !report.totals || !Array.isArray(report.tables) || !Array.isArray(report.sequences) || !Number.isFinite(Date.parse(report.finishedAt ?? ""))) {
+        throw new UsageError(`${path} is not a parity report; run \`npm run parity\` again`);
+      }
+      const { judgeForSwitch } = await import("../postgres/replication.js");
+      const verdict = judgeForSwitch(report as ParityReport);
+      return { identical: verdict.identical, checkedAt: verdict.checkedAt, summary: verdict.summary };
     },
   };
 }

@@ -13,7 +13,11 @@ import { addStackOptions, configPathFor, HelpShown, parse, processIo, program, r
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { loadRawOutputs, parseRollbackOutputs, shortStackName } from "./stackOutputs.js";
 import type { EngineEvent } from "../core/events.js";
+import type { WriteFence } from "../core/ports.js";
 import type { StackConfig } from "../../infra/config.js";
+
+/** rollout.fenceDrainSeconds's default (infra/config.ts), for a config that cannot be read; not imported: zod is off rollback's start-up path. */
+const DEFAULT_FENCE_DRAIN_SECONDS = 3;
 
 interface RollbackOptions {
   stack?: string;
@@ -137,16 +141,23 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
       await attachWebhook(webhookFlag ?? config?.rollout.webhookUrl);
     })();
   };
+  let replication: { close(): Promise<void> } | undefined;
   if (databaseMode === "paired") {
     const [{ createFence }, { lazyReplication, fileParitySource }] = await Promise.all([import("./awsDeps.js"), import("./pairedDeps.js")]);
-    let fence: ReturnType<typeof createFence> | null = null;
-    const loadFence = () => (fence ??= createFence(outputs));
+    let fence: Promise<WriteFence> | null = null;
+    const loadFence = () => {
+      // The drain time comes from the config, which rollback reads only after its first AWS call.
+      startConfigRead();
+      return (fence ??= configPromise.then((config) => createFence(outputs, { drainMs: (config?.rollout.fenceDrainSeconds ?? DEFAULT_FENCE_DRAIN_SECONDS) * 1000 })));
+    };
     deps.fence = { set: async (fenceMode) => (await loadFence()).set(fenceMode), read: async () => (await loadFence()).read() };
-    deps.replication = lazyReplication({
+    const paired = lazyReplication({
       rawOutputs: raw.raw,
       source: raw.source,
       databaseName: configPromise.then((config) => config?.database.databaseName),
     });
+    deps.replication = paired;
+    replication = paired;
     deps.parity = fileParitySource(`${io.cwd}/reports/parity-latest.json`);
   }
 
@@ -160,6 +171,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     throw error;
   } finally {
     printer.close();
+    await replication?.close();
     startConfigRead();
     await configRead.catch(() => undefined);
     if (webhookFlush) await webhookFlush();
