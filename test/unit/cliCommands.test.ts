@@ -82,6 +82,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
   await mock.close();
   for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
   Object.assign(process.env, savedEnv);

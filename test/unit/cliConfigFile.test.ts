@@ -1,13 +1,19 @@
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadStackConfig, PulumiConfigWeightRecorder, readConfigWeights, withWeights } from "../../scripts/cli/pulumiConfigFile.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
 async function copyOfProd(): Promise<{ dir: string; path: string; original: string }> {
   const dir = await mkdtemp(join(tmpdir(), "bluegreen-config-"));
+  made.push(dir);
   const path = join(dir, "Pulumi.prod.yaml");
   const original = await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8");
   await writeFile(path, original);
