@@ -69,6 +69,18 @@ export function bitsFor(rows: number, target = TARGET_SEGMENT_ROWS): number {
   return Math.min(FIRST_PASS_MAX_BITS, Math.ceil(Math.log2(rows / target)));
 }
 
+/**
+ * Count and hash sum per segment of the rows matching `where`. The segment and row hash are
+ * computed in a subquery behind OFFSET 0, so the planner has no statistics for the segment
+ * expression and assumes a few hundred groups. Grouped directly, it takes the key column's
+ * statistics and expects one group per row: from about 10M rows it then sorts the whole table
+ * on disk (Sort + GroupAggregate, external merge, about 3× the hash pass) instead of a hash
+ * aggregate, which holds the at most 1,024 groups of a first pass in memory.
+ */
+function groupedSql(plan: TablePlan, seg: string, where: string): string {
+  return `SELECT s::text AS s, count(*)::int8::text AS n, coalesce(sum(h), 0)::text AS h FROM (SELECT ${seg} AS s, ${plan.rowHash} AS h FROM ${plan.qualified}${where ? ` WHERE ${where}` : ""} OFFSET 0) AS x GROUP BY s`;
+}
+
 /** Page ranges a side's first pass is split into (TID range scans, PostgreSQL 14+). */
 function chunks(pool: SnapshotPool, plan: TablePlan, pages: number, splitMinPages: number): string[] {
   const n = Math.min(pool.size, Math.floor(pages / Math.max(1, splitMinPages / 2)));
@@ -90,7 +102,10 @@ async function firstPass(pool: SnapshotPool, plan: TablePlan, pages: number, bit
   await Promise.all(
     chunks(pool, plan, pages, ctx.tuning.splitMinPages).map((where) =>
       pool.run(async (client) => {
-        const sql = `SELECT ${seg}::text AS s, count(*)::int8::text AS n, coalesce(sum(${plan.rowHash}), 0)::text AS h FROM ${plan.qualified}${where ? ` WHERE ${where}` : ""}${seg === "0" ? "" : ` GROUP BY ${seg}`}`;
+        const sql =
+          seg === "0"
+            ? `SELECT 0::text AS s, count(*)::int8::text AS n, coalesce(sum(${plan.rowHash}), 0)::text AS h FROM ${plan.qualified}${where ? ` WHERE ${where}` : ""}`
+            : groupedSql(plan, seg, where);
         const res = await client.query<{ s: string; n: string; h: string }>(sql);
         let rows = 0;
         for (const r of res.rows) {
@@ -145,8 +160,7 @@ async function split(ctx: CompareContext, plan: TablePlan, segments: Segment[]):
   const params: unknown[] = [];
   const where = segmentFilter(plan, segments, params);
   const seg = `(${plan.keyHash} & ${maskOf(bits)})`;
-  const sql = (range: string) =>
-    `SELECT ${seg}::text AS s, count(*)::int8::text AS n, coalesce(sum(${plan.rowHash}), 0)::text AS h FROM ${plan.qualified} WHERE (${where})${range ? ` AND ${range}` : ""} GROUP BY ${seg}`;
+  const sql = (range: string) => groupedSql(plan, seg, `(${where})${range ? ` AND ${range}` : ""}`);
   const read = async (pool: SnapshotPool, pages: number) => {
     const out = new Map<bigint, Agg>();
     await Promise.all(
