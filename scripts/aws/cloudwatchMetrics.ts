@@ -8,6 +8,12 @@
 // of 60), so CloudWatch returns one datapoint per metric and the percentiles are the true
 // percentiles over the window, not an average of per-minute percentiles.
 //
+// CloudWatch publishes ALB datapoints some time after their minute ends, so a minute that has
+// just closed may still be missing or partial. The window is therefore shifted back by
+// `ingestionDelayMs` (default one minute) before it is aligned: both colors are still read over
+// the same window, a breach is seen about a minute later, and a fresh minute is never read as
+// "no traffic" (which would extend bakes and then fail them for nothing).
+//
 // Missing datapoints mean no data: 0 requests, 0 errors, null latency. Nothing is fabricated;
 // the engine reads too few requests as inconclusive. A query CloudWatch could not answer
 // (StatusCode InternalError/Forbidden, or messages) is an error, never zeros.
@@ -44,12 +50,16 @@ export function alignWindow(window: MetricsWindow): { start: number; end: number
   return { start, end, periodSeconds: (end - start) / 1000 };
 }
 
+/** How far behind real time the queried window is kept, by default. */
+export const DEFAULT_INGESTION_DELAY_MS = MINUTE;
+
 export class CloudWatchMetrics implements MetricsSource {
   readonly resolutionMs = MINUTE;
 
   constructor(
     private readonly client: CloudWatchClient,
     private readonly targets: CloudWatchMetricsTargets,
+    private readonly ingestionDelayMs: number = DEFAULT_INGESTION_DELAY_MS,
   ) {}
 
   queries(periodSeconds: number): MetricDataQuery[] {
@@ -74,7 +84,7 @@ export class CloudWatchMetrics implements MetricsSource {
   }
 
   async sample(window: MetricsWindow): Promise<Record<Color, ColorMetrics>> {
-    const aligned = alignWindow(window);
+    const aligned = alignWindow({ start: window.start - this.ingestionDelayMs, end: window.end - this.ingestionDelayMs });
     const queries = this.queries(aligned.periodSeconds);
     const values = new Map<string, number[]>();
     let nextToken: string | undefined;

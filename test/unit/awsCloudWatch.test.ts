@@ -18,7 +18,7 @@ beforeEach(() => cw.reset());
 describe("CloudWatchMetrics", () => {
   it("asks for both colors in one GetMetricData call with TargetGroup + LoadBalancer dimensions, Sum/p95/p99, Period 60", async () => {
     cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    const metrics = new CloudWatchMetrics(client(), targets);
+    const metrics = new CloudWatchMetrics(client(), targets, 0);
     expect(metrics.resolutionMs).toBe(60_000);
     await metrics.sample({ start: T0 + 12_345, end: T0 + 60_000 + 30_000 });
 
@@ -53,6 +53,14 @@ describe("CloudWatchMetrics", () => {
       { Name: "TargetGroup", Value: "targetgroup/bg-green/fedcba9876543210" },
       { Name: "LoadBalancer", Value: "app/bg-prod/50dc6c495c0c9188" },
     ]);
+  });
+
+  it("by default reads the window one minute behind real time, so a minute CloudWatch has not published yet is never read as no traffic", async () => {
+    cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    await new CloudWatchMetrics(client(), targets).sample({ start: T0 + 60_000 + 30_000, end: T0 + 2 * 60_000 + 30_000 });
+    const input = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
+    expect(input.StartTime).toEqual(new Date(T0));
+    expect(input.EndTime).toEqual(new Date(T0 + 60_000));
   });
 
   it("aligns windows to whole minutes, never shorter than one", () => {
