@@ -33,7 +33,7 @@ interface Flags {
 }
 
 const program = new Command()
-  .name("demo")
+  .name("npm run demo --")
   .description("Blue/green on one machine: real PostgreSQL, two app versions, a weighted router, real load, the production cutover engine.")
   .addOption(new Option("--database <mode>", "shared: one database, canary steps 5% → 25% → 100%; paired: one per color, replicated both ways, cutover → rollback → cutover behind the write fence").choices(["shared", "paired"]).default("shared"))
   .option(

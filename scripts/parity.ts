@@ -42,7 +42,7 @@ function wholeNumber(min: number, max: number) {
 }
 
 export function buildProgram(): Command {
-  return new Command("parity")
+  return new Command("npm run parity --")
     .description(
       "Compare blue's and green's PostgreSQL databases: schema, per-table counts and checksums, differing rows by key, sequences.\n" +
         "Read-only; each database is read in one REPEATABLE READ snapshot.\n" +

@@ -165,7 +165,7 @@ async function waitForCopy(dir: Direction, mode: OutputMode, timeoutSeconds: num
 }
 
 function buildProgram(setCode: (code: ExitCode) => void): Command {
-  const program = new Command("sync")
+  const program = new Command("npm run sync --")
     .description("Keep green's database in step with blue's through PostgreSQL logical replication (and the reverse for a lossless rollback).")
     .showHelpAfterError()
     .exitOverride();

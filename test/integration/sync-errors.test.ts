@@ -124,7 +124,7 @@ describe("sync: bad input and unreachable databases", () => {
     for (const command of ["start", "status", "sequences", "stop", "reverse"]) {
       const help = await runCli([command, "--help"]);
       expect(help.code, command).toBe(0);
-      expect(help.stdout).toContain(`Usage: sync ${command}`);
+      expect(help.stdout).toContain(`Usage: npm run sync -- ${command}`);
     }
   });
 
