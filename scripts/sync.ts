@@ -81,6 +81,20 @@ function parseTables(value: string | undefined): string[] | "all" {
   return value.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
+/** What `start` and `reverse` pass alike: the direction's two ends and the flags both commands take. */
+function syncOptions(dir: Direction, flags: { tables?: string; sourceUrlForTarget?: string; dryRun?: boolean }) {
+  return {
+    sourceUrl: dir.sourceUrl,
+    targetUrl: dir.targetUrl,
+    sourceLabel: dir.sourceLabel,
+    targetLabel: dir.targetLabel,
+    name: dir.name,
+    tables: parseTables(flags.tables),
+    connectUrlForTarget: flags.sourceUrlForTarget,
+    dryRun: flags.dryRun,
+  };
+}
+
 function parseSeconds(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number of seconds, got "${value}"`);
@@ -184,17 +198,7 @@ function buildProgram(setCode: (code: ExitCode) => void): Command {
       const mode = outputMode(flags);
       const timeout = parseSeconds(flags.timeout, "--timeout");
       const dir = await direction(flags, false, flags.name);
-      const result = await startSync({
-        sourceUrl: dir.sourceUrl,
-        targetUrl: dir.targetUrl,
-        sourceLabel: dir.sourceLabel,
-        targetLabel: dir.targetLabel,
-        name: dir.name,
-        tables: parseTables(flags.tables),
-        copyData: flags.copyData,
-        connectUrlForTarget: flags.sourceUrlForTarget,
-        dryRun: flags.dryRun,
-      });
+      const result = await startSync({ ...syncOptions(dir, flags), copyData: flags.copyData });
       if (!mode.json) printStartResult(result, dir, mode);
       let copied = true;
       if (!result.dryRun && flags.wait && result.copyData) copied = await waitForCopy(dir, mode, timeout);
@@ -214,16 +218,7 @@ function buildProgram(setCode: (code: ExitCode) => void): Command {
     .action(async (flags: ConnectionFlags & { tables?: string; sourceUrlForTarget?: string; name?: string; dryRun?: boolean }) => {
       const mode = outputMode(flags);
       const dir = await direction(flags, true, flags.name);
-      const result = await reverseSync({
-        sourceUrl: dir.sourceUrl,
-        targetUrl: dir.targetUrl,
-        sourceLabel: dir.sourceLabel,
-        targetLabel: dir.targetLabel,
-        name: dir.name,
-        tables: parseTables(flags.tables),
-        connectUrlForTarget: flags.sourceUrlForTarget,
-        dryRun: flags.dryRun,
-      });
+      const result = await reverseSync(syncOptions(dir, flags));
       if (mode.json) printJson(result);
       else printStartResult(result, dir, mode);
       setCode(ExitCode.ok);

@@ -5,8 +5,9 @@
 // start, compiled JavaScript, no TypeScript compile). So this path loads only commander, the
 // engine (pure), the SSM client (the lock is the first call; required, not imported: see
 // aws/sdk.ts) and then the ELBv2 client (while the journal calls travel); the outputs are checked
-// by hand, not with zod; the stack config (YAML + zod) is read only once the lock call has gone out,
-// for the weight write-back, the webhook and, in paired mode, the database name.
+// by hand, not with zod; the stack config (YAML + zod) is read only after the flip has been read
+// back (in paired mode: once the lock call has gone out), for the weight write-back, the webhook
+// and, in paired mode, the fence's drain time and the database name.
 // A malformed rollout policy never blocks a rollback: it is reported as a warning.
 
 import { addStackOptions, configPathFor, HelpShown, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
@@ -68,10 +69,11 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   }
 
   const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
-  const [{ createPlainPrinter }, { createRollbackDeps }, engine] = await Promise.all([
+  const [{ createPlainPrinter }, { createRollbackDeps }, engine, { lockOwner }] = await Promise.all([
     import("./plainPrinter.js"),
     import("./awsDeps.js"),
     import("../core/engine.js"),
+    import("./operator.js"),
   ]);
   const printer = createPlainPrinter(mode, io.stdout);
 
@@ -94,7 +96,9 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   };
   let startConfigRead: () => void = () => undefined;
   const events = (event: EngineEvent) => {
-    startConfigRead();
+    // Shared mode: not before the flip is read back, where YAML + zod would compete with it for the
+    // CPU. Paired mode needs the config before the flip (fence drain time, database name).
+    if (databaseMode === "paired" || event.type === "weights-verified" || event.type === "rollback-complete") startConfigRead();
     printer(event);
     if (webhookSink) webhookSink(event);
     else if (buffering && event.type !== "tick") pending.push(event);
@@ -113,15 +117,15 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     return ExitCode.ok;
   }
 
-  const { lockOwner } = await import("./operator.js");
   const request: Parameters<typeof engine.runRollback>[1] = { owner: lockOwner(), databaseMode, stack: shortStackName(stack) };
   if (options.reason) request.reason = options.reason;
   if (options.force) request.force = true;
   if (verifyTimeoutMs !== undefined) request.verifyTimeoutMs = verifyTimeoutMs;
 
-  // The config (YAML + zod) is read alongside the rollback, once the lock request has gone out
-  // (the engine's first event): it is needed only for the webhook URL and, in paired mode, the
-  // database name. A broken config is a warning here, never a reason not to roll back.
+  // The config (YAML + zod) is read once the flip has been read back (shared mode) or when the
+  // fence first needs it (paired mode): it is needed only for the webhook URL and, in paired mode,
+  // the fence's drain time and the database name. A broken config is a warning here, never a
+  // reason not to roll back.
   let resolveConfig: (config: StackConfig | null) => void = () => undefined;
   const configPromise = new Promise<StackConfig | null>((resolve) => (resolveConfig = resolve));
   let configRead: Promise<void> = Promise.resolve();

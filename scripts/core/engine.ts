@@ -514,9 +514,9 @@ class Run {
     this.emit({ type: "decision", decision, reason, step: this.journal.step, phase: this.journal.phase });
   }
 
-  async persist(): Promise<void> {
+  async persist(lockChecked = false): Promise<void> {
     if (this.journalBroken) return;
-    if (this.options.checkLock && this.journal.phase !== "rolling-back") await this.checkLock();
+    if (!lockChecked && this.options.checkLock && this.journal.phase !== "rolling-back") await this.checkLock();
     this.journal.updatedAt = this.now();
     try {
       await this.deps.journal.save(this.journal);
@@ -538,7 +538,7 @@ class Run {
     }
   }
 
-  async transition(to: Phase, step: number | null = this.journal.step): Promise<void> {
+  async transition(to: Phase, step: number | null = this.journal.step, persist = true): Promise<void> {
     const from = this.journal.phase;
     if (!canTransition(from, to)) throw new Error(`internal error: illegal transition ${from} → ${to}`);
     this.journal.phase = to;
@@ -549,7 +549,18 @@ class Run {
     } else if (from === "baking" || from === "monitoring") {
       this.journal.bake = null;
     }
-    await this.persist();
+    if (persist) await this.persist();
+  }
+
+  /** Enter a terminal phase and announce it: one journal save (one lock check) for both events. */
+  private async finish(outcome: Exclude<Outcome, "aborted">, reason: string | null, step: number | null = this.journal.step): Promise<void> {
+    // The lock is checked before either event, so a lost lock never follows a "done".
+    const lockChecked = !this.journalBroken && this.options.checkLock;
+    if (lockChecked) await this.checkLock();
+    this.journal.outcome = outcome;
+    await this.transition(outcome, step, false);
+    this.emit({ type: "done", operation: this.options.operation, outcome, reason });
+    await this.persist(lockChecked);
   }
 
   /** Enter rolling-back (persisted) with the reason and the moment the breach was observed. */
@@ -688,10 +699,7 @@ class Run {
         return this.transition("monitoring", null);
       case "monitoring":
         await this.bake("monitoring", plan.monitorPollsRequired);
-        j.outcome = "succeeded";
-        await this.transition("succeeded", null);
-        this.emit({ type: "done", operation: this.options.operation, outcome: "succeeded", reason: null });
-        return this.persist();
+        return this.finish("succeeded", null, null);
       case "rolling-back":
         return this.rollbackTraffic();
       default:
@@ -782,10 +790,7 @@ class Run {
     if (failures.length > 0) {
       this.decide("refuse", `preflight failed, nothing moved: ${failures.join("; ")}`);
       j.failure = { reason: `preflight failed: ${failures.join("; ")}`, breachObservedAt: this.now(), phase: "preflight", step: null };
-      j.outcome = "preflight-failed";
-      await this.transition("preflight-failed", null);
-      this.emit({ type: "done", operation: this.options.operation, outcome: "preflight-failed", reason: j.failure.reason });
-      return this.persist();
+      return this.finish("preflight-failed", j.failure.reason, null);
     }
     this.decide("proceed", "preflight passed");
     if (plan.fenced) return this.transition("fencing", null);
@@ -1165,10 +1170,7 @@ class Run {
         onlyOnGreen: null,
         detail: j.rollback.detail,
       });
-      j.outcome = "failed-rollback";
-      await this.transition("failed-rollback");
-      this.emit({ type: "done", operation: this.options.operation, outcome: "failed-rollback", reason: j.rollback.detail });
-      return this.persist();
+      return this.finish("failed-rollback", j.rollback.detail);
     }
 
     const verifiedAt = this.now();
@@ -1229,10 +1231,7 @@ class Run {
       onlyOnGreen: j.rollback.onlyOnGreen,
       detail: j.rollback.detail,
     });
-    j.outcome = "rolled-back";
-    await this.transition("rolled-back");
-    this.emit({ type: "done", operation: this.options.operation, outcome: "rolled-back", reason: failure.reason });
-    await this.persist();
+    await this.finish("rolled-back", failure.reason);
   }
 }
 

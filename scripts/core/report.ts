@@ -222,6 +222,11 @@ const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(2)}
 const msText = (x: number | null) => (x === null ? "n/a" : `${Math.round(x)} ms`);
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
+/** A Markdown section holding one table: the separator row always has as many cells as the header. */
+function tableSection(title: string, columns: readonly string[], rows: readonly string[]): string[] {
+  return [`## ${title}`, "", `| ${columns.join(" | ")} |`, `| ${columns.map(() => "---").join(" | ")} |`, ...rows, ""];
+}
+
 function renderMarkdown(report: CutoverReport): string {
   const lines: string[] = [];
   lines.push(`# ${report.operation === "cutover" ? "Cutover" : "Rollback"} report: ${report.runId}`);
@@ -249,48 +254,35 @@ function renderMarkdown(report: CutoverReport): string {
   lines.push("");
 
   if (report.steps.length > 0) {
-    lines.push("## Steps");
-    lines.push("");
-    lines.push("| Step | Weights (blue / green) | Bake | Reached | Verified after | Polls | Pass | Inconclusive | Metric errors |");
-    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (const step of report.steps) {
-      lines.push(
+    const rows = report.steps.map(
+      (step) =>
         `| ${step.step} | ${step.weights.blue} / ${step.weights.green} | ${formatDuration(step.bakeMs)} | ${step.reached ? "yes" : "no"} | ` +
-          `${step.verifyWaitedMs === null ? "" : `${step.verifyWaitedMs} ms`} | ${step.polls} | ${step.passes} | ${step.inconclusive} | ${step.metricErrors} |`,
-      );
-    }
+        `${step.verifyWaitedMs === null ? "" : `${step.verifyWaitedMs} ms`} | ${step.polls} | ${step.passes} | ${step.inconclusive} | ${step.metricErrors} |`,
+    );
     if (report.monitoring) {
       const m = report.monitoring;
-      lines.push(`| monitoring | 0 / 100 | ${formatDuration(report.plan?.monitorMs ?? 0)} | | | ${m.polls} | ${m.passes} | ${m.inconclusive} | ${m.metricErrors} |`);
+      rows.push(`| monitoring | 0 / 100 | ${formatDuration(report.plan?.monitorMs ?? 0)} | | | ${m.polls} | ${m.passes} | ${m.inconclusive} | ${m.metricErrors} |`);
     }
-    lines.push("");
+    lines.push(...tableSection("Steps", ["Step", "Weights (blue / green)", "Bake", "Reached", "Verified after", "Polls", "Pass", "Inconclusive", "Metric errors"], rows));
   }
 
   if (report.gateReadings.length > 0) {
-    lines.push("## Gate readings");
-    lines.push("");
-    lines.push("| Time | Step | Poll | Verdict | Green req | Green 5xx | Green p95 | Blue req | Blue 5xx | Blue p95 | Green unhealthy | Reasons |");
-    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (const g of report.gateReadings) {
-      lines.push(
+    const rows = report.gateReadings.map(
+      (g) =>
         `| ${g.at} | ${g.phase === "monitoring" ? "monitoring" : (g.step ?? "")} | ${g.poll} | ${g.status} | ${g.green?.requests ?? ""} | ${g.green ? pct(g.green.errorRate) : ""} | ` +
-          `${g.green ? msText(g.green.p95Ms) : ""} | ${g.blue?.requests ?? ""} | ${g.blue ? pct(g.blue.errorRate) : ""} | ${g.blue ? msText(g.blue.p95Ms) : ""} | ` +
-          `${g.green?.unhealthy ?? ""} | ${cell(g.reasons.join("; "))} |`,
-      );
-    }
-    lines.push("");
+        `${g.green ? msText(g.green.p95Ms) : ""} | ${g.blue?.requests ?? ""} | ${g.blue ? pct(g.blue.errorRate) : ""} | ${g.blue ? msText(g.blue.p95Ms) : ""} | ` +
+        `${g.green?.unhealthy ?? ""} | ${cell(g.reasons.join("; "))} |`,
+    );
+    const columns = ["Time", "Step", "Poll", "Verdict", "Green req", "Green 5xx", "Green p95", "Blue req", "Blue 5xx", "Blue p95", "Green unhealthy", "Reasons"];
+    lines.push(...tableSection("Gate readings", columns, rows));
   }
 
   if (report.hooks.length > 0) {
-    lines.push("## Hooks");
-    lines.push("");
-    lines.push("| Time | Hook | When | Step | Result | Duration |");
-    lines.push("| --- | --- | --- | --- | --- | --- |");
-    for (const h of report.hooks) {
+    const rows = report.hooks.map((h) => {
       const result = h.ok ? "ok" : h.timedOut ? "timed out" : `exit ${h.exitCode ?? "?"}`;
-      lines.push(`| ${h.at} | ${cell(h.name)} | ${h.when} | ${h.step ?? ""} | ${result} | ${h.durationMs} ms |`);
-    }
-    lines.push("");
+      return `| ${h.at} | ${cell(h.name)} | ${h.when} | ${h.step ?? ""} | ${result} | ${h.durationMs} ms |`;
+    });
+    lines.push(...tableSection("Hooks", ["Time", "Hook", "When", "Step", "Result", "Duration"], rows));
   }
 
   if (report.rollback) {

@@ -275,6 +275,48 @@ describe("end to end against the mock ALB", () => {
     expect(mock.state.listeners.get(outputs.listenerArns[0]!)!.weights).toEqual({ blue: 100, green: 0 });
   });
 
+  it("rollback (shared): the exact AWS call sequence, one write per route and one read-back", async () => {
+    mock.state.listeners.set(outputs.listenerArns[0]!, { weights: { blue: 0, green: 100 }, stickinessSeconds: null });
+    const result = await run(rollbackMain, base);
+    expect(result.code).toBe(0);
+    const lock = "/bluegreen/prod/lock";
+    const journal = "/bluegreen/prod/journal";
+    const listener = outputs.listenerArns[0]!;
+    expect(mock.calls.map((c) => [c.service, c.action, c.params.Name ?? c.params.ListenerArn ?? c.params["ListenerArns.member.1"]])).toEqual([
+      ["ssm", "PutParameter", lock], // acquire: Overwrite=false
+      ["ssm", "GetParameter", journal], // the journal, loaded once
+      ["ssm", "PutParameter", journal], // rolling-back, durable before traffic moves
+      ["elbv2", "ModifyListener", listener], // the flip
+      ["elbv2", "DescribeListeners", listener], // the read-back (matches at once: no second read)
+      ["ssm", "PutParameter", journal], // verified on blue
+      ["ssm", "PutParameter", journal], // rolled-back and done, in one save
+      ["ssm", "GetParameter", lock], // release: still ours?
+      ["ssm", "DeleteParameter", lock],
+    ]);
+    expect(mock.calls[0]!.params.Overwrite).toBe(false);
+    expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 100, green: 0 });
+  });
+
+  it("rollback (shared) with several routes: one write each, then one DescribeListeners and one DescribeRules for all of them", async () => {
+    const listeners = [outputs.listenerArns[0]!, outputs.listenerArns[0]!.replace(/[0-9a-f]{16}$/, "aaaaaaaaaaaaaaaa")];
+    const rules = [outputs.fenceRuleArns[0]!.replace(/[0-9a-f]{16}$/, "bbbbbbbbbbbbbbbb")];
+    const several = { ...outputs, listenerArns: listeners, ruleArns: rules };
+    await writeFile(join(dir, "outputs.json"), JSON.stringify(several));
+    seedFromOutputs(mock, several, { blue: 25, green: 75 });
+    const result = await run(rollbackMain, base);
+    expect(result.code).toBe(0);
+    const elb = mock.calls.filter((c) => c.service === "elbv2");
+    // Writes go out in parallel and the two reads too: compare each group as a set.
+    const key = (c: (typeof elb)[number]) => `${c.action} ${String(c.params.ListenerArn ?? c.params.RuleArn ?? "")}`;
+    expect(elb.slice(0, 3).map(key).sort()).toEqual([...listeners.map((arn) => `ModifyListener ${arn}`), `ModifyRule ${rules[0]}`].sort());
+    expect(elb.slice(3).map((c) => c.action).sort()).toEqual(["DescribeListeners", "DescribeRules"]);
+    const describe = elb.find((c) => c.action === "DescribeListeners")!;
+    expect([describe.params["ListenerArns.member.1"], describe.params["ListenerArns.member.2"]]).toEqual(listeners);
+    expect(elb.find((c) => c.action === "DescribeRules")!.params["RuleArns.member.1"]).toBe(rules[0]);
+    for (const arn of listeners) expect(mock.state.listeners.get(arn)!.weights).toEqual({ blue: 100, green: 0 });
+    expect(mock.state.rules.get(rules[0]!)!.weights).toEqual({ blue: 100, green: 0 });
+  });
+
   it("rollback warns about stickiness", async () => {
     await writeFile(join(dir, "outputs.json"), JSON.stringify({ ...outputs, stickinessSeconds: 3600 }));
     mock.state.listeners.set(outputs.listenerArns[0]!, { weights: { blue: 0, green: 100 }, stickinessSeconds: 3600 });

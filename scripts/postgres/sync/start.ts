@@ -160,22 +160,7 @@ export async function startSync(options: StartSyncOptions): Promise<StartSyncRes
       const targetSubs = await listSubscriptions(target, tgt.versionNum);
       const existing = targetSubs.find((s) => s.name === name);
       if (existing && problems.length === 0) {
-        if (existing.enabled) {
-          return {
-            name,
-            alreadyRunning: true,
-            dryRun: options.dryRun === true,
-            copyData,
-            origin: (existing.origin as "none" | "any" | null) ?? "any",
-            tables: (await publicationTables(source, name)) ?? [],
-            statements: [],
-            warnings,
-            notes: [`subscription ${name} already exists on ${tgtName} and is enabled: nothing to do (see sync status)`],
-          };
-        }
-        const statements: PlannedStatement[] = [{ on: "target", sql: `ALTER SUBSCRIPTION ${ident(name)} ENABLE` }];
-        if (!options.dryRun) await target.query(statements[0]!.sql);
-        return {
+        const existingResult = async (statements: PlannedStatement[], note: string): Promise<StartSyncResult> => ({
           name,
           alreadyRunning: true,
           dryRun: options.dryRun === true,
@@ -184,8 +169,14 @@ export async function startSync(options: StartSyncOptions): Promise<StartSyncRes
           tables: (await publicationTables(source, name)) ?? [],
           statements,
           warnings,
-          notes: [`subscription ${name} existed on ${tgtName} but was disabled: ${options.dryRun ? "would enable" : "enabled"} it`],
-        };
+          notes: [note],
+        });
+        if (existing.enabled) {
+          return existingResult([], `subscription ${name} already exists on ${tgtName} and is enabled: nothing to do (see sync status)`);
+        }
+        const statements: PlannedStatement[] = [{ on: "target", sql: `ALTER SUBSCRIPTION ${ident(name)} ENABLE` }];
+        if (!options.dryRun) await target.query(statements[0]!.sql);
+        return existingResult(statements, `subscription ${name} existed on ${tgtName} but was disabled: ${options.dryRun ? "would enable" : "enabled"} it`);
       }
 
       // Tables.
