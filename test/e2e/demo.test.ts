@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DemoAbortedError, runDemo, silentPrinter, type DemoResource, type DemoResult } from "../../scripts/local/demo.js";
-import { pidAlive, portFree, runIsGone } from "./leftovers.js";
+import { expectRunGone, pidAlive, portFree } from "./leftovers.js";
 
 let reportsDir: string;
 beforeAll(async () => {
@@ -19,9 +19,7 @@ afterAll(async () => {
 const runId = (name: string) => `e2e${name}${process.pid}${Math.random().toString(36).slice(2, 7)}`;
 
 async function expectAllReleased(id: string, resources: DemoResource[]): Promise<void> {
-  const gone = await runIsGone(id);
-  expect(gone.processes, "processes left behind").toEqual([]);
-  expect(gone.dirs, "directories left behind").toEqual([]);
+  await expectRunGone(id);
   for (const resource of resources) {
     if (resource.kind === "pid") expect(pidAlive(resource.pid), `${resource.label} pid ${resource.pid}`).toBe(false);
     if (resource.kind === "port") expect(await portFree(resource.port), `${resource.label} port ${resource.port}`).toBe(true);

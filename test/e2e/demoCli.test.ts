@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runIsGone } from "./leftovers.js";
+import { expectRunGone, runIsGone } from "./leftovers.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 let reportsDir: string;
@@ -79,9 +79,7 @@ describe("demo command line", () => {
     const { code } = await run.exited;
     expect(code, run.output().slice(-1500)).toBe(1);
     expect(run.output()).toMatch(/forced failure mid-cutover/);
-    const gone = await runIsGone(runId);
-    expect(gone.processes).toEqual([]);
-    expect(gone.dirs).toEqual([]);
+    await expectRunGone(runId);
   }, 90_000);
 
   it("stops everything on Ctrl-C (SIGINT) and exits 130", async () => {
@@ -91,9 +89,7 @@ describe("demo command line", () => {
     run.child.kill("SIGINT");
     const { code } = await run.exited;
     expect(code, run.output().slice(-1500)).toBe(130);
-    const gone = await runIsGone(runId);
-    expect(gone.processes).toEqual([]);
-    expect(gone.dirs).toEqual([]);
+    await expectRunGone(runId);
   }, 90_000);
 
   it("leaves nothing behind when killed with SIGKILL mid-run (the apps exit, the reaper stops PostgreSQL)", async () => {
@@ -102,8 +98,6 @@ describe("demo command line", () => {
     await run.waitFor(/baking poll 1/, 60_000);
     run.child.kill("SIGKILL");
     await run.exited;
-    const gone = await runIsGone(runId, 15_000);
-    expect(gone.processes).toEqual([]);
-    expect(gone.dirs).toEqual([]);
+    await expectRunGone(runId, 15_000);
   }, 90_000);
 });

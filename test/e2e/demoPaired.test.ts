@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemo, silentPrinter, type DemoResource, type DemoResult } from "../../scripts/local/demo.js";
-import { runIsGone } from "./leftovers.js";
+import { expectRunGone } from "./leftovers.js";
 
 let reportsDir: string;
 beforeAll(async () => {
@@ -57,9 +57,7 @@ describe("paired databases: the fenced switch", () => {
   });
 
   it("leaves nothing behind", async () => {
-    const gone = await runIsGone(id);
-    expect(gone.processes).toEqual([]);
-    expect(gone.dirs).toEqual([]);
+    await expectRunGone(id);
   });
 });
 
@@ -92,8 +90,6 @@ describe("paired databases: a fault after the switch rolls back losslessly", () 
   });
 
   it("leaves nothing behind", async () => {
-    const gone = await runIsGone(id);
-    expect(gone.processes).toEqual([]);
-    expect(gone.dirs).toEqual([]);
+    await expectRunGone(id);
   });
 });

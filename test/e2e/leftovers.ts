@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
+import { expect } from "vitest";
 
 /** Processes whose command line contains `marker` (never this process). */
 export function processesWith(marker: string): Array<{ pid: number; cmdline: string }> {
@@ -62,4 +63,11 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 export async function runIsGone(runId: string, timeoutMs = 10_000): Promise<{ ok: boolean; processes: string[]; dirs: string[] }> {
   const ok = await eventually(() => processesWith(runId).length === 0 && tempDirsWith(runId).length === 0, timeoutMs);
   return { ok, processes: processesWith(runId).map((p) => `${p.pid} ${p.cmdline.slice(0, 160)}`), dirs: tempDirsWith(runId).filter(existsSync) };
+}
+
+/** Assert that nothing of run `runId` is left: no process, no directory (waits up to timeoutMs). */
+export async function expectRunGone(runId: string, timeoutMs?: number): Promise<void> {
+  const gone = await runIsGone(runId, timeoutMs);
+  expect(gone.processes, "processes left behind").toEqual([]);
+  expect(gone.dirs, "directories left behind").toEqual([]);
 }

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemo, silentPrinter, summaryLines, type DemoResult } from "../../scripts/local/demo.js";
-import { runIsGone } from "./leftovers.js";
+import { expectRunGone } from "./leftovers.js";
 
 let reportsDir: string;
 beforeAll(async () => {
@@ -102,9 +102,7 @@ describe("paired databases: cutover → rollback → cutover under continuous wr
   });
 
   it("leaves nothing behind", async () => {
-    const gone = await runIsGone(id);
-    expect(gone.processes).toEqual([]);
-    expect(gone.dirs).toEqual([]);
+    await expectRunGone(id);
   });
 });
 
@@ -155,8 +153,6 @@ describe("paired databases: rollback with green → blue replication broken", ()
   });
 
   it("leaves nothing behind", async () => {
-    const gone = await runIsGone(id);
-    expect(gone.processes).toEqual([]);
-    expect(gone.dirs).toEqual([]);
+    await expectRunGone(id);
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startPostgres, type LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
 import { startSync, stopSync, SyncPreflightError } from "../../scripts/postgres/sync/index.js";
 import { UnreachableError } from "../../scripts/cli/common.js";
-import { eventually, runCli, withDb } from "./syncHelpers.js";
+import { dropAllSubscriptions, eventually, runCli, withDb } from "./syncHelpers.js";
 
 let replica: LocalPostgres | undefined; // wal_level=replica: no logical replication
 let logical: LocalPostgres | undefined;
@@ -44,14 +44,7 @@ describe("sync: bad input and unreachable databases", () => {
 
   afterAll(async () => {
     if (logical) {
-      await withDb(logical.url("dst"), async (db) => {
-        const subs = await db.query<{ subname: string }>("SELECT subname FROM pg_subscription");
-        for (const { subname } of subs.rows) {
-          await db.query(`ALTER SUBSCRIPTION "${subname}" DISABLE`).catch(() => undefined);
-          await db.query(`ALTER SUBSCRIPTION "${subname}" SET (slot_name = NONE)`).catch(() => undefined);
-          await db.query(`DROP SUBSCRIPTION "${subname}"`).catch(() => undefined);
-        }
-      }).catch(() => undefined);
+      await dropAllSubscriptions(logical.url("dst"));
     }
     await Promise.all([replica?.stop(), logical?.stop()]);
   });

@@ -15,7 +15,7 @@ import {
   waitForCatchUp,
   SYNC_NAMES,
 } from "../../scripts/postgres/sync/index.js";
-import { SCHEMA, eventually, runCli, sameData, withDb } from "./syncHelpers.js";
+import { SCHEMA, dropAllSubscriptions, eventually, runCli, sameData, withDb } from "./syncHelpers.js";
 
 let blue: LocalPostgres | undefined;
 let green: LocalPostgres | undefined;
@@ -65,14 +65,7 @@ describe("sync between two PostgreSQL servers", () => {
     // Drop subscriptions first so neither server waits on the other while stopping.
     for (const server of [green, blue]) {
       if (!server) continue;
-      await withDb(server.url("app"), async (db) => {
-        const subs = await db.query<{ subname: string }>("SELECT subname FROM pg_subscription");
-        for (const { subname } of subs.rows) {
-          await db.query(`ALTER SUBSCRIPTION "${subname}" DISABLE`).catch(() => undefined);
-          await db.query(`ALTER SUBSCRIPTION "${subname}" SET (slot_name = NONE)`).catch(() => undefined);
-          await db.query(`DROP SUBSCRIPTION "${subname}"`).catch(() => undefined);
-        }
-      }).catch(() => undefined);
+      await dropAllSubscriptions(server.url("app"));
     }
     await Promise.all([blue?.stop(), green?.stop()]);
   });

@@ -51,6 +51,21 @@ export async function withDb<T>(url: string, fn: (client: pg.Client) => Promise<
 }
 
 /** Per table: row count and an md5 of all rows in a stable order. */
+/**
+ * Drop every subscription in the database at `url` without touching the publisher (slot_name =
+ * NONE first), so servers can be stopped in any order after a test. Best effort: for afterAll.
+ */
+export async function dropAllSubscriptions(url: string): Promise<void> {
+  await withDb(url, async (db) => {
+    const subs = await db.query<{ subname: string }>("SELECT subname FROM pg_subscription");
+    for (const { subname } of subs.rows) {
+      await db.query(`ALTER SUBSCRIPTION "${subname}" DISABLE`).catch(() => undefined);
+      await db.query(`ALTER SUBSCRIPTION "${subname}" SET (slot_name = NONE)`).catch(() => undefined);
+      await db.query(`DROP SUBSCRIPTION "${subname}"`).catch(() => undefined);
+    }
+  }).catch(() => undefined);
+}
+
 export async function fingerprint(url: string): Promise<Record<string, string>> {
   return withDb(url, async (client) => {
     const out: Record<string, string> = {};
