@@ -23,10 +23,6 @@ export function processIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
-/** Thrown after --help or --version was printed: exit 0, nothing else to do. */
-export class HelpShown extends Error {
-  override name = "HelpShown";
-}
 
 export interface CommonOptions {
   stack?: string;
@@ -58,13 +54,16 @@ export function addStackOptions(command: Command, { config = true }: { config?: 
   return command.option("--json", "machine output on stdout (JSON lines for events)");
 }
 
-/** Parse argv; commander's own errors become UsageError (exit 2), help becomes HelpShown (exit 0). */
-export function parse<T extends OptionValues>(command: Command, argv: readonly string[]): { options: T; args: string[] } {
+/**
+ * Parse argv; commander's own errors become UsageError (exit 2). Returns null when --help was
+ * printed: the command has nothing else to do and exits 0.
+ */
+export function parse<T extends OptionValues>(command: Command, argv: readonly string[]): { options: T; args: string[] } | null {
   try {
     command.parse([...argv], { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) throw new HelpShown("help shown");
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) return null;
       throw new UsageError(`${error.message.replace(/^error: /, "")} (see --help)`);
     }
     throw error;

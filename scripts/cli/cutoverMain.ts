@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import type { CutoverRequest } from "../core/engine.js";
-import { addStackOptions, configPathFor, HelpShown, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
+import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { loadStackConfig } from "./pulumiConfigFile.js";
 import { loadRawOutputs, parseStackOutputs, shortStackName, type StackOutputs } from "./stackOutputs.js";
@@ -48,13 +48,9 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     .option("--skip-snapshot <reason>", "skip the snapshot of blue's database; the reason is recorded in the journal and report")
     .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
     .option("--reports <dir>", "where reports are written", "reports");
-  let options: CutoverOptions;
-  try {
-    options = parse<CutoverOptions & Record<string, unknown>>(command, argv).options;
-  } catch (error) {
-    if (error instanceof HelpShown) return ExitCode.ok;
-    throw error;
-  }
+  const parsed = parse<CutoverOptions & Record<string, unknown>>(command, argv);
+  if (!parsed) return ExitCode.ok;
+  const options: CutoverOptions = parsed.options;
   if (options.skipSnapshot !== undefined && options.skipSnapshot.trim() === "") throw new UsageError("--skip-snapshot needs a reason, e.g. --skip-snapshot \"snapshot taken by hand at 09:12\"");
 
   // --- input, all before any AWS call ------------------------------------------------------

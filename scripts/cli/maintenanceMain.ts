@@ -6,7 +6,7 @@
 // mode (bounded). While a cutover or rollback holds the lock it refuses (that operation owns the
 // fence: lifting it mid-switch would let writes split between databases) unless --force.
 
-import { addStackOptions, HelpShown, parse, processIo, program, resolveStack, type Io } from "./args.js";
+import { addStackOptions, parse, processIo, program, resolveStack, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { loadRawOutputs, parseStackOutputs } from "./stackOutputs.js";
 import type { FenceMode } from "../core/ports.js";
@@ -31,14 +31,9 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
     .option("--force", "change the fence even while a cutover or rollback holds the lock")
     .option("--dry-run", "print the calls and change nothing")
     .option("--verify-timeout <seconds>", "how long the read-back may take", "30");
-  let options: MaintenanceOptions;
-  let args: string[];
-  try {
-    ({ options, args } = parse<MaintenanceOptions & Record<string, unknown>>(command, argv));
-  } catch (error) {
-    if (error instanceof HelpShown) return ExitCode.ok;
-    throw error;
-  }
+  const parsed = parse<MaintenanceOptions & Record<string, unknown>>(command, argv);
+  if (!parsed) return ExitCode.ok;
+  const { options, args } = parsed;
   const word = args[0] ?? "";
   const mode = MODES[word];
   if (!mode) throw new UsageError(`maintenance ${JSON.stringify(word)}: must be on, read-only or off`);

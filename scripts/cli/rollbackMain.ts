@@ -10,7 +10,7 @@
 // and, in paired mode, the fence's drain time and the database name.
 // A malformed rollout policy never blocks a rollback: it is reported as a warning.
 
-import { addStackOptions, configPathFor, HelpShown, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
+import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { loadRawOutputs, parseRollbackOutputs, shortStackName } from "./stackOutputs.js";
 import type { EngineEvent } from "../core/events.js";
@@ -43,13 +43,9 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     .option("--plain-flip", "database.mode paired: flip without the fence and the green → blue catch-up (writes made on green since the switch stay there)")
     .option("--dry-run", "read the live weights and print the calls a rollback would make; change nothing")
     .option("--reports <dir>", "where reports are written", "reports");
-  let options: RollbackOptions;
-  try {
-    options = parse<RollbackOptions & Record<string, unknown>>(command, argv).options;
-  } catch (error) {
-    if (error instanceof HelpShown) return ExitCode.ok;
-    throw error;
-  }
+  const parsed = parse<RollbackOptions & Record<string, unknown>>(command, argv);
+  if (!parsed) return ExitCode.ok;
+  const options: RollbackOptions = parsed.options;
   let verifyTimeoutMs: number | undefined;
   if (options.verifyTimeout !== undefined) {
     const seconds = Number(options.verifyTimeout);

@@ -8,7 +8,7 @@
 // ("unreachable: reason"). It is read with the sync library (scripts/postgres/sync) over the
 // connections of scripts/postgres/stackDatabases.ts, loaded only in paired mode.
 
-import { addStackOptions, configPathFor, HelpShown, parse, processIo, program, resolveStack, type Io } from "./args.js";
+import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
 import { ExitCode, outputMode, UnreachableError } from "./common.js";
 import { loadRawOutputs, parseStackOutputs, type RawOutputs } from "./stackOutputs.js";
 import type { FenceMode, LockHolder, ReplicationDirection, RouteWeights, Weights } from "../core/ports.js";
@@ -121,13 +121,9 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   const command = addStackOptions(
     program("status", "Live weights vs config weights (drift), target health, alarms, fence, lock holder, last run; replication in database.mode paired. Read-only.", io),
   );
-  let options: StatusOptions;
-  try {
-    options = parse<StatusOptions & Record<string, unknown>>(command, argv).options;
-  } catch (error) {
-    if (error instanceof HelpShown) return ExitCode.ok;
-    throw error;
-  }
+  const parsed = parse<StatusOptions & Record<string, unknown>>(command, argv);
+  if (!parsed) return ExitCode.ok;
+  const options: StatusOptions = parsed.options;
   const stack = await resolveStack(options.stack, io, options.json === true);
   const configPath = configPathFor(stack, options.config, io.cwd);
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
