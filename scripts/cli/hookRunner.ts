@@ -5,15 +5,7 @@
 
 import { spawn } from "node:child_process";
 import type { HookResult, HookRunner } from "../core/ports.js";
-
-const SECRET_ASSIGNMENT = /((?:password|passwd|secret|token|api[_-]?key|authorization)["']?\s*[:=]\s*["']?)[^\s"',;]+/gi;
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi;
-
-export function redact(text: string, values: readonly string[]): string {
-  let out = text.replace(URL_PASSWORD, "$1***@").replace(SECRET_ASSIGNMENT, "$1***");
-  for (const value of values) if (value.length >= 6) out = out.split(value).join("***");
-  return out;
-}
+import { redact } from "../core/redact.js";
 
 export class ShellHookRunner implements HookRunner {
   constructor(private readonly cwd: string = process.cwd()) {}
@@ -46,7 +38,7 @@ export class ShellHookRunner implements HookRunner {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        resolve({ exitCode, timedOut, durationMs: Date.now() - started, outputTail: redact(output, Object.values(env)).slice(-2000) });
+        resolve({ exitCode, timedOut, durationMs: Date.now() - started, outputTail: redact(output, Object.values(env).filter((value) => value.length >= 6)).slice(-2000) });
       };
       child.on("error", (error) => {
         output += `\n${error.message}`;

@@ -6,7 +6,7 @@ import { renderLive } from "../../scripts/cli/liveView.js";
 import { NO_PALETTE } from "../../scripts/cli/plainPrinter.js";
 import { parseStackOutputs, parseRollbackOutputs } from "../../scripts/cli/stackOutputs.js";
 import { webhookText } from "../../scripts/cli/webhook.js";
-import { redact } from "../../scripts/cli/hookRunner.js";
+import { redact } from "../../scripts/core/redact.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 

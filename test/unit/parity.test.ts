@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { mockClient } from "aws-sdk-client-mock";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { matchesPattern, selectTables } from "../../scripts/postgres/parity/glob.js";
-import { redactText, redactUrl, targetFromConnection, targetFromUrl } from "../../scripts/postgres/parity/connection.js";
+import { redact, redactUrl } from "../../scripts/core/redact.js";
+import { targetFromConnection, targetFromUrl } from "../../scripts/postgres/parity/connection.js";
 import { databaseConnections, parseStackDatabases } from "../../scripts/postgres/stackDatabases.js";
 import { classifyType, type ColumnInfo } from "../../scripts/postgres/parity/catalog.js";
 import { columnParts, hashOf, keyHashOf, quoteIdent } from "../../scripts/postgres/parity/sql.js";
@@ -48,7 +49,7 @@ describe("secrets stay out of text", () => {
     expect(redactUrl("postgres://app:s3cr%40t@db.example.com:5432/app?sslmode=require")).toBe("postgres://app:***@db.example.com:5432/app?sslmode=require");
     expect(redactUrl("postgres://app@h/db")).toBe("postgres://app@h/db");
     expect(redactUrl("garbage://u:pw@")).not.toContain("pw@");
-    expect(redactText("failed for postgres://u:hunter2@h/db and hunter2", ["hunter2"])).toBe("failed for postgres://u:***@h/db and ***");
+    expect(redact("failed for postgres://u:hunter2@h/db and hunter2", ["hunter2"])).toBe("failed for postgres://u:***@h/db and ***");
   });
 
   it("rejects bad URLs as bad input, without echoing the password", async () => {

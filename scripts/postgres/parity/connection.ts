@@ -5,6 +5,7 @@
 import pg from "pg";
 import { UnreachableError, UsageError } from "../../cli/common.js";
 import { rdsTrust, sslConfig, type DatabaseConnection } from "../stackDatabases.js";
+import { redact, redactUrl } from "../../core/redact.js";
 
 export type Side = "blue" | "green";
 
@@ -16,27 +17,6 @@ export interface Target {
 }
 
 const RDS_HOST = /\.rds\.amazonaws\.com(\.cn)?$/i;
-
-/** postgres://user:***@host:port/db?params — never includes the password. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString().replace("%2A%2A%2A", "***");
-  } catch {
-    // Unparseable: strip anything between "//user:" and "@".
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
-  }
-}
-
-/** Remove a password (and any URL carrying one) from free text, e.g. an error message. */
-export function redactText(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
-  for (const secret of secrets) {
-    if (secret.length >= 3) out = out.split(secret).join("***");
-  }
-  return out;
-}
 
 /** Parse `--blue`/`--green`; bad URLs are bad input (exit 2). */
 export async function targetFromUrl(side: Side, url: string): Promise<Target> {
@@ -92,7 +72,7 @@ export async function connect(target: Target, applicationName = "bluegreen-parit
     await client.end().catch(() => undefined);
     const err = error as { code?: string; message?: string };
     const secrets = typeof target.config.password === "string" ? [target.config.password] : [];
-    const detail = redactText(err.message ?? String(error), secrets);
+    const detail = redact(err.message ?? String(error), secrets);
     let why = detail;
     if (err.code === "28P01") why = `authentication failed (${detail})`;
     else if (err.code === "28000") why = `not allowed to connect (${detail})`;

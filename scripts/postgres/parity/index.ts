@@ -13,7 +13,8 @@ import { HASH_PROBE_SQL, type HashMode } from "./sql.js";
 import type { ParityProgress, ParityReport, TableResult } from "./types.js";
 
 export type * from "./types.js";
-export { redactUrl, redactText, targetFromConnection, targetFromUrl, type Target } from "./connection.js";
+export { redact, redactUrl } from "../../core/redact.js";
+export { targetFromConnection, targetFromUrl, type Target } from "./connection.js";
 export { formatReport, writeReport, DEFAULT_REPORT_PATH } from "./report.js";
 
 export interface ParityOptions {

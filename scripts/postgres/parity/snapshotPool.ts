@@ -3,7 +3,8 @@
 // it. Work is queued and handed to the next free connection. Parity never writes.
 
 import type pg from "pg";
-import { connect, redactText, type Target } from "./connection.js";
+import { redact } from "../../core/redact.js";
+import { connect, type Target } from "./connection.js";
 
 /** Session settings that make every text rendering identical on both servers. */
 const SESSION_SETUP = [
@@ -65,7 +66,7 @@ export class SnapshotPool {
     } catch (error) {
       await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
       const secrets = typeof target.config.password === "string" ? [target.config.password] : [];
-      throw new Error(`${target.side} database: could not open a snapshot: ${redactText((error as Error).message, secrets)}`);
+      throw new Error(`${target.side} database: could not open a snapshot: ${redact((error as Error).message, secrets)}`);
     }
   }
 

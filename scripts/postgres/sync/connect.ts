@@ -4,6 +4,7 @@
 
 import pg from "pg";
 import { UnreachableError, UsageError } from "../../cli/common.js";
+import { redact } from "../../core/redact.js";
 
 /** A database given either as a URL (opened and closed per call) or as an open client (reused, never closed). */
 export type Db = string | pg.ClientBase;
@@ -50,26 +51,6 @@ export function passwordOf(url: string): string | undefined {
   }
 }
 
-/**
- * Remove passwords from text: the given secrets (raw and URL-encoded), `password=...` conninfo
- * pairs, and `scheme://user:secret@` URL credentials. PostgreSQL quotes a subscription's
- * connection string in some errors, so every message that may carry one goes through here.
- */
-export function redact(text: string, secrets: Array<string | undefined> = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret || secret.length < 3) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret), secret.replace(/'/g, "\\'"), secret.replace(/'/g, "\\''"), secret.replace(/'/g, "''")])) {
-      out = out.split(form).join("***");
-    }
-  }
-  // password=value, password='quoted', and inside an SQL literal password=''quoted''.
-  out = out.replace(/(password\s*=\s*)(''(?:[^']|'''')*''|'(?:[^'\\]|\\.)*'|[^\s']+)/gi, (_m, key: string, value: string) =>
-    `${key}${value.startsWith("''") ? "''***''" : value.startsWith("'") ? "'***'" : "***"}`,
-  );
-  out = out.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
-  return out;
-}
 
 function validateUrl(url: string, label: string): void {
   let parsed: URL;

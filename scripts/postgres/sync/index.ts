@@ -21,7 +21,8 @@ export { stopSync } from "./stop.js";
 export type { StopSyncOptions, StopSyncResult } from "./stop.js";
 export { SYNC_NAMES } from "./sql.js";
 export { formatStatus } from "./format.js";
-export { openClient, redact, describeUrl, conninfoFromUrl } from "./connect.js";
+export { openClient, describeUrl, conninfoFromUrl } from "./connect.js";
+export { redact } from "../../core/redact.js";
 export type { Db } from "./connect.js";
 
 import { SYNC_NAMES } from "./sql.js";

@@ -14,7 +14,8 @@ import {
   type ServerInfo,
   type TableInfo,
 } from "./catalog.js";
-import { conninfoFromUrl, describeUrl, mapError, passwordOf, redact, withClient, type Db } from "./connect.js";
+import { redact } from "../../core/redact.js";
+import { conninfoFromUrl, describeUrl, mapError, passwordOf, withClient, type Db } from "./connect.js";
 import { displayName, ident, literal, qualified, SYNC_NAMES, validateSyncName } from "./sql.js";
 
 /** One SQL statement sync runs or would run, on which server. Connection strings are redacted. */

@@ -4,7 +4,8 @@
 import type pg from "pg";
 import { UnreachableError, UsageError } from "../../cli/common.js";
 import { findSlots, listSubscriptions, serverInfo } from "./catalog.js";
-import { mapError, openClient, passwordOf, redact, type Db } from "./connect.js";
+import { redact } from "../../core/redact.js";
+import { mapError, openClient, passwordOf, type Db } from "./connect.js";
 import { ident, literal, SYNC_NAMES, validateSyncName } from "./sql.js";
 import type { PlannedStatement } from "./start.js";
 
