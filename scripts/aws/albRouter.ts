@@ -13,7 +13,7 @@
 
 import type { Action, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Color, RouteWeights, TrafficRouter, Weights } from "../core/ports.js";
-import { UnreachableError } from "../cli/common.js";
+import { UnreachableError } from "../core/errors.js";
 import { AwsCallError, awsCall, classifyAwsError } from "./errors.js";
 import { elbSdk } from "./sdk.js";
 

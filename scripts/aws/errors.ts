@@ -8,7 +8,7 @@
 // - everything else (a missing listener, a validation error) → AwsCallError (exit 1) naming the call.
 // Messages carry the call, the AWS error code and its message; AWS never echoes credentials back.
 
-import { UnreachableError } from "../cli/common.js";
+import { UnreachableError } from "../core/errors.js";
 
 /** Error codes AWS services use for throttling (ELBv2 "Throttling", SSM "ThrottlingException", ...). */
 const THROTTLING = new Set([

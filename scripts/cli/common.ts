@@ -1,6 +1,8 @@
 // What every command-line entry point shares: exit codes, error classes that map to them,
 // and the decision between a live terminal view and plain lines.
 
+import { UnreachableError, UsageError } from "../core/errors.js";
+
 export const ExitCode = {
   ok: 0,
   /** A gate failed, differences were found, or the run rolled back. */
@@ -12,15 +14,7 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** Bad input from the operator; exit code 2. The message says what to change. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** Something the command needs could not be reached; exit code 3. */
-export class UnreachableError extends Error {
-  override name = "UnreachableError";
-}
+export { UnreachableError, UsageError } from "../core/errors.js";
 
 export interface OutputMode {
   /** Machine output: JSON documents or JSON lines on stdout, nothing else there. */

@@ -32,7 +32,7 @@
 import { readFile } from "node:fs/promises";
 import { inspect } from "node:util";
 import type pg from "pg";
-import { UnreachableError, UsageError } from "../cli/common.js";
+import { UnreachableError, UsageError } from "../core/errors.js";
 
 export type Color = "blue" | "green";
 const COLORS: readonly Color[] = ["blue", "green"];

@@ -3,7 +3,7 @@
 // into targets with targetFromConnection. Passwords never leave pg's ClientConfig.
 
 import pg from "pg";
-import { UnreachableError, UsageError } from "../../cli/common.js";
+import { UnreachableError, UsageError } from "../../core/errors.js";
 import { rdsTrust, sslConfig, type DatabaseConnection } from "../stackDatabases.js";
 import { redact, redactUrl } from "../../core/redact.js";
 

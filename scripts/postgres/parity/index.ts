@@ -1,7 +1,7 @@
 // Programmatic entry: runParity() proves green's database holds the same data as blue's,
 // or names where it does not. Used by `npm run parity`, the cutover engine's preflight and the demo.
 
-import { UnreachableError, UsageError } from "../../cli/common.js";
+import { UnreachableError, UsageError } from "../../core/errors.js";
 import { readCatalog } from "./catalog.js";
 import { compareTable, DEFAULT_TUNING, type Tuning } from "./compare.js";
 import { targetFromUrl, type Target } from "./connection.js";

@@ -3,7 +3,7 @@
 // and turn an operator's URL into the libpq conninfo a subscription stores.
 
 import pg from "pg";
-import { UnreachableError, UsageError } from "../../cli/common.js";
+import { UnreachableError, UsageError } from "../../core/errors.js";
 import { redact } from "../../core/redact.js";
 
 /** A database given either as a URL (opened and closed per call) or as an open client (reused, never closed). */

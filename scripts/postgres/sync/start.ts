@@ -1,7 +1,7 @@
 // `sync start` / `sync reverse`: preflight, then a publication on the source and a subscription on
 // the target. Every check that fails is collected and reported together, each with what to change.
 
-import { UsageError } from "../../cli/common.js";
+import { UsageError } from "../../core/errors.js";
 import {
   hasUsableReplicaIdentity,
   listSubscriptions,

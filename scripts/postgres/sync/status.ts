@@ -2,7 +2,7 @@
 // committed (used by `sync start` for the initial copy and by the paired switch behind the fence).
 
 import type pg from "pg";
-import { UsageError } from "../../cli/common.js";
+import { UsageError } from "../../core/errors.js";
 import { findSlots, listSubscriptions, publicationTables, serverInfo, type SlotRow } from "./catalog.js";
 import { withClient, type Db } from "./connect.js";
 import { displayName, SYNC_NAMES, validateSyncName } from "./sql.js";

@@ -2,7 +2,7 @@
 // ours is left on the source holding WAL, then drop the publication.
 
 import type pg from "pg";
-import { UnreachableError, UsageError } from "../../cli/common.js";
+import { UnreachableError, UsageError } from "../../core/errors.js";
 import { findSlots, listSubscriptions, serverInfo } from "./catalog.js";
 import { redact } from "../../core/redact.js";
 import { mapError, openClient, passwordOf, type Db } from "./connect.js";
