@@ -1,0 +1,156 @@
+// `npm run parity`: proves green's database holds the same data as blue's, or names the
+// exact keys where it does not. A thin command line over scripts/postgres/parity/; see docs/parity.md.
+
+import { Command, InvalidArgumentError } from "commander";
+import { createLogUpdate } from "log-update";
+import { ExitCode, UsageError, outputMode } from "./common.js";
+import {
+  DEFAULT_REPORT_PATH,
+  formatReport,
+  runParity,
+  targetFromConnection,
+  writeReport,
+  type ParityOptions,
+  type ParityProgress,
+} from "../postgres/parity/index.js";
+
+interface Flags {
+  blue?: string;
+  green?: string;
+  stack?: string;
+  outputs?: string;
+  database?: string;
+  include: string[];
+  exclude: string[];
+  limit: number;
+  parallel: number;
+  json?: boolean;
+  report?: string;
+  save: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function wholeNumber(min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+    }
+    return Number(value);
+  };
+}
+
+export function buildProgram(): Command {
+  return new Command("npm run parity --")
+    .description(
+      "Compare blue's and green's PostgreSQL databases: schema, per-table counts and checksums, differing rows by key, sequences.\n" +
+        "Read-only; each database is read in one REPEATABLE READ snapshot.\n" +
+        "Exit codes: 0 identical, 1 differences, 2 bad input, 3 a database unreachable or login refused.",
+    )
+    .option("--blue <url>", "blue's database URL, postgres://user:password@host:port/db (or env BLUE_DATABASE_URL)")
+    .option("--green <url>", "green's database URL (or env GREEN_DATABASE_URL)")
+    .option("--stack <name>", "read endpoints and secret ARNs from this stack's outputs (pulumi stack output --json; TLS verify-full, see docs/parity.md)")
+    .option("--outputs <file>", "stack outputs JSON file (databaseEndpoints, databaseSecretArns) instead of calling pulumi")
+    .option("--database <name>", "database name with --stack/--outputs (default: outputs databaseName, else the secret's dbname, else app)")
+    .option("--include <pattern>", "only tables matching this glob on schema.table (repeatable)", collect, [])
+    .option("--exclude <pattern>", "skip tables matching this glob on schema.table (repeatable)", collect, [])
+    .option("--limit <n>", "differing keys listed per table", wholeNumber(0, 1_000_000), 100)
+    .option("--parallel <n>", "connections per database (bounded parallelism)", wholeNumber(1, 64), 2)
+    .option("--json", "print the report as JSON on stdout")
+    .option("--report <file>", "also write the JSON report to this file")
+    .option("--no-save", `do not write ${DEFAULT_REPORT_PATH}`)
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // runMain prints the one error line; commander's own copy would repeat it.
+      outputError: () => undefined,
+    });
+}
+
+function progressLine(p: ParityProgress): string {
+  const rows = p.rowsHashed.toLocaleString("en-US");
+  switch (p.phase) {
+    case "connect":
+      return "parity: connecting to blue and green";
+    case "schema":
+      return "parity: reading schemas";
+    case "hash":
+    case "diff":
+      return `parity: tables ${p.tablesDone}/${p.tablesTotal}, rows hashed ${rows}${p.table ? `, last ${p.table}` : ""}`;
+    case "sequences":
+      return `parity: tables ${p.tablesDone}/${p.tablesTotal}, rows hashed ${rows}; checking sequences`;
+    case "done":
+      return `parity: done, rows hashed ${rows}`;
+  }
+}
+
+/** `args`: the command line after the script name (process.argv.slice(2)). */
+export async function parityMain(args: string[]): Promise<ExitCode> {
+  const program = buildProgram();
+  try {
+    program.parse(args, { from: "user" });
+  } catch (error) {
+    const e = error as { code?: string; exitCode?: number };
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return ExitCode.ok;
+    throw new UsageError((error as Error).message.replace(/^error: /, ""));
+  }
+  const flags = program.opts<Flags>();
+  const mode = outputMode({ json: flags.json });
+  const blueUrl = flags.blue ?? process.env.BLUE_DATABASE_URL;
+  const greenUrl = flags.green ?? process.env.GREEN_DATABASE_URL;
+
+  const options: ParityOptions = { include: flags.include, exclude: flags.exclude, limit: flags.limit, parallelism: flags.parallel };
+  if (flags.stack || flags.outputs) {
+    if (flags.blue || flags.green) throw new UsageError("give either --blue/--green or --stack/--outputs, not both");
+    const [{ loadRawOutputs, validateStackName }, { connectionsFromOutputs }] = await Promise.all([
+      import("./stackOutputs.js"),
+      import("../postgres/stackDatabases.js"),
+    ]);
+    const raw = await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs });
+    const connections = await connectionsFromOutputs(raw, { database: flags.database, purpose: "parity" });
+    options.blue = targetFromConnection(connections.blue);
+    options.green = targetFromConnection(connections.green);
+  } else {
+    if (!blueUrl || !greenUrl) throw new UsageError("give --blue URL and --green URL (or --stack NAME [--outputs FILE])");
+    options.blueUrl = blueUrl;
+    options.greenUrl = greenUrl;
+  }
+
+  // Progress on stderr: redrawn on a terminal, plain lines (at most one a second) otherwise.
+  const stderrMode = outputMode({ json: false }, process.stderr);
+  const live = stderrMode.live ? createLogUpdate(process.stderr) : null;
+  let lastPlain = 0;
+  let lastPhase = "";
+  options.onProgress = (p) => {
+    const line = progressLine(p);
+    const now = Date.now();
+    if (live) {
+      // Redraw at most ten times a second, and on every phase change.
+      if (p.phase !== lastPhase || now - lastPlain >= 100) {
+        live(line);
+        lastPlain = now;
+        lastPhase = p.phase;
+      }
+      return;
+    }
+    if (p.phase !== lastPhase || now - lastPlain >= 1000 || (p.phase === "hash" && p.tablesDone === p.tablesTotal)) {
+      if (p.phase === "done") return;
+      process.stderr.write(`${line}\n`);
+      lastPlain = now;
+      lastPhase = p.phase;
+    }
+  };
+
+  let report;
+  try {
+    report = await runParity(options);
+  } finally {
+    live?.clear();
+    live?.done();
+  }
+  if (flags.report) await writeReport(report, flags.report);
+  if (flags.save) await writeReport(report, DEFAULT_REPORT_PATH);
+  if (mode.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else process.stdout.write(formatReport(report, { color: mode.color }));
+  return report.identical ? ExitCode.ok : ExitCode.failed;
+}
