@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Document } from "yaml";
 import type { StackConfig } from "../../infra/config.js";
 import type { WeightRecorder, Weights } from "../core/ports.js";
-import { writeFileAtomic } from "../local/files.js";
+import { writeFileAtomic } from "../fs/atomicFile.js";
 import { UsageError } from "./common.js";
 
 /** infra/config.ts PROJECT + ":traffic"; spelled out so this module does not load zod on rollback's path. */

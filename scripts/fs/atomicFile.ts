@@ -1,7 +1,7 @@
-// Small filesystem helpers shared by the file-backed lock and journal, the stack-config
-// write-back and the outputs cache: read a file that may not exist, and replace a file
-// atomically (temp file beside it, then rename), so a reader or a crash sees the old content or
-// the new one, never half of each.
+// Small filesystem helpers, neutral ground for the CLI and the sandbox alike (the file-backed
+// lock and journal, the stack-config write-back, the outputs cache): read a file that may not
+// exist, and replace a file atomically (temp file beside it, then rename), so a reader or a
+// crash sees the old content or the new one, never half of each.
 
 import { randomBytes } from "node:crypto";
 import { open, readFile, rename, stat, unlink } from "node:fs/promises";

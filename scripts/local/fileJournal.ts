@@ -5,7 +5,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { JournalStore } from "../core/ports.js";
-import { readTextIfExists, writeFileAtomic } from "./files.js";
+import { readTextIfExists, writeFileAtomic } from "../fs/atomicFile.js";
 
 export class FileJournal implements JournalStore {
   constructor(readonly path: string) {}

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { link, mkdir, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { LockHeldError, type Lock, type LockHolder } from "../core/ports.js";
-import { readTextIfExists } from "./files.js";
+import { readTextIfExists } from "../fs/atomicFile.js";
 
 export class FileLock implements Lock {
   constructor(readonly path: string) {}
