@@ -1,0 +1,117 @@
+// The driver: runs the persisted state machine (core/phases.ts) one phase at a time until a
+// terminal phase, turning failures into a rollback (a Breach, an unexpected error), an abort
+// (the lock was broken by someone else) or a best-effort rollback (the journal cannot be saved).
+
+import { isTerminal, trafficMayHaveMoved } from "../phases.js";
+import { bake } from "./bake.js";
+import { runHooks } from "./hooks.js";
+import { catchUp, copySequences, fenceOff, fenceOn, proveParity, startReverseReplication } from "./pairedSwitch.js";
+import { preflight } from "./preflight.js";
+import { rollbackTraffic } from "./rollback.js";
+import { Breach, JournalWriteError, LockLost, messageOf, type Run } from "./run.js";
+import { recordWeights, verifyStep, writeStep } from "./step.js";
+
+/** Run the state machine until a terminal phase. */
+export async function drive(run: Run): Promise<void> {
+  while (!isTerminal(run.journal.phase)) {
+    try {
+      await advance(run);
+    } catch (error) {
+      if (error instanceof LockLost) return abortForLostLock(run, error);
+      if (error instanceof JournalWriteError) return failForJournal(run, error);
+      if (run.journal.phase === "rolling-back") throw error; // rollbackTraffic handles its own failures
+      const reason = error instanceof Breach ? error.reason : `unexpected error in phase "${run.journal.phase}": ${messageOf(error)}`;
+      const observedAt = error instanceof Breach ? error.observedAt : run.now();
+      await run.beginRollback(reason, observedAt);
+    }
+  }
+}
+
+/** Do the current phase's work and move to the next phase. */
+async function advance(run: Run): Promise<void> {
+  const j = run.journal;
+  const plan = run.plan;
+  switch (j.phase) {
+    case "idle":
+      return run.transition("preflight", null);
+    case "preflight":
+      return preflight(run);
+    case "fencing":
+      await fenceOn(run, "switch");
+      return run.transition("catching-up");
+    case "catching-up":
+      await catchUp(run);
+      return run.transition("parity");
+    case "parity":
+      await proveParity(run);
+      return run.transition("sequences");
+    case "sequences":
+      await copySequences(run);
+      return run.transition("reverse-replication");
+    case "reverse-replication":
+      await startReverseReplication(run);
+      return run.transition("writing", 0);
+    case "writing":
+      await writeStep(run);
+      return run.transition("verifying");
+    case "verifying":
+      await verifyStep(run);
+      return run.transition(plan.fenced && j.fence.onAt !== null ? "unfencing" : "recording");
+    case "unfencing":
+      await fenceOff(run);
+      return run.transition("recording");
+    case "recording": {
+      const step = run.currentStep();
+      await recordWeights(run, step.weights, step.index);
+      return run.transition("baking");
+    }
+    case "baking":
+      await bake(run, "baking", run.currentStep().pollsRequired);
+      return run.transition("hooks");
+    case "hooks": {
+      const step = run.currentStep();
+      await runHooks(run, "after-step", step.index);
+      const next = step.index + 1;
+      if (next < plan.steps.length) return run.transition("writing", next);
+      return run.transition("post-switch", null);
+    }
+    case "post-switch":
+      await runHooks(run, "post-switch", null);
+      return run.transition("monitoring", null);
+    case "monitoring":
+      await bake(run, "monitoring", plan.monitorPollsRequired);
+      return run.finish("succeeded", null, null);
+    case "rolling-back":
+      return rollbackTraffic(run);
+    default:
+      throw new Error(`internal error: no handler for phase ${j.phase}`);
+  }
+}
+
+/** Someone broke our lock (`rollback --force`): stop without touching traffic; that operation owns it. */
+function abortForLostLock(run: Run, error: LockLost): void {
+  run.aborted = true;
+  run.journal.phase = "aborted";
+  run.journal.outcome = "aborted";
+  run.decide("abort", `${error.message}: stopping without touching traffic (that operation owns it now)`);
+  run.emit({ type: "lock", action: "lost", holder: error.holder, detail: error.message });
+  run.emit({ type: "done", operation: run.options.operation, outcome: "aborted", reason: error.message });
+  // the journal now belongs to the other operation: not saved
+}
+
+/** The journal cannot be saved: roll traffic back (best effort), then surface the store's error. */
+async function failForJournal(run: Run, error: JournalWriteError): Promise<never> {
+  if (run.journalBroken) throw error.original;
+  run.journalBroken = true;
+  run.emit({ type: "warning", message: `${error.message}; the journal can no longer be trusted` });
+  if (trafficMayHaveMoved(run.journal.phase) && !isTerminal(run.journal.phase)) {
+    // Best effort: the default action of anything that fails is rollback.
+    try {
+      if (run.journal.phase !== "rolling-back") await run.beginRollback(error.message, run.now());
+      await rollbackTraffic(run);
+    } catch {
+      // the original error is what the caller needs to see
+    }
+  }
+  throw error.original;
+}

@@ -1,0 +1,127 @@
+// Preflight: every check before anything moves (start weights, green and blue health, alarms;
+// paired: replication and a recent passing parity result), the preflight hooks, and the
+// snapshot of blue's database. Any failure ends the run in preflight-failed with nothing moved.
+
+import type { PreflightCheckName } from "../events.js";
+import { BLUE_ONLY, formatDuration, sameWeights } from "../plan.js";
+import { runHook } from "./hooks.js";
+import { describeHealth } from "./routes.js";
+import { messageOf, type Run } from "./run.js";
+
+type Check = (name: PreflightCheckName, ok: boolean, detail: string) => void;
+
+export async function preflight(run: Run): Promise<void> {
+  const j = run.journal;
+  const plan = run.plan;
+  const gates = plan.gates;
+  const failures: string[] = [];
+  const check: Check = (name, ok, detail) => {
+    run.emit({ type: "preflight-check", check: name, ok, detail });
+    if (!ok) failures.push(`${name}: ${detail}`);
+  };
+  const attempt = async (name: PreflightCheckName, body: () => Promise<void>) => {
+    try {
+      await body();
+    } catch (error) {
+      check(name, false, `error: ${messageOf(error)}`);
+    }
+  };
+
+  await attempt("start-weights", async () => {
+    const routes = await run.deps.router.readWeights();
+    run.lastRoutes = routes;
+    if (routes.length === 0) return check("start-weights", false, "the router reports no production routes");
+    const distinct = new Set(routes.map((r) => `${r.weights.blue}/${r.weights.green}`));
+    if (distinct.size > 1) {
+      return check("start-weights", false, `the routes disagree (${routes.map((r) => `${r.route}: ${r.weights.blue}/${r.weights.green}`).join(", ")}): run rollback first`);
+    }
+    const live = routes[0]!.weights;
+    if (!sameWeights(live, plan.startWeights)) {
+      return check("start-weights", false, `live weights blue ${live.blue} / green ${live.green} moved since the plan was made (${plan.startWeights.blue}/${plan.startWeights.green})`);
+    }
+    if (plan.fenced && !sameWeights(live, BLUE_ONLY)) {
+      return check("start-weights", false, `paired mode switches from blue 100 / green 0; live is blue ${live.blue} / green ${live.green}: run rollback first`);
+    }
+    check("start-weights", true, `blue ${live.blue} / green ${live.green} on ${routes.length} route(s)`);
+  });
+  await attempt("green-health", async () => {
+    const h = await run.deps.health.health("green");
+    check("green-health", h.healthy >= gates.minHealthyTargets && h.unhealthy === 0, `${describeHealth(h)}; needs ≥ ${gates.minHealthyTargets} healthy and 0 unhealthy`);
+  });
+  await attempt("blue-health", async () => {
+    const h = await run.deps.health.health("blue");
+    check("blue-health", h.healthy >= 1 && h.unhealthy === 0, `${describeHealth(h)}; rollback needs a healthy blue (≥ 1 healthy, 0 unhealthy)`);
+  });
+  await attempt("alarms", async () => {
+    const firing = await run.deps.alarms.firing();
+    check("alarms", firing.length === 0, firing.length === 0 ? "no alarm in ALARM" : `in ALARM: ${firing.join(", ")}`);
+  });
+  if (plan.fenced) {
+    await attempt("replication", async () => {
+      const status = await run.deps.replication!.status("blue-to-green");
+      check("replication", status.running, `blue → green ${status.running ? "running" : "NOT running"}${status.lagBytes !== null ? `, lag ${status.lagBytes} bytes` : ""} (${status.detail})`);
+    });
+    await attempt("parity", async () => {
+      const latest = run.deps.parity ? await run.deps.parity.latest() : null;
+      if (latest === null) return check("parity", false, "no parity result: run `npm run parity` first");
+      const age = run.now() - latest.checkedAt;
+      if (!latest.identical) return check("parity", false, `the latest parity run found differences: ${latest.summary}`);
+      if (age > plan.parityMaxAgeMs) {
+        return check("parity", false, `the latest passing parity result is ${formatDuration(age)} old (max ${formatDuration(plan.parityMaxAgeMs)}): run \`npm run parity\` again`);
+      }
+      check("parity", true, `identical, ${formatDuration(age)} old: ${latest.summary}`);
+    });
+  }
+  if (failures.length === 0) {
+    for (const hook of plan.hooks.filter((h) => h.when === "preflight")) {
+      const result = await runHook(run, hook.name, hook.command, hook.timeoutSeconds, "preflight", null);
+      check(`hook:${hook.name}`, result.ok, result.detail);
+    }
+  }
+  if (failures.length === 0) await ensureSnapshot(run, check);
+
+  if (failures.length > 0) {
+    run.decide("refuse", `preflight failed, nothing moved: ${failures.join("; ")}`);
+    j.failure = { reason: `preflight failed: ${failures.join("; ")}`, breachObservedAt: run.now(), phase: "preflight", step: null };
+    return run.finish("preflight-failed", j.failure.reason, null);
+  }
+  run.decide("proceed", "preflight passed");
+  if (plan.fenced) return run.transition("fencing", null);
+  return run.transition("writing", 0);
+}
+
+/** Snapshot blue's database once per run (or record why not), waited on until available. */
+async function ensureSnapshot(run: Run, check: Check): Promise<void> {
+  const j = run.journal;
+  const plan = run.plan;
+  if (j.snapshot !== null) {
+    const detail = j.snapshot.taken ? `already taken in this run: ${j.snapshot.id}` : `skipped: ${j.snapshot.reason}`;
+    check("snapshot", true, detail);
+    return;
+  }
+  const skip =
+    run.skipSnapshotReason !== undefined
+      ? run.skipSnapshotReason || "skipped with an explicit flag"
+      : !plan.snapshot.enabled
+        ? "disabled by rollout.snapshot.enabled: false"
+        : null;
+  if (skip !== null) {
+    j.snapshot = { taken: false, skipped: true, reason: skip };
+    run.emit({ type: "snapshot", ok: true, skipped: true, snapshotId: null, detail: skip });
+    run.emit({ type: "warning", message: `no snapshot of blue's database before the cutover: ${skip}` });
+    check("snapshot", true, `SKIPPED: ${skip}`);
+    await run.persist();
+    return;
+  }
+  const started = run.now();
+  try {
+    const snapshot = await run.deps.snapshotter.snapshot(`bluegreen-${j.runId}`, plan.snapshot.timeoutMs);
+    j.snapshot = { taken: true, id: snapshot.id, availableAt: snapshot.availableAt, durationMs: run.now() - started };
+    run.emit({ type: "snapshot", ok: true, skipped: false, snapshotId: snapshot.id, detail: `available after ${formatDuration(run.now() - started)}` });
+    check("snapshot", true, `${snapshot.id} available`);
+    await run.persist();
+  } catch (error) {
+    run.emit({ type: "snapshot", ok: false, skipped: false, snapshotId: null, detail: messageOf(error) });
+    check("snapshot", false, `snapshot of blue's database failed: ${messageOf(error)}`);
+  }
+}

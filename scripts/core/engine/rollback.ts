@@ -1,0 +1,228 @@
+// Rollback: all traffic back to blue, verified by reading back, from any state. Paired mode
+// first fences writes and lets blue catch up with green (so no write green acknowledged is
+// lost), flips, lifts the fence, and lists the keys that exist only on green when it could not.
+
+import { BLUE_ONLY, formatDuration } from "../plan.js";
+import { fenceOff, fenceOn } from "./pairedSwitch.js";
+import { maxStickiness } from "./routes.js";
+import { JournalWriteError, messageOf, type Run } from "./run.js";
+import { recordWeights, verifyWeights } from "./step.js";
+
+const DEFAULT_VERIFY_TIMEOUT_MS = 60_000;
+const DEFAULT_VERIFY_INTERVAL_MS = 1_000;
+const DEFAULT_CATCH_UP_MS = 30_000;
+const ROLLBACK_ATTEMPTS = 3;
+
+interface RollbackSettings {
+  verifyTimeoutMs: number;
+  verifyIntervalMs: number;
+  catchUpTimeoutMs: number;
+  /** Paired databases and the ports to fence and replicate. */
+  paired: boolean;
+}
+
+/** What the paired preparation found: whether green served traffic, and whether blue caught up with it. */
+interface PairedPreparation {
+  greenServing: boolean;
+  caughtUp: boolean;
+}
+
+/** Phase "rolling-back": prepare (paired), flip, verify, tidy up, finish. */
+export async function rollbackTraffic(run: Run): Promise<void> {
+  const j = run.journal;
+  const failure = j.failure ?? { reason: "rollback", breachObservedAt: run.now(), phase: j.phase, step: j.step };
+  const settings = settingsOf(run);
+  j.rollback = { startedAt: run.now(), verifiedAt: null, timeToRollbackMs: null, attempts: 0, fenceMs: null, onlyOnGreen: null, detail: "" };
+
+  const prepared: PairedPreparation = settings.paired ? await prepareBlue(run, settings) : { greenServing: false, caughtUp: false };
+  const flip = await flipToBlue(run, settings);
+  if (!flip.verified) {
+    j.rollback.detail =
+      `traffic NOT verified on blue after ${ROLLBACK_ATTEMPTS} attempt(s): ${flip.lastError}` +
+      (settings.paired && j.fence.onAt !== null ? "; the write fence stays on to avoid split-brain writes" : "");
+    run.emit({
+      type: "rollback-complete",
+      ok: false,
+      reason: failure.reason,
+      timeToRollbackMs: null,
+      weights: BLUE_ONLY,
+      routes: run.lastRoutes,
+      fenceMs: null,
+      onlyOnGreen: null,
+      detail: j.rollback.detail,
+    });
+    return run.finish("failed-rollback", j.rollback.detail);
+  }
+
+  const verifiedAt = run.now();
+  j.rollback.verifiedAt = verifiedAt;
+  j.rollback.timeToRollbackMs = verifiedAt - failure.breachObservedAt;
+  await run.persist(); // traffic is on blue: record it before anything slower
+
+  if (settings.paired) await tidyUpPaired(run, prepared);
+
+  await recordWeights(run, BLUE_ONLY, null);
+  const sticky = maxStickiness(run.lastRoutes);
+  if (sticky) run.emit({ type: "warning", message: `stickiness is on: clients may stay on green for up to ${formatDuration(sticky * 1000)}` });
+  j.rollback.detail = `blue 100 / green 0 verified ${j.rollback.timeToRollbackMs} ms after the breach was observed`;
+  run.emit({
+    type: "rollback-complete",
+    ok: true,
+    reason: failure.reason,
+    timeToRollbackMs: j.rollback.timeToRollbackMs,
+    weights: BLUE_ONLY,
+    routes: run.lastRoutes,
+    fenceMs: j.rollback.fenceMs,
+    onlyOnGreen: j.rollback.onlyOnGreen,
+    detail: j.rollback.detail,
+  });
+  await run.finish("rolled-back", failure.reason);
+}
+
+function settingsOf(run: Run): RollbackSettings {
+  const j = run.journal;
+  const opts = run.rollbackOptions;
+  return {
+    verifyTimeoutMs: j.plan?.verifyTimeoutMs ?? opts.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS,
+    verifyIntervalMs: j.plan?.verifyIntervalMs ?? opts.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
+    catchUpTimeoutMs: opts.catchUpTimeoutMs ?? j.plan?.catchUpTimeoutMs ?? DEFAULT_CATCH_UP_MS,
+    paired: (j.databaseMode === "paired" || opts.databaseMode === "paired") && run.deps.fence !== undefined && run.deps.replication !== undefined,
+  };
+}
+
+/** Paired: green may hold writes that blue lacks only if green has served traffic. */
+async function prepareBlue(run: Run, settings: RollbackSettings): Promise<PairedPreparation> {
+  const greenServing = await isGreenServing(run);
+  if (!greenServing) return { greenServing, caughtUp: false };
+  await raiseRollbackFence(run);
+  const caughtUp = await catchBlueUp(run, settings.catchUpTimeoutMs);
+  if (!caughtUp) {
+    run.emit({ type: "warning", message: "green → blue replication is not healthy: flipping anyway, then listing the keys that exist only on green" });
+    // Sequences do not travel by replication and need none: copy them anyway (best effort).
+    // Otherwise blue hands out keys green already used: they collide with the rows only on
+    // green (which then show as changed, not as only on green) and break blue → green replication.
+    await copySequencesToBlue(run, "sequences copied to blue (replication unhealthy)");
+  }
+  return { greenServing, caughtUp };
+}
+
+async function isGreenServing(run: Run): Promise<boolean> {
+  try {
+    const routes = await run.deps.router.readWeights();
+    return routes.length === 0 || routes.some((r) => r.weights.green > 0);
+  } catch (error) {
+    run.emit({ type: "warning", message: `could not read weights before the paired rollback (${messageOf(error)}): fencing anyway` });
+    return true; // unknown: assume the worst
+  }
+}
+
+/** Fence writes for the rollback; a fence that fails is reported and the rollback goes on. */
+async function raiseRollbackFence(run: Run): Promise<void> {
+  try {
+    await fenceOn(run, "rollback");
+    await run.persist();
+  } catch (error) {
+    if (error instanceof JournalWriteError) throw error;
+    run.emit({ type: "fence", mode: "writes", ok: false, detail: messageOf(error) });
+  }
+}
+
+/** Wait for green → blue replication and copy the sequences; false when blue may lack green's writes. */
+async function catchBlueUp(run: Run, timeoutMs: number): Promise<boolean> {
+  const replication = run.deps.replication!;
+  let caughtUp = false;
+  try {
+    const status = await replication.status("green-to-blue");
+    run.emit({ type: "replication", action: "status", direction: "green-to-blue", ok: status.running, detail: status.detail });
+    if (status.running) {
+      const { waitedMs } = await replication.waitForCatchUp("green-to-blue", timeoutMs);
+      caughtUp = true;
+      run.emit({ type: "replication", action: "catch-up", direction: "green-to-blue", ok: true, detail: `blue caught up with green in ${waitedMs} ms` });
+      await replication.copySequences("green-to-blue");
+      run.emit({ type: "replication", action: "copy-sequences", direction: "green-to-blue", ok: true, detail: "sequences copied to blue" });
+    }
+  } catch (error) {
+    run.emit({ type: "replication", action: caughtUp ? "copy-sequences" : "catch-up", direction: "green-to-blue", ok: false, detail: messageOf(error) });
+  }
+  return caughtUp;
+}
+
+async function copySequencesToBlue(run: Run, detail: string): Promise<void> {
+  try {
+    await run.deps.replication!.copySequences("green-to-blue");
+    run.emit({ type: "replication", action: "copy-sequences", direction: "green-to-blue", ok: true, detail });
+  } catch (error) {
+    run.emit({ type: "replication", action: "copy-sequences", direction: "green-to-blue", ok: false, detail: messageOf(error) });
+  }
+}
+
+/** The flip: one write per route, read back until equal. Retried, bounded. */
+async function flipToBlue(run: Run, settings: RollbackSettings): Promise<{ verified: boolean; lastError: string }> {
+  const record = run.journal.rollback!;
+  let lastError = "";
+  for (let attempt = 1; attempt <= ROLLBACK_ATTEMPTS; attempt++) {
+    record.attempts = attempt;
+    run.emit({ type: "weights-written", step: null, weights: BLUE_ONLY, attempt });
+    try {
+      await run.deps.router.writeWeights(BLUE_ONLY);
+    } catch (error) {
+      lastError = `write failed: ${messageOf(error)}`;
+      run.emit({ type: "warning", message: `rollback write attempt ${attempt} failed: ${messageOf(error)}` });
+      continue;
+    }
+    const result = await verifyWeights(run, BLUE_ONLY, settings.verifyTimeoutMs, settings.verifyIntervalMs, null);
+    if (result.ok) return { verified: true, lastError };
+    lastError = `did not read back within ${formatDuration(settings.verifyTimeoutMs)}: ${result.error}`;
+  }
+  return { verified: false, lastError };
+}
+
+/** Paired, traffic verified on blue: lift our fence, list green-only keys if blue could not catch up, stop reverse replication if asked. */
+async function tidyUpPaired(run: Run, prepared: PairedPreparation): Promise<void> {
+  await liftRollbackFence(run);
+  if (prepared.greenServing && !prepared.caughtUp) await listOnlyOnGreen(run);
+  if (run.rollbackOptions.stopReverseReplication) await stopReverseReplication(run);
+}
+
+async function liftRollbackFence(run: Run): Promise<void> {
+  const j = run.journal;
+  if (j.fence.onAt !== null) {
+    try {
+      j.rollback!.fenceMs = await fenceOff(run);
+    } catch (error) {
+      run.emit({ type: "fence", mode: "off", ok: false, detail: messageOf(error) });
+      run.emit({ type: "warning", message: `could not lift the write fence: ${messageOf(error)}; run \`npm run maintenance -- off\`` });
+    }
+    return;
+  }
+  try {
+    const mode = await run.deps.fence!.read();
+    if (mode !== "off") run.emit({ type: "warning", message: `the fence is "${mode}" and was not set by this run: left as it is` });
+  } catch {
+    // informational only
+  }
+}
+
+async function listOnlyOnGreen(run: Run): Promise<void> {
+  const record = run.journal.rollback!;
+  try {
+    const parity = await run.deps.replication!.parity();
+    const keys = parity.onlyOnGreen ?? [];
+    record.onlyOnGreen = keys;
+    run.emit({ type: "replication", action: "parity", direction: null, ok: keys.length === 0, detail: parity.summary });
+    if (keys.length > 0) {
+      run.emit({ type: "warning", message: `${keys.length} key(s) exist only on green: ${keys.slice(0, 20).join(", ")}${keys.length > 20 ? ", …" : ""}` });
+    }
+  } catch (error) {
+    run.emit({ type: "warning", message: `could not compare the databases after the rollback: ${messageOf(error)}` });
+  }
+}
+
+async function stopReverseReplication(run: Run): Promise<void> {
+  try {
+    await run.deps.replication!.stop("green-to-blue");
+    run.emit({ type: "replication", action: "stop", direction: "green-to-blue", ok: true, detail: "stopped after the rollback" });
+  } catch (error) {
+    run.emit({ type: "replication", action: "stop", direction: "green-to-blue", ok: false, detail: messageOf(error) });
+  }
+}

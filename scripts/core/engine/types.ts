@@ -1,0 +1,132 @@
+// The engine's public request/result types and its one input error. Re-exported by core/engine.ts.
+
+import type { DatabaseMode, RolloutConfig } from "../../../infra/config.js";
+import type { EventSink, Outcome } from "../events.js";
+import type { Journal } from "../journal.js";
+import type { Plan } from "../plan.js";
+import type {
+  AlarmSource,
+  Clock,
+  DataReplication,
+  HealthProbe,
+  HookRunner,
+  JournalStore,
+  Lock,
+  LockHolder,
+  MetricsSource,
+  ParitySource,
+  RouteWeights,
+  Snapshotter,
+  TrafficRouter,
+  WeightRecorder,
+  WriteFence,
+} from "../ports.js";
+
+export interface EngineDeps {
+  router: TrafficRouter;
+  health: HealthProbe;
+  metrics: MetricsSource;
+  alarms: AlarmSource;
+  lock: Lock;
+  journal: JournalStore;
+  snapshotter: Snapshotter;
+  hooks: HookRunner;
+  recorder: WeightRecorder;
+  clock: Clock;
+  /** Paired database mode only: the newest parity result (preflight). */
+  parity?: ParitySource;
+  /** Paired database mode only: the write fence. */
+  fence?: WriteFence;
+  /** Paired database mode only: logical replication both ways. */
+  replication?: DataReplication;
+  /** Receives every event, ticks included. Exceptions thrown by the sink are ignored. */
+  events?: EventSink;
+  /** Live-view heartbeat period while waiting between polls; default 1000 ms; 0 = no ticks. */
+  tickMs?: number;
+  /** Run id generator; default: ISO time + random suffix. */
+  newRunId?: () => string;
+}
+
+export interface CutoverRequest {
+  rollout: RolloutConfig;
+  databaseMode: DatabaseMode;
+  /** Lock owner: "user@host pid 1234". */
+  owner: string;
+  stack?: string;
+  /** Continue the unfinished run in the journal (the plan recorded there wins over `rollout`). */
+  resume?: boolean;
+  /** Skip the snapshot of blue's database; the reason is recorded in the journal and report. */
+  skipSnapshot?: string;
+  /** Extra environment for hook commands (not journaled). */
+  hookEnv?: Record<string, string>;
+  /** Paired mode: bound on each replication catch-up wait; default 30 s. */
+  catchUpTimeoutMs?: number;
+  /** Called with the plan after the lock is held and before anything else; false cancels. */
+  confirm?: (plan: Plan, lines: string[]) => Promise<boolean>;
+  runId?: string;
+}
+
+export interface RollbackRequest {
+  owner: string;
+  databaseMode: DatabaseMode;
+  stack?: string;
+  /** Why (recorded); default "operator requested rollback". */
+  reason?: string;
+  /** Break a lock held by someone else (recorded). */
+  force?: boolean;
+  /** Used when the journal holds no plan; default 60 s. */
+  verifyTimeoutMs?: number;
+  verifyIntervalMs?: number;
+  /** Paired mode: bound on waiting for green → blue replication; default: the plan's or 30 s. */
+  catchUpTimeoutMs?: number;
+  /** Paired mode: stop green → blue replication once traffic is verified on blue; default false (keep it). */
+  stopReverseReplication?: boolean;
+  runId?: string;
+}
+
+export interface CutoverResult {
+  operation: "cutover";
+  outcome: Outcome | "cancelled";
+  /** Why it rolled back / refused / aborted; null on success. */
+  reason: string | null;
+  runId: string;
+  /** The final journal (null when cancelled before anything was written). */
+  journal: Journal | null;
+  plan: Plan;
+  /** Breach observed → traffic verified on blue. */
+  timeToRollbackMs: number | null;
+  /** Paired mode: how long writes were fenced for the switch. */
+  switchFenceMs: number | null;
+  /** Paired mode: how long writes were fenced for the rollback. */
+  rollbackFenceMs: number | null;
+  onlyOnGreen: string[] | null;
+}
+
+export interface RollbackResult {
+  operation: "rollback";
+  outcome: "rolled-back" | "failed-rollback";
+  reason: string;
+  runId: string;
+  journal: Journal;
+  timeToRollbackMs: number | null;
+  /** Clock time from the call to the end. */
+  wallMs: number;
+  /** The lock `force` broke, if any. */
+  brokeLock: LockHolder | null;
+  /** Weights read back at the end. */
+  routes: RouteWeights[];
+  /** Longest stickiness among the routes: clients may stay on green that long. */
+  stickinessSeconds: number | null;
+  fenceMs: number | null;
+  onlyOnGreen: string[] | null;
+}
+
+/** Bad request for the state the journal is in (nothing to resume, an unfinished run exists, ...). CLI: exit 2. */
+export class EngineInputError extends Error {
+  override name = "EngineInputError";
+}
+
+/** Exit code for an outcome: 0 succeeded (or cancelled by the operator), 1 otherwise. */
+export function outcomeExitCode(outcome: Outcome | "cancelled"): 0 | 1 {
+  return outcome === "succeeded" || outcome === "cancelled" ? 0 : 1;
+}
