@@ -129,7 +129,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
   const outputs = await parseStackOutputs(raw.raw, raw.source);
 
-  const [{ createAwsDeps }, { readConfigWeights }, { parseJournal }, { formatEvent }] = await Promise.all([
+  const [{ createAwsDeps }, { readConfigWeights }, { outcomeOf, parseJournal }, { formatEvent }] = await Promise.all([
     import("./awsDeps.js"),
     import("./pulumiConfigFile.js"),
     import("../core/journal.js"),
@@ -170,7 +170,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
         runId: journal.runId,
         operation: journal.operation,
         phase: journal.phase,
-        outcome: journal.outcome,
+        outcome: outcomeOf(journal),
         updatedAt: new Date(journal.updatedAt).toISOString(),
         last: last ? formatEvent(last) : null,
       };

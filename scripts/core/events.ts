@@ -4,7 +4,7 @@
 // `tick` as its timeline, and the report is built from that timeline.
 
 import type { GateVerdict } from "./gates.js";
-import type { Phase } from "./phases.js";
+import type { Phase, TerminalPhase } from "./phases.js";
 import type { Plan } from "./plan.js";
 import type { Color, FenceMode, HookResult, LockHolder, ReplicationDirection, RouteWeights, Weights } from "./ports.js";
 
@@ -129,7 +129,11 @@ export type EngineEvent =
 
 export type EngineEventType = EngineEvent["type"];
 
-export type Outcome = "succeeded" | "rolled-back" | "failed-rollback" | "preflight-failed" | "aborted";
+/**
+ * How a run ended: its terminal phase, or "interrupted" (the caller aborted it: the journal stays
+ * in its last non-terminal phase and `cutover --resume` continues it).
+ */
+export type Outcome = TerminalPhase | "interrupted";
 
 export type EventSink = (event: EngineEvent) => void;
 

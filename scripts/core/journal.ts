@@ -20,7 +20,7 @@
 //   terminal phases           nothing to resume
 
 import type { EngineEvent, JournalEvent, Operation, Outcome } from "./events.js";
-import { PHASES, type Phase } from "./phases.js";
+import { isTerminal, PHASES, type Phase } from "./phases.js";
 import type { Plan } from "./plan.js";
 import type { DatabaseMode } from "../../infra/config.js";
 
@@ -43,7 +43,7 @@ export interface BakeProgress {
 
 export type SnapshotRecord =
   | { taken: true; id: string; availableAt: number; durationMs: number }
-  | { taken: false; skipped: true; reason: string };
+  | { taken: false; reason: string };
 
 export interface FenceRecord {
   /** When the current fence went on; null when it is off. */
@@ -94,7 +94,6 @@ export interface Journal {
   fence: FenceRecord;
   failure: FailureRecord | null;
   rollback: RollbackRecord | null;
-  outcome: Outcome | null;
   /** How many times the run was resumed after a crash. */
   resumes: number;
   timeline: JournalEvent[];
@@ -134,10 +133,14 @@ export function createJournal(input: {
     fence: { onAt: null, periods: [], purpose: null },
     failure: null,
     rollback: null,
-    outcome: null,
     resumes: 0,
     timeline: [],
   };
+}
+
+/** How the run ended: its terminal phase (every terminal phase is an outcome); null while unfinished. */
+export function outcomeOf(journal: Pick<Journal, "phase">): Outcome | null {
+  return isTerminal(journal.phase) ? journal.phase : null;
 }
 
 /** Append an event to the timeline (ticks are not journaled). */
@@ -251,11 +254,14 @@ export function parseJournal(raw: unknown): Journal {
     need(isObj(value.rollback), "rollback", "must be an object or null");
     need(isNum(value.rollback.startedAt), "rollback.startedAt", "must be epoch milliseconds");
   }
-  need(value.outcome === null || typeof value.outcome === "string", "outcome", "must be a string or null");
   need(isInt(value.resumes), "resumes", "must be an integer");
   need(Array.isArray(value.timeline), "timeline", "must be an array");
   value.timeline.forEach((entry: unknown, i: number) => {
     need(isObj(entry) && typeof entry.type === "string" && isNum(entry.at), `timeline.${i}`, "must be an event with type and at");
   });
+  // Fields older journals carry that repeat others: `outcome` (the terminal phase) and a skipped
+  // snapshot's `skipped` (taken: false). Accepted and dropped.
+  delete value.outcome;
+  if (isObj(value.snapshot) && value.snapshot.taken === false) delete value.snapshot.skipped;
   return value as unknown as Journal;
 }

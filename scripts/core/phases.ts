@@ -39,10 +39,13 @@ export const PHASES = [
 
 export type Phase = (typeof PHASES)[number];
 
-export const TERMINAL_PHASES: readonly Phase[] = ["succeeded", "preflight-failed", "rolled-back", "failed-rollback", "aborted"];
+/** Where a run ends; each terminal phase is also the run's outcome (events.ts Outcome). */
+export type TerminalPhase = "succeeded" | "preflight-failed" | "rolled-back" | "failed-rollback" | "aborted";
 
-export function isTerminal(phase: Phase): boolean {
-  return TERMINAL_PHASES.includes(phase);
+export const TERMINAL_PHASES: readonly TerminalPhase[] = ["succeeded", "preflight-failed", "rolled-back", "failed-rollback", "aborted"];
+
+export function isTerminal(phase: Phase): phase is TerminalPhase {
+  return (TERMINAL_PHASES as readonly Phase[]).includes(phase);
 }
 
 /** Phases in which traffic may already have moved: a crash here needs `--resume` or `rollback`. */

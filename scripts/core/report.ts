@@ -2,7 +2,7 @@
 // decision, measured time-to-rollback and fence time. The CLI writes both forms under reports/.
 
 import { formatEvent, type JournalEvent, type Outcome } from "./events.js";
-import type { Journal } from "./journal.js";
+import { outcomeOf, type Journal } from "./journal.js";
 import { formatDuration } from "./plan.js";
 import type { Weights } from "./ports.js";
 
@@ -141,7 +141,7 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
 
   const startedAt = journal.createdAt;
   const endedAt = Math.max(journal.updatedAt, timeline.at(-1)?.at ?? startedAt);
-  const reason = journal.outcome === "succeeded" ? null : (journal.failure?.reason ?? null);
+  const reason = outcomeOf(journal) === "succeeded" ? null : (journal.failure?.reason ?? null);
   const decision = decisionSentence(journal);
 
   const json: CutoverReport = {
@@ -151,7 +151,7 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
     operation: journal.operation,
     stack: journal.stack,
     databaseMode: journal.databaseMode,
-    outcome: journal.outcome,
+    outcome: outcomeOf(journal),
     decision,
     reason,
     startedAt: iso(startedAt),
@@ -202,7 +202,7 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
 }
 
 function decisionSentence(journal: Journal): string {
-  switch (journal.outcome) {
+  switch (outcomeOf(journal)) {
     case "succeeded":
       return "Cutover succeeded: green serves 100% of traffic and passed monitoring.";
     case "rolled-back":

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { EngineInputError, runCutover, runRollback, type CutoverRequest } from "../../scripts/core/engine.js";
 import type { JournalEvent } from "../../scripts/core/events.js";
-import { parseJournal, type Journal } from "../../scripts/core/journal.js";
+import { outcomeOf, parseJournal, type Journal } from "../../scripts/core/journal.js";
 import { isTerminal } from "../../scripts/core/phases.js";
 import { LockHeldError } from "../../scripts/core/ports.js";
 import { crashingDeps, FakeWorld, replies, testRollout, type CrashPlan } from "../support/fakes.js";
@@ -106,7 +106,7 @@ function assertBakesPolled(journal: Journal): void {
 
 function assertFinal(world: FakeWorld, scenario: Scenario, journal: Journal): void {
   expect(journal.phase).toBe(scenario.expected);
-  expect(journal.outcome).toBe(scenario.expected);
+  expect(outcomeOf(journal)).toBe(scenario.expected);
   const plan = journal.plan!;
   const verified = journal.timeline.filter((e) => e.type === "weights-verified" && e.ok && e.step !== null).map((e) => (e as { step: number }).step);
   const reached = runs(verified);

@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "vitest";
 import { EngineInputError, outcomeExitCode, previewCutover, runCutover, runRollback, type CutoverRequest } from "../../scripts/core/engine.js";
-import { parseJournal } from "../../scripts/core/journal.js";
+import { outcomeOf, parseJournal } from "../../scripts/core/journal.js";
 import { LockHeldError, type Weights } from "../../scripts/core/ports.js";
 import type { RolloutConfig } from "../../infra/config.js";
 import { FakeWorld, replies, testRollout } from "../support/fakes.js";
@@ -51,7 +51,8 @@ describe("success", () => {
 
     const stored = parseJournal(world.journal.value);
     expect(stored.phase).toBe("succeeded");
-    expect(stored.outcome).toBe("succeeded");
+    expect(outcomeOf(stored)).toBe("succeeded");
+    expect(stored).not.toHaveProperty("outcome");
     expect(stored.snapshot).toMatchObject({ taken: true, id: "snap-1" });
     // 5 min snapshot + 2 × 5 min bakes + 5 min monitoring of virtual time, in far less real time.
     expect(world.clock.now() - stored.createdAt).toBe(20 * 60_000);
@@ -445,8 +446,21 @@ describe("preflight refuses before any weight moves", () => {
     const result = await runCutover(world.deps(), request({ strategy: { type: "all-at-once" } }, { skipSnapshot: "nightly snapshot at 03:00 suffices" }));
     expect(result.outcome).toBe("succeeded");
     expect(world.snapshotter.calls).toHaveLength(0);
-    expect(parseJournal(world.journal.value).snapshot).toEqual({ taken: false, skipped: true, reason: "nightly snapshot at 03:00 suffices" });
+    expect(parseJournal(world.journal.value).snapshot).toEqual({ taken: false, reason: "nightly snapshot at 03:00 suffices" });
     expect(world.eventsOf("warning").some((w) => w.message.includes("no snapshot"))).toBe(true);
+  });
+
+  test("a journal written before outcome and snapshot.skipped were dropped still parses, without them", async () => {
+    const world = new FakeWorld();
+    await runCutover(world.deps(), request({ strategy: { type: "all-at-once" } }, { skipSnapshot: "test" }));
+    const old = JSON.parse(JSON.stringify(world.journal.value)) as Record<string, any>;
+    old.outcome = "succeeded";
+    old.snapshot = { taken: false, skipped: true, reason: "test" };
+    const parsed = parseJournal(JSON.stringify(old));
+    expect(parsed).not.toHaveProperty("outcome");
+    expect(parsed.snapshot).toEqual({ taken: false, reason: "test" });
+    expect(outcomeOf(parsed)).toBe("succeeded");
+    expect(outcomeOf({ phase: "baking" })).toBeNull();
   });
 
   test("snapshot disabled in config is recorded as skipped", async () => {

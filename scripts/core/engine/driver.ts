@@ -92,7 +92,6 @@ async function advance(run: Run): Promise<void> {
 function abortForLostLock(run: Run, error: LockLost): void {
   run.aborted = true;
   run.journal.phase = "aborted";
-  run.journal.outcome = "aborted";
   run.decide("abort", `${error.message}: stopping without touching traffic (that operation owns it now)`);
   run.emit({ type: "lock", action: "lost", holder: error.holder, detail: error.message });
   run.emit({ type: "done", operation: run.options.operation, outcome: "aborted", reason: error.message });

@@ -106,7 +106,7 @@ async function ensureSnapshot(run: Run, check: Check): Promise<void> {
         ? "disabled by rollout.snapshot.enabled: false"
         : null;
   if (skip !== null) {
-    j.snapshot = { taken: false, skipped: true, reason: skip };
+    j.snapshot = { taken: false, reason: skip };
     run.emit({ type: "snapshot", ok: true, skipped: true, snapshotId: null, detail: skip });
     run.emit({ type: "warning", message: `no snapshot of blue's database before the cutover: ${skip}` });
     check("snapshot", true, `SKIPPED: ${skip}`);

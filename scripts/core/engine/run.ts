@@ -3,9 +3,9 @@
 // a Run; none of them saves the journal or changes the phase any other way.
 
 import type { DatabaseMode } from "../../../infra/config.js";
-import type { Decision, EngineEvent, Operation, Outcome } from "../events.js";
+import type { Decision, EngineEvent, Operation } from "../events.js";
 import { appendEvent, type Journal } from "../journal.js";
-import { canTransition, type Phase } from "../phases.js";
+import { canTransition, type Phase, type TerminalPhase } from "../phases.js";
 import type { Plan } from "../plan.js";
 import type { Clock, LockHolder, RouteWeights } from "../ports.js";
 import type { EngineDeps } from "./types.js";
@@ -143,11 +143,10 @@ export class Run {
   }
 
   /** Enter a terminal phase and announce it: one journal save (one lock check) for both events. */
-  async finish(outcome: Exclude<Outcome, "aborted">, reason: string | null, step: number | null = this.journal.step): Promise<void> {
+  async finish(outcome: Exclude<TerminalPhase, "aborted">, reason: string | null, step: number | null = this.journal.step): Promise<void> {
     // The lock is checked before either event, so a lost lock never follows a "done".
     const lockChecked = !this.journalBroken && this.options.checkLock;
     if (lockChecked) await this.checkLock();
-    this.journal.outcome = outcome;
     await this.transition(outcome, step, false);
     this.emit({ type: "done", operation: this.options.operation, outcome, reason });
     await this.persist(lockChecked);

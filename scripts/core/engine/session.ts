@@ -4,7 +4,7 @@
 
 import type { DatabaseMode } from "../../../infra/config.js";
 import type { Outcome } from "../events.js";
-import { createJournal, parseJournal, type Journal } from "../journal.js";
+import { createJournal, outcomeOf, parseJournal, type Journal } from "../journal.js";
 import { isTerminal } from "../phases.js";
 import { describePlan, sameWeights, type Plan } from "../plan.js";
 import { LockHeldError, type LockHolder, type RouteWeights } from "../ports.js";
@@ -280,7 +280,7 @@ function resultOf(run: Run, outcome?: Outcome | "cancelled", reason?: string): C
   const switchPeriods = j.fence.periods.filter((p) => p.purpose === "switch");
   return {
     operation: "cutover",
-    outcome: outcome ?? j.outcome ?? "failed-rollback",
+    outcome: outcome ?? outcomeOf(j) ?? "failed-rollback",
     reason: reason ?? j.failure?.reason ?? null,
     runId: j.runId,
     journal: outcome === "cancelled" ? null : j,
