@@ -1,6 +1,9 @@
-// What one database holds: tables, columns (with how each type must be hashed), keys,
-// unique constraints, indexes and sequences. Read inside the run's snapshot.
+// What one database holds: tables (and materialized views), columns (with how each type must be
+// hashed, collation, default, generation), keys, constraints, indexes and sequences; the other
+// schema objects (enums, views, functions, triggers) come from schemaObjects.ts. Read inside the
+// run's snapshot.
 
+import { readSchemaObjects, type SchemaObjects } from "./schemaObjects.js";
 import type { SnapshotPool } from "./snapshotPool.js";
 
 /** How a column's value enters the hash. */
@@ -27,6 +30,28 @@ export interface ColumnInfo {
   type: string;
   notNull: boolean;
   typeInfo: TypeInfo;
+  /** Schema-only attributes (compared, never hashed); absent in hand-built test columns. */
+  details?: ColumnDetails;
+}
+
+export interface ColumnDetails {
+  /** Collation when it is not the type's default, e.g. "C", "s_types.ci"; null for the default. */
+  collation: string | null;
+  /** "stored" / "virtual" generated column, or null for a plain column. */
+  generated: "stored" | "virtual" | null;
+  /** The generation expression (generated) or the default expression (plain), as pg_get_expr shows it. */
+  expression: string | null;
+  /** GENERATED ALWAYS / BY DEFAULT AS IDENTITY, or null. */
+  identity: "always" | "by default" | null;
+}
+
+export interface ConstraintInfo {
+  name: string;
+  /** p, u, c (check), f (foreign key), x (exclusion), t (constraint trigger). */
+  type: string;
+  /** pg_get_constraintdef(), e.g. "CHECK ((qty > 0))", "FOREIGN KEY (a) REFERENCES s.t(id) ON DELETE CASCADE". */
+  definition: string;
+  columns: string[];
 }
 
 export interface TableInfo {
@@ -35,12 +60,17 @@ export interface TableInfo {
   name: string;
   /** schema.table, unquoted. */
   fullName: string;
-  kind: "r" | "p";
+  /** r table, p partitioned table, m materialized view. */
+  kind: "r" | "p" | "m";
+  /** Materialized views: false while never refreshed (WITH NO DATA); tables: true. */
+  populated: boolean;
   pages: number;
   estimatedRows: number;
   columns: ColumnInfo[];
   primaryKey: { name: string; columns: string[] } | null;
-  uniques: Array<{ name: string; columns: string[] }>;
+  uniques: Array<{ name: string; columns: string[]; definition?: string }>;
+  /** Every constraint but NOT NULL (compared as nullability), with its definition. */
+  constraints: ConstraintInfo[];
   /** Index definitions with the index name removed, so equal indexes under different names match. */
   indexes: Array<{ name: string; definition: string }>;
 }
@@ -52,16 +82,20 @@ export interface SequenceInfo {
   lastValue: string | null;
   startValue: string;
   increment: string;
+  /** Type, bounds, cache and cycle: "bigint 1..9223372036854775807 cache 1 no cycle". */
+  definition?: string;
   ownedBy: { schema: string; table: string; column: string } | null;
 }
 
 export interface Catalog {
   tables: Map<string, TableInfo>;
   sequences: Map<string, SequenceInfo>;
+  /** Enums, views, functions, triggers; absent only in hand-built test catalogs. */
+  objects?: SchemaObjects;
 }
 
 const TABLES_SQL = `
-SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
+SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, c.relispopulated AS populated,
        (pg_relation_size(c.oid) / current_setting('block_size')::int8)::text AS pages,
        coalesce((SELECT sum(CASE WHEN lc.relpages > 0 AND lc.reltuples >= 0
                                  THEN lc.reltuples / lc.relpages * (pg_relation_size(lc.oid) / current_setting('block_size')::int8)
@@ -69,14 +103,20 @@ SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relki
                  FROM pg_class lc
                  WHERE lc.oid = c.oid OR (c.relkind = 'p' AND lc.oid IN (SELECT relid FROM pg_partition_tree(c.oid)))), 0)::float8 AS est_rows
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`;
 
 const COLUMNS_SQL = `
 SELECT a.attrelid::int8::text AS rel, a.attname AS name, a.attnum AS num, format_type(a.atttypid, a.atttypmod) AS type,
-       a.attnotnull AS notnull, a.atttypid::int8::text AS typid
-FROM pg_attribute a WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+       a.attnotnull AS notnull, a.atttypid::int8::text AS typid,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+            THEN CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END AS collation,
+       a.attgenerated::text AS generated, a.attidentity::text AS identity, pg_get_expr(ad.adbin, ad.adrelid) AS expr
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum`;
 
 // Resolve domains to their base type, then decide how the base type is hashed.
@@ -92,21 +132,32 @@ WITH RECURSIVE chain(typ, cur, depth) AS (
   FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod AND am.amname = 'hash'
   JOIN pg_amproc p ON p.amprocfamily = oc.opcfamily AND p.amproclefttype = oc.opcintype AND p.amprocrighttype = oc.opcintype AND p.amprocnum = 2
   WHERE oc.opcdefault GROUP BY oc.opcintype
+), range_sub AS (
+  -- The element type of a range or multirange, through one level of domain.
+  SELECT r.rngtypid AS typ, st.typname AS sub FROM pg_range r JOIN pg_type st0 ON st0.oid = r.rngsubtype
+  JOIN pg_type st ON st.oid = CASE WHEN st0.typtype = 'd' THEN st0.typbasetype ELSE st0.oid END
+  UNION ALL
+  SELECT r.rngmultitypid, st.typname FROM pg_range r JOIN pg_type st0 ON st0.oid = r.rngsubtype
+  JOIN pg_type st ON st.oid = CASE WHEN st0.typtype = 'd' THEN st0.typbasetype ELSE st0.oid END
 )
 SELECT b.typ::int8::text AS typid, bt.typname AS name, bt.typtype::text AS typtype, bt.typcategory::text AS category,
        bt.typcollation <> 0 AS collatable, bh.fn AS fn,
-       et.typname AS elem_name, et.typtype::text AS elem_typtype, (eh.fn IS NOT NULL) AS elem_hashable
+       et.typname AS elem_name, et.typtype::text AS elem_typtype, (eh.fn IS NOT NULL) AS elem_hashable,
+       rs.sub AS range_sub, ers.sub AS elem_range_sub
 FROM base b JOIN pg_type bt ON bt.oid = b.base
 LEFT JOIN hashfn bh ON bh.typ = bt.oid
 LEFT JOIN pg_type et0 ON et0.oid = bt.typelem AND bt.typcategory = 'A'
 LEFT JOIN pg_type et ON et.oid = CASE WHEN et0.typtype = 'd' THEN et0.typbasetype ELSE et0.oid END
-LEFT JOIN hashfn eh ON eh.typ = et.oid`;
+LEFT JOIN hashfn eh ON eh.typ = et.oid
+LEFT JOIN range_sub rs ON rs.typ = bt.oid
+LEFT JOIN range_sub ers ON ers.typ = et.oid`;
 
 const CONSTRAINTS_SQL = `
 SELECT con.conrelid::int8::text AS rel, con.contype::text AS type, con.conname AS name,
        array(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o) AS cols
-FROM pg_constraint con WHERE con.conrelid = ANY($1::oid[]) AND con.contype IN ('p', 'u')`;
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o) AS cols,
+       pg_get_constraintdef(con.oid) AS def
+FROM pg_constraint con WHERE con.conrelid = ANY($1::oid[]) AND con.contype <> 'n'`;
 
 const INDEXES_SQL = `
 SELECT i.indrelid::int8::text AS rel, ic.relname AS name,
@@ -117,6 +168,7 @@ const SEQUENCES_SQL = `
 SELECT n.nspname AS schema, c.relname AS name,
        CASE WHEN has_sequence_privilege(c.oid, 'SELECT') THEN pg_sequence_last_value(c.oid)::text END AS last_value,
        s.seqstart::text AS start_value, s.seqincrement::text AS increment,
+       format_type(s.seqtypid, NULL) || ' ' || s.seqmin || '..' || s.seqmax || ' cache ' || s.seqcache || CASE WHEN s.seqcycle THEN ' cycle' ELSE ' no cycle' END AS definition,
        tn.nspname AS owner_schema, tc.relname AS owner_table, a.attname AS owner_column
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid
 LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
@@ -140,55 +192,76 @@ interface TypeRow {
   elem_name: string | null;
   elem_typtype: string | null;
   elem_hashable: boolean | null;
+  /** Range/multirange element type (through a domain), for ranges and for arrays of ranges. */
+  range_sub?: string | null;
+  elem_range_sub?: string | null;
 }
 
 export function classifyType(row: TypeRow): TypeInfo {
   const base = { typid: Number(row.typid), collatable: row.collatable };
   const text = (): TypeInfo => ({ ...base, hashClass: "text", collatable: false, hashFunction: "hashtextextended" });
-  if (row.name === "json" || row.typtype === "e" || row.typtype === "c" || OID_ALIASES.has(row.name)) return text();
+  // jsonb as its (normalised) text: key order and whitespace do not count, a number's scale does (1.0 ≠ 1.00), as for numeric.
+  if (row.name === "json" || row.name === "jsonb" || row.typtype === "e" || row.typtype === "c" || OID_ALIASES.has(row.name)) return text();
   if (row.category === "A") {
-    if (row.elem_typtype === "e" || row.elem_typtype === "c" || row.elem_name === "json" || row.elem_name === "numeric" || !row.elem_hashable) {
+    if (row.elem_typtype === "e" || row.elem_typtype === "c" || row.elem_name === "json" || row.elem_name === "jsonb" || row.elem_name === "numeric" ||
+        row.elem_range_sub === "numeric" || !row.elem_hashable) {
       return text();
     }
     if (row.elem_name !== null && OID_ALIASES.has(row.elem_name)) return text();
     return { ...base, hashClass: "plain", hashFunction: "hash_array_extended" };
   }
   if (row.name === "numeric") return { ...base, hashClass: "numeric", hashFunction: "hash_numeric_extended" };
+  // numrange/nummultirange (and ranges over numeric domains): the range hash drops the bounds' scale; their text keeps it.
+  if ((row.typtype === "r" || row.typtype === "m") && row.range_sub === "numeric") return text();
   if (row.typtype === "r" || row.typtype === "m") return { ...base, hashClass: "plain", hashFunction: row.fn };
   if (row.fn !== null) return { ...base, hashClass: "plain", hashFunction: row.fn };
   return text();
 }
 
+type ColumnRow = {
+  rel: string; name: string; num: number; type: string; notnull: boolean; typid: string;
+  collation: string | null; generated: string; identity: string; expr: string | null;
+};
+
+function detailsOf(c: ColumnRow): ColumnDetails {
+  const generated = c.generated === "s" ? "stored" : c.generated === "v" ? "virtual" : null;
+  const identity = c.identity === "a" ? "always" : c.identity === "d" ? "by default" : null;
+  return { collation: c.collation, generated, expression: c.expr, identity };
+}
+
 export async function readCatalog(pool: SnapshotPool): Promise<Catalog> {
-  const tables = (await pool.query<{ oid: string; schema: string; name: string; kind: string; pages: string; est_rows: number }>(TABLES_SQL)).rows;
+  const tables = (await pool.query<{ oid: string; schema: string; name: string; kind: string; populated: boolean; pages: string; est_rows: number }>(TABLES_SQL)).rows;
   const oids = tables.map((t) => t.oid);
-  const [columns, constraints, indexes, sequences] = await Promise.all([
-    pool.query<{ rel: string; name: string; num: number; type: string; notnull: boolean; typid: string }>(COLUMNS_SQL, [oids]),
-    pool.query<{ rel: string; type: string; name: string; cols: string[] }>(CONSTRAINTS_SQL, [oids]),
+  const [columns, constraints, indexes, sequences, objects] = await Promise.all([
+    pool.query<ColumnRow>(COLUMNS_SQL, [oids]),
+    pool.query<{ rel: string; type: string; name: string; cols: string[]; def: string }>(CONSTRAINTS_SQL, [oids]),
     pool.query<{ rel: string; name: string; def: string }>(INDEXES_SQL, [oids]),
     pool.query<{
-      schema: string; name: string; last_value: string | null; start_value: string; increment: string;
+      schema: string; name: string; last_value: string | null; start_value: string; increment: string; definition: string;
       owner_schema: string | null; owner_table: string | null; owner_column: string | null;
     }>(SEQUENCES_SQL),
+    readSchemaObjects(pool),
   ]);
   const typeIds = [...new Set(columns.rows.map((c) => c.typid))];
   const types = new Map<string, TypeInfo>();
   for (const row of (await pool.query<TypeRow>(TYPES_SQL, [typeIds])).rows) types.set(row.typid, classifyType(row));
 
   const byOid = new Map<string, TableInfo>();
-  const result: Catalog = { tables: new Map(), sequences: new Map() };
+  const result: Catalog = { tables: new Map(), sequences: new Map(), objects };
   for (const t of tables) {
     const info: TableInfo = {
       oid: Number(t.oid),
       schema: t.schema,
       name: t.name,
       fullName: `${t.schema}.${t.name}`,
-      kind: t.kind === "p" ? "p" : "r",
+      kind: t.kind === "p" ? "p" : t.kind === "m" ? "m" : "r",
+      populated: t.populated,
       pages: Number(t.pages),
       estimatedRows: Math.max(0, Math.round(t.est_rows)),
       columns: [],
       primaryKey: null,
       uniques: [],
+      constraints: [],
       indexes: [],
     };
     byOid.set(t.oid, info);
@@ -196,13 +269,14 @@ export async function readCatalog(pool: SnapshotPool): Promise<Catalog> {
   }
   for (const c of columns.rows) {
     const typeInfo = types.get(c.typid) ?? { typid: Number(c.typid), hashClass: "text", collatable: false, hashFunction: "hashtextextended" };
-    byOid.get(c.rel)?.columns.push({ name: c.name, num: c.num, type: c.type, notNull: c.notnull, typeInfo });
+    byOid.get(c.rel)?.columns.push({ name: c.name, num: c.num, type: c.type, notNull: c.notnull, typeInfo, details: detailsOf(c) });
   }
   for (const con of constraints.rows) {
     const table = byOid.get(con.rel);
     if (!table) continue;
+    table.constraints.push({ name: con.name, type: con.type, definition: con.def, columns: con.cols });
     if (con.type === "p") table.primaryKey = { name: con.name, columns: con.cols };
-    else table.uniques.push({ name: con.name, columns: con.cols });
+    else if (con.type === "u") table.uniques.push({ name: con.name, columns: con.cols, definition: con.def });
   }
   for (const index of indexes.rows) byOid.get(index.rel)?.indexes.push({ name: index.name, definition: index.def });
   for (const s of sequences.rows) {
@@ -214,6 +288,7 @@ export async function readCatalog(pool: SnapshotPool): Promise<Catalog> {
       lastValue: s.last_value,
       startValue: s.start_value,
       increment: s.increment,
+      definition: s.definition,
       ownedBy:
         s.owner_schema !== null && s.owner_table !== null && s.owner_column !== null
           ? { schema: s.owner_schema, table: s.owner_table, column: s.owner_column }

@@ -182,8 +182,12 @@ async function split(ctx: CompareContext, plan: TablePlan, segments: Segment[]):
   return differing(bits, b, g);
 }
 
-/** JSON of the key's column texts → row hash. */
-type Pairs = Map<string, string>;
+/**
+ * JSON of the key's column texts → row hash and how many rows hold that key. More than one only
+ * on a side without the primary key the rows are matched by; such keys are listed as duplicates,
+ * never collapsed into one row.
+ */
+type Pairs = Map<string, { h: string; n: number }>;
 
 async function fetchPairs(ctx: CompareContext, pool: SnapshotPool, plan: TablePlan, pages: number, segments: Segment[]): Promise<Pairs> {
   const key = plan.key!;
@@ -195,7 +199,10 @@ async function fetchPairs(ctx: CompareContext, pool: SnapshotPool, plan: TablePl
       const sql = `SELECT ${key.map((k, i) => `${k.quoted}::text AS k${i}`).join(", ")}, (${plan.rowHash})::text AS h FROM ${plan.qualified} WHERE (${where})${range ? ` AND ${range}` : ""}`;
       const res = await pool.run((client: pg.Client) => client.query({ text: sql, values: params, rowMode: "array" }));
       for (const row of res.rows as Array<Array<string>>) {
-        out.set(JSON.stringify(row.slice(0, key.length)), row[key.length]!);
+        const id = JSON.stringify(row.slice(0, key.length));
+        const prev = out.get(id);
+        if (prev) prev.n++;
+        else out.set(id, { h: row[key.length]!, n: 1 });
       }
     }),
   );
@@ -269,6 +276,7 @@ export async function compareTable(ctx: CompareContext, plan: TablePlan): Promis
     changed: { count: 0, rows: [] },
     truncated: false,
     notes: [...plan.notes],
+    ...(plan.blue.kind === "m" ? { relationKind: "materialized view" as const } : {}),
   };
   let pending = differing(bits, blue, green);
   if (pending.length === 0) return result;
@@ -278,7 +286,8 @@ export async function compareTable(ctx: CompareContext, plan: TablePlan): Promis
   const missing: string[][] = [];
   const extra: string[][] = [];
   const changed: string[][] = [];
-  const found = () => result.missingOnGreen.count + result.extraOnGreen.count + result.changed.count;
+  const dupes = { blue: [] as Array<{ key: string[]; rows: number }>, green: [] as Array<{ key: string[]; rows: number }> };
+  const found = () => result.missingOnGreen.count + result.extraOnGreen.count + result.changed.count + dupes.blue.length + dupes.green.length;
 
   while (pending.length > 0) {
     if (found() >= ctx.limit) {
@@ -300,13 +309,17 @@ export async function compareTable(ctx: CompareContext, plan: TablePlan): Promis
     const flush = async () => {
       if (batch.length === 0) return;
       const [b, g] = await Promise.all([fetchPairs(ctx, ctx.blue, plan, plan.blue.pages, batch), fetchPairs(ctx, ctx.green, plan, plan.green.pages, batch)]);
-      for (const [k, gh] of g) {
-        const bh = b.get(k);
-        if (bh === undefined) {
+      for (const [side, pairs] of [["blue", b], ["green", g]] as const) {
+        for (const [k, p] of pairs) if (p.n > 1) dupes[side].push({ key: JSON.parse(k) as string[], rows: p.n });
+      }
+      for (const [k, gp] of g) {
+        const bp = b.get(k);
+        if (bp === undefined) {
           result.extraOnGreen.count++;
           extra.push(JSON.parse(k) as string[]);
         } else {
-          if (bh !== gh) {
+          // A duplicated key is listed as such; which of its rows "changed" is not defined.
+          if (bp.h !== gp.h && bp.n === 1 && gp.n === 1) {
             result.changed.count++;
             changed.push(JSON.parse(k) as string[]);
           }
@@ -344,6 +357,14 @@ export async function compareTable(ctx: CompareContext, plan: TablePlan): Promis
   const changedKeys = take(changed);
   result.missingOnGreen.keys = take(missing).map((k) => toKey(plan, k));
   result.extraOnGreen.keys = take(extra).map((k) => toKey(plan, k));
+  if (dupes.blue.length + dupes.green.length > 0) {
+    const list = (d: Array<{ key: string[]; rows: number }>) => {
+      const keys = take(d.sort((x, y) => compareKeyText(x.key, y.key)).map((x) => x.key));
+      const rows = new Map(d.map((x) => [JSON.stringify(x.key), x.rows]));
+      return { count: d.length, keys: keys.map((k) => ({ key: toKey(plan, k), rows: rows.get(JSON.stringify(k)) ?? 0 })) };
+    };
+    result.duplicateKeys = { blue: list(dupes.blue), green: list(dupes.green) };
+  }
   if (found() > ctx.limit) result.truncated = true;
 
   if (changedKeys.length > 0) {

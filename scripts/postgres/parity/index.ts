@@ -7,6 +7,7 @@ import { compareTable, DEFAULT_TUNING, type Tuning } from "./compare.js";
 import { targetFromUrl, type Target } from "./connection.js";
 import { matchesPattern, selectTables } from "./glob.js";
 import { diffSchemas, planTable } from "./plan.js";
+import { diffSequenceDefinitions } from "./schemaDiff.js";
 import { compareSequences } from "./sequences.js";
 import { SnapshotPool } from "./snapshotPool.js";
 import { HASH_PROBE_SQL, type HashMode } from "./sql.js";
@@ -93,6 +94,7 @@ function summarize(report: Omit<ParityReport, "summary">): string {
       t.missingOnGreen > 0 ? `${t.missingOnGreen} missing on green` : "",
       t.extraOnGreen > 0 ? `${t.extraOnGreen} extra on green` : "",
       t.changed > 0 ? `${t.changed} changed` : "",
+      (t.duplicateKeys ?? 0) > 0 ? `${t.duplicateKeys} duplicated key${t.duplicateKeys === 1 ? "" : "s"}` : "",
     ].filter(Boolean);
     parts.push(`${t.tablesDifferent} of ${t.tables} table${t.tables === 1 ? "" : "s"} differ${kinds.length > 0 ? ` (${kinds.join(", ")})` : ""}`);
   }
@@ -132,13 +134,23 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
       : probed;
     const names = new Set([...blueCat.tables.keys(), ...greenCat.tables.keys()]);
     const selection = selectTables(names, include, exclude);
+    // A pattern naming only an enum, a view, a function or a sequence is not a typo.
+    const objectNames = [blueCat, greenCat].flatMap((c) => [
+      ...c.sequences.keys(),
+      ...[...(c.objects ? [...c.objects.enums.keys(), ...c.objects.views.keys(), ...c.objects.functions.keys()] : [])].map((n) => n.replace(/\(.*$/, "")),
+    ]);
+    selection.unmatched = selection.unmatched.filter((p) => !objectNames.some((n) => matchesPattern(n, p)));
     if (selection.unmatched.length > 0) {
       throw new UsageError(`no table matches ${selection.unmatched.map((p) => `"${p}"`).join(", ")} on blue or green (patterns are globs on schema.table)`);
     }
     const inScope = new Set(selection.selected);
-    const schemaDifferences = diffSchemas(blueCat, greenCat, (n) => inScope.has(n));
+    const patternScope = (name: string) =>
+      (include.length === 0 || include.some((p) => matchesPattern(name, p))) && !exclude.some((p) => matchesPattern(name, p));
+    const schemaDifferences = diffSchemas(blueCat, greenCat, (n) => inScope.has(n), patternScope);
+    // A materialized view never refreshed on a side cannot be read there (reported as a schema difference).
+    const readable = (n: string) => blueCat.tables.get(n)!.populated && greenCat.tables.get(n)!.populated;
     const plans = [...inScope]
-      .filter((n) => blueCat.tables.has(n) && greenCat.tables.has(n))
+      .filter((n) => blueCat.tables.has(n) && greenCat.tables.has(n) && readable(n))
       .map((n) => planTable(blueCat.tables.get(n)!, greenCat.tables.get(n)!, hash.mode))
       .sort((a, b) => Math.max(b.blue.pages, b.green.pages) - Math.max(a.blue.pages, a.green.pages));
 
@@ -169,11 +181,9 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
     progress.phase = "sequences";
     emit();
     const seqInScope = (s: { fullName: string; ownedBy: { schema: string; table: string } | null }) =>
-      s.ownedBy
-        ? inScope.has(`${s.ownedBy.schema}.${s.ownedBy.table}`)
-        : (include.length === 0 || include.some((p) => matchesPattern(s.fullName, p))) && !exclude.some((p) => matchesPattern(s.fullName, p));
+      s.ownedBy ? inScope.has(`${s.ownedBy.schema}.${s.ownedBy.table}`) : patternScope(s.fullName);
     const seq = await compareSequences(blueCat, greenCat, green, seqInScope);
-    schemaDifferences.push(...seq.schema);
+    schemaDifferences.push(...seq.schema, ...diffSequenceDefinitions(blueCat, greenCat, seqInScope));
 
     const finished = new Date();
     const sum = (f: (t: TableResult) => number) => tables.reduce((acc, t) => acc + f(t), 0);
@@ -202,6 +212,7 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
         missingOnGreen: sum((t) => t.missingOnGreen.count),
         extraOnGreen: sum((t) => t.extraOnGreen.count),
         changed: sum((t) => t.changed.count),
+        duplicateKeys: sum((t) => (t.duplicateKeys ? t.duplicateKeys.blue.count + t.duplicateKeys.green.count : 0)),
         schemaDifferences: schemaDifferences.length,
         sequencesBehind,
       },

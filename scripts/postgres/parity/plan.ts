@@ -2,6 +2,7 @@
 // columns line up, which key identifies rows, and the SQL hash expressions.
 
 import type { Catalog, ColumnInfo, TableInfo } from "./catalog.js";
+import { diffColumnDetails, diffConstraints, diffObjects, diffPopulated } from "./schemaDiff.js";
 import { columnParts, hashOf, keyHashOf, quoteIdent, quoteTable, type HashMode } from "./sql.js";
 import type { SchemaDifference } from "./types.js";
 
@@ -27,13 +28,24 @@ export interface TablePlan {
 
 const list = (cols: string[]) => `(${cols.join(", ")})`;
 
-export function diffSchemas(blue: Catalog, green: Catalog, inScope: (name: string) => boolean): SchemaDifference[] {
+const word = (t: TableInfo) => (t.kind === "m" ? "materialized view" : "table");
+
+/**
+ * Everything that differs in the schema. `inScope` selects tables (and their triggers);
+ * `objectInScope` (default: inScope) selects enums, views, functions by schema.name.
+ */
+export function diffSchemas(
+  blue: Catalog,
+  green: Catalog,
+  inScope: (name: string) => boolean,
+  objectInScope: (name: string) => boolean = inScope,
+): SchemaDifference[] {
   const out: SchemaDifference[] = [];
-  for (const [name] of blue.tables) {
-    if (inScope(name) && !green.tables.has(name)) out.push({ kind: "table-only-on-blue", object: name, message: `table ${name} exists on blue only` });
+  for (const [name, t] of blue.tables) {
+    if (inScope(name) && !green.tables.has(name)) out.push({ kind: "table-only-on-blue", object: name, message: `${word(t)} ${name} exists on blue only` });
   }
-  for (const [name] of green.tables) {
-    if (inScope(name) && !blue.tables.has(name)) out.push({ kind: "table-only-on-green", object: name, message: `table ${name} exists on green only` });
+  for (const [name, t] of green.tables) {
+    if (inScope(name) && !blue.tables.has(name)) out.push({ kind: "table-only-on-green", object: name, message: `${word(t)} ${name} exists on green only` });
   }
   for (const [name, b] of blue.tables) {
     const g = green.tables.get(name);
@@ -50,6 +62,7 @@ export function diffSchemas(blue: Catalog, green: Catalog, inScope: (name: strin
         const show = (n: boolean) => (n ? "NOT NULL" : "nullable");
         out.push({ kind: "column-nullability", object: name, column: c.name, blue: show(c.notNull), green: show(other.notNull), message: `${name}.${c.name} is ${show(c.notNull)} on blue but ${show(other.notNull)} on green` });
       }
+      if (other) out.push(...diffColumnDetails(name, c, other));
     }
     for (const c of g.columns) {
       if (!bCols.has(c.name)) out.push({ kind: "column-only-on-green", object: name, column: c.name, green: c.type, message: `${name}.${c.name} (${c.type}) exists on green only` });
@@ -58,15 +71,19 @@ export function diffSchemas(blue: Catalog, green: Catalog, inScope: (name: strin
     if (pk(b) !== pk(g)) {
       out.push({ kind: "primary-key", object: name, blue: pk(b), green: pk(g), message: `${name}: primary key ${pk(b)} on blue but ${pk(g)} on green` });
     }
-    const uniq = (t: TableInfo) => new Map(t.uniques.map((u) => [list(u.columns), u.name]));
+    // By definition: UNIQUE (a) and UNIQUE NULLS NOT DISTINCT (a) differ.
+    const uniq = (t: TableInfo) => new Map(t.uniques.map((u) => [u.definition ?? list(u.columns), u.name]));
     const bu = uniq(b);
     const gu = uniq(g);
     for (const [cols, cname] of bu) {
-      if (!gu.has(cols)) out.push({ kind: "unique-constraint-only-on-blue", object: name, blue: `${cname} UNIQUE ${cols}`, message: `${name}: unique constraint ${cname} ${cols} exists on blue only` });
+      const def = cols.startsWith("(") ? `UNIQUE ${cols}` : cols;
+      if (!gu.has(cols)) out.push({ kind: "unique-constraint-only-on-blue", object: name, blue: `${cname} ${def}`, message: `${name}: unique constraint ${cname} ${def} exists on blue only` });
     }
     for (const [cols, cname] of gu) {
-      if (!bu.has(cols)) out.push({ kind: "unique-constraint-only-on-green", object: name, green: `${cname} UNIQUE ${cols}`, message: `${name}: unique constraint ${cname} ${cols} exists on green only` });
+      const def = cols.startsWith("(") ? `UNIQUE ${cols}` : cols;
+      if (!bu.has(cols)) out.push({ kind: "unique-constraint-only-on-green", object: name, green: `${cname} ${def}`, message: `${name}: unique constraint ${cname} ${def} exists on green only` });
     }
+    out.push(...diffConstraints(name, b, g), ...diffPopulated(name, b, g));
     const bi = new Map(b.indexes.map((i) => [i.definition, i.name]));
     const gi = new Map(g.indexes.map((i) => [i.definition, i.name]));
     for (const [def, iname] of bi) {
@@ -76,6 +93,7 @@ export function diffSchemas(blue: Catalog, green: Catalog, inScope: (name: strin
       if (!bi.has(def)) out.push({ kind: "index-only-on-green", object: name, green: iname, message: `${name}: index ${iname} exists on green only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}` });
     }
   }
+  out.push(...diffObjects(blue, green, inScope, objectInScope));
   return out;
 }
 
@@ -101,11 +119,17 @@ export function planTable(blue: TableInfo, green: TableInfo, mode: HashMode): Ta
   if (onlyOneSide.length > 0) notes.push(`columns on one side only, not compared: ${onlyOneSide.join(", ")}`);
 
   let key: ColumnPlan[] | null = null;
-  if (blue.primaryKey) {
+  // Blue's primary key, else green's: rows on the side without it are still matched (and duplicates named).
+  const primaryKey = blue.primaryKey ?? green.primaryKey;
+  if (blue.kind === "m") notes.push("materialized view: contents compared like a table's");
+  if (primaryKey) {
     const byName = new Map(columns.map((c) => [c.info.name, c]));
-    const cols = blue.primaryKey.columns.map((n) => byName.get(n));
+    const cols = primaryKey.columns.map((n) => byName.get(n));
     if (cols.every((c): c is ColumnPlan => c !== undefined)) key = cols;
     else notes.push("primary key columns do not line up on both sides: compared by count and checksum only");
+    if (key && (!blue.primaryKey || !green.primaryKey)) {
+      notes.push(`rows matched by ${blue.primaryKey ? "blue" : "green"}'s primary key (${primaryKey.columns.join(", ")}); ${blue.primaryKey ? "green" : "blue"} has none, so a key may repeat there`);
+    }
   } else {
     notes.push("no primary key: compared by row count and checksum only; differing rows cannot be named");
   }

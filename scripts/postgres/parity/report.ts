@@ -51,8 +51,15 @@ export function formatReport(report: ParityReport, options: { color?: boolean } 
         t.missingOnGreen.count > 0 ? `${t.missingOnGreen.count} missing on green` : "",
         t.extraOnGreen.count > 0 ? `${t.extraOnGreen.count} extra on green` : "",
         t.changed.count > 0 ? `${t.changed.count} changed` : "",
+        ...(["blue", "green"] as const).map((side) => {
+          const n = t.duplicateKeys?.[side].count ?? 0;
+          return n > 0 ? `${n} key${n === 1 ? "" : "s"} duplicated on ${side}` : "";
+        }),
       ].filter(Boolean);
       lines.push(`      ${kinds.join(", ")}${t.truncated ? " (at least; listing stopped at --limit)" : ""}`);
+      for (const side of ["blue", "green"] as const) {
+        for (const d of t.duplicateKeys?.[side].keys ?? []) lines.push(`      ${c.yellow(`= duplicated on ${side.padEnd(5)}`)}  ${keyText(d.key)} (${d.rows} rows)`);
+      }
       for (const k of t.missingOnGreen.keys) lines.push(`      ${c.red("- missing on green")}  ${keyText(k)}`);
       for (const k of t.extraOnGreen.keys) lines.push(`      ${c.green("+ extra on green  ")}  ${keyText(k)}`);
       for (const r of t.changed.rows) {

@@ -11,6 +11,13 @@ export interface ColumnChange {
   green: string | null;
 }
 
+export interface DuplicateKeys {
+  /** Keys found more than once. */
+  count: number;
+  /** Up to --limit of them, each with its number of rows. */
+  keys: Array<{ key: RowKey; rows: number }>;
+}
+
 export interface ChangedRow {
   key: RowKey;
   columns: ColumnChange[];
@@ -39,6 +46,13 @@ export interface TableResult {
   missingOnGreen: KeyList;
   extraOnGreen: KeyList;
   changed: { count: number; rows: ChangedRow[] };
+  /**
+   * Keys held by more than one row on a side (possible when that side lacks the primary key the
+   * rows are matched by), with how many rows hold each. Absent when there are none.
+   */
+  duplicateKeys?: { blue: DuplicateKeys; green: DuplicateKeys };
+  /** "materialized view" for a materialized view (contents hashed like a table's); absent for tables. */
+  relationKind?: "materialized view";
   /** The listing stopped at --limit; counts are lower bounds. */
   truncated: boolean;
   notes: string[];
@@ -57,11 +71,31 @@ export type SchemaDifferenceKind =
   | "index-only-on-blue"
   | "index-only-on-green"
   | "sequence-only-on-blue"
-  | "sequence-only-on-green";
+  | "sequence-only-on-green"
+  | "sequence-definition"
+  | "column-collation"
+  | "column-generated"
+  | "column-default"
+  | "column-identity"
+  | "constraint-only-on-blue"
+  | "constraint-only-on-green"
+  | "enum-only-on-blue"
+  | "enum-only-on-green"
+  | "enum-labels"
+  | "view-only-on-blue"
+  | "view-only-on-green"
+  | "view-definition"
+  | "materialized-view-not-populated"
+  | "function-only-on-blue"
+  | "function-only-on-green"
+  | "function-definition"
+  | "trigger-only-on-blue"
+  | "trigger-only-on-green"
+  | "trigger-definition";
 
 export interface SchemaDifference {
   kind: SchemaDifferenceKind;
-  /** schema.table (or schema.sequence). */
+  /** schema.table (or schema.sequence, schema.enum, schema.view, schema.function(args)). */
   object: string;
   column?: string;
   blue?: string;
@@ -118,6 +152,8 @@ export interface ParityReport {
     missingOnGreen: number;
     extraOnGreen: number;
     changed: number;
+    /** Keys held by more than one row on a side, both sides together. */
+    duplicateKeys?: number;
     schemaDifferences: number;
     sequencesBehind: number;
   };
