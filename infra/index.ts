@@ -13,6 +13,7 @@ import { ColorEnvironment } from "./colorEnvironment.js";
 import { Database } from "./database.js";
 import { LoadBalancer } from "./loadBalancer.js";
 import { Network } from "./network.js";
+import { readLiveWeights } from "./liveWeights.js";
 import { SecurityGroups } from "./securityGroups.js";
 import { COLORS, stickinessSeconds as toStickinessSeconds, type Color } from "./weights.js";
 
@@ -47,6 +48,8 @@ function readStackConfig(): StackConfig {
 
 const config = readStackConfig();
 const greenEnabled = config.app.green.enabled;
+// Before anything is declared: the live weights (or a refusal while a cutover holds the lock).
+const live = await readLiveWeights(pulumi.getProject(), pulumi.getStack(), config.traffic.weights, { greenEnabled });
 
 const network = new Network("network", { network: config.network });
 
@@ -78,6 +81,7 @@ const web = new LoadBalancer("web", {
   publicSubnetIds: network.publicSubnetIds,
   albSecurityGroupId: securityGroups.albSecurityGroupId,
   targetGroupArns: { blue: colors.blue.targetGroup.arn, green: colors.green.targetGroup.arn },
+  live,
 });
 
 const database = new Database("db", {
@@ -85,6 +89,7 @@ const database = new Database("db", {
   privateSubnetIds: network.privateSubnetIds,
   databaseSecurityGroupId: securityGroups.databaseSecurityGroupId,
   instances: config.database.mode === "shared" ? ["shared"] : greenEnabled ? ["blue", "green"] : ["blue"],
+  stack: pulumi.getStack(),
 });
 
 /** A color's database: the shared one in shared mode, its own (or none when green is off) in paired mode. */
@@ -114,6 +119,9 @@ const perColor = <T>(value: (color: Color) => T) => ({ blue: value("blue"), gree
 // ---------------------------------------------------------------------------------------------
 // stack outputs (contract with scripts/)
 
+/** Which stack these outputs describe (the scripts check it against the stack they were told). */
+export const pulumiProject = pulumi.getProject();
+export const pulumiStack = pulumi.getStack();
 export const region = config.region;
 export const databaseMode = config.database.mode;
 export const albArn = web.alb.arn;
@@ -122,8 +130,6 @@ export const albDnsName = web.alb.dnsName;
 export const albArnSuffix = web.alb.arnSuffix;
 /** Production listeners (default action = weighted forward to both colors). With HTTPS: the HTTPS listener only. */
 export const listenerArns = pulumi.all(web.productionListeners.map((listener) => listener.arn));
-/** Production rules forwarding to both colors. None today: the listeners' default actions carry the weights. */
-export const ruleArns: string[] = [];
 /** Rules that send `<testHeader>: blue|green` straight to that color. */
 export const testRuleArns = perColor((color) => web.testRules[color].arn);
 /** Write-fence rules (priority 1, declared inert; the scripts own their conditions). */
@@ -138,8 +144,14 @@ export const asgNames = perColor((color) => colors[color].autoScalingGroup?.name
 export const databaseEndpoints = perColor((color) => databaseOf(color)?.endpoint ?? null);
 /** Secrets Manager secrets RDS keeps the master credentials in (ARNs only, never the password). */
 export const databaseSecretArns = perColor((color) => databaseOf(color)?.secretArn ?? null);
+/** The database every color's application connects to (one name, per color the same: config database.databaseName). */
+export const databaseName = config.database.databaseName;
 export const databaseInstanceIds = perColor((color) => databaseOf(color)?.instanceId ?? null);
+/** paired mode: each database's replication-role secret (infra/database.ts); null in shared mode or for a disabled green. */
+export const replicationSecretArns = perColor((color) => databaseOf(color)?.replicationSecretArn ?? null);
 export const alarmNamesByColor = perColor((color) => pulumi.all(alarmNamesOf(color)));
 export const alarmNames = pulumi.all(COLORS.flatMap(alarmNamesOf));
 export const stickinessSeconds = toStickinessSeconds(config.traffic.stickiness);
+/** The SSM parameter that owns the live weights (infra/liveWeights.ts). */
+export const weightsParameterName = web.weightsParameter.name;
 export const testHeader = config.traffic.testHeader;

@@ -4,19 +4,21 @@
 //   otherwise:        :80 HTTP = production listener.
 //
 // On each production listener:
-//   default action   weighted forward to both target groups (weights.ts, from config)
+//   default action   weighted forward to both target groups (weights.ts, from the live weights parameter)
 //   priority 1       write fence, declared inert (fence.ts)
 //   priority 10/11   `<testHeader>: blue|green` → straight to that color
 //
-// Weight ownership (DESIGN.md): the forward action is rebuilt from config `traffic.weights` on
-// every `pulumi up`, never ignoreChanges'd; the scripts write the weights they reach back into the
-// stack config, so Pulumi and live traffic agree.
+// Weight ownership (DESIGN.md, infra/liveWeights.ts): the forward action is rebuilt on every
+// `pulumi up` from the live weights the program read from the stack's SSM weights parameter (config
+// `traffic.weights` only seeds it), never ignoreChanges'd. The parameter is declared here with
+// ignoreChanges on its value: the scripts write it after every weight they reach.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { StackConfig } from "./config.js";
 import { fenceAction, fenceConditions, FENCE_PRIORITY } from "./fence.js";
 import { COLORS, forwardAction, stickinessSeconds, type Color } from "./weights.js";
 import { tags } from "./tags.js";
+import { weightsParameter, type WeightsDecision } from "./liveWeights.js";
 
 export const TEST_RULE_PRIORITY: Record<Color, number> = { blue: 10, green: 11 };
 
@@ -26,6 +28,8 @@ export interface LoadBalancerArgs {
   publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   albSecurityGroupId: pulumi.Input<string>;
   targetGroupArns: Record<Color, pulumi.Input<string>>;
+  /** The weights read at preview time (readLiveWeights): what the production forward carries. */
+  live: WeightsDecision;
 }
 
 export class LoadBalancer extends pulumi.ComponentResource {
@@ -35,6 +39,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
   readonly redirectListener: aws.lb.Listener | null;
   readonly testRules: Record<Color, aws.lb.ListenerRule>;
   readonly fenceRules: aws.lb.ListenerRule[];
+  /** `/bluegreen/<project>/<stack>/weights`: the live weights, owned by the scripts. */
+  readonly weightsParameter: aws.ssm.Parameter;
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("bluegreen:loadbalancer:LoadBalancer", name, {}, opts);
@@ -58,7 +64,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
       parent,
     );
 
-    const defaultAction = forwardAction(traffic.weights, args.targetGroupArns, stickinessSeconds(traffic.stickiness));
+    this.weightsParameter = weightsParameter(`${name}-weights`, pulumi.getProject(), pulumi.getStack(), { initial: args.live.weights }, parent);
+    const defaultAction = forwardAction(args.live.weights, args.targetGroupArns, stickinessSeconds(traffic.stickiness));
 
     let production: aws.lb.Listener;
     if (traffic.https) {
@@ -138,6 +145,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       albArn: this.alb.arn,
       listenerArns: this.productionListeners.map((listener) => listener.arn),
       fenceRuleArns: this.fenceRules.map((rule) => rule.arn),
+      weightsParameterName: this.weightsParameter.name,
     });
   }
 }

@@ -35,16 +35,22 @@ const T = {
   dbSubnets: "aws:rds/subnetGroup:SubnetGroup",
   dbParams: "aws:rds/parameterGroup:ParameterGroup",
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  ssmParameter: "aws:ssm/parameter:Parameter",
+  randomId: "random:index/randomId:RandomId",
+  randomPassword: "random:index/randomPassword:RandomPassword",
+  secret: "aws:secretsmanager/secret:Secret",
+  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
 } as const;
 
 const OUTPUT_NAMES = [
+  "pulumiProject",
+  "pulumiStack",
   "region",
   "databaseMode",
   "albArn",
   "albDnsName",
   "albArnSuffix",
   "listenerArns",
-  "ruleArns",
   "testRuleArns",
   "fenceRuleArns",
   "targetGroupArns",
@@ -54,6 +60,9 @@ const OUTPUT_NAMES = [
   "databaseEndpoints",
   "databaseSecretArns",
   "databaseInstanceIds",
+  "databaseName",
+  "replicationSecretArns",
+  "weightsParameterName",
   "alarmNames",
   "alarmNamesByColor",
   "stickinessSeconds",
@@ -135,7 +144,7 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
     expect(alb.subnets).toHaveLength(scenario === "greenDisabled" ? 3 : 2);
   });
 
-  it("forwards production traffic with the weighted action built from config", () => {
+  it("forwards production traffic with the weighted action built from config (no weights parameter yet: config seeds it)", () => {
     const { outputs } = run();
     const config = scenarios[scenario]!();
     const stickiness = config["bluegreen:traffic"].stickiness;
@@ -145,8 +154,7 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
     expect(production[0]!.inputs.defaultActions).toEqual([expected]);
     expect(outputs.listenerArns).toEqual([production[0]!.state.arn]);
     expect(outputs.stickinessSeconds).toBe(stickiness ? stickiness.durationSeconds : null);
-    expect(outputs.ruleArns).toEqual([]);
-    // Weights are Pulumi's from config: no ignoreChanges on anything that carries them.
+    // The listener's weights are Pulumi's (from the live weights): no ignoreChanges on anything that carries them.
     for (const resource of [...run().ofType(T.listener), ...run().ofType(T.rule).filter((rule) => rule.name.includes("test"))]) {
       expect(resource.ignoreChanges).toEqual([]);
     }
@@ -385,6 +393,49 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
     }
   });
 
+  it("exports the stack's identity and its database name", () => {
+    expect(run().outputs.pulumiProject).toBe("bluegreen");
+    expect(run().outputs.pulumiStack).toBe(scenario);
+    expect(run().outputs.databaseName).toBe("booking");
+  });
+
+  it("names each final snapshot with a RandomId suffix whose keepers are the instance's identity", () => {
+    for (const db of run().ofType(T.db)) {
+      const slot = db.name.replace(/^db-/, "");
+      const suffix = run().one(T.randomId, `${db.name}-final-snapshot`);
+      expect(suffix.inputs).toEqual({ byteLength: 4, keepers: { slot, engine: "postgres", dbName: "booking", username: "booking", storageEncrypted: "true" } });
+      expect(db.inputs.finalSnapshotIdentifier).toBe(`bluegreen-${scenario.toLowerCase()}-${slot}-final-${suffix.state.hex}`);
+      expect(db.inputs.finalSnapshotIdentifier).toMatch(/^[a-z][a-z0-9-]{0,254}$/);
+    }
+    const identifiers = run().ofType(T.db).map((db) => db.inputs.finalSnapshotIdentifier);
+    expect(new Set(identifiers).size).toBe(identifiers.length);
+  });
+
+  it("paired: one replication secret per database (RandomPassword; username, host, port, dbname), exported; shared: none", () => {
+    const { outputs } = run();
+    if (scenario === "shared") {
+      expect(outputs.replicationSecretArns).toEqual({ blue: null, green: null });
+      expect(run().ofType(T.secret)).toEqual([]);
+      return;
+    }
+    const colors = scenario === "paired" ? (["blue", "green"] as const) : (["blue"] as const);
+    for (const color of colors) {
+      const secret = run().one(T.secret, `db-${color}-replication`);
+      expect(outputs.replicationSecretArns[color]).toBe(secret.state.arn);
+      const version = run().one(T.secretVersion, `db-${color}-replication`);
+      expect(version.inputs.secretId).toBe(secret.id);
+      const password = run().one(T.randomPassword, `db-${color}-replication-password`);
+      expect(password.inputs).toMatchObject({ length: 40, special: false });
+      // The secret string is a secret Output (the password); under mocks it arrives wrapped.
+      const raw = version.inputs.secretString;
+      const text = typeof raw === "string" ? raw : raw.value;
+      const db = run().one(T.db, `db-${color}`).state;
+      expect(JSON.parse(text)).toEqual({ engine: "postgres", username: "bluegreen_replication", password: password.state.result, host: db.address, port: 5432, dbname: "booking" });
+    }
+    if (scenario === "greenDisabled") expect(outputs.replicationSecretArns.green).toBeNull();
+    expect(outputs.replicationSecretArns.blue).not.toBe(outputs.replicationSecretArns.green);
+  });
+
   it("exports ARN suffixes in the form CloudWatch dimensions use", () => {
     const { outputs } = run();
     expect(outputs.albArnSuffix).toMatch(/^app\/[^/]+\/[^/]+$/);
@@ -406,7 +457,7 @@ describe("shared (Pulumi.prod.yaml)", () => {
     expect(countsOf(run())).toEqual({
       vpc: 1, subnet: 4, igw: 1, nat: 2, eip: 2, routeTable: 3, route: 3, defaultSg: 1, sg: 3, ingress: 6, egress: 3,
       alb: 1, listener: 2, rule: 3, tg: 2, lt: 2, asg: 2, role: 2, attachment: 2, rolePolicy: 2, profile: 2,
-      db: 1, dbSubnets: 1, dbParams: 1, alarm: 8,
+      db: 1, dbSubnets: 1, dbParams: 1, alarm: 8, ssmParameter: 1, randomId: 1, randomPassword: 0, secret: 0, secretVersion: 0,
     });
   });
 
@@ -451,7 +502,7 @@ describe("paired", () => {
     expect(countsOf(run())).toEqual({
       vpc: 0, subnet: 0, igw: 0, nat: 0, eip: 0, routeTable: 0, route: 0, defaultSg: 0, sg: 3, ingress: 5, egress: 4,
       alb: 1, listener: 1, rule: 3, tg: 2, lt: 2, asg: 2, role: 2, attachment: 2, rolePolicy: 2, profile: 2,
-      db: 2, dbSubnets: 1, dbParams: 1, alarm: 8,
+      db: 2, dbSubnets: 1, dbParams: 1, alarm: 8, ssmParameter: 1, randomId: 2, randomPassword: 2, secret: 2, secretVersion: 2,
     });
   });
 
@@ -482,7 +533,7 @@ describe("green disabled", () => {
     expect(countsOf(run())).toEqual({
       vpc: 1, subnet: 6, igw: 1, nat: 1, eip: 1, routeTable: 4, route: 4, defaultSg: 1, sg: 3, ingress: 5, egress: 4,
       alb: 1, listener: 1, rule: 3, tg: 2, lt: 1, asg: 1, role: 1, attachment: 1, rolePolicy: 0, profile: 1,
-      db: 1, dbSubnets: 1, dbParams: 1, alarm: 4,
+      db: 1, dbSubnets: 1, dbParams: 1, alarm: 4, ssmParameter: 1, randomId: 1, randomPassword: 1, secret: 1, secretVersion: 1,
     });
     expect(run().resources.filter((resource) => resource.name.startsWith("green") && resource.custom).map((resource) => resource.type)).toEqual([T.tg]);
     const forward = run().one(T.listener).inputs.defaultActions[0].forward;
@@ -501,6 +552,26 @@ describe("green disabled", () => {
     const cidrs = run().ofType(T.subnet).map((subnet) => subnet.inputs.cidrBlock);
     expect(new Set(cidrs).size).toBe(6);
     for (const cidr of cidrs) expect(cidr).toMatch(/^10\.50\.\d+\.\d+\/23$/);
+  });
+});
+
+describe("database lifecycle: protect and retainOnDelete", () => {
+  const options = async (stack: string, database: Record<string, unknown> = {}) => {
+    const config = prodConfigMap();
+    Object.assign(config["bluegreen:database"], database);
+    const run = await runProgram(config, stack);
+    const db = run.one(T.db);
+    return { protect: db.protect, retainOnDelete: db.retainOnDelete };
+  };
+
+  it("on by default for production-looking stack names, off otherwise", async () => {
+    for (const stack of ["prod", "production", "live", "eu-prod", "prod-2", "Live"]) expect(await options(stack), stack).toEqual({ protect: true, retainOnDelete: true });
+    for (const stack of ["dev", "staging", "product", "prodigy", "olive"]) expect(await options(stack), stack).toEqual({ protect: false, retainOnDelete: false });
+  });
+
+  it("config overrides the default either way", async () => {
+    expect(await options("prod", { protect: false, retainOnDelete: false })).toEqual({ protect: false, retainOnDelete: false });
+    expect(await options("dev", { protect: true })).toEqual({ protect: true, retainOnDelete: false });
   });
 });
 

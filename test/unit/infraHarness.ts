@@ -20,6 +20,8 @@ export interface RecordedResource {
   /** URN of the parent resource ("" for none). */
   parent: string;
   ignoreChanges: string[];
+  protect: boolean;
+  retainOnDelete: boolean;
 }
 
 export interface ProgramRun {
@@ -28,6 +30,8 @@ export interface ProgramRun {
   outputs: Record<string, any>;
   /** URNs of the component resources that called registerOutputs. */
   registeredOutputs: Set<string>;
+  /** Data-source invokes the program made, in order. */
+  invokes: { token: string; inputs: Record<string, any> }[];
   ofType(type: string): RecordedResource[];
   one(type: string, name?: string): RecordedResource;
 }
@@ -65,6 +69,7 @@ function synthesize(type: string, name: string, inputs: Record<string, any>): { 
           ...inputs,
           identifier: name,
           address: `${name}.abc.${REGION}.rds.amazonaws.com`,
+          port: 5432,
           endpoint: `${name}.abc.${REGION}.rds.amazonaws.com:5432`,
           masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-${name}`, secretStatus: "active", kmsKeyId: "k" }],
         },
@@ -75,6 +80,15 @@ function synthesize(type: string, name: string, inputs: Record<string, any>): { 
       return { id, state: { ...inputs, latestVersion: 1, arn: `arn:aws:ec2:${REGION}:${ACCOUNT}:launch-template/${id}` } };
     case "aws:cloudwatch/metricAlarm:MetricAlarm":
       return { id, state: { ...inputs, name: inputs.name ?? id, arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${inputs.name ?? id}` } };
+    case "random:index/randomId:RandomId":
+      // 4 bytes → 8 hex digits, different per resource (as the provider's would be).
+      return { id, state: { ...inputs, hex: shortId().slice(-8), b64Url: "mock" } };
+    case "random:index/randomPassword:RandomPassword":
+      return { id, state: { ...inputs, result: `mockpassword${shortId()}` } };
+    case "aws:secretsmanager/secret:Secret":
+      return { id, state: { ...inputs, arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${shortId().slice(-6)}` } };
+    case "aws:ssm/parameter:Parameter":
+      return { id: inputs.name ?? id, state: { ...inputs, arn: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${inputs.name}` } };
     default:
       return { id, state: { ...inputs, name: inputs.name ?? id, arn: `arn:aws:mock:${REGION}:${ACCOUNT}:${type}/${id}` } };
   }
@@ -85,24 +99,39 @@ export function resolve<T>(value: T): Promise<pulumi.Unwrap<T>> {
   return new Promise((done) => pulumi.output(value).apply((plain) => done(plain as pulumi.Unwrap<T>)));
 }
 
+export interface RunOptions {
+  /** SSM parameters that exist in the mocked account (name → value), e.g. the weights or the lock. */
+  parameters?: Record<string, string>;
+}
+
 /**
  * Runs infra/index.ts against `configMap` (Pulumi config keys → values; objects are passed as
  * JSON strings, as the Pulumi CLI does).
  */
-export async function runProgram(configMap: Record<string, unknown>, stack = "test"): Promise<ProgramRun> {
+export async function runProgram(configMap: Record<string, unknown>, stack = "test", runOptions: RunOptions = {}): Promise<ProgramRun> {
+  const parameters = runOptions.parameters ?? {};
+  const invokes: ProgramRun["invokes"] = [];
   const resources: RecordedResource[] = [];
-  const options = new Map<string, { parent: string; ignoreChanges: string[] }>();
+  const options = new Map<string, { parent: string; ignoreChanges: string[]; protect: boolean; retainOnDelete: boolean }>();
   const registeredOutputs = new Set<string>();
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const result = synthesize(args.type, args.name, args.inputs);
-        const recorded = options.get(`${args.type}::${args.name}`) ?? { parent: "", ignoreChanges: [] };
+        const recorded = options.get(`${args.type}::${args.name}`) ?? { parent: "", ignoreChanges: [], protect: false, retainOnDelete: false };
         resources.push({ type: args.type, id: result.id, name: args.name, inputs: args.inputs, custom: args.custom ?? true, state: result.state, ...recorded });
         return result;
       },
       call(args: pulumi.runtime.MockCallArgs) {
-        throw new Error(`unexpected invoke ${args.token}: the program must not call AWS data sources`);
+        invokes.push({ token: args.token, inputs: args.inputs });
+        // The one data source the program reads: the stack's SSM hierarchy (infra/liveWeights.ts).
+        // Like SSM, a path with nothing under it answers with empty lists, never an error.
+        if (args.token === "aws:ssm/getParametersByPath:getParametersByPath") {
+          const path = String(args.inputs.path);
+          const names = Object.keys(parameters).filter((name) => name.startsWith(`${path}/`) && !name.slice(path.length + 1).includes("/"));
+          return { id: path, path, names, values: names.map((name) => parameters[name]), types: names.map(() => "String"), arns: names.map((name) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${name}`) };
+        }
+        throw new Error(`unexpected invoke ${args.token}: the program reads no other AWS data source`);
       },
     },
     "bluegreen",
@@ -114,7 +143,12 @@ export async function runProgram(configMap: Record<string, unknown>, stack = "te
   const monitor = pulumi.runtime.getMonitor() as any;
   const registerResource = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request: any, callback: unknown) => {
-    options.set(`${request.getType()}::${request.getName()}`, { parent: request.getParent(), ignoreChanges: request.getIgnorechangesList() });
+    options.set(`${request.getType()}::${request.getName()}`, {
+      parent: request.getParent(),
+      ignoreChanges: request.getIgnorechangesList(),
+      protect: request.getProtect() === true,
+      retainOnDelete: request.getRetainondelete() === true,
+    });
     return registerResource(request, callback);
   };
   const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
@@ -136,6 +170,7 @@ export async function runProgram(configMap: Record<string, unknown>, stack = "te
     resources,
     outputs,
     registeredOutputs,
+    invokes,
     ofType,
     one(type, name) {
       const matches = ofType(type).filter((resource) => name === undefined || resource.name === name);
