@@ -1,25 +1,43 @@
-// MetricsSource over CloudWatch: one GetMetricData call per poll answers both colors
-// (RequestCount Sum, HTTPCode_Target_5XX_Count Sum, TargetResponseTime p95 and p99), each
-// per target group with the TargetGroup + LoadBalancer dimensions ALB publishes them under.
+// MetricsSource over CloudWatch: one GetMetricData call per poll answers both colors and the
+// load balancer. Per color (TargetGroup + LoadBalancer dimensions, as ALB publishes them):
+//   RequestCount Sum, HTTPCode_Target_5XX_Count Sum, TargetConnectionErrorCount Sum,
+//   TargetResponseTime p95 / p99, and, when the poll asks for a latency bound,
+//   TargetResponseTime TC(<bound in seconds>:) (the number of responses slower than the bound).
+// For the whole load balancer (LoadBalancer dimension only): HTTPCode_ELB_5XX_Count Sum.
 //
-// ALB metrics have 1-minute resolution, so the window is aligned to whole minutes:
-// start rounded down, end rounded down (only whole minutes), at least one minute long.
-// The Period is the aligned window's length (60 s for a one-minute window, always a multiple
-// of 60), so CloudWatch returns one datapoint per metric and the percentiles are the true
-// percentiles over the window, not an average of per-minute percentiles.
+// Which ALB metrics carry a TargetGroup dimension (AWS, "CloudWatch metrics for your Application
+// Load Balancer", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html):
+// RequestCount, HTTPCode_Target_*_Count, TargetResponseTime, TargetConnectionErrorCount and
+// TargetTLSNegotiationErrorCount do ("LoadBalancer, TargetGroup"); HTTPCode_ELB_5XX_Count (and
+// _502/_503/_504) does NOT ("LoadBalancer" and "AvailabilityZone, LoadBalancer" only). So the
+// errors the ALB answers itself are attributed to a color in two parts:
+//   - TargetConnectionErrorCount: connections to the color's targets that could not be
+//     established (the ALB answers those requests 502/503 itself), per target group: elbErrors;
+//     TargetTLSNegotiationErrorCount is left out: the targets here speak plain HTTP.
+//   - the rest of HTTPCode_ELB_5XX_Count (resets, timeouts, a crashed target mid-response) has no
+//     color: it is reported as `loadBalancer.elb5xx` and the engine judges it against its own
+//     level before the step (core/engine/bake.ts), counting the excess against green.
 //
-// CloudWatch publishes ALB datapoints some time after their minute ends, so a minute that has
-// just closed may still be missing or partial. The window is therefore shifted back by
-// `ingestionDelayMs` (default one minute) before it is aligned: both colors are still read over
-// the same window, a breach is seen about a minute later, and a fresh minute is never read as
-// "no traffic" (which would extend bakes and then fail them for nothing).
+// TC (trimmed count) with absolute bounds: "TC(0.005:0.030) returns the number of data points with
+// values between 0.005 (exclusive) and 0.030 (inclusive)" (CloudWatch User Guide, "CloudWatch
+// statistics definitions"); a bound may be left open, so TC(0.5:) counts the responses slower than
+// 0.5 s, strictly. TargetResponseTime is in seconds; the port speaks milliseconds.
+//
+// Windows: ALB metrics have 1-minute resolution ("If there are requests flowing through the load
+// balancer, Elastic Load Balancing measures and sends its metrics in 60-second intervals", same
+// page), so a window is aligned to whole minutes and the Period is its length: one datapoint per
+// metric, and the percentiles are the true percentiles over the window, not an average of
+// per-minute ones. A minute is sent after it ends and CloudWatch then ingests it, so it can be
+// missing or partial for a while: `publicationDelayMs` (default two minutes) declares that, and the
+// ENGINE asks for a window only once it has passed (the windows logic lives in one place,
+// core/engine/bake.ts). This adapter reads exactly the window it is asked for.
 //
 // Missing datapoints mean no data: 0 requests, 0 errors, null latency. Nothing is fabricated;
-// the engine reads too few requests as inconclusive. A query CloudWatch could not answer
-// (StatusCode InternalError/Forbidden, or messages) is an error, never zeros.
+// the judge reads too few requests as "not enough traffic", never as a pass. A query CloudWatch
+// could not answer (StatusCode InternalError/Forbidden, or messages) is an error, never zeros.
 
 import type { CloudWatchClient, MetricDataQuery, MetricDataResult } from "@aws-sdk/client-cloudwatch";
-import type { Color, ColorMetrics, MetricsSource, MetricsWindow } from "../core/ports.js";
+import type { Color, ColorMetrics, MetricsSample, MetricsSource, MetricsWindow, SampleOptions } from "../core/ports.js";
 import { awsCall } from "./errors.js";
 import { cloudWatchSdk } from "./sdk.js";
 
@@ -35,10 +53,14 @@ export interface CloudWatchMetricsTargets {
 const MINUTE = 60_000;
 const COLORS: readonly Color[] = ["blue", "green"];
 
-type Kind = "requests" | "errors" | "p95" | "p99";
-const QUERIES: ReadonlyArray<{ kind: Kind; metric: string; stat: string }> = [
+/** How long after a minute ends CloudWatch is trusted to hold all of it, by default. */
+export const DEFAULT_PUBLICATION_DELAY_MS = 2 * MINUTE;
+
+type Kind = "requests" | "errors" | "connerr" | "p95" | "p99" | "slow";
+const PER_COLOR: ReadonlyArray<{ kind: Exclude<Kind, "slow">; metric: string; stat: string }> = [
   { kind: "requests", metric: "RequestCount", stat: "Sum" },
   { kind: "errors", metric: "HTTPCode_Target_5XX_Count", stat: "Sum" },
+  { kind: "connerr", metric: "TargetConnectionErrorCount", stat: "Sum" },
   { kind: "p95", metric: "TargetResponseTime", stat: "p95" },
   { kind: "p99", metric: "TargetResponseTime", stat: "p99" },
 ];
@@ -50,46 +72,62 @@ export function alignWindow(window: MetricsWindow): { start: number; end: number
   return { start, end, periodSeconds: (end - start) / 1000 };
 }
 
-/** How far behind real time the queried window is kept, by default. */
-export const DEFAULT_INGESTION_DELAY_MS = MINUTE;
+/** The TC statistic counting TargetResponseTime datapoints above `thresholdMs` (seconds, lower bound exclusive). */
+export function slowStatistic(thresholdMs: number): string {
+  if (!Number.isFinite(thresholdMs) || thresholdMs <= 0) throw new Error(`slow threshold must be a positive number of milliseconds (got ${thresholdMs})`);
+  // Milliseconds → seconds, written without exponent notation (CloudWatch wants plain decimals).
+  const seconds = (Math.round(thresholdMs * 1000) / 1_000_000).toFixed(6).replace(/\.?0+$/, "");
+  return `TC(${seconds}:)`;
+}
+
+export interface CloudWatchMetricsOptions {
+  /** Declared publication delay (ms); default DEFAULT_PUBLICATION_DELAY_MS. */
+  publicationDelayMs?: number;
+  /** Wall clock for recentTraffic(); default Date.now. */
+  now?: () => number;
+}
 
 export class CloudWatchMetrics implements MetricsSource {
   readonly resolutionMs = MINUTE;
+  readonly publicationDelayMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly client: CloudWatchClient,
     private readonly targets: CloudWatchMetricsTargets,
-    private readonly ingestionDelayMs: number = DEFAULT_INGESTION_DELAY_MS,
-  ) {}
-
-  queries(periodSeconds: number): MetricDataQuery[] {
-    return COLORS.flatMap((color) =>
-      QUERIES.map(({ kind, metric, stat }) => ({
-        Id: `${kind}_${color}`,
-        MetricStat: {
-          Metric: {
-            Namespace: "AWS/ApplicationELB",
-            MetricName: metric,
-            Dimensions: [
-              { Name: "TargetGroup", Value: this.targets.targetGroupArnSuffixes[color] },
-              { Name: "LoadBalancer", Value: this.targets.albArnSuffix },
-            ],
-          },
-          Period: periodSeconds,
-          Stat: stat,
-        },
-        ReturnData: true,
-      })),
-    );
+    options: CloudWatchMetricsOptions = {},
+  ) {
+    this.publicationDelayMs = options.publicationDelayMs ?? DEFAULT_PUBLICATION_DELAY_MS;
+    this.now = options.now ?? Date.now;
   }
 
-  async sample(window: MetricsWindow): Promise<Record<Color, ColorMetrics>> {
-    const aligned = alignWindow({ start: window.start - this.ingestionDelayMs, end: window.end - this.ingestionDelayMs });
-    const queries = this.queries(aligned.periodSeconds);
+  queries(periodSeconds: number, options: SampleOptions = {}): MetricDataQuery[] {
+    const stat = (id: string, metric: string, statistic: string, dimensions: { Name: string; Value: string }[]): MetricDataQuery => ({
+      Id: id,
+      MetricStat: { Metric: { Namespace: "AWS/ApplicationELB", MetricName: metric, Dimensions: dimensions }, Period: periodSeconds, Stat: statistic },
+      ReturnData: true,
+    });
+    const slow = options.slowThresholdMs !== undefined ? slowStatistic(options.slowThresholdMs) : null;
+    const perColor = COLORS.flatMap((color) => {
+      const dimensions = [
+        { Name: "TargetGroup", Value: this.targets.targetGroupArnSuffixes[color] },
+        { Name: "LoadBalancer", Value: this.targets.albArnSuffix },
+      ];
+      const queries = PER_COLOR.map(({ kind, metric, stat: statistic }) => stat(`${kind}_${color}`, metric, statistic, dimensions));
+      if (slow) queries.push(stat(`slow_${color}`, "TargetResponseTime", slow, dimensions));
+      return queries;
+    });
+    // HTTPCode_ELB_5XX_Count has no TargetGroup dimension: load balancer level only.
+    return [...perColor, stat("elb5xx_lb", "HTTPCode_ELB_5XX_Count", "Sum", [{ Name: "LoadBalancer", Value: this.targets.albArnSuffix }])];
+  }
+
+  async sample(window: MetricsWindow, options: SampleOptions = {}): Promise<MetricsSample> {
+    const aligned = alignWindow(window);
+    const queries = this.queries(aligned.periodSeconds, options);
     const values = new Map<string, number[]>();
     let nextToken: string | undefined;
     do {
-      // One call per poll; a second page only if CloudWatch paginates (it does not for 8 datapoints).
+      // One call per poll; a second page only if CloudWatch paginates (it does not for 13 datapoints).
       const out = await awsCall("GetMetricData AWS/ApplicationELB", () =>
         this.client.send(
           new GetMetricDataCommand({
@@ -113,16 +151,27 @@ export class CloudWatchMetrics implements MetricsSource {
     // One datapoint per metric for an aligned window; if CloudWatch ever splits it, the worst
     // percentile is kept (conservative) rather than averaging percentiles.
     const worstMs = (id: string) => (pick(id).length === 0 ? null : Math.max(...pick(id)) * 1000);
-    const metrics = {} as Record<Color, ColorMetrics>;
+    const sample = { loadBalancer: { elb5xx: sum("elb5xx_lb") } } as MetricsSample;
     for (const color of COLORS) {
-      metrics[color] = {
+      const metrics: ColorMetrics = {
         requests: sum(`requests_${color}`),
         errors5xx: sum(`errors_${color}`),
+        elbErrors: sum(`connerr_${color}`),
         p95Ms: worstMs(`p95_${color}`),
         p99Ms: worstMs(`p99_${color}`),
       };
+      if (options.slowThresholdMs !== undefined) metrics.slow = Math.round(sum(`slow_${color}`));
+      sample[color] = metrics;
     }
-    return metrics;
+    return sample;
+  }
+
+  /** The last `hours` whole hours' worth of published minutes, in one call (Period = the window). */
+  async recentTraffic(hours: number): Promise<MetricsSample & { window: MetricsWindow }> {
+    if (!(hours > 0)) throw new Error(`recentTraffic: hours must be positive (got ${hours})`);
+    const end = Math.floor((this.now() - this.publicationDelayMs) / MINUTE) * MINUTE;
+    const window = { start: end - Math.round(hours * 60) * MINUTE, end };
+    return { ...(await this.sample(window)), window };
   }
 }
 

@@ -41,11 +41,41 @@ export interface HealthProbe {
 }
 
 export interface ColorMetrics {
+  /** Requests the load balancer routed to this color. */
   requests: number;
+  /** 5xx answered by the color's own targets (AWS: HTTPCode_Target_5XX_Count). */
   errors5xx: number;
+  /**
+   * 5xx the load balancer answered itself because of this color: its targets refused or reset
+   * the connection, timed out, or are gone (AWS: TargetConnectionErrorCount of the color's target
+   * group; sandbox: the router's 502s for the color). Absent: the source reports none separately.
+   */
+  elbErrors?: number;
+  /**
+   * Requests slower than the `slowThresholdMs` the sample asked for (strictly above the bound).
+   * Absent when the sample asked for no bound.
+   */
+  slow?: number;
   /** Milliseconds; null when the window holds no latency data. */
   p95Ms: number | null;
   p99Ms: number | null;
+}
+
+/** Errors counted only for the whole load balancer, not per color. */
+export interface LoadBalancerMetrics {
+  /**
+   * Every 5xx the load balancer answered itself (AWS: HTTPCode_ELB_5XX_Count, which has no
+   * TargetGroup dimension), including the ones already attributed to a color in `elbErrors`.
+   */
+  elb5xx: number;
+}
+
+/** Both colors over one window, plus what only the load balancer as a whole reports. */
+export interface MetricsSample {
+  blue: ColorMetrics;
+  green: ColorMetrics;
+  /** Absent when the source has no load-balancer-level counts (the sandbox attributes every 502 itself). */
+  loadBalancer?: LoadBalancerMetrics;
 }
 
 export interface MetricsWindow {
@@ -55,14 +85,30 @@ export interface MetricsWindow {
   end: number;
 }
 
+export interface SampleOptions {
+  /** Count the requests slower than this many milliseconds (ColorMetrics.slow). */
+  slowThresholdMs?: number;
+}
+
 export interface MetricsSource {
   /** Both colors over the same window, in one call (one GetMetricData on AWS). */
-  sample(window: MetricsWindow): Promise<Record<Color, ColorMetrics>>;
+  sample(window: MetricsWindow, options?: SampleOptions): Promise<MetricsSample>;
   /**
    * The finest window the source can answer, in milliseconds (60 000 for ALB CloudWatch metrics).
-   * The engine never polls faster than this.
+   * The engine never polls faster than this, and its windows are whole multiples of it.
    */
   resolutionMs: number;
+  /**
+   * How long after a window ends the source answers it completely, in milliseconds. Asked earlier,
+   * a source may answer a partial window (CloudWatch does). The engine asks for a window only
+   * once `end + publicationDelayMs` has passed. Sandbox: 0.
+   */
+  publicationDelayMs: number;
+  /**
+   * Traffic over the last `hours` that the source has published (the plan's traffic estimate).
+   * Optional: a source without history leaves it out and the plan says so.
+   */
+  recentTraffic?(hours: number): Promise<MetricsSample & { window: MetricsWindow }>;
 }
 
 export interface AlarmSource {

@@ -11,12 +11,13 @@ import pg from "pg";
 import type {
   AlarmSource,
   Color,
-  ColorMetrics,
   FenceMode,
   HealthProbe,
+  MetricsSample,
   MetricsSource,
   MetricsWindow,
   RouteWeights,
+  SampleOptions,
   Snapshot,
   Snapshotter,
   TargetHealth,
@@ -89,16 +90,29 @@ export class LocalHealthProbe implements HealthProbe {
   }
 }
 
-/** The router's per-color counters, answered for any window at 1 s resolution. */
+/**
+ * The router's per-color counters, answered for any window at 1 s resolution, at once: a request
+ * is counted when it is answered, so a window that has ended is complete (publication delay 0).
+ * Slow counts come from the HDR histograms; the router's own 502s (the app refused or reset the
+ * connection) are the color's elbErrors.
+ */
 export class LocalMetricsSource implements MetricsSource {
+  readonly publicationDelayMs = 0;
   constructor(
     private readonly router: LocalRouter,
     readonly resolutionMs = 1000,
   ) {}
 
-  async sample(window: MetricsWindow): Promise<Record<Color, ColorMetrics>> {
+  async sample(window: MetricsWindow, options: SampleOptions = {}): Promise<MetricsSample> {
     if (!(window.end > window.start)) throw new Error(`empty metrics window [${window.start}, ${window.end})`);
-    return this.router.sample(window);
+    return this.router.sample(window, options);
+  }
+
+  /** The router's counters over the last `hours` (as far back as it keeps buckets, 15 minutes by default). */
+  async recentTraffic(hours: number): Promise<MetricsSample & { window: MetricsWindow }> {
+    const end = Math.floor(Date.now() / this.resolutionMs) * this.resolutionMs;
+    const window = { start: end - Math.round(hours * 3_600_000), end };
+    return { ...this.router.sample(window), window };
   }
 }
 

@@ -16,7 +16,7 @@ import { createServer, Agent, type IncomingMessage, type Server, type ServerResp
 import { performance } from "node:perf_hooks";
 import { createProxyServer } from "http-proxy-3";
 import * as hdr from "hdr-histogram-js";
-import type { Color, ColorMetrics, FenceMode, MetricsWindow, Weights } from "../core/ports.js";
+import type { Color, ColorMetrics, FenceMode, MetricsWindow, SampleOptions, Weights } from "../core/ports.js";
 
 export const STICKY_COOKIE = "bluegreen-color";
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -53,8 +53,30 @@ export interface WeightEpoch {
 interface Bucket {
   start: number;
   requests: number;
+  /** 5xx the color's app answered. */
   errors5xx: number;
+  /** 502s the router answered itself for this color (the app refused or reset the connection): the ALB's TargetConnectionErrorCount. */
+  elbErrors: number;
+  /** Latencies of the answers the app gave (router-answered 502s have none, like TargetResponseTime). */
   histogram: hdr.Histogram | null;
+}
+
+/** The JsHistogram internals used to count values above a bound (the JS build; useWebAssembly is off). */
+interface CountingHistogram {
+  countsArrayIndex(value: number): number;
+  getCountAtIndex(index: number): number;
+  countsArrayLength: number;
+}
+
+/**
+ * Recorded values strictly above `thresholdMs`, to the histogram's precision (2 significant
+ * digits: a value in the same equivalence range as the bound is not counted as above it).
+ */
+export function countAbove(histogram: hdr.Histogram, thresholdMs: number): number {
+  const h = histogram as unknown as CountingHistogram;
+  let above = 0;
+  for (let i = h.countsArrayIndex(Math.max(1, Math.floor(thresholdMs))) + 1; i < h.countsArrayLength; i++) above += h.getCountAtIndex(i);
+  return above;
 }
 
 export interface RouterTotals {
@@ -211,26 +233,31 @@ export class LocalRouter {
    * Both colors over a window. A bucket belongs to the window when its midpoint lies in
    * [start, end), so adjacent windows never count a request twice.
    */
-  sample(window: MetricsWindow): Record<Color, ColorMetrics> {
+  sample(window: MetricsWindow, options: SampleOptions = {}): Record<Color, ColorMetrics> {
     const result = {} as Record<Color, ColorMetrics>;
     for (const color of ["blue", "green"] as const) {
       let requests = 0;
       let errors5xx = 0;
+      let elbErrors = 0;
       const merged = newHistogram();
       for (const bucket of this.buckets[color].values()) {
         const middle = bucket.start + this.bucketMs / 2;
         if (middle < window.start || middle >= window.end) continue;
         requests += bucket.requests;
         errors5xx += bucket.errors5xx;
+        elbErrors += bucket.elbErrors;
         if (bucket.histogram) merged.add(bucket.histogram);
       }
       const hasLatency = merged.totalCount > 0;
-      result[color] = {
+      const metrics: ColorMetrics = {
         requests,
         errors5xx,
+        elbErrors,
         p95Ms: hasLatency ? merged.getValueAtPercentile(95) : null,
         p99Ms: hasLatency ? merged.getValueAtPercentile(99) : null,
       };
+      if (options.slowThresholdMs !== undefined) metrics.slow = hasLatency ? countAbove(merged, options.slowThresholdMs) : 0;
+      result[color] = metrics;
       merged.destroy();
     }
     return result;
@@ -340,16 +367,19 @@ export class LocalRouter {
     const started = performance.now();
     const chosen = color;
     let recorded = false;
+    /** The router answered this request itself (the app refused or reset the connection). */
+    let answeredByRouter = false;
     const record = (status: number) => {
       if (recorded) return;
       recorded = true;
       const is5xx = status >= 500;
-      this.record(chosen, performance.now() - started, is5xx);
+      this.record(chosen, performance.now() - started, is5xx, answeredByRouter);
       if (routedByWeights && is5xx) epoch.errors5xx[chosen]++;
     };
     res.on("finish", () => record(res.statusCode));
     this.proxy.web(req, res, { target: this.options.targets[chosen], agent: this.agents[chosen] }, (error) => {
       this.totalsData.proxyErrors++;
+      answeredByRouter = true;
       if (res instanceof Object && "headersSent" in res && !res.headersSent) {
         this.send(res as ServerResponse, 502, { error: `upstream ${chosen} unreachable`, code: (error as NodeJS.ErrnoException).code ?? "error" });
       } else {
@@ -359,13 +389,13 @@ export class LocalRouter {
     });
   }
 
-  private record(color: Color, latencyMs: number, is5xx: boolean): void {
+  private record(color: Color, latencyMs: number, is5xx: boolean, answeredByRouter = false): void {
     const now = Date.now();
     const start = Math.floor(now / this.bucketMs) * this.bucketMs;
     const buckets = this.buckets[color];
     let bucket = buckets.get(start);
     if (!bucket) {
-      bucket = { start, requests: 0, errors5xx: 0, histogram: null };
+      bucket = { start, requests: 0, errors5xx: 0, elbErrors: 0, histogram: null };
       buckets.set(start, bucket);
       // Drop buckets older than the retention (bounded memory).
       for (const [key, old] of buckets) {
@@ -375,9 +405,14 @@ export class LocalRouter {
       }
     }
     bucket.requests++;
-    if (is5xx) bucket.errors5xx++;
-    bucket.histogram ??= newHistogram();
-    bucket.histogram.recordValue(Math.max(1, Math.round(latencyMs)));
+    if (answeredByRouter) {
+      // Counted for the color that caused it, apart from the app's own 5xx; no app latency to record.
+      bucket.elbErrors++;
+    } else {
+      if (is5xx) bucket.errors5xx++;
+      bucket.histogram ??= newHistogram();
+      bucket.histogram.recordValue(Math.max(1, Math.round(latencyMs)));
+    }
     this.totalsData.requests[color]++;
     if (is5xx) this.totalsData.errors5xx[color]++;
   }

@@ -92,7 +92,7 @@ describe("local router", () => {
     expect(sample.green.requests).toBeGreaterThanOrEqual(55);
     expect(sample.blue.p95Ms).not.toBeNull();
     const empty = await metrics.sample({ start: start - 600_000, end: start - 500_000 });
-    expect(empty.blue).toEqual({ requests: 0, errors5xx: 0, p95Ms: null, p99Ms: null });
+    expect(empty.blue).toEqual({ requests: 0, errors5xx: 0, elbErrors: 0, p95Ms: null, p99Ms: null });
   });
 
   it("applies a weight write after its propagation delay (the engine must read back)", async () => {

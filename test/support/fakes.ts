@@ -23,8 +23,10 @@ import {
   type JournalStore,
   type Lock,
   type LockHolder,
+  type MetricsSample,
   type MetricsSource,
   type MetricsWindow,
+  type SampleOptions,
   type ParityResult,
   type ParitySource,
   type ReplicationDirection,
@@ -38,6 +40,8 @@ import {
   type Weights,
   type WriteFence,
 } from "../../scripts/core/ports.js";
+
+export { PublishedMetrics, type TrafficModel } from "./publishedMetrics.js";
 
 export const EPOCH = Date.UTC(2026, 0, 15, 9, 0, 0);
 
@@ -85,6 +89,8 @@ export class FakeRouter implements TrafficRouter {
   /** The next N reads throw. */
   failReads = 0;
   readonly writes: { at: number; weights: Weights }[] = [];
+  /** When the first route's live weights changed, oldest first (metrics fakes split traffic by it: weightsAt). */
+  readonly timeline: { from: number; weights: Weights }[] = [];
   reads = 0;
   /** Called on every accepted write (tests use it to change the world). */
   onWrite: ((weights: Weights) => void) | null = null;
@@ -98,6 +104,20 @@ export class FakeRouter implements TrafficRouter {
     this.writeLagMs = options.writeLagMs ?? 0;
     this.stickinessSeconds = options.stickinessSeconds ?? null;
     for (const route of this.routes) this.live.set(route, { weights: { ...(options.initial ?? { blue: 100, green: 0 }) }, pending: null });
+    this.timeline.push({ from: Number.MIN_SAFE_INTEGER, weights: { ...(options.initial ?? { blue: 100, green: 0 }) } });
+  }
+
+  /** The first route's live weights at time t (as the traffic saw them). */
+  weightsAt(t: number): Weights {
+    let current = this.timeline[0]!.weights;
+    for (const entry of this.timeline) if (entry.from <= t) current = entry.weights;
+    return { ...current };
+  }
+
+  private liveFrom(from: number, weights: Weights): void {
+    // A later write replaces one still pending: drop entries that never took effect.
+    while (this.timeline.length > 1 && this.timeline.at(-1)!.from > from) this.timeline.pop();
+    this.timeline.push({ from, weights: { ...weights } });
   }
 
   describeWrites(): string[] {
@@ -137,6 +157,7 @@ export class FakeRouter implements TrafficRouter {
         continue;
       }
       state.pending = { weights: { ...weights }, applyAt: this.clock.now() + this.writeLagMs };
+      if (route === this.routes[0]) this.liveFrom(this.clock.now() + this.writeLagMs, weights);
     }
     this.settle();
     this.onWrite?.(weights);
@@ -151,6 +172,7 @@ export class FakeRouter implements TrafficRouter {
   /** Set live weights directly (all routes, or one). */
   set(weights: Weights, route?: string): void {
     for (const name of route ? [route] : this.routes) this.live.set(name, { weights: { ...weights }, pending: null });
+    if (!route || route === this.routes[0]) this.liveFrom(this.clock.now(), weights);
   }
 }
 
@@ -186,8 +208,15 @@ export const replies = {
 
 export type MetricsReply = Record<Color, ColorMetrics> | Error;
 
+/**
+ * Scripted replies, answered at once (publication delay 0). A reply without a slow count answers 1%
+ * of the color's requests as slower than the bound when a bound is asked. For a source that models
+ * CloudWatch's publication delay and binomial noise, see PublishedMetrics (./publishedMetrics.ts).
+ */
 export class FakeMetrics implements MetricsSource {
   readonly calls: MetricsWindow[] = [];
+  readonly options: SampleOptions[] = [];
+  publicationDelayMs = 0;
   private readonly queue: MetricsReply[] = [];
   /** Used when the script queue is empty. */
   responder: (context: { window: MetricsWindow; call: number }) => MetricsReply = () => metricsReply();
@@ -205,11 +234,14 @@ export class FakeMetrics implements MetricsSource {
     return this;
   }
 
-  async sample(window: MetricsWindow): Promise<Record<Color, ColorMetrics>> {
+  async sample(window: MetricsWindow, options: SampleOptions = {}): Promise<MetricsSample> {
     this.calls.push({ ...window });
+    this.options.push({ ...options });
     const reply = this.queue.length > 0 ? this.queue.shift()! : this.responder({ window, call: this.calls.length });
     if (reply instanceof Error) throw reply;
-    return { blue: { ...reply.blue }, green: { ...reply.green } };
+    const withSlow = (metrics: ColorMetrics): ColorMetrics =>
+      options.slowThresholdMs !== undefined && metrics.slow === undefined ? { ...metrics, slow: Math.round(metrics.requests * 0.01) } : { ...metrics };
+    return { blue: withSlow(reply.blue), green: withSlow(reply.green) };
   }
 }
 

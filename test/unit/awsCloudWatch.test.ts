@@ -18,7 +18,7 @@ beforeEach(() => cw.reset());
 describe("CloudWatchMetrics", () => {
   it("asks for both colors in one GetMetricData call with TargetGroup + LoadBalancer dimensions, Sum/p95/p99, Period 60", async () => {
     cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    const metrics = new CloudWatchMetrics(client(), targets, 0);
+    const metrics = new CloudWatchMetrics(client(), targets);
     expect(metrics.resolutionMs).toBe(60_000);
     await metrics.sample({ start: T0 + 12_345, end: T0 + 60_000 + 30_000 });
 
@@ -28,7 +28,7 @@ describe("CloudWatchMetrics", () => {
     expect(input.StartTime).toEqual(new Date(T0));
     expect(input.EndTime).toEqual(new Date(T0 + 60_000));
     const queries = input.MetricDataQueries!;
-    expect(queries).toHaveLength(8);
+    expect(queries).toHaveLength(11);
     const byId = Object.fromEntries(queries.map((q) => [q.Id, q]));
     expect(byId.requests_green).toEqual({
       Id: "requests_green",
@@ -55,12 +55,14 @@ describe("CloudWatchMetrics", () => {
     ]);
   });
 
-  it("by default reads the window one minute behind real time, so a minute CloudWatch has not published yet is never read as no traffic", async () => {
+  it("reads exactly the window it is asked for and declares its publication delay (the engine waits it out)", async () => {
     cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    await new CloudWatchMetrics(client(), targets).sample({ start: T0 + 60_000 + 30_000, end: T0 + 2 * 60_000 + 30_000 });
+    const metrics = new CloudWatchMetrics(client(), targets);
+    expect(metrics.publicationDelayMs).toBe(120_000);
+    await metrics.sample({ start: T0 + 60_000, end: T0 + 2 * 60_000 });
     const input = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
-    expect(input.StartTime).toEqual(new Date(T0));
-    expect(input.EndTime).toEqual(new Date(T0 + 60_000));
+    expect(input.StartTime).toEqual(new Date(T0 + 60_000));
+    expect(input.EndTime).toEqual(new Date(T0 + 2 * 60_000));
   });
 
   it("aligns windows to whole minutes, never shorter than one", () => {
@@ -82,8 +84,8 @@ describe("CloudWatchMetrics", () => {
       ],
     });
     const sample = await new CloudWatchMetrics(client(), targets).sample({ start: T0, end: T0 + 60_000 });
-    expect(sample.blue).toEqual({ requests: 950, errors5xx: 2, p95Ms: 120, p99Ms: 250 });
-    expect(sample.green).toEqual({ requests: 0, errors5xx: 0, p95Ms: null, p99Ms: null });
+    expect(sample.blue).toEqual({ requests: 950, errors5xx: 2, elbErrors: 0, p95Ms: 120, p99Ms: 250 });
+    expect(sample.green).toEqual({ requests: 0, errors5xx: 0, elbErrors: 0, p95Ms: null, p99Ms: null });
   });
 
   it("treats a query CloudWatch could not answer as an error, not as zero", async () => {
