@@ -143,8 +143,11 @@ export class ColorEnvironment extends pulumi.ComponentResource {
         instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90 } },
         tags: Object.entries(colorTags("instance")).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       },
-      parent,
+      // The program owns min and max; desired capacity, once created, belongs to the scripts
+      // (rollout.capacity: match, blue scaled down and back), so a `pulumi up` never undoes them.
+      { ...parent, ignoreChanges: ["desiredCapacity"] },
     );
+
 
     this.registerOutputs({ targetGroupArn: this.targetGroup.arn, autoScalingGroupName: this.autoScalingGroup.name });
   }

@@ -7,6 +7,8 @@
 
 import type { EngineDeps } from "../core/engine.js";
 import type { EventSink } from "../core/events.js";
+import type { CapacityManager } from "../core/ports.js";
+
 import { systemClock, type AlarmSource, type HealthProbe, type HookRunner, type MetricsSource, type Snapshotter, type TrafficRouter, type WriteFence } from "../core/ports.js";
 import type { RollbackOutputs, StackOutputs } from "./stackOutputs.js";
 import { shortStackName } from "./stackOutputs.js";
@@ -92,10 +94,29 @@ export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): P
     fence: outputs.fenceRuleArns.length > 0 ? new AlbFence(elb, outputs.fenceRuleArns, { drainMs: wiring.fenceDrainMs ?? 0 }) : undefined,
   };
   if (wiring.events) deps.events = wiring.events;
+  if (outputs.asgNames.blue !== null || outputs.asgNames.green !== null) deps.capacity = lazyCapacity(outputs.region, outputs.asgNames);
   return deps;
 }
 
+/**
+ * The colors' Auto Scaling groups (rollout.capacity), loaded on first use: `rollback` calls it only
+ * when a successful cutover had scaled blue down, so its start-up never loads the client.
+ */
+export function lazyCapacity(region: string, asgNames: Record<"blue" | "green", string | null>): CapacityManager {
+  let manager: Promise<CapacityManager> | null = null;
+  const load = () =>
+    (manager ??= Promise.all([import("../aws/autoScaling.js"), import("../aws/errors.js")]).then(([{ AsgCapacity, autoScalingSdk }, { clientConfig }]) => {
+      return new AsgCapacity(new (autoScalingSdk().AutoScalingClient)(clientConfig(region)), asgNames);
+    }));
+  return {
+    capacity: async (color) => (await load()).capacity(color),
+    setDesired: async (color, desired) => (await load()).setDesired(color, desired),
+    describeScale: (color) => `SetDesiredCapacity ${asgNames[color] ?? `(no ${color} Auto Scaling group)`}`,
+  };
+}
+
 function unused<T extends object>(port: string): T {
+
   return new Proxy({} as T, {
     get(_target, property) {
       if (property === "resolutionMs") return 60_000;
@@ -165,10 +186,12 @@ export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWi
     clock: systemClock,
   };
   if (wiring.events) deps.events = wiring.events;
+  if (outputs.asgNames) deps.capacity = lazyCapacity(outputs.region, outputs.asgNames);
   return deps;
 }
 
 /** The fence for rollback in paired mode (ELBv2 only). */
+
 export async function createFence(outputs: Pick<RollbackOutputs, "region" | "fenceRuleArns">, options: { drainMs?: number } = {}): Promise<WriteFence> {
   const [{ AlbFence }, elb] = await Promise.all([import("../aws/albFence.js"), elbClient(outputs.region)]);
   return new AlbFence(elb, outputs.fenceRuleArns, { drainMs: options.drainMs ?? 0 });

@@ -45,7 +45,7 @@ export interface StackOutputs {
 }
 
 /** What `rollback` needs: routes, target groups, stickiness, region, database mode, fence rules. */
-export type RollbackOutputs = Pick<StackOutputs, "region" | "databaseMode" | "listenerArns" | "ruleArns" | "targetGroupArns" | "stickinessSeconds" | "fenceRuleArns">;
+export type RollbackOutputs = Pick<StackOutputs, "region" | "databaseMode" | "listenerArns" | "ruleArns" | "targetGroupArns" | "stickinessSeconds" | "fenceRuleArns"> & Partial<Pick<StackOutputs, "asgNames">>;
 
 export interface RawOutputs {
   raw: unknown;
@@ -261,5 +261,16 @@ export function parseRollbackOutputs(raw: unknown, source: string): RollbackOutp
     targetGroupArns: { blue: (tg as Record<Color, string>).blue, green: (tg as Record<Color, string>).green },
     stickinessSeconds: stickiness as number | null,
     fenceRuleArns,
+    // Only for a rollback after blue was scaled down (issue 14): absent or malformed, it is left out.
+    ...rollbackAsgNames(o.asgNames),
   };
 }
+
+/** asgNames for rollback's scale-back of blue; never a reason to refuse a rollback. */
+function rollbackAsgNames(value: unknown): { asgNames?: Record<Color, string | null> } {
+  const names = value as Record<string, unknown> | null | undefined;
+  if (!names || typeof names !== "object") return {};
+  const name = (color: Color) => (typeof names[color] === "string" && (names[color] as string).length > 0 ? (names[color] as string) : null);
+  return { asgNames: { blue: name("blue"), green: name("green") } };
+}
+

@@ -28,7 +28,9 @@ export type PreflightCheckName =
   | "parity"
   | "replication"
   | "start-weights"
+  | "capacity"
   | `hook:${string}`;
+
 
 export type Decision =
   /** Gates passed for the whole bake (or monitoring): go on. */
@@ -42,7 +44,12 @@ export type Decision =
   /** A crashed run continues. */
   | "resume"
   /** Another operator broke the lock (`rollback --force`): this run stops and touches nothing more. */
-  | "abort";
+  | "abort"
+  /** A step that pauses: the run stops in phase "paused" until `promote` (or `cutover --resume`). */
+  | "pause"
+  /** A color's desired capacity was set (capacity match, blue scaled down or back). */
+  | "scale";
+
 
 export type EngineEvent =
   | (Base & { type: "plan"; operation: Operation; plan: Plan; lines: string[] })

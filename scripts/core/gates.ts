@@ -57,8 +57,11 @@ function reading(metrics: ColorMetrics, health: TargetHealth | undefined): Color
 const pct = (x: number) => `${Number((x * 100).toFixed(3))}%`;
 const ms = (x: number) => `${Number(x.toFixed(1))} ms`;
 
+/** The keys of rollout.gates the per-window thresholds read (the `thresholds` mode of the judge, and the alarms). */
+export type ThresholdGates = Pick<GateConfig, "maxErrorRate" | "errorRateFactor" | "errorRateMargin" | "maxP95Ms" | "p95Factor" | "minRequests">;
+
 /** Evaluate the gates over one window. Fail wins over inconclusive; inconclusive is never a pass. */
-export function evaluateGates(gates: GateConfig, input: GateInput): GateVerdict {
+export function evaluateGates(gates: ThresholdGates, input: GateInput): GateVerdict {
   const blue = reading(input.metrics.blue, input.health?.blue);
   const green = reading(input.metrics.green, input.health?.green);
   const checks: GateCheck[] = [];

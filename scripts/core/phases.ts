@@ -7,6 +7,8 @@
 //   ┌──────────── for each step: writing → verifying → [unfencing (paired)] → recording → baking → hooks ─┐
 //   └─────────────────────────────────────────────────────────────────────────────────────────────────────┘
 //   after the last step: post-switch → monitoring → succeeded
+//   a step with a pause: baking → paused (the cutover exits 0) → [promote] → baking (evidence kept) → hooks
+
 //
 //   preflight → preflight-failed (nothing moved)
 //   any non-terminal phase → rolling-back → rolled-back | failed-rollback
@@ -27,7 +29,9 @@ export const PHASES = [
   "recording",
   "baking",
   "hooks",
+  "paused",
   "post-switch",
+
   "monitoring",
   "succeeded",
   "preflight-failed",
@@ -65,7 +69,10 @@ const FORWARD: Record<Phase, readonly Phase[]> = {
   verifying: ["unfencing", "recording"],
   unfencing: ["recording"],
   recording: ["baking"],
-  baking: ["hooks"],
+  baking: ["hooks", "paused"],
+  // A step that pauses (pause: promote | <duration>): the process exits; `promote` goes back to the bake with its evidence.
+  paused: ["baking"],
+
   hooks: ["writing", "post-switch"],
   "post-switch": ["monitoring"],
   monitoring: ["succeeded"],

@@ -4,6 +4,11 @@
 
 import type { DatabaseMode, GateConfig, HookConfig, RolloutConfig } from "../../infra/config.js";
 import type { Weights } from "./ports.js";
+import { pauseSeconds } from "./pauseDuration.js";
+
+import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "./capacity.js";
+
+
 
 export const BLUE_ONLY: Weights = Object.freeze({ blue: 100, green: 0 }) as Weights;
 
@@ -23,7 +28,13 @@ export interface PlanStep {
   pollsRequired: number;
   /** shift: a weighted step; fenced-switch: the paired-database switch behind the write fence. */
   kind: "shift" | "fenced-switch";
+  /** After the bake: wait for an operator (`promote`) or a duration; the cutover exits meanwhile. Absent: no pause. */
+  pause?: PlanPause;
 }
+
+/** A step's pause (rollout.strategy.steps[].pause). */
+export type PlanPause = { kind: "promote" } | { kind: "timed"; ms: number };
+
 
 export interface Plan {
   strategy: RolloutConfig["strategy"]["type"];
@@ -49,7 +60,10 @@ export interface Plan {
   parityMaxAgeMs: number;
   /** Where every rollback goes. */
   rollbackWeights: Weights;
+  /** rollout.capacity and blueKeepSeconds; absent in plans journaled before capacity existed (then the check's defaults apply). */
+  capacity?: CapacityPolicy;
 }
+
 
 export interface PlanOptions {
   databaseMode: DatabaseMode;
@@ -87,12 +101,13 @@ export function buildPlan(rollout: RolloutConfig, options: PlanOptions): Plan {
   }
 
   // Target green percentages with their own bake (undefined = the policy's bakeSeconds).
-  let targets: { percent: number; bakeSeconds: number | undefined }[];
+  let targets: { percent: number; bakeSeconds: number | undefined; pause?: string | undefined }[];
   switch (rollout.strategy.type) {
     case "canary":
       targets = rollout.strategy.steps.map((step) =>
-        typeof step === "number" ? { percent: step, bakeSeconds: undefined } : { percent: step.percent, bakeSeconds: step.bakeSeconds },
+        typeof step === "number" ? { percent: step, bakeSeconds: undefined } : { percent: step.percent, bakeSeconds: step.bakeSeconds, pause: step.pause },
       );
+
       break;
     case "linear": {
       targets = [];
@@ -122,14 +137,18 @@ export function buildPlan(rollout: RolloutConfig, options: PlanOptions): Plan {
     const seconds = final ? (target.bakeSeconds ?? 0) : (target.bakeSeconds ?? rollout.bakeSeconds);
     // A bake shorter than one poll would never be checked: round it up to one window.
     const bakeMs = seconds > 0 ? Math.max(seconds * 1000, pollMs) : 0;
-    return {
+    const step: PlanStep = {
       index,
       weights: weightsFor(target.percent),
       bakeMs,
       pollsRequired: Math.ceil(bakeMs / pollMs),
       kind: fenced ? "fenced-switch" : "shift",
     };
+    const pause = target.pause === undefined || final ? undefined : planPause(target.pause);
+    if (pause) step.pause = pause;
+    return step;
   });
+
 
   const monitorMs = rollout.monitorSeconds > 0 ? Math.max(rollout.monitorSeconds * 1000, pollMs) : 0;
   return {
@@ -150,8 +169,17 @@ export function buildPlan(rollout: RolloutConfig, options: PlanOptions): Plan {
     snapshot: { enabled: rollout.snapshot.enabled, timeoutMs: rollout.snapshot.timeoutSeconds * 1000 },
     parityMaxAgeMs: rollout.parityMaxAgeSeconds * 1000,
     rollbackWeights: { ...BLUE_ONLY },
+    ...(rollout.capacity ? { capacity: capacityPolicyOf(rollout) } : {}),
   };
 }
+
+function planPause(text: string): PlanPause {
+  if (text === "promote") return { kind: "promote" };
+  const seconds = pauseSeconds(text);
+  if (seconds === null) throw new PlanError(`pause must be "promote" or a duration such as "36h" (got "${text}")`);
+  return { kind: "timed", ms: seconds * 1000 };
+}
+
 
 export function isValidWeights(weights: Weights): boolean {
   return (
@@ -203,6 +231,8 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
   lines.push("Preflight (before any weight moves):");
   lines.push(`  - green has at least ${g.minHealthyTargets} healthy target(s) and none unhealthy`);
   lines.push(`  - blue has healthy targets and none unhealthy (rollback needs somewhere to go)`);
+  lines.push(...describeCapacity(plan));
+
   lines.push(`  - no stack alarm in ALARM`);
   if (options.snapshotSkipped) {
     const why = typeof options.snapshotSkipped === "string" ? `: ${options.snapshotSkipped}` : "";
@@ -240,7 +270,14 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
       lines.push(`     no bake (bakeSeconds: 0): gates are not polled at this step`);
     }
     if (afterStep.length > 0) lines.push(`     then hooks: ${afterStep.map((h) => `${h.name} (≤ ${h.timeoutSeconds}s)`).join(", ")}`);
+    if (step.pause) {
+      lines.push(
+        `     then PAUSE ${step.pause.kind === "promote" ? "until an operator runs `npm run promote`" : `for ${formatDuration(step.pause.ms)}, then \`npm run promote\``}: ` +
+          "the cutover exits 0, the journal holds the step and its evidence, the guard watches green's alarms",
+      );
+    }
   }
+
   if (postSwitch.length > 0) lines.push(`After the switch, hooks: ${postSwitch.map((h) => `${h.name} (≤ ${h.timeoutSeconds}s)`).join(", ")}`);
   lines.push(
     plan.monitorMs > 0
@@ -269,5 +306,24 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
   if (options.stickinessSeconds) {
     lines.push(`  note: stickiness may keep clients on green for up to ${formatDuration(options.stickinessSeconds * 1000)} after a rollback`);
   }
+  const capacity = plan.capacity;
+  if (capacity?.scaleDownBlue) {
+    lines.push(
+      `  after the switch blue keeps its capacity for ${formatDuration(capacity.blueKeepMs)}; \`promote --scale-down-blue\` may then set it to its minimum. ` +
+        `A rollback after that first scales blue back and waits for healthy targets: up to ${formatDuration(capacity.scaleTimeoutMs)} more (instance launch + health checks)`,
+    );
+  }
   return lines;
 }
+
+function describeCapacity(plan: Plan): string[] {
+  const capacity = plan.capacity ?? DEFAULT_CAPACITY_POLICY;
+  const first = plan.steps[0]?.weights.green ?? 100;
+  const headroom = capacity.headroom > 0 ? ` × (1 + ${capacity.headroom})` : "";
+  const lines = [`  - green can carry ${first}%: healthy green targets ≥ ceil(blue's in-service capacity × ${first}%${headroom}), and the same before every later step`];
+  if (capacity.mode === "match") {
+    lines.unshift(`  - capacity match: green's Auto Scaling group raised to blue's desired capacity, new targets healthy within ${formatDuration(capacity.scaleTimeoutMs)}`);
+  }
+  return lines;
+}
+

@@ -242,3 +242,26 @@ export interface DataReplication {
   start(direction: ReplicationDirection, options: { copyData: boolean }): Promise<void>;
   stop(direction: ReplicationDirection): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Capacity (rollout.capacity): green must carry its next share before any weight moves.
+
+/** A color's compute as its Auto Scaling group (or the sandbox's process pool) reports it. */
+export interface ColorCapacity {
+  /** Instances in service (AWS: lifecycle state InService). Not the same as healthy in the target group. */
+  inService: number;
+  desired: number;
+  /** The program owns min and max (Pulumi); the scripts only move desired between them. */
+  min: number;
+  max: number;
+}
+
+/** The colors' compute. Desired capacity belongs to the scripts (ignoreChanges in the program). */
+export interface CapacityManager {
+  capacity(color: Color): Promise<ColorCapacity>;
+  /** Ask for `desired` instances (between min and max). Resolves when the request is accepted, not when instances serve. */
+  setDesired(color: Color, desired: number): Promise<void>;
+  /** The call a setDesired makes, for the plan ("SetDesiredCapacity bluegreen-prod-green-asg"). */
+  describeScale(color: Color): string;
+}
+

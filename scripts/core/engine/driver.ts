@@ -4,6 +4,8 @@
 
 import { isTerminal, trafficMayHaveMoved } from "../phases.js";
 import { bake } from "./bake.js";
+import { requireStepCapacity } from "./capacity.js";
+
 import { runHooks } from "./hooks.js";
 import { catchUp, copySequences, fenceOff, fenceOn, proveParity, startReverseReplication } from "./pairedSwitch.js";
 import { preflight } from "./preflight.js";
@@ -52,7 +54,9 @@ async function advance(run: Run): Promise<void> {
       await startReverseReplication(run);
       return run.transition("writing", 0);
     case "writing":
+      await requireStepCapacity(run);
       await writeStep(run);
+
       return run.transition("verifying");
     case "verifying":
       await verifyStep(run);

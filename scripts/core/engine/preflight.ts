@@ -4,7 +4,9 @@
 
 import type { PreflightCheckName } from "../events.js";
 import { BLUE_ONLY, formatDuration, sameWeights } from "../plan.js";
+import { preflightCapacity } from "./capacity.js";
 import { runHook } from "./hooks.js";
+
 import { describeHealth } from "./routes.js";
 import { messageOf, type Run } from "./run.js";
 
@@ -43,6 +45,11 @@ export async function preflight(run: Run): Promise<void> {
       return check("start-weights", false, `paired mode switches from blue 100 / green 0; live is blue ${live.blue} / green ${live.green}: run rollback first`);
     }
     check("start-weights", true, `blue ${live.blue} / green ${live.green} on ${routes.length} route(s)`);
+  });
+  // Before the health checks: with capacity match this scales green, and green's health is judged after it.
+  await attempt("capacity", async () => {
+    const verdict = await preflightCapacity(run);
+    check("capacity", verdict.ok, verdict.detail);
   });
   await attempt("green-health", async () => {
     const h = await run.deps.health.health("green");

@@ -3,7 +3,9 @@
 // lost), flips, lifts the fence, and lists the keys that exist only on green when it could not.
 
 import { BLUE_ONLY, formatDuration } from "../plan.js";
+import { restoreBlueBeforeRollback } from "./capacity.js";
 import { fenceOff, fenceOn } from "./pairedSwitch.js";
+
 import { maxStickiness } from "./routes.js";
 import { JournalWriteError, messageOf, type Run } from "./run.js";
 import { recordWeights, verifyWeights } from "./step.js";
@@ -34,7 +36,9 @@ export async function rollbackTraffic(run: Run): Promise<void> {
   const settings = settingsOf(run);
   j.rollback = { startedAt: run.now(), verifiedAt: null, timeToRollbackMs: null, attempts: 0, fenceMs: null, onlyOnGreen: null, detail: "" };
 
+  await restoreBlueBeforeRollback(run); // only when a successful cutover scaled blue down
   const prepared: PairedPreparation = settings.paired ? await prepareBlue(run, settings) : { greenServing: false, caughtUp: false };
+
   const flip = await flipToBlue(run, settings);
   if (!flip.verified) {
     j.rollback.detail =

@@ -5,7 +5,9 @@ import type { EventSink, Outcome } from "../events.js";
 import type { Journal } from "../journal.js";
 import type { Plan } from "../plan.js";
 import type {
+  CapacityManager,
   AlarmSource,
+
   Clock,
   DataReplication,
   HealthProbe,
@@ -39,6 +41,9 @@ export interface EngineDeps {
   fence?: WriteFence;
   /** Paired database mode only: logical replication both ways. */
   replication?: DataReplication;
+  /** The colors' Auto Scaling groups (rollout.capacity): blue's in-service count, match, blue scaled down/back. Absent: blue's healthy targets stand for its capacity. */
+  capacity?: CapacityManager;
+
   /** Receives every event, ticks included. Exceptions thrown by the sink are ignored. */
   events?: EventSink;
   /** Live-view heartbeat period while waiting between polls; default 1000 ms; 0 = no ticks. */
@@ -64,7 +69,10 @@ export interface CutoverRequest {
   /** Called with the plan after the lock is held and before anything else; false cancels. */
   confirm?: (plan: Plan, lines: string[]) => Promise<boolean>;
   runId?: string;
+  /** With resume: continue a timed pause before its time is up (`promote --now`). */
+  pauseNow?: boolean;
 }
+
 
 export interface RollbackRequest {
   owner: string;
@@ -86,7 +94,9 @@ export interface RollbackRequest {
 
 export interface CutoverResult {
   operation: "cutover";
-  outcome: Outcome | "cancelled";
+  /** "paused": a step that pauses was reached; the journal is in phase "paused" (exit 0, `promote` continues). */
+  outcome: Outcome | "cancelled" | "paused";
+
   /** Why it rolled back / refused / aborted; null on success. */
   reason: string | null;
   runId: string;
@@ -127,6 +137,7 @@ export class EngineInputError extends Error {
 }
 
 /** Exit code for an outcome: 0 succeeded (or cancelled by the operator), 1 otherwise. */
-export function outcomeExitCode(outcome: Outcome | "cancelled"): 0 | 1 {
-  return outcome === "succeeded" || outcome === "cancelled" ? 0 : 1;
+export function outcomeExitCode(outcome: Outcome | "cancelled" | "paused"): 0 | 1 {
+  return outcome === "succeeded" || outcome === "cancelled" || outcome === "paused" ? 0 : 1;
+
 }

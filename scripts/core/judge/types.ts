@@ -258,6 +258,8 @@ export interface JudgeVerdict {
   ceiling: CeilingCheck;
   /** Why: one sentence per reason, operator-readable (used in breach messages and decision lines). */
   reasons: string[];
+  /** Thresholds mode: the per-window gate verdicts of this call (for the gate-reading events); empty in sequential mode. */
+  gateVerdicts: import("../gates.js").GateVerdict[];
   /** Windows of the call that were ignored (already judged, or empty-range), with why. */
   ignoredWindows: { start: number; end: number; why: string }[];
 }

@@ -1,0 +1,59 @@
+// CapacityManager over EC2 Auto Scaling: one DescribeAutoScalingGroups per read, one
+// SetDesiredCapacity per scale. The Pulumi program owns min and max; desired capacity belongs to
+// the scripts (the program declares `ignoreChanges: ["desiredCapacity"]`), so a `pulumi up` never
+// undoes a scale-up in the middle of a rollout.
+//
+// inService counts instances in lifecycle state "InService" only: Pending, Warmed and
+// Terminating instances serve nothing. Whether they pass the load balancer's health check is the
+// HealthProbe's business; the engine compares healthy targets with this number.
+
+import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { createRequire } from "node:module";
+import type { CapacityManager, Color, ColorCapacity } from "../core/ports.js";
+import { AwsCallError, awsCall } from "./errors.js";
+
+// require(), not import: the SDK ships CommonJS and the ESM scan of it is slow (see aws/sdk.ts).
+export type AutoScalingSdk = typeof import("@aws-sdk/client-auto-scaling");
+export const autoScalingSdk = (): AutoScalingSdk => createRequire(import.meta.url)("@aws-sdk/client-auto-scaling") as AutoScalingSdk;
+
+export class AsgCapacity implements CapacityManager {
+  private readonly sdk = autoScalingSdk();
+
+  /** asgNames: the stack output `asgNames` (null for a disabled color). */
+  constructor(
+    private readonly client: AutoScalingClient,
+    private readonly asgNames: Record<Color, string | null>,
+  ) {}
+
+  private nameOf(color: Color): string {
+    const name = this.asgNames[color];
+    if (!name) throw new AwsCallError(`${color} has no Auto Scaling group in the stack outputs (asgNames.${color} is null: is the color enabled?)`, "NoAutoScalingGroup");
+    return name;
+  }
+
+  describeScale(color: Color): string {
+    return `SetDesiredCapacity ${this.asgNames[color] ?? `(no ${color} Auto Scaling group)`}`;
+  }
+
+  async capacity(color: Color): Promise<ColorCapacity> {
+    const name = this.nameOf(color);
+    const call = `DescribeAutoScalingGroups ${name}`;
+    const out = await awsCall(call, () => this.client.send(new this.sdk.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })));
+    const group = (out.AutoScalingGroups ?? []).find((g) => g.AutoScalingGroupName === name);
+    if (!group) throw new AwsCallError(`${call}: no such Auto Scaling group`, "NotFound");
+    return {
+      inService: (group.Instances ?? []).filter((instance) => instance.LifecycleState === "InService").length,
+      desired: group.DesiredCapacity ?? 0,
+      min: group.MinSize ?? 0,
+      max: group.MaxSize ?? 0,
+    };
+  }
+
+  async setDesired(color: Color, desired: number): Promise<void> {
+    const name = this.nameOf(color);
+    // HonorCooldown false: this is an operator's deliberate change, not a scaling policy's.
+    await awsCall(`SetDesiredCapacity ${name} ${desired}`, () =>
+      this.client.send(new this.sdk.SetDesiredCapacityCommand({ AutoScalingGroupName: name, DesiredCapacity: desired, HonorCooldown: false })),
+    );
+  }
+}
