@@ -10,6 +10,12 @@
 //   PATCH /bookings/:id           { status } → 200
 //   POST  /__admin/fault          { errorRate, latencyMs } switch a fault on now (loopback only; the router never forwards /__admin)
 //   DELETE /__admin/fault         switch it off
+//
+// A background error rate (`backgroundErrorRate`, the demo's --background-error-rate) answers
+// that share of business requests 500 from the start, on both colors: a real service is never
+// error-free, and the gates must tell its normal rate from a regression. Errors injected on
+// purpose carry `x-sample-app-injected: background|fault`, so the demo can tell them from real
+// failures when it counts; nothing else in the path (router, engine, gates) looks at it.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import pg from "pg";
@@ -25,6 +31,8 @@ export interface AppOptions {
   faultAfterMs?: number;
   /** Called when a fault switches on (epoch ms). */
   onFault?: (at: number, fault: FaultSpec) => void;
+  /** Share of business requests answered 500 all along (0..1; default 0). A fault's error rate replaces it while on. */
+  backgroundErrorRate?: number;
   poolSize?: number;
 }
 
@@ -43,6 +51,8 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Set when the error was injected on purpose. */
+    readonly injected: "background" | "fault" | null = null,
   ) {
     super(message);
   }
@@ -86,13 +96,16 @@ export function createApp(options: AppOptions): SampleApp {
     return at;
   };
 
-  const send = (res: ServerResponse, status: number, body: unknown): void => {
+  const background = Math.min(1, Math.max(0, options.backgroundErrorRate ?? 0));
+
+  const send = (res: ServerResponse, status: number, body: unknown, injected: "background" | "fault" | null = null): void => {
     const text = JSON.stringify(body);
     res.writeHead(status, {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(text),
       "x-app-version": options.version,
       "x-app-color": options.color,
+      ...(injected ? { "x-sample-app-injected": injected } : {}),
     });
     res.end(text);
   };
@@ -128,7 +141,13 @@ export function createApp(options: AppOptions): SampleApp {
     }
 
     if (fault.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
-    if (fault.errorRate > 0 && Math.random() < fault.errorRate) throw new HttpError(500, "injected fault");
+    // While a fault with an error rate is on, that rate is the whole error rate (at least the background).
+    const faultRate = fault.errorRate > 0 ? Math.max(fault.errorRate, background) : 0;
+    if (faultRate > 0) {
+      if (Math.random() < faultRate) throw new HttpError(500, "injected fault", "fault");
+    } else if (background > 0 && Math.random() < background) {
+      throw new HttpError(500, "background error", "background");
+    }
 
     let match: RegExpExecArray | null;
     if (method === "GET" && (match = /^\/bookings\/(\d+)$/.exec(path))) {
@@ -188,7 +207,7 @@ export function createApp(options: AppOptions): SampleApp {
         res.destroy();
         return;
       }
-      if (error instanceof HttpError) send(res, error.status, { error: error.message });
+      if (error instanceof HttpError) send(res, error.status, { error: error.message }, error.injected);
       // Database errors: never echo the message (it may name the connection); 503 on /health.
       else send(res, req.url === "/health" ? 503 : 500, { error: "internal error" });
     });

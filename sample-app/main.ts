@@ -8,7 +8,7 @@
 
 import { Command, Option } from "commander";
 import { createApp } from "./app.js";
-import { NO_FAULT, parseDuration, parseFault, type FaultSpec } from "./faults.js";
+import { NO_FAULT, parseDuration, parseFault, parseShare, type FaultSpec } from "./faults.js";
 
 const program = new Command()
   .name("sample-app")
@@ -18,12 +18,24 @@ const program = new Command()
   .option("--port <port>", "port on 127.0.0.1 (0: any free port)", "0")
   .option("--fault <name=value>", "error-rate=<share> or latency=<duration>; repeatable", (value: string, previous: FaultSpec) => parseFault(value, previous), NO_FAULT)
   .option("--fault-after <duration>", "when the fault starts, after listening", "0ms")
+  .option("--background-error-rate <share>", "answer this share of business requests 500 all along (e.g. 0.005)", "0")
   .option("--exit-with-stdin", "exit when stdin closes (the parent is gone)", false)
   .option("--tag <text>", "a label in the command line that names the run this process belongs to (ignored otherwise)")
   .addHelpText("after", "\nEnvironment: DATABASE_URL (required).");
 
 program.parse();
-const options = program.opts<{ color: "blue" | "green"; appVersion: string; port: string; fault: FaultSpec; faultAfter: string; exitWithStdin: boolean }>();
+const options = program.opts<{ color: "blue" | "green"; appVersion: string; port: string; fault: FaultSpec; faultAfter: string; exitWithStdin: boolean; backgroundErrorRate: string }>();
+if (options.fault.crash || options.fault.errorRateFactor !== undefined) {
+  process.stderr.write("sample-app: --fault crash and error-rate=<n>x are carried out by the demo, not by the app\n");
+  process.exit(2);
+}
+let backgroundErrorRate: number;
+try {
+  backgroundErrorRate = parseShare(options.backgroundErrorRate, "--background-error-rate");
+} catch (error) {
+  process.stderr.write(`sample-app: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
@@ -38,6 +50,7 @@ const app = createApp({
   version: options.appVersion,
   fault: options.fault,
   faultAfterMs: parseDuration(options.faultAfter),
+  backgroundErrorRate,
   onFault: (at, fault) => emit({ event: "fault", at, ...fault }),
 });
 

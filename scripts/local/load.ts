@@ -39,6 +39,13 @@ export interface LoadFailure {
   status: number | null;
   color: Color | null;
   detail: string;
+  /**
+   * Injected on purpose: "background" / "fault" (the sample app says so in x-sample-app-injected),
+   * or null. The demo counts these apart from real failures; the engine never sees this field.
+   */
+  injected: "background" | "fault" | null;
+  /** The router's 502 for an unreachable color names it (body `upstream <color> unreachable`); null otherwise. */
+  unreachable: Color | null;
 }
 
 export interface LoadStats {
@@ -184,7 +191,9 @@ export class LoadGenerator {
           };
         });
       }
-      await this.pool.close().catch(() => undefined);
+      // Requests still unanswered after the drain (a torn-down sandbox): cut them, don't wait.
+      if (this.inFlight > 0) await this.pool.destroy().catch(() => undefined);
+      else await this.pool.close().catch(() => undefined);
     }
     return { ...this.stats(), acknowledged: [...this.acknowledged], failures: [...this.failures], timeline: [...this.timeline], rejected: [...this.rejected] };
   }
@@ -196,7 +205,7 @@ export class LoadGenerator {
     const request = write ? this.writeRequest() : this.readRequest();
     const sentAt = Date.now();
     void this.send(request)
-      .then(({ status, color, body }) => {
+      .then(({ status, color, body, injected }) => {
         const now = Date.now();
         if (color) this.byColor[color]++;
         const success = status >= 200 && status < 300;
@@ -210,20 +219,39 @@ export class LoadGenerator {
               this.acknowledged.push({ id, requestId: request.requestId!, color, at: now });
               if (this.knownIds.length < 50_000) this.knownIds.push(id);
             } else {
-              this.failures.push({ at: now, method: request.method, path: request.path, status, color, detail: "write answered without an id" });
+              this.failures.push({ at: now, method: request.method, path: request.path, status, color, detail: "write answered without an id", injected: null, unreachable: null });
             }
           }
         } else if (fenced) {
           this.fenced++;
           if (write && request.requestId) this.rejected.push({ requestId: request.requestId, at: now });
         } else {
-          this.failures.push({ at: now, method: request.method, path: request.path, status, color, detail: `HTTP ${status} after ${now - sentAt} ms` });
+          const upstream = /^upstream (blue|green) unreachable$/.exec(String((body as { error?: unknown } | null)?.error ?? ""));
+          this.failures.push({
+            at: now,
+            method: request.method,
+            path: request.path,
+            status,
+            color,
+            detail: `HTTP ${status} after ${now - sentAt} ms`,
+            injected,
+            unreachable: status === 502 && upstream ? (upstream[1] as Color) : null,
+          });
         }
       })
       .catch((error: unknown) => {
         const now = Date.now();
         this.timeline.push({ sentAt, at: now, color: null, ok: false, write, fenced: false });
-        this.failures.push({ at: now, method: request.method, path: request.path, status: null, color: null, detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        this.failures.push({
+          at: now,
+          method: request.method,
+          path: request.path,
+          status: null,
+          color: null,
+          detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          injected: null,
+          unreachable: null,
+        });
       })
       .finally(() => {
         this.completed++;
@@ -232,7 +260,7 @@ export class LoadGenerator {
       });
   }
 
-  private async send(request: { method: "GET" | "POST"; path: string; body?: string }): Promise<{ status: number; color: Color | null; body: unknown }> {
+  private async send(request: { method: "GET" | "POST"; path: string; body?: string }): Promise<{ status: number; color: Color | null; body: unknown; injected: LoadFailure["injected"] }> {
     const response = await this.pool.request({
       method: request.method,
       path: request.path,
@@ -248,7 +276,8 @@ export class LoadGenerator {
     } catch {
       body = text;
     }
-    return { status: response.statusCode, color, body };
+    const mark = response.headers["x-sample-app-injected"];
+    return { status: response.statusCode, color, body, injected: mark === "background" || mark === "fault" ? mark : null };
   }
 
   private readRequest(): { method: "GET"; path: string; requestId?: undefined; body?: undefined } {

@@ -39,8 +39,10 @@ export interface AppProcess {
   /** Switch a fault on now through the app's loopback admin endpoint; resolves with the onset time. */
   injectFault(fault: FaultSpec): Promise<number>;
   clearFault(): Promise<void>;
-  /** Epoch ms of the first fault onset the app reported, or null. */
+  /** Epoch ms of the first fault onset the app reported (or of the crash), or null. */
   faultOnset(): number | null;
+  /** Kill the process outright (SIGKILL, like an out-of-memory kill); resolves with the time it was gone. */
+  crash(): Promise<number>;
   /** Output lines (stderr) for diagnostics, the last 50. */
   logTail(): string[];
   exited(): boolean;
@@ -59,6 +61,8 @@ export interface StartAppOptions {
   onSpawn?: (pid: number) => void;
   /** A label put on the command line (`--tag`), so the run's processes can be found by it. */
   tag?: string;
+  /** Share of business requests the app answers 500 all along (0..1). */
+  backgroundErrorRate?: number;
 }
 
 async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -76,6 +80,7 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startApp(options: StartAppOptions): Promise<AppProcess> {
   const args = [...nodeArgsFor(APP_MAIN), "--color", options.color, "--app-version", options.version, "--port", "0", "--exit-with-stdin"];
   if (options.tag) args.push("--tag", options.tag);
+  if (options.backgroundErrorRate && options.backgroundErrorRate > 0) args.push("--background-error-rate", String(options.backgroundErrorRate));
   if (options.fault && (options.fault.errorRate > 0 || options.fault.latencyMs > 0)) {
     if (options.fault.errorRate > 0) args.push("--fault", `error-rate=${options.fault.errorRate}`);
     if (options.fault.latencyMs > 0) args.push("--fault", `latency=${options.fault.latencyMs}ms`);
@@ -165,6 +170,15 @@ export async function startApp(options: StartAppOptions): Promise<AppProcess> {
         await admin("DELETE");
       },
       faultOnset: () => onset,
+      crash: async () => {
+        const at = Date.now();
+        if (onset === null) onset = at;
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill("SIGKILL");
+          await waitForExit(child, 2000);
+        }
+        return at;
+      },
       logTail: () => [...tail],
       exited: () => child.exitCode !== null || child.signalCode !== null,
       stop,
@@ -187,6 +201,8 @@ export interface Reaper {
   trackDir(dir: string): void;
   /** Everything was cleaned up by us: the reaper exits without doing anything. */
   done(): void;
+  /** Our clean-up left something: the reaper stops and removes whatever is still there, now. */
+  reapNow(): void;
   pid: number | undefined;
 }
 
@@ -210,6 +226,9 @@ export function startReaper(): Reaper {
     trackDir: (dir) => send({ dir }),
     done: () => {
       send({ done: true });
+      child.stdin!.end();
+    },
+    reapNow: () => {
       child.stdin!.end();
     },
   };

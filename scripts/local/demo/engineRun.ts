@@ -1,0 +1,158 @@
+// The production engine over the sandbox, and how the demo stops it.
+//
+// deps: the engine's ports over the sandbox's router, apps and PostgreSQL; lock, journal,
+// snapshots and the weight record live in the run directory. Those file adapters are sealed
+// when the sandbox is released, so nothing the engine still does can recreate the directory.
+//
+// Cancellation (the demo's policy): on abort the engine is told through the request's
+// AbortSignal and its clock, and the demo WAITS for it to settle (bounded) before anything is
+// torn down; then the scenario rejects with DemoAbortedError. Traffic is not rolled back: the
+// whole sandbox goes away.
+
+import { join } from "node:path";
+import type { EngineDeps } from "../../core/engine.js";
+import type { EngineEvent } from "../../core/events.js";
+import type { Clock, JournalStore, Lock, Snapshotter, WeightRecorder } from "../../core/ports.js";
+import { ShellHookRunner } from "../../hooks/shellHookRunner.js";
+import { LocalAlarmSource, LocalHealthProbe, LocalMetricsSource, LocalSnapshotter, LocalTrafficRouter, LocalWriteFence } from "../adapters.js";
+import { FileLock } from "../fileLock.js";
+import { FileJournal } from "../fileJournal.js";
+import { LocalWeightRecorder } from "../weightFile.js";
+import { DemoAbortedError } from "./types.js";
+import type { Sandbox } from "./sandbox.js";
+
+/** How long the demo waits for an aborted engine to reach its safe point before tearing down anyway. */
+export const ENGINE_SETTLE_MS = 2000;
+
+const abortReason = (signal: AbortSignal) => String(signal.reason ?? "aborted");
+
+/**
+ * The request with the run's AbortSignal. The engine's requests take `signal` (the engine
+ * stops at a safe point and settles); spelled as a helper so the demo compiles against an
+ * engine whose request types do not declare it yet.
+ */
+export function withSignal<T extends object>(request: T, signal: AbortSignal): T & { signal: AbortSignal } {
+  return Object.assign({}, request, { signal });
+}
+
+/** Wall clock whose sleeps end at once, rejecting, when the demo or the caller aborts. */
+export function demoClock(demoSignal: AbortSignal): Clock & { sleep(ms: number, signal?: AbortSignal): Promise<void> } {
+  return {
+    now: () => Date.now(),
+    sleep: (ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        const signals = signal && signal !== demoSignal ? [demoSignal, signal] : [demoSignal];
+        const aborted = signals.find((s) => s.aborted);
+        if (aborted) return reject(new DemoAbortedError(abortReason(aborted)));
+        const cleanup = () => {
+          clearTimeout(timer);
+          for (const s of signals) s.removeEventListener("abort", onAbort);
+        };
+        const onAbort = () => {
+          cleanup();
+          reject(new DemoAbortedError(abortReason(signals.find((s) => s.aborted) ?? demoSignal)));
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          resolve();
+        }, ms);
+        for (const s of signals) s.addEventListener("abort", onAbort, { once: true });
+      }),
+  };
+}
+
+class SealedError extends Error {
+  constructor(what: string) {
+    super(`${what}: the sandbox is being torn down`);
+    this.name = "SealedError";
+  }
+}
+
+/** Lock, journal, snapshots and weight record in the run directory, refusing to write once the sandbox is released. */
+function runDirectoryAdapters(sandbox: Sandbox): Pick<EngineDeps, "lock" | "journal" | "snapshotter" | "recorder"> {
+  const guard = (what: string) => {
+    if (sandbox.isSealed) throw new SealedError(what);
+  };
+  const fileLock = new FileLock(join(sandbox.runDir, "cutover.lock"));
+  const lock: Lock = {
+    acquire: async (holder) => (guard("lock"), fileLock.acquire(holder)),
+    release: async (owner) => (guard("lock"), fileLock.release(owner)),
+    breakLock: async () => (guard("lock"), fileLock.breakLock()),
+    current: () => fileLock.current(),
+  };
+  const fileJournal = new FileJournal(join(sandbox.runDir, "cutover-journal.json"));
+  const journal: JournalStore = {
+    load: () => fileJournal.load(),
+    save: async (document) => (guard("journal"), fileJournal.save(document)),
+  };
+  const localSnapshots = new LocalSnapshotter(sandbox.blueUrl, join(sandbox.runDir, "snapshots"));
+  const snapshotter: Snapshotter = { snapshot: async (label, timeoutMs) => (guard("snapshot"), localSnapshots.snapshot(label, timeoutMs)) };
+  const weights = new LocalWeightRecorder(sandbox.weightsFile);
+  const recorder: WeightRecorder = { record: async (next) => (guard("weight record"), weights.record(next)) };
+  return { lock, journal, snapshotter, recorder };
+}
+
+/** The engine's ports over the sandbox. */
+export function sandboxEngineDeps(sandbox: Sandbox, signal: AbortSignal, onEvent: (event: EngineEvent) => void): EngineDeps {
+  const router = sandbox.router!;
+  const apps = sandbox.apps!;
+  const trafficRouter = new LocalTrafficRouter(router, 0);
+  sandbox.onRelease("router writes", () => trafficRouter.dispose());
+  return {
+    router: trafficRouter,
+    health: new LocalHealthProbe({ blue: apps.blue.url, green: apps.green.url }),
+    metrics: new LocalMetricsSource(router, 1000),
+    alarms: new LocalAlarmSource(() => [apps.blue, apps.green].filter((app) => app.exited()).map((app) => `sandbox-${app.color}-process-exited`)),
+    ...runDirectoryAdapters(sandbox),
+    hooks: new ShellHookRunner(),
+    clock: demoClock(signal),
+    fence: new LocalWriteFence(router),
+    ...(sandbox.replication ? { replication: sandbox.replication, parity: sandbox.replication.paritySource() } : {}),
+    events: onEvent,
+    tickMs: 1000,
+  };
+}
+
+/**
+ * Engine operations of one demo run. run() awaits the operation; on abort it waits for the
+ * engine to settle (at most ENGINE_SETTLE_MS) and rejects with DemoAbortedError. settle() is
+ * for the demo's finally: nothing is released while an engine operation still runs (bounded).
+ */
+export class EngineRuns {
+  private readonly running = new Set<Promise<unknown>>();
+  constructor(private readonly signal: AbortSignal) {}
+
+  async run<T>(start: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.signal.aborted) throw new DemoAbortedError(abortReason(this.signal));
+    const operation = start(this.signal);
+    this.running.add(operation);
+    const forget = () => this.running.delete(operation);
+    operation.then(forget, forget);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<"aborted">((resolve) => {
+      onAbort = () => resolve("aborted");
+      this.signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      const first = await Promise.race([operation.then((value) => ({ value })), aborted]);
+      if (first !== "aborted" && !this.signal.aborted) return first.value;
+    } catch (error) {
+      if (!this.signal.aborted) throw error;
+    } finally {
+      if (onAbort) this.signal.removeEventListener("abort", onAbort);
+    }
+    await this.settle();
+    throw new DemoAbortedError(abortReason(this.signal));
+  }
+
+  /** Wait until every operation has settled, or the bound passed; true when all settled. */
+  async settle(boundMs = ENGINE_SETTLE_MS): Promise<boolean> {
+    if (this.running.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const all = Promise.allSettled([...this.running]).then(() => true);
+    const bound = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), boundMs)));
+    const settled = await Promise.race([all, bound]);
+    clearTimeout(timer);
+    return settled;
+  }
+}
