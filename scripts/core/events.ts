@@ -4,6 +4,7 @@
 // `tick` as its timeline, and the report is built from that timeline.
 
 import type { GateVerdict } from "./gates.js";
+import type { ColorCounts, JudgeVerdict } from "./judge/index.js";
 import type { Phase, TerminalPhase } from "./phases.js";
 import type { Plan } from "./plan.js";
 import type { Color, FenceMode, HookResult, LockHolder, ReplicationDirection, RouteWeights, Weights } from "./ports.js";
@@ -99,7 +100,30 @@ export type EngineEvent =
       nextPollInMs: number;
     })
   | (Base & { type: "hook-result"; name: string; when: "preflight" | "after-step" | "post-switch"; step: StepIndex; ok: boolean; result: HookResult })
-  | (Base & { type: "decision"; decision: Decision; reason: string; step: StepIndex; phase: Phase })
+  | (Base & {
+      /** The statistical judge's reading of one window (sequential mode; thresholds mode emits gate-reading). */
+      type: "judge-reading";
+      step: StepIndex;
+      phase: "baking" | "monitoring";
+      /** 1-based poll number within this bake/monitoring window. */
+      poll: number;
+      window: { start: number; end: number };
+      /** The window's counts as judged (green's errors include the load balancer's excess attributed to it). */
+      counts: { blue: ColorCounts; green: ColorCounts };
+      /** Load-balancer 5xx above their level before the step, counted against green in this window. */
+      attributedElbErrors: number;
+      observedGreenShare: number | null;
+      verdict: JudgeEvidence;
+    })
+  | (Base & {
+      type: "decision";
+      decision: Decision;
+      reason: string;
+      step: StepIndex;
+      phase: Phase;
+      /** The judge's evidence behind a proceed/extend (sequential mode). */
+      evidence?: JudgeEvidence;
+    })
   | (Base & { type: "fence"; mode: FenceMode; ok: boolean; detail: string })
   | (Base & {
       type: "replication";
@@ -136,6 +160,9 @@ export type EngineEvent =
 
 export type EngineEventType = EngineEvent["type"];
 
+/** A judge verdict without its state: what events, the live view and the report show. */
+export type JudgeEvidence = Omit<JudgeVerdict, "state">;
+
 /**
  * How a run ended: its terminal phase, or "interrupted" (the caller aborted it: the journal stays
  * in its last non-terminal phase and `cutover --resume` continues it).
@@ -148,6 +175,13 @@ export type EventSink = (event: EngineEvent) => void;
 export type JournalEvent = Exclude<EngineEvent, { type: "tick" }>;
 
 export const COLOR_LABEL: Record<Color, string> = { blue: "blue", green: "green" };
+
+/** A judge statistic (an e-value) in few characters: 0.42, 17.3, 2.1e+4. */
+export function formatStatistic(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x >= 10_000) return x.toExponential(1);
+  return x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
 
 /** One plain line per event, for non-terminal output and logs. */
 export function formatEvent(event: EngineEvent): string {
@@ -186,6 +220,20 @@ export function formatEvent(event: EngineEvent): string {
         `${event.phase} poll ${event.poll}: ${event.verdict.status.toUpperCase()} (${event.passes}/${event.passesRequired}) ` +
         `green ${g.requests} req 5xx ${rate(g.errorRate)} p95 ${p95(g.p95Ms)} | blue ${b.requests} req 5xx ${rate(b.errorRate)} p95 ${p95(b.p95Ms)}` +
         (event.verdict.reasons.length > 0 ? ` — ${event.verdict.reasons.join("; ")}` : "");
+      break;
+    }
+    case "judge-reading": {
+      const v = event.verdict;
+      const c = event.counts;
+      const rate = (n: number, d: number) => (d > 0 ? `${((n / d) * 100).toFixed(2)}%` : "n/a");
+      const metric = (m: "errors" | "slow") => {
+        const e = v.evidence[m];
+        return `${m} e=${formatStatistic(e.statistic)}/${formatStatistic(e.boundary)} ${e.status}` + (e.neededGreenRequests !== null ? ` (~${e.neededGreenRequests} more green req)` : "");
+      };
+      text =
+        `${event.phase} poll ${event.poll}: ${v.decision.toUpperCase()} (${v.windowsJudged}/${v.windowsNeeded} windows) ` +
+        `green ${c.green.requests} req 5xx ${rate(c.green.errors, c.green.requests)} | blue ${c.blue.requests} req 5xx ${rate(c.blue.errors, c.blue.requests)}; ` +
+        `${metric("errors")}; ${metric("slow")}`;
       break;
     }
     case "metric-error":

@@ -23,6 +23,8 @@ import type { EngineEvent, JournalEvent, Operation, Outcome } from "./events.js"
 import { isTerminal, PHASES, type Phase } from "./phases.js";
 import type { Plan } from "./plan.js";
 import type { DatabaseMode } from "../../infra/config.js";
+import type { BakeWindows, CutoverEvidence } from "./engine/windows.js";
+import type { JudgeState } from "./judge/index.js";
 
 export const JOURNAL_FORMAT = "bluegreen-cutover-journal";
 export const JOURNAL_VERSION = 1;
@@ -39,6 +41,8 @@ export interface BakeProgress {
   consecutiveMetricErrors: number;
   /** When this attempt started (epoch ms). */
   startedAt: number;
+  /** The windows this bake has read (core/engine/windows.ts); a resume goes on from the next one. Absent in older journals. */
+  windows?: BakeWindows;
 }
 
 export type SnapshotRecord =
@@ -96,6 +100,10 @@ export interface Journal {
   rollback: RollbackRecord | null;
   /** How many times the run was resumed after a crash. */
   resumes: number;
+  /** The statistical judge's state (core/judge): the evidence of the current phase and blue's baseline; a resume carries it over. */
+  judge?: JudgeState | null;
+  /** Reference levels read once before the first weight moved (slow bound, blue's counts). */
+  evidence?: CutoverEvidence;
   timeline: JournalEvent[];
 }
 
