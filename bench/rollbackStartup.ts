@@ -1,12 +1,17 @@
-// `npm run bench:rollback`: how long `npm run rollback` takes to reach its first AWS API call.
+// `npm run bench:rollback`: how long `npm run rollback` takes from process start to traffic
+// verified on blue, beside a bare SDK script that does only the flip (one ModifyListener, one
+// DescribeListeners) in the same run, and the ratio between the two.
 //
 // A local HTTP server speaks just enough SSM (JSON 1.1), ELBv2 and RDS (query/XML) and CloudWatch
 // (JSON 1.0) for the commands to run end to end; the child process reaches it through the SDK's
-// own AWS_ENDPOINT_URL with fake credentials. For each run the figure is the arrival time of the
-// first request minus the moment just before spawn() (node's own boot included), and the total
-// until the process exits. Prints figures; nothing here is asserted by a test.
+// own AWS_ENDPOINT_URL with fake credentials. For each run the figures are measured from the
+// moment just before spawn() (node's own boot included): the arrival of the first request, the
+// answer to the first read-back that shows blue only after a write ("verified"), and the exit.
+// Runs alternate (bare, rollback, bare, ...) so machine load hits both alike. Prints figures;
+// nothing here is asserted by a test.
 //
-// The mock is exported for the command-line tests (test/unit/cli*.test.ts).
+// The mock is exported for the command-line tests (test/unit/cli*.test.ts); `neverApply` makes it
+// accept weight writes without applying them (a rollback that can never verify).
 
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -39,6 +44,8 @@ export interface MockAwsState {
   metrics: { blue: number[]; green: number[] };
   /** Answer every call of these actions with throttling. */
   throttle: Set<string>;
+  /** Accept ModifyListener / ModifyRule weight writes (200) without applying them. */
+  neverApply: boolean;
 }
 
 export interface MockAws {
@@ -46,6 +53,8 @@ export interface MockAws {
   state: MockAwsState;
   calls: MockCall[];
   firstRequestAt: () => number | null;
+  /** When the first read-back showing every listener asked for at green 0 was answered, after a ModifyListener. */
+  verifiedAt: () => number | null;
   reset: () => void;
   close: () => Promise<void>;
 }
@@ -127,6 +136,7 @@ function initialState(): MockAwsState {
     alarms: new Map(),
     metrics: { blue: [], green: [] },
     throttle: new Set(),
+    neverApply: false,
   };
 }
 
@@ -135,6 +145,9 @@ export async function startMockAws(): Promise<MockAws> {
   let state = initialState();
   const calls: MockCall[] = [];
   let first: number | null = null;
+  let wroteAt: number | null = null;
+  let verified: number | null = null;
+  const now = () => performance.timeOrigin + performance.now();
 
   const handle = (req: IncomingMessage, body: string, res: ServerResponse) => {
     const target = String(req.headers["x-amz-target"] ?? "");
@@ -203,7 +216,8 @@ export async function startMockAws(): Promise<MockAws> {
       case "ModifyListener": {
         const arn = params.get("ListenerArn") ?? "";
         if (!state.listeners.has(arn)) return error("ListenerNotFound", `listener ${arn} not found`);
-        state.listeners.set(arn, routeFromParams(params, "DefaultActions", state));
+        wroteAt ??= now();
+        if (!state.neverApply) state.listeners.set(arn, routeFromParams(params, "DefaultActions", state));
         return ok("<Listeners/>");
       }
       case "ModifyRule": {
@@ -214,7 +228,7 @@ export async function startMockAws(): Promise<MockAws> {
           return ok("<Rules/>");
         }
         if (!state.rules.has(arn)) return error("RuleNotFound", `rule ${arn} not found`);
-        state.rules.set(arn, routeFromParams(params, "Actions", state));
+        if (!state.neverApply) state.rules.set(arn, routeFromParams(params, "Actions", state));
         return ok("<Rules/>");
       }
       case "DescribeListeners": {
@@ -225,6 +239,8 @@ export async function startMockAws(): Promise<MockAws> {
           if (!route) return error("ListenerNotFound", `listener ${arn} not found`);
           members.push(`<member><ListenerArn>${xmlEscape(arn)}</ListenerArn><DefaultActions>${forwardXml(state, route)}</DefaultActions></member>`);
         }
+        const asked = [...params.entries()].filter(([key]) => key.startsWith("ListenerArns.member.")).map(([, arn]) => state.listeners.get(arn)!);
+        if (wroteAt !== null && verified === null && asked.every((route) => route.weights.green === 0 && route.weights.blue > 0)) verified = now();
         return ok(`<Listeners>${members.join("")}</Listeners>`);
       }
       case "DescribeRules": {
@@ -283,20 +299,22 @@ export async function startMockAws(): Promise<MockAws> {
     },
     calls,
     firstRequestAt: () => first,
+    verifiedAt: () => verified,
     reset: () => {
       state = initialState();
       calls.length = 0;
       first = null;
+      wroteAt = null;
+      verified = null;
     },
     close: () => new Promise<void>((resolveClose) => server.close(() => resolveClose())),
   } as MockAws;
 }
 
 /** Stack outputs pointing at the mock's routes, from the example file. */
-export function seedFromOutputs(mock: MockAws, outputs: { listenerArns: string[]; ruleArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } }, weights = { blue: 0, green: 100 }): void {
+export function seedFromOutputs(mock: MockAws, outputs: { listenerArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } }, weights = { blue: 0, green: 100 }): void {
   mock.state.targetGroupArns = { ...outputs.targetGroupArns };
   for (const arn of outputs.listenerArns) mock.state.listeners.set(arn, { weights: { ...weights }, stickinessSeconds: null });
-  for (const arn of outputs.ruleArns) mock.state.rules.set(arn, { weights: { ...weights }, stickinessSeconds: null });
   for (const arn of outputs.fenceRuleArns) {
     mock.state.fenceRules.set(arn, [
       {
@@ -333,62 +351,86 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function main(): Promise<void> {
+const HELP = `Usage: npm run bench:rollback [-- --help]
+
+Runs \`npm run rollback\` (dist/scripts/rollback.js) and a bare SDK script that only flips the
+listener (dist/bench/bareSdkRollback.js) against a local mock AWS endpoint, alternately, and prints
+per run and as medians: process start → first API call, → traffic verified on blue, → exit; and
+the ratio rollback / bare SDK (start → verified).
+
+Environment: BENCH_RUNS (default 9). Build first: npm run build.
+`;
+
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const unknown = argv.filter((arg) => arg !== "--");
+  if (unknown.length > 0) {
+    process.stderr.write(`error: unknown argument ${unknown[0]} (see --help)\n`);
+    process.exitCode = 2;
+    return;
+  }
   // npm run sets the working directory to the package root.
   const root = process.cwd();
   const entry = join(root, "dist/scripts/rollback.js");
+  const bareEntry = join(root, "dist/bench/bareSdkRollback.js");
   const runs = Number(process.env.BENCH_RUNS ?? 9);
-  const outputs = JSON.parse(await (await import("node:fs/promises")).readFile(join(root, "examples/stack-outputs.prod.json"), "utf8"));
+  const { readFile } = await import("node:fs/promises");
+  const outputs = JSON.parse(await readFile(join(root, "examples/stack-outputs.prod.json"), "utf8"));
   const dir = await mkdtemp(join(tmpdir(), "bluegreen-bench-"));
   const outputsFile = join(dir, "outputs.json");
   await writeFile(outputsFile, JSON.stringify(outputs));
-  await writeFile(join(dir, "Pulumi.prod.yaml"), await (await import("node:fs/promises")).readFile(join(root, "Pulumi.prod.yaml"), "utf8"));
+  await writeFile(join(dir, "Pulumi.prod.yaml"), await readFile(join(root, "Pulumi.prod.yaml"), "utf8"));
   const mock = await startMockAws();
-  const firstCall: number[] = [];
-  const total: number[] = [];
-  const baseline: number[] = [];
-  // Baseline: a bare `node` that sends one HTTP request, to show what the machine's load costs.
-  const bare = `require("node:http").request(process.env.AWS_ENDPOINT_URL, { method: "POST" }).on("error", () => {}).end("x")`;
-  const spawnOnce = async (args: string[]): Promise<{ code: number | null; first: number | null; ended: number; started: number; stderr: string }> => {
+  const figures = { rollback: { first: [] as number[], verified: [] as number[], exit: [] as number[] }, bare: { first: [] as number[], verified: [] as number[], exit: [] as number[] } };
+  const spawnOnce = async (args: string[]) => {
     mock.reset();
     seedFromOutputs(mock, outputs);
     const started = performance.timeOrigin + performance.now();
-    return new Promise((resolveRun) => {
+    return new Promise<{ code: number | null; first: number | null; verified: number | null; ended: number; started: number; stderr: string }>((resolveRun) => {
       const child = spawn(process.execPath, args, { cwd: dir, env: mockEnv(mock), stdio: ["ignore", "ignore", "pipe"] });
       let stderr = "";
       child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on("exit", (code) => resolveRun({ code, first: mock.firstRequestAt(), ended: performance.timeOrigin + performance.now(), started, stderr }));
+      child.on("exit", (code) =>
+        resolveRun({ code, first: mock.firstRequestAt(), verified: mock.verifiedAt(), ended: performance.timeOrigin + performance.now(), started, stderr }),
+      );
     });
   };
-  console.log(`rollback start-up: ${runs} runs of node ${entry} against a local mock AWS endpoint (${mock.url})`);
+  const record = (kind: "rollback" | "bare", result: Awaited<ReturnType<typeof spawnOnce>>, i: number) => {
+    if (result.code !== 0 || result.first === null || result.verified === null) {
+      process.stderr.write(result.stderr);
+      throw new Error(`${kind} run ${i + 1}: exit ${result.code}, ${result.first === null ? "no request arrived" : result.verified === null ? "never verified" : "see stderr"}`);
+    }
+    figures[kind].first.push(result.first - result.started);
+    figures[kind].verified.push(result.verified - result.started);
+    figures[kind].exit.push(result.ended - result.started);
+  };
+  console.log(`rollback vs a bare SDK flip: ${runs} runs each against a local mock AWS endpoint (${mock.url})`);
   try {
     for (let i = 0; i < runs; i++) {
-      const base = await spawnOnce(["-e", bare]);
-      if (base.first !== null) baseline.push(base.first - base.started);
-      const result = await spawnOnce([entry, "--stack", "prod", "--outputs", outputsFile, "--reports", join(dir, "reports")]);
-      if (result.code !== 0 || result.first === null) {
-        process.stderr.write(result.stderr);
-        throw new Error(`run ${i + 1}: exit ${result.code}, ${result.first === null ? "no request arrived" : "see stderr"}`);
-      }
-      const firstCallName = mock.calls[0] ? `${mock.calls[0].service} ${mock.calls[0].action}` : "?";
-      firstCall.push(result.first - result.started);
-      total.push(result.ended - result.started);
+      record("bare", await spawnOnce([bareEntry, outputsFile]), i);
+      record("rollback", await spawnOnce([entry, "--stack", "prod", "--outputs", outputsFile, "--reports", join(dir, "reports")]), i);
+      const r = figures.rollback;
+      const b = figures.bare;
       console.log(
-        `  run ${i + 1}: first API call (${firstCallName}) after ${(result.first - result.started).toFixed(1)} ms; exit after ${(result.ended - result.started).toFixed(1)} ms; ` +
-          `${mock.calls.length} calls; bare node: first request after ${baseline.at(-1)?.toFixed(1) ?? "?"} ms`,
+        `  run ${i + 1}: rollback first call ${r.first.at(-1)!.toFixed(1)} ms, verified ${r.verified.at(-1)!.toFixed(1)} ms, exit ${r.exit.at(-1)!.toFixed(1)} ms (${mock.calls.length} calls) | ` +
+          `bare SDK first call ${b.first.at(-1)!.toFixed(1)} ms, verified ${b.verified.at(-1)!.toFixed(1)} ms`,
       );
     }
   } finally {
     await mock.close();
     await rm(dir, { recursive: true, force: true });
   }
-  console.log(`median: first API call ${median(firstCall).toFixed(1)} ms after spawn (min ${Math.min(...firstCall).toFixed(1)}, max ${Math.max(...firstCall).toFixed(1)}); whole rollback ${median(total).toFixed(1)} ms`);
-  console.log(`baseline: a bare node process reaches the endpoint after ${median(baseline).toFixed(1)} ms (median); the rollback's own start-up cost is the difference, ${(median(firstCall) - median(baseline)).toFixed(1)} ms`);
-  console.log(`target: first API call within 250 ms of process start`);
+  const m = (values: number[]) => median(values).toFixed(1);
+  console.log(`median rollback: first API call ${m(figures.rollback.first)} ms, verified on blue ${m(figures.rollback.verified)} ms, exit ${m(figures.rollback.exit)} ms after spawn`);
+  console.log(`median bare SDK: first API call ${m(figures.bare.first)} ms, verified on blue ${m(figures.bare.verified)} ms, exit ${m(figures.bare.exit)} ms after spawn`);
+  console.log(`ratio (process start → verified): rollback / bare SDK = ${(median(figures.rollback.verified) / median(figures.bare.verified)).toFixed(2)}×`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
+  main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

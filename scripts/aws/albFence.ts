@@ -11,7 +11,7 @@
 import type { ElasticLoadBalancingV2Client, RuleCondition } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { FENCE_HEADER, FENCE_INERT_VALUE, FENCE_METHODS, fenceConditions as infraFenceConditions, type FenceState } from "../../infra/fence.js";
 import type { FenceMode, WriteFence } from "../core/ports.js";
-import { awsCall } from "./errors.js";
+import { awsCall, sendOptions, type SignalSource } from "./errors.js";
 import { elbSdk } from "./sdk.js";
 
 const { DescribeRulesCommand, ModifyRuleCommand } = elbSdk();
@@ -64,6 +64,8 @@ export interface AlbFenceOptions {
   verifyTimeoutMs?: number;
   verifyIntervalMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** The AbortSignal for each call (the command's deadline). */
+  signal?: SignalSource;
 }
 
 export class AlbFence implements WriteFence {
@@ -71,6 +73,7 @@ export class AlbFence implements WriteFence {
   private readonly verifyTimeoutMs: number;
   private readonly verifyIntervalMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly signal: SignalSource | undefined;
 
   constructor(
     private readonly client: ElasticLoadBalancingV2Client,
@@ -82,6 +85,7 @@ export class AlbFence implements WriteFence {
     this.verifyTimeoutMs = options.verifyTimeoutMs ?? 30_000;
     this.verifyIntervalMs = options.verifyIntervalMs ?? 500;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.signal = options.signal;
   }
 
   describeWrites(mode: FenceMode): string[] {
@@ -92,7 +96,7 @@ export class AlbFence implements WriteFence {
   async set(mode: FenceMode): Promise<void> {
     const conditions = fenceConditions(mode);
     await Promise.all(
-      this.fenceRuleArns.map((arn) => awsCall(`ModifyRule ${arn} (fence ${mode})`, () => this.client.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: conditions })))),
+      this.fenceRuleArns.map((arn) => awsCall(`ModifyRule ${arn} (fence ${mode})`, () => this.client.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: conditions }), sendOptions(this.signal)))),
     );
     await this.waitUntil(mode);
     if (mode !== "off" && this.drainMs > 0) await this.sleep(this.drainMs);
@@ -104,7 +108,7 @@ export class AlbFence implements WriteFence {
       const each = await this.readEach();
       const behind = each.filter((entry) => entry.mode !== mode);
       if (behind.length === 0) return;
-      if (Date.now() >= deadline) {
+      if (Date.now() >= deadline || this.signal?.()?.aborted) {
         throw new Error(`fence rules did not read back as "${mode}" within ${this.verifyTimeoutMs} ms: ${behind.map((entry) => `${entry.rule}=${entry.mode}`).join(", ")}`);
       }
       await this.sleep(this.verifyIntervalMs);
@@ -114,7 +118,7 @@ export class AlbFence implements WriteFence {
   /** Each fence rule's mode as read back. */
   async readEach(): Promise<Array<{ rule: string; mode: FenceMode | "unknown" }>> {
     const out = await awsCall(`DescribeRules ${this.fenceRuleArns.join(",")}`, () =>
-      this.client.send(new DescribeRulesCommand({ RuleArns: [...this.fenceRuleArns] })),
+      this.client.send(new DescribeRulesCommand({ RuleArns: [...this.fenceRuleArns] }), sendOptions(this.signal)),
     );
     return this.fenceRuleArns.map((arn) => {
       const rule = (out.Rules ?? []).find((r) => r.RuleArn === arn);

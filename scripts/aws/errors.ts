@@ -97,7 +97,12 @@ export function classifyAwsError(error: unknown, call: string): Error {
   if (ACCESS_DENIED.has(code)) {
     return new UnreachableError(`${call}: access denied by AWS (${code}): ${detail}. Check the IAM permissions of the current credentials`);
   }
-  if (NETWORK.has(code) || (e.code !== undefined && NETWORK.has(e.code)) || code === "TimeoutError" || code === "RequestTimeout" || code === "AbortError") {
+  if (code === "AbortError") {
+    // Our own deadline (or the operator's Ctrl-C) aborted the call: say which, not "Request aborted".
+    const cause = (error as { cause?: unknown }).cause;
+    return new UnreachableError(`${call}: not answered before it was stopped (${cause instanceof Error ? cause.message : detail})`);
+  }
+  if (NETWORK.has(code) || (e.code !== undefined && NETWORK.has(e.code)) || code === "TimeoutError" || code === "RequestTimeout") {
     return new UnreachableError(`${call}: AWS endpoint unreachable (${e.code ?? code})${after}: ${detail}`);
   }
   if (SERVER_SIDE.has(code) || (e.$metadata?.httpStatusCode ?? 0) >= 500) {
@@ -116,13 +121,37 @@ export async function awsCall<T>(call: string, send: () => Promise<T>): Promise<
 }
 
 /**
- * Client settings shared by every adapter: the stack's region (its ARNs live there) and bounded
- * socket timeouts so a black-holed endpoint cannot hang a rollback. Credentials come from the
- * default chain, retries from the SDK's retry mode (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS) and
- * endpoint overrides from the SDK's own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>.
+ * Client settings shared by every adapter: the stack's region (its ARNs live there) and timeouts
+ * that throw, so a black-holed endpoint cannot hang a command. `@smithy/node-http-handler` (4.x)
+ * only logs a warning when `requestTimeout` passes unless `throwOnRequestTimeout` is set; with it
+ * the request is destroyed and fails with a TimeoutError, which the SDK's retry mode retries (it
+ * is transient) and we then classify as unreachable. Credentials come from the default chain,
+ * retries from the SDK's retry mode (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS) and endpoint overrides
+ * from the SDK's own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>.
  */
-export function clientConfig(region: string): { region: string; requestHandler: { connectionTimeout: number; requestTimeout: number } } {
-  return { region, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } };
+export const CONNECTION_TIMEOUT_MS = 3_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface ClientSettings {
+  region: string;
+  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: true };
+}
+
+export function clientConfig(region: string): ClientSettings {
+  return { region, requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true } };
+}
+
+/**
+ * Where an adapter gets the AbortSignal for its next call (`client.send(command, { abortSignal })`):
+ * the command's deadline. A getter, not a signal, because the caller may hand out a later one
+ * for the clean-up calls (journal, lock) once the work deadline has passed.
+ */
+export type SignalSource = () => AbortSignal | undefined;
+
+/** The SDK's per-call options for a signal source. */
+export function sendOptions(signal: SignalSource | undefined): { abortSignal?: AbortSignal } {
+  const abortSignal = signal?.();
+  return abortSignal ? { abortSignal } : {};
 }
 
 /** The Node 20 deprecation notice of the SDK is noise on an operator's terminal; hide only that one. */

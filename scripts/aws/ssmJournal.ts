@@ -1,4 +1,4 @@
-// JournalStore over SSM Parameter Store: `/bluegreen/<stack>/journal`, a JSON document.
+// JournalStore over SSM Parameter Store: `/bluegreen/<project>/<stack>/journal`, a JSON document.
 //
 // Size: a parameter value holds 4 KB in the standard tier and 8 KB in the advanced tier. The
 // journal is written with Tier "Intelligent-Tiering": standard while it fits in 4 KB (free),
@@ -14,9 +14,9 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { JournalStore } from "../core/ports.js";
-import { awsErrorCode, classifyAwsError } from "./errors.js";
+import { awsErrorCode, classifyAwsError, sendOptions } from "./errors.js";
 import { ssmSdk } from "./sdk.js";
-import { ssmParameterPrefix } from "./ssmLock.js";
+import { ssmParameterPrefix, type SsmParameterOptions, type StackIdentity } from "./ssmLock.js";
 
 const { GetParameterCommand, PutParameterCommand } = ssmSdk();
 
@@ -104,16 +104,17 @@ export class SsmJournalStore implements JournalStore {
 
   constructor(
     private readonly client: SSMClient,
-    stack: string,
+    identity: StackIdentity,
     private readonly compact?: Compactor,
+    private readonly options: SsmParameterOptions = {},
   ) {
-    this.name = `${ssmParameterPrefix(stack)}/journal`;
+    this.name = `${ssmParameterPrefix(identity)}/journal`;
   }
 
   async load(): Promise<unknown | null> {
     let value: string | undefined;
     try {
-      const out = await this.client.send(new GetParameterCommand({ Name: this.name }));
+      const out = await this.client.send(new GetParameterCommand({ Name: this.name }), sendOptions(this.options.signal));
       value = out.Parameter?.Value;
     } catch (error) {
       if (awsErrorCode(error) === "ParameterNotFound") return null;
@@ -139,6 +140,7 @@ export class SsmJournalStore implements JournalStore {
           Tier: "Intelligent-Tiering",
           Description: "bluegreen: cutover journal (state, decisions, gate readings)",
         }),
+        sendOptions(this.options.signal),
       );
     } catch (error) {
       throw classifyAwsError(error, `PutParameter ${this.name}`);

@@ -1,4 +1,10 @@
-// Lock over SSM Parameter Store: `/bluegreen/<stack>/lock`.
+// Lock over SSM Parameter Store: `/bluegreen/<project>/<stack>/lock`.
+//
+// The name carries the Pulumi project and stack (from the stack outputs), so two projects' `prod`
+// stacks in one account and region never share a lock. The lock is owned by a token: the holder's
+// run id (with its owner). When the SDK retries a PutParameter whose first attempt did succeed
+// (the answer was lost), the retry gets ParameterAlreadyExists; reading the parameter back then
+// shows our own token, and that is an acquired lock, not a lock held by someone else.
 //
 // PutParameter with Overwrite=false is an atomic create: of two operators racing, exactly one
 // succeeds and the other gets ParameterAlreadyExists, reads the holder and is told who holds it.
@@ -12,13 +18,39 @@
 
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { LockHeldError, type Lock, type LockHolder } from "../core/ports.js";
-import { awsErrorCode, classifyAwsError } from "./errors.js";
+import { awsErrorCode, classifyAwsError, sendOptions, type SignalSource } from "./errors.js";
 import { ssmSdk } from "./sdk.js";
 
 const { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } = ssmSdk();
 
-export function ssmParameterPrefix(stack: string): string {
-  return `/bluegreen/${stack}`;
+/** SSM parameter names: letters, digits and _ . - / only; a Pulumi name uses no other characters. */
+const SSM_NAME_PART = /^[A-Za-z0-9_.-]+$/;
+
+/** Which stack the parameters belong to: the Pulumi project and the stack's short name. */
+export interface StackIdentity {
+  project: string;
+  stack: string;
+}
+
+/** `/bluegreen/<project>/<stack>`: the prefix of the lock and the journal. */
+export function ssmParameterPrefix(identity: StackIdentity): string {
+  for (const [what, value] of [
+    ["project", identity.project],
+    ["stack", identity.stack],
+  ] as const) {
+    if (!SSM_NAME_PART.test(value) || value === "." || value === "..") throw new Error(`${what} ${JSON.stringify(value)} cannot be part of an SSM parameter name`);
+  }
+  return `/bluegreen/${identity.project}/${identity.stack}`;
+}
+
+export interface SsmParameterOptions {
+  /** The AbortSignal for each call (the command's deadline). */
+  signal?: SignalSource;
+}
+
+/** The same holder: the token (run id) and the owner both match. */
+function sameHolder(a: LockHolder, b: LockHolder): boolean {
+  return a.runId !== undefined && a.runId === b.runId && a.owner === b.owner && a.operation === b.operation;
 }
 
 export class SsmLock implements Lock {
@@ -26,9 +58,10 @@ export class SsmLock implements Lock {
 
   constructor(
     private readonly client: SSMClient,
-    stack: string,
+    identity: StackIdentity,
+    private readonly options: SsmParameterOptions = {},
   ) {
-    this.name = `${ssmParameterPrefix(stack)}/lock`;
+    this.name = `${ssmParameterPrefix(identity)}/lock`;
   }
 
   async acquire(holder: LockHolder): Promise<void> {
@@ -42,12 +75,15 @@ export class SsmLock implements Lock {
             Overwrite: false,
             Description: "bluegreen: who is moving traffic for this stack (delete only with rollback --force)",
           }),
+          sendOptions(this.options.signal),
         );
         return;
       } catch (error) {
         if (awsErrorCode(error) !== "ParameterAlreadyExists") throw classifyAwsError(error, `PutParameter ${this.name}`);
       }
       const current = await this.current();
+      // Our own token: an SDK retry of a PutParameter that had already succeeded.
+      if (current && sameHolder(current, holder)) return;
       if (current) throw new LockHeldError(current);
       // Released between our create and our read: try again.
     }
@@ -56,7 +92,7 @@ export class SsmLock implements Lock {
 
   async current(): Promise<LockHolder | null> {
     try {
-      const out = await this.client.send(new GetParameterCommand({ Name: this.name }));
+      const out = await this.client.send(new GetParameterCommand({ Name: this.name }), sendOptions(this.options.signal));
       return parseHolder(out.Parameter?.Value);
     } catch (error) {
       if (awsErrorCode(error) === "ParameterNotFound") return null;
@@ -78,7 +114,7 @@ export class SsmLock implements Lock {
 
   private async delete(): Promise<void> {
     try {
-      await this.client.send(new DeleteParameterCommand({ Name: this.name }));
+      await this.client.send(new DeleteParameterCommand({ Name: this.name }), sendOptions(this.options.signal));
     } catch (error) {
       if (awsErrorCode(error) === "ParameterNotFound") return;
       throw classifyAwsError(error, `DeleteParameter ${this.name}`);

@@ -3,7 +3,8 @@
 //
 // --stack: required, unless the working directory holds exactly one Pulumi.<stack>.yaml, which is
 // then the stack (printed, so nobody wonders). Not read from PULUMI_STACK or `pulumi stack select`:
-// a rollback that silently picks the wrong stack is worse than one that asks.
+// a rollback that silently picks the wrong stack is worse than one that asks. Either way the
+// stack must then match the outputs' own identity (stackOutputs.ts stackIdentity) before any AWS call.
 
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -29,6 +30,7 @@ export interface CommonOptions {
   outputs?: string;
   config?: string;
   json?: boolean;
+  allowUnverifiedStack?: boolean;
 }
 
 /** A commander program with our conventions: strict flags, errors thrown (not process.exit), help to stdout. */
@@ -49,7 +51,8 @@ export function program(name: string, description: string, io: Io): Command {
 export function addStackOptions(command: Command, { config = true }: { config?: boolean } = {}): Command {
   command
     .option("--stack <name>", "Pulumi stack name (default: the only Pulumi.<stack>.yaml here)")
-    .option("--outputs <file>", "stack outputs JSON (`pulumi stack output --json`); default: ask the pulumi CLI");
+    .option("--outputs <file>", "stack outputs JSON (`pulumi stack output --json`); default: ask the pulumi CLI")
+    .option("--allow-unverified-stack", "accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)");
   if (config) command.option("--config <file>", "stack config file (default: Pulumi.<stack>.yaml)");
   return command.option("--json", "machine output on stdout (JSON lines for events)");
 }

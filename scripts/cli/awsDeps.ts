@@ -3,18 +3,26 @@
 // Every SDK client is loaded lazily (aws/sdk.ts), and only the ones a command needs: `rollback`
 // loads the SSM client (its first call is the lock) and the ELBv2 client (the weights), nothing else.
 // Clients get the stack's region (its ARNs live there); credentials come from the default chain,
-// retries from the SDK's retry mode, endpoint overrides from AWS_ENDPOINT_URL* (all SDK-native).
+// retries from the SDK's retry mode, endpoint overrides from AWS_ENDPOINT_URL* (all SDK-native),
+// timeouts that throw from aws/errors.ts clientConfig. The lock and the journal are named by the
+// stack's identity (project and stack, checked against the outputs before any AWS call); the
+// rollback path's adapters take the command's deadline as an AbortSignal source.
 
 import type { EngineDeps } from "../core/engine.js";
 import type { EventSink } from "../core/events.js";
 import type { CapacityManager } from "../core/ports.js";
 
 import { systemClock, type AlarmSource, type HealthProbe, type HookRunner, type MetricsSource, type Snapshotter, type TrafficRouter, type WriteFence } from "../core/ports.js";
-import type { RollbackOutputs, StackOutputs } from "./stackOutputs.js";
+import type { SignalSource } from "../aws/errors.js";
+import type { RollbackOutputs, StackIdentity, StackOutputs } from "./stackOutputs.js";
 import { shortStackName } from "./stackOutputs.js";
 
 export interface AwsWiring {
   stack: string;
+  /** Whose lock and journal: established by stackIdentity (stackOutputs.ts) before any AWS call. */
+  identity: Pick<StackIdentity, "project" | "stack">;
+  /** The AbortSignal for each call on rollback's path (its deadline). */
+  signal?: SignalSource;
   configPath: string;
   cwd: string;
   events?: EventSink;
@@ -38,6 +46,7 @@ async function ssmClient(region: string) {
 export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): Promise<EngineDeps & { fence: WriteFence | undefined }> {
   const region = outputs.region;
   const stack = shortStackName(wiring.stack);
+  const identity = { project: wiring.identity.project, stack: wiring.identity.stack };
   const [
     { cloudWatchSdk, rdsSdk },
     { clientConfig },
@@ -78,15 +87,14 @@ export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): P
   const deps: EngineDeps & { fence: WriteFence | undefined } = {
     router: new AlbRouter(elb, {
       listenerArns: outputs.listenerArns,
-      ruleArns: outputs.ruleArns,
       targetGroupArns: outputs.targetGroupArns,
       stickinessSeconds: outputs.stickinessSeconds,
     }),
     health: new AlbTargetHealth(elb, outputs.targetGroupArns),
     metrics: new CloudWatchMetrics(cloudwatch, { albArnSuffix: outputs.albArnSuffix, targetGroupArnSuffixes: outputs.targetGroupArnSuffixes }),
     alarms: new CloudWatchAlarms(cloudwatch, outputs.alarmNames),
-    lock: new SsmLock(ssm, stack),
-    journal: new SsmJournalStore(ssm, stack),
+    lock: new SsmLock(ssm, identity),
+    journal: new SsmJournalStore(ssm, identity),
     snapshotter,
     hooks: new ShellHookRunner(wiring.cwd),
     recorder: new PulumiConfigWeightRecorder(wiring.configPath),
@@ -132,25 +140,26 @@ function unused<T extends object>(port: string): T {
  * weight recorder. The ports rollback never touches are placeholders that fail loudly if called.
  */
 export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWiring): Promise<EngineDeps> {
-  const stack = shortStackName(wiring.stack);
+  const identity = { project: wiring.identity.project, stack: wiring.identity.stack };
+  const options = wiring.signal ? { signal: wiring.signal } : {};
   const [{ SsmLock }, { SsmJournalStore }, ssm] = await Promise.all([import("../aws/ssmLock.js"), import("../aws/ssmJournal.js"), ssmClient(outputs.region)]);
   let routerPromise: Promise<TrafficRouter> | null = null;
   const loadRouter = () =>
     (routerPromise ??= Promise.all([import("../aws/albRouter.js"), elbClient(outputs.region)]).then(
       ([{ AlbRouter }, elb]) =>
-        new AlbRouter(elb, {
-          listenerArns: outputs.listenerArns,
-          ruleArns: outputs.ruleArns,
-          targetGroupArns: outputs.targetGroupArns,
-          stickinessSeconds: outputs.stickinessSeconds,
-        }),
+        new AlbRouter(
+          elb,
+          {
+            listenerArns: outputs.listenerArns,
+            targetGroupArns: outputs.targetGroupArns,
+            stickinessSeconds: outputs.stickinessSeconds,
+          },
+          options,
+        ),
     ));
-  const lock = new SsmLock(ssm, stack);
+  const lock = new SsmLock(ssm, identity, options);
   const router: TrafficRouter = {
-    describeWrites: () => [
-      ...outputs.listenerArns.map((arn) => `ModifyListener ${arn}`),
-      ...outputs.ruleArns.map((arn) => `ModifyRule ${arn}`),
-    ],
+    describeWrites: () => outputs.listenerArns.map((arn) => `ModifyListener ${arn}`),
     readWeights: async () => (await loadRouter()).readWeights(),
     writeWeights: async (weights) => (await loadRouter()).writeWeights(weights),
   };
@@ -174,7 +183,7 @@ export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWi
       breakLock: () => lock.breakLock(),
       current: () => lock.current(),
     },
-    journal: new SsmJournalStore(ssm, stack),
+    journal: new SsmJournalStore(ssm, identity, undefined, options),
     snapshotter: unused<Snapshotter>("snapshotter"),
     hooks: unused<HookRunner>("hooks"),
     recorder: {
@@ -192,7 +201,10 @@ export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWi
 
 /** The fence for rollback in paired mode (ELBv2 only). */
 
-export async function createFence(outputs: Pick<RollbackOutputs, "region" | "fenceRuleArns">, options: { drainMs?: number } = {}): Promise<WriteFence> {
+export async function createFence(
+  outputs: Pick<RollbackOutputs, "region" | "fenceRuleArns">,
+  options: { drainMs?: number; signal?: SignalSource } = {},
+): Promise<WriteFence> {
   const [{ AlbFence }, elb] = await Promise.all([import("../aws/albFence.js"), elbClient(outputs.region)]);
-  return new AlbFence(elb, outputs.fenceRuleArns, { drainMs: options.drainMs ?? 0 });
+  return new AlbFence(elb, outputs.fenceRuleArns, { drainMs: options.drainMs ?? 0, ...(options.signal ? { signal: options.signal } : {}) });
 }

@@ -11,6 +11,8 @@ export const ExitCode = {
   badInput: 2,
   /** Infrastructure unreachable: AWS, a database, the local router. */
   unreachable: 3,
+  /** Stopped by Ctrl-C (128 + SIGINT), the shell's convention. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -10,7 +10,7 @@ import type { CutoverRequest } from "../core/engine.js";
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { loadStackConfig } from "./pulumiConfigFile.js";
-import { loadRawOutputs, parseStackOutputs, shortStackName, type StackOutputs } from "./stackOutputs.js";
+import { loadRawOutputs, parseStackOutputs, shortStackName, stackIdentity, type StackOutputs } from "./stackOutputs.js";
 import type { StackConfig } from "../../infra/config.js";
 
 interface CutoverOptions {
@@ -23,6 +23,7 @@ interface CutoverOptions {
   resume?: boolean;
   skipSnapshot?: string;
   webhook?: string;
+  allowUnverifiedStack?: boolean;
   reports: string;
 }
 
@@ -52,6 +53,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   if (!parsed) return ExitCode.ok;
   const options: CutoverOptions = parsed.options;
   if (options.skipSnapshot !== undefined && options.skipSnapshot.trim() === "") throw new UsageError("--skip-snapshot needs a reason, e.g. --skip-snapshot \"snapshot taken by hand at 09:12\"");
+  if (options.dryRun && options.resume) throw new UsageError("--dry-run and --resume do not go together: --dry-run previews a new cutover from the live weights; `npm run status` shows the unfinished run");
 
   // --- input, all before any AWS call ------------------------------------------------------
   const stack = await resolveStack(options.stack, io);
@@ -61,6 +63,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
   const outputs = await parseStackOutputs(raw.raw, raw.source);
   crossCheck(config, outputs, configPath, raw.source);
+  const identity = stackIdentity(stack, outputs, raw, { configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined });
   if (outputs.databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {
     throw new UsageError(`database.mode paired needs the write fence, and the stack outputs (${raw.source}) list no fenceRuleArns: run \`pulumi up\``);
   }
@@ -83,6 +86,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     : undefined;
   const deps = await createAwsDeps(outputs, {
     stack,
+    identity,
     configPath,
     cwd: io.cwd,
     events: teeSinks(printer, webhook),

@@ -4,17 +4,23 @@
 //   off        the fence rules back to their inert conditions
 // It writes the fence rules' conditions (ModifyRule), then reads them back until they show the
 // mode (bounded). While a cutover or rollback holds the lock it refuses (that operation owns the
-// fence: lifting it mid-switch would let writes split between databases) unless --force.
+// fence: lifting it mid-switch would let writes split between databases) unless --force: the lock
+// is its first AWS call, before it reads the fence (exit 1 when held: an AWS call was made).
+// Identity before action: --stack (and --config) must match the outputs' project and stack.
+// Ctrl-C once the fence is being written: the first lets the write and the read-back finish, the
+// second exits at once (130) printing the modes last read.
 
-import { addStackOptions, parse, processIo, program, resolveStack, type Io } from "./args.js";
+import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
-import { loadRawOutputs, parseStackOutputs } from "./stackOutputs.js";
+import { loadRawOutputs, parseStackOutputs, stackIdentity } from "./stackOutputs.js";
 import type { FenceMode } from "../core/ports.js";
 
 interface MaintenanceOptions {
   stack?: string;
   outputs?: string;
+  config?: string;
   json?: boolean;
+  allowUnverifiedStack?: boolean;
   force?: boolean;
   dryRun?: boolean;
   verifyTimeout: string;
@@ -25,7 +31,6 @@ const MODES: Record<string, FenceMode> = { on: "all", off: "off", "read-only": "
 export async function maintenanceMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
   const command = addStackOptions(
     program("maintenance", "Switch the ALB write fence: on (every request 503), read-only (writes 503, reads flow) or off.", io),
-    { config: false },
   )
     .argument("<mode>", "on | read-only | off")
     .option("--force", "change the fence even while a cutover or rollback holds the lock")
@@ -41,12 +46,14 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
   if (!Number.isInteger(verifySeconds) || verifySeconds < 1 || verifySeconds > 600) throw new UsageError(`--verify-timeout ${options.verifyTimeout}: must be an integer 1..600`);
 
   const stack = await resolveStack(options.stack, io, options.json === true);
+  const configPath = configPathFor(stack, options.config, io.cwd);
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
   const outputs = await parseStackOutputs(raw.raw, raw.source);
+  const identity = stackIdentity(stack, outputs, raw, { configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined });
   if (outputs.fenceRuleArns.length === 0) throw new UsageError(`the stack outputs (${raw.source}) list no fenceRuleArns: this stack has no write fence`);
 
-  const [{ createAwsDeps }, { lockOwner }] = await Promise.all([import("./awsDeps.js"), import("./operator.js")]);
-  const deps = await createAwsDeps(outputs, { stack, configPath: "", cwd: io.cwd });
+  const [{ createAwsDeps }, { lockOwner, describeLockHolder }] = await Promise.all([import("./awsDeps.js"), import("./operator.js")]);
+  const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd });
   const fence = deps.fence as import("../aws/albFence.js").AlbFence;
   const out = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
   const say = (text: string) => {
@@ -64,23 +71,39 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
     return ExitCode.ok;
   }
 
+  // The lock first: a held lock refuses before the fence is even read.
   const holder = await deps.lock.current();
   if (holder && !options.force) {
-    throw new UsageError(
-      `${holder.operation} by ${holder.owner} holds the lock (since ${new Date(holder.since).toISOString()}) and owns the fence right now; ` +
-        `wait for it, or pass --force if you know it is dead`,
+    throw new LockHeldByOther(
+      `${describeLockHolder(holder, `npm run maintenance -- ${word} --stack ${stack} --force`)}. That operation owns the fence right now; nothing was changed`,
     );
   }
   if (holder) say(`warning: changing the fence while ${holder.operation} by ${holder.owner} holds the lock (--force)`);
 
   const started = Date.now();
   const before = await fence.readEach();
-  await fence.set(mode);
-  const deadline = Date.now() + verifySeconds * 1000;
-  let after = await fence.readEach();
-  while (!after.every((rule) => rule.mode === mode) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+  let after = before;
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      io.stderr.write("\nfinishing the fence write and its read-back, Ctrl-C again to exit now\n");
+      return;
+    }
+    io.stderr.write(`\nexiting now: fence rules last read as ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}; check with \`npm run status -- --stack ${stack}\`\n`);
+    process.exit(130);
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    await fence.set(mode);
+    const deadline = Date.now() + verifySeconds * 1000;
     after = await fence.readEach();
+    while (!after.every((rule) => rule.mode === mode) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      after = await fence.readEach();
+    }
+  } finally {
+    process.removeListener("SIGINT", onSigint);
   }
   const ok = after.every((rule) => rule.mode === mode);
   const result = { type: "maintenance", requested: word, mode, ok, before, after, by: lockOwner(), ms: Date.now() - started };
@@ -90,4 +113,9 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
     say(ok ? `maintenance ${word}: ${what} (verified on ${after.length} rule(s) in ${result.ms} ms)` : `maintenance ${word}: NOT verified: ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}`);
   }
   return ok ? ExitCode.ok : ExitCode.failed;
+}
+
+/** Another operation holds the lock: exit 1 (an AWS call was made, so not "bad input"). */
+class LockHeldByOther extends Error {
+  override name = "LockHeldError";
 }

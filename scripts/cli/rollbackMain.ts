@@ -9,16 +9,55 @@
 // back (in paired mode: once the lock call has gone out), for the weight write-back, the webhook
 // and, in paired mode, the fence's drain time and the database name.
 // A malformed rollout policy never blocks a rollback: it is reported as a warning.
+//
+// Identity before action: the outputs' project and stack must match --stack (stackIdentity), or
+// exit 2 before any AWS call; the config is not needed for that (it may even be unreadable).
+//
+// A bound on time to an answer (--deadline, default 60 s): every AWS call carries an AbortSignal.
+// The work (lock, journal, flip, read-back) gets the deadline minus a short reserve; when it
+// passes, in-flight calls are aborted, the engine stops and records failed-rollback, and the
+// reserve is for that journal save and the lock release. The command then prints the live
+// weights it last read and exits 3 when it never read them (AWS unreachable) or 1 when it read
+// them and they are not blue-only.
+//
+// Ctrl-C: before the rollback starts writing, the first Ctrl-C stops it (exit 130, nothing
+// written); once it writes, the first Ctrl-C lets it finish the write and the read-back ("Ctrl-C
+// again to exit now"), the second exits at once (130) printing the state it last read.
 
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
-import { loadRawOutputs, parseRollbackOutputs, shortStackName } from "./stackOutputs.js";
+import { loadRawOutputs, parseRollbackOutputs, shortStackName, stackIdentity } from "./stackOutputs.js";
 import type { EngineEvent } from "../core/events.js";
-import type { WriteFence } from "../core/ports.js";
+import type { RouteWeights, WriteFence } from "../core/ports.js";
 import type { StackConfig } from "../../infra/config.js";
 
 /** rollout.fenceDrainSeconds's default (infra/config.ts), for a config that cannot be read; not imported: zod is off rollback's start-up path. */
 const DEFAULT_FENCE_DRAIN_SECONDS = 3;
+
+/** The runbook promises traffic back on blue in under two minutes; the default leaves room to act on the answer. */
+const DEFAULT_DEADLINE_SECONDS = 60;
+const MAX_DEADLINE_SECONDS = 3600;
+
+/** The part of the deadline kept for recording the outcome (journal save, lock release) after the work stops. */
+export function cleanupReserveMs(deadlineMs: number): number {
+  return Math.round(Math.min(5_000, Math.max(250, deadlineMs * 0.2)));
+}
+
+/** Parse --deadline: seconds, a number 1..3600 (fractions allowed for tests and scripts). */
+export function parseDeadline(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_DEADLINE_SECONDS * 1000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > MAX_DEADLINE_SECONDS) {
+    throw new UsageError(`--deadline ${value}: must be a number of seconds from 1 to ${MAX_DEADLINE_SECONDS}`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+function describeLive(routes: readonly RouteWeights[] | null): string {
+  if (routes === null) return "live weights not read (AWS did not answer)";
+  if (routes.length === 0) return "no routes read back";
+  return routes.map((r) => `${r.route.split("/").slice(-2).join("/")} blue ${r.weights.blue} / green ${r.weights.green}`).join(", ");
+}
 
 interface RollbackOptions {
   stack?: string;
@@ -29,6 +68,8 @@ interface RollbackOptions {
   reason?: string;
   webhook?: string;
   verifyTimeout?: string;
+  deadline?: string;
+  allowUnverifiedStack?: boolean;
   plainFlip?: boolean;
   dryRun?: boolean;
   reports: string;
@@ -40,6 +81,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     .option("--reason <text>", "why (recorded in the journal and report)")
     .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
     .option("--verify-timeout <seconds>", "how long the read-back may take when the journal holds no plan (default 60; a run's plan carries its own)")
+    .option("--deadline <seconds>", `stop after this long whatever happens, report the live weights last read (default ${DEFAULT_DEADLINE_SECONDS})`)
     .option("--plain-flip", "database.mode paired: flip without the fence and the green → blue catch-up (writes made on green since the switch stay there)")
     .option("--dry-run", "read the live weights and print the calls a rollback would make; change nothing")
     .option("--reports <dir>", "where reports are written", "reports");
@@ -53,11 +95,18 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     verifyTimeoutMs = seconds * 1000;
   }
   const webhookFlag = validateWebhook(options.webhook);
+  const deadlineMs = parseDeadline(options.deadline);
 
   const stack = await resolveStack(options.stack, io);
   const configPath = configPathFor(stack, options.config, io.cwd);
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, preferCache: true, cwd: io.cwd, env: io.env });
   const outputs = parseRollbackOutputs(raw.raw, raw.source);
+  const identity = stackIdentity(stack, outputs, raw, {
+    configPath,
+    allowUnverified: options.allowUnverifiedStack === true,
+    picked: options.stack === undefined,
+  });
+  if (identity.verifiedBy === "unverified") io.stderr.write(`warning: --allow-unverified-stack: acting on ${raw.source} as stack ${identity.stack} without proof that they are its outputs\n`);
   let databaseMode = outputs.databaseMode;
   if (databaseMode === "paired" && options.plainFlip) databaseMode = "shared"; // the engine flips without the fence dance
   if (databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {
@@ -73,6 +122,20 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   ]);
   const printer = createPlainPrinter(mode, io.stdout);
 
+  // The deadline: the work signal aborts every call in flight when the work time is up; the calls
+  // made after that (failed-rollback into the journal, the lock release) get the rest.
+  const work = new AbortController();
+  const hard = new AbortController();
+  const deadlineError = new Error(`the rollback deadline (--deadline ${deadlineMs / 1000} s) has passed`);
+  const workTimer = setTimeout(() => work.abort(deadlineError), deadlineMs - cleanupReserveMs(deadlineMs));
+  const hardTimer = setTimeout(() => hard.abort(deadlineError), deadlineMs);
+  workTimer.unref();
+  hardTimer.unref();
+  const signal = () => (work.signal.aborted ? hard.signal : work.signal);
+
+  // What the operator needs when it ends early: the live weights last read, and whether writing began.
+  let lastRoutes: RouteWeights[] | null = null;
+  let writing = false;
   // The webhook: --webhook, or rollout.webhookUrl once the config is read (alongside the
   // rollback); events are buffered until we know whether there is one.
   let webhookSink: ((event: EngineEvent) => void) | undefined;
@@ -92,6 +155,9 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   };
   let startConfigRead: () => void = () => undefined;
   const events = (event: EngineEvent) => {
+    if (event.type === "weights-verified" && (event.ok || event.routes.length > 0)) lastRoutes = event.routes;
+    if (event.type === "rollback-complete" && event.routes.length > 0) lastRoutes = event.routes;
+    if (event.type === "rollback-started") writing = true;
     // Shared mode: not before the flip is read back, where YAML + zod would compete with it for the
     // CPU. Paired mode needs the config before the flip (fence drain time, database name).
     if (databaseMode === "paired" || event.type === "weights-verified" || event.type === "rollback-complete") startConfigRead();
@@ -100,9 +166,11 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     else if (buffering && event.type !== "tick") pending.push(event);
   };
 
-  const deps = await createRollbackDeps(outputs, { stack, configPath, cwd: io.cwd, events });
+  const deps = await createRollbackDeps(outputs, { stack, identity, signal, configPath, cwd: io.cwd, events });
 
   if (options.dryRun) {
+    clearTimeout(workTimer);
+    clearTimeout(hardTimer);
     const routes = await deps.router.readWeights();
     if (mode.json) io.stdout.write(`${JSON.stringify({ type: "dry-run", routes, writes: deps.router.describeWrites() })}\n`);
     else {
@@ -113,7 +181,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     return ExitCode.ok;
   }
 
-  const request: Parameters<typeof engine.runRollback>[1] = { owner: lockOwner(), databaseMode, stack: shortStackName(stack) };
+  const request: Parameters<typeof engine.runRollback>[1] = { owner: lockOwner(), databaseMode, stack: identity.stack, signal: work.signal };
   if (options.reason) request.reason = options.reason;
   if (options.force) request.force = true;
   if (verifyTimeoutMs !== undefined) request.verifyTimeoutMs = verifyTimeoutMs;
@@ -148,7 +216,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     const loadFence = () => {
       // The drain time comes from the config, which rollback reads only after its first AWS call.
       startConfigRead();
-      return (fence ??= configPromise.then((config) => createFence(outputs, { drainMs: (config?.rollout.fenceDrainSeconds ?? DEFAULT_FENCE_DRAIN_SECONDS) * 1000 })));
+      return (fence ??= configPromise.then((config) => createFence(outputs, { drainMs: (config?.rollout.fenceDrainSeconds ?? DEFAULT_FENCE_DRAIN_SECONDS) * 1000, signal })));
     };
     deps.fence = { set: async (fenceMode) => (await loadFence()).set(fenceMode), read: async () => (await loadFence()).read() };
     const paired = lazyReplication({
@@ -161,15 +229,48 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     deps.parity = fileParitySource(`${io.cwd}/reports/parity-latest.json`);
   }
 
+  // Ctrl-C: see the top of this file.
+  let interrupts = 0;
+  const retry = `npm run rollback -- --stack ${stack}${options.outputs ? ` --outputs ${options.outputs}` : ""}`;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts === 1 && writing) {
+      io.stderr.write("\nfinishing the rollback (write and read-back), Ctrl-C again to exit now\n");
+      return;
+    }
+    if (interrupts === 1) {
+      io.stderr.write("\ninterrupted before anything was written: stopping\n");
+      work.abort(new Error("interrupted (Ctrl-C)"));
+      return;
+    }
+    printer.close();
+    io.stderr.write(
+      `\nexiting now: ${describeLive(lastRoutes)}${writing ? "; the rollback may have written blue 100 / green 0 without verifying it" : ""}. ` +
+        `Finish it with \`${retry}\` (the lock this process holds is taken over as a dead process's)\n`,
+    );
+    process.exit(130);
+  };
+  process.on("SIGINT", onSigint);
+
   let result;
   try {
     result = await engine.runRollback(deps, request);
   } catch (error) {
     const name = (error as Error).name;
+    if (interrupts > 0 && !writing) {
+      io.stderr.write("interrupted: nothing was written\n");
+      return ExitCode.interrupted;
+    }
     if (name === "EngineInputError") throw new UsageError((error as Error).message);
-    if (name === "LockHeldError") throw new Error(`${(error as Error).message}; to take over, run rollback again with --force`);
+    if (name === "LockHeldError") {
+      const { describeLockHolder } = await import("./operator.js");
+      throw new LockHeldCliError(describeLockHolder((error as { holder: import("../core/ports.js").LockHolder }).holder, `${retry} --force`));
+    }
+    if (work.signal.aborted) io.stderr.write(`stopped at the deadline: ${describeLive(lastRoutes)}\n`);
     throw error;
   } finally {
+    process.removeListener("SIGINT", onSigint);
+    clearTimeout(workTimer);
     printer.close();
     await replication?.close();
     startConfigRead();
@@ -177,6 +278,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     if (webhookFlush) await webhookFlush();
   }
   const wallMs = Math.round(performance.now());
+  clearTimeout(hardTimer);
 
   if (result.stickinessSeconds !== null && result.stickinessSeconds > 0) {
     const minutes = Math.ceil(result.stickinessSeconds / 60);
@@ -201,5 +303,13 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
         `wall time ${wallMs} ms from process start (engine ${result.wallMs} ms)\n`,
     );
   }
-  return result.outcome === "rolled-back" ? ExitCode.ok : ExitCode.failed;
+  if (result.outcome === "rolled-back") return ExitCode.ok;
+  if (work.signal.aborted && interrupts === 0) io.stderr.write(`stopped at the deadline (--deadline ${deadlineMs / 1000} s): ${describeLive(lastRoutes)}\n`);
+  // Never read the live weights: AWS did not answer (exit 3). Read them and they are not blue-only: 1.
+  return lastRoutes === null ? ExitCode.unreachable : ExitCode.failed;
+}
+
+/** A lock held by another operation: exit 1 (the table in docs/operating.md). */
+class LockHeldCliError extends Error {
+  override name = "LockHeldError";
 }

@@ -12,6 +12,14 @@
 // Validation: the full schema is zod (cutover, status, maintenance). `rollback` validates only
 // the fields it uses with the hand-written checks below, because importing zod costs ~50 ms of
 // its start-up budget; both report the path and the rule, and both exit 2.
+//
+// Identity (stackIdentity below), before any AWS call: the outputs carry the Pulumi project and
+// stack they belong to (`pulumiProject`, `pulumiStack`); `--stack` must name that stack, and a
+// `--config Pulumi.<name>.yaml` must be that stack's file, or the command exits 2. The identity
+// also names the lock and the journal (`/bluegreen/<project>/<stack>/...`). Outputs without the
+// two fields (a stack last updated before they existed) are identified by where they came from:
+// `pulumi stack output --stack NAME`, its cache `.bluegreen/NAME.outputs.json`, or a file keyed by
+// stack name; a bare `--outputs FILE` without them is refused unless `--allow-unverified-stack`.
 
 import { execFile } from "node:child_process";
 import { constants } from "node:fs";
@@ -22,13 +30,15 @@ import type { Color } from "../core/ports.js";
 import { UnreachableError, UsageError } from "./common.js";
 
 export interface StackOutputs {
+  /** The Pulumi project and stack the outputs belong to; null in outputs of older stacks. */
+  pulumiProject: string | null;
+  pulumiStack: string | null;
   region: string;
   databaseMode: "shared" | "paired";
   albArn: string;
   albDnsName: string;
   albArnSuffix: string;
   listenerArns: string[];
-  ruleArns: string[];
   testRuleArns: Record<Color, string>;
   fenceRuleArns: string[];
   targetGroupArns: Record<Color, string>;
@@ -45,19 +55,94 @@ export interface StackOutputs {
 }
 
 /** What `rollback` needs: routes, target groups, stickiness, region, database mode, fence rules. */
-export type RollbackOutputs = Pick<StackOutputs, "region" | "databaseMode" | "listenerArns" | "ruleArns" | "targetGroupArns" | "stickinessSeconds" | "fenceRuleArns"> & Partial<Pick<StackOutputs, "asgNames">>;
+export type RollbackOutputs = Pick<
+  StackOutputs,
+  "pulumiProject" | "pulumiStack" | "region" | "databaseMode" | "listenerArns" | "targetGroupArns" | "stickinessSeconds" | "fenceRuleArns"
+> & Partial<Pick<StackOutputs, "asgNames">>;
+
 
 export interface RawOutputs {
   raw: unknown;
   /** Where they came from, for messages: "--outputs FILE", "pulumi stack output", "cache FILE". */
   source: string;
+  /**
+   * The stack the source itself was read for (`pulumi stack output --stack NAME`, its cache, or
+   * the key of a file keyed by stack name); undefined for a bare --outputs FILE.
+   */
+  readFor?: string;
 }
 
-const STACK_NAME = /^(?:[A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
+/**
+ * A Pulumi name part (organization, project, stack): letters, digits, _ . -, starting with a
+ * letter, a digit or _ (so never "." or "..": a stack name also names files and SSM parameters).
+ */
+const NAME_PART = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}";
+const STACK_NAME = new RegExp(`^(?:${NAME_PART}/){0,2}${NAME_PART}$`);
+const NAME = new RegExp(`^${NAME_PART}$`);
 
 export function validateStackName(stack: string): string {
-  if (!STACK_NAME.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)}: must be a Pulumi stack name such as "prod" (letters, digits, _ . -)`);
+  if (!STACK_NAME.test(stack)) {
+    throw new UsageError(`--stack ${JSON.stringify(stack)}: must be a Pulumi stack name such as "prod" or "org/project/prod" (letters, digits, _ . -; each part starting with a letter, digit or _)`);
+  }
   return stack;
+}
+
+/**
+ * The project of outputs that do not name one: the program's config namespace (infra/config.ts
+ * PROJECT, Pulumi.yaml `name:`). Spelled out: infra/config.ts loads zod.
+ */
+export const DEFAULT_PROJECT = "bluegreen";
+
+/** Which stack the outputs (and so the lock and the journal) belong to. */
+export interface StackIdentity {
+  project: string;
+  stack: string;
+  /** How it was established, for messages. */
+  verifiedBy: "outputs" | "source" | "unverified";
+}
+
+/**
+ * Check --stack (and --config) against the outputs' identity. Throws UsageError (exit 2) on a
+ * mismatch, or for identity-less outputs from a bare --outputs FILE without allowUnverified.
+ * No AWS call, no file read.
+ */
+export function stackIdentity(
+  stack: string,
+  outputs: Pick<StackOutputs, "pulumiProject" | "pulumiStack">,
+  raw: Pick<RawOutputs, "source" | "readFor">,
+  options: { configPath?: string; allowUnverified?: boolean; picked?: boolean } = {},
+): StackIdentity {
+  const parts = stack.split("/");
+  const short = parts.at(-1)!;
+  const namedProject = parts.length === 3 ? parts[1]! : null;
+  const picked = options.picked ? " (picked because it is the only Pulumi.<stack>.yaml here)" : "";
+  let identity: StackIdentity;
+  if (outputs.pulumiStack !== null && outputs.pulumiProject !== null) {
+    if (short !== outputs.pulumiStack || (namedProject !== null && namedProject !== outputs.pulumiProject)) {
+      throw new UsageError(
+        `--stack ${stack}${picked} does not match the stack outputs from ${raw.source}: they belong to project ${outputs.pulumiProject}, stack ${outputs.pulumiStack}. ` +
+          `Pass --stack ${outputs.pulumiStack} to act on that stack, or the outputs of ${stack}; nothing was changed`,
+      );
+    }
+    identity = { project: outputs.pulumiProject, stack: outputs.pulumiStack, verifiedBy: "outputs" };
+  } else if (raw.readFor !== undefined || options.allowUnverified) {
+    if (raw.readFor !== undefined && raw.readFor.split("/").at(-1) !== short) {
+      throw new UsageError(`--stack ${stack}${picked} does not match the stack outputs from ${raw.source}, which are stack ${raw.readFor}'s; nothing was changed`);
+    }
+    identity = { project: namedProject ?? DEFAULT_PROJECT, stack: short, verifiedBy: raw.readFor !== undefined ? "source" : "unverified" };
+  } else {
+    throw new UsageError(
+      `the stack outputs from ${raw.source} do not say which stack they belong to (no pulumiProject / pulumiStack: the stack was last updated before they existed). ` +
+        `Run \`pulumi up\` on the stack to add them, or read them with \`pulumi stack output --json --stack ${short}\`, ` +
+        `or pass --allow-unverified-stack if you are sure they are stack ${short}'s; nothing was changed`,
+    );
+  }
+  const configFile = options.configPath?.split(/[\\/]/).at(-1);
+  const configStack = configFile?.match(/^Pulumi\.(.+)\.yaml$/)?.[1];
+  if (configStack !== undefined && configStack !== identity.stack) {
+    throw new UsageError(`--config ${options.configPath} is stack ${configStack}'s config, but the stack outputs from ${raw.source} are stack ${identity.stack}'s; nothing was changed`);
+  }
+  return identity;
 }
 
 /** "org/project/prod" → "prod": the Pulumi.<name>.yaml and parameter-name part. */
@@ -69,12 +154,13 @@ export function outputsCachePath(stack: string, cwd = process.cwd()): string {
   return join(cwd, ".bluegreen", `${shortStackName(stack)}.outputs.json`);
 }
 
-function pickStack(raw: unknown, stack: string | undefined): unknown {
+/** A file keyed by stack name ({"prod": {...outputs}}): the entry for `stack`, identified by its key. */
+function pickStack(raw: unknown, stack: string | undefined): { keyed: unknown } | { raw: unknown } {
   if (stack && raw && typeof raw === "object" && !Array.isArray(raw) && !("listenerArns" in raw) && !("databaseEndpoints" in raw)) {
     const keyed = (raw as Record<string, unknown>)[stack] ?? (raw as Record<string, unknown>)[shortStackName(stack)];
-    if (keyed !== undefined) return keyed;
+    if (keyed !== undefined) return { keyed };
   }
-  return raw;
+  return { raw };
 }
 
 async function readJsonFile(path: string, what: string, absolute = path): Promise<unknown> {
@@ -132,7 +218,7 @@ async function fromPulumi(stack: string, cwd: string, env: NodeJS.ProcessEnv): P
   } catch {
     // the cache only speeds up rollback; failing to write it changes nothing else
   }
-  return { raw, source: `pulumi stack output --stack ${stack}` };
+  return { raw, source: `pulumi stack output --stack ${stack}`, readFor: stack };
 }
 
 export interface OutputsRequest {
@@ -151,13 +237,15 @@ export async function loadRawOutputs(request: OutputsRequest): Promise<RawOutput
   const env = request.env ?? process.env;
   if (request.outputsFile) {
     const raw = await readJsonFile(request.outputsFile, "--outputs", resolve(cwd, request.outputsFile));
-    return { raw: pickStack(raw, request.stack), source: `--outputs ${request.outputsFile}` };
+    const picked = pickStack(raw, request.stack);
+    const source = `--outputs ${request.outputsFile}`;
+    return "keyed" in picked ? { raw: picked.keyed, source: `${source} (key ${request.stack})`, readFor: request.stack! } : { raw: picked.raw, source };
   }
   if (!request.stack) throw new UsageError("no stack outputs: give --stack NAME (read with `pulumi stack output --json`) or --outputs FILE");
   const cache = outputsCachePath(request.stack, cwd);
   if (request.preferCache) {
     try {
-      return { raw: JSON.parse(await readFile(cache, "utf8")) as unknown, source: `cache ${cache} (from the last \`pulumi stack output\`)` };
+      return { raw: JSON.parse(await readFile(cache, "utf8")) as unknown, source: `cache ${cache} (from the last \`pulumi stack output\`)`, readFor: request.stack };
     } catch {
       // no cache: ask Pulumi
     }
@@ -178,14 +266,16 @@ export async function parseStackOutputs(raw: unknown, source: string): Promise<S
   const arn = (service: string) => z.string().regex(new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:.+`), `must be an ${service} ARN`);
   const elbArn = arn("elasticloadbalancing");
   const perColor = <T extends ZodType>(schema: T) => z.object({ blue: schema, green: schema });
+  const pulumiName = z.string().regex(NAME, "must be a Pulumi name (letters, digits, _ . -)").nullable().default(null);
   const schema = z.object({
+    pulumiProject: pulumiName,
+    pulumiStack: pulumiName,
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
     databaseMode: z.enum(["shared", "paired"], { error: 'must be "shared" or "paired"' }),
     albArn: elbArn,
     albDnsName: z.string().min(1, "must not be empty"),
     albArnSuffix: z.string().regex(/^app\/[^/]+\/[0-9a-f]+$/, 'must be the ALB ARN suffix "app/<name>/<id>"'),
     listenerArns: z.array(elbArn),
-    ruleArns: z.array(elbArn),
     testRuleArns: perColor(elbArn),
     fenceRuleArns: z.array(elbArn),
     targetGroupArns: perColor(elbArn),
@@ -210,8 +300,11 @@ export async function parseStackOutputs(raw: unknown, source: string): Promise<S
     throw new UsageError(`stack outputs from ${source} are not what the scripts need:\n${lines.join("\n")}`);
   }
   const outputs = result.data;
-  if (outputs.listenerArns.length + outputs.ruleArns.length === 0) {
-    throw new UsageError(`stack outputs from ${source}: listenerArns and ruleArns are both empty: nothing routes production traffic`);
+  if (outputs.listenerArns.length === 0) {
+    throw new UsageError(`stack outputs from ${source}: listenerArns is empty: nothing routes production traffic`);
+  }
+  if ((outputs.pulumiProject === null) !== (outputs.pulumiStack === null)) {
+    throw new UsageError(`stack outputs from ${source}: pulumiProject and pulumiStack come together (one of them is missing)`);
   }
   return outputs;
 }
@@ -242,7 +335,15 @@ export function parseRollbackOutputs(raw: unknown, source: string): RollbackOutp
   if (typeof o.region !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) problems.push(`region: ${o.region === undefined ? "is missing" : "must be an AWS region such as eu-west-1"}`);
   if (o.databaseMode !== "shared" && o.databaseMode !== "paired") problems.push(`databaseMode: ${o.databaseMode === undefined ? "is missing" : 'must be "shared" or "paired"'}`);
   const listenerArns = arnList("listenerArns");
-  const ruleArns = arnList("ruleArns");
+  const nameOf = (key: "pulumiProject" | "pulumiStack"): string | null => {
+    const value = o[key];
+    if (value === undefined || value === null) return null;
+    if (typeof value !== "string" || !NAME.test(value)) problems.push(`${key}: must be a Pulumi name (letters, digits, _ . -)`);
+    return value as string;
+  };
+  const pulumiProject = nameOf("pulumiProject");
+  const pulumiStack = nameOf("pulumiStack");
+  if ((pulumiProject === null) !== (pulumiStack === null)) problems.push("pulumiProject, pulumiStack: come together (one of them is missing)");
   const fenceRuleArns = o.fenceRuleArns === undefined ? [] : arnList("fenceRuleArns");
   const tg = o.targetGroupArns as Record<string, unknown> | undefined;
   if (!tg || typeof tg !== "object") problems.push("targetGroupArns: is missing");
@@ -251,13 +352,14 @@ export function parseRollbackOutputs(raw: unknown, source: string): RollbackOutp
   if (stickiness !== null && !(Number.isInteger(stickiness) && (stickiness as number) >= 1 && (stickiness as number) <= 604800)) {
     problems.push(`stickinessSeconds: ${stickiness === undefined ? "is missing" : "must be null or an integer 1..604800"}`);
   }
-  if (problems.length === 0 && listenerArns.length + ruleArns.length === 0) problems.push("listenerArns, ruleArns: both empty: nothing routes production traffic");
+  if (problems.length === 0 && listenerArns.length === 0) problems.push("listenerArns: empty: nothing routes production traffic");
   if (problems.length > 0) throw new UsageError(`stack outputs from ${source} are not what rollback needs:\n${problems.slice(0, 8).map((p) => `  ${p}`).join("\n")}`);
   return {
+    pulumiProject,
+    pulumiStack,
     region: o.region as string,
     databaseMode: o.databaseMode as "shared" | "paired",
     listenerArns,
-    ruleArns,
     targetGroupArns: { blue: (tg as Record<Color, string>).blue, green: (tg as Record<Color, string>).green },
     stickinessSeconds: stickiness as number | null,
     fenceRuleArns,

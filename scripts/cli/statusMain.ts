@@ -10,7 +10,7 @@
 
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
 import { ExitCode, outputMode, UnreachableError } from "./common.js";
-import { loadRawOutputs, parseStackOutputs, type RawOutputs } from "./stackOutputs.js";
+import { loadRawOutputs, parseStackOutputs, stackIdentity, type RawOutputs } from "./stackOutputs.js";
 import type { FenceMode, LockHolder, ReplicationDirection, RouteWeights, Weights } from "../core/ports.js";
 import type { SyncStatus } from "../postgres/sync/status.js";
 import { bytes as formatBytes } from "../postgres/sync/format.js";
@@ -22,6 +22,7 @@ interface StatusOptions {
   outputs?: string;
   config?: string;
   json?: boolean;
+  allowUnverifiedStack?: boolean;
 }
 
 type Section<T> = { ok: true; value: T } | { ok: false; error: string; unreachable: boolean };
@@ -128,6 +129,8 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   const configPath = configPathFor(stack, options.config, io.cwd);
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
   const outputs = await parseStackOutputs(raw.raw, raw.source);
+  // Identity before any AWS call: a typo'd --stack is exit 2, not another stack's status.
+  const identity = stackIdentity(stack, outputs, raw, { configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined });
 
   const [{ createAwsDeps }, { readConfigWeights }, { outcomeOf, parseJournal }, { formatEvent }] = await Promise.all([
     import("./awsDeps.js"),
@@ -135,7 +138,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
     import("../core/journal.js"),
     import("../core/events.js"),
   ]);
-  const deps = await createAwsDeps(outputs, { stack, configPath, cwd: io.cwd });
+  const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd });
   const health = deps.health as import("../aws/targetHealth.js").AlbTargetHealth;
   const alarms = deps.alarms as import("../aws/alarms.js").CloudWatchAlarms;
   const fence = deps.fence as import("../aws/albFence.js").AlbFence | undefined;

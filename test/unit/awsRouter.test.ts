@@ -19,7 +19,6 @@ const TG = {
   green: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/bg-green/fedcba9876543210",
 };
 const LISTENER = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/bg/50dc6c495c0c9188/f2f7dc8efc522ab2";
-const RULE = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/bg/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
 const FENCE_RULE = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/bg/50dc6c495c0c9188/f2f7dc8efc522ab2/1111111111111111";
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -33,10 +32,10 @@ function throttled(): Error {
 }
 
 describe("AlbRouter.writeWeights", () => {
-  it("sends ModifyListener and ModifyRule by ARN with percent weights and the stickiness config kept", async () => {
+  it("sends ModifyListener by ARN with the percent weights 1:1 and the stickiness config kept", async () => {
     elb.on(ModifyListenerCommand).resolves({});
-    elb.on(ModifyRuleCommand).resolves({});
-    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [RULE], targetGroupArns: TG, stickinessSeconds: 3600 });
+    const second = `${LISTENER.slice(0, -16)}aaaaaaaaaaaaaaaa`;
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER, second], targetGroupArns: TG, stickinessSeconds: 3600 });
     await router.writeWeights({ blue: 75, green: 25 });
 
     const expectedAction = {
@@ -50,21 +49,32 @@ describe("AlbRouter.writeWeights", () => {
       },
     };
     const listenerCalls = elb.commandCalls(ModifyListenerCommand);
-    expect(listenerCalls).toHaveLength(1);
-    expect(listenerCalls[0]!.args[0].input).toEqual({ ListenerArn: LISTENER, DefaultActions: [expectedAction] });
-    const ruleCalls = elb.commandCalls(ModifyRuleCommand);
-    expect(ruleCalls).toHaveLength(1);
-    expect(ruleCalls[0]!.args[0].input).toEqual({ RuleArn: RULE, Actions: [expectedAction] });
+    expect(listenerCalls.map((c) => c.args[0].input)).toEqual([
+      { ListenerArn: LISTENER, DefaultActions: [expectedAction] },
+      { ListenerArn: second, DefaultActions: [expectedAction] },
+    ]);
+    expect(elb.commandCalls(ModifyRuleCommand)).toHaveLength(0);
   });
 
-  it("writes stickiness explicitly off when the stack has none", () => {
+  it("writes stickiness explicitly off (duration 1, as the Pulumi program does) when the stack has none", () => {
     expect(weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: null }, { blue: 100, green: 0 }).ForwardConfig?.TargetGroupStickinessConfig).toEqual({
       Enabled: false,
+      DurationSeconds: 1,
     });
   });
 
+  it("passes the command's AbortSignal to every call", async () => {
+    elb.on(ModifyListenerCommand).resolves({});
+    elb.on(DescribeListenersCommand).resolves({ Listeners: [{ ListenerArn: LISTENER, DefaultActions: [weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: null }, { blue: 100, green: 0 })] }] });
+    const controller = new AbortController();
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], targetGroupArns: TG, stickinessSeconds: null }, { signal: () => controller.signal });
+    await router.writeWeights({ blue: 100, green: 0 });
+    await router.readWeights();
+    for (const call of elb.calls()) expect(((call.args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal).toBe(controller.signal);
+  });
+
   it("refuses weights out of range before any call", async () => {
-    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [], targetGroupArns: TG, stickinessSeconds: null });
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], targetGroupArns: TG, stickinessSeconds: null });
     await expect(router.writeWeights({ blue: 101, green: -1 })).rejects.toThrow(/0–100/);
     await expect(router.writeWeights({ blue: 50, green: 40 })).rejects.toThrow(/sum to 100/);
     await expect(router.writeWeights({ blue: 50.5, green: 49.5 })).rejects.toThrow(/integer/);
@@ -73,7 +83,7 @@ describe("AlbRouter.writeWeights", () => {
 
   it("surfaces throttling as an error, never as success", async () => {
     elb.on(ModifyListenerCommand).rejects(throttled());
-    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [], targetGroupArns: TG, stickinessSeconds: null });
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], targetGroupArns: TG, stickinessSeconds: null });
     const error = await router.writeWeights({ blue: 100, green: 0 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsThrottledError);
     expect(error).toBeInstanceOf(UnreachableError);
@@ -81,17 +91,18 @@ describe("AlbRouter.writeWeights", () => {
   });
 
   it("writes every route even when one fails, then reports the failures", async () => {
-    elb.on(ModifyListenerCommand).rejects(Object.assign(new Error("Listener not found"), { name: "ListenerNotFoundException", $metadata: {} }));
-    elb.on(ModifyRuleCommand).resolves({});
-    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [RULE], targetGroupArns: TG, stickinessSeconds: null });
+    const second = `${LISTENER.slice(0, -16)}aaaaaaaaaaaaaaaa`;
+    elb.on(ModifyListenerCommand, { ListenerArn: LISTENER }).rejects(Object.assign(new Error("Listener not found"), { name: "ListenerNotFoundException", $metadata: {} }));
+    elb.on(ModifyListenerCommand, { ListenerArn: second }).resolves({});
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER, second], targetGroupArns: TG, stickinessSeconds: null });
     const error = await router.writeWeights({ blue: 100, green: 0 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsCallError);
-    expect(elb.commandCalls(ModifyRuleCommand)).toHaveLength(1);
+    expect(elb.commandCalls(ModifyListenerCommand)).toHaveLength(2);
   });
 
   it("maps unreachable endpoints and refused credentials to UnreachableError", async () => {
     elb.on(ModifyListenerCommand).rejects(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }));
-    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [], targetGroupArns: TG, stickinessSeconds: null });
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], targetGroupArns: TG, stickinessSeconds: null });
     await expect(router.writeWeights({ blue: 100, green: 0 })).rejects.toBeInstanceOf(UnreachableError);
     elb.reset();
     elb.on(ModifyListenerCommand).rejects(Object.assign(new Error("The security token included in the request is invalid."), { name: "InvalidClientTokenId", $metadata: { httpStatusCode: 403 } }));
@@ -100,26 +111,25 @@ describe("AlbRouter.writeWeights", () => {
 });
 
 describe("AlbRouter.readWeights", () => {
-  it("reads listeners and rules by ARN (no scans) and converts weights to percent", async () => {
+  it("reads every listener by ARN in one call (no scans) and returns the raw weights, never normalised", async () => {
+    const second = `${LISTENER.slice(0, -16)}aaaaaaaaaaaaaaaa`;
     elb.on(DescribeListenersCommand).resolves({
-      Listeners: [{ ListenerArn: LISTENER, DefaultActions: [weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: 600 }, { blue: 95, green: 5 })] }],
-    });
-    elb.on(DescribeRulesCommand).resolves({
-      Rules: [
+      Listeners: [
+        { ListenerArn: LISTENER, DefaultActions: [weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: 600 }, { blue: 95, green: 5 })] },
         {
-          RuleArn: RULE,
-          Actions: [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG.blue, Weight: 1 }, { TargetGroupArn: TG.green, Weight: 3 }] } }],
+          ListenerArn: second,
+          DefaultActions: [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG.blue, Weight: 999 }, { TargetGroupArn: TG.green, Weight: 1 }] } }],
         },
       ],
     });
-    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [RULE], targetGroupArns: TG, stickinessSeconds: 600 });
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER, second], targetGroupArns: TG, stickinessSeconds: 600 });
     expect(await router.readWeights()).toEqual([
       { route: LISTENER, weights: { blue: 95, green: 5 }, stickinessSeconds: 600 },
-      { route: RULE, weights: { blue: 25, green: 75 }, stickinessSeconds: null },
+      // 999/1 is 0.1% on green: it must never read back as "blue 100 / green 0".
+      { route: second, weights: { blue: 999, green: 1 }, stickinessSeconds: null },
     ]);
-    expect(elb.commandCalls(DescribeListenersCommand)[0]!.args[0].input).toEqual({ ListenerArns: [LISTENER] });
-    expect(elb.commandCalls(DescribeRulesCommand)[0]!.args[0].input).toEqual({ RuleArns: [RULE] });
-    expect(elb.calls()).toHaveLength(2);
+    expect(elb.commandCalls(DescribeListenersCommand)[0]!.args[0].input).toEqual({ ListenerArns: [LISTENER, second] });
+    expect(elb.calls()).toHaveLength(1);
   });
 
   it("refuses a route that forwards to a foreign target group or to nothing", () => {
@@ -127,21 +137,22 @@ describe("AlbRouter.readWeights", () => {
       weightsFromActions("r", [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: "arn:other", Weight: 1 }] } }], TG),
     ).toThrow(/neither blue nor green/);
     expect(() => weightsFromActions("r", [{ Type: "fixed-response" }], TG)).toThrow(/no forward action/);
-    expect(weightsFromActions("r", [{ Type: "forward", TargetGroupArn: TG.green }], TG).weights).toEqual({ blue: 0, green: 100 });
+    // A plain forward sends everything to its group: green's weight there is all, blue's exactly 0.
+    expect(weightsFromActions("r", [{ Type: "forward", TargetGroupArn: TG.green }], TG).weights).toEqual({ blue: 0, green: 1 });
+    expect(() => weightsFromActions("r", [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG.blue, Weight: 0 }, { TargetGroupArn: TG.green, Weight: 0 }] } }], TG)).toThrow(/every weight 0/);
   });
 
   it("surfaces a throttled read as an error", async () => {
     elb.on(DescribeListenersCommand).rejects(throttled());
-    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [], targetGroupArns: TG, stickinessSeconds: null });
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], targetGroupArns: TG, stickinessSeconds: null });
     await expect(router.readWeights()).rejects.toBeInstanceOf(AwsThrottledError);
   });
 
-  it("describes one write per listener and rule", () => {
-    const router = new AlbRouter(client(), { listenerArns: [LISTENER], ruleArns: [RULE], targetGroupArns: TG, stickinessSeconds: null });
+  it("describes one write per listener", () => {
+    const router = new AlbRouter(client(), { listenerArns: [LISTENER], targetGroupArns: TG, stickinessSeconds: null });
     const writes = router.describeWrites();
-    expect(writes).toHaveLength(2);
+    expect(writes).toHaveLength(1);
     expect(writes[0]).toContain(`ModifyListener ${LISTENER}`);
-    expect(writes[1]).toContain(`ModifyRule ${RULE}`);
   });
 });
 

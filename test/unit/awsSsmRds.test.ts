@@ -12,6 +12,7 @@ const ssm = mockClient(SSMClient);
 const rds = mockClient(RDSClient);
 const creds = { accessKeyId: "AKID", secretAccessKey: "x" };
 const ssmClient = () => new SSMClient({ region: "eu-west-1", credentials: creds });
+const PROD = { project: "bluegreen", stack: "prod" };
 const holder = { owner: "ana@ops-1 pid 42", since: 1_700_000_000_000, operation: "cutover" };
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
 
@@ -21,18 +22,18 @@ beforeEach(() => {
 });
 
 describe("SsmLock", () => {
-  it("acquires with an atomic create: PutParameter Overwrite=false under /bluegreen/<stack>/lock", async () => {
+  it("acquires with an atomic create: PutParameter Overwrite=false under /bluegreen/<project>/<stack>/lock", async () => {
     ssm.on(PutParameterCommand).resolves({ Version: 1 });
-    await new SsmLock(ssmClient(), "prod").acquire(holder);
+    await new SsmLock(ssmClient(), PROD).acquire(holder);
     const input = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
-    expect(input).toMatchObject({ Name: "/bluegreen/prod/lock", Overwrite: false, Type: "String" });
+    expect(input).toMatchObject({ Name: "/bluegreen/bluegreen/prod/lock", Overwrite: false, Type: "String" });
     expect(JSON.parse(input.Value!)).toEqual(holder);
   });
 
   it("names the holder when the lock exists", async () => {
     ssm.on(PutParameterCommand).rejects(awsError("ParameterAlreadyExists"));
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(holder) } });
-    const error = await new SsmLock(ssmClient(), "prod").acquire({ ...holder, owner: "bob@ops-2 pid 7" }).catch((e: unknown) => e);
+    const error = await new SsmLock(ssmClient(), PROD).acquire({ ...holder, owner: "bob@ops-2 pid 7" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockHeldError);
     expect((error as LockHeldError).holder).toEqual(holder);
     expect((error as Error).message).toContain("ana@ops-1 pid 42");
@@ -41,33 +42,33 @@ describe("SsmLock", () => {
   it("releases only when we hold it; breakLock deletes whoever holds it", async () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(holder) } });
     ssm.on(DeleteParameterCommand).resolves({});
-    const lock = new SsmLock(ssmClient(), "prod");
+    const lock = new SsmLock(ssmClient(), PROD);
     await lock.release("someone else");
     expect(ssm.commandCalls(DeleteParameterCommand)).toHaveLength(0);
     await lock.release(holder.owner);
-    expect(ssm.commandCalls(DeleteParameterCommand)[0]!.args[0].input).toEqual({ Name: "/bluegreen/prod/lock" });
+    expect(ssm.commandCalls(DeleteParameterCommand)[0]!.args[0].input).toEqual({ Name: "/bluegreen/bluegreen/prod/lock" });
     expect(await lock.breakLock()).toEqual(holder);
   });
 
   it("reads no holder when the parameter does not exist", async () => {
     ssm.on(GetParameterCommand).rejects(awsError("ParameterNotFound"));
-    expect(await new SsmLock(ssmClient(), "prod").current()).toBeNull();
+    expect(await new SsmLock(ssmClient(), PROD).current()).toBeNull();
   });
 
   it("surfaces throttling as an error, never as an acquired lock", async () => {
     ssm.on(PutParameterCommand).rejects(awsError("ThrottlingException", "Rate exceeded"));
-    await expect(new SsmLock(ssmClient(), "prod").acquire(holder)).rejects.toBeInstanceOf(AwsThrottledError);
+    await expect(new SsmLock(ssmClient(), PROD).acquire(holder)).rejects.toBeInstanceOf(AwsThrottledError);
   });
 });
 
 describe("SsmJournalStore", () => {
-  it("saves JSON under /bluegreen/<stack>/journal with Intelligent-Tiering and loads it back", async () => {
+  it("saves JSON under /bluegreen/<project>/<stack>/journal with Intelligent-Tiering and loads it back", async () => {
     ssm.on(PutParameterCommand).resolves({ Version: 2 });
-    const store = new SsmJournalStore(ssmClient(), "prod");
+    const store = new SsmJournalStore(ssmClient(), PROD);
     const journal = { format: "bluegreen-cutover-journal", phase: "baking", timeline: [{ type: "decision", at: 1 }] };
     await store.save(journal);
     const input = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
-    expect(input).toMatchObject({ Name: "/bluegreen/prod/journal", Overwrite: true, Tier: "Intelligent-Tiering", Type: "String" });
+    expect(input).toMatchObject({ Name: "/bluegreen/bluegreen/prod/journal", Overwrite: true, Tier: "Intelligent-Tiering", Type: "String" });
     expect(JSON.parse(input.Value!)).toEqual(journal);
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: input.Value } });
     expect(await store.load()).toEqual(journal);
@@ -75,7 +76,7 @@ describe("SsmJournalStore", () => {
 
   it("loads null when there is no journal", async () => {
     ssm.on(GetParameterCommand).rejects(awsError("ParameterNotFound"));
-    expect(await new SsmJournalStore(ssmClient(), "prod").load()).toBeNull();
+    expect(await new SsmJournalStore(ssmClient(), PROD).load()).toBeNull();
   });
 
   it("compresses a large journal and compacts gate readings when even that does not fit", () => {

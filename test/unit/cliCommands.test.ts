@@ -22,7 +22,7 @@ import type { SyncStatus } from "../../scripts/postgres/sync/status.js";
 const ROOT = join(import.meta.dirname, "../..");
 let mock: MockAws;
 let dir: string;
-let outputs: Record<string, unknown> & { listenerArns: string[]; ruleArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } };
+let outputs: Record<string, unknown> & { listenerArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } };
 const savedEnv = { ...process.env };
 
 /** A fast rollout: two steps, no bake, no monitoring, one smoke hook. */
@@ -221,15 +221,15 @@ describe("end to end against the mock ALB", () => {
       ["90", "10"],
       ["0", "100"],
     ]);
-    const lockPut = mock.calls.find((c) => c.action === "PutParameter" && c.params.Name === "/bluegreen/prod/lock");
+    const lockPut = mock.calls.find((c) => c.action === "PutParameter" && c.params.Name === "/bluegreen/bluegreen/prod/lock");
     expect(lockPut?.params.Overwrite).toBe(false);
     expect(mock.calls.filter((c) => c.action === "CreateDBSnapshot")).toHaveLength(1);
     let config = await readFile(join(dir, "Pulumi.prod.yaml"), "utf8");
     expect(config).toMatch(/weights:\n {6}blue: 0\n {6}green: 100/);
     expect(config).toContain("# Blue serves production today.");
     expect(config).toContain("bakeSeconds: 0 # tests: no bake");
-    expect(mock.state.parameters.has("/bluegreen/prod/lock")).toBe(false);
-    const stored = mock.state.parameters.get("/bluegreen/prod/journal")!;
+    expect(mock.state.parameters.has("/bluegreen/bluegreen/prod/lock")).toBe(false);
+    const stored = mock.state.parameters.get("/bluegreen/bluegreen/prod/journal")!;
     expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(8192);
     expect(decodeJournal(stored)).toMatchObject({ phase: "succeeded", outcome: "succeeded" });
 
@@ -240,7 +240,7 @@ describe("end to end against the mock ALB", () => {
     expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 100, green: 0 });
     // One write per route, then the read-back.
     expect(mock.calls.filter((c) => c.service === "elbv2").map((c) => c.action)).toEqual(["ModifyListener", "DescribeListeners"]);
-    expect(mock.calls[0]).toMatchObject({ service: "ssm", action: "PutParameter", params: { Name: "/bluegreen/prod/lock", Overwrite: false } });
+    expect(mock.calls[0]).toMatchObject({ service: "ssm", action: "PutParameter", params: { Name: "/bluegreen/bluegreen/prod/lock", Overwrite: false } });
     config = await readFile(join(dir, "Pulumi.prod.yaml"), "utf8");
     expect(config).toMatch(/weights:\n {6}blue: 100\n {6}green: 0/);
     const reports = (await readdir(join(dir, "reports"))).sort();
@@ -262,7 +262,7 @@ describe("end to end against the mock ALB", () => {
   });
 
   it("rollback is idempotent and refuses a held lock unless --force", async () => {
-    mock.state.parameters.set("/bluegreen/prod/lock", JSON.stringify({ owner: "ana@ops-1 pid 42", since: 1, operation: "cutover", runId: "r1" }));
+    mock.state.parameters.set("/bluegreen/bluegreen/prod/lock", JSON.stringify({ owner: "ana@ops-1 pid 42", since: 1, operation: "cutover", runId: "r1" }));
     const refused = await run(rollbackMain, base);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/ana@ops-1 pid 42.*--force/);
@@ -279,8 +279,8 @@ describe("end to end against the mock ALB", () => {
     mock.state.listeners.set(outputs.listenerArns[0]!, { weights: { blue: 0, green: 100 }, stickinessSeconds: null });
     const result = await run(rollbackMain, base);
     expect(result.code).toBe(0);
-    const lock = "/bluegreen/prod/lock";
-    const journal = "/bluegreen/prod/journal";
+    const lock = "/bluegreen/bluegreen/prod/lock";
+    const journal = "/bluegreen/bluegreen/prod/journal";
     const listener = outputs.listenerArns[0]!;
     expect(mock.calls.map((c) => [c.service, c.action, c.params.Name ?? c.params.ListenerArn ?? c.params["ListenerArns.member.1"]])).toEqual([
       ["ssm", "PutParameter", lock], // acquire: Overwrite=false
@@ -297,24 +297,20 @@ describe("end to end against the mock ALB", () => {
     expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 100, green: 0 });
   });
 
-  it("rollback (shared) with several routes: one write each, then one DescribeListeners and one DescribeRules for all of them", async () => {
+  it("rollback (shared) with several listeners: one write each, then one DescribeListeners for all of them", async () => {
     const listeners = [outputs.listenerArns[0]!, outputs.listenerArns[0]!.replace(/[0-9a-f]{16}$/, "aaaaaaaaaaaaaaaa")];
-    const rules = [outputs.fenceRuleArns[0]!.replace(/[0-9a-f]{16}$/, "bbbbbbbbbbbbbbbb")];
-    const several = { ...outputs, listenerArns: listeners, ruleArns: rules };
+    const several = { ...outputs, listenerArns: listeners };
     await writeFile(join(dir, "outputs.json"), JSON.stringify(several));
     seedFromOutputs(mock, several, { blue: 25, green: 75 });
     const result = await run(rollbackMain, base);
     expect(result.code).toBe(0);
     const elb = mock.calls.filter((c) => c.service === "elbv2");
-    // Writes go out in parallel and the two reads too: compare each group as a set.
-    const key = (c: (typeof elb)[number]) => `${c.action} ${String(c.params.ListenerArn ?? c.params.RuleArn ?? "")}`;
-    expect(elb.slice(0, 3).map(key).sort()).toEqual([...listeners.map((arn) => `ModifyListener ${arn}`), `ModifyRule ${rules[0]}`].sort());
-    expect(elb.slice(3).map((c) => c.action).sort()).toEqual(["DescribeListeners", "DescribeRules"]);
+    // Writes go out in parallel: compare them as a set.
+    expect(elb.slice(0, 2).map((c) => `${c.action} ${String(c.params.ListenerArn)}`).sort()).toEqual(listeners.map((arn) => `ModifyListener ${arn}`).sort());
+    expect(elb.slice(2).map((c) => c.action)).toEqual(["DescribeListeners"]);
     const describe = elb.find((c) => c.action === "DescribeListeners")!;
     expect([describe.params["ListenerArns.member.1"], describe.params["ListenerArns.member.2"]]).toEqual(listeners);
-    expect(elb.find((c) => c.action === "DescribeRules")!.params["RuleArns.member.1"]).toBe(rules[0]);
     for (const arn of listeners) expect(mock.state.listeners.get(arn)!.weights).toEqual({ blue: 100, green: 0 });
-    expect(mock.state.rules.get(rules[0]!)!.weights).toEqual({ blue: 100, green: 0 });
   });
 
   it("rollback warns about stickiness", async () => {
@@ -434,11 +430,13 @@ describe("end to end against the mock ALB", () => {
     expect(flip.code).toBe(0);
   });
 
-  it("maintenance refuses while an operation holds the lock", async () => {
-    mock.state.parameters.set("/bluegreen/prod/lock", JSON.stringify({ owner: "ana@ops-1 pid 42", since: 1, operation: "cutover" }));
+  it("maintenance refuses while an operation holds the lock: the lock is its first call, the fence is not even read", async () => {
+    mock.state.parameters.set("/bluegreen/bluegreen/prod/lock", JSON.stringify({ owner: "ana@ops-1 pid 42", since: 1, operation: "cutover" }));
     const result = await run(maintenanceMain, ["off", ...base]);
-    expect(result.code).toBe(2);
+    // Exit 1, not 2: an AWS call (the lock read) was made; exit 2 promises none.
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/cutover by ana@ops-1 pid 42 holds the lock/);
+    expect(mock.calls.map((c) => c.action)).toEqual(["GetParameter"]);
     expect(modifyCalls()).toEqual([]);
   });
 });
@@ -548,7 +546,7 @@ describe("a corrupt journal is bad input", () => {
   });
 
   it("cutover on a corrupt journal exits 2 and says what to do", async () => {
-    mock.state.parameters.set("/bluegreen/prod/journal", JSON.stringify({ version: 1, phase: 42 }));
+    mock.state.parameters.set("/bluegreen/bluegreen/prod/journal", JSON.stringify({ version: 1, phase: 42 }));
     const result = await run(cutoverMain, [...base, "--yes"]);
     expect(result.stderr).toMatch(/journal is corrupt/);
     expect(result.code).toBe(2);

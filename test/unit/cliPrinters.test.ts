@@ -114,13 +114,15 @@ describe("stack outputs validation", () => {
     const full = await parseStackOutputs(raw, "example");
     const fast = parseRollbackOutputs(raw, "example");
     expect(fast).toEqual({
+      pulumiProject: full.pulumiProject,
+      pulumiStack: full.pulumiStack,
       region: full.region,
       databaseMode: full.databaseMode,
       listenerArns: full.listenerArns,
-      ruleArns: full.ruleArns,
       targetGroupArns: full.targetGroupArns,
       stickinessSeconds: full.stickinessSeconds,
       fenceRuleArns: full.fenceRuleArns,
+      asgNames: full.asgNames,
     });
   });
 

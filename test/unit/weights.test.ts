@@ -1,7 +1,7 @@
 // forwardAction: the weights → listener default action factory, over many inputs (fast-check).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { forwardAction, MAX_ALB_WEIGHT, MAX_STICKINESS_SECONDS, stickinessSeconds, validateWeights, WeightError, weightsOf } from "../../infra/weights.js";
+import { forwardAction, MAX_ALB_WEIGHT, MAX_STICKINESS_SECONDS, stickinessSeconds, validateWeights, WeightError } from "../../infra/weights.js";
 
 const ARNS = { blue: "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/blue/1", green: "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/green/2" };
 
@@ -22,7 +22,6 @@ describe("forwardAction", () => {
           { arn: arns.blue, weight: weights.blue },
           { arn: arns.green, weight: weights.green },
         ]);
-        expect(weightsOf(action, arns)).toEqual(weights);
       }),
       { numRuns: 500 },
     );
