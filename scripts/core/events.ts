@@ -46,6 +46,8 @@ export type Decision =
   | "resume"
   /** Another operator broke the lock (`rollback --force`): this run stops and touches nothing more. */
   | "abort"
+  /** The caller aborted the run (Ctrl-C): it stops where it is, resumable; no rollback because of it. */
+  | "interrupt"
   /** A step that pauses: the run stops in phase "paused" until `promote` (or `cutover --resume`). */
   | "pause"
   /** A color's desired capacity was set (capacity match, blue scaled down or back). */

@@ -161,8 +161,11 @@ export interface Snapshot {
 }
 
 export interface Snapshotter {
-  /** Snapshot blue's database and wait until it is available (bounded by timeoutMs). */
-  snapshot(label: string, timeoutMs: number): Promise<Snapshot>;
+  /**
+   * Snapshot blue's database and wait until it is available (bounded by timeoutMs). An adapter
+   * may stop waiting (and throw) when `signal` aborts; the snapshot it started is not deleted.
+   */
+  snapshot(label: string, timeoutMs: number, signal?: AbortSignal): Promise<Snapshot>;
 }
 
 export interface ParityResult {
@@ -197,12 +200,23 @@ export interface WeightRecorder {
 /** Injected time, so tests run a 5-minute bake in milliseconds. */
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after ms, or early (never rejecting) as soon as `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const wake = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      signal?.addEventListener("abort", wake, { once: true });
+    }),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -229,8 +243,11 @@ export interface ReplicationStatus {
 /** Logical replication between the colors' databases (scripts/postgres/sync behind an adapter). */
 export interface DataReplication {
   status(direction: ReplicationDirection): Promise<ReplicationStatus>;
-  /** Wait until the subscriber has applied everything the publisher committed before this call. */
-  waitForCatchUp(direction: ReplicationDirection, timeoutMs: number): Promise<{ waitedMs: number }>;
+  /**
+   * Wait until the subscriber has applied everything the publisher committed before this call.
+   * An adapter may stop waiting (and throw) when `signal` aborts.
+   */
+  waitForCatchUp(direction: ReplicationDirection, timeoutMs: number, signal?: AbortSignal): Promise<{ waitedMs: number }>;
   /** Exact parity between the two databases, now (writes are fenced). */
   parity(): Promise<ParityResult & { onlyOnGreen?: string[] }>;
   copySequences(direction: ReplicationDirection): Promise<void>;

@@ -51,15 +51,38 @@ export const EPOCH = Date.UTC(2026, 0, 15, 9, 0, 0);
 export class FakeClock implements Clock {
   sleeps = 0;
   slept = 0;
+  /** Sleeps cut short because their signal aborted. */
+  wokenByAbort = 0;
+  private readonly timers: { at: number; fn: () => void }[] = [];
   constructor(public t: number = EPOCH) {}
   now(): number {
     return this.t;
   }
-  async sleep(ms: number): Promise<void> {
+  /** Run fn once virtual time reaches `at` (during whichever sleep passes it): e.g. abort a run mid-wait. */
+  at(at: number, fn: () => void): void {
+    this.timers.push({ at, fn });
+  }
+  /** Like a real sleep: wakes at once when `signal` aborts, also when a timer fired mid-sleep aborts it. */
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.sleeps += 1;
-    const d = Math.max(0, ms);
-    this.slept += d;
-    this.t += d;
+    const end = this.t + Math.max(0, ms);
+    for (;;) {
+      if (signal?.aborted) {
+        this.wokenByAbort += 1;
+        break;
+      }
+      const due = this.timers.filter((timer) => timer.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) {
+        this.slept += end - this.t;
+        this.t = end;
+        break;
+      }
+      this.timers.splice(this.timers.indexOf(due), 1);
+      const to = Math.max(this.t, due.at);
+      this.slept += to - this.t;
+      this.t = to;
+      due.fn();
+    }
     await Promise.resolve();
   }
   advance(ms: number): void {
@@ -341,10 +364,11 @@ export class FakeSnapshotter implements Snapshotter {
   /** Virtual time a snapshot takes. */
   durationMs = 5 * 60_000;
   constructor(private readonly clock: Clock) {}
-  async snapshot(label: string, timeoutMs: number): Promise<Snapshot> {
+  async snapshot(label: string, timeoutMs: number, signal?: AbortSignal): Promise<Snapshot> {
     this.calls.push({ label, timeoutMs });
     if (this.error) throw this.error;
-    await this.clock.sleep(Math.min(this.durationMs, timeoutMs));
+    await this.clock.sleep(Math.min(this.durationMs, timeoutMs), signal);
+    if (signal?.aborted) throw new Error("stopped waiting for the snapshot: aborted");
     if (this.durationMs > timeoutMs) throw new Error(`snapshot not available after ${timeoutMs} ms`);
     return { id: `snap-${this.calls.length}`, availableAt: this.clock.now() };
   }
@@ -418,16 +442,18 @@ export class FakeReplication implements DataReplication {
     this.calls.push(`status ${direction}`);
     return { direction, running: this.running[direction], lagBytes: this.lagBytes[direction], detail: this.running[direction] ? "streaming" : "no subscription" };
   }
-  async waitForCatchUp(direction: ReplicationDirection, timeoutMs: number): Promise<{ waitedMs: number }> {
+  async waitForCatchUp(direction: ReplicationDirection, timeoutMs: number, signal?: AbortSignal): Promise<{ waitedMs: number }> {
     this.calls.push(`catch-up ${direction}`);
     if (!this.running[direction]) throw new Error(`${direction} replication is not running`);
     const error = this.catchUpError[direction];
     if (error) {
-      await this.clock.sleep(timeoutMs);
+      await this.clock.sleep(timeoutMs, signal);
+      if (signal?.aborted) throw new Error("stopped waiting for catch-up: aborted");
       throw error;
     }
     const waited = Math.min(this.catchUpMs[direction], timeoutMs);
-    await this.clock.sleep(waited);
+    await this.clock.sleep(waited, signal);
+    if (signal?.aborted) throw new Error("stopped waiting for catch-up: aborted");
     if (this.catchUpMs[direction] > timeoutMs) throw new Error(`${direction} did not catch up within ${timeoutMs} ms`);
     return { waitedMs: waited };
   }

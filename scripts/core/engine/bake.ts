@@ -87,13 +87,13 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
 /** Sleep one poll interval, sending a live-view tick every tickMs. */
 async function waitForNextPoll(run: Run, ms: number, phase: BakePhase, required: number): Promise<void> {
   const tick = run.deps.tickMs ?? 1000;
-  if (tick <= 0) return run.clock.sleep(ms);
+  if (tick <= 0) return run.sleep(ms);
   const bake = run.journal.bake!;
   const pollMs = run.plan.pollMs;
   let left = ms;
   while (left > 0) {
     const d = Math.min(tick, left);
-    await run.clock.sleep(d);
+    await run.sleep(d);
     left -= d;
     if (run.deps.events) {
       const elapsedMs = run.now() - bake.startedAt;

@@ -1,6 +1,8 @@
 // The driver: runs the persisted state machine (core/phases.ts) one phase at a time until a
 // terminal phase, turning failures into a rollback (a Breach, an unexpected error), an abort
 // (the lock was broken by someone else) or a best-effort rollback (the journal cannot be saved).
+// When the caller aborts (the request's signal) it stops between phases or at the next wait,
+// saves the journal in its current phase and returns: never a rollback because of an abort.
 
 import { isTerminal, trafficMayHaveMoved } from "../phases.js";
 import { bake } from "./bake.js";
@@ -10,16 +12,19 @@ import { runHooks } from "./hooks.js";
 import { catchUp, copySequences, fenceOff, fenceOn, proveParity, startReverseReplication } from "./pairedSwitch.js";
 import { preflight } from "./preflight.js";
 import { rollbackTraffic } from "./rollback.js";
-import { Breach, JournalWriteError, LockLost, messageOf, type Run } from "./run.js";
+import { Breach, Interrupted, JournalWriteError, LockLost, abortReason, messageOf, type Run } from "./run.js";
 import { recordWeights, verifyStep, writeStep } from "./step.js";
 
 /** Run the state machine until a terminal phase. */
 export async function drive(run: Run): Promise<void> {
   while (!isTerminal(run.journal.phase)) {
     try {
+      run.throwIfAborted();
       await advance(run);
     } catch (error) {
       if (error instanceof LockLost) return abortForLostLock(run, error);
+      // Whatever failed after the abort (an adapter that stopped waiting, say) is not a breach.
+      if (error instanceof Interrupted || run.signal?.aborted) return interrupt(run, error);
       if (error instanceof JournalWriteError) return failForJournal(run, error);
       if (run.journal.phase === "rolling-back") throw error; // rollbackTraffic handles its own failures
       const reason = error instanceof Breach ? error.reason : `unexpected error in phase "${run.journal.phase}": ${messageOf(error)}`;
@@ -100,6 +105,33 @@ function abortForLostLock(run: Run, error: LockLost): void {
   run.emit({ type: "lock", action: "lost", holder: error.holder, detail: error.message });
   run.emit({ type: "done", operation: run.options.operation, outcome: "aborted", reason: error.message });
   // the journal now belongs to the other operation: not saved
+}
+
+/**
+ * The caller aborted: save the journal where it stands (a resumable, non-terminal phase), say so,
+ * and touch nothing more. What happens to traffic is the caller's policy.
+ */
+async function interrupt(run: Run, error: unknown): Promise<void> {
+  if (error instanceof JournalWriteError) throw error.original;
+  const reason = error instanceof Interrupted ? error.reason : abortReason(run.signal);
+  const j = run.journal;
+  // The lock is checked before either event, so a lost lock never follows a "done".
+  const lockChecked = !run.journalBroken && run.options.checkLock && j.phase !== "rolling-back";
+  try {
+    if (lockChecked) await run.checkLock();
+  } catch (lost) {
+    if (lost instanceof LockLost) return abortForLostLock(run, lost);
+    throw lost;
+  }
+  run.interrupted = reason;
+  const next = run.options.operation === "rollback" || j.phase === "rolling-back" ? "`rollback`" : "`cutover --resume`";
+  run.decide("interrupt", `${reason}: stopped in phase "${j.phase}"${j.step !== null ? ` at step ${j.step + 1}` : ""}, traffic and fence left as they are; ${next} continues`);
+  run.emit({ type: "done", operation: run.options.operation, outcome: "interrupted", reason });
+  try {
+    await run.persist(lockChecked);
+  } catch (failed) {
+    throw failed instanceof JournalWriteError ? failed.original : failed;
+  }
 }
 
 /** The journal cannot be saved: roll traffic back (best effort), then surface the store's error. */

@@ -47,6 +47,7 @@ export async function runHook(
 /** Every hook for `when`, in order; the first failure is a breach. */
 export async function runHooks(run: Run, when: "after-step" | "post-switch", step: number | null): Promise<void> {
   for (const hook of run.plan.hooks.filter((h) => h.when === when)) {
+    run.throwIfAborted();
     const result = await runHook(run, hook.name, hook.command, hook.timeoutSeconds, when, step);
     if (!result.ok) throw new Breach(`hook ${hook.name} (${when}) ${result.detail}`, run.now());
   }

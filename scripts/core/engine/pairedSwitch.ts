@@ -39,9 +39,10 @@ export async function fenceOff(run: Run): Promise<number | null> {
 export async function catchUp(run: Run): Promise<void> {
   const timeoutMs = run.plan.catchUpTimeoutMs;
   try {
-    const { waitedMs } = await run.deps.replication!.waitForCatchUp("blue-to-green", timeoutMs);
+    const { waitedMs } = await run.deps.replication!.waitForCatchUp("blue-to-green", timeoutMs, run.signal);
     run.emit({ type: "replication", action: "catch-up", direction: "blue-to-green", ok: true, detail: `green caught up with blue in ${waitedMs} ms` });
   } catch (error) {
+    run.throwIfAborted(); // stopped waiting because the caller aborted: not a breach
     run.emit({ type: "replication", action: "catch-up", direction: "blue-to-green", ok: false, detail: messageOf(error) });
     throw new Breach(`green did not catch up with blue within ${formatDuration(timeoutMs)}: ${messageOf(error)}`, run.now());
   }

@@ -22,9 +22,11 @@ export async function preflight(run: Run): Promise<void> {
     if (!ok) failures.push(`${name}: ${detail}`);
   };
   const attempt = async (name: PreflightCheckName, body: () => Promise<void>) => {
+    run.throwIfAborted(); // between checks: an abort stops preflight, it never fails it
     try {
       await body();
     } catch (error) {
+      run.throwIfAborted();
       check(name, false, `error: ${messageOf(error)}`);
     }
   };
@@ -81,11 +83,14 @@ export async function preflight(run: Run): Promise<void> {
   }
   if (failures.length === 0) {
     for (const hook of plan.hooks.filter((h) => h.when === "preflight")) {
+      run.throwIfAborted();
       const result = await runHook(run, hook.name, hook.command, hook.timeoutSeconds, "preflight", null);
       check(`hook:${hook.name}`, result.ok, result.detail);
     }
   }
+  run.throwIfAborted();
   if (failures.length === 0) await ensureSnapshot(run, check);
+  run.throwIfAborted();
 
   if (failures.length > 0) {
     run.decide("refuse", `preflight failed, nothing moved: ${failures.join("; ")}`);
@@ -122,12 +127,13 @@ async function ensureSnapshot(run: Run, check: Check): Promise<void> {
   }
   const started = run.now();
   try {
-    const snapshot = await run.deps.snapshotter.snapshot(`bluegreen-${j.runId}`, plan.snapshot.timeoutMs);
+    const snapshot = await run.deps.snapshotter.snapshot(`bluegreen-${j.runId}`, plan.snapshot.timeoutMs, run.signal);
     j.snapshot = { taken: true, id: snapshot.id, availableAt: snapshot.availableAt, durationMs: run.now() - started };
     run.emit({ type: "snapshot", ok: true, skipped: false, snapshotId: snapshot.id, detail: `available after ${formatDuration(run.now() - started)}` });
     check("snapshot", true, `${snapshot.id} available`);
     await run.persist();
   } catch (error) {
+    run.throwIfAborted(); // the wait was abandoned, not failed: resume takes the snapshot again
     run.emit({ type: "snapshot", ok: false, skipped: false, snapshotId: null, detail: messageOf(error) });
     check("snapshot", false, `snapshot of blue's database failed: ${messageOf(error)}`);
   }

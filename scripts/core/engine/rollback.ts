@@ -139,13 +139,14 @@ async function catchBlueUp(run: Run, timeoutMs: number): Promise<boolean> {
     const status = await replication.status("green-to-blue");
     run.emit({ type: "replication", action: "status", direction: "green-to-blue", ok: status.running, detail: status.detail });
     if (status.running) {
-      const { waitedMs } = await replication.waitForCatchUp("green-to-blue", timeoutMs);
+      const { waitedMs } = await replication.waitForCatchUp("green-to-blue", timeoutMs, run.signal);
       caughtUp = true;
       run.emit({ type: "replication", action: "catch-up", direction: "green-to-blue", ok: true, detail: `blue caught up with green in ${waitedMs} ms` });
       await replication.copySequences("green-to-blue");
       run.emit({ type: "replication", action: "copy-sequences", direction: "green-to-blue", ok: true, detail: "sequences copied to blue" });
     }
   } catch (error) {
+    run.throwIfAborted(); // the caller aborted: stop here, `rollback` continues
     run.emit({ type: "replication", action: caughtUp ? "copy-sequences" : "catch-up", direction: "green-to-blue", ok: false, detail: messageOf(error) });
   }
   return caughtUp;

@@ -27,6 +27,16 @@ export class LockLost extends Error {
   }
 }
 
+/**
+ * The caller aborted the run (the request's signal): stop at this safe point, leave the journal
+ * in its current non-terminal phase for `--resume`, and touch nothing more.
+ */
+export class Interrupted extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
 /** The journal could not be saved. */
 export class JournalWriteError extends Error {
   constructor(readonly original: unknown) {
@@ -49,6 +59,8 @@ export interface RunOptions {
   hookEnv: Record<string, string>;
   /** Check that this run still holds the lock before every save (cutover yes, rollback no). */
   checkLock: boolean;
+  /** Aborting it interrupts the run at the next safe point (see Interrupted). */
+  signal?: AbortSignal | undefined;
 }
 
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -57,8 +69,18 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What the caller said when aborting, as a sentence. */
+export function abortReason(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  if (typeof reason === "string" && reason.length > 0) return reason;
+  if (reason instanceof Error && reason.name !== "AbortError") return reason.message;
+  return "interrupted";
+}
+
 export class Run {
   aborted = false;
+  /** Set when the run stopped because the caller aborted it (outcome "interrupted"). */
+  interrupted: string | null = null;
   skipSnapshotReason: string | undefined;
   /** Resumed in "verifying": write the step's weights again before verifying them. */
   rewriteBeforeVerify = false;
@@ -82,6 +104,21 @@ export class Run {
 
   now(): number {
     return this.clock.now();
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+
+  /** A safe point: throw Interrupted once the caller has aborted. */
+  throwIfAborted(): void {
+    if (this.options.signal?.aborted) throw new Interrupted(abortReason(this.options.signal));
+  }
+
+  /** Every engine wait: wakes as soon as the caller aborts, then stops the run there. */
+  async sleep(ms: number): Promise<void> {
+    await this.clock.sleep(ms, this.options.signal);
+    this.throwIfAborted();
   }
 
   emit(event: DistributiveOmit<EngineEvent, "at" | "runId">): void {

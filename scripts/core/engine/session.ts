@@ -10,7 +10,7 @@ import { describePlan, sameWeights, type Plan } from "../plan.js";
 import { LockHeldError, type LockHolder, type RouteWeights } from "../ports.js";
 import { drive } from "./driver.js";
 import { describeRoutes, expectedLiveWeights, maxStickiness, planFromLiveWeights } from "./routes.js";
-import { Run } from "./run.js";
+import { Run, abortReason } from "./run.js";
 import { EngineInputError, type CutoverRequest, type CutoverResult, type EngineDeps, type RollbackRequest, type RollbackResult } from "./types.js";
 
 /** Dry run: the plan and its description from live weights; no lock, no journal, no writes. */
@@ -68,7 +68,7 @@ export async function runRollback(deps: EngineDeps, request: RollbackRequest): P
   }
   journal.owner = request.owner;
 
-  const run = new Run(deps, journal, { operation: "rollback", owner: request.owner, hookEnv: {}, checkLock: false });
+  const run = new Run(deps, journal, { operation: "rollback", owner: request.owner, hookEnv: {}, checkLock: false, signal: request.signal });
   if (brokeLock) {
     run.emit({ type: "lock", action: "broken", holder: brokeLock, detail: `broke the lock held by ${brokeLock.owner} (${brokeLock.operation}) with --force` });
   }
@@ -95,8 +95,8 @@ export async function runRollback(deps: EngineDeps, request: RollbackRequest): P
   const routes = run.lastRoutes;
   return {
     operation: "rollback",
-    outcome: j.phase === "rolled-back" ? "rolled-back" : "failed-rollback",
-    reason,
+    outcome: run.interrupted !== null ? "interrupted" : j.phase === "rolled-back" ? "rolled-back" : "failed-rollback",
+    reason: run.interrupted ?? reason,
     runId: j.runId,
     journal: j,
     timeToRollbackMs: j.rollback?.timeToRollbackMs ?? null,
@@ -169,12 +169,14 @@ async function startCutover(deps: EngineDeps, request: CutoverRequest): Promise<
       plan,
       now: deps.clock.now(),
     });
-    const run = new Run(deps, journal, { operation: "cutover", owner: request.owner, hookEnv: request.hookEnv ?? {}, checkLock: true });
+    const run = new Run(deps, journal, { operation: "cutover", owner: request.owner, hookEnv: request.hookEnv ?? {}, checkLock: true, signal: request.signal });
     run.skipSnapshotReason = request.skipSnapshot;
     run.emit({ type: "plan", operation: "cutover", plan, lines });
     if (request.confirm && !(await request.confirm(plan, lines))) {
       return resultOf(run, "cancelled", "the operator did not confirm the plan");
     }
+    // Aborted before anything was saved (at the prompt, say): nothing to resume, nothing written.
+    if (request.signal?.aborted) return resultOf(run, "interrupted", abortReason(request.signal));
     if (staleLock) {
       run.emit({ type: "lock", action: "taken-over", holder: staleLock, detail: `removed the stale lock of finished run ${staleLock.runId} (${staleLock.owner})` });
     }
@@ -215,7 +217,7 @@ async function resumeCutover(deps: EngineDeps, request: CutoverRequest): Promise
   try {
     journal.owner = request.owner;
     journal.resumes += 1;
-    const run = new Run(deps, journal, { operation: "cutover", owner: request.owner, hookEnv: request.hookEnv ?? {}, checkLock: true });
+    const run = new Run(deps, journal, { operation: "cutover", owner: request.owner, hookEnv: request.hookEnv ?? {}, checkLock: true, signal: request.signal });
     run.skipSnapshotReason = request.skipSnapshot;
     run.emit({
       type: "lock",
@@ -280,10 +282,10 @@ function resultOf(run: Run, outcome?: Outcome | "cancelled", reason?: string): C
   const switchPeriods = j.fence.periods.filter((p) => p.purpose === "switch");
   return {
     operation: "cutover",
-    outcome: outcome ?? outcomeOf(j) ?? "failed-rollback",
-    reason: reason ?? j.failure?.reason ?? null,
+    outcome: outcome ?? (run.interrupted !== null ? "interrupted" : (outcomeOf(j) ?? "failed-rollback")),
+    reason: reason ?? run.interrupted ?? j.failure?.reason ?? null,
     runId: j.runId,
-    journal: outcome === "cancelled" ? null : j,
+    journal: outcome === undefined ? j : null, // an explicit outcome: ended before the journal was saved
     plan: j.plan!,
     timeToRollbackMs: j.rollback?.timeToRollbackMs ?? null,
     switchFenceMs: switchPeriods.length > 0 ? switchPeriods.reduce((sum, p) => sum + p.durationMs, 0) : null,

@@ -55,7 +55,7 @@ export async function verifyWeights(
       run.emit({ type: "weights-verified", step, weights, ok, routes, waitedMs: run.now() - started });
       return { ok, routes, error: ok ? null : (error ?? (routes.length === 0 ? "no routes" : describeRoutes(routes))) };
     }
-    await run.clock.sleep(Math.max(1, Math.min(intervalMs, deadline - run.now())));
+    await run.sleep(Math.max(1, Math.min(intervalMs, deadline - run.now())));
   }
 }
 
@@ -66,6 +66,7 @@ export async function verifyWeights(
 async function writeStepWeights(run: Run, step: number, weights: Weights, attempt: number): Promise<void> {
   const checkLock = run.options.checkLock;
   if (checkLock) await run.checkLock();
+  run.throwIfAborted(); // the last safe point before traffic moves; a write once sent is awaited
   run.emit({ type: "weights-written", step, weights, attempt });
   await run.deps.router.writeWeights(weights);
   if (!checkLock) return;

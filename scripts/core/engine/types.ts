@@ -68,6 +68,13 @@ export interface CutoverRequest {
   catchUpTimeoutMs?: number;
   /** Called with the plan after the lock is held and before anything else; false cancels. */
   confirm?: (plan: Plan, lines: string[]) => Promise<boolean>;
+  /**
+   * Aborting stops the run at the next safe point (between phases, or in any wait): a write in
+   * flight completes, the journal is saved in its current phase (`--resume` continues), the lock
+   * is released, and the promise resolves with outcome "interrupted". Never a rollback because
+   * of it: what happens to traffic is the caller's policy.
+   */
+  signal?: AbortSignal;
   runId?: string;
   /** With resume: continue a timed pause before its time is up (`promote --now`). */
   pauseNow?: boolean;
@@ -89,6 +96,8 @@ export interface RollbackRequest {
   catchUpTimeoutMs?: number;
   /** Paired mode: stop green → blue replication once traffic is verified on blue; default false (keep it). */
   stopReverseReplication?: boolean;
+  /** As CutoverRequest.signal: the rollback stops at the next safe point (outcome "interrupted"; `rollback` continues it). */
+  signal?: AbortSignal;
   runId?: string;
 }
 
@@ -114,7 +123,7 @@ export interface CutoverResult {
 
 export interface RollbackResult {
   operation: "rollback";
-  outcome: "rolled-back" | "failed-rollback";
+  outcome: "rolled-back" | "failed-rollback" | "interrupted";
   reason: string;
   runId: string;
   journal: Journal;
