@@ -14,6 +14,9 @@
 // The journal format and the resume semantics are in core/journal.ts.
 
 export { previewCutover, runCutover, runRollback } from "./engine/session.js";
+export { runScaleDownBlue, type ScaleDownBlueRequest, type ScaleDownBlueResult } from "./engine/capacity.js";
+export { currentPause, pausesOf, type PauseRecord } from "./engine/pause.js";
+
 export {
   EngineInputError,
   outcomeExitCode,

@@ -16,10 +16,11 @@ import {
   type CapacityRecord,
   type CapacityVerdict,
 } from "../capacity.js";
-import type { Journal } from "../journal.js";
+import { parseJournal, type Journal } from "../journal.js";
 import { formatDuration } from "../plan.js";
-import type { Color, TargetHealth } from "../ports.js";
-import { Breach, type Run } from "./run.js";
+import type { Color, LockHolder, TargetHealth } from "../ports.js";
+import { Breach, Run } from "./run.js";
+import { EngineInputError, type EngineDeps } from "./types.js";
 
 /** How often target health is read while waiting for new targets. ALB health checks run every 5–300 s. */
 export const HEALTH_WAIT_POLL_MS = 10_000;
@@ -150,5 +151,64 @@ export async function restoreBlueBeforeRollback(run: Run): Promise<void> {
     await run.persist();
   } catch (error) {
     run.emit({ type: "warning", message: `could not scale blue back to ${down.from} (${(error as Error).message}): flipping anyway` });
+  }
+}
+
+export interface ScaleDownBlueRequest {
+  owner: string;
+  /** Before blueKeepSeconds is over (the operator accepts a slower rollback now). */
+  early?: boolean;
+}
+
+export interface ScaleDownBlueResult {
+  runId: string;
+  from: number;
+  to: number;
+  journal: Journal;
+}
+
+/**
+ * `promote --scale-down-blue`: after a successful cutover and rollout.blueKeepSeconds, set blue's
+ * desired capacity to its Auto Scaling group's minimum (rollout.capacity.scaleDownBlue: true is
+ * the opt-in). Recorded in the journal, so a later rollback scales blue back first. Holds the
+ * lock for the one call. EngineInputError (nothing changed) when it does not apply yet.
+ */
+export async function runScaleDownBlue(deps: EngineDeps, request: ScaleDownBlueRequest): Promise<ScaleDownBlueResult> {
+  const raw = await deps.journal.load();
+  if (raw === null || raw === undefined) throw new EngineInputError("there is no cutover journal: nothing to scale down");
+  const journal = parseJournal(raw);
+  const policy = journal.plan?.capacity;
+  if (journal.phase !== "succeeded") throw new EngineInputError(`blue is scaled down only after a successful cutover; run ${journal.runId} is in phase "${journal.phase}"`);
+  if (!policy?.scaleDownBlue) throw new EngineInputError("rollout.capacity.scaleDownBlue is not true in the plan this cutover ran: blue keeps its capacity");
+  if (!deps.capacity) throw new EngineInputError("scaling blue down needs the colors' Auto Scaling groups (asgNames in the stack outputs)");
+  const record = (journal as JournalWithCapacity).capacity;
+  if (record?.blueScaledDown) throw new EngineInputError(`blue was already scaled down to ${record.blueScaledDown.to} at ${new Date(record.blueScaledDown.at).toISOString()}`);
+  const succeededAt = journal.timeline.find((e) => e.type === "phase-changed" && e.to === "succeeded")?.at ?? journal.updatedAt;
+  const keepUntil = succeededAt + policy.blueKeepMs;
+  const now = deps.clock.now();
+  if (now < keepUntil && !request.early) {
+    throw new EngineInputError(
+      `blue keeps its capacity until ${new Date(keepUntil).toISOString()} (rollout.blueKeepSeconds, ${formatDuration(keepUntil - now)} from now): ` +
+        "a rollback until then is instant; pass --now to scale it down anyway; nothing was changed",
+    );
+  }
+
+  const holder: LockHolder = { owner: request.owner, since: now, operation: "cutover", runId: journal.runId };
+  await deps.lock.acquire(holder);
+  try {
+    const run = new Run(deps, journal, { operation: "cutover", owner: request.owner, hookEnv: {}, checkLock: true });
+    const blue = await deps.capacity.capacity("blue");
+    if (blue.desired <= blue.min) throw new EngineInputError(`blue's desired capacity ${blue.desired} is already at its minimum ${blue.min}`);
+    await deps.capacity.setDesired("blue", blue.min);
+    capacityRecord(journal).blueScaledDown = { from: blue.desired, to: blue.min, at: run.now() };
+    run.decide(
+      "scale",
+      `blue's desired capacity ${blue.desired} → ${blue.min} (its minimum) by ${request.owner}, ${formatDuration(run.now() - succeededAt)} after the switch; ` +
+        `a rollback now first scales blue back to ${blue.desired} and waits up to ${formatDuration(policy.scaleTimeoutMs)} for healthy targets`,
+    );
+    await run.persist();
+    return { runId: journal.runId, from: blue.desired, to: blue.min, journal };
+  } finally {
+    await deps.lock.release(request.owner).catch(() => undefined);
   }
 }

@@ -7,6 +7,8 @@
 import { isTerminal, trafficMayHaveMoved } from "../phases.js";
 import { bake } from "./bake.js";
 import { requireStepCapacity } from "./capacity.js";
+import { continueFromPause, enterPause, holdsAtPause, pauseDue } from "./pause.js";
+
 
 import { runHooks } from "./hooks.js";
 import { catchUp, copySequences, fenceOff, fenceOn, proveParity, startReverseReplication } from "./pairedSwitch.js";
@@ -18,7 +20,9 @@ import { recordWeights, verifyStep, writeStep } from "./step.js";
 /** Run the state machine until a terminal phase. */
 export async function drive(run: Run): Promise<void> {
   while (!isTerminal(run.journal.phase)) {
+    if (holdsAtPause(run)) return; // the cutover exits; `promote` continues
     try {
+
       run.throwIfAborted();
       await advance(run);
     } catch (error) {
@@ -76,7 +80,11 @@ async function advance(run: Run): Promise<void> {
     }
     case "baking":
       await bake(run, "baking", run.currentStep().pollsRequired);
+      if (pauseDue(run)) return enterPause(run);
       return run.transition("hooks");
+    case "paused":
+      return continueFromPause(run);
+
     case "hooks": {
       const step = run.currentStep();
       await runHooks(run, "after-step", step.index);

@@ -59,8 +59,10 @@ export function expectedLiveWeights(journal: Journal): Weights | null {
     case "unfencing":
     case "recording":
     case "baking":
+    case "paused":
     case "hooks":
       return journal.step === null ? null : (plan.steps[journal.step]?.weights ?? null);
+
     case "post-switch":
     case "monitoring":
       return plan.steps.at(-1)?.weights ?? null;

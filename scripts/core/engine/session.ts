@@ -9,6 +9,8 @@ import { isTerminal } from "../phases.js";
 import { describePlan, sameWeights, type Plan } from "../plan.js";
 import { LockHeldError, type LockHolder, type RouteWeights } from "../ports.js";
 import { drive } from "./driver.js";
+import { checkPauseRelease, releasePause } from "./pause.js";
+
 import { describeRoutes, expectedLiveWeights, maxStickiness, planFromLiveWeights } from "./routes.js";
 import { Run, abortReason } from "./run.js";
 import { EngineInputError, type CutoverRequest, type CutoverResult, type EngineDeps, type RollbackRequest, type RollbackResult } from "./types.js";
@@ -202,7 +204,11 @@ async function resumeCutover(deps: EngineDeps, request: CutoverRequest): Promise
     throw new EngineInputError(`the run was started with database mode "${journal.databaseMode}", the stack now says "${request.databaseMode}"`);
   }
 
+  // A timed pause not over yet is refused before the lock is touched (promote --now overrides).
+  if (journal.phase === "paused") checkPauseRelease(journal, { now: deps.clock.now(), early: request.pauseNow === true });
+
   const holder: LockHolder = { owner: request.owner, since: deps.clock.now(), operation: "cutover", runId: journal.runId };
+
   const current = await deps.lock.current();
   let takenOverFrom: LockHolder | null = null;
   if (current !== null && current.runId === journal.runId) {
@@ -270,15 +276,21 @@ function prepareResume(run: Run): void {
     journal.bake.polls = 0;
     journal.bake.startedAt = run.now();
     how = `restarting the ${journal.phase === "baking" ? "bake" : "monitoring window"} from its beginning`;
+  } else if (journal.phase === "paused") {
+    releasePause(run, run.options.owner);
+    how = "promoted: back to the step's bake with its evidence, then on";
   } else if (journal.phase === "writing" || journal.phase === "verifying") {
+
     how = "writing and verifying the step's weights again";
     run.rewriteBeforeVerify = journal.phase === "verifying";
   }
   run.decide("resume", `resuming run ${journal.runId} in phase "${journal.phase}"${journal.step !== null ? ` at step ${journal.step + 1}` : ""}: ${how}`);
 }
 
-function resultOf(run: Run, outcome?: Outcome | "cancelled", reason?: string): CutoverResult {
+function resultOf(run: Run, outcome?: Outcome | "cancelled" | "paused", reason?: string): CutoverResult {
   const j = run.journal;
+  if (outcome === undefined && j.phase === "paused") outcome = "paused"; // `promote` continues it
+
   const switchPeriods = j.fence.periods.filter((p) => p.purpose === "switch");
   return {
     operation: "cutover",

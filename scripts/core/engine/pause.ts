@@ -1,0 +1,144 @@
+// Steps that pause (rollout.strategy.steps[].pause: "promote" or a duration up to days).
+//
+// After a pausing step's bake has promoted, the run enters phase "paused": the journal keeps the
+// step, the judge's evidence (journal.judge, untouched here) and the pause record; the lock is
+// released and the cutover exits 0. Nothing of this process keeps watching: the guard does (the
+// Lambda on AWS, scripts/local/guard.ts in the sandbox), and `rollback` works from "paused".
+//
+// `promote` (or `cutover --resume`) continues: a timed pause not over yet is refused unless
+// `--now`; the stack's alarms must be quiet; then the run goes back to the step's bake with the
+// evidence carried over, so the same judge takes at least one fresh window after the pause before
+// the after-step hooks and the next step (whose capacity is checked before its weights move).
+
+import type { Journal } from "../journal.js";
+import { formatDuration, type PlanPause } from "../plan.js";
+import { Breach, type Run } from "./run.js";
+import { EngineInputError } from "./types.js";
+
+export interface PauseRecord {
+  /** 0-based step the run paused after. */
+  step: number;
+  kind: PlanPause["kind"];
+  /** When the run paused (epoch ms). */
+  since: number;
+  /** Timed pauses: when `promote` may continue without --now; null for "promote". */
+  until: number | null;
+  /** The judge's last word on the step before the pause (its counts, statistic and boundary). */
+  evidence: string | null;
+  /** Who continued it and when; null while paused. */
+  promotedBy: string | null;
+  promotedAt: number | null;
+  /** Continued before a timed pause was over (`promote --now`). */
+  early: boolean;
+}
+
+/** The journal with its pauses (absent in journals written before pauses existed). */
+export type JournalWithPauses = Journal & { pauses?: PauseRecord[] };
+
+export function pausesOf(journal: Journal): PauseRecord[] {
+  return (journal as JournalWithPauses).pauses ?? [];
+}
+
+/** The pause the run is in (phase "paused"), or null. */
+export function currentPause(journal: Journal): PauseRecord | null {
+  if (journal.phase !== "paused") return null;
+  const last = pausesOf(journal).at(-1);
+  return last && last.promotedAt === null ? last : null;
+}
+
+/** The step whose pause the session released, per run (promote / cutover --resume): a later pause holds again. */
+const released = new WeakMap<Run, number>();
+
+/** The driver stops here: the run is paused and nobody released it. */
+export function holdsAtPause(run: Run): boolean {
+  return run.journal.phase === "paused" && released.get(run) !== run.journal.step;
+}
+
+/** After the bake of the current step: does this step pause now (and has not paused already)? */
+export function pauseDue(run: Run): boolean {
+  const step = run.currentStep();
+  return step.pause !== undefined && !pausesOf(run.journal).some((p) => p.step === step.index);
+}
+
+/** baking → paused: record the pause and say how to continue. */
+export async function enterPause(run: Run): Promise<void> {
+  const step = run.currentStep();
+  const pause = step.pause!;
+  const now = run.now();
+  const j = run.journal as JournalWithPauses;
+  const evidence = lastEvidence(run.journal, step.index);
+  const record: PauseRecord = {
+    step: step.index,
+    kind: pause.kind,
+    since: now,
+    until: pause.kind === "timed" ? now + pause.ms : null,
+    evidence,
+    promotedBy: null,
+    promotedAt: null,
+    early: false,
+  };
+  (j.pauses ??= []).push(record);
+  await run.transition("paused");
+  const how =
+    pause.kind === "promote"
+      ? "until an operator runs `npm run promote`"
+      : `for ${formatDuration(pause.ms)}, until ${new Date(record.until!).toISOString()}: then \`npm run promote\` (before that only with --now)`;
+  run.decide(
+    "pause",
+    `paused at step ${step.index + 1} (blue ${step.weights.blue} / green ${step.weights.green}) ${how}; \`npm run rollback\` sends traffic back meanwhile`,
+  );
+  await run.persist();
+}
+
+/**
+ * The session's check before it continues a paused run (nothing is changed when it refuses):
+ * a timed pause that is not over yet needs `now` (promote --now).
+ */
+export function checkPauseRelease(journal: Journal, options: { now: number; early: boolean }): void {
+  const pause = currentPause(journal);
+  if (!pause) throw new EngineInputError(`run ${journal.runId} is in phase "paused" without an open pause record: run \`rollback\``);
+  if (pause.until !== null && options.now < pause.until && !options.early) {
+    throw new EngineInputError(
+      `the pause at step ${pause.step + 1} lasts until ${new Date(pause.until).toISOString()} (${formatDuration(pause.until - options.now)} from now): ` +
+        "run `npm run promote` after that, or `npm run promote -- --now` to continue early; nothing was changed",
+    );
+  }
+}
+
+/** The session releases the run's pause: the driver continues it. */
+export function releasePause(run: Run, by: string): void {
+  const pause = currentPause(run.journal);
+  if (!pause) return;
+  const now = run.now();
+  pause.early = pause.until !== null && now < pause.until;
+  pause.promotedBy = by;
+  pause.promotedAt = now;
+  released.set(run, pause.step);
+}
+
+/** Phase "paused", released: alarms must be quiet, then back to the step's bake with its evidence. */
+export async function continueFromPause(run: Run): Promise<void> {
+  const step = run.currentStep();
+  const pause = pausesOf(run.journal).filter((p) => p.step === step.index).at(-1);
+  const firing = await run.deps.alarms.firing();
+  if (firing.length > 0) {
+    throw new Breach(`promote after the pause at step ${step.index + 1}: in ALARM: ${firing.join(", ")}`, run.now());
+  }
+  const waited = pause ? formatDuration(run.now() - pause.since) : "?";
+  run.decide(
+    "proceed",
+    `promoted by ${pause?.promotedBy ?? "?"} after ${waited} paused${pause?.early ? " (early, --now)" : ""}: ` +
+      `the same judge takes fresh windows at green ${step.weights.green}% with the step's evidence carried over`,
+  );
+  await run.transition("baking");
+}
+
+/** The reason of the step's last "proceed" decision (the judge's verdict line), if any. */
+function lastEvidence(journal: Journal, step: number): string | null {
+  for (let i = journal.timeline.length - 1; i >= 0; i--) {
+    const event = journal.timeline[i]!;
+    if (event.type === "decision" && event.decision === "proceed" && event.step === step) return event.reason;
+    if (event.type === "phase-changed" && event.to === "writing" && event.step === step) break;
+  }
+  return null;
+}
