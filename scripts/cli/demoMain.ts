@@ -91,6 +91,16 @@ function interruptOurselves(): void {
   process.kill(group === process.pid ? -process.pid : process.pid, "SIGINT");
 }
 
+/** onPhase for --interrupt-at: Ctrl-C ourselves, once, when the demo first enters `wanted`. */
+function interruptAt(wanted: string): (phase: string) => void {
+  let sent = false;
+  return (phase) => {
+    if (sent || phase !== wanted) return;
+    sent = true;
+    interruptOurselves();
+  };
+}
+
 /** The reports directory must be a directory we can write, or creatable: checked before anything starts. */
 async function checkReportsDir(dir: string): Promise<string> {
   const path = resolve(dir);
@@ -208,7 +218,7 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
       ...(flags.runId ? { runId: flags.runId } : {}),
       ...(flags.failAt ? { failAt: flags.failAt } : {}),
       ...(flags.dataChecksOnly ? { pairedDataChecksOnly: true } : {}),
-      ...(flags.interruptAt ? { onPhase: (phase: string) => phase === flags.interruptAt && !interrupted && interruptOurselves() } : {}),
+      ...(flags.interruptAt ? { onPhase: interruptAt(flags.interruptAt) } : {}),
     });
   } catch (error) {
     const stopped = interrupted as { signal: NodeJS.Signals; at: number } | null;
