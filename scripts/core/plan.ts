@@ -3,6 +3,7 @@
 // resumed run follows the plan it started with even if the config changed in between.
 
 import type { DatabaseMode, GateConfig, HookConfig, RolloutConfig } from "../../infra/config.js";
+import { expectedTimeToDecision, judgedPhasesOf, resolveJudgeSettings } from "./judge/index.js";
 import type { Weights } from "./ports.js";
 import { pauseSeconds } from "./pauseDuration.js";
 
@@ -91,7 +92,9 @@ export function buildPlan(rollout: RolloutConfig, options: PlanOptions): Plan {
   }
   const resolutionMs = Math.max(0, options.resolutionMs ?? 0);
   const configuredPollMs = rollout.pollIntervalSeconds * 1000;
-  const pollMs = Math.max(configuredPollMs, resolutionMs, 1);
+  // Windows are whole multiples of the source's resolution (one-minute ALB metrics: 60 s, 120 s, ...),
+  // so a window never reads part of a bucket (core/engine/windows.ts).
+  const pollMs = resolutionMs > 0 ? Math.ceil(Math.max(configuredPollMs, resolutionMs) / resolutionMs) * resolutionMs : Math.max(configuredPollMs, 1);
   const fenced = options.databaseMode === "paired";
 
   if (fenced && rollout.strategy.type !== "all-at-once") {
@@ -181,6 +184,62 @@ function planPause(text: string): PlanPause {
 }
 
 
+/** Traffic over a recent window, per color (MetricsSource.recentTraffic), for the time-to-decision forecast. */
+export interface RecentTraffic {
+  /** Length of the window the counts cover, in minutes. */
+  minutes: number;
+  requests: number;
+  /** 5xx of both colors (targets' and the load balancer's for them). */
+  errors: number;
+}
+
+/**
+ * Per judged phase: the expected time to a decision at the recent traffic (H3a's
+ * expectedTimeToDecision), and a warning when the bake is too short to decide. Sequential mode only.
+ */
+export function describeTimeToDecision(plan: Plan, traffic: RecentTraffic | null, failure: string | null = null): string[] {
+  if (plan.gates.mode === "thresholds") return [];
+  const lines: string[] = [];
+  if (failure !== null || traffic === null || traffic.minutes <= 0) {
+    lines.push(`Time to a decision: unknown (${failure ?? "the metrics source has no recent traffic to go by"})`);
+    return lines;
+  }
+  const perMinute = traffic.requests / traffic.minutes;
+  const baseline = traffic.requests > 0 ? traffic.errors / traffic.requests : 0;
+  lines.push(
+    `Time to a decision, at the last ${formatDuration(traffic.minutes * 60_000)}'s traffic (${Math.round(perMinute)} req/min, 5xx ${percent(baseline)}):`,
+  );
+  if (perMinute <= 0) {
+    lines.push("  WARNING: no requests in that time: no step can be decided (no data is never a pass)");
+    return lines;
+  }
+  const settings = resolveJudgeSettings(plan.gates, { judgedPhases: judgedPhasesOf(plan) });
+  const minutes = (m: number | null) => (m === null ? "never" : formatDuration(Math.max(1000, Math.round(m * 60_000))));
+  const phases = [
+    ...plan.steps.filter((step) => step.bakeMs > 0).map((step) => ({ label: `step ${step.index + 1} (green ${step.weights.green}%)`, share: step.weights.green / 100, bakeMs: step.bakeMs })),
+    ...(plan.monitorMs > 0 ? [{ label: "monitoring (green 100%)", share: 1, bakeMs: plan.monitorMs }] : []),
+  ];
+  for (const phase of phases) {
+    const t = expectedTimeToDecision(settings, perMinute, phase.share, baseline);
+    lines.push(
+      `  - ${phase.label}: ~${Math.round(t.greenPerMinute)} green req/min; an identical release rules out ×${settings.largestRegression} in ${minutes(t.ruleOutLargeMinutes)} ` +
+        `(×${settings.errors.minRatio} errors / ×${settings.slow.minRatio} slow in ${minutes(t.ruleOutMinimalMinutes)}); a ×${settings.largestRegression} regression is caught in ${minutes(t.detectLargeMinutes)}, ` +
+        `×${settings.errors.minRatio} in ${minutes(t.detectMinimalMinutes)}`,
+    );
+    const bakeMinutes = phase.bakeMs / 60_000;
+    const limitMinutes = (phase.bakeMs + settings.maxExtensions * plan.pollMs) / 60_000;
+    if (t.ruleOutLargeMinutes === null || t.ruleOutLargeMinutes > limitMinutes) {
+      lines.push(
+        `    WARNING: too short to decide: ruling out ×${settings.largestRegression} needs ${minutes(t.ruleOutLargeMinutes)}, more than the bake plus ${settings.maxExtensions} extension(s) (${formatDuration(limitMinutes * 60_000)}): ` +
+          `this step will ${settings.onUndecided === "promote" ? "promote undecided" : "fail with \"not enough traffic to decide\""} unless traffic grows`,
+      );
+    } else if (t.ruleOutLargeMinutes > bakeMinutes) {
+      lines.push(`    note: the bake (${formatDuration(phase.bakeMs)}) is shorter than the ${minutes(t.ruleOutLargeMinutes)} a decision needs: it will extend`);
+    }
+  }
+  return lines;
+}
+
 export function isValidWeights(weights: Weights): boolean {
   return (
     Number.isInteger(weights.blue) &&
@@ -263,7 +322,11 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
       lines.push(`${label}: write, read back until equal (≤ ${formatDuration(plan.verifyTimeoutMs)})`);
     }
     if (step.bakeMs > 0) {
-      lines.push(`     bake ${formatDuration(step.bakeMs)}: ${step.pollsRequired} passing poll(s), one every ${formatDuration(plan.pollMs)}`);
+      lines.push(
+        g.mode === "thresholds"
+          ? `     bake ${formatDuration(step.bakeMs)}: ${step.pollsRequired} passing poll(s), one every ${formatDuration(plan.pollMs)}`
+          : `     bake ${formatDuration(step.bakeMs)}: ${step.pollsRequired} window(s) of ${formatDuration(plan.pollMs)} judged as one body of evidence (a regression fails it sooner; undecided: up to ${g.maxExtensions} more)`,
+      );
     } else if (step.weights.green === 100) {
       lines.push(`     no bake: the monitoring window watches 100%`);
     } else {
@@ -285,14 +348,25 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
       : "Monitoring: none (monitorSeconds: 0)",
   );
 
-  lines.push(`Gates, every ${formatDuration(plan.pollMs)} over the last ${formatDuration(plan.pollMs)}, both colors over the same window:`);
-  if (plan.pollRaisedToResolution) lines.push(`  (poll interval raised to the metrics resolution)`);
-  lines.push(`  - green 5xx rate ≤ ${percent(g.maxErrorRate)} and ≤ blue's × ${g.errorRateFactor} + ${percent(g.errorRateMargin)}`);
-  lines.push(`  - green p95 ≤ ${g.maxP95Ms} ms and ≤ blue's × ${g.p95Factor} (absolute only when blue has no latency data)`);
-  lines.push(`  - green unhealthy targets = 0`);
-  lines.push(
-    `  - fewer than ${g.minRequests} green requests in a window is inconclusive: the bake is extended one window, at most ${g.inconclusiveExtensions} time(s), then fails`,
-  );
+  if (g.mode === "thresholds") {
+    lines.push(`Gates (thresholds mode), every ${formatDuration(plan.pollMs)} over one window of ${formatDuration(plan.pollMs)}, both colors over the same window:`);
+    if (plan.pollRaisedToResolution) lines.push(`  (poll interval raised to the metrics resolution)`);
+    lines.push(`  - green 5xx rate ≤ ${percent(g.maxErrorRate)} and ≤ blue's × ${g.errorRateFactor} + ${percent(g.errorRateMargin)}`);
+    lines.push(`  - green p95 ≤ ${g.maxP95Ms} ms and ≤ blue's × ${g.p95Factor} (absolute only when blue has no latency data)`);
+    lines.push(`  - green unhealthy targets = 0`);
+    lines.push(
+      `  - fewer than ${g.minRequests} green requests in a window is inconclusive: the bake is extended one window, at most ${g.inconclusiveExtensions} time(s), then fails`,
+    );
+  } else {
+    const slow = "ms" in g.slowThreshold ? `${g.slowThreshold.ms} ms` : `blue's ${g.slowThreshold.from === "blue-p99" ? "p99" : "p95"} before the first shift`;
+    lines.push(`Judge (sequential), windows of ${formatDuration(plan.pollMs)} from each step's verified weights on, green against blue over the same windows (docs/gates.md):`);
+    if (plan.pollRaisedToResolution) lines.push(`  (window raised to the metrics resolution)`);
+    lines.push(`  - rolls back when green's 5xx rate is shown ≥ blue's × ${g.minErrorRatio} (or + ${percent(g.minErrorIncrease)}), or its share of requests slower than ${slow} ≥ blue's × ${g.minSlowRatio} (or + ${percent(g.minSlowIncrease)})`);
+    lines.push(`  - at most ${percent(g.falseRollbackBudget)} chance of rolling back a release as good as blue, over the whole cutover, however often it looks`);
+    lines.push(`  - promotes when the bake is over and the evidence rules out a ×${g.largestRegression} regression; else up to ${g.maxExtensions} more window(s), then ${g.onUndecided === "promote" ? "promotes" : "fails"} ("not enough traffic to decide")`);
+    lines.push(`  - green 5xx rate above ${percent(g.errorRateCeiling)} in one window (at least ${g.ceilingMinErrors} errors) fails at once; green unhealthy targets = 0`);
+  }
+  lines.push(`  - a window is evidence only if it starts after the step's weights were verified, and once the metrics source has published it; a window whose split the weights do not explain is not evidence, three in a row fail ("weights not in effect")`);
   lines.push(`  - ${g.maxConsecutiveMetricErrors} metric-provider error(s) in a row fail`);
 
   lines.push("API calls per weight write (then read back until equal):");

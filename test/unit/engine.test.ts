@@ -103,17 +103,17 @@ describe("success", () => {
     }
   });
 
-  test("an observed split far from the weights is reported (a warning, not a gate)", async () => {
+  test("an observed split far from the weights is not evidence; three such windows in a row fail the step (weights not in effect)", async () => {
     const world = new FakeWorld();
+    world.metrics.followWeights = null;
     world.metrics.respond(() => replies.ok()); // a 50/50 split whatever the weights
     const result = await runCutover(world.deps(), request());
-    expect(result.outcome).toBe("succeeded");
+    expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toMatch(/^weights not in effect at step 1: 3 windows in a row: green served 50% of 2000 request\(s\)/);
     const warnings = world.eventsOf("warning").filter((w) => w.message.startsWith("observed split"));
-    expect(warnings.map((w) => w.message)).toEqual([
-      "observed split: green served 50.0% of requests in the window, the weights say 5%",
-      "observed split: green served 50.0% of requests in the window, the weights say 25%",
-      "observed split: green served 50.0% of requests in the window, the weights say 100%",
-    ]);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]!.message).toMatch(/the weights say 5% .*: the window is not evidence \(1\/3 in a row fail the step\)/);
+    expect(world.eventsOf("gate-reading")).toHaveLength(0);
   });
 
   test("after-step and post-switch hooks run with the step in their environment", async () => {
