@@ -34,16 +34,16 @@ export interface ForecastInput {
 const Z95 = 1.6448536269514722;
 const MAX_REQUESTS = 1e11;
 
-/** Smallest N in [1, MAX_REQUESTS] with predicate(N), assuming monotone; null when none. */
-function smallestN(predicate: (n: number) => boolean): number | null {
-  let hi = 1;
+/** Smallest N in [from, MAX_REQUESTS] with predicate(N) (within 2%), assuming monotone; null when none. */
+function smallestN(predicate: (n: number) => boolean, from = 1): number | null {
+  let hi = Math.max(1, from);
+  if (predicate(hi)) return Math.ceil(hi);
   while (!predicate(hi)) {
     hi *= 2;
     if (hi > MAX_REQUESTS) return null;
   }
   let lo = hi / 2;
-  if (hi === 1) return 1;
-  for (let i = 0; i < 40 && hi - lo > Math.max(1, lo * 0.005); i++) {
+  while (hi - lo > Math.max(1, lo * 0.02)) {
     const mid = (lo + hi) / 2;
     if (predicate(mid)) hi = mid;
     else lo = mid;
@@ -67,7 +67,7 @@ function expectedLogLik(input: ForecastInput, n: number, greenRate: number): num
  * Green requests an identical release needs until a regression of size k is ruled out
  * (ratio bound or green's own rate bound, whichever comes first). null: never (within 1e11).
  */
-export function requestsToRuleOut(input: ForecastInput, k: number, alpha: number): number | null {
+export function requestsToRuleOut(input: ForecastInput, k: number, alpha: number, from = 1): number | null {
   const p = input.blueRate;
   const ratioLevel = p > 0 ? 1 + (k - 1) * Math.max(1, referenceRate(input.effect) / p) : Infinity;
   const absoluteLevel = regressionRate(input.effect, p, k);
@@ -76,7 +76,7 @@ export function requestsToRuleOut(input: ForecastInput, k: number, alpha: number
     if (p <= 0) return false;
     const bound = ratioUpperBound(expectedLogLik(input, n, p), alpha);
     return bound !== null && bound <= ratioLevel;
-  });
+  }, from);
 }
 
 /**

@@ -153,6 +153,7 @@ function metricEvidence(settings: JudgeSettings, state: JudgeState, metric: Judg
       { effect, blueRate, share: forecastComparison === "reference" ? 1 : Math.min(observedShare, 0.999), comparison: forecastComparison },
       k,
       settings.ruleOutAlpha,
+      acc.greenRequests,
     );
     if (total !== null) neededGreenRequests = Math.max(1, Math.ceil(total - acc.greenRequests));
   }

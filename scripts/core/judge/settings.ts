@@ -92,7 +92,13 @@ export function newJudgeState(): JudgeState {
 
 /** A deep copy (the judge never mutates its input). */
 export function cloneJudgeState(state: JudgeState): JudgeState {
-  return structuredClone(state);
+  const metric = (m: MetricAccumulator): MetricAccumulator => ({ ...m, logLik: m.logLik.slice() });
+  return {
+    ...state,
+    metrics: { errors: metric(state.metrics.errors), slow: metric(state.metrics.slow) },
+    reference: state.reference === null ? null : { errors: state.reference.errors && { ...state.reference.errors }, slow: state.reference.slow && { ...state.reference.slow } },
+    blueBaseline: { ...state.blueBaseline },
+  };
 }
 
 function isCount(value: unknown): value is number {

@@ -110,25 +110,23 @@ export function ratioUpperBound(logLik: readonly number[], alpha: number): numbe
 const PRIOR_A = 0.5;
 const PRIOR_B = 0.5;
 
-/** log of the Beta-mixture martingale for "the rate is q" after k events in n trials. */
-function logBetaMixture(k: number, n: number, q: number): number {
-  return logBeta(PRIOR_A + k, PRIOR_B + n - k) - logBeta(PRIOR_A, PRIOR_B) - (k > 0 ? k * Math.log(q) : 0) - (n - k) * Math.log(1 - q);
-}
-
 /**
  * Anytime-valid upper confidence bound on a Bernoulli rate from k events in n trials (Robbins'
- * Beta-mixture confidence sequence; Howard, Ramdas, McAuliffe & Sekhon 2021, §3). 1 when n = 0.
- * Counts may be non-integer (expected counts in the planner).
+ * Beta-mixture confidence sequence; Howard, Ramdas, McAuliffe & Sekhon 2021, §3): the largest q
+ * whose mixture martingale B(a+k, b+n−k)/B(a, b) / (q^k (1−q)^(n−k)) is still below 1/alpha.
+ * 1 when n = 0. Counts may be non-integer (expected counts in the forecast).
  */
 export function rateUpperBound(k: number, n: number, alpha: number): number {
   if (n <= 0) return 1;
-  const need = Math.log(1 / alpha);
+  // log martingale(q) = constant − k·log q − (n − k)·log(1 − q); increasing in q above k/n.
+  const constant = logBeta(PRIOR_A + k, PRIOR_B + n - k) - logBeta(PRIOR_A, PRIOR_B) - Math.log(1 / alpha);
+  const excess = (q: number) => constant - (k > 0 ? k * Math.log(q) : 0) - (n - k) * Math.log(1 - q);
   let lo = Math.min(k / n, 1);
   let hi = 1 - 1e-12;
-  if (logBetaMixture(k, n, hi) < need) return 1;
-  for (let i = 0; i < 60; i++) {
+  if (excess(hi) < 0) return 1;
+  for (let i = 0; i < 60 && hi - lo > 1e-9 * hi; i++) {
     const mid = (lo + hi) / 2;
-    if (logBetaMixture(k, n, mid) >= need) hi = mid;
+    if (excess(mid) >= 0) hi = mid;
     else lo = mid;
   }
   return hi;
