@@ -94,6 +94,8 @@ export interface Catalog {
   objects?: SchemaObjects;
 }
 
+// bluegreen_migrations holds each database's own migration journal (scripts/postgres/migrate/journal.ts):
+// it differs between the sides by design (run times), so it is not compared.
 const TABLES_SQL = `
 SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, c.relispopulated AS populated,
        (pg_relation_size(c.oid) / current_setting('block_size')::int8)::text AS pages,
@@ -104,7 +106,7 @@ SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relki
                  WHERE lc.oid = c.oid OR (c.relkind = 'p' AND lc.oid IN (SELECT relid FROM pg_partition_tree(c.oid)))), 0)::float8 AS est_rows
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'bluegreen_migrations') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`;
 
 const COLUMNS_SQL = `
@@ -175,7 +177,7 @@ LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AN
 LEFT JOIN pg_class tc ON tc.oid = d.refobjid
 LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema')`;
+WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'bluegreen_migrations')`;
 
 const OID_ALIASES = new Set([
   "oid", "regclass", "regproc", "regprocedure", "regoper", "regoperator", "regtype", "regconfig",

@@ -11,7 +11,7 @@ import { diffSequenceDefinitions } from "./schemaDiff.js";
 import { compareSequences } from "./sequences.js";
 import { SnapshotPool } from "./snapshotPool.js";
 import { HASH_PROBE_SQL, type HashMode } from "./sql.js";
-import type { ParityProgress, ParityReport, TableResult } from "./types.js";
+import type { ParityProgress, ParityReport, SchemaDifference, TableResult } from "./types.js";
 
 export type * from "./types.js";
 export { redact, redactUrl } from "../../core/redact.js";
@@ -222,6 +222,29 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
     return { ...base, summary: summarize(base) };
   } catch (error) {
     throw lostConnection(error) ? new UnreachableError(`lost the connection to a database during the run: ${(error as Error).message}`) : error;
+  } finally {
+    await Promise.all([blue.close(), green.close()]);
+  }
+}
+
+/**
+ * The schema half of parity only (no rows hashed): every schema difference between the two
+ * databases, read in one snapshot each. Used after migrations to prove both sides have the same
+ * schema before traffic moves.
+ */
+export async function compareSchemas(options: Pick<ParityOptions, "blue" | "green" | "blueUrl" | "greenUrl">): Promise<SchemaDifference[]> {
+  const [blueTarget, greenTarget] = await resolveTargets(options);
+  const [blue, green] = await openBoth(blueTarget, greenTarget, 1);
+  try {
+    const [b, g] = await Promise.all([readCatalog(blue), readCatalog(green)]);
+    const all = () => true;
+    const diffs = diffSchemas(b, g, all, all);
+    for (const name of b.sequences.keys()) if (!g.sequences.has(name)) diffs.push({ kind: "sequence-only-on-blue", object: name, message: `sequence ${name} exists on blue only` });
+    for (const name of g.sequences.keys()) if (!b.sequences.has(name)) diffs.push({ kind: "sequence-only-on-green", object: name, message: `sequence ${name} exists on green only` });
+    diffs.push(...diffSequenceDefinitions(b, g, all));
+    return diffs;
+  } catch (error) {
+    throw lostConnection(error) ? new UnreachableError(`lost the connection to a database while reading schemas: ${(error as Error).message}`) : error;
   } finally {
     await Promise.all([blue.close(), green.close()]);
   }

@@ -127,6 +127,8 @@ export async function listTables(client: pg.ClientBase): Promise<TableInfo[]> {
      WHERE c.relkind IN ('r', 'p')
        AND NOT c.relispartition
        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+       -- The migration journal (scripts/postgres/migrate/journal.ts) is per database: never replicated.
+       AND n.nspname <> 'bluegreen_migrations'
        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
        AND NOT EXISTS (SELECT 1 FROM pg_depend d
                         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
