@@ -28,7 +28,7 @@ interface Run {
 }
 
 function demo(args: string[]): Run {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts", "--reports-dir", reportsDir, ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts", "--reports", reportsDir, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", CI: "true" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -71,6 +71,36 @@ describe("demo command line", () => {
     expect(code).toBe(2);
     expect(run.output()).toMatch(/error: .*--fault "explode" is unknown/);
     expect((await runIsGone(runId, 1000)).ok).toBe(true);
+  }, 30_000);
+
+  it("prints a flag error once, with the --help hint", async () => {
+    const run = demo(["--rate", "7"]);
+    const { code } = await run.exited;
+    expect(code).toBe(2);
+    expect(run.output().match(/error: /g) ?? [], run.output()).toHaveLength(1);
+    expect(run.output()).toMatch(/--rate must be an integer between 50 and 5000.*\(see --help\)/);
+    const unknown = demo(["--no-such-flag"]);
+    expect((await unknown.exited).code).toBe(2);
+    expect(unknown.output().match(/error: /g) ?? [], unknown.output()).toHaveLength(1);
+    expect(unknown.output()).toMatch(/unknown option '--no-such-flag' \(see --help\)/);
+  }, 30_000);
+
+  it("refuses a relative fault without a background error rate, and a reports path that is a file, before starting anything", async () => {
+    const relativeId = id("rel");
+    const relative = demo(["--fault", "error-rate=10x", "--run-id", relativeId]);
+    expect((await relative.exited).code).toBe(2);
+    expect(relative.output()).toMatch(/relative to the background error rate: add --background-error-rate/);
+    expect((await runIsGone(relativeId, 1000)).ok).toBe(true);
+
+    const reportsId = id("rep");
+    const reports = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts", "--reports", join(ROOT, "package.json"), "--run-id", reportsId], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    reports.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => reports.on("exit", resolve));
+    expect(code, text).toBe(2);
+    expect(text).toMatch(/--reports .*package\.json is not a directory/);
+    expect(text).not.toMatch(/PostgreSQL/);
+    expect((await runIsGone(reportsId, 1000)).ok).toBe(true);
   }, 30_000);
 
   it("exits 1 and leaves nothing behind after a failure mid-run", async () => {
