@@ -155,3 +155,35 @@ describe("local router: the fence lets writes already at an app finish", () => {
     }
   });
 });
+
+describe("local router: a color whose process refuses or resets connections", () => {
+  it("answers 502 itself and counts it against that color (as router-answered errors, apart from the app's own 5xx), not the other", async () => {
+    // green resets every connection mid-request (a process dying under load); then green is gone (refused).
+    const resetting = createServer((req) => {
+      req.socket.destroy();
+    });
+    upstreams.push(resetting);
+    const resettingUrl = await new Promise<string>((resolve) => resetting.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(resetting.address() as { port: number }).port}`)));
+    const router = new LocalRouter({ targets: { blue: targets.blue, green: resettingUrl }, weights: { blue: 50, green: 50 } });
+    await router.listen(0);
+    const start = Date.now() - 1000;
+    try {
+      const answers: Array<{ status: number; color: string | null }> = [];
+      for (let i = 0; i < 20; i++) answers.push(await hit(router));
+      // Refused: nothing listens on green's port any more.
+      await new Promise((resolve) => resetting.close(resolve));
+      for (let i = 0; i < 20; i++) answers.push(await hit(router));
+      const bad = answers.filter((answer) => answer.status === 502);
+      expect(bad).toHaveLength(20); // every request routed to green, reset or refused
+      expect(answers.filter((answer) => answer.status === 200 && answer.color === "blue")).toHaveLength(20);
+      const sample = await new LocalMetricsSource(router).sample({ start, end: Date.now() + 1000 });
+      expect(sample.green.requests).toBe(20);
+      expect(sample.green.errors5xx).toBe(0); // the app answered none of them
+      expect(sample.green.elbErrors).toBe(20); // the ALB's TargetConnectionErrorCount for green
+      expect(sample.blue).toMatchObject({ requests: 20, errors5xx: 0, elbErrors: 0 });
+      expect(router.epochs().at(-1)!.errors5xx).toEqual({ blue: 0, green: 20 });
+    } finally {
+      await router.close();
+    }
+  });
+});
