@@ -9,6 +9,12 @@
 // verify-full). The URLs carry passwords: they stay in memory, never in events, journals,
 // reports or logs.
 //
+// Subscriptions connect as each database's replication role (replicationSecretArns, infra/
+// database.ts), not as the master user: before every paired switch and rollback the adapter
+// refreshes the role's password and the subscription's connection from that secret as it is then
+// (PostgresDataReplication.waitForCatchUp), so a rotated master or replication secret never
+// leaves the catch-up or the lossless rollback without a working subscription.
+//
 // Everything here is loaded on first use, so a paired rollback still reaches its first AWS call
 // (the lock) before pg, the replication code and the Secrets Manager SDK are loaded.
 
@@ -16,6 +22,7 @@ import { readFile } from "node:fs/promises";
 import type { DataReplication, ParityResult, ParitySource, ReplicationDirection } from "../core/ports.js";
 import type { ParityReport } from "../postgres/parity/index.js";
 import type { PostgresDataReplication } from "../postgres/replication.js";
+import type { ReplicationLogin } from "../postgres/sync/replicationRole.js";
 import { UsageError } from "./common.js";
 
 export interface PairedWiring {
@@ -24,16 +31,22 @@ export interface PairedWiring {
   source: string;
   /** config database.databaseName (may still be loading: rollback reads the config after its first call). */
   databaseName?: string | Promise<string | undefined>;
+  /** TLS of the operator's connections (default verify-full) and of the subscriptions' (default require): tests against a local server without TLS set "disable". */
+  sslmode?: string;
+  replicationSslmode?: string;
 }
 
-async function databaseUrls(wiring: PairedWiring): Promise<{ blue: string; green: string }> {
+async function databaseUrls(wiring: PairedWiring): Promise<{ blue: string; green: string; logins: Partial<Record<"blue" | "green", ReplicationLogin>> }> {
   const { connectionsFromOutputs } = await import("../postgres/stackDatabases.js");
   const database = await wiring.databaseName;
   const connections = await connectionsFromOutputs(
     { raw: wiring.rawOutputs, source: wiring.source },
-    { ...(database ? { database } : {}), purpose: "the paired switch" },
+    { ...(database ? { database } : {}), ...(wiring.sslmode ? { sslmode: wiring.sslmode } : {}), purpose: "the paired switch" },
   );
-  return { blue: connections.blue.url, green: connections.green.url };
+  const logins: Partial<Record<"blue" | "green", ReplicationLogin>> = {};
+  if (connections.blue.replication) logins.blue = connections.blue.replication;
+  if (connections.green.replication) logins.green = connections.green.replication;
+  return { blue: connections.blue.url, green: connections.green.url, logins };
 }
 
 /** A DataReplication that loads pg, the sync code and the database credentials on first use. */
@@ -42,7 +55,12 @@ export function lazyReplication(wiring: PairedWiring): DataReplication & { close
   const load = () =>
     (instance ??= (async () => {
       const [{ PostgresDataReplication }, urls] = await Promise.all([import("../postgres/replication.js"), databaseUrls(wiring)]);
-      return new PostgresDataReplication({ blueUrl: urls.blue, greenUrl: urls.green });
+      return new PostgresDataReplication({
+        blueUrl: urls.blue,
+        greenUrl: urls.green,
+        replicationLogins: urls.logins,
+        ...(wiring.replicationSslmode ? { replicationSslmode: wiring.replicationSslmode } : {}),
+      });
     })());
   return {
     status: async (direction: ReplicationDirection) => (await load()).status(direction),

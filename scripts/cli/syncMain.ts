@@ -17,6 +17,7 @@ import {
   type StartSyncResult,
 } from "../postgres/sync/index.js";
 import { formatStatus } from "../postgres/sync/format.js";
+import type { ReplicationLogin } from "../postgres/sync/replicationRole.js";
 
 interface ConnectionFlags {
   blue?: string;
@@ -36,6 +37,8 @@ interface Direction {
   source: "blue" | "green";
   target: "blue" | "green";
   name: string;
+  /** The source database's replication role (from the stack's replicationSecretArns): the subscription connects as it. */
+  login?: ReplicationLogin;
 }
 
 function addConnectionOptions(command: Command): Command {
@@ -49,7 +52,7 @@ function addConnectionOptions(command: Command): Command {
     .option("--json", "machine output: one JSON document on stdout");
 }
 
-async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; green: string }> {
+async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; green: string; logins?: Partial<Record<"blue" | "green", ReplicationLogin>> }> {
   const blue = flags.blue ?? process.env.BLUE_DATABASE_URL;
   const green = flags.green ?? process.env.GREEN_DATABASE_URL;
   if (flags.outputs || flags.stack) {
@@ -60,7 +63,10 @@ async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; gree
     ]);
     const raw = await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs });
     const connections = await connectionsFromOutputs(raw, { database: flags.database, sslmode: flags.sslmode, purpose: "sync" });
-    return { blue: connections.blue.url, green: connections.green.url };
+    const logins: Partial<Record<"blue" | "green", ReplicationLogin>> = {};
+    if (connections.blue.replication) logins.blue = connections.blue.replication;
+    if (connections.green.replication) logins.green = connections.green.replication;
+    return { blue: connections.blue.url, green: connections.green.url, logins };
   }
   if (!blue || !green) {
     throw new UsageError("both databases are needed: --blue URL --green URL (or --stack NAME, optionally with --outputs FILE)");
@@ -70,9 +76,30 @@ async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; gree
 
 async function direction(flags: ConnectionFlags, reverse: boolean, name?: string): Promise<Direction> {
   const urls = await resolveUrls(flags);
-  return reverse
+  const dir: Direction = reverse
     ? { sourceUrl: urls.green, targetUrl: urls.blue, sourceLabel: "green database", targetLabel: "blue database", source: "green", target: "blue", name: name ?? SYNC_NAMES.reverse }
     : { sourceUrl: urls.blue, targetUrl: urls.green, sourceLabel: "blue database", targetLabel: "green database", source: "blue", target: "green", name: name ?? SYNC_NAMES.forward };
+  const login = urls.logins?.[dir.source];
+  return login ? { ...dir, login } : dir;
+}
+
+/**
+ * With the stack's replication secrets (and no --source-url-for-target): create or update the
+ * source's replication role from its secret, connected as the master user (the only use of the
+ * master secret for replication), and return the conninfo the subscription connects with.
+ * Dry run: nothing is changed, a note says what would be.
+ */
+async function replicationConnection(dir: Direction, flags: { sourceUrlForTarget?: string; dryRun?: boolean }, notes: string[]): Promise<string | undefined> {
+  if (flags.sourceUrlForTarget || !dir.login) return flags.sourceUrlForTarget;
+  const [{ ensureReplicationRole, replicationConninfo }, { withClient }] = await Promise.all([import("../postgres/sync/replicationRole.js"), import("../postgres/sync/connect.js")]);
+  if (flags.dryRun) {
+    notes.push(`would create or update role ${dir.login.username} on the ${dir.source} database from its replication secret; the subscription connects as it`);
+  } else {
+    const login = dir.login;
+    const result = await withClient(dir.sourceUrl, dir.sourceLabel, (master) => ensureReplicationRole(master, login));
+    notes.push(`role ${login.username} ${result.created ? "created" : "updated"} on the ${dir.source} database (${result.replicationGrant}); the subscription connects as it`);
+  }
+  return replicationConninfo(dir.login);
 }
 
 function parseTables(value: string | undefined): string[] | "all" {
@@ -81,7 +108,7 @@ function parseTables(value: string | undefined): string[] | "all" {
 }
 
 /** What `start` and `reverse` pass alike: the direction's two ends and the flags both commands take. */
-function syncOptions(dir: Direction, flags: { tables?: string; sourceUrlForTarget?: string; dryRun?: boolean }) {
+function syncOptions(dir: Direction, flags: { tables?: string; sourceUrlForTarget?: string; dryRun?: boolean }, connectUrlForTarget: string | undefined) {
   return {
     sourceUrl: dir.sourceUrl,
     targetUrl: dir.targetUrl,
@@ -89,7 +116,7 @@ function syncOptions(dir: Direction, flags: { tables?: string; sourceUrlForTarge
     targetLabel: dir.targetLabel,
     name: dir.name,
     tables: parseTables(flags.tables),
-    connectUrlForTarget: flags.sourceUrlForTarget,
+    connectUrlForTarget,
     dryRun: flags.dryRun,
   };
 }
@@ -197,7 +224,10 @@ function buildProgram(setCode: (code: ExitCode) => void): Command {
       const mode = outputMode(flags);
       const timeout = parseSeconds(flags.timeout, "--timeout");
       const dir = await direction(flags, false, flags.name);
-      const result = await startSync({ ...syncOptions(dir, flags), copyData: flags.copyData });
+      const roleNotes: string[] = [];
+      const connection = await replicationConnection(dir, flags, roleNotes);
+      const result = await startSync({ ...syncOptions(dir, flags, connection), copyData: flags.copyData });
+      result.notes.unshift(...roleNotes);
       if (!mode.json) printStartResult(result, dir, mode);
       let copied = true;
       if (!result.dryRun && flags.wait && result.copyData) copied = await waitForCopy(dir, mode, timeout);
@@ -217,7 +247,10 @@ function buildProgram(setCode: (code: ExitCode) => void): Command {
     .action(async (flags: ConnectionFlags & { tables?: string; sourceUrlForTarget?: string; name?: string; dryRun?: boolean }) => {
       const mode = outputMode(flags);
       const dir = await direction(flags, true, flags.name);
-      const result = await reverseSync(syncOptions(dir, flags));
+      const roleNotes: string[] = [];
+      const connection = await replicationConnection(dir, flags, roleNotes);
+      const result = await reverseSync(syncOptions(dir, flags, connection));
+      result.notes.unshift(...roleNotes);
       if (mode.json) printJson(result);
       else printStartResult(result, dir, mode);
       setCode(ExitCode.ok);

@@ -22,6 +22,7 @@ import pg from "pg";
 import type { DataReplication, ParityResult, ParitySource, ReplicationDirection, ReplicationStatus } from "../core/ports.js";
 import { copySequences, openClient, startSync, stopSync, syncName, syncStatus, waitForCatchUp, type Db, type SequenceCopy } from "./sync/index.js";
 import { runParity, type ParityReport } from "./parity/index.js";
+import { ensureReplicationRole, refreshSubscriptionConnection, replicationConninfo, waitForApplyWorker, type ReplicationLogin } from "./sync/replicationRole.js";
 
 export interface PostgresReplicationOptions {
   blueUrl: string;
@@ -32,6 +33,18 @@ export interface PostgresReplicationOptions {
   catchUpPollMs?: number;
   /** Connections per database for parity; default 2. */
   parityParallelism?: number;
+  /**
+   * Each database's replication role (infra/database.ts: the secret of `bluegreen_replication`).
+   * With one for the direction's source, start() creates/updates that role on the source and the
+   * subscription connects as it; waitForCatchUp() first brings the role's password and the
+   * subscription's connection in line with the secret as it is now (a rotation is picked up
+   * before every switch and rollback). Without: subscriptions connect with the source URL's user.
+   */
+  replicationLogins?: Partial<Record<"blue" | "green", ReplicationLogin>>;
+  /** sslmode of the subscription's connection as the replication role; default "require". */
+  replicationSslmode?: string;
+  /** How long a refreshed subscription's worker may take to run again, ms; default 15 000. */
+  refreshWaitMs?: number;
   /**
    * The kept hot-path connections close after this long unused (ms; default 1000), so a caller
    * that never calls close() (a CLI that just returns) is not held open by them.
@@ -138,8 +151,26 @@ export class PostgresDataReplication implements DataReplication {
       : { sourceUrl: this.greenUrl, targetUrl: this.blueUrl, name: syncName(direction), sourceLabel: "green database", targetLabel: "blue database" };
   }
 
+  /**
+   * Once per direction and adapter (one command run), on its first status or catch-up: bring the
+   * replication role's password (on the source, as the master user) and the subscription's stored
+   * connection (on the target) in line with the replication secret as it is now. A connection that
+   * changed restarts the apply worker: wait (bounded) for it, so the status read next is honest.
+   */
+  private async refresh(direction: ReplicationDirection, ends: { source: Db; target: Db; name: string }): Promise<void> {
+    const login = this.loginFor(direction);
+    if (!login || this.lastRefresh[direction] !== undefined) return;
+    await ensureReplicationRole(ends.source as pg.ClientBase, login, { grantSelect: false });
+    const outcome = await refreshSubscriptionConnection(ends.target as pg.ClientBase, ends.name, replicationConninfo(login, this.options.replicationSslmode));
+    this.lastRefresh[direction] = outcome;
+    if (outcome === "updated") await waitForApplyWorker(ends.target as pg.ClientBase, ends.name, this.options.refreshWaitMs ?? 15_000);
+  }
+
   async status(direction: ReplicationDirection): Promise<ReplicationStatus> {
-    const status = await this.onHot(direction, (ends) => syncStatus({ ...ends, sourceUrl: ends.source, targetUrl: ends.target }));
+    const status = await this.onHot(direction, async (ends) => {
+      await this.refresh(direction, ends);
+      return syncStatus({ ...ends, sourceUrl: ends.source, targetUrl: ends.target });
+    });
     const running = status.subscription.exists && status.subscription.enabled && status.workerRunning;
     return {
       direction,
@@ -155,10 +186,20 @@ export class PostgresDataReplication implements DataReplication {
     };
   }
 
+  /** The replication login of the direction's source database, if the stack declares one. */
+  private loginFor(direction: ReplicationDirection): ReplicationLogin | undefined {
+    return this.options.replicationLogins?.[direction === "blue-to-green" ? "blue" : "green"];
+  }
+
+  /** How the last refresh went ("absent" / "unchanged" / "updated"), per direction: for tests and reports. */
+  readonly lastRefresh: Partial<Record<ReplicationDirection, "absent" | "unchanged" | "updated">> = {};
+
   async waitForCatchUp(direction: ReplicationDirection, timeoutMs: number): Promise<{ waitedMs: number }> {
-    const result = await this.onHot(direction, (ends) =>
-      waitForCatchUp({ ...ends, sourceUrl: ends.source, targetUrl: ends.target, timeoutMs, pollMs: this.options.catchUpPollMs ?? 20 }),
-    );
+    const result = await this.onHot(direction, async (ends) => {
+      // Before the switch and the rollback: the replication secret as it is now (see refresh).
+      await this.refresh(direction, ends);
+      return waitForCatchUp({ ...ends, sourceUrl: ends.source, targetUrl: ends.target, timeoutMs, pollMs: this.options.catchUpPollMs ?? 20 });
+    });
     if (!result.caughtUp) throw new Error(`${direction} replication did not catch up within ${timeoutMs} ms: ${result.reason ?? "unknown reason"}`);
     return { waitedMs: Math.round(result.elapsedMs) };
   }
@@ -208,7 +249,14 @@ export class PostgresDataReplication implements DataReplication {
   }
 
   async start(direction: ReplicationDirection, options: { copyData: boolean }): Promise<void> {
-    await startSync({ ...this.ends(direction), copyData: options.copyData });
+    const login = this.loginFor(direction);
+    const ends = this.ends(direction);
+    if (!login) {
+      await startSync({ ...ends, copyData: options.copyData });
+      return;
+    }
+    await this.onHot(direction, (hot) => ensureReplicationRole(hot.source as pg.ClientBase, login));
+    await startSync({ ...ends, copyData: options.copyData, connectUrlForTarget: replicationConninfo(login, this.options.replicationSslmode) });
   }
 
   async stop(direction: ReplicationDirection): Promise<void> {

@@ -33,6 +33,7 @@ import { readFile } from "node:fs/promises";
 import { inspect } from "node:util";
 import type pg from "pg";
 import { UnreachableError, UsageError } from "../core/errors.js";
+import type { ReplicationLogin } from "./sync/replicationRole.js";
 
 export type Color = "blue" | "green";
 const COLORS: readonly Color[] = ["blue", "green"];
@@ -40,6 +41,8 @@ const COLORS: readonly Color[] = ["blue", "green"];
 export interface StackDatabases {
   endpoints: Record<Color, { host: string; port: number }>;
   secretArns: Record<Color, string>;
+  /** The replication role's secret per database (paired stacks since infra/database.ts declares them); absent for older stacks. */
+  replicationSecretArns?: Record<Color, string>;
   databaseName?: string;
   /** Where the outputs came from, for messages. */
   source: string;
@@ -55,6 +58,8 @@ export interface DatabaseConnection {
   readonly url: string;
   /** The same connection as a pg.ClientConfig (password included). Never print it. */
   readonly config: pg.ClientConfig;
+  /** This database's replication role (its secret: username, password, host, port, dbname), when the stack declares one. Never print it. */
+  readonly replication?: ReplicationLogin;
 }
 
 const ENDPOINT = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/;
@@ -101,6 +106,24 @@ export function parseStackDatabases(raw: unknown, source: string, purpose = "thi
       else secretArns[color] = value;
     }
   }
+  // Optional: a stack from before the replication secrets has none (its subscriptions use the master login).
+  let replicationSecretArns: Record<Color, string> | undefined;
+  const replicationRaw = o.replicationSecretArns;
+  if (replicationRaw !== undefined && replicationRaw !== null) {
+    if (typeof replicationRaw !== "object" || Array.isArray(replicationRaw)) problems.push('replicationSecretArns: must be an object {"blue": ..., "green": ...}');
+    else {
+      const values = replicationRaw as Record<string, unknown>;
+      if (values.blue !== null || values.green !== null) {
+        const arns = {} as Record<Color, string>;
+        for (const color of COLORS) {
+          const value = values[color];
+          if (typeof value !== "string" || !SECRET_ARN.test(value)) problems.push(`replicationSecretArns.${color}: must be a secretsmanager ARN (the ${color} database's replication secret)`);
+          else arns[color] = value;
+        }
+        replicationSecretArns = arns;
+      }
+    }
+  }
   const name = o.databaseName;
   if (name !== undefined && (typeof name !== "string" || name === "")) problems.push("databaseName: must be a non-empty string when present");
   if (problems.length > 0) {
@@ -112,7 +135,7 @@ export function parseStackDatabases(raw: unknown, source: string, purpose = "thi
         `that is database.mode shared, where ${purpose} does not apply: it applies to database.mode paired (one database per color)`,
     );
   }
-  return { endpoints, secretArns, ...(typeof name === "string" ? { databaseName: name } : {}), source };
+  return { endpoints, secretArns, ...(replicationSecretArns ? { replicationSecretArns } : {}), ...(typeof name === "string" ? { databaseName: name } : {}), source };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,15 +193,29 @@ export interface ConnectionOptions {
 
 const NOT_FOUND = new Set(["ResourceNotFoundException", "ValidationException", "InvalidParameterException", "InvalidRequestException"]);
 
-async function readSecrets(db: StackDatabases): Promise<Record<Color, { username: string; password: string; dbname?: string }>> {
+type MasterSecret = { username: string; password: string; dbname?: string };
+
+/** A replication secret's fields (infra/database.ts writes them); never quotes the secret in an error. */
+function replicationLoginOf(json: Record<string, unknown>, color: Color, arn: string): ReplicationLogin {
+  const { username, password, host, port, dbname } = json;
+  const portNumber = typeof port === "string" ? Number(port) : port;
+  if (
+    typeof username !== "string" || username === "" || typeof password !== "string" || password === "" ||
+    typeof host !== "string" || host === "" || typeof portNumber !== "number" || !Number.isInteger(portNumber) || typeof dbname !== "string" || dbname === ""
+  ) {
+    throw new UsageError(`the ${color} database's replication secret ${arn} does not hold username, password, host, port and dbname`);
+  }
+  return { username, password, host, port: portNumber, dbname };
+}
+
+async function readSecrets(db: StackDatabases): Promise<{ master: Record<Color, MasterSecret>; replication?: Record<Color, ReplicationLogin> }> {
   // Lazy: the SDK is loaded only on this path.
   const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
   // The region is the secret's own (from its ARN): right whatever AWS_REGION says.
   const region = SECRET_ARN.exec(db.secretArns.blue)?.[1];
   const client = new SecretsManagerClient(region ? { region } : {});
   try {
-    const read = async (color: Color) => {
-      const arn = db.secretArns[color];
+    const readJson = async (color: Color, arn: string, what: string): Promise<Record<string, unknown>> => {
       let text: string | undefined;
       try {
         text = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
@@ -186,7 +223,7 @@ async function readSecrets(db: StackDatabases): Promise<Record<Color, { username
         const name = (error as { name?: string }).name ?? "Error";
         const detail = `${name}: ${(error as Error).message}`;
         if (NOT_FOUND.has(name)) {
-          throw new UsageError(`the ${color} database secret ${arn} (databaseSecretArns.${color} in ${db.source}) cannot be read: ${detail}`);
+          throw new UsageError(`the ${color} database secret ${arn} (${what}.${color} in ${db.source}) cannot be read: ${detail}`);
         }
         throw new UnreachableError(`could not read the ${color} database secret ${arn} from Secrets Manager: ${detail}`);
       }
@@ -197,25 +234,37 @@ async function readSecrets(db: StackDatabases): Promise<Record<Color, { username
         // Never quote the text: it is the secret.
         throw new UsageError(`the ${color} database secret ${arn} is not JSON {"username", "password"}`);
       }
-      const s = (json && typeof json === "object" ? json : {}) as Record<string, unknown>;
+      return (json && typeof json === "object" ? json : {}) as Record<string, unknown>;
+    };
+    const read = async (color: Color): Promise<MasterSecret> => {
+      const arn = db.secretArns[color];
+      const s = await readJson(color, arn, "databaseSecretArns");
       if (typeof s.username !== "string" || s.username === "" || typeof s.password !== "string" || s.password === "") {
         throw new UsageError(`the ${color} database secret ${arn} holds no username/password`);
       }
       return { username: s.username, password: s.password, ...(typeof s.dbname === "string" && s.dbname ? { dbname: s.dbname } : {}) };
     };
-    const [blue, green] = await Promise.all([read("blue"), read("green")]);
-    return { blue, green };
+    const replicationArns = db.replicationSecretArns;
+    const readReplication = async (color: Color) => replicationLoginOf(await readJson(color, replicationArns![color], "replicationSecretArns"), color, replicationArns![color]);
+    const [blue, green, replicationBlue, replicationGreen] = await Promise.all([
+      read("blue"),
+      read("green"),
+      replicationArns ? readReplication("blue") : undefined,
+      replicationArns ? readReplication("green") : undefined,
+    ]);
+    return { master: { blue, green }, ...(replicationBlue && replicationGreen ? { replication: { blue: replicationBlue, green: replicationGreen } } : {}) };
   } finally {
     client.destroy();
   }
 }
 
-function makeConnection(fields: { color: Color; display: string; tls: string; url: string; config: pg.ClientConfig }): DatabaseConnection {
+function makeConnection(fields: { color: Color; display: string; tls: string; url: string; config: pg.ClientConfig; replication?: ReplicationLogin | undefined }): DatabaseConnection {
   const visible = { color: fields.color, display: fields.display, tls: fields.tls };
   const connection = { ...visible } as DatabaseConnection;
   Object.defineProperties(connection, {
     url: { value: fields.url, enumerable: false },
     config: { value: fields.config, enumerable: false },
+    replication: { value: fields.replication, enumerable: false },
     toJSON: { value: () => visible, enumerable: false },
     [inspect.custom]: { value: () => `DatabaseConnection(${fields.color} ${fields.display}, ${fields.tls})`, enumerable: false },
   });
@@ -225,7 +274,7 @@ function makeConnection(fields: { color: Color; display: string; tls: string; ur
 /** Read both secrets (one Secrets Manager client) and build both connections. */
 export async function databaseConnections(db: StackDatabases, options: ConnectionOptions = {}): Promise<Record<Color, DatabaseConnection>> {
   const sslmode = options.sslmode ?? "verify-full";
-  const [secrets, trust] = await Promise.all([readSecrets(db), sslmode === "disable" ? Promise.resolve<TlsTrust>({ description: "" }) : rdsTrust(options.env)]);
+  const [{ master: secrets, replication }, trust] = await Promise.all([readSecrets(db), sslmode === "disable" ? Promise.resolve<TlsTrust>({ description: "" }) : rdsTrust(options.env)]);
   const build = (color: Color): DatabaseConnection => {
     const secret = secrets[color];
     const { host, port } = db.endpoints[color];
@@ -243,6 +292,7 @@ export async function databaseConnections(db: StackDatabases, options: Connectio
       tls: sslmode === "disable" ? "sslmode=disable (no TLS)" : `sslmode=${sslmode}, ${trust.description}`,
       url: url.toString(),
       config: { host, port, user: secret.username, password: secret.password, database, ssl: sslConfig(sslmode, trust) },
+      replication: replication?.[color],
     });
   };
   return { blue: build("blue"), green: build("green") };
