@@ -4,6 +4,8 @@
 // config and rollout policy, stack outputs, a terminal to confirm on), so bad input exits 2 having
 // changed nothing. Then: the plan is printed, the operator types PROCEED (unless --yes), and the
 // engine runs with the AWS adapters; every run writes reports/<stack>-<time>.md and .json.
+// Ctrl-C: the first stops the cutover and rolls back to blue, the second exits at once
+// (cutoverInterrupt.ts).
 
 import { join } from "node:path";
 import type { CutoverRequest } from "../core/engine.js";
@@ -74,13 +76,15 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
 
   // --- run -----------------------------------------------------------------------------------
   const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
-  const [{ createEventPrinter, teeSinks }, { createAwsDeps }, engine, { lockOwner, askProceed }] = await Promise.all([
+  const [{ createEventPrinter, teeSinks }, { createAwsDeps }, engine, { lockOwner, askProceed }, interrupt] = await Promise.all([
     import("./eventPrinter.js"),
     import("./awsDeps.js"),
     import("../core/engine.js"),
     import("./operator.js"),
+    import("./cutoverInterrupt.js"),
   ]);
   const printer = createEventPrinter(mode, io.stdout);
+  const lastKnown = new interrupt.LastKnownState();
   const webhook = webhookUrl
     ? (await import("./webhook.js")).createWebhookSink(webhookUrl, shortStackName(stack), (message) => io.stderr.write(`warning: ${message}\n`))
     : undefined;
@@ -89,7 +93,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     identity,
     configPath,
     cwd: io.cwd,
-    events: teeSinks(printer, webhook),
+    events: teeSinks(printer, webhook, lastKnown.observe),
     fenceDrainMs: config.rollout.fenceDrainSeconds * 1000,
   });
   let replication: { close(): Promise<void> } | undefined;
@@ -101,12 +105,13 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     deps.parity = fileParitySource(join(io.cwd, "reports", "parity-latest.json"));
   }
 
-  const onSigint = () => {
+  // Until the engine runs (and for --dry-run), Ctrl-C has nothing to stop: exit at once.
+  const onEarlySigint = () => {
     printer.close();
-    io.stderr.write("\ninterrupted: the journal holds the state; continue with `npm run cutover -- --resume` or send traffic back with `npm run rollback`\n");
+    io.stderr.write("\ninterrupted: nothing was changed\n");
     process.exit(130);
   };
-  process.once("SIGINT", onSigint);
+  process.once("SIGINT", onEarlySigint);
   try {
     if (options.dryRun) {
       const preview = await engine.previewCutover(deps, {
@@ -135,10 +140,35 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     if (options.resume) request.resume = true;
     if (options.skipSnapshot !== undefined) request.skipSnapshot = options.skipSnapshot;
     if (!options.yes) request.confirm = () => askProceed(io.stdin, io.stderr);
+    const rollbackCommand =
+      `npm run rollback -- --stack ${stack}${options.outputs ? ` --outputs ${options.outputs}` : ""}${options.config ? ` --config ${options.config}` : ""} --force`;
 
-    let result;
+    let policy;
+    process.removeListener("SIGINT", onEarlySigint);
     try {
-      result = await engine.runCutover(deps, request);
+      policy = await interrupt.runWithOperatorPolicy({
+        interrupts: interrupt.processSigint,
+        stderr: io.stderr,
+        exitNow: (code) => {
+          printer.close();
+          process.exit(code);
+        },
+        rollbackCommand,
+        state: lastKnown,
+        cutover: (signal) => {
+          const ask = request.confirm;
+          // A Ctrl-C at the PROCEED prompt answers it with "no" (nothing has moved yet).
+          if (ask) request.confirm = (plan, lines) => Promise.race([ask(plan, lines), aborted(signal, io.stdin)]);
+          return engine.runCutover(deps, { ...request, signal });
+        },
+        rollback: () =>
+          engine.runRollback(deps, {
+            owner: request.owner,
+            databaseMode: outputs.databaseMode,
+            stack: request.stack!,
+            reason: "the operator pressed Ctrl-C during the cutover",
+          }),
+      });
     } catch (error) {
       const name = (error as Error).name;
       if (name === "EngineInputError" || name === "PlanError") throw new UsageError((error as Error).message);
@@ -147,15 +177,22 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
       printer.close();
       await replication?.close();
     }
-    if (result.outcome === "cancelled") {
-      io.stderr.write("cutover cancelled: nothing was changed\n");
-      return ExitCode.ok;
+    const result = policy.cutover;
+    if (result.outcome === "cancelled" || (result.outcome === "interrupted" && result.journal === null)) {
+      io.stderr.write(`cutover ${policy.interrupted ? "interrupted" : "cancelled"}: nothing was changed\n`);
+      return policy.interrupted ? ExitCode.interrupted : ExitCode.ok;
     }
-    if (result.journal) {
+    const journal = policy.rollback?.journal ?? result.journal;
+    if (journal) {
       const { writeReports } = await import("./reports.js");
-      const report = await writeReports(result.journal, { stack, dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}` });
-      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "report", markdown: report.markdownPath, json: report.jsonPath, outcome: result.outcome })}\n`);
+      const report = await writeReports(journal, { stack, dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}` });
+      const outcome = policy.rollback?.outcome ?? result.outcome;
+      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "report", markdown: report.markdownPath, json: report.jsonPath, outcome })}\n`);
       else io.stderr.write(`report: ${report.markdownPath} (and .json)\n`);
+    }
+    if (policy.rollback) {
+      // Ctrl-C: 130 once traffic is back on blue; 1 when the rollback did not get it there.
+      return policy.rollback.outcome === "rolled-back" ? ExitCode.interrupted : ExitCode.failed;
     }
     if (!mode.json) {
       const ttr = result.timeToRollbackMs !== null ? `; traffic back on blue ${result.timeToRollbackMs} ms after the breach was observed` : "";
@@ -163,7 +200,19 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     }
     return engine.outcomeExitCode(result.outcome);
   } finally {
-    process.removeListener("SIGINT", onSigint);
+    process.removeListener("SIGINT", onEarlySigint);
     await webhook?.flush();
   }
+}
+
+/** Resolves false when the signal aborts; lets stdin go so the prompt does not keep the process alive. */
+function aborted(signal: AbortSignal, stdin: NodeJS.ReadableStream): Promise<boolean> {
+  return new Promise((resolve) => {
+    const answer = () => {
+      stdin.pause();
+      resolve(false);
+    };
+    if (signal.aborted) answer();
+    else signal.addEventListener("abort", answer, { once: true });
+  });
 }
