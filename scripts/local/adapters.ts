@@ -1,7 +1,7 @@
 // The engine's ports over the sandbox: the local router (weights, fence, metrics), the sample
-// apps (health) and embedded PostgreSQL (snapshot). Weights are recorded by the production
-// recorder (cli/pulumiConfigFile.ts) into a sandbox Pulumi.demo.yaml; lock and journal live in
-// fileLock.ts and fileJournal.ts; hooks run through the production ShellHookRunner (scripts/cli/hookRunner.ts).
+// apps (health) and embedded PostgreSQL (snapshot). Weights are recorded into the run
+// directory by weightFile.ts; lock and journal live in fileLock.ts and fileJournal.ts; hooks run
+// through the production ShellHookRunner (scripts/hooks/shellHookRunner.ts).
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
