@@ -91,15 +91,22 @@ async function direction(flags: ConnectionFlags, reverse: boolean, name?: string
  */
 async function replicationConnection(dir: Direction, flags: { sourceUrlForTarget?: string; dryRun?: boolean }, notes: string[]): Promise<string | undefined> {
   if (flags.sourceUrlForTarget || !dir.login) return flags.sourceUrlForTarget;
-  const [{ ensureReplicationRole, replicationConninfo }, { withClient }] = await Promise.all([import("../postgres/sync/replicationRole.js"), import("../postgres/sync/connect.js")]);
+  const [{ ensureReplicationRole, refreshSubscriptionConnection, replicationConninfo }, { withClient }] = await Promise.all([
+    import("../postgres/sync/replicationRole.js"),
+    import("../postgres/sync/connect.js"),
+  ]);
+  const conninfo = replicationConninfo(dir.login);
   if (flags.dryRun) {
     notes.push(`would create or update role ${dir.login.username} on the ${dir.source} database from its replication secret; the subscription connects as it`);
   } else {
     const login = dir.login;
     const result = await withClient(dir.sourceUrl, dir.sourceLabel, (master) => ensureReplicationRole(master, login));
     notes.push(`role ${login.username} ${result.created ? "created" : "updated"} on the ${dir.source} database (${result.replicationGrant}); the subscription connects as it`);
+    // An existing subscription (start is idempotent) picks up a rotated replication secret here.
+    const refreshed = await withClient(dir.targetUrl, dir.targetLabel, (target) => refreshSubscriptionConnection(target, dir.name, conninfo));
+    if (refreshed === "updated") notes.push(`subscription ${dir.name} on the ${dir.target} database now connects with the current replication secret`);
   }
-  return replicationConninfo(dir.login);
+  return conninfo;
 }
 
 function parseTables(value: string | undefined): string[] | "all" {
