@@ -30,8 +30,25 @@ export interface ForecastInput {
   comparison: Comparison;
 }
 
-/** One-sided 95% normal quantile. */
-const Z95 = 1.6448536269514722;
+/** Standard normal CDF (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
+function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+/** The z with Φ(z) = p, 0.5 ≤ p < 1 (bisection; the forecast needs three digits). */
+export function normalQuantile(p: number): number {
+  let lo = 0;
+  let hi = 10;
+  for (let i = 0; i < 50; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalCdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
 const MAX_REQUESTS = 1e11;
 
 /** Smallest N in [from, MAX_REQUESTS] with predicate(N) (within 2%), assuming monotone; null when none. */
@@ -81,16 +98,17 @@ export function requestsToRuleOut(input: ForecastInput, k: number, alpha: number
 
 /**
  * Green requests until a regression of size k (green's rate = blue + (k − 1)·max(blue, r*)) is
- * detected in about 95% of runs: the expected log e-value minus 1.645 standard deviations of its
- * dominant term reaches log(1/alpha). null: never.
+ * detected in about `power` of runs (default 95%): the expected log e-value minus z(power) standard
+ * deviations of its dominant term reaches log(1/alpha). null: never.
  */
-export function requestsToDetect(input: ForecastInput, k: number, alpha: number): number | null {
-  return requestsToDetectRate(input, regressionRate(input.effect, input.blueRate, k), alpha);
+export function requestsToDetect(input: ForecastInput, k: number, alpha: number, power = 0.95): number | null {
+  return requestsToDetectRate(input, regressionRate(input.effect, input.blueRate, k), alpha, power);
 }
 
 /** As requestsToDetect, for a given green rate (the bench's "errors ×2" is 2 × blue's rate). null: never, or not worse than blue. */
-export function requestsToDetectRate(input: ForecastInput, greenRate: number, alpha: number): number | null {
+export function requestsToDetectRate(input: ForecastInput, greenRate: number, alpha: number, power = 0.95): number | null {
   const pb = input.blueRate;
+  const z = normalQuantile(Math.min(Math.max(power, 0.5), 0.999999));
   if (!(greenRate > pb)) return null;
   const pg = Math.min(greenRate, 1 - 1e-9);
   const need = Math.log(1 / alpha);
@@ -114,7 +132,7 @@ export function requestsToDetectRate(input: ForecastInput, greenRate: number, al
       const c = Math.log(rho) - Math.log((1 - q) / (1 - pb));
       variance = n * pg * (1 - pg) * c * c;
     }
-    return logM - Z95 * Math.sqrt(variance) >= need;
+    return logM - z * Math.sqrt(variance) >= need;
   });
 }
 

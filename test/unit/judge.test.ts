@@ -1,0 +1,359 @@
+// The sequential judge (scripts/core/judge) as pure functions: decisions on crafted windows,
+// properties over generated ones (fast-check), and seeded canary simulations with the bench's
+// simulator (binomial noise, virtual clock).
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseStackConfig, stackConfigSchema } from "../../infra/config.js";
+import {
+  describeVerdict,
+  judgeStep,
+  judgedPhasesOf,
+  newJudgeState,
+  parseJudgeState,
+  resolveJudgeSettings,
+  type JudgeContext,
+  type JudgeSettings,
+  type JudgeState,
+  type JudgeVerdict,
+  type JudgeWindow,
+} from "../../scripts/core/judge/index.js";
+import { DEFAULT_PHASES, RELEASES, seededRandom, simulateCutover, type Release } from "../../bench/judgeSimulation.js";
+
+const defaultGates = () => stackConfigSchema.shape.rollout.parse({}).gates;
+const settingsWith = (overrides: Record<string, unknown> = {}, judgedPhases = 3): JudgeSettings =>
+  resolveJudgeSettings(stackConfigSchema.shape.rollout.parse({ gates: overrides }).gates, { judgedPhases });
+
+const MINUTE = 60_000;
+const step1: JudgeContext = { phaseKey: "step-1", phase: "baking", greenShare: 0.05, windowsRequired: 5 };
+const monitoring: JudgeContext = { phaseKey: "monitoring", phase: "monitoring", greenShare: 1, windowsRequired: 5 };
+
+function w(i: number, green: [number, number, number | null], blue: [number, number, number | null]): JudgeWindow {
+  return {
+    start: i * MINUTE,
+    end: (i + 1) * MINUTE,
+    green: { requests: green[0], errors: green[1], slow: green[2] },
+    blue: { requests: blue[0], errors: blue[1], slow: blue[2] },
+  };
+}
+
+/** Feed windows one poll at a time; return every verdict. */
+function run(settings: JudgeSettings, windows: JudgeWindow[], context: JudgeContext, state: JudgeState = newJudgeState()): JudgeVerdict[] {
+  const verdicts: JudgeVerdict[] = [];
+  for (const window of windows) {
+    const verdict = judgeStep(settings, state, [window], context);
+    verdicts.push(verdict);
+    state = verdict.state;
+  }
+  return verdicts;
+}
+
+const scenario = (trafficPerMinute: number, baselineErrorRate: number, release: Release) => ({ trafficPerMinute, baselineErrorRate, release });
+const release = (name: string) => RELEASES.find((r) => r.name === name)!;
+
+describe("settings", () => {
+  it("splits the false-rollback budget over phases × metrics", () => {
+    const s = resolveJudgeSettings(defaultGates(), { judgedPhases: 3 });
+    expect(s.mode).toBe("sequential");
+    expect(s.alphaPerTest).toBeCloseTo(0.01 / 6, 12);
+    expect(s.errors).toEqual({ minRatio: 2, minIncrease: 0.005 });
+    expect(s.slow).toEqual({ minRatio: 1.5, minIncrease: 0.02 });
+    expect(s.largestRegression).toBe(5);
+    expect(s.onUndecided).toBe("fail");
+    expect(judgedPhasesOf({ steps: [{ bakeMs: 300_000 }, { bakeMs: 300_000 }, { bakeMs: 0 }], monitorMs: 300_000 })).toBe(3);
+  });
+
+  it("config errors name the path and the rule", () => {
+    const base = {
+      region: "eu-west-1",
+      network: { mode: "create", availabilityZones: ["eu-west-1a", "eu-west-1b"] },
+      app: { blue: { amiId: "ami-0a1b2c3d4e5f67890", containerImage: "nginx:1.27" }, green: { enabled: false } },
+      database: { mode: "shared" },
+      traffic: { weights: { blue: 100, green: 0 } },
+    };
+    const issues = (gates: Record<string, unknown>) => {
+      try {
+        parseStackConfig({ ...base, rollout: { gates } });
+      } catch (error) {
+        if (error instanceof ConfigError) return error.issues;
+        throw error;
+      }
+      return [];
+    };
+    expect(issues({ largestRegression: 1.5 })).toEqual([{ path: "rollout.gates.largestRegression", message: "must be at least minErrorRatio (2)" }]);
+    expect(issues({ falseRollbackBudget: 0 })).toEqual([{ path: "rollout.gates.falseRollbackBudget", message: "must be greater than 0" }]);
+    expect(issues({ onUndecided: "maybe" })).toEqual([{ path: "rollout.gates.onUndecided", message: 'must be "fail" or "promote"' }]);
+    expect(issues({ slowThreshold: { ms: -1 } })).toEqual([{ path: "rollout.gates.slowThreshold.ms", message: "must be positive" }]);
+    expect(issues({ mode: "sequential", slowThreshold: { ms: 800 }, onUndecided: "promote" })).toEqual([]);
+  });
+});
+
+describe("decisions", () => {
+  const s = settingsWith();
+
+  it("fails a ×5 error regression at 10,000 req/min (1% baseline) in the first window of the 5% step", () => {
+    const [first] = run(s, [w(0, [500, 25, 25], [9500, 95, 475])], step1);
+    expect(first!.decision).toBe("fail");
+    expect(first!.evidence.errors.status).toBe("regression");
+    expect(first!.evidence.errors.statistic).toBeGreaterThanOrEqual(first!.evidence.errors.boundary);
+    expect(first!.evidence.errors.boundary).toBeCloseTo(600, 6);
+    const line = describeVerdict(first!);
+    expect(line).toContain("step-1 FAIL 1/5");
+    expect(line).toContain("5xx green 25/500 (5%) blue 95/9500 (1%)");
+    expect(line).toMatch(/e=[\d.e+]+ ≥ 600/);
+  });
+
+  it("keeps watching until the bake is over, then promotes with what the evidence rules out", () => {
+    const windows = Array.from({ length: 5 }, (_, i) => w(i, [5000, 50, 250], [95_000, 950, 4750]));
+    const verdicts = run(s, windows, step1);
+    expect(verdicts.slice(0, 4).map((v) => v.decision)).toEqual(["continue", "continue", "continue", "continue"]);
+    const last = verdicts[4]!;
+    expect(last.decision).toBe("promote");
+    expect(last.evidence.errors.ruledOut.ratio).toBeLessThanOrEqual(2);
+    expect(last.evidence.errors.status).toBe("ruled-out-minimal");
+    expect(describeVerdict(last)).toMatch(/rules out ×1\.\d+/);
+  });
+
+  it("extends with the evidence carried over when the traffic is too low, then says how much more it needs", () => {
+    // 100 req/min at 5%: 5 green requests a minute, 0.1% errors: nothing can be ruled out in 15 minutes
+    const windows = Array.from({ length: 15 }, (_, i) => w(i, [5, 0, 0], [95, 0, 5]));
+    const verdicts = run(s, windows, step1);
+    expect(verdicts[4]!.decision).toBe("extend");
+    expect(verdicts[4]!.extensionsUsed).toBe(1);
+    expect(verdicts[13]!.decision).toBe("extend");
+    const last = verdicts[14]!;
+    expect(last.decision).toBe("undecided");
+    expect(last.evidence.errors.greenRequests).toBe(75);
+    expect(last.reasons[0]).toMatch(/^not enough traffic to decide: about [\d,]+ more green requests needed$/);
+    expect(last.evidence.errors.neededGreenRequests).toBeGreaterThan(100);
+  });
+
+  it("onUndecided: promote promotes after the extensions, but never without green requests", () => {
+    const lenient = settingsWith({ onUndecided: "promote", maxExtensions: 2 });
+    const low = run(lenient, Array.from({ length: 7 }, (_, i) => w(i, [5, 0, 0], [95, 0, 5])), step1);
+    expect(low.at(-1)!.decision).toBe("promote");
+    expect(low.at(-1)!.reasons.join(" ")).toContain('onUndecided is "promote"');
+    const none = run(lenient, Array.from({ length: 7 }, (_, i) => w(i, [0, 0, 0], [100, 0, 5])), step1);
+    expect(none.at(-1)!.decision).toBe("undecided");
+    expect(none.at(-1)!.reasons[0]).toContain("missing data is never a pass");
+  });
+
+  it("the hard ceiling fails at once, but one error in ten requests is not a breach", () => {
+    const [tiny] = run(s, [w(0, [10, 1, 0], [190, 0, 10])], step1);
+    expect(tiny!.decision).toBe("continue");
+    expect(tiny!.ceiling.breached).toBe(false);
+    const wide = settingsWith({ minErrorRatio: 1000, largestRegression: 1000 }); // the ratio test cannot fire: the ceiling must
+    const [breach] = run(wide, [w(0, [100, 12, 0], [1900, 1000, 95])], step1);
+    expect(breach!.decision).toBe("fail");
+    expect(breach!.ceiling.breached).toBe(true);
+    expect(breach!.reasons[0]).toContain("above the ceiling 10%");
+  });
+
+  it("catches errors green makes and blue does not, where a ratio of rates says nothing (blue at 0%)", () => {
+    const verdicts = run(s, Array.from({ length: 5 }, (_, i) => w(i, [500, 3, 25], [9500, 0, 475])), step1);
+    expect(verdicts.some((v) => v.decision === "fail")).toBe(true);
+    // and promotes a clean green at 0% on green's own bound (+0.5 points ruled out) although no ratio exists
+    const clean = run(s, Array.from({ length: 5 }, (_, i) => w(i, [5000, 0, 250], [95_000, 0, 4750])), step1).at(-1)!;
+    expect(clean.decision).toBe("promote");
+    expect(clean.evidence.errors.ruledOut.ratio).toBeNull();
+    expect(clean.evidence.errors.ruledOut.greenRateBelow).toBeLessThan(0.005);
+  });
+
+  it("ignores windows already judged (a resume that re-sends them counts nothing twice)", () => {
+    const first = judgeStep(s, newJudgeState(), [w(0, [500, 5, 25], [9500, 95, 475])], step1);
+    const again = judgeStep(s, first.state, [w(0, [500, 5, 25], [9500, 95, 475])], step1);
+    expect(again.windowsJudged).toBe(1);
+    expect(again.ignoredWindows).toHaveLength(1);
+    expect(again.evidence.errors.greenRequests).toBe(500);
+  });
+
+  it("a window without latency data adds no latency evidence, and latency alone never passes without it", () => {
+    const verdicts = run(s, Array.from({ length: 15 }, (_, i) => w(i, [5000, 50, null], [95_000, 950, null])), step1);
+    expect(verdicts.at(-1)!.evidence.slow.greenRequests).toBe(0);
+    expect(verdicts.at(-1)!.evidence.slow.status).toBe("open");
+    expect(verdicts.at(-1)!.decision).toBe("undecided");
+  });
+});
+
+describe("100% of traffic on green: compared with blue's rate from earlier in the cutover", () => {
+  const s = settingsWith();
+  const bake = Array.from({ length: 5 }, (_, i) => w(i, [2500, 25, 125], [7500, 75, 375]));
+  const atHundred = (errors: number, i: number) => w(10 + i, [10_000, errors, 500], [0, 0, null]);
+
+  it("freezes the reference from the steps before and judges green against it", () => {
+    const baked = run(s, bake, { phaseKey: "step-2", phase: "baking", greenShare: 0.25, windowsRequired: 5 });
+    expect(baked.at(-1)!.decision).toBe("promote");
+    const verdicts = run(s, Array.from({ length: 5 }, (_, i) => atHundred(100, i)), monitoring, baked.at(-1)!.state);
+    const last = verdicts.at(-1)!;
+    expect(last.decision).toBe("promote");
+    expect(last.evidence.errors.comparison).toBe("reference");
+    expect(last.evidence.errors.blueRequests).toBe(37_500);
+    expect(last.evidence.errors.blueCount).toBe(375);
+    expect(last.state.reference!.errors!.source).toBe("cutover");
+    expect(describeVerdict(last)).toContain("ref 375/37500 (1%)");
+    // a ×5 green at 100% fails in its first window
+    const bad = run(s, [atHundred(500, 0)], monitoring, baked.at(-1)!.state);
+    expect(bad[0]!.decision).toBe("fail");
+  });
+
+  it("uses the pre-cutover baseline when the cutover has no earlier windows (all-at-once)", () => {
+    const context = { ...monitoring, preCutoverBaseline: { requests: 600_000, errors: 6000, slowRequests: 600_000, slow: 30_000 } };
+    const [first] = run(s, [atHundred(500, 0)], context);
+    expect(first!.evidence.errors.comparison).toBe("reference");
+    expect(first!.state.reference!.errors!.source).toBe("pre-cutover");
+    expect(first!.decision).toBe("fail");
+  });
+
+  it("with nothing to compare against, says so and promotes only on green's own bound", () => {
+    const verdicts = run(s, Array.from({ length: 5 }, (_, i) => atHundred(100, i)), monitoring);
+    const last = verdicts.at(-1)!;
+    expect(last.evidence.errors.comparison).toBe("none");
+    expect(describeVerdict(last)).toContain("nothing to compare with");
+    // blue's rate counts as 0: green at 1% is below the large regression's absolute size (+2 points), not the smallest (+0.5)
+    expect(last.evidence.errors.status).toBe("ruled-out-large");
+    expect(last.decision).toBe("extend");
+  });
+});
+
+describe("state", () => {
+  it("round-trips through JSON: a resumed judge decides exactly as one that never stopped", () => {
+    const s = settingsWith();
+    const rng = seededRandom(11);
+    const windows = Array.from({ length: 8 }, (_, i) => {
+      const g = 400 + Math.floor(rng() * 200);
+      return w(i, [g, Math.floor(rng() * 8), Math.floor(rng() * 30)], [9000, Math.floor(rng() * 100), Math.floor(rng() * 500)]);
+    });
+    let straight = newJudgeState();
+    let resumed = newJudgeState();
+    for (const window of windows) {
+      const a = judgeStep(s, straight, [window], step1);
+      const b = judgeStep(s, parseJudgeState(JSON.parse(JSON.stringify(resumed))), [window], step1);
+      expect(JSON.stringify(b.evidence)).toBe(JSON.stringify(a.evidence));
+      expect(b.decision).toBe(a.decision);
+      straight = a.state;
+      resumed = b.state;
+    }
+    expect(JSON.parse(JSON.stringify(straight))).toEqual(straight);
+  });
+
+  it("refuses a corrupt state, naming the field", () => {
+    const bad = JSON.parse(JSON.stringify(newJudgeState()));
+    bad.metrics.errors.logLik = [1, 2];
+    expect(() => parseJudgeState(bad)).toThrow("metrics.errors.logLik");
+    expect(() => parseJudgeState({ ...newJudgeState(), version: 2 })).toThrow("version must be 1");
+  });
+
+  it("never mutates its input state", () => {
+    const s = settingsWith();
+    const state = newJudgeState();
+    const copy = JSON.stringify(state);
+    judgeStep(s, state, [w(0, [500, 5, 25], [9500, 95, 475])], step1);
+    expect(JSON.stringify(state)).toBe(copy);
+  });
+});
+
+describe("properties", () => {
+  const s = settingsWith();
+  const windowArb = (i: number) =>
+    fc
+      .record({
+        g: fc.integer({ min: 0, max: 2000 }),
+        b: fc.integer({ min: 0, max: 20_000 }),
+        ge: fc.integer({ min: 0, max: 40 }),
+        be: fc.integer({ min: 0, max: 400 }),
+        gs: fc.integer({ min: 0, max: 200 }),
+        bs: fc.integer({ min: 0, max: 2000 }),
+      })
+      .map(({ g, b, ge, be, gs, bs }) => w(i, [g, Math.min(ge, g), Math.min(gs, g)], [b, Math.min(be, b), Math.min(bs, b)]));
+  const sequenceArb = fc.integer({ min: 1, max: 8 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => windowArb(i))));
+
+  it("adding a window in which green is fine (no errors, no slow requests) never turns a non-failing step into a failing one", () => {
+    fc.assert(
+      fc.property(sequenceArb, fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 0, max: 500 }), (windows, g, b, be) => {
+        const before = run(s, windows, step1).at(-1)!;
+        fc.pre(before.decision !== "fail");
+        const good = w(windows.length, [g, 0, 0], [b, Math.min(be, b), 0]);
+        const after = judgeStep(s, before.state, [good], step1);
+        return after.decision !== "fail";
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("fewer green errors never fail where more did not", () => {
+    fc.assert(
+      fc.property(sequenceArb, fc.nat(), (windows, pick) => {
+        const before = run(s, windows, step1).at(-1)!;
+        fc.pre(before.decision !== "fail");
+        const i = pick % windows.length;
+        const better = windows.map((x, j) => (j === i ? { ...x, green: { ...x.green, errors: Math.floor(x.green.errors / 2) } } : x));
+        return run(s, better, step1).at(-1)!.decision !== "fail";
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("no data is never a pass: windows without requests, or without any window at all, never promote", () => {
+    const lenient = settingsWith({ onUndecided: "promote" });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 30 }), fc.boolean(), (n, blueTraffic) => {
+        const empty = Array.from({ length: n }, (_, i) => w(i, [0, 0, 0], [blueTraffic ? 1000 : 0, 0, blueTraffic ? 50 : 0]));
+        for (const settings of [s, lenient]) {
+          const verdicts = n === 0 ? [judgeStep(settings, newJudgeState(), [], step1)] : run(settings, empty, step1);
+          if (verdicts.some((v) => v.decision === "promote")) return false;
+        }
+        return true;
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("seeded canary simulations (bench/judgeSimulation.ts)", () => {
+  const count = (settings: JudgeSettings, n: number, seed: number, sc: ReturnType<typeof scenario>) => {
+    const rng = seededRandom(seed);
+    const outcomes = { "rolled-back": 0, undecided: 0, succeeded: 0 };
+    const results = [];
+    for (let i = 0; i < n; i++) {
+      const r = simulateCutover(settings, sc, rng);
+      outcomes[r.outcome] += 1;
+      results.push(r);
+    }
+    return { outcomes, results };
+  };
+
+  it("keeps the false-rollback rate of identical releases within the budget (a loose budget, so a broken test shows)", () => {
+    // Budget 20%: 3.3% per metric and phase. An invalid test (peeking without the correction,
+    // or the budget not split) would roll back well above 20% here.
+    const loose = settingsWith({ falseRollbackBudget: 0.2 });
+    for (const [traffic, base, seed] of [
+      [10_000, 0.01, 1],
+      [10_000, 0.001, 2],
+      [1_000, 0.01, 3],
+    ] as const) {
+      const { outcomes } = count(loose, 300, seed, scenario(traffic, base, release("identical")));
+      expect(outcomes["rolled-back"] / 300).toBeLessThanOrEqual(0.2);
+    }
+    const { outcomes } = count(settingsWith(), 300, 4, scenario(10_000, 0.01, release("identical")));
+    expect(outcomes["rolled-back"] / 300).toBeLessThanOrEqual(0.01);
+    expect(outcomes.succeeded).toBeGreaterThan(290);
+  });
+
+  it("rolls back a ×5 regression at 10,000 req/min with a 1% baseline within the first two 1-minute windows of the 5% step", () => {
+    const { results } = count(settingsWith(), 200, 5, scenario(10_000, 0.01, release("errors ×5")));
+    const early = results.filter((r) => r.outcome === "rolled-back" && r.phase === DEFAULT_PHASES[0]!.key && r.windowInPhase <= 2);
+    expect(early.length / results.length).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it("catches a ×2 regression and a +50% latency release at 100,000 req/min", () => {
+    for (const name of ["errors ×2", "latency +50%"]) {
+      const { outcomes } = count(settingsWith(), 100, 6, scenario(100_000, 0.01, release(name)));
+      expect(outcomes["rolled-back"]).toBeGreaterThanOrEqual(98);
+    }
+  });
+
+  it("the threshold gates, measured the same way, roll back identical releases at 10,000 req/min with a 1% baseline", () => {
+    const thresholds: JudgeSettings = { ...settingsWith(), mode: "thresholds" };
+    const { outcomes } = count(thresholds, 50, 7, scenario(10_000, 0.01, release("identical")));
+    expect(outcomes["rolled-back"]).toBeGreaterThan(45);
+  });
+});
