@@ -1,12 +1,18 @@
 // Snapshotter over RDS: CreateDBSnapshot of blue's instance, then the SDK's own waiter
 // (waitUntilDBSnapshotAvailable) until it is available, bounded by the caller's timeout.
+//
+// Idempotent: the identifier comes from the run's label (the run id), so a resumed run asks for
+// the same snapshot again. CreateDBSnapshot then answers DBSnapshotAlreadyExists; when that
+// snapshot is of our instance (DescribeDBSnapshots), it is ours: adopted, and waited for if it is
+// still being created. A snapshot of that name of another instance is an error. The id is handed
+// to `onCreated` before the wait starts, so the journal holds it while the run waits.
 
 import type { RDSClient } from "@aws-sdk/client-rds";
 import type { Snapshot, Snapshotter } from "../core/ports.js";
-import { awsCall, classifyAwsError } from "./errors.js";
+import { awsCall, awsErrorCode, classifyAwsError } from "./errors.js";
 import { rdsSdk } from "./sdk.js";
 
-const { CreateDBSnapshotCommand, waitUntilDBSnapshotAvailable } = rdsSdk();
+const { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, waitUntilDBSnapshotAvailable } = rdsSdk();
 
 /**
  * RDS snapshot identifiers: letters, digits, hyphens; a letter first; no "--"; no trailing "-"; ≤ 255.
@@ -37,21 +43,13 @@ export class RdsSnapshotter implements Snapshotter {
     private readonly options: RdsSnapshotOptions,
   ) {}
 
-  async snapshot(label: string, timeoutMs: number): Promise<Snapshot> {
+  async snapshot(label: string, timeoutMs: number, signal?: AbortSignal, onCreated?: (id: string) => Promise<void>): Promise<Snapshot> {
     const now = this.options.now ?? (() => new Date());
     const id = snapshotIdentifier(this.options.stack, label, now());
-    await awsCall(`CreateDBSnapshot ${this.options.instanceId} → ${id}`, () =>
-      this.client.send(
-        new CreateDBSnapshotCommand({
-          DBInstanceIdentifier: this.options.instanceId,
-          DBSnapshotIdentifier: id,
-          Tags: [
-            { Key: "bluegreen:stack", Value: this.options.stack },
-            { Key: "bluegreen:label", Value: label },
-          ],
-        }),
-      ),
-    );
+    const instance = this.options.instanceId;
+    const created = await this.create(id, label, signal);
+    if (onCreated) await onCreated(id);
+    if (created === "available") return { id, availableAt: now().getTime() };
     const maxWaitSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
     try {
       await waitUntilDBSnapshotAvailable(
@@ -60,6 +58,7 @@ export class RdsSnapshotter implements Snapshotter {
           maxWaitTime: maxWaitSeconds,
           minDelay: this.options.minDelaySeconds ?? 15,
           maxDelay: this.options.maxDelaySeconds ?? 60,
+          ...(signal ? { abortSignal: signal } : {}),
         },
         { DBSnapshotIdentifier: id },
       );
@@ -67,6 +66,36 @@ export class RdsSnapshotter implements Snapshotter {
       throw waiterError(error, id, maxWaitSeconds);
     }
     return { id, availableAt: now().getTime() };
+  }
+
+  /** Create the snapshot, or adopt ours of the same name (a resumed run). "available" when adopted already available. */
+  private async create(id: string, label: string, signal: AbortSignal | undefined): Promise<"creating" | "available"> {
+    const instance = this.options.instanceId;
+    const options = signal ? { abortSignal: signal } : {};
+    try {
+      await this.client.send(
+        new CreateDBSnapshotCommand({
+          DBInstanceIdentifier: instance,
+          DBSnapshotIdentifier: id,
+          Tags: [
+            { Key: "bluegreen:stack", Value: this.options.stack },
+            { Key: "bluegreen:label", Value: label },
+          ],
+        }),
+        options,
+      );
+      return "creating";
+    } catch (error) {
+      if (awsErrorCode(error) !== "DBSnapshotAlreadyExists") throw classifyAwsError(error, `CreateDBSnapshot ${instance} → ${id}`);
+    }
+    const out = await awsCall(`DescribeDBSnapshots ${id}`, () => this.client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }), options));
+    const existing = (out.DBSnapshots ?? []).find((snapshot) => snapshot.DBSnapshotIdentifier === id) ?? out.DBSnapshots?.[0];
+    if (!existing || existing.DBInstanceIdentifier !== instance) {
+      throw new Error(`snapshot ${id} already exists and is not of ${instance} (it is of ${existing?.DBInstanceIdentifier ?? "an unknown instance"}): not adopting it`);
+    }
+    if (existing.Status === "available") return "available";
+    if (existing.Status !== "creating") throw new Error(`snapshot ${id} (this run's, from an earlier attempt) is ${existing.Status ?? "in an unknown state"}, not creating or available`);
+    return "creating";
   }
 }
 

@@ -181,7 +181,11 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     return ExitCode.ok;
   }
 
-  const request: Parameters<typeof engine.runRollback>[1] = { owner: lockOwner(), databaseMode, stack: identity.stack, signal: work.signal };
+  // The deadline is the rollback's own bound (failed-rollback when it passes); the interrupt is
+  // the operator's Ctrl-C before anything was written (the engine stops, `rollback` continues).
+  deps.rollbackDeadline = work.signal;
+  const interrupt = new AbortController();
+  const request: Parameters<typeof engine.runRollback>[1] = { owner: lockOwner(), databaseMode, stack: identity.stack, signal: interrupt.signal };
   if (options.reason) request.reason = options.reason;
   if (options.force) request.force = true;
   if (verifyTimeoutMs !== undefined) request.verifyTimeoutMs = verifyTimeoutMs;
@@ -240,6 +244,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     }
     if (interrupts === 1) {
       io.stderr.write("\ninterrupted before anything was written: stopping\n");
+      interrupt.abort(new Error("interrupted (Ctrl-C) before the rollback wrote anything"));
       work.abort(new Error("interrupted (Ctrl-C)"));
       return;
     }
@@ -304,6 +309,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     );
   }
   if (result.outcome === "rolled-back") return ExitCode.ok;
+  if (result.outcome === "interrupted") return ExitCode.interrupted;
   if (work.signal.aborted && interrupts === 0) io.stderr.write(`stopped at the deadline (--deadline ${deadlineMs / 1000} s): ${describeLive(lastRoutes)}\n`);
   // Never read the live weights: AWS did not answer (exit 3). Read them and they are not blue-only: 1.
   return lastRoutes === null ? ExitCode.unreachable : ExitCode.failed;

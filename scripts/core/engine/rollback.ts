@@ -4,11 +4,13 @@
 
 import { BLUE_ONLY, formatDuration } from "../plan.js";
 import { restoreBlueBeforeRollback } from "./capacity.js";
+import { expandedSchemaNote } from "./migrate.js";
 import { fenceOff, fenceOn } from "./pairedSwitch.js";
 
-import { maxStickiness } from "./routes.js";
+import type { RouteWeights } from "../ports.js";
+import { describeRoutes, maxStickiness } from "./routes.js";
 import { JournalWriteError, messageOf, type Run } from "./run.js";
-import { recordWeights, verifyWeights } from "./step.js";
+import { recordWeights } from "./step.js";
 
 const DEFAULT_VERIFY_TIMEOUT_MS = 60_000;
 const DEFAULT_VERIFY_INTERVAL_MS = 1_000;
@@ -42,7 +44,7 @@ export async function rollbackTraffic(run: Run): Promise<void> {
   const flip = await flipToBlue(run, settings);
   if (!flip.verified) {
     j.rollback.detail =
-      `traffic NOT verified on blue after ${ROLLBACK_ATTEMPTS} attempt(s): ${flip.lastError}` +
+      `traffic NOT verified on blue after ${j.rollback.attempts} write attempt(s): ${flip.lastError}` +
       (settings.paired && j.fence.onAt !== null ? "; the write fence stays on to avoid split-brain writes" : "");
     run.emit({
       type: "rollback-complete",
@@ -68,7 +70,11 @@ export async function rollbackTraffic(run: Run): Promise<void> {
   await recordWeights(run, BLUE_ONLY, null);
   const sticky = maxStickiness(run.lastRoutes);
   if (sticky) run.emit({ type: "warning", message: `stickiness is on: clients may stay on green for up to ${formatDuration(sticky * 1000)}` });
-  j.rollback.detail = `blue 100 / green 0 verified ${j.rollback.timeToRollbackMs} ms after the breach was observed`;
+  const expanded = expandedSchemaNote(j);
+  if (expanded) run.emit({ type: "warning", message: expanded });
+  // A `rollback` command is the operator's request, not a breach: say which clock started.
+  const since = run.options.operation === "rollback" ? "the rollback was requested" : "the breach was observed";
+  j.rollback.detail = `blue 100 / green 0 verified ${j.rollback.timeToRollbackMs} ms after ${since}`;
   run.emit({
     type: "rollback-complete",
     ok: true,
@@ -161,25 +167,97 @@ async function copySequencesToBlue(run: Run, detail: string): Promise<void> {
   }
 }
 
-/** The flip: one write per route, read back until equal. Retried, bounded. */
+/** Blue-only on every route: green's raw weight exactly 0 (and blue's above 0, or the ALB answers 503). */
+export function isBlueOnly(routes: readonly RouteWeights[]): boolean {
+  return routes.length > 0 && routes.every((r) => r.weights.green === 0 && r.weights.blue > 0);
+}
+
+/**
+ * The flip: one write per route, then read back until every route is blue-only. Bounded by
+ * ROLLBACK_ATTEMPTS writes, each followed by up to verifyTimeoutMs of read-back, and by the
+ * rollback's deadline (deps.rollbackDeadline) overall.
+ * - A write that failed is retried; after it the live weights are read once, for the report.
+ * - A write that succeeded is not repeated while the read-back is pending: it only re-reads.
+ *   Only when the verify window has passed and the routes still show an action other than blue
+ *   only (ours was lost or overwritten) is it written again.
+ */
 async function flipToBlue(run: Run, settings: RollbackSettings): Promise<{ verified: boolean; lastError: string }> {
   const record = run.journal.rollback!;
+  const deadline = run.deps.rollbackDeadline;
+  const stopped = () => deadline?.aborted === true;
   let lastError = "";
-  for (let attempt = 1; attempt <= ROLLBACK_ATTEMPTS; attempt++) {
+  for (let attempt = 1; attempt <= ROLLBACK_ATTEMPTS && !stopped(); attempt++) {
     record.attempts = attempt;
-    run.emit({ type: "weights-written", step: null, weights: BLUE_ONLY, attempt });
     try {
       await run.deps.router.writeWeights(BLUE_ONLY);
+      run.emit({ type: "weights-written", step: null, weights: BLUE_ONLY, attempt });
     } catch (error) {
       lastError = `write failed: ${messageOf(error)}`;
       run.emit({ type: "warning", message: `rollback write attempt ${attempt} failed: ${messageOf(error)}` });
+      await readLive(run); // what traffic does now, for the report
+      if (attempt < ROLLBACK_ATTEMPTS && !stopped()) await pause(run, settings.verifyIntervalMs);
       continue;
     }
-    const result = await verifyWeights(run, BLUE_ONLY, settings.verifyTimeoutMs, settings.verifyIntervalMs, null);
+    const result = await readBackBlueOnly(run, settings);
     if (result.ok) return { verified: true, lastError };
-    lastError = `did not read back within ${formatDuration(settings.verifyTimeoutMs)}: ${result.error}`;
+    lastError = stopped()
+      ? `stopped at the deadline before the read-back showed blue only: ${result.error}`
+      : `did not read back within ${formatDuration(settings.verifyTimeoutMs)}: ${result.error}`;
+    // A read-back that never answered says nothing about our write: do not write again over it.
+    if (result.unread) break;
   }
+  if (stopped() && !lastError.startsWith("stopped")) lastError = `stopped at the deadline: ${lastError || "nothing was written"}`;
   return { verified: false, lastError };
+}
+
+/** Read the live weights once; failures are only remembered (the report says what was last read). */
+async function readLive(run: Run): Promise<void> {
+  try {
+    run.lastRoutes = await run.deps.router.readWeights();
+  } catch {
+    // unknown: keep what was last read
+  }
+}
+
+/** The rollback's waits end early at its deadline (and on the caller's abort). */
+async function pause(run: Run, ms: number): Promise<void> {
+  const deadline = run.deps.rollbackDeadline;
+  const wake = run.signal && deadline ? anySignal(run.signal, deadline) : (run.signal ?? deadline);
+  await run.clock.sleep(ms, wake);
+}
+
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  if (a.aborted || b.aborted) abort();
+  a.addEventListener("abort", abort, { once: true });
+  b.addEventListener("abort", abort, { once: true });
+  return controller.signal;
+}
+
+/** Re-read (never re-write) until every route is blue-only, the verify window passes, or the deadline. */
+async function readBackBlueOnly(run: Run, settings: RollbackSettings): Promise<{ ok: boolean; error: string; unread: boolean }> {
+  const started = run.now();
+  const until = started + settings.verifyTimeoutMs;
+  const deadline = run.deps.rollbackDeadline;
+  let error: string | null = null;
+  let everRead = false;
+  for (;;) {
+    try {
+      run.lastRoutes = await run.deps.router.readWeights();
+      everRead = true;
+      error = null;
+    } catch (e) {
+      error = messageOf(e);
+    }
+    const ok = error === null && isBlueOnly(run.lastRoutes);
+    if (ok || run.now() >= until || deadline?.aborted) {
+      const routes = everRead ? run.lastRoutes : [];
+      run.emit({ type: "weights-verified", step: null, weights: BLUE_ONLY, ok, routes, waitedMs: run.now() - started });
+      return { ok, error: ok ? "" : (error ?? (routes.length === 0 ? "no routes" : describeRoutes(routes))), unread: !everRead };
+    }
+    await pause(run, Math.max(1, Math.min(settings.verifyIntervalMs, until - run.now())));
+  }
 }
 
 /** Paired, traffic verified on blue: lift our fence, list green-only keys if blue could not catch up, stop reverse replication if asked. */

@@ -18,6 +18,7 @@ import type {
   MetricsSource,
   ParitySource,
   RouteWeights,
+  SchemaMigrator,
   Snapshotter,
   TrafficRouter,
   WeightRecorder,
@@ -43,6 +44,8 @@ export interface EngineDeps {
   replication?: DataReplication;
   /** The colors' Auto Scaling groups (rollout.capacity): blue's in-service count, match, blue scaled down/back. Absent: blue's healthy targets stand for its capacity. */
   capacity?: CapacityManager;
+  /** Schema migrations (rollout.migrationsDir): present when there are expand migrations to run in the migrating phase. */
+  migrator?: SchemaMigrator;
 
   /** Receives every event, ticks included. Exceptions thrown by the sink are ignored. */
   events?: EventSink;
@@ -50,6 +53,12 @@ export interface EngineDeps {
   tickMs?: number;
   /** Run id generator; default: ISO time + random suffix. */
   newRunId?: () => string;
+  /**
+   * `rollback --deadline`: once it aborts, the rollback stops writing and waiting, and records
+   * failed-rollback with the live weights it last read (a deadline is a failure to answer, not an
+   * interrupt: the journal must not stay in rolling-back as if someone were still at it).
+   */
+  rollbackDeadline?: AbortSignal;
 }
 
 export interface CutoverRequest {
