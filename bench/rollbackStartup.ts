@@ -264,7 +264,20 @@ export async function startMockAws(): Promise<MockAws> {
           .join("");
         return ok(`<TargetHealthDescriptions>${members}</TargetHealthDescriptions>`);
       }
+      case "DescribeAutoScalingGroups": {
+        // Auto Scaling (rollout.capacity): a color's group holds one InService instance per target.
+        const name = params.get("AutoScalingGroupNames.member.1") ?? "";
+        const color = /-green-/.test(name) ? "green" : /-blue-/.test(name) ? "blue" : null;
+        if (!color) return ok("<AutoScalingGroups/>");
+        const size = state.targetStates[color].length;
+        const instances = state.targetStates[color].map((_, i) => `<member><InstanceId>i-${color}${i}</InstanceId><LifecycleState>InService</LifecycleState></member>`).join("");
+        return ok(
+          `<AutoScalingGroups><member><AutoScalingGroupName>${xmlEscape(name)}</AutoScalingGroupName><MinSize>1</MinSize><MaxSize>10</MaxSize>` +
+            `<DesiredCapacity>${size}</DesiredCapacity><Instances>${instances}</Instances></member></AutoScalingGroups>`,
+        );
+      }
       case "CreateDBSnapshot":
+
         return ok(`<DBSnapshot><DBSnapshotIdentifier>${xmlEscape(params.get("DBSnapshotIdentifier") ?? "")}</DBSnapshotIdentifier><Status>creating</Status></DBSnapshot>`);
       case "DescribeDBSnapshots":
         return ok(

@@ -23,6 +23,8 @@ interface CutoverOptions {
   yes?: boolean;
   dryRun?: boolean;
   resume?: boolean;
+  now?: boolean;
+
   skipSnapshot?: string;
   webhook?: string;
   allowUnverifiedStack?: boolean;
@@ -47,7 +49,9 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   )
     .option("--yes", "do not ask for PROCEED (unattended runs)")
     .option("--dry-run", "print the plan (from live weights) and change nothing")
-    .option("--resume", "continue the unfinished cutover in the journal (after a crash)")
+    .option("--resume", "continue the unfinished cutover in the journal (after a crash, or a paused step: like `npm run promote`)")
+    .option("--now", "with --resume: continue a timed pause before its time is up")
+
     .option("--skip-snapshot <reason>", "skip the snapshot of blue's database; the reason is recorded in the journal and report")
     .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
     .option("--reports <dir>", "where reports are written", "reports");
@@ -138,6 +142,8 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
       },
     };
     if (options.resume) request.resume = true;
+    if (options.now) request.pauseNow = true;
+
     if (options.skipSnapshot !== undefined) request.skipSnapshot = options.skipSnapshot;
     if (!options.yes) request.confirm = () => askProceed(io.stdin, io.stderr);
     const rollbackCommand =
@@ -197,12 +203,22 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     if (!mode.json) {
       const ttr = result.timeToRollbackMs !== null ? `; traffic back on blue ${result.timeToRollbackMs} ms after the breach was observed` : "";
       io.stderr.write(`cutover ${result.outcome}${result.reason ? `: ${result.reason}` : ""}${ttr}\n`);
+      if (result.outcome === "paused") io.stderr.write(`${pausedHint(result.journal)}\n`);
+
     }
     return engine.outcomeExitCode(result.outcome);
   } finally {
     process.removeListener("SIGINT", onEarlySigint);
     await webhook?.flush();
   }
+}
+
+/** How to continue a paused rollout (the cutover exits 0 there). */
+export function pausedHint(journal: import("../core/journal.js").Journal | null): string {
+  const pause = journal ? ((journal as { pauses?: { step: number; until: number | null }[] }).pauses ?? []).at(-1) : undefined;
+  const at = pause ? ` at step ${pause.step + 1}` : "";
+  const when = pause?.until ? ` after ${new Date(pause.until).toISOString()} (or now with \`npm run promote -- --now\`)` : "";
+  return `paused${at}: nothing of this process keeps running; the guard watches green's alarms. Continue with \`npm run promote\`${when}, or send traffic back with \`npm run rollback\``;
 }
 
 /** Resolves false when the signal aborts; lets stdin go so the prompt does not keep the process alive. */

@@ -142,3 +142,40 @@ function lastEvidence(journal: Journal, step: number): string | null {
   }
   return null;
 }
+
+/** What `status` shows about a paused run. */
+export interface PauseView {
+  /** 1-based, as operators count steps. */
+  step: number;
+  kind: PlanPause["kind"];
+  weights: { blue: number; green: number } | null;
+  since: string;
+  /** Timed pauses: when promote continues without --now; null for "promote". */
+  continuesAt: string | null;
+  evidence: string | null;
+  /** One line for the terminal. */
+  line: string;
+}
+
+export function pauseView(journal: Journal, now: number): PauseView | null {
+  const pause = currentPause(journal);
+  if (!pause) return null;
+  const weights = journal.plan?.steps[pause.step]?.weights ?? null;
+  const at = weights ? ` (blue ${weights.blue} / green ${weights.green})` : "";
+  const since = new Date(pause.since).toISOString();
+  const when =
+    pause.until === null
+      ? "waits for `npm run promote`"
+      : now >= pause.until
+        ? `its ${formatDuration(pause.until - pause.since)} are over since ${new Date(pause.until).toISOString()}: continue with \`npm run promote\``
+        : `continues with \`npm run promote\` after ${new Date(pause.until).toISOString()} (in ${formatDuration(pause.until - now)}; --now before)`;
+  return {
+    step: pause.step + 1,
+    kind: pause.kind,
+    weights,
+    since,
+    continuesAt: pause.until === null ? null : new Date(pause.until).toISOString(),
+    evidence: pause.evidence,
+    line: `paused at step ${pause.step + 1}${at} since ${since}: ${when}`,
+  };
+}

@@ -1,0 +1,93 @@
+// `npm run promote`: continue a rollout that paused at a step (rollout.strategy.steps[].pause),
+// from the journal, with the same judge and the evidence gathered so far; or, with
+// --scale-down-blue, set blue to its Auto Scaling minimum after a successful cutover and
+// rollout.blueKeepSeconds (opt-in: rollout.capacity.scaleDownBlue).
+//
+// The continuation is `cutover --resume --yes` (the operator's promote is the confirmation), after
+// this command has checked, before anything changes, that the journal really is paused (a crashed
+// run is `cutover --resume`'s business) and that a timed pause is over (or --now).
+
+import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
+import { ExitCode, outputMode, UsageError } from "./common.js";
+import { cutoverMain } from "./cutoverMain.js";
+import { loadStackConfig } from "./pulumiConfigFile.js";
+import { loadRawOutputs, parseStackOutputs, stackIdentity } from "./stackOutputs.js";
+
+interface PromoteOptions {
+  stack?: string;
+  outputs?: string;
+  config?: string;
+  json?: boolean;
+  now?: boolean;
+  scaleDownBlue?: boolean;
+  webhook?: string;
+  allowUnverifiedStack?: boolean;
+  reports: string;
+}
+
+export async function promoteMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
+  const command = addStackOptions(program("promote", "Continue a rollout paused at a step (same judge, evidence carried over); or scale blue down after a successful cutover.", io))
+    .option("--now", "continue a timed pause before its time is up (or scale blue down before blueKeepSeconds)")
+    .option("--scale-down-blue", "after a successful cutover and rollout.blueKeepSeconds: set blue's desired capacity to its minimum (rollout.capacity.scaleDownBlue)")
+    .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
+    .option("--reports <dir>", "where reports are written", "reports");
+  const parsed = parse<PromoteOptions & Record<string, unknown>>(command, argv);
+  if (!parsed) return ExitCode.ok;
+  const options: PromoteOptions = parsed.options;
+
+  // --- input, all before any AWS call ------------------------------------------------------
+  const stack = await resolveStack(options.stack, io);
+  const configPath = configPathFor(stack, options.config, io.cwd);
+  const config = await loadStackConfig(configPath);
+  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
+  const outputs = await parseStackOutputs(raw.raw, raw.source);
+  const identity = stackIdentity(stack, outputs, raw, { configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined });
+  const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
+
+  const [{ createAwsDeps }, engine, { parseJournal }, { lockOwner }] = await Promise.all([
+    import("./awsDeps.js"),
+    import("../core/engine.js"),
+    import("../core/journal.js"),
+    import("./operator.js"),
+  ]);
+  const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd });
+
+  if (options.scaleDownBlue) {
+    try {
+      const result = await engine.runScaleDownBlue(deps, { owner: lockOwner(), early: options.now === true });
+      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "scale-down-blue", runId: result.runId, from: result.from, to: result.to })}\n`);
+      else io.stderr.write(`blue's desired capacity ${result.from} → ${result.to}; a rollback now first scales blue back to ${result.from} and waits for its targets\n`);
+      return ExitCode.ok;
+    } catch (error) {
+      if ((error as Error).name === "EngineInputError") throw new UsageError((error as Error).message);
+      throw error;
+    }
+  }
+
+  // The journal must be paused: anything else is not promote's to continue.
+  const stored = await deps.journal.load();
+  if (stored === null || stored === undefined) throw new UsageError("there is no cutover journal: nothing to promote; start one with `npm run cutover`");
+  const journal = parseJournal(stored);
+  const pause = engine.currentPause(journal);
+  if (!pause) {
+    const hint = journal.phase === "succeeded" && config.rollout.capacity.scaleDownBlue ? "; to scale blue down, `npm run promote -- --scale-down-blue`" : "";
+    throw new UsageError(
+      `nothing to promote: run ${journal.runId} is in phase "${journal.phase}", not paused` +
+        (["succeeded", "rolled-back", "failed-rollback", "preflight-failed", "aborted"].includes(journal.phase) ? hint : "; a crashed run continues with `npm run cutover -- --resume`"),
+    );
+  }
+  if (pause.until !== null && Date.now() < pause.until && !options.now) {
+    throw new UsageError(
+      `the pause at step ${pause.step + 1} lasts until ${new Date(pause.until).toISOString()}: run promote after that, or \`npm run promote -- --now\` to continue early; nothing was changed`,
+    );
+  }
+
+  const forward: string[] = ["--resume", "--yes", "--stack", stack, "--config", configPath, "--reports", options.reports];
+  if (options.outputs) forward.push("--outputs", options.outputs);
+  if (options.allowUnverifiedStack) forward.push("--allow-unverified-stack");
+  if (options.json) forward.push("--json");
+  if (options.now) forward.push("--now");
+  if (options.webhook) forward.push("--webhook", options.webhook);
+  if (!mode.json) io.stderr.write(`promoting run ${journal.runId}: step ${pause.step + 1} paused since ${new Date(pause.since).toISOString()}${pause.evidence ? ` (${pause.evidence})` : ""}\n`);
+  return cutoverMain(forward, io);
+}

@@ -1,0 +1,151 @@
+// `npm run promote` and a paused cutover, in process, against the local mock AWS endpoint (the
+// SDK's own AWS_ENDPOINT_URL, as in cliCommands.test.ts): the cutover pauses and exits 0 saying
+// how to continue; status shows the paused step; promote refuses what is not paused (exit 2, no
+// write) and continues what is; a timed pause refuses an early promote unless --now.
+
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
+import { decodeJournal } from "../../scripts/aws/ssmJournal.js";
+import type { Io } from "../../scripts/cli/args.js";
+import { exitCodeFor, type ExitCode } from "../../scripts/cli/common.js";
+import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
+import { promoteMain } from "../../scripts/cli/promoteMain.js";
+import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
+import { statusMain } from "../../scripts/cli/statusMain.js";
+
+const ROOT = join(import.meta.dirname, "../..");
+let mock: MockAws;
+let dir: string;
+let outputs: Record<string, unknown> & { listenerArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } };
+const savedEnv = { ...process.env };
+const base = ["--stack", "prod", "--outputs", "outputs.json"];
+const JOURNAL = "/bluegreen/bluegreen/prod/journal";
+
+async function writeConfig(pause: string): Promise<void> {
+  const prod = await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8");
+  const head = prod.slice(0, prod.indexOf("  bluegreen:rollout:"));
+  const rollout = [
+    "  bluegreen:rollout:",
+    "    strategy:",
+    "      type: canary",
+    `      steps: [{ percent: 10, pause: "${pause}" }, 100]`,
+    "    bakeSeconds: 0",
+    "    monitorSeconds: 0",
+    "    verifyTimeoutSeconds: 5",
+    "",
+  ].join("\n");
+  await writeFile(join(dir, "Pulumi.prod.yaml"), head + rollout);
+}
+
+async function run(main: (argv: readonly string[], io: Io) => Promise<ExitCode>, argv: string[]): Promise<{ code: ExitCode; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  let code: ExitCode;
+  try {
+    code = await main(argv, { stdout, stderr, stdin, env: process.env, cwd: dir });
+  } catch (error) {
+    code = exitCodeFor(error);
+    err += `error: ${(error as Error).message}\n`;
+  }
+  return { code, stdout: out, stderr: err };
+}
+
+const listenerWeights = () => mock.state.listeners.get(outputs.listenerArns[0]!)!.weights;
+const writes = () => mock.calls.filter((c) => /^(Modify|Put|Delete|Create|Set)/.test(c.action) && c.params.Name !== "/bluegreen/bluegreen/prod/lock");
+
+beforeAll(async () => {
+  mock = await startMockAws();
+  Object.assign(process.env, mockEnv(mock, {}));
+  outputs = JSON.parse(await readFile(join(ROOT, "examples/stack-outputs.prod.json"), "utf8"));
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  await mock.close();
+  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+  Object.assign(process.env, savedEnv);
+});
+
+beforeEach(async () => {
+  mock.reset();
+  seedFromOutputs(mock, outputs, { blue: 100, green: 0 });
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = await mkdtemp(join(tmpdir(), "bluegreen-promote-"));
+  await copyFile(join(ROOT, "examples/stack-outputs.prod.json"), join(dir, "outputs.json"));
+});
+
+describe("a paused cutover and promote", () => {
+  it("--help lists the flags", async () => {
+    const result = await run(promoteMain, ["--help"]);
+    expect(result.code).toBe(0);
+    for (const flag of ["--now", "--scale-down-blue", "--stack", "--json"]) expect(result.stdout + result.stderr).toContain(flag);
+  });
+
+  it("pauses at 10% (exit 0, how to continue), status shows it, promote finishes it", async () => {
+    await writeConfig("promote");
+    const cutover = await run(cutoverMain, [...base, "--yes", "--skip-snapshot", "test stack"]);
+    expect(cutover.code).toBe(0);
+    expect(cutover.stderr).toMatch(/cutover paused/);
+    expect(cutover.stderr).toMatch(/paused.*: nothing of this process keeps running; the guard watches green's alarms. Continue with `npm run promote`/);
+    expect(listenerWeights()).toEqual({ blue: 90, green: 10 });
+    expect(mock.state.parameters.has("/bluegreen/bluegreen/prod/lock")).toBe(false);
+    expect(decodeJournal(mock.state.parameters.get(JOURNAL)!)).toMatchObject({ phase: "paused", step: 0 });
+
+    const status = await run(statusMain, [...base, "--json"]);
+    const report = JSON.parse(status.stdout);
+    expect(report.lastRun.value.pause).toMatchObject({ step: 1, kind: "promote", weights: { blue: 90, green: 10 }, continuesAt: null });
+    const text = await run(statusMain, base);
+    expect(text.stdout).toMatch(/paused at step 1 \(blue 90 \/ green 10\) since .*: waits for `npm run promote`/);
+
+    const promote = await run(promoteMain, base);
+    expect(promote.stderr).toMatch(/promoting run .*: step 1 paused since/);
+    expect(promote.stderr).toMatch(/cutover succeeded/);
+    expect(promote.code).toBe(0);
+    expect(listenerWeights()).toEqual({ blue: 0, green: 100 });
+    expect(decodeJournal(mock.state.parameters.get(JOURNAL)!)).toMatchObject({ phase: "succeeded", pauses: [{ step: 0, promotedAt: expect.any(Number) }] });
+  });
+
+  it("promote refuses what is not paused: no journal, a finished run (exit 2, nothing written)", async () => {
+    await writeConfig("promote");
+    mock.calls.length = 0;
+    const none = await run(promoteMain, base);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no cutover journal: nothing to promote/);
+    expect(writes()).toEqual([]);
+
+    await run(cutoverMain, [...base, "--yes", "--skip-snapshot", "test stack"]);
+    await run(rollbackMain, base);
+    mock.calls.length = 0;
+    const finished = await run(promoteMain, base);
+    expect(finished.code).toBe(2);
+    expect(finished.stderr).toMatch(/nothing to promote: run .* is in phase "rolled-back", not paused/);
+    expect(writes()).toEqual([]);
+  });
+
+  it("a timed pause: promote before its time exits 2 and changes nothing; --now continues", async () => {
+    await writeConfig("36h");
+    expect((await run(cutoverMain, [...base, "--yes", "--skip-snapshot", "test stack"])).code).toBe(0);
+    mock.calls.length = 0;
+    const early = await run(promoteMain, base);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/lasts until .*--now/);
+    expect(writes()).toEqual([]);
+    const resumeEarly = await run(cutoverMain, [...base, "--resume", "--yes"]);
+    expect(resumeEarly.code).toBe(2);
+    expect(writes()).toEqual([]);
+
+    const now = await run(promoteMain, [...base, "--now"]);
+    expect(now.code).toBe(0);
+    expect(listenerWeights()).toEqual({ blue: 0, green: 100 });
+    expect(decodeJournal(mock.state.parameters.get(JOURNAL)!)).toMatchObject({ phase: "succeeded", pauses: [{ early: true }] });
+  });
+});
