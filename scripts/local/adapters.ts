@@ -165,7 +165,7 @@ export class LocalSnapshotter implements Snapshotter {
     private readonly directory: string,
   ) {}
 
-  async snapshot(label: string, timeoutMs: number): Promise<Snapshot> {
+  async snapshot(label: string, timeoutMs: number, signal?: AbortSignal): Promise<Snapshot> {
     const id = `${label.replace(/[^a-zA-Z0-9_-]/g, "-")}-${Date.now()}`;
     const dir = join(this.directory, id);
     await mkdir(dir, { recursive: true });
@@ -180,6 +180,8 @@ export class LocalSnapshotter implements Snapshotter {
       );
       const counts: Record<string, number> = {};
       for (const { name } of tables) {
+        // Interrupted: stop between tables (the export is a local copy; a partial one is removed with the run directory).
+        if (signal?.aborted) throw new Error(`snapshot interrupted: ${String(signal.reason ?? "aborted")}`);
         const quoted = `"${name.replace(/"/g, '""')}"`;
         const { rows } = await client.query(`SELECT * FROM public.${quoted} ORDER BY 1`);
         const out = createWriteStream(join(dir, `${name}.jsonl`));

@@ -5,9 +5,10 @@
 // when the sandbox is released, so nothing the engine still does can recreate the directory.
 //
 // Cancellation (the demo's policy): on abort the engine is told through the request's
-// AbortSignal and its clock, and the demo WAITS for it to settle (bounded) before anything is
-// torn down; then the scenario rejects with DemoAbortedError. Traffic is not rolled back: the
-// whole sandbox goes away.
+// AbortSignal (its clock's sleeps wake at once) and stops at its next safe point with outcome
+// "interrupted"; the demo WAITS for it to settle (bounded) before anything is torn down, then
+// the scenario rejects with DemoAbortedError. Traffic is not rolled back: the whole sandbox
+// goes away.
 
 import { join } from "node:path";
 import type { EngineDeps } from "../../core/engine.js";
@@ -27,36 +28,24 @@ export const ENGINE_SETTLE_MS = 2000;
 const abortReason = (signal: AbortSignal) => String(signal.reason ?? "aborted");
 
 /**
- * The request with the run's AbortSignal. The engine's requests take `signal` (the engine
- * stops at a safe point and settles); spelled as a helper so the demo compiles against an
- * engine whose request types do not declare it yet.
+ * Wall clock for the engine. A sleep ends early, without rejecting, when the engine's own
+ * signal or the demo's aborts (the Clock contract): the engine then sees its signal aborted and
+ * stops at its next safe point, with outcome "interrupted".
  */
-export function withSignal<T extends object>(request: T, signal: AbortSignal): T & { signal: AbortSignal } {
-  return Object.assign({}, request, { signal });
-}
-
-/** Wall clock whose sleeps end at once, rejecting, when the demo or the caller aborts. */
-export function demoClock(demoSignal: AbortSignal): Clock & { sleep(ms: number, signal?: AbortSignal): Promise<void> } {
+export function demoClock(demoSignal: AbortSignal): Clock {
   return {
     now: () => Date.now(),
     sleep: (ms: number, signal?: AbortSignal) =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<void>((resolve) => {
         const signals = signal && signal !== demoSignal ? [demoSignal, signal] : [demoSignal];
-        const aborted = signals.find((s) => s.aborted);
-        if (aborted) return reject(new DemoAbortedError(abortReason(aborted)));
-        const cleanup = () => {
+        if (signals.some((s) => s.aborted)) return resolve();
+        const wake = () => {
           clearTimeout(timer);
-          for (const s of signals) s.removeEventListener("abort", onAbort);
-        };
-        const onAbort = () => {
-          cleanup();
-          reject(new DemoAbortedError(abortReason(signals.find((s) => s.aborted) ?? demoSignal)));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
+          for (const s of signals) s.removeEventListener("abort", wake);
           resolve();
-        }, ms);
-        for (const s of signals) s.addEventListener("abort", onAbort, { once: true });
+        };
+        const timer = setTimeout(wake, ms);
+        for (const s of signals) s.addEventListener("abort", wake, { once: true });
       }),
   };
 }
@@ -86,7 +75,7 @@ function runDirectoryAdapters(sandbox: Sandbox): Pick<EngineDeps, "lock" | "jour
     save: async (document) => (guard("journal"), fileJournal.save(document)),
   };
   const localSnapshots = new LocalSnapshotter(sandbox.blueUrl, join(sandbox.runDir, "snapshots"));
-  const snapshotter: Snapshotter = { snapshot: async (label, timeoutMs) => (guard("snapshot"), localSnapshots.snapshot(label, timeoutMs)) };
+  const snapshotter: Snapshotter = { snapshot: async (label, timeoutMs, signal) => (guard("snapshot"), localSnapshots.snapshot(label, timeoutMs, signal)) };
   const weights = new LocalWeightRecorder(sandbox.weightsFile);
   const recorder: WeightRecorder = { record: async (next) => (guard("weight record"), weights.record(next)) };
   return { lock, journal, snapshotter, recorder };

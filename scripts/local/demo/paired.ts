@@ -13,7 +13,6 @@ import { SYNC_NAMES } from "../../postgres/sync/index.js";
 import { verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadFailure } from "../load.js";
 import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
-import { withSignal } from "./engineRun.js";
 import { fenceWindows, pairedLoadFigures, sameSet, stripLoad, summarizeSteps } from "./figures.js";
 import { writeReports } from "./summary.js";
 import type { DemoResult, PairedLeg, PairedSwitch } from "./types.js";
@@ -112,7 +111,7 @@ export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResul
     let to: Color;
     if (kind === "cutover") {
       const request: CutoverRequest = { rollout: policy.rollout, databaseMode: database, owner, stack: "demo", runId: legRunId };
-      const result = await ctx.engine.run((signal) => runCutover(deps, withSignal(request, signal)));
+      const result = await ctx.engine.run((signal) => runCutover(deps, { ...request, signal }));
       outcome = result.outcome;
       reason = result.reason;
       fenceMs = result.switchFenceMs;
@@ -129,7 +128,7 @@ export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResul
         catchUpTimeoutMs: 30_000,
         runId: legRunId,
       };
-      const result: RollbackResult = await ctx.engine.run((signal) => runRollback(deps, withSignal(request, signal)));
+      const result: RollbackResult = await ctx.engine.run((signal) => runRollback(deps, { ...request, signal }));
       outcome = result.outcome;
       reason = result.outcome === "rolled-back" ? null : result.reason;
       fenceMs = result.fenceMs;

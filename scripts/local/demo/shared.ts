@@ -8,7 +8,6 @@ import type { Color } from "../../core/ports.js";
 import { verifyAcknowledgedWrites } from "../load.js";
 import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
-import { withSignal } from "./engineRun.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
 import { pairedLoadFigures, stripLoad, summarizeSteps } from "./figures.js";
 import { writeReports } from "./summary.js";
@@ -22,7 +21,7 @@ export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult
 
   const cutoverStarted = Date.now();
   const request: CutoverRequest = { rollout: policy.rollout, databaseMode: database, owner: demoOwner(), stack: "demo", runId };
-  const result = await ctx.engine.run((signal) => runCutover(ctx.deps, withSignal(request, signal)));
+  const result = await ctx.engine.run((signal) => runCutover(ctx.deps, { ...request, signal }));
   const cutoverEnded = Date.now();
   await ctx.injector?.settled();
 
