@@ -11,7 +11,7 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stackConfigSchema } from "../infra/config.js";
-import { requestsToDetectRate, testAlpha } from "../scripts/core/judge/forecast.js";
+import { expectedTimeToDecision, requestsToDetectRate, testAlpha } from "../scripts/core/judge/forecast.js";
 import { resolveJudgeSettings } from "../scripts/core/judge/settings.js";
 import { rateUpperBound } from "../scripts/core/judge/statistics.js";
 import type { JudgeSettings } from "../scripts/core/judge/types.js";
@@ -213,14 +213,53 @@ function printSuccessTimes(results: CellResult[]): void {
   }
 }
 
+/** The step-time table of docs/gates.md, from the judge's forecast (no simulation). */
+export function stepTimeTable(settings: JudgeSettings): string[] {
+  const lines: string[] = [];
+  const minutes = (m: number | null, cap: number) => (m === null || m > cap ? `> ${cap}` : m < 1 ? "< 1" : String(Math.ceil(m)));
+  const cap = 5 + settings.maxExtensions;
+  lines.push("| traffic/min | 5xx base | share | promote identical | catch 5xx ×2 | catch 5xx ×5 | catch slow ×2 |");
+  lines.push("|---|---|---|---|---|---|---|");
+  for (const traffic of [1_000, 10_000, 100_000])
+    for (const baseline of [0.001, 0.01])
+      for (const share of [0.05, 0.25, 1]) {
+        const comparison = share >= 1 ? "reference" : "concurrent";
+        const alpha = testAlpha(settings, comparison);
+        const green = traffic * share;
+        const detect = (metric: "errors" | "slow", blue: number, k: number, power: number) => {
+          const n = requestsToDetectRate({ effect: settings[metric], blueRate: blue, share, comparison }, blue * k, alpha, power);
+          return n === null ? null : n / green;
+        };
+        const t = expectedTimeToDecision(settings, traffic, share, baseline);
+        // An identical release promotes when the bake (5 min) is over and the smallest regression is ruled
+        // out; else after the extensions if the large one is; else it is undecided.
+        const promote =
+          t.ruleOutMinimalMinutes !== null && t.ruleOutMinimalMinutes <= cap
+            ? String(Math.ceil(Math.max(5, t.ruleOutMinimalMinutes)))
+            : t.ruleOutLargeMinutes !== null && t.ruleOutLargeMinutes <= cap
+              ? `${cap} (rules out ×${settings.largestRegression} only)`
+              : "undecided";
+        lines.push(
+          `| ${traffic.toLocaleString("en-US")} | ${baseline * 100}% | ${share * 100}% | ${promote} | ${minutes(detect("errors", baseline, 2, 0.95), cap)} | ` +
+            `${minutes(detect("errors", baseline, 5, 0.99), cap)} | ${minutes(detect("slow", 0.05, 2, 0.95), cap)} |`,
+        );
+      }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const program = new Command("bench:judge")
     .option("--cutovers <n>", "simulated cutovers per cell and judge", (v) => Number(v.replace(/_/g, "")), 1000)
     .option("--workers <n>", "worker threads (the cells are split between them)", Number, 2)
     .option("--seed <n>", "seed of the simulation", Number, 1)
     .option("--json", "print the results as JSON")
+    .option("--table", "print only the forecast step-time table of docs/gates.md (no simulation)")
     .parse();
-  const opts = program.opts<{ cutovers: number; workers: number; seed: number; json?: boolean }>();
+  const opts = program.opts<{ cutovers: number; workers: number; seed: number; json?: boolean; table?: boolean }>();
+  if (opts.table) {
+    for (const line of stepTimeTable(defaultSettings().sequential)) console.log(line);
+    return;
+  }
   if (!Number.isInteger(opts.cutovers) || opts.cutovers < 1) throw new Error("--cutovers must be a positive integer");
   const all = cells();
   const workers = Math.max(1, Math.min(opts.workers, all.length));

@@ -33,6 +33,6 @@ export function describeVerdict(verdict: JudgeVerdict): string {
   if (verdict.ceiling.breached && verdict.ceiling.worst) {
     parts.unshift(`ceiling ${pct(verdict.ceiling.ceiling)} breached: ${verdict.ceiling.worst.errors}/${verdict.ceiling.worst.requests}`);
   }
-  const why = verdict.decision === "continue" ? [] : verdict.reasons;
-  return `${head}: ${parts.join("; ")}${why.length > 0 ? ` — ${why.join("; ")}` : ""}`;
+  if (verdict.mode === "thresholds") return `${head}: ${[...parts, ...verdict.reasons].join("; ") || verdict.summary}`;
+  return `${head}: ${parts.join("; ")}${verdict.decision === "continue" ? "" : ` — ${verdict.summary}`}`;
 }

@@ -210,6 +210,7 @@ export function judgeStep(settings: JudgeSettings, input: JudgeState, windows: r
   }
 
   const reasons: string[] = [];
+  let summary: string | null = null;
   const gateVerdicts: GateVerdict[] = [];
   let decision: JudgeVerdict["decision"] | null = null;
   const ceiling = checkCeiling(settings, accepted, null);
@@ -253,9 +254,8 @@ export function judgeStep(settings: JudgeSettings, input: JudgeState, windows: r
   if (ceiling.breached && decision !== "fail") {
     decision = "fail";
     const w = ceiling.worst!;
-    reasons.unshift(
-      `green 5xx ${w.errors}/${w.requests} (${pct(w.errors / w.requests)}) in one window is above the ceiling ${pct(settings.errorRateCeiling)} (≥ ${settings.ceilingMinErrors} errors)`,
-    );
+    summary = `green 5xx ${w.errors}/${w.requests} (${pct(w.errors / w.requests)}) in one window is above the ceiling ${pct(settings.errorRateCeiling)} (≥ ${settings.ceilingMinErrors} errors)`;
+    reasons.unshift(summary);
   }
 
   const windowsNeeded = () =>
@@ -271,34 +271,41 @@ export function judgeStep(settings: JudgeSettings, input: JudgeState, windows: r
     const bakeOver = state.windowsJudged >= windowsNeeded();
     if (regressions.length > 0) {
       decision = "fail";
+      summary = regressions.map((m) => `green's ${noun(m)} is worse by at least ${times(settings[m].minRatio)}`).join("; ");
       for (const m of regressions) reasons.push(regressionReason(settings, evidence[m]));
     } else if (!bakeOver) {
       decision = "continue";
     } else if (JUDGE_METRICS.every((m) => evidence[m].status === "ruled-out-minimal")) {
       decision = "promote";
+      summary = `the smallest regressions worth catching are ruled out (${JUDGE_METRICS.map((m) => `${noun(m)} ${times(settings[m].minRatio)}`).join(", ")})`;
       for (const m of JUDGE_METRICS) reasons.push(ruledOutReason(evidence[m]));
     } else if (state.extensionsUsed < settings.maxExtensions) {
       decision = "extend";
       state.extensionsUsed += 1;
-      reasons.push(`not decided after ${state.windowsJudged} window(s): extending (${state.extensionsUsed}/${settings.maxExtensions})`);
+      summary = `not decided after ${state.windowsJudged} window(s): extending (${state.extensionsUsed}/${settings.maxExtensions})`;
+      reasons.push(summary);
       for (const m of JUDGE_METRICS) if (evidence[m].status !== "ruled-out-minimal") reasons.push(openReason(settings, evidence[m]));
     } else if (JUDGE_METRICS.every((m) => evidence[m].status !== "open")) {
       decision = "promote";
       for (const m of JUDGE_METRICS) reasons.push(ruledOutReason(evidence[m]));
-      reasons.push(`smallest regression not ruled out at this traffic after ${settings.maxExtensions} extension(s); the large one (${times(settings.largestRegression)}) is`);
+      summary = `smallest regression not ruled out at this traffic after ${settings.maxExtensions} extension(s); the large one (${times(settings.largestRegression)}) is`;
+      reasons.push(summary);
     } else {
       const noGreen = evidence.errors.greenRequests <= 0;
       const needed = JUDGE_METRICS.map((m) => evidence[m].neededGreenRequests).filter((n): n is number => n !== null);
       const more = needed.length > 0 ? `about ${Math.max(...needed).toLocaleString("en-US")} more green requests needed` : "no estimate of the traffic needed";
       if (noGreen) {
         decision = "undecided";
-        reasons.push(`no green requests in ${state.windowsJudged} window(s): missing data is never a pass`);
+        summary = `no green requests in ${state.windowsJudged} window(s): missing data is never a pass`;
+        reasons.push(summary);
       } else if (settings.onUndecided === "promote") {
         decision = "promote";
-        reasons.push(`not enough traffic to decide: ${more}; promoted because onUndecided is "promote"`);
+        summary = `not enough traffic to decide: ${more}; promoted because onUndecided is "promote"`;
+        reasons.push(summary);
       } else {
         decision = "undecided";
-        reasons.push(`not enough traffic to decide: ${more}`);
+        summary = `not enough traffic to decide: ${more}`;
+        reasons.push(summary);
       }
       for (const m of JUDGE_METRICS) if (evidence[m].status === "open") reasons.push(openReason(settings, evidence[m]));
     }
@@ -316,6 +323,7 @@ export function judgeStep(settings: JudgeSettings, input: JudgeState, windows: r
     evidence,
     ceiling,
     reasons,
+    summary: summary ?? reasons[0] ?? (decision === "continue" ? `watching: ${state.windowsJudged}/${windowsNeeded()} window(s)` : decision),
     ignoredWindows,
     gateVerdicts,
   };

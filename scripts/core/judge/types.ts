@@ -7,8 +7,10 @@
 // the ratio green rate / blue rate. A mixture of likelihood ratios over ρ ≥ the smallest regression
 // worth catching, against ρ = 1, multiplied over windows, is a nonnegative supermartingale while green
 // is no worse than blue, so by Ville's inequality "fail when it reaches 1/α" keeps the probability of
-// rolling back a good release below α however often the judge looks (Robbins 1970; Johari, Koomen,
-// Pekelis & Walsh 2017/2022, "Always valid inference"; docs/gates.md). The same likelihoods, read the
+// rolling back a good release below α however often the judge looks. This is the conditional test for
+// time-inhomogeneous Poisson counts of Lindon & Malek, "Anytime-Valid Inference for Multinomial Count
+// Data", NeurIPS 2022 (arXiv:2011.03567), with a discrete mixture over ρ (Robbins 1970; Johari,
+// Pekelis & Walsh, "Always Valid Inference", Operations Research 2022; docs/gates.md). The same likelihoods, read the
 // other way, give an anytime-valid upper bound on ρ: the regression size the evidence rules out.
 // When green carries 100% there is no concurrent blue: green is compared with blue's rate pooled
 // over this cutover's earlier windows (or the pre-cutover baseline), frozen at the phase's start.
@@ -256,8 +258,10 @@ export interface JudgeVerdict {
   maxExtensions: number;
   evidence: Record<JudgeMetric, MetricEvidence>;
   ceiling: CeilingCheck;
-  /** Why: one sentence per reason, operator-readable (used in breach messages and decision lines). */
+  /** Why: one sentence per reason with its counts, operator-readable (for breach messages and the report). */
   reasons: string[];
+  /** The decision in one short sentence, without the counts (describeVerdict adds those). */
+  summary: string;
   /** Thresholds mode: the per-window gate verdicts of this call (for the gate-reading events); empty in sequential mode. */
   gateVerdicts: import("../gates.js").GateVerdict[];
   /** Windows of the call that were ignored (already judged, or empty-range), with why. */
