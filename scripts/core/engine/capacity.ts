@@ -68,7 +68,7 @@ export async function waitForHealthyTargets(
   for (;;) {
     const health = await run.deps.health.health(color);
     if (health.healthy >= healthy || run.now() >= deadline) return { ok: health.healthy >= healthy, health, waitedMs: run.now() - started };
-    await run.clock.sleep(Math.max(1, Math.min(HEALTH_WAIT_POLL_MS, deadline - run.now())));
+    await run.sleep(Math.max(1, Math.min(HEALTH_WAIT_POLL_MS, deadline - run.now()))); // wakes on abort
   }
 }
 
