@@ -16,9 +16,10 @@ function metricPart(e: MetricEvidence): string {
   }
   const test = `e=${fmt(e.statistic)} ${e.statistic >= e.boundary ? "≥" : "<"} ${fmt(e.boundary)}`;
   const bounds: string[] = [];
-  if (e.ruledOut.ratio !== null) bounds.push(`rules out ×${Number(e.ruledOut.ratio.toPrecision(3))}`);
-  else if (e.status !== "regression") bounds.push("ratio not bounded yet");
-  if (e.ruledOut.greenRateBelow !== null && e.status !== "regression") bounds.push(`green < ${pct(e.ruledOut.greenRateBelow)}`);
+  if (e.status !== "regression") {
+    bounds.push(e.ruledOut.ratio !== null ? `rules out ×${Number(e.ruledOut.ratio.toPrecision(3))}` : "ratio not bounded yet");
+    if (e.ruledOut.greenRateBelow !== null) bounds.push(`green < ${pct(e.ruledOut.greenRateBelow)}`);
+  }
   const needed = e.neededGreenRequests !== null ? `, ~${e.neededGreenRequests.toLocaleString("en-US")} more green req` : "";
   return `${head} ${test}${bounds.length > 0 ? ` (${bounds.join(", ")})` : ""}${needed}`;
 }
