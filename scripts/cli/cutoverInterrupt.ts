@@ -30,7 +30,9 @@ const w = (weights: Weights) => `blue ${weights.blue} / green ${weights.green}`;
 
 /** The last traffic and fence state this process saw, from the engine's events. */
 export class LastKnownState {
+  /** Weights this process read back; null until it read any (a resumed run has not yet). */
   private weights: Weights | null = null;
+  private planStart: Weights | null = null;
   private unverifiedWrite: Weights | null = null;
   private fence: FenceMode | null = null;
 
@@ -38,7 +40,11 @@ export class LastKnownState {
   readonly observe = (event: EngineEvent): void => {
     switch (event.type) {
       case "plan":
-        if (this.weights === null) this.weights = { ...event.plan.startWeights };
+        this.planStart = { ...event.plan.startWeights };
+        break;
+      case "preflight-check":
+        // Preflight read the live weights and found them where the plan starts.
+        if (event.check === "start-weights" && event.ok && this.planStart) this.weights = { ...this.planStart };
         break;
       case "weights-written":
         this.unverifiedWrite = { ...event.weights };
@@ -70,7 +76,9 @@ export class LastKnownState {
 
   describe(): string[] {
     const traffic =
-      this.weights === null ? "traffic: not read by this process" : `traffic: ${w(this.weights)} (the last weights verified by this process)`;
+      this.weights !== null
+        ? `traffic: ${w(this.weights)} (the last weights this process read back)`
+        : `traffic: not read back by this process yet${this.planStart ? ` (the run's plan started from ${w(this.planStart)})` : ""}`;
     const pending = this.unverifiedWrite ? [`  ${w(this.unverifiedWrite)} was being written and is NOT verified`] : [];
     const fence =
       this.fence === null

@@ -156,7 +156,7 @@ describe("second Ctrl-C", () => {
     const from = s.stderr.indexOf("second Ctrl-C: exiting now, without waiting. Left as last seen:");
     expect(from).toBeGreaterThan(-1);
     expect(s.stderr.slice(from + 1, from + 7)).toEqual([
-      "  traffic: blue 100 / green 0 (the last weights verified by this process)",
+      "  traffic: blue 100 / green 0 (the last weights this process read back)",
       "    blue 100 / green 0 was being written and is NOT verified",
       '  write fence: "writes" (writes are answered 503)',
       `fix it with: ${FIX}`,
@@ -174,8 +174,29 @@ describe("second Ctrl-C", () => {
     });
     await s.run();
     expect(s.exits).toEqual([130]);
-    expect(s.stderr).toContain("  traffic: blue 75 / green 25 (the last weights verified by this process)");
+    expect(s.stderr).toContain("  traffic: blue 75 / green 25 (the last weights this process read back)");
     expect(s.stderr).toContain("  write fence: not raised by this process");
     expect(s.stderr).toContain(`fix it with: ${FIX}`);
+  });
+});
+
+describe("what the second Ctrl-C reports", () => {
+  test("a resumed run has read nothing back yet; then the last verified weights, an unverified write and the fence", () => {
+    const state = new LastKnownState();
+    const base = { at: 0, runId: "r" };
+    const plan = { ...base, type: "plan", operation: "cutover", plan: { startWeights: { blue: 100, green: 0 } }, lines: [] } as unknown as EngineEvent;
+    state.observe(plan);
+    expect(state.describe()).toEqual(["traffic: not read back by this process yet (the run's plan started from blue 100 / green 0)", "write fence: not raised by this process"]);
+    state.observe({ ...base, type: "weights-verified", step: 1, weights: { blue: 75, green: 25 }, ok: true, routes: [], waitedMs: 0 });
+    state.observe({ ...base, type: "weights-written", step: 2, weights: { blue: 0, green: 100 }, attempt: 1 });
+    state.observe({ ...base, type: "fence", mode: "writes", ok: true, detail: "" });
+    expect(state.fenceUp).toBe(true);
+    expect(state.describe()).toEqual([
+      "traffic: blue 75 / green 25 (the last weights this process read back)",
+      "  blue 0 / green 100 was being written and is NOT verified",
+      'write fence: "writes" (writes are answered 503)',
+    ]);
+    state.observe({ ...base, type: "fence", mode: "off", ok: false, detail: "AccessDenied" }); // a failed lift changes nothing
+    expect(state.fenceUp).toBe(true);
   });
 });
