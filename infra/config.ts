@@ -393,7 +393,8 @@ const gates = z
     }
   });
 
-const GATE_DEFAULTS = {
+/** rollout.gates when the config leaves it out; also fills keys a journaled plan from an older version lacks. */
+export const GATE_DEFAULTS = {
   mode: "sequential" as const,
   falseRollbackBudget: 0.01,
   minErrorRatio: 2,
@@ -453,6 +454,8 @@ const rollout = z
       .strict()
       .default({ mode: "check", headroom: 0, scaleTimeoutSeconds: 900, scaleDownBlue: false }),
     blueKeepSeconds: seconds(0, 2_592_000).default(3600).describe("after a successful cutover, blue keeps its capacity at least this long (instant rollback)"),
+    migrationsDir: z.string().min(1, "must name a directory").default("migrations").describe("schema migrations: DIR/expand/*.sql run in the cutover's migrating phase, DIR/contract/*.sql with `npm run migrate -- contract` (docs/migrations.md)"),
+    contractAfterSeconds: seconds(0, 2_592_000).default(3600).describe("`npm run migrate -- contract` (it closes the rollback path) is allowed this long after a successful cutover at the earliest"),
     fenceDrainSeconds: seconds(0, 120)
 
       .default(3)

@@ -7,7 +7,7 @@
 // Ctrl-C: the first stops the cutover and rolls back to blue, the second exits at once
 // (cutoverInterrupt.ts).
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { CutoverRequest } from "../core/engine.js";
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
@@ -107,6 +107,16 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     deps.replication = paired;
     replication = paired;
     deps.parity = fileParitySource(join(io.cwd, "reports", "parity-latest.json"));
+  }
+  // Expand migrations in rollout.migrationsDir: the migrating phase after preflight (docs/migrations.md).
+  const { hasExpandMigrations, PostgresSchemaMigrator } = await import("../postgres/migrate/schemaMigrator.js");
+  const migrationsDir = resolve(io.cwd, config.rollout.migrationsDir);
+  if (await hasExpandMigrations(migrationsDir)) {
+    const { targetsFromOutputs } = await import("../postgres/migrate/targets.js");
+    deps.migrator = new PostgresSchemaMigrator({
+      dir: migrationsDir,
+      targets: () => targetsFromOutputs(raw.raw, raw.source, { database: config.database.databaseName, writer: "blue" }),
+    });
   }
 
   // Until the engine runs (and for --dry-run), Ctrl-C has nothing to stop: exit at once.

@@ -148,6 +148,8 @@ export type EngineEvent =
       type: "rollback-complete";
       ok: boolean;
       reason: string;
+      /** An operator's `rollback` (timed from the request), not a breach. */
+      requested?: boolean;
       /** Breach observed → traffic verified on blue; null when the rollback could not verify. */
       timeToRollbackMs: number | null;
       weights: Weights;
@@ -267,7 +269,7 @@ export function formatEvent(event: EngineEvent): string {
       break;
     case "rollback-complete":
       text = event.ok
-        ? `rollback complete: ${w(event.weights)} verified, ${event.timeToRollbackMs} ms after the breach was observed` +
+        ? `rollback complete: ${w(event.weights)} verified, ${event.timeToRollbackMs} ms after ${event.requested ? "the rollback was requested" : "the breach was observed"}` +
           (event.fenceMs !== null ? `, writes fenced ${event.fenceMs} ms` : "")
         : `ROLLBACK FAILED: ${event.detail}`;
       break;

@@ -98,6 +98,7 @@ export async function preflight(run: Run): Promise<void> {
     return run.finish("preflight-failed", j.failure.reason, null);
   }
   run.decide("proceed", "preflight passed");
+  if (run.deps.migrator) return run.transition("migrating", null);
   if (plan.fenced) return run.transition("fencing", null);
   return run.transition("writing", 0);
 }

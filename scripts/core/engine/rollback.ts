@@ -5,6 +5,7 @@
 import { BLUE_ONLY, formatDuration } from "../plan.js";
 import { restoreBlueBeforeRollback } from "./capacity.js";
 import { expandedSchemaNote } from "./migrate.js";
+import { expandedSchemaNote } from "./migrate.js";
 import { fenceOff, fenceOn } from "./pairedSwitch.js";
 
 import type { RouteWeights } from "../ports.js";
@@ -70,6 +71,8 @@ export async function rollbackTraffic(run: Run): Promise<void> {
   await recordWeights(run, BLUE_ONLY, null);
   const sticky = maxStickiness(run.lastRoutes);
   if (sticky) run.emit({ type: "warning", message: `stickiness is on: clients may stay on green for up to ${formatDuration(sticky * 1000)}` });
+  const expanded = expandedSchemaNote(j);
+  if (expanded) run.emit({ type: "warning", message: expanded });
   const expanded = expandedSchemaNote(j);
   if (expanded) run.emit({ type: "warning", message: expanded });
   // A `rollback` command is the operator's request, not a breach: say which clock started.
