@@ -357,3 +357,13 @@ describe("seeded canary simulations (bench/judgeSimulation.ts)", () => {
     expect(outcomes["rolled-back"]).toBeGreaterThan(45);
   });
 });
+
+describe("plans journaled before the judge", () => {
+  it("fill the judge's keys from the defaults and stay on the per-window thresholds they were planned with", () => {
+    const old = { maxErrorRate: 0.01, errorRateFactor: 2, errorRateMargin: 0.005, maxP95Ms: 1000, p95Factor: 1.5, minRequests: 50, inconclusiveExtensions: 3, maxConsecutiveMetricErrors: 3, minHealthyTargets: 1 };
+    const s = resolveJudgeSettings(old as unknown as Parameters<typeof resolveJudgeSettings>[0], { judgedPhases: 3 });
+    expect(s.mode).toBe("thresholds");
+    expect(s.falseRollbackBudget).toBe(0.01);
+    expect(s.thresholds.minRequests).toBe(50);
+  });
+});

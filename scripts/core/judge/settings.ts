@@ -1,6 +1,6 @@
 // rollout.gates (validated config) → JudgeSettings, and the state's constructor and validator.
 
-import type { GateConfig } from "../../../infra/config.js";
+import { GATE_DEFAULTS, type GateConfig } from "../../../infra/config.js";
 import { emptyLogLik, RHO_GRID } from "./statistics.js";
 import type { JudgeMetric, JudgeSettings, JudgeState, MetricAccumulator, MetricEffect, ResolveJudgeOptions } from "./types.js";
 import { JUDGE_METRICS } from "./types.js";
@@ -9,8 +9,9 @@ import { JUDGE_METRICS } from "./types.js";
 export const RULE_OUT_ALPHA = 0.05;
 
 /** The settings the judge uses for a cutover with `judgedPhases` judged phases. */
-export function resolveJudgeSettings(gates: GateConfig, options: ResolveJudgeOptions): JudgeSettings {
+export function resolveJudgeSettings(configured: GateConfig, options: ResolveJudgeOptions): JudgeSettings {
   const judgedPhases = Math.max(1, Math.floor(options.judgedPhases));
+  const gates = withDefaults(configured);
   const settings: JudgeSettings = {
     mode: gates.mode,
     falseRollbackBudget: gates.falseRollbackBudget,
@@ -37,6 +38,16 @@ export function resolveJudgeSettings(gates: GateConfig, options: ResolveJudgeOpt
   };
   assertValidSettings(settings);
   return settings;
+}
+
+/**
+ * A plan journaled by a version before the judge has gates without its keys: fill them from the
+ * config defaults, and keep such a run on the per-window thresholds it was planned with.
+ */
+function withDefaults(gates: GateConfig): GateConfig {
+  const present = Object.fromEntries(Object.entries(gates).filter(([, value]) => value !== undefined)) as Partial<GateConfig>;
+  const mode = present.mode ?? (Object.keys(present).length > 0 ? "thresholds" : GATE_DEFAULTS.mode);
+  return { ...GATE_DEFAULTS, ...present, mode };
 }
 
 /** Settings are journaled with the plan; a hand-edited or corrupt one must not silently weaken the judge. */
