@@ -6,13 +6,16 @@ import { resolve } from "node:path";
 import { ExitCode, UsageError, outputMode } from "./common.js";
 import { parse, processIo, type Io } from "./args.js";
 import type { MigrateDatabase, MigrateTargets, Phase } from "../postgres/migrate/index.js";
+import type { ContractGate } from "../core/engine/migrate.js";
+import type { StackConfig } from "../../infra/config.js";
 
 const SUBCOMMANDS = ["status", "lint", "plan", "up", "contract"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 interface Flags {
-  dir: string;
+  dir?: string;
   databaseUrl?: string;
+  config?: string;
   blue?: string;
   green?: string;
   stack?: string;
@@ -47,7 +50,7 @@ function buildProgram(sub: Subcommand, io: Io): Command {
     .helpOption("-h, --help", "show this help")
     .exitOverride()
     .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t), outputError: () => undefined })
-    .option("--dir <dir>", "migrations directory (DIR/expand, DIR/contract)", "migrations")
+    .option("--dir <dir>", "migrations directory (DIR/expand, DIR/contract); default rollout.migrationsDir with --stack, else migrations")
     .option("--json", "machine output (one JSON document) on stdout")
     .option("--no-squawk", "lint with our rules only (squawk's locking warnings left out)");
   if (sub === "lint") {
@@ -62,6 +65,7 @@ function buildProgram(sub: Subcommand, io: Io): Command {
     .option("--stack <name>", "databases from this stack's outputs (endpoints + Secrets Manager secrets, TLS verify-full)")
     .option("--outputs <file>", "stack outputs JSON instead of calling pulumi")
     .option("--database <name>", "database name with --stack/--outputs")
+    .option("--config <file>", "stack config file with --stack (default: Pulumi.<stack>.yaml): rollout.migrationsDir, rollout.contractAfterSeconds")
     .addOption(new Option("--writer <color>", "paired: the color serving writes now (default: blue for expand, green for contract)").choices(["blue", "green"]));
   if (sub === "plan") cmd.addOption(new Option("--phase <phase>", "which phase to plan").choices(["expand", "contract"]).default("expand"));
   if (sub === "up" || sub === "contract") cmd.option("--dry-run", "print what would run; change nothing");
@@ -77,37 +81,18 @@ async function urlDatabase(label: "database" | "blue" | "green", url: string): P
   return { label, display: target.display, config: target.config };
 }
 
-const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/;
-
-async function targetsFrom(flags: Flags, phase: Phase, io: Io): Promise<MigrateTargets> {
+async function targetsFrom(flags: Flags, phase: Phase, io: Io, raw?: { raw: unknown; source: string }): Promise<MigrateTargets> {
   const env = io.env;
   const url = flags.databaseUrl ?? (flags.blue || flags.green ? undefined : env.DATABASE_URL);
   const blue = flags.blue ?? (url ? undefined : env.BLUE_DATABASE_URL);
   const green = flags.green ?? (url ? undefined : env.GREEN_DATABASE_URL);
   const writer = flags.writer ?? (phase === "expand" ? "blue" : "green");
-  if (flags.stack || flags.outputs) {
+  if (raw || flags.stack || flags.outputs) {
     if (flags.databaseUrl || flags.blue || flags.green) throw new UsageError("give either --stack/--outputs or database URLs, not both");
-    const [{ loadRawOutputs, validateStackName }, { connectionsFromOutputs, databaseConnections }] = await Promise.all([
-      import("./stackOutputs.js"),
-      import("../postgres/stackDatabases.js"),
-    ]);
-    const raw = await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs });
-    const o = (raw.raw ?? {}) as Record<string, unknown>;
-    if (o.databaseMode === "shared") {
-      // One database for both colors: blue's endpoint and secret name it.
-      const endpoint = (o.databaseEndpoints as Record<string, unknown> | undefined)?.blue;
-      const arn = (o.databaseSecretArns as Record<string, unknown> | undefined)?.blue;
-      const m = typeof endpoint === "string" ? HOST_PORT.exec(endpoint.trim()) : null;
-      if (!m || typeof arn !== "string") throw new UsageError(`${raw.source}: databaseEndpoints.blue ("host:port") and databaseSecretArns.blue are needed for the shared database`);
-      const where = { host: (m[1] ?? m[2])!, port: m[3] ? Number(m[3]) : 5432 };
-      const db = await databaseConnections(
-        { endpoints: { blue: where, green: where }, secretArns: { blue: arn, green: arn }, ...(typeof o.databaseName === "string" ? { databaseName: o.databaseName } : {}), source: raw.source },
-        { database: flags.database },
-      );
-      return { mode: "shared", database: { label: "database", display: db.blue.display, config: db.blue.config } };
-    }
-    const c = await connectionsFromOutputs(raw, { database: flags.database, purpose: "migrate" });
-    return { mode: "paired", writer, blue: { label: "blue", display: c.blue.display, config: c.blue.config }, green: { label: "green", display: c.green.display, config: c.green.config } };
+    const { loadRawOutputs, validateStackName } = await import("./stackOutputs.js");
+    const outputs = raw ?? (await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs }));
+    const { targetsFromOutputs } = await import("../postgres/migrate/targets.js");
+    return targetsFromOutputs(outputs.raw, outputs.source, { database: flags.database, writer });
   }
   if (url) {
     if (blue || green) throw new UsageError("give --database-url (shared) or --blue and --green (paired), not both");
@@ -136,7 +121,7 @@ export async function migrateMain(argv: readonly string[], io: Io = processIo())
   const mode = outputMode({ json: flags.json }, io.stdout as NodeJS.WriteStream);
   const m = await import("../postgres/migrate/index.js");
   const { formatLint, formatRun, formatStatus } = await import("../postgres/migrate/format.js");
-  const dir = resolve(io.cwd, flags.dir);
+  let dir = resolve(io.cwd, flags.dir ?? "migrations");
 
   if (sub === "lint") {
     let files;
@@ -158,22 +143,36 @@ export async function migrateMain(argv: readonly string[], io: Io = processIo())
   }
 
   const phase: Phase = sub === "contract" ? "contract" : sub === "plan" ? (flags.phase ?? "expand") : "expand";
-  const targets = await targetsFrom(flags, phase, io);
+  const dryRun = sub === "plan" || flags.dryRun === true;
+  let stackContext: StackContext | null = null;
+  // With a stack: its config (rollout.migrationsDir; contract: the journal, contractAfterSeconds, the snapshot).
+  if ((flags.stack || (sub === "contract" && flags.outputs)) && !flags.databaseUrl && !flags.blue && !flags.green) {
+    stackContext = await loadStackContext(flags, io);
+    if (flags.dir === undefined) dir = resolve(io.cwd, stackContext.config.rollout.migrationsDir);
+  }
+  const targets = await targetsFrom(flags, phase, io, stackContext?.raw);
   if (sub === "status") {
     const report = await m.migrationStatus(targets, dir);
     write(io, mode.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, { color: mode.color }));
     return ExitCode.ok;
   }
-  const dryRun = sub === "plan" || flags.dryRun === true;
   if (sub === "contract" && !dryRun) {
-    if (!flags.confirmNoRollback) {
-      throw new UsageError(
-        "contract closes the rollback path (blue can no longer run on the contracted schema" +
-          `${targets.mode === "paired" ? "; reverse replication green → blue is stopped" : ""}). ` +
-          "Give --confirm-no-rollback once the cutover is verified and the rollback window (rollout.contractAfterSeconds) is over",
-      );
+    const closing = `contract closes the rollback path: blue's version cannot run on the contracted schema${targets.mode === "paired" ? ", and reverse replication (green → blue) is stopped" : ""}`;
+    if (stackContext) {
+      const gate = await stackContext.gate();
+      if (!gate.allowed) {
+        io.stderr.write(`contract refused: ${gate.reason}\n`);
+        return ExitCode.failed;
+      }
+      io.stderr.write(`contract: ${gate.reason}\ncontract: ${closing}\n`);
+      const snapshot = await stackContext.snapshot(targets.mode === "paired" ? targets.writer : "blue");
+      io.stderr.write(`contract: snapshot ${snapshot} available before anything changes\n`);
+    } else {
+      if (!flags.confirmNoRollback) {
+        throw new UsageError(`${closing}. Give --confirm-no-rollback once the cutover is verified and the rollback window (rollout.contractAfterSeconds) is over, or --stack NAME to have the cutover journal checked`);
+      }
+      io.stderr.write(`contract: ${closing}; no snapshot is taken with database URLs: take one first if you have not\n`);
     }
-    io.stderr.write(`contract: this closes the rollback path${targets.mode === "paired" ? " and stops reverse replication" : ""}; take a snapshot of the database first if you have not\n`);
     if (targets.mode === "paired") {
       const stopped = await m.closeRollbackPath(targets);
       for (const line of stopped) io.stderr.write(`contract: ${line}\n`);
@@ -183,4 +182,49 @@ export async function migrateMain(argv: readonly string[], io: Io = processIo())
   const report = await m.runMigrations(targets, { dir, phase, dryRun, squawk: flags.squawk, ...(log ? { log } : {}) });
   write(io, mode.json ? `${JSON.stringify(report, null, 2)}\n` : formatRun(report, { color: mode.color }));
   return report.ok ? ExitCode.ok : ExitCode.failed;
+}
+
+interface StackContext {
+  raw: { raw: unknown; source: string };
+  config: StackConfig;
+  /** The cutover journal read through the JournalStore, judged by contractGate. */
+  gate(): Promise<ContractGate>;
+  /** Snapshot the writer's database instance and wait until it is available; its id. */
+  snapshot(color: "blue" | "green"): Promise<string>;
+}
+
+/** --stack: the config (rollout.migrationsDir, contractAfterSeconds), the journal store, an RDS snapshotter. */
+async function loadStackContext(flags: Flags, io: Io): Promise<StackContext> {
+  const [{ configPathFor, resolveStack }, { loadRawOutputs, parseStackOutputs, stackIdentity, shortStackName }, { loadStackConfig }] = await Promise.all([
+    import("./args.js"),
+    import("./stackOutputs.js"),
+    import("./pulumiConfigFile.js"),
+  ]);
+  const stack = await resolveStack(flags.stack, io);
+  const configPath = configPathFor(stack, flags.config, io.cwd);
+  const [raw, config] = await Promise.all([loadRawOutputs({ stack, outputsFile: flags.outputs }), loadStackConfig(configPath)]);
+  const outputs = await parseStackOutputs(raw.raw, raw.source);
+  const identity = stackIdentity(stack, outputs, raw, { configPath, picked: flags.stack === undefined });
+  return {
+    raw,
+    config,
+    gate: async () => {
+      const [{ createAwsDeps }, { parseJournal }, { contractGate }] = await Promise.all([
+        import("./awsDeps.js"),
+        import("../core/journal.js"),
+        import("../core/engine/migrate.js"),
+      ]);
+      const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd });
+      const loaded = await deps.journal.load();
+      return contractGate(loaded === null ? null : parseJournal(loaded), Date.now(), config.rollout.contractAfterSeconds * 1000);
+    },
+    snapshot: async (color) => {
+      const instanceId = outputs.databaseInstanceIds[color];
+      if (!instanceId) throw new UsageError(`${raw.source}: databaseInstanceIds.${color} is missing: no database instance to snapshot before contract`);
+      const [{ rdsSdk }, { clientConfig }, { RdsSnapshotter }] = await Promise.all([import("../aws/sdk.js"), import("../aws/errors.js"), import("../aws/rdsSnapshot.js")]);
+      const rds = new (rdsSdk().RDSClient)(clientConfig(outputs.region));
+      const snap = await new RdsSnapshotter(rds, { stack: shortStackName(stack), instanceId }).snapshot("bluegreen-contract", config.rollout.snapshot.timeoutSeconds * 1000);
+      return snap.id;
+    },
+  };
 }

@@ -30,6 +30,8 @@ export type PreflightCheckName =
   | "replication"
   | "start-weights"
   | "capacity"
+  /** The migrating phase: expand migrations applied (core/engine/migrate.ts). */
+  | "migrations"
   | `hook:${string}`;
 
 

@@ -6,6 +6,8 @@
 // Resume semantics (what the engine does when it finds the journal in a given phase):
 //   preflight                 re-run every preflight check (nothing has moved yet); a snapshot
 //                             already recorded is not taken again
+//   migrating                 apply the pending expand migrations again (journaled in the
+//                             database: the applied ones are skipped)
 //   fencing … reverse-replication
 //                             redo that action (each is idempotent: fence on, wait for catch-up,
 //                             exact parity, copy sequences, start replication)
@@ -76,6 +78,14 @@ export interface RollbackRecord {
   detail: string;
 }
 
+/** Expand migrations the cutover applied before traffic moved; a rollback leaves them in place. */
+export interface MigrationRecord {
+  ok: boolean;
+  applied: string[];
+  summary: string;
+  at: number;
+}
+
 export interface Journal {
   format: typeof JOURNAL_FORMAT;
   version: typeof JOURNAL_VERSION;
@@ -102,6 +112,8 @@ export interface Journal {
   resumes: number;
   /** The statistical judge's state (core/judge): the evidence of the current phase and blue's baseline; a resume carries it over. */
   judge?: JudgeState | null;
+  /** The migrating phase's result (core/engine/migrate.ts); absent when no migrator ran. */
+  migration?: MigrationRecord;
   /** Reference levels read once before the first weight moved (slow bound, blue's counts). */
   evidence?: CutoverEvidence;
   timeline: JournalEvent[];

@@ -1,6 +1,6 @@
 // The cutover state machine: its phases and the transitions allowed between them.
 //
-//   idle → preflight ─┬─────────────────────────────────────────────────────────────┐
+//   idle → preflight → [migrating: expand migrations, when a migrator is wired] ─┬─────────────────────────────────────────────────────────────┐
 //                     └─ (paired) fencing → catching-up → parity → sequences →       │
 //                                 reverse-replication ──────────────────────────────┤
 //                                                                                   ▼
@@ -18,6 +18,7 @@
 export const PHASES = [
   "idle",
   "preflight",
+  "migrating",
   "fencing",
   "catching-up",
   "parity",
@@ -54,12 +55,14 @@ export function isTerminal(phase: Phase): phase is TerminalPhase {
 
 /** Phases in which traffic may already have moved: a crash here needs `--resume` or `rollback`. */
 export function trafficMayHaveMoved(phase: Phase): boolean {
-  return !["idle", "preflight", "preflight-failed"].includes(phase);
+  return !["idle", "preflight", "migrating", "preflight-failed"].includes(phase);
 }
 
 const FORWARD: Record<Phase, readonly Phase[]> = {
   idle: ["preflight"],
-  preflight: ["fencing", "writing", "preflight-failed"],
+  preflight: ["migrating", "fencing", "writing", "preflight-failed"],
+  // Expand migrations; one that fails ends the run in preflight-failed, traffic untouched.
+  migrating: ["fencing", "writing", "preflight-failed"],
   fencing: ["catching-up"],
   "catching-up": ["parity"],
   parity: ["sequences"],

@@ -282,3 +282,27 @@ export interface CapacityManager {
   describeScale(color: Color): string;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Schema migrations (scripts/postgres/migrate): expand runs in the cutover's migrating phase,
+// after preflight and the snapshot and before the first weight moves.
+
+export interface SchemaMigrationResult {
+  /** False: the lint refused a migration, one failed, or (paired) the two schemas differ. Traffic is untouched either way. */
+  ok: boolean;
+  /** Expand migrations applied by this call (names, in order; each database counted once). */
+  applied: string[];
+  /** One line: what was applied, or what stopped it. */
+  summary: string;
+}
+
+export interface SchemaMigrator {
+  /** Pending expand migrations, in order, for the plan; changes nothing. */
+  pendingExpand(): Promise<string[]>;
+  /**
+   * Lint, then apply every pending expand migration (paired: both databases in a replication-safe
+   * order, then schema parity). Idempotent and resumable: applied migrations are journaled in the
+   * database and skipped when called again.
+   */
+  expand(): Promise<SchemaMigrationResult>;
+}

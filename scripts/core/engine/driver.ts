@@ -12,6 +12,7 @@ import { continueFromPause, enterPause, holdsAtPause, pauseDue } from "./pause.j
 
 import { runHooks } from "./hooks.js";
 import { catchUp, copySequences, fenceOff, fenceOn, proveParity, startReverseReplication } from "./pairedSwitch.js";
+import { migrateSchema } from "./migrate.js";
 import { preflight } from "./preflight.js";
 import { rollbackTraffic } from "./rollback.js";
 import { Breach, Interrupted, JournalWriteError, LockLost, abortReason, messageOf, type Run } from "./run.js";
@@ -47,6 +48,8 @@ async function advance(run: Run): Promise<void> {
       return run.transition("preflight", null);
     case "preflight":
       return preflight(run);
+    case "migrating":
+      return migrateSchema(run);
     case "fencing":
       await fenceOn(run, "switch");
       return run.transition("catching-up");
