@@ -62,6 +62,12 @@ export function injectedFailure(failure: LoadFailure, fault: FaultSpec | null, g
   return false;
 }
 
+type Reading = Extract<EngineEvent, { type: "gate-reading" | "judge-reading" }>;
+const isReading = (event: EngineEvent): event is Reading => event.type === "gate-reading" || event.type === "judge-reading";
+const readingWindowEnd = (event: Reading) => event.window.end;
+const readingFailed = (event: EngineEvent) =>
+  (event.type === "gate-reading" && event.verdict.status === "fail") || (event.type === "judge-reading" && event.verdict.decision === "fail");
+
 /** Figures of the rollback the fault provoked: event order and poll counts, then wall-clock times. */
 export function rollbackFigures(events: EngineEvent[], load: LoadResult, onset: number | null, engineTimeToRollbackMs: number | null, reason: string | null): DemoRollback {
   const startedIndex = events.findIndex((event) => event.type === "rollback-started");
@@ -71,18 +77,18 @@ export function rollbackFigures(events: EngineEvent[], load: LoadResult, onset: 
   const breach = started && started.type === "rollback-started" ? started.breachObservedAt : null;
   const verifiedAt = complete && complete.type === "rollback-complete" && complete.ok ? complete.at : null;
 
-  // Poll counts: the gate readings whose window reached past the onset, up to the breach.
+  // Poll counts: the readings (the sequential judge's, or the threshold gates') whose window
+  // reached past the onset, up to the breach.
   let pollsSeeingFault: number | null = null;
   let firstFailingPoll: number | null = null;
   if (onset !== null) {
     const until = startedIndex >= 0 ? startedIndex : events.length;
-    const seeing = events.slice(0, until).filter((event) => event.type === "gate-reading" && event.window.end > onset);
+    const seeing = events.slice(0, until).filter((event) => isReading(event) && readingWindowEnd(event) > onset);
     pollsSeeingFault = seeing.length;
-    const failing = seeing.findIndex((event) => event.type === "gate-reading" && event.verdict.status === "fail");
+    const failing = seeing.findIndex(readingFailed);
     firstFailingPoll = failing >= 0 ? failing + 1 : null;
   }
-  const pollsDuringRollback =
-    startedIndex >= 0 && completeIndex > startedIndex ? events.slice(startedIndex, completeIndex).filter((event) => event.type === "gate-reading").length : null;
+  const pollsDuringRollback = startedIndex >= 0 && completeIndex > startedIndex ? events.slice(startedIndex, completeIndex).filter(isReading).length : null;
 
   const after: Record<Color, number> = { blue: 0, green: 0 };
   if (verifiedAt !== null) for (const entry of load.timeline) if (entry.sentAt > verifiedAt && entry.color) after[entry.color]++;
