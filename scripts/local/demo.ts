@@ -51,7 +51,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
   const signal = controller.signal;
 
-  const policy = buildDemoPolicy(database, options.timings ?? "demo");
+  const policy = buildDemoPolicy(database, options.timings ?? "demo", {}, { backgroundErrorRate });
   const sandbox = new Sandbox({
     runId,
     database,
