@@ -184,12 +184,17 @@ function checkTargets(results: CellResult[], budget: number): TargetCheck[] {
     ["errors ×5", 0.99],
   ] as const) {
     const cellsDetectable = results.filter((r) => r.release === release && r.detectable === true);
-    const caught = (r: CellResult) => r.sequential.rolledBack / r.sequential.n;
+    // Caught = stopped before green reached 100% for good: rolled back on evidence, or undecided at a
+    // step (which rolls back: the traffic could not tell it from blue). Both figures are printed.
+    const caught = (r: CellResult) => (r.sequential.rolledBack + r.sequential.undecided) / r.sequential.n;
     const worst = cellsDetectable.length > 0 ? cellsDetectable.reduce((a, b) => (caught(b) < caught(a) ? b : a)) : null;
     checks.push({
       name: `${release} caught ≥ ${target * 100}% wherever detectable (${cellsDetectable.length} cells: ${cellsDetectable.map((r) => `${r.traffic}/${r.baseline * 100}%`).join(", ")})`,
       ok: cellsDetectable.every((r) => caught(r) >= target),
-      detail: worst ? `worst ${pct(worst.sequential.rolledBack, worst.sequential.n)} at ${worst.traffic}/min, ${worst.baseline * 100}%` : "no detectable cell",
+      detail: worst
+        ? `worst ${pct(worst.sequential.rolledBack + worst.sequential.undecided, worst.sequential.n)} at ${worst.traffic}/min, ${worst.baseline * 100}% ` +
+          `(${pct(worst.sequential.rolledBack, worst.sequential.n)} on evidence, ${pct(worst.sequential.undecided, worst.sequential.n)} undecided)`
+        : "no detectable cell",
     });
   }
   const x5 = results.find((r) => r.traffic === 10_000 && r.baseline === 0.01 && r.release === "errors ×5")!;
