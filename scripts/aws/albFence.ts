@@ -95,8 +95,9 @@ export class AlbFence implements WriteFence {
   /** Write the mode to every fence rule, read it back until all agree, then (fencing) wait for in-flight writes. */
   async set(mode: FenceMode): Promise<void> {
     const conditions = fenceConditions(mode);
+    const abort = this.signal?.();
     await Promise.all(
-      this.fenceRuleArns.map((arn) => awsCall(`ModifyRule ${arn} (fence ${mode})`, () => this.client.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: conditions }), sendOptions(this.signal)))),
+      this.fenceRuleArns.map((arn) => awsCall(`ModifyRule ${arn} (fence ${mode})`, () => this.client.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: conditions }), sendOptions(abort)), abort)),
     );
     await this.waitUntil(mode);
     if (mode !== "off" && this.drainMs > 0) await this.sleep(this.drainMs);
@@ -117,8 +118,10 @@ export class AlbFence implements WriteFence {
 
   /** Each fence rule's mode as read back. */
   async readEach(): Promise<Array<{ rule: string; mode: FenceMode | "unknown" }>> {
+    const abort = this.signal?.();
     const out = await awsCall(`DescribeRules ${this.fenceRuleArns.join(",")}`, () =>
-      this.client.send(new DescribeRulesCommand({ RuleArns: [...this.fenceRuleArns] }), sendOptions(this.signal)),
+      this.client.send(new DescribeRulesCommand({ RuleArns: [...this.fenceRuleArns] }), sendOptions(abort)),
+      abort,
     );
     return this.fenceRuleArns.map((arn) => {
       const rule = (out.Rules ?? []).find((r) => r.RuleArn === arn);

@@ -110,14 +110,15 @@ export class AlbRouter implements TrafficRouter {
   }
 
   async writeWeights(weights: Weights): Promise<void> {
+    const abort = this.options.signal?.();
     const action = weightedForwardAction(this.targets, weights);
     const calls = this.targets.listenerArns.map((arn) => ({
       call: `ModifyListener ${arn}`,
-      send: () => this.client.send(new ModifyListenerCommand({ ListenerArn: arn, DefaultActions: [action] }), sendOptions(this.options.signal)),
+      send: () => this.client.send(new ModifyListenerCommand({ ListenerArn: arn, DefaultActions: [action] }), sendOptions(abort)),
     }));
     // In parallel: a rollback should not wait for one route before it moves the next.
     const results = await Promise.allSettled(calls.map(({ send }) => send()));
-    const failures = results.flatMap((result, index) => (result.status === "rejected" ? [classifyAwsError(result.reason, calls[index]!.call)] : []));
+    const failures = results.flatMap((result, index) => (result.status === "rejected" ? [classifyAwsError(result.reason, calls[index]!.call, abort)] : []));
     if (failures.length === 1) throw failures[0]!;
     if (failures.length > 1) {
       const message = `${failures.length} of ${calls.length} weight writes failed:\n  ${failures.map((f) => f.message).join("\n  ")}`;
@@ -126,9 +127,11 @@ export class AlbRouter implements TrafficRouter {
   }
 
   async readWeights(): Promise<RouteWeights[]> {
+    const abort = this.options.signal?.();
     const { listenerArns, targetGroupArns } = this.targets;
     const out = await awsCall(`DescribeListeners ${listenerArns.join(",")}`, () =>
-      this.client.send(new DescribeListenersCommand({ ListenerArns: [...listenerArns] }), sendOptions(this.options.signal)),
+      this.client.send(new DescribeListenersCommand({ ListenerArns: [...listenerArns] }), sendOptions(abort)),
+      abort,
     );
     const listeners = out.Listeners ?? [];
     return listenerArns.map((arn) => {

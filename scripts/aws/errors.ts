@@ -81,7 +81,7 @@ export function isThrottling(error: unknown): boolean {
 }
 
 /** Translate an SDK error for `call` ("ModifyListener arn:...") into one of our error classes. */
-export function classifyAwsError(error: unknown, call: string): Error {
+export function classifyAwsError(error: unknown, call: string, signal?: AbortSignal): Error {
   if (error instanceof UnreachableError || error instanceof AwsCallError) return error;
   const e = (error ?? {}) as SdkLikeError;
   const code = awsErrorCode(error);
@@ -99,7 +99,8 @@ export function classifyAwsError(error: unknown, call: string): Error {
   }
   if (code === "AbortError") {
     // Our own deadline (or the operator's Ctrl-C) aborted the call: say which, not "Request aborted".
-    const cause = (error as { cause?: unknown }).cause;
+    // The SDK's AbortError does not carry the signal's reason: take it from the signal.
+    const cause = (error as { cause?: unknown }).cause ?? signal?.reason;
     return new UnreachableError(`${call}: not answered before it was stopped (${cause instanceof Error ? cause.message : detail})`);
   }
   if (NETWORK.has(code) || (e.code !== undefined && NETWORK.has(e.code)) || code === "TimeoutError" || code === "RequestTimeout") {
@@ -112,11 +113,11 @@ export function classifyAwsError(error: unknown, call: string): Error {
 }
 
 /** Run one AWS call; any failure comes out classified. */
-export async function awsCall<T>(call: string, send: () => Promise<T>): Promise<T> {
+export async function awsCall<T>(call: string, send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   try {
     return await send();
   } catch (error) {
-    throw classifyAwsError(error, call);
+    throw classifyAwsError(error, call, signal);
   }
 }
 
@@ -148,9 +149,8 @@ export function clientConfig(region: string): ClientSettings {
  */
 export type SignalSource = () => AbortSignal | undefined;
 
-/** The SDK's per-call options for a signal source. */
-export function sendOptions(signal: SignalSource | undefined): { abortSignal?: AbortSignal } {
-  const abortSignal = signal?.();
+/** The SDK's per-call options for the signal a call was given (taken once per call from the SignalSource). */
+export function sendOptions(abortSignal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
   return abortSignal ? { abortSignal } : {};
 }
 

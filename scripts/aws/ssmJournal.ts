@@ -112,13 +112,14 @@ export class SsmJournalStore implements JournalStore {
   }
 
   async load(): Promise<unknown | null> {
+    const abort = this.options.signal?.();
     let value: string | undefined;
     try {
-      const out = await this.client.send(new GetParameterCommand({ Name: this.name }), sendOptions(this.options.signal));
+      const out = await this.client.send(new GetParameterCommand({ Name: this.name }), sendOptions(abort));
       value = out.Parameter?.Value;
     } catch (error) {
       if (awsErrorCode(error) === "ParameterNotFound") return null;
-      throw classifyAwsError(error, `GetParameter ${this.name}`);
+      throw classifyAwsError(error, `GetParameter ${this.name}`, abort);
     }
     if (value === undefined) return null;
     try {
@@ -130,6 +131,7 @@ export class SsmJournalStore implements JournalStore {
 
   async save(journal: unknown): Promise<void> {
     const value = encodeJournal(journal, this.compact);
+    const abort = this.options.signal?.();
     try {
       await this.client.send(
         new PutParameterCommand({
@@ -140,10 +142,10 @@ export class SsmJournalStore implements JournalStore {
           Tier: "Intelligent-Tiering",
           Description: "bluegreen: cutover journal (state, decisions, gate readings)",
         }),
-        sendOptions(this.options.signal),
+        sendOptions(abort),
       );
     } catch (error) {
-      throw classifyAwsError(error, `PutParameter ${this.name}`);
+      throw classifyAwsError(error, `PutParameter ${this.name}`, abort);
     }
   }
 }

@@ -66,6 +66,7 @@ export class SsmLock implements Lock {
 
   async acquire(holder: LockHolder): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
+      const abort = this.options.signal?.();
       try {
         await this.client.send(
           new PutParameterCommand({
@@ -75,11 +76,11 @@ export class SsmLock implements Lock {
             Overwrite: false,
             Description: "bluegreen: who is moving traffic for this stack (delete only with rollback --force)",
           }),
-          sendOptions(this.options.signal),
+          sendOptions(abort),
         );
         return;
       } catch (error) {
-        if (awsErrorCode(error) !== "ParameterAlreadyExists") throw classifyAwsError(error, `PutParameter ${this.name}`);
+        if (awsErrorCode(error) !== "ParameterAlreadyExists") throw classifyAwsError(error, `PutParameter ${this.name}`, abort);
       }
       const current = await this.current();
       // Our own token: an SDK retry of a PutParameter that had already succeeded.
@@ -91,12 +92,13 @@ export class SsmLock implements Lock {
   }
 
   async current(): Promise<LockHolder | null> {
+    const abort = this.options.signal?.();
     try {
-      const out = await this.client.send(new GetParameterCommand({ Name: this.name }), sendOptions(this.options.signal));
+      const out = await this.client.send(new GetParameterCommand({ Name: this.name }), sendOptions(abort));
       return parseHolder(out.Parameter?.Value);
     } catch (error) {
       if (awsErrorCode(error) === "ParameterNotFound") return null;
-      throw classifyAwsError(error, `GetParameter ${this.name}`);
+      throw classifyAwsError(error, `GetParameter ${this.name}`, abort);
     }
   }
 
@@ -113,11 +115,12 @@ export class SsmLock implements Lock {
   }
 
   private async delete(): Promise<void> {
+    const abort = this.options.signal?.();
     try {
-      await this.client.send(new DeleteParameterCommand({ Name: this.name }), sendOptions(this.options.signal));
+      await this.client.send(new DeleteParameterCommand({ Name: this.name }), sendOptions(abort));
     } catch (error) {
       if (awsErrorCode(error) === "ParameterNotFound") return;
-      throw classifyAwsError(error, `DeleteParameter ${this.name}`);
+      throw classifyAwsError(error, `DeleteParameter ${this.name}`, abort);
     }
   }
 }

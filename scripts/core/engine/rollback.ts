@@ -5,7 +5,6 @@
 import { BLUE_ONLY, formatDuration } from "../plan.js";
 import { restoreBlueBeforeRollback } from "./capacity.js";
 import { expandedSchemaNote } from "./migrate.js";
-import { expandedSchemaNote } from "./migrate.js";
 import { fenceOff, fenceOn } from "./pairedSwitch.js";
 
 import type { RouteWeights } from "../ports.js";
@@ -73,8 +72,6 @@ export async function rollbackTraffic(run: Run): Promise<void> {
   if (sticky) run.emit({ type: "warning", message: `stickiness is on: clients may stay on green for up to ${formatDuration(sticky * 1000)}` });
   const expanded = expandedSchemaNote(j);
   if (expanded) run.emit({ type: "warning", message: expanded });
-  const expanded = expandedSchemaNote(j);
-  if (expanded) run.emit({ type: "warning", message: expanded });
   // A `rollback` command is the operator's request, not a breach: say which clock started.
   const since = run.options.operation === "rollback" ? "the rollback was requested" : "the breach was observed";
   j.rollback.detail = `blue 100 / green 0 verified ${j.rollback.timeToRollbackMs} ms after ${since}`;
@@ -82,6 +79,7 @@ export async function rollbackTraffic(run: Run): Promise<void> {
     type: "rollback-complete",
     ok: true,
     reason: failure.reason,
+    requested: run.options.operation === "rollback",
     timeToRollbackMs: j.rollback.timeToRollbackMs,
     weights: BLUE_ONLY,
     routes: run.lastRoutes,
@@ -197,7 +195,7 @@ async function flipToBlue(run: Run, settings: RollbackSettings): Promise<{ verif
     } catch (error) {
       lastError = `write failed: ${messageOf(error)}`;
       run.emit({ type: "warning", message: `rollback write attempt ${attempt} failed: ${messageOf(error)}` });
-      await readLive(run); // what traffic does now, for the report
+      if (!stopped()) await readLive(run); // what traffic does now, for the report
       if (attempt < ROLLBACK_ATTEMPTS && !stopped()) await pause(run, settings.verifyIntervalMs);
       continue;
     }

@@ -1,0 +1,146 @@
+// `rollback --deadline`: a bound on time to an answer, against endpoints that never answer or
+// never apply. In process, with the SDK reaching local servers through its own AWS_ENDPOINT_URL
+// variables: a black hole (127.0.0.1, accepts TCP, never answers; every socket destroyed in
+// afterAll) and the mock AWS of bench/rollbackStartup.ts, which can accept weight writes without
+// applying them. The assertions are on exit codes, output and the state left in SSM, never on
+// elapsed time: a rollback that hung would fail by the test's own timeout.
+
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
+import { decodeJournal } from "../../scripts/aws/ssmJournal.js";
+import type { Io } from "../../scripts/cli/args.js";
+import { exitCodeFor } from "../../scripts/cli/common.js";
+import { cleanupReserveMs, parseDeadline, rollbackMain } from "../../scripts/cli/rollbackMain.js";
+
+const ROOT = join(import.meta.dirname, "../..");
+const LOCK = "/bluegreen/bluegreen/prod/lock";
+const JOURNAL = "/bluegreen/bluegreen/prod/journal";
+let mock: MockAws;
+let hole: Server;
+let holeUrl: string;
+const held = new Set<Socket>();
+let accepted = 0;
+let dir: string;
+let listener: string;
+const savedEnv = { ...process.env };
+
+async function rollback(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const io: Io = { stdout, stderr, stdin: new PassThrough(), env: process.env, cwd: dir };
+  let code: number;
+  try {
+    code = await rollbackMain(["--stack", "prod", "--outputs", "outputs.json", ...argv], io);
+  } catch (error) {
+    code = exitCodeFor(error);
+    err += `error: ${(error as Error).message}\n`;
+  }
+  return { code, stdout: out, stderr: err };
+}
+
+beforeAll(async () => {
+  mock = await startMockAws();
+  hole = createServer((socket) => {
+    accepted += 1;
+    held.add(socket);
+    socket.on("close", () => held.delete(socket));
+    socket.on("error", () => undefined);
+    // Never a byte back.
+  });
+  await new Promise<void>((resolve) => hole.listen(0, "127.0.0.1", resolve));
+  holeUrl = `http://127.0.0.1:${(hole.address() as { port: number }).port}`;
+  Object.assign(process.env, mockEnv(mock, {}));
+});
+
+afterAll(async () => {
+  for (const socket of held) socket.destroy();
+  await new Promise<void>((resolve) => hole.close(() => resolve()));
+  await mock.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+  Object.assign(process.env, savedEnv);
+});
+
+beforeEach(async () => {
+  mock.reset();
+  const outputs = JSON.parse(await readFile(join(ROOT, "examples/stack-outputs.prod.json"), "utf8"));
+  listener = outputs.listenerArns[0];
+  seedFromOutputs(mock, outputs, { blue: 0, green: 100 });
+  process.env.AWS_ENDPOINT_URL = mock.url;
+  delete process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = await mkdtemp(join(tmpdir(), "bluegreen-deadline-"));
+  await copyFile(join(ROOT, "examples/stack-outputs.prod.json"), join(dir, "outputs.json"));
+});
+
+describe("rollback --deadline", () => {
+  it("parses seconds and keeps a reserve for recording the outcome", () => {
+    expect(parseDeadline(undefined)).toBe(60_000);
+    expect(parseDeadline("2.5")).toBe(2_500);
+    for (const bad of ["0", "-1", "abc", "1e309", "3601"]) expect(() => parseDeadline(bad)).toThrow(/--deadline .*: must be a number of seconds from 1 to 3600/);
+    expect(cleanupReserveMs(60_000)).toBe(5_000);
+    expect(cleanupReserveMs(2_000)).toBe(400);
+  });
+
+  it("a black-holed endpoint: it stops at the deadline, says it never read the live weights, exit 3", { timeout: 30_000 }, async () => {
+    process.env.AWS_ENDPOINT_URL = holeUrl;
+    accepted = 0;
+    const result = await rollback(["--deadline", "2"]);
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/PutParameter \/bluegreen\/bluegreen\/prod\/lock: not answered before it was stopped \(the rollback deadline \(--deadline 2 s\) has passed\)/);
+    expect(result.stderr).toMatch(/stopped at the deadline: live weights not read \(AWS did not answer\)/);
+    expect(accepted).toBeGreaterThan(0); // it did try
+  });
+
+  it("ELBv2 black-holed, SSM answering: failed-rollback in the journal, the lock released, exit 3", { timeout: 30_000 }, async () => {
+    process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = holeUrl;
+    const result = await rollback(["--deadline", "3"]);
+    expect(result.code, result.stdout + result.stderr).toBe(3);
+    expect(result.stdout).toMatch(/ROLLBACK FAILED|rollback .*failed/i);
+    expect(result.stderr).toMatch(/rollback failed-rollback/);
+    expect(result.stderr).toMatch(/stopped at the deadline \(--deadline 3 s\): live weights not read/);
+    // The journal says what happened (not "rolling-back", as if someone were still at it), and the lock is free.
+    const stored = decodeJournal(mock.state.parameters.get(JOURNAL)!) as { phase: string; timeline: Array<{ type: string; message?: string; detail?: string }> };
+    expect(stored.phase, result.stdout + result.stderr).toBe("failed-rollback");
+    expect(mock.state.parameters.has(LOCK)).toBe(false);
+    // No weight write reached the real endpoint: traffic is where it was.
+    expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 0, green: 100 });
+  });
+
+  it("an endpoint that accepts writes but never applies them: failed rollback within the deadline, with the live weights, exit 1", { timeout: 30_000 }, async () => {
+    mock.state.neverApply = true;
+    const result = await rollback(["--deadline", "2.5", "--verify-timeout", "1"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/rollback failed-rollback: .*blue 0 \/ green 100/);
+    expect(result.stderr).toMatch(/stopped at the deadline \(--deadline 2.5 s\): .*blue 0 \/ green 100/);
+    const writes = mock.calls.filter((c) => c.action === "ModifyListener").length;
+    const reads = mock.calls.filter((c) => c.action === "DescribeListeners").length;
+    // A write that succeeded is re-read, not rewritten: more reads than writes, and at most 3 writes.
+    expect(writes).toBeGreaterThanOrEqual(1);
+    expect(writes).toBeLessThanOrEqual(3);
+    expect(reads).toBeGreaterThan(writes);
+    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!) as { phase: string; rollback: { detail: string } };
+    expect(journal.phase).toBe("failed-rollback");
+    expect(journal.rollback.detail).toMatch(/NOT verified on blue/);
+    expect(mock.state.parameters.has(LOCK)).toBe(false);
+  });
+
+  it("an endpoint that applies: verified well inside the deadline, exit 0, no rewrite", { timeout: 30_000 }, async () => {
+    const result = await rollback(["--deadline", "5"]);
+    expect(result.code).toBe(0);
+    expect(mock.calls.filter((c) => c.action === "ModifyListener")).toHaveLength(1);
+    expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 100, green: 0 });
+    expect(result.stdout).toMatch(/verified 0? ?blue 100 \/ green 0|verified blue 100 \/ green 0/);
+    expect(result.stdout).toMatch(/ms after the rollback was requested/);
+    expect(result.stdout).not.toMatch(/after the breach/);
+  });
+});
