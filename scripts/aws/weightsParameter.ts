@@ -11,7 +11,7 @@
 
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { WeightRecorder, Weights } from "../core/ports.js";
-import { awsErrorCode, classifyAwsError } from "./errors.js";
+import { awsErrorCode, classifyAwsError, type SignalSource } from "./errors.js";
 import { ssmSdk } from "./sdk.js";
 
 const { GetParameterCommand, PutParameterCommand } = ssmSdk();
@@ -60,13 +60,21 @@ export class SsmWeightsParameter implements WeightRecorder {
   constructor(
     private readonly client: SSMClient,
     identity: WeightsParameterIdentity,
+    /** The command's deadline (rollback): each call is aborted with it. */
+    private readonly options: { signal?: SignalSource } = {},
   ) {
     this.name = weightsParameterName(identity);
   }
 
+  /** The SDK's per-call options: the deadline's signal, taken once per call. */
+  private callOptions(): { abortSignal?: AbortSignal } {
+    const abortSignal = this.options.signal?.();
+    return abortSignal ? { abortSignal } : {};
+  }
+
   async record(weights: Weights): Promise<void> {
     try {
-      await this.client.send(new PutParameterCommand({ Name: this.name, Value: encodeWeights(weights), Type: "String", Overwrite: true }));
+      await this.client.send(new PutParameterCommand({ Name: this.name, Value: encodeWeights(weights), Type: "String", Overwrite: true }), this.callOptions());
     } catch (error) {
       throw classifyAwsError(error, `PutParameter ${this.name}`);
     }
@@ -75,7 +83,7 @@ export class SsmWeightsParameter implements WeightRecorder {
   /** What the parameter holds now (for `status`). */
   async read(): Promise<ParameterWeights> {
     try {
-      const out = await this.client.send(new GetParameterCommand({ Name: this.name }));
+      const out = await this.client.send(new GetParameterCommand({ Name: this.name }), this.callOptions());
       const raw = out.Parameter?.Value ?? "";
       return { exists: true, weights: decodeWeights(raw), raw };
     } catch (error) {

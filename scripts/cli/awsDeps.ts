@@ -12,7 +12,7 @@ import type { EngineDeps } from "../core/engine.js";
 import type { EventSink } from "../core/events.js";
 import type { CapacityManager } from "../core/ports.js";
 
-import { systemClock, type AlarmSource, type HealthProbe, type HookRunner, type MetricsSource, type Snapshotter, type TrafficRouter, type WriteFence } from "../core/ports.js";
+import { systemClock, type WeightRecorder, type AlarmSource, type HealthProbe, type HookRunner, type MetricsSource, type Snapshotter, type TrafficRouter, type WriteFence } from "../core/ports.js";
 import type { SignalSource } from "../aws/errors.js";
 import type { RollbackOutputs, StackIdentity, StackOutputs } from "./stackOutputs.js";
 import { shortStackName } from "./stackOutputs.js";
@@ -24,6 +24,8 @@ export interface AwsWiring {
   /** The AbortSignal for each call on rollback's path (its deadline). */
   signal?: SignalSource;
   configPath: string;
+  /** Also write each weight reached into Pulumi.<stack>.yaml `traffic.weights` (cutover/rollback --write-config). */
+  writeConfig?: boolean;
   cwd: string;
   events?: EventSink;
   /** rollout.fenceDrainSeconds in ms: how long a raised fence waits for writes in flight. */
@@ -42,6 +44,24 @@ async function ssmClient(region: string) {
   return new (ssmSdk().SSMClient)(clientConfig(region));
 }
 
+/**
+ * The weight recorder: the stack's SSM weights parameter, the live weights' one owner (README "Who
+ * owns the weights"), and with --write-config also the local Pulumi.<stack>.yaml (opt-in: that
+ * file is the config's seed only). The parameter is written first: it is what `pulumi up` reads.
+ */
+async function weightRecorder(ssm: import("@aws-sdk/client-ssm").SSMClient, identity: { project: string; stack: string }, wiring: AwsWiring): Promise<WeightRecorder> {
+  const { SsmWeightsParameter } = await import("../aws/weightsParameter.js");
+  const parameter = new SsmWeightsParameter(ssm, identity, wiring.signal ? { signal: wiring.signal } : {});
+  if (!wiring.writeConfig) return parameter;
+  return {
+    record: async (weights) => {
+      await parameter.record(weights);
+      const { PulumiConfigWeightRecorder } = await import("./pulumiConfigFile.js");
+      await new PulumiConfigWeightRecorder(wiring.configPath).record(weights);
+    },
+  };
+}
+
 /** Everything a cutover needs (status and maintenance use parts of it). */
 export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): Promise<EngineDeps & { fence: WriteFence | undefined }> {
   const region = outputs.region;
@@ -58,7 +78,6 @@ export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): P
     { SsmJournalStore },
     { RdsSnapshotter },
     { AlbFence },
-    { PulumiConfigWeightRecorder },
     { ShellHookRunner },
     elb,
     ssm,
@@ -73,7 +92,6 @@ export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): P
     import("../aws/ssmJournal.js"),
     import("../aws/rdsSnapshot.js"),
     import("../aws/albFence.js"),
-    import("./pulumiConfigFile.js"),
     import("./hookRunner.js"),
     elbClient(region),
     ssmClient(region),
@@ -97,7 +115,7 @@ export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): P
     journal: new SsmJournalStore(ssm, identity),
     snapshotter,
     hooks: new ShellHookRunner(wiring.cwd),
-    recorder: new PulumiConfigWeightRecorder(wiring.configPath),
+    recorder: await weightRecorder(ssm, identity, wiring),
     clock: systemClock,
     fence: outputs.fenceRuleArns.length > 0 ? new AlbFence(elb, outputs.fenceRuleArns, { drainMs: wiring.fenceDrainMs ?? 0 }) : undefined,
   };
@@ -186,12 +204,8 @@ export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWi
     journal: new SsmJournalStore(ssm, identity, undefined, options),
     snapshotter: unused<Snapshotter>("snapshotter"),
     hooks: unused<HookRunner>("hooks"),
-    recorder: {
-      record: async (weights) => {
-        const { PulumiConfigWeightRecorder } = await import("./pulumiConfigFile.js");
-        await new PulumiConfigWeightRecorder(wiring.configPath).record(weights);
-      },
-    },
+    // Loaded on first use: the recorder runs after the verified flip, off rollback's start-up path.
+    recorder: { record: async (weights) => (await weightRecorder(ssm, identity, wiring)).record(weights) },
     clock: systemClock,
   };
   if (wiring.events) deps.events = wiring.events;

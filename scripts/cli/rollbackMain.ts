@@ -72,6 +72,7 @@ interface RollbackOptions {
   allowUnverifiedStack?: boolean;
   plainFlip?: boolean;
   dryRun?: boolean;
+  writeConfig?: boolean;
   reports: string;
 }
 
@@ -84,6 +85,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     .option("--deadline <seconds>", `stop after this long whatever happens, report the live weights last read (default ${DEFAULT_DEADLINE_SECONDS})`)
     .option("--plain-flip", "database.mode paired: flip without the fence and the green → blue catch-up (writes made on green since the switch stay there)")
     .option("--dry-run", "read the live weights and print the calls a rollback would make; change nothing")
+    .option("--write-config", "also write the weights reached into Pulumi.<stack>.yaml traffic.weights (the stack's SSM weights parameter is their owner)")
     .option("--reports <dir>", "where reports are written", "reports");
   const parsed = parse<RollbackOptions & Record<string, unknown>>(command, argv);
   if (!parsed) return ExitCode.ok;
@@ -166,7 +168,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     else if (buffering && event.type !== "tick") pending.push(event);
   };
 
-  const deps = await createRollbackDeps(outputs, { stack, identity, signal, configPath, cwd: io.cwd, events });
+  const deps = await createRollbackDeps(outputs, { stack, identity, signal, configPath, writeConfig: options.writeConfig === true, cwd: io.cwd, events });
 
   if (options.dryRun) {
     clearTimeout(workTimer);

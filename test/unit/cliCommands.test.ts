@@ -210,7 +210,7 @@ describe("end to end against the mock ALB", () => {
     expect(mock.state.listeners.get(outputs.listenerArns[0]!)!.weights).toEqual({ blue: 100, green: 0 });
   });
 
-  it("cutover then rollback: weights moved and verified, config written back with comments, reports, lock released", async () => {
+  it("cutover then rollback: weights moved and verified, recorded in the SSM weights parameter (the config file only with --write-config), reports, lock released", async () => {
     const cutover = await run(cutoverMain, base, "PROCEED\n", true);
     expect(cutover.stderr).toMatch(/cutover succeeded/);
     expect(cutover.code).toBe(0);
@@ -224,25 +224,36 @@ describe("end to end against the mock ALB", () => {
     const lockPut = mock.calls.find((c) => c.action === "PutParameter" && c.params.Name === "/bluegreen/bluegreen/prod/lock");
     expect(lockPut?.params.Overwrite).toBe(false);
     expect(mock.calls.filter((c) => c.action === "CreateDBSnapshot")).toHaveLength(1);
+    // The live weights' one owner is the stack's SSM parameter (README "Who owns the weights");
+    // the local config file is the seed only and is left alone.
+    const weightsParameter = "/bluegreen/bluegreen/prod/weights";
+    expect(mock.calls.filter((c) => c.action === "PutParameter" && c.params.Name === weightsParameter).map((c) => [c.params.Value, c.params.Overwrite])).toEqual([
+      ['{"blue":90,"green":10}', true],
+      ['{"blue":0,"green":100}', true],
+    ]);
+    expect(mock.state.parameters.get(weightsParameter)).toBe('{"blue":0,"green":100}');
     let config = await readFile(join(dir, "Pulumi.prod.yaml"), "utf8");
-    expect(config).toMatch(/weights:\n {6}blue: 0\n {6}green: 100/);
-    expect(config).toContain("# Blue serves production today.");
-    expect(config).toContain("bakeSeconds: 0 # tests: no bake");
+    expect(config).toMatch(/weights:\n {6}blue: 100\n {6}green: 0/);
+    // A stale seed in the file: rollback --write-config writes the weights it reached there too, comments kept.
+    await writeFile(join(dir, "Pulumi.prod.yaml"), config.replace(/weights:\n {6}blue: 100\n {6}green: 0/, "weights:\n      blue: 0\n      green: 100"));
     expect(mock.state.parameters.has("/bluegreen/bluegreen/prod/lock")).toBe(false);
     const stored = mock.state.parameters.get("/bluegreen/bluegreen/prod/journal")!;
     expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(8192);
     expect(decodeJournal(stored)).toMatchObject({ phase: "succeeded" });
 
     mock.calls.length = 0;
-    const rollback = await run(rollbackMain, base);
+    const rollback = await run(rollbackMain, [...base, "--write-config"]);
     expect(rollback.code).toBe(0);
     expect(rollback.stderr).toMatch(/rollback rolled-back: .*blue 100 \/ green 0; wall time \d+ ms from process start/);
     expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 100, green: 0 });
     // One write per route, then the read-back.
     expect(mock.calls.filter((c) => c.service === "elbv2").map((c) => c.action)).toEqual(["ModifyListener", "DescribeListeners"]);
     expect(mock.calls[0]).toMatchObject({ service: "ssm", action: "PutParameter", params: { Name: "/bluegreen/bluegreen/prod/lock", Overwrite: false } });
+    expect(mock.state.parameters.get(weightsParameter)).toBe('{"blue":100,"green":0}');
     config = await readFile(join(dir, "Pulumi.prod.yaml"), "utf8");
     expect(config).toMatch(/weights:\n {6}blue: 100\n {6}green: 0/);
+    expect(config).toContain("# Blue serves production today.");
+    expect(config).toContain("bakeSeconds: 0 # tests: no bake");
     const reports = (await readdir(join(dir, "reports"))).sort();
     expect(reports.filter((f) => f.endsWith(".md"))).toHaveLength(2);
     expect(reports.filter((f) => f.endsWith(".json"))).toHaveLength(2);
@@ -289,6 +300,7 @@ describe("end to end against the mock ALB", () => {
       ["elbv2", "ModifyListener", listener], // the flip
       ["elbv2", "DescribeListeners", listener], // the read-back (matches at once: no second read)
       ["ssm", "PutParameter", journal], // verified on blue
+      ["ssm", "PutParameter", "/bluegreen/bluegreen/prod/weights"], // the live weights' owner: Overwrite=true
       ["ssm", "PutParameter", journal], // rolled-back and done, in one save
       ["ssm", "GetParameter", lock], // release: still ours?
       ["ssm", "DeleteParameter", lock],
