@@ -14,6 +14,10 @@ import { closeRollbackPath, migrationStatus, runMigrations, type MigrateTargets 
 import { reverseSync, startSync, SYNC_NAMES, waitForCatchUp } from "../../scripts/postgres/sync/index.js";
 import { runParity } from "../../scripts/postgres/parity/index.js";
 import { dropAllSubscriptions } from "./syncHelpers.js";
+import { PostgresSchemaMigrator } from "../../scripts/postgres/migrate/schemaMigrator.js";
+import { runCutover } from "../../scripts/core/engine.js";
+import { parseJournal } from "../../scripts/core/journal.js";
+import { FakeWorld, testRollout } from "../support/fakes.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const TSX = join(ROOT, "node_modules/.bin/tsx");
@@ -157,6 +161,34 @@ describe("one database (database.mode shared)", () => {
     const again = await cli(["contract", "--database-url", url(), "--dir", dir, "--confirm-no-rollback", "--no-squawk"], work);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/nothing to apply/);
+  }, 60_000);
+
+  it("the cutover's migrating phase through the PostgreSQL adapter: applied before the first weight, a refusal leaves traffic untouched", async () => {
+    const cutoverDir = join(work, "cutover", "migrations");
+    await writeMigrations(cutoverDir, { "expand/001_cutover_col.sql": "ALTER TABLE orders ADD COLUMN cutover_col text;\n" });
+    // A database of its own: its migration journal belongs to this directory alone.
+    await sql(url(), "CREATE DATABASE cutover_db");
+    const dbUrl = server.url("cutover_db");
+    await sql(dbUrl, "CREATE TABLE orders (id bigint PRIMARY KEY)");
+    const cutoverTargets = async (): Promise<MigrateTargets> => ({ mode: "shared", database: { label: "database", display: "cutover_db", config: { connectionString: dbUrl } } });
+    const request = { rollout: testRollout({ strategy: { type: "canary", steps: [50, 100] }, bakeSeconds: 60, monitorSeconds: 60 }), databaseMode: "shared" as const, owner: "it pid 1" };
+    const world = new FakeWorld();
+    const migrator = new PostgresSchemaMigrator({ dir: cutoverDir, targets: cutoverTargets, squawk: false });
+    expect(await migrator.pendingExpand()).toEqual(["001_cutover_col"]);
+    const result = await runCutover(world.deps({ migrator }), request);
+    expect(result.outcome, String(result.reason)).toBe("succeeded");
+    expect(await columns(dbUrl, "orders")).toContain("cutover_col");
+    expect(parseJournal(world.journal.value).migration).toMatchObject({ ok: true, applied: ["001_cutover_col"] });
+    expect(await migrator.pendingExpand()).toEqual([]);
+
+    // An unsafe file: refused by the lint before anything is applied; no weight written.
+    await writeMigrations(cutoverDir, { "expand/002_drop.sql": "ALTER TABLE orders DROP COLUMN cutover_col;\n" });
+    const refusedWorld = new FakeWorld();
+    const refused = await runCutover(refusedWorld.deps({ migrator: new PostgresSchemaMigrator({ dir: cutoverDir, targets: cutoverTargets, squawk: false }) }), request);
+    expect(refused.outcome).toBe("preflight-failed");
+    expect(refused.reason).toMatch(/migration failed: refused: 1 lint error.*002_drop: drop-column at line 1/);
+    expect(refusedWorld.router.writes).toEqual([]);
+    expect(await columns(dbUrl, "orders")).toContain("cutover_col");
   }, 60_000);
 
   it("bad input is exit 2, an unreachable database exit 3", async () => {
