@@ -235,6 +235,13 @@ describe("state", () => {
     expect(JSON.parse(JSON.stringify(straight))).toEqual(straight);
   });
 
+  it("stays small enough for the journal (SSM parameters hold 8 KB) after a long step at high traffic", () => {
+    const s = settingsWith();
+    const windows = Array.from({ length: 15 }, (_, i) => w(i, [50_003, 513, 2525], [949_700, 9496, 47_470]));
+    const state = run(s, windows, step1).at(-1)!.state;
+    expect(JSON.stringify(state).length).toBeLessThan(3000);
+  });
+
   it("refuses a corrupt state, naming the field", () => {
     const bad = JSON.parse(JSON.stringify(newJudgeState()));
     bad.metrics.errors.logLik = [1, 2];

@@ -4,7 +4,7 @@
 import { evaluateGates, type GateVerdict } from "../gates.js";
 import { requestsToRuleOut, testAlpha, type Comparison } from "./forecast.js";
 import { assertValidSettings, cloneJudgeState, emptyMetrics, referenceRate, regressionRate } from "./settings.js";
-import { addConcurrentWindow, addReferenceWindow, logMixtureStatistic, rateUpperBound, ratioUpperBound } from "./statistics.js";
+import { addConcurrentWindow, addReferenceWindow, logMixtureStatistic, normalizeLogLik, rateUpperBound, ratioUpperBound } from "./statistics.js";
 import type {
   CeilingCheck,
   FrozenReference,
@@ -63,6 +63,12 @@ function freezeReferences(settings: JudgeSettings, state: JudgeState, context: J
 }
 
 function addWindow(state: JudgeState, window: JudgeWindow): void {
+  addWindowEvidence(state, window);
+  normalizeLogLik(state.metrics.errors.logLik);
+  normalizeLogLik(state.metrics.slow.logLik);
+}
+
+function addWindowEvidence(state: JudgeState, window: JudgeWindow): void {
   const { blue, green } = window;
   const errors = state.metrics.errors;
   const slow = state.metrics.slow;

@@ -16,10 +16,23 @@
 // out once L(1)/L(ρ₀) ≥ 1/α' (a supermartingale whenever the true ρ ≥ ρ₀). Green's own rate gets a
 // confidence sequence from the Beta-mixture (Robbins) martingale over its cumulative counts.
 
-/** Grid of ρ: 2^(k/8), k = −32..80, i.e. 1/16 … 1024 in steps of about 9%. */
-export const RHO_GRID: readonly number[] = Array.from({ length: 113 }, (_, i) => 2 ** ((i - 32) / 8));
+/**
+ * Grid of ρ: 2^(k/8), k = 0..80, i.e. 1 … 1024 in steps of about 9%. Nothing below 1 is needed: the
+ * fail test's alternatives are ≥ minRatio and the bounds are upper bounds. The state keeps one
+ * number per grid point and metric, so the grid is sized for the journal (SSM: 8 KB in all).
+ */
+export const RHO_GRID: readonly number[] = Array.from({ length: 81 }, (_, i) => 2 ** (i / 8));
 /** Index of ρ = 1 in RHO_GRID. */
-export const RHO_ONE = 32;
+export const RHO_ONE = 0;
+
+/**
+ * Keep a log-likelihood array compact for the journal: relative to ρ = 1 (only differences are ever
+ * used) and rounded to 1e-6 (an e-value changes by at most 0.0001% in the last digit).
+ */
+export function normalizeLogLik(logLik: number[]): void {
+  const base = logLik[RHO_ONE]!;
+  for (let i = 0; i < logLik.length; i++) logLik[i] = Math.round((logLik[i]! - base) * 1e6) / 1e6;
+}
 
 /** log Γ(x) for x > 0 (Lanczos, g = 7, n = 9; about 15 digits). */
 export function logGamma(x: number): number {

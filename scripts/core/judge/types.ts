@@ -157,7 +157,7 @@ export interface MetricAccumulator {
   greenCount: number;
   blueRequests: number;
   blueCount: number;
-  /** Σ over windows of the log-likelihood at each grid point of ρ (grid: RHO_GRID in statistics.ts). */
+  /** Σ over windows of the log-likelihood at each grid point of ρ (RHO_GRID in statistics.ts), relative to ρ = 1, rounded to 1e-6. */
   logLik: number[];
 }
 
@@ -173,7 +173,7 @@ export interface FrozenReference {
 
 /**
  * Everything that must survive a resume. JSON-serialisable (numbers, strings, arrays, plain objects;
- * no Infinity/NaN). Treat as opaque: create with newJudgeState(), store verdict.state after each call,
+ * no Infinity/NaN), about 2 KB. Treat as opaque: create with newJudgeState(), store verdict.state after each call,
  * restore with parseJudgeState() (which validates the shape).
  */
 export interface JudgeState {
