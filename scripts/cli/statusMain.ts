@@ -1,4 +1,5 @@
-// `npm run status`: live weights per listener/rule, the config's weights and any drift, target
+// `npm run status`: live weights per listener/rule beside the stack's weights parameter (their
+// owner, what `pulumi up` applies) and the config's seed, and which differ; target
 // health per color, alarm states, the write fence, the lock holder, the last journal entry and,
 // in database.mode paired, logical replication per direction (running, lag, tables ready).
 // Read-only. Each section is read independently: one that fails is shown as an error and the
@@ -109,8 +110,15 @@ export interface StatusReport {
   databaseMode: string;
   configPath: string;
   configWeights: Section<Weights | null>;
-  routes: Section<Array<RouteWeights & { drift: boolean }>>;
+  /** The stack's SSM weights parameter, the live weights' owner (README "Who owns the weights"). */
+  parameterWeights: Section<{ name: string; exists: boolean; weights: Weights | null }>;
+  /** What a `pulumi up` now would set: the parameter's weights, or the config's while the parameter does not exist. */
+  pulumiUpWeights: Weights | null;
+  /** drift: live differs from pulumiUpWeights; differs: from each source (null when that source could not be read). */
+  routes: Section<Array<RouteWeights & { drift: boolean; differs: { parameter: boolean | null; config: boolean | null } }>>;
   drift: boolean | null;
+  /** The config's seed differs from the parameter: harmless, the parameter owns the weights. */
+  configDiffersFromParameter: boolean | null;
   health: Record<"blue" | "green", Section<{ healthy: number; unhealthy: number; total: number; targets: TargetDetail[] }>>;
   alarms: Section<AlarmState[]>;
   fence: Section<Array<{ rule: string; mode: FenceMode | "unknown" }>> | null;
@@ -123,7 +131,7 @@ export interface StatusReport {
 
 export async function statusMain(argv: readonly string[], io: Io = processIo(), hooks: StatusHooks = {}): Promise<ExitCode> {
   const command = addStackOptions(
-    program("status", "Live weights vs config weights (drift), target health, alarms, fence, lock holder, last run; replication in database.mode paired. Read-only.", io),
+    program("status", "Live weights beside the weights parameter (what `pulumi up` applies) and the config seed, and which differ; target health, alarms, fence, lock holder, last run; replication in database.mode paired. Read-only.", io),
   );
   const parsed = parse<StatusOptions & Record<string, unknown>>(command, argv);
   if (!parsed) return ExitCode.ok;
@@ -159,8 +167,15 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
     const [forward, reverse] = await Promise.all([direction("blue-to-green"), direction("green-to-blue")]);
     return { "blue-to-green": forward, "green-to-blue": reverse };
   };
-  const [configWeights, routes, blue, green, alarmStates, fenceState, lock, lastRun, replication] = await Promise.all([
+  const { SsmWeightsParameter } = await import("../aws/weightsParameter.js");
+  const weightsParameter = deps.recorder instanceof SsmWeightsParameter ? deps.recorder : null;
+  const [configWeights, parameterWeights, routes, blue, green, alarmStates, fenceState, lock, lastRun, replication] = await Promise.all([
     section(() => readConfigWeights(configPath)),
+    section(async () => {
+      if (!weightsParameter) throw new Error("internal error: no weights parameter wired");
+      const read = await weightsParameter.read();
+      return { name: weightsParameter.name, exists: read.exists, weights: read.exists ? read.weights : null };
+    }),
     section(() => deps.router.readWeights()),
     healthOf("blue"),
     healthOf("green"),
@@ -186,9 +201,20 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
     outputs.databaseMode === "paired" ? readReplication() : Promise.resolve(null),
   ]);
 
-  const wanted = configWeights.ok ? configWeights.value : null;
+  const seed = configWeights.ok ? configWeights.value : null;
+  const owner = parameterWeights.ok ? parameterWeights.value : null;
+  // `pulumi up` builds the listener from the parameter; only a parameter that does not exist yet lets the config seed it.
+  const wanted = owner === null ? null : owner.exists ? owner.weights : seed;
+  const differs = (a: Weights, b: Weights | null) => (b === null ? null : a.blue !== b.blue || a.green !== b.green);
   const routesWithDrift: StatusReport["routes"] = routes.ok
-    ? { ok: true, value: routes.value.map((r) => ({ ...r, drift: wanted !== null && (r.weights.blue !== wanted.blue || r.weights.green !== wanted.green) })) }
+    ? {
+        ok: true,
+        value: routes.value.map((r) => ({
+          ...r,
+          drift: differs(r.weights, wanted) === true,
+          differs: { parameter: owner === null || !owner.exists ? null : differs(r.weights, owner.weights), config: differs(r.weights, seed) },
+        })),
+      }
     : routes;
   const report: StatusReport = {
     stack,
@@ -196,8 +222,11 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
     databaseMode: outputs.databaseMode,
     configPath,
     configWeights,
+    parameterWeights,
+    pulumiUpWeights: wanted,
     routes: routesWithDrift,
     drift: routesWithDrift.ok && wanted !== null ? routesWithDrift.value.some((r) => r.drift) : null,
+    configDiffersFromParameter: owner?.exists && owner.weights && seed ? differs(owner.weights, seed) : null,
     health: { blue, green },
     alarms: alarmStates,
     fence: fenceState,
@@ -206,7 +235,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
     replication,
   };
 
-  const awsSections: Array<Section<unknown> | null> = [routes, blue, green, alarmStates, fenceState, lock, lastRun];
+  const awsSections: Array<Section<unknown> | null> = [routes, parameterWeights, blue, green, alarmStates, fenceState, lock, lastRun];
   const failed = awsSections.filter((s): s is Section<unknown> & { ok: false } => s !== null && !s.ok);
   const allUnreachable = failed.length === awsSections.filter((s) => s !== null).length && failed.every((s) => s.unreachable);
 
@@ -227,14 +256,23 @@ export function renderStatus(r: StatusReport, p: import("./plainPrinter.js").Pal
   out.push(p.bold(`stack ${r.stack}`) + ` · ${r.region} · database ${r.databaseMode}`);
   out.push("");
   out.push(p.bold("traffic"));
-  out.push(`  config (${r.configPath}): ${r.configWeights.ok ? (r.configWeights.value ? w(r.configWeights.value) : p.yellow("no valid bluegreen:traffic.weights")) : err(r.configWeights)}`);
+  // Side by side: live (the ALB), the parameter (the owner, what `pulumi up` applies), the config (the seed).
+  const mark = (d: boolean | null, what: string) => (d === true ? p.yellow(`  ≠ ${what}`) : "");
   if (r.routes.ok) {
     for (const route of r.routes.value) {
       const sticky = route.stickinessSeconds ? ` · stickiness ${route.stickinessSeconds}s` : "";
-      out.push(`  live ${route.route.split(":").at(-1)}: ${w(route.weights)}${sticky}${route.drift ? p.yellow("  DRIFT from config") : ""}`);
+      out.push(`  live ${route.route.split(":").at(-1)}: ${w(route.weights)}${sticky}${mark(route.differs.parameter, "parameter")}${mark(route.differs.config, "config")}`);
     }
-    if (r.drift) out.push(p.yellow("  live weights differ from the config: a `pulumi up` now would move traffic; run cutover/rollback or fix the config"));
   } else out.push(`  live: ${err(r.routes)}`);
+  if (r.parameterWeights.ok) {
+    const v = r.parameterWeights.value;
+    out.push(`  parameter ${v.name}: ${!v.exists ? p.yellow("absent (the next `pulumi up` creates it from the config)") : v.weights ? w(v.weights) : p.red("not valid weights JSON (`pulumi up` refuses to run)")}`);
+  } else out.push(`  parameter: ${err(r.parameterWeights)}`);
+  out.push(`  config (${r.configPath}, seed only): ${r.configWeights.ok ? (r.configWeights.value ? w(r.configWeights.value) : p.yellow("no valid bluegreen:traffic.weights")) : err(r.configWeights)}`);
+  if (r.drift && r.pulumiUpWeights) {
+    out.push(p.yellow(`  DRIFT: live weights differ from what \`pulumi up\` applies (${r.pulumiUpWeights.blue}/${r.pulumiUpWeights.green}): an up now would move traffic; run cutover/rollback, or put the live weights in the parameter`));
+  }
+  if (r.configDiffersFromParameter) out.push(`  note: the config's weights differ from the parameter's: harmless, the parameter owns them (the config only seeds a new stack)`);
   out.push("");
   out.push(p.bold("target health"));
   for (const color of ["blue", "green"] as const) {

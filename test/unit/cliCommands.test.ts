@@ -362,8 +362,11 @@ describe("end to end against the mock ALB", () => {
     mock.state.targetStates.green = ["healthy", "unhealthy"];
     const text = await run(statusMain, base);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/config .*: blue 100 \/ green 0/);
-    expect(text.stdout).toMatch(/live .*: blue 75 \/ green 25 {2}DRIFT from config/);
+    // No weights parameter yet: `pulumi up` would seed 100/0 from the config, so live 75/25 is drift.
+    expect(text.stdout).toMatch(/live .*: blue 75 \/ green 25 {2}≠ config\n/);
+    expect(text.stdout).toMatch(/parameter \/bluegreen\/bluegreen\/prod\/weights: absent/);
+    expect(text.stdout).toMatch(/config .*seed only\): blue 100 \/ green 0/);
+    expect(text.stdout).toMatch(/DRIFT: live weights differ from what `pulumi up` applies \(100\/0\)/);
     expect(text.stdout).toMatch(/green: 1\/2 healthy, 1 unhealthy/);
     expect(text.stdout).toMatch(/ALARM +bluegreen-prod-green-target-5xx-rate/);
     expect(text.stdout).toMatch(/lock\n {2}free/);
@@ -371,6 +374,16 @@ describe("end to end against the mock ALB", () => {
     const report = JSON.parse(json.stdout) as { drift: boolean; fence: { value: Array<{ mode: string }> } };
     expect(report.drift).toBe(true);
     expect(report.fence.value[0]!.mode).toBe("off");
+    // The parameter holds the live weights (a cutover recorded them): no drift, the config seed only differs.
+    mock.state.parameters.set("/bluegreen/bluegreen/prod/weights", '{"blue":75,"green":25}');
+    const owned = await run(statusMain, base);
+    expect(owned.stdout).toMatch(/live .*: blue 75 \/ green 25 {2}≠ config\n/);
+    expect(owned.stdout).toMatch(/parameter \/bluegreen\/bluegreen\/prod\/weights: blue 75 \/ green 25/);
+    expect(owned.stdout).not.toMatch(/DRIFT/);
+    expect(owned.stdout).toMatch(/note: the config's weights differ from the parameter's: harmless/);
+    const ownedJson = JSON.parse((await run(statusMain, [...base, "--json"])).stdout) as { drift: boolean; pulumiUpWeights: unknown; configDiffersFromParameter: boolean; routes: { value: Array<{ differs: unknown }> } };
+    expect(ownedJson).toMatchObject({ drift: false, pulumiUpWeights: { blue: 75, green: 25 }, configDiffersFromParameter: true });
+    expect(ownedJson.routes.value[0]!.differs).toEqual({ parameter: false, config: true });
     expect(modifyCalls()).toEqual([]);
   });
 
