@@ -551,6 +551,8 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigIssue {
     // Inputs are only reported because parseStackConfig asks for them (reportInput); they are
     // used for their type here and never copied into a message (they may be secrets).
     if (issue.input === undefined) message = "is required";
+    // YAML reads 1e309 (and .inf) as Infinity, which zod rejects as "not a number": say what it is.
+    else if (typeof issue.input === "number" && !Number.isFinite(issue.input)) message = `must be a finite number (got ${String(issue.input)}: too large, or not a number)`;
     else if (message.startsWith("Invalid input")) message = `must be ${issue.expected} (got ${typeOfInput(issue.input)})`;
   } else if (issue.code === "unrecognized_keys") {
     message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")}`;

@@ -44,7 +44,13 @@ async function parseYamlDocument(path: string, text: string): Promise<Document> 
 }
 
 function configMapOf(path: string, doc: Document): Record<string, unknown> {
-  const root = doc.toJS() as unknown;
+  let root: unknown;
+  try {
+    root = doc.toJS() as unknown;
+  } catch (error) {
+    // The yaml library refuses documents whose aliases expand without bound (a "billion laughs").
+    throw new UsageError(`${path}: not usable YAML: ${(error as Error).message.split("\n")[0]} (remove the anchors/aliases that multiply)`);
+  }
   const config = root && typeof root === "object" ? (root as Record<string, unknown>).config : undefined;
   if (!config || typeof config !== "object" || Array.isArray(config)) {
     throw new UsageError(`${path}: expected a top-level "config:" map (the Pulumi stack config file)`);

@@ -55,6 +55,7 @@ function addConnectionOptions(command: Command): Command {
 async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; green: string; logins?: Partial<Record<"blue" | "green", ReplicationLogin>> }> {
   const blue = flags.blue ?? process.env.BLUE_DATABASE_URL;
   const green = flags.green ?? process.env.GREEN_DATABASE_URL;
+  if (flags.sslmode !== undefined && !SSLMODES.includes(flags.sslmode)) throw new UsageError(`--sslmode ${flags.sslmode}: must be one of ${SSLMODES.join(", ")}`);
   if (flags.outputs || flags.stack) {
     if (blue || green) throw new UsageError("give either --blue/--green or --stack/--outputs, not both");
     const [{ loadRawOutputs, validateStackName }, { connectionsFromOutputs }] = await Promise.all([
@@ -71,7 +72,26 @@ async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; gree
   if (!blue || !green) {
     throw new UsageError("both databases are needed: --blue URL --green URL (or --stack NAME, optionally with --outputs FILE)");
   }
+  // Both checked before anything connects, and every problem named (not only the first side's).
+  const problems = [urlProblem("--blue", blue), urlProblem("--green", green)].filter((p): p is string => p !== null);
+  if (problems.length > 0) throw new UsageError(problems.join("; "));
   return { blue, green };
+}
+
+const SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full", "no-verify"];
+
+/** What is wrong with a database URL given on the command line, or null; never prints the password. */
+function urlProblem(flag: string, url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${flag}: not a valid URL; expected postgres://user:password@host:port/database`;
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") return `${flag}: URL scheme must be postgres:// or postgresql://, got ${parsed.protocol}//`;
+  const sslmode = parsed.searchParams.get("sslmode");
+  if (sslmode !== null && !SSLMODES.includes(sslmode)) return `${flag}: sslmode=${sslmode} is not one of ${SSLMODES.join(", ")}`;
+  return null;
 }
 
 async function direction(flags: ConnectionFlags, reverse: boolean, name?: string): Promise<Direction> {
