@@ -46,7 +46,8 @@ Exit codes: 0 ok, 1 refused by the lint / a migration failed / schemas differ / 
 
 function buildProgram(sub: Subcommand, io: Io): Command {
   const cmd = new Command(`npm run migrate -- ${sub}`)
-    .description(HELP)
+    .description("Schema migrations through the blue/green cycle (docs/migrations.md).")
+    .addHelpText("after", `\n${HELP}`)
     .helpOption("-h, --help", "show this help")
     .exitOverride()
     .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t), outputError: () => undefined })
