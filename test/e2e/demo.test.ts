@@ -45,6 +45,15 @@ describe("npm run demo, happy path (shared database)", () => {
     expect(result.weightsRecorded).toEqual({ blue: 0, green: 100 });
   });
 
+  it("shows the judge's decision with its evidence for each bake and the monitoring", () => {
+    expect(result.decisions.map((d) => [d.where, d.decision])).toEqual([
+      ["step 1 (green 5%)", "proceed"],
+      ["step 2 (green 25%)", "proceed"],
+      ["monitoring", "proceed"],
+    ]);
+    for (const decision of result.decisions) expect(decision.reason, decision.where).toMatch(/5xx/);
+  });
+
   it("observes each step's split within ±3 percentage points of its weights, over enough requests", () => {
     for (const step of result.steps) {
       const total = step.routed.blue + step.routed.green;
@@ -105,6 +114,7 @@ describe("npm run demo -- --fault error-rate=0.2", () => {
     expect(result.asExpected).toBe(true);
     expect(result.exitCode).toBe(0);
     expect(result.weightsRecorded).toEqual({ blue: 100, green: 0 });
+    expect(result.decisions.at(-1)).toMatchObject({ where: "step 2 (green 25%)", decision: "rollback" });
   });
 
   it("catches the fault within two polls of its onset and verifies traffic on blue before any further poll", () => {

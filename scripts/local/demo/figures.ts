@@ -5,7 +5,8 @@
 import type { Color } from "../../core/ports.js";
 import type { WeightEpoch } from "../router.js";
 import { checkDuplicates, type LoadResult } from "../load.js";
-import type { DemoResult, DemoStep } from "./types.js";
+import type { EngineEvent } from "../../core/events.js";
+import type { DemoDecision, DemoResult, DemoStep } from "./types.js";
 
 export function timestamp(at: number): string {
   return new Date(at).toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
@@ -75,4 +76,20 @@ export function sameSet(a: string[], b: string[]): boolean {
 export function stripLoad(result: LoadResult): DemoResult["load"] {
   const { acknowledged: _acknowledged, timeline: _timeline, rejected: _rejected, ...rest } = result;
   return { ...rest, failures: result.failures.slice(0, 50) };
+}
+
+/** The decisions that ended each bake and the monitoring (an extension is not an end), in order. */
+export function judgeDecisions(events: EngineEvent[]): DemoDecision[] {
+  const decisions: DemoDecision[] = [];
+  let greenPercent: number[] = [];
+  for (const event of events) {
+    if (event.type === "plan") greenPercent = event.plan.steps.map((step) => step.weights.green);
+    if (event.type !== "decision" || event.decision === "extend") continue;
+    if (event.phase !== "baking" && event.phase !== "monitoring") continue;
+    const step = event.step;
+    const percent = step === null ? undefined : greenPercent[step];
+    const where = event.phase === "monitoring" || step === null ? "monitoring" : `step ${step + 1}${percent !== undefined ? ` (green ${percent}%)` : ""}`;
+    decisions.push({ where, decision: event.decision, reason: event.reason });
+  }
+  return decisions;
 }

@@ -13,7 +13,7 @@ import { SYNC_NAMES } from "../../postgres/sync/index.js";
 import { verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadFailure } from "../load.js";
 import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
-import { fenceWindows, pairedLoadFigures, sameSet, stripLoad, summarizeSteps } from "./figures.js";
+import { fenceWindows, judgeDecisions, pairedLoadFigures, sameSet, stripLoad, summarizeSteps } from "./figures.js";
 import { writeReports } from "./summary.js";
 import type { DemoResult, PairedLeg, PairedSwitch } from "./types.js";
 
@@ -53,6 +53,7 @@ export async function runPairedDataChecks(ctx: ScenarioContext): Promise<DemoRes
     injectedFailures: 0,
     dataCheck: { ...onBlue, database: "blue" },
     rollback: null,
+    decisions: [],
     fault,
     backgroundErrorRate: ctx.backgroundErrorRate,
     paired: {
@@ -236,6 +237,7 @@ export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResul
     injectedFailures: injected.length,
     dataCheck,
     rollback: null,
+    decisions: judgeDecisions(ctx.events),
     fault: null,
     backgroundErrorRate: ctx.backgroundErrorRate,
     paired: {

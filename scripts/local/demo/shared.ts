@@ -9,7 +9,7 @@ import { verifyAcknowledgedWrites } from "../load.js";
 import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
-import { pairedLoadFigures, stripLoad, summarizeSteps } from "./figures.js";
+import { judgeDecisions, pairedLoadFigures, stripLoad, summarizeSteps } from "./figures.js";
 import { writeReports } from "./summary.js";
 import type { DemoResult, DemoRollback } from "./types.js";
 
@@ -96,6 +96,7 @@ export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult
     injectedFailures: injected,
     dataCheck,
     rollback,
+    decisions: judgeDecisions(ctx.events),
     fault,
     backgroundErrorRate: ctx.backgroundErrorRate,
     paired,

@@ -40,6 +40,7 @@ export function summaryLines(result: DemoResult): string[] {
       );
     }
   }
+  for (const decision of result.decisions) lines.push(`  evidence, ${decision.where}: ${decision.decision} — ${decision.reason}`);
   lines.push(
     `  load: ${result.load.completed} requests (${result.load.byColor.blue} blue, ${result.load.byColor.green} green), ${result.load.failed} failed` +
       (result.fault || result.backgroundErrorRate > 0 ? ` (${result.unexpectedFailures} other than those injected on purpose)` : "") +

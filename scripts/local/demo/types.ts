@@ -146,6 +146,15 @@ export interface DemoRollback {
   afterRollback: Record<Color, number>;
 }
 
+/** What the engine decided at the end of a bake or of the monitoring, with the evidence it gave. */
+export interface DemoDecision {
+  /** "step 1 (green 5%)" or "monitoring". */
+  where: string;
+  decision: string;
+  /** The engine's own explanation: counts, statistic and boundary (sequential judge) or the gates' verdict. */
+  reason: string;
+}
+
 export interface DemoResult {
   runId: string;
   database: DatabaseMode;
@@ -164,6 +173,8 @@ export interface DemoResult {
   unexpectedFailures: number;
   dataCheck: WriteCheck & { database: string };
   rollback: DemoRollback | null;
+  /** The judge's decision per step and for the monitoring, in order. */
+  decisions: DemoDecision[];
   fault: FaultSpec | null;
   /** The share of requests both colors answered 500 on purpose (0: none). */
   backgroundErrorRate: number;
