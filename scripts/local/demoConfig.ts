@@ -131,7 +131,7 @@ export async function writeDemoStackFile(path: string, policy: DemoPolicy): Prom
   const header = [
     "# Sandbox stack config written by `npm run demo` (removed with the run directory).",
     "# The same schema as Pulumi.prod.yaml checks these sections; timings are seconds, not minutes.",
-    "# The cutover writes each weight it reaches back into bluegreen:traffic.weights, as in production.",
+    "# The weights each step reaches are recorded in weights.json beside it (the sandbox's weight owner), not here.",
   ].join("\n");
   await writeFile(path, `${header}\n${stringify({ config: policy.configMap })}`);
 }
