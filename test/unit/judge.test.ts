@@ -146,6 +146,9 @@ describe("decisions", () => {
     expect(breach!.decision).toBe("fail");
     expect(breach!.ceiling.breached).toBe(true);
     expect(breach!.reasons[0]).toContain("above the ceiling 10%");
+    // the breaching window is the one reported, not a smaller window with a higher rate
+    const [two] = [judgeStep(wide, newJudgeState(), [w(0, [1, 1, 0], [19, 0, 1]), w(1, [100, 12, 0], [1900, 1000, 95])], step1)];
+    expect(two!.ceiling.worst).toMatchObject({ errors: 12, requests: 100 });
   });
 
   it("catches errors green makes and blue does not, where a ratio of rates says nothing (blue at 0%)", () => {

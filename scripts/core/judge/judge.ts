@@ -181,14 +181,19 @@ function metricEvidence(settings: JudgeSettings, state: JudgeState, metric: Judg
 const pct = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
 const times = (x: number) => `×${Number(x.toPrecision(3))}`;
 
-function checkCeiling(settings: JudgeSettings, windows: readonly JudgeWindow[], prior: CeilingCheck["worst"]): CeilingCheck {
-  let worst = prior;
+/** The hard ceiling over this call's windows; `worst` is the breaching window, else the one with the highest green 5xx rate. */
+function checkCeiling(settings: JudgeSettings, windows: readonly JudgeWindow[]): CeilingCheck {
+  let worst: CeilingCheck["worst"] = null;
   let breached = false;
   for (const w of windows) {
     if (w.green.requests <= 0) continue;
     const rate = w.green.errors / w.green.requests;
-    if (worst === null || rate > worst.errors / worst.requests) worst = { errors: w.green.errors, requests: w.green.requests, start: w.start, end: w.end };
-    if (w.green.errors >= settings.ceilingMinErrors && rate > settings.errorRateCeiling) breached = true;
+    const breach = w.green.errors >= settings.ceilingMinErrors && rate > settings.errorRateCeiling;
+    if (breached && !breach) continue;
+    if (breach !== breached || worst === null || rate > worst.errors / worst.requests) {
+      worst = { errors: w.green.errors, requests: w.green.requests, start: w.start, end: w.end };
+    }
+    breached ||= breach;
   }
   return { breached, worst, ceiling: settings.errorRateCeiling, minErrors: settings.ceilingMinErrors };
 }
@@ -219,7 +224,7 @@ export function judgeStep(settings: JudgeSettings, input: JudgeState, windows: r
   let summary: string | null = null;
   const gateVerdicts: GateVerdict[] = [];
   let decision: JudgeVerdict["decision"] | null = null;
-  const ceiling = checkCeiling(settings, accepted, null);
+  const ceiling = checkCeiling(settings, accepted);
 
   if (settings.mode === "thresholds") {
     // The old per-window gates (gates.ts), kept for comparison: a window passes, fails, or is inconclusive.
