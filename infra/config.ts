@@ -267,7 +267,7 @@ export const TLS13_POLICY = /^ELBSecurityPolicy-TLS13-1-[23]-/;
 
 const traffic = z
   .object({
-    weights: weights.describe("the steady-state split; the scripts write each weight they reach back here"),
+    weights: weights.describe("seeds the stack's SSM weights parameter on the first `pulumi up`; after that the parameter (written by the scripts) owns the live weights"),
     stickiness: z
       .union([z.literal(false), z.object({ durationSeconds: seconds(1, 604800) }).strict()], {
         error: () => "must be false or { durationSeconds: 1..604800 }",

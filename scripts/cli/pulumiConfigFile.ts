@@ -1,6 +1,8 @@
-// Pulumi.<stack>.yaml on disk: load and validate it (infra/config.ts), and write the weights a
-// cutover or rollback reaches back into `bluegreen:traffic.weights` so a later `pulumi up`
-// agrees with live traffic (DESIGN.md "Weight ownership").
+// Pulumi.<stack>.yaml on disk: load and validate it (infra/config.ts), and, opt-in
+// (`--write-config`), write the weights a cutover or rollback reaches into `bluegreen:traffic.weights`.
+// The live weights' owner is the stack's SSM weights parameter (scripts/aws/weightsParameter.ts,
+// README "Who owns the weights"); this file's weights only seed it, so the write-back is a courtesy
+// for operators who want the file to follow, never what keeps `pulumi up` in step.
 //
 // The write-back edits the parsed YAML document in place (the `yaml` library's Document API), so
 // comments, key order, flow sequences and quoting stay as the operator wrote them; only the two
@@ -85,7 +87,7 @@ export async function withWeights(path: string, text: string, weights: Weights):
 
 export { writeFileAtomic };
 
-/** WeightRecorder: each weight reached goes into Pulumi.<stack>.yaml. */
+/** WeightRecorder for --write-config: each weight reached also goes into Pulumi.<stack>.yaml. */
 export class PulumiConfigWeightRecorder implements WeightRecorder {
   constructor(readonly path: string) {}
 
