@@ -6,7 +6,7 @@
 import { createLogUpdate } from "log-update";
 import type { GateVerdict } from "../core/gates.js";
 import type { EngineEvent, Operation } from "../core/events.js";
-import { formatEvent } from "../core/events.js";
+import { formatEvent, formatStatistic } from "../core/events.js";
 import type { Phase } from "../core/phases.js";
 import type { Weights } from "../core/ports.js";
 import { paintLine, palette, planBlock, type Palette, type Printer } from "./plainPrinter.js";
@@ -19,6 +19,8 @@ interface State {
   weights: Weights | null;
   verdict: GateVerdict | null;
   verdictAt: number | null;
+  /** The statistical judge's latest reading (sequential mode). */
+  judge?: Extract<EngineEvent, { type: "judge-reading" }> | null;
   poll: { passes: number; required: number } | null;
   tick: Extract<EngineEvent, { type: "tick" }> | null;
   status: string | null;
@@ -80,8 +82,32 @@ export function renderLive(state: State, p: Palette, now: number): string {
     const age = state.verdictAt !== null ? ` ${seconds(now - state.verdictAt)} ago` : "";
     lines.push(`gates ${status}${age}${share}${state.verdict.reasons.length ? ` — ${state.verdict.reasons.join("; ")}` : ""}`);
   }
+  if (state.judge) lines.push(...renderJudge(state.judge, p, now));
   if (state.status) lines.push(state.status);
   return lines.join("\n");
+}
+
+/** The judge's evidence: per metric green vs blue (or the frozen reference), e-value vs boundary, what is ruled out, what is still needed. */
+function renderJudge(reading: Extract<EngineEvent, { type: "judge-reading" }>, p: Palette, now: number): string[] {
+  const v = reading.verdict;
+  const lines: string[] = [];
+  const decision =
+    v.decision === "fail" || v.decision === "undecided" ? p.red(v.decision.toUpperCase()) : v.decision === "promote" ? p.green("PROMOTE") : v.decision === "extend" ? p.yellow("EXTEND") : p.cyan("CONTINUE");
+  const share = reading.observedGreenShare === null ? "" : ` · observed green share ${(reading.observedGreenShare * 100).toFixed(1)}%`;
+  const extensions = v.extensionsUsed > 0 ? ` (extension ${v.extensionsUsed}/${v.maxExtensions})` : "";
+  lines.push(`judge ${decision} · ${v.windowsJudged}/${v.windowsNeeded} windows${extensions} · ${seconds(now - reading.at)} ago${share}`);
+  lines.push(p.dim(`${"".padEnd(7)}${"green".padStart(16)}  ${"blue".padStart(18)}  ${"e-value / boundary".padStart(20)}  status / rules out`));
+  const count = (n: number, d: number) => `${n}/${d} ${d > 0 ? `${((n / d) * 100).toFixed(2)}%` : "–"}`;
+  for (const metric of ["errors", "slow"] as const) {
+    const e = v.evidence[metric];
+    const label = (metric === "errors" ? "5xx" : "slow").padEnd(7);
+    const status = e.status === "regression" ? p.red(e.status) : e.status === "open" ? p.yellow(e.status) : p.green(e.status);
+    const rules = e.ruledOut.ratio !== null ? ` ×${e.ruledOut.ratio.toFixed(2)}` : e.ruledOut.greenRateBelow !== null ? ` green < ${(e.ruledOut.greenRateBelow * 100).toFixed(2)}%` : "";
+    const needed = e.neededGreenRequests !== null ? ` · ~${e.neededGreenRequests} more green req` : "";
+    const blue = `${e.comparison === "reference" ? "ref " : ""}${count(e.blueCount, e.blueRequests)}`;
+    lines.push(`${label}${count(e.greenCount, e.greenRequests).padStart(16)}  ${blue.padStart(18)}  ${`${formatStatistic(e.statistic)} / ${formatStatistic(e.boundary)}`.padStart(20)}  ${status}${rules}${needed}`);
+  }
+  return lines;
 }
 
 export function createLiveView(stream: NodeJS.WritableStream & { columns?: number }, color: boolean, now: () => number = Date.now): Printer {
@@ -95,6 +121,7 @@ export function createLiveView(stream: NodeJS.WritableStream & { columns?: numbe
     weights: null,
     verdict: null,
     verdictAt: null,
+    judge: null,
     poll: null,
     tick: null,
     status: null,
@@ -128,6 +155,9 @@ export function createLiveView(stream: NodeJS.WritableStream & { columns?: numbe
         break;
       case "weights-verified":
         if (event.ok) state.weights = event.weights;
+        break;
+      case "judge-reading":
+        state.judge = event;
         break;
       case "gate-reading":
         state.verdict = event.verdict;

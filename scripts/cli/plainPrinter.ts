@@ -48,6 +48,8 @@ export function paintLine(event: EngineEvent, line: string, p: Palette): string 
       return event.ok ? line : p.red(line);
     case "gate-reading":
       return event.verdict.status === "pass" ? line : event.verdict.status === "fail" ? p.red(line) : p.yellow(line);
+    case "judge-reading":
+      return event.verdict.decision === "fail" || event.verdict.decision === "undecided" ? p.red(line) : event.verdict.decision === "extend" ? p.yellow(line) : line;
     case "done":
       return event.outcome === "succeeded" ? p.green(p.bold(line)) : p.red(p.bold(line));
     default:

@@ -1,7 +1,7 @@
 // The run report, built from the journal alone (pure): timeline, weights, gate readings,
 // decision, measured time-to-rollback and fence time. The CLI writes both forms under reports/.
 
-import { formatEvent, type JournalEvent, type Outcome } from "./events.js";
+import { formatEvent, formatStatistic, type JournalEvent, type Outcome } from "./events.js";
 import { outcomeOf, type Journal } from "./journal.js";
 import { formatDuration } from "./plan.js";
 import type { Weights } from "./ports.js";
@@ -32,6 +32,31 @@ export interface ReportStep {
   metricErrors: number;
 }
 
+/** The statistical judge's verdict at the end of one phase (the last judge-reading of that phase). */
+export interface ReportJudgePhase {
+  /** 1-based step, or null for monitoring. */
+  step: number | null;
+  phase: "baking" | "monitoring";
+  at: string;
+  decision: string;
+  windowsJudged: number;
+  windowsNeeded: number;
+  extensionsUsed: number;
+  metrics: {
+    metric: string;
+    comparison: string;
+    green: { count: number; requests: number };
+    blue: { count: number; requests: number };
+    statistic: number;
+    boundary: number;
+    status: string;
+    ruledOutRatio: number | null;
+    greenRateBelow: number | null;
+    neededGreenRequests: number | null;
+  }[];
+  reasons: string[];
+}
+
 export interface CutoverReport {
   format: "bluegreen-cutover-report";
   version: 1;
@@ -52,6 +77,8 @@ export interface CutoverReport {
   steps: ReportStep[];
   monitoring: { polls: number; passes: number; inconclusive: number; metricErrors: number } | null;
   gateReadings: ReportGateReading[];
+  /** Sequential mode: the judge's last verdict in each judged phase, with its evidence. */
+  judge: ReportJudgePhase[];
   hooks: { at: string; name: string; when: string; step: number | null; ok: boolean; exitCode: number | null; timedOut: boolean; durationMs: number }[];
   decisions: { at: string; decision: string; reason: string }[];
   rollback: {
@@ -104,6 +131,41 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
         reasons: [event.message],
       });
     }
+  }
+
+  const judge: ReportJudgePhase[] = [];
+  for (const event of timeline) {
+    if (event.type !== "judge-reading") continue;
+    const v = event.verdict;
+    const entry: ReportJudgePhase = {
+      step: event.step === null ? null : event.step + 1,
+      phase: event.phase,
+      at: iso(event.at),
+      decision: v.decision,
+      windowsJudged: v.windowsJudged,
+      windowsNeeded: v.windowsNeeded,
+      extensionsUsed: v.extensionsUsed,
+      metrics: (["errors", "slow"] as const).map((metric) => {
+        const e = v.evidence[metric];
+        return {
+          metric,
+          comparison: e.comparison,
+          green: { count: e.greenCount, requests: e.greenRequests },
+          blue: { count: e.blueCount, requests: e.blueRequests },
+          statistic: e.statistic,
+          boundary: e.boundary,
+          status: e.status,
+          ruledOutRatio: e.ruledOut.ratio,
+          greenRateBelow: e.ruledOut.greenRateBelow,
+          neededGreenRequests: e.neededGreenRequests,
+        };
+      }),
+      reasons: v.reasons,
+    };
+    const previous = judge.at(-1);
+    // One row per phase: its newest reading (the one that decided, or the last before a crash or rollback).
+    if (previous && previous.phase === entry.phase && previous.step === entry.step) judge[judge.length - 1] = entry;
+    else judge.push(entry);
   }
 
   const plan = journal.plan;
@@ -165,6 +227,7 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
     steps,
     monitoring,
     gateReadings,
+    judge,
     hooks: of("hook-result").map((e) => ({
       at: iso(e.at),
       name: e.name,
@@ -275,6 +338,23 @@ function renderMarkdown(report: CutoverReport): string {
     );
     const columns = ["Time", "Step", "Poll", "Verdict", "Green req", "Green 5xx", "Green p95", "Blue req", "Blue 5xx", "Blue p95", "Green unhealthy", "Reasons"];
     lines.push(...tableSection("Gate readings", columns, rows));
+  }
+
+  if (report.judge.length > 0) {
+    const rows = report.judge.flatMap((j) =>
+      j.metrics.map(
+        (m) =>
+          `| ${j.phase === "monitoring" ? "monitoring" : j.step} | ${j.decision} | ${j.windowsJudged}/${j.windowsNeeded} | ${m.metric === "errors" ? "5xx" : "slow"} | ` +
+          `${m.green.count}/${m.green.requests} | ${m.comparison === "reference" ? "ref " : ""}${m.blue.count}/${m.blue.requests} | ${formatStatistic(m.statistic)} / ${formatStatistic(m.boundary)} | ` +
+          `${m.status} | ${m.ruledOutRatio !== null ? `×${m.ruledOutRatio.toFixed(2)}` : ""}${m.greenRateBelow !== null ? ` (green < ${pct(m.greenRateBelow)})` : ""} | ${m.neededGreenRequests ?? ""} |`,
+      ),
+    );
+    const columns = ["Step", "Decision", "Windows", "Metric", "Green", "Blue", "Statistic / boundary", "Status", "Rules out", "More green requests needed"];
+    lines.push(...tableSection("Judge (sequential): evidence per step", columns, rows));
+    for (const j of report.judge.filter((entry) => entry.reasons.length > 0)) {
+      lines.push(`- ${j.phase === "monitoring" ? "monitoring" : `step ${j.step}`}: ${cell(j.reasons.join("; "))}`);
+    }
+    lines.push("");
   }
 
   if (report.hooks.length > 0) {
