@@ -229,7 +229,11 @@ describe("paired databases with replication running both ways", () => {
   });
 
   it("expand: green (the receiver) first, then blue; the new table joins both publications; schema parity holds", async () => {
+    const plan = await runMigrations(targets("blue"), { dir, phase: "expand", squawk: false, dryRun: true });
     const report = await runMigrations(targets("blue"), { dir, phase: "expand", squawk: false });
+    // The plan named the same steps and replication statements the run then executed.
+    expect(plan.steps.map((s) => `${s.database}:${s.migration}`)).toEqual(report.steps.map((s) => `${s.database}:${s.migration}`));
+    expect(plan.replication.map((r) => `${r.on}: ${r.sql}`)).toEqual(report.replication.map((r) => `${r.on}: ${r.sql}`));
     expect(report.ok, `${report.summary} ${JSON.stringify(report.schemaDifferences)}`).toBe(true);
     expect(report.steps.map((s) => `${s.database}:${s.migration}`)).toEqual(["green:001_note", "blue:001_note", "green:002_invoices", "blue:002_invoices"]);
     expect(report.replication.map((r) => `${r.on}: ${r.sql}`)).toEqual([

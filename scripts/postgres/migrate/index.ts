@@ -199,13 +199,24 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
   const todo = files.filter((f) => order.some((db) => pending.get(db.label)!.has(f.name)));
 
   if (report.dryRun) {
+    // Paired: the replication statements the created tables will call for, from the live
+    // publications and subscriptions (read only; unqualified names taken to be in public).
+    let state: Record<Color, ReplicationState> | null =
+      targets.mode === "paired" ? { blue: await withClient(targets.blue, readReplicationState), green: await withClient(targets.green, readReplicationState) } : null;
     for (const file of todo) {
       for (const db of order) if (pending.get(db.label)!.has(file.name)) report.steps.push(stepFor(db, file));
-      if (targets.mode === "paired") {
-        const created = parseStatements(file.sql).flatMap(createdBy);
-        if (created.length > 0) {
-          report.replication.push({ on: "blue", sql: `-- after ${file.name}: ALTER PUBLICATION … ADD TABLE ${created.join(", ")} on each side that publishes; ALTER SUBSCRIPTION … REFRESH PUBLICATION WITH (copy_data = false) on each subscriber`, why: "planned" });
-        }
+      const created = parseStatements(file.sql).flatMap(createdBy).map(quotedTable);
+      if (state && created.length > 0) {
+        const grown = (s: ReplicationState): ReplicationState => ({ ...s, tables: new Set([...s.tables, ...created]) });
+        const after = { blue: grown(state.blue), green: grown(state.green) };
+        const planned = replicationCatchUp(state, after);
+        report.replication.push(...planned.statements.map((r) => ({ ...r, why: `after ${file.name}: ${r.why}` })));
+        report.warnings.push(...planned.warnings);
+        const added = (s: ReplicationState, side: Color): ReplicationState => {
+          const publications = new Map([...s.publications].map(([pub, tables]) => [pub, planned.statements.some((x) => x.on === side && x.sql.includes(`PUBLICATION "${pub}" ADD`)) ? new Set([...tables, ...created]) : tables]));
+          return { ...s, publications };
+        };
+        state = { blue: added(after.blue, "blue"), green: added(after.green, "green") };
       }
     }
     report.summary = todo.length === 0 ? `nothing to apply: every ${options.phase} migration is applied` : `would apply ${todo.length} ${options.phase} migration${todo.length === 1 ? "" : "s"} (${report.steps.length} step${report.steps.length === 1 ? "" : "s"})`;
@@ -262,6 +273,13 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
       ? `nothing to apply: every ${options.phase} migration is applied${targets.mode === "paired" ? "; blue's and green's schemas are identical" : ""}`
       : `applied ${n} ${options.phase} migration${n === 1 ? "" : "s"} (${report.steps.length} step${report.steps.length === 1 ? "" : "s"})${targets.mode === "paired" ? "; blue's and green's schemas are identical" : ""}`;
   return report;
+}
+
+/** "s.t" or "t" (taken to be in public) as the quoted form the replication state uses. */
+function quotedTable(name: string): string {
+  const [schema, table] = name.includes(".") ? [name.slice(0, name.indexOf(".")), name.slice(name.indexOf(".") + 1)] : ["public", name];
+  const q = (x: string) => `"${x.replace(/"/g, '""')}"`;
+  return `${q(schema)}.${q(table)}`;
 }
 
 /** The same connection as a parity Target. */
