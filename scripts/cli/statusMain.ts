@@ -149,6 +149,15 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
     import("../core/journal.js"),
     import("../core/events.js"),
   ]);
+  // A config file that is there but broken (bad YAML, an alias bomb) is bad input: exit 2 before
+  // any AWS call. A missing one is only a section error: status must answer without it.
+  const configRead = await readConfigWeights(configPath).then(
+    (weights) => ({ ok: true as const, value: weights }),
+    (error: Error) => {
+      if (/ does not exist /.test(error.message)) return { ok: false as const, error: error.message.split("\n")[0] ?? String(error), unreachable: false };
+      throw error;
+    },
+  );
   const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd });
   const health = deps.health as import("../aws/targetHealth.js").AlbTargetHealth;
   const alarms = deps.alarms as import("../aws/alarms.js").CloudWatchAlarms;
@@ -170,7 +179,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   const { SsmWeightsParameter } = await import("../aws/weightsParameter.js");
   const weightsParameter = deps.recorder instanceof SsmWeightsParameter ? deps.recorder : null;
   const [configWeights, parameterWeights, routes, blue, green, alarmStates, fenceState, lock, lastRun, replication] = await Promise.all([
-    section(() => readConfigWeights(configPath)),
+    Promise.resolve(configRead),
     section(async () => {
       if (!weightsParameter) throw new Error("internal error: no weights parameter wired");
       const read = await weightsParameter.read();
