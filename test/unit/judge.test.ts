@@ -377,3 +377,25 @@ describe("plans journaled before the judge", () => {
     expect(s.thresholds.minRequests).toBe(50);
   });
 });
+
+describe("mode: thresholds (the old per-window gates, through gates.ts)", () => {
+  const t: JudgeSettings = { ...settingsWith(), mode: "thresholds" };
+  const ok = (i: number) => ({ ...w(i, [500, 2, 25], [9500, 40, 475]), green: { requests: 500, errors: 2, slow: 25, p95Ms: 300 }, blue: { requests: 9500, errors: 40, slow: 475, p95Ms: 290 } });
+
+  it("promotes after the required passing windows and fails on one failing window", () => {
+    const verdicts = run(t, Array.from({ length: 5 }, (_, i) => ok(i)), step1);
+    expect(verdicts.map((v) => v.decision)).toEqual(["continue", "continue", "continue", "continue", "promote"]);
+    expect(verdicts[0]!.gateVerdicts[0]!.status).toBe("pass");
+    const bad = { ...ok(5), green: { requests: 500, errors: 10, slow: 25, p95Ms: 300 } }; // 2% > maxErrorRate 1%
+    const failed = judgeStep(t, verdicts[3]!.state, [bad], step1);
+    expect(failed.decision).toBe("fail");
+    expect(describeVerdict(failed)).toContain("[thresholds]");
+  });
+
+  it("extends on an inconclusive window (too few requests) and gives up after inconclusiveExtensions", () => {
+    const thin = (i: number) => ({ ...ok(i), green: { requests: 10, errors: 0, slow: 0, p95Ms: 300 } });
+    const verdicts = run(t, Array.from({ length: 4 }, (_, i) => thin(i)), step1);
+    expect(verdicts.map((v) => v.decision)).toEqual(["continue", "continue", "continue", "undecided"]);
+    expect(verdicts.at(-1)!.reasons[0]).toContain("missing data is never a pass");
+  });
+});
