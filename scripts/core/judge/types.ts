@@ -310,6 +310,7 @@ export type DescribeVerdict = (verdict: JudgeVerdict) => string;
 /**
  * expectedTimeToDecision(settings, trafficPerMinute, share, baselineRate): how long a phase at this
  * traffic (all colors, requests per minute), green share (0 < share ≤ 1) and baseline error rate takes
- * to decide, for an identical release and for a regression (the slow share assumed 5%, i.e. the blue-p95 bound).
+ * to decide, for an identical release and for a regression (blue's slow share assumed 5% with the blue-p95
+ * bound, 1% with blue-p99 or a fixed bound). At share 1 the reference is taken to be exactly the baseline.
  */
 export type ExpectedTimeToDecision = (settings: JudgeSettings, trafficPerMinute: number, share: number, baselineRate: number) => TimeToDecision;
