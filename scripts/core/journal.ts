@@ -48,7 +48,8 @@ export interface BakeProgress {
 }
 
 export type SnapshotRecord =
-  | { taken: true; id: string; availableAt: number; durationMs: number }
+  /** availableAt / durationMs are null while it is being created: the id is journaled before the wait. */
+  | { taken: true; id: string; availableAt: number | null; durationMs: number | null }
   | { taken: false; reason: string };
 
 export interface FenceRecord {

@@ -164,8 +164,11 @@ export interface Snapshotter {
   /**
    * Snapshot blue's database and wait until it is available (bounded by timeoutMs). An adapter
    * may stop waiting (and throw) when `signal` aborts; the snapshot it started is not deleted.
+   * Idempotent per label: asked again (a resumed run), it adopts the snapshot it started and waits
+   * for it if it is still being created. `onCreated` gets the id before the wait starts (the
+   * engine journals it there).
    */
-  snapshot(label: string, timeoutMs: number, signal?: AbortSignal): Promise<Snapshot>;
+  snapshot(label: string, timeoutMs: number, signal?: AbortSignal, onCreated?: (id: string) => Promise<void>): Promise<Snapshot>;
 }
 
 export interface ParityResult {

@@ -107,7 +107,10 @@ export async function preflight(run: Run): Promise<void> {
 async function ensureSnapshot(run: Run, check: Check): Promise<void> {
   const j = run.journal;
   const plan = run.plan;
-  if (j.snapshot !== null) {
+  // A snapshot this run started but did not see become available (a crash during the wait) is
+  // asked for again: the snapshotter adopts it by its label instead of failing on "already exists".
+  const pending = j.snapshot?.taken === true && j.snapshot.availableAt === null ? j.snapshot.id : null;
+  if (j.snapshot !== null && pending === null) {
     const detail = j.snapshot.taken ? `already taken in this run: ${j.snapshot.id}` : `skipped: ${j.snapshot.reason}`;
     check("snapshot", true, detail);
     return;
@@ -128,7 +131,13 @@ async function ensureSnapshot(run: Run, check: Check): Promise<void> {
   }
   const started = run.now();
   try {
-    const snapshot = await run.deps.snapshotter.snapshot(`bluegreen-${j.runId}`, plan.snapshot.timeoutMs, run.signal);
+    if (pending !== null) run.emit({ type: "warning", message: `snapshot ${pending} was started before the run stopped: waiting for it instead of taking another` });
+    // The id is in the journal before the wait: a crash while RDS works leaves it there for --resume.
+    const journalId = async (id: string) => {
+      j.snapshot = { taken: true, id, availableAt: null, durationMs: null };
+      await run.persist();
+    };
+    const snapshot = await run.deps.snapshotter.snapshot(`bluegreen-${j.runId}`, plan.snapshot.timeoutMs, run.signal, journalId);
     j.snapshot = { taken: true, id: snapshot.id, availableAt: snapshot.availableAt, durationMs: run.now() - started };
     run.emit({ type: "snapshot", ok: true, skipped: false, snapshotId: snapshot.id, detail: `available after ${formatDuration(run.now() - started)}` });
     check("snapshot", true, `${snapshot.id} available`);

@@ -19,7 +19,6 @@ import type {
   ParitySource,
   RouteWeights,
   SchemaMigrator,
-  SchemaMigrator,
   Snapshotter,
   TrafficRouter,
   WeightRecorder,
@@ -45,8 +44,6 @@ export interface EngineDeps {
   replication?: DataReplication;
   /** The colors' Auto Scaling groups (rollout.capacity): blue's in-service count, match, blue scaled down/back. Absent: blue's healthy targets stand for its capacity. */
   capacity?: CapacityManager;
-  /** Schema migrations (rollout.migrationsDir): present when there are expand migrations to run in the migrating phase. */
-  migrator?: SchemaMigrator;
   /** Schema migrations (rollout.migrationsDir): present when there are expand migrations to run in the migrating phase. */
   migrator?: SchemaMigrator;
 
