@@ -305,7 +305,8 @@ export interface SchemaMigrator {
   /**
    * Lint, then apply every pending expand migration (paired: both databases in a replication-safe
    * order, then schema parity). Idempotent and resumable: applied migrations are journaled in the
-   * database and skipped when called again.
+   * database and skipped when called again. When `signal` aborts it stops between migrations
+   * (one already running completes: PostgreSQL cannot pause DDL halfway).
    */
-  expand(): Promise<SchemaMigrationResult>;
+  expand(signal?: AbortSignal): Promise<SchemaMigrationResult>;
 }

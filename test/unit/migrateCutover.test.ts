@@ -32,11 +32,13 @@ class FakeMigrator implements SchemaMigrator {
   async pendingExpand(): Promise<string[]> {
     return this.files.filter((f) => !this.journaled.includes(f));
   }
-  async expand(): Promise<SchemaMigrationResult> {
+  async expand(signal?: AbortSignal): Promise<SchemaMigrationResult> {
     this.calls++;
     if (this.unreachable) throw new Error("database database postgres://app:***@db:5432/app: cannot reach the server (ECONNREFUSED)");
     const applied: string[] = [];
     for (const name of await this.pendingExpand()) {
+      // Between migrations only: one that started completes (DDL does not pause halfway).
+      if (signal?.aborted) return { ok: false, applied, summary: `stopped before expand/${name}: aborted` };
       await this.clock.sleep(this.perMigrationMs);
       if (name === this.failAt) {
         return { ok: false, applied, summary: `expand/${name} failed on database: column "x" does not exist; ${applied.length} applied before it stay applied` };
@@ -131,6 +133,24 @@ describe("the migrating phase", () => {
     expect(result.outcome).toBe("succeeded");
     expect(migrator.journaled).toEqual(["001", "002", "003"]);
     expect(parseJournal(world.journal.value).migration!.applied).toEqual(["002", "003"]);
+  });
+
+  test("an abort during the phase stops between migrations: interrupted, journal in migrating, resume finishes", async () => {
+    const world = new FakeWorld();
+    const migrator = new FakeMigrator(world.clock, ["001", "002", "003"], 10_000);
+    const controller = new AbortController();
+    // Abort while 002 runs: it completes, 003 is not started.
+    world.events.length = 0;
+    const started = world.clock.now();
+    world.clock.at(started + 5 * 60_000 + 15_000, () => controller.abort("Ctrl-C"));
+    const first = await runCutover(world.deps({ migrator }), { ...request(), signal: controller.signal });
+    expect(first.outcome).toBe("interrupted");
+    expect(parseJournal(world.journal.value).phase).toBe("migrating");
+    expect(migrator.journaled).toEqual(["001", "002"]);
+    expect(world.router.writes).toEqual([]);
+    const resumed = await runCutover(world.deps({ migrator }), { ...request(), resume: true, owner: "second pid 2" });
+    expect(resumed.outcome).toBe("succeeded");
+    expect(migrator.journaled).toEqual(["001", "002", "003"]);
   });
 
   test("a rollback after expand leaves the expanded schema and says so", async () => {

@@ -19,7 +19,7 @@ export async function migrateSchema(run: Run): Promise<void> {
   run.throwIfAborted();
   let result;
   try {
-    result = await migrator.expand();
+    result = await migrator.expand(run.signal);
   } catch (error) {
     run.throwIfAborted();
     result = { ok: false, applied: [], summary: messageOf(error) };

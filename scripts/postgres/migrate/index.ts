@@ -158,6 +158,8 @@ export interface RunOptions {
   /** Run squawk in the lint (default true). */
   squawk?: boolean;
   log?: (line: string) => void;
+  /** Stop between migrations when it aborts (the report then says so and is not ok). */
+  signal?: AbortSignal;
 }
 
 async function pendingOn(db: MigrateDatabase, files: MigrationFile[], phase: Phase): Promise<Set<string>> {
@@ -224,6 +226,11 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
   }
 
   for (const file of todo) {
+    if (options.signal?.aborted) {
+      report.ok = false;
+      report.summary = `stopped before ${options.phase}/${file.name}: ${String(options.signal.reason ?? "aborted")}; ${report.steps.length} step${report.steps.length === 1 ? "" : "s"} applied (run again to resume)`;
+      return report;
+    }
     let before: Record<Color, ReplicationState> | null = null;
     if (targets.mode === "paired") {
       before = { blue: await withClient(targets.blue, readReplicationState), green: await withClient(targets.green, readReplicationState) };

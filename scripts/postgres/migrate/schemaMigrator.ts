@@ -42,8 +42,9 @@ export class PostgresSchemaMigrator implements SchemaMigrator {
     return [...pending].sort();
   }
 
-  async expand(): Promise<SchemaMigrationResult> {
+  async expand(signal?: AbortSignal): Promise<SchemaMigrationResult> {
     const report = await runMigrations(await this.resolveTargets(), {
+      ...(signal ? { signal } : {}),
       dir: this.options.dir,
       phase: "expand",
       squawk: this.options.squawk !== false,
