@@ -4,7 +4,7 @@
 
 import type { DatabaseMode, GateConfig, HookConfig, RolloutConfig } from "../../infra/config.js";
 import { expectedTimeToDecision, judgedPhasesOf, resolveJudgeSettings } from "./judge/index.js";
-import type { Weights } from "./ports.js";
+import type { MetricsSample, MetricsWindow, Weights } from "./ports.js";
 import { pauseSeconds } from "./pauseDuration.js";
 
 import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "./capacity.js";
@@ -191,6 +191,18 @@ export interface RecentTraffic {
   requests: number;
   /** 5xx of both colors (targets' and the load balancer's for them). */
   errors: number;
+}
+
+/** A MetricsSource.recentTraffic answer as the forecast's input: all requests, all 5xx (the targets', and the load balancer's). */
+export function recentTrafficOf(sample: MetricsSample & { window: MetricsWindow }): RecentTraffic {
+  const colorErrors = (c: MetricsSample["blue"]) => c.errors5xx + (c.elbErrors ?? 0);
+  const attributed = (sample.blue.elbErrors ?? 0) + (sample.green.elbErrors ?? 0);
+  const unattributed = sample.loadBalancer ? Math.max(0, sample.loadBalancer.elb5xx - attributed) : 0;
+  return {
+    minutes: Math.max(0, sample.window.end - sample.window.start) / 60_000,
+    requests: sample.blue.requests + sample.green.requests,
+    errors: colorErrors(sample.blue) + colorErrors(sample.green) + unattributed,
+  };
 }
 
 /**

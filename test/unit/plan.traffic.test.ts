@@ -1,0 +1,54 @@
+// The traffic-aware plan (`cutover --dry-run`): per judged phase the expected time to a decision at
+// the last hour's traffic, and a warning when a bake is too short to decide.
+import { describe, expect, test } from "vitest";
+import type { RolloutConfig } from "../../infra/config.js";
+import { buildPlan, describeTimeToDecision, recentTrafficOf } from "../../scripts/core/plan.js";
+import { testRollout } from "../support/fakes.js";
+
+function plan(overrides: Partial<RolloutConfig> = {}, mode: "sequential" | "thresholds" = "sequential") {
+  const base = testRollout(overrides);
+  return buildPlan({ ...base, gates: { ...base.gates, mode } } as RolloutConfig, { databaseMode: "shared", resolutionMs: 60_000 });
+}
+
+describe("describeTimeToDecision", () => {
+  test("busy traffic: every step and monitoring decide within their bakes, no warning", () => {
+    const lines = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100_000, errors: 60 * 100_000 * 0.001 });
+    expect(lines[0]).toBe("Time to a decision, at the last 1h's traffic (100000 req/min, 5xx 0.1%):");
+    expect(lines.filter((l) => l.startsWith("  - "))).toHaveLength(3);
+    expect(lines[1]).toMatch(/step 1 \(green 5%\): ~5000 green req\/min; an identical release rules out ×5 in \S+/);
+    expect(lines.join("\n")).not.toMatch(/WARNING|will extend/);
+  });
+
+  test("quiet traffic: warns that a bake is too short to decide, and what happens then", () => {
+    const lines = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100, errors: 0 });
+    const text = lines.join("\n");
+    expect(text).toMatch(/step 1 \(green 5%\): ~5 green req\/min/);
+    expect(text).toMatch(/WARNING: too short to decide: ruling out ×5 needs .*, more than the bake plus 10 extension\(s\) \(15m\): this step will fail with "not enough traffic to decide"/);
+  });
+
+  test("no traffic, no history, thresholds mode", () => {
+    expect(describeTimeToDecision(plan(), { minutes: 60, requests: 0, errors: 0 }).join("\n")).toMatch(/WARNING: no requests in that time/);
+    expect(describeTimeToDecision(plan(), null, "the metrics source keeps no history")).toEqual([
+      "Time to a decision: unknown (the metrics source keeps no history)",
+    ]);
+    expect(describeTimeToDecision(plan({}, "thresholds"), { minutes: 60, requests: 6000, errors: 0 })).toEqual([]);
+  });
+
+  test("recentTrafficOf counts every request and every 5xx, the load balancer's unattributed ones too", () => {
+    const traffic = recentTrafficOf({
+      window: { start: 0, end: 3_600_000 },
+      blue: { requests: 9000, errors5xx: 9, elbErrors: 1, p95Ms: 100, p99Ms: 200 },
+      green: { requests: 1000, errors5xx: 2, elbErrors: 3, p95Ms: 100, p99Ms: 200 },
+      loadBalancer: { elb5xx: 10 },
+    });
+    expect(traffic).toEqual({ minutes: 60, requests: 10_000, errors: 9 + 1 + 2 + 3 + 6 });
+  });
+});
+
+describe("buildPlan windows", () => {
+  test("the window is a whole multiple of the metrics resolution", () => {
+    const p = buildPlan(testRollout({ pollIntervalSeconds: 90, bakeSeconds: 300 }), { databaseMode: "shared", resolutionMs: 60_000 });
+    expect(p.pollMs).toBe(120_000);
+    expect(p.steps[0]!.pollsRequired).toBe(3);
+  });
+});
