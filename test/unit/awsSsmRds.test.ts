@@ -118,6 +118,49 @@ describe("RdsSnapshotter", () => {
     expect(rds.commandCalls(DescribeDBSnapshotsCommand)[0]!.args[0].input).toEqual({ DBSnapshotIdentifier: snapshot.id });
   });
 
+  const snapshotter = (over: Partial<{ instanceId: string }> = {}) =>
+    new RdsSnapshotter(new RDSClient({ region: "eu-west-1", credentials: creds }), {
+      stack: "prod",
+      instanceId: over.instanceId ?? "bg-prod-blue-db",
+      minDelaySeconds: 0.01,
+      maxDelaySeconds: 0.02,
+    });
+  const label = "bluegreen-2026-01-15T09-00-00-000Z-ab12cd";
+  const id = "bluegreen-prod-2026-01-15t09-00-00-000z-ab12cd";
+
+  it("hands the id out before waiting (the engine journals it there)", async () => {
+    const order: string[] = [];
+    rds.on(CreateDBSnapshotCommand).callsFake(() => (order.push("create"), { DBSnapshot: { Status: "creating" } }));
+    rds.on(DescribeDBSnapshotsCommand).callsFake(() => (order.push("describe"), { DBSnapshots: [{ DBSnapshotIdentifier: id, Status: "available" }] }));
+    const snapshot = await snapshotter().snapshot(label, 10_000, undefined, async (created) => void order.push(`journaled ${created}`));
+    expect(snapshot.id).toBe(id);
+    expect(order.slice(0, 2)).toEqual(["create", `journaled ${id}`]);
+    expect(order.slice(2).every((step) => step === "describe")).toBe(true);
+  });
+
+  it("a resumed run adopts its own snapshot (DBSnapshotAlreadyExists of our instance) and waits while it is still creating", async () => {
+    rds.on(CreateDBSnapshotCommand).rejects(awsError("DBSnapshotAlreadyExists"));
+    rds
+      .on(DescribeDBSnapshotsCommand)
+      .resolvesOnce({ DBSnapshots: [{ DBSnapshotIdentifier: id, DBInstanceIdentifier: "bg-prod-blue-db", Status: "creating" }] })
+      .resolvesOnce({ DBSnapshots: [{ DBSnapshotIdentifier: id, DBInstanceIdentifier: "bg-prod-blue-db", Status: "creating" }] })
+      .resolves({ DBSnapshots: [{ DBSnapshotIdentifier: id, DBInstanceIdentifier: "bg-prod-blue-db", Status: "available" }] });
+    const journaled: string[] = [];
+    const snapshot = await snapshotter().snapshot(label, 10_000, undefined, async (created) => void journaled.push(created));
+    expect(snapshot.id).toBe(id);
+    expect(journaled).toEqual([id]);
+    expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(1);
+    expect(rds.commandCalls(DescribeDBSnapshotsCommand).length).toBeGreaterThanOrEqual(3); // the adoption check, then the waiter
+  });
+
+  it("an adopted snapshot already available is not waited for; one of another instance is refused", async () => {
+    rds.on(CreateDBSnapshotCommand).rejects(awsError("DBSnapshotAlreadyExists"));
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBSnapshotIdentifier: id, DBInstanceIdentifier: "bg-prod-blue-db", Status: "available" }] });
+    await expect(snapshotter().snapshot(label, 10_000)).resolves.toMatchObject({ id });
+    expect(rds.commandCalls(DescribeDBSnapshotsCommand)).toHaveLength(1);
+    await expect(snapshotter({ instanceId: "someone-elses-db" }).snapshot(label, 10_000)).rejects.toThrow(/already exists and is not of someone-elses-db .*not adopting it/);
+  });
+
   it("makes valid snapshot identifiers", () => {
     expect(snapshotIdentifier("Prod_EU", "--run 1--", new Date(Date.UTC(2025, 0, 2, 3, 4, 5)))).toBe("bluegreen-prod-eu-run-1-20250102-030405");
     expect(snapshotIdentifier("prod", "bluegreen-2026-01-15T09-00-00-000Z-ab12cd", new Date())).toBe("bluegreen-prod-2026-01-15t09-00-00-000z-ab12cd");
