@@ -9,6 +9,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, ConfigError, parsePulumiConfigMap, PROJECT, type StackConfig } from "./config.js";
 import { ColorAlarms } from "./alarms.js";
+import { Guard } from "./guard.js";
+
 import { ColorEnvironment } from "./colorEnvironment.js";
 import { Database } from "./database.js";
 import { LoadBalancer } from "./loadBalancer.js";
@@ -114,6 +116,24 @@ const alarms = Object.fromEntries(
 ) as Record<Color, ColorAlarms | null>;
 const alarmNamesOf = (color: Color) => alarms[color]?.alarmNames ?? [];
 
+// The always-on guard (infra/guard.ts): green's alarms roll back while a rollout is active and no
+// operator process runs. Shared database mode with green enabled only (see guard.ts).
+const guard =
+  config.database.mode === "shared" && alarms.green
+    ? new Guard("guard", {
+        namePrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,
+        project: pulumi.getProject(),
+        stack: pulumi.getStack(),
+        region: config.region,
+        greenAlarmNames: alarms.green.alarmNames,
+        listenerArns: web.productionListeners.map((listener) => listener.arn),
+        targetGroupArns: { blue: colors.blue.targetGroup.arn, green: colors.green.targetGroup.arn },
+        stickinessSeconds: toStickinessSeconds(config.traffic.stickiness),
+        accountArn: web.alb.arn,
+      })
+    : null;
+
+
 const perColor = <T>(value: (color: Color) => T) => ({ blue: value("blue"), green: value("green") });
 
 // ---------------------------------------------------------------------------------------------
@@ -155,3 +175,7 @@ export const stickinessSeconds = toStickinessSeconds(config.traffic.stickiness);
 /** The SSM parameter that owns the live weights (infra/liveWeights.ts). */
 export const weightsParameterName = web.weightsParameter.name;
 export const testHeader = config.traffic.testHeader;
+/** The guard's Lambda function and the composite alarm it answers to; null when there is no guard (paired mode, green disabled). */
+export const guardFunctionName = guard?.function.name ?? null;
+export const guardAlarmName = guard?.compositeAlarm.alarmName ?? null;
+

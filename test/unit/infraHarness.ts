@@ -78,7 +78,14 @@ function synthesize(type: string, name: string, inputs: Record<string, any>): { 
       return { id, state: { ...inputs, name: `${name}-${shortId().slice(-7)}`, arn: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:asg/${name}` } };
     case "aws:ec2/launchTemplate:LaunchTemplate":
       return { id, state: { ...inputs, latestVersion: 1, arn: `arn:aws:ec2:${REGION}:${ACCOUNT}:launch-template/${id}` } };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { id, state: { ...inputs, arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${inputs.name ?? id}` } };
+    case "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+      return { id, state: { ...inputs, arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${inputs.alarmName ?? id}` } };
+    case "aws:lambda/function:Function":
+      return { id, state: { ...inputs, arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${inputs.name ?? id}` } };
     case "aws:cloudwatch/metricAlarm:MetricAlarm":
+
       return { id, state: { ...inputs, name: inputs.name ?? id, arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${inputs.name ?? id}` } };
     case "random:index/randomId:RandomId":
       // 4 bytes → 8 hex digits, different per resource (as the provider's would be).

@@ -1,0 +1,257 @@
+// The always-on guard (DESIGN.md "Long rollouts and the guard"): while a rollout is active and no
+// operator process runs (a paused step, a crashed cutover), green's alarms still roll traffic back.
+//
+//   green's ColorAlarms ──► CompositeAlarm (ALARM if any of them is) ──► EventBridge rule on its
+//   "CloudWatch Alarm State Change" to ALARM ──► Lambda (nodejs20.x) running the project's own
+//   rollback: scripts/aws/guard/handler.ts → core/engine runRollback, the same lock, journal and
+//   verification as `npm run rollback`; it acts only when the journal says a rollout is active.
+//
+// Why a Lambda and not SSM Automation: an Automation runbook runs AWS API steps or Python /
+// PowerShell scripts, so the rollback (lock, journal, read-back verification, weight write-back)
+// would be written a second time in another language and drift from the one the tests prove.
+// A Lambda runs our own TypeScript, bundled by the program.
+//
+// Packaging: the program bundles the handler with esbuild (a dependency) when it runs — preview
+// and up alike, so there is no separate build step and no stale dist/ to forget — into one
+// CommonJS index.js with the AWS SDK clients it uses inside it (the Lambda runtime's own SDK
+// version is not ours). The handler's only AWS loader, scripts/aws/sdk.ts (require() for start-up
+// speed on the CLI), is replaced in the bundle by static imports so esbuild can see them.
+//
+// Permissions (guardPolicyDocument, checked by policy/rules/guardLeastPrivilege.ts): exactly what
+// a shared-mode rollback calls. elasticloadbalancing:ModifyListener on the production listeners;
+// elasticloadbalancing:DescribeListeners for the read-back (Describe actions take no resource
+// ARN); ssm:GetParameter/PutParameter/DeleteParameter on /bluegreen/<project>/<stack>/* (lock,
+// journal, weights); logs:CreateLogStream/PutLogEvents on its own log group. Nothing else: no
+// ModifyRule (shared mode has no rule to flip; the paired rollback is the operator's, it needs the
+// databases), no cloudwatch:DescribeAlarms (the event carries the alarm state), no Auto Scaling.
+//
+// Shared database mode only (index.ts declares it there): a paired rollback fences writes and
+// waits for replication inside the VPC, which stays the operator's `npm run rollback`.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { tags } from "./tags.js";
+import type { Color } from "./weights.js";
+
+export interface GuardArgs {
+  /** "bluegreen-prod": alarm, rule, function and role names start with it. */
+  namePrefix: string;
+  /** Names the SSM parameters the rollback uses: /bluegreen/<project>/<stack>/. */
+  project: string;
+  stack: string;
+  region: string;
+  /** Green's alarms (ColorAlarms.alarmNames): any of them in ALARM triggers the guard. */
+  greenAlarmNames: pulumi.Input<pulumi.Input<string>[]>;
+  /** The production listeners the rollback writes blue 100 / green 0 to. */
+  listenerArns: pulumi.Input<pulumi.Input<string>[]>;
+  targetGroupArns: Record<Color, pulumi.Input<string>>;
+  stickinessSeconds: number | null;
+  /** Any ARN of the stack in its account (the ALB's): partition and account id come from it, no extra API call. */
+  accountArn: pulumi.Input<string>;
+  /** The Lambda code; default: the handler bundled with esbuild (bundleGuardHandler). Tests may pass their own. */
+  code?: pulumi.Input<pulumi.asset.Archive>;
+}
+
+/** The guard's IAM policy: exactly the rollback's calls (see the file comment). Pure, for the policy pack and the tests. */
+export function guardPolicyDocument(input: {
+  partition: string;
+  region: string;
+  account: string;
+  project: string;
+  stack: string;
+  listenerArns: string[];
+  logGroupArn: string;
+}): { Version: "2012-10-17"; Statement: { Sid: string; Effect: "Allow"; Action: string[]; Resource: string | string[] }[] } {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "FlipProductionListeners", Effect: "Allow", Action: ["elasticloadbalancing:ModifyListener"], Resource: [...input.listenerArns] },
+      // Describe* actions of ELBv2 do not support resource-level permissions.
+      { Sid: "ReadBackListeners", Effect: "Allow", Action: ["elasticloadbalancing:DescribeListeners"], Resource: "*" },
+      {
+        Sid: "LockJournalWeights",
+        Effect: "Allow",
+        Action: ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+        Resource: `arn:${input.partition}:ssm:${input.region}:${input.account}:parameter/bluegreen/${input.project}/${input.stack}/*`,
+      },
+      { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${input.logGroupArn}:*` },
+    ],
+  };
+}
+
+/** `ALARM("a") OR ALARM("b")`: CloudWatch's composite alarm rule syntax. */
+export function compositeAlarmRule(names: string[]): string {
+  if (names.length === 0) throw new Error("the guard needs at least one green alarm");
+  for (const name of names) if (name.includes('"')) throw new Error(`alarm name ${name} contains a double quote`);
+  return names.map((name) => `ALARM("${name}")`).join(" OR ");
+}
+
+/** The handler source: infra/ runs from source (tsx), so the .ts file is there. */
+export function guardHandlerPath(): string {
+  const candidates = ["../scripts/aws/guard/handler.ts", "../scripts/aws/guard/handler.js"].map((path) => fileURLToPath(new URL(path, import.meta.url)));
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error(`the guard's handler is missing (looked for ${candidates.join(", ")})`);
+  return found;
+}
+
+/** Bundle the handler (and the SDK clients it uses) into one CommonJS file for nodejs20.x. */
+export async function bundleGuardHandler(entry = guardHandlerPath()): Promise<string> {
+  const esbuild = await import("esbuild");
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    write: false,
+    minify: false,
+    sourcemap: false,
+    legalComments: "none",
+    logLevel: "silent",
+    plugins: [
+      {
+        name: "static-aws-sdk",
+        setup(build) {
+          // scripts/aws/sdk.ts loads the SDK with require() at run time (fast CLI start-up); a
+          // bundler cannot follow that, so the bundle gets static imports of what the guard uses.
+          build.onLoad({ filter: /[\\/]scripts[\\/]aws[\\/]sdk\.ts$/ }, async (args) => {
+            const original = await readFile(args.path, "utf8");
+            const names = [...original.matchAll(/^export const (\w+)\s*=/gm)].map((match) => match[1]!);
+            const bundled: Record<string, string> = { elbSdk: "@aws-sdk/client-elastic-load-balancing-v2", ssmSdk: "@aws-sdk/client-ssm" };
+            const lines = names.map((name) =>
+              bundled[name]
+                ? `import * as ${name}Module from "${bundled[name]}";\nexport const ${name} = () => ${name}Module;`
+                : `export const ${name} = () => { throw new Error("${name} is not bundled into the guard"); };`,
+            );
+            return { contents: lines.join("\n"), loader: "ts" };
+          });
+        },
+      },
+    ],
+  });
+  const file = result.outputFiles[0];
+  if (!file) throw new Error("esbuild produced no output for the guard");
+  return file.text;
+}
+
+export class Guard extends pulumi.ComponentResource {
+  readonly compositeAlarm: aws.cloudwatch.CompositeAlarm;
+  readonly function: aws.lambda.Function;
+  readonly rule: aws.cloudwatch.EventRule;
+  readonly role: aws.iam.Role;
+  readonly policy: aws.iam.RolePolicy;
+
+  constructor(name: string, args: GuardArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("bluegreen:guard:Guard", name, {}, opts);
+    const parent = { parent: this };
+    const prefix = args.namePrefix;
+
+    this.compositeAlarm = new aws.cloudwatch.CompositeAlarm(
+      `${name}-green`,
+      {
+        alarmName: `${prefix}-green-guard`,
+        alarmDescription: "green: any of its alarms in ALARM; the guard rolls traffic back to blue while a rollout is active",
+        alarmRule: pulumi.output(args.greenAlarmNames).apply((names) => compositeAlarmRule(names)),
+        actionsEnabled: true,
+        tags: tags(`${name}-green`, { "bluegreen:color": "green" }),
+      },
+      parent,
+    );
+
+    const functionName = `${prefix}-guard`;
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: `/aws/lambda/${functionName}`, retentionInDays: 30, tags: tags(`${name}-logs`) }, parent);
+
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        tags: tags(`${name}-role`),
+      },
+      parent,
+    );
+    const accountParts = pulumi.output(args.accountArn).apply((arn) => {
+      const [, partition, , , account] = arn.split(":");
+      if (!partition || !account) throw new Error(`cannot read partition and account from ${arn}`);
+      return { partition, account };
+    });
+    this.policy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: this.role.name,
+        policy: pulumi.all([accountParts, pulumi.output(args.listenerArns), logGroup.arn]).apply(([parts, listenerArns, logGroupArn]) =>
+          JSON.stringify(guardPolicyDocument({ ...parts, region: args.region, project: args.project, stack: args.stack, listenerArns, logGroupArn })),
+        ),
+      },
+      parent,
+    );
+
+    const code = args.code ?? new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundleGuardHandler()) });
+    this.function = new aws.lambda.Function(
+      `${name}-fn`,
+      {
+        name: functionName,
+        description: "bluegreen guard: rolls traffic back to blue when green's alarms fire during a rollout",
+        runtime: aws.lambda.Runtime.NodeJS20dX,
+        handler: "index.handler",
+        code,
+        role: this.role.arn,
+        // A rollback verifies within its plan's verify timeout (≤ 60 s by default), three attempts at most.
+        timeout: 300,
+        memorySize: 256,
+        // Never two guards at once: the lock would refuse the second anyway.
+        reservedConcurrentExecutions: 1,
+        environment: {
+          variables: {
+            BLUEGREEN_GUARD: pulumi
+              .all([pulumi.output(args.listenerArns), pulumi.output(args.targetGroupArns.blue), pulumi.output(args.targetGroupArns.green), this.compositeAlarm.alarmName])
+              .apply(([listenerArns, blue, green, compositeAlarmName]) =>
+                JSON.stringify({
+                  region: args.region,
+                  project: args.project,
+                  stack: args.stack,
+                  databaseMode: "shared",
+                  listenerArns,
+                  targetGroupArns: { blue, green },
+                  stickinessSeconds: args.stickinessSeconds,
+                  compositeAlarmName,
+                }),
+              ),
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+          },
+        },
+        tags: tags(`${name}-fn`),
+      },
+      { ...parent, dependsOn: [logGroup, this.policy] },
+    );
+
+    this.rule = new aws.cloudwatch.EventRule(
+      `${name}-alarm`,
+      {
+        description: "green's composite alarm went to ALARM: run the guard",
+        eventPattern: this.compositeAlarm.arn.apply((arn) =>
+          JSON.stringify({ source: ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"], resources: [arn], detail: { state: { value: ["ALARM"] } } }),
+        ),
+        tags: tags(`${name}-alarm`),
+      },
+      parent,
+    );
+    new aws.lambda.Permission(
+      `${name}-invoke`,
+      { action: "lambda:InvokeFunction", function: this.function.name, principal: "events.amazonaws.com", sourceArn: this.rule.arn },
+      parent,
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-target`,
+      { rule: this.rule.name, arn: this.function.arn, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 900 } },
+      parent,
+    );
+
+    this.registerOutputs({ compositeAlarmName: this.compositeAlarm.alarmName, functionName: this.function.name });
+  }
+}
