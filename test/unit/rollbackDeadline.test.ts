@@ -5,9 +5,10 @@
 // applying them. The assertions are on exit codes, output and the state left in SSM, never on
 // elapsed time: a rollback that hung would fail by the test's own timeout.
 
+import { spawnSync } from "node:child_process";
 import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -142,5 +143,56 @@ describe("rollback --deadline", () => {
     expect(result.stdout).toMatch(/verified 0? ?blue 100 \/ green 0|verified blue 100 \/ green 0/);
     expect(result.stdout).toMatch(/ms after the rollback was requested/);
     expect(result.stdout).not.toMatch(/after the breach/);
+  });
+});
+
+describe("a lock held by a process that died on this host", () => {
+  it("is reported as dead, with the command that takes over; nothing is written", async () => {
+    const child = spawnSync(process.execPath, ["-e", "0"]);
+    const deadPid = child.pid!;
+    mock.state.parameters.set(LOCK, JSON.stringify({ owner: `ana@${hostname()} pid ${deadPid}`, since: 1, operation: "rollback", runId: "a-run-that-died" }));
+    const result = await rollback([]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`rollback by ana@${hostname()} pid ${deadPid} holds the lock.*that process is no longer running on this host`));
+    expect(result.stderr).toMatch(/take over with `npm run rollback -- --stack prod --outputs outputs\.json --force`/);
+    expect(mock.calls.filter((c) => c.action === "ModifyListener")).toEqual([]);
+  });
+
+  it("a live holder is not called dead", async () => {
+    mock.state.parameters.set(LOCK, JSON.stringify({ owner: `ana@${hostname()} pid ${process.ppid}`, since: 1, operation: "cutover", runId: "running" }));
+    const result = await rollback([]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/wait for it to finish, or take over with `.*--force` if you know it is dead/);
+    expect(result.stderr).not.toMatch(/no longer running/);
+  });
+});
+
+describe("Ctrl-C in rollback", () => {
+  /** Emit SIGINT once `ready()` holds (polled, bounded); only the first Ctrl-C: a second exits the process. */
+  async function interruptWhen(ready: () => boolean): Promise<void> {
+    for (let i = 0; i < 500 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    process.emit("SIGINT", "SIGINT");
+  }
+
+  it("before anything is written: it stops, exit 130, nothing written", { timeout: 30_000 }, async () => {
+    process.env.AWS_ENDPOINT_URL = holeUrl;
+    const before = accepted;
+    const [result] = await Promise.all([rollback(["--deadline", "20"]), interruptWhen(() => accepted > before)]);
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/interrupted before anything was written: stopping/);
+    expect(result.stderr).toMatch(/interrupted: nothing was written/);
+  });
+
+  it("once it writes: the first Ctrl-C lets the write and the read-back finish", { timeout: 30_000 }, async () => {
+    mock.state.neverApply = true;
+    const [result] = await Promise.all([
+      rollback(["--deadline", "2.5", "--verify-timeout", "1"]),
+      interruptWhen(() => mock.calls.some((c) => c.action === "ModifyListener")),
+    ]);
+    expect(result.stderr).toMatch(/finishing the rollback \(write and read-back\), Ctrl-C again to exit now/);
+    // It went on to its own end (here: not verified, the endpoint never applies), not 130.
+    expect(result.code).toBe(1);
+    expect(mock.calls.filter((c) => c.action === "DescribeListeners").length).toBeGreaterThan(1);
+    expect(mock.state.parameters.has(LOCK)).toBe(false);
   });
 });
