@@ -63,7 +63,7 @@ function buildProgram(sub: Subcommand, io: Io): Command {
     .option("--database-url <url>", "the one database (database.mode shared), or env DATABASE_URL")
     .option("--blue <url>", "blue's database (database.mode paired), or env BLUE_DATABASE_URL")
     .option("--green <url>", "green's database (paired), or env GREEN_DATABASE_URL")
-    .option("--stack <name>", "databases from this stack's outputs (endpoints + Secrets Manager secrets, TLS verify-full)")
+    .option("--stack <name>", "databases from this stack's outputs (endpoints + Secrets Manager secrets, TLS verify-full) unless URLs are given; its config and (contract) its cutover journal")
     .option("--outputs <file>", "stack outputs JSON instead of calling pulumi")
     .option("--database <name>", "database name with --stack/--outputs")
     .option("--config <file>", "stack config file with --stack (default: Pulumi.<stack>.yaml): rollout.migrationsDir, rollout.contractAfterSeconds")
@@ -88,10 +88,10 @@ async function targetsFrom(flags: Flags, phase: Phase, io: Io, raw?: { raw: unkn
   const blue = flags.blue ?? (url ? undefined : env.BLUE_DATABASE_URL);
   const green = flags.green ?? (url ? undefined : env.GREEN_DATABASE_URL);
   const writer = flags.writer ?? (phase === "expand" ? "blue" : "green");
-  if (raw || flags.stack || flags.outputs) {
-    if (flags.databaseUrl || flags.blue || flags.green) throw new UsageError("give either --stack/--outputs or database URLs, not both");
+  // URLs name the databases even with --stack (which then gives the config, the journal and the snapshot).
+  if (!url && !blue && !green && (raw || flags.stack || flags.outputs)) {
     const { loadRawOutputs, validateStackName } = await import("./stackOutputs.js");
-    const outputs = raw ?? (await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs }));
+    const outputs = raw ?? (await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs, cwd: io.cwd, env: io.env }));
     const { targetsFromOutputs } = await import("../postgres/migrate/targets.js");
     return targetsFromOutputs(outputs.raw, outputs.source, { database: flags.database, writer });
   }
@@ -147,7 +147,7 @@ export async function migrateMain(argv: readonly string[], io: Io = processIo())
   const dryRun = sub === "plan" || flags.dryRun === true;
   let stackContext: StackContext | null = null;
   // With a stack: its config (rollout.migrationsDir; contract: the journal, contractAfterSeconds, the snapshot).
-  if ((flags.stack || (sub === "contract" && flags.outputs)) && !flags.databaseUrl && !flags.blue && !flags.green) {
+  if (flags.stack || (sub === "contract" && flags.outputs)) {
     stackContext = await loadStackContext(flags, io);
     if (flags.dir === undefined) dir = resolve(io.cwd, stackContext.config.rollout.migrationsDir);
   }
@@ -203,7 +203,7 @@ async function loadStackContext(flags: Flags, io: Io): Promise<StackContext> {
   ]);
   const stack = await resolveStack(flags.stack, io);
   const configPath = configPathFor(stack, flags.config, io.cwd);
-  const [raw, config] = await Promise.all([loadRawOutputs({ stack, outputsFile: flags.outputs }), loadStackConfig(configPath)]);
+  const [raw, config] = await Promise.all([loadRawOutputs({ stack, outputsFile: flags.outputs, cwd: io.cwd, env: io.env }), loadStackConfig(configPath)]);
   const outputs = await parseStackOutputs(raw.raw, raw.source);
   const identity = stackIdentity(stack, outputs, raw, { configPath, picked: flags.stack === undefined });
   return {
