@@ -1,14 +1,11 @@
 // The always-on guard on AWS (DESIGN.md "Long rollouts and the guard"): a composite CloudWatch
 // alarm over green's alarms → an EventBridge rule → this code in a Lambda function. It runs the
 // project's own rollback (core/engine runRollback: the same lock, journal and verification as
-// `npm run rollback`) over the same AWS adapters, and only while a rollout is active:
-//
-//   - no journal, or a journal in a terminal phase (succeeded, rolled back, ...): nothing to guard;
-//   - idle / preflight: no weight has moved yet: nothing to roll back;
-//   - a rollback holds the lock: someone is already sending traffic to blue: leave it;
-//   - otherwise (a step, a paused step, a crashed or running cutover): roll back. A cutover process
-//     that still holds the lock is overridden (`rollback --force` semantics): its engine sees the
-//     lost lock and stops without touching traffic again.
+// `npm run rollback`) over the same AWS adapters, and only while a rollout is active (the
+// decision is core/guard.ts, shared with the sandbox guard): a step, a paused step, a crashed or
+// running cutover; never for no journal, a finished run, a run still in preflight, or while a
+// rollback holds the lock. A cutover process that still holds the lock is overridden
+// (`rollback --force` semantics): its engine sees the lost lock and stops without touching traffic.
 //
 // What it did goes into the journal as the rollback's own entries, with operator "guard (...)",
 // so `status` and the next report tell the story. Shared database mode only: a paired rollback
@@ -16,10 +13,8 @@
 
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { EngineDeps, RollbackResult } from "../../core/engine.js";
-import { runRollback } from "../../core/engine.js";
-import { parseJournal } from "../../core/journal.js";
-import { isTerminal, trafficMayHaveMoved } from "../../core/phases.js";
+import type { EngineDeps } from "../../core/engine.js";
+import { guardRollback, type GuardOutcome } from "../../core/guard.js";
 import { systemClock, type AlarmSource, type Color, type HealthProbe, type HookRunner, type MetricsSource, type Snapshotter } from "../../core/ports.js";
 import { AlbRouter } from "../albRouter.js";
 import { SsmJournalStore } from "../ssmJournal.js";
@@ -40,6 +35,7 @@ export interface GuardConfig {
 }
 
 export const GUARD_ENV = "BLUEGREEN_GUARD";
+export type { GuardOutcome };
 
 /** Validate BLUEGREEN_GUARD; the program wrote it, but a broken one must fail loudly, not guess. */
 export function parseGuardConfig(text: string | undefined): GuardConfig {
@@ -65,10 +61,6 @@ export interface AlarmStateChangeEvent {
   resources?: string[];
   detail?: { alarmName?: string; state?: { value?: string; reason?: string; timestamp?: string }; previousState?: { value?: string } };
 }
-
-export type GuardOutcome =
-  | { acted: false; reason: string }
-  | { acted: true; reason: string; outcome: RollbackResult["outcome"]; runId: string; timeToRollbackMs: number | null; brokeLock: string | null };
 
 function unused<T extends object>(port: string): T {
   return new Proxy({} as T, {
@@ -98,40 +90,12 @@ export function createGuardDeps(config: GuardConfig, clients: { ssm: SSMClient; 
   };
 }
 
-/** Decide and, while a rollout is active, roll back. `invocation` names this run in the journal ("guard (function, request id)"). */
+/** Green's composite alarm changed state: while a rollout is active, roll back (core/guard.ts decides). `invocation` names this run in the journal. */
 export async function runGuard(deps: EngineDeps, config: GuardConfig, event: AlarmStateChangeEvent, invocation: string): Promise<GuardOutcome> {
   const state = event.detail?.state?.value;
   const alarm = event.detail?.alarmName;
   if (state !== "ALARM") return { acted: false, reason: `alarm state is ${state ?? "unknown"}, not ALARM` };
   if (alarm !== config.compositeAlarmName) return { acted: false, reason: `event about ${alarm ?? "an unnamed alarm"}, not ${config.compositeAlarmName}` };
-
-  const raw = await deps.journal.load();
-  if (raw === null || raw === undefined) return { acted: false, reason: "no journal: no rollout is active" };
-  let phase: string;
-  let runId: string;
-  try {
-    const journal = parseJournal(raw);
-    phase = journal.phase;
-    runId = journal.runId;
-    if (isTerminal(journal.phase)) return { acted: false, reason: `run ${runId} already ended (${phase}): no rollout is active` };
-    if (!trafficMayHaveMoved(journal.phase)) return { acted: false, reason: `run ${runId} is in ${phase}: no weight has moved yet` };
-  } catch (error) {
-    // A corrupt journal with an alarm firing: traffic may be anywhere. Rollback works from any state.
-    phase = "unknown (corrupt journal)";
-    runId = "?";
-    void error;
-  }
-  const holder = await deps.lock.current();
-  if (holder?.operation === "rollback") return { acted: false, reason: `a rollback by ${holder.owner} is already running` };
-
-  const reason = `guard: ${alarm} in ALARM${event.detail?.state?.reason ? ` (${event.detail.state.reason})` : ""} while run ${runId} was in ${phase}`;
-  const result = await runRollback(deps, { owner: `guard (${invocation})`, databaseMode: config.databaseMode, stack: config.stack, reason, force: true });
-  return {
-    acted: true,
-    reason,
-    outcome: result.outcome,
-    runId: result.runId,
-    timeToRollbackMs: result.timeToRollbackMs,
-    brokeLock: result.brokeLock ? `${result.brokeLock.operation} by ${result.brokeLock.owner}` : null,
-  };
+  const detail = event.detail?.state?.reason;
+  return guardRollback(deps, { alarm, invocation, databaseMode: config.databaseMode, stack: config.stack, ...(detail ? { detail } : {}) });
 }

@@ -1,0 +1,54 @@
+// The guard's decision and action, shared by the AWS guard (a Lambda behind green's composite
+// alarm, scripts/aws/guard/) and the sandbox guard (scripts/local/guard.ts over the router's
+// metrics): when green's alarm fires, roll back with the project's own rollback — only while a
+// rollout is active — and let the journal say who did it.
+
+import type { DatabaseMode } from "../../infra/config.js";
+import { runRollback, type EngineDeps, type RollbackResult } from "./engine.js";
+import { parseJournal } from "./journal.js";
+import { isTerminal, trafficMayHaveMoved } from "./phases.js";
+
+export type GuardOutcome =
+  | { acted: false; reason: string }
+  | { acted: true; reason: string; outcome: RollbackResult["outcome"]; runId: string; timeToRollbackMs: number | null; brokeLock: string | null };
+
+/**
+ * Green's alarm is in ALARM: roll back if a rollout is active.
+ *   - no journal, or a terminal phase: no rollout is active;
+ *   - idle / preflight: no weight has moved yet;
+ *   - a rollback holds the lock: someone is already sending traffic to blue;
+ *   - otherwise (a step, a paused step, a crashed or running cutover): roll back, overriding a
+ *     cutover's lock like `rollback --force` (its engine sees the lost lock and stops touching traffic).
+ * A corrupt journal with the alarm firing: traffic may be anywhere, and rollback works from any state.
+ */
+export async function guardRollback(
+  deps: EngineDeps,
+  request: { alarm: string; detail?: string; invocation: string; databaseMode: DatabaseMode; stack: string },
+): Promise<GuardOutcome> {
+  const raw = await deps.journal.load();
+  if (raw === null || raw === undefined) return { acted: false, reason: "no journal: no rollout is active" };
+  let phase = "unknown (corrupt journal)";
+  let runId = "?";
+  try {
+    const journal = parseJournal(raw);
+    phase = journal.phase;
+    runId = journal.runId;
+    if (isTerminal(journal.phase)) return { acted: false, reason: `run ${runId} already ended (${phase}): no rollout is active` };
+    if (!trafficMayHaveMoved(journal.phase)) return { acted: false, reason: `run ${runId} is in ${phase}: no weight has moved yet` };
+  } catch {
+    // corrupt: act (see above)
+  }
+  const holder = await deps.lock.current();
+  if (holder?.operation === "rollback") return { acted: false, reason: `a rollback by ${holder.owner} is already running` };
+
+  const reason = `guard: ${request.alarm} in ALARM${request.detail ? ` (${request.detail})` : ""} while run ${runId} was in ${phase}`;
+  const result = await runRollback(deps, { owner: `guard (${request.invocation})`, databaseMode: request.databaseMode, stack: request.stack, reason, force: true });
+  return {
+    acted: true,
+    reason,
+    outcome: result.outcome,
+    runId: result.runId,
+    timeToRollbackMs: result.timeToRollbackMs,
+    brokeLock: result.brokeLock ? `${result.brokeLock.operation} by ${result.brokeLock.owner}` : null,
+  };
+}

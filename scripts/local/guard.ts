@@ -1,0 +1,84 @@
+// The sandbox's guard: what the AWS guard is (green's alarms → the project's own rollback, only
+// while a rollout is active: core/guard.ts), over the local router's metrics instead of
+// CloudWatch. Its alarm is the same rule as green's `target-5xx-rate` alarm (infra/alarms.ts):
+// green's 5xx (its own and the router's 502s for it) over requests above `maxErrorRate` in
+// `evaluationPeriods` windows in a row; a window with fewer than `minRequests` green requests
+// does not breach (missing data is "notBreaching" there too).
+//
+// It runs beside the cutover, not inside it: it reads the journal and the lock from the run
+// directory like any other process would, so a cutover that paused and ended (or crashed) is
+// still guarded. It watches until it has acted or its signal aborts.
+
+import { guardRollback, type GuardOutcome } from "../core/guard.js";
+import type { EngineDeps } from "../core/engine.js";
+import type { DatabaseMode } from "../../infra/config.js";
+
+export interface LocalGuardOptions {
+  deps: EngineDeps;
+  databaseMode: DatabaseMode;
+  stack: string;
+  /** rollout.gates.maxErrorRate, as the alarm's threshold. */
+  maxErrorRate: number;
+  /** Green requests a window needs before it can breach. */
+  minRequests: number;
+  /** app.alarms.evaluationPeriods: windows in a row in breach before ALARM. */
+  evaluationPeriods: number;
+  /** One alarm period (ALB alarms: 60 s; the sandbox: a second or two). */
+  windowMs: number;
+  /** Stops the watch (the outcome is then "not acted"). */
+  signal?: AbortSignal;
+  /** One line per window and per decision, for the demo's output. */
+  say?: (line: string) => void;
+}
+
+export interface GuardWindow {
+  start: number;
+  end: number;
+  requests: number;
+  errors: number;
+  breaching: boolean;
+}
+
+/** Does one window breach the alarm's rule? */
+export function breaches(green: { requests: number; errors5xx: number; elbErrors?: number }, options: Pick<LocalGuardOptions, "maxErrorRate" | "minRequests">): boolean {
+  if (green.requests < options.minRequests || green.requests === 0) return false;
+  return (green.errors5xx + (green.elbErrors ?? 0)) / green.requests > options.maxErrorRate;
+}
+
+/** Watch green window by window; on ALARM roll back (if a rollout is active) and return what happened. */
+export async function watchWithGuard(options: LocalGuardOptions): Promise<{ outcome: GuardOutcome | null; windows: GuardWindow[]; alarmAt: number | null }> {
+  const { deps, signal } = options;
+  const clock = deps.clock;
+  const windows: GuardWindow[] = [];
+  let inBreach = 0;
+  // Windows aligned to the source's resolution, each read once it has been published.
+  const resolution = Math.max(1, deps.metrics.resolutionMs);
+  let start = Math.ceil(clock.now() / resolution) * resolution;
+  while (!signal?.aborted) {
+    const end = start + options.windowMs;
+    const readyAt = end + Math.max(0, deps.metrics.publicationDelayMs ?? 0);
+    if (clock.now() < readyAt) await clock.sleep(readyAt - clock.now(), signal);
+    if (signal?.aborted) break;
+    const sample = await deps.metrics.sample({ start, end });
+    const green = sample.green;
+    const breaching = breaches(green, options);
+    const errors = green.errors5xx + (green.elbErrors ?? 0);
+    windows.push({ start, end, requests: green.requests, errors, breaching });
+    inBreach = breaching ? inBreach + 1 : 0;
+    options.say?.(`guard: green ${errors}/${green.requests} 5xx in [${new Date(start).toISOString()}, +${options.windowMs} ms) ${breaching ? `BREACH ${inBreach}/${options.evaluationPeriods}` : "ok"}`);
+    start = end;
+    if (inBreach < options.evaluationPeriods) continue;
+    const alarmAt = clock.now();
+    const outcome = await guardRollback(deps, {
+      alarm: "sandbox-green-target-5xx-rate",
+      detail: `green 5xx above ${options.maxErrorRate} in ${options.evaluationPeriods} window(s) in a row`,
+      invocation: `sandbox guard pid ${process.pid}`,
+      databaseMode: options.databaseMode,
+      stack: options.stack,
+    });
+    options.say?.(`guard: ${outcome.acted ? `rolled back (${outcome.outcome}) ${outcome.reason}` : `did nothing: ${outcome.reason}`}`);
+    if (outcome.acted) return { outcome, windows, alarmAt };
+    inBreach = 0; // not active: keep watching
+  }
+  return { outcome: null, windows, alarmAt: null };
+}
