@@ -28,6 +28,7 @@ interface CutoverOptions {
   skipSnapshot?: string;
   webhook?: string;
   allowUnverifiedStack?: boolean;
+  writeConfig?: boolean;
   reports: string;
 }
 
@@ -54,6 +55,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
 
     .option("--skip-snapshot <reason>", "skip the snapshot of blue's database; the reason is recorded in the journal and report")
     .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
+    .option("--write-config", "also write each weight reached into Pulumi.<stack>.yaml traffic.weights (the stack's SSM weights parameter is their owner)")
     .option("--reports <dir>", "where reports are written", "reports");
   const parsed = parse<CutoverOptions & Record<string, unknown>>(command, argv);
   if (!parsed) return ExitCode.ok;
@@ -96,6 +98,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     stack,
     identity,
     configPath,
+    writeConfig: options.writeConfig === true,
     cwd: io.cwd,
     events: teeSinks(printer, webhook, lastKnown.observe),
     fenceDrainMs: config.rollout.fenceDrainSeconds * 1000,

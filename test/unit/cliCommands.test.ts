@@ -262,6 +262,15 @@ describe("end to end against the mock ALB", () => {
     for (const file of reports) expect(await readFile(join(dir, "reports", file), "utf8")).not.toContain("mock-secret-not-real");
   });
 
+  it("cutover --write-config also writes each weight reached into Pulumi.<stack>.yaml (opt-in), after the parameter", async () => {
+    const result = await run(cutoverMain, [...base, "--yes", "--write-config"]);
+    expect(result.code).toBe(0);
+    expect(mock.state.parameters.get("/bluegreen/bluegreen/prod/weights")).toBe('{"blue":0,"green":100}');
+    const config = await readFile(join(dir, "Pulumi.prod.yaml"), "utf8");
+    expect(config).toMatch(/weights:\n {6}blue: 0\n {6}green: 100/);
+    expect(config).toContain("# Blue serves production today.");
+  });
+
   it("cutover --json emits JSON lines only on stdout", async () => {
     const result = await run(cutoverMain, [...base, "--yes", "--json"]);
     expect(result.code).toBe(0);
