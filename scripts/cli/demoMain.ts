@@ -32,6 +32,8 @@ interface Flags {
   failAt?: "after-start" | "mid-cutover";
   interruptAt?: string;
   dataChecksOnly?: boolean;
+  pause?: boolean;
+
 }
 
 function demoProgram() {
@@ -54,6 +56,8 @@ function demoProgram() {
       },
     )
     .option("--fault-after <duration>", "delay from green's first verified step to the fault's onset", "1s")
+    .option("--pause", "shared: the cutover pauses at 25% and exits; then a fault on green (--fault, default error-rate=0.3) and the guard rolls back with no operator process", false)
+
     .option("--background-error-rate <share>", "both colors answer this share of requests 500 all along, as a real service does (e.g. 0.005 or 0.5%)")
     .addOption(new Option("--timings <profile>", "demo: bakes of 4 s, monitoring 5 s; ci: 2 s and 2 s").choices(["demo", "ci"]).default("demo"))
     .option("--rate <n>", "requests per second of steady load (default 300; paired: 450, 55% writes)")
@@ -157,7 +161,9 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
   if (flags.fault?.errorRateFactor !== undefined && backgroundErrorRate === 0) {
     throw new UsageError(`--fault error-rate=${flags.fault.errorRateFactor}x is relative to the background error rate: add --background-error-rate, e.g. 0.005 (see --help)`);
   }
+  if (flags.pause && flags.database === "paired") throw new UsageError("--pause runs the shared database's canary (a paired switch is all at once, with nothing to pause at); drop --database paired (see --help)");
   const reportsDir = await checkReportsDir(flags.reports ?? flags.reportsDir ?? "reports");
+
 
   const mode = outputMode({ json: flags.json });
   const out = process.stdout;
@@ -218,6 +224,8 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
       ...(flags.runId ? { runId: flags.runId } : {}),
       ...(flags.failAt ? { failAt: flags.failAt } : {}),
       ...(flags.dataChecksOnly ? { pairedDataChecksOnly: true } : {}),
+      ...(flags.pause ? { pause: true } : {}),
+
       ...(flags.interruptAt ? { onPhase: interruptAt(flags.interruptAt) } : {}),
     });
   } catch (error) {

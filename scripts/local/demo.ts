@@ -24,6 +24,8 @@ import { timestamp } from "./demo/figures.js";
 import { runPairedDataChecks, runPairedSwitches } from "./demo/paired.js";
 import { Sandbox } from "./demo/sandbox.js";
 import { runSingleCutover } from "./demo/shared.js";
+import { runPausedWithGuard } from "./demo/pause.js";
+
 import { plainPrinter } from "./demo/summary.js";
 import { DemoAbortedError, type DemoOptions, type DemoResult } from "./demo/types.js";
 
@@ -75,7 +77,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const startupMs = Date.now() - started;
 
     const events: EngineEvent[] = [];
-    const injector = fault ? new FaultInjector(sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : null;
+    // --pause injects its fault itself, after the cutover paused (scripts/local/demo/pause.ts).
+    const injector = fault && !options.pause ? new FaultInjector(
+sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : null;
     const deps = sandboxEngineDeps(sandbox, signal, (event) => {
       if (event.type !== "tick") events.push(event);
       printer.event(event);
@@ -89,7 +93,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const ctx: ScenarioContext = { options, runId, database, policy, fault, backgroundErrorRate, sandbox, deps, events, engine, injector, signal, started, startupMs, say, phase };
     if (database === "paired" && options.pairedDataChecksOnly) return await runPairedDataChecks(ctx);
     if (database === "paired" && !fault) return await runPairedSwitches(ctx);
+    if (options.pause) return await runPausedWithGuard(ctx);
     return await runSingleCutover(ctx);
+
   } catch (error) {
     if (signal.aborted && !(error instanceof DemoAbortedError)) throw new DemoAbortedError(String(signal.reason));
     throw error;

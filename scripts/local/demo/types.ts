@@ -35,6 +35,9 @@ export interface DemoOptions {
   faultAfterMs?: number;
   /** The step (0-based) after whose verified weights the fault delay starts; default 0 (5%). */
   faultAtStep?: number;
+  /** Issue 14: the cutover pauses at 25% and exits, then a fault on green and the guard rolls back (shared only). */
+  pause?: boolean;
+
   timings?: DemoTimings;
   /** Requests per second of steady load; default 300. */
   ratePerSecond?: number;

@@ -1,0 +1,148 @@
+// Scenario `--pause` (issue 14): a long rollout that no operator process babysits.
+//
+//   1. the cutover runs 5% → 25% and PAUSES there (step `pause: promote`): the engine ends with
+//      outcome "paused", the journal in phase "paused", the lock released — the cutover is over;
+//   2. the guard (scripts/local/guard.ts: green's 5xx-rate alarm over the router's metrics → the
+//      project's own rollback, only while a rollout is active) watches;
+//   3. a fault starts on green (errors; `--fault` chooses another);
+//   4. the guard rolls back, with no cutover and no operator process running;
+//   5. "status": the journal tells the story (paused step, the guard's rollback, who, why).
+// Then the data check, as in every scenario: each acknowledged write is in the database.
+
+import { runCutover, type CutoverRequest } from "../../core/engine.js";
+import { formatEvent } from "../../core/events.js";
+import { parseJournal } from "../../core/journal.js";
+import type { RolloutConfig } from "../../../infra/config.js";
+import { describeFault, type FaultSpec } from "../../../sample-app/faults.js";
+import { watchWithGuard } from "../guard.js";
+import { verifyAcknowledgedWrites } from "../load.js";
+import { readRecordedWeights } from "../weightFile.js";
+import { demoOwner, type ScenarioContext } from "./context.js";
+import { injectedFailure, rollbackFigures } from "./faults.js";
+import { judgeDecisions, stripLoad, summarizeSteps } from "./figures.js";
+import { writeReports } from "./summary.js";
+import type { DemoResult } from "./types.js";
+
+/** The fault when `--pause` has no `--fault`: a third of green's requests fail. */
+export const PAUSE_DEMO_FAULT: FaultSpec = { errorRate: 0.3, latencyMs: 0 };
+/** The guard's alarm in the sandbox: one-second periods, two in a row (the stack's: 60 s, app.alarms.evaluationPeriods). */
+const GUARD_WINDOW_MS = 1000;
+const GUARD_PERIODS = 2;
+/** How long the guard may take to act before the scenario gives up (it normally needs ~3 s). */
+const GUARD_BOUND_MS = 20_000;
+
+/** The demo's canary with the 25% step pausing for an operator. */
+export function pausingRollout(rollout: RolloutConfig): RolloutConfig {
+  if (rollout.strategy.type !== "canary") throw new Error("--pause needs the canary strategy (database shared)");
+  const steps = rollout.strategy.steps.map((step) => {
+    const percent = typeof step === "number" ? step : step.percent;
+    if (percent !== 25) return step;
+    return { ...(typeof step === "number" ? { percent } : step), pause: "promote" };
+  });
+  return { ...rollout, strategy: { type: "canary", steps } };
+}
+
+export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResult> {
+  const { sandbox, policy, runId, say } = ctx;
+  const load = sandbox.load!;
+  const green = sandbox.apps!.green;
+  const fault = ctx.fault ?? PAUSE_DEMO_FAULT;
+
+  // 1. The cutover, until it pauses.
+  const cutoverStarted = Date.now();
+  const request: CutoverRequest = { rollout: pausingRollout(policy.rollout), databaseMode: "shared", owner: demoOwner(), stack: "demo", runId };
+  const cutover = await ctx.engine.run((signal) => runCutover(ctx.deps, { ...request, signal }));
+  const cutoverEnded = Date.now();
+  if (cutover.outcome === "paused") say(">>> the cutover exited: paused at 25% (`npm run promote` would continue it); no operator process runs now");
+  else say(`>>> the cutover ended ${cutover.outcome} before its pause${cutover.reason ? `: ${cutover.reason}` : ""}`);
+
+  // 2–4. The guard watches; a moment later green breaks.
+  let guardResult: Awaited<ReturnType<typeof watchWithGuard>> | null = null;
+  if (cutover.outcome === "paused") {
+    ctx.phase("guard");
+    const bound = AbortSignal.any([ctx.signal, AbortSignal.timeout(GUARD_BOUND_MS)]);
+    const watching = ctx.engine.run(() =>
+      watchWithGuard({
+        deps: ctx.deps,
+        databaseMode: "shared",
+        stack: "demo",
+        maxErrorRate: policy.rollout.gates.maxErrorRate,
+        minRequests: 20,
+        evaluationPeriods: GUARD_PERIODS,
+        windowMs: GUARD_WINDOW_MS,
+        signal: bound,
+        say,
+      }),
+    );
+    await sandbox.sleep(1500);
+    say(`>>> fault injected on green now: ${describeFault(fault)}`);
+    await (fault.crash ? green.crash() : green.injectFault({ errorRate: fault.errorRate, latencyMs: fault.latencyMs }));
+    guardResult = await watching;
+    if (guardResult.outcome?.acted) {
+      ctx.phase("after-rollback");
+      await sandbox.sleep(1500); // every new request lands on blue
+    } else say(">>> the guard did not act within its bound");
+  }
+
+  // 5. "status": the journal, as `npm run status` reads it.
+  const stored = parseJournal(await ctx.deps.journal.load());
+  const pauses = (stored as { pauses?: { step: number; since: number }[] }).pauses ?? [];
+  say(`status: run ${stored.runId} phase ${stored.phase}; last operator ${stored.owner}`);
+  for (const pause of pauses) say(`status: paused at step ${pause.step + 1} since ${new Date(pause.since).toISOString()}`);
+  if (stored.failure) say(`status: rollback reason: ${stored.failure.reason} (from phase ${stored.failure.phase})`);
+  const last = stored.timeline.filter((event) => event.type === "rollback-complete" || (event.type === "lock" && event.action === "acquired")).slice(-2);
+  for (const event of last) say(`status: ${formatEvent(event)}`);
+
+  ctx.phase("checks");
+  const loadResult = await load.stop();
+  const checksStarted = Date.now();
+  const dataCheck = { ...(await sandbox.step(verifyAcknowledgedWrites(sandbox.blueUrl, loadResult.acknowledged))), database: "shared" };
+  const steps = summarizeSteps(sandbox.router!.epochs(), loadResult, Date.now());
+  const rolledBack = stored.phase === "rolled-back";
+  const rollback = ctx.events.some((event) => event.type === "rollback-started")
+    ? rollbackFigures(ctx.events, loadResult, green.faultOnset(), stored.rollback?.timeToRollbackMs ?? null, stored.failure?.reason ?? null)
+    : null;
+  const injected = loadResult.failures.filter((failure) => injectedFailure(failure, fault, green)).length;
+  const unexpectedFailures = loadResult.failures.length - injected;
+  const asExpected =
+    cutover.outcome === "paused" &&
+    guardResult?.outcome?.acted === true &&
+    rolledBack &&
+    stored.owner.startsWith("guard (") &&
+    dataCheck.missing.length === 0 &&
+    dataCheck.mismatched.length === 0 &&
+    unexpectedFailures === 0 &&
+    rollback !== null &&
+    rollback.afterRollback.green === 0;
+
+  const demo: DemoResult = {
+    runId,
+    database: "shared",
+    outcome: rolledBack ? "rolled-back" : cutover.outcome,
+    asExpected,
+    exitCode: asExpected ? 0 : 1,
+    reason: stored.failure?.reason ?? cutover.reason,
+    durationMs: 0,
+    phasesMs: { startup: ctx.startupMs, cutover: cutoverEnded - cutoverStarted, checks: 0 },
+    pollMs: cutover.plan.pollMs,
+    steps,
+    load: stripLoad(loadResult),
+    unexpectedFailures,
+    injectedFailures: injected,
+    dataCheck,
+    rollback,
+    decisions: judgeDecisions(ctx.events),
+    fault,
+    backgroundErrorRate: ctx.backgroundErrorRate,
+    paired: null,
+    reportPaths: null,
+    weightsRecorded: await readRecordedWeights(sandbox.weightsFile).catch(() => null),
+  };
+  demo.reportPaths = await writeReports(ctx.options.reportsDir ?? "reports", ctx.started, demo, stored).catch((error: unknown) => {
+    say(`could not write the report: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  });
+  demo.phasesMs.checks = Date.now() - checksStarted;
+  demo.durationMs = Date.now() - ctx.started;
+  return demo;
+}

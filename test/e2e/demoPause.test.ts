@@ -1,0 +1,74 @@
+// End-to-end (issue 14): `npm run demo -- --pause` through runDemo() — real PostgreSQL, the
+// sample app twice, the local router, real load. The cutover pauses at 25% and ends; only then a
+// fault starts on green, and the guard (no cutover, no operator) rolls back. Asserted on event
+// order and the journal, never on wall time.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EngineEvent } from "../../scripts/core/events.js";
+import { runDemo, type DemoResource, type DemoResult } from "../../scripts/local/demo.js";
+import { expectRunGone } from "./leftovers.js";
+
+describe("npm run demo -- --pause: the guard rolls back a paused rollout", () => {
+  const id = `e2epause${process.pid}${Math.random().toString(36).slice(2, 7)}`;
+  const resources: DemoResource[] = [];
+  const events: EngineEvent[] = [];
+  const lines: string[] = [];
+  let reportsDir: string;
+  let result: DemoResult;
+
+  beforeAll(async () => {
+    reportsDir = await mkdtemp(join(tmpdir(), "bluegreen-e2e-pause-"));
+    result = await runDemo({
+      runId: id,
+      pause: true,
+      timings: "ci",
+      ratePerSecond: 300,
+      reportsDir,
+      printer: { event: (event) => event.type !== "tick" && events.push(event), line: (text) => lines.push(text), close: () => undefined },
+      onResource: (r) => resources.push(r),
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await rm(reportsDir, { recursive: true, force: true });
+  });
+
+  it("pauses at 25% and the cutover ends before the fault starts", () => {
+    const paused = events.findIndex((e) => e.type === "decision" && e.decision === "pause");
+    expect(paused).toBeGreaterThan(0);
+    expect(events[paused]).toMatchObject({ step: 1 });
+    const writesBefore = events.slice(0, paused).filter((e) => e.type === "weights-written").map((e) => (e as { weights: { green: number } }).weights.green);
+    expect(writesBefore).toEqual([5, 25]);
+    const exited = lines.findIndex((line) => line.startsWith(">>> the cutover exited: paused at 25%"));
+    const fault = lines.findIndex((line) => line.startsWith(">>> fault injected on green now"));
+    expect(exited).toBeGreaterThanOrEqual(0);
+    expect(fault).toBeGreaterThan(exited);
+  });
+
+  it("the guard sees green breach, rolls back with no operator process, and the journal says so", () => {
+    expect(result.outcome, result.reason ?? "").toBe("rolled-back");
+    expect(result.asExpected).toBe(true);
+    expect(result.exitCode).toBe(0);
+    const breaches = lines.filter((line) => /^guard: green .* BREACH/.test(line));
+    expect(breaches.length).toBeGreaterThanOrEqual(2);
+    const lock = events.find((e) => e.type === "lock" && e.action === "acquired" && /rollback by guard \(sandbox guard pid \d+\)/.test(e.detail));
+    expect(lock).toBeDefined();
+    const started = events.find((e) => e.type === "rollback-started")!;
+    expect(started).toMatchObject({ fromPhase: "paused", step: 1 });
+    expect((started as { reason: string }).reason).toMatch(/^guard: sandbox-green-target-5xx-rate in ALARM/);
+    expect(events.some((e) => e.type === "rollback-complete" && e.ok)).toBe(true);
+    expect(result.rollback!.afterRollback.green).toBe(0);
+    expect(result.weightsRecorded).toEqual({ blue: 100, green: 0 });
+    expect(lines.some((line) => /^status: run .* phase rolled-back; last operator guard \(sandbox guard pid \d+\)$/.test(line))).toBe(true);
+    expect(lines.some((line) => /^status: paused at step 2 since /.test(line))).toBe(true);
+  });
+
+  it("loses no acknowledged write and leaves nothing behind", async () => {
+    expect(result.dataCheck.missing).toEqual([]);
+    expect(result.unexpectedFailures).toBe(0);
+    await expectRunGone(id);
+    expect(resources.some((r) => r.kind === "pid")).toBe(true);
+  });
+});
