@@ -34,6 +34,8 @@ export interface AppOptions {
   /** Share of business requests answered 500 all along (0..1; default 0). A fault's error rate replaces it while on. */
   backgroundErrorRate?: number;
   poolSize?: number;
+  /** Write this into bookings.note with every booking: the column `npm run demo -- --migration` adds by an expand migration (green v2 needs it; v1 never names it). */
+  bookingNote?: string;
 }
 
 export interface SampleApp {
@@ -179,11 +181,12 @@ export function createApp(options: AppOptions): SampleApp {
       if (typeof service !== "string" || !(SERVICES as readonly string[]).includes(service)) throw new HttpError(400, `service must be one of ${SERVICES.join(", ")}`);
       const startsAt = typeof body.startsAt === "string" ? new Date(body.startsAt) : new Date();
       if (Number.isNaN(startsAt.getTime())) throw new HttpError(400, "startsAt must be an ISO timestamp");
+      const note = options.bookingNote;
       const inserted = await pool.query<{ id: string }>(
-        `INSERT INTO bookings (request_id, client_id, pet_id, service, starts_at, app_version)
-         SELECT $1, p.client_id, p.id, $4, $5, $6 FROM pets p WHERE p.id = $3 AND p.client_id = $2
+        `INSERT INTO bookings (request_id, client_id, pet_id, service, starts_at, app_version${note !== undefined ? ", note" : ""})
+         SELECT $1, p.client_id, p.id, $4, $5, $6${note !== undefined ? ", $7" : ""} FROM pets p WHERE p.id = $3 AND p.client_id = $2
          ON CONFLICT (request_id) DO NOTHING RETURNING id`,
-        [requestId, clientId, petId, service, startsAt.toISOString(), options.version],
+        [requestId, clientId, petId, service, startsAt.toISOString(), options.version, ...(note !== undefined ? [note] : [])],
       );
       if (inserted.rows[0]) return send(res, 201, { id: Number(inserted.rows[0].id), requestId });
       const existing = await pool.query<{ id: string }>(`SELECT id FROM bookings WHERE request_id = $1`, [requestId]);

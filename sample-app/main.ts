@@ -21,10 +21,11 @@ const program = new Command()
   .option("--background-error-rate <share>", "answer this share of business requests 500 all along (e.g. 0.005)", "0")
   .option("--exit-with-stdin", "exit when stdin closes (the parent is gone)", false)
   .option("--tag <text>", "a label in the command line that names the run this process belongs to (ignored otherwise)")
+  .option("--booking-note <text>", "write this into bookings.note with every booking (the column the migration demo adds)")
   .addHelpText("after", "\nEnvironment: DATABASE_URL (required).");
 
 program.parse();
-const options = program.opts<{ color: "blue" | "green"; appVersion: string; port: string; fault: FaultSpec; faultAfter: string; exitWithStdin: boolean; backgroundErrorRate: string }>();
+const options = program.opts<{ color: "blue" | "green"; appVersion: string; port: string; fault: FaultSpec; faultAfter: string; exitWithStdin: boolean; backgroundErrorRate: string; bookingNote?: string }>();
 if (options.fault.crash || options.fault.errorRateFactor !== undefined) {
   process.stderr.write("sample-app: --fault crash and error-rate=<n>x are carried out by the demo, not by the app\n");
   process.exit(2);
@@ -51,6 +52,7 @@ const app = createApp({
   fault: options.fault,
   faultAfterMs: parseDuration(options.faultAfter),
   backgroundErrorRate,
+  ...(options.bookingNote !== undefined ? { bookingNote: options.bookingNote } : {}),
   onFault: (at, fault) => emit({ event: "fault", at, ...fault }),
 });
 

@@ -32,6 +32,7 @@ interface Flags {
   failAt?: "after-start" | "mid-cutover";
   interruptAt?: string;
   dataChecksOnly?: boolean;
+  migration?: boolean;
   pause?: boolean;
 
 }
@@ -56,6 +57,7 @@ function demoProgram() {
       },
     )
     .option("--fault-after <duration>", "delay from green's first verified step to the fault's onset", "1s")
+    .option("--migration", "green v2 needs a new column: lint, expand in the cutover's migrating phase, a canary with a fault (default error-rate=0.2) rolled back while blue serves on the expanded schema, a clean cutover, contract (docs/migrations.md)")
     .option("--pause", "shared: the cutover pauses at 25% and exits; then a fault on green (--fault, default error-rate=0.3) and the guard rolls back with no operator process", false)
 
     .option("--background-error-rate <share>", "both colors answer this share of requests 500 all along, as a real service does (e.g. 0.005 or 0.5%)")
@@ -161,6 +163,7 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
   if (flags.fault?.errorRateFactor !== undefined && backgroundErrorRate === 0) {
     throw new UsageError(`--fault error-rate=${flags.fault.errorRateFactor}x is relative to the background error rate: add --background-error-rate, e.g. 0.005 (see --help)`);
   }
+  if (flags.migration && flags.database === "paired") throw new UsageError("--migration runs on the shared database: drop --database paired (see --help)");
   if (flags.pause && flags.database === "paired") throw new UsageError("--pause runs the shared database's canary (a paired switch is all at once, with nothing to pause at); drop --database paired (see --help)");
   const reportsDir = await checkReportsDir(flags.reports ?? flags.reportsDir ?? "reports");
 
@@ -224,6 +227,7 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
       ...(flags.runId ? { runId: flags.runId } : {}),
       ...(flags.failAt ? { failAt: flags.failAt } : {}),
       ...(flags.dataChecksOnly ? { pairedDataChecksOnly: true } : {}),
+      ...(flags.migration ? { migration: true } : {}),
       ...(flags.pause ? { pause: true } : {}),
 
       ...(flags.interruptAt ? { onPhase: interruptAt(flags.interruptAt) } : {}),

@@ -15,7 +15,7 @@
 
 import { randomBytes } from "node:crypto";
 import type { EngineEvent } from "../core/events.js";
-import { describeFault, isFault, resolveFault } from "../../sample-app/faults.js";
+import { describeFault, isFault, parseFault, resolveFault } from "../../sample-app/faults.js";
 import { buildDemoPolicy } from "./demoConfig.js";
 import type { ScenarioContext } from "./demo/context.js";
 import { EngineRuns, sandboxEngineDeps } from "./demo/engineRun.js";
@@ -23,6 +23,7 @@ import { FaultInjector } from "./demo/faults.js";
 import { timestamp } from "./demo/figures.js";
 import { runPairedDataChecks, runPairedSwitches } from "./demo/paired.js";
 import { Sandbox } from "./demo/sandbox.js";
+import { runMigrationScenario, V2_NOTE } from "./demo/migration.js";
 import { runSingleCutover } from "./demo/shared.js";
 import { runPausedWithGuard } from "./demo/pause.js";
 
@@ -39,7 +40,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const database = options.database ?? "shared";
   const backgroundErrorRate = options.backgroundErrorRate ?? 0;
   if (!(backgroundErrorRate >= 0 && backgroundErrorRate < 1)) throw new RangeError(`backgroundErrorRate must be in [0, 1), got ${backgroundErrorRate}`);
-  const requested = options.fault && isFault(options.fault) ? options.fault : null;
+  // The migration scenario's canary meets a fault (default: green answers 20% of requests 500).
+  const asked = options.fault ?? (options.migration ? parseFault("error-rate=0.2") : null);
+  const requested = asked && isFault(asked) ? asked : null;
+  if (options.migration && database !== "shared") throw new RangeError("the migration scenario runs on the shared database");
   if (requested?.errorRateFactor !== undefined && backgroundErrorRate === 0) throw new RangeError("a relative error-rate fault needs a background error rate above 0");
   const fault = requested ? resolveFault(requested, backgroundErrorRate) : null;
   const printer = options.printer ?? plainPrinter();
@@ -66,6 +70,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     say,
     ...(options.onResource ? { onResource: options.onResource } : {}),
     onPhase: phase,
+    ...(options.migration ? { greenBookingNote: V2_NOTE } : {}),
   });
   const engine = new EngineRuns(signal);
   try {
@@ -91,6 +96,7 @@ sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : n
       }
     });
     const ctx: ScenarioContext = { options, runId, database, policy, fault, backgroundErrorRate, sandbox, deps, events, engine, injector, signal, started, startupMs, say, phase };
+    if (options.migration) return await runMigrationScenario(ctx);
     if (database === "paired" && options.pairedDataChecksOnly) return await runPairedDataChecks(ctx);
     if (database === "paired" && !fault) return await runPairedSwitches(ctx);
     if (options.pause) return await runPausedWithGuard(ctx);

@@ -63,6 +63,8 @@ export interface StartAppOptions {
   tag?: string;
   /** Share of business requests the app answers 500 all along (0..1). */
   backgroundErrorRate?: number;
+  /** The app writes this into bookings.note (`--booking-note`: the migration demo's v2). */
+  bookingNote?: string;
 }
 
 async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -80,6 +82,7 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startApp(options: StartAppOptions): Promise<AppProcess> {
   const args = [...nodeArgsFor(APP_MAIN), "--color", options.color, "--app-version", options.version, "--port", "0", "--exit-with-stdin"];
   if (options.tag) args.push("--tag", options.tag);
+  if (options.bookingNote !== undefined) args.push("--booking-note", options.bookingNote);
   if (options.backgroundErrorRate && options.backgroundErrorRate > 0) args.push("--background-error-rate", String(options.backgroundErrorRate));
   if (options.fault && (options.fault.errorRate > 0 || options.fault.latencyMs > 0)) {
     if (options.fault.errorRate > 0) args.push("--fault", `error-rate=${options.fault.errorRate}`);

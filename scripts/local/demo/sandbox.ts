@@ -34,6 +34,8 @@ export interface SandboxOptions {
   say: (text: string) => void;
   onResource?: (resource: DemoResource) => void;
   onPhase?: (phase: string) => void;
+  /** Green's v2 writes this into bookings.note (the migration scenario: a column only an expand migration adds). */
+  greenBookingNote?: string;
 }
 
 type Stopper = { name: string; kind: "load" | "server" | "dir" | "other"; stop: () => Promise<unknown> };
@@ -233,6 +235,7 @@ export class Sandbox {
       databaseUrl: url,
       tag,
       backgroundErrorRate: this.options.backgroundErrorRate,
+      ...(color === "green" && this.options.greenBookingNote !== undefined ? { bookingNote: this.options.greenBookingNote } : {}),
       onSpawn: (spawned) => {
         pid = spawned;
         this.reaperProcess?.trackPid(spawned, tag);

@@ -72,6 +72,27 @@ export interface DemoOptions {
   breakReverseReplication?: boolean;
   /** Share of requests that are writes; default 0.3 (shared) and 0.55 (paired: ≥ 200 writes/s at the default rate). */
   writeShare?: number;
+  /** The migration scenario (shared database): green v2 needs a new column; lint, expand, a canary with a fault rolled back, a clean cutover, contract. */
+  migration?: boolean;
+}
+
+/** What the migration scenario did (demo/migration.ts). */
+export interface DemoMigration {
+  /** Expand migrations the first cutover's migrating phase applied. */
+  expandApplied: string[];
+  firstCutover: string;
+  /** bookings.note still there after the rollback (the expanded schema stays). */
+  columnKeptAfterRollback: boolean;
+  secondCutover: string;
+  contract: { ran: boolean; ok: boolean; summary: string; snapshotId: string | null };
+  v2Bookings: number;
+  v2BookingsWithNote: number;
+  nullNotes: number;
+  /** bookings.note is NOT NULL after contract. */
+  noteRequired: boolean;
+  /** Rules the lint refused the one-step migration with. */
+  lintRefused: string[];
+  lintOk: boolean;
 }
 
 export type PairedLeg = "cutover" | "rollback";
@@ -210,6 +231,8 @@ export interface DemoResult {
   } | null;
   reportPaths: { markdown: string; json: string } | null;
   weightsRecorded: Weights | null;
+  /** The migration scenario only. */
+  migration?: DemoMigration;
 }
 
 export class DemoAbortedError extends Error {
