@@ -18,6 +18,7 @@ import {
 import type { JournalEvent } from "../../scripts/core/events.js";
 import { parseJournal } from "../../scripts/core/journal.js";
 import { canTransition } from "../../scripts/core/phases.js";
+import { buildPlan, describePlan } from "../../scripts/core/plan.js";
 import { FakeFleet } from "../support/fakeCapacity.js";
 import { FakeWorld, replies, testRollout } from "../support/fakes.js";
 
@@ -52,6 +53,15 @@ describe("the state machine", () => {
     expect(canTransition("paused", "writing")).toBe(false);
     expect(canTransition("paused", "succeeded")).toBe(false);
     expect(canTransition("hooks", "paused")).toBe(false);
+  });
+
+  test("the plan carries and prints each pause; the last step never pauses", () => {
+    const plan = buildPlan(testRollout({ strategy: { type: "canary", steps: [{ percent: 5, pause: "36h" }, { percent: 25, pause: "promote" }, 100] } }), { databaseMode: "shared" });
+    expect(plan.steps.map((step) => step.pause)).toEqual([{ kind: "timed", ms: 36 * HOUR }, { kind: "promote" }, undefined]);
+    const text = describePlan(plan, []).join("\n");
+    expect(text).toContain("then PAUSE for 36h, then `npm run promote`: the cutover exits 0");
+    expect(text).toContain("then PAUSE until an operator runs `npm run promote`");
+    expect(() => buildPlan(testRollout({ strategy: { type: "canary", steps: [{ percent: 5, pause: "soon" }, 100] } }), { databaseMode: "shared" })).toThrow(/pause must be "promote" or a duration/);
   });
 });
 
