@@ -67,8 +67,8 @@ async function writeStepWeights(run: Run, step: number, weights: Weights, attemp
   const checkLock = run.options.checkLock;
   if (checkLock) await run.checkLock();
   run.throwIfAborted(); // the last safe point before traffic moves; a write once sent is awaited
-  run.emit({ type: "weights-written", step, weights, attempt });
   await run.deps.router.writeWeights(weights);
+  run.emit({ type: "weights-written", step, weights, attempt }); // "wrote": only once the API accepted it
   if (!checkLock) return;
   try {
     await run.checkLock();
