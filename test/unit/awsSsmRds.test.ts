@@ -166,3 +166,45 @@ describe("RdsSnapshotter", () => {
     expect(snapshotIdentifier("prod", "bluegreen-2026-01-15T09-00-00-000Z-ab12cd", new Date())).toBe("bluegreen-prod-2026-01-15t09-00-00-000z-ab12cd");
   });
 });
+
+describe("a cutover resumed after it stopped during the snapshot wait", () => {
+  it("journals the id before waiting, then adopts its own snapshot instead of failing with DBSnapshotAlreadyExists", async () => {
+    const { runCutover } = await import("../../scripts/core/engine.js");
+    const { parseJournal } = await import("../../scripts/core/journal.js");
+    const { FakeWorld, testRollout } = await import("../support/fakes.js");
+    const world = new FakeWorld();
+    const snapshotter = new RdsSnapshotter(new RDSClient({ region: "eu-west-1", credentials: creds }), {
+      stack: "prod",
+      instanceId: "bg-prod-blue-db",
+      minDelaySeconds: 0.01,
+      maxDelaySeconds: 0.02,
+    });
+    const request = { rollout: testRollout({ bakeSeconds: 0, monitorSeconds: 0 }), databaseMode: "shared" as const, owner: "ana pid 1", runId: "2026-01-15T09-00-00-000Z-ab12cd" };
+    const id = "bluegreen-prod-2026-01-15t09-00-00-000z-ab12cd";
+    const existing = (status: string) => ({ DBSnapshots: [{ DBSnapshotIdentifier: id, DBInstanceIdentifier: "bg-prod-blue-db", Status: status }] });
+
+    // First run: RDS starts the snapshot; the operator stops the run while the waiter polls.
+    const stop = new AbortController();
+    rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { Status: "creating" } });
+    rds.on(DescribeDBSnapshotsCommand).callsFake(() => {
+      stop.abort("operator pressed Ctrl-C");
+      return existing("creating");
+    });
+    const first = await runCutover(world.deps({ snapshotter }), { ...request, signal: stop.signal });
+    expect(first.outcome).toBe("interrupted");
+    const stored = parseJournal(await world.journal.load());
+    expect(stored.phase).toBe("preflight");
+    expect(stored.snapshot).toEqual({ taken: true, id, availableAt: null, durationMs: null });
+
+    // Resume: CreateDBSnapshot says it exists; it is ours, still creating: adopted and waited for.
+    rds.reset();
+    rds.on(CreateDBSnapshotCommand).rejects(awsError("DBSnapshotAlreadyExists"));
+    rds.on(DescribeDBSnapshotsCommand).resolvesOnce(existing("creating")).resolvesOnce(existing("creating")).resolves(existing("available"));
+    const resumed = await runCutover(world.deps({ snapshotter }), { ...request, resume: true });
+    expect(resumed.outcome).toBe("succeeded");
+    expect(rds.commandCalls(CreateDBSnapshotCommand).map((c) => c.args[0].input.DBSnapshotIdentifier)).toEqual([id]);
+    const done = parseJournal(await world.journal.load());
+    expect(done.snapshot).toMatchObject({ taken: true, id });
+    expect((done.snapshot as { availableAt: number | null }).availableAt).not.toBeNull();
+  });
+});
