@@ -109,13 +109,14 @@ async function direction(flags: ConnectionFlags, reverse: boolean, name?: string
  * master secret for replication), and return the conninfo the subscription connects with.
  * Dry run: nothing is changed, a note says what would be.
  */
-async function replicationConnection(dir: Direction, flags: { sourceUrlForTarget?: string; dryRun?: boolean }, notes: string[]): Promise<string | undefined> {
+async function replicationConnection(dir: Direction, flags: { sourceUrlForTarget?: string; dryRun?: boolean; sslmode?: string }, notes: string[]): Promise<string | undefined> {
   if (flags.sourceUrlForTarget || !dir.login) return flags.sourceUrlForTarget;
   const [{ ensureReplicationRole, refreshSubscriptionConnection, replicationConninfo }, { withClient }] = await Promise.all([
     import("../postgres/sync/replicationRole.js"),
     import("../postgres/sync/connect.js"),
   ]);
-  const conninfo = replicationConninfo(dir.login);
+  // TLS required between the servers (RDS forces it), unless the operator said the servers have none.
+  const conninfo = replicationConninfo(dir.login, flags.sslmode === "disable" ? "disable" : "require");
   if (flags.dryRun) {
     notes.push(`would create or update role ${dir.login.username} on the ${dir.source} database from its replication secret; the subscription connects as it`);
   } else {

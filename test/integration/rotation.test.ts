@@ -9,12 +9,16 @@
 // under test builds its client and calls GetSecretValue exactly as on AWS. A secret it does not
 // hold answers ResourceNotFoundException, as Secrets Manager does.
 
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RolloutConfig } from "../../infra/config.js";
 import { lazyReplication } from "../../scripts/cli/pairedDeps.js";
+import { syncMain } from "../../scripts/cli/syncMain.js";
 import { runCutover, runRollback } from "../../scripts/core/engine.js";
 import type { FenceMode, ParitySource, WriteFence } from "../../scripts/core/ports.js";
 import { startPostgres, type LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
@@ -31,6 +35,8 @@ type Color = "blue" | "green";
 const COLORS: Color[] = ["blue", "green"];
 
 let servers: Record<Color, LocalPostgres> | undefined;
+/** Temporary directories the tests made (removed in afterAll). */
+const tempDirs: string[] = [];
 /** What the fake Secrets Manager holds now (arn → SecretString). */
 const secrets = new Map<string, string>();
 /** The master password each server has now (rotated by the test). */
@@ -181,10 +187,72 @@ describe("replication survives password rotation; paired switch and rollback los
 
   afterAll(async () => {
     secretsManager.restore();
+    await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
     if (!servers) return;
-    for (const color of COLORS) await dropAllSubscriptions(url(color)).catch(() => undefined);
+    for (const color of COLORS) for (const database of ["app", "cli"]) await dropAllSubscriptions(url(color, database)).catch(() => undefined);
     await Promise.all(COLORS.map((color) => servers![color].stop()));
   }, 60_000);
+
+  it("`npm run sync -- start --outputs FILE` creates the role from its secret and subscribes as it; stop cleans up", async () => {
+    // A database of its own (cli) on the same servers, so the story below starts from nothing.
+    for (const color of COLORS) {
+      const admin = new pg.Client({ connectionString: url(color, "postgres") });
+      await admin.connect();
+      try {
+        await admin.query("CREATE DATABASE cli");
+      } finally {
+        await admin.end();
+      }
+      const db = new pg.Client({ connectionString: url(color, "cli") });
+      await db.connect();
+      try {
+        await db.query("CREATE TABLE items (id bigserial PRIMARY KEY, label text NOT NULL)");
+        if (color === "blue") await db.query("INSERT INTO items (label) SELECT 'item ' || g FROM generate_series(1, 25) g");
+      } finally {
+        await db.end();
+      }
+    }
+    const outputsDir = await mkdtemp(join(tmpdir(), "rotation-outputs-"));
+    tempDirs.push(outputsDir);
+    const outputsFile = join(outputsDir, "outputs.json");
+    const cliReplication = { blue: arn("db-blue-cli-replication"), green: arn("db-green-cli-replication") };
+    for (const color of COLORS) {
+      secrets.set(cliReplication[color], JSON.stringify({ username: "bluegreen_replication", password: `cli${color}Q9w8E7r6T5y4U3i2`, host: "127.0.0.1", port: servers![color].port, dbname: "cli" }));
+    }
+    await writeFile(outputsFile, JSON.stringify({ ...stackOutputs(), databaseName: "cli", replicationSecretArns: cliReplication }));
+    const cli = (args: string[]) => syncMain([...args, "--outputs", outputsFile, "--sslmode", "disable", "--json"]);
+    const output: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => output.push(String(chunk)) > 0) as typeof process.stdout.write;
+    let started: number;
+    try {
+      started = await cli(["start", "--timeout", "60"]);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(started, output.join("")).toBe(0);
+    const result = JSON.parse(output.join("")) as { notes: string[]; initialCopyDone: boolean; statements: Array<{ sql: string }> };
+    expect(result.initialCopyDone).toBe(true);
+    expect(result.notes[0]).toMatch(/^role bluegreen_replication (created|updated) on the blue database \(REPLICATION\); the subscription connects as it$/);
+    // What the CLI prints never holds a password: the master's, nor the role's.
+    expect(output.join("")).not.toContain(masterPassword.blue);
+    expect(output.join("")).not.toContain("cliblueQ9w8E7r6T5y4U3i2");
+    const client = new pg.Client({ connectionString: url("green", "cli") });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ subconninfo: string }>("SELECT subconninfo FROM pg_subscription WHERE subname = 'bluegreen_blue_to_green'");
+      expect(rows[0]!.subconninfo).toContain("user='bluegreen_replication' password='cliblueQ9w8E7r6T5y4U3i2'");
+      expect((await client.query("SELECT count(*)::int AS n FROM items")).rows[0].n).toBe(25);
+    } finally {
+      await client.end();
+    }
+    process.stdout.write = ((chunk: string) => output.push(String(chunk)) > 0) as typeof process.stdout.write;
+    try {
+      expect(await cli(["stop"])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+  }, 120_000);
 
   it("runs the whole story", async () => {
     // 1. sync start, as `npm run sync -- start --stack`: the role is created from its secret and
