@@ -104,7 +104,10 @@ export function classifyAwsError(error: unknown, call: string, signal?: AbortSig
     return new UnreachableError(`${call}: not answered before it was stopped (${cause instanceof Error ? cause.message : detail})`);
   }
   if (NETWORK.has(code) || (e.code !== undefined && NETWORK.has(e.code)) || code === "TimeoutError" || code === "RequestTimeout") {
-    return new UnreachableError(`${call}: AWS endpoint unreachable (${e.code ?? code})${after}: ${detail}`);
+    // The handler's own wording names the package and the option; say what it means.
+    const configured = /configured (\d+) ms requestTimeout/.exec(detail ?? "")?.[1];
+    const what = configured !== undefined ? `no answer within the ${Number(configured) / 1000} s request timeout` : detail;
+    return new UnreachableError(`${call}: AWS endpoint unreachable (${e.code ?? code})${after}: ${what}`);
   }
   if (SERVER_SIDE.has(code) || (e.$metadata?.httpStatusCode ?? 0) >= 500) {
     return new UnreachableError(`${call}: AWS answered with a server error${after} (${code}): ${detail}`);

@@ -230,3 +230,40 @@ describe("AlbFence", () => {
     expect(elb.commandCalls(DescribeRulesCommand)[0]!.args[0].input).toEqual({ RuleArns: [FENCE_RULE] });
   });
 });
+
+describe("client settings: timeouts that throw", () => {
+  it("every client gets connection and request timeouts with throwOnRequestTimeout", async () => {
+    const { clientConfig } = await import("../../scripts/aws/errors.js");
+    expect(clientConfig("eu-west-1")).toEqual({ region: "eu-west-1", requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true } });
+  });
+
+  it("with these settings the installed SDK fails a request a black hole never answers (it does not just warn)", { timeout: 20_000 }, async () => {
+    const { createServer } = await import("node:net");
+    const { clientConfig, classifyAwsError } = await import("../../scripts/aws/errors.js");
+    const sockets = new Set<import("node:net").Socket>();
+    const hole = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => hole.listen(0, "127.0.0.1", resolve));
+    elb.restore(); // a real client, not the mock, for this one request
+    try {
+      const settings = clientConfig("eu-west-1");
+      const real = new ElasticLoadBalancingV2Client({
+        ...settings,
+        requestHandler: { ...settings.requestHandler, requestTimeout: 300 },
+        endpoint: `http://127.0.0.1:${(hole.address() as { port: number }).port}`,
+        credentials: { accessKeyId: "AKID", secretAccessKey: "x" },
+        maxAttempts: 1,
+      });
+      const error = await real.send(new DescribeListenersCommand({ ListenerArns: [LISTENER] })).catch((e: unknown) => e);
+      expect((error as Error).name).toBe("TimeoutError");
+      const classified = classifyAwsError(error, "DescribeListeners x");
+      expect(classified).toBeInstanceOf(UnreachableError);
+      expect(classified.message).toMatch(/DescribeListeners x: AWS endpoint unreachable \(ETIMEDOUT\): no answer within the 0.3 s request timeout/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => hole.close(() => resolve()));
+    }
+  });
+});
