@@ -215,7 +215,7 @@ export function formatEvent(event: EngineEvent): string {
       text = `${event.ok ? "verified" : "NOT verified"} ${w(event.weights)} on ${event.routes.length} route(s) after ${event.waitedMs} ms`;
       break;
     case "weights-recorded":
-      text = `recorded ${w(event.weights)} in stack config: ${event.ok ? "ok" : "FAILED"} (${event.detail})`;
+      text = `recorded ${w(event.weights)} as the live weights: ${event.ok ? "ok" : "FAILED"} (${event.detail})`;
       break;
     case "gate-reading": {
       const g = event.verdict.readings.green;

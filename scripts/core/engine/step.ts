@@ -82,14 +82,14 @@ async function writeStepWeights(run: Run, step: number, weights: Weights, attemp
   }
 }
 
-/** Write the weights back to the stack config; a failure is a warning (status shows the drift), not a breach. */
+/** Record the weights reached as the stack's live weights (on AWS: its SSM weights parameter, what `pulumi up` reads); a failure is a warning (status shows the drift), not a breach. */
 export async function recordWeights(run: Run, weights: Weights, step: number | null): Promise<void> {
   try {
     await run.deps.recorder.record(weights);
-    run.emit({ type: "weights-recorded", step, weights, ok: true, detail: "stack config updated" });
+    run.emit({ type: "weights-recorded", step, weights, ok: true, detail: "live weights recorded" });
   } catch (error) {
     // Not a traffic problem: warn, so `status` shows the drift, and go on.
     run.emit({ type: "weights-recorded", step, weights, ok: false, detail: messageOf(error) });
-    run.emit({ type: "warning", message: `could not write blue ${weights.blue} / green ${weights.green} back to the stack config: ${messageOf(error)}; \`status\` will show drift` });
+    run.emit({ type: "warning", message: `could not record blue ${weights.blue} / green ${weights.green} as the stack's live weights: ${messageOf(error)}; \`status\` will show drift, and a \`pulumi up\` would move traffic until they are recorded` });
   }
 }
