@@ -13,10 +13,11 @@
 //                             exact parity, copy sequences, start replication)
 //   writing / verifying       write the step's weights again and verify them again
 //   unfencing / recording     redo (idempotent)
-//   baking / monitoring       restart the bake (monitoring window) FROM ITS BEGINNING: the time
-//                             the process was dead was not watched, so it does not count. The
-//                             inconclusive extensions and the consecutive metric errors already
-//                             used are kept (a crash never buys more chances).
+//   baking / monitoring       the bake reads on from its next window (bake.windows.next): the
+//                             metrics source kept the minutes the process missed. Sequential
+//                             judge: its evidence (journal.judge) carries over. Thresholds mode:
+//                             the passes count from zero again. The extensions and the consecutive
+//                             metric errors already used are kept (a crash never buys more chances).
 //   hooks / post-switch       run the hooks again (smoke tests must be repeatable)
 //   rolling-back              continue the rollback (write blue 100 again, verify)
 //   terminal phases           nothing to resume

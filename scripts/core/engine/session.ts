@@ -275,7 +275,10 @@ function prepareResume(run: Run): void {
     journal.bake.passes = 0;
     journal.bake.polls = 0;
     journal.bake.startedAt = run.now();
-    how = `restarting the ${journal.phase === "baking" ? "bake" : "monitoring window"} from its beginning`;
+    how = journal.judge
+      ? // Sequential judge (bake.ts): the metrics source kept the minutes the process missed; the evidence is journaled.
+        `going on with the ${journal.phase === "baking" ? "bake" : "monitoring window"} from its next window, with the judge's evidence so far (${journal.judge.windowsJudged} window(s))`
+      : `restarting the ${journal.phase === "baking" ? "bake" : "monitoring window"} from its beginning`;
   } else if (journal.phase === "paused") {
     releasePause(run, run.options.owner);
     how = "promoted: back to the step's bake with its evidence, then on";
