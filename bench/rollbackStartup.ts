@@ -203,6 +203,7 @@ export async function startMockAws(): Promise<MockAws> {
     const params = new URLSearchParams(body);
     const action = params.get("Action") ?? "";
     const service = params.get("Version") === "2014-10-31" ? "rds" : "elbv2";
+
     calls.push({ service, action, params: Object.fromEntries(params), at: Date.now() });
     const xml = (status: number, text: string) => {
       res.writeHead(status, { "content-type": "text/xml" });
@@ -371,7 +372,8 @@ listener (dist/bench/bareSdkRollback.js) against a local mock AWS endpoint, alte
 per run and as medians: process start → first API call, → traffic verified on blue, → exit; and
 the ratio rollback / bare SDK (start → verified).
 
-Environment: BENCH_RUNS (default 9). Build first: npm run build.
+Environment: BENCH_RUNS (default 9); BENCH_COMPARE=path/to/another/dist/scripts/rollback.js adds a
+third series (an older build, say) in the same loop, with its ratio. Build first: npm run build.
 `;
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -397,7 +399,12 @@ async function main(argv: readonly string[]): Promise<void> {
   await writeFile(outputsFile, JSON.stringify(outputs));
   await writeFile(join(dir, "Pulumi.prod.yaml"), await readFile(join(root, "Pulumi.prod.yaml"), "utf8"));
   const mock = await startMockAws();
-  const figures = { rollback: { first: [] as number[], verified: [] as number[], exit: [] as number[] }, bare: { first: [] as number[], verified: [] as number[], exit: [] as number[] } };
+  const compare = process.env.BENCH_COMPARE;
+  // Older builds read ruleArns (removed from the outputs since): give them an empty list.
+  const compareOutputs = join(dir, "outputs-compare.json");
+  await writeFile(compareOutputs, JSON.stringify({ ruleArns: [], ...outputs }));
+  const series = () => ({ first: [] as number[], verified: [] as number[], exit: [] as number[] });
+  const figures = { rollback: series(), bare: series(), compare: series() };
   const spawnOnce = async (args: string[]) => {
     mock.reset();
     seedFromOutputs(mock, outputs);
@@ -411,7 +418,7 @@ async function main(argv: readonly string[]): Promise<void> {
       );
     });
   };
-  const record = (kind: "rollback" | "bare", result: Awaited<ReturnType<typeof spawnOnce>>, i: number) => {
+  const record = (kind: "rollback" | "bare" | "compare", result: Awaited<ReturnType<typeof spawnOnce>>, i: number) => {
     if (result.code !== 0 || result.first === null || result.verified === null) {
       process.stderr.write(result.stderr);
       throw new Error(`${kind} run ${i + 1}: exit ${result.code}, ${result.first === null ? "no request arrived" : result.verified === null ? "never verified" : "see stderr"}`);
@@ -425,11 +432,15 @@ async function main(argv: readonly string[]): Promise<void> {
     for (let i = 0; i < runs; i++) {
       record("bare", await spawnOnce([bareEntry, outputsFile]), i);
       record("rollback", await spawnOnce([entry, "--stack", "prod", "--outputs", outputsFile, "--reports", join(dir, "reports")]), i);
+      const calls = mock.calls.length;
+      if (compare) record("compare", await spawnOnce([compare, "--stack", "prod", "--outputs", compareOutputs, "--reports", join(dir, "reports")]), i);
       const r = figures.rollback;
       const b = figures.bare;
+      const c = figures.compare;
       console.log(
-        `  run ${i + 1}: rollback first call ${r.first.at(-1)!.toFixed(1)} ms, verified ${r.verified.at(-1)!.toFixed(1)} ms, exit ${r.exit.at(-1)!.toFixed(1)} ms (${mock.calls.length} calls) | ` +
-          `bare SDK first call ${b.first.at(-1)!.toFixed(1)} ms, verified ${b.verified.at(-1)!.toFixed(1)} ms`,
+        `  run ${i + 1}: rollback first call ${r.first.at(-1)!.toFixed(1)} ms, verified ${r.verified.at(-1)!.toFixed(1)} ms, exit ${r.exit.at(-1)!.toFixed(1)} ms (${calls} calls) | ` +
+          `bare SDK first call ${b.first.at(-1)!.toFixed(1)} ms, verified ${b.verified.at(-1)!.toFixed(1)} ms` +
+          (compare ? ` | compare verified ${c.verified.at(-1)!.toFixed(1)} ms` : ""),
       );
     }
   } finally {
@@ -440,6 +451,10 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(`median rollback: first API call ${m(figures.rollback.first)} ms, verified on blue ${m(figures.rollback.verified)} ms, exit ${m(figures.rollback.exit)} ms after spawn`);
   console.log(`median bare SDK: first API call ${m(figures.bare.first)} ms, verified on blue ${m(figures.bare.verified)} ms, exit ${m(figures.bare.exit)} ms after spawn`);
   console.log(`ratio (process start → verified): rollback / bare SDK = ${(median(figures.rollback.verified) / median(figures.bare.verified)).toFixed(2)}×`);
+  if (compare) {
+    console.log(`median ${compare}: first API call ${m(figures.compare.first)} ms, verified on blue ${m(figures.compare.verified)} ms, exit ${m(figures.compare.exit)} ms after spawn`);
+    console.log(`ratio (process start → verified): compare / bare SDK = ${(median(figures.compare.verified) / median(figures.bare.verified)).toFixed(2)}×`);
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -4,6 +4,7 @@
 //
 // Imports nothing from Pulumi or AWS: the scripts load this module on their start-up path.
 
+import { GATE_DEFAULTS } from "./gateDefaults.js";
 import { z } from "zod";
 import { MAX_PAUSE_SECONDS, pauseSeconds } from "../scripts/core/pauseDuration.js";
 
@@ -393,30 +394,8 @@ const gates = z
     }
   });
 
-/** rollout.gates when the config leaves it out; also fills keys a journaled plan from an older version lacks. */
-export const GATE_DEFAULTS = {
-  mode: "sequential" as const,
-  falseRollbackBudget: 0.01,
-  minErrorRatio: 2,
-  minErrorIncrease: 0.005,
-  minSlowRatio: 1.5,
-  minSlowIncrease: 0.02,
-  slowThreshold: { from: "blue-p95" as const },
-  largestRegression: 5,
-  maxExtensions: 10,
-  onUndecided: "fail" as const,
-  errorRateCeiling: 0.1,
-  ceilingMinErrors: 10,
-  maxErrorRate: 0.01,
-  errorRateFactor: 2,
-  errorRateMargin: 0.005,
-  maxP95Ms: 1000,
-  p95Factor: 1.5,
-  minRequests: 50,
-  inconclusiveExtensions: 3,
-  maxConsecutiveMetricErrors: 3,
-  minHealthyTargets: 1,
-};
+/** rollout.gates when the config leaves it out (infra/gateDefaults.ts: zod-free, for the engine's judge). */
+export { GATE_DEFAULTS };
 
 const hook = z
   .object({

@@ -77,6 +77,7 @@ interface RollbackOptions {
 }
 
 export async function rollbackMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
+  const began = performance.now();
   const command = addStackOptions(program("rollback", "Send all traffic back to blue, from any state, verified by reading back. Idempotent.", io))
     .option("--force", "break a lock held by another operation (recorded); that operation stops touching traffic")
     .option("--reason <text>", "why (recorded in the journal and report)")
@@ -129,8 +130,10 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   const work = new AbortController();
   const hard = new AbortController();
   const deadlineError = new Error(`the rollback deadline (--deadline ${deadlineMs / 1000} s) has passed`);
-  const workTimer = setTimeout(() => work.abort(deadlineError), deadlineMs - cleanupReserveMs(deadlineMs));
-  const hardTimer = setTimeout(() => hard.abort(deadlineError), deadlineMs);
+  // Counted from the command's start (its own start-up, outputs and imports included).
+  const spent = performance.now() - began;
+  const workTimer = setTimeout(() => work.abort(deadlineError), Math.max(0, deadlineMs - cleanupReserveMs(deadlineMs) - spent));
+  const hardTimer = setTimeout(() => hard.abort(deadlineError), Math.max(0, deadlineMs - spent));
   workTimer.unref();
   hardTimer.unref();
   const signal = () => (work.signal.aborted ? hard.signal : work.signal);

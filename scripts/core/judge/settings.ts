@@ -1,6 +1,8 @@
 // rollout.gates (validated config) → JudgeSettings, and the state's constructor and validator.
 
-import { GATE_DEFAULTS, type GateConfig } from "../../../infra/config.js";
+import type { GateConfig } from "../../../infra/config.js";
+// Not from infra/config.ts: that loads zod, and the judge is on rollback's start-up path.
+import { GATE_DEFAULTS } from "../../../infra/gateDefaults.js";
 import { emptyLogLik, RHO_GRID } from "./statistics.js";
 import type { JudgeMetric, JudgeSettings, JudgeState, MetricAccumulator, MetricEffect, ResolveJudgeOptions } from "./types.js";
 import { JUDGE_METRICS } from "./types.js";
