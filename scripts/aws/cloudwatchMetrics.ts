@@ -12,7 +12,9 @@
 // _502/_503/_504) does NOT ("LoadBalancer" and "AvailabilityZone, LoadBalancer" only). So the
 // errors the ALB answers itself are attributed to a color in two parts:
 //   - TargetConnectionErrorCount: connections to the color's targets that could not be
-//     established (the ALB answers those requests 502/503 itself), per target group: elbErrors;
+//     established (the ALB answers those requests 502/503 itself), per target group: elbErrors
+//     (it counts connections, so it can exceed the requests it failed: an error against the color
+//     that caused it, on the conservative side);
 //     TargetTLSNegotiationErrorCount is left out: the targets here speak plain HTTP.
 //   - the rest of HTTPCode_ELB_5XX_Count (resets, timeouts, a crashed target mid-response) has no
 //     color: it is reported as `loadBalancer.elb5xx` and the engine judges it against its own
