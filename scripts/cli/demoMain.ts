@@ -34,6 +34,9 @@ interface Flags {
   dataChecksOnly?: boolean;
   migration?: boolean;
   pause?: boolean;
+  blueInstances?: string;
+  greenInstances?: string;
+  capacity: "check" | "match";
 
 }
 
@@ -59,6 +62,9 @@ function demoProgram() {
     .option("--fault-after <duration>", "delay from green's first verified step to the fault's onset", "1s")
     .option("--migration", "green v2 needs a new column: lint, expand in the cutover's migrating phase, a canary with a fault (default error-rate=0.2) rolled back while blue serves on the expanded schema, a clean cutover, contract (docs/migrations.md)")
     .option("--pause", "shared: the cutover pauses at 25% and exits; then a fault on green (--fault, default error-rate=0.3) and the guard rolls back with no operator process", false)
+    .option("--blue-instances <n>", "app processes for blue behind the router, 1..4 (default 1)")
+    .option("--green-instances <n>", "app processes for green, 1..4 (default 1); fewer than blue's: the capacity check stops the cutover before green gets more than it can carry")
+    .addOption(new Option("--capacity <mode>", "check: stop a green too small for its next share; match: first start green processes up to blue's").choices(["check", "match"]).default("check"))
 
     .option("--background-error-rate <share>", "both colors answer this share of requests 500 all along, as a real service does (e.g. 0.005 or 0.5%)")
     .addOption(new Option("--timings <profile>", "demo: bakes of 4 s, monitoring 5 s; ci: 2 s and 2 s").choices(["demo", "ci"]).default("demo"))
@@ -165,6 +171,13 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
   }
   if (flags.migration && flags.database === "paired") throw new UsageError("--migration runs on the shared database: drop --database paired (see --help)");
   if (flags.pause && flags.database === "paired") throw new UsageError("--pause runs the shared database's canary (a paired switch is all at once, with nothing to pause at); drop --database paired (see --help)");
+  const instancesOf = (value: string | undefined, flag: string): number => {
+    if (value === undefined) return 1;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 4) throw new UsageError(`${flag} must be an integer between 1 and 4, got "${value}" (see --help)`);
+    return n;
+  };
+  const instances = { blue: instancesOf(flags.blueInstances, "--blue-instances"), green: instancesOf(flags.greenInstances, "--green-instances") };
   const reportsDir = await checkReportsDir(flags.reports ?? flags.reportsDir ?? "reports");
 
 
@@ -229,6 +242,8 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
       ...(flags.dataChecksOnly ? { pairedDataChecksOnly: true } : {}),
       ...(flags.migration ? { migration: true } : {}),
       ...(flags.pause ? { pause: true } : {}),
+      ...(instances.blue !== 1 || instances.green !== 1 ? { instances } : {}),
+      ...(flags.capacity === "match" ? { capacityMode: "match" as const } : {}),
 
       ...(flags.interruptAt ? { onPhase: interruptAt(flags.interruptAt) } : {}),
     });

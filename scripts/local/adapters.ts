@@ -72,20 +72,32 @@ export class LocalTrafficRouter implements TrafficRouter {
   }
 }
 
-/** Target health: one target per color, probed on its /health like an ALB health check. */
+/**
+ * Target health: every instance of a color (one app process each), probed on its /health like an
+ * ALB health check. A color's instances are a URL, a list, or a function (instances added while
+ * the demo runs, e.g. by capacity match).
+ */
 export class LocalHealthProbe implements HealthProbe {
   constructor(
-    private readonly targets: Record<Color, string>,
+    private readonly targets: Record<Color, string | readonly string[] | (() => readonly string[])>,
     private readonly timeoutMs = 1000,
   ) {}
 
   async health(color: Color): Promise<TargetHealth> {
+    const target = this.targets[color];
+    const urls = typeof target === "function" ? target() : ([] as string[]).concat(target);
+    const results = await Promise.all(urls.map((url) => this.probe(url)));
+    const healthy = results.filter(Boolean).length;
+    return { healthy, unhealthy: results.length - healthy, total: results.length };
+  }
+
+  private async probe(url: string): Promise<boolean> {
     try {
-      const response = await fetch(`${this.targets[color]}/health`, { signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(this.timeoutMs) });
       await response.arrayBuffer();
-      return response.ok ? { healthy: 1, unhealthy: 0, total: 1 } : { healthy: 0, unhealthy: 1, total: 1 };
+      return response.ok;
     } catch {
-      return { healthy: 0, unhealthy: 1, total: 1 };
+      return false;
     }
   }
 }

@@ -22,8 +22,8 @@ export const STICKY_COOKIE = "bluegreen-color";
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 export interface RouterOptions {
-  /** Base URLs of the colors' apps, e.g. http://127.0.0.1:41234. */
-  targets: Record<Color, string>;
+  /** Base URLs of the colors' apps, e.g. http://127.0.0.1:41234; several per color are taken in turn (addTarget adds more). */
+  targets: Record<Color, string | readonly string[]>;
   weights?: Weights;
   /** Seconds; null or absent: no stickiness. */
   stickinessSeconds?: number | null;
@@ -124,6 +124,7 @@ export class LocalRouter {
     this.bucketMs = options.bucketMs ?? 250;
     this.retainMs = options.retainMs ?? 15 * 60_000;
     this.weights = checkWeights(options.weights ?? { blue: 100, green: 0 });
+    for (const color of ["blue", "green"] as const) this.pools[color].push(...([] as string[]).concat(options.targets[color]));
     this.epochList.push(this.newEpoch(Date.now()));
     this.agents = {
       blue: new Agent({ keepAlive: true, maxSockets: 128 }),
@@ -222,6 +223,28 @@ export class LocalRouter {
 
   epochs(): WeightEpoch[] {
     return this.epochList.map((epoch) => ({ ...epoch, weights: { ...epoch.weights }, routed: { ...epoch.routed }, errors5xx: { ...epoch.errors5xx } }));
+  }
+
+  /** A color's instances (issue 14: each color may run several app processes, like targets in a target group). */
+  private readonly pools: Record<Color, string[]> = { blue: [], green: [] };
+  private readonly turn: Record<Color, number> = { blue: 0, green: 0 };
+
+  /** Round robin over a color's instances. */
+  private nextTarget(color: Color): string {
+    const pool = this.pools[color];
+    const target = pool[this.turn[color] % pool.length]!;
+    this.turn[color] = (this.turn[color] + 1) % pool.length;
+    return target;
+  }
+
+  /** A new instance of a color takes its share of that color's requests from now on. */
+  addTarget(color: Color, url: string): void {
+    this.pools[color].push(url);
+  }
+
+  /** The color's instances, in order. */
+  targetsOf(color: Color): string[] {
+    return [...this.pools[color]];
   }
 
   totals(): RouterTotals {
@@ -377,7 +400,7 @@ export class LocalRouter {
       if (routedByWeights && is5xx) epoch.errors5xx[chosen]++;
     };
     res.on("finish", () => record(res.statusCode));
-    this.proxy.web(req, res, { target: this.options.targets[chosen], agent: this.agents[chosen] }, (error) => {
+    this.proxy.web(req, res, { target: this.nextTarget(chosen), agent: this.agents[chosen] }, (error) => {
       this.totalsData.proxyErrors++;
       answeredByRouter = true;
       if (res instanceof Object && "headersSent" in res && !res.headersSent) {

@@ -93,7 +93,7 @@ describe("the engine", () => {
     const fleet = new FakeFleet(world.clock, { blue: { desired: 40 }, green: { desired: 1 } });
     const result = await runCutover(world.deps({ health: fleet, capacity: fleet }), request(capacity()));
     expect(result.outcome).toBe("preflight-failed");
-    expect(result.reason).toContain("capacity: green has 1 healthy target(s); 5% of blue's 40 in service (Auto Scaling group, InService) needs ≥ 2");
+    expect(result.reason).toContain("capacity: green has 1 healthy target(s); 5% of blue's 40 in service (instances) needs ≥ 2");
     expect(world.router.writes).toHaveLength(0);
     expect(fleet.setDesiredCalls).toHaveLength(0);
   });
@@ -108,7 +108,7 @@ describe("the engine", () => {
     };
     const result = await runCutover(deps, request(capacity()));
     expect(result.outcome).toBe("rolled-back");
-    expect(result.reason).toContain("capacity before step 2: green has 1 healthy target(s); 25% of blue's 8 in service (Auto Scaling group, InService) needs ≥ 2");
+    expect(result.reason).toContain("capacity before step 2: green has 1 healthy target(s); 25% of blue's 8 in service (instances) needs ≥ 2");
     expect(world.router.writes.map((w) => w.weights.green)).toEqual([5, 0]);
   });
 

@@ -38,7 +38,7 @@ export function capacityRecord(journal: Journal): CapacityRecord {
 }
 
 async function blueInService(run: Run): Promise<{ count: number; source: string }> {
-  if (run.deps.capacity) return { count: (await run.deps.capacity.capacity("blue")).inService, source: "Auto Scaling group, InService" };
+  if (run.deps.capacity) return { count: (await run.deps.capacity.capacity("blue")).inService, source: "instances" };
   return { count: (await run.deps.health.health("blue")).healthy, source: "healthy targets" };
 }
 
@@ -68,7 +68,8 @@ export async function waitForHealthyTargets(
   for (;;) {
     const health = await run.deps.health.health(color);
     if (health.healthy >= healthy || run.now() >= deadline) return { ok: health.healthy >= healthy, health, waitedMs: run.now() - started };
-    await run.sleep(Math.max(1, Math.min(HEALTH_WAIT_POLL_MS, deadline - run.now()))); // wakes on abort
+    // Every 10 s at most (ALB health checks run every 5–300 s), no slower than the plan's poll (the sandbox: 1 s); wakes on abort.
+    await run.sleep(Math.max(1, Math.min(HEALTH_WAIT_POLL_MS, run.plan.pollMs, deadline - run.now())));
   }
 }
 

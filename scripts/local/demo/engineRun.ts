@@ -16,6 +16,7 @@ import type { EngineEvent } from "../../core/events.js";
 import type { Clock, JournalStore, Lock, Snapshotter, WeightRecorder } from "../../core/ports.js";
 import { ShellHookRunner } from "../../hooks/shellHookRunner.js";
 import { LocalAlarmSource, LocalHealthProbe, LocalMetricsSource, LocalSnapshotter, LocalTrafficRouter, LocalWriteFence } from "../adapters.js";
+import { SandboxCapacity } from "../capacity.js";
 import { FileLock } from "../fileLock.js";
 import { FileJournal } from "../fileJournal.js";
 import { LocalWeightRecorder } from "../weightFile.js";
@@ -89,7 +90,9 @@ export function sandboxEngineDeps(sandbox: Sandbox, signal: AbortSignal, onEvent
   sandbox.onRelease("router writes", () => trafficRouter.dispose());
   return {
     router: trafficRouter,
-    health: new LocalHealthProbe({ blue: apps.blue.url, green: apps.green.url }),
+    // Every instance of a color (issue 14), those capacity match adds included.
+    health: new LocalHealthProbe({ blue: () => sandbox.pools.blue.map((app) => app.url), green: () => sandbox.pools.green.map((app) => app.url) }),
+    capacity: new SandboxCapacity(sandbox),
     metrics: new LocalMetricsSource(router, 1000),
     alarms: new LocalAlarmSource(() => [apps.blue, apps.green].filter((app) => app.exited()).map((app) => `sandbox-${app.color}-process-exited`)),
     ...runDirectoryAdapters(sandbox),

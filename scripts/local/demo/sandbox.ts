@@ -36,6 +36,8 @@ export interface SandboxOptions {
   onPhase?: (phase: string) => void;
   /** Green's v2 writes this into bookings.note (the migration scenario: a column only an expand migration adds). */
   greenBookingNote?: string;
+  /** App processes per color behind the router (issue 14 capacity); default 1 each. */
+  instances?: Record<Color, number>;
 }
 
 type Stopper = { name: string; kind: "load" | "server" | "dir" | "other"; stop: () => Promise<unknown> };
@@ -62,6 +64,8 @@ export class Sandbox {
   replication: PostgresDataReplication | null = null;
   initialParity = "";
   apps: Record<Color, AppProcess> | null = null;
+  /** Every app process of a color, the first being `apps[color]` (a target group's instances). */
+  readonly pools: Record<Color, AppProcess[]> = { blue: [], green: [] };
   router: LocalRouter | null = null;
   load: LoadGenerator | null = null;
 
@@ -168,8 +172,16 @@ export class Sandbox {
     this.phase("startup:apps");
     const [blueApp, greenApp] = await Promise.all([this.launch("blue", "v1", this.blueUrl), this.launch("green", "v2", this.greenUrl)]);
     this.apps = { blue: blueApp, green: greenApp };
+    this.pools.blue.push(blueApp);
+    this.pools.green.push(greenApp);
+    const more = (color: Color) => Math.max(0, (this.options.instances?.[color] ?? 1) - 1);
+    const extra = await Promise.all([
+      ...Array.from({ length: more("blue") }, () => this.launch("blue", "v1", this.blueUrl)),
+      ...Array.from({ length: more("green") }, () => this.launch("green", "v2", this.greenUrl)),
+    ]);
+    for (const app of extra) this.pools[app.color].push(app);
     const router = new LocalRouter({
-      targets: { blue: blueApp.url, green: greenApp.url },
+      targets: { blue: this.pools.blue.map((app) => app.url), green: this.pools.green.map((app) => app.url) },
       weights: policy.traffic.weights,
       stickinessSeconds: policy.traffic.stickiness === false ? null : policy.traffic.stickiness.durationSeconds,
       testHeader: policy.traffic.testHeader,
@@ -182,6 +194,14 @@ export class Sandbox {
     if (this.options.backgroundErrorRate > 0) {
       say(`background errors: both colors answer ${Math.round(this.options.backgroundErrorRate * 10_000) / 100}% of requests 500 (a real service's normal rate)`);
     }
+  }
+
+  /** One more app process of `color`, taking its share of the color's requests once it listens (capacity match). */
+  async addInstance(color: Color): Promise<AppProcess> {
+    const app = await this.launch(color, color === "blue" ? "v1" : "v2", color === "blue" ? this.blueUrl : this.greenUrl);
+    this.pools[color].push(app);
+    this.router!.addTarget(color, app.url);
+    return app;
   }
 
   /** Start the steady load through the router (bounded in count and time). */

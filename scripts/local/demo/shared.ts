@@ -5,6 +5,7 @@
 
 import { runCutover, type CutoverRequest } from "../../core/engine.js";
 import type { Color } from "../../core/ports.js";
+import { expectsCapacityRefusal } from "../capacity.js";
 import { verifyAcknowledgedWrites } from "../load.js";
 import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
@@ -78,7 +79,8 @@ export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult
   const asExpected =
     dataOk &&
     unexpectedFailures === 0 &&
-    (fault ? result.outcome === "rolled-back" && rollback !== null && rollback.afterRollback.green === 0 : result.outcome === "succeeded");
+    // A green too small for its next share (issue 14: --green-instances below --blue-instances) must be stopped like a fault.
+    (fault || expectsCapacityRefusal(ctx.options) ? result.outcome === "rolled-back" && rollback !== null && rollback.afterRollback.green === 0 : result.outcome === "succeeded");
 
   const demo: DemoResult = {
     runId,

@@ -37,6 +37,10 @@ export interface DemoOptions {
   faultAtStep?: number;
   /** Issue 14: the cutover pauses at 25% and exits, then a fault on green and the guard rolls back (shared only). */
   pause?: boolean;
+  /** Issue 14: app processes per color behind the router; default 1 each. */
+  instances?: Record<Color, number>;
+  /** Issue 14: rollout.capacity.mode of the demo's cutover (match: green is scaled to blue first); default check. */
+  capacityMode?: "check" | "match";
 
   timings?: DemoTimings;
   /** Requests per second of steady load; default 300. */
