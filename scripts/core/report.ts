@@ -306,7 +306,9 @@ function renderMarkdown(report: CutoverReport): string {
   lines.push(`| Duration | ${formatDuration(report.durationMs)} |`);
   if (report.resumes > 0) lines.push(`| Resumed after a crash | ${report.resumes} time(s) |`);
   if (report.rollback) {
-    lines.push(`| Time to rollback | ${report.rollback.timeToRollbackMs === null ? "not verified" : `${report.rollback.timeToRollbackMs} ms`} (breach observed → blue verified) |`);
+    // A `rollback` command starts from the operator's request, not from a breach.
+    const from = report.operation === "rollback" ? "requested" : "breach observed";
+    lines.push(`| Time to rollback | ${report.rollback.timeToRollbackMs === null ? "not verified" : `${report.rollback.timeToRollbackMs} ms`} (${from} → blue verified) |`);
   }
   if (report.fence.switchMs !== null) lines.push(`| Write fence, switch | ${report.fence.switchMs} ms |`);
   if (report.fence.rollbackMs !== null) lines.push(`| Write fence, rollback | ${report.fence.rollbackMs} ms |`);
@@ -370,7 +372,7 @@ function renderMarkdown(report: CutoverReport): string {
     lines.push("## Rollback");
     lines.push("");
     lines.push(`- Reason: ${r.reason}`);
-    lines.push(`- Breach observed: ${r.breachObservedAt}`);
+    lines.push(`- ${report.operation === "rollback" ? "Requested" : "Breach observed"}: ${r.breachObservedAt}`);
     lines.push(`- Traffic verified on blue: ${r.verifiedAt ?? "NOT VERIFIED"}`);
     lines.push(`- Time to rollback: ${r.timeToRollbackMs === null ? "n/a" : `${r.timeToRollbackMs} ms`}`);
     lines.push(`- Write attempts: ${r.attempts}`);
