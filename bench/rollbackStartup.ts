@@ -193,8 +193,11 @@ export async function startMockAws(): Promise<MockAws> {
         return json(200, {
           MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
             const [kind, color] = q.Id.split("_") as [string, "blue" | "green"];
-            const values = state.metrics[color];
-            return { Id: q.Id, StatusCode: "Complete", Timestamps: values.length ? [Math.floor(Date.now() / 1000)] : [], Values: values.length ? [values[index[kind]!]] : [] };
+            // Queries it has no figure for (connection errors, slow counts, the load balancer's ELB 5xx) answer no datapoints.
+            const values = (state.metrics as Record<string, number[] | undefined>)[color] ?? [];
+            const at = index[kind];
+            const known = values.length > 0 && at !== undefined;
+            return { Id: q.Id, StatusCode: "Complete", Timestamps: known ? [Math.floor(Date.now() / 1000)] : [], Values: known ? [values[at]] : [] };
           }),
         });
       }
