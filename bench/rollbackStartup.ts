@@ -281,7 +281,6 @@ export async function startMockAws(): Promise<MockAws> {
         );
       }
       case "CreateDBSnapshot":
-
         return ok(`<DBSnapshot><DBSnapshotIdentifier>${xmlEscape(params.get("DBSnapshotIdentifier") ?? "")}</DBSnapshotIdentifier><Status>creating</Status></DBSnapshot>`);
       case "DescribeDBSnapshots":
         return ok(

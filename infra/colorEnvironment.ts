@@ -148,7 +148,6 @@ export class ColorEnvironment extends pulumi.ComponentResource {
       { ...parent, ignoreChanges: ["desiredCapacity"] },
     );
 
-
     this.registerOutputs({ targetGroupArn: this.targetGroup.arn, autoScalingGroupName: this.autoScalingGroup.name });
   }
 }

@@ -8,7 +8,6 @@ import { GATE_DEFAULTS } from "./gateDefaults.js";
 import { z } from "zod";
 import { MAX_PAUSE_SECONDS, pauseSeconds } from "../scripts/core/pauseDuration.js";
 
-
 /** Pulumi project name; config keys live under this namespace (`bluegreen:traffic`). */
 export const PROJECT = "bluegreen";
 /** The top-level config keys this project reads, in the order they are documented. */
@@ -305,7 +304,6 @@ const canaryStep = z.union([
   z.object({ percent: int(1, 100), bakeSeconds: seconds(0, 86400).optional(), pause: pause.optional() }).strict(),
 ]);
 
-
 const strategy = z.discriminatedUnion(
   "type",
   [
@@ -328,7 +326,6 @@ const strategy = z.discriminatedUnion(
             if (typeof last === "object" && last.pause !== undefined) {
               ctx.addIssue({ code: "custom", path: [steps.length - 1, "pause"], message: "is not allowed on the last (100%) step: nothing is left to promote" });
             }
-
           }),
       })
       .strict(),
@@ -589,7 +586,6 @@ export const CROSS_FIELD_RULES: readonly { path: string; rule: string }[] = [
   { path: "rollout.strategy.steps", rule: "strictly increasing, the last one 100" },
   { path: "rollout.bakeSeconds", rule: "0, or at least pollIntervalSeconds" },
   { path: "rollout.strategy.steps[].pause", rule: "not on the last (100%) step: nothing is left to promote" },
-
   { path: "rollout.hooks[].name", rule: "unique" },
   { path: "rollout.gates.largestRegression", rule: "at least minErrorRatio and minSlowRatio" },
 ];

@@ -10,7 +10,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, ConfigError, parsePulumiConfigMap, PROJECT, type StackConfig } from "./config.js";
 import { ColorAlarms } from "./alarms.js";
 import { Guard } from "./guard.js";
-
 import { ColorEnvironment } from "./colorEnvironment.js";
 import { Database } from "./database.js";
 import { LoadBalancer } from "./loadBalancer.js";
@@ -133,7 +132,6 @@ const guard =
       })
     : null;
 
-
 const perColor = <T>(value: (color: Color) => T) => ({ blue: value("blue"), green: value("green") });
 
 // ---------------------------------------------------------------------------------------------
@@ -178,4 +176,3 @@ export const testHeader = config.traffic.testHeader;
 /** The guard's Lambda function and the composite alarm it answers to; null when there is no guard (paired mode, green disabled). */
 export const guardFunctionName = guard?.function.name ?? null;
 export const guardAlarmName = guard?.compositeAlarm.alarmName ?? null;
-

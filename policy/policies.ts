@@ -10,7 +10,6 @@ import { elbDesyncMitigation } from "./rules/elb-desync-mitigation.js";
 import { elbDropInvalidHeaders } from "./rules/elb-drop-invalid-headers.js";
 import { elbMultiAz } from "./rules/elb-multi-az.js";
 import { guardLeastPrivilege } from "./rules/guard-least-privilege.js";
-
 import { httpsTls13 } from "./rules/https-tls13.js";
 import { onlyAlbOpenToInternet } from "./rules/only-alb-open-to-internet.js";
 import { rdsBackups } from "./rules/rds-backups.js";
@@ -37,4 +36,3 @@ export const policies: Policies = [
   httpsTls13,
   guardLeastPrivilege,
 ];
-

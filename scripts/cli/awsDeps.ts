@@ -11,7 +11,6 @@
 import type { EngineDeps } from "../core/engine.js";
 import type { EventSink } from "../core/events.js";
 import type { CapacityManager } from "../core/ports.js";
-
 import { systemClock, type WeightRecorder, type AlarmSource, type HealthProbe, type HookRunner, type MetricsSource, type Snapshotter, type TrafficRouter, type WriteFence } from "../core/ports.js";
 import type { SignalSource } from "../aws/errors.js";
 import type { RollbackOutputs, StackIdentity, StackOutputs } from "./stackOutputs.js";
@@ -142,7 +141,6 @@ export function lazyCapacity(region: string, asgNames: Record<"blue" | "green", 
 }
 
 function unused<T extends object>(port: string): T {
-
   return new Proxy({} as T, {
     get(_target, property) {
       if (property === "resolutionMs") return 60_000;
@@ -214,7 +212,6 @@ export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWi
 }
 
 /** The fence for rollback in paired mode (ELBv2 only). */
-
 export async function createFence(
   outputs: Pick<RollbackOutputs, "region" | "fenceRuleArns">,
   options: { drainMs?: number; signal?: SignalSource } = {},

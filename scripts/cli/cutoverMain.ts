@@ -24,7 +24,6 @@ interface CutoverOptions {
   dryRun?: boolean;
   resume?: boolean;
   now?: boolean;
-
   skipSnapshot?: string;
   webhook?: string;
   allowUnverifiedStack?: boolean;
@@ -52,7 +51,6 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     .option("--dry-run", "print the plan (from live weights) and change nothing")
     .option("--resume", "continue the unfinished cutover in the journal (after a crash, or a paused step: like `npm run promote`)")
     .option("--now", "with --resume: continue a timed pause before its time is up")
-
     .option("--skip-snapshot <reason>", "skip the snapshot of blue's database; the reason is recorded in the journal and report")
     .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
     .option("--write-config", "also write each weight reached into Pulumi.<stack>.yaml traffic.weights (the stack's SSM weights parameter is their owner)")
@@ -171,7 +169,6 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     };
     if (options.resume) request.resume = true;
     if (options.now) request.pauseNow = true;
-
     if (options.skipSnapshot !== undefined) request.skipSnapshot = options.skipSnapshot;
     if (!options.yes) request.confirm = () => askProceed(io.stdin, io.stderr);
     const rollbackCommand =
@@ -232,7 +229,6 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
       const ttr = result.timeToRollbackMs !== null ? `; traffic back on blue ${result.timeToRollbackMs} ms after the breach was observed` : "";
       io.stderr.write(`cutover ${result.outcome}${result.reason ? `: ${result.reason}` : ""}${ttr}\n`);
       if (result.outcome === "paused") io.stderr.write(`${pausedHint(result.journal)}\n`);
-
     }
     return engine.outcomeExitCode(result.outcome);
   } finally {

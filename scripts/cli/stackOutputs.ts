@@ -60,7 +60,6 @@ export type RollbackOutputs = Pick<
   "pulumiProject" | "pulumiStack" | "region" | "databaseMode" | "listenerArns" | "targetGroupArns" | "stickinessSeconds" | "fenceRuleArns"
 > & Partial<Pick<StackOutputs, "asgNames">>;
 
-
 export interface RawOutputs {
   raw: unknown;
   /** Where they came from, for messages: "--outputs FILE", "pulumi stack output", "cache FILE". */
@@ -375,4 +374,3 @@ function rollbackAsgNames(value: unknown): { asgNames?: Record<Color, string | n
   const name = (color: Color) => (typeof names[color] === "string" && (names[color] as string).length > 0 ? (names[color] as string) : null);
   return { asgNames: { blue: name("blue"), green: name("green") } };
 }
-

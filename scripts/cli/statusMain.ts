@@ -17,7 +17,6 @@ import type { SyncStatus } from "../postgres/sync/status.js";
 import { bytes as formatBytes } from "../postgres/sync/format.js";
 import type { AlarmState } from "../aws/alarms.js";
 import type { PauseView } from "../core/engine/pause.js";
-
 import type { TargetDetail } from "../aws/targetHealth.js";
 
 interface StatusOptions {
@@ -124,7 +123,6 @@ export interface StatusReport {
   fence: Section<Array<{ rule: string; mode: FenceMode | "unknown" }>> | null;
   lock: Section<LockHolder | null>;
   lastRun: Section<{ runId: string; operation: string; phase: string; outcome: string | null; updatedAt: string; last: string | null; pause?: PauseView | null } | null>;
-
   /** database.mode paired only (else null); a direction's value is null when it is not set up. */
   replication: Record<ReplicationDirection, Section<ReplicationView | null>> | null;
 }
@@ -204,7 +202,6 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
         updatedAt: new Date(journal.updatedAt).toISOString(),
         last: last ? formatEvent(last) : null,
         pause: (await import("../core/engine/pause.js")).pauseView(journal, Date.now()),
-
       };
     }),
     outputs.databaseMode === "paired" ? readReplication() : Promise.resolve(null),
@@ -321,7 +318,6 @@ export function renderStatus(r: StatusReport, p: import("./plainPrinter.js").Pal
     out.push(run ? `  ${run.operation} ${run.runId}: phase ${run.phase}${run.outcome ? `, ${run.outcome}` : ""} (updated ${run.updatedAt})` : "  none");
     if (run?.pause) out.push(`  ${p.bold(run.pause.line)}`, ...(run.pause.evidence ? [`  evidence: ${run.pause.evidence}`] : []));
     if (run?.last) out.push(`  last entry: ${run.last}`);
-
   } else out.push(`  ${err(r.lastRun)}`);
   if (r.replication) {
     out.push("");

@@ -16,7 +16,6 @@
 export { previewCutover, runCutover, runRollback } from "./engine/session.js";
 export { runScaleDownBlue, type ScaleDownBlueRequest, type ScaleDownBlueResult } from "./engine/capacity.js";
 export { currentPause, pausesOf, type PauseRecord } from "./engine/pause.js";
-
 export {
   EngineInputError,
   outcomeExitCode,

@@ -8,7 +8,6 @@
 //   └─────────────────────────────────────────────────────────────────────────────────────────────────────┘
 //   after the last step: post-switch → monitoring → succeeded
 //   a step with a pause: baking → paused (the cutover exits 0) → [promote] → baking (evidence kept) → hooks
-
 //
 //   preflight → preflight-failed (nothing moved)
 //   any non-terminal phase → rolling-back → rolled-back | failed-rollback
@@ -32,7 +31,6 @@ export const PHASES = [
   "hooks",
   "paused",
   "post-switch",
-
   "monitoring",
   "succeeded",
   "preflight-failed",
@@ -75,7 +73,6 @@ const FORWARD: Record<Phase, readonly Phase[]> = {
   baking: ["hooks", "paused"],
   // A step that pauses (pause: promote | <duration>): the process exits; `promote` goes back to the bake with its evidence.
   paused: ["baking"],
-
   hooks: ["writing", "post-switch"],
   "post-switch": ["monitoring"],
   monitoring: ["succeeded"],

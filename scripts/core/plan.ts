@@ -6,9 +6,7 @@ import type { DatabaseMode, GateConfig, HookConfig, RolloutConfig } from "../../
 import { expectedTimeToDecision, judgedPhasesOf, resolveJudgeSettings } from "./judge/index.js";
 import type { MetricsSample, MetricsWindow, Weights } from "./ports.js";
 import { pauseSeconds } from "./pauseDuration.js";
-
 import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "./capacity.js";
-
 
 
 export const BLUE_ONLY: Weights = Object.freeze({ blue: 100, green: 0 }) as Weights;
@@ -35,7 +33,6 @@ export interface PlanStep {
 
 /** A step's pause (rollout.strategy.steps[].pause). */
 export type PlanPause = { kind: "promote" } | { kind: "timed"; ms: number };
-
 
 export interface Plan {
   strategy: RolloutConfig["strategy"]["type"];
@@ -64,7 +61,6 @@ export interface Plan {
   /** rollout.capacity and blueKeepSeconds; absent in plans journaled before capacity existed (then the check's defaults apply). */
   capacity?: CapacityPolicy;
 }
-
 
 export interface PlanOptions {
   databaseMode: DatabaseMode;
@@ -110,7 +106,6 @@ export function buildPlan(rollout: RolloutConfig, options: PlanOptions): Plan {
       targets = rollout.strategy.steps.map((step) =>
         typeof step === "number" ? { percent: step, bakeSeconds: undefined } : { percent: step.percent, bakeSeconds: step.bakeSeconds, pause: step.pause },
       );
-
       break;
     case "linear": {
       targets = [];
@@ -151,7 +146,6 @@ export function buildPlan(rollout: RolloutConfig, options: PlanOptions): Plan {
     if (pause) step.pause = pause;
     return step;
   });
-
 
   const monitorMs = rollout.monitorSeconds > 0 ? Math.max(rollout.monitorSeconds * 1000, pollMs) : 0;
   return {
@@ -303,7 +297,6 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
   lines.push(`  - green has at least ${g.minHealthyTargets} healthy target(s) and none unhealthy`);
   lines.push(`  - blue has healthy targets and none unhealthy (rollback needs somewhere to go)`);
   lines.push(...describeCapacity(plan));
-
   lines.push(`  - no stack alarm in ALARM`);
   if (options.snapshotSkipped) {
     const why = typeof options.snapshotSkipped === "string" ? `: ${options.snapshotSkipped}` : "";
@@ -352,7 +345,6 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
       );
     }
   }
-
   if (postSwitch.length > 0) lines.push(`After the switch, hooks: ${postSwitch.map((h) => `${h.name} (≤ ${h.timeoutSeconds}s)`).join(", ")}`);
   lines.push(
     plan.monitorMs > 0
@@ -412,4 +404,3 @@ function describeCapacity(plan: Plan): string[] {
   }
   return lines;
 }
-

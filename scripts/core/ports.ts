@@ -285,7 +285,6 @@ export interface CapacityManager {
   describeScale(color: Color): string;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Schema migrations (scripts/postgres/migrate): expand runs in the cutover's migrating phase,
 // after preflight and the snapshot and before the first weight moves.

@@ -71,7 +71,6 @@ const OUTPUT_NAMES = [
   "guardAlarmName",
 ].sort();
 
-
 const EXISTING = { vpcId: "vpc-0abc12345", publicSubnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"], privateSubnetIds: ["subnet-0ccc3333", "subnet-0ddd4444"] };
 
 function pairedConfig() {
@@ -298,13 +297,11 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
     );
     expect(attachments).toHaveLength(ofInstances(T.role).length);
     for (const role of ofInstances(T.role)) {
-
       expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
       expect(role.inputs.managedPolicyArns).toBeUndefined();
     }
     for (const policy of ofInstances(T.rolePolicy)) {
       const statements = JSON.parse(policy.inputs.policy).Statement;
-
       expect(statements).toEqual([
         { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
         { Effect: "Allow", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"], Resource: "arn:aws:ecr:eu-west-1:123456789012:repository/booking-app" },
@@ -312,7 +309,6 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
     }
     // userData instead of an image: no ECR access at all.
     expect(ofInstances(T.rolePolicy)).toHaveLength(scenario === "greenDisabled" ? 0 : 2);
-
   });
 
   it("creates private, encrypted PostgreSQL with an RDS-managed password, backups and deletion protection", () => {
@@ -467,7 +463,6 @@ describe("shared (Pulumi.prod.yaml)", () => {
       // role and rolePolicy: the instances' two, and the guard's (issue 14).
       alb: 1, listener: 2, rule: 3, tg: 2, lt: 2, asg: 2, role: 3, attachment: 2, rolePolicy: 3, profile: 2,
       db: 1, dbSubnets: 1, dbParams: 1, alarm: 8, ssmParameter: 1, randomId: 1, randomPassword: 0, secret: 0, secretVersion: 0,
-
     });
   });
 

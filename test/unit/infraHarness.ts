@@ -85,7 +85,6 @@ function synthesize(type: string, name: string, inputs: Record<string, any>): { 
     case "aws:lambda/function:Function":
       return { id, state: { ...inputs, arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${inputs.name ?? id}` } };
     case "aws:cloudwatch/metricAlarm:MetricAlarm":
-
       return { id, state: { ...inputs, name: inputs.name ?? id, arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${inputs.name ?? id}` } };
     case "random:index/randomId:RandomId":
       // 4 bytes → 8 hex digits, different per resource (as the provider's would be).

@@ -126,7 +126,6 @@ const BAD: Record<string, Pick<PolicyResource, "type" | "props" | "name">> = {
   },
 };
 
-
 describe("the policy pack", () => {
   it("lists every rule file once, with unique names; mandatory except access logs (advisory)", () => {
     const files = readdirSync(join(import.meta.dirname, "../../policy/rules")).filter((f) => f.endsWith(".ts"));
@@ -147,7 +146,6 @@ describe("the policy pack", () => {
       // The guard (a role policy) exists where green does; a green-disabled stack has no role policy at all.
       const guardless = policy.name === "guard-least-privilege" && scenario === "greenDisabled";
       if (!(scenario === "paired" && networkOnly) && !guardless) expect(applicable.length, `the stack declares a ${bad.type}`).toBeGreaterThan(0);
-
       const violations = (await Promise.all(stacks[scenario].map((r) => violationsOf(policy, r)))).flat();
       // The paired scenarios configure no access logs: the advisory rule says so.
       if (policy.name === "elb-access-logs" && scenario !== "shared") expect(violations).toEqual(["web-alb: writes no access logs"]);

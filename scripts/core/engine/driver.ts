@@ -23,7 +23,6 @@ export async function drive(run: Run): Promise<void> {
   while (!isTerminal(run.journal.phase)) {
     if (holdsAtPause(run)) return; // the cutover exits; `promote` continues
     try {
-
       run.throwIfAborted();
       await advance(run);
     } catch (error) {
@@ -68,7 +67,6 @@ async function advance(run: Run): Promise<void> {
     case "writing":
       await requireStepCapacity(run);
       await writeStep(run);
-
       return run.transition("verifying");
     case "verifying":
       await verifyStep(run);
@@ -87,7 +85,6 @@ async function advance(run: Run): Promise<void> {
       return run.transition("hooks");
     case "paused":
       return continueFromPause(run);
-
     case "hooks": {
       const step = run.currentStep();
       await runHooks(run, "after-step", step.index);

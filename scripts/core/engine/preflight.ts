@@ -6,7 +6,6 @@ import type { PreflightCheckName } from "../events.js";
 import { BLUE_ONLY, formatDuration, sameWeights } from "../plan.js";
 import { preflightCapacity } from "./capacity.js";
 import { runHook } from "./hooks.js";
-
 import { describeHealth } from "./routes.js";
 import { messageOf, type Run } from "./run.js";
 

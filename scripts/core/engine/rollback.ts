@@ -40,7 +40,6 @@ export async function rollbackTraffic(run: Run): Promise<void> {
 
   await restoreBlueBeforeRollback(run); // only when a successful cutover scaled blue down
   const prepared: PairedPreparation = settings.paired ? await prepareBlue(run, settings) : { greenServing: false, caughtUp: false };
-
   const flip = await flipToBlue(run, settings);
   if (!flip.verified) {
     j.rollback.detail =

@@ -62,7 +62,6 @@ export function expectedLiveWeights(journal: Journal): Weights | null {
     case "paused":
     case "hooks":
       return journal.step === null ? null : (plan.steps[journal.step]?.weights ?? null);
-
     case "post-switch":
     case "monitoring":
       return plan.steps.at(-1)?.weights ?? null;

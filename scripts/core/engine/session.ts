@@ -10,7 +10,6 @@ import { describePlan, sameWeights, type Plan } from "../plan.js";
 import { LockHeldError, type LockHolder, type RouteWeights } from "../ports.js";
 import { drive } from "./driver.js";
 import { checkPauseRelease, releasePause } from "./pause.js";
-
 import { describeRoutes, expectedLiveWeights, maxStickiness, planFromLiveWeights } from "./routes.js";
 import { Run, abortReason } from "./run.js";
 import { EngineInputError, type CutoverRequest, type CutoverResult, type EngineDeps, type RollbackRequest, type RollbackResult } from "./types.js";
@@ -208,7 +207,6 @@ async function resumeCutover(deps: EngineDeps, request: CutoverRequest): Promise
   if (journal.phase === "paused") checkPauseRelease(journal, { now: deps.clock.now(), early: request.pauseNow === true });
 
   const holder: LockHolder = { owner: request.owner, since: deps.clock.now(), operation: "cutover", runId: journal.runId };
-
   const current = await deps.lock.current();
   let takenOverFrom: LockHolder | null = null;
   if (current !== null && current.runId === journal.runId) {
@@ -283,7 +281,6 @@ function prepareResume(run: Run): void {
     releasePause(run, run.options.owner);
     how = "promoted: back to the step's bake with its evidence, then on";
   } else if (journal.phase === "writing" || journal.phase === "verifying") {
-
     how = "writing and verifying the step's weights again";
     run.rewriteBeforeVerify = journal.phase === "verifying";
   }
@@ -293,7 +290,6 @@ function prepareResume(run: Run): void {
 function resultOf(run: Run, outcome?: Outcome | "cancelled" | "paused", reason?: string): CutoverResult {
   const j = run.journal;
   if (outcome === undefined && j.phase === "paused") outcome = "paused"; // `promote` continues it
-
   const switchPeriods = j.fence.periods.filter((p) => p.purpose === "switch");
   return {
     operation: "cutover",

@@ -7,7 +7,6 @@ import type { Plan } from "../plan.js";
 import type {
   CapacityManager,
   AlarmSource,
-
   Clock,
   DataReplication,
   HealthProbe,
@@ -114,7 +113,6 @@ export interface CutoverResult {
   operation: "cutover";
   /** "paused": a step that pauses was reached; the journal is in phase "paused" (exit 0, `promote` continues). */
   outcome: Outcome | "cancelled" | "paused";
-
   /** Why it rolled back / refused / aborted; null on success. */
   reason: string | null;
   runId: string;
@@ -157,5 +155,4 @@ export class EngineInputError extends Error {
 /** Exit code for an outcome: 0 succeeded (or cancelled by the operator), 1 otherwise. */
 export function outcomeExitCode(outcome: Outcome | "cancelled" | "paused"): 0 | 1 {
   return outcome === "succeeded" || outcome === "cancelled" || outcome === "paused" ? 0 : 1;
-
 }
