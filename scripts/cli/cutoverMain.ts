@@ -135,7 +135,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
         ...(options.skipSnapshot !== undefined ? { skipSnapshot: options.skipSnapshot } : {}),
       });
       // Traffic-aware plan: the last hour of RequestCount per color → the expected time to a decision per step.
-      const { describeTimeToDecision, recentTrafficOf } = await import("../core/plan.js");
+      const { describeTimeToDecision, recentTrafficOf } = await import("../core/trafficPlan.js");
       let traffic: ReturnType<typeof recentTrafficOf> | null = null;
       let trafficFailure: string | null = null;
       if (preview.plan.gates.mode !== "thresholds") {

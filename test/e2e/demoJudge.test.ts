@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineEvent } from "../../scripts/core/events.js";
-import { describeTimeToDecision, type Plan } from "../../scripts/core/plan.js";
+import type { Plan } from "../../scripts/core/plan.js";
+import { describeTimeToDecision } from "../../scripts/core/trafficPlan.js";
 import { runDemo, silentPrinter, type DemoPrinter, type DemoResource, type DemoResult } from "../../scripts/local/demo.js";
 import { expectRunGone } from "./leftovers.js";
 

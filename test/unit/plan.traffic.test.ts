@@ -2,7 +2,8 @@
 // the last hour's traffic, and a warning when a bake is too short to decide.
 import { describe, expect, test } from "vitest";
 import type { RolloutConfig } from "../../infra/config.js";
-import { buildPlan, describeTimeToDecision, recentTrafficOf } from "../../scripts/core/plan.js";
+import { buildPlan } from "../../scripts/core/plan.js";
+import { describeTimeToDecision, recentTrafficOf } from "../../scripts/core/trafficPlan.js";
 import { testRollout } from "../support/fakes.js";
 
 function plan(overrides: Partial<RolloutConfig> = {}, mode: "sequential" | "thresholds" = "sequential") {
