@@ -88,7 +88,16 @@ export function summaryLines(result: DemoResult): string[] {
   if (result.reportPaths) lines.push(`  report: ${result.reportPaths.markdown} (and .json)`);
   lines.push(
     result.asExpected
-      ? `  result: as expected${result.fault ? " — the gates caught the fault and the engine rolled back on its own" : ""}`
+      ? `  result: as expected${
+          result.reason?.startsWith("guard:")
+            ? " — the cutover had paused and exited; the guard caught the fault and rolled back with no operator process"
+            : result.reason?.startsWith("capacity before step")
+              ? " — the capacity check stopped green before it got more than it can carry, and the engine rolled back"
+              : result.fault
+                ? " — the gates caught the fault and the engine rolled back on its own"
+                : ""
+        }`
+
       : "  result: NOT as expected (see above)",
   );
   return lines;
