@@ -97,7 +97,6 @@ export function summaryLines(result: DemoResult): string[] {
                 ? " — the gates caught the fault and the engine rolled back on its own"
                 : ""
         }`
-
       : "  result: NOT as expected (see above)",
   );
   return lines;
