@@ -105,7 +105,10 @@ describe("npm run demo -- --fault crash", () => {
     expect(result.outcome, result.reason ?? "").toBe("rolled-back");
     expect(result.asExpected).toBe(true);
     expect(result.rollback!.faultOnsetAt).not.toBeNull();
-    expect(result.rollback!.pollsSeeingFault!).toBeGreaterThanOrEqual(1);
+    expect(result.rollback!.breachObservedAt!).toBeGreaterThanOrEqual(result.rollback!.faultOnsetAt!);
+    // Caught at the next poll, by whichever check sees it first: green's health check, or its 502s.
+    expect(result.rollback!.pollsSeeingFault!).toBeLessThanOrEqual(2);
+    expect(result.reason).toMatch(/unhealthy|5xx|ceiling|alarm/);
     expect(result.rollback!.afterRollback.green).toBe(0);
     expect(result.rollback!.afterRollback.blue).toBeGreaterThan(100);
   });
