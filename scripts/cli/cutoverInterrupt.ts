@@ -90,6 +90,37 @@ export class LastKnownState {
   }
 }
 
+/**
+ * A confirmation prompt that a Ctrl-C answers with "no" (nothing has moved yet): the answer is
+ * false as soon as the signal aborts, and stdin is paused so the pending prompt does not keep
+ * the process alive.
+ */
+export function answerNoOnAbort<A extends unknown[]>(
+  ask: (...args: A) => Promise<boolean>,
+  signal: AbortSignal,
+  stdin: { pause(): unknown },
+): (...args: A) => Promise<boolean> {
+  return (...args) =>
+    new Promise<boolean>((resolve, reject) => {
+      const onAbort = () => {
+        stdin.pause();
+        resolve(false);
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      ask(...args).then(
+        (answer) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(answer);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
+}
+
 export interface OperatorPolicyInput {
   interrupts: InterruptSource;
   stderr: { write(text: string): unknown };

@@ -189,7 +189,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
         cutover: (signal) => {
           const ask = request.confirm;
           // A Ctrl-C at the PROCEED prompt answers it with "no" (nothing has moved yet).
-          if (ask) request.confirm = (plan, lines) => Promise.race([ask(plan, lines), aborted(signal, io.stdin)]);
+          if (ask) request.confirm = interrupt.answerNoOnAbort(ask, signal, io.stdin);
           return engine.runCutover(deps, { ...request, signal });
         },
         rollback: () =>
@@ -245,14 +245,3 @@ export function pausedHint(journal: import("../core/journal.js").Journal | null)
   return `paused${at}: nothing of this process keeps running; the guard watches green's alarms. Continue with \`npm run promote\`${when}, or send traffic back with \`npm run rollback\``;
 }
 
-/** Resolves false when the signal aborts; lets stdin go so the prompt does not keep the process alive. */
-function aborted(signal: AbortSignal, stdin: NodeJS.ReadableStream): Promise<boolean> {
-  return new Promise((resolve) => {
-    const answer = () => {
-      stdin.pause();
-      resolve(false);
-    };
-    if (signal.aborted) answer();
-    else signal.addEventListener("abort", answer, { once: true });
-  });
-}

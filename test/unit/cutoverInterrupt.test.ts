@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { runCutover, runRollback, type CutoverRequest, type EngineDeps } from "../../scripts/core/engine.js";
 import type { EngineEvent } from "../../scripts/core/events.js";
 import { outcomeOf, parseJournal } from "../../scripts/core/journal.js";
-import { LastKnownState, runWithOperatorPolicy, type InterruptSource } from "../../scripts/cli/cutoverInterrupt.js";
+import { answerNoOnAbort, LastKnownState, runWithOperatorPolicy, type InterruptSource } from "../../scripts/cli/cutoverInterrupt.js";
 import type { DatabaseMode } from "../../infra/config.js";
 import { FakeWorld, testRollout } from "../support/fakes.js";
 
@@ -198,5 +198,42 @@ describe("what the second Ctrl-C reports", () => {
     ]);
     state.observe({ ...base, type: "fence", mode: "off", ok: false, detail: "AccessDenied" }); // a failed lift changes nothing
     expect(state.fenceUp).toBe(true);
+  });
+});
+
+describe("Ctrl-C at the PROCEED prompt", () => {
+  test("answers no at once (nothing moved, no rollback), and lets stdin go", async () => {
+    const s = setup("shared");
+    let paused = 0;
+    const never = () => new Promise<boolean>(() => undefined); // the operator types nothing
+    const world = s.world;
+    const result = await runWithOperatorPolicy({
+      interrupts: s.ctrlC,
+      stderr: { write: (text: string) => s.stderr.push(text) },
+      exitNow: (code) => s.exits.push(code),
+      rollbackCommand: FIX,
+      state: new LastKnownState(),
+      cutover: (signal) => {
+        const confirm = answerNoOnAbort(never, signal, { pause: () => (paused += 1) });
+        queueMicrotask(() => s.ctrlC.press());
+        return runCutover(world.deps(), { rollout: testRollout(), databaseMode: "shared", owner: OWNER, stack: "prod", signal, confirm });
+      },
+      rollback: () => runRollback(world.deps(), { owner: OWNER, databaseMode: "shared" }),
+    });
+    expect(result.cutover.outcome).toBe("cancelled");
+    expect(result.rollback).toBeNull();
+    expect(result.interrupted).toBe(true);
+    expect(paused).toBe(1);
+    expect(world.router.writes).toEqual([]);
+    expect(world.journal.stored).toBeNull();
+    expect(world.lock.holder).toBeNull();
+  });
+
+  test("an answer given before any Ctrl-C is the answer", async () => {
+    const controller = new AbortController();
+    const confirm = answerNoOnAbort(async () => true, controller.signal, { pause: () => undefined });
+    expect(await confirm()).toBe(true);
+    controller.abort();
+    expect(await answerNoOnAbort(async () => true, controller.signal, { pause: () => undefined })()).toBe(false);
   });
 });

@@ -3,6 +3,7 @@
 // "interrupted", writes nothing more and never rolls back because of it; `--resume` then
 // continues to success. Virtual clock and event order only.
 
+import { getEventListeners } from "node:events";
 import { describe, expect, test } from "vitest";
 import { runCutover, runRollback, type CutoverRequest, type EngineDeps } from "../../scripts/core/engine.js";
 import type { EngineEvent } from "../../scripts/core/events.js";
@@ -262,5 +263,16 @@ describe("abort", () => {
     const second = await runRollback(world.deps(), { owner: OWNER, databaseMode: "shared" });
     expect(second.outcome).toBe("rolled-back");
     expect(world.router.current()).toEqual({ blue: 100, green: 0 });
+  });
+
+  test("a long read-back with both the caller's signal and the deadline leaves no listener behind on either", async () => {
+    const world = new FakeWorld({ initial: { blue: 75, green: 25 }, writeLagMs: 40_000 });
+    const caller = new AbortController();
+    const deadline = new AbortController();
+    const result = await runRollback(world.deps({ rollbackDeadline: deadline.signal }), { owner: OWNER, databaseMode: "shared", signal: caller.signal, verifyIntervalMs: 1000 });
+    expect(result.outcome).toBe("rolled-back");
+    expect(world.eventsOf("weights-verified").at(-1)).toMatchObject({ ok: true, waitedMs: 40_000 }); // forty 1-second pauses
+    expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
+    expect(getEventListeners(deadline.signal, "abort")).toHaveLength(0);
   });
 });

@@ -222,17 +222,32 @@ async function readLive(run: Run): Promise<void> {
 /** The rollback's waits end early at its deadline (and on the caller's abort). */
 async function pause(run: Run, ms: number): Promise<void> {
   const deadline = run.deps.rollbackDeadline;
-  const wake = run.signal && deadline ? anySignal(run.signal, deadline) : (run.signal ?? deadline);
-  await run.clock.sleep(ms, wake);
+  if (run.signal && deadline) {
+    const either = eitherSignal(run.signal, deadline);
+    try {
+      await run.clock.sleep(ms, either.signal);
+    } finally {
+      either.dispose(); // one pause per read-back interval: listeners left behind would pile up
+    }
+  } else {
+    await run.clock.sleep(ms, run.signal ?? deadline);
+  }
+  run.throwIfAborted(); // the caller's abort stops the rollback here (`rollback` continues it); an aborted sleep must not spin
 }
 
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+function eitherSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const abort = () => controller.abort();
   if (a.aborted || b.aborted) abort();
   a.addEventListener("abort", abort, { once: true });
   b.addEventListener("abort", abort, { once: true });
-  return controller.signal;
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      a.removeEventListener("abort", abort);
+      b.removeEventListener("abort", abort);
+    },
+  };
 }
 
 /** Re-read (never re-write) until every route is blue-only, the verify window passes, or the deadline. */
