@@ -3,13 +3,10 @@
 // Identity before action: --stack and --config must match the stack outputs' own identity.
 
 import { spawn } from "node:child_process";
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
-import type { Io } from "../../scripts/cli/args.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { MockAws } from "../../bench/rollbackStartup.js";
 import { exitCodeFor } from "../../scripts/cli/common.js";
 import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
 import { maintenanceMain } from "../../scripts/cli/maintenanceMain.js";
@@ -17,27 +14,14 @@ import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
 import { statusMain } from "../../scripts/cli/statusMain.js";
 import { syncMain } from "../../scripts/cli/syncMain.js";
 import { redact, redactUrl } from "../../scripts/core/redact.js";
+import { ROOT, useCliHarness, type CliMain, type StackOutputs } from "../support/cliHarness.js";
 
-const ROOT = join(import.meta.dirname, "../..");
-type Main = (argv: readonly string[], io: Io) => Promise<number>;
+const cli = useCliHarness({ dirPrefix: "bluegreen-badinput-", weights: { blue: 0, green: 100 }, copyProdConfig: true });
+const { run } = cli;
 let mock: MockAws;
 let dir: string;
-let outputs: Record<string, unknown> & { listenerArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } };
-const savedEnv = { ...process.env };
-
-async function run(main: Main, argv: string[]): Promise<{ code: number; out: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  const io: Io = { stdout, stderr, stdin: new PassThrough(), env: process.env, cwd: dir };
-  try {
-    return { code: await main(argv, io), out };
-  } catch (error) {
-    return { code: exitCodeFor(error), out: `${out}error: ${(error as Error).message}\n` };
-  }
-}
+let outputs: StackOutputs;
+beforeEach(() => void ({ mock, dir, outputs } = cli));
 
 /** Every file in the working directory, with its contents: "nothing changed" is this, unchanged. */
 async function snapshotDir(): Promise<Record<string, string>> {
@@ -59,28 +43,6 @@ function aliasBomb(): string {
   return `${lines.join("\n")}\n`;
 }
 
-beforeAll(async () => {
-  mock = await startMockAws();
-  Object.assign(process.env, mockEnv(mock, {}));
-  outputs = JSON.parse(await readFile(join(ROOT, "examples/stack-outputs.prod.json"), "utf8"));
-});
-
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-  await mock.close();
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-  Object.assign(process.env, savedEnv);
-});
-
-beforeEach(async () => {
-  mock.reset();
-  seedFromOutputs(mock, outputs, { blue: 0, green: 100 });
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = await mkdtemp(join(tmpdir(), "bluegreen-badinput-"));
-  await copyFile(join(ROOT, "Pulumi.prod.yaml"), join(dir, "Pulumi.prod.yaml"));
-  await copyFile(join(ROOT, "examples/stack-outputs.prod.json"), join(dir, "outputs.json"));
-});
-
 const F = ["--outputs", "outputs.json"];
 const write = (name: string, text: string) => () => writeFile(join(dir, name), text);
 const outputsWithout = (...keys: string[]) => () => {
@@ -91,7 +53,7 @@ const outputsWithout = (...keys: string[]) => () => {
 
 interface Case {
   name: string;
-  main: Main;
+  main: CliMain;
   argv: string[];
   setup?: () => Promise<unknown>;
   message: RegExp;

@@ -2,28 +2,26 @@
 // AWS_ENDPOINT_URL (bench/rollbackStartup.ts). Bad input must exit 2 with a clear message and
 // make no AWS call at all; good input runs end to end.
 
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { seedFromOutputs, type MockAws } from "../../bench/rollbackStartup.js";
 import { decodeJournal } from "../../scripts/aws/ssmJournal.js";
-import type { Io } from "../../scripts/cli/args.js";
-import { exitCodeFor, type ExitCode } from "../../scripts/cli/common.js";
 import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
 import { maintenanceMain } from "../../scripts/cli/maintenanceMain.js";
 import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
 import { statusMain, type StatusReport } from "../../scripts/cli/statusMain.js";
-import { UnreachableError } from "../../scripts/cli/common.js";
+import { exitCodeFor, UnreachableError } from "../../scripts/cli/common.js";
 import { JournalCorruptError } from "../../scripts/core/engine.js";
 import type { SyncStatus } from "../../scripts/postgres/sync/status.js";
+import { ROOT, useCliHarness, type CliRun as Run, type StackOutputs } from "../support/cliHarness.js";
 
-const ROOT = join(import.meta.dirname, "../..");
+const cli = useCliHarness({ dirPrefix: "bluegreen-cli-", weights: { blue: 100, green: 0 }, prepare: (dir) => writeTestConfig(join(dir, "Pulumi.prod.yaml")) });
+const { run } = cli;
 let mock: MockAws;
 let dir: string;
-let outputs: Record<string, unknown> & { listenerArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } };
-const savedEnv = { ...process.env };
+let outputs: StackOutputs;
+beforeEach(() => void ({ mock, dir, outputs } = cli));
 
 /** A fast rollout: two steps, no bake, no monitoring, one smoke hook. */
 async function writeTestConfig(path: string, edit: (text: string) => string = (t) => t): Promise<void> {
@@ -46,56 +44,7 @@ async function writeTestConfig(path: string, edit: (text: string) => string = (t
   await writeFile(path, edit(head + rollout));
 }
 
-interface Run {
-  code: ExitCode;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(main: (argv: readonly string[], io: Io) => Promise<ExitCode>, argv: string[], stdinText?: string, tty = false): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
-  if (tty) stdin.isTTY = true;
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  if (stdinText !== undefined) stdin.end(stdinText);
-  const io: Io = { stdout, stderr, stdin, env: process.env, cwd: dir };
-  let code: ExitCode;
-  try {
-    code = await main(argv, io);
-  } catch (error) {
-    code = exitCodeFor(error);
-    err += `error: ${(error as Error).message}\n`;
-  }
-  return { code, stdout: out, stderr: err };
-}
-
 const modifyCalls = () => mock.calls.filter((c) => /^(Modify|Put|Delete|Create)/.test(c.action));
-
-beforeAll(async () => {
-  mock = await startMockAws();
-  Object.assign(process.env, mockEnv(mock, {}));
-  outputs = JSON.parse(await readFile(join(ROOT, "examples/stack-outputs.prod.json"), "utf8"));
-});
-
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-  await mock.close();
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-  Object.assign(process.env, savedEnv);
-});
-
-beforeEach(async () => {
-  mock.reset();
-  seedFromOutputs(mock, outputs, { blue: 100, green: 0 });
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = await mkdtemp(join(tmpdir(), "bluegreen-cli-"));
-  await writeTestConfig(join(dir, "Pulumi.prod.yaml"));
-  await copyFile(join(ROOT, "examples/stack-outputs.prod.json"), join(dir, "outputs.json"));
-});
 
 const base = ["--stack", "prod", "--outputs", "outputs.json"];
 
@@ -204,7 +153,7 @@ describe("end to end against the mock ALB", () => {
   });
 
   it("cutover asks for PROCEED on a terminal; anything else cancels with nothing moved", async () => {
-    const result = await run(cutoverMain, base, "no thanks\n", true);
+    const result = await run(cutoverMain, base, { stdin: "no thanks\n", tty: true });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/Type PROCEED/);
     expect(result.stderr).toMatch(/cancelled: nothing was changed/);
@@ -213,7 +162,7 @@ describe("end to end against the mock ALB", () => {
   });
 
   it("cutover then rollback: weights moved and verified, recorded in the SSM weights parameter (the config file only with --write-config), reports, lock released", async () => {
-    const cutover = await run(cutoverMain, base, "PROCEED\n", true);
+    const cutover = await run(cutoverMain, base, { stdin: "PROCEED\n", tty: true });
     expect(cutover.stderr).toMatch(/cutover succeeded/);
     expect(cutover.code).toBe(0);
     const listener = outputs.listenerArns[0]!;

@@ -3,59 +3,22 @@
 // read-back finish. In process, against the mock AWS endpoint of bench/rollbackStartup.ts.
 
 import { spawnSync } from "node:child_process";
-import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
-import type { Io } from "../../scripts/cli/args.js";
-import { exitCodeFor } from "../../scripts/cli/common.js";
+import { hostname } from "node:os";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { MockAws } from "../../bench/rollbackStartup.js";
 import { maintenanceMain } from "../../scripts/cli/maintenanceMain.js";
+import { useCliHarness } from "../support/cliHarness.js";
 
-const ROOT = join(import.meta.dirname, "../..");
 const LOCK = "/bluegreen/bluegreen/prod/lock";
+const cli = useCliHarness({ dirPrefix: "bluegreen-maintenance-", weights: { blue: 100, green: 0 }, copyProdConfig: true });
 let mock: MockAws;
-let dir: string;
 let fenceRule: string;
-const savedEnv = { ...process.env };
-
-async function maintenance(argv: string[]): Promise<{ code: number; out: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  const io: Io = { stdout, stderr, stdin: new PassThrough(), env: process.env, cwd: dir };
-  try {
-    return { code: await maintenanceMain([...argv, "--stack", "prod", "--outputs", "outputs.json"], io), out };
-  } catch (error) {
-    return { code: exitCodeFor(error), out: `${out}error: ${(error as Error).message}\n` };
-  }
-}
-
-beforeAll(async () => {
-  mock = await startMockAws();
-  Object.assign(process.env, mockEnv(mock, {}));
+beforeEach(() => {
+  mock = cli.mock;
+  fenceRule = cli.outputs.fenceRuleArns[0]!;
 });
 
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-  await mock.close();
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-  Object.assign(process.env, savedEnv);
-});
-
-beforeEach(async () => {
-  mock.reset();
-  const outputs = JSON.parse(await readFile(join(ROOT, "examples/stack-outputs.prod.json"), "utf8"));
-  fenceRule = outputs.fenceRuleArns[0];
-  seedFromOutputs(mock, outputs, { blue: 100, green: 0 });
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = await mkdtemp(join(tmpdir(), "bluegreen-maintenance-"));
-  await copyFile(join(ROOT, "examples/stack-outputs.prod.json"), join(dir, "outputs.json"));
-  await copyFile(join(ROOT, "Pulumi.prod.yaml"), join(dir, "Pulumi.prod.yaml"));
-});
+const maintenance = (argv: string[]) => cli.run(maintenanceMain, [...argv, "--stack", "prod", "--outputs", "outputs.json"]);
 
 describe("maintenance", () => {
   it("a lock held by a process that died on this host: named as dead, with the take-over command; the fence is not read", async () => {

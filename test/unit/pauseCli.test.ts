@@ -3,25 +3,23 @@
 // how to continue; status shows the paused step; promote refuses what is not paused (exit 2, no
 // write) and continues what is; a timed pause refuses an early promote unless --now.
 
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { MockAws } from "../../bench/rollbackStartup.js";
 import { decodeJournal } from "../../scripts/aws/ssmJournal.js";
-import type { Io } from "../../scripts/cli/args.js";
-import { exitCodeFor, type ExitCode } from "../../scripts/cli/common.js";
 import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
 import { promoteMain } from "../../scripts/cli/promoteMain.js";
 import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
 import { statusMain } from "../../scripts/cli/statusMain.js";
+import { ROOT, useCliHarness, type StackOutputs } from "../support/cliHarness.js";
 
-const ROOT = join(import.meta.dirname, "../..");
+const cli = useCliHarness({ dirPrefix: "bluegreen-promote-", weights: { blue: 100, green: 0 } });
+const { run } = cli;
 let mock: MockAws;
 let dir: string;
-let outputs: Record<string, unknown> & { listenerArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } };
-const savedEnv = { ...process.env };
+let outputs: StackOutputs;
+beforeEach(() => void ({ mock, dir, outputs } = cli));
 const base = ["--stack", "prod", "--outputs", "outputs.json"];
 const JOURNAL = "/bluegreen/bluegreen/prod/journal";
 
@@ -41,47 +39,8 @@ async function writeConfig(pause: string): Promise<void> {
   await writeFile(join(dir, "Pulumi.prod.yaml"), head + rollout);
 }
 
-async function run(main: (argv: readonly string[], io: Io) => Promise<ExitCode>, argv: string[]): Promise<{ code: ExitCode; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  let code: ExitCode;
-  try {
-    code = await main(argv, { stdout, stderr, stdin, env: process.env, cwd: dir });
-  } catch (error) {
-    code = exitCodeFor(error);
-    err += `error: ${(error as Error).message}\n`;
-  }
-  return { code, stdout: out, stderr: err };
-}
-
 const listenerWeights = () => mock.state.listeners.get(outputs.listenerArns[0]!)!.weights;
 const writes = () => mock.calls.filter((c) => /^(Modify|Put|Delete|Create|Set)/.test(c.action) && c.params.Name !== "/bluegreen/bluegreen/prod/lock");
-
-beforeAll(async () => {
-  mock = await startMockAws();
-  Object.assign(process.env, mockEnv(mock, {}));
-  outputs = JSON.parse(await readFile(join(ROOT, "examples/stack-outputs.prod.json"), "utf8"));
-});
-
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-  await mock.close();
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-  Object.assign(process.env, savedEnv);
-});
-
-beforeEach(async () => {
-  mock.reset();
-  seedFromOutputs(mock, outputs, { blue: 100, green: 0 });
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = await mkdtemp(join(tmpdir(), "bluegreen-promote-"));
-  await copyFile(join(ROOT, "examples/stack-outputs.prod.json"), join(dir, "outputs.json"));
-});
 
 describe("a paused cutover and promote", () => {
   it("--help lists the flags", async () => {
