@@ -4,11 +4,9 @@
 // flowing both ways on the new schema, schema parity after; contract stopping reverse replication.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import pg from "pg";
+import { join } from "node:path";
 import { startPostgres, type LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
 import { closeRollbackPath, migrationStatus, runMigrations, type MigrateTargets } from "../../scripts/postgres/migrate/index.js";
 import { reverseSync, startSync, SYNC_NAMES, waitForCatchUp } from "../../scripts/postgres/sync/index.js";
@@ -18,22 +16,9 @@ import { PostgresSchemaMigrator } from "../../scripts/postgres/migrate/schemaMig
 import { runCutover } from "../../scripts/core/engine.js";
 import { parseJournal } from "../../scripts/core/journal.js";
 import { FakeWorld, testRollout } from "../support/fakes.js";
-
-const ROOT = resolve(import.meta.dirname, "../..");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
-const CLI = join(ROOT, "scripts/migrate.ts");
+import { queryRows as sql, runScript } from "../support/postgres.js";
 
 let work: string;
-
-async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function writeMigrations(dir: string, files: Record<string, string>): Promise<void> {
   for (const [path, text] of Object.entries(files)) {
@@ -42,17 +27,7 @@ async function writeMigrations(dir: string, files: Record<string, string>): Prom
   }
 }
 
-function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(TSX, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], cwd: string) => runScript("migrate", args, cwd);
 
 const columns = async (url: string, table: string) =>
   (await sql<{ c: string }>(url, `SELECT attname AS c FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`)).map((r) => r.c);

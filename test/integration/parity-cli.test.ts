@@ -2,53 +2,26 @@
 // password in anything it prints. One server holds both "blue" and "green" databases.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import pg from "pg";
+import { join } from "node:path";
 import { freePort, startPostgres, type LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
-
-const ROOT = resolve(import.meta.dirname, "../..");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
-const CLI = join(ROOT, "scripts/parity.ts");
+import { createDatabases, execSql, runScript, type ScriptRun as Run } from "../support/postgres.js";
 
 let server: LocalPostgres;
 let cwd: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(TSX, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<Run> => runScript("parity", args, cwd);
 
 beforeAll(async () => {
   server = await startPostgres({ label: "parity-cli" });
   cwd = await mkdtemp(join(tmpdir(), "parity-cli-"));
-  const admin = new pg.Client({ connectionString: server.url() });
-  await admin.connect();
-  await admin.query("CREATE DATABASE blue_db");
-  await admin.query("CREATE DATABASE green_db");
-  await admin.end();
+  await createDatabases(server, "blue_db", "green_db");
   for (const db of ["blue_db", "green_db"]) {
-    const c = new pg.Client({ connectionString: server.url(db) });
-    await c.connect();
-    await c.query("CREATE TABLE public.items (id int PRIMARY KEY, v text); INSERT INTO public.items SELECT g, 'v' || g FROM generate_series(1, 100) g");
-    await c.query("CREATE TABLE public.other (id int PRIMARY KEY, v text); INSERT INTO public.other SELECT g, 'o' || g FROM generate_series(1, 10) g");
-    if (db === "green_db") await c.query("UPDATE public.other SET v = 'changed' WHERE id = 3; DELETE FROM public.other WHERE id = 9");
-    await c.end();
+    const url = server.url(db);
+    await execSql(url, "CREATE TABLE public.items (id int PRIMARY KEY, v text); INSERT INTO public.items SELECT g, 'v' || g FROM generate_series(1, 100) g");
+    await execSql(url, "CREATE TABLE public.other (id int PRIMARY KEY, v text); INSERT INTO public.other SELECT g, 'o' || g FROM generate_series(1, 10) g");
+    if (db === "green_db") await execSql(url, "UPDATE public.other SET v = 'changed' WHERE id = 3; DELETE FROM public.other WHERE id = 9");
   }
 }, 120_000);
 

@@ -4,32 +4,17 @@
 // in its own schema on both.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import pg from "pg";
+import { join } from "node:path";
 import { startPostgres, type LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
 import { runParity, type ParityReport, type TableResult } from "../../scripts/postgres/parity/index.js";
-
-const ROOT = resolve(import.meta.dirname, "../..");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
-const CLI = join(ROOT, "scripts/parity.ts");
+import { createDatabases, execSql as exec, runScript, type ScriptRun } from "../support/postgres.js";
 
 let server: LocalPostgres;
 let cwd: string;
 const blueUrl = () => server.url("blue_db");
 const greenUrl = () => server.url("green_db");
-
-async function exec(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 interface Case {
   schema: string;
@@ -118,23 +103,12 @@ function table(report: ParityReport, name: string): TableResult {
   return t;
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(TSX, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<ScriptRun> => runScript("parity", args, cwd);
 
 beforeAll(async () => {
   server = await startPostgres({ label: "parity-schema" });
   cwd = await mkdtemp(join(tmpdir(), "parity-schema-"));
-  await exec(server.url(), "CREATE DATABASE blue_db; ");
-  await exec(server.url(), "CREATE DATABASE green_db");
+  await createDatabases(server, "blue_db", "green_db");
   const setup = (side: "blue" | "green") =>
     CASES.map((c) => `CREATE SCHEMA ${c.schema}; ${c.common ? `${c.common};` : ""} ${c[side]};`).join("\n");
   await exec(blueUrl(), setup("blue"));
