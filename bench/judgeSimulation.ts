@@ -13,17 +13,7 @@ import { judgeStep } from "../scripts/core/judge/judge.js";
 import { newJudgeState } from "../scripts/core/judge/settings.js";
 import type { ColorCounts, JudgeDecision, JudgeSettings, JudgeWindow } from "../scripts/core/judge/types.js";
 
-/** mulberry32: small, fast, seeded; good enough for Monte Carlo counts. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "./seededRandom.js";
 
 export function gaussian(rng: () => number): number {
   let u = 0;

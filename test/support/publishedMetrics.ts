@@ -14,6 +14,7 @@
 // asked for before it was published and that no window from before a step was counted.
 
 import type { Clock, Color, ColorMetrics, MetricsSample, MetricsSource, MetricsWindow, SampleOptions, Weights } from "../../scripts/core/ports.js";
+import { seededRandom } from "../../bench/seededRandom.js";
 
 export interface TrafficModel {
   /** All requests per minute, both colors together. */
@@ -120,7 +121,7 @@ export class PublishedMetrics implements MetricsSource {
   }
 
   private bucket(start: number): BucketCounts {
-    const rng = mulberry32(hash(this.seed, start, 0));
+    const rng = seededRandom(hash(this.seed, start, 0));
     const res = this.resolutionMs;
     const counts: BucketCounts = {
       requests: { blue: 0, green: 0 },
@@ -158,7 +159,7 @@ export class PublishedMetrics implements MetricsSource {
   }
 
   private slowCount(start: number, color: Color, requests: number, thresholdMs: number): number {
-    const rng = mulberry32(hash(this.seed, start, color === "blue" ? 1 : 2));
+    const rng = seededRandom(hash(this.seed, start, color === "blue" ? 1 : 2));
     const mid = start + this.resolutionMs / 2;
     const rate = this.model.slowRate?.(color, mid, this.router.weightsAt(mid), thresholdMs) ?? (thresholdMs >= 250 ? 0.05 : 0.5);
     return binomial(rng, requests, clamp(rate));
@@ -178,17 +179,6 @@ function hash(...parts: number[]): number {
     }
   }
   return h >>> 0;
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function normal(rng: () => number): number {
