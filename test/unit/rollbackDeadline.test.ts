@@ -6,50 +6,27 @@
 // elapsed time: a rollback that hung would fail by the test's own timeout.
 
 import { spawnSync } from "node:child_process";
-import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
-import { PassThrough } from "node:stream";
+import { hostname } from "node:os";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
+import type { MockAws } from "../../bench/rollbackStartup.js";
 import { decodeJournal } from "../../scripts/aws/ssmJournal.js";
-import type { Io } from "../../scripts/cli/args.js";
-import { exitCodeFor } from "../../scripts/cli/common.js";
 import { cleanupReserveMs, parseDeadline, rollbackMain } from "../../scripts/cli/rollbackMain.js";
+import { useCliHarness } from "../support/cliHarness.js";
 
-const ROOT = join(import.meta.dirname, "../..");
 const LOCK = "/bluegreen/bluegreen/prod/lock";
 const JOURNAL = "/bluegreen/bluegreen/prod/journal";
+const cli = useCliHarness({ dirPrefix: "bluegreen-deadline-", weights: { blue: 0, green: 100 } });
 let mock: MockAws;
 let hole: Server;
 let holeUrl: string;
 const held = new Set<Socket>();
 let accepted = 0;
-let dir: string;
 let listener: string;
-const savedEnv = { ...process.env };
 
-async function rollback(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const io: Io = { stdout, stderr, stdin: new PassThrough(), env: process.env, cwd: dir };
-  let code: number;
-  try {
-    code = await rollbackMain(["--stack", "prod", "--outputs", "outputs.json", ...argv], io);
-  } catch (error) {
-    code = exitCodeFor(error);
-    err += `error: ${(error as Error).message}\n`;
-  }
-  return { code, stdout: out, stderr: err };
-}
+const rollback = (argv: string[]) => cli.run(rollbackMain, ["--stack", "prod", "--outputs", "outputs.json", ...argv]);
 
 beforeAll(async () => {
-  mock = await startMockAws();
   hole = createServer((socket) => {
     accepted += 1;
     held.add(socket);
@@ -59,28 +36,18 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hole.listen(0, "127.0.0.1", resolve));
   holeUrl = `http://127.0.0.1:${(hole.address() as { port: number }).port}`;
-  Object.assign(process.env, mockEnv(mock, {}));
 });
 
 afterAll(async () => {
   for (const socket of held) socket.destroy();
   await new Promise<void>((resolve) => hole.close(() => resolve()));
-  await mock.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-  Object.assign(process.env, savedEnv);
 });
 
-beforeEach(async () => {
-  mock.reset();
-  const outputs = JSON.parse(await readFile(join(ROOT, "examples/stack-outputs.prod.json"), "utf8"));
-  listener = outputs.listenerArns[0];
-  seedFromOutputs(mock, outputs, { blue: 0, green: 100 });
+beforeEach(() => {
+  mock = cli.mock;
+  listener = cli.outputs.listenerArns[0]!;
   process.env.AWS_ENDPOINT_URL = mock.url;
   delete process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2;
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = await mkdtemp(join(tmpdir(), "bluegreen-deadline-"));
-  await copyFile(join(ROOT, "examples/stack-outputs.prod.json"), join(dir, "outputs.json"));
 });
 
 describe("rollback --deadline", () => {
