@@ -4,54 +4,33 @@
 // migrations to a real PostgreSQL. Refused (exit 1, nothing applied, no snapshot) after a
 // rollback or before rollout.contractAfterSeconds.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import pg from "pg";
-import { mockEnv, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
+import type pg from "pg";
 import { runCutover } from "../../scripts/core/engine.js";
 import { parseJournal, type Journal } from "../../scripts/core/journal.js";
-import type { Io } from "../../scripts/cli/args.js";
-import { exitCodeFor, type ExitCode } from "../../scripts/cli/common.js";
 import { migrateMain } from "../../scripts/cli/migrateMain.js";
 import { startPostgres, type LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
+import { ROOT, useCliHarness } from "../support/cliHarness.js";
 import { FakeClock, FakeWorld, testRollout } from "../support/fakes.js";
+import { queryRows } from "../support/postgres.js";
 
-const ROOT = join(import.meta.dirname, "../..");
-const savedEnv = { ...process.env };
-let mock: MockAws;
 let server: LocalPostgres;
-let dir: string;
+const cli = useCliHarness({
+  dirPrefix: "migrate-contract-",
+  async prepare(dir) {
+    const prod = await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8");
+    const head = prod.slice(0, prod.indexOf("  bluegreen:rollout:"));
+    await writeFile(join(dir, "Pulumi.prod.yaml"), `${head}  bluegreen:rollout:\n    migrationsDir: db/migrations\n    contractAfterSeconds: 600\n`);
+    await mkdir(join(dir, "db/migrations/contract"), { recursive: true });
+    await writeFile(join(dir, "db/migrations/contract/001_drop_legacy.sql"), "ALTER TABLE orders DROP COLUMN legacy;\n");
+    await sql("DROP TABLE IF EXISTS orders; DROP SCHEMA IF EXISTS bluegreen_migrations CASCADE; CREATE TABLE orders (id int PRIMARY KEY, legacy text)");
+  },
+});
 
-async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: server.url() });
-  await client.connect();
-  try {
-    return (await client.query<T>(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function run(argv: string[]): Promise<{ code: ExitCode; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const io: Io = { stdout, stderr, stdin: new PassThrough(), env: process.env, cwd: dir };
-  let code: ExitCode;
-  try {
-    code = await migrateMain(argv, io);
-  } catch (error) {
-    code = exitCodeFor(error);
-    err += `error: ${(error as Error).message}\n`;
-  }
-  return { code, stdout: out, stderr: err };
-}
+const sql = <T extends pg.QueryResultRow = pg.QueryResultRow>(text: string): Promise<T[]> => queryRows<T>(server.url(), text);
+const run = (argv: string[]) => cli.run(migrateMain, argv);
 
 /** A cutover journal as the engine leaves it, on a clock starting at `startAt`. */
 async function journalOf(outcome: "succeeded" | "rolled-back", startAt: number): Promise<Journal> {
@@ -78,34 +57,15 @@ const columns = async () =>
   (await sql<{ c: string }>("SELECT attname AS c FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")).map((r) => r.c);
 
 beforeAll(async () => {
-  mock = await startMockAws();
-  Object.assign(process.env, mockEnv(mock, {}));
   server = await startPostgres({ label: "migrate-contract" });
 }, 120_000);
 
 afterAll(async () => {
   await server?.stop();
-  await mock?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-  Object.assign(process.env, savedEnv);
-});
-
-beforeEach(async () => {
-  mock.reset();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = await mkdtemp(join(tmpdir(), "migrate-contract-"));
-  const prod = await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8");
-  const head = prod.slice(0, prod.indexOf("  bluegreen:rollout:"));
-  await writeFile(join(dir, "Pulumi.prod.yaml"), `${head}  bluegreen:rollout:\n    migrationsDir: db/migrations\n    contractAfterSeconds: 600\n`);
-  await writeFile(join(dir, "outputs.json"), await readFile(join(ROOT, "examples/stack-outputs.prod.json"), "utf8"));
-  await mkdir(join(dir, "db/migrations/contract"), { recursive: true });
-  await writeFile(join(dir, "db/migrations/contract/001_drop_legacy.sql"), "ALTER TABLE orders DROP COLUMN legacy;\n");
-  await sql("DROP TABLE IF EXISTS orders; DROP SCHEMA IF EXISTS bluegreen_migrations CASCADE; CREATE TABLE orders (id int PRIMARY KEY, legacy text)");
 });
 
 const args = () => ["contract", "--stack", "prod", "--outputs", "outputs.json", "--database-url", server.url(), "--no-squawk"];
-const snapshotCalls = () => mock.calls.filter((c) => c.action === "CreateDBSnapshot");
+const snapshotCalls = () => cli.mock.calls.filter((c) => c.action === "CreateDBSnapshot");
 
 describe("migrate contract --stack", () => {
   it("after a cutover that succeeded long enough ago: says it closes the rollback path, snapshots, then applies", async () => {
@@ -137,7 +97,7 @@ describe("migrate contract --stack", () => {
     const rolledBack = await run(args());
     expect(rolledBack.code).toBe(1);
     expect(rolledBack.stderr).toMatch(/"rolled-back", not a succeeded cutover/);
-    mock.reset();
+    cli.mock.reset();
     const none = await run(args());
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no cutover journal/);

@@ -47,8 +47,8 @@ export interface CliHarness {
 export interface CliHarnessOptions {
   /** mkdtemp prefix of the working directories. */
   dirPrefix: string;
-  /** Listener weights the mock starts each test with. */
-  weights: { blue: number; green: number };
+  /** Listener weights the mock starts each test with (its listeners, target groups and fence rules seeded from the outputs); without them the mock starts empty. */
+  weights?: { blue: number; green: number };
   /** Also copy the repository's Pulumi.prod.yaml into each working directory. */
   copyProdConfig?: boolean;
   /** Further per-test setup of the working directory, after the copies. */
@@ -82,7 +82,7 @@ export function useCliHarness(options: CliHarnessOptions): CliHarness {
   beforeEach(async () => {
     const m = ready(mock, "mock");
     m.reset();
-    seedFromOutputs(m, ready(outputs, "outputs"), options.weights);
+    if (options.weights) seedFromOutputs(m, ready(outputs, "outputs"), options.weights);
     if (dir) await rm(dir, { recursive: true, force: true });
     dir = await mkdtemp(join(tmpdir(), options.dirPrefix));
     await copyFile(EXAMPLE_OUTPUTS, join(dir, "outputs.json"));
