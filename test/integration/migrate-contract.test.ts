@@ -5,14 +5,14 @@
 // rollback or before rollout.contractAfterSeconds.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type pg from "pg";
 import { runCutover } from "../../scripts/core/engine.js";
 import { parseJournal, type Journal } from "../../scripts/core/journal.js";
 import { migrateMain } from "../../scripts/cli/migrateMain.js";
 import { startPostgres, type LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
-import { ROOT, useCliHarness } from "../support/cliHarness.js";
+import { prodConfigWithRollout, useCliHarness } from "../support/cliHarness.js";
 import { FakeClock, FakeWorld, testRollout } from "../support/fakes.js";
 import { queryRows } from "../support/postgres.js";
 
@@ -20,9 +20,7 @@ let server: LocalPostgres;
 const cli = useCliHarness({
   dirPrefix: "migrate-contract-",
   async prepare(dir) {
-    const prod = await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8");
-    const head = prod.slice(0, prod.indexOf("  bluegreen:rollout:"));
-    await writeFile(join(dir, "Pulumi.prod.yaml"), `${head}  bluegreen:rollout:\n    migrationsDir: db/migrations\n    contractAfterSeconds: 600\n`);
+    await writeFile(join(dir, "Pulumi.prod.yaml"), await prodConfigWithRollout(["    migrationsDir: db/migrations", "    contractAfterSeconds: 600"]));
     await mkdir(join(dir, "db/migrations/contract"), { recursive: true });
     await writeFile(join(dir, "db/migrations/contract/001_drop_legacy.sql"), "ALTER TABLE orders DROP COLUMN legacy;\n");
     await sql("DROP TABLE IF EXISTS orders; DROP SCHEMA IF EXISTS bluegreen_migrations CASCADE; CREATE TABLE orders (id int PRIMARY KEY, legacy text)");

@@ -55,6 +55,15 @@ export interface CliHarnessOptions {
   prepare?: (dir: string) => Promise<void>;
 }
 
+/**
+ * The repository's Pulumi.prod.yaml with everything from its `  bluegreen:rollout:` key on
+ * replaced by that key and these lines (each indented as it belongs under the key).
+ */
+export async function prodConfigWithRollout(rollout: readonly string[]): Promise<string> {
+  const prod = await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8");
+  return prod.slice(0, prod.indexOf("  bluegreen:rollout:")) + ["  bluegreen:rollout:", ...rollout, ""].join("\n");
+}
+
 /** Registers the hooks (call at the top level of a test file) and returns the harness they fill in. */
 export function useCliHarness(options: CliHarnessOptions): CliHarness {
   const savedEnv = { ...process.env };

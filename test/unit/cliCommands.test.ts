@@ -14,7 +14,7 @@ import { statusMain, type StatusReport } from "../../scripts/cli/statusMain.js";
 import { exitCodeFor, UnreachableError } from "../../scripts/cli/common.js";
 import { JournalCorruptError } from "../../scripts/core/engine.js";
 import type { SyncStatus } from "../../scripts/postgres/sync/status.js";
-import { ROOT, useCliHarness, type CliRun as Run, type StackOutputs } from "../support/cliHarness.js";
+import { prodConfigWithRollout, useCliHarness, type CliRun as Run, type StackOutputs } from "../support/cliHarness.js";
 
 const cli = useCliHarness({ dirPrefix: "bluegreen-cli-", weights: { blue: 100, green: 0 }, prepare: (dir) => writeTestConfig(join(dir, "Pulumi.prod.yaml")) });
 const { run } = cli;
@@ -25,10 +25,7 @@ beforeEach(() => void ({ mock, dir, outputs } = cli));
 
 /** A fast rollout: two steps, no bake, no monitoring, one smoke hook. */
 async function writeTestConfig(path: string, edit: (text: string) => string = (t) => t): Promise<void> {
-  const prod = await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8");
-  const head = prod.slice(0, prod.indexOf("  bluegreen:rollout:"));
   const rollout = [
-    "  bluegreen:rollout:",
     "    strategy:",
     "      type: canary",
     "      steps: [10, 100]",
@@ -39,9 +36,8 @@ async function writeTestConfig(path: string, edit: (text: string) => string = (t
     "      - name: smoke",
     "        command: echo smoke ok",
     "        timeoutSeconds: 10",
-    "",
-  ].join("\n");
-  await writeFile(path, edit(head + rollout));
+  ];
+  await writeFile(path, edit(await prodConfigWithRollout(rollout)));
 }
 
 const modifyCalls = () => mock.calls.filter((c) => /^(Modify|Put|Delete|Create)/.test(c.action));

@@ -3,7 +3,7 @@
 // how to continue; status shows the paused step; promote refuses what is not paused (exit 2, no
 // write) and continues what is; a timed pause refuses an early promote unless --now.
 
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { MockAws } from "../../bench/rollbackStartup.js";
@@ -12,7 +12,7 @@ import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
 import { promoteMain } from "../../scripts/cli/promoteMain.js";
 import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
 import { statusMain } from "../../scripts/cli/statusMain.js";
-import { ROOT, useCliHarness, type StackOutputs } from "../support/cliHarness.js";
+import { prodConfigWithRollout, useCliHarness, type StackOutputs } from "../support/cliHarness.js";
 
 const cli = useCliHarness({ dirPrefix: "bluegreen-promote-", weights: { blue: 100, green: 0 } });
 const { run } = cli;
@@ -24,19 +24,15 @@ const base = ["--stack", "prod", "--outputs", "outputs.json"];
 const JOURNAL = "/bluegreen/bluegreen/prod/journal";
 
 async function writeConfig(pause: string): Promise<void> {
-  const prod = await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8");
-  const head = prod.slice(0, prod.indexOf("  bluegreen:rollout:"));
   const rollout = [
-    "  bluegreen:rollout:",
     "    strategy:",
     "      type: canary",
     `      steps: [{ percent: 10, pause: "${pause}" }, 100]`,
     "    bakeSeconds: 0",
     "    monitorSeconds: 0",
     "    verifyTimeoutSeconds: 5",
-    "",
-  ].join("\n");
-  await writeFile(join(dir, "Pulumi.prod.yaml"), head + rollout);
+  ];
+  await writeFile(join(dir, "Pulumi.prod.yaml"), await prodConfigWithRollout(rollout));
 }
 
 const listenerWeights = () => mock.state.listeners.get(outputs.listenerArns[0]!)!.weights;
