@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { allocateSubnets } from "../../infra/cidr.js";
 import { FENCE_BODY, fenceConditions } from "../../infra/fence.js";
 import { forwardAction } from "../../infra/weights.js";
-import { prodConfigMap, runProgram, type ProgramRun, type RecordedResource } from "./infraHarness.js";
+import { EXISTING_NETWORK as EXISTING, greenDisabledConfig, pairedConfig, prodConfigMap, runProgram, type ProgramRun, type RecordedResource } from "./infraHarness.js";
 
 const T = {
   vpc: "aws:ec2/vpc:Vpc",
@@ -71,31 +71,9 @@ const OUTPUT_NAMES = [
   "guardAlarmName",
 ].sort();
 
-const EXISTING = { vpcId: "vpc-0abc12345", publicSubnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"], privateSubnetIds: ["subnet-0ccc3333", "subnet-0ddd4444"] };
-
-function pairedConfig() {
-  const config = prodConfigMap();
-  config["bluegreen:network"] = { mode: "existing", ...EXISTING };
-  config["bluegreen:loadBalancer"] = { deletionProtection: false, desyncMitigationMode: "strictest" };
-  config["bluegreen:database"].mode = "paired";
-  config["bluegreen:rollout"].strategy = { type: "all-at-once" };
-  config["bluegreen:traffic"] = { weights: { blue: 0, green: 100 }, stickiness: { durationSeconds: 300 }, testHeader: "x-color" };
-  return config;
-}
-
 const BLUE_USER_DATA = "#!/bin/bash\necho custom boot script\n";
 
-function greenDisabledConfig() {
-  const config = pairedConfig();
-  config["bluegreen:network"] = { mode: "create", cidr: "10.50.0.0/20", availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], natGateways: "single" };
-  config["bluegreen:app"].green = { enabled: false };
-  const { containerImage: _image, ...blue } = config["bluegreen:app"].blue;
-  config["bluegreen:app"].blue = { ...blue, userData: BLUE_USER_DATA };
-  config["bluegreen:traffic"] = { weights: { blue: 100, green: 0 } };
-  return config;
-}
-
-const scenarios: Record<string, () => Record<string, any>> = { shared: prodConfigMap, paired: pairedConfig, greenDisabled: greenDisabledConfig };
+const scenarios: Record<string, () => Record<string, any>> = { shared: prodConfigMap, paired: pairedConfig, greenDisabled: () => greenDisabledConfig(BLUE_USER_DATA) };
 const runs: Record<string, ProgramRun> = {};
 
 beforeAll(async () => {

@@ -7,31 +7,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { policies } from "../../policy/policies.js";
 import { onlyAlbOpenToInternet } from "../../policy/rules/only-alb-open-to-internet.js";
 import { T } from "../../policy/support.js";
-import { prodConfigMap, runProgram, type ProgramRun, type RecordedResource } from "./infraHarness.js";
+import { greenDisabledConfig, pairedConfig, prodConfigMap, runProgram, type ProgramRun, type RecordedResource } from "./infraHarness.js";
 
-const EXISTING = { vpcId: "vpc-0abc12345", publicSubnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"], privateSubnetIds: ["subnet-0ccc3333", "subnet-0ddd4444"] };
-
-function pairedConfig() {
-  const config = prodConfigMap();
-  config["bluegreen:network"] = { mode: "existing", ...EXISTING };
-  config["bluegreen:loadBalancer"] = { deletionProtection: false, desyncMitigationMode: "strictest" };
-  config["bluegreen:database"].mode = "paired";
-  config["bluegreen:rollout"].strategy = { type: "all-at-once" };
-  config["bluegreen:traffic"] = { weights: { blue: 0, green: 100 }, stickiness: { durationSeconds: 300 }, testHeader: "x-color" };
-  return config;
-}
-
-function greenDisabledConfig() {
-  const config = pairedConfig();
-  config["bluegreen:network"] = { mode: "create", cidr: "10.50.0.0/20", availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], natGateways: "single" };
-  config["bluegreen:app"].green = { enabled: false };
-  const { containerImage: _image, ...blue } = config["bluegreen:app"].blue;
-  config["bluegreen:app"].blue = { ...blue, userData: "#!/bin/bash\necho hi\n" };
-  config["bluegreen:traffic"] = { weights: { blue: 100, green: 0 } };
-  return config;
-}
-
-const scenarios = { shared: prodConfigMap, paired: pairedConfig, greenDisabled: greenDisabledConfig } as const;
+const scenarios = { shared: prodConfigMap, paired: pairedConfig, greenDisabled: () => greenDisabledConfig("#!/bin/bash\necho hi\n") } as const;
 type Scenario = keyof typeof scenarios;
 const stacks = {} as Record<Scenario, PolicyResource[]>;
 
