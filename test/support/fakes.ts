@@ -632,7 +632,8 @@ export interface CrashPlan {
   atCall?: { k: number; when: "before" | "after" };
 }
 
-const SIDE_EFFECTS: Record<string, string[]> = {
+/** Port calls that change the world, by port: where a crash may strike, and what an aborted run must no longer call. */
+export const SIDE_EFFECTS: Readonly<Record<string, readonly string[]>> = {
   router: ["writeWeights"],
   lock: ["acquire", "release", "breakLock"],
   journal: ["save"],

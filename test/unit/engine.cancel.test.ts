@@ -9,7 +9,7 @@ import { runCutover, runRollback, type CutoverRequest, type EngineDeps } from ".
 import type { EngineEvent } from "../../scripts/core/events.js";
 import { outcomeOf, parseJournal, type Journal } from "../../scripts/core/journal.js";
 import type { RolloutConfig } from "../../infra/config.js";
-import { FakeWorld, replies, testRollout } from "../support/fakes.js";
+import { FakeWorld, replies, SIDE_EFFECTS, testRollout } from "../support/fakes.js";
 
 const OWNER = "alice@ops-1 pid 4242";
 
@@ -17,17 +17,7 @@ function request(overrides: Partial<RolloutConfig> = {}, extra: Partial<CutoverR
   return { rollout: testRollout(overrides), databaseMode: "shared", owner: OWNER, stack: "prod", ...extra };
 }
 
-/** Port calls that change the world; after an abort only the journal save and the lock release may happen. */
-const WRITES: Record<string, string[]> = {
-  router: ["writeWeights"],
-  lock: ["acquire", "release", "breakLock"],
-  journal: ["save"],
-  snapshotter: ["snapshot"],
-  hooks: ["run"],
-  recorder: ["record"],
-  fence: ["set"],
-  replication: ["waitForCatchUp", "copySequences", "start", "stop"],
-};
+/** Of the port calls that change the world (SIDE_EFFECTS), only these may happen after an abort. */
 const ALLOWED_AFTER_ABORT = new Set(["journal.save", "lock.release"]);
 
 interface Harness {
@@ -67,7 +57,7 @@ function harness(world: FakeWorld, overrides: Partial<EngineDeps> = {}, onEvent?
         const value = Reflect.get(target, property, receiver) as unknown;
         if (typeof value !== "function") return value;
         const fn = (value as (...args: unknown[]) => unknown).bind(target);
-        if (!WRITES[name]?.includes(String(property))) return fn;
+        if (!SIDE_EFFECTS[name]?.includes(String(property))) return fn;
         return (...args: unknown[]) => {
           if (controller.signal.aborted) h.writesAfterAbort.push(`${name}.${String(property)}`);
           return fn(...args);
@@ -75,7 +65,7 @@ function harness(world: FakeWorld, overrides: Partial<EngineDeps> = {}, onEvent?
       },
     });
   const deps = { ...base };
-  for (const name of Object.keys(WRITES) as (keyof EngineDeps)[]) {
+  for (const name of Object.keys(SIDE_EFFECTS) as (keyof EngineDeps)[]) {
     if (deps[name]) (deps as Record<string, unknown>)[name] = wrap(name, deps[name] as object);
   }
   h.deps = deps;
