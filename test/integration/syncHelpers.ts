@@ -4,8 +4,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import pg from "pg";
 import { runParity, type ParityReport } from "../../scripts/postgres/parity/index.js";
+import { withDb } from "../support/postgres.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -40,15 +40,7 @@ export const SCHEMA = `
 
 export const TABLES = ["public.orders", "public.order_lines", '"App Data"."Events ü"', "public.audit_log"];
 
-export async function withDb<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withDb };
 
 /** Per table: row count and an md5 of all rows in a stable order. */
 /**

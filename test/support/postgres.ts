@@ -10,7 +10,8 @@ import type { LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
 const ROOT = resolve(import.meta.dirname, "../..");
 const TSX = join(ROOT, "node_modules/.bin/tsx");
 
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+/** `use` with a client of its own, closed after, also on failure. */
+export async function withDb<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -22,12 +23,12 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
 
 /** Runs `sql` (one or several statements) on a connection of its own. */
 export function execSql(url: string, sql: string): Promise<void> {
-  return withClient(url, async (client) => void (await client.query(sql)));
+  return withDb(url, async (client) => void (await client.query(sql)));
 }
 
 /** The rows of one query, on a connection of its own. */
 export function queryRows<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  return withClient(url, async (client) => (await client.query<T>(sql)).rows);
+  return withDb(url, async (client) => (await client.query<T>(sql)).rows);
 }
 
 /** CREATE DATABASE for each name, in order, on `server`. */
