@@ -21,7 +21,7 @@ import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
 import { judgeDecisions, stripLoad, summarizeSteps } from "./figures.js";
-import { writeReports } from "./summary.js";
+import { finishDemo } from "./summary.js";
 import type { DemoMigration, DemoResult } from "./types.js";
 
 /** What green v2 writes into the new column. */
@@ -170,14 +170,7 @@ export async function runMigrationScenario(ctx: ScenarioContext): Promise<DemoRe
     weightsRecorded: await readRecordedWeights(sandbox.weightsFile).catch(() => null),
     migration,
   };
-  demo.phasesMs.checks = Date.now() - checksStarted;
-  demo.durationMs = Date.now() - ctx.started;
-  demo.reportPaths = await writeReports(ctx.options.reportsDir ?? "reports", ctx.started, demo, second.journal).catch((error: unknown) => {
-    say(`could not write the report: ${error instanceof Error ? error.message : String(error)}`);
-    return null;
-  });
-  demo.phasesMs.checks = Date.now() - checksStarted;
-  demo.durationMs = Date.now() - ctx.started;
+  await finishDemo(ctx, demo, second.journal, checksStarted);
   say(
     `migration: expand ${migration.expandApplied.join(", ") || "(none)"} before the first weight; cutover 1 ${migration.firstCutover} (bookings.note kept), cutover 2 ${migration.secondCutover}, ` +
       `contract ${contract.ok ? "applied" : "NOT applied"}${contract.snapshotId ? ` after snapshot ${contract.snapshotId}` : ""}; v2 bookings ${migration.v2Bookings} (${migration.v2BookingsWithNote} with their note), NULL notes ${migration.nullNotes}, note NOT NULL: ${migration.noteRequired}`,

@@ -14,7 +14,7 @@ import { verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadFailure } fr
 import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { fenceWindows, judgeDecisions, pairedLoadFigures, sameSet, stripLoad, summarizeSteps } from "./figures.js";
-import { writeReports } from "./summary.js";
+import { finishDemo } from "./summary.js";
 import type { DemoResult, PairedLeg, PairedSwitch } from "./types.js";
 
 /** Paired, data path only: writes through the router land on blue and replicate to green; parity holds. */
@@ -73,7 +73,7 @@ export async function runPairedDataChecks(ctx: ScenarioContext): Promise<DemoRes
 
 /** Paired, the full story: fenced switches in one run (default cutover → rollback → cutover). */
 export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResult> {
-  const { sandbox, options, runId, database, say, started, startupMs, policy, deps } = ctx;
+  const { sandbox, options, runId, database, say, startupMs, policy, deps } = ctx;
   const load = sandbox.load!;
   const replication = sandbox.replication!;
   const router = sandbox.router!;
@@ -254,14 +254,7 @@ export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResul
     reportPaths: null,
     weightsRecorded: await readRecordedWeights(sandbox.weightsFile).catch(() => null),
   };
-  demo.phasesMs.checks = Date.now() - checksStarted;
-  demo.durationMs = Date.now() - started;
-  demo.reportPaths = await writeReports(options.reportsDir ?? "reports", started, demo, lastJournal).catch((error: unknown) => {
-    say(`could not write the report: ${error instanceof Error ? error.message : String(error)}`);
-    return null;
-  });
-  demo.durationMs = Date.now() - started;
-  return demo;
+  return finishDemo(ctx, demo, lastJournal, checksStarted);
 }
 
 /** Break a subscription on purpose (tests): its worker stops, the slot stays. */

@@ -20,7 +20,7 @@ import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
 import { judgeDecisions, stripLoad, summarizeSteps } from "./figures.js";
-import { writeReports } from "./summary.js";
+import { finishDemo } from "./summary.js";
 import type { DemoResult } from "./types.js";
 
 /** The fault when `--pause` has no `--fault`: a third of green's requests fail. */
@@ -138,11 +138,5 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
     reportPaths: null,
     weightsRecorded: await readRecordedWeights(sandbox.weightsFile).catch(() => null),
   };
-  demo.reportPaths = await writeReports(ctx.options.reportsDir ?? "reports", ctx.started, demo, stored).catch((error: unknown) => {
-    say(`could not write the report: ${error instanceof Error ? error.message : String(error)}`);
-    return null;
-  });
-  demo.phasesMs.checks = Date.now() - checksStarted;
-  demo.durationMs = Date.now() - ctx.started;
-  return demo;
+  return finishDemo(ctx, demo, stored, checksStarted);
 }

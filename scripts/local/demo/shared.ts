@@ -11,11 +11,11 @@ import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
 import { judgeDecisions, pairedLoadFigures, stripLoad, summarizeSteps } from "./figures.js";
-import { writeReports } from "./summary.js";
+import { finishDemo } from "./summary.js";
 import type { DemoResult, DemoRollback } from "./types.js";
 
 export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult> {
-  const { sandbox, database, fault, policy, runId, say } = ctx;
+  const { sandbox, database, fault, policy, runId } = ctx;
   const load = sandbox.load!;
   const replication = sandbox.replication;
   const green = sandbox.apps!.green;
@@ -105,13 +105,5 @@ export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult
     reportPaths: null,
     weightsRecorded: await readRecordedWeights(sandbox.weightsFile).catch(() => null),
   };
-  demo.phasesMs.checks = Date.now() - checksStarted;
-  demo.durationMs = Date.now() - ctx.started;
-  demo.reportPaths = await writeReports(ctx.options.reportsDir ?? "reports", ctx.started, demo, result.journal).catch((error: unknown) => {
-    say(`could not write the report: ${error instanceof Error ? error.message : String(error)}`);
-    return null;
-  });
-  demo.phasesMs.checks = Date.now() - checksStarted;
-  demo.durationMs = Date.now() - ctx.started;
-  return demo;
+  return finishDemo(ctx, demo, result.journal, checksStarted);
 }

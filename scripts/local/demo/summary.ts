@@ -9,6 +9,7 @@ import { formatEvent } from "../../core/events.js";
 import { buildReport } from "../../core/report.js";
 import { describeFault } from "../../../sample-app/faults.js";
 import { timestamp } from "./figures.js";
+import type { ScenarioContext } from "./context.js";
 import type { DemoPrinter, DemoResult } from "./types.js";
 
 /** Plain lines: one per engine event (no ticks) and one per narration line. */
@@ -100,6 +101,24 @@ export function summaryLines(result: DemoResult): string[] {
       : "  result: NOT as expected (see above)",
   );
   return lines;
+}
+
+/**
+ * A scenario's last step: its clock closed, its reports written (a report that cannot be written is
+ * said, and the result stands), the clock closed again so the totals include the writing.
+ */
+export async function finishDemo(ctx: Pick<ScenarioContext, "options" | "started" | "say">, demo: DemoResult, journal: Journal | null, checksStarted: number): Promise<DemoResult> {
+  const close = () => {
+    demo.phasesMs.checks = Date.now() - checksStarted;
+    demo.durationMs = Date.now() - ctx.started;
+  };
+  close();
+  demo.reportPaths = await writeReports(ctx.options.reportsDir ?? "reports", ctx.started, demo, journal).catch((error: unknown) => {
+    ctx.say(`could not write the report: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  });
+  close();
+  return demo;
 }
 
 export async function writeReports(dir: string, started: number, demo: DemoResult, journal: Journal | null): Promise<{ markdown: string; json: string }> {
