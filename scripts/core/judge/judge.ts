@@ -299,7 +299,7 @@ export function judgeStep(settings: JudgeSettings, input: JudgeState, windows: r
     } else if (JUDGE_METRICS.every((m) => evidence[m].status !== "open")) {
       decision = "promote";
       for (const m of JUDGE_METRICS) reasons.push(ruledOutReason(evidence[m]));
-      summary = `smallest regression not ruled out at this traffic after ${settings.maxExtensions} extension(s); the large one (${times(settings.largestRegression)}) is`;
+      summary = `smallest regression not ruled out at this traffic after ${settings.maxExtensions} extension(s); the large one (${times(settings.largestRegression)}) is ruled out`;
       reasons.push(summary);
     } else {
       const noGreen = evidence.errors.greenRequests <= 0;
