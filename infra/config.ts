@@ -4,17 +4,17 @@
 //
 // Imports nothing from Pulumi or AWS: the scripts load this module on their start-up path.
 
-import { GATE_DEFAULTS } from "./gateDefaults.js";
 import { z } from "zod";
-import { MAX_PAUSE_SECONDS, pauseSeconds } from "../scripts/core/pauseDuration.js";
+import { int, seconds } from "./configRules.js";
+import { rollout } from "./rolloutConfig.js";
+
+export { GATE_DEFAULTS } from "./gateDefaults.js";
 
 /** Pulumi project name; config keys live under this namespace (`bluegreen:traffic`). */
 export const PROJECT = "bluegreen";
 /** The top-level config keys this project reads, in the order they are documented. */
 export const CONFIG_KEYS = ["network", "loadBalancer", "app", "database", "traffic", "rollout"] as const;
 
-const int = (min: number, max: number) => z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
-const seconds = (min: number, max: number) => int(min, max);
 
 // ---------------------------------------------------------------------------------------------
 // network
@@ -289,170 +289,6 @@ const traffic = z
       .describe("requests carrying `<header>: green` (or blue) go straight to that color"),
   })
   .strict();
-
-// ---------------------------------------------------------------------------------------------
-// rollout policy (read by the cutover scripts)
-
-const pause = z
-  .string()
-  .refine((value) => value === "promote" || pauseSeconds(value) !== null, 'must be "promote" or a duration such as "90s", "45m", "36h", "2d"')
-  .refine((value) => value === "promote" || (pauseSeconds(value) ?? 0) <= MAX_PAUSE_SECONDS, "must be at most 30 days (30d)")
-  .describe('after the step\'s bake: "promote" (an operator continues) or a duration; the cutover exits and `npm run promote` continues');
-
-const canaryStep = z.union([
-  int(1, 100),
-  z.object({ percent: int(1, 100), bakeSeconds: seconds(0, 86400).optional(), pause: pause.optional() }).strict(),
-]);
-
-const strategy = z.discriminatedUnion(
-  "type",
-  [
-    z
-      .object({
-        type: z.literal("canary"),
-        steps: z
-          .array(canaryStep)
-          .min(1, "must list at least one step")
-          .default([5, 25, 100])
-          .superRefine((steps, ctx) => {
-            const percents = steps.map((step) => (typeof step === "number" ? step : step.percent));
-            for (let i = 1; i < percents.length; i++) {
-              if ((percents[i] ?? 0) <= (percents[i - 1] ?? 0)) {
-                ctx.addIssue({ code: "custom", path: [i], message: `must be greater than the step before (${percents[i - 1]})` });
-              }
-            }
-            if (percents.at(-1) !== 100) ctx.addIssue({ code: "custom", message: `the last step must be 100 (got ${percents.at(-1)})` });
-            const last = steps.at(-1);
-            if (typeof last === "object" && last.pause !== undefined) {
-              ctx.addIssue({ code: "custom", path: [steps.length - 1, "pause"], message: "is not allowed on the last (100%) step: nothing is left to promote" });
-            }
-          }),
-      })
-      .strict(),
-    z.object({ type: z.literal("linear"), stepPercent: int(1, 100), intervalSeconds: seconds(1, 86400) }).strict(),
-    z.object({ type: z.literal("all-at-once") }).strict(),
-  ],
-  { error: () => 'must set type to "canary", "linear" or "all-at-once"' },
-);
-
-const ratio = (min: number) => z.number().min(min, `must be at least ${min}`).max(1000, "must be at most 1000");
-const fraction = (what: string) => z.number().gt(0, "must be greater than 0").max(1, `must be at most 1 (a fraction, ${what})`);
-
-// The latency bound that makes a request "slow" for the sequential judge.
-const slowThreshold = z.union(
-  [
-    z.object({ from: z.enum(["blue-p95", "blue-p99"]) }).strict(),
-    z.object({ ms: z.number().positive("must be positive").max(600_000, "must be at most 600000") }).strict(),
-  ],
-  { error: () => 'must be { from: "blue-p95" }, { from: "blue-p99" } or { ms: <milliseconds> }' },
-);
-
-const gates = z
-  .object({
-    mode: z
-      .enum(["sequential", "thresholds"], { error: () => 'must be "sequential" (the statistical judge) or "thresholds" (per-window limits, for comparison)' })
-      .default("sequential")
-      .describe("sequential: green vs blue over the same minutes, evidence accumulated over the step (docs/gates.md); thresholds: the per-window limits below"),
-    falseRollbackBudget: z
-      .number()
-      .gt(0, "must be greater than 0")
-      .max(0.2, "must be at most 0.2")
-      .default(0.01)
-      .describe("sequential: probability of rolling back a release as good as blue, over the whole cutover"),
-    minErrorRatio: ratio(1.1).default(2).describe("sequential: smallest error-rate regression worth catching, × blue's rate"),
-    minErrorIncrease: fraction("0.005 = +0.5 points").default(0.005).describe("sequential: ... or + this much where blue's rate is low"),
-    minSlowRatio: ratio(1.05).default(1.5).describe("sequential: smallest slow-share regression worth catching, × blue's share"),
-    minSlowIncrease: fraction("0.02 = +2 points").default(0.02).describe("sequential: ... or + this much where blue's slow share is low"),
-    slowThreshold: slowThreshold.default({ from: "blue-p95" }).describe("sequential: a request is slow above blue's p95 (read before the first shift) or a fixed bound"),
-    largestRegression: ratio(1.1).default(5).describe("sequential: a decision must at least rule out this × regression; below it the bake extends"),
-    maxExtensions: int(0, 1000).default(10).describe("sequential: extra windows a step may take when its traffic did not decide"),
-    onUndecided: z
-      .enum(["fail", "promote"], { error: () => 'must be "fail" or "promote"' })
-      .default("fail")
-      .describe("sequential: after the extensions; never promotes without green requests"),
-    errorRateCeiling: fraction("0.1 = 10%").default(0.1).describe("both modes: green's 5xx rate in one window above this fails at once ..."),
-    ceilingMinErrors: int(1, 1_000_000).default(10).describe("... when the window has at least this many green 5xx"),
-    maxErrorRate: z.number().min(0, "must be at least 0").max(1, "must be at most 1 (a fraction, 0.01 = 1%)").default(0.01),
-    errorRateFactor: z.number().min(1, "must be at least 1").default(2),
-    errorRateMargin: z.number().min(0, "must be at least 0").max(1, "must be at most 1").default(0.005),
-    maxP95Ms: z.number().positive("must be positive").default(1000),
-    p95Factor: z.number().min(1, "must be at least 1").default(1.5),
-    minRequests: int(1, 10_000_000).default(50).describe("thresholds: fewer requests in a window is inconclusive, never a pass"),
-    inconclusiveExtensions: int(0, 100).default(3).describe("thresholds: how many times an inconclusive bake is extended before it fails"),
-    maxConsecutiveMetricErrors: int(1, 100).default(3),
-    minHealthyTargets: int(1, 1000).default(1),
-  })
-  .strict()
-  .superRefine((value, ctx) => {
-    for (const key of ["minErrorRatio", "minSlowRatio"] as const) {
-      if (value.largestRegression < value[key]) {
-        ctx.addIssue({ code: "custom", path: ["largestRegression"], message: `must be at least ${key} (${value[key]})` });
-      }
-    }
-  });
-
-/** rollout.gates when the config leaves it out (infra/gateDefaults.ts: zod-free, for the engine's judge). */
-export { GATE_DEFAULTS };
-
-const hook = z
-  .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a lower-case name such as smoke-booking"),
-    command: z.string().min(1, "must not be empty"),
-    timeoutSeconds: seconds(1, 3600).default(60),
-    when: z.enum(["preflight", "after-step", "post-switch"]).default("after-step"),
-  })
-  .strict();
-
-const rollout = z
-  .object({
-    strategy: strategy.default({ type: "canary", steps: [5, 25, 100] }),
-    bakeSeconds: seconds(0, 86400).default(300).describe("per step, unless the step sets its own"),
-    pollIntervalSeconds: seconds(1, 3600).default(60).describe("ALB metrics have 1-minute resolution: below 60 the AWS adapter polls at 60"),
-    monitorSeconds: seconds(0, 86400).default(300).describe("post-switch monitoring with the same gates"),
-    verifyTimeoutSeconds: seconds(1, 600).default(60).describe("how long a weight write may take to read back"),
-    gates: gates.default(GATE_DEFAULTS),
-    hooks: z.array(hook).default([]),
-    snapshot: z
-      .object({ enabled: z.boolean().default(true), timeoutSeconds: seconds(60, 86400).default(3600) })
-      .strict()
-      .default({ enabled: true, timeoutSeconds: 3600 }),
-    parityMaxAgeSeconds: seconds(1, 604800).default(3600).describe("paired mode: the newest passing parity result may be at most this old"),
-    capacity: z
-      .object({
-        mode: z
-          .enum(["check", "match"], { error: () => 'must be "check" (refuse when green is too small) or "match" (scale green to blue first)' })
-          .default("check")
-          .describe("check: green's healthy targets must carry each next share; match: first scale green's Auto Scaling group to blue's desired capacity"),
-        headroom: z.number().min(0, "must be at least 0").max(10, "must be at most 10 (a fraction: 0.2 = 20% more than the share needs)").default(0),
-        scaleTimeoutSeconds: seconds(30, 7200).default(900).describe("how long a scale-up (match, or blue back before a rollback) may take to show healthy targets"),
-        scaleDownBlue: z.boolean().default(false).describe("opt-in: after a successful cutover and blueKeepSeconds, `promote --scale-down-blue` sets blue's desired capacity to its minimum"),
-      })
-      .strict()
-      .default({ mode: "check", headroom: 0, scaleTimeoutSeconds: 900, scaleDownBlue: false }),
-    blueKeepSeconds: seconds(0, 2_592_000).default(3600).describe("after a successful cutover, blue keeps its capacity at least this long (instant rollback)"),
-    migrationsDir: z.string().min(1, "must name a directory").default("migrations").describe("schema migrations: DIR/expand/*.sql run in the cutover's migrating phase, DIR/contract/*.sql with `npm run migrate -- contract` (docs/migrations.md)"),
-    contractAfterSeconds: seconds(0, 2_592_000).default(3600).describe("`npm run migrate -- contract` (it closes the rollback path) is allowed this long after a successful cutover at the earliest"),
-    fenceDrainSeconds: seconds(0, 120)
-
-      .default(3)
-      .describe("paired mode: after the write fence reads back, wait this long for writes already inside the apps to commit (longer than the slowest write request)"),
-    webhookUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional().describe("Slack-compatible JSON events"),
-  })
-  .strict()
-  .superRefine((value, ctx) => {
-    const hookNames = new Set<string>();
-    value.hooks.forEach((entry, index) => {
-      if (hookNames.has(entry.name)) ctx.addIssue({ code: "custom", path: ["hooks", index, "name"], message: `repeats hook name "${entry.name}"` });
-      hookNames.add(entry.name);
-    });
-    if (value.bakeSeconds > 0 && value.bakeSeconds < value.pollIntervalSeconds) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["bakeSeconds"],
-        message: `must be at least pollIntervalSeconds (${value.pollIntervalSeconds}) so every step is checked at least once`,
-      });
-    }
-  });
 
 // ---------------------------------------------------------------------------------------------
 // the whole stack
