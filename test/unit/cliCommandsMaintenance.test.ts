@@ -37,11 +37,21 @@ describe("maintenance", () => {
   });
 
   it("Ctrl-C while the fence is written: the write and its read-back finish, and it says so", async () => {
-    const waitForWrite = (async () => {
-      for (let i = 0; i < 500 && !mock.calls.some((c) => c.action === "ModifyRule"); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-      process.emit("SIGINT", "SIGINT"); // the first only: a second exits the process
-    })();
-    const [result] = await Promise.all([maintenance(["on"]), waitForWrite]);
+    // Ctrl-C arrives while the fence write is in flight: the in-process mock has the request and
+    // has not answered yet. (Polling for the call raced: the write and its read-back could both
+    // finish between two polls, and the SIGINT then landed after the command.)
+    const record = mock.calls.push.bind(mock.calls);
+    let interrupted = false;
+    mock.calls.push = (...calls) => {
+      const length = record(...calls);
+      if (!interrupted && calls.some((c) => c.action === "ModifyRule")) {
+        interrupted = true;
+        process.emit("SIGINT", "SIGINT"); // the first only: a second exits the process
+      }
+      return length;
+    };
+    const result = await maintenance(["on"]);
+    expect(interrupted).toBe(true);
     expect(result.out).toMatch(/finishing the fence write and its read-back, Ctrl-C again to exit now/);
     expect(result.code, result.out).toBe(0);
     expect(result.out).toMatch(/maintenance on: every request is answered 503 \(verified/);
