@@ -12,7 +12,7 @@ import type { CutoverRequest } from "../core/engine.js";
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { loadStackConfig } from "./pulumiConfigFile.js";
-import { loadRawOutputs, parseStackOutputs, shortStackName, stackIdentity, type StackOutputs } from "./stackOutputs.js";
+import { loadRawOutputs, parseStackOutputs, shortStackName, type StackOutputs } from "./stackOutputs.js";
 import type { StackConfig } from "../../infra/config.js";
 
 interface CutoverOptions {
@@ -66,10 +66,10 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   const configPath = configPathFor(stack, options.config, io.cwd);
   const config = await loadStackConfig(configPath);
   const webhookUrl = validateWebhook(options.webhook ?? config.rollout.webhookUrl);
-  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
+  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
   const outputs = await parseStackOutputs(raw.raw, raw.source);
   crossCheck(config, outputs, configPath, raw.source);
-  const identity = stackIdentity(stack, outputs, raw, { configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined });
+  const identity = raw.identity;
   if (outputs.databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {
     throw new UsageError(`database.mode paired needs the write fence, and the stack outputs (${raw.source}) list no fenceRuleArns: run \`pulumi up\``);
   }

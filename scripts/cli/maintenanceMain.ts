@@ -12,7 +12,7 @@
 
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
-import { loadRawOutputs, parseStackOutputs, stackIdentity } from "./stackOutputs.js";
+import { loadRawOutputs, parseStackOutputs } from "./stackOutputs.js";
 import type { FenceMode } from "../core/ports.js";
 
 interface MaintenanceOptions {
@@ -47,9 +47,9 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
 
   const stack = await resolveStack(options.stack, io, options.json === true);
   const configPath = configPathFor(stack, options.config, io.cwd);
-  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
+  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
   const outputs = await parseStackOutputs(raw.raw, raw.source);
-  const identity = stackIdentity(stack, outputs, raw, { configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined });
+  const identity = raw.identity;
   if (outputs.fenceRuleArns.length === 0) throw new UsageError(`the stack outputs (${raw.source}) list no fenceRuleArns: this stack has no write fence`);
 
   const [{ createAwsDeps }, { lockOwner, describeLockHolder }] = await Promise.all([import("./awsDeps.js"), import("./operator.js")]);

@@ -196,16 +196,16 @@ interface StackContext {
 
 /** --stack: the config (rollout.migrationsDir, contractAfterSeconds), the journal store, an RDS snapshotter. */
 async function loadStackContext(flags: Flags, io: Io): Promise<StackContext> {
-  const [{ configPathFor, resolveStack }, { loadRawOutputs, parseStackOutputs, stackIdentity, shortStackName }, { loadStackConfig }] = await Promise.all([
+  const [{ configPathFor, resolveStack }, { loadRawOutputs, parseStackOutputs, shortStackName }, { loadStackConfig }] = await Promise.all([
     import("./args.js"),
     import("./stackOutputs.js"),
     import("./pulumiConfigFile.js"),
   ]);
   const stack = await resolveStack(flags.stack, io);
   const configPath = configPathFor(stack, flags.config, io.cwd);
-  const [raw, config] = await Promise.all([loadRawOutputs({ stack, outputsFile: flags.outputs, cwd: io.cwd, env: io.env }), loadStackConfig(configPath)]);
+  const [raw, config] = await Promise.all([loadRawOutputs({ stack, outputsFile: flags.outputs, cwd: io.cwd, env: io.env, configPath, picked: flags.stack === undefined, warn: (line) => io.stderr.write(line) }), loadStackConfig(configPath)]);
   const outputs = await parseStackOutputs(raw.raw, raw.source);
-  const identity = stackIdentity(stack, outputs, raw, { configPath, picked: flags.stack === undefined });
+  const identity = raw.identity;
   return {
     raw,
     config,

@@ -19,6 +19,7 @@ interface Flags {
   green?: string;
   stack?: string;
   outputs?: string;
+  allowUnverifiedStack?: boolean;
   database?: string;
   include: string[];
   exclude: string[];
@@ -50,7 +51,8 @@ export function buildProgram(): Command {
     .option("--blue <url>", "blue's database URL, postgres://user:password@host:port/db (or env BLUE_DATABASE_URL)")
     .option("--green <url>", "green's database URL (or env GREEN_DATABASE_URL)")
     .option("--stack <name>", "read endpoints and secret ARNs from this stack's outputs (pulumi stack output --json; TLS verify-full, see docs/parity.md)")
-    .option("--outputs <file>", "stack outputs JSON file (databaseEndpoints, databaseSecretArns) instead of calling pulumi")
+    .option("--outputs <file>", "stack outputs JSON file (databaseEndpoints, databaseSecretArns) instead of calling pulumi; with --stack it must be that stack's (pulumiStack)")
+    .option("--allow-unverified-stack", "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)")
     .option("--database <name>", "database name with --stack/--outputs (default: outputs databaseName, else the secret's dbname, else app)")
     .option("--include <pattern>", "only tables matching this glob on schema.table (repeatable)", collect, [])
     .option("--exclude <pattern>", "skip tables matching this glob on schema.table (repeatable)", collect, [])
@@ -106,7 +108,12 @@ export async function parityMain(args: string[]): Promise<ExitCode> {
       import("./stackOutputs.js"),
       import("../postgres/stackDatabases.js"),
     ]);
-    const raw = await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs });
+    // With --stack, the outputs must be that stack's (loadRawOutputs checks it before any connection): exit 2 otherwise.
+    const raw = await loadRawOutputs({
+      stack: flags.stack === undefined ? undefined : validateStackName(flags.stack),
+      outputsFile: flags.outputs,
+      allowUnverified: flags.allowUnverifiedStack === true,
+    });
     const connections = await connectionsFromOutputs(raw, { database: flags.database, purpose: "parity" });
     options.blue = targetFromConnection(connections.blue);
     options.green = targetFromConnection(connections.green);

@@ -11,7 +11,7 @@ import { addStackOptions, configPathFor, parse, processIo, program, resolveStack
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { cutoverMain } from "./cutoverMain.js";
 import { loadStackConfig } from "./pulumiConfigFile.js";
-import { loadRawOutputs, parseStackOutputs, stackIdentity } from "./stackOutputs.js";
+import { loadRawOutputs, parseStackOutputs } from "./stackOutputs.js";
 
 interface PromoteOptions {
   stack?: string;
@@ -39,9 +39,9 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
   const stack = await resolveStack(options.stack, io);
   const configPath = configPathFor(stack, options.config, io.cwd);
   const config = await loadStackConfig(configPath);
-  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
+  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
   const outputs = await parseStackOutputs(raw.raw, raw.source);
-  const identity = stackIdentity(stack, outputs, raw, { configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined });
+  const identity = raw.identity;
   const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
 
   const [{ createAwsDeps }, engine, { parseJournal }, { lockOwner }] = await Promise.all([

@@ -10,8 +10,8 @@
 // and, in paired mode, the fence's drain time and the database name.
 // A malformed rollout policy never blocks a rollback: it is reported as a warning.
 //
-// Identity before action: the outputs' project and stack must match --stack (stackIdentity), or
-// exit 2 before any AWS call; the config is not needed for that (it may even be unreadable).
+// Identity before action: the outputs' project and stack must match --stack (loadRawOutputs checks
+// it), or exit 2 before any AWS call; the config is not needed for that (it may even be unreadable).
 //
 // A bound on time to an answer (--deadline, default 60 s): every AWS call carries an AbortSignal.
 // The work (lock, journal, flip, read-back) gets the deadline minus a short reserve; when it
@@ -26,7 +26,7 @@
 
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
-import { loadRawOutputs, parseRollbackOutputs, shortStackName, stackIdentity } from "./stackOutputs.js";
+import { loadRawOutputs, parseRollbackOutputs, shortStackName } from "./stackOutputs.js";
 import type { EngineEvent } from "../core/events.js";
 import type { RouteWeights, WriteFence } from "../core/ports.js";
 import type { StackConfig } from "../../infra/config.js";
@@ -102,14 +102,19 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
 
   const stack = await resolveStack(options.stack, io);
   const configPath = configPathFor(stack, options.config, io.cwd);
-  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, preferCache: true, cwd: io.cwd, env: io.env });
-  const outputs = parseRollbackOutputs(raw.raw, raw.source);
-  const identity = stackIdentity(stack, outputs, raw, {
+  const raw = await loadRawOutputs({
+    stack,
+    outputsFile: options.outputs,
+    preferCache: true,
+    cwd: io.cwd,
+    env: io.env,
     configPath,
     allowUnverified: options.allowUnverifiedStack === true,
     picked: options.stack === undefined,
+    warn: (line) => io.stderr.write(line),
   });
-  if (identity.verifiedBy === "unverified") io.stderr.write(`warning: --allow-unverified-stack: acting on ${raw.source} as stack ${identity.stack} without proof that they are its outputs\n`);
+  const outputs = parseRollbackOutputs(raw.raw, raw.source);
+  const identity = raw.identity;
   let databaseMode = outputs.databaseMode;
   if (databaseMode === "paired" && options.plainFlip) databaseMode = "shared"; // the engine flips without the fence dance
   if (databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {

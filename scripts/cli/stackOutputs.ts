@@ -13,13 +13,17 @@
 // the fields it uses with the hand-written checks below, because importing zod costs ~50 ms of
 // its start-up budget; both report the path and the rule, and both exit 2.
 //
-// Identity (stackIdentity below), before any AWS call: the outputs carry the Pulumi project and
-// stack they belong to (`pulumiProject`, `pulumiStack`); `--stack` must name that stack, and a
+// Identity (stackIdentity below), checked by loadRawOutputs itself, so every command that reads
+// stack outputs (cutover, rollback, promote, status, maintenance, migrate, parity, sync) checks it
+// the same way, before any AWS or database call: the outputs carry the Pulumi project and stack
+// they belong to (`pulumiProject`, `pulumiStack`); `--stack` must name that stack, and a
 // `--config Pulumi.<name>.yaml` must be that stack's file, or the command exits 2. The identity
 // also names the lock and the journal (`/bluegreen/<project>/<stack>/...`). Outputs without the
 // two fields (a stack last updated before they existed) are identified by where they came from:
 // `pulumi stack output --stack NAME`, its cache `.bluegreen/NAME.outputs.json`, or a file keyed by
-// stack name; a bare `--outputs FILE` without them is refused unless `--allow-unverified-stack`.
+// stack name; a bare `--outputs FILE` without them is refused unless `--allow-unverified-stack`
+// (then said on stderr). parity, sync and migrate also take a bare `--outputs FILE` without
+// `--stack`: nothing is claimed about its stack then, so there is nothing to check.
 
 import { execFile } from "node:child_process";
 import { constants } from "node:fs";
@@ -69,7 +73,15 @@ export interface RawOutputs {
    * the key of a file keyed by stack name); undefined for a bare --outputs FILE.
    */
   readFor?: string;
+  /**
+   * Whose outputs these are, established by loadRawOutputs before any AWS call. null only when no
+   * stack was named (parity, sync, migrate with a bare --outputs FILE) and the outputs name none.
+   */
+  identity: StackIdentity | null;
 }
+
+/** Outputs read for a named stack: their identity is established (or loadRawOutputs threw). */
+export type IdentifiedOutputs = RawOutputs & { identity: StackIdentity };
 
 /**
  * A Pulumi name part (organization, project, stack): letters, digits, _ . -, starting with a
@@ -103,7 +115,7 @@ export interface StackIdentity {
 /**
  * Check --stack (and --config) against the outputs' identity. Throws UsageError (exit 2) on a
  * mismatch, or for identity-less outputs from a bare --outputs FILE without allowUnverified.
- * No AWS call, no file read.
+ * No AWS call, no file read. loadRawOutputs calls it for every command; exported for its tests.
  */
 export function stackIdentity(
   stack: string,
@@ -191,7 +203,7 @@ export async function findOnPath(binary: string, env: NodeJS.ProcessEnv = proces
   return null;
 }
 
-async function fromPulumi(stack: string, cwd: string, env: NodeJS.ProcessEnv): Promise<RawOutputs | null> {
+async function fromPulumi(stack: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Omit<RawOutputs, "identity"> | null> {
   const pulumi = await findOnPath("pulumi", env);
   if (!pulumi) return null;
   const stdout = await new Promise<string>((resolve, reject) => {
@@ -221,17 +233,79 @@ async function fromPulumi(stack: string, cwd: string, env: NodeJS.ProcessEnv): P
 }
 
 export interface OutputsRequest {
-  /** Optional only with outputsFile (parity and sync accept a bare --outputs FILE). */
+  /** Optional only with outputsFile (parity, sync and migrate accept a bare --outputs FILE). */
   stack?: string | undefined;
   outputsFile?: string | undefined;
   /** rollback: prefer the cache written by the last `pulumi stack output` over starting Pulumi. */
   preferCache?: boolean;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** --config: must be the Pulumi.<stack>.yaml of the outputs' stack. */
+  configPath?: string | undefined;
+  /** --allow-unverified-stack: take identity-less outputs from a bare --outputs FILE as the named stack's. */
+  allowUnverified?: boolean | undefined;
+  /** The stack was picked (the only Pulumi.<stack>.yaml here), not given: said in a mismatch. */
+  picked?: boolean | undefined;
+  /** Where the --allow-unverified-stack warning line goes; default stderr. */
+  warn?: ((line: string) => void) | undefined;
 }
 
-/** Find the raw outputs. Throws UsageError (exit 2) when there are none. */
+/**
+ * Find the raw outputs and establish whose they are (stackIdentity), before any AWS call. Throws
+ * UsageError (exit 2) when there are none, when they belong to another stack than --stack or
+ * --config names, or when nothing says whose they are (see the top of this file).
+ */
+export async function loadRawOutputs(request: OutputsRequest & { stack: string }): Promise<IdentifiedOutputs>;
+export async function loadRawOutputs(request: OutputsRequest): Promise<RawOutputs>;
 export async function loadRawOutputs(request: OutputsRequest): Promise<RawOutputs> {
+  const found = await findRawOutputs(request);
+  const declared = declaredIdentity(found.raw, found.source);
+  if (request.stack === undefined) {
+    // A bare --outputs FILE (parity, sync, migrate): no stack is claimed, so none is checked.
+    const identity: StackIdentity | null =
+      declared.pulumiProject !== null && declared.pulumiStack !== null ? { project: declared.pulumiProject, stack: declared.pulumiStack, verifiedBy: "outputs" } : null;
+    return { ...found, identity };
+  }
+  const identity = stackIdentity(request.stack, declared, found, {
+    ...(request.configPath !== undefined ? { configPath: request.configPath } : {}),
+    allowUnverified: request.allowUnverified === true,
+    picked: request.picked === true,
+  });
+  if (identity.verifiedBy === "unverified") {
+    const warn = request.warn ?? ((line: string) => void process.stderr.write(line));
+    warn(`warning: --allow-unverified-stack: acting on ${found.source} as stack ${identity.stack} without proof that they are its outputs\n`);
+  }
+  return { ...found, identity };
+}
+
+/**
+ * The identity the outputs declare, checked as the full schemas check it (a Pulumi name each, both
+ * or neither), so the identity is never taken from malformed fields. Everything else is left to
+ * parseStackOutputs / parseRollbackOutputs.
+ */
+function declaredIdentity(raw: unknown, source: string): Pick<StackOutputs, "pulumiProject" | "pulumiStack"> {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new UsageError(`stack outputs from ${source} are not what the scripts need:\n  (root): must be a JSON object (the output of \`pulumi stack output --json\`)`);
+  }
+  const o = raw as Record<string, unknown>;
+  const nameOf = (key: "pulumiProject" | "pulumiStack"): string | null => {
+    const value = o[key];
+    if (value === undefined || value === null) return null;
+    if (typeof value !== "string" || !NAME.test(value)) {
+      throw new UsageError(`stack outputs from ${source} are not what the scripts need:\n  ${key}: must be a Pulumi name (letters, digits, _ . -)`);
+    }
+    return value;
+  };
+  const pulumiProject = nameOf("pulumiProject");
+  const pulumiStack = nameOf("pulumiStack");
+  if ((pulumiProject === null) !== (pulumiStack === null)) {
+    throw new UsageError(`stack outputs from ${source}: pulumiProject and pulumiStack come together (one of them is missing)`);
+  }
+  return { pulumiProject, pulumiStack };
+}
+
+/** Where the outputs are: --outputs FILE, the cache (rollback), or `pulumi stack output`. */
+async function findRawOutputs(request: OutputsRequest): Promise<Omit<RawOutputs, "identity">> {
   const cwd = request.cwd ?? process.cwd();
   const env = request.env ?? process.env;
   if (request.outputsFile) {

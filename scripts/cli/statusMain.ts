@@ -11,7 +11,7 @@
 
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
 import { ExitCode, outputMode, UnreachableError } from "./common.js";
-import { loadRawOutputs, parseStackOutputs, stackIdentity, type RawOutputs } from "./stackOutputs.js";
+import { loadRawOutputs, parseStackOutputs, type RawOutputs } from "./stackOutputs.js";
 import type { FenceMode, LockHolder, ReplicationDirection, RouteWeights, Weights } from "../core/ports.js";
 import type { SyncStatus } from "../postgres/sync/status.js";
 import { bytes as formatBytes } from "../postgres/sync/format.js";
@@ -136,10 +136,10 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   const options: StatusOptions = parsed.options;
   const stack = await resolveStack(options.stack, io, options.json === true);
   const configPath = configPathFor(stack, options.config, io.cwd);
-  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env });
+  // Identity before any AWS call (loadRawOutputs checks it): a typo'd --stack is exit 2, not another stack's status.
+  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
   const outputs = await parseStackOutputs(raw.raw, raw.source);
-  // Identity before any AWS call: a typo'd --stack is exit 2, not another stack's status.
-  const identity = stackIdentity(stack, outputs, raw, { configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined });
+  const identity = raw.identity;
 
   const [{ createAwsDeps }, { readConfigWeights }, { outcomeOf, parseJournal }, { formatEvent }] = await Promise.all([
     import("./awsDeps.js"),

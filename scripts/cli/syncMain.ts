@@ -24,6 +24,7 @@ interface ConnectionFlags {
   green?: string;
   stack?: string;
   outputs?: string;
+  allowUnverifiedStack?: boolean;
   database?: string;
   sslmode?: string;
   json?: boolean;
@@ -46,7 +47,8 @@ function addConnectionOptions(command: Command): Command {
     .option("--blue <url>", "blue's database URL (postgres://user:password@host:port/db); or env BLUE_DATABASE_URL")
     .option("--green <url>", "green's database URL; or env GREEN_DATABASE_URL")
     .option("--stack <name>", "read endpoints and Secrets Manager secrets from this stack's outputs (pulumi stack output --json)")
-    .option("--outputs <file>", "JSON of `pulumi stack output --json` (databaseEndpoints, databaseSecretArns) instead of calling pulumi")
+    .option("--outputs <file>", "JSON of `pulumi stack output --json` (databaseEndpoints, databaseSecretArns) instead of calling pulumi; with --stack it must be that stack's (pulumiStack)")
+    .option("--allow-unverified-stack", "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)")
     .option("--database <name>", "database name with --stack/--outputs (default: outputs databaseName, else the secret's dbname, else app)")
     .option("--sslmode <mode>", "sslmode for connections built from the stack outputs (default verify-full; CA from PGSSLROOTCERT, NODE_EXTRA_CA_CERTS or the system bundle)")
     .option("--json", "machine output: one JSON document on stdout");
@@ -62,7 +64,12 @@ async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; gree
       import("./stackOutputs.js"),
       import("../postgres/stackDatabases.js"),
     ]);
-    const raw = await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs });
+    // With --stack, the outputs must be that stack's (loadRawOutputs checks it before any connection): exit 2 otherwise.
+    const raw = await loadRawOutputs({
+      stack: flags.stack === undefined ? undefined : validateStackName(flags.stack),
+      outputsFile: flags.outputs,
+      allowUnverified: flags.allowUnverifiedStack === true,
+    });
     const connections = await connectionsFromOutputs(raw, { database: flags.database, sslmode: flags.sslmode, purpose: "sync" });
     const logins: Partial<Record<"blue" | "green", ReplicationLogin>> = {};
     if (connections.blue.replication) logins.blue = connections.blue.replication;

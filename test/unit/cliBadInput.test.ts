@@ -10,6 +10,7 @@ import type { MockAws } from "../../bench/rollbackStartup.js";
 import { exitCodeFor } from "../../scripts/cli/common.js";
 import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
 import { maintenanceMain } from "../../scripts/cli/maintenanceMain.js";
+import { promoteMain } from "../../scripts/cli/promoteMain.js";
 import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
 import { statusMain } from "../../scripts/cli/statusMain.js";
 import { syncMain } from "../../scripts/cli/syncMain.js";
@@ -64,6 +65,7 @@ const cases: Case[] = [
   { name: "rollback --stack <typo>: the outputs are prod's", main: rollbackMain, argv: ["--stack", "prdo", ...F], message: /--stack prdo does not match the stack outputs from --outputs outputs\.json: they belong to project bluegreen, stack prod/ },
   { name: "status --stack nosuch", main: statusMain, argv: ["--stack", "nosuch", ...F], message: /--stack nosuch does not match the stack outputs/ },
   { name: "maintenance --stack <typo>", main: maintenanceMain, argv: ["on", "--stack", "staging", ...F], message: /--stack staging does not match/ },
+  { name: "promote --stack <typo>", main: promoteMain, argv: ["--stack", "staging", ...F, "--config", "Pulumi.prod.yaml"], message: /--stack staging does not match the stack outputs/ },
   { name: "cutover --stack org/otherproject/prod", main: cutoverMain, argv: ["--stack", "acme/shop/prod", ...F, "--yes", "--config", "Pulumi.prod.yaml"], message: /--stack acme\/shop\/prod does not match .*project bluegreen, stack prod/ },
   {
     name: "no --stack: the only Pulumi.<stack>.yaml here is another stack's",
