@@ -59,8 +59,16 @@ export async function watchWithGuard(options: LocalGuardOptions): Promise<{ outc
     const readyAt = end + Math.max(0, deps.metrics.publicationDelayMs ?? 0);
     if (clock.now() < readyAt) await clock.sleep(readyAt - clock.now(), signal);
     if (signal?.aborted) break;
-    const sample = await deps.metrics.sample({ start, end });
-    const green = sample.green;
+    let green;
+    try {
+      green = (await deps.metrics.sample({ start, end })).green;
+    } catch (error) {
+      // Like a CloudWatch alarm's missing data ("notBreaching"): an unreadable window neither
+      // breaches nor clears; the guard says so and reads the next one.
+      options.say?.(`guard: no metrics for [${new Date(start).toISOString()}, +${options.windowMs} ms): ${(error as Error).message}`);
+      start = end;
+      continue;
+    }
     const breaching = breaches(green, options);
     const errors = green.errors5xx + (green.elbErrors ?? 0);
     windows.push({ start, end, requests: green.requests, errors, breaching });

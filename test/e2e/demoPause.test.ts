@@ -1,6 +1,7 @@
 // End-to-end (issue 14): `npm run demo -- --pause` through runDemo() — real PostgreSQL, the
 // sample app twice, the local router, real load. The cutover pauses at 25% and ends; only then a
-// fault starts on green, and the guard (no cutover, no operator) rolls back. Asserted on event
+// fault starts on green, and the guard — its own process, over the router's control API and the
+// run directory — rolls back with no cutover and no operator. Asserted on event
 // order and the journal, never on wall time.
 
 import { mkdtemp, rm } from "node:fs/promises";
@@ -51,9 +52,17 @@ describe("npm run demo -- --pause: the guard rolls back a paused rollout", () =>
     expect(result.outcome, result.reason ?? "").toBe("rolled-back");
     expect(result.asExpected).toBe(true);
     expect(result.exitCode).toBe(0);
-    const breaches = lines.filter((line) => /^guard: green .* BREACH/.test(line));
+    // The guard is its own OS process, started before the cutover: not the demo's (this test's) process.
+    const guardPid = resources.find((r) => r.kind === "pid" && r.label === "guard");
+    expect(guardPid).toBeDefined();
+    const pid = (guardPid as { pid: number }).pid;
+    expect(pid).not.toBe(process.pid);
+    const announced = lines.findIndex((line) => line.startsWith(`>>> the guard runs in its own process (pid ${pid})`));
+    expect(announced).toBeGreaterThanOrEqual(0);
+    expect(announced).toBeLessThan(lines.findIndex((line) => line.startsWith(">>> the cutover exited")));
+    const breaches = lines.filter((line) => line.startsWith(`[guard pid ${pid}] green `) && line.includes("BREACH"));
     expect(breaches.length).toBeGreaterThanOrEqual(2);
-    const lock = events.find((e) => e.type === "lock" && e.action === "acquired" && /rollback by guard \(sandbox guard pid \d+\)/.test(e.detail));
+    const lock = events.find((e) => e.type === "lock" && e.action === "acquired" && e.detail.includes(`rollback by guard (sandbox guard pid ${pid})`));
     expect(lock).toBeDefined();
     const started = events.find((e) => e.type === "rollback-started")!;
     expect(started).toMatchObject({ fromPhase: "paused", step: 1 });
@@ -61,7 +70,7 @@ describe("npm run demo -- --pause: the guard rolls back a paused rollout", () =>
     expect(events.some((e) => e.type === "rollback-complete" && e.ok)).toBe(true);
     expect(result.rollback!.afterRollback.green).toBe(0);
     expect(result.weightsRecorded).toEqual({ blue: 100, green: 0 });
-    expect(lines.some((line) => /^status: run .* phase rolled-back; last operator guard \(sandbox guard pid \d+\)$/.test(line))).toBe(true);
+    expect(lines.some((line) => line.endsWith(`phase rolled-back; last operator guard (sandbox guard pid ${pid})`) && line.startsWith("status: run "))).toBe(true);
     expect(lines.some((line) => /^status: paused at step 2 since /.test(line))).toBe(true);
   });
 

@@ -17,9 +17,7 @@ import type { Clock, JournalStore, Lock, Snapshotter, WeightRecorder } from "../
 import { ShellHookRunner } from "../../hooks/shellHookRunner.js";
 import { LocalAlarmSource, LocalHealthProbe, LocalMetricsSource, LocalSnapshotter, LocalTrafficRouter, LocalWriteFence } from "../adapters.js";
 import { SandboxCapacity } from "../capacity.js";
-import { FileLock } from "../fileLock.js";
-import { FileJournal } from "../fileJournal.js";
-import { LocalWeightRecorder } from "../weightFile.js";
+import { runDirectoryStores } from "../runDirectory.js";
 import { DemoAbortedError } from "./types.js";
 import type { Sandbox } from "./sandbox.js";
 
@@ -63,21 +61,22 @@ function runDirectoryAdapters(sandbox: Sandbox): Pick<EngineDeps, "lock" | "jour
   const guard = (what: string) => {
     if (sandbox.isSealed) throw new SealedError(what);
   };
-  const fileLock = new FileLock(join(sandbox.runDir, "cutover.lock"));
+  const stores = runDirectoryStores(sandbox.runDir);
+  const fileLock = stores.lock;
   const lock: Lock = {
     acquire: async (holder) => (guard("lock"), fileLock.acquire(holder)),
     release: async (owner) => (guard("lock"), fileLock.release(owner)),
     breakLock: async () => (guard("lock"), fileLock.breakLock()),
     current: () => fileLock.current(),
   };
-  const fileJournal = new FileJournal(join(sandbox.runDir, "cutover-journal.json"));
+  const fileJournal = stores.journal;
   const journal: JournalStore = {
     load: () => fileJournal.load(),
     save: async (document) => (guard("journal"), fileJournal.save(document)),
   };
   const localSnapshots = new LocalSnapshotter(sandbox.blueUrl, join(sandbox.runDir, "snapshots"));
   const snapshotter: Snapshotter = { snapshot: async (label, timeoutMs, signal) => (guard("snapshot"), localSnapshots.snapshot(label, timeoutMs, signal)) };
-  const weights = new LocalWeightRecorder(sandbox.weightsFile);
+  const weights = stores.recorder;
   const recorder: WeightRecorder = { record: async (next) => (guard("weight record"), weights.record(next)) };
   return { lock, journal, snapshotter, recorder };
 }

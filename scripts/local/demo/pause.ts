@@ -2,10 +2,11 @@
 //
 //   1. the cutover runs 5% → 25% and PAUSES there (step `pause: promote`): the engine ends with
 //      outcome "paused", the journal in phase "paused", the lock released — the cutover is over;
-//   2. the guard (scripts/local/guard.ts: green's 5xx-rate alarm over the router's metrics → the
-//      project's own rollback, only while a rollout is active) watches;
+//   2. the guard — its own OS process since before the cutover (scripts/local/guardMain.ts: green's
+//      5xx-rate alarm over the router's control API → the project's own rollback over the run
+//      directory's lock and journal, only while a rollout is active) — watches;
 //   3. a fault starts on green (errors; `--fault` chooses another);
-//   4. the guard rolls back, with no cutover and no operator process running;
+//   4. the guard's process rolls back, with no cutover and no operator process running;
 //   5. "status": the journal tells the story (paused step, the guard's rollback, who, why).
 // Then the data check, as in every scenario: each acknowledged write is in the database.
 
@@ -14,7 +15,7 @@ import { formatEvent } from "../../core/events.js";
 import { parseJournal } from "../../core/journal.js";
 import type { RolloutConfig } from "../../../infra/config.js";
 import { describeFault, type FaultSpec } from "../../../sample-app/faults.js";
-import { watchWithGuard } from "../guard.js";
+import type { GuardOutcome } from "../../core/guard.js";
 import { verifyAcknowledgedWrites } from "../load.js";
 import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
@@ -28,8 +29,12 @@ export const PAUSE_DEMO_FAULT: FaultSpec = { errorRate: 0.3, latencyMs: 0 };
 /** The guard's alarm in the sandbox: one-second periods, two in a row (the stack's: 60 s, app.alarms.evaluationPeriods). */
 const GUARD_WINDOW_MS = 1000;
 const GUARD_PERIODS = 2;
+/** Green requests a window needs before it can breach (at 25% of 300 req/s a window has ~75). */
+const GUARD_MIN_REQUESTS = 20;
 /** How long the guard may take to act before the scenario gives up (it normally needs ~3 s). */
 const GUARD_BOUND_MS = 20_000;
+/** The guard process stops itself after this, should nothing else stop it. */
+const GUARD_LIFETIME_MS = 5 * 60_000;
 
 /** The demo's canary with the 25% step pausing for an operator. */
 export function pausingRollout(rollout: RolloutConfig): RolloutConfig {
@@ -48,6 +53,25 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   const green = sandbox.apps!.green;
   const fault = ctx.fault ?? PAUSE_DEMO_FAULT;
 
+  // 0. The guard: always on, in its own process, over the router's control API and the run
+  //    directory. It watches from now on and acts only while a rollout is active.
+  let relayWindows = false;
+  const guard = await ctx.sandbox.startGuard({
+    stack: "demo",
+    maxErrorRate: policy.rollout.gates.maxErrorRate,
+    minRequests: GUARD_MIN_REQUESTS,
+    evaluationPeriods: GUARD_PERIODS,
+    windowMs: GUARD_WINDOW_MS,
+    lifetimeMs: GUARD_LIFETIME_MS,
+    // Its windows are shown once no cutover runs (during the cutover the engine's own lines tell the story).
+    onSay: (text) => {
+      if (relayWindows || !/ ok$/.test(text)) say(`[guard pid ${guard.pid}] ${text.replace(/^guard: /, "")}`);
+    },
+    // The rollback it runs is the engine's: its events go where the cutover's went (printed, kept for the figures).
+    onEngineEvent: (event) => ctx.deps.events?.(event),
+  });
+  say(`>>> the guard runs in its own process (pid ${guard.pid}): green's 5xx rate over the router's metrics, ${GUARD_PERIODS} × ${GUARD_WINDOW_MS / 1000} s windows above ${policy.rollout.gates.maxErrorRate}; it acts only while a rollout is active`);
+
   // 1. The cutover, until it pauses.
   const cutoverStarted = Date.now();
   const request: CutoverRequest = { rollout: pausingRollout(policy.rollout), databaseMode: "shared", owner: demoOwner(), stack: "demo", runId };
@@ -56,32 +80,21 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   if (cutover.outcome === "paused") say(">>> the cutover exited: paused at 25% (`npm run promote` would continue it); no operator process runs now");
   else say(`>>> the cutover ended ${cutover.outcome} before its pause${cutover.reason ? `: ${cutover.reason}` : ""}`);
 
-  // 2–4. The guard watches; a moment later green breaks.
-  let guardResult: Awaited<ReturnType<typeof watchWithGuard>> | null = null;
+  // 2–4. The guard watches; a moment later green breaks; the guard's process rolls back.
+  let guardOutcome: GuardOutcome | null = null;
   if (cutover.outcome === "paused") {
     ctx.phase("guard");
-    const bound = AbortSignal.any([ctx.signal, AbortSignal.timeout(GUARD_BOUND_MS)]);
-    const watching = ctx.engine.run(() =>
-      watchWithGuard({
-        deps: ctx.deps,
-        databaseMode: "shared",
-        stack: "demo",
-        maxErrorRate: policy.rollout.gates.maxErrorRate,
-        minRequests: 20,
-        evaluationPeriods: GUARD_PERIODS,
-        windowMs: GUARD_WINDOW_MS,
-        signal: bound,
-        say,
-      }),
-    );
+    relayWindows = true;
     await sandbox.sleep(1500);
     say(`>>> fault injected on green now: ${describeFault(fault)}`);
     await (fault.crash ? green.crash() : green.injectFault({ errorRate: fault.errorRate, latencyMs: fault.latencyMs }));
-    guardResult = await watching;
-    if (guardResult.outcome?.acted) {
+    guardOutcome = await sandbox.step(guard.firstAction(GUARD_BOUND_MS));
+    relayWindows = false;
+    if (guardOutcome) {
+      say(`>>> the guard (pid ${guard.pid}) ${guardOutcome.acted ? `rolled back: ${guardOutcome.outcome}` : `did nothing: ${guardOutcome.reason}`}`);
       ctx.phase("after-rollback");
       await sandbox.sleep(1500); // every new request lands on blue
-    } else say(">>> the guard did not act within its bound");
+    } else say(`>>> the guard did not act within ${GUARD_BOUND_MS / 1000} s${guard.exited() ? ` (its process exited: ${guard.logTail().slice(-3).join(" | ")})` : ""}`);
   }
 
   // 5. "status": the journal, as `npm run status` reads it.
@@ -106,7 +119,7 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   const unexpectedFailures = loadResult.failures.length - injected;
   const asExpected =
     cutover.outcome === "paused" &&
-    guardResult?.outcome?.acted === true &&
+    guardOutcome?.acted === true &&
     rolledBack &&
     stored.owner.startsWith("guard (") &&
     dataCheck.missing.length === 0 &&

@@ -15,6 +15,9 @@ import { createSchema, seed, DEFAULT_SEED } from "../../../sample-app/schema.js"
 import { startPostgres, type LocalPostgres } from "../embeddedPostgres.js";
 import { startApp, startReaper, type AppProcess, type Reaper } from "../processes.js";
 import { LocalRouter } from "../router.js";
+import { RouterControlServer } from "../routerControl.js";
+import { RUN_DIRECTORY_FILES } from "../runDirectory.js";
+import { startGuardProcess, type GuardProcess, type GuardProcessOptions } from "../guardProcess.js";
 import { LoadGenerator } from "../load.js";
 import { writeDemoStackFile, type DemoPolicy } from "../demoConfig.js";
 import { PostgresDataReplication } from "../../postgres/replication.js";
@@ -67,6 +70,8 @@ export class Sandbox {
   /** Every app process of a color, the first being `apps[color]` (a target group's instances). */
   readonly pools: Record<Color, AppProcess[]> = { blue: [], green: [] };
   router: LocalRouter | null = null;
+  /** The router's control API (weights and metrics for other processes: the guard). */
+  routerControl: RouterControlServer | null = null;
   load: LoadGenerator | null = null;
 
   private readonly stoppers: Stopper[] = [];
@@ -83,7 +88,7 @@ export class Sandbox {
     return join(this.runDir, "Pulumi.demo.yaml");
   }
   get weightsFile(): string {
-    return join(this.runDir, "weights.json");
+    return join(this.runDir, RUN_DIRECTORY_FILES.weights);
   }
   /** True once release() began: file adapters refuse to write into the run directory from then on. */
   get isSealed(): boolean {
@@ -190,6 +195,11 @@ export class Sandbox {
     this.stoppers.push({ name: "router", kind: "server", stop: () => router.close() });
     const routerPort = await router.listen(0);
     this.track({ kind: "port", port: routerPort, label: "router" });
+    const control = new RouterControlServer(router);
+    this.routerControl = control;
+    this.stoppers.push({ name: "router control API", kind: "server", stop: () => control.close() });
+    await this.step(control.start(runDir));
+    this.track({ kind: "port", port: control.listeningPort!, label: "router control API" });
     say(`blue v1 on :${blueApp.port}, green v2 on :${greenApp.port}, router on ${router.url} (try: curl -H 'x-bluegreen-color: green' ${router.url}/bookings/1)`);
     if (this.options.backgroundErrorRate > 0) {
       say(`background errors: both colors answer ${Math.round(this.options.backgroundErrorRate * 10_000) / 100}% of requests 500 (a real service's normal rate)`);
@@ -202,6 +212,33 @@ export class Sandbox {
     this.pools[color].push(app);
     this.router!.addTarget(color, app.url);
     return app;
+  }
+
+  /** The guard in its own process over the router's control API and the run directory (stopped at release). */
+  async startGuard(options: Omit<GuardProcessOptions, "runDir" | "tag" | "onSpawn">): Promise<GuardProcess> {
+    const tag = `bluegreen-demo-${this.runId}`;
+    let pid: number | null = null;
+    const starting = startGuardProcess({
+      ...options,
+      runDir: this.runDir,
+      tag,
+      onSpawn: (spawned) => {
+        pid = spawned;
+        this.reaperProcess?.trackPid(spawned, tag);
+        this.track({ kind: "pid", pid: spawned, label: "guard" });
+      },
+    });
+    this.stoppers.push({
+      name: "guard",
+      // Stopped with the scenario's own parts, before the router it talks to.
+      kind: "other",
+      stop: async () => {
+        const guard = await starting.catch(() => null);
+        if (guard) return guard.stop();
+        if (pid !== null) killQuietly(pid, "SIGTERM");
+      },
+    });
+    return this.step(starting);
   }
 
   /** Start the steady load through the router (bounded in count and time). */
