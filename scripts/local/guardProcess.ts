@@ -2,11 +2,11 @@
 // reading what it says. Like the apps, it gets a stdin pipe and exits when it closes, so it
 // never outlives the demo however the demo dies; the reaper is told its pid as well.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { EngineEvent } from "../core/events.js";
 import type { GuardOutcome } from "../core/guard.js";
-import { nodeArgsFor } from "./processes.js";
+import { nodeArgsFor, stopChild } from "./processes.js";
 
 const here = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const GUARD_MAIN = new URL(`./guardMain${here}`, import.meta.url);
@@ -39,17 +39,6 @@ export interface GuardProcess {
   logTail(): string[];
   /** SIGTERM, then SIGKILL after 3 s. */
   stop(): Promise<void>;
-}
-
-async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return true;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
 
 export async function startGuardProcess(options: GuardProcessOptions): Promise<GuardProcess> {
@@ -113,14 +102,7 @@ export async function startGuardProcess(options: GuardProcessOptions): Promise<G
     child.once("error", reject);
   });
 
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    if (!(await waitForExit(child, 3000))) {
-      child.kill("SIGKILL");
-      await waitForExit(child, 2000);
-    }
-  };
+  const stop = () => stopChild(child);
 
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   let timer: NodeJS.Timeout | undefined;

@@ -67,7 +67,7 @@ export interface StartAppOptions {
   bookingNote?: string;
 }
 
-async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+export async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return true;
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
@@ -76,6 +76,16 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
       resolve(true);
     });
   });
+}
+
+/** SIGTERM, then SIGKILL when it has not exited 3 s later. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  if (!(await waitForExit(child, 3000))) {
+    child.kill("SIGKILL");
+    await waitForExit(child, 2000);
+  }
 }
 
 /** Spawn the sample app, wait until it listens and answers /health, or kill it and throw. */
@@ -118,14 +128,7 @@ export async function startApp(options: StartAppOptions): Promise<AppProcess> {
   // A pipe closed on our side when the child is gone must not crash us.
   child.stdin!.on("error", () => undefined);
 
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    if (!(await waitForExit(child, 3000))) {
-      child.kill("SIGKILL");
-      await waitForExit(child, 2000);
-    }
-  };
+  const stop = () => stopChild(child);
 
   const timeoutMs = options.timeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
