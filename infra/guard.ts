@@ -17,22 +17,40 @@
 // version is not ours). The handler's only AWS loader, scripts/aws/sdk.ts (require() for start-up
 // speed on the CLI), is replaced in the bundle by static imports so esbuild can see them.
 //
-// Permissions (guardPolicyDocument, checked by policy/rules/guardLeastPrivilege.ts): exactly what
-// a shared-mode rollback calls. elasticloadbalancing:ModifyListener on the production listeners;
-// elasticloadbalancing:DescribeListeners for the read-back (Describe actions take no resource
-// ARN); ssm:GetParameter/PutParameter/DeleteParameter on /bluegreen/<project>/<stack>/* (lock,
-// journal, weights); logs:CreateLogStream/PutLogEvents on its own log group. Nothing else: no
-// ModifyRule (shared mode has no rule to flip; the paired rollback is the operator's, it needs the
-// databases), no cloudwatch:DescribeAlarms (the event carries the alarm state), no Auto Scaling.
+// Permissions (guardPolicyDocument, checked by policy/rules/guard-least-privilege.ts): exactly what
+// the rollback of the stack's database mode calls. Both modes: elasticloadbalancing:ModifyListener
+// on the production listeners; elasticloadbalancing:DescribeListeners for the read-back (Describe
+// actions take no resource ARN); ssm:GetParameter/PutParameter/DeleteParameter on
+// /bluegreen/<project>/<stack>/* (lock, journal, weights); logs:CreateLogStream/PutLogEvents on its
+// own log group. Paired mode adds the lossless rollback's calls: elasticloadbalancing:ModifyRule on
+// the fence rules and DescribeRules (their read-back); secretsmanager:GetSecretValue on exactly
+// the two master and the two replication secrets (default aws/secretsmanager key: no KMS grant);
+// and the five EC2 network-interface actions Lambda needs to place the function in the VPC
+// (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface,
+// AssignPrivateIpAddresses, UnassignPrivateIpAddresses on "*": DescribeNetworkInterfaces works on
+// "*" only, and Lambda names the interfaces itself). Nothing else: no cloudwatch:DescribeAlarms
+// (the event carries the alarm state), no Auto Scaling, no RDS API.
 //
-// Shared database mode only (index.ts declares it there): a paired rollback fences writes and
-// waits for replication inside the VPC, which stays the operator's `npm run rollback`.
+// database.mode paired: the rollback fences writes, waits for green → blue replication and copies
+// the sequences, so the function runs in the VPC: the private subnets, its own security group
+// (out: 5432 to the databases' group, 443 for the AWS APIs; the databases' group admits it on
+// 5432). The AWS APIs (SSM, ELBv2, Secrets Manager) are reached through the private subnets' NAT
+// gateway (network.mode create: natGateways single or per-az, always one); with network.mode
+// existing the private subnets must route to them (NAT or interface endpoints), which the config
+// cannot show. TLS to RDS is verify-full: nodejs20.x does not load the Amazon CA bundle by
+// default, so NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem (the runtime's own copy, RDS roots
+// included) is set for the paired function. Timeout 900 s (Lambda's maximum): the paired path's
+// bounded waits (fence drain ≤ 120 s, fence read-back ≤ 30 s, catch-up: the plan's, 30 s, database
+// connections and the subscription refresh) and one full read-back window (≤ 600 s) fit before the
+// handler's deadline (the remaining time less 30 s, scripts/aws/guard/handler.ts), which stops
+// the rollback and records it as failed instead of Lambda killing it mid-run.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { POSTGRES_PORT } from "./securityGroups.js";
 import { tags } from "./tags.js";
 import type { Color } from "./weights.js";
 
@@ -53,7 +71,41 @@ export interface GuardArgs {
   accountArn: pulumi.Input<string>;
   /** The Lambda code; default: the handler bundled with esbuild (bundleGuardHandler). Tests may pass their own. */
   code?: pulumi.Input<pulumi.asset.Archive>;
+  /** database.mode paired: the lossless rollback's inputs, and the VPC the function runs in. Absent: shared mode. */
+  paired?: PairedGuardArgs;
 }
+
+export interface PairedGuardArgs {
+  vpcId: pulumi.Input<string>;
+  /** Where the function's network interfaces go (routed to the AWS APIs: see the file comment). */
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The databases' group: it admits the guard's on 5432. */
+  databaseSecurityGroupId: pulumi.Input<string>;
+  fenceRuleArns: pulumi.Input<pulumi.Input<string>[]>;
+  /** rollout.fenceDrainSeconds. */
+  fenceDrainSeconds: number;
+  /** host:port per color. */
+  databaseEndpoints: Record<Color, pulumi.Input<string>>;
+  databaseSecretArns: Record<Color, pulumi.Input<string>>;
+  replicationSecretArns: Record<Color, pulumi.Input<string>>;
+  databaseName: string;
+}
+
+/** The function's timeout per database mode (s): see the file comment for what the paired one covers. */
+export const GUARD_TIMEOUT_SECONDS = { shared: 300, paired: 900 } as const;
+/** The runtime's Amazon CA bundle (RDS roots included); nodejs20.x does not load it unless told to. */
+export const LAMBDA_AMAZON_CA_BUNDLE = "/var/runtime/ca-cert.pem";
+
+/** The EC2 actions Lambda needs in the execution role to place a function in a VPC (Lambda developer guide, configuration-vpc). */
+export const LAMBDA_VPC_ACTIONS = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+] as const;
+
+type Statement = { Sid: string; Effect: "Allow"; Action: string[]; Resource: string | string[] };
 
 /** The guard's IAM policy: exactly the rollback's calls (see the file comment). Pure, for the policy pack and the tests. */
 export function guardPolicyDocument(input: {
@@ -64,22 +116,32 @@ export function guardPolicyDocument(input: {
   stack: string;
   listenerArns: string[];
   logGroupArn: string;
-}): { Version: "2012-10-17"; Statement: { Sid: string; Effect: "Allow"; Action: string[]; Resource: string | string[] }[] } {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "FlipProductionListeners", Effect: "Allow", Action: ["elasticloadbalancing:ModifyListener"], Resource: [...input.listenerArns] },
-      // Describe* actions of ELBv2 do not support resource-level permissions.
-      { Sid: "ReadBackListeners", Effect: "Allow", Action: ["elasticloadbalancing:DescribeListeners"], Resource: "*" },
-      {
-        Sid: "LockJournalWeights",
-        Effect: "Allow",
-        Action: ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
-        Resource: `arn:${input.partition}:ssm:${input.region}:${input.account}:parameter/bluegreen/${input.project}/${input.stack}/*`,
-      },
-      { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${input.logGroupArn}:*` },
-    ],
-  };
+  /** database.mode paired: the fence rules and the four secrets (blue's and green's master and replication secrets). */
+  paired?: { fenceRuleArns: string[]; secretArns: string[] };
+}): { Version: "2012-10-17"; Statement: Statement[] } {
+  const statements: Statement[] = [
+    { Sid: "FlipProductionListeners", Effect: "Allow", Action: ["elasticloadbalancing:ModifyListener"], Resource: [...input.listenerArns] },
+    // Describe* actions of ELBv2 do not support resource-level permissions.
+    { Sid: "ReadBackListeners", Effect: "Allow", Action: ["elasticloadbalancing:DescribeListeners"], Resource: "*" },
+    {
+      Sid: "LockJournalWeights",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+      Resource: `arn:${input.partition}:ssm:${input.region}:${input.account}:parameter/bluegreen/${input.project}/${input.stack}/*`,
+    },
+    { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${input.logGroupArn}:*` },
+  ];
+  if (input.paired) {
+    if (input.paired.fenceRuleArns.length === 0) throw new Error("the paired guard needs the stack's fence rules");
+    statements.push(
+      { Sid: "WriteFence", Effect: "Allow", Action: ["elasticloadbalancing:ModifyRule"], Resource: [...input.paired.fenceRuleArns] },
+      { Sid: "ReadBackFence", Effect: "Allow", Action: ["elasticloadbalancing:DescribeRules"], Resource: "*" },
+      { Sid: "DatabaseCredentials", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...input.paired.secretArns] },
+      // DescribeNetworkInterfaces works on "*" only; Lambda creates and names the interfaces itself.
+      { Sid: "LambdaVpcNetworkInterfaces", Effect: "Allow", Action: [...LAMBDA_VPC_ACTIONS], Resource: "*" },
+    );
+  }
+  return { Version: "2012-10-17", Statement: statements };
 }
 
 /** `ALARM("a") OR ALARM("b")`: CloudWatch's composite alarm rule syntax. */
@@ -111,6 +173,8 @@ export async function bundleGuardHandler(entry = guardHandlerPath()): Promise<st
     sourcemap: false,
     legalComments: "none",
     logLevel: "silent",
+    // pg's optional native binding (libpq): never installed, never loaded (pg requires it only when pg.native is read).
+    external: ["pg-native"],
     plugins: [
       {
         name: "static-aws-sdk",
@@ -135,6 +199,13 @@ export async function bundleGuardHandler(entry = guardHandlerPath()): Promise<st
   const file = result.outputFiles[0];
   if (!file) throw new Error("esbuild produced no output for the guard");
   return file.text;
+}
+
+interface PairedValues {
+  fenceRuleArns: string[];
+  databaseEndpoints: Record<Color, string>;
+  databaseSecretArns: Record<Color, string>;
+  replicationSecretArns: Record<Color, string>;
 }
 
 export class Guard extends pulumi.ComponentResource {
@@ -180,16 +251,59 @@ export class Guard extends pulumi.ComponentResource {
       if (!partition || !account) throw new Error(`cannot read partition and account from ${arn}`);
       return { partition, account };
     });
+    const paired = args.paired;
+    const perColor = (values: Record<Color, pulumi.Input<string>>) => pulumi.all([values.blue, values.green]).apply(([blue, green]) => ({ blue, green }));
+    const pairedOutputs: pulumi.Output<PairedValues | null> = paired
+      ? pulumi
+          .all([pulumi.output(paired.fenceRuleArns), perColor(paired.databaseEndpoints), perColor(paired.databaseSecretArns), perColor(paired.replicationSecretArns)])
+          .apply(([fenceRuleArns, databaseEndpoints, databaseSecretArns, replicationSecretArns]) => ({ fenceRuleArns: [...fenceRuleArns], databaseEndpoints, databaseSecretArns, replicationSecretArns }))
+      : pulumi.output(null);
     this.policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
         role: this.role.name,
-        policy: pulumi.all([accountParts, pulumi.output(args.listenerArns), logGroup.arn]).apply(([parts, listenerArns, logGroupArn]) =>
-          JSON.stringify(guardPolicyDocument({ ...parts, region: args.region, project: args.project, stack: args.stack, listenerArns, logGroupArn })),
+        policy: pulumi.all([accountParts, pulumi.output(args.listenerArns), logGroup.arn, pairedOutputs]).apply(([parts, listenerArns, logGroupArn, pairedValues]) =>
+          JSON.stringify(
+            guardPolicyDocument({
+              ...parts,
+              region: args.region,
+              project: args.project,
+              stack: args.stack,
+              listenerArns,
+              logGroupArn,
+              ...(pairedValues
+                ? {
+                    paired: {
+                      fenceRuleArns: pairedValues.fenceRuleArns,
+                      secretArns: [pairedValues.databaseSecretArns.blue, pairedValues.databaseSecretArns.green, pairedValues.replicationSecretArns.blue, pairedValues.replicationSecretArns.green],
+                    },
+                  }
+                : {}),
+            }),
+          ),
         ),
       },
       parent,
     );
+
+    // Paired: the function runs in the VPC with a group of its own, admitted by the databases' group.
+    let vpcConfig: aws.types.input.lambda.FunctionVpcConfig | undefined;
+    if (paired) {
+      const group = new aws.ec2.SecurityGroup(
+        `${name}-sg`,
+        { vpcId: paired.vpcId, description: "bluegreen guard Lambda: out to PostgreSQL and the AWS APIs only, nothing in", tags: tags(`${name}-sg`) },
+        parent,
+      );
+      const tcp = { ipProtocol: "tcp", securityGroupId: group.id } as const;
+      new aws.vpc.SecurityGroupEgressRule(`${name}-out-db`, { ...tcp, fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: paired.databaseSecurityGroupId, description: "to PostgreSQL (catch-up, sequences)" }, parent);
+      new aws.vpc.SecurityGroupEgressRule(`${name}-out-https`, { ...tcp, fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS out through NAT: SSM, ELBv2, Secrets Manager" }, parent);
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-db-in`,
+        { ipProtocol: "tcp", securityGroupId: paired.databaseSecurityGroupId, fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: group.id, description: "from the guard Lambda (lossless rollback)" },
+        parent,
+      );
+      vpcConfig = { subnetIds: paired.privateSubnetIds, securityGroupIds: [group.id] };
+    }
 
     const code = args.code ?? new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundleGuardHandler()) });
     this.function = new aws.lambda.Function(
@@ -201,30 +315,46 @@ export class Guard extends pulumi.ComponentResource {
         handler: "index.handler",
         code,
         role: this.role.arn,
-        // A rollback verifies within its plan's verify timeout (≤ 60 s by default), three attempts at most.
-        timeout: 300,
+        // Shared: a rollback verifies within its plan's verify timeout (≤ 60 s by default), three
+        // attempts at most. Paired: the fence, the catch-up and the flip (see the file comment).
+        // Either way the handler's deadline ends the rollback 30 s before this, journaled.
+        timeout: GUARD_TIMEOUT_SECONDS[paired ? "paired" : "shared"],
         memorySize: 256,
         // Never two guards at once: the lock would refuse the second anyway.
         reservedConcurrentExecutions: 1,
         environment: {
           variables: {
+            // ARNs, names and endpoints only: the function reads the credentials from Secrets Manager when it runs.
             BLUEGREEN_GUARD: pulumi
-              .all([pulumi.output(args.listenerArns), pulumi.output(args.targetGroupArns.blue), pulumi.output(args.targetGroupArns.green), this.compositeAlarm.alarmName])
-              .apply(([listenerArns, blue, green, compositeAlarmName]) =>
+              .all([pulumi.output(args.listenerArns), pulumi.output(args.targetGroupArns.blue), pulumi.output(args.targetGroupArns.green), this.compositeAlarm.alarmName, pairedOutputs])
+              .apply(([listenerArns, blue, green, compositeAlarmName, pairedValues]) =>
                 JSON.stringify({
                   region: args.region,
                   project: args.project,
                   stack: args.stack,
-                  databaseMode: "shared",
+                  databaseMode: paired ? "paired" : "shared",
                   listenerArns,
                   targetGroupArns: { blue, green },
                   stickinessSeconds: args.stickinessSeconds,
                   compositeAlarmName,
+                  ...(paired && pairedValues
+                    ? {
+                        fenceRuleArns: pairedValues.fenceRuleArns,
+                        fenceDrainSeconds: paired.fenceDrainSeconds,
+                        databaseEndpoints: pairedValues.databaseEndpoints,
+                        databaseSecretArns: pairedValues.databaseSecretArns,
+                        replicationSecretArns: pairedValues.replicationSecretArns,
+                        databaseName: paired.databaseName,
+                      }
+                    : {}),
                 }),
               ),
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+            // Paired: verify-full to RDS needs the Amazon roots, which nodejs20.x leaves out unless told (cold-start cost, so only here).
+            ...(paired ? { NODE_EXTRA_CA_CERTS: LAMBDA_AMAZON_CA_BUNDLE } : {}),
           },
         },
+        ...(vpcConfig ? { vpcConfig } : {}),
         tags: tags(`${name}-fn`),
       },
       { ...parent, dependsOn: [logGroup, this.policy] },

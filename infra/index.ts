@@ -116,9 +116,16 @@ const alarms = Object.fromEntries(
 const alarmNamesOf = (color: Color) => alarms[color]?.alarmNames ?? [];
 
 // The always-on guard (infra/guard.ts): green's alarms roll back while a rollout is active and no
-// operator process runs. Shared database mode with green enabled only (see guard.ts).
+// operator process runs. Both database modes, green enabled; in paired mode the function runs in
+// the VPC and does the lossless rollback (fence, green → blue catch-up) over the two databases.
+const pairedDatabases = config.database.mode === "paired" && database.instances.blue && database.instances.green ? { blue: database.instances.blue, green: database.instances.green } : null;
+const replicationSecretOf = (color: Color) => {
+  const arn = pairedDatabases?.[color].replicationSecretArn;
+  if (!arn) throw new Error(`paired mode: the ${color} database declares no replication secret`);
+  return arn;
+};
 const guard =
-  config.database.mode === "shared" && alarms.green
+  alarms.green && (config.database.mode === "shared" || pairedDatabases)
     ? new Guard("guard", {
         namePrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,
         project: pulumi.getProject(),
@@ -129,6 +136,21 @@ const guard =
         targetGroupArns: { blue: colors.blue.targetGroup.arn, green: colors.green.targetGroup.arn },
         stickinessSeconds: toStickinessSeconds(config.traffic.stickiness),
         accountArn: web.alb.arn,
+        ...(pairedDatabases
+          ? {
+              paired: {
+                vpcId: network.vpcId,
+                privateSubnetIds: network.privateSubnetIds,
+                databaseSecurityGroupId: securityGroups.databaseSecurityGroupId,
+                fenceRuleArns: web.fenceRules.map((rule) => rule.arn),
+                fenceDrainSeconds: config.rollout.fenceDrainSeconds,
+                databaseEndpoints: { blue: pairedDatabases.blue.endpoint, green: pairedDatabases.green.endpoint },
+                databaseSecretArns: { blue: pairedDatabases.blue.secretArn, green: pairedDatabases.green.secretArn },
+                replicationSecretArns: { blue: replicationSecretOf("blue"), green: replicationSecretOf("green") },
+                databaseName: config.database.databaseName,
+              },
+            }
+          : {}),
       })
     : null;
 
@@ -173,6 +195,6 @@ export const stickinessSeconds = toStickinessSeconds(config.traffic.stickiness);
 /** The SSM parameter that owns the live weights (infra/liveWeights.ts). */
 export const weightsParameterName = web.weightsParameter.name;
 export const testHeader = config.traffic.testHeader;
-/** The guard's Lambda function and the composite alarm it answers to; null when there is no guard (paired mode, green disabled). */
+/** The guard's Lambda function and the composite alarm it answers to; null when there is no guard (green disabled). */
 export const guardFunctionName = guard?.function.name ?? null;
 export const guardAlarmName = guard?.compositeAlarm.alarmName ?? null;

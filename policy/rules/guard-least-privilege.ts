@@ -1,54 +1,90 @@
-// The guard's Lambda (infra/guard.ts) may do exactly what a shared-mode rollback does, and no
-// more: flip the production listeners (ModifyListener on their ARNs), read them back
-// (DescribeListeners: ELBv2's Describe actions take no resource ARN), the stack's lock, journal
-// and weights parameters (ssm Get/Put/DeleteParameter under /bluegreen/<project>/<stack>/), and
-// write its own logs. No wildcard action, no Deny-less "*" resource on a write, no other service.
+// The guard's Lambda (infra/guard.ts) may do exactly what its database mode's rollback does, and
+// no more. Both modes: flip the production listeners (ModifyListener on their ARNs), read them
+// back (DescribeListeners: ELBv2's Describe actions take no resource ARN), the stack's lock,
+// journal and weights parameters (ssm Get/Put/DeleteParameter under /bluegreen/<project>/<stack>/),
+// and write its own logs. database.mode paired adds the lossless rollback's calls: the fence rules
+// (ModifyRule on listener-rule ARNs, DescribeRules), the databases' credentials (GetSecretValue
+// on named secrets: at most the two master and two replication secrets, no wildcard) and the five
+// network-interface actions Lambda needs to run the function in the VPC. No wildcard action, no
+// Deny-less "*" resource on a write, no other service.
+//
+// Which variant a document is: paired when it grants any paired-only action; it must then grant
+// all of them (and the shared ones), a shared one none of them.
 import { BLUEGREEN, resourceRule } from "../support.js";
 
-/** The actions and what each may touch. */
-const ALLOWED: Record<string, (resource: string) => boolean> = {
-  "elasticloadbalancing:ModifyListener": (r) => /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\//.test(r),
-  "elasticloadbalancing:DescribeListeners": (r) => r === "*",
-  "ssm:GetParameter": (r) => /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/bluegreen\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\*$/.test(r),
-  "ssm:PutParameter": (r) => /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/bluegreen\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\*$/.test(r),
-  "ssm:DeleteParameter": (r) => /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/bluegreen\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\*$/.test(r),
-  "logs:CreateLogStream": (r) => /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:\/aws\/lambda\/[^*]+:\*$/.test(r),
-  "logs:PutLogEvents": (r) => /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:\/aws\/lambda\/[^*]+:\*$/.test(r),
+type ResourceCheck = (resource: string) => boolean;
+
+const SSM_PREFIX: ResourceCheck = (r) => /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/bluegreen\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\*$/.test(r);
+const OWN_LOGS: ResourceCheck = (r) => /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:\/aws\/lambda\/[^*]+:\*$/.test(r);
+const ANY: ResourceCheck = (r) => r === "*";
+
+/** The shared-mode rollback's actions and what each may touch. */
+const SHARED: Record<string, ResourceCheck> = {
+  "elasticloadbalancing:ModifyListener": (r) => /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[^*]+$/.test(r),
+  "elasticloadbalancing:DescribeListeners": ANY,
+  "ssm:GetParameter": SSM_PREFIX,
+  "ssm:PutParameter": SSM_PREFIX,
+  "ssm:DeleteParameter": SSM_PREFIX,
+  "logs:CreateLogStream": OWN_LOGS,
+  "logs:PutLogEvents": OWN_LOGS,
 };
+
+/** What the paired rollback adds. */
+const PAIRED_ONLY: Record<string, ResourceCheck> = {
+  "elasticloadbalancing:ModifyRule": (r) => /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[^*]+$/.test(r),
+  "elasticloadbalancing:DescribeRules": ANY,
+  "secretsmanager:GetSecretValue": (r) => /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^*?]+$/.test(r),
+  // Lambda's VPC networking (AWSLambdaVPCAccessExecutionRole's EC2 actions): DescribeNetworkInterfaces works on "*" only.
+  "ec2:CreateNetworkInterface": ANY,
+  "ec2:DescribeNetworkInterfaces": ANY,
+  "ec2:DeleteNetworkInterface": ANY,
+  "ec2:AssignPrivateIpAddresses": ANY,
+  "ec2:UnassignPrivateIpAddresses": ANY,
+};
+
+/** Blue's and green's master secrets and replication secrets. */
+const MAX_SECRETS = 4;
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)]);
 
-/** Problems with a guard policy document (none when it is exactly least privilege). */
+/** Problems with a guard policy document (none when it is exactly least privilege for its variant). */
 export function guardPolicyProblems(document: unknown): string[] {
   const problems: string[] = [];
   const raw = (document as { Statement?: unknown } | null)?.Statement;
   const statements: unknown[] = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   if (statements.length === 0) return ["the policy has no statements"];
+  const allows = statements.map((entry) => entry as Record<string, unknown>).filter((statement) => statement.Effect === "Allow"); // a Deny only narrows
+  const paired = allows.some((statement) => list(statement.Action).some((action) => action in PAIRED_ONLY));
+  const allowed: Record<string, ResourceCheck> = paired ? { ...SHARED, ...PAIRED_ONLY } : SHARED;
   const granted = new Set<string>();
-  for (const [i, entry] of statements.entries()) {
-    const statement = entry as Record<string, unknown>;
+  const secrets = new Set<string>();
+  for (const [i, statement] of allows.entries()) {
     const where = `statement ${typeof statement.Sid === "string" ? statement.Sid : i + 1}`;
-    if (statement.Effect !== "Allow") continue; // a Deny only narrows
     if (statement.NotAction !== undefined || statement.NotResource !== undefined) problems.push(`${where}: NotAction/NotResource grant more than they name`);
     for (const action of list(statement.Action)) {
-      const allowed = ALLOWED[action];
-      if (!allowed) {
+      const check = allowed[action];
+      if (!check) {
         problems.push(`${where}: ${action} is not something the rollback does`);
         continue;
       }
       granted.add(action);
-      for (const resource of list(statement.Resource)) if (!allowed(resource)) problems.push(`${where}: ${action} on ${resource} is wider than the rollback needs`);
+      for (const resource of list(statement.Resource)) {
+        if (!check(resource)) problems.push(`${where}: ${action} on ${resource} is wider than the rollback needs`);
+        else if (action === "secretsmanager:GetSecretValue") secrets.add(resource);
+      }
     }
   }
-  const missing = Object.keys(ALLOWED).filter((action) => !granted.has(action));
-  if (missing.length > 0) problems.push(`the rollback also needs ${missing.join(", ")}`);
+  if (secrets.size > MAX_SECRETS) problems.push(`secretsmanager:GetSecretValue on ${secrets.size} secrets: the rollback reads ${MAX_SECRETS} (each database's master and replication secret)`);
+  const missing = Object.keys(allowed).filter((action) => !granted.has(action));
+  if (missing.length > 0) problems.push(`the ${paired ? "paired " : ""}rollback also needs ${missing.join(", ")}`);
   return problems;
 }
 
 export const guardLeastPrivilege = resourceRule(
   {
     name: "guard-least-privilege",
-    description: "The guard's Lambda role allows exactly what the rollback calls: the listeners, their read-back, the stack's SSM parameters, its own logs.",
+    description:
+      "The guard's Lambda role allows exactly what the rollback calls: the listeners, their read-back, the stack's SSM parameters, its own logs; in paired mode also the fence rules, the four database secrets and Lambda's VPC network interfaces.",
     enforcementLevel: "mandatory",
     severity: "high",
     framework: BLUEGREEN,

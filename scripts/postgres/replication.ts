@@ -194,11 +194,12 @@ export class PostgresDataReplication implements DataReplication {
   /** How the last refresh went ("absent" / "unchanged" / "updated"), per direction: for tests and reports. */
   readonly lastRefresh: Partial<Record<ReplicationDirection, "absent" | "unchanged" | "updated">> = {};
 
-  async waitForCatchUp(direction: ReplicationDirection, timeoutMs: number): Promise<{ waitedMs: number }> {
+  /** Bounded by timeoutMs; when `signal` aborts, the polling stops at once and this throws the signal's reason. */
+  async waitForCatchUp(direction: ReplicationDirection, timeoutMs: number, signal?: AbortSignal): Promise<{ waitedMs: number }> {
     const result = await this.onHot(direction, async (ends) => {
       // Before the switch and the rollback: the replication secret as it is now (see refresh).
       await this.refresh(direction, ends);
-      return waitForCatchUp({ ...ends, sourceUrl: ends.source, targetUrl: ends.target, timeoutMs, pollMs: this.options.catchUpPollMs ?? 20 });
+      return waitForCatchUp({ ...ends, sourceUrl: ends.source, targetUrl: ends.target, timeoutMs, pollMs: this.options.catchUpPollMs ?? 20, ...(signal ? { signal } : {}) });
     });
     if (!result.caughtUp) throw new Error(`${direction} replication did not catch up within ${timeoutMs} ms: ${result.reason ?? "unknown reason"}`);
     return { waitedMs: Math.round(result.elapsedMs) };

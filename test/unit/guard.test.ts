@@ -1,7 +1,8 @@
 // The always-on guard: the handler with aws-sdk-client-mock (what it decides from the journal and
 // the lock, and the exact calls of its rollback), the bundle the program packages run against the
 // local mock AWS endpoint (the artifact itself works), and the resources under Pulumi mocks
-// (composite alarm over green's alarms, EventBridge rule, Lambda, least-privilege policy).
+// (composite alarm over green's alarms, EventBridge rule, Lambda, least-privilege policy). The
+// paired variant (VPC, fence, replication) is guardPaired.test.ts.
 
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -184,7 +185,11 @@ describe("the handler (aws-sdk-client-mock)", () => {
 
   it("refuses a missing or malformed BLUEGREEN_GUARD", async () => {
     expect(() => parseGuardConfig(undefined)).toThrow(/BLUEGREEN_GUARD is not set/);
-    expect(() => parseGuardConfig(JSON.stringify({ ...CONFIG, databaseMode: "paired", listenerArns: [] }))).toThrow(/databaseMode .*listenerArns/);
+    expect(() => parseGuardConfig(JSON.stringify({ ...CONFIG, databaseMode: "both", listenerArns: [] }))).toThrow(/databaseMode .*listenerArns/);
+    // Paired without what the lossless rollback needs (guardPaired.test.ts has the whole paired config).
+    expect(() => parseGuardConfig(JSON.stringify({ ...CONFIG, databaseMode: "paired" }))).toThrow(
+      /malformed: fenceRuleArns, fenceDrainSeconds, databaseEndpoints, databaseSecretArns, replicationSecretArns, databaseName$/,
+    );
   });
 });
 
@@ -315,9 +320,12 @@ describe("the resources (Pulumi mocks)", () => {
     for (const asg of shared.ofType("aws:autoscaling/group:Group")) expect(asg.ignoreChanges).toContain("desiredCapacity");
   });
 
-  it("no guard in paired mode (its rollback needs the databases): no resources, null outputs", () => {
-    expect(paired.ofType("aws:lambda/function:Function")).toHaveLength(0);
-    expect(paired.ofType("aws:cloudwatch/compositeAlarm:CompositeAlarm")).toHaveLength(0);
-    expect(paired.outputs).toMatchObject({ guardFunctionName: null, guardAlarmName: null });
+  it("a guard in paired mode too (guardPaired.test.ts checks its VPC, policy and environment)", () => {
+    expect(paired.ofType("aws:lambda/function:Function")).toHaveLength(1);
+    expect(paired.ofType("aws:cloudwatch/compositeAlarm:CompositeAlarm")).toHaveLength(1);
+    expect(paired.outputs).toMatchObject({ guardFunctionName: "bluegreen-prod-guard", guardAlarmName: "bluegreen-prod-green-guard" });
+    // The shared stack's function is outside the VPC: it calls only AWS APIs.
+    expect(shared.one("aws:lambda/function:Function").inputs.vpcConfig).toBeUndefined();
+    expect(shared.one("aws:lambda/function:Function").inputs.environment.variables.NODE_EXTRA_CA_CERTS).toBeUndefined();
   });
 });

@@ -182,6 +182,8 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
       "app out 443 0.0.0.0/0",
       "db in 5432 sg:app",
       ...(paired ? ["db in 5432 sg:db", "db out 5432 sg:db"] : []),
+      // The paired guard's Lambda runs in the VPC (issue 14): out to PostgreSQL and the AWS APIs, admitted by the databases' group.
+      ...(scenario === "paired" ? ["guard-sg out 5432 sg:db", "guard-sg out 443 0.0.0.0/0", "db in 5432 sg:guard-sg"] : []),
     ].sort();
     expect(securityChain(run())).toEqual(expected);
     const openIngress = run()
@@ -483,8 +485,9 @@ describe("paired", () => {
 
   it("declares the expected set of resources (existing VPC: no network resources)", () => {
     expect(countsOf(run())).toEqual({
-      vpc: 0, subnet: 0, igw: 0, nat: 0, eip: 0, routeTable: 0, route: 0, defaultSg: 0, sg: 3, ingress: 5, egress: 4,
-      alb: 1, listener: 1, rule: 3, tg: 2, lt: 2, asg: 2, role: 2, attachment: 2, rolePolicy: 2, profile: 2,
+      // sg, ingress, egress, role and rolePolicy: the paired guard's too (issue 14: its group, 5432 in on the databases' group, 5432 and 443 out).
+      vpc: 0, subnet: 0, igw: 0, nat: 0, eip: 0, routeTable: 0, route: 0, defaultSg: 0, sg: 4, ingress: 6, egress: 6,
+      alb: 1, listener: 1, rule: 3, tg: 2, lt: 2, asg: 2, role: 3, attachment: 2, rolePolicy: 3, profile: 2,
       db: 2, dbSubnets: 1, dbParams: 1, alarm: 8, ssmParameter: 1, randomId: 2, randomPassword: 2, secret: 2, secretVersion: 2,
     });
   });

@@ -1,29 +1,56 @@
 // The guard's Lambda entry point (infra/guard.ts bundles this file with esbuild into index.js,
 // handler "index.handler", runtime nodejs20.x). One JSON log line per invocation says what it
 // decided and why; the rollback itself is journaled like any other (see ./guard.ts).
+//
+// The deadline: the function's remaining time minus GUARD_CLEANUP_RESERVE_MS is the rollback's
+// (deps.rollbackDeadline); every AWS call carries the deadline's signal, and once it has passed,
+// the reserve's (for the failed-rollback journal save and the lock release), as in `rollback`.
 
 import { elbSdk, ssmSdk } from "../sdk.js";
 import { clientConfig } from "../errors.js";
-import { createGuardDeps, GUARD_ENV, parseGuardConfig, runGuard, type AlarmStateChangeEvent, type GuardOutcome } from "./guard.js";
+import { createGuardDeps, GUARD_CLEANUP_RESERVE_MS, GUARD_ENV, parseGuardConfig, runGuard, type AlarmStateChangeEvent, type GuardOutcome, type GuardWiring } from "./guard.js";
 
-interface LambdaContext {
+export interface LambdaContext {
   functionName?: string;
   awsRequestId?: string;
+  /** Lambda's: milliseconds left before the function's timeout. */
+  getRemainingTimeInMillis?: () => number;
 }
 
 export async function handler(event: AlarmStateChangeEvent, context: LambdaContext = {}): Promise<GuardOutcome> {
+  return runHandler(event, context);
+}
+
+/** The handler with its replication port replaceable (tests: a fake over the mocked AWS calls). */
+export async function runHandler(event: AlarmStateChangeEvent, context: LambdaContext, ports: Pick<GuardWiring, "replication"> = {}): Promise<GuardOutcome> {
   const config = parseGuardConfig(process.env[GUARD_ENV]);
   const settings = clientConfig(config.region);
-  const deps = createGuardDeps(config, { ssm: new (ssmSdk().SSMClient)(settings), elb: new (elbSdk().ElasticLoadBalancingV2Client)(settings) });
+  const work = new AbortController();
+  const hard = new AbortController();
+  const timers: NodeJS.Timeout[] = [];
+  const remainingMs = context.getRemainingTimeInMillis?.();
+  if (remainingMs !== undefined) {
+    const reason = new Error(`the guard's deadline (the function's timeout less ${GUARD_CLEANUP_RESERVE_MS / 1000} s for recording the outcome) has passed`);
+    timers.push(setTimeout(() => work.abort(reason), Math.max(0, remainingMs - GUARD_CLEANUP_RESERVE_MS)));
+    timers.push(setTimeout(() => hard.abort(reason), Math.max(0, remainingMs - 1_000)));
+  }
+  const deps = createGuardDeps(
+    config,
+    { ssm: new (ssmSdk().SSMClient)(settings), elb: new (elbSdk().ElasticLoadBalancingV2Client)(settings) },
+    { signal: () => (work.signal.aborted ? hard.signal : work.signal), deadline: work.signal, ...ports },
+  );
   const invocation = `${context.functionName ?? "lambda"} ${context.awsRequestId ?? "local"}`;
   try {
     const outcome = await runGuard(deps, config, event, invocation);
-    console.log(JSON.stringify({ guard: config.stack, alarm: event.detail?.alarmName ?? null, ...outcome }));
+    console.log(JSON.stringify({ guard: config.stack, databaseMode: config.databaseMode, alarm: event.detail?.alarmName ?? null, ...outcome }));
     // A rollback that could not verify blue is an error: Lambda records the failure, EventBridge's retry policy tries again.
     if (outcome.acted && outcome.outcome !== "rolled-back") throw new Error(`guard rollback ${outcome.outcome}: ${outcome.reason}`);
     return outcome;
   } catch (error) {
     console.error(JSON.stringify({ guard: config.stack, error: (error as Error).message }));
     throw error;
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+    await deps.close().catch(() => undefined);
   }
 }

@@ -235,6 +235,8 @@ export interface WaitOptions extends StatusOptions {
   onProgress?: (progress: { tablesReady: number; tablesTotal: number; appliedLsn: string | null; targetLsn: string }) => void;
   /** Only wait for the initial copy (every table ready), not for a WAL position. */
   tablesOnly?: boolean;
+  /** Stop waiting at once when this aborts (the pause between polls ends too): throws its reason. */
+  signal?: AbortSignal;
 }
 
 export interface WaitResult {
@@ -255,7 +257,21 @@ export interface WaitResult {
   reason?: string;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+const abortReason = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new Error("the catch-up wait was aborted"));
 
 /**
  * Wait, bounded, until the target has applied everything the source had committed when this
@@ -284,6 +300,7 @@ export async function waitForCatchUp(options: WaitOptions): Promise<WaitResult> 
       const slotName = sub.slotName ?? name;
       let last: Omit<WaitResult, "caughtUp" | "elapsedMs" | "targetLsn"> = { appliedLsn: null, tablesReady: 0, tablesTotal: 0 };
       for (let poll = 0; poll < maxPolls; poll++) {
+        if (options.signal?.aborted) throw abortReason(options.signal);
         const t = await target.query<{ total: string; ready: string; latest: string | null; reached: boolean | null; pid: number | null; enabled: boolean }>(
           `SELECT (SELECT count(*) FROM pg_subscription_rel WHERE srsubid = $1)::text AS total,
                   (SELECT count(*) FROM pg_subscription_rel WHERE srsubid = $1 AND srsubstate = 'r')::text AS ready,
@@ -322,7 +339,7 @@ export async function waitForCatchUp(options: WaitOptions): Promise<WaitResult> 
           return { caughtUp: false, elapsedMs: performance.now() - started, targetLsn, ...last, reason: `subscription ${name} is disabled` };
         }
         if (performance.now() - started >= timeoutMs) break;
-        await sleep(Math.min(pollMs, Math.max(0, timeoutMs - (performance.now() - started))));
+        await sleep(Math.min(pollMs, Math.max(0, timeoutMs - (performance.now() - started))), options.signal);
       }
       const reason =
         last.tablesReady < last.tablesTotal
