@@ -189,10 +189,16 @@ export interface HookResult {
   durationMs: number;
   /** The tail of the hook's combined output, secrets already redacted. */
   outputTail: string;
+  /** Stopped because `signal` aborted (the operator's Ctrl-C), not judged: no verdict on the release. */
+  interrupted?: boolean;
 }
 
 export interface HookRunner {
-  run(command: string, timeoutMs: number, env: Record<string, string>): Promise<HookResult>;
+  /**
+   * Run one hook, bounded by timeoutMs. When `signal` (the engine's) aborts, the hook is stopped
+   * (every process it started) and the promise resolves, once they are gone, with interrupted: true.
+   */
+  run(command: string, timeoutMs: number, env: Record<string, string>, signal?: AbortSignal): Promise<HookResult>;
 }
 
 /** Writes each weight reached back into Pulumi.<stack>.yaml so a later `pulumi up` agrees with live traffic. */

@@ -412,11 +412,20 @@ export class FakeHooks implements HookRunner {
   timeout(command: string): this {
     return this.on(command, (env) => ({ exitCode: null, timedOut: true, durationMs: Number(env.__timeoutMs ?? 0), outputTail: "" }));
   }
-  async run(command: string, timeoutMs: number, env: Record<string, string>): Promise<HookResult> {
+  /**
+   * Like ShellHookRunner: the hook takes its duration on the clock unless `signal` aborts first
+   * (before it starts, or while it runs); then it is stopped and reported as interrupted, with
+   * the time it had run.
+   */
+  async run(command: string, timeoutMs: number, env: Record<string, string>, signal?: AbortSignal): Promise<HookResult> {
     this.runs.push({ command, timeoutMs, env: { ...env } });
+    const started = this.clock.now();
+    const interrupted = (): HookResult => ({ exitCode: null, timedOut: false, interrupted: true, durationMs: this.clock.now() - started, outputTail: "(stopped: the run was interrupted)" });
+    if (signal?.aborted) return interrupted();
     const behaviour = this.behaviours.get(command) ?? { exitCode: 0, timedOut: false, durationMs: 1000, outputTail: "ok" };
     const result = typeof behaviour === "function" ? await behaviour({ ...env, __timeoutMs: String(timeoutMs) }) : behaviour;
-    await this.clock.sleep(result.timedOut ? timeoutMs : result.durationMs);
+    await this.clock.sleep(result.timedOut ? timeoutMs : result.durationMs, signal);
+    if (signal?.aborted) return interrupted();
     return { ...result, durationMs: result.timedOut ? timeoutMs : result.durationMs };
   }
 }

@@ -77,9 +77,9 @@ function stored(world: FakeWorld): Journal {
 }
 
 /** What every interrupted run must show. */
-function expectInterrupted(world: FakeWorld, h: Harness, result: { outcome: string; reason: string | null }, phase: string): Journal {
+function expectInterrupted(world: FakeWorld, h: Harness, result: { outcome: string; reason: string | null }, phase: string, reason = "operator pressed Ctrl-C"): Journal {
   expect(result.outcome).toBe("interrupted");
-  expect(result.reason).toBe("operator pressed Ctrl-C");
+  expect(result.reason).toBe(reason);
   const journal = stored(world);
   expect(journal.phase).toBe(phase);
   expect(outcomeOf(journal)).toBeNull(); // not terminal: `--resume` continues it
@@ -91,7 +91,7 @@ function expectInterrupted(world: FakeWorld, h: Harness, result: { outcome: stri
   expect(journal.timeline.some((e) => e.type === "rollback-started")).toBe(false);
   // The journal says why it stopped; the last event is the "done" for the interruption.
   expect(journal.timeline.at(-2)).toMatchObject({ type: "decision", decision: "interrupt" });
-  expect(journal.timeline.at(-1)).toMatchObject({ type: "done", outcome: "interrupted", reason: "operator pressed Ctrl-C" });
+  expect(journal.timeline.at(-1)).toMatchObject({ type: "done", outcome: "interrupted", reason });
   return journal;
 }
 
@@ -200,18 +200,37 @@ describe("abort", () => {
     expect(stored(world).fence.periods.map((p) => p.purpose)).toEqual(["switch"]);
   });
 
-  test("during an after-step hook: the hook in flight completes, the next one does not start; resume reruns the hooks", async () => {
+  test("during an after-step hook: the hook is stopped (interrupted, not a failed gate), the next one does not start; resume reruns the hooks", async () => {
     const world = new FakeWorld();
     const rollout = { hooks: [{ name: "smoke", command: "smoke", when: "after-step", timeoutSeconds: 60 }, { name: "load", command: "load", when: "after-step", timeoutSeconds: 60 }] } as unknown as Partial<RolloutConfig>;
     const h = harness(world);
-    world.hooks.on("smoke", () => (h.abort(), { exitCode: 0, timedOut: false, durationMs: 1000, outputTail: "ok" }));
+    // The hook would take 40 s; the operator aborts 12 s (virtual) after it started.
+    world.hooks.on("smoke", () => (world.clock.at(world.clock.now() + 12_000, h.abort), { exitCode: 0, timedOut: false, durationMs: 40_000, outputTail: "ok" }));
     const result = await runCutover(h.deps, request(rollout, { signal: h.controller.signal }));
-    expectInterrupted(world, h, result, "hooks");
+    expectInterrupted(world, h, result, "hooks", "operator pressed Ctrl-C (hook smoke (after-step) stopped after 12000 ms)");
     expect(world.hooks.runs.map((r) => r.command)).toEqual(["smoke"]);
-    expect(world.eventsOf("hook-result")).toMatchObject([{ name: "smoke", ok: true }]);
+    // No verdict on the release: no hook result, no breach, no rollback (checked above).
+    expect(world.eventsOf("hook-result")).toEqual([]);
+    expect(world.events.some((e) => e.type === "decision" && e.decision === "rollback")).toBe(false);
 
     world.hooks.on("smoke", { exitCode: 0, timedOut: false, durationMs: 1000, outputTail: "ok" });
     await resumeToSuccess(world, {}, rollout);
+  });
+
+  test("during a preflight hook: stopped and interrupted in preflight, not a failed preflight check; resume reruns it", async () => {
+    const world = new FakeWorld();
+    const rollout = { hooks: [{ name: "pre", command: "pre", when: "preflight", timeoutSeconds: 60 }] } as unknown as Partial<RolloutConfig>;
+    const h = harness(world);
+    world.hooks.on("pre", () => (world.clock.at(world.clock.now() + 5_000, h.abort), { exitCode: 0, timedOut: false, durationMs: 30_000, outputTail: "ok" }));
+    const result = await runCutover(h.deps, request(rollout, { signal: h.controller.signal }));
+    expectInterrupted(world, h, result, "preflight", "operator pressed Ctrl-C (hook pre (preflight) stopped after 5000 ms)");
+    expect(world.eventsOf("preflight-check").some((c) => c.check === "hook:pre")).toBe(false);
+    expect(world.eventsOf("hook-result")).toEqual([]);
+    expect(world.snapshotter.calls).toHaveLength(0);
+
+    world.hooks.on("pre", { exitCode: 0, timedOut: false, durationMs: 1000, outputTail: "ok" });
+    await resumeToSuccess(world, {}, rollout);
+    expect(world.hooks.runs.map((r) => r.command)).toEqual(["pre", "pre"]);
   });
 
   test("aborted before the run starts (e.g. at the confirmation prompt): no journal, lock given back, nothing moved", async () => {

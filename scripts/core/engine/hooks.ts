@@ -1,8 +1,10 @@
 // Operator hooks (preflight, after each step, after the switch) through the HookRunner port, with
-// the run's context in BLUEGREEN_* variables. A hook that fails or times out is a breach.
+// the run's context in BLUEGREEN_* variables. A hook that fails or times out is a breach. The
+// run's signal goes to the runner: on abort (Ctrl-C) the hook is stopped and the run is
+// interrupted there (Interrupted, resumable), which is not a failed gate and never a rollback.
 
 import type { HookResult } from "../ports.js";
-import { Breach, messageOf, type Run } from "./run.js";
+import { Breach, Interrupted, abortReason, messageOf, type Run } from "./run.js";
 
 export type HookWhen = "preflight" | "after-step" | "post-switch";
 
@@ -28,10 +30,13 @@ export async function runHook(
   const started = run.now();
   let result: HookResult;
   try {
-    result = await run.deps.hooks.run(command, timeoutSeconds * 1000, env);
+    result = await run.deps.hooks.run(command, timeoutSeconds * 1000, env, run.signal);
   } catch (error) {
+    // A runner that gave up because of the abort has no verdict either.
+    if (run.signal?.aborted) throw new Interrupted(`${abortReason(run.signal)} (hook ${name} (${when}) stopped)`);
     result = { exitCode: null, timedOut: false, durationMs: run.now() - started, outputTail: messageOf(error) };
   }
+  if (result.interrupted) throw new Interrupted(`${abortReason(run.signal)} (hook ${name} (${when}) stopped after ${result.durationMs} ms)`);
   const ok = result.exitCode === 0 && !result.timedOut;
   run.emit({ type: "hook-result", name, when, step, ok, result });
   const detail = ok
