@@ -17,11 +17,9 @@ import { lintMigrations, readMigrationFile, runMigrations, type MigrateTargets }
 import { PostgresSchemaMigrator } from "../../postgres/migrate/schemaMigrator.js";
 import { redactUrl } from "../../core/redact.js";
 import { verifyAcknowledgedWrites } from "../load.js";
-import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
-import { judgeDecisions, stripLoad, summarizeSteps } from "./figures.js";
-import { finishDemo } from "./summary.js";
+import { finishDemo, scenarioResult } from "./summary.js";
 import type { DemoMigration, DemoResult } from "./types.js";
 
 /** What green v2 writes into the new column. */
@@ -146,30 +144,21 @@ export async function runMigrationScenario(ctx: ScenarioContext): Promise<DemoRe
     migration.nullNotes === 0 &&
     migration.noteRequired;
 
-  const demo: DemoResult = {
-    runId,
+  const demo = await scenarioResult(ctx, loadResult, {
     database: "shared",
     outcome: second.outcome,
     asExpected,
-    exitCode: asExpected ? 0 : 1,
     reason: `cutover 1 ${first.outcome}${first.reason ? ` (${first.reason})` : ""}; cutover 2 ${second.outcome}; contract ${contract.ok ? "applied" : contract.summary}`,
-    durationMs: 0,
-    phasesMs: { startup: ctx.startupMs, cutover: ended - started, checks: 0 },
+    cutoverMs: ended - started,
     pollMs: second.plan.pollMs,
-    steps: summarizeSteps(sandbox.router!.epochs(), loadResult, Date.now()),
-    load: stripLoad(loadResult),
     unexpectedFailures,
+    injectedFailures: injected,
     dataCheck,
     rollback,
-    decisions: judgeDecisions(ctx.events),
     fault: ctx.fault,
-    backgroundErrorRate: ctx.backgroundErrorRate,
-    injectedFailures: injected,
     paired: null,
-    reportPaths: null,
-    weightsRecorded: await readRecordedWeights(sandbox.weightsFile).catch(() => null),
     migration,
-  };
+  });
   await finishDemo(ctx, demo, second.journal, checksStarted);
   say(
     `migration: expand ${migration.expandApplied.join(", ") || "(none)"} before the first weight; cutover 1 ${migration.firstCutover} (bookings.note kept), cutover 2 ${migration.secondCutover}, ` +

@@ -14,7 +14,7 @@ import { verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadFailure } fr
 import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { fenceWindows, judgeDecisions, pairedLoadFigures, sameSet, stripLoad, summarizeSteps } from "./figures.js";
-import { finishDemo } from "./summary.js";
+import { finishDemo, scenarioResult } from "./summary.js";
 import type { DemoResult, PairedLeg, PairedSwitch } from "./types.js";
 
 /** Paired, data path only: writes through the router land on blue and replicate to green; parity holds. */
@@ -221,25 +221,18 @@ export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResul
     `${loadResult.fenced} write(s) rejected by the fence in all; ` +
     (caught instanceof Error ? `${direction} replication did not catch up at the end: ${caught.message}; ` : `${direction} replication caught up in ${caught.waitedMs} ms; `) +
     `parity: ${parity.summary}`;
-  const demo: DemoResult = {
-    runId,
+  const demo = await scenarioResult(ctx, loadResult, {
     database,
     outcome: lastOutcome,
     asExpected,
-    exitCode: asExpected ? 0 : 1,
     reason: lastReason,
-    durationMs: 0,
-    phasesMs: { startup: startupMs, cutover: scenarioEnded - scenarioStarted, checks: 0 },
+    cutoverMs: scenarioEnded - scenarioStarted,
     pollMs: policy.rollout.pollIntervalSeconds * 1000,
-    steps: summarizeSteps(router.epochs(), loadResult, Date.now()),
-    load: stripLoad(loadResult),
     unexpectedFailures: unexpectedFailures.length,
     injectedFailures: injected.length,
     dataCheck,
     rollback: null,
-    decisions: judgeDecisions(ctx.events),
     fault: null,
-    backgroundErrorRate: ctx.backgroundErrorRate,
     paired: {
       initialParity,
       parityAfterWrites: parity.summary,
@@ -251,9 +244,7 @@ export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResul
       ...figures,
       switches,
     },
-    reportPaths: null,
-    weightsRecorded: await readRecordedWeights(sandbox.weightsFile).catch(() => null),
-  };
+  });
   return finishDemo(ctx, demo, lastJournal, checksStarted);
 }
 

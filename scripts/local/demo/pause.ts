@@ -17,11 +17,9 @@ import type { RolloutConfig } from "../../../infra/config.js";
 import { describeFault, type FaultSpec } from "../../../sample-app/faults.js";
 import type { GuardOutcome } from "../../core/guard.js";
 import { verifyAcknowledgedWrites } from "../load.js";
-import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
-import { judgeDecisions, stripLoad, summarizeSteps } from "./figures.js";
-import { finishDemo } from "./summary.js";
+import { finishDemo, scenarioResult } from "./summary.js";
 import type { DemoResult } from "./types.js";
 
 /** The fault when `--pause` has no `--fault`: a third of green's requests fail. */
@@ -110,7 +108,6 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   const loadResult = await load.stop();
   const checksStarted = Date.now();
   const dataCheck = { ...(await sandbox.step(verifyAcknowledgedWrites(sandbox.blueUrl, loadResult.acknowledged))), database: "shared" };
-  const steps = summarizeSteps(sandbox.router!.epochs(), loadResult, Date.now());
   const rolledBack = stored.phase === "rolled-back";
   const rollback = ctx.events.some((event) => event.type === "rollback-started")
     ? rollbackFigures(ctx.events, loadResult, green.faultOnset(), stored.rollback?.timeToRollbackMs ?? null, stored.failure?.reason ?? null)
@@ -128,28 +125,19 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
     rollback !== null &&
     rollback.afterRollback.green === 0;
 
-  const demo: DemoResult = {
-    runId,
+  const demo = await scenarioResult(ctx, loadResult, {
     database: "shared",
     outcome: rolledBack ? "rolled-back" : cutover.outcome,
     asExpected,
-    exitCode: asExpected ? 0 : 1,
     reason: stored.failure?.reason ?? cutover.reason,
-    durationMs: 0,
-    phasesMs: { startup: ctx.startupMs, cutover: cutoverEnded - cutoverStarted, checks: 0 },
+    cutoverMs: cutoverEnded - cutoverStarted,
     pollMs: cutover.plan.pollMs,
-    steps,
-    load: stripLoad(loadResult),
     unexpectedFailures,
     injectedFailures: injected,
     dataCheck,
     rollback,
-    decisions: judgeDecisions(ctx.events),
     fault,
-    backgroundErrorRate: ctx.backgroundErrorRate,
     paired: null,
-    reportPaths: null,
-    weightsRecorded: await readRecordedWeights(sandbox.weightsFile).catch(() => null),
-  };
+  });
   return finishDemo(ctx, demo, stored, checksStarted);
 }

@@ -7,11 +7,10 @@ import { runCutover, type CutoverRequest } from "../../core/engine.js";
 import type { Color } from "../../core/ports.js";
 import { expectsCapacityRefusal } from "../capacity.js";
 import { verifyAcknowledgedWrites } from "../load.js";
-import { readRecordedWeights } from "../weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
-import { judgeDecisions, pairedLoadFigures, stripLoad, summarizeSteps } from "./figures.js";
-import { finishDemo } from "./summary.js";
+import { pairedLoadFigures } from "./figures.js";
+import { finishDemo, scenarioResult } from "./summary.js";
 import type { DemoResult, DemoRollback } from "./types.js";
 
 export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult> {
@@ -62,7 +61,6 @@ export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult
     };
   }
   const dataCheck = { ...(await sandbox.step(verifyAcknowledgedWrites(servingUrl, loadResult.acknowledged))), database: database === "shared" ? "shared" : servingColor };
-  const steps = summarizeSteps(sandbox.router!.epochs(), loadResult, Date.now());
 
   let rollback: DemoRollback | null = null;
   if (result.outcome === "rolled-back" || result.outcome === "failed-rollback" || ctx.events.some((event) => event.type === "rollback-started")) {
@@ -82,28 +80,19 @@ export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult
     // A green too small for its next share (issue 14: --green-instances below --blue-instances) must be stopped like a fault.
     (fault || expectsCapacityRefusal(ctx.options) ? result.outcome === "rolled-back" && rollback !== null && rollback.afterRollback.green === 0 : result.outcome === "succeeded");
 
-  const demo: DemoResult = {
-    runId,
+  const demo = await scenarioResult(ctx, loadResult, {
     database,
     outcome: result.outcome,
     asExpected,
-    exitCode: asExpected ? 0 : 1,
     reason: result.reason,
-    durationMs: 0,
-    phasesMs: { startup: ctx.startupMs, cutover: cutoverEnded - cutoverStarted, checks: 0 },
+    cutoverMs: cutoverEnded - cutoverStarted,
     pollMs: result.plan.pollMs,
-    steps,
-    load: stripLoad(loadResult),
     unexpectedFailures,
     injectedFailures: injected,
     dataCheck,
     rollback,
-    decisions: judgeDecisions(ctx.events),
     fault,
-    backgroundErrorRate: ctx.backgroundErrorRate,
     paired,
-    reportPaths: null,
-    weightsRecorded: await readRecordedWeights(sandbox.weightsFile).catch(() => null),
-  };
+  });
   return finishDemo(ctx, demo, result.journal, checksStarted);
 }

@@ -8,9 +8,35 @@ import type { Journal } from "../../core/journal.js";
 import { formatEvent } from "../../core/events.js";
 import { buildReport } from "../../core/report.js";
 import { describeFault } from "../../../sample-app/faults.js";
-import { timestamp } from "./figures.js";
+import type { LoadResult } from "../load.js";
+import { readRecordedWeights } from "../weightFile.js";
+import { judgeDecisions, stripLoad, summarizeSteps, timestamp } from "./figures.js";
 import type { ScenarioContext } from "./context.js";
 import type { DemoPrinter, DemoResult } from "./types.js";
+
+/** What a scenario itself found; scenarioResult() adds what every scenario records the same way. */
+export type ScenarioFindings = Pick<
+  DemoResult,
+  "database" | "outcome" | "asExpected" | "reason" | "pollMs" | "unexpectedFailures" | "injectedFailures" | "dataCheck" | "rollback" | "fault" | "paired" | "migration"
+> & { cutoverMs: number };
+
+/** A scenario's result: its findings, plus the steps the router saw, the load, the judge's decisions and the recorded weights. */
+export async function scenarioResult(ctx: ScenarioContext, loadResult: LoadResult, findings: ScenarioFindings): Promise<DemoResult> {
+  const { cutoverMs, ...found } = findings;
+  return {
+    runId: ctx.runId,
+    ...found,
+    exitCode: found.asExpected ? 0 : 1,
+    durationMs: 0,
+    phasesMs: { startup: ctx.startupMs, cutover: cutoverMs, checks: 0 },
+    steps: summarizeSteps(ctx.sandbox.router!.epochs(), loadResult, Date.now()),
+    load: stripLoad(loadResult),
+    decisions: judgeDecisions(ctx.events),
+    backgroundErrorRate: ctx.backgroundErrorRate,
+    reportPaths: null,
+    weightsRecorded: await readRecordedWeights(ctx.sandbox.weightsFile).catch(() => null),
+  };
+}
 
 /** Plain lines: one per engine event (no ticks) and one per narration line. */
 export function plainPrinter(write: (text: string) => void = (text) => process.stdout.write(text)): DemoPrinter {
