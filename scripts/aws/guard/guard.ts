@@ -27,7 +27,7 @@ import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { EngineDeps } from "../../core/engine.js";
 import { guardRollback, type GuardOutcome } from "../../core/guard.js";
-import { systemClock, type AlarmSource, type Color, type DataReplication, type HealthProbe, type HookRunner, type MetricsSource, type Snapshotter } from "../../core/ports.js";
+import { systemClock, type AlarmSource, type Color, type DataReplication, type HealthProbe, type HookRunner, type MetricsSource, type ParitySource, type Snapshotter } from "../../core/ports.js";
 import { lazyReplication } from "../../postgres/stackReplication.js";
 import { AlbFence } from "../albFence.js";
 import { AlbRouter } from "../albRouter.js";
@@ -180,6 +180,8 @@ export function createGuardDeps(
   if (wiring.deadline) deps.rollbackDeadline = wiring.deadline;
   if (config.databaseMode === "paired") {
     deps.fence = new AlbFence(clients.elb, config.fenceRuleArns, { drainMs: config.fenceDrainSeconds * 1000, ...options });
+    // Only a cutover's preflight reads a stored parity result; the engine asks for the port in paired mode.
+    deps.parity = unused<ParitySource>("parity");
     const replication = (wiring.replication ?? guardReplication)(config);
     deps.replication = replication;
     close = () => replication.close();
