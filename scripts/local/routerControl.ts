@@ -8,7 +8,9 @@
 // file is what allows a process to move traffic.
 //
 //   GET /weights                       {route, weights, generation, since, stickinessSeconds}
-//   PUT /weights  {"blue":..,"green":..}  204; bad weights 400, nothing changed
+//   PUT /weights  {"blue":..,"green":..}  202 once accepted; live `propagationDelayMs` later (like a
+//                                      ModifyListener that every ALB node applies a moment after the
+//                                      API said yes: the caller must read back); bad weights 400, nothing changed
 //   GET /metrics?start=MS&end=MS[&slowThresholdMs=MS]   {blue: ColorMetrics, green: ColorMetrics}
 
 import { randomBytes, timingSafeEqual } from "node:crypto";
@@ -34,8 +36,13 @@ export class RouterControlServer {
   private readonly token = randomBytes(24).toString("hex");
   private readonly sockets = new Set<Socket>();
   private port: number | null = null;
+  private readonly pending = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly router: LocalRouter) {
+  constructor(
+    private readonly router: LocalRouter,
+    /** How long an accepted weight write takes to go live (the in-process LocalTrafficRouter's default too). */
+    private readonly propagationDelayMs = 100,
+  ) {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => send(res, 500, { error: error instanceof Error ? error.message : String(error) }));
     });
@@ -69,6 +76,8 @@ export class RouterControlServer {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.pending) clearTimeout(timer);
+    this.pending.clear();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
@@ -102,13 +111,21 @@ export class RouterControlServer {
       } catch {
         return send(res, 400, { error: "the body is not JSON" });
       }
-      try {
-        this.router.setWeights({ blue: weights.blue as number, green: weights.green as number });
-      } catch (error) {
-        return send(res, 400, { error: (error as Error).message });
+      const next = { blue: weights.blue as number, green: weights.green as number };
+      const { blue, green } = next;
+      // Refused at once, as the API refuses bad input; applied later, as the nodes apply it.
+      if (!Number.isInteger(blue) || !Number.isInteger(green) || blue < 0 || green < 0 || blue + green !== 100) {
+        return send(res, 400, { error: `weights must be integers 0..100 summing to 100, got blue=${String(weights.blue)} green=${String(weights.green)}` });
       }
-      res.writeHead(204).end();
-      return;
+      if (this.propagationDelayMs <= 0) this.router.setWeights(next);
+      else {
+        const timer = setTimeout(() => {
+          this.pending.delete(timer);
+          this.router.setWeights(next);
+        }, this.propagationDelayMs);
+        this.pending.add(timer);
+      }
+      return send(res, 202, { accepted: next, liveAfterMs: this.propagationDelayMs });
     }
     if (url.pathname === "/metrics" && method === "GET") {
       req.resume();

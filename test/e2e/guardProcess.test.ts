@@ -45,6 +45,9 @@ afterAll(async () => {
   await Promise.all(upstreams.map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
+const sameAs = (routes: { weights: { blue: number; green: number } }[], weights: { blue: number; green: number }) =>
+  routes.every((route) => route.weights.blue === weights.blue && route.weights.green === weights.green);
+
 describe("the router's control API", () => {
   let router: LocalRouter;
   let control: RouterControlServer;
@@ -82,14 +85,38 @@ describe("the router's control API", () => {
     expect(await response.json()).toEqual({ color: "blue" }); // the app answered: the router has no such route of its own
   });
 
-  it("reads and writes the weights as the TrafficRouter port; bad weights are refused with nothing changed", async () => {
+  it("reads and writes the weights as the TrafficRouter port: a write goes live after its propagation delay; bad weights are refused with nothing changed", async () => {
     const remote = new RemoteTrafficRouter(control.access());
     expect(await remote.readWeights()).toEqual([{ route: "local-router", weights: { blue: 90, green: 10 }, stickinessSeconds: 60 }]);
     await remote.writeWeights({ blue: 70, green: 30 });
+    let polls = 0;
+    while (!sameAs(await remote.readWeights(), { blue: 70, green: 30 }) && polls < 100) {
+      polls++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(router.getWeights().weights).toEqual({ blue: 70, green: 30 });
     await expect(remote.writeWeights({ blue: 70, green: 31 })).rejects.toThrow(/refused PUT \/weights: weights must be integers 0\.\.100 summing to 100/);
+    await expect(remote.writeWeights({ blue: -1, green: 101 })).rejects.toThrow(/refused PUT/);
     expect(router.getWeights().weights).toEqual({ blue: 70, green: 30 });
-    await remote.writeWeights({ blue: 90, green: 10 });
+    router.setWeights({ blue: 90, green: 10 });
+  });
+
+  it("an accepted write is not live before its delay: the caller must read back", async () => {
+    const slowRouter = new LocalRouter({ targets, weights: { blue: 100, green: 0 } });
+    await slowRouter.listen(0);
+    const slow = new RouterControlServer(slowRouter, 60_000);
+    const slowDir = await mkdtemp(join(tmpdir(), "bluegreen-control-slow-"));
+    try {
+      await slow.start(slowDir);
+      const remote = new RemoteTrafficRouter(slow.access());
+      await remote.writeWeights({ blue: 0, green: 100 });
+      expect(await remote.readWeights()).toMatchObject([{ weights: { blue: 100, green: 0 } }]);
+    } finally {
+      await slow.close(); // drops the pending write
+      await slowRouter.close();
+      await rm(slowDir, { recursive: true, force: true });
+    }
+    expect(slowRouter.getWeights().weights).toEqual({ blue: 100, green: 0 });
   });
 
   it("answers metrics windows as the MetricsSource port, the same numbers as the router's own", async () => {

@@ -54,6 +54,8 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   // 0. The guard: always on, in its own process, over the router's control API and the run
   //    directory. It watches from now on and acts only while a rollout is active.
   let relayWindows = false;
+  /** The guard's alarm windows as it reported them: its polls, for the rollback figures. */
+  const guardWindows: { start: number; breaching: boolean }[] = [];
   const guard = await ctx.sandbox.startGuard({
     stack: "demo",
     maxErrorRate: policy.rollout.gates.maxErrorRate,
@@ -64,6 +66,8 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
     // Its windows are shown once no cutover runs (during the cutover the engine's own lines tell the story).
     onSay: (text) => {
       if (relayWindows || !/ ok$/.test(text)) say(`[guard pid ${guard.pid}] ${text.replace(/^guard: /, "")}`);
+      const window = /^guard: green .* in \[(\S+), \+\d+ ms\) (BREACH|ok)/.exec(text);
+      if (window) guardWindows.push({ start: Date.parse(window[1]!), breaching: window[2] === "BREACH" });
     },
     // The rollback it runs is the engine's: its events go where the cutover's went (printed, kept for the figures).
     onEngineEvent: (event) => ctx.deps.events?.(event),
@@ -109,9 +113,14 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   const checksStarted = Date.now();
   const dataCheck = { ...(await sandbox.step(verifyAcknowledgedWrites(sandbox.blueUrl, loadResult.acknowledged))), database: "shared" };
   const rolledBack = stored.phase === "rolled-back";
-  const rollback = ctx.events.some((event) => event.type === "rollback-started")
-    ? rollbackFigures(ctx.events, loadResult, green.faultOnset(), stored.rollback?.timeToRollbackMs ?? null, stored.failure?.reason ?? null)
+  const onset = green.faultOnset();
+  const figures = ctx.events.some((event) => event.type === "rollback-started")
+    ? rollbackFigures(ctx.events, loadResult, onset, stored.rollback?.timeToRollbackMs ?? null, stored.failure?.reason ?? null)
     : null;
+  // The polls that saw the fault are the guard's alarm windows (the cutover, paused, polled nothing then).
+  const seeing = onset === null ? [] : guardWindows.filter((window) => window.start + GUARD_WINDOW_MS > onset);
+  const firstBreach = seeing.findIndex((window) => window.breaching);
+  const rollback = figures && { ...figures, pollsSeeingFault: seeing.length, firstFailingPoll: firstBreach >= 0 ? firstBreach + 1 : null };
   const injected = loadResult.failures.filter((failure) => injectedFailure(failure, fault, green)).length;
   const unexpectedFailures = loadResult.failures.length - injected;
   const asExpected =
@@ -131,7 +140,7 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
     asExpected,
     reason: stored.failure?.reason ?? cutover.reason,
     cutoverMs: cutoverEnded - cutoverStarted,
-    pollMs: cutover.plan.pollMs,
+    pollMs: GUARD_WINDOW_MS, // the poller that caught the fault: the guard
     unexpectedFailures,
     injectedFailures: injected,
     dataCheck,
