@@ -219,13 +219,15 @@ const database = z
       .describe("shared: canary steps allowed; paired: all-at-once behind a write fence"),
     engineVersion: z
       .string()
-      .regex(/^\d+(\.\d+)?$/, 'must be a PostgreSQL major version such as "17", or an exact one such as "17.6"')
+      .regex(/^\d+(\.\d+)?$/, 'must be a PostgreSQL major version such as "16", or an exact one such as "16.4"')
       .refine((version) => Number(version.split(".")[0]) >= 14, "must be PostgreSQL 14 or newer (parity hashes rows with hash_record_extended)")
       // A major version alone: RDS creates the instance at that major's current default minor and
       // autoMinorVersionUpgrade keeps it current, with no "downgrade" diff after AWS upgrades it. An
-      // exact minor pinned here fails `pulumi up` once RDS has deprecated that minor.
-      .default("17")
-      .describe('major version ("17": RDS picks the current minor, upgrades keep it current) or an exact minor'),
+      // exact minor pinned here fails `pulumi up` once RDS has deprecated that minor. The default
+      // stays on major 16 (it was "16.4"): a changed default must never ask RDS for a major upgrade
+      // of a running database (the provider treats "16" as matching the 16.x it runs).
+      .default("16")
+      .describe('major version ("16": RDS picks the current minor, upgrades keep it current) or an exact minor'),
     instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.medium").default("db.t4g.medium"),
     allocatedStorageGb: int(20, 65536).default(50),
     maxAllocatedStorageGb: int(20, 65536).optional().describe("storage autoscaling ceiling; off when absent"),

@@ -43,7 +43,7 @@ export function databaseParameters(): { name: string; value: string; applyMethod
   ];
 }
 
-/** "17" or "17.6" → "postgres17" (the parameter group family). */
+/** "16" or "16.4" → "postgres16" (the parameter group family). */
 export function parameterGroupFamily(engineVersion: string): string {
   return `postgres${engineVersion.split(".")[0]}`;
 }

@@ -39,7 +39,7 @@ describe("Pulumi.prod.yaml", () => {
     expect(config.app.deregistrationDelaySeconds).toBe(30);
     expect(config.app.alarms).toEqual({ evaluationPeriods: 3, errorCountThreshold: 10 });
     expect(config.app.blue.rootVolume).toEqual({ deviceName: "/dev/xvda", sizeGb: 20 });
-    expect(config.database).toMatchObject({ engineVersion: "17", backupRetentionDays: 7, deletionProtection: true, multiAz: true });
+    expect(config.database).toMatchObject({ engineVersion: "16", backupRetentionDays: 7, deletionProtection: true, multiAz: true });
     expect(config.traffic).toEqual({ weights: { blue: 100, green: 0 }, stickiness: false, testHeader: "x-bluegreen-color" });
     expect(config.rollout.strategy).toEqual({ type: "canary", steps: [5, 25, 100] });
     expect(config.rollout.monitorSeconds).toBe(300);

@@ -300,7 +300,7 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
     for (const db of instances) {
       expect(db.inputs).toMatchObject({
         engine: "postgres",
-        engineVersion: "17", // a major alone: RDS picks the current minor
+        engineVersion: "16", // a major alone: RDS picks the current minor
         instanceClass: "db.r6g.large",
         storageEncrypted: true,
         publiclyAccessible: false,
@@ -317,7 +317,7 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
       });
       expect(db.inputs.password).toBeUndefined();
     }
-    expect(parameterGroup.inputs.family).toBe("postgres17");
+    expect(parameterGroup.inputs.family).toBe("postgres16");
     expect(parameterGroup.inputs.parameters).toEqual([
       { name: "rds.logical_replication", value: "1", applyMethod: "pending-reboot" },
       { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
