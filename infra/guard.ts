@@ -14,7 +14,8 @@
 // Packaging: the program bundles the handler with esbuild (a dependency) when it runs — preview
 // and up alike, so there is no separate build step and no stale dist/ to forget — into one
 // CommonJS index.js with the AWS SDK clients it uses inside it (the Lambda runtime's own SDK
-// version is not ours). The handler's only AWS loader, scripts/aws/sdk.ts (require() for start-up
+// version is not ours) and, for the paired rollback, node-postgres (its optional native binding
+// pg-native stays out: pg loads it only when pg.native is read). The handler's only AWS loader, scripts/aws/sdk.ts (require() for start-up
 // speed on the CLI), is replaced in the bundle by static imports so esbuild can see them.
 //
 // Permissions (guardPolicyDocument, checked by policy/rules/guard-least-privilege.ts): exactly what
