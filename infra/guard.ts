@@ -2,7 +2,7 @@
 // operator process runs (a paused step, a crashed cutover), green's alarms still roll traffic back.
 //
 //   green's ColorAlarms ──► CompositeAlarm (ALARM if any of them is) ──► EventBridge rule on its
-//   "CloudWatch Alarm State Change" to ALARM ──► Lambda (nodejs20.x) running the project's own
+//   "CloudWatch Alarm State Change" to ALARM ──► Lambda (nodejs24.x) running the project's own
 //   rollback: scripts/aws/guard/handler.ts → core/engine runRollback, the same lock, journal and
 //   verification as `npm run rollback`; it acts only when the journal says a rollout is active.
 //
@@ -38,7 +38,7 @@
 // 5432). The AWS APIs (SSM, ELBv2, Secrets Manager) are reached through the private subnets' NAT
 // gateway (network.mode create: natGateways single or per-az, always one); with network.mode
 // existing the private subnets must route to them (NAT or interface endpoints), which the config
-// cannot show. TLS to RDS is verify-full: nodejs20.x does not load the Amazon CA bundle by
+// cannot show. TLS to RDS is verify-full: Lambda's Node.js 20+ runtimes do not load the Amazon CA bundle by
 // default, so NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem (the runtime's own copy, RDS roots
 // included) is set for the paired function. Timeout 900 s (Lambda's maximum): the paired path's
 // bounded waits (fence drain ≤ 120 s, fence read-back ≤ 30 s, catch-up: the plan's, 30 s, database
@@ -92,9 +92,16 @@ export interface PairedGuardArgs {
   databaseName: string;
 }
 
+/**
+ * The function's runtime. Lambda blocked creating nodejs20.x functions on 2026-08-31 and updating
+ * them on 2026-09-30 (its deprecation was 2026-04-30); nodejs24.x is supported until 2028-04-30
+ * (creation blocked from 2028-06-01). The handler is async, as Node.js 24 on Lambda requires.
+ */
+export const GUARD_RUNTIME = aws.lambda.Runtime.NodeJS24dX;
+
 /** The function's timeout per database mode (s): see the file comment for what the paired one covers. */
 export const GUARD_TIMEOUT_SECONDS = { shared: 300, paired: 900 } as const;
-/** The runtime's Amazon CA bundle (RDS roots included); nodejs20.x does not load it unless told to. */
+/** The runtime's Amazon CA bundle (RDS roots included); Node.js 20+ runtimes do not load it unless told to. */
 export const LAMBDA_AMAZON_CA_BUNDLE = "/var/runtime/ca-cert.pem";
 
 /** The EC2 actions Lambda needs in the execution role to place a function in a VPC (Lambda developer guide, configuration-vpc). */
@@ -160,7 +167,11 @@ export function guardHandlerPath(): string {
   return found;
 }
 
-/** Bundle the handler (and the SDK clients it uses) into one CommonJS file for nodejs20.x. */
+/**
+ * Bundle the handler (and the SDK clients it uses) into one CommonJS file for the function's
+ * runtime (GUARD_RUNTIME). The syntax target stays node20: the lowest Node the project runs on,
+ * so the same bundle also runs in the tests here; nodejs24.x runs it unchanged.
+ */
 export async function bundleGuardHandler(entry = guardHandlerPath()): Promise<string> {
   const esbuild = await import("esbuild");
   const result = await esbuild.build({
@@ -312,7 +323,7 @@ export class Guard extends pulumi.ComponentResource {
       {
         name: functionName,
         description: "bluegreen guard: rolls traffic back to blue when green's alarms fire during a rollout",
-        runtime: aws.lambda.Runtime.NodeJS20dX,
+        runtime: GUARD_RUNTIME,
         handler: "index.handler",
         code,
         role: this.role.arn,
@@ -350,8 +361,7 @@ export class Guard extends pulumi.ComponentResource {
                     : {}),
                 }),
               ),
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-            // Paired: verify-full to RDS needs the Amazon roots, which nodejs20.x leaves out unless told (cold-start cost, so only here).
+            // Paired: verify-full to RDS needs the Amazon roots, which the Node.js 20+ runtimes leave out unless told (cold-start cost, so only here).
             ...(paired ? { NODE_EXTRA_CA_CERTS: LAMBDA_AMAZON_CA_BUNDLE } : {}),
           },
         },

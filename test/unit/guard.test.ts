@@ -263,7 +263,7 @@ describe("the resources (Pulumi mocks)", () => {
 
   it("the Lambda runs the bundled handler with the stack's rollback outputs, one at a time", async () => {
     const fn = shared.one("aws:lambda/function:Function");
-    expect(fn.inputs).toMatchObject({ runtime: "nodejs20.x", handler: "index.handler", reservedConcurrentExecutions: 1, name: "bluegreen-prod-guard" });
+    expect(fn.inputs).toMatchObject({ runtime: "nodejs24.x", handler: "index.handler", reservedConcurrentExecutions: 1, name: "bluegreen-prod-guard" });
     const config = parseGuardConfig(fn.inputs.environment.variables.BLUEGREEN_GUARD);
     expect(config).toEqual({
       region: "eu-west-1",

@@ -26,7 +26,7 @@
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { EngineDeps } from "../../core/engine.js";
-import { guardRollback, type GuardOutcome } from "../../core/guard.js";
+import { guardRollback, portUnusedByGuard, type GuardOutcome } from "../../core/guard.js";
 import { systemClock, type AlarmSource, type Color, type DataReplication, type HealthProbe, type HookRunner, type MetricsSource, type ParitySource, type Snapshotter } from "../../core/ports.js";
 import { lazyReplication } from "../../postgres/stackReplication.js";
 import { AlbFence } from "../albFence.js";
@@ -126,17 +126,6 @@ export interface AlarmStateChangeEvent {
   detail?: { alarmName?: string; state?: { value?: string; reason?: string; timestamp?: string }; previousState?: { value?: string } };
 }
 
-function unused<T extends object>(port: string): T {
-  return new Proxy({} as T, {
-    get(_target, property) {
-      if (property === "resolutionMs") return 60_000;
-      if (property === "publicationDelayMs") return 0;
-      if (property === "then") return undefined;
-      return () => Promise.reject(new Error(`internal error: the guard's rollback does not use the ${port} port`));
-    },
-  });
-}
-
 export interface GuardWiring {
   /** The AbortSignal for each AWS call (the deadline's, then the reserve's). */
   signal?: SignalSource;
@@ -166,13 +155,13 @@ export function createGuardDeps(
   let close: () => Promise<void> = async () => undefined;
   const deps: EngineDeps & { close(): Promise<void> } = {
     router: new AlbRouter(clients.elb, { listenerArns: config.listenerArns, targetGroupArns: config.targetGroupArns, stickinessSeconds: config.stickinessSeconds }, options),
-    health: unused<HealthProbe>("health"),
-    metrics: unused<MetricsSource>("metrics"),
-    alarms: unused<AlarmSource>("alarms"),
+    health: portUnusedByGuard<HealthProbe>("health"),
+    metrics: portUnusedByGuard<MetricsSource>("metrics", { resolutionMs: 60_000, publicationDelayMs: 0 }),
+    alarms: portUnusedByGuard<AlarmSource>("alarms"),
     lock: new SsmLock(clients.ssm, identity, options),
     journal: new SsmJournalStore(clients.ssm, identity, undefined, options),
-    snapshotter: unused<Snapshotter>("snapshotter"),
-    hooks: unused<HookRunner>("hooks"),
+    snapshotter: portUnusedByGuard<Snapshotter>("snapshotter"),
+    hooks: portUnusedByGuard<HookRunner>("hooks"),
     recorder: new SsmWeightsParameter(clients.ssm, identity, options),
     clock: systemClock,
     close: () => close(),
@@ -181,7 +170,7 @@ export function createGuardDeps(
   if (config.databaseMode === "paired") {
     deps.fence = new AlbFence(clients.elb, config.fenceRuleArns, { drainMs: config.fenceDrainSeconds * 1000, ...options });
     // Only a cutover's preflight reads a stored parity result; the engine asks for the port in paired mode.
-    deps.parity = unused<ParitySource>("parity");
+    deps.parity = portUnusedByGuard<ParitySource>("parity");
     const replication = (wiring.replication ?? guardReplication)(config);
     deps.replication = replication;
     close = () => replication.close();

@@ -1,5 +1,5 @@
 // The guard's Lambda entry point (infra/guard.ts bundles this file with esbuild into index.js,
-// handler "index.handler", runtime nodejs20.x). One JSON log line per invocation says what it
+// handler "index.handler", runtime nodejs24.x). One JSON log line per invocation says what it
 // decided and why; the rollback itself is journaled like any other (see ./guard.ts).
 //
 // The deadline: the function's remaining time minus GUARD_CLEANUP_RESERVE_MS is the rollback's
