@@ -3,7 +3,7 @@
 
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { AlarmSource } from "../core/ports.js";
-import { awsCall } from "./errors.js";
+import { awsCall, sendOptions, type SignalSource } from "./errors.js";
 import { cloudWatchSdk } from "./sdk.js";
 
 const { DescribeAlarmsCommand } = cloudWatchSdk();
@@ -20,6 +20,8 @@ export class CloudWatchAlarms implements AlarmSource {
   constructor(
     private readonly client: CloudWatchClient,
     private readonly alarmNames: readonly string[],
+    /** The command's deadline (status): each call is aborted with it. */
+    private readonly options: { signal?: SignalSource } = {},
   ) {}
 
   /** Every named alarm with its state; names CloudWatch does not know come back as state "MISSING". */
@@ -29,10 +31,15 @@ export class CloudWatchAlarms implements AlarmSource {
       const names = this.alarmNames.slice(i, i + BATCH);
       let nextToken: string | undefined;
       do {
-        const out = await awsCall(`DescribeAlarms ${names.length} names`, () =>
-          this.client.send(
-            new DescribeAlarmsCommand({ AlarmNames: names, AlarmTypes: ["MetricAlarm", "CompositeAlarm"], MaxRecords: BATCH, NextToken: nextToken }),
-          ),
+        const abort = this.options.signal?.();
+        const out = await awsCall(
+          `DescribeAlarms ${names.length} names`,
+          () =>
+            this.client.send(
+              new DescribeAlarmsCommand({ AlarmNames: names, AlarmTypes: ["MetricAlarm", "CompositeAlarm"], MaxRecords: BATCH, NextToken: nextToken }),
+              sendOptions(abort),
+            ),
+          abort,
         );
         for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
           if (alarm.AlarmName) found.set(alarm.AlarmName, { name: alarm.AlarmName, state: alarm.StateValue ?? "UNKNOWN", reason: alarm.StateReason ?? null });

@@ -5,7 +5,7 @@
 
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Color, HealthProbe, TargetHealth } from "../core/ports.js";
-import { awsCall } from "./errors.js";
+import { awsCall, sendOptions, type SignalSource } from "./errors.js";
 import { elbSdk } from "./sdk.js";
 
 const { DescribeTargetHealthCommand } = elbSdk();
@@ -21,12 +21,15 @@ export class AlbTargetHealth implements HealthProbe {
   constructor(
     private readonly client: ElasticLoadBalancingV2Client,
     private readonly targetGroupArns: Record<Color, string>,
+    /** The command's deadline (status): each call is aborted with it. */
+    private readonly options: { signal?: SignalSource } = {},
   ) {}
 
   /** Every target of a color with its state, for `status`. */
   async targets(color: Color): Promise<TargetDetail[]> {
     const arn = this.targetGroupArns[color];
-    const out = await awsCall(`DescribeTargetHealth ${arn}`, () => this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })));
+    const abort = this.options.signal?.();
+    const out = await awsCall(`DescribeTargetHealth ${arn}`, () => this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }), sendOptions(abort)), abort);
     return (out.TargetHealthDescriptions ?? []).map((description) => ({
       id: description.Target?.Id ?? "(unknown)",
       port: description.Target?.Port ?? null,

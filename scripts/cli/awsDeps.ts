@@ -20,7 +20,7 @@ export interface AwsWiring {
   stack: string;
   /** Whose lock and journal: established by stackIdentity (stackOutputs.ts) before any AWS call. */
   identity: Pick<StackIdentity, "project" | "stack">;
-  /** The AbortSignal for each call on rollback's path (its deadline). */
+  /** The AbortSignal for each call (rollback's and status's --deadline). */
   signal?: SignalSource;
   configPath: string;
   /** Also write each weight reached into Pulumi.<stack>.yaml `traffic.weights` (cutover/rollback --write-config). */
@@ -98,25 +98,31 @@ export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): P
   const cloudwatch = new (cloudWatchSdk().CloudWatchClient)(clientConfig(region));
   const rds = new (rdsSdk().RDSClient)(clientConfig(region));
   const blueInstance = outputs.databaseInstanceIds.blue;
+  // The command's deadline, for each call of the adapters that status and maintenance read.
+  const calls = wiring.signal ? { signal: wiring.signal } : {};
   const snapshotter: Snapshotter = blueInstance
     ? new RdsSnapshotter(rds, { stack, instanceId: blueInstance })
     : { snapshot: () => Promise.reject(new Error("the stack outputs name no database instance for blue (databaseInstanceIds.blue)")) };
   const deps: EngineDeps & { fence: WriteFence | undefined } = {
-    router: new AlbRouter(elb, {
-      listenerArns: outputs.listenerArns,
-      targetGroupArns: outputs.targetGroupArns,
-      stickinessSeconds: outputs.stickinessSeconds,
-    }),
-    health: new AlbTargetHealth(elb, outputs.targetGroupArns),
+    router: new AlbRouter(
+      elb,
+      {
+        listenerArns: outputs.listenerArns,
+        targetGroupArns: outputs.targetGroupArns,
+        stickinessSeconds: outputs.stickinessSeconds,
+      },
+      calls,
+    ),
+    health: new AlbTargetHealth(elb, outputs.targetGroupArns, calls),
     metrics: new CloudWatchMetrics(cloudwatch, { albArnSuffix: outputs.albArnSuffix, targetGroupArnSuffixes: outputs.targetGroupArnSuffixes }),
-    alarms: new CloudWatchAlarms(cloudwatch, outputs.alarmNames),
-    lock: new SsmLock(ssm, identity),
-    journal: new SsmJournalStore(ssm, identity),
+    alarms: new CloudWatchAlarms(cloudwatch, outputs.alarmNames, calls),
+    lock: new SsmLock(ssm, identity, calls),
+    journal: new SsmJournalStore(ssm, identity, undefined, calls),
     snapshotter,
     hooks: new ShellHookRunner(wiring.cwd),
     recorder: await weightRecorder(ssm, identity, wiring),
     clock: systemClock,
-    fence: outputs.fenceRuleArns.length > 0 ? new AlbFence(elb, outputs.fenceRuleArns, { drainMs: wiring.fenceDrainMs ?? 0 }) : undefined,
+    fence: outputs.fenceRuleArns.length > 0 ? new AlbFence(elb, outputs.fenceRuleArns, { drainMs: wiring.fenceDrainMs ?? 0, ...calls }) : undefined,
   };
   if (wiring.events) deps.events = wiring.events;
   if (outputs.asgNames.blue !== null || outputs.asgNames.green !== null) deps.capacity = lazyCapacity(outputs.region, outputs.asgNames);

@@ -26,6 +26,7 @@
 
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
+import { abortAfter, parseDeadlineSeconds } from "./deadline.js";
 import { loadRawOutputs, parseRollbackOutputs, shortStackName } from "./stackOutputs.js";
 import type { EngineEvent } from "../core/events.js";
 import type { RouteWeights, WriteFence } from "../core/ports.js";
@@ -36,7 +37,6 @@ const DEFAULT_FENCE_DRAIN_SECONDS = 3;
 
 /** The runbook promises traffic back on blue in under two minutes; the default leaves room to act on the answer. */
 const DEFAULT_DEADLINE_SECONDS = 60;
-const MAX_DEADLINE_SECONDS = 3600;
 
 /** The part of the deadline kept for recording the outcome (journal save, lock release) after the work stops. */
 export function cleanupReserveMs(deadlineMs: number): number {
@@ -45,12 +45,7 @@ export function cleanupReserveMs(deadlineMs: number): number {
 
 /** Parse --deadline: seconds, a number 1..3600 (fractions allowed for tests and scripts). */
 export function parseDeadline(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_DEADLINE_SECONDS * 1000;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 1 || seconds > MAX_DEADLINE_SECONDS) {
-    throw new UsageError(`--deadline ${value}: must be a number of seconds from 1 to ${MAX_DEADLINE_SECONDS}`);
-  }
-  return Math.round(seconds * 1000);
+  return parseDeadlineSeconds(value, DEFAULT_DEADLINE_SECONDS);
 }
 
 function describeLive(routes: readonly RouteWeights[] | null): string {
@@ -136,11 +131,8 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   const hard = new AbortController();
   const deadlineError = new Error(`the rollback deadline (--deadline ${deadlineMs / 1000} s) has passed`);
   // Counted from the command's start (its own start-up, outputs and imports included).
-  const spent = performance.now() - began;
-  const workTimer = setTimeout(() => work.abort(deadlineError), Math.max(0, deadlineMs - cleanupReserveMs(deadlineMs) - spent));
-  const hardTimer = setTimeout(() => hard.abort(deadlineError), Math.max(0, deadlineMs - spent));
-  workTimer.unref();
-  hardTimer.unref();
+  const cancelWorkTimer = abortAfter(work, deadlineMs - cleanupReserveMs(deadlineMs), deadlineError, began);
+  const cancelHardTimer = abortAfter(hard, deadlineMs, deadlineError, began);
   const signal = () => (work.signal.aborted ? hard.signal : work.signal);
 
   // What the operator needs when it ends early: the live weights last read, and whether writing began.
@@ -179,8 +171,8 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   const deps = await createRollbackDeps(outputs, { stack, identity, signal, configPath, writeConfig: options.writeConfig === true, cwd: io.cwd, events });
 
   if (options.dryRun) {
-    clearTimeout(workTimer);
-    clearTimeout(hardTimer);
+    cancelWorkTimer();
+    cancelHardTimer();
     const routes = await deps.router.readWeights();
     if (mode.json) io.stdout.write(`${JSON.stringify({ type: "dry-run", routes, writes: deps.router.describeWrites() })}\n`);
     else {
@@ -285,7 +277,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     throw error;
   } finally {
     process.removeListener("SIGINT", onSigint);
-    clearTimeout(workTimer);
+    cancelWorkTimer();
     printer.close();
     await replication?.close();
     startConfigRead();
@@ -293,7 +285,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     if (webhookFlush) await webhookFlush();
   }
   const wallMs = Math.round(performance.now());
-  clearTimeout(hardTimer);
+  cancelHardTimer();
 
   if (result.stickinessSeconds !== null && result.stickinessSeconds > 0) {
     const minutes = Math.ceil(result.stickinessSeconds / 60);

@@ -4,13 +4,20 @@
 // in database.mode paired, logical replication per direction (running, lag, tables ready).
 // Read-only. Each section is read independently: one that fails is shown as an error and the
 // others still print. Exit 0 when everything was read, 3 when AWS could not be reached at all.
+// A bound on time to an answer (--deadline, default 20 s, counted from the command's start; the
+// parser and the timer are rollback's, scripts/cli/deadline.ts): every AWS call carries the
+// deadline's AbortSignal, and each section is raced against it, so at the deadline status prints
+// what it has read, shows each section still waiting as "not answered before the deadline", says
+// so on stderr and exits 3.
 // The replication section never changes the exit code: the databases usually sit in private
 // subnets an operator's machine cannot reach, and status must still answer there
 // ("unreachable: reason"). It is read with the sync library (scripts/postgres/sync) over the
 // connections of scripts/postgres/stackDatabases.ts, loaded only in paired mode.
 
+import { setMaxListeners } from "node:events";
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
 import { ExitCode, outputMode, UnreachableError } from "./common.js";
+import { abortAfter, parseDeadlineSeconds } from "./deadline.js";
 import { loadRawOutputs, parseStackOutputs, type RawOutputs } from "./stackOutputs.js";
 import type { FenceMode, LockHolder, ReplicationDirection, RouteWeights, Weights } from "../core/ports.js";
 import type { SyncStatus } from "../postgres/sync/status.js";
@@ -25,9 +32,14 @@ interface StatusOptions {
   config?: string;
   json?: boolean;
   allowUnverifiedStack?: boolean;
+  deadline?: string;
 }
 
-type Section<T> = { ok: true; value: T } | { ok: false; error: string; unreachable: boolean };
+/** status answers within this long unless told otherwise: well under the SDK's own retry bound (~31 s). */
+const DEFAULT_DEADLINE_SECONDS = 20;
+
+/** late: the section had not answered when the deadline passed (its error says so). */
+type Section<T> = { ok: true; value: T } | { ok: false; error: string; unreachable: boolean; late?: true };
 
 /** One replication direction as status shows it. */
 export interface ReplicationView {
@@ -48,6 +60,16 @@ export interface StatusHooks {
   syncStatus?: (direction: ReplicationDirection) => Promise<SyncStatus>;
   /** Bound on the replication section; default 20 s. */
   replicationTimeoutMs?: number;
+  /** The deadline's signal instead of the --deadline timer: tests abort it on an event, never on time. */
+  deadline?: AbortSignal;
+  /** Called as each AWS section settles, by its name in `deadline.unanswered` ("lock", "live weights", ...). */
+  onSection?: (name: string, ok: boolean) => void;
+}
+
+/** The deadline as the sections see it: its signal and what a section that missed it says. */
+interface Deadline {
+  signal: AbortSignal;
+  message: string;
 }
 
 /** null when nothing of that direction exists (no subscription, publication or slot). */
@@ -95,10 +117,23 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function section<T>(read: () => Promise<T>): Promise<Section<T>> {
+/** `promise`, or a rejection as soon as the deadline passes (whichever comes first). */
+function untilDeadline<T>(promise: Promise<T>, deadline: Deadline): Promise<T> {
+  if (deadline.signal.aborted) return Promise.reject(new UnreachableError(deadline.message));
+  let onAbort: () => void = () => undefined;
+  const passed = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new UnreachableError(deadline.message));
+    deadline.signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([promise, passed]).finally(() => deadline.signal.removeEventListener("abort", onAbort));
+}
+
+async function section<T>(read: () => Promise<T>, deadline?: Deadline): Promise<Section<T>> {
   try {
-    return { ok: true, value: await read() };
+    return { ok: true, value: await (deadline ? untilDeadline(read(), deadline) : read()) };
   } catch (error) {
+    // Failed once the deadline had passed: the deadline is the reason, whatever the call said (an aborted call, say).
+    if (deadline?.signal.aborted) return { ok: false, error: deadline.message, unreachable: true, late: true };
     return { ok: false, error: (error as Error).message.split("\n")[0] ?? String(error), unreachable: error instanceof UnreachableError };
   }
 }
@@ -125,15 +160,19 @@ export interface StatusReport {
   lastRun: Section<{ runId: string; operation: string; phase: string; outcome: string | null; updatedAt: string; last: string | null; pause?: PauseView | null } | null>;
   /** database.mode paired only (else null); a direction's value is null when it is not set up. */
   replication: Record<ReplicationDirection, Section<ReplicationView | null>> | null;
+  /** --deadline: passed when it ran out before every AWS section had answered (then exit 3); unanswered names them. */
+  deadline: { seconds: number; passed: boolean; unanswered: string[] };
 }
 
 export async function statusMain(argv: readonly string[], io: Io = processIo(), hooks: StatusHooks = {}): Promise<ExitCode> {
+  const began = performance.now();
   const command = addStackOptions(
     program("status", "Live weights beside the weights parameter (what `pulumi up` applies) and the config seed, and which differ; target health, alarms, fence, lock holder, last run; replication in database.mode paired. Read-only.", io),
-  );
+  ).option("--deadline <seconds>", `answer within this long: print what was read by then, the rest as not answered, and exit 3 (default ${DEFAULT_DEADLINE_SECONDS})`);
   const parsed = parse<StatusOptions & Record<string, unknown>>(command, argv);
   if (!parsed) return ExitCode.ok;
   const options: StatusOptions = parsed.options;
+  const deadlineMs = parseDeadlineSeconds(options.deadline, DEFAULT_DEADLINE_SECONDS);
   const stack = await resolveStack(options.stack, io, options.json === true);
   const configPath = configPathFor(stack, options.config, io.cwd);
   // Identity before any AWS call (loadRawOutputs checks it): a typo'd --stack is exit 2, not another stack's status.
@@ -156,13 +195,26 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
       throw error;
     },
   );
-  const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd });
+  // The deadline, counted from the command's start (its start-up and the outputs included).
+  const timer = new AbortController();
+  const deadlineText = `--deadline ${deadlineMs / 1000} s`;
+  const stopTimer = hooks.deadline ? () => undefined : abortAfter(timer, deadlineMs, new Error(`the status deadline (${deadlineText}) has passed`), began);
+  const deadline: Deadline = { signal: hooks.deadline ?? timer.signal, message: `not answered before the deadline (${deadlineText})` };
+  // Each section's race and each SDK call listen on it (about 16 at once): not the leak Node warns of past 10.
+  setMaxListeners(64, deadline.signal);
+  const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd, signal: () => deadline.signal });
   const health = deps.health as import("../aws/targetHealth.js").AlbTargetHealth;
   const alarms = deps.alarms as import("../aws/alarms.js").CloudWatchAlarms;
   const fence = deps.fence as import("../aws/albFence.js").AlbFence | undefined;
 
+  /** One AWS section, raced against the deadline, by the name it is reported under. */
+  const aws = async <T>(name: string, read: () => Promise<T>): Promise<Section<T>> => {
+    const result = await section(read, deadline);
+    hooks.onSection?.(name, result.ok);
+    return result;
+  };
   const healthOf = (color: "blue" | "green") =>
-    section(async () => {
+    aws(`${color} target health`, async () => {
       const targets = await health.targets(color);
       const { summarizeTargets } = await import("../aws/targetHealth.js");
       return { ...summarizeTargets(targets), targets };
@@ -170,7 +222,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   const readReplication = async (): Promise<StatusReport["replication"]> => {
     const read = hooks.syncStatus ?? stackSyncStatus(raw, configPath);
     const timeoutMs = hooks.replicationTimeoutMs ?? 20_000;
-    const direction = (d: ReplicationDirection) => section(() => withTimeout(read(d).then(replicationView), timeoutMs, `replication ${d}`));
+    const direction = (d: ReplicationDirection) => section(() => withTimeout(read(d).then(replicationView), timeoutMs, `replication ${d}`), deadline);
     const [forward, reverse] = await Promise.all([direction("blue-to-green"), direction("green-to-blue")]);
     return { "blue-to-green": forward, "green-to-blue": reverse };
   };
@@ -178,18 +230,18 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   const weightsParameter = deps.recorder instanceof SsmWeightsParameter ? deps.recorder : null;
   const [configWeights, parameterWeights, routes, blue, green, alarmStates, fenceState, lock, lastRun, replication] = await Promise.all([
     Promise.resolve(configRead),
-    section(async () => {
+    aws("weights parameter", async () => {
       if (!weightsParameter) throw new Error("internal error: no weights parameter wired");
       const read = await weightsParameter.read();
       return { name: weightsParameter.name, exists: read.exists, weights: read.exists ? read.weights : null };
     }),
-    section(() => deps.router.readWeights()),
+    aws("live weights", () => deps.router.readWeights()),
     healthOf("blue"),
     healthOf("green"),
-    section(() => alarms.states()),
-    fence ? section(() => fence.readEach()) : Promise.resolve(null),
-    section(() => deps.lock.current()),
-    section(async () => {
+    aws("alarms", () => alarms.states()),
+    fence ? aws("write fence", () => fence.readEach()) : Promise.resolve(null),
+    aws("lock", () => deps.lock.current()),
+    aws("last run", async () => {
       const loaded = await deps.journal.load();
       if (loaded === null || loaded === undefined) return null;
       const journal = parseJournal(loaded);
@@ -206,6 +258,18 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
     }),
     outputs.databaseMode === "paired" ? readReplication() : Promise.resolve(null),
   ]);
+  stopTimer();
+  const awsSectionsByName: Array<[string, Section<unknown> | null]> = [
+    ["live weights", routes],
+    ["weights parameter", parameterWeights],
+    ["blue target health", blue],
+    ["green target health", green],
+    ["alarms", alarmStates],
+    ["write fence", fenceState],
+    ["lock", lock],
+    ["last run", lastRun],
+  ];
+  const unanswered = awsSectionsByName.filter(([, s]) => s !== null && !s.ok && s.late === true).map(([name]) => name);
 
   const seed = configWeights.ok ? configWeights.value : null;
   const owner = parameterWeights.ok ? parameterWeights.value : null;
@@ -239,9 +303,10 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
     lock,
     lastRun,
     replication,
+    deadline: { seconds: deadlineMs / 1000, passed: unanswered.length > 0, unanswered },
   };
 
-  const awsSections: Array<Section<unknown> | null> = [routes, parameterWeights, blue, green, alarmStates, fenceState, lock, lastRun];
+  const awsSections = awsSectionsByName.map(([, s]) => s);
   const failed = awsSections.filter((s): s is Section<unknown> & { ok: false } => s !== null && !s.ok);
   const allUnreachable = failed.length === awsSections.filter((s) => s !== null).length && failed.every((s) => s.unreachable);
 
@@ -250,6 +315,10 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   else {
     const { palette } = await import("./plainPrinter.js");
     io.stdout.write(renderStatus(report, palette(mode.color)));
+  }
+  if (unanswered.length > 0) {
+    io.stderr.write(`status stopped at the deadline (${deadlineText}): ${unanswered.join(", ")} not answered by AWS in time; what was read is shown above\n`);
+    return ExitCode.unreachable;
   }
   if (allUnreachable) return ExitCode.unreachable;
   return failed.length > 0 ? ExitCode.failed : ExitCode.ok;
