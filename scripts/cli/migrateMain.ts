@@ -20,6 +20,7 @@ interface Flags {
   green?: string;
   stack?: string;
   outputs?: string;
+  allowUnverifiedStack?: boolean;
   database?: string;
   writer?: "blue" | "green";
   phase?: Phase;
@@ -64,7 +65,8 @@ function buildProgram(sub: Subcommand, io: Io): Command {
     .option("--blue <url>", "blue's database (database.mode paired), or env BLUE_DATABASE_URL")
     .option("--green <url>", "green's database (paired), or env GREEN_DATABASE_URL")
     .option("--stack <name>", "databases from this stack's outputs (endpoints + Secrets Manager secrets, TLS verify-full) unless URLs are given; its config and (contract) its cutover journal")
-    .option("--outputs <file>", "stack outputs JSON instead of calling pulumi")
+    .option("--outputs <file>", "stack outputs JSON instead of calling pulumi; with --stack it must be that stack's (pulumiStack)")
+    .option("--allow-unverified-stack", "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)")
     .option("--database <name>", "database name with --stack/--outputs")
     .option("--config <file>", "stack config file with --stack (default: Pulumi.<stack>.yaml): rollout.migrationsDir, rollout.contractAfterSeconds")
     .addOption(new Option("--writer <color>", "paired: the color serving writes now (default: blue for expand, green for contract)").choices(["blue", "green"]));
@@ -91,7 +93,7 @@ async function targetsFrom(flags: Flags, phase: Phase, io: Io, raw?: { raw: unkn
   // URLs name the databases even with --stack (which then gives the config, the journal and the snapshot).
   if (!url && !blue && !green && (raw || flags.stack || flags.outputs)) {
     const { loadRawOutputs, validateStackName } = await import("./stackOutputs.js");
-    const outputs = raw ?? (await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs, cwd: io.cwd, env: io.env }));
+    const outputs = raw ?? (await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs, cwd: io.cwd, env: io.env, allowUnverified: flags.allowUnverifiedStack === true, warn: (line) => io.stderr.write(line) }));
     const { targetsFromOutputs } = await import("../postgres/migrate/targets.js");
     return targetsFromOutputs(outputs.raw, outputs.source, { database: flags.database, writer });
   }
@@ -203,7 +205,7 @@ async function loadStackContext(flags: Flags, io: Io): Promise<StackContext> {
   ]);
   const stack = await resolveStack(flags.stack, io);
   const configPath = configPathFor(stack, flags.config, io.cwd);
-  const [raw, config] = await Promise.all([loadRawOutputs({ stack, outputsFile: flags.outputs, cwd: io.cwd, env: io.env, configPath, picked: flags.stack === undefined, warn: (line) => io.stderr.write(line) }), loadStackConfig(configPath)]);
+  const [raw, config] = await Promise.all([loadRawOutputs({ stack, outputsFile: flags.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: flags.allowUnverifiedStack === true, picked: flags.stack === undefined, warn: (line) => io.stderr.write(line) }), loadStackConfig(configPath)]);
   const outputs = await parseStackOutputs(raw.raw, raw.source);
   const identity = raw.identity;
   return {
