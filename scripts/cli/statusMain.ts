@@ -89,7 +89,7 @@ export function replicationView(status: SyncStatus): ReplicationView | null {
 }
 
 /** syncStatus over the connections built from the stack outputs (and the config's database name). */
-function stackSyncStatus(raw: RawOutputs, configPath: string): (direction: ReplicationDirection) => Promise<SyncStatus> {
+function stackSyncStatus(raw: RawOutputs, configPath: string, signal: AbortSignal): (direction: ReplicationDirection) => Promise<SyncStatus> {
   let urls: Promise<{ blue: string; green: string }> | null = null;
   const load = () =>
     (urls ??= (async () => {
@@ -98,7 +98,7 @@ function stackSyncStatus(raw: RawOutputs, configPath: string): (direction: Repli
         (config) => config.database.databaseName,
         () => undefined,
       );
-      const connections = await connectionsFromOutputs(raw, { database, purpose: "the replication section of status" });
+      const connections = await connectionsFromOutputs(raw, { database, signal, purpose: "the replication section of status" });
       return { blue: connections.blue.url, green: connections.green.url };
     })());
   return async (direction) => {
@@ -220,7 +220,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
       return { ...summarizeTargets(targets), targets };
     });
   const readReplication = async (): Promise<StatusReport["replication"]> => {
-    const read = hooks.syncStatus ?? stackSyncStatus(raw, configPath);
+    const read = hooks.syncStatus ?? stackSyncStatus(raw, configPath, deadline.signal);
     const timeoutMs = hooks.replicationTimeoutMs ?? 20_000;
     const direction = (d: ReplicationDirection) => section(() => withTimeout(read(d).then(replicationView), timeoutMs, `replication ${d}`), deadline);
     const [forward, reverse] = await Promise.all([direction("blue-to-green"), direction("green-to-blue")]);

@@ -189,6 +189,8 @@ export interface ConnectionOptions {
   /** Default verify-full. */
   sslmode?: string | undefined;
   env?: NodeJS.ProcessEnv;
+  /** Aborts the Secrets Manager reads (status's --deadline). */
+  signal?: AbortSignal | undefined;
 }
 
 const NOT_FOUND = new Set(["ResourceNotFoundException", "ValidationException", "InvalidParameterException", "InvalidRequestException"]);
@@ -208,17 +210,19 @@ function replicationLoginOf(json: Record<string, unknown>, color: Color, arn: st
   return { username, password, host, port: portNumber, dbname };
 }
 
-async function readSecrets(db: StackDatabases): Promise<{ master: Record<Color, MasterSecret>; replication?: Record<Color, ReplicationLogin> }> {
+async function readSecrets(db: StackDatabases, signal?: AbortSignal): Promise<{ master: Record<Color, MasterSecret>; replication?: Record<Color, ReplicationLogin> }> {
   // Lazy: the SDK is loaded only on this path.
-  const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
-  // The region is the secret's own (from its ARN): right whatever AWS_REGION says.
+  const [{ SecretsManagerClient, GetSecretValueCommand }, { clientConfig }] = await Promise.all([import("@aws-sdk/client-secrets-manager"), import("../aws/errors.js")]);
+  // The region is the secret's own (from its ARN): right whatever AWS_REGION says. The timeouts
+  // throw (aws/errors.ts): a black-holed endpoint cannot hold the command forever.
   const region = SECRET_ARN.exec(db.secretArns.blue)?.[1];
-  const client = new SecretsManagerClient(region ? { region } : {});
+  const { requestHandler } = clientConfig(region ?? "");
+  const client = new SecretsManagerClient({ ...(region ? { region } : {}), requestHandler });
   try {
     const readJson = async (color: Color, arn: string, what: string): Promise<Record<string, unknown>> => {
       let text: string | undefined;
       try {
-        text = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
+        text = (await client.send(new GetSecretValueCommand({ SecretId: arn }), signal ? { abortSignal: signal } : {})).SecretString;
       } catch (error) {
         const name = (error as { name?: string }).name ?? "Error";
         const detail = `${name}: ${(error as Error).message}`;
@@ -274,7 +278,7 @@ function makeConnection(fields: { color: Color; display: string; tls: string; ur
 /** Read both secrets (one Secrets Manager client) and build both connections. */
 export async function databaseConnections(db: StackDatabases, options: ConnectionOptions = {}): Promise<Record<Color, DatabaseConnection>> {
   const sslmode = options.sslmode ?? "verify-full";
-  const [{ master: secrets, replication }, trust] = await Promise.all([readSecrets(db), sslmode === "disable" ? Promise.resolve<TlsTrust>({ description: "" }) : rdsTrust(options.env)]);
+  const [{ master: secrets, replication }, trust] = await Promise.all([readSecrets(db, options.signal), sslmode === "disable" ? Promise.resolve<TlsTrust>({ description: "" }) : rdsTrust(options.env)]);
   const build = (color: Color): DatabaseConnection => {
     const secret = secrets[color];
     const { host, port } = db.endpoints[color];

@@ -6,7 +6,9 @@
 // checked on virtual time. Nothing asserts on elapsed real time: a status that hung would fail by
 // the test's own timeout.
 
+import { writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { MockAws } from "../../bench/rollbackStartup.js";
 import { abortAfter, parseDeadlineSeconds } from "../../scripts/cli/deadline.js";
@@ -25,9 +27,13 @@ let onAccept: () => void = () => undefined;
 
 const status = (argv: string[], hooks: StatusHooks = {}) => cli.run((args, io) => statusMain(args, io, hooks), ["--stack", "prod", "--outputs", "outputs.json", ...argv]);
 
-/** Poll (bounded) until `ready()`; the condition is an event, the loop only waits for it. */
+/**
+ * Poll (bounded) until `ready()`; the condition is an event, the loop only waits for it. The bound
+ * (5 s) is under the SDK's 10 s request timeout, so a call left to that timeout instead of being
+ * aborted fails the wait.
+ */
 async function until(ready: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 500 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   if (!ready()) throw new Error(`never happened: ${what}`);
 }
 
@@ -135,6 +141,25 @@ describe("status --deadline", () => {
     expect(report.configWeights).toEqual({ ok: true, value: { blue: 100, green: 0 } });
     expect(report.lock).toEqual({ ok: false, error: "not answered before the deadline (--deadline 5 s)", unreachable: true, late: true });
     await until(() => held.size === 0, "the black-holed calls to be aborted");
+  });
+
+  it("paired, Secrets Manager black-holed: the replication section says it missed the deadline, the secret reads are cut; AWS sections read, exit 0", { timeout: 30_000 }, async () => {
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = holeUrl;
+    try {
+      const outputs = { ...cli.outputs, databaseMode: "paired", databaseEndpoints: { blue: "blue.abc.eu-west-1.rds.amazonaws.com:5432", green: "green.abc.eu-west-1.rds.amazonaws.com:5432" } };
+      await writeFile(join(cli.dir, "outputs.json"), JSON.stringify(outputs));
+      const aws = ["weights parameter", "lock", "last run", "alarms", "live weights", "blue target health", "green target health", "write fence"];
+      // Both colors' GetSecretValue wait in the hole; every AWS section has answered.
+      const { hooks } = deadlineWhen((done) => accepted >= 2 && aws.every((name) => done.has(name)));
+      const result = await status([], hooks);
+      expect(result.code, result.out).toBe(0); // replication never changes the exit code
+      expect(result.stdout).toMatch(/blue → green: unreachable: not answered before the deadline \(--deadline 20 s\)/);
+      expect(result.stdout).toMatch(/green → blue: unreachable: not answered before the deadline/);
+      expect(result.stderr).not.toMatch(/stopped at the deadline/);
+      await until(() => held.size === 0, "the black-holed secret reads to be aborted");
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+    }
   });
 
   it("the real timer: --deadline 1 against a black hole ends with exit 3 and the deadline's message", { timeout: 30_000 }, async () => {
