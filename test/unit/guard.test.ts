@@ -5,7 +5,7 @@
 // paired variant (VPC, fence, replication) is guardPaired.test.ts.
 
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -20,6 +20,7 @@ import { handler } from "../../scripts/aws/guard/handler.js";
 import { decodeJournal, encodeJournal } from "../../scripts/aws/ssmJournal.js";
 import { runCutover } from "../../scripts/core/engine.js";
 import type { Journal } from "../../scripts/core/journal.js";
+import { mockListener, mockSsmParameters } from "../support/awsGuardMocks.js";
 import { FakeWorld, testRollout } from "../support/fakes.js";
 import { prodConfigMap, runProgram, type ProgramRun } from "./infraHarness.js";
 
@@ -73,44 +74,8 @@ describe("the handler (aws-sdk-client-mock)", () => {
     parameters = new Map();
     weights = { blue: 75, green: 25 };
     process.env.BLUEGREEN_GUARD = JSON.stringify(CONFIG);
-    const notFound = () => Object.assign(new Error("not found"), { name: "ParameterNotFound", $metadata: { httpStatusCode: 400 } });
-    ssm.on(GetParameterCommand).callsFake((input: { Name: string }) => {
-      if (!parameters.has(input.Name)) throw notFound();
-      return { Parameter: { Name: input.Name, Value: parameters.get(input.Name), Version: 1 } };
-    });
-    ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string; Overwrite?: boolean }) => {
-      if (parameters.has(input.Name) && !input.Overwrite) throw Object.assign(new Error("exists"), { name: "ParameterAlreadyExists", $metadata: { httpStatusCode: 400 } });
-      parameters.set(input.Name, input.Value);
-      return { Version: 1 };
-    });
-    ssm.on(DeleteParameterCommand).callsFake((input: { Name: string }) => {
-      if (!parameters.delete(input.Name)) throw notFound();
-      return {};
-    });
-    elb.on(ModifyListenerCommand).callsFake((input: { DefaultActions: { ForwardConfig: { TargetGroups: { TargetGroupArn: string; Weight: number }[] } }[] }) => {
-      const groups = input.DefaultActions[0]!.ForwardConfig.TargetGroups;
-      weights = { blue: groups.find((g) => g.TargetGroupArn === TG.blue)!.Weight, green: groups.find((g) => g.TargetGroupArn === TG.green)!.Weight };
-      return {};
-    });
-    elb.on(DescribeListenersCommand).callsFake(() => ({
-      Listeners: [
-        {
-          ListenerArn: LISTENER,
-          DefaultActions: [
-            {
-              Type: "forward",
-              ForwardConfig: {
-                TargetGroups: [
-                  { TargetGroupArn: TG.blue, Weight: weights.blue },
-                  { TargetGroupArn: TG.green, Weight: weights.green },
-                ],
-                TargetGroupStickinessConfig: { Enabled: false },
-              },
-            },
-          ],
-        },
-      ],
-    }));
+    mockSsmParameters(ssm, parameters);
+    mockListener(elb, { arn: LISTENER, targetGroups: TG }, () => weights, (written) => (weights = written));
   });
   afterEach(() => {
     if (savedEnv === undefined) delete process.env.BLUEGREEN_GUARD;

@@ -6,9 +6,9 @@
 // Pulumi mocks (VPC, security group rule, environment without secrets); the policy pack's rule on
 // the paired variant, both ways.
 
-import { DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand, ModifyRuleCommand, type RuleCondition } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DescribeRulesCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, type RuleCondition } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -32,6 +32,7 @@ import type { Journal } from "../../scripts/core/journal.js";
 import { DEFAULT_CATCH_UP_TIMEOUT_MS } from "../../scripts/core/plan.js";
 import { databaseConnections, parseStackDatabases } from "../../scripts/postgres/stackDatabases.js";
 import type { DataReplication, ParityResult, ReplicationDirection, ReplicationStatus } from "../../scripts/core/ports.js";
+import { mockListener, mockSsmParameters } from "../support/awsGuardMocks.js";
 import { FakeWorld, testRollout } from "../support/fakes.js";
 import { EXISTING_NETWORK, pairedConfig, runProgram, type ProgramRun } from "./infraHarness.js";
 
@@ -150,20 +151,7 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
     log = [];
     replication = new LaggingReplication(log, fenceMode);
     process.env.BLUEGREEN_GUARD = JSON.stringify(CONFIG);
-    const notFound = () => Object.assign(new Error("not found"), { name: "ParameterNotFound", $metadata: { httpStatusCode: 400 } });
-    ssm.on(GetParameterCommand).callsFake((input: { Name: string }) => {
-      if (!parameters.has(input.Name)) throw notFound();
-      return { Parameter: { Name: input.Name, Value: parameters.get(input.Name), Version: 1 } };
-    });
-    ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string; Overwrite?: boolean }) => {
-      if (parameters.has(input.Name) && !input.Overwrite) throw Object.assign(new Error("exists"), { name: "ParameterAlreadyExists", $metadata: { httpStatusCode: 400 } });
-      parameters.set(input.Name, input.Value);
-      return { Version: 1 };
-    });
-    ssm.on(DeleteParameterCommand).callsFake((input: { Name: string }) => {
-      if (!parameters.delete(input.Name)) throw notFound();
-      return {};
-    });
+    mockSsmParameters(ssm, parameters);
     elb.on(ModifyRuleCommand).callsFake((input: { RuleArn: string; Conditions: RuleCondition[] }) => {
       expect(input.RuleArn).toBe(FENCE_RULE);
       ruleConditions = input.Conditions;
@@ -171,32 +159,10 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
       return {};
     });
     elb.on(DescribeRulesCommand).callsFake(() => ({ Rules: [{ RuleArn: FENCE_RULE, Conditions: ruleConditions }] }));
-    elb.on(ModifyListenerCommand).callsFake((input: { DefaultActions: { ForwardConfig: { TargetGroups: { TargetGroupArn: string; Weight: number }[] } }[] }) => {
-      const groups = input.DefaultActions[0]!.ForwardConfig.TargetGroups;
-      const written = { blue: groups.find((g) => g.TargetGroupArn === TG.blue)!.Weight, green: groups.find((g) => g.TargetGroupArn === TG.green)!.Weight };
+    mockListener(elb, { arn: LISTENER, targetGroups: TG }, () => weights, (written) => {
       log.push(`flip blue ${written.blue} / green ${written.green} (fence ${fenceMode()})`);
       if (applyListenerWrites) weights = written;
-      return {};
     });
-    elb.on(DescribeListenersCommand).callsFake(() => ({
-      Listeners: [
-        {
-          ListenerArn: LISTENER,
-          DefaultActions: [
-            {
-              Type: "forward",
-              ForwardConfig: {
-                TargetGroups: [
-                  { TargetGroupArn: TG.blue, Weight: weights.blue },
-                  { TargetGroupArn: TG.green, Weight: weights.green },
-                ],
-                TargetGroupStickinessConfig: { Enabled: false },
-              },
-            },
-          ],
-        },
-      ],
-    }));
   });
   afterEach(() => {
     if (savedEnv === undefined) delete process.env.BLUEGREEN_GUARD;
