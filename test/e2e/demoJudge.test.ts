@@ -123,11 +123,14 @@ describe("npm run demo -- --fault crash", () => {
     await expectRunGone(id);
   });
 
-  it("rolls back: green's process is gone, the router answers 502 for it", () => {
+  it("rolls back: green's process is gone, seen as an unhealthy target, the exited-process alarm or the router's 502s, whichever comes first", () => {
     expect(result.outcome, result.reason ?? "").toBe("rolled-back");
     expect(result.asExpected).toBe(true);
     expect(result.reason).toMatch(/at step 1/);
+    expect(result.reason).toMatch(/unhealthy target|sandbox-green-process-exited|5xx/);
     expect(result.weightsRecorded).toEqual({ blue: 100, green: 0 });
-    expect(result.injectedFailures).toBeGreaterThan(0);
+    // The router's 502s for green are the crash's (injected); none other. There may be none at all:
+    // the health probe or the alarm can see the dead process before a request reaches it.
+    expect(result.unexpectedFailures).toBe(0);
   });
 });
