@@ -62,8 +62,8 @@ function demoProgram() {
     .option("--fault-after <duration>", "delay from green's first verified step to the fault's onset", "1s")
     .option("--migration", "green v2 needs a new column: lint, expand in the cutover's migrating phase, a canary with a fault (default error-rate=0.2) rolled back while blue serves on the expanded schema, a clean cutover, contract (docs/migrations.md)")
     .option("--pause", "shared: the cutover pauses at 25% and exits; then a fault on green (--fault, default error-rate=0.3) and the guard rolls back with no operator process", false)
-    .option("--blue-instances <n>", "app processes for blue behind the router, 1..4 (default 1)")
-    .option("--green-instances <n>", "app processes for green, 1..4 (default 1); fewer than blue's: the capacity check stops the cutover before green gets more than it can carry")
+    .option("--blue-instances <n>", "app processes for blue behind the router, 1..4 (default 1; 2 when only --green-instances is given)")
+    .option("--green-instances <n>", "app processes for green, 1..4 (default 1; 2 when only --blue-instances is given); fewer than blue's: the capacity check stops the cutover before green gets more than it can carry")
     .addOption(new Option("--capacity <mode>", "check: stop a green too small for its next share; match: first start green processes up to blue's").choices(["check", "match"]).default("check"))
 
     .option("--background-error-rate <share>", "both colors answer this share of requests 500 all along, as a real service does (e.g. 0.005 or 0.5%)")
@@ -171,13 +171,7 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
   }
   if (flags.migration && flags.database === "paired") throw new UsageError("--migration runs on the shared database: drop --database paired (see --help)");
   if (flags.pause && flags.database === "paired") throw new UsageError("--pause runs the shared database's canary (a paired switch is all at once, with nothing to pause at); drop --database paired (see --help)");
-  const instancesOf = (value: string | undefined, flag: string): number => {
-    if (value === undefined) return 1;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > 4) throw new UsageError(`${flag} must be an integer between 1 and 4, got "${value}" (see --help)`);
-    return n;
-  };
-  const instances = { blue: instancesOf(flags.blueInstances, "--blue-instances"), green: instancesOf(flags.greenInstances, "--green-instances") };
+  const instances = demoInstances(flags.blueInstances, flags.greenInstances);
   const reportsDir = await checkReportsDir(flags.reports ?? flags.reportsDir ?? "reports");
 
 
@@ -260,4 +254,19 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
   if (flags.json) out.write(`${JSON.stringify(result, null, 2)}\n`);
   else for (const line of summaryLines(result)) out.write(`${line}\n`);
   return result.exitCode;
+}
+
+/**
+ * App processes per color. Neither flag: one each (the quickest sandbox). One flag alone sizes
+ * that color against a pool of 2 for the other, like an Auto Scaling group of two: so
+ * `--green-instances 1` alone is the capacity refusal, and with `--capacity match` the scale-up.
+ */
+export function demoInstances(blue: string | undefined, green: string | undefined): { blue: number; green: number } {
+  const given = (value: string, flag: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 4) throw new UsageError(`${flag} must be an integer between 1 and 4, got "${value}" (see --help)`);
+    return n;
+  };
+  if (blue === undefined && green === undefined) return { blue: 1, green: 1 };
+  return { blue: blue === undefined ? 2 : given(blue, "--blue-instances"), green: green === undefined ? 2 : given(green, "--green-instances") };
 }
