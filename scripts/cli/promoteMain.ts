@@ -19,6 +19,7 @@ interface PromoteOptions {
   config?: string;
   json?: boolean;
   now?: boolean;
+  whenDue?: boolean;
   scaleDownBlue?: boolean;
   webhook?: string;
   allowUnverifiedStack?: boolean;
@@ -28,12 +29,14 @@ interface PromoteOptions {
 export async function promoteMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
   const command = addStackOptions(program("promote", "Continue a rollout paused at a step (same judge, evidence carried over); or scale blue down after a successful cutover.", io))
     .option("--now", "continue a timed pause before its time is up (or scale blue down before blueKeepSeconds)")
+    .option("--when-due", "for a schedule (cron, a CI job every 15 minutes): continue a timed pause once its time is up; otherwise say why not and exit 0 with nothing changed (a `pause: promote` step still waits for an operator)")
     .option("--scale-down-blue", "after a successful cutover and rollout.blueKeepSeconds: set blue's desired capacity to its minimum (rollout.capacity.scaleDownBlue)")
     .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
     .option("--reports <dir>", "where reports are written", "reports");
   const parsed = parse<PromoteOptions & Record<string, unknown>>(command, argv);
   if (!parsed) return ExitCode.ok;
   const options: PromoteOptions = parsed.options;
+  if (options.whenDue && (options.now || options.scaleDownBlue)) throw new UsageError("--when-due continues a timed pause only once it is due: it cannot be combined with --now or --scale-down-blue (see --help)");
 
   // --- input, all before any AWS call ------------------------------------------------------
   const stack = await resolveStack(options.stack, io);
@@ -64,11 +67,24 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
     }
   }
 
+  // --when-due: a scheduled run that finds nothing due says so and succeeds, changing nothing.
+  const notDue = (why: string): ExitCode => {
+    if (mode.json) io.stdout.write(`${JSON.stringify({ type: "promote-not-due", reason: why })}\n`);
+    else io.stderr.write(`promote --when-due: ${why}; nothing was changed\n`);
+    return ExitCode.ok;
+  };
+
   // The journal must be paused: anything else is not promote's to continue.
   const stored = await deps.journal.load();
+  if ((stored === null || stored === undefined) && options.whenDue) return notDue("there is no cutover journal");
   if (stored === null || stored === undefined) throw new UsageError("there is no cutover journal: nothing to promote; start one with `npm run cutover`");
   const journal = parseJournal(stored);
   const pause = engine.currentPause(journal);
+  if (options.whenDue) {
+    if (!pause) return notDue(`run ${journal.runId} is in phase "${journal.phase}", not paused`);
+    if (pause.until === null) return notDue(`step ${pause.step + 1} waits for an operator's \`npm run promote\` (pause: promote)`);
+    if (Date.now() < pause.until) return notDue(`the pause at step ${pause.step + 1} lasts until ${new Date(pause.until).toISOString()}`);
+  }
   if (!pause) {
     const hint = journal.phase === "succeeded" && config.rollout.capacity.scaleDownBlue ? "; to scale blue down, `npm run promote -- --scale-down-blue`" : "";
     throw new UsageError(

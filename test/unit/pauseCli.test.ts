@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { MockAws } from "../../bench/rollbackStartup.js";
-import { decodeJournal } from "../../scripts/aws/ssmJournal.js";
+import { decodeJournal, encodeJournal } from "../../scripts/aws/ssmJournal.js";
 import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
 import { promoteMain } from "../../scripts/cli/promoteMain.js";
 import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
@@ -42,7 +42,7 @@ describe("a paused cutover and promote", () => {
   it("--help lists the flags", async () => {
     const result = await run(promoteMain, ["--help"]);
     expect(result.code).toBe(0);
-    for (const flag of ["--now", "--scale-down-blue", "--stack", "--json"]) expect(result.stdout + result.stderr).toContain(flag);
+    for (const flag of ["--now", "--when-due", "--scale-down-blue", "--stack", "--json"]) expect(result.stdout + result.stderr).toContain(flag);
   });
 
   it("pauses at 10% (exit 0, how to continue), status shows it, promote finishes it", async () => {
@@ -102,5 +102,45 @@ describe("a paused cutover and promote", () => {
     expect(now.code).toBe(0);
     expect(listenerWeights()).toEqual({ blue: 0, green: 100 });
     expect(decodeJournal(mock.state.parameters.get(JOURNAL)!)).toMatchObject({ phase: "succeeded", pauses: [{ early: true }] });
+  });
+
+  it("--when-due, for a schedule: nothing due is exit 0 with nothing changed; a timed pause that is over continues; an operator's pause is left to the operator", async () => {
+    await writeConfig("36h");
+    mock.calls.length = 0;
+    const none = await run(promoteMain, [...base, "--when-due"]);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/promote --when-due: there is no cutover journal; nothing was changed/);
+
+    expect((await run(cutoverMain, [...base, "--yes", "--skip-snapshot", "test stack"])).code).toBe(0);
+    mock.calls.length = 0;
+    const early = await run(promoteMain, [...base, "--when-due", "--json"]);
+    expect(early.code).toBe(0);
+    expect(JSON.parse(early.stdout.trim().split("\n").at(-1)!)).toMatchObject({ type: "promote-not-due", reason: expect.stringMatching(/the pause at step 1 lasts until /) });
+    expect(writes()).toEqual([]);
+    expect(listenerWeights()).toEqual({ blue: 90, green: 10 });
+    expect((await run(promoteMain, [...base, "--when-due", "--now"])).code).toBe(2);
+
+    // 36 hours later (the journal's pause, moved into the past): the scheduled run continues it.
+    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!) as { pauses: { until: number | null }[] };
+    journal.pauses[0]!.until = Date.now() - 1000;
+    mock.state.parameters.set(JOURNAL, encodeJournal(journal as never));
+    const due = await run(promoteMain, [...base, "--when-due"]);
+    expect(due.code).toBe(0);
+    expect(due.stderr).toMatch(/cutover succeeded/);
+    expect(listenerWeights()).toEqual({ blue: 0, green: 100 });
+    const again = await run(promoteMain, [...base, "--when-due"]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/is in phase "succeeded", not paused; nothing was changed/);
+  });
+
+  it("--when-due leaves a `pause: promote` step to the operator", async () => {
+    await writeConfig("promote");
+    expect((await run(cutoverMain, [...base, "--yes", "--skip-snapshot", "test stack"])).code).toBe(0);
+    mock.calls.length = 0;
+    const scheduled = await run(promoteMain, [...base, "--when-due"]);
+    expect(scheduled.code).toBe(0);
+    expect(scheduled.stderr).toMatch(/step 1 waits for an operator's `npm run promote` \(pause: promote\); nothing was changed/);
+    expect(writes()).toEqual([]);
+    expect(listenerWeights()).toEqual({ blue: 90, green: 10 });
   });
 });
