@@ -104,7 +104,7 @@ function stackSyncStatus(raw: RawOutputs, configPath: string, signal: AbortSigna
   return async (direction) => {
     const [both, { syncStatus, syncName }] = await Promise.all([load(), import("../postgres/sync/index.js")]);
     const [source, target] = direction === "blue-to-green" ? (["blue", "green"] as const) : (["green", "blue"] as const);
-    return syncStatus({ sourceUrl: both[source], targetUrl: both[target], sourceLabel: `${source} database`, targetLabel: `${target} database`, name: syncName(direction) });
+    return syncStatus({ sourceUrl: both[source], targetUrl: both[target], sourceLabel: `${source} database`, targetLabel: `${target} database`, name: syncName(direction), signal });
   };
 }
 

@@ -88,6 +88,45 @@ export interface OpenOptions {
   connectTimeoutMs?: number;
   /** Label used in messages, e.g. "blue database". */
   label?: string;
+  /**
+   * Abandons the connection when it aborts (a command's deadline, Ctrl-C): the socket is closed
+   * at once, whether the connect or a query is still waiting, and the call rejects.
+   */
+  signal?: AbortSignal;
+}
+
+/** Close `client`'s socket as soon as `signal` aborts; returns the listener's remover. */
+function closeOnAbort(client: pg.Client, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => undefined;
+  const close = () => {
+    // The socket itself: end() alone sends Terminate and waits for the server to close its side,
+    // which a server that never answered the start-up never does (pg has no abort of its own).
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    client.end().catch(() => undefined);
+  };
+  if (signal.aborted) close();
+  else signal.addEventListener("abort", close, { once: true });
+  return () => signal.removeEventListener("abort", close);
+}
+
+function abandoned(label: string, signal: AbortSignal): UnreachableError {
+  return new UnreachableError(`${label}: abandoned (${String(signal.reason ?? "aborted")})`);
+}
+
+/**
+ * `work`, or the abandonment as soon as `signal` aborts. Needed on top of closing the socket: pg
+ * leaves a connect pending forever when its socket is destroyed before the server answered.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, label: string): Promise<T> {
+  if (!signal) return work;
+  work.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(abandoned(label, signal));
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abandoned(label, signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 /** Open a client for a URL. Unreachable or refused (wrong password) → UnreachableError; a malformed URL → UsageError. */
@@ -101,24 +140,32 @@ export async function openClient(url: string, options: OpenOptions = {}): Promis
   });
   // A client error after connect (server gone) must not crash the process; queries reject instead.
   client.on("error", () => undefined);
+  if (options.signal?.aborted) throw abandoned(label, options.signal);
+  const stopWatching = closeOnAbort(client, options.signal);
   try {
-    await client.connect();
+    await untilAborted(client.connect(), options.signal, label);
   } catch (error) {
     await client.end().catch(() => undefined);
+    if (options.signal?.aborted) throw abandoned(label, options.signal);
     throw mapError(error, `${label} (${describeUrl(url)})`, [passwordOf(url)]);
+  } finally {
+    stopWatching();
   }
   return client;
 }
 
 /** Run fn with a client for db: a URL is opened and closed around it, an open client is used as is. */
-export async function withClient<T>(db: Db, label: string, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+export async function withClient<T>(db: Db, label: string, fn: (client: pg.ClientBase) => Promise<T>, signal?: AbortSignal): Promise<T> {
   if (typeof db !== "string") return fn(db);
-  const client = await openClient(db, { label });
+  const client = await openClient(db, { label, ...(signal ? { signal } : {}) });
+  const stopWatching = closeOnAbort(client, signal);
   try {
-    return await fn(client);
+    return await untilAborted(fn(client), signal, label);
   } catch (error) {
+    if (signal?.aborted) throw abandoned(label, signal);
     throw mapError(error, label, [passwordOf(db)]);
   } finally {
+    stopWatching();
     await client.end().catch(() => undefined);
   }
 }

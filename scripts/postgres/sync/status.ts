@@ -88,6 +88,8 @@ export interface StatusOptions {
   name?: string;
   sourceLabel?: string;
   targetLabel?: string;
+  /** Abandons both connections when it aborts (status --deadline). */
+  signal?: AbortSignal;
 }
 
 function slotStatus(row: SlotRow): SlotStatus {
@@ -222,8 +224,8 @@ export async function syncStatus(options: StatusOptions): Promise<SyncStatus> {
         healthy: problems.length === 0,
         problems,
       };
-    });
-  });
+    }, options.signal);
+  }, options.signal);
 }
 
 export interface WaitOptions extends StatusOptions {
