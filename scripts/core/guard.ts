@@ -14,7 +14,9 @@ export type GuardOutcome =
 
 /**
  * Green's alarm is in ALARM: roll back if a rollout is active.
- *   - no journal, or a terminal phase: no rollout is active;
+ *   - no journal, or a terminal phase: no rollout is active — except failed-rollback, whose
+ *     traffic was never verified on blue: the guard rolls back again (Lambda's retry of a failed
+ *     invocation, or the sandbox guard's next breach, is then a real second attempt);
  *   - idle / preflight: no weight has moved yet;
  *   - a rollback holds the lock: someone is already sending traffic to blue;
  *   - otherwise (a step, a paused step, a crashed or running cutover): roll back, overriding a
@@ -33,7 +35,9 @@ export async function guardRollback(
     const journal = parseJournal(raw);
     phase = journal.phase;
     runId = journal.runId;
-    if (isTerminal(journal.phase)) return { acted: false, reason: `run ${runId} already ended (${phase}): no rollout is active` };
+    // failed-rollback ended without blue verified: traffic may still be on green, so it is acted on
+    // (a retried invocation, the next breach) like an active rollout.
+    if (isTerminal(journal.phase) && journal.phase !== "failed-rollback") return { acted: false, reason: `run ${runId} already ended (${phase}): no rollout is active` };
     if (!trafficMayHaveMoved(journal.phase)) return { acted: false, reason: `run ${runId} is in ${phase}: no weight has moved yet` };
   } catch {
     // corrupt: act (see above)

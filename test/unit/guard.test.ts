@@ -141,11 +141,18 @@ describe("the handler (aws-sdk-client-mock)", () => {
     expect(ssm.calls()).toHaveLength(0);
   });
 
-  it("a rollback that cannot verify blue fails the invocation (EventBridge retries it)", async () => {
+  it("a rollback that cannot verify blue fails the invocation, and Lambda's retry really rolls back", async () => {
     parameters.set(`${PREFIX}/journal`, encodeJournal(await pausedJournal()));
     elb.on(ModifyListenerCommand).rejects(Object.assign(new Error("Access denied"), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } }));
     await expect(handler(alarmEvent(), CONTEXT)).rejects.toThrow(/guard rollback failed-rollback/);
     expect(decodeJournal(parameters.get(`${PREFIX}/journal`)!)).toMatchObject({ phase: "failed-rollback" });
+    expect(weights).toEqual({ blue: 75, green: 25 });
+    // The same event again (Lambda retries a failed asynchronous invocation): failed-rollback never
+    // verified blue, so the guard acts again; this time the API answers.
+    mockListener(elb, { arn: LISTENER, targetGroups: TG }, () => weights, (written) => (weights = written));
+    expect(await handler(alarmEvent(), { ...CONTEXT, awsRequestId: "retry-1" })).toMatchObject({ acted: true, outcome: "rolled-back" });
+    expect(weights).toEqual({ blue: 100, green: 0 });
+    expect(decodeJournal(parameters.get(`${PREFIX}/journal`)!)).toMatchObject({ phase: "rolled-back" });
   }, 20_000);
 
   it("refuses a missing or malformed BLUEGREEN_GUARD", async () => {
