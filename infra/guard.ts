@@ -99,6 +99,9 @@ export interface PairedGuardArgs {
  */
 export const GUARD_RUNTIME = aws.lambda.Runtime.NodeJS24dX;
 
+/** An alarm event older than this is dropped, not retried (s): it may belong to an earlier rollout. */
+export const GUARD_MAX_EVENT_AGE_SECONDS = 900;
+
 /** The function's timeout per database mode (s): see the file comment for what the paired one covers. */
 export const GUARD_TIMEOUT_SECONDS = { shared: 300, paired: 900 } as const;
 /** The runtime's Amazon CA bundle (RDS roots included); Node.js 20+ runtimes do not load it unless told to. */
@@ -387,9 +390,19 @@ export class Guard extends pulumi.ComponentResource {
       { action: "lambda:InvokeFunction", function: this.function.name, principal: "events.amazonaws.com", sourceArn: this.rule.arn },
       parent,
     );
+    // EventBridge's retry policy covers delivery (Lambda throttled: one execution at a time);
+    // an invocation that ran and failed is retried by Lambda's own asynchronous-invocation
+    // settings. Both are explicit: two retries (the handler acts again on failed-rollback: real
+    // further attempts), and no event older than 15 minutes, so a queued alarm of an old rollout
+    // never rolls back the next one.
     new aws.cloudwatch.EventTarget(
       `${name}-target`,
-      { rule: this.rule.name, arn: this.function.arn, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 900 } },
+      { rule: this.rule.name, arn: this.function.arn, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: GUARD_MAX_EVENT_AGE_SECONDS } },
+      parent,
+    );
+    new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-retries`,
+      { functionName: this.function.name, maximumRetryAttempts: 2, maximumEventAgeInSeconds: GUARD_MAX_EVENT_AGE_SECONDS },
       parent,
     );
 
