@@ -25,7 +25,15 @@ export type GuardOutcome =
  */
 export async function guardRollback(
   deps: EngineDeps,
-  request: { alarm: string; detail?: string; invocation: string; databaseMode: DatabaseMode; stack: string },
+  request: {
+    alarm: string;
+    detail?: string;
+    invocation: string;
+    databaseMode: DatabaseMode;
+    stack: string;
+    /** When the alarm went to ALARM (epoch ms): an alarm older than the run is an earlier rollout's (a retried, queued event). */
+    alarmAt?: number;
+  },
 ): Promise<GuardOutcome> {
   const raw = await deps.journal.load();
   if (raw === null || raw === undefined) return { acted: false, reason: "no journal: no rollout is active" };
@@ -39,6 +47,9 @@ export async function guardRollback(
     // (a retried invocation, the next breach) like an active rollout.
     if (isTerminal(journal.phase) && journal.phase !== "failed-rollback") return { acted: false, reason: `run ${runId} already ended (${phase}): no rollout is active` };
     if (!trafficMayHaveMoved(journal.phase)) return { acted: false, reason: `run ${runId} is in ${phase}: no weight has moved yet` };
+    if (request.alarmAt !== undefined && request.alarmAt < journal.createdAt) {
+      return { acted: false, reason: `the alarm (${new Date(request.alarmAt).toISOString()}) is older than run ${runId} (started ${new Date(journal.createdAt).toISOString()}): it was an earlier rollout's` };
+    }
   } catch {
     // corrupt: act (see above)
   }

@@ -135,6 +135,21 @@ describe("the handler (aws-sdk-client-mock)", () => {
     expect(parameters).toEqual(before);
   });
 
+  it("an alarm older than the run now in the journal (a retried, queued event of an earlier rollout) is not acted on", async () => {
+    const journal = await pausedJournal();
+    parameters.set(`${PREFIX}/journal`, encodeJournal(journal));
+    const at = (ms: number): AlarmStateChangeEvent => {
+      const event = alarmEvent();
+      return { ...event, time: new Date(ms).toISOString(), detail: { ...event.detail, state: { ...event.detail!.state, timestamp: new Date(ms).toISOString() } } };
+    };
+    const stale = await handler(at(journal.createdAt - 60_000), CONTEXT);
+    expect(stale).toMatchObject({ acted: false });
+    expect((stale as { reason: string }).reason).toMatch(/is older than run .*: it was an earlier rollout's/);
+    expect(weights).toEqual({ blue: 75, green: 25 });
+    expect(await handler(at(journal.createdAt + 60_000), CONTEXT)).toMatchObject({ acted: true, outcome: "rolled-back" });
+    expect(weights).toEqual({ blue: 100, green: 0 });
+  });
+
   it("ignores OK transitions and other alarms without reading anything", async () => {
     expect(await handler(alarmEvent("OK"), CONTEXT)).toMatchObject({ acted: false, reason: "alarm state is OK, not ALARM" });
     expect(await handler(alarmEvent("ALARM", "someone-elses-alarm"), CONTEXT)).toMatchObject({ acted: false });

@@ -185,5 +185,14 @@ export async function runGuard(deps: EngineDeps, config: GuardConfig, event: Ala
   if (state !== "ALARM") return { acted: false, reason: `alarm state is ${state ?? "unknown"}, not ALARM` };
   if (alarm !== config.compositeAlarmName) return { acted: false, reason: `event about ${alarm ?? "an unnamed alarm"}, not ${config.compositeAlarmName}` };
   const detail = event.detail?.state?.reason;
-  return guardRollback(deps, { alarm, invocation, databaseMode: config.databaseMode, stack: config.stack, ...(detail ? { detail } : {}) });
+  // When the alarm changed state (CloudWatch's timestamp, else the event's): a retried event may be older than the rollout now running.
+  const alarmAt = Date.parse(event.detail?.state?.timestamp ?? event.time ?? "");
+  return guardRollback(deps, {
+    alarm,
+    invocation,
+    databaseMode: config.databaseMode,
+    stack: config.stack,
+    ...(detail ? { detail } : {}),
+    ...(Number.isFinite(alarmAt) ? { alarmAt } : {}),
+  });
 }
