@@ -20,6 +20,7 @@ import { Command, InvalidArgumentError } from "commander";
 import type { EngineDeps } from "../core/engine.js";
 import { portUnusedByGuard } from "../core/guard.js";
 import { systemClock, type AlarmSource, type HealthProbe, type HookRunner, type Snapshotter } from "../core/ports.js";
+import { stopSignal } from "./childLifecycle.js";
 import { watchWithGuard } from "./guard.js";
 import { readRouterControlAccess } from "./routerControl.js";
 import { RemoteMetricsSource, RemoteTrafficRouter } from "./routerControlClient.js";
@@ -73,18 +74,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const stop = new AbortController();
-  const stopWith = (reason: string) => {
-    if (!stop.signal.aborted) stop.abort(reason);
-  };
-  process.once("SIGINT", () => stopWith("SIGINT"));
-  process.once("SIGTERM", () => stopWith("SIGTERM"));
-  if (flags.exitWithStdin) {
-    process.stdin.on("end", () => stopWith("stdin closed: the parent is gone"));
-    process.stdin.on("error", () => stopWith("stdin closed: the parent is gone"));
-    process.stdin.resume();
-  }
-  const lifetime = setTimeout(() => stopWith(`lifetime of ${flags.lifetimeMs} ms reached`), flags.lifetimeMs);
+  const stop = stopSignal({ exitWithStdin: flags.exitWithStdin });
+  const lifetime = setTimeout(() => stop.stop(`lifetime of ${flags.lifetimeMs} ms reached`), flags.lifetimeMs);
 
   const deps: EngineDeps = {
     router: new RemoteTrafficRouter(access),

@@ -2,11 +2,9 @@
 // reading what it says. Like the apps, it gets a stdin pipe and exits when it closes, so it
 // never outlives the demo however the demo dies; the reaper is told its pid as well.
 
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import type { EngineEvent } from "../core/events.js";
 import type { GuardOutcome } from "../core/guard.js";
-import { nodeArgsFor, stopChild } from "./processes.js";
+import { spawnJsonLines } from "./jsonLinesChild.js";
 
 const here = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const GUARD_MAIN = new URL(`./guardMain${here}`, import.meta.url);
@@ -43,7 +41,6 @@ export interface GuardProcess {
 
 export async function startGuardProcess(options: GuardProcessOptions): Promise<GuardProcess> {
   const args = [
-    ...nodeArgsFor(GUARD_MAIN),
     "--run-dir", options.runDir,
     "--stack", options.stack,
     "--max-error-rate", String(options.maxErrorRate),
@@ -54,72 +51,54 @@ export async function startGuardProcess(options: GuardProcessOptions): Promise<G
     "--exit-with-stdin",
     ...(options.tag ? ["--tag", options.tag] : []),
   ];
-  const child = spawn(process.execPath, args, {
-    // Its own process group: Ctrl-C reaches the demo, which stops the guard in order.
-    detached: true,
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, NODE_OPTIONS: "" },
-  });
-  if (child.pid !== undefined) options.onSpawn?.(child.pid);
-  child.stdin!.on("error", () => undefined);
-
-  const tail: string[] = [];
-  createInterface({ input: child.stderr! }).on("line", (line) => {
-    tail.push(line);
-    if (tail.length > 50) tail.shift();
-  });
   const actions: GuardOutcome[] = [];
   const waiters = new Set<() => void>();
   const wake = () => {
     for (const waiter of waiters) waiter();
   };
   let stoppedReason: string | null = null;
-  const ready = new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      let message: { event?: string; text?: string; value?: EngineEvent; outcome?: GuardOutcome; reason?: string };
-      try {
-        message = JSON.parse(line) as typeof message;
-      } catch {
-        tail.push(line);
-        return;
-      }
-      if (message.event === "ready") resolve();
-      else if (message.event === "say" && message.text) options.onSay?.(message.text);
-      else if (message.event === "engine" && message.value) options.onEngineEvent?.(message.value);
-      else if (message.event === "acted" && message.outcome) {
-        actions.push(message.outcome);
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const child = spawnJsonLines(GUARD_MAIN, args, {
+    ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
+    onMessage: (message) => {
+      const { event } = message;
+      if (event === "ready") onReady();
+      else if (event === "say" && typeof message.text === "string") options.onSay?.(message.text);
+      else if (event === "engine" && message.value) options.onEngineEvent?.(message.value as EngineEvent);
+      else if (event === "acted" && message.outcome) {
+        actions.push(message.outcome as GuardOutcome);
         wake();
-      } else if (message.event === "stopped") {
-        stoppedReason = message.reason ?? "stopped";
+      } else if (event === "stopped") {
+        stoppedReason = typeof message.reason === "string" ? message.reason : "stopped";
         wake();
       }
-    });
-    child.once("exit", (code, signal) => {
-      stoppedReason ??= `exited (${signal ?? code})`;
-      wake();
-      reject(new Error(`the guard process exited during start-up (${signal ?? code}): ${tail.slice(-5).join(" | ")}`));
-    });
-    child.once("error", reject);
+    },
   });
-
-  const stop = () => stopChild(child);
+  void child.exit.then(({ code, signal }) => {
+    stoppedReason ??= `exited (${signal ?? code})`;
+    wake();
+  });
 
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       ready,
+      child.exit.then(({ code, signal }) => {
+        throw new Error(`the guard process exited during start-up (${signal ?? code}): ${child.logTail().slice(-5).join(" | ")}`);
+      }),
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the guard process was not ready within ${startTimeoutMs} ms`)), startTimeoutMs))),
     ]);
   } catch (error) {
-    await stop();
+    await child.stop();
     throw error;
   } finally {
     clearTimeout(timer);
   }
 
   return {
-    pid: child.pid!,
+    pid: child.pid,
     firstAction: (timeoutMs) =>
       new Promise<GuardOutcome | null>((resolve) => {
         const check = () => {
@@ -134,8 +113,8 @@ export async function startGuardProcess(options: GuardProcessOptions): Promise<G
         waiters.add(check);
         check();
       }),
-    exited: () => child.exitCode !== null || child.signalCode !== null,
-    logTail: () => [...tail],
-    stop,
+    exited: child.exited,
+    logTail: child.logTail,
+    stop: child.stop,
   };
 }

@@ -1,8 +1,8 @@
 // End-to-end (issue 14): `npm run demo -- --pause` through runDemo() — real PostgreSQL, the
-// sample app twice, the local router, real load. The cutover pauses at 25% and ends; only then a
-// fault starts on green, and the guard — its own process, over the router's control API and the
-// run directory — rolls back with no cutover and no operator. Asserted on event
-// order and the journal, never on wall time.
+// sample app twice, the local router, real load. The cutover, its own process, pauses at 25% and
+// exits; only then a fault starts on green, and the guard — its own process, over the router's
+// control API and the run directory — rolls back with no cutover and no operator. Asserted on
+// event order, pids and the journal, never on wall time.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -36,16 +36,22 @@ describe("npm run demo -- --pause: the guard rolls back a paused rollout", () =>
     await rm(reportsDir, { recursive: true, force: true });
   });
 
-  it("pauses at 25% and the cutover ends before the fault starts", () => {
+  it("the cutover is its own process: it pauses at 25% and exits 0 before the fault starts", () => {
     const paused = events.findIndex((e) => e.type === "decision" && e.decision === "pause");
     expect(paused).toBeGreaterThan(0);
     expect(events[paused]).toMatchObject({ step: 1 });
     const writesBefore = events.slice(0, paused).filter((e) => e.type === "weights-written").map((e) => (e as { weights: { green: number } }).weights.green);
     expect(writesBefore).toEqual([5, 25]);
-    const exited = lines.findIndex((line) => line.startsWith(">>> the cutover exited: paused at 25%"));
+    const cutover = resources.find((r) => r.kind === "pid" && r.label === "cutover") as { pid: number } | undefined;
+    expect(cutover).toBeDefined();
+    expect(cutover!.pid).not.toBe(process.pid);
+    // Its lock carries its own pid, not this process's.
+    expect(events.some((e) => e.type === "lock" && e.action === "acquired" && e.holder !== null && e.detail === `cutover by ${e.holder.owner}` && e.holder.owner.endsWith(`pid ${cutover!.pid} (demo cutover)`))).toBe(true);
+    const exited = lines.findIndex((line) => line.startsWith(`>>> the cutover process (pid ${cutover!.pid}) exited 0: paused at 25%`));
     const fault = lines.findIndex((line) => line.startsWith(">>> fault injected on green now"));
     expect(exited).toBeGreaterThanOrEqual(0);
     expect(fault).toBeGreaterThan(exited);
+    expect(() => process.kill(cutover!.pid, 0)).toThrow(); // gone
   });
 
   it("the guard sees green breach, rolls back with no operator process, and the journal says so", () => {
@@ -59,7 +65,7 @@ describe("npm run demo -- --pause: the guard rolls back a paused rollout", () =>
     expect(pid).not.toBe(process.pid);
     const announced = lines.findIndex((line) => line.startsWith(`>>> the guard runs in its own process (pid ${pid})`));
     expect(announced).toBeGreaterThanOrEqual(0);
-    expect(announced).toBeLessThan(lines.findIndex((line) => line.startsWith(">>> the cutover exited")));
+    expect(announced).toBeLessThan(lines.findIndex((line) => line.startsWith(">>> the cutover process (pid ")));
     const breaches = lines.filter((line) => line.startsWith(`[guard pid ${pid}] green `) && line.includes("BREACH"));
     expect(breaches.length).toBeGreaterThanOrEqual(2);
     const lock = events.find((e) => e.type === "lock" && e.action === "acquired" && e.detail.includes(`rollback by guard (sandbox guard pid ${pid})`));

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCutover } from "../../scripts/core/engine.js";
 import { UnreachableError } from "../../scripts/core/errors.js";
 import { parseJournal } from "../../scripts/core/journal.js";
+import { startCutoverProcess } from "../../scripts/local/cutoverProcess.js";
 import { startGuardProcess, type GuardProcess } from "../../scripts/local/guardProcess.js";
 import { LocalRouter } from "../../scripts/local/router.js";
 import { readRouterControlAccess, RouterControlServer, ROUTER_CONTROL_FILE } from "../../scripts/local/routerControl.js";
@@ -246,3 +247,32 @@ describe("the guard's own process", () => {
     }
   }, 30_000);
 });
+
+describe("the cutover's own process", () => {
+  it("refuses a request without each color's app processes: exit 2 before anything is taken or moved", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bluegreen-cutover-bad-"));
+    const router = new LocalRouter({ targets, weights: { blue: 100, green: 0 } });
+    await router.listen(0);
+    const control = new RouterControlServer(router);
+    await control.start(dir);
+    try {
+      const started = await startCutoverProcess({
+        runDir: dir,
+        request: { rollout: testRollout(), stack: "demo", runId: "r-bad", targets: { blue: [targets.blue], green: [] }, pids: { blue: [process.pid], green: [process.pid] } },
+        databaseUrl: "postgres://nobody@127.0.0.1:1/none",
+        tag: "bluegreen-test-cutover-bad",
+      });
+      const result = await started.result;
+      expect(result).toMatchObject({ outcome: "error", exitCode: 2 });
+      expect(result.reason).toMatch(/targets must list each color's app URLs on 127\.0\.0\.1/);
+      expect(await runDirectoryStores(dir).lock.current()).toBeNull();
+      expect(await runDirectoryStores(dir).journal.load()).toBeNull();
+      expect(router.getWeights().weights).toEqual({ blue: 100, green: 0 });
+    } finally {
+      await control.close();
+      await router.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+

@@ -1,7 +1,8 @@
 // Scenario `--pause` (issue 14): a long rollout that no operator process babysits.
 //
-//   1. the cutover runs 5% → 25% and PAUSES there (step `pause: promote`): the engine ends with
-//      outcome "paused", the journal in phase "paused", the lock released — the cutover is over;
+//   1. the cutover — its own OS process (scripts/local/cutoverMain.ts) — runs 5% → 25% and PAUSES
+//      there (step `pause: promote`): the engine ends with outcome "paused", the journal in phase
+//      "paused", the lock released, and the process exits 0 — the cutover is over;
 //   2. the guard — its own OS process since before the cutover (scripts/local/guardMain.ts: green's
 //      5xx-rate alarm over the router's control API → the project's own rollback over the run
 //      directory's lock and journal, only while a rollout is active) — watches;
@@ -10,14 +11,14 @@
 //   5. "status": the journal tells the story (paused step, the guard's rollback, who, why).
 // Then the data check, as in every scenario: each acknowledged write is in the database.
 
-import { runCutover, type CutoverRequest } from "../../core/engine.js";
 import { formatEvent } from "../../core/events.js";
 import { parseJournal } from "../../core/journal.js";
 import type { RolloutConfig } from "../../../infra/config.js";
 import { describeFault, type FaultSpec } from "../../../sample-app/faults.js";
 import type { GuardOutcome } from "../../core/guard.js";
+import { processAlive } from "../childLifecycle.js";
 import { verifyAcknowledgedWrites } from "../load.js";
-import { demoOwner, type ScenarioContext } from "./context.js";
+import type { ScenarioContext } from "./context.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
 import { finishDemo, scenarioResult } from "./summary.js";
 import type { DemoResult } from "./types.js";
@@ -74,13 +75,19 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   });
   say(`>>> the guard runs in its own process (pid ${guard.pid}): green's 5xx rate over the router's metrics, ${GUARD_PERIODS} × ${GUARD_WINDOW_MS / 1000} s windows above ${policy.rollout.gates.maxErrorRate}; it acts only while a rollout is active`);
 
-  // 1. The cutover, until it pauses.
+  // 1. The cutover, in its own process, until it pauses and that process exits. Ctrl-C reaches
+  //    the demo, which interrupts it like `npm run cutover` (it stops at its next safe point).
   const cutoverStarted = Date.now();
-  const request: CutoverRequest = { rollout: pausingRollout(policy.rollout), databaseMode: "shared", owner: demoOwner(), stack: "demo", runId };
-  const cutover = await ctx.engine.run((signal) => runCutover(ctx.deps, { ...request, signal }));
+  const cutoverProcess = await sandbox.startCutover({ rollout: pausingRollout(policy.rollout), stack: "demo", runId }, (event) => ctx.deps.events?.(event));
+  const cutoverPid = cutoverProcess.child.pid;
+  say(`>>> the cutover runs in its own process (pid ${cutoverPid}) over the router's control API and the run directory`);
+  const interrupt = () => cutoverProcess.child.kill("SIGINT");
+  ctx.signal.addEventListener("abort", interrupt, { once: true });
+  const cutover = await sandbox.step(cutoverProcess.result).finally(() => ctx.signal.removeEventListener("abort", interrupt));
   const cutoverEnded = Date.now();
-  if (cutover.outcome === "paused") say(">>> the cutover exited: paused at 25% (`npm run promote` would continue it); no operator process runs now");
-  else say(`>>> the cutover ended ${cutover.outcome} before its pause${cutover.reason ? `: ${cutover.reason}` : ""}`);
+  const gone = cutoverProcess.child.exited() && !processAlive(cutoverPid);
+  if (cutover.outcome === "paused" && gone) say(`>>> the cutover process (pid ${cutoverPid}) exited ${cutover.exitCode}: paused at 25% (\`npm run promote\` would continue it); no operator process runs now`);
+  else say(`>>> the cutover process (pid ${cutoverPid}) ended ${cutover.outcome} (exit ${cutover.exitCode}) before its pause${cutover.reason ? `: ${cutover.reason}` : ""}`);
 
   // 2–4. The guard watches; a moment later green breaks; the guard's process rolls back.
   let guardOutcome: GuardOutcome | null = null;
@@ -125,6 +132,8 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   const unexpectedFailures = loadResult.failures.length - injected;
   const asExpected =
     cutover.outcome === "paused" &&
+    cutover.exitCode === 0 &&
+    gone &&
     guardOutcome?.acted === true &&
     rolledBack &&
     stored.owner.startsWith("guard (") &&
@@ -136,7 +145,8 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
 
   const demo = await scenarioResult(ctx, loadResult, {
     database: "shared",
-    outcome: rolledBack ? "rolled-back" : cutover.outcome,
+    // A cutover process that ended without an engine result (it crashed): the run was cut short.
+    outcome: rolledBack ? "rolled-back" : cutover.outcome === "error" ? "aborted" : cutover.outcome,
     asExpected,
     reason: stored.failure?.reason ?? cutover.reason,
     cutoverMs: cutoverEnded - cutoverStarted,

@@ -18,6 +18,8 @@ import { LocalRouter } from "../router.js";
 import { RouterControlServer } from "../routerControl.js";
 import { RUN_DIRECTORY_FILES } from "../runDirectory.js";
 import { startGuardProcess, type GuardProcess, type GuardProcessOptions } from "../guardProcess.js";
+import { startCutoverProcess, type CutoverProcess, type SandboxCutoverRequest } from "../cutoverProcess.js";
+import type { EngineEvent } from "../../core/events.js";
 import { LoadGenerator } from "../load.js";
 import { writeDemoStackFile, type DemoPolicy } from "../demoConfig.js";
 import { PostgresDataReplication } from "../../postgres/replication.js";
@@ -239,6 +241,33 @@ export class Sandbox {
       },
     });
     return this.step(starting);
+  }
+
+  /**
+   * The cutover in its own process (scripts/local/cutoverMain.ts) over the router's control API
+   * and the run directory, with this sandbox's app processes as its targets; stopped at release
+   * (SIGTERM: it stops at its next safe point).
+   */
+  async startCutover(request: Omit<SandboxCutoverRequest, "targets" | "pids">, onEngineEvent: (event: EngineEvent) => void): Promise<CutoverProcess> {
+    const tag = `bluegreen-demo-${this.runId}`;
+    const targets = { blue: this.pools.blue.map((app) => app.url), green: this.pools.green.map((app) => app.url) };
+    const pids = { blue: this.pools.blue.map((app) => app.pid), green: this.pools.green.map((app) => app.pid) };
+    const started = await this.step(
+      startCutoverProcess({
+        runDir: this.runDir,
+        request: { ...request, targets, pids },
+        databaseUrl: this.blueUrl,
+        tag,
+        onEngineEvent,
+        onSpawn: (pid) => {
+          this.reaperProcess?.trackPid(pid, tag);
+          this.track({ kind: "pid", pid, label: "cutover" });
+        },
+      }),
+    );
+    // Stopped with the scenario's own parts, before the router it talks to.
+    this.stoppers.push({ name: "cutover process", kind: "other", stop: () => started.child.stop() });
+    return started;
   }
 
   /** Start the steady load through the router (bounded in count and time). */
