@@ -46,6 +46,25 @@ afterAll(async () => {
   await Promise.all(upstreams.map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
+/** A router with its control API in a fresh run directory, for `use`; everything stopped and removed after. */
+async function withRunDirectory(prefix: string, weights: { blue: number; green: number }, use: (dir: string, router: LocalRouter) => Promise<void>, prepare?: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  let router: LocalRouter | null = null;
+  let control: RouterControlServer | null = null;
+  try {
+    await prepare?.(dir);
+    router = new LocalRouter({ targets, weights });
+    await router.listen(0);
+    control = new RouterControlServer(router);
+    await control.start(dir);
+    await use(dir, router);
+  } finally {
+    await control?.close();
+    await router?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 const sameAs = (routes: { weights: { blue: number; green: number } }[], weights: { blue: number; green: number }) =>
   routes.every((route) => route.weights.blue === weights.blue && route.weights.green === weights.green);
 
@@ -155,18 +174,15 @@ describe("the guard's own process", () => {
     greenErrorShare = 0;
   });
 
-  /** A paused rollout at 25% in `dir`, written by the engine (virtual clock), and the router at those weights. */
-  async function pausedRollout(dir: string): Promise<{ router: LocalRouter; control: RouterControlServer; runId: string }> {
+  /** A rollout paused at 25% in `dir`, written by the engine (virtual clock); returns its run id. */
+  async function pausedRollout(dir: string): Promise<string> {
     const world = new FakeWorld();
     const stores = runDirectoryStores(dir);
     const rollout = testRollout({ strategy: { type: "canary", steps: [5, { percent: 25, pause: "promote" }, 100] } });
     const result = await runCutover(world.deps({ lock: stores.lock, journal: stores.journal, recorder: stores.recorder }), { rollout, databaseMode: "shared", owner: "alice", stack: "demo" });
     expect(result.outcome).toBe("paused");
-    const router = new LocalRouter({ targets, weights: world.router.current() });
-    await router.listen(0);
-    const control = new RouterControlServer(router);
-    await control.start(dir);
-    return { router, control, runId: result.runId };
+    expect(world.router.current()).toEqual({ blue: 75, green: 25 });
+    return result.runId;
   }
 
   async function drive(router: LocalRouter, until: () => boolean, maxRequests: number): Promise<number> {
@@ -180,9 +196,8 @@ describe("the guard's own process", () => {
   }
 
   it("rolls a paused rollout back on green's 5xx, through the control API and the run directory's lock and journal", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bluegreen-guard-"));
-    const { router, control, runId } = await pausedRollout(dir);
-    try {
+    let runId = "";
+    await withRunDirectory("bluegreen-guard-", { blue: 75, green: 25 }, async (dir, router) => {
       const said: string[] = [];
       const engineEvents: string[] = [];
       const guard = await startGuardProcess({ runDir: dir, stack: "demo", maxErrorRate: 0.05, minRequests: 10, evaluationPeriods: 2, windowMs: 1000, lifetimeMs: 60_000, onSay: (text) => said.push(text), onEngineEvent: (event) => engineEvents.push(event.type) });
@@ -205,20 +220,11 @@ describe("the guard's own process", () => {
       expect(journal.failure).toMatchObject({ phase: "paused", step: 1 });
       expect(await runDirectoryStores(dir).lock.current()).toBeNull();
       expect(await readRecordedWeights(join(dir, "weights.json"))).toEqual({ blue: 100, green: 0 });
-    } finally {
-      await control.close();
-      await router.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    }, async (dir) => void (runId = await pausedRollout(dir)));
   }, 60_000);
 
   it("does nothing while no rollout is active, and stops when its parent's pipe closes", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bluegreen-guard-idle-"));
-    const router = new LocalRouter({ targets, weights: { blue: 75, green: 25 } });
-    await router.listen(0);
-    const control = new RouterControlServer(router);
-    await control.start(dir);
-    try {
+    await withRunDirectory("bluegreen-guard-idle-", { blue: 75, green: 25 }, async (dir, router) => {
       const said: string[] = [];
       const guard = await startGuardProcess({ runDir: dir, stack: "demo", maxErrorRate: 0.05, minRequests: 10, evaluationPeriods: 2, windowMs: 1000, lifetimeMs: 60_000, onSay: (text) => said.push(text) });
       started.push(guard);
@@ -228,11 +234,7 @@ describe("the guard's own process", () => {
       expect(router.getWeights().weights).toEqual({ blue: 75, green: 25 });
       await guard.stop();
       expect(guard.exited()).toBe(true);
-    } finally {
-      await control.close();
-      await router.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it("refuses to start without the router's control file (exit before watching)", async () => {
@@ -250,12 +252,7 @@ describe("the guard's own process", () => {
 
 describe("the cutover's own process", () => {
   it("refuses a request without each color's app processes: exit 2 before anything is taken or moved", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bluegreen-cutover-bad-"));
-    const router = new LocalRouter({ targets, weights: { blue: 100, green: 0 } });
-    await router.listen(0);
-    const control = new RouterControlServer(router);
-    await control.start(dir);
-    try {
+    await withRunDirectory("bluegreen-cutover-bad-", { blue: 100, green: 0 }, async (dir, router) => {
       const started = await startCutoverProcess({
         runDir: dir,
         request: { rollout: testRollout(), stack: "demo", runId: "r-bad", targets: { blue: [targets.blue], green: [] }, pids: { blue: [process.pid], green: [process.pid] } },
@@ -268,11 +265,7 @@ describe("the cutover's own process", () => {
       expect(await runDirectoryStores(dir).lock.current()).toBeNull();
       expect(await runDirectoryStores(dir).journal.load()).toBeNull();
       expect(router.getWeights().weights).toEqual({ blue: 100, green: 0 });
-    } finally {
-      await control.close();
-      await router.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 30_000);
 });
 
