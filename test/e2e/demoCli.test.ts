@@ -130,4 +130,24 @@ describe("demo command line", () => {
     await run.exited;
     await expectRunGone(runId, 15_000);
   }, 90_000);
+
+  it("--pause: Ctrl-C while the cutover's own process bakes stops it, the guard's process and everything else, exit 130", async () => {
+    const runId = id("pint");
+    const run = demo(["--pause", "--timings", "ci", "--run-id", runId]);
+    await run.waitFor(/the cutover runs in its own process \(pid \d+\)/, 60_000);
+    await run.waitFor(/baking poll 1/, 60_000);
+    run.child.kill("SIGINT");
+    const { code } = await run.exited;
+    expect(code, run.output().slice(-1500)).toBe(130);
+    await expectRunGone(runId); // no process tagged with the run (apps, guard, cutover), no directory
+  }, 90_000);
+
+  it("--pause: killed with SIGKILL while its children run, they exit on their own (their stdin closes) and the reaper removes the rest", async () => {
+    const runId = id("pkill");
+    const run = demo(["--pause", "--timings", "ci", "--run-id", runId]);
+    await run.waitFor(/baking poll 1/, 60_000);
+    run.child.kill("SIGKILL");
+    await run.exited;
+    await expectRunGone(runId, 15_000);
+  }, 90_000);
 });
