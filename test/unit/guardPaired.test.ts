@@ -135,6 +135,8 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
   let weights: { blue: number; green: number };
   let ruleConditions: RuleCondition[];
   let applyListenerWrites: boolean;
+  /** Called after each listener write (the deadline test ends the work there). */
+  let onFlip: () => void;
   let log: string[];
   let replication: LaggingReplication;
   const savedEnv = process.env.BLUEGREEN_GUARD;
@@ -148,6 +150,7 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
     weights = { blue: 0, green: 100 };
     ruleConditions = fenceConditions("off");
     applyListenerWrites = true;
+    onFlip = () => undefined;
     log = [];
     replication = new LaggingReplication(log, fenceMode);
     process.env.BLUEGREEN_GUARD = JSON.stringify(CONFIG);
@@ -162,6 +165,7 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
     mockListener(elb, { arn: LISTENER, targetGroups: TG }, () => weights, (written) => {
       log.push(`flip blue ${written.blue} / green ${written.green} (fence ${fenceMode()})`);
       if (applyListenerWrites) weights = written;
+      onFlip();
     });
   });
   afterEach(() => {
@@ -217,8 +221,11 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
   it("the deadline (Lambda's remaining time less the reserve) ends a rollback that cannot verify: failed-rollback journaled, lock released, fence left on", async () => {
     parameters.set(`${PREFIX}/journal`, encodeJournal(await monitoringJournal()));
     applyListenerWrites = false; // the listener never reads back blue only: without a deadline, 3 × the 60 s verify window
-    const context = { ...CONTEXT, getRemainingTimeInMillis: () => GUARD_CLEANUP_RESERVE_MS + 300 };
-    await expect(runHandler(alarmEvent(), context, ports())).rejects.toThrow(/guard rollback failed-rollback/);
+    // The deadline passes once the flip has been written and not read back (an event, not a timer).
+    const deadline = new AbortController();
+    onFlip = () => deadline.abort();
+    await expect(runHandler(alarmEvent(), CONTEXT, { ...ports(), deadline: deadline.signal })).rejects.toThrow(/guard rollback failed-rollback/);
+    expect(deadline.signal.aborted).toBe(true);
     const journal = decodeJournal(parameters.get(`${PREFIX}/journal`)!) as Journal;
     expect(journal.phase).toBe("failed-rollback");
     expect(journal.rollback!.detail).toMatch(/stopped at the deadline/);
@@ -226,6 +233,15 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
     expect(fenceMode()).toBe("writes");
     expect(parameters.has(`${PREFIX}/lock`)).toBe(false);
     expect(replication.closed).toBe(true);
+  }, 20_000);
+
+  it("the function's remaining time sets that deadline: no more than the reserve left, the rollback ends failed-rollback at once", async () => {
+    parameters.set(`${PREFIX}/journal`, encodeJournal(await monitoringJournal()));
+    applyListenerWrites = false;
+    const context = { ...CONTEXT, getRemainingTimeInMillis: () => GUARD_CLEANUP_RESERVE_MS };
+    await expect(runHandler(alarmEvent(), context, ports())).rejects.toThrow(/guard rollback failed-rollback/);
+    expect((decodeJournal(parameters.get(`${PREFIX}/journal`)!) as Journal).rollback!.detail).toMatch(/stopped at the deadline/);
+    expect(parameters.has(`${PREFIX}/lock`)).toBe(false);
   }, 20_000);
 
   it("an OK transition reads nothing and opens no database", async () => {

@@ -21,23 +21,33 @@ export async function handler(event: AlarmStateChangeEvent, context: LambdaConte
   return runHandler(event, context);
 }
 
-/** The handler with its replication port replaceable (tests: a fake over the mocked AWS calls). */
-export async function runHandler(event: AlarmStateChangeEvent, context: LambdaContext, ports: Pick<GuardWiring, "replication"> = {}): Promise<GuardOutcome> {
+/**
+ * The handler with its replication port replaceable (tests: a fake over the mocked AWS calls), and
+ * `deadline`, a signal that ends the work like the function's remaining time does (tests abort it
+ * on an event instead of waiting for a timer).
+ */
+export async function runHandler(
+  event: AlarmStateChangeEvent,
+  context: LambdaContext,
+  ports: Pick<GuardWiring, "replication"> & { deadline?: AbortSignal } = {},
+): Promise<GuardOutcome> {
   const config = parseGuardConfig(process.env[GUARD_ENV]);
   const settings = clientConfig(config.region);
   const work = new AbortController();
   const hard = new AbortController();
   const timers: NodeJS.Timeout[] = [];
+  const reason = new Error(`the guard's deadline (the function's timeout less ${GUARD_CLEANUP_RESERVE_MS / 1000} s for recording the outcome) has passed`);
   const remainingMs = context.getRemainingTimeInMillis?.();
   if (remainingMs !== undefined) {
-    const reason = new Error(`the guard's deadline (the function's timeout less ${GUARD_CLEANUP_RESERVE_MS / 1000} s for recording the outcome) has passed`);
     timers.push(setTimeout(() => work.abort(reason), Math.max(0, remainingMs - GUARD_CLEANUP_RESERVE_MS)));
     timers.push(setTimeout(() => hard.abort(reason), Math.max(0, remainingMs - 1_000)));
   }
+  const { deadline, ...wiring } = ports;
+  deadline?.addEventListener("abort", () => work.abort(reason), { once: true });
   const deps = createGuardDeps(
     config,
     { ssm: new (ssmSdk().SSMClient)(settings), elb: new (elbSdk().ElasticLoadBalancingV2Client)(settings) },
-    { signal: () => (work.signal.aborted ? hard.signal : work.signal), deadline: work.signal, ...ports },
+    { signal: () => (work.signal.aborted ? hard.signal : work.signal), deadline: work.signal, ...wiring },
   );
   const invocation = `${context.functionName ?? "lambda"} ${context.awsRequestId ?? "local"}`;
   try {
