@@ -9,6 +9,7 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BlackHole } from "../support/blackHole.js";
 import { UnreachableError } from "../../scripts/core/errors.js";
 import { startPostgres, type LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
 import { syncStatus } from "../../scripts/postgres/sync/index.js";
@@ -20,28 +21,18 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 describe("syncStatus and its signal", () => {
-  let blackHole: Server;
+  let hole: BlackHole;
   let port = 0;
-  const accepted: Socket[] = [];
-  let onAccept: (socket: Socket) => void = () => undefined;
 
   beforeAll(async () => {
-    blackHole = createServer((socket) => {
-      accepted.push(socket);
-      socket.on("error", () => undefined);
-      onAccept(socket);
-    });
-    await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", () => resolve()));
-    port = (blackHole.address() as { port: number }).port;
+    hole = await new BlackHole().start();
+    port = hole.listeningPort;
   });
-  afterAll(async () => {
-    for (const socket of accepted) socket.destroy();
-    await new Promise((resolve) => blackHole.close(resolve));
-  });
+  afterAll(() => hole.close());
 
   it("a connect that is never answered is cut when the signal aborts, and the socket closed", async () => {
     const controller = new AbortController();
-    const connected = new Promise<Socket>((resolve) => (onAccept = resolve));
+    const connected = new Promise<Socket>((resolve) => (hole.onAccept = resolve));
     const url = `postgres://app:secret-password@127.0.0.1:${port}/app`;
     const status = syncStatus({ sourceUrl: url, targetUrl: url, signal: controller.signal });
     status.catch(() => undefined);
@@ -56,10 +47,10 @@ describe("syncStatus and its signal", () => {
   }, 20_000);
 
   it("an already aborted signal opens no connection at all", async () => {
-    const before = accepted.length;
+    const before = hole.accepted;
     const url = `postgres://app:pw@127.0.0.1:${port}/app`;
     await expect(syncStatus({ sourceUrl: url, targetUrl: url, signal: AbortSignal.abort(new Error("deadline")) })).rejects.toThrow(/abandoned/);
-    expect(accepted.length).toBe(before);
+    expect(hole.accepted).toBe(before);
   });
 
   describe("on real PostgreSQL", () => {

@@ -6,7 +6,7 @@
 // elapsed time: a rollback that hung would fail by the test's own timeout.
 
 import { spawnSync } from "node:child_process";
-import { createServer, type Server, type Socket } from "node:net";
+import { BlackHole } from "../support/blackHole.js";
 import { hostname } from "node:os";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { MockAws } from "../../bench/rollbackStartup.js";
@@ -18,30 +18,16 @@ const LOCK = "/bluegreen/bluegreen/prod/lock";
 const JOURNAL = "/bluegreen/bluegreen/prod/journal";
 const cli = useCliHarness({ dirPrefix: "bluegreen-deadline-", weights: { blue: 0, green: 100 } });
 let mock: MockAws;
-let hole: Server;
-let holeUrl: string;
-const held = new Set<Socket>();
-let accepted = 0;
+let hole: BlackHole;
 let listener: string;
 
 const rollback = (argv: string[]) => cli.run(rollbackMain, ["--stack", "prod", "--outputs", "outputs.json", ...argv]);
 
 beforeAll(async () => {
-  hole = createServer((socket) => {
-    accepted += 1;
-    held.add(socket);
-    socket.on("close", () => held.delete(socket));
-    socket.on("error", () => undefined);
-    // Never a byte back.
-  });
-  await new Promise<void>((resolve) => hole.listen(0, "127.0.0.1", resolve));
-  holeUrl = `http://127.0.0.1:${(hole.address() as { port: number }).port}`;
+  hole = await new BlackHole().start();
 });
 
-afterAll(async () => {
-  for (const socket of held) socket.destroy();
-  await new Promise<void>((resolve) => hole.close(() => resolve()));
-});
+afterAll(() => hole.close());
 
 beforeEach(() => {
   mock = cli.mock;
@@ -60,17 +46,17 @@ describe("rollback --deadline", () => {
   });
 
   it("a black-holed endpoint: it stops at the deadline, says it never read the live weights, exit 3", { timeout: 30_000 }, async () => {
-    process.env.AWS_ENDPOINT_URL = holeUrl;
-    accepted = 0;
+    process.env.AWS_ENDPOINT_URL = hole.url;
+    hole.accepted = 0;
     const result = await rollback(["--deadline", "2"]);
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toMatch(/PutParameter \/bluegreen\/bluegreen\/prod\/lock: not answered before it was stopped \(the rollback deadline \(--deadline 2 s\) has passed\)/);
     expect(result.stderr).toMatch(/stopped at the deadline: live weights not read \(AWS did not answer\)/);
-    expect(accepted).toBeGreaterThan(0); // it did try
+    expect(hole.accepted).toBeGreaterThan(0); // it did try
   });
 
   it("ELBv2 black-holed, SSM answering: failed-rollback in the journal, the lock released, exit 3", { timeout: 30_000 }, async () => {
-    process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = holeUrl;
+    process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = hole.url;
     const result = await rollback(["--deadline", "3"]);
     expect(result.code, result.stdout + result.stderr).toBe(3);
     expect(result.stdout).toMatch(/ROLLBACK FAILED|rollback .*failed/i);
@@ -142,9 +128,9 @@ describe("Ctrl-C in rollback", () => {
   }
 
   it("before anything is written: it stops, exit 130, nothing written", { timeout: 30_000 }, async () => {
-    process.env.AWS_ENDPOINT_URL = holeUrl;
-    const before = accepted;
-    const [result] = await Promise.all([rollback(["--deadline", "20"]), interruptWhen(() => accepted > before)]);
+    process.env.AWS_ENDPOINT_URL = hole.url;
+    const before = hole.accepted;
+    const [result] = await Promise.all([rollback(["--deadline", "20"]), interruptWhen(() => hole.accepted > before)]);
     expect(result.code).toBe(130);
     expect(result.stderr).toMatch(/interrupted before anything was written: stopping/);
     expect(result.stderr).toMatch(/interrupted: nothing was written/);

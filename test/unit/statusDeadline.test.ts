@@ -7,7 +7,7 @@
 // the test's own timeout.
 
 import { writeFile } from "node:fs/promises";
-import { createServer, type Server, type Socket } from "node:net";
+import { BlackHole } from "../support/blackHole.js";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { MockAws } from "../../bench/rollbackStartup.js";
@@ -17,13 +17,8 @@ import { useCliHarness } from "../support/cliHarness.js";
 
 const cli = useCliHarness({ dirPrefix: "bluegreen-status-deadline-", weights: { blue: 100, green: 0 }, copyProdConfig: true });
 let mock: MockAws;
-let hole: Server;
-let holeUrl: string;
-/** Sockets the black hole holds now, and how many it accepted in this test. */
-const held = new Set<Socket>();
-let accepted = 0;
-/** Called on each connection the black hole accepts (this test's deadline check). */
-let onAccept: () => void = () => undefined;
+/** The black hole the sections wait in; hole.onAccept is this test's deadline check. */
+let hole: BlackHole;
 
 const status = (argv: string[], hooks: StatusHooks = {}) => cli.run((args, io) => statusMain(args, io, hooks), ["--stack", "prod", "--outputs", "outputs.json", ...argv]);
 
@@ -44,7 +39,7 @@ function deadlineWhen(ready: (settled: ReadonlySet<string>) => boolean): { hooks
   const check = () => {
     if (!controller.signal.aborted && ready(settled)) controller.abort(new Error("the test's deadline"));
   };
-  onAccept = () => setImmediate(check);
+  hole.onAccept = () => setImmediate(check);
   return {
     settled,
     hooks: {
@@ -58,33 +53,20 @@ function deadlineWhen(ready: (settled: ReadonlySet<string>) => boolean): { hooks
 }
 
 beforeAll(async () => {
-  hole = createServer((socket) => {
-    accepted += 1;
-    held.add(socket);
-    onAccept();
-    socket.on("close", () => held.delete(socket));
-    socket.on("error", () => undefined);
-    // Read (and drop) the request, so a client that gives up is seen closing; never a byte back.
-    socket.resume();
-  });
-  await new Promise<void>((resolve) => hole.listen(0, "127.0.0.1", resolve));
-  holeUrl = `http://127.0.0.1:${(hole.address() as { port: number }).port}`;
+  hole = await new BlackHole().start();
 });
 
-afterAll(async () => {
-  for (const socket of held) socket.destroy();
-  await new Promise<void>((resolve) => hole.close(() => resolve()));
-});
+afterAll(() => hole.close());
 
 beforeEach(() => {
   mock = cli.mock;
-  accepted = 0;
+  hole.accepted = 0;
   process.env.AWS_ENDPOINT_URL = mock.url;
   delete process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2;
 });
 
 afterEach(() => {
-  onAccept = () => undefined;
+  hole.onAccept = () => undefined;
 });
 
 describe("status --deadline", () => {
@@ -108,9 +90,9 @@ describe("status --deadline", () => {
   });
 
   it("ELBv2 black-holed: at the deadline it prints what SSM and CloudWatch answered, the rest as not answered, exit 3; the calls are cut", { timeout: 30_000 }, async () => {
-    process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = holeUrl;
+    process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = hole.url;
     // DescribeListeners, DescribeTargetHealth × 2 and DescribeRules wait in the hole; the SSM and CloudWatch sections have answered.
-    const { hooks, settled } = deadlineWhen((done) => accepted >= 4 && ["weights parameter", "lock", "last run", "alarms"].every((name) => done.has(name)));
+    const { hooks, settled } = deadlineWhen((done) => hole.accepted >= 4 && ["weights parameter", "lock", "last run", "alarms"].every((name) => done.has(name)));
     const result = await status([], hooks);
     expect(result.code, result.out).toBe(3);
     expect(result.stdout).toMatch(/live: error: not answered before the deadline \(--deadline 20 s\)/);
@@ -123,13 +105,13 @@ describe("status --deadline", () => {
     );
     expect([...settled].sort()).toEqual(["alarms", "blue target health", "green target health", "last run", "live weights", "lock", "weights parameter", "write fence"]);
     // The calls in the hole were aborted with the deadline (their sockets closed by the client), not left to the SDK's timeouts.
-    await until(() => held.size === 0, "the black-holed calls to be aborted");
+    await until(() => hole.held.size === 0, "the black-holed calls to be aborted");
   });
 
   it("everything black-holed, --json: only the config was read; the report names every AWS section unanswered, exit 3", { timeout: 30_000 }, async () => {
-    process.env.AWS_ENDPOINT_URL = holeUrl;
+    process.env.AWS_ENDPOINT_URL = hole.url;
     // 3 GetParameter, DescribeAlarms, DescribeListeners, DescribeTargetHealth × 2, DescribeRules.
-    const { hooks } = deadlineWhen(() => accepted >= 8);
+    const { hooks } = deadlineWhen(() => hole.accepted >= 8);
     const result = await status(["--json", "--deadline", "5"], hooks);
     expect(result.code, result.stderr).toBe(3);
     const report = JSON.parse(result.stdout) as StatusReport;
@@ -140,35 +122,35 @@ describe("status --deadline", () => {
     });
     expect(report.configWeights).toEqual({ ok: true, value: { blue: 100, green: 0 } });
     expect(report.lock).toEqual({ ok: false, error: "not answered before the deadline (--deadline 5 s)", unreachable: true, late: true });
-    await until(() => held.size === 0, "the black-holed calls to be aborted");
+    await until(() => hole.held.size === 0, "the black-holed calls to be aborted");
   });
 
   it("paired, Secrets Manager black-holed: the replication section says it missed the deadline, the secret reads are cut; AWS sections read, exit 0", { timeout: 30_000 }, async () => {
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = holeUrl;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = hole.url;
     try {
       const outputs = { ...cli.outputs, databaseMode: "paired", databaseEndpoints: { blue: "blue.abc.eu-west-1.rds.amazonaws.com:5432", green: "green.abc.eu-west-1.rds.amazonaws.com:5432" } };
       await writeFile(join(cli.dir, "outputs.json"), JSON.stringify(outputs));
       const aws = ["weights parameter", "lock", "last run", "alarms", "live weights", "blue target health", "green target health", "write fence"];
       // Both colors' GetSecretValue wait in the hole; every AWS section has answered.
-      const { hooks } = deadlineWhen((done) => accepted >= 2 && aws.every((name) => done.has(name)));
+      const { hooks } = deadlineWhen((done) => hole.accepted >= 2 && aws.every((name) => done.has(name)));
       const result = await status([], hooks);
       expect(result.code, result.out).toBe(0); // replication never changes the exit code
       expect(result.stdout).toMatch(/blue → green: unreachable: not answered before the deadline \(--deadline 20 s\)/);
       expect(result.stdout).toMatch(/green → blue: unreachable: not answered before the deadline/);
       expect(result.stderr).not.toMatch(/stopped at the deadline/);
-      await until(() => held.size === 0, "the black-holed secret reads to be aborted");
+      await until(() => hole.held.size === 0, "the black-holed secret reads to be aborted");
     } finally {
       delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
     }
   });
 
   it("the real timer: --deadline 1 against a black hole ends with exit 3 and the deadline's message", { timeout: 30_000 }, async () => {
-    process.env.AWS_ENDPOINT_URL = holeUrl;
+    process.env.AWS_ENDPOINT_URL = hole.url;
     const result = await status(["--deadline", "1"]);
     expect(result.code, result.out).toBe(3);
     expect(result.stderr).toMatch(/status stopped at the deadline \(--deadline 1 s\): live weights, .*last run not answered/);
-    expect(accepted).toBeGreaterThan(0);
-    await until(() => held.size === 0, "the black-holed calls to be aborted");
+    expect(hole.accepted).toBeGreaterThan(0);
+    await until(() => hole.held.size === 0, "the black-holed calls to be aborted");
   });
 });
 
