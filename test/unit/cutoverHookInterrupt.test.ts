@@ -4,10 +4,11 @@
 // traffic back to blue, lock released, exit 130. The moment is an event (the pid file the hook
 // writes first), never a delay; nothing asserts on elapsed time.
 
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
+import { groupAlive } from "../support/processGroups.js";
 import { prodConfigWithRollout, useCliHarness } from "../support/cliHarness.js";
 
 const cli = useCliHarness({
@@ -32,16 +33,6 @@ const cli = useCliHarness({
 });
 const groups = new Set<number>();
 
-/** Whether a process of group `pgid` still runs (zombies, not yet reaped, do not count). */
-async function groupAlive(pgid: number): Promise<boolean> {
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") return true;
-  }
-  return false;
-}
 
 /** Poll (bounded) for an event; the 5 s bound is far under the hook's 30 s. */
 async function until<T>(read: () => Promise<T | null>, what: string): Promise<T> {

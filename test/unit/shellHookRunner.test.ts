@@ -4,32 +4,19 @@
 // "interrupted", not a failed gate. Nothing asserts on elapsed real time; every loop is bounded
 // and every process group left over by a failing test is killed in afterEach.
 
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { getEventListeners } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCutover } from "../../scripts/core/engine.js";
 import { ShellHookRunner } from "../../scripts/hooks/shellHookRunner.js";
+import { groupAlive } from "../support/processGroups.js";
 import { FakeWorld, testRollout } from "../support/fakes.js";
 
 let dir = "";
 const groups = new Set<number>();
 
-/**
- * Whether any process of group `pgid` still runs. From /proc (Linux): a killed process whose
- * parent has not reaped it yet is a zombie (state Z), which `kill(-pgid, 0)` would still count.
- */
-async function groupAlive(pgid: number): Promise<boolean> {
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") return true;
-  }
-  return false;
-}
 
 /**
  * The group is gone: polled (at most 2 s), because a process that closed its pipes on exit may
