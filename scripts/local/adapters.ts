@@ -25,7 +25,7 @@ import type {
   Weights,
   WriteFence,
 } from "../core/ports.js";
-import type { LocalRouter } from "./router.js";
+import { checkWeights, type LocalRouter } from "./router.js";
 
 export const LOCAL_ROUTE = "local-router";
 
@@ -55,8 +55,10 @@ export class LocalTrafficRouter implements TrafficRouter {
       return;
     }
     // Validate now (the API refuses bad input at once), apply later.
-    if (!Number.isInteger(weights.blue) || !Number.isInteger(weights.green) || weights.blue + weights.green !== 100 || weights.blue < 0 || weights.green < 0) {
-      throw new Error(`invalid weights blue=${weights.blue} green=${weights.green}`);
+    try {
+      checkWeights(weights);
+    } catch (error) {
+      throw new Error(`invalid weights: ${(error as Error).message}`);
     }
     const timer = setTimeout(() => {
       this.timers.delete(timer);

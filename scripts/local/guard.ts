@@ -11,6 +11,8 @@
 
 import { guardRollback, type GuardOutcome } from "../core/guard.js";
 import type { EngineDeps } from "../core/engine.js";
+import { alignUp, answerableAt, colorErrors } from "../core/engine/windows.js";
+import type { ColorMetrics } from "../core/ports.js";
 import type { DatabaseMode } from "../../infra/config.js";
 
 export interface LocalGuardOptions {
@@ -29,6 +31,8 @@ export interface LocalGuardOptions {
   signal?: AbortSignal;
   /** One line per window and per decision, for the demo's output. */
   say?: (line: string) => void;
+  /** Each alarm window as it is judged (the demo's figures count them). */
+  onWindow?: (window: GuardWindow) => void;
 }
 
 export interface GuardWindow {
@@ -37,26 +41,28 @@ export interface GuardWindow {
   requests: number;
   errors: number;
   breaching: boolean;
+  /** Windows in a row in breach, this one included (0 when it does not breach), of the evaluationPeriods that make ALARM. */
+  inBreach: number;
+  evaluationPeriods: number;
 }
 
 /** Does one window breach the alarm's rule? */
-export function breaches(green: { requests: number; errors5xx: number; elbErrors?: number }, options: Pick<LocalGuardOptions, "maxErrorRate" | "minRequests">): boolean {
+export function breaches(green: Pick<ColorMetrics, "requests" | "errors5xx" | "elbErrors">, options: Pick<LocalGuardOptions, "maxErrorRate" | "minRequests">): boolean {
   if (green.requests < options.minRequests || green.requests === 0) return false;
-  return (green.errors5xx + (green.elbErrors ?? 0)) / green.requests > options.maxErrorRate;
+  return colorErrors(green) / green.requests > options.maxErrorRate;
 }
 
 /** Watch green window by window; on ALARM roll back (if a rollout is active) and return what happened. */
-export async function watchWithGuard(options: LocalGuardOptions): Promise<{ outcome: GuardOutcome | null; windows: GuardWindow[]; alarmAt: number | null }> {
+export async function watchWithGuard(options: LocalGuardOptions): Promise<{ outcome: GuardOutcome | null; windows: GuardWindow[] }> {
   const { deps, signal } = options;
   const clock = deps.clock;
   const windows: GuardWindow[] = [];
   let inBreach = 0;
   // Windows aligned to the source's resolution, each read once it has been published.
-  const resolution = Math.max(1, deps.metrics.resolutionMs);
-  let start = Math.ceil(clock.now() / resolution) * resolution;
+  let start = alignUp(clock.now(), deps.metrics.resolutionMs);
   while (!signal?.aborted) {
     const end = start + options.windowMs;
-    const readyAt = end + Math.max(0, deps.metrics.publicationDelayMs ?? 0);
+    const readyAt = answerableAt({ start, end }, deps.metrics.publicationDelayMs ?? 0);
     if (clock.now() < readyAt) await clock.sleep(readyAt - clock.now(), signal);
     if (signal?.aborted) break;
     let green;
@@ -70,23 +76,32 @@ export async function watchWithGuard(options: LocalGuardOptions): Promise<{ outc
       continue;
     }
     const breaching = breaches(green, options);
-    const errors = green.errors5xx + (green.elbErrors ?? 0);
-    windows.push({ start, end, requests: green.requests, errors, breaching });
     inBreach = breaching ? inBreach + 1 : 0;
-    options.say?.(`guard: green ${errors}/${green.requests} 5xx in [${new Date(start).toISOString()}, +${options.windowMs} ms) ${breaching ? `BREACH ${inBreach}/${options.evaluationPeriods}` : "ok"}`);
+    const window: GuardWindow = { start, end, requests: green.requests, errors: colorErrors(green), breaching, inBreach, evaluationPeriods: options.evaluationPeriods };
+    windows.push(window);
+    // A window is told once: as a value to who takes them, else as a line.
+    if (options.onWindow) options.onWindow(window);
+    else options.say?.(describeWindow(window));
     start = end;
     if (inBreach < options.evaluationPeriods) continue;
-    const alarmAt = clock.now();
     const outcome = await guardRollback(deps, {
       alarm: "sandbox-green-target-5xx-rate",
       detail: `green 5xx above ${options.maxErrorRate} in ${options.evaluationPeriods} window(s) in a row`,
       invocation: `sandbox guard pid ${process.pid}`,
       databaseMode: options.databaseMode,
       stack: options.stack,
+      // When the alarm's evaluation began: the first window of the breaching run.
+      alarmAt: windows[windows.length - options.evaluationPeriods]!.start,
     });
     options.say?.(`guard: ${outcome.acted ? `rolled back (${outcome.outcome}) ${outcome.reason}` : `did nothing: ${outcome.reason}`}`);
-    if (outcome.acted) return { outcome, windows, alarmAt };
+    if (outcome.acted) return { outcome, windows };
     inBreach = 0; // not active: keep watching
   }
-  return { outcome: null, windows, alarmAt: null };
+  return { outcome: null, windows };
+}
+
+/** "guard: green 12/75 5xx in [<start>, +1000 ms) BREACH 1/2" (or "ok"). */
+export function describeWindow(window: GuardWindow): string {
+  const verdict = window.breaching ? `BREACH ${window.inBreach}/${window.evaluationPeriods}` : "ok";
+  return `guard: green ${window.errors}/${window.requests} 5xx in [${new Date(window.start).toISOString()}, +${window.end - window.start} ms) ${verdict}`;
 }

@@ -10,7 +10,8 @@
 // It keeps watching until stopped (SIGINT/SIGTERM, its stdin closing with --exit-with-stdin: the
 // parent died, even by kill -9) or until --lifetime passes. One JSON line per event on stdout:
 //   {"event":"ready","pid":N}            watching
-//   {"event":"say","text":"..."}         a window, a decision
+//   {"event":"window","window":{...}}    an alarm window as judged (GuardWindow)
+//   {"event":"say","text":"..."}         a decision
 //   {"event":"engine","value":{...}}     the rollback's engine events (ticks left out)
 //   {"event":"acted","outcome":{...}}    a rollback it ran, and how it ended
 //   {"event":"stopped","reason":"..."}   its last line
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
         windowMs: flags.windowMs,
         signal: stop.signal,
         say: (text) => emit({ event: "say", text }),
+        onWindow: (window) => emit({ event: "window", window }),
       });
     } catch (error) {
       // The lock or the journal could not be read, or the rollback threw: say so and watch on

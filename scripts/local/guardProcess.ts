@@ -4,6 +4,7 @@
 
 import type { EngineEvent } from "../core/events.js";
 import type { GuardOutcome } from "../core/guard.js";
+import type { GuardWindow } from "./guard.js";
 import { spawnJsonLines } from "./jsonLinesChild.js";
 
 const here = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
@@ -20,8 +21,10 @@ export interface GuardProcessOptions {
   tag?: string;
   /** Told the child's pid as soon as it exists (for the reaper). */
   onSpawn?: (pid: number) => void;
-  /** Each line the guard says (windows, decisions). */
+  /** Each line the guard says (its decisions). */
   onSay?: (text: string) => void;
+  /** Each alarm window as the guard judged it. */
+  onWindow?: (window: GuardWindow) => void;
   /** Each engine event of a rollback the guard runs. */
   onEngineEvent?: (event: EngineEvent) => void;
   /** Bound on start-up (until it says "ready"), default 15 s. */
@@ -65,6 +68,7 @@ export async function startGuardProcess(options: GuardProcessOptions): Promise<G
       const { event } = message;
       if (event === "ready") onReady();
       else if (event === "say" && typeof message.text === "string") options.onSay?.(message.text);
+      else if (event === "window" && message.window) options.onWindow?.(message.window as GuardWindow);
       else if (event === "engine" && message.value) options.onEngineEvent?.(message.value as EngineEvent);
       else if (event === "acted" && message.outcome) {
         actions.push(message.outcome as GuardOutcome);

@@ -242,11 +242,6 @@ export class LocalRouter {
     this.pools[color].push(url);
   }
 
-  /** The color's instances, in order. */
-  targetsOf(color: Color): string[] {
-    return [...this.pools[color]];
-  }
-
   totals(): RouterTotals {
     const t = this.totalsData;
     return { ...t, requests: { ...t.requests }, errors5xx: { ...t.errors5xx } };
@@ -441,7 +436,8 @@ export class LocalRouter {
   }
 }
 
-function checkWeights(weights: Weights): Weights {
+/** The weights, or the error an invalid write gets (refused at once, before anything changes). */
+export function checkWeights(weights: Weights): Weights {
   const { blue, green } = weights;
   if (!Number.isInteger(blue) || !Number.isInteger(green) || blue < 0 || green < 0 || blue + green !== 100) {
     throw new Error(`weights must be integers 0..100 summing to 100, got blue=${blue} green=${green}`);

@@ -18,11 +18,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { join } from "node:path";
 import { readTextIfExists, writeFileAtomic } from "../fs/atomicFile.js";
+import { LocalMetricsSource, LocalTrafficRouter } from "./adapters.js";
 import type { LocalRouter } from "./router.js";
 
 export const ROUTER_CONTROL_FILE = "router-control.json";
-/** The route name the control API reports (the router has one "listener"). */
-export const CONTROL_ROUTE = "local-router";
 /** A request body larger than this is refused (the only body is two small integers). */
 const MAX_BODY_BYTES = 1024;
 
@@ -36,13 +35,17 @@ export class RouterControlServer {
   private readonly token = randomBytes(24).toString("hex");
   private readonly sockets = new Set<Socket>();
   private port: number | null = null;
-  private readonly pending = new Set<NodeJS.Timeout>();
+  /** The same ports the in-process engine uses: one propagation delay, one validation, one sampling. */
+  private readonly traffic: LocalTrafficRouter;
+  private readonly metrics: LocalMetricsSource;
 
   constructor(
     private readonly router: LocalRouter,
     /** How long an accepted weight write takes to go live (the in-process LocalTrafficRouter's default too). */
     private readonly propagationDelayMs = 100,
   ) {
+    this.traffic = new LocalTrafficRouter(router, propagationDelayMs);
+    this.metrics = new LocalMetricsSource(router, 1000);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => send(res, 500, { error: error instanceof Error ? error.message : String(error) }));
     });
@@ -76,8 +79,7 @@ export class RouterControlServer {
   }
 
   async close(): Promise<void> {
-    for (const timer of this.pending) clearTimeout(timer);
-    this.pending.clear();
+    this.traffic.dispose(); // accepted writes not yet live are dropped
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
@@ -100,8 +102,9 @@ export class RouterControlServer {
     const method = (req.method ?? "GET").toUpperCase();
     if (url.pathname === "/weights" && method === "GET") {
       req.resume();
+      const [route] = await this.traffic.readWeights();
       const live = this.router.getWeights();
-      return send(res, 200, { route: CONTROL_ROUTE, weights: live.weights, generation: live.generation, since: live.since, stickinessSeconds: this.router.stickinessSeconds });
+      return send(res, 200, { ...route, generation: live.generation, since: live.since });
     }
     if (url.pathname === "/weights" && method === "PUT") {
       const body = await readBody(req);
@@ -112,18 +115,11 @@ export class RouterControlServer {
         return send(res, 400, { error: "the body is not JSON" });
       }
       const next = { blue: weights.blue as number, green: weights.green as number };
-      const { blue, green } = next;
-      // Refused at once, as the API refuses bad input; applied later, as the nodes apply it.
-      if (!Number.isInteger(blue) || !Number.isInteger(green) || blue < 0 || green < 0 || blue + green !== 100) {
-        return send(res, 400, { error: `weights must be integers 0..100 summing to 100, got blue=${String(weights.blue)} green=${String(weights.green)}` });
-      }
-      if (this.propagationDelayMs <= 0) this.router.setWeights(next);
-      else {
-        const timer = setTimeout(() => {
-          this.pending.delete(timer);
-          this.router.setWeights(next);
-        }, this.propagationDelayMs);
-        this.pending.add(timer);
+      // Refused at once, as the API refuses bad input; live later, as the nodes apply it.
+      try {
+        await this.traffic.writeWeights(next);
+      } catch (error) {
+        return send(res, 400, { error: (error as Error).message });
       }
       return send(res, 202, { accepted: next, liveAfterMs: this.propagationDelayMs });
     }
@@ -135,7 +131,7 @@ export class RouterControlServer {
       if (!Number.isFinite(start) || !Number.isFinite(end) || !(end > start)) return send(res, 400, { error: "start and end must be epoch ms with end > start" });
       const slowThresholdMs = slow === null ? undefined : Number(slow);
       if (slowThresholdMs !== undefined && !(Number.isFinite(slowThresholdMs) && slowThresholdMs > 0)) return send(res, 400, { error: "slowThresholdMs must be a positive number" });
-      return send(res, 200, this.router.sample({ start, end }, slowThresholdMs === undefined ? {} : { slowThresholdMs }));
+      return send(res, 200, await this.metrics.sample({ start, end }, slowThresholdMs === undefined ? {} : { slowThresholdMs }));
     }
     req.resume();
     return send(res, 404, { error: `no ${method} ${url.pathname}` });

@@ -13,6 +13,7 @@ import { runCutover } from "../../scripts/core/engine.js";
 import { UnreachableError } from "../../scripts/core/errors.js";
 import { parseJournal } from "../../scripts/core/journal.js";
 import { startCutoverProcess } from "../../scripts/local/cutoverProcess.js";
+import { describeWindow } from "../../scripts/local/guard.js";
 import { startGuardProcess, type GuardProcess } from "../../scripts/local/guardProcess.js";
 import { LocalRouter } from "../../scripts/local/router.js";
 import { readRouterControlAccess, RouterControlServer, ROUTER_CONTROL_FILE } from "../../scripts/local/routerControl.js";
@@ -115,7 +116,7 @@ describe("the router's control API", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(router.getWeights().weights).toEqual({ blue: 70, green: 30 });
-    await expect(remote.writeWeights({ blue: 70, green: 31 })).rejects.toThrow(/refused PUT \/weights: weights must be integers 0\.\.100 summing to 100/);
+    await expect(remote.writeWeights({ blue: 70, green: 31 })).rejects.toThrow(/refused PUT \/weights: invalid weights: weights must be integers 0\.\.100 summing to 100/);
     await expect(remote.writeWeights({ blue: -1, green: 101 })).rejects.toThrow(/refused PUT/);
     expect(router.getWeights().weights).toEqual({ blue: 70, green: 30 });
     router.setWeights({ blue: 90, green: 10 });
@@ -200,7 +201,7 @@ describe("the guard's own process", () => {
     await withRunDirectory("bluegreen-guard-", { blue: 75, green: 25 }, async (dir, router) => {
       const said: string[] = [];
       const engineEvents: string[] = [];
-      const guard = await startGuardProcess({ runDir: dir, stack: "demo", maxErrorRate: 0.05, minRequests: 10, evaluationPeriods: 2, windowMs: 1000, lifetimeMs: 60_000, onSay: (text) => said.push(text), onEngineEvent: (event) => engineEvents.push(event.type) });
+      const guard = await startGuardProcess({ runDir: dir, stack: "demo", maxErrorRate: 0.05, minRequests: 10, evaluationPeriods: 2, windowMs: 1000, lifetimeMs: 60_000, onSay: (text) => said.push(text), onWindow: (window) => said.push(describeWindow(window)), onEngineEvent: (event) => engineEvents.push(event.type) });
       started.push(guard);
       expect(guard.pid).not.toBe(process.pid);
       greenErrorShare = 0.5;

@@ -135,6 +135,6 @@ export function excessElbErrors(sample: MetricsSample, before: { requests: numbe
 }
 
 /** A color's errors as the judge counts them: its targets' 5xx plus the ones the load balancer answered for it. */
-export function colorErrors(metrics: ColorMetrics): number {
+export function colorErrors(metrics: Pick<ColorMetrics, "errors5xx" | "elbErrors">): number {
   return metrics.errors5xx + (metrics.elbErrors ?? 0);
 }

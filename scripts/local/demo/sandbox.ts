@@ -72,8 +72,6 @@ export class Sandbox {
   /** Every app process of a color, the first being `apps[color]` (a target group's instances). */
   readonly pools: Record<Color, AppProcess[]> = { blue: [], green: [] };
   router: LocalRouter | null = null;
-  /** The router's control API (weights and metrics for other processes: the guard). */
-  routerControl: RouterControlServer | null = null;
   load: LoadGenerator | null = null;
 
   private readonly stoppers: Stopper[] = [];
@@ -198,7 +196,6 @@ export class Sandbox {
     const routerPort = await router.listen(0);
     this.track({ kind: "port", port: routerPort, label: "router" });
     const control = new RouterControlServer(router);
-    this.routerControl = control;
     this.stoppers.push({ name: "router control API", kind: "server", stop: () => control.close() });
     await this.step(control.start(runDir));
     this.track({ kind: "port", port: control.listeningPort!, label: "router control API" });
