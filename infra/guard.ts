@@ -99,11 +99,17 @@ export interface PairedGuardArgs {
  */
 export const GUARD_RUNTIME = aws.lambda.Runtime.NodeJS24dX;
 
-/** An alarm event older than this is dropped, not retried (s): it may belong to an earlier rollout. */
-export const GUARD_MAX_EVENT_AGE_SECONDS = 900;
-
 /** The function's timeout per database mode (s): see the file comment for what the paired one covers. */
 export const GUARD_TIMEOUT_SECONDS = { shared: 300, paired: 900 } as const;
+
+/**
+ * How long an alarm event may wait to be (re)tried, in seconds. Lambda counts an asynchronous
+ * event's age from when it was queued, so this must outlast the first run and both retries at
+ * their longest (3 × the paired timeout, plus Lambda's 1 and 2 minute back-offs): 900 would drop
+ * the very retries a paired rollback that met its deadline needs. An event of an earlier rollout
+ * that is still queued is not acted on anyway (core/guard.ts compares it with the run's start).
+ */
+const GUARD_MAX_EVENT_AGE_SECONDS = 3 * GUARD_TIMEOUT_SECONDS.paired + 3 * 60 + 120;
 /** The runtime's Amazon CA bundle (RDS roots included); Node.js 20+ runtimes do not load it unless told to. */
 export const LAMBDA_AMAZON_CA_BUNDLE = "/var/runtime/ca-cert.pem";
 
@@ -390,11 +396,10 @@ export class Guard extends pulumi.ComponentResource {
       { action: "lambda:InvokeFunction", function: this.function.name, principal: "events.amazonaws.com", sourceArn: this.rule.arn },
       parent,
     );
-    // EventBridge's retry policy covers delivery (Lambda throttled: one execution at a time);
-    // an invocation that ran and failed is retried by Lambda's own asynchronous-invocation
-    // settings. Both are explicit: two retries (the handler acts again on failed-rollback: real
-    // further attempts), and no event older than 15 minutes, so a queued alarm of an old rollout
-    // never rolls back the next one.
+    // EventBridge hands the event to Lambda's asynchronous queue (its retry policy covers only
+    // that hand-over). Lambda queues throttled events itself (one execution at a time) and
+    // retries an invocation that failed: declared here, two retries (the handler acts again on
+    // failed-rollback, so they are real further attempts), for events up to the age above.
     new aws.cloudwatch.EventTarget(
       `${name}-target`,
       { rule: this.rule.name, arn: this.function.arn, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: GUARD_MAX_EVENT_AGE_SECONDS } },

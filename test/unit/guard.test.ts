@@ -244,9 +244,12 @@ describe("the resources (Pulumi mocks)", () => {
       detail: { state: { value: ["ALARM"] } },
     });
     const fn = shared.one("aws:lambda/function:Function");
-    expect(shared.one("aws:cloudwatch/eventTarget:EventTarget").inputs).toMatchObject({ rule: rule.state.name, arn: fn.state.arn, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 900 } });
-    // A failed invocation is retried twice by Lambda itself, and never for an event older than 15 minutes.
-    expect(shared.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs).toMatchObject({ functionName: fn.state.name, maximumRetryAttempts: 2, maximumEventAgeInSeconds: 900 });
+    expect(shared.one("aws:cloudwatch/eventTarget:EventTarget").inputs).toMatchObject({ rule: rule.state.name, arn: fn.state.arn, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3000 } });
+    // A failed invocation is retried twice by Lambda itself, for as long as the first run and both
+    // retries can take at their longest (3 × 900 s plus the 1 and 2 minute back-offs, and slack).
+    const invokeConfig = shared.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs;
+    expect(invokeConfig).toMatchObject({ functionName: fn.state.name, maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3000 });
+    expect(invokeConfig.maximumEventAgeInSeconds).toBeGreaterThan(3 * 900 + 3 * 60);
     expect(shared.one("aws:lambda/permission:Permission").inputs).toMatchObject({ action: "lambda:InvokeFunction", principal: "events.amazonaws.com", sourceArn: rule.state.arn });
   });
 

@@ -53,7 +53,7 @@ export async function runHandler(
   try {
     const outcome = await runGuard(deps, config, event, invocation);
     console.log(JSON.stringify({ guard: config.stack, databaseMode: config.databaseMode, alarm: event.detail?.alarmName ?? null, ...outcome }));
-    // A rollback that could not verify blue is an error: Lambda records the failure, EventBridge's retry policy tries again.
+    // A rollback that could not verify blue is an error: Lambda records the failure and retries the invocation (infra/guard.ts).
     if (outcome.acted && outcome.outcome !== "rolled-back") throw new Error(`guard rollback ${outcome.outcome}: ${outcome.reason}`);
     return outcome;
   } catch (error) {
