@@ -7,6 +7,7 @@ import type { DatabaseMode } from "../../infra/config.js";
 import { runRollback, type EngineDeps, type RollbackResult } from "./engine.js";
 import { parseJournal } from "./journal.js";
 import { isTerminal, trafficMayHaveMoved } from "./phases.js";
+import { LockHeldError } from "./ports.js";
 
 export type GuardOutcome =
   | { acted: false; reason: string }
@@ -18,7 +19,8 @@ export type GuardOutcome =
  *     traffic was never verified on blue: the guard rolls back again (Lambda's retry of a failed
  *     invocation, or the sandbox guard's next breach, is then a real second attempt);
  *   - idle / preflight: no weight has moved yet;
- *   - a rollback holds the lock: someone is already sending traffic to blue;
+ *   - a rollback holds the lock: someone is already sending traffic to blue (the lock itself
+ *     says so when the guard tries to take it);
  *   - otherwise (a step, a paused step, a crashed or running cutover): roll back, overriding a
  *     cutover's lock like `rollback --force` (its engine sees the lost lock and stops touching traffic).
  * A corrupt journal with the alarm firing: traffic may be anywhere, and rollback works from any state.
@@ -53,11 +55,16 @@ export async function guardRollback(
   } catch {
     // corrupt: act (see above)
   }
-  const holder = await deps.lock.current();
-  if (holder?.operation === "rollback") return { acted: false, reason: `a rollback by ${holder.owner} is already running` };
-
   const reason = `guard: ${request.alarm} in ALARM${request.detail ? ` (${request.detail})` : ""} while run ${runId} was in ${phase}`;
-  const result = await runRollback(deps, { owner: `guard (${request.invocation})`, databaseMode: request.databaseMode, stack: request.stack, reason, force: true });
+  let result: RollbackResult;
+  try {
+    // "except-rollback": the lock decides, when the guard takes it (no read of it before, which
+    // another rollback could take in between): a cutover's is broken, a rollback's never.
+    result = await runRollback(deps, { owner: `guard (${request.invocation})`, databaseMode: request.databaseMode, stack: request.stack, reason, force: "except-rollback" });
+  } catch (error) {
+    if (error instanceof LockHeldError && error.holder.operation === "rollback") return { acted: false, reason: `a rollback by ${error.holder.owner} is already running` };
+    throw error;
+  }
   return {
     acted: true,
     reason,

@@ -51,7 +51,7 @@ export async function runRollback(deps: EngineDeps, request: RollbackRequest): P
     if (!(error instanceof LockHeldError)) throw error;
     if (await isStaleLock(deps, error.holder)) {
       staleLock = await deps.lock.breakLock();
-    } else if (request.force) {
+    } else if (request.force === true || (request.force === "except-rollback" && error.holder.operation !== "rollback")) {
       brokeLock = await deps.lock.breakLock();
     } else {
       throw error;

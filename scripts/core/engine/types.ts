@@ -96,7 +96,7 @@ export interface RollbackRequest {
   /** Why (recorded); default "operator requested rollback". */
   reason?: string;
   /** Break a lock held by someone else (recorded). */
-  force?: boolean;
+  force?: boolean | "except-rollback";
   /** Used when the journal holds no plan; default 60 s. */
   verifyTimeoutMs?: number;
   verifyIntervalMs?: number;
