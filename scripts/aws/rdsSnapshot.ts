@@ -46,7 +46,6 @@ export class RdsSnapshotter implements Snapshotter {
   async snapshot(label: string, timeoutMs: number, signal?: AbortSignal, onCreated?: (id: string) => Promise<void>): Promise<Snapshot> {
     const now = this.options.now ?? (() => new Date());
     const id = snapshotIdentifier(this.options.stack, label, now());
-    const instance = this.options.instanceId;
     const created = await this.create(id, label, signal);
     if (onCreated) await onCreated(id);
     if (created === "available") return { id, availableAt: now().getTime() };
@@ -89,7 +88,7 @@ export class RdsSnapshotter implements Snapshotter {
       if (awsErrorCode(error) !== "DBSnapshotAlreadyExists") throw classifyAwsError(error, `CreateDBSnapshot ${instance} → ${id}`);
     }
     const out = await awsCall(`DescribeDBSnapshots ${id}`, () => this.client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }), options));
-    const existing = (out.DBSnapshots ?? []).find((snapshot) => snapshot.DBSnapshotIdentifier === id) ?? out.DBSnapshots?.[0];
+    const existing = (out.DBSnapshots ?? []).find((snapshot) => snapshot.DBSnapshotIdentifier === id);
     if (!existing || existing.DBInstanceIdentifier !== instance) {
       throw new Error(`snapshot ${id} already exists and is not of ${instance} (it is of ${existing?.DBInstanceIdentifier ?? "an unknown instance"}): not adopting it`);
     }

@@ -11,7 +11,7 @@
 import type { EngineDeps } from "../core/engine.js";
 import type { EventSink } from "../core/events.js";
 import type { CapacityManager } from "../core/ports.js";
-import { systemClock, type WeightRecorder, type AlarmSource, type HealthProbe, type HookRunner, type MetricsSource, type Snapshotter, type TrafficRouter, type WriteFence } from "../core/ports.js";
+import { systemClock, unusedPort, type WeightRecorder, type AlarmSource, type HealthProbe, type HookRunner, type MetricsSource, type Snapshotter, type TrafficRouter, type WriteFence } from "../core/ports.js";
 import type { SignalSource } from "../aws/errors.js";
 import type { RollbackOutputs, StackIdentity, StackOutputs } from "./stackOutputs.js";
 import { shortStackName } from "./stackOutputs.js";
@@ -146,16 +146,6 @@ export function lazyCapacity(region: string, asgNames: Record<"blue" | "green", 
   };
 }
 
-function unused<T extends object>(port: string): T {
-  return new Proxy({} as T, {
-    get(_target, property) {
-      if (property === "resolutionMs") return 60_000;
-      if (property === "then") return undefined;
-      return () => Promise.reject(new Error(`internal error: rollback does not use the ${port} port`));
-    },
-  });
-}
-
 /**
  * Rollback's ports: lock and journal on SSM (loaded first: the lock is its first call), the ALB
  * router on ELBv2 (loaded once the lock call has returned, while the journal calls travel), the
@@ -187,9 +177,9 @@ export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWi
   };
   const deps: EngineDeps = {
     router,
-    health: unused<HealthProbe>("health"),
-    metrics: unused<MetricsSource>("metrics"),
-    alarms: unused<AlarmSource>("alarms"),
+    health: unusedPort<HealthProbe>("health"),
+    metrics: unusedPort<MetricsSource>("metrics", { resolutionMs: 60_000 }),
+    alarms: unusedPort<AlarmSource>("alarms"),
     lock: {
       acquire: (holder) => {
         const sent = lock.acquire(holder);
@@ -206,8 +196,8 @@ export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWi
       current: () => lock.current(),
     },
     journal: new SsmJournalStore(ssm, identity, undefined, options),
-    snapshotter: unused<Snapshotter>("snapshotter"),
-    hooks: unused<HookRunner>("hooks"),
+    snapshotter: unusedPort<Snapshotter>("snapshotter"),
+    hooks: unusedPort<HookRunner>("hooks"),
     // Loaded on first use: the recorder runs after the verified flip, off rollback's start-up path.
     recorder: { record: async (weights) => (await weightRecorder(ssm, identity, wiring)).record(weights) },
     clock: systemClock,

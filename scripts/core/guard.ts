@@ -74,19 +74,3 @@ export async function guardRollback(
     brokeLock: result.brokeLock ? `${result.brokeLock.operation} by ${result.brokeLock.owner}` : null,
   };
 }
-
-/**
- * A port the guard's rollback never calls (health, alarms, snapshots, hooks: a rollback writes
- * weights, reads them back and journals). Calling one is a programming error, reported as such
- * instead of acting on a fake answer. `fields` answers plain properties (a MetricsSource's
- * resolutionMs, say) for code that reads them without calling.
- */
-export function portUnusedByGuard<T extends object>(port: string, fields: Record<string, unknown> = {}): T {
-  return new Proxy({} as T, {
-    get(_target, property) {
-      if (typeof property === "string" && property in fields) return fields[property];
-      if (property === "then") return undefined; // not a thenable
-      return () => Promise.reject(new Error(`internal error: the guard's rollback does not use the ${port} port`));
-    },
-  });
-}

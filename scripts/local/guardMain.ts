@@ -19,8 +19,7 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import type { EngineDeps } from "../core/engine.js";
-import { portUnusedByGuard } from "../core/guard.js";
-import { systemClock, type AlarmSource, type HealthProbe, type HookRunner, type Snapshotter } from "../core/ports.js";
+import { systemClock, unusedPort, type AlarmSource, type HealthProbe, type HookRunner, type Snapshotter } from "../core/ports.js";
 import { stopSignal } from "./childLifecycle.js";
 import { watchWithGuard } from "./guard.js";
 import { readRouterControlAccess } from "./routerControl.js";
@@ -82,10 +81,10 @@ async function main(): Promise<void> {
     router: new RemoteTrafficRouter(access),
     metrics: new RemoteMetricsSource(access, 1000),
     ...runDirectoryStores(flags.runDir),
-    health: portUnusedByGuard<HealthProbe>("health"),
-    alarms: portUnusedByGuard<AlarmSource>("alarms"),
-    snapshotter: portUnusedByGuard<Snapshotter>("snapshotter"),
-    hooks: portUnusedByGuard<HookRunner>("hooks"),
+    health: unusedPort<HealthProbe>("health"),
+    alarms: unusedPort<AlarmSource>("alarms"),
+    snapshotter: unusedPort<Snapshotter>("snapshotter"),
+    hooks: unusedPort<HookRunner>("hooks"),
     clock: systemClock,
     events: (event) => {
       if (event.type !== "tick") emit({ event: "engine", value: event });

@@ -26,8 +26,8 @@
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { EngineDeps } from "../../core/engine.js";
-import { guardRollback, portUnusedByGuard, type GuardOutcome } from "../../core/guard.js";
-import { systemClock, type AlarmSource, type Color, type DataReplication, type HealthProbe, type HookRunner, type MetricsSource, type ParitySource, type Snapshotter } from "../../core/ports.js";
+import { guardRollback, type GuardOutcome } from "../../core/guard.js";
+import { systemClock, unusedPort, type AlarmSource, type Color, type DataReplication, type HealthProbe, type HookRunner, type MetricsSource, type ParitySource, type Snapshotter } from "../../core/ports.js";
 import { lazyReplication } from "../../postgres/stackReplication.js";
 import { AlbFence } from "../albFence.js";
 import { AlbRouter } from "../albRouter.js";
@@ -155,13 +155,13 @@ export function createGuardDeps(
   let close: () => Promise<void> = async () => undefined;
   const deps: EngineDeps & { close(): Promise<void> } = {
     router: new AlbRouter(clients.elb, { listenerArns: config.listenerArns, targetGroupArns: config.targetGroupArns, stickinessSeconds: config.stickinessSeconds }, options),
-    health: portUnusedByGuard<HealthProbe>("health"),
-    metrics: portUnusedByGuard<MetricsSource>("metrics", { resolutionMs: 60_000, publicationDelayMs: 0 }),
-    alarms: portUnusedByGuard<AlarmSource>("alarms"),
+    health: unusedPort<HealthProbe>("health"),
+    metrics: unusedPort<MetricsSource>("metrics", { resolutionMs: 60_000, publicationDelayMs: 0 }),
+    alarms: unusedPort<AlarmSource>("alarms"),
     lock: new SsmLock(clients.ssm, identity, options),
     journal: new SsmJournalStore(clients.ssm, identity, undefined, options),
-    snapshotter: portUnusedByGuard<Snapshotter>("snapshotter"),
-    hooks: portUnusedByGuard<HookRunner>("hooks"),
+    snapshotter: unusedPort<Snapshotter>("snapshotter"),
+    hooks: unusedPort<HookRunner>("hooks"),
     recorder: new SsmWeightsParameter(clients.ssm, identity, options),
     clock: systemClock,
     close: () => close(),
@@ -170,7 +170,7 @@ export function createGuardDeps(
   if (config.databaseMode === "paired") {
     deps.fence = new AlbFence(clients.elb, config.fenceRuleArns, { drainMs: config.fenceDrainSeconds * 1000, ...options });
     // Only a cutover's preflight reads a stored parity result; the engine asks for the port in paired mode.
-    deps.parity = portUnusedByGuard<ParitySource>("parity");
+    deps.parity = unusedPort<ParitySource>("parity");
     const replication = (wiring.replication ?? guardReplication)(config);
     deps.replication = replication;
     close = () => replication.close();
