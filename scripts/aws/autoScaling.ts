@@ -10,7 +10,7 @@
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { createRequire } from "node:module";
 import type { CapacityManager, Color, ColorCapacity } from "../core/ports.js";
-import { AwsCallError, awsCall } from "./errors.js";
+import { AwsCallError, awsCall, sendOptions, type SignalSource } from "./errors.js";
 
 // require(), not import: the SDK ships CommonJS and the ESM scan of it is slow (see aws/sdk.ts).
 export type AutoScalingSdk = typeof import("@aws-sdk/client-auto-scaling");
@@ -23,6 +23,8 @@ export class AsgCapacity implements CapacityManager {
   constructor(
     private readonly client: AutoScalingClient,
     private readonly asgNames: Record<Color, string | null>,
+    /** The AbortSignal for each call (rollback --deadline), as the other adapters take it. */
+    private readonly options: { signal?: SignalSource } = {},
   ) {}
 
   private nameOf(color: Color): string {
@@ -38,7 +40,8 @@ export class AsgCapacity implements CapacityManager {
   async capacity(color: Color): Promise<ColorCapacity> {
     const name = this.nameOf(color);
     const call = `DescribeAutoScalingGroups ${name}`;
-    const out = await awsCall(call, () => this.client.send(new this.sdk.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })));
+    const abort = this.options.signal?.();
+    const out = await awsCall(call, () => this.client.send(new this.sdk.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }), sendOptions(abort)), abort);
     const group = (out.AutoScalingGroups ?? []).find((g) => g.AutoScalingGroupName === name);
     if (!group) throw new AwsCallError(`${call}: no such Auto Scaling group`, "NotFound");
     return {
@@ -52,8 +55,11 @@ export class AsgCapacity implements CapacityManager {
   async setDesired(color: Color, desired: number): Promise<void> {
     const name = this.nameOf(color);
     // HonorCooldown false: this is an operator's deliberate change, not a scaling policy's.
-    await awsCall(`SetDesiredCapacity ${name} ${desired}`, () =>
-      this.client.send(new this.sdk.SetDesiredCapacityCommand({ AutoScalingGroupName: name, DesiredCapacity: desired, HonorCooldown: false })),
+    const abort = this.options.signal?.();
+    await awsCall(
+      `SetDesiredCapacity ${name} ${desired}`,
+      () => this.client.send(new this.sdk.SetDesiredCapacityCommand({ AutoScalingGroupName: name, DesiredCapacity: desired, HonorCooldown: false }), sendOptions(abort)),
+      abort,
     );
   }
 }

@@ -133,11 +133,11 @@ export async function createAwsDeps(outputs: StackOutputs, wiring: AwsWiring): P
  * The colors' Auto Scaling groups (rollout.capacity), loaded on first use: `rollback` calls it only
  * when a successful cutover had scaled blue down, so its start-up never loads the client.
  */
-export function lazyCapacity(region: string, asgNames: Record<"blue" | "green", string | null>): CapacityManager {
+export function lazyCapacity(region: string, asgNames: Record<"blue" | "green", string | null>, signal?: SignalSource): CapacityManager {
   let manager: Promise<CapacityManager> | null = null;
   const load = () =>
     (manager ??= Promise.all([import("../aws/autoScaling.js"), import("../aws/errors.js")]).then(([{ AsgCapacity, autoScalingSdk }, { clientConfig }]) => {
-      return new AsgCapacity(new (autoScalingSdk().AutoScalingClient)(clientConfig(region)), asgNames);
+      return new AsgCapacity(new (autoScalingSdk().AutoScalingClient)(clientConfig(region)), asgNames, signal ? { signal } : {});
     }));
   return {
     capacity: async (color) => (await load()).capacity(color),
@@ -203,7 +203,8 @@ export async function createRollbackDeps(outputs: RollbackOutputs, wiring: AwsWi
     clock: systemClock,
   };
   if (wiring.events) deps.events = wiring.events;
-  if (outputs.asgNames) deps.capacity = lazyCapacity(outputs.region, outputs.asgNames);
+  // Bounded by the deadline too: a rollback after `--scale-down-blue` scales blue back first.
+  if (outputs.asgNames) deps.capacity = lazyCapacity(outputs.region, outputs.asgNames, wiring.signal);
   return deps;
 }
 

@@ -64,4 +64,17 @@ describe("AsgCapacity", () => {
   it("describes its write for the plan", () => {
     expect(new AsgCapacity(client(), names).describeScale("green")).toBe(`SetDesiredCapacity ${names.green}`);
   });
+
+  it("each call carries the signal of the moment (rollback --deadline), and a call cut by it is reported as the deadline's", async () => {
+    asg.on(SetDesiredCapacityCommand).resolves({});
+    const deadline = new AbortController();
+    const capacity = new AsgCapacity(client(), names, { signal: () => deadline.signal });
+    await capacity.setDesired("blue", 4);
+    expect((asg.commandCalls(SetDesiredCapacityCommand)[0]!.args as unknown[])[1]).toMatchObject({ abortSignal: deadline.signal });
+    asg.on(DescribeAutoScalingGroupsCommand).rejects(Object.assign(new Error("Request aborted"), { name: "AbortError" }));
+    deadline.abort(new Error("rollback deadline"));
+    const error = await capacity.capacity("blue").catch((e: unknown) => e);
+    expect((asg.commandCalls(DescribeAutoScalingGroupsCommand)[0]!.args as unknown[])[1]).toMatchObject({ abortSignal: deadline.signal });
+    expect(String(error)).toMatch(/DescribeAutoScalingGroups bluegreen-prod-blue-asg-1a2b/);
+  });
 });
