@@ -52,6 +52,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { POSTGRES_PORT } from "./securityGroups.js";
+import { LAMBDA_VPC_ACTIONS } from "./lambdaVpc.js";
 import { tags } from "./tags.js";
 import type { Color } from "./weights.js";
 
@@ -113,14 +114,7 @@ const GUARD_MAX_EVENT_AGE_SECONDS = 3 * GUARD_TIMEOUT_SECONDS.paired + 3 * 60 + 
 /** The runtime's Amazon CA bundle (RDS roots included); Node.js 20+ runtimes do not load it unless told to. */
 export const LAMBDA_AMAZON_CA_BUNDLE = "/var/runtime/ca-cert.pem";
 
-/** The EC2 actions Lambda needs in the execution role to place a function in a VPC (Lambda developer guide, configuration-vpc). */
-export const LAMBDA_VPC_ACTIONS = [
-  "ec2:CreateNetworkInterface",
-  "ec2:DescribeNetworkInterfaces",
-  "ec2:DeleteNetworkInterface",
-  "ec2:AssignPrivateIpAddresses",
-  "ec2:UnassignPrivateIpAddresses",
-] as const;
+export { LAMBDA_VPC_ACTIONS } from "./lambdaVpc.js";
 
 type Statement = { Sid: string; Effect: "Allow"; Action: string[]; Resource: string | string[] };
 

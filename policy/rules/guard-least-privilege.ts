@@ -4,12 +4,13 @@
 // journal and weights parameters (ssm Get/Put/DeleteParameter under /bluegreen/<project>/<stack>/),
 // and write its own logs. database.mode paired adds the lossless rollback's calls: the fence rules
 // (ModifyRule on listener-rule ARNs, DescribeRules), the databases' credentials (GetSecretValue
-// on named secrets: at most the two master and two replication secrets, no wildcard) and the five
+// on named secrets: at most the two master and two replication secrets, no wildcard) and the
 // network-interface actions Lambda needs to run the function in the VPC. No wildcard action, no
 // Deny-less "*" resource on a write, no other service.
 //
 // Which variant a document is: paired when it grants any paired-only action; it must then grant
 // all of them (and the shared ones), a shared one none of them.
+import { LAMBDA_VPC_ACTIONS } from "../../infra/lambdaVpc.js";
 import { BLUEGREEN, resourceRule } from "../support.js";
 
 type ResourceCheck = (resource: string) => boolean;
@@ -34,12 +35,8 @@ const PAIRED_ONLY: Record<string, ResourceCheck> = {
   "elasticloadbalancing:ModifyRule": (r) => /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[^*]+$/.test(r),
   "elasticloadbalancing:DescribeRules": ANY,
   "secretsmanager:GetSecretValue": (r) => /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^*?]+$/.test(r),
-  // Lambda's VPC networking (AWSLambdaVPCAccessExecutionRole's EC2 actions): DescribeNetworkInterfaces works on "*" only.
-  "ec2:CreateNetworkInterface": ANY,
-  "ec2:DescribeNetworkInterfaces": ANY,
-  "ec2:DeleteNetworkInterface": ANY,
-  "ec2:AssignPrivateIpAddresses": ANY,
-  "ec2:UnassignPrivateIpAddresses": ANY,
+  // Lambda's VPC networking (AWSLambdaVPCAccessExecutionRole's EC2 actions), granted on "*".
+  ...Object.fromEntries(LAMBDA_VPC_ACTIONS.map((action) => [action, ANY])),
 };
 
 /** Blue's and green's master secrets and replication secrets. */
