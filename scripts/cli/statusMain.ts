@@ -18,6 +18,7 @@ import { setMaxListeners } from "node:events";
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
 import { ExitCode, outputMode, UnreachableError } from "./common.js";
 import { abortAfter, parseDeadlineSeconds } from "./deadline.js";
+import { raceAbort } from "../core/abort.js";
 import { loadRawOutputs, parseStackOutputs, type RawOutputs } from "./stackOutputs.js";
 import type { FenceMode, LockHolder, ReplicationDirection, RouteWeights, Weights } from "../core/ports.js";
 import type { SyncStatus } from "../postgres/sync/status.js";
@@ -117,20 +118,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** `promise`, or a rejection as soon as the deadline passes (whichever comes first). */
-function untilDeadline<T>(promise: Promise<T>, deadline: Deadline): Promise<T> {
-  if (deadline.signal.aborted) return Promise.reject(new UnreachableError(deadline.message));
-  let onAbort: () => void = () => undefined;
-  const passed = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new UnreachableError(deadline.message));
-    deadline.signal.addEventListener("abort", onAbort, { once: true });
-  });
-  return Promise.race([promise, passed]).finally(() => deadline.signal.removeEventListener("abort", onAbort));
-}
-
 async function section<T>(read: () => Promise<T>, deadline?: Deadline): Promise<Section<T>> {
   try {
-    return { ok: true, value: await (deadline ? untilDeadline(read(), deadline) : read()) };
+    return { ok: true, value: await (deadline ? raceAbort(read(), deadline.signal, () => new UnreachableError(deadline.message)) : read()) };
   } catch (error) {
     // Failed once the deadline had passed: the deadline is the reason, whatever the call said (an aborted call, say).
     if (deadline?.signal.aborted) return { ok: false, error: deadline.message, unreachable: true, late: true };

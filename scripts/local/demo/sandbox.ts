@@ -20,6 +20,7 @@ import { RUN_DIRECTORY_FILES } from "../runDirectory.js";
 import { startGuardProcess, type GuardProcess, type GuardProcessOptions } from "../guardProcess.js";
 import { startCutoverProcess, type CutoverProcess, type SandboxCutoverRequest } from "../cutoverProcess.js";
 import type { EngineEvent } from "../../core/events.js";
+import { raceAbort } from "../../core/abort.js";
 import { LoadGenerator } from "../load.js";
 import { writeDemoStackFile, type DemoPolicy } from "../demoConfig.js";
 import { PostgresDataReplication } from "../../postgres/replication.js";
@@ -111,24 +112,9 @@ export class Sandbox {
 
   /** Wait for `promise`, or reject at once on abort (the promise's own failure is then swallowed). */
   step<T>(promise: Promise<T>): Promise<T> {
-    const signal = this.options.signal;
-    promise.catch(() => undefined);
-    if (signal.aborted) return Promise.reject(new DemoAbortedError(String(signal.reason ?? "aborted")));
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new DemoAbortedError(String(signal.reason ?? "aborted")));
-      signal.addEventListener("abort", onAbort, { once: true });
-      promise.then(
-        (value) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(error);
-        },
-      );
-    });
+    return raceAbort(promise, this.options.signal, (signal) => new DemoAbortedError(String(signal.reason ?? "aborted")));
   }
+
 
   /** Abortable sleep. */
   sleep(ms: number): Promise<void> {

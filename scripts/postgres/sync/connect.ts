@@ -4,6 +4,7 @@
 
 import pg from "pg";
 import { UnreachableError, UsageError } from "../../core/errors.js";
+import { raceAbort } from "../../core/abort.js";
 import { redact } from "../../core/redact.js";
 
 /** A database given either as a URL (opened and closed per call) or as an open client (reused, never closed). */
@@ -109,24 +110,9 @@ function closeOnAbort(client: pg.Client, signal: AbortSignal | undefined): () =>
   return () => signal.removeEventListener("abort", close);
 }
 
+/** A connect or query given up at its signal (pg leaves a connect pending forever once its socket is destroyed before the server answered: raceAbort ends the wait). */
 function abandoned(label: string, signal: AbortSignal): UnreachableError {
   return new UnreachableError(`${label}: abandoned (${String(signal.reason ?? "aborted")})`);
-}
-
-/**
- * `work`, or the abandonment as soon as `signal` aborts. Needed on top of closing the socket: pg
- * leaves a connect pending forever when its socket is destroyed before the server answered.
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, label: string): Promise<T> {
-  if (!signal) return work;
-  work.catch(() => undefined);
-  if (signal.aborted) return Promise.reject(abandoned(label, signal));
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abandoned(label, signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 /** Open a client for a URL. Unreachable or refused (wrong password) → UnreachableError; a malformed URL → UsageError. */
@@ -143,7 +129,7 @@ export async function openClient(url: string, options: OpenOptions = {}): Promis
   if (options.signal?.aborted) throw abandoned(label, options.signal);
   const stopWatching = closeOnAbort(client, options.signal);
   try {
-    await untilAborted(client.connect(), options.signal, label);
+    await raceAbort(client.connect(), options.signal, (signal) => abandoned(label, signal));
   } catch (error) {
     await client.end().catch(() => undefined);
     if (options.signal?.aborted) throw abandoned(label, options.signal);
@@ -160,7 +146,7 @@ export async function withClient<T>(db: Db, label: string, fn: (client: pg.Clien
   const client = await openClient(db, { label, ...(signal ? { signal } : {}) });
   const stopWatching = closeOnAbort(client, signal);
   try {
-    return await untilAborted(fn(client), signal, label);
+    return await raceAbort(fn(client), signal, (aborted) => abandoned(label, aborted));
   } catch (error) {
     if (signal?.aborted) throw abandoned(label, signal);
     throw mapError(error, label, [passwordOf(db)]);
