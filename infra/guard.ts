@@ -163,7 +163,7 @@ export function compositeAlarmRule(names: string[]): string {
 }
 
 /** The handler source: infra/ runs from source (tsx), so the .ts file is there. */
-export function guardHandlerPath(): string {
+function guardHandlerPath(): string {
   const candidates = ["../scripts/aws/guard/handler.ts", "../scripts/aws/guard/handler.js"].map((path) => fileURLToPath(new URL(path, import.meta.url)));
   const found = candidates.find((path) => existsSync(path));
   if (!found) throw new Error(`the guard's handler is missing (looked for ${candidates.join(", ")})`);

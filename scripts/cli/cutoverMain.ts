@@ -228,7 +228,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     if (!mode.json) {
       const ttr = result.timeToRollbackMs !== null ? `; traffic back on blue ${result.timeToRollbackMs} ms after the breach was observed` : "";
       io.stderr.write(`cutover ${result.outcome}${result.reason ? `: ${result.reason}` : ""}${ttr}\n`);
-      if (result.outcome === "paused") io.stderr.write(`${pausedHint(result.journal)}\n`);
+      if (result.outcome === "paused") io.stderr.write(`${pausedHint(result.journal ? engine.pausesOf(result.journal).at(-1) : undefined)}\n`);
     }
     return engine.outcomeExitCode(result.outcome);
   } finally {
@@ -238,8 +238,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
 }
 
 /** How to continue a paused rollout (the cutover exits 0 there). */
-export function pausedHint(journal: import("../core/journal.js").Journal | null): string {
-  const pause = journal ? ((journal as { pauses?: { step: number; until: number | null }[] }).pauses ?? []).at(-1) : undefined;
+export function pausedHint(pause: { step: number; until: number | null } | undefined): string {
   const at = pause ? ` at step ${pause.step + 1}` : "";
   const when = pause?.until ? ` after ${new Date(pause.until).toISOString()} (or now with \`npm run promote -- --now\`)` : "";
   return `paused${at}: nothing of this process keeps running; the guard watches green's alarms. Continue with \`npm run promote\`${when}, or send traffic back with \`npm run rollback\``;

@@ -6,7 +6,7 @@
 
 import { UsageError } from "./common.js";
 
-export const MAX_DEADLINE_SECONDS = 3600;
+const MAX_DEADLINE_SECONDS = 3600;
 
 /** Parse --deadline: seconds, a number 1..3600 (fractions allowed for tests and scripts), in ms. */
 export function parseDeadlineSeconds(value: string | undefined, defaultSeconds: number): number {

@@ -12,7 +12,7 @@ import type { HookResult, HookRunner } from "../core/ports.js";
 import { redact } from "../core/redact.js";
 
 /** How long a hook gets to exit after SIGTERM before its process group gets SIGKILL. */
-export const KILL_GRACE_MS = 2_000;
+const KILL_GRACE_MS = 2_000;
 
 export interface ShellHookRunnerOptions {
   /** SIGTERM → SIGKILL grace; default KILL_GRACE_MS. */

@@ -54,12 +54,9 @@ export async function startGuardProcess(options: GuardProcessOptions): Promise<G
     "--exit-with-stdin",
     ...(options.tag ? ["--tag", options.tag] : []),
   ];
-  const actions: GuardOutcome[] = [];
-  const waiters = new Set<() => void>();
-  const wake = () => {
-    for (const waiter of waiters) waiter();
-  };
-  let stoppedReason: string | null = null;
+  // The first rollback the guard runs, or null once it stopped without one.
+  let settleFirst: (outcome: GuardOutcome | null) => void = () => undefined;
+  const first = new Promise<GuardOutcome | null>((resolve) => (settleFirst = resolve));
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
   const child = spawnJsonLines(GUARD_MAIN, args, {
@@ -70,19 +67,11 @@ export async function startGuardProcess(options: GuardProcessOptions): Promise<G
       else if (event === "say" && typeof message.text === "string") options.onSay?.(message.text);
       else if (event === "window" && message.window) options.onWindow?.(message.window as GuardWindow);
       else if (event === "engine" && message.value) options.onEngineEvent?.(message.value as EngineEvent);
-      else if (event === "acted" && message.outcome) {
-        actions.push(message.outcome as GuardOutcome);
-        wake();
-      } else if (event === "stopped") {
-        stoppedReason = typeof message.reason === "string" ? message.reason : "stopped";
-        wake();
-      }
+      else if (event === "acted" && message.outcome) settleFirst(message.outcome as GuardOutcome);
+      else if (event === "stopped") settleFirst(null);
     },
   });
-  void child.exit.then(({ code, signal }) => {
-    stoppedReason ??= `exited (${signal ?? code})`;
-    wake();
-  });
+  void child.exit.then(() => settleFirst(null));
 
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   let timer: NodeJS.Timeout | undefined;
@@ -103,20 +92,11 @@ export async function startGuardProcess(options: GuardProcessOptions): Promise<G
 
   return {
     pid: child.pid,
-    firstAction: (timeoutMs) =>
-      new Promise<GuardOutcome | null>((resolve) => {
-        const check = () => {
-          if (actions.length > 0 || stoppedReason !== null) finish(actions[0] ?? null);
-        };
-        const finish = (value: GuardOutcome | null) => {
-          clearTimeout(bound);
-          waiters.delete(check);
-          resolve(value);
-        };
-        const bound = setTimeout(() => finish(null), timeoutMs);
-        waiters.add(check);
-        check();
-      }),
+    firstAction: (timeoutMs) => {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+      return Promise.race([first, bound]).finally(() => clearTimeout(timer));
+    },
     exited: child.exited,
     logTail: child.logTail,
     stop: child.stop,

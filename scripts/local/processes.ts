@@ -67,7 +67,7 @@ export interface StartAppOptions {
   bookingNote?: string;
 }
 
-export async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return true;
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);

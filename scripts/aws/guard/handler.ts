@@ -52,9 +52,10 @@ export async function runHandler(
   const invocation = `${context.functionName ?? "lambda"} ${context.awsRequestId ?? "local"}`;
   try {
     const outcome = await runGuard(deps, config, event, invocation);
-    console.log(JSON.stringify({ guard: config.stack, databaseMode: config.databaseMode, alarm: event.detail?.alarmName ?? null, ...outcome }));
-    // A rollback that could not verify blue is an error: Lambda records the failure and retries the invocation (infra/guard.ts).
+    // A rollback that could not verify blue is an error: Lambda records the failure and retries the
+    // invocation (infra/guard.ts); its one log line is the error's, below.
     if (outcome.acted && outcome.outcome !== "rolled-back") throw new Error(`guard rollback ${outcome.outcome}: ${outcome.reason}`);
+    console.log(JSON.stringify({ guard: config.stack, databaseMode: config.databaseMode, alarm: event.detail?.alarmName ?? null, ...outcome }));
     return outcome;
   } catch (error) {
     console.error(JSON.stringify({ guard: config.stack, error: (error as Error).message }));

@@ -168,7 +168,7 @@ async function copySequencesToBlue(run: Run, detail: string): Promise<void> {
 }
 
 /** Blue-only on every route: green's raw weight exactly 0 (and blue's above 0, or the ALB answers 503). */
-export function isBlueOnly(routes: readonly RouteWeights[]): boolean {
+function isBlueOnly(routes: readonly RouteWeights[]): boolean {
   return routes.length > 0 && routes.every((r) => r.weights.green === 0 && r.weights.blue > 0);
 }
 
