@@ -48,6 +48,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -99,6 +100,17 @@ export interface PairedGuardArgs {
  * (creation blocked from 2028-06-01). The handler is async, as Node.js 24 on Lambda requires.
  */
 export const GUARD_RUNTIME = aws.lambda.Runtime.NodeJS24dX;
+
+/**
+ * A Lambda function name for `wanted`: Lambda allows 1–64 of [A-Za-z0-9_-], while Pulumi project
+ * and stack names may hold periods and be longer. Other characters become "-"; a name still too
+ * long keeps its first 55 characters and a hash of the whole, so two long stack names never meet.
+ */
+export function lambdaFunctionName(wanted: string): string {
+  const clean = wanted.replace(/[^A-Za-z0-9_-]/g, "-");
+  if (clean.length <= 64) return clean;
+  return `${clean.slice(0, 55)}-${createHash("sha256").update(wanted).digest("hex").slice(0, 8)}`;
+}
 
 /** The function's timeout per database mode (s): see the file comment for what the paired one covers. */
 export const GUARD_TIMEOUT_SECONDS = { shared: 300, paired: 900 } as const;
@@ -247,7 +259,7 @@ export class Guard extends pulumi.ComponentResource {
       parent,
     );
 
-    const functionName = `${prefix}-guard`;
+    const functionName = lambdaFunctionName(`${prefix}-guard`);
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: `/aws/lambda/${functionName}`, retentionInDays: 30, tags: tags(`${name}-logs`) }, parent);
 
     this.role = new aws.iam.Role(

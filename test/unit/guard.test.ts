@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
-import { bundleGuardHandler, compositeAlarmRule, guardPolicyDocument } from "../../infra/guard.js";
+import { bundleGuardHandler, compositeAlarmRule, guardPolicyDocument, lambdaFunctionName } from "../../infra/guard.js";
 import { guardLeastPrivilege, guardPolicyProblems } from "../../policy/rules/guard-least-privilege.js";
 import { parseGuardConfig, type AlarmStateChangeEvent, type GuardConfig } from "../../scripts/aws/guard/guard.js";
 import { handler } from "../../scripts/aws/guard/handler.js";
@@ -251,6 +251,15 @@ describe("the resources (Pulumi mocks)", () => {
     expect(invokeConfig).toMatchObject({ functionName: fn.state.name, maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3000 });
     expect(invokeConfig.maximumEventAgeInSeconds).toBeGreaterThan(3 * 900 + 3 * 60);
     expect(shared.one("aws:lambda/permission:Permission").inputs).toMatchObject({ action: "lambda:InvokeFunction", principal: "events.amazonaws.com", sourceArn: rule.state.arn });
+  });
+
+  it("names the function within Lambda's rules whatever the project and stack are called", () => {
+    expect(lambdaFunctionName("bluegreen-prod-guard")).toBe("bluegreen-prod-guard");
+    expect(lambdaFunctionName("bluegreen-eu.prod-guard")).toBe("bluegreen-eu-prod-guard");
+    const long = lambdaFunctionName(`bluegreen-${"staging-".repeat(10)}guard`);
+    expect(long).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(long).toHaveLength(64);
+    expect(lambdaFunctionName(`bluegreen-${"staging-".repeat(10)}x-guard`)).not.toBe(long);
   });
 
   it("the Lambda runs the bundled handler with the stack's rollback outputs, one at a time", async () => {
