@@ -70,6 +70,7 @@ function buildProgram(sub: Subcommand, io: Io): Command {
     .option("--database <name>", "database name with --stack/--outputs")
     .option("--config <file>", "stack config file with --stack (default: Pulumi.<stack>.yaml): rollout.migrationsDir, rollout.contractAfterSeconds")
     .addOption(new Option("--writer <color>", "paired: the color serving writes now (default: blue for expand, green for contract)").choices(["blue", "green"]));
+  // Without --writer, the replication observed orders the sides wherever it runs one way.
   if (sub === "plan") cmd.addOption(new Option("--phase <phase>", "which phase to plan").choices(["expand", "contract"]).default("expand"));
   if (sub === "up" || sub === "contract") cmd.option("--dry-run", "print what would run; change nothing");
   if (sub === "contract") cmd.option("--confirm-no-rollback", "without --stack: you confirm the cutover was verified and the rollback window is over");
@@ -95,13 +96,13 @@ async function targetsFrom(flags: Flags, phase: Phase, io: Io, raw?: { raw: unkn
     const { loadRawOutputs, validateStackName } = await import("./stackOutputs.js");
     const outputs = raw ?? (await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs, cwd: io.cwd, env: io.env, allowUnverified: flags.allowUnverifiedStack === true, warn: (line) => io.stderr.write(line) }));
     const { targetsFromOutputs } = await import("../postgres/migrate/targets.js");
-    return targetsFromOutputs(outputs.raw, outputs.source, { database: flags.database, writer });
+    return targetsFromOutputs(outputs.raw, outputs.source, { database: flags.database, writer, writerFrom: flags.writer ? "flag" : "default" });
   }
   if (url) {
     if (blue || green) throw new UsageError("give --database-url (shared) or --blue and --green (paired), not both");
     return { mode: "shared", database: await urlDatabase("database", url) };
   }
-  if (blue && green) return { mode: "paired", writer, blue: await urlDatabase("blue", blue), green: await urlDatabase("green", green) };
+  if (blue && green) return { mode: "paired", writer, writerFrom: flags.writer ? "flag" : "default", blue: await urlDatabase("blue", blue), green: await urlDatabase("green", green) };
   if (blue || green) throw new UsageError("paired databases need both --blue and --green");
   throw new UsageError("which database? --database-url URL (shared), --blue URL --green URL (paired), or --stack NAME");
 }
@@ -137,8 +138,9 @@ export async function migrateMain(argv: readonly string[], io: Io = processIo())
         }),
       );
     } else {
+      // --phase with a directory: that phase's folder only (DIR/expand or DIR/contract).
       const all = await m.loadMigrations(dir);
-      files = [...all.expand, ...all.contract].map((f) => (flags.phase ? { ...f, phase: flags.phase } : f));
+      files = flags.phase ? all[flags.phase] : [...all.expand, ...all.contract];
     }
     const report = await m.lintMigrations(files, { squawk: flags.squawk });
     write(io, mode.json ? `${JSON.stringify(report, null, 2)}\n` : formatLint(report, { color: mode.color }));

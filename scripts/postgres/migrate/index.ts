@@ -4,7 +4,6 @@
 // and the cutover's migrating phase. See docs/migrations.md.
 
 import { join, resolve } from "node:path";
-import pg from "pg";
 import { UnreachableError, UsageError } from "../../core/errors.js";
 import { redact } from "../../core/redact.js";
 import { compareSchemas, type Target } from "../parity/index.js";
@@ -12,29 +11,20 @@ import type { SchemaDifference } from "../parity/types.js";
 import { loadMigrations, type MigrationFile, type Phase } from "./files.js";
 import { readJournal } from "./journal.js";
 import { lintMigrations, type LintReport } from "./lint.js";
-import { applyOrder, readReplicationState, replicationCatchUp, type Color, type ReplicationState, type ReplicationStatement } from "./replication.js";
+import { edgesOf, replicationCatchUp, sequence, type Color, type ReplicationState, type ReplicationStatement } from "./replication.js";
+import { checkCopiedRows, checkEdges, edgeLine, readBoth, runReplicationStatements, type EdgeCheck, type RowCheck } from "./paired.js";
 import { applyOnDatabase } from "./runner.js";
 import { createdBy } from "./rules.js";
+import { liveColumnTypes, typeChangeTargets, type ColumnType } from "./columnTypes.js";
 import { loadParser, needsNoTransaction, parseStatements } from "./statements.js";
+import { mapConnectError, secretsOf, withClient, type MigrateDatabase, type MigrateTargets, type PairedTargets } from "./database.js";
 
 export { lintMigrations, type LintReport, type Finding } from "./lint.js";
 export { loadMigrations, readMigrationFile, phaseOfPath, PHASES, type MigrationFile, type Phase } from "./files.js";
 export { JOURNAL_SCHEMA } from "./journal.js";
 export { RULE_NAMES } from "./rules.js";
-
-export interface MigrateDatabase {
-  /** "database" (shared), "blue" or "green". */
-  label: "database" | Color;
-  /** postgres://user:***@host:port/db: safe to print. */
-  display: string;
-  /** Connection, password included. Never print it. */
-  config: pg.ClientConfig;
-}
-
-export type MigrateTargets =
-  | { mode: "shared"; database: MigrateDatabase }
-  /** `writer`: the color serving writes now (blue before a cutover, green after). */
-  | { mode: "paired"; blue: MigrateDatabase; green: MigrateDatabase; writer: Color };
+export type { MigrateDatabase, MigrateTargets, PairedTargets } from "./database.js";
+export type { EdgeCheck, RowCheck } from "./paired.js";
 
 /** A migration that failed on a database: the ones before it stay applied and journaled. */
 export class MigrationFailedError extends Error {
@@ -50,36 +40,6 @@ export class MigrationFailedError extends Error {
 
 function databases(t: MigrateTargets): MigrateDatabase[] {
   return t.mode === "shared" ? [t.database] : [t.blue, t.green];
-}
-
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "28P01", "28000", "3D000", "57P03", "08001", "08006"]);
-
-function secretsOf(db: MigrateDatabase): string[] {
-  const p = db.config.password;
-  return typeof p === "string" && p ? [p] : [];
-}
-
-function mapConnectError(db: MigrateDatabase, error: unknown): Error {
-  const code = (error as { code?: string }).code;
-  const message = redact((error as Error).message ?? String(error), secretsOf(db));
-  if (code && UNREACHABLE.has(code)) return new UnreachableError(`${db.label} database ${db.display}: ${message}`);
-  return new Error(`${db.label} database ${db.display}: ${message}`);
-}
-
-async function withClient<T>(db: MigrateDatabase, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...db.config, application_name: "bluegreen-migrate" });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw mapConnectError(db, error);
-  }
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,6 +90,8 @@ export interface PlanStep {
   statements: number;
   /** Runs statement by statement without a transaction (CONCURRENTLY and the like). */
   noTransaction: boolean;
+  /** Applying it took this long (not in a plan). */
+  durationMs?: number;
 }
 
 export interface MigrateReport {
@@ -139,10 +101,18 @@ export interface MigrateReport {
   dryRun: boolean;
   ok: boolean;
   lint: LintReport;
+  /** Paired: the order of the sides, from the replication observed (and the writer where it runs both ways). */
+  order: string[];
+  /** Paired: how the order was decided. */
+  notes: string[];
   /** Dry run: what would run, in order. Otherwise what ran. */
   steps: PlanStep[];
   /** Paired: the publication/subscription statements (planned: the ones the created tables call for). */
   replication: ReplicationStatement[];
+  /** Paired, after each migration: every subscription between the sides caught up (apply worker running). */
+  replicationChecks: EdgeCheck[];
+  /** Paired: tables the migrations created, rows on the writer vs on the subscriber it feeds. */
+  rowChecks: RowCheck[];
   warnings: string[];
   /** Paired, after applying: schema differences between blue and green (must be none). */
   schemaDifferences: SchemaDifference[] | null;
@@ -160,6 +130,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Stop between migrations when it aborts (the report then says so and is not ok). */
   signal?: AbortSignal;
+  /** Paired: how long each subscription may take to catch up after a migration (default 60 s). */
+  catchUpTimeoutMs?: number;
 }
 
 async function pendingOn(db: MigrateDatabase, files: MigrationFile[], phase: Phase): Promise<Set<string>> {
@@ -173,10 +145,20 @@ function stepFor(db: MigrateDatabase, file: MigrationFile): PlanStep {
   return { database: db.label, migration: file.name, file: file.path, statements: statements.length, noTransaction: needsNoTransaction(statements) };
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** One line per applied file: where, what, how long, in a transaction or not. */
+export function stepLine(step: PlanStep, phase: Phase): string {
+  const how = step.noTransaction ? "without a transaction (statement by statement: CONCURRENTLY and the like)" : "in one transaction";
+  return `${step.database.padEnd(8)} ${phase}/${step.migration}  ${step.durationMs ?? 0} ms  ${plural(step.statements, "statement")}, ${how}`;
+}
+
 /**
  * Lint, then apply (or with dryRun only plan) the pending migrations of one phase. A lint error
- * in expand refuses the whole run before anything is applied. Idempotent: applied migrations are
- * journaled and skipped; after a failure, running again resumes at the failed migration.
+ * refuses the whole run before anything is applied. Idempotent: applied migrations are
+ * journaled and skipped; after a failure, running again resumes at the failed migration. Paired:
+ * the order follows the replication observed; after each migration the replication set follows
+ * the schema, every subscription must catch up and created tables must hold the writer's rows.
  */
 export async function runMigrations(targets: MigrateTargets, options: RunOptions): Promise<MigrateReport> {
   const log = options.log ?? (() => undefined);
@@ -185,80 +167,74 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
   await loadParser();
   const report: MigrateReport = {
     kind: "migrate-run", phase: options.phase, mode: targets.mode, dryRun: options.dryRun === true, ok: true,
-    lint: await lintMigrations(files, { squawk: options.squawk !== false }),
-    steps: [], replication: [], warnings: [], schemaDifferences: null, summary: "",
+    lint: await lintMigrations(files, { squawk: options.squawk !== false, columnTypes: await liveTypes(targets, files) }),
+    order: [], notes: [], steps: [], replication: [], replicationChecks: [], rowChecks: [], warnings: [], schemaDifferences: null, summary: "",
   };
   if (!report.lint.ok) {
     report.ok = false;
-    report.summary = `refused: ${report.lint.errors} lint error${report.lint.errors === 1 ? "" : "s"} in ${options.phase} migrations; nothing applied`;
+    report.summary = `refused: ${plural(report.lint.errors, "lint error")} in ${options.phase} migrations; nothing applied`;
     return report;
   }
-  const folder = join(resolve(options.dir), options.phase);
-  const order: MigrateDatabase[] =
-    targets.mode === "shared" ? [targets.database] : applyOrder(options.phase, targets.writer).map((c) => (c === "blue" ? targets.blue : targets.green));
+  let order: MigrateDatabase[] = targets.mode === "shared" ? [targets.database] : [];
+  let state: Record<Color, ReplicationState> | null = null;
+  let source: Color | null = null;
+  if (targets.mode === "paired") {
+    state = await readBoth(targets);
+    const decided = sequence(options.phase, edgesOf(state), targets.writer, targets.writerFrom ?? "flag");
+    if (!decided.ok) {
+      report.ok = false;
+      report.summary = `refused: ${decided.reason}; nothing applied`;
+      return report;
+    }
+    if (decided.note) report.notes.push(decided.note);
+    source = decided.source;
+    order = decided.order.map((c) => (c === "blue" ? targets.blue : targets.green));
+  }
+  report.order = order.map((db) => db.label);
   const pending = new Map<string, Set<string>>();
   for (const db of order) pending.set(db.label, await pendingOn(db, files, options.phase));
   const todo = files.filter((f) => order.some((db) => pending.get(db.label)!.has(f.name)));
 
   if (report.dryRun) {
-    // Paired: the replication statements the created tables will call for, from the live
-    // publications and subscriptions (read only; unqualified names taken to be in public).
-    let state: Record<Color, ReplicationState> | null =
-      targets.mode === "paired" ? { blue: await withClient(targets.blue, readReplicationState), green: await withClient(targets.green, readReplicationState) } : null;
-    for (const file of todo) {
-      for (const db of order) if (pending.get(db.label)!.has(file.name)) report.steps.push(stepFor(db, file));
-      const created = parseStatements(file.sql).flatMap(createdBy).map(quotedTable);
-      if (state && created.length > 0) {
-        const grown = (s: ReplicationState): ReplicationState => ({ ...s, tables: new Set([...s.tables, ...created]) });
-        const after = { blue: grown(state.blue), green: grown(state.green) };
-        const planned = replicationCatchUp(state, after);
-        report.replication.push(...planned.statements.map((r) => ({ ...r, why: `after ${file.name}: ${r.why}` })));
-        report.warnings.push(...planned.warnings);
-        const added = (s: ReplicationState, side: Color): ReplicationState => {
-          const publications = new Map([...s.publications].map(([pub, tables]) => [pub, planned.statements.some((x) => x.on === side && x.sql.includes(`PUBLICATION "${pub}" ADD`)) ? new Set([...tables, ...created]) : tables]));
-          return { ...s, publications };
-        };
-        state = { blue: added(after.blue, "blue"), green: added(after.green, "green") };
-      }
-    }
-    report.summary = todo.length === 0 ? `nothing to apply: every ${options.phase} migration is applied` : `would apply ${todo.length} ${options.phase} migration${todo.length === 1 ? "" : "s"} (${report.steps.length} step${report.steps.length === 1 ? "" : "s"})`;
+    planOnly(report, todo, order, pending, state, source);
+    report.summary = todo.length === 0 ? `nothing to apply: every ${options.phase} migration is applied` : `would apply ${plural(todo.length, `${options.phase} migration`)} (${plural(report.steps.length, "step")})`;
     return report;
   }
 
+  const folder = join(resolve(options.dir), options.phase);
   for (const file of todo) {
     if (options.signal?.aborted) {
       report.ok = false;
-      report.summary = `stopped before ${options.phase}/${file.name}: ${String(options.signal.reason ?? "aborted")}; ${report.steps.length} step${report.steps.length === 1 ? "" : "s"} applied (run again to resume)`;
+      report.summary = `stopped before ${options.phase}/${file.name}: ${String(options.signal.reason ?? "aborted")}; ${plural(report.steps.length, "step")} applied (run again to resume)`;
       return report;
     }
-    let before: Record<Color, ReplicationState> | null = null;
-    if (targets.mode === "paired") {
-      before = { blue: await withClient(targets.blue, readReplicationState), green: await withClient(targets.green, readReplicationState) };
-    }
+    const before = targets.mode === "paired" ? await readBoth(targets) : null;
     for (const db of order) {
       if (!pending.get(db.label)!.has(file.name)) continue;
-      log(`${db.label}: applying ${options.phase}/${file.name}.sql`);
+      const started = performance.now();
       try {
         const applied = await applyOnDatabase(db.config, { folder, phase: options.phase, only: file.name, log: (l) => log(`${db.label}: ${redact(l, secretsOf(db))}`) });
-        if (applied.length > 0) report.steps.push(stepFor(db, file));
+        if (applied.length > 0) {
+          const step = { ...stepFor(db, file), durationMs: Math.round(performance.now() - started) };
+          report.steps.push(step);
+          log(stepLine(step, options.phase));
+        }
       } catch (error) {
         if (error instanceof UsageError) throw error;
         const mapped = mapConnectError(db, error);
         if (mapped instanceof UnreachableError) throw mapped;
         report.ok = false;
         report.failure = { database: db.label, migration: file.name, message: redact((error as Error).message, secretsOf(db)) };
-        report.summary = `${options.phase}/${file.name} failed on ${db.label}: ${report.failure.message}; ${report.steps.length} step${report.steps.length === 1 ? "" : "s"} applied before it stay applied (run again to resume)`;
+        report.summary = `${options.phase}/${file.name} failed on ${db.label}: ${report.failure.message}; ${plural(report.steps.length, "step")} applied before it stay applied (run again to resume)`;
         return report;
       }
     }
     if (targets.mode === "paired" && before) {
-      const after = { blue: await withClient(targets.blue, readReplicationState), green: await withClient(targets.green, readReplicationState) };
-      const catchUp = replicationCatchUp(before, after);
-      report.warnings.push(...catchUp.warnings);
-      for (const s of catchUp.statements) {
-        log(`${s.on}: ${s.sql}`);
-        await withClient(s.on === "blue" ? targets.blue : targets.green, (c) => c.query(s.sql));
-        report.replication.push(s);
+      const broken = await followReplication(targets, before, source, report, options, log);
+      if (broken) {
+        report.ok = false;
+        report.summary = `${options.phase}/${file.name} applied on both sides, but ${broken}; nothing after it was applied`;
+        return report;
       }
     }
   }
@@ -270,16 +246,76 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
     });
     if (report.schemaDifferences.length > 0) {
       report.ok = false;
-      report.summary = `applied ${report.steps.length} step${report.steps.length === 1 ? "" : "s"}, but blue's and green's schemas differ in ${report.schemaDifferences.length} place${report.schemaDifferences.length === 1 ? "" : "s"}`;
+      report.summary = `applied ${plural(report.steps.length, "step")}, but blue's and green's schemas differ in ${plural(report.schemaDifferences.length, "place")}`;
       return report;
     }
   }
   const n = new Set(report.steps.map((s) => s.migration)).size;
-  report.summary =
-    n === 0
-      ? `nothing to apply: every ${options.phase} migration is applied${targets.mode === "paired" ? "; blue's and green's schemas are identical" : ""}`
-      : `applied ${n} ${options.phase} migration${n === 1 ? "" : "s"} (${report.steps.length} step${report.steps.length === 1 ? "" : "s"})${targets.mode === "paired" ? "; blue's and green's schemas are identical" : ""}`;
+  const paired = targets.mode === "paired" ? `; blue's and green's schemas are identical${report.replicationChecks.length > 0 ? "; replication applying" : ""}${report.rowChecks.length > 0 ? `; new tables hold every row (${report.rowChecks.map((r) => `${r.table}: ${r.targetRows}/${r.sourceRows}`).join(", ")})` : ""}` : "";
+  report.summary = n === 0 ? `nothing to apply: every ${options.phase} migration is applied${paired}` : `applied ${plural(n, `${options.phase} migration`)} (${plural(report.steps.length, "step")})${paired}`;
   return report;
+}
+
+/** The current types of the columns the files change the type of (to prove widenings), read on the writer. */
+async function liveTypes(targets: MigrateTargets, files: MigrationFile[]): Promise<Map<string, ColumnType>> {
+  const changed = files.flatMap((f) => {
+    try {
+      return typeChangeTargets(parseStatements(f.sql));
+    } catch {
+      return [];
+    }
+  });
+  if (changed.length === 0) return new Map();
+  const db = targets.mode === "shared" ? targets.database : targets.writer === "blue" ? targets.blue : targets.green;
+  return withClient(db, (c) => liveColumnTypes(c, changed));
+}
+
+/** Dry run: the steps, and (paired) the replication statements the created tables call for. */
+function planOnly(report: MigrateReport, todo: MigrationFile[], order: MigrateDatabase[], pending: Map<string, Set<string>>, initial: Record<Color, ReplicationState> | null, source: Color | null): void {
+  let state = initial;
+  for (const file of todo) {
+    for (const db of order) if (pending.get(db.label)!.has(file.name)) report.steps.push(stepFor(db, file));
+    const created = parseStatements(file.sql).flatMap(createdBy).map(quotedTable);
+    if (!state || created.length === 0) continue;
+    const grown = (s: ReplicationState): ReplicationState => ({ ...s, tables: new Set([...s.tables, ...created]) });
+    const after = { blue: grown(state.blue), green: grown(state.green) };
+    const planned = replicationCatchUp(state, after, source);
+    report.replication.push(...planned.statements.map((r) => ({ ...r, why: `after ${file.name}: ${r.why}` })));
+    report.warnings.push(...planned.warnings);
+    const added = (s: ReplicationState, side: Color): ReplicationState => {
+      const publications = new Map([...s.publications].map(([pub, tables]) => [pub, planned.statements.some((x) => x.on === side && x.sql.includes(`PUBLICATION "${pub}" ADD`)) ? new Set([...tables, ...created]) : tables]));
+      return { ...s, publications };
+    };
+    state = { blue: added(after.blue, "blue"), green: added(after.green, "green") };
+  }
+}
+
+/**
+ * After one migration on both sides: bring the replication set in line, then prove every
+ * subscription between them applies and every created table holds its writer's rows. Returns
+ * what is broken, or null.
+ */
+async function followReplication(targets: PairedTargets, before: Record<Color, ReplicationState>, source: Color | null, report: MigrateReport, options: RunOptions, log: (line: string) => void): Promise<string | null> {
+  const timeoutMs = options.catchUpTimeoutMs ?? 60_000;
+  const after = await readBoth(targets);
+  const catchUp = replicationCatchUp(before, after, source);
+  report.warnings.push(...catchUp.warnings);
+  await runReplicationStatements(targets, catchUp.statements, log);
+  report.replication.push(...catchUp.statements);
+  const checks = await checkEdges(targets, edgesOf(after), timeoutMs);
+  for (const c of checks) log(edgeLine(c));
+  report.replicationChecks.push(...checks);
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length > 0) return `replication stopped applying: ${failed.map(edgeLine).join("; ")}`;
+  for (const s of catchUp.statements) {
+    if (!s.copy) continue;
+    const rows = await checkCopiedRows(targets, s.copy, timeoutMs);
+    for (const r of rows) log(`${r.to}: ${r.table}: ${r.detail}`);
+    report.rowChecks.push(...rows);
+    const short = rows.filter((r) => !r.ok);
+    if (short.length > 0) return `created tables miss rows on ${short[0]!.to}: ${short.map((r) => `${r.table}: ${r.detail}`).join("; ")}`;
+  }
+  return null;
 }
 
 /** "s.t" or "t" (taken to be in public) as the quoted form the replication state uses. */
@@ -299,7 +335,7 @@ function targetOf(db: MigrateDatabase & { label: Color }): Target {
  * rollback (writer green: green → blue), so the contracted schema can never be fed back to a blue
  * that expects the old one. Returns what was done, one line each.
  */
-export async function closeRollbackPath(targets: Extract<MigrateTargets, { mode: "paired" }>): Promise<string[]> {
+export async function closeRollbackPath(targets: PairedTargets): Promise<string[]> {
   const { stopSync, SYNC_NAMES } = await import("../sync/index.js");
   const source = targets.writer === "green" ? targets.green : targets.blue;
   const target = targets.writer === "green" ? targets.blue : targets.green;

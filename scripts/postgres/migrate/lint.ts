@@ -3,8 +3,11 @@
 // running blue). Contract: the same operations are allowed (listed as such); warnings stay.
 
 import { SQUAWK_EXCLUDED, runSquawk, type SquawkResult } from "./squawk.js";
-import { checkStatement, createdBy, type LintContext } from "./rules.js";
+import { checkStatement, newLintContext, track, type LintContext, type RuleHit } from "./rules.js";
 import { loadParser, parseStatements, SqlSyntaxError, type Statement } from "./statements.js";
+import { fileRules } from "./fileRules.js";
+import { ALLOWABLE, allowancesOf, type Allowance } from "./allowances.js";
+import type { ColumnType } from "./columnTypes.js";
 import type { MigrationFile, Phase } from "./files.js";
 
 export interface Finding {
@@ -20,6 +23,8 @@ export interface Finding {
   recipe?: string;
   /** squawk's name for the same rule, when it has one. */
   squawk?: string;
+  /** Allowed by a `-- bluegreen:allow RULE: reason` comment in the file: the reason. */
+  allowedBecause?: string;
 }
 
 export interface FileLint {
@@ -51,37 +56,52 @@ function statementAt(statements: Statement[], line: number): Statement | undefin
   return best;
 }
 
-export async function lintMigrations(files: MigrationFile[], options: { squawk?: boolean } = {}): Promise<LintReport> {
+export interface LintOptions {
+  squawk?: boolean;
+  /** Current column types ("table.column") from the live database, so type widenings can be proved. */
+  columnTypes?: Map<string, ColumnType>;
+}
+
+/** error / warning / allowed for a rule hit in a phase, and what an allowance in the file does to it. */
+function levelOf(hit: RuleHit, phase: Phase, allowances: Allowance[]): { level: Finding["level"]; allowedBecause?: string } {
+  if (hit.level === "hazard") return { level: "warning" };
+  if (hit.level === "always") return { level: "error" };
+  if (phase === "contract") return { level: "allowed" };
+  const allowed = (ALLOWABLE as readonly string[]).includes(hit.rule) ? allowances.find((a) => a.rule === hit.rule && a.reason !== "") : undefined;
+  return allowed ? { level: "allowed", allowedBecause: allowed.reason } : { level: "error" };
+}
+
+function lintFile(file: MigrationFile, ctx: LintContext, parsed: Map<string, Statement[]>): FileLint {
+  const findings: Finding[] = [];
+  let statements: Statement[] = [];
+  try {
+    statements = parseStatements(file.sql);
+  } catch (error) {
+    if (!(error instanceof SqlSyntaxError)) throw error;
+    findings.push({ rule: "syntax-error", level: "error", source: "bluegreen", line: error.line, statement: "", message: `PostgreSQL cannot parse the file: ${error.message}` });
+  }
+  parsed.set(file.path, statements);
+  const allowances = allowancesOf(file.sql);
+  for (const a of allowances) {
+    if (!(ALLOWABLE as readonly string[]).includes(a.rule) || a.reason === "") {
+      findings.push({ rule: "allow-directive", level: "error", source: "bluegreen", line: a.line, statement: "", message: a.reason === "" ? `bluegreen:allow ${a.rule} without a reason: the reason is what the journal records` : `bluegreen:allow ${a.rule}: only ${ALLOWABLE.join(" and ")} can be allowed (the others name what breaks blue; use the recipe)` });
+    }
+  }
+  const push = (hit: RuleHit, line: number, text: string) =>
+    findings.push({ rule: hit.rule, ...levelOf(hit, file.phase, allowances), source: "bluegreen", line, statement: flat(text), message: hit.message, recipe: hit.recipe, ...(hit.squawk ? { squawk: hit.squawk } : {}) });
+  for (const h of fileRules(statements, ctx)) push(h, h.line, h.statement);
+  for (const s of statements) {
+    for (const hit of checkStatement(s, ctx)) push(hit, s.line, s.text);
+    track(s, ctx);
+  }
+  return { file: file.path, name: file.name, phase: file.phase, statements: statements.length, findings };
+}
+
+export async function lintMigrations(files: MigrationFile[], options: LintOptions = {}): Promise<LintReport> {
   await loadParser();
-  const ctx: LintContext = { createdTables: new Set() };
+  const ctx = newLintContext(options.columnTypes);
   const parsed = new Map<string, Statement[]>();
-  const results: FileLint[] = files.map((file) => {
-    const findings: Finding[] = [];
-    let statements: Statement[] = [];
-    try {
-      statements = parseStatements(file.sql);
-    } catch (error) {
-      if (!(error instanceof SqlSyntaxError)) throw error;
-      findings.push({ rule: "syntax-error", level: "error", source: "bluegreen", line: error.line, statement: "", message: `PostgreSQL cannot parse the file: ${error.message}` });
-    }
-    parsed.set(file.path, statements);
-    for (const s of statements) {
-      for (const hit of checkStatement(s, ctx)) {
-        findings.push({
-          rule: hit.rule,
-          level: file.phase === "expand" ? "error" : "allowed",
-          source: "bluegreen",
-          line: s.line,
-          statement: flat(s.text),
-          message: hit.message,
-          recipe: hit.recipe,
-          ...(hit.squawk ? { squawk: hit.squawk } : {}),
-        });
-      }
-      for (const t of createdBy(s)) ctx.createdTables.add(t);
-    }
-    return { file: file.path, name: file.name, phase: file.phase, statements: statements.length, findings };
-  });
+  const results: FileLint[] = files.map((file) => lintFile(file, ctx, parsed));
 
   const squawk = options.squawk === false ? { available: false, reason: "not run (--no-squawk)", findings: [] } : await runSquawk(files.map((f) => f.path));
   for (const f of squawk.findings) {

@@ -1,28 +1,36 @@
 // Paired databases: logical replication carries rows, never DDL, so a migration is applied to
-// both sides, and the replication set follows the schema: a table a migration creates is added to
-// our publication on each side (ALTER PUBLICATION … ADD TABLE) and each subscription reading that
-// publication is refreshed (ALTER SUBSCRIPTION … REFRESH PUBLICATION WITH (copy_data = false):
-// the migration created the table, with the same rows if any, on both sides).
+// both sides, in an order the replication running between them can bear, and the replication set
+// follows the schema.
 //
-// Order keeps both directions applying. Expand (additive) goes to the side that only receives
-// first: once the subscriber has the new column or table, the writer's changes that carry it apply
-// there. Contract (destructive) goes to the writer first: once it no longer sends the column,
-// the subscriber may drop it.
+// Order comes from what is observed, not from a flag: each subscription on one side reading a
+// publication of the other is an edge publisher → subscriber. Expand (additive) goes to the
+// subscriber first: once it has the new column or table, the publisher's changes that carry it
+// apply there. Contract (destructive) goes to the publisher first: once it no longer sends the
+// column, the subscriber may drop it. With both directions running the two rules conflict; the
+// writer decides (the other direction carries nothing while only the writer takes writes).
+//
+// A table a migration created joins every publication an edge reads, and each subscription
+// reading a changed publication is refreshed. The writer's copy is the one with rows: its rows
+// written between the CREATE and the refresh were never streamed (the table was not published
+// yet, then not yet in the subscription), so the subscription fed by the writer refreshes WITH
+// (copy_data = true) after the subscriber's own copy is emptied (it holds at most the rows the
+// migration itself inserted, which the copy brings back). The other direction refreshes without
+// a copy.
 
 import type pg from "pg";
-import { SYNC_NAMES } from "../sync/index.js";
 import { JOURNAL_SCHEMA } from "./journal.js";
 import type { Phase } from "./files.js";
+import { otherColor, type Color } from "./database.js";
 
-export type Color = "blue" | "green";
+export type { Color } from "./database.js";
 
 export interface ReplicationStatement {
   on: Color;
   sql: string;
   why: string;
+  /** A refresh that copies the created tables: whose rows, into which side, by which subscription. */
+  copy?: { subscription: string; from: Color; to: Color; tables: string[] };
 }
-
-const OUR_PUBLICATIONS: readonly string[] = [SYNC_NAMES.forward, SYNC_NAMES.reverse];
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const qualified = (schema: string, name: string) => `${ident(schema)}.${ident(name)}`;
@@ -30,12 +38,23 @@ const qualified = (schema: string, name: string) => `${ident(schema)}.${ident(na
 export interface ReplicationState {
   /** User tables (schema.table, quoted) outside the journal schema. */
   tables: Set<string>;
-  /** Our publications on this side (not FOR ALL TABLES), with their tables. */
+  /** Publications on this side listing their tables (not FOR ALL TABLES), with those tables. */
   publications: Map<string, Set<string>>;
-  /** Our subscriptions on this side and the publications they read. */
-  subscriptions: Array<{ name: string; publications: string[] }>;
+  /** FOR ALL TABLES publications on this side: new tables join by themselves. */
+  allTablesPublications?: Set<string>;
+  /** Subscriptions in this database and the publications they read. */
+  subscriptions: Array<{ name: string; publications: string[]; enabled?: boolean }>;
   /** Tables without a primary key or replica identity: UPDATE/DELETE on them fail once published. */
   withoutIdentity: Set<string>;
+}
+
+/** A subscription on `subscriber` reading publications that exist on `publisher`. */
+export interface Edge {
+  subscription: string;
+  publisher: Color;
+  subscriber: Color;
+  publications: string[];
+  enabled: boolean;
 }
 
 export async function readReplicationState(client: pg.ClientBase): Promise<ReplicationState> {
@@ -49,27 +68,29 @@ export async function readReplicationState(client: pg.ClientBase): Promise<Repli
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
     [JOURNAL_SCHEMA],
   );
-  const pubs = await client.query<{ pubname: string; schema: string | null; name: string | null }>(
-    `SELECT p.pubname, n.nspname AS schema, c.relname AS name
+  const pubs = await client.query<{ pubname: string; all: boolean; schema: string | null; name: string | null }>(
+    `SELECT p.pubname, p.puballtables AS all, n.nspname AS schema, c.relname AS name
        FROM pg_publication p LEFT JOIN pg_publication_rel pr ON pr.prpubid = p.oid
-       LEFT JOIN pg_class c ON c.oid = pr.prrelid LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE p.pubname = ANY($1::text[]) AND NOT p.puballtables`,
-    [OUR_PUBLICATIONS],
+       LEFT JOIN pg_class c ON c.oid = pr.prrelid LEFT JOIN pg_namespace n ON n.oid = c.relnamespace`,
   );
-  // pg_subscription is readable by superusers and (PostgreSQL 16+) pg_create_subscription members; others have none of ours.
-  let subs: Array<{ name: string; publications: string[] }> = [];
+  // pg_subscription is readable by superusers and (PostgreSQL 16+) pg_create_subscription members; others see none.
+  let subs: Array<{ name: string; publications: string[]; enabled: boolean }> = [];
   try {
-    const res = await client.query<{ name: string; publications: string[] }>(
-      `SELECT subname AS name, subpublications::text[] AS publications FROM pg_subscription
-        WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND subname = ANY($1::text[])`,
-      [OUR_PUBLICATIONS],
+    const res = await client.query<{ name: string; publications: string[]; enabled: boolean }>(
+      `SELECT subname AS name, subpublications::text[] AS publications, subenabled AS enabled FROM pg_subscription
+        WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY subname`,
     );
     subs = res.rows;
   } catch (error) {
     if ((error as { code?: string }).code !== "42501") throw error;
   }
   const publications = new Map<string, Set<string>>();
+  const allTablesPublications = new Set<string>();
   for (const r of pubs.rows) {
+    if (r.all) {
+      allTablesPublications.add(r.pubname);
+      continue;
+    }
     const set = publications.get(r.pubname) ?? new Set<string>();
     if (r.schema !== null && r.name !== null) set.add(qualified(r.schema, r.name));
     publications.set(r.pubname, set);
@@ -77,49 +98,122 @@ export async function readReplicationState(client: pg.ClientBase): Promise<Repli
   return {
     tables: new Set(tables.rows.map((t) => qualified(t.schema, t.name))),
     publications,
+    allTablesPublications,
     subscriptions: subs,
     withoutIdentity: new Set(tables.rows.filter((t) => !t.ident).map((t) => qualified(t.schema, t.name))),
   };
 }
 
-/** Which side gets a phase's DDL first. `writer` serves the application's writes now. */
+const hasPublication = (s: ReplicationState, name: string) => s.publications.has(name) || (s.allTablesPublications?.has(name) ?? false);
+
+/** Every subscription on one side that reads a publication of the other. */
+export function edgesOf(state: Record<Color, ReplicationState>): Edge[] {
+  const edges: Edge[] = [];
+  for (const subscriber of ["green", "blue"] as const) {
+    const publisher = otherColor(subscriber);
+    for (const sub of state[subscriber].subscriptions) {
+      const publications = sub.publications.filter((p) => hasPublication(state[publisher], p));
+      if (publications.length > 0) edges.push({ subscription: sub.name, publisher, subscriber, publications, enabled: sub.enabled !== false });
+    }
+  }
+  return edges;
+}
+
+export const describeEdge = (e: Edge) => `${e.subscription} (${e.publisher} → ${e.subscriber})`;
+
+/** Which side gets a phase's DDL first when only the writer is known. */
 export function applyOrder(phase: Phase, writer: Color): [Color, Color] {
-  const receiver: Color = writer === "blue" ? "green" : "blue";
+  const receiver = otherColor(writer);
   return phase === "expand" ? [receiver, writer] : [writer, receiver];
+}
+
+export type Sequencing =
+  /** `source`: whose rows a created table starts from (the side that writes), null without replication. */
+  | { ok: true; order: [Color, Color]; source: Color | null; note: string | null }
+  | { ok: false; reason: string };
+
+/**
+ * The order of the two sides for a phase, from the edges observed. One direction: the order it
+ * requires; a writer someone named that contradicts it is refused (the run would break that
+ * subscription if the named writer is wrong, and lose the new tables' rows if it is right but
+ * the stale direction copies over them). Both directions: the writer's.
+ */
+export function sequence(phase: Phase, edges: Edge[], writer: Color, writerFrom: "flag" | "default" = "flag"): Sequencing {
+  const directions = new Set(edges.map((e) => e.publisher));
+  if (directions.size === 0) return { ok: true, order: applyOrder(phase, writer), source: null, note: null };
+  if (directions.size === 2) {
+    return { ok: true, order: applyOrder(phase, writer), source: writer, note: `replication runs both ways (${edges.map(describeEdge).join(", ")}): ordered for ${writer} as the writer${writerFrom === "default" ? " (the default; --writer names it)" : ""}` };
+  }
+  const publisher = [...directions][0]!;
+  const flow = edges.map(describeEdge).join(", ");
+  const order = applyOrder(phase, publisher);
+  if (publisher === writer) return { ok: true, order, source: publisher, note: `following ${flow}: ${order[0]} first` };
+  if (writerFrom === "default") {
+    return { ok: true, order, source: publisher, note: `following ${flow}: ${order[0]} first (not the default writer ${writer}: ${publisher}'s changes flow to ${otherColor(publisher)})` };
+  }
+  const wanted = applyOrder(phase, writer);
+  return {
+    ok: false,
+    reason:
+      `the writer was named ${writer}, which puts ${phase} on ${wanted[0]} first, but the replication running is ${flow}: ` +
+      `${phase === "expand" ? `${publisher} would send rows in a shape ${otherColor(publisher)} cannot apply` : `${otherColor(publisher)} would lose a column ${publisher} still sends`}, ` +
+      `and new tables would be copied from the side that does not write. Check which color takes writes; if ${publisher} takes none, stop that replication first (npm run sync -- stop)`,
+  };
 }
 
 /**
  * The statements that bring the replication set in line with the schema after a migration:
- * tables created on a side join that side's publications; subscriptions reading a publication
- * whose table list changed (added, or dropped by the migration) are refreshed.
+ * tables created on a side join the publications an edge reads there; the subscriber fed by
+ * `source` empties its copy and refreshes with a copy; other subscriptions reading a changed
+ * publication refresh without one.
  */
-export function replicationCatchUp(before: Record<Color, ReplicationState>, after: Record<Color, ReplicationState>): { statements: ReplicationStatement[]; warnings: string[] } {
-  const statements: ReplicationStatement[] = [];
+export function replicationCatchUp(before: Record<Color, ReplicationState>, after: Record<Color, ReplicationState>, source: Color | null): { statements: ReplicationStatement[]; warnings: string[] } {
+  const edges = edgesOf(after);
+  const truncates: ReplicationStatement[] = [];
+  const adds: ReplicationStatement[] = [];
+  const refreshes: ReplicationStatement[] = [];
   const warnings: string[] = [];
-  const changedPublications = new Set<string>();
+  const created = (side: Color) => [...after[side].tables].filter((t) => !before[side].tables.has(t)).sort();
+  const addedTo = new Map<string, string[]>(); // "side/publication" → tables it gains
   for (const side of ["blue", "green"] as const) {
-    const created = [...after[side].tables].filter((t) => !before[side].tables.has(t)).sort();
+    const fresh = created(side);
     const dropped = [...before[side].tables].filter((t) => !after[side].tables.has(t));
-    for (const [pub, tables] of after[side].publications) {
-      const add = created.filter((t) => !tables.has(t));
-      if (add.length > 0) {
-        statements.push({ on: side, sql: `ALTER PUBLICATION ${ident(pub)} ADD TABLE ${add.join(", ")}`, why: `tables the migration created join ${pub}` });
-        changedPublications.add(pub);
-        for (const t of add) {
-          if (after[side].withoutIdentity.has(t)) {
-            warnings.push(`${side}: ${t} has no primary key or replica identity: UPDATE and DELETE on it fail while it is published (add a primary key, or ALTER TABLE … REPLICA IDENTITY FULL)`);
-          }
+    const read = new Set(edges.filter((e) => e.publisher === side).flatMap((e) => e.publications));
+    for (const pub of [...read].sort()) {
+      const listed = after[side].publications.get(pub);
+      const gains = listed ? fresh.filter((t) => !listed.has(t)) : fresh;
+      if (listed && gains.length > 0) adds.push({ on: side, sql: `ALTER PUBLICATION ${ident(pub)} ADD TABLE ${gains.join(", ")}`, why: `tables the migration created join ${pub}` });
+      const lost = listed ? dropped.some((t) => before[side].publications.get(pub)?.has(t)) : dropped.length > 0;
+      if (gains.length > 0 || lost) addedTo.set(`${side}/${pub}`, gains);
+      for (const t of gains) {
+        if (after[side].withoutIdentity.has(t)) {
+          warnings.push(`${side}: ${t} has no primary key or replica identity: UPDATE and DELETE on it fail while it is published (add a primary key, or ALTER TABLE … REPLICA IDENTITY FULL)`);
         }
       }
-      if (dropped.some((t) => before[side].publications.get(pub)?.has(t))) changedPublications.add(pub);
     }
   }
-  for (const side of ["blue", "green"] as const) {
-    for (const sub of after[side].subscriptions) {
-      if (sub.publications.some((p) => changedPublications.has(p))) {
-        statements.push({ on: side, sql: `ALTER SUBSCRIPTION ${ident(sub.name)} REFRESH PUBLICATION WITH (copy_data = false)`, why: `${sub.name} picks up the new table list` });
-      }
+  for (const edge of edges) {
+    const changed = edge.publications.filter((p) => addedTo.has(`${edge.publisher}/${p}`));
+    if (changed.length === 0) continue;
+    if (!edge.enabled) {
+      warnings.push(`${describeEdge(edge)} is disabled: once enabled, run ALTER SUBSCRIPTION ${ident(edge.subscription)} REFRESH PUBLICATION on ${edge.subscriber}`);
+      continue;
+    }
+    const gained = [...new Set(changed.flatMap((p) => addedTo.get(`${edge.publisher}/${p}`) ?? []))].filter((t) => after[edge.subscriber].tables.has(t)).sort();
+    if (edge.publisher === source && gained.length > 0) {
+      const travels = edges.some((e) => e.publisher === edge.subscriber && e.publications.some((p) => after[edge.subscriber].allTablesPublications?.has(p)));
+      if (travels) warnings.push(`${edge.subscriber} publishes FOR ALL TABLES: its copy of ${gained.join(", ")} is not emptied first (a TRUNCATE would travel to ${edge.publisher}); rows the migration inserted there conflict with the copy`);
+      else truncates.push({ on: edge.subscriber, sql: `TRUNCATE ${gained.join(", ")}`, why: `${edge.subscriber}'s copy of the new tables is emptied: ${edge.publisher}'s copy (every row written since it was created) is copied in` });
+      refreshes.push({
+        on: edge.subscriber,
+        sql: `ALTER SUBSCRIPTION ${ident(edge.subscription)} REFRESH PUBLICATION WITH (copy_data = true)`,
+        why: `${edge.subscription} picks up the new tables with the rows ${edge.publisher} wrote to them since they were created`,
+        copy: { subscription: edge.subscription, from: edge.publisher, to: edge.subscriber, tables: gained },
+      });
+    } else {
+      refreshes.push({ on: edge.subscriber, sql: `ALTER SUBSCRIPTION ${ident(edge.subscription)} REFRESH PUBLICATION WITH (copy_data = false)`, why: `${edge.subscription} picks up the new table list` });
     }
   }
-  return { statements, warnings };
+  // Emptied before any publication lists them: a TRUNCATE of a published table would travel.
+  return { statements: [...truncates, ...adds, ...refreshes], warnings };
 }

@@ -6,6 +6,8 @@
 // are allowed. Each rule reads PostgreSQL's own parse tree (statements.ts).
 
 import { dottedName, relationName, type Node, type Statement } from "./statements.js";
+import { DATA_RULES, DATA_RULE_NAMES } from "./dataRules.js";
+import { catalogOnlyTypeChange, typeOf, type ColumnType } from "./columnTypes.js";
 
 export interface RuleHit {
   rule: string;
@@ -15,11 +17,27 @@ export interface RuleHit {
   recipe: string;
   /** squawk's rule for the same thing, when it has one. */
   squawk?: string;
+  /**
+   * hazard: a warning in every phase (blue keeps working, but waits or pays); always: an error in
+   * every phase (the file cannot apply as written). Default: an error in expand, allowed in contract.
+   */
+  level?: "hazard" | "always";
 }
 
-/** Tables created earlier in the same migration set: changes to them cannot break blue, which never used them. */
+/** What the migration set itself created or declared, read in order. */
 export interface LintContext {
+  /** Tables created earlier in the set: changes to them cannot break blue, which never used them. */
   createdTables: Set<string>;
+  /** Roles created earlier in the set. */
+  createdRoles: Set<string>;
+  /** Constraints added earlier in the set, by name: their kind (check, foreign key, unique, …). */
+  constraintKinds: Map<string, string>;
+  /** Column types ("table.column"): declared earlier in the set, or read from the live database. */
+  columnTypes: Map<string, ColumnType>;
+}
+
+export function newLintContext(columnTypes: Map<string, ColumnType> = new Map()): LintContext {
+  return { createdTables: new Set(), createdRoles: new Set(), constraintKinds: new Map(), columnTypes: new Map(columnTypes) };
 }
 
 const RECIPES = {
@@ -116,9 +134,12 @@ const alterTableRule: Rule = (s, ctx) => {
       case "AT_DropColumn":
         hits.push({ rule: "drop-column", message: `drops column ${col}, which blue still reads or writes`, recipe: RECIPES.dropColumn, squawk: "ban-drop-column" });
         break;
-      case "AT_AlterColumnType":
-        hits.push({ rule: "change-column-type", message: `changes the type of ${col}: blue's reads, writes and casts may fail, and the table is rewritten under an exclusive lock`, recipe: RECIPES.changeType, squawk: "changing-column-type" });
+      case "AT_AlterColumnType": {
+        const verdict = catalogOnlyTypeChange(ctx.columnTypes.get(col), cmd.def);
+        if (verdict.catalogOnly) break;
+        hits.push({ rule: "change-column-type", message: `changes the type of ${col}${verdict.why ? ` (${verdict.why})` : ""}: blue's reads, writes and casts may fail, and the table is rewritten under an exclusive lock`, recipe: RECIPES.changeType, squawk: "changing-column-type" });
         break;
+      }
       case "AT_SetNotNull":
         hits.push({ rule: "set-not-null", message: `makes ${col} NOT NULL: blue's INSERTs that leave it out fail, and the whole table is scanned under an exclusive lock`, recipe: RECIPES.setNotNull, squawk: "adding-not-nullable-field" });
         break;
@@ -184,13 +205,14 @@ const moveRule: Rule = (s, ctx) => {
 };
 
 /** Every rule, in the order their findings are printed. */
-export const RULES: readonly Rule[] = [dropRule, renameRule, alterTableRule, truncateRule, enumRule, moveRule];
+export const RULES: readonly Rule[] = [dropRule, renameRule, alterTableRule, truncateRule, enumRule, moveRule, ...DATA_RULES];
 
 /** Rule names, for documentation and tests. */
 export const RULE_NAMES = [
   "drop-table", "drop-column", "rename-column", "rename-table", "rename-object", "change-column-type", "set-not-null",
   "add-required-column", "validated-constraint", "drop-view", "drop-function", "drop-schema", "drop-type", "drop-sequence",
   "drop-index", "drop-trigger", "drop-column-default", "drop-identity", "truncate-table", "rename-enum-value", "move-object",
+  ...DATA_RULE_NAMES,
 ] as const;
 
 /** Tables a statement creates (CREATE TABLE [AS]), so later statements on them are not checked against blue. */
@@ -202,4 +224,30 @@ export function createdBy(s: Statement): string[] {
 
 export function checkStatement(s: Statement, ctx: LintContext): RuleHit[] {
   return RULES.flatMap((rule) => rule(s, ctx));
+}
+
+const CONSTRAINT_KINDS: Record<string, string> = {
+  CONSTR_CHECK: "check", CONSTR_FOREIGN: "foreign key", CONSTR_UNIQUE: "unique", CONSTR_PRIMARY: "primary key", CONSTR_EXCLUSION: "exclusion",
+};
+
+/** Learn from a statement once it is checked: tables and roles it creates, constraints and column types it declares. */
+export function track(s: Statement, ctx: LintContext): void {
+  for (const t of createdBy(s)) ctx.createdTables.add(t);
+  if (s.type === "CreateRoleStmt" && typeof s.node.role === "string") ctx.createdRoles.add(s.node.role);
+  const columns = (rel: string, defs: unknown) => {
+    for (const d of (defs as Array<{ ColumnDef?: Node; Constraint?: Record<string, unknown> }> | undefined) ?? []) {
+      if (d.ColumnDef?.colname) ctx.columnTypes.set(`${rel}.${String(d.ColumnDef.colname)}`, typeOf(d.ColumnDef.typeName));
+      if (d.Constraint?.conname) ctx.constraintKinds.set(String(d.Constraint.conname), CONSTRAINT_KINDS[String(d.Constraint.contype)] ?? "other");
+    }
+  };
+  if (s.type === "CreateStmt") columns(relationName(s.node.relation), s.node.tableElts);
+  if (s.type === "AlterTableStmt") {
+    const rel = relationName(s.node.relation);
+    for (const cmd of cmdsOf(s.node)) {
+      if (cmd.subtype === "AT_AddColumn" || cmd.subtype === "AT_AddConstraint" || cmd.subtype === "AT_AlterColumnType") {
+        if (cmd.subtype === "AT_AlterColumnType" && cmd.def?.ColumnDef) ctx.columnTypes.set(`${rel}.${cmd.name ?? "?"}`, typeOf((cmd.def.ColumnDef as Node).typeName));
+        else columns(rel, [cmd.def]);
+      }
+    }
+  }
 }

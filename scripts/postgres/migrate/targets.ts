@@ -4,7 +4,7 @@
 
 import { UsageError } from "../../core/errors.js";
 import { connectionsFromOutputs, databaseConnections } from "../stackDatabases.js";
-import type { MigrateTargets } from "./index.js";
+import type { MigrateTargets } from "./database.js";
 
 const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/;
 
@@ -13,6 +13,8 @@ export interface OutputsTargetOptions {
   database?: string | undefined;
   /** Paired: the color serving writes now. */
   writer: "blue" | "green";
+  /** "default" when nobody named the writer: the replication observed then orders the sides. */
+  writerFrom?: "flag" | "default";
   sslmode?: string;
 }
 
@@ -36,6 +38,7 @@ export async function targetsFromOutputs(raw: unknown, source: string, options: 
   return {
     mode: "paired",
     writer: options.writer,
+    ...(options.writerFrom ? { writerFrom: options.writerFrom } : {}),
     blue: { label: "blue", display: c.blue.display, config: c.blue.config },
     green: { label: "green", display: c.green.display, config: c.green.config },
   };
