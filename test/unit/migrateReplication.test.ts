@@ -7,7 +7,7 @@ import { applyOrder, edgesOf, replicationCatchUp, sequence, type ReplicationStat
 const FORWARD = "bluegreen_blue_to_green";
 const REVERSE = "bluegreen_green_to_blue";
 
-function state(tables: string[], pubs: Record<string, string[]>, subs: Array<{ name: string; publications: string[] }>, withoutIdentity: string[] = []): ReplicationState {
+function state(tables: string[], pubs: Record<string, string[]>, subs: Array<{ name: string; publications: string[]; enabled?: boolean }>, withoutIdentity: string[] = []): ReplicationState {
   return {
     tables: new Set(tables),
     publications: new Map(Object.entries(pubs).map(([k, v]) => [k, new Set(v)])),
