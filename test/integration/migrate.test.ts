@@ -211,12 +211,19 @@ describe("paired databases with replication running both ways", () => {
     expect(plan.replication.map((r) => `${r.on}: ${r.sql}`)).toEqual(report.replication.map((r) => `${r.on}: ${r.sql}`));
     expect(report.ok, `${report.summary} ${JSON.stringify(report.schemaDifferences)}`).toBe(true);
     expect(report.steps.map((s) => `${s.database}:${s.migration}`)).toEqual(["green:001_note", "blue:001_note", "green:002_invoices", "blue:002_invoices"]);
+    // Blue writes: green's copy of the new table is emptied and filled from blue's; the reverse
+    // direction (green → blue) picks the table up without a copy.
     expect(report.replication.map((r) => `${r.on}: ${r.sql}`)).toEqual([
+      `green: TRUNCATE "public"."invoices"`,
       `blue: ALTER PUBLICATION "${SYNC_NAMES.forward}" ADD TABLE "public"."invoices"`,
       `green: ALTER PUBLICATION "${SYNC_NAMES.reverse}" ADD TABLE "public"."invoices"`,
+      `green: ALTER SUBSCRIPTION "${SYNC_NAMES.forward}" REFRESH PUBLICATION WITH (copy_data = true)`,
       `blue: ALTER SUBSCRIPTION "${SYNC_NAMES.reverse}" REFRESH PUBLICATION WITH (copy_data = false)`,
-      `green: ALTER SUBSCRIPTION "${SYNC_NAMES.forward}" REFRESH PUBLICATION WITH (copy_data = false)`,
     ]);
+    expect(report.replicationChecks.map((c) => [c.subscription, c.ok])).toEqual([
+      [SYNC_NAMES.forward, true], [SYNC_NAMES.reverse, true], [SYNC_NAMES.forward, true], [SYNC_NAMES.reverse, true],
+    ]);
+    expect(report.rowChecks).toMatchObject([{ table: '"public"."invoices"', from: "blue", to: "green", ok: true }]);
     expect(report.schemaDifferences).toEqual([]);
     const status = await migrationStatus(targets("blue"), dir);
     expect(status.inStep).toBe(true);
@@ -235,13 +242,16 @@ describe("paired databases with replication running both ways", () => {
     expect(await sql(blue.url(), "SELECT id FROM invoices ORDER BY id")).toEqual([{ id: "1" }, { id: "2" }]);
   }, 60_000);
 
-  it("contract (writer green): reverse replication stopped first, then green, then blue; schema parity", async () => {
+  it("contract (writer green): reverse replication stopped first; blue → green still runs, so blue (its publisher) first, then green; schema parity", async () => {
     const closed = await closeRollbackPath(targets("green"));
     expect(closed[0]).toMatch(/green → blue\) stopped/);
     expect(await sql(blue.url(), `SELECT subname FROM pg_subscription WHERE subname = '${SYNC_NAMES.reverse}'`)).toEqual([]);
     const report = await runMigrations(targets("green"), { dir, phase: "contract", squawk: false });
     expect(report.ok, report.summary).toBe(true);
-    expect(report.steps.map((s) => `${s.database}:${s.migration}`)).toEqual(["green:001_drop_legacy", "blue:001_drop_legacy"]);
+    // Dropping on green first would stop green's apply worker on the column blue still sends.
+    expect(report.steps.map((s) => `${s.database}:${s.migration}`)).toEqual(["blue:001_drop_legacy", "green:001_drop_legacy"]);
+    expect(report.notes.join(" ")).toMatch(/following bluegreen_blue_to_green \(blue → green\): blue first/);
+    expect(report.replicationChecks.map((c) => [c.subscription, c.ok])).toEqual([[SYNC_NAMES.forward, true]]);
     expect(report.schemaDifferences).toEqual([]);
     // The forward stream (blue → green) still applies on the contracted schema.
     await sql(blue.url(), "INSERT INTO orders VALUES (101, 5, 'after contract')");

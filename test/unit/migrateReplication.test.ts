@@ -124,23 +124,25 @@ describe("the order of the sides follows the replication observed", () => {
 
   it("blue → green running, contract with the default writer green: blue (the publisher) first, not green", () => {
     const decided = sequence("contract", edgesOf(forwardOnly), "green", "default");
-    expect(decided).toMatchObject({ ok: true, order: ["blue", "green"], source: "blue" });
+    expect(decided).toMatchObject({ order: ["blue", "green"], source: "blue" });
+    expect(decided.contested).toBeUndefined();
+    expect(decided.note).toMatch(/following bluegreen_blue_to_green \(blue → green\): blue first, not green/);
   });
 
-  it("blue → green running, expand: green first; a named writer green that contradicts it is refused", () => {
-    expect(sequence("expand", edgesOf(forwardOnly), "blue", "flag")).toMatchObject({ ok: true, order: ["green", "blue"], source: "blue" });
-    const refused = sequence("expand", edgesOf(forwardOnly), "green", "flag");
-    expect(refused.ok).toBe(false);
-    expect(!refused.ok && refused.reason).toMatch(/replication running is bluegreen_blue_to_green \(blue → green\)/);
+  it("blue → green running, expand: green first; a named writer green that contradicts it: ordered by the replication, nothing copied, contested", () => {
+    expect(sequence("expand", edgesOf(forwardOnly), "blue", "flag")).toMatchObject({ order: ["green", "blue"], source: "blue" });
+    const contested = sequence("expand", edgesOf(forwardOnly), "green", "flag");
+    expect(contested).toMatchObject({ order: ["green", "blue"], source: null });
+    expect(contested.contested).toMatch(/the only replication running is bluegreen_blue_to_green \(blue → green\)/);
   });
 
   it("green → blue only: expand goes to blue first, contract to green first", () => {
-    expect(sequence("expand", edgesOf(reverseOnly), "blue", "default")).toMatchObject({ ok: true, order: ["blue", "green"], source: "green" });
-    expect(sequence("contract", edgesOf(reverseOnly), "green", "flag")).toMatchObject({ ok: true, order: ["green", "blue"], source: "green" });
+    expect(sequence("expand", edgesOf(reverseOnly), "blue", "default")).toMatchObject({ order: ["blue", "green"], source: "green" });
+    expect(sequence("contract", edgesOf(reverseOnly), "green", "flag")).toMatchObject({ order: ["green", "blue"], source: "green" });
   });
 
   it("both ways: the writer decides; no replication: the writer's order, nothing to copy from", () => {
-    expect(sequence("expand", edgesOf(both), "green", "flag")).toMatchObject({ ok: true, order: ["blue", "green"], source: "green" });
-    expect(sequence("expand", [], "blue", "default")).toMatchObject({ ok: true, order: ["green", "blue"], source: null });
+    expect(sequence("expand", edgesOf(both), "green", "flag")).toMatchObject({ order: ["blue", "green"], source: "green" });
+    expect(sequence("expand", [], "blue", "default")).toMatchObject({ order: ["green", "blue"], source: null });
   });
 });

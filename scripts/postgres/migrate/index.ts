@@ -181,12 +181,12 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
   if (targets.mode === "paired") {
     state = await readBoth(targets);
     const decided = sequence(options.phase, edgesOf(state), targets.writer, targets.writerFrom ?? "flag");
-    if (!decided.ok) {
+    if (decided.note) report.notes.push(decided.note);
+    if (decided.contested && files.some((f) => parsedOrEmpty(f).some((s) => createdBy(s).length > 0))) {
       report.ok = false;
-      report.summary = `refused: ${decided.reason}; nothing applied`;
+      report.summary = `refused: ${decided.contested}; nothing applied`;
       return report;
     }
-    if (decided.note) report.notes.push(decided.note);
     source = decided.source;
     order = decided.order.map((c) => (c === "blue" ? targets.blue : targets.green));
   }
@@ -256,15 +256,17 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
   return report;
 }
 
+const parsedOrEmpty = (f: MigrationFile) => {
+  try {
+    return parseStatements(f.sql);
+  } catch {
+    return [];
+  }
+};
+
 /** The current types of the columns the files change the type of (to prove widenings), read on the writer. */
 async function liveTypes(targets: MigrateTargets, files: MigrationFile[]): Promise<Map<string, ColumnType>> {
-  const changed = files.flatMap((f) => {
-    try {
-      return typeChangeTargets(parseStatements(f.sql));
-    } catch {
-      return [];
-    }
-  });
+  const changed = files.flatMap((f) => typeChangeTargets(parsedOrEmpty(f)));
   if (changed.length === 0) return new Map();
   const db = targets.mode === "shared" ? targets.database : targets.writer === "blue" ? targets.blue : targets.green;
   return withClient(db, (c) => liveColumnTypes(c, changed));

@@ -127,37 +127,46 @@ export function applyOrder(phase: Phase, writer: Color): [Color, Color] {
   return phase === "expand" ? [receiver, writer] : [writer, receiver];
 }
 
-export type Sequencing =
-  /** `source`: whose rows a created table starts from (the side that writes), null without replication. */
-  | { ok: true; order: [Color, Color]; source: Color | null; note: string | null }
-  | { ok: false; reason: string };
+export interface Sequencing {
+  order: [Color, Color];
+  /** Whose rows a created table starts from (the side that writes); null: copy nothing. */
+  source: Color | null;
+  /** How the order was decided, when replication decided it. */
+  note: string | null;
+  /**
+   * The writer was named and the one direction running says otherwise: the order follows the
+   * replication (safe for it whoever writes), but which copy of a new table holds the rows is
+   * in doubt, so a run that creates tables is refused with this reason.
+   */
+  contested?: string;
+}
 
 /**
  * The order of the two sides for a phase, from the edges observed. One direction: the order it
- * requires; a writer someone named that contradicts it is refused (the run would break that
- * subscription if the named writer is wrong, and lose the new tables' rows if it is right but
- * the stale direction copies over them). Both directions: the writer's.
+ * requires (expand: its subscriber first; contract: its publisher first), safe for that
+ * subscription whoever writes. Both directions: the writer's order (the other direction carries
+ * nothing while only the writer takes writes). None: the writer's order.
  */
 export function sequence(phase: Phase, edges: Edge[], writer: Color, writerFrom: "flag" | "default" = "flag"): Sequencing {
   const directions = new Set(edges.map((e) => e.publisher));
-  if (directions.size === 0) return { ok: true, order: applyOrder(phase, writer), source: null, note: null };
+  if (directions.size === 0) return { order: applyOrder(phase, writer), source: null, note: null };
   if (directions.size === 2) {
-    return { ok: true, order: applyOrder(phase, writer), source: writer, note: `replication runs both ways (${edges.map(describeEdge).join(", ")}): ordered for ${writer} as the writer${writerFrom === "default" ? " (the default; --writer names it)" : ""}` };
+    return { order: applyOrder(phase, writer), source: writer, note: `replication runs both ways (${edges.map(describeEdge).join(", ")}): ordered for ${writer} as the writer${writerFrom === "default" ? " (the default; --writer names it)" : ""}` };
   }
   const publisher = [...directions][0]!;
   const flow = edges.map(describeEdge).join(", ");
   const order = applyOrder(phase, publisher);
-  if (publisher === writer) return { ok: true, order, source: publisher, note: `following ${flow}: ${order[0]} first` };
-  if (writerFrom === "default") {
-    return { ok: true, order, source: publisher, note: `following ${flow}: ${order[0]} first (not the default writer ${writer}: ${publisher}'s changes flow to ${otherColor(publisher)})` };
-  }
   const wanted = applyOrder(phase, writer);
+  if (publisher === writer) return { order, source: publisher, note: `following ${flow}: ${order[0]} first` };
+  const note = `following ${flow}: ${order[0]} first, not ${wanted[0]} as the ${writerFrom === "default" ? "default " : ""}writer ${writer} would have it (${phase === "expand" ? `${publisher} would send rows in a shape ${otherColor(publisher)} cannot apply yet` : `${otherColor(publisher)} would lose a column ${publisher} still sends`})`;
+  if (writerFrom === "default") return { order, source: publisher, note };
   return {
-    ok: false,
-    reason:
-      `the writer was named ${writer}, which puts ${phase} on ${wanted[0]} first, but the replication running is ${flow}: ` +
-      `${phase === "expand" ? `${publisher} would send rows in a shape ${otherColor(publisher)} cannot apply` : `${otherColor(publisher)} would lose a column ${publisher} still sends`}, ` +
-      `and new tables would be copied from the side that does not write. Check which color takes writes; if ${publisher} takes none, stop that replication first (npm run sync -- stop)`,
+    order,
+    source: null,
+    note,
+    contested:
+      `the writer was named ${writer}, but the only replication running is ${flow}: a table this run creates would be copied from the side that does not write, or not at all. ` +
+      `Check which color takes writes; if ${publisher} takes none, stop that replication first (npm run sync -- stop), or run without --writer to follow it`,
   };
 }
 
