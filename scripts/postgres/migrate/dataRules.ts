@@ -16,13 +16,30 @@ const RECIPES = {
   sequence: "never restart a sequence blue draws keys from; to move it forward use setval() to a higher value; to renumber create a new sequence for green and switch in contract.",
   unlogged: "keep published tables LOGGED: UNLOGGED tables are not replicated (green loses every row) and are emptied after a crash.",
   longLock: "run it outside the cutover (a maintenance window), or use the online form: pg_repack instead of VACUUM FULL / CLUSTER, REINDEX … CONCURRENTLY, short lock_timeout; never LOCK TABLE in a migration.",
+  index: "CREATE INDEX CONCURRENTLY (the migration then runs without a transaction: write it IF NOT EXISTS).",
+  volatileDefault: "add the column without a default (or with a constant one), set the default for new rows with ALTER COLUMN … SET DEFAULT, backfill old rows in batches.",
   disableTrigger: "keep blue's triggers enabled; to skip a trigger for a backfill, make the trigger function skip those rows (a session setting it checks), or backfill in batches with it on.",
 } as const;
 
-const cmdsOf = (node: Node): Array<{ subtype?: string; name?: string }> =>
+const cmdsOf = (node: Node): Array<{ subtype?: string; name?: string; def?: unknown }> =>
   ((node.cmds as Array<{ AlterTableCmd?: Record<string, unknown> }> | undefined) ?? []).map((c) => (c.AlterTableCmd ?? {}) as never);
 
 const defNames = (options: unknown): string[] => ((options as Array<{ DefElem?: { defname?: string } }> | undefined) ?? []).map((o) => o.DefElem?.defname ?? "");
+
+/** Functions whose default value differs per row: PostgreSQL must rewrite the table to add such a column. */
+const VOLATILE = new Set(["random", "clock_timestamp", "timeofday", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v4", "uuidv4", "uuidv7", "nextval", "statement_timestamp"]);
+
+function volatileDefault(def: unknown): boolean {
+  const cons = (((def as { ColumnDef?: { constraints?: Array<{ Constraint?: { contype?: string; raw_expr?: unknown } }> } } | undefined)?.ColumnDef?.constraints) ?? []).map((c) => c.Constraint ?? {});
+  const calls = (node: unknown): string[] => {
+    if (Array.isArray(node)) return node.flatMap(calls);
+    if (!node || typeof node !== "object") return [];
+    const f = (node as { FuncCall?: { funcname?: Array<{ String?: { sval?: string } }> } }).FuncCall;
+    const own = f ? [f.funcname?.[f.funcname.length - 1]?.String?.sval ?? ""] : [];
+    return [...own, ...Object.values(node).flatMap(calls)];
+  };
+  return cons.some((c) => c.contype === "CONSTR_DEFAULT" && calls(c.raw_expr).some((name) => VOLATILE.has(name)));
+}
 
 const fresh = (ctx: LintContext, rel: string) => ctx.createdTables.has(rel);
 
@@ -106,12 +123,21 @@ function longLocks(s: Statement, ctx: LintContext): RuleHit[] {
     case "ReindexStmt":
       if (defNames(s.node.params).includes("concurrently")) return [];
       return [hazard("reindex-without-concurrently", "REINDEX without CONCURRENTLY blocks blue's writes (and reads using the index) until it ends")];
+    case "IndexStmt": {
+      const rel = relationName(s.node.relation);
+      if (s.node.concurrent === true || fresh(ctx, rel)) return [];
+      return [{ ...hazard("require-concurrent-index-creation", `builds index ${String(s.node.idxname ?? "")} on ${rel} without CONCURRENTLY: blue's writes to ${rel} wait until the whole table is indexed`.replace("  ", " "), RECIPES.index), squawk: "require-concurrent-index-creation" }];
+    }
     case "AlterTableStmt": {
       const rel = relationName(s.node.relation);
       if (fresh(ctx, rel)) return [];
-      return cmdsOf(s.node)
+      const triggers = cmdsOf(s.node)
         .filter((c) => c.subtype === "AT_DisableTrig" || c.subtype === "AT_DisableTrigAll" || c.subtype === "AT_DisableTrigUser")
         .map(() => hazard("disable-trigger", `disables triggers on ${rel} (a SHARE ROW EXCLUSIVE lock held to the end of the migration); blue's writes meanwhile skip what those triggers do`, RECIPES.disableTrigger));
+      const rewrites = cmdsOf(s.node)
+        .filter((c) => c.subtype === "AT_AddColumn" && volatileDefault(c.def))
+        .map(() => ({ ...hazard("adding-field-with-default", `adds a column to ${rel} with a volatile default: every row is rewritten under an ACCESS EXCLUSIVE lock (blue waits for the whole table)`, RECIPES.volatileDefault), squawk: "adding-field-with-default" }));
+      return [...triggers, ...rewrites];
     }
     default:
       return [];
@@ -123,4 +149,5 @@ export const DATA_RULES = [deleteOrUpdate, revoke, rowSecurity, dropConstraint, 
 export const DATA_RULE_NAMES = [
   "delete-all-rows", "unbatched-backfill", "revoke-privilege", "row-level-security", "drop-constraint", "sequence-restart", "set-unlogged",
   "vacuum-full", "cluster-table", "lock-table", "reindex-without-concurrently", "disable-trigger",
+  "require-concurrent-index-creation", "adding-field-with-default",
 ] as const;
