@@ -19,7 +19,7 @@ import { liveColumnTypes, typeChangeTargets, type ColumnType } from "./columnTyp
 import { loadParser, needsNoTransaction, parseStatements } from "./statements.js";
 import { mapConnectError, secretsOf, withClient, type MigrateDatabase, type MigrateTargets, type PairedTargets } from "./database.js";
 
-export { lintMigrations, type LintReport, type Finding } from "./lint.js";
+export { lintMigrations, type LintReport, type Finding, type FileLint } from "./lint.js";
 export { loadMigrations, readMigrationFile, phaseOfPath, PHASES, type MigrationFile, type Phase } from "./files.js";
 export { JOURNAL_SCHEMA } from "./journal.js";
 export { RULE_NAMES } from "./rules.js";
