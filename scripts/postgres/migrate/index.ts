@@ -209,8 +209,16 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
       return report;
     }
     const before = targets.mode === "paired" ? await readBoth(targets) : null;
-    for (const db of order) {
+    for (const [index, db] of order.entries()) {
       if (!pending.get(db.label)!.has(file.name)) continue;
+      if (index > 0 && targets.mode === "paired" && before) {
+        const behind = await drainBefore(targets, before, order[0]!.label as Color, db.label as Color, options, log);
+        if (behind) {
+          report.ok = false;
+          report.summary = `${options.phase}/${file.name} applied on ${order[0]!.label} only: ${behind}; run again once it applies`;
+          return report;
+        }
+      }
       const started = performance.now();
       try {
         const applied = await applyOnDatabase(db.config, { folder, phase: options.phase, only: file.name, log: (l) => log(`${db.label}: ${redact(l, secretsOf(db))}`) });
@@ -290,6 +298,20 @@ function planOnly(report: MigrateReport, todo: MigrationFile[], order: MigrateDa
     };
     state = { blue: added(after.blue, "blue"), green: added(after.green, "green") };
   }
+}
+
+/**
+ * Between the two sides: the changes the first side published before its DDL must be applied on
+ * the second before the second changes its schema (contract: rows still carrying a dropped column
+ * cannot apply once the subscriber has dropped it too). Returns what is behind, or null.
+ */
+async function drainBefore(targets: PairedTargets, state: Record<Color, ReplicationState>, first: Color, second: Color, options: RunOptions, log: (line: string) => void): Promise<string | null> {
+  const feeding = edgesOf(state).filter((e) => e.enabled && e.publisher === first && e.subscriber === second);
+  if (feeding.length === 0) return null;
+  const checks = await checkEdges(targets, feeding, options.catchUpTimeoutMs ?? 60_000);
+  for (const c of checks) log(`before ${second}: ${edgeLine(c)}`);
+  const failed = checks.filter((c) => !c.ok);
+  return failed.length > 0 ? `${second} did not apply ${first}'s earlier changes: ${failed.map(edgeLine).join("; ")}` : null;
 }
 
 /**
