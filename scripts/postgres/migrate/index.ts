@@ -175,21 +175,9 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
     report.summary = `refused: ${plural(report.lint.errors, "lint error")} in ${options.phase} migrations; nothing applied`;
     return report;
   }
-  let order: MigrateDatabase[] = targets.mode === "shared" ? [targets.database] : [];
-  let state: Record<Color, ReplicationState> | null = null;
-  let source: Color | null = null;
-  if (targets.mode === "paired") {
-    state = await readBoth(targets);
-    const decided = sequence(options.phase, edgesOf(state), targets.writer, targets.writerFrom ?? "flag");
-    if (decided.note) report.notes.push(decided.note);
-    if (decided.contested && files.some((f) => parsedOrEmpty(f).some((s) => createdBy(s).length > 0))) {
-      report.ok = false;
-      report.summary = `refused: ${decided.contested}; nothing applied`;
-      return report;
-    }
-    source = decided.source;
-    order = decided.order.map((c) => (c === "blue" ? targets.blue : targets.green));
-  }
+  const sides = await sidesInOrder(targets, options.phase, files, report);
+  if (!sides) return report;
+  const { order, state, source } = sides;
   report.order = order.map((db) => db.label);
   const pending = new Map<string, Set<string>>();
   for (const db of order) pending.set(db.label, await pendingOn(db, files, options.phase));
@@ -262,6 +250,23 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
   const paired = targets.mode === "paired" ? `; blue's and green's schemas are identical${report.replicationChecks.length > 0 ? "; replication applying" : ""}${report.rowChecks.length > 0 ? `; new tables hold every row (${report.rowChecks.map((r) => `${r.table}: ${r.targetRows}/${r.sourceRows}`).join(", ")})` : ""}` : "";
   report.summary = n === 0 ? `nothing to apply: every ${options.phase} migration is applied${paired}` : `applied ${plural(n, `${options.phase} migration`)} (${plural(report.steps.length, "step")})${paired}`;
   return report;
+}
+
+/**
+ * The databases in the order to apply, from the replication observed (paired), or null when the
+ * run is refused (the report then says why).
+ */
+async function sidesInOrder(targets: MigrateTargets, phase: Phase, files: MigrationFile[], report: MigrateReport): Promise<{ order: MigrateDatabase[]; state: Record<Color, ReplicationState> | null; source: Color | null } | null> {
+  if (targets.mode === "shared") return { order: [targets.database], state: null, source: null };
+  const state = await readBoth(targets);
+  const decided = sequence(phase, edgesOf(state), targets.writer, targets.writerFrom ?? "flag");
+  if (decided.note) report.notes.push(decided.note);
+  if (decided.contested && files.some((f) => parsedOrEmpty(f).some((s) => createdBy(s).length > 0))) {
+    report.ok = false;
+    report.summary = `refused: ${decided.contested}; nothing applied`;
+    return null;
+  }
+  return { order: decided.order.map((c) => (c === "blue" ? targets.blue : targets.green)), state, source: decided.source };
 }
 
 const parsedOrEmpty = (f: MigrationFile) => {
