@@ -240,3 +240,26 @@ describe("transaction control in a migration file", () => {
     expect((await columns(blue.url(), "bookings")).filter((c) => c.startsWith("partial"))).toEqual([]);
   }, 60_000);
 });
+
+describe("an allowed DO block", () => {
+  it("applies on both sides, its reason recorded in each database's journal; the journal's table is no schema difference", async () => {
+    const dir = join(work, "expand");
+    await writeMigrations(dir, {
+      "expand/005_seed_statuses.sql": [
+        "-- bluegreen:allow do-block: seeds the default status row only when missing",
+        "CREATE TABLE booking_statuses (code text PRIMARY KEY);",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM booking_statuses WHERE code = 'new') THEN INSERT INTO booking_statuses VALUES ('new'); END IF; END $$;",
+      ].join("\n"),
+    });
+    const report = await runMigrations(targets(), { dir, phase: "expand", squawk: false, catchUpTimeoutMs: 30_000 });
+    expect(report.ok, report.summary).toBe(true);
+    expect(report.lint.files.find((f) => f.name === "005_seed_statuses")!.findings).toMatchObject([{ rule: "do-block", level: "allowed", allowedBecause: "seeds the default status row only when missing" }]);
+    for (const url of [blue.url(), green.url()]) {
+      expect(await sql(url, "SELECT name, rule, reason FROM bluegreen_migrations.allowed")).toEqual([{ name: "005_seed_statuses", rule: "do-block", reason: "seeds the default status row only when missing" }]);
+    }
+    // The migration's own seed row: green's copy emptied, blue's copied in; one row each side.
+    await caughtUp();
+    expect(await sql(green.url(), "SELECT code FROM booking_statuses")).toEqual([{ code: "new" }]);
+    expect(report.schemaDifferences).toEqual([]);
+  }, 60_000);
+});

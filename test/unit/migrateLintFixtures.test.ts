@@ -105,6 +105,7 @@ describe("the lint's context", () => {
   it("changes to tables the set created, and revokes from roles it created, are not blue's concern", async () => {
     expect(await rules("CREATE TABLE n (id int PRIMARY KEY, a int);\nUPDATE n SET a = 1;\nDELETE FROM n;\nCREATE INDEX n_a ON n (a);\nALTER TABLE n ENABLE ROW LEVEL SECURITY;")).toEqual([]);
     expect(await rules("CREATE ROLE etl;\nREVOKE ALL ON bookings FROM etl;")).toEqual([]);
+    expect(await rules("REVOKE app_writer FROM app;")).toEqual(["error:revoke-privilege"]);
   });
 
   it("transaction control and an enum value used before commit are refused in contract too", async () => {

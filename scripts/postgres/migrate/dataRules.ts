@@ -56,7 +56,8 @@ function deleteOrUpdate(s: Statement, ctx: LintContext): RuleHit[] {
 function revoke(s: Statement, ctx: LintContext): RuleHit[] {
   if (s.type !== "GrantStmt" && s.type !== "GrantRoleStmt") return [];
   if (s.node.is_grant === true) return [];
-  const roles = ((s.node.grantees as Array<{ RoleSpec?: { rolename?: string; roletype?: string } }> | undefined) ?? []).map((g) => g.RoleSpec?.rolename ?? (g.RoleSpec?.roletype === "ROLESPEC_PUBLIC" ? "PUBLIC" : "?"));
+  const grantees = (s.node.grantees ?? s.node.grantee_roles) as Array<{ RoleSpec?: { rolename?: string; roletype?: string } }> | undefined;
+  const roles = (grantees ?? []).map((g) => g.RoleSpec?.rolename ?? (g.RoleSpec?.roletype === "ROLESPEC_PUBLIC" ? "PUBLIC" : "?"));
   const existing = roles.filter((r) => !ctx.createdRoles.has(r));
   if (existing.length === 0) return [];
   return [{ rule: "revoke-privilege", message: `revokes from ${existing.join(", ")}: blue may connect as ${existing.length === 1 ? "that role" : "one of them"} and fail with "permission denied"`, recipe: RECIPES.revoke }];
