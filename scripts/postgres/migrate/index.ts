@@ -1,7 +1,9 @@
 // Programmatic entry to migrations: status, lint, plan and apply (expand or contract), on one
-// database (database.mode shared) or on both (paired: same DDL on each, in an order that keeps
-// replication applying, replication set refreshed, then schema parity). Used by `npm run migrate`
-// and the cutover's migrating phase. See docs/migrations.md.
+// database (database.mode shared) or on both (paired: same DDL on each, in the order the
+// replication observed between them requires; after each file the replication set follows the
+// schema, every subscription must catch up and created tables must hold their writer's rows;
+// then schema parity). Used by `npm run migrate` and the cutover's migrating phase. See
+// docs/migrations.md.
 
 import { join, resolve } from "node:path";
 import { UnreachableError, UsageError } from "../../core/errors.js";
