@@ -8,6 +8,7 @@ import type { ColorCounts, JudgeVerdict } from "./judge/index.js";
 import type { Phase, TerminalPhase } from "./phases.js";
 import type { Plan } from "./plan.js";
 import type { Color, FenceMode, HookResult, LockHolder, ReplicationDirection, RouteWeights, Weights } from "./ports.js";
+import { describeCompleteness, type WindowCompleteness } from "./engine/windowReader.js";
 
 export type Operation = "cutover" | "rollback";
 
@@ -117,6 +118,8 @@ export type EngineEvent =
       /** Load-balancer 5xx above their level before the step, counted against green in this window. */
       attributedElbErrors: number;
       observedGreenShare: number | null;
+      /** How much of the window was published when it was judged (absent in older journals). */
+      completeness?: WindowCompleteness;
       verdict: JudgeEvidence;
     })
   | (Base & {
@@ -239,7 +242,8 @@ export function formatEvent(event: EngineEvent): string {
       text =
         `${event.phase} poll ${event.poll}: ${v.decision.toUpperCase()} (${v.windowsJudged}/${v.windowsNeeded} windows) ` +
         `green ${c.green.requests} req 5xx ${rate(c.green.errors, c.green.requests)} | blue ${c.blue.requests} req 5xx ${rate(c.blue.errors, c.blue.requests)}; ` +
-        `${metric("errors")}; ${metric("slow")}`;
+        `${metric("errors")}; ${metric("slow")}` +
+        (event.completeness ? `; window ${describeCompleteness(event.completeness)}` : "");
       break;
     }
     case "metric-error":

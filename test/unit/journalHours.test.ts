@@ -66,7 +66,8 @@ class Recorded implements JournalStore {
 
 function world(clock = new FakeClock()) {
   const w = new FakeWorld({ writeLagMs: 7_000, clock });
-  const metrics = new PublishedMetrics(w.clock, w.router, traffic, { seed: 11 });
+    // ALB metrics as three load-balancer nodes publish them, each 60–150 s after the minute.
+  const metrics = new PublishedMetrics(w.clock, w.router, traffic, { seed: 11, spread: { nodes: 3, minDelayMs: 60_000, maxDelayMs: 150_000 } });
   return { w, metrics };
 }
 
@@ -88,6 +89,10 @@ describe("a rollout over hours, journaled in SSM with its real size limits", () 
     expect(third.outcome, third.reason ?? "").toBe("succeeded");
     expect(w.router.current()).toEqual({ blue: 0, green: 100 });
     expect(ssm.refused).toBe(0);
+    // Every window was judged once all three nodes had published it.
+    const readings = third.journal!.timeline.filter((e) => e.type === "judge-reading");
+    expect(readings.length).toBeGreaterThan(10);
+    expect(readings.every((r) => r.type === "judge-reading" && r.completeness?.complete === true && r.completeness.requests > 0)).toBe(true);
 
     // Every saved journal loads back with everything a resume trusts exactly as the engine held it.
     const sizes: number[] = [];

@@ -35,6 +35,7 @@ import {
   type CutoverEvidence,
   type SplitExpectation,
 } from "./windows.js";
+import { expectedRequests, readWindowWhenComplete, trafficPerMinute, type WindowCompleteness } from "./windowReader.js";
 
 export type BakePhase = "baking" | "monitoring";
 
@@ -74,9 +75,23 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
     bake.polls += 1;
 
     let reading: Reading;
+    let seen: WindowCompleteness;
     try {
       if (sequential && settings.slowThreshold && evidence.slowThresholdMs === null) await resolveBeforeCutover(run, settings, evidence);
-      reading = await read(run, window, sequential ? (evidence.slowThresholdMs ?? undefined) : undefined);
+      // Read when complete (./windowReader.ts): re-read while the load balancer's nodes are still publishing.
+      const slowThresholdMs = sequential ? (evidence.slowThresholdMs ?? undefined) : undefined;
+      const complete = await readWindowWhenComplete({
+        read: () => read(run, window, slowThresholdMs),
+        requestsOf: (r) => r.sample.blue.requests + r.sample.green.requests,
+        expected: expectedRequests(evidence.trafficPerMinute, windows.lengthMs),
+        publicationDelayMs: delayMs,
+        sleep: (ms) => run.sleep(ms),
+        now: () => run.now(),
+        describe: describeWindow(window),
+      });
+      reading = complete.value;
+      seen = complete.completeness;
+      evidence.trafficPerMinute = trafficPerMinute(seen, windows.lengthMs) ?? evidence.trafficPerMinute ?? null;
       if (reading.excessElbPending) windows.elbBefore ??= await elbBefore(run, bake.startedAt);
     } catch (error) {
       if (error instanceof Breach) throw error;
@@ -161,6 +176,7 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
       counts: { blue: judged.blue, green: judged.green },
       attributedElbErrors: extraGreenErrors,
       observedGreenShare: split.observed,
+      completeness: seen,
       verdict: shown,
     });
     const line = describeVerdict(verdict);
