@@ -31,6 +31,8 @@ export type PreflightCheckName =
   | "replication"
   | "start-weights"
   | "capacity"
+  /** The judge's inputs: recent traffic on blue, and blue's latency when the slow bound is derived from it. */
+  | "metrics"
   /** The migrating phase: expand migrations applied (core/engine/migrate.ts). */
   | "migrations"
   | `hook:${string}`;
