@@ -122,6 +122,8 @@ export type EngineEvent =
       observedGreenShare: number | null;
       /** How much of the window was published when it was judged (absent in older journals). */
       completeness?: WindowCompleteness;
+      /** Per metric, whether the forecast (green requests still needed) changed since the phase's previous reading: unchanged ones are not printed. */
+      forecastChanged?: { errors: boolean; slow: boolean };
       verdict: JudgeEvidence;
     })
   | (Base & {
@@ -239,7 +241,8 @@ export function formatEvent(event: EngineEvent): string {
       const rate = (n: number, d: number) => (d > 0 ? `${((n / d) * 100).toFixed(2)}%` : "n/a");
       const metric = (m: "errors" | "slow") => {
         const e = v.evidence[m];
-        return `${m} e=${formatStatistic(e.statistic)}/${formatStatistic(e.boundary)} ${e.status}` + (e.neededGreenRequests !== null ? ` (~${e.neededGreenRequests} more green req)` : "");
+        const shown = e.neededGreenRequests !== null && event.forecastChanged?.[m] !== false;
+        return `${m} e=${formatStatistic(e.statistic)}/${formatStatistic(e.boundary)} ${e.status}` + (shown ? ` (~${e.neededGreenRequests} more green req)` : "");
       };
       text =
         `${event.phase} poll ${event.poll}: ${v.decision.toUpperCase()} (${v.windowsJudged}/${v.windowsNeeded} windows) ` +

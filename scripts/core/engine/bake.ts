@@ -163,6 +163,8 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
       windowsRequired: required,
       preCutoverBaseline: evidence.beforeCutover,
     });
+    // A forecast is shown when it is new or changed; one repeated after a window that did not decide says nothing.
+    const forecastChanged = forecastChanges(lastVerdict, verdict);
     lastVerdict = verdict;
     j.judge = verdict.state;
     bake.extensionsUsed = verdict.extensionsUsed;
@@ -177,6 +179,7 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
       attributedElbErrors: extraGreenErrors,
       observedGreenShare: split.observed,
       completeness: seen,
+      forecastChanged,
       verdict: shown,
     });
     const line = describeVerdict(verdict);
@@ -198,6 +201,12 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
     await run.persist();
   }
   run.decide("proceed", `${required} passing poll(s) ${phase === "baking" ? "in the bake" : "while monitoring"}`);
+}
+
+/** Per metric: is the verdict's forecast (green requests still needed) new or different from the previous reading's? */
+function forecastChanges(previous: JudgeVerdict | null, verdict: JudgeVerdict): { errors: boolean; slow: boolean } {
+  const changed = (metric: "errors" | "slow") => previous === null || previous.evidence[metric].neededGreenRequests !== verdict.evidence[metric].neededGreenRequests;
+  return { errors: changed("errors"), slow: changed("slow") };
 }
 
 interface Reading {
