@@ -160,20 +160,25 @@ export class SsmJournalStore implements JournalStore {
   }
 
   async load(): Promise<unknown | null> {
-    const value = await this.parameters.get(this.name);
-    if (value === null) return null;
-    const names = partsOf(value);
-    const parts = new Map<string, string>();
-    for (const name of names) {
-      const piece = await this.parameters.get(name);
-      if (piece !== null) parts.set(name, piece);
-    }
-    try {
-      const journal = decodeJournal(value, (name) => parts.get(name));
-      this.storedParts = new Set(names);
-      return journal;
-    } catch (error) {
-      throw new Error(`${this.name} holds something that is not a journal: ${(error as Error).message}`);
+    // Twice at most: a writer may replace the parts between our read of the envelope and of its
+    // parts (it deletes the old ones once its new envelope is in place); the envelope read again is whole.
+    for (let attempt = 1; ; attempt++) {
+      const value = await this.parameters.get(this.name);
+      if (value === null) return null;
+      const names = partsOf(value);
+      const parts = new Map<string, string>();
+      for (const name of names) {
+        const piece = await this.parameters.get(name);
+        if (piece !== null) parts.set(name, piece);
+      }
+      if (parts.size < names.length && attempt < 2) continue;
+      try {
+        const journal = decodeJournal(value, (name) => parts.get(name));
+        this.storedParts = new Set(names);
+        return journal;
+      } catch (error) {
+        throw new Error(`${this.name} holds something that is not a journal: ${(error as Error).message}`);
+      }
     }
   }
 
