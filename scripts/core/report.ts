@@ -83,6 +83,8 @@ export interface CutoverReport {
   resumes: number;
   plan: { strategy: string; steps: { weights: Weights; bakeMs: number }[]; monitorMs: number; pollMs: number } | null;
   snapshot: Journal["snapshot"];
+  /** What the stored journal's compaction dropped from the timeline (absent: nothing). */
+  compacted?: NonNullable<Journal["compacted"]>;
   steps: ReportStep[];
   monitoring: { polls: number; passes: number; inconclusive: number; metricErrors: number; judged?: JudgedPhaseSummary } | null;
   gateReadings: ReportGateReading[];
@@ -245,6 +247,7 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
       ? { strategy: plan.strategy, steps: plan.steps.map((s) => ({ weights: s.weights, bakeMs: s.bakeMs })), monitorMs: plan.monitorMs, pollMs: plan.pollMs }
       : null,
     snapshot: journal.snapshot,
+    ...(journal.compacted ? { compacted: journal.compacted } : {}),
     steps,
     monitoring,
     gateReadings,
@@ -334,6 +337,11 @@ function renderMarkdown(report: CutoverReport): string {
   if (report.fence.switchMs !== null) lines.push(`| Write fence, switch | ${report.fence.switchMs} ms |`);
   if (report.fence.rollbackMs !== null) lines.push(`| Write fence, rollback | ${report.fence.rollbackMs} ms |`);
   if (report.fence.stillOnSince) lines.push(`| Write fence | STILL ON since ${report.fence.stillOnSince} |`);
+  if (report.compacted) {
+    const c = report.compacted;
+    const byType = Object.entries(c.byType).map(([type, n]) => `${type} ${n}`).join(", ");
+    lines.push(`| Timeline compacted | ${c.events} descriptive event(s) dropped from the stored journal (${byType}) between ${iso(c.from)} and ${iso(c.to)} |`);
+  }
   if (report.snapshot) {
     lines.push(`| Snapshot | ${report.snapshot.taken ? report.snapshot.id : `skipped: ${cell(report.snapshot.reason)}`} |`);
   }

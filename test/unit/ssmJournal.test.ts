@@ -9,6 +9,7 @@ import { MAX_PARTS, SSM_MAX_VALUE_BYTES, SsmJournalStore, decodeJournal, encodeJ
 import { runCutover } from "../../scripts/core/engine.js";
 import { compactJournal, isDroppableEvent, parseJournal, trustedPart, type Journal } from "../../scripts/core/journal.js";
 import { parseJudgeState } from "../../scripts/core/judge/index.js";
+import { buildReport } from "../../scripts/core/report.js";
 import { FakeSsm } from "../support/fakeSsm.js";
 import { FakeWorld, testRollout } from "../support/fakes.js";
 
@@ -103,6 +104,8 @@ describe("SsmJournalStore against SSM's size limits", () => {
     expect(loaded.plan).toEqual(journal.plan);
     expect(trustedPart(loaded)).toEqual(trustedPart(noisy));
     expect(ssm.refused).toBe(0);
+    // The report says what the stored copy lacks.
+    expect(buildReport(loaded).markdown).toMatch(new RegExp(`\\| Timeline compacted \\| ${loaded.compacted!.events} descriptive event\\(s\\) dropped from the stored journal \\([^|]*judge-reading \\d+`));
   });
 
   test("a journal that would not load back is refused and nothing is written", async () => {
