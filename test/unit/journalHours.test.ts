@@ -107,7 +107,9 @@ describe("a rollout over hours, journaled in SSM with its real size limits", () 
       sizes.push([...saved.store.values()].reduce((sum, p) => sum + Buffer.byteLength(p.value), 0));
     }
     const partsUsed = Math.max(...store.saved.map((s) => [...s.store.keys()].filter((k) => k.includes("/journal/part/")).length));
-    console.log(`journal over ${(w.clock.now() - store.saved[0]!.journal.createdAt) / HOUR} h: ${store.saved.length} saves, stored bytes first ${sizes[0]} max ${Math.max(...sizes)} last ${sizes.at(-1)}, parts at most ${partsUsed}, judged windows ${third.journal!.timeline.filter((e) => e.type === "judge-reading").length}`);
+    console.log(
+      `journal over ${(w.clock.now() - store.saved[0]!.journal.createdAt) / HOUR} h: ${store.saved.length} saves, stored bytes first ${sizes[0]} max ${Math.max(...sizes)} last ${sizes.at(-1)}, parts at most ${partsUsed}, judged windows ${third.journal!.timeline.filter((e) => e.type === "judge-reading").length} ` +
+        `(per phase: ${[0, 1, 2, null].map((step) => readings.filter((r) => r.type === "judge-reading" && r.step === step && (step !== null || r.phase === "monitoring")).length).join(" / ")})`);
 
     // A new process can resume from each saved journal of an unfinished run.
     let resumed = 0;
