@@ -2,7 +2,7 @@
 // events (and says so in the journal), a journal larger than one parameter is stored in
 // content-addressed parts, and nothing is written that would not load back.
 
-import { SSMClient } from "@aws-sdk/client-ssm";
+import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, test } from "vitest";
 import { MAX_PARTS, SSM_MAX_VALUE_BYTES, SsmJournalStore, decodeJournal, encodeJournal } from "../../scripts/aws/ssmJournal.js";
@@ -38,6 +38,38 @@ function grown(journal: Journal, readings: number): Journal {
   const extra = Array.from({ length: readings }, (_, i) => ({ ...structuredClone(reading), at: reading.at + (i + 1) * 60_000, poll: i + 100 }));
   return { ...journal, timeline: [...journal.timeline, ...extra] };
 }
+
+describe("the SSM fake enforces the service's limits", () => {
+  test("4 KB Standard, 8 KB Advanced, Intelligent-Tiering picks, no downgrade, create-only without Overwrite", async () => {
+    const ssm = new FakeSsm();
+    ssm.install(mock);
+    const c = client();
+    const put = (Value: string, extra: Record<string, unknown> = {}) => c.send(new PutParameterCommand({ Name: "/p", Value, Type: "String", Overwrite: true, ...extra }));
+    await expect(put("x".repeat(4097), { Tier: "Standard" })).rejects.toThrow(/Standard tier parameters support a maximum parameter value of 4096 characters/);
+    await put("x".repeat(4096));
+    expect(ssm.parameters.get("/p")!.tier).toBe("Standard");
+    await put("x".repeat(5000), { Tier: "Intelligent-Tiering" });
+    expect(ssm.parameters.get("/p")!.tier).toBe("Advanced");
+    await put("x".repeat(10), { Tier: "Intelligent-Tiering" });
+    expect(ssm.parameters.get("/p")!.tier).toBe("Advanced"); // never back
+    await expect(put("x", { Tier: "Standard" })).rejects.toThrow(/cannot be downgraded/);
+    await expect(put("x".repeat(8193), { Tier: "Advanced" })).rejects.toThrow(/less than or equal to 8192/);
+    await expect(put("y", { Overwrite: false })).rejects.toMatchObject({ name: "ParameterAlreadyExists" });
+    await expect(c.send(new GetParameterCommand({ Name: "/missing" }))).rejects.toMatchObject({ name: "ParameterNotFound" });
+    expect(ssm.refused).toBe(2);
+  });
+
+  test("the store's requests: parts and envelope with Overwrite and Intelligent-Tiering, the envelope last", async () => {
+    const ssm = new FakeSsm(NAME);
+    ssm.install(mock);
+    await new SsmJournalStore(client(), PROD).save(grown(await pausedJournal(), 120));
+    const puts = mock.commandCalls(PutParameterCommand).map((call) => call.args[0].input);
+    expect(puts.length).toBeGreaterThan(2);
+    expect(puts.every((input) => input.Overwrite === true && input.Tier === "Intelligent-Tiering" && input.Type === "String")).toBe(true);
+    expect(puts.at(-1)!.Name).toBe(NAME);
+    expect(puts.slice(0, -1).every((input) => input.Name!.startsWith(`${NAME}/part/`))).toBe(true);
+  });
+});
 
 describe("compactJournal", () => {
   test("drops only the oldest descriptive events, counts them, and leaves everything else as it was", async () => {
