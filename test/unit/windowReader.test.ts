@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import type { RolloutConfig } from "../../infra/config.js";
 import { runCutover, type CutoverRequest } from "../../scripts/core/engine.js";
 import { formatEvent } from "../../scripts/core/events.js";
-import { isComplete, MAX_EXTRA_MS, readWindowWhenComplete, REREAD_MS } from "../../scripts/core/engine/windowReader.js";
+import { isComplete, MAX_EXTRA_MS, noteTraffic, readWindowWhenComplete, recentTrafficPerMinute, REREAD_MS, TRAFFIC_FRESH_MS } from "../../scripts/core/engine/windowReader.js";
 import type { MetricsSample, MetricsSource, MetricsWindow, SampleOptions } from "../../scripts/core/ports.js";
 import { FakeClock, FakeWorld, PublishedMetrics, testRollout, type TrafficModel } from "../support/fakes.js";
 
@@ -28,6 +28,16 @@ describe("isComplete", () => {
     expect(isComplete([0, 0], 2000)).toBe(false); // traffic flows: empty is not complete
     expect(isComplete([0, 0], null)).toBe(false);
     expect(isComplete([0, 0], 0)).toBe(true); // no traffic at all
+  });
+
+  test("the expected traffic comes from a recent complete window only (not across a pause)", () => {
+    const record: { trafficPerMinute?: number | null; trafficMeasuredAt?: number | null } = {};
+    const complete = { reads: 2, requests: 4000, expectedRequests: null, seenShare: null, complete: true, waitedMs: 30_000 };
+    noteTraffic(record, { ...complete, complete: false }, { start: 0, end: 120_000 });
+    expect(recentTrafficPerMinute(record, 120_000)).toBeNull();
+    noteTraffic(record, complete, { start: 0, end: 120_000 });
+    expect(recentTrafficPerMinute(record, 180_000)).toBe(2000);
+    expect(recentTrafficPerMinute(record, 120_000 + TRAFFIC_FRESH_MS + 1)).toBeNull();
   });
 
   test("a window that never fills is judged at the bound with what was seen; an empty one is refused", async () => {

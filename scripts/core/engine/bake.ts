@@ -35,7 +35,7 @@ import {
   type CutoverEvidence,
   type SplitExpectation,
 } from "./windows.js";
-import { expectedRequests, readWindowWhenComplete, trafficPerMinute, type WindowCompleteness } from "./windowReader.js";
+import { expectedRequests, noteTraffic, readWindowWhenComplete, recentTrafficPerMinute, type WindowCompleteness } from "./windowReader.js";
 
 export type BakePhase = "baking" | "monitoring";
 
@@ -83,7 +83,7 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
       const complete = await readWindowWhenComplete({
         read: () => read(run, window, slowThresholdMs),
         requestsOf: (r) => r.sample.blue.requests + r.sample.green.requests,
-        expected: expectedRequests(evidence.trafficPerMinute, windows.lengthMs),
+        expected: expectedRequests(recentTrafficPerMinute(evidence, window.start), windows.lengthMs),
         publicationDelayMs: delayMs,
         sleep: (ms) => run.sleep(ms),
         now: () => run.now(),
@@ -91,7 +91,7 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
       });
       reading = complete.value;
       seen = complete.completeness;
-      evidence.trafficPerMinute = trafficPerMinute(seen, windows.lengthMs) ?? evidence.trafficPerMinute ?? null;
+      noteTraffic(evidence, seen, window);
       if (reading.excessElbPending) windows.elbBefore ??= await elbBefore(run, bake.startedAt);
     } catch (error) {
       if (error instanceof Breach) throw error;

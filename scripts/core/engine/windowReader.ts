@@ -102,10 +102,27 @@ export async function readWindowWhenComplete<T>(options: ReadWindowOptions<T>): 
   };
 }
 
-/** The traffic per minute a complete window shows (the next windows' expectation); null when it says nothing. */
-export function trafficPerMinute(completeness: WindowCompleteness, lengthMs: number): number | null {
-  if (!completeness.complete || lengthMs <= 0) return null;
-  return (completeness.requests * 60_000) / lengthMs;
+/** An expectation older than this (a pause, a long crash) is not used: traffic may have moved since. */
+export const TRAFFIC_FRESH_MS = 15 * 60_000;
+
+interface TrafficRecord {
+  trafficPerMinute?: number | null;
+  trafficMeasuredAt?: number | null;
+}
+
+/** Requests per minute measured over a complete window that ended at most TRAFFIC_FRESH_MS before `at`; null otherwise. */
+export function recentTrafficPerMinute(record: TrafficRecord, at: number): number | null {
+  const perMinute = record.trafficPerMinute ?? null;
+  const measuredAt = record.trafficMeasuredAt ?? null;
+  return perMinute !== null && measuredAt !== null && at - measuredAt <= TRAFFIC_FRESH_MS ? perMinute : null;
+}
+
+/** A complete window's traffic becomes the next windows' expectation (an incomplete one says nothing). */
+export function noteTraffic(record: TrafficRecord, completeness: WindowCompleteness, window: { start: number; end: number }): void {
+  const lengthMs = window.end - window.start;
+  if (!completeness.complete || lengthMs <= 0) return;
+  record.trafficPerMinute = (completeness.requests * 60_000) / lengthMs;
+  record.trafficMeasuredAt = window.end;
 }
 
 /** "saw 97% of ~2000 expected requests (2 reads, +30 s)": for the reading's line. */
