@@ -46,6 +46,8 @@ export interface MockAwsState {
   throttle: Set<string>;
   /** Accept ModifyListener / ModifyRule weight writes (200) without applying them. */
   neverApply: boolean;
+  /** Per listener/rule ARN: accept that many more weight writes (200) without applying them (a lost write). */
+  dropWrites: Map<string, number>;
 }
 
 export interface MockAws {
@@ -137,7 +139,16 @@ function initialState(): MockAwsState {
     metrics: { blue: [], green: [] },
     throttle: new Set(),
     neverApply: false,
+    dropWrites: new Map(),
   };
+}
+
+/** Whether this weight write to `arn` is one to accept and lose (counts it down). */
+function dropped(state: MockAwsState, arn: string): boolean {
+  const left = state.dropWrites.get(arn) ?? 0;
+  if (left <= 0) return false;
+  state.dropWrites.set(arn, left - 1);
+  return true;
 }
 
 /** Start the mock on 127.0.0.1 (a free port). */
@@ -221,7 +232,7 @@ export async function startMockAws(): Promise<MockAws> {
         const arn = params.get("ListenerArn") ?? "";
         if (!state.listeners.has(arn)) return error("ListenerNotFound", `listener ${arn} not found`);
         wroteAt ??= now();
-        if (!state.neverApply) state.listeners.set(arn, routeFromParams(params, "DefaultActions", state));
+        if (!state.neverApply && !dropped(state, arn)) state.listeners.set(arn, routeFromParams(params, "DefaultActions", state));
         return ok("<Listeners/>");
       }
       case "ModifyRule": {
@@ -232,7 +243,7 @@ export async function startMockAws(): Promise<MockAws> {
           return ok("<Rules/>");
         }
         if (!state.rules.has(arn)) return error("RuleNotFound", `rule ${arn} not found`);
-        if (!state.neverApply) state.rules.set(arn, routeFromParams(params, "Actions", state));
+        if (!state.neverApply && !dropped(state, arn)) state.rules.set(arn, routeFromParams(params, "Actions", state));
         return ok("<Rules/>");
       }
       case "DescribeListeners": {

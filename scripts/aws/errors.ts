@@ -8,6 +8,7 @@
 // - everything else (a missing listener, a validation error) → AwsCallError (exit 1) naming the call.
 // Messages carry the call, the AWS error code and its message; AWS never echoes credentials back.
 
+import { STATUS_CODES } from "node:http";
 import { UnreachableError } from "../core/errors.js";
 
 /** Error codes AWS services use for throttling (ELBv2 "Throttling", SSM "ThrottlingException", ...). */
@@ -109,11 +110,21 @@ export function classifyAwsError(error: unknown, call: string, signal?: AbortSig
     const what = configured !== undefined ? `no answer within the ${Number(configured) / 1000} s request timeout` : detail;
     return new UnreachableError(`${call}: AWS endpoint unreachable (${e.code ?? code})${after}: ${what}`);
   }
-  if (SERVER_SIDE.has(code) || (e.$metadata?.httpStatusCode ?? 0) >= 500) {
-    return new UnreachableError(`${call}: AWS answered with a server error${after} (${code}): ${detail}`);
+  const status = e.$metadata?.httpStatusCode;
+  const http = status !== undefined ? `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ""}` : null;
+  // An answer that is not an AWS error document (an HTML page from a proxy or a load balancer, an
+  // empty body) leaves the SDK with no code and no message: name the HTTP status instead.
+  const anonymous = !code || UNNAMED.has(code);
+  const codeText = anonymous ? (http ?? "no AWS error code") : code;
+  const detailText = !detail || UNNAMED.has(detail) ? "the answer was not an AWS error (no code, no message: an HTML or empty body from the endpoint or a proxy in front of it)" : detail;
+  if (SERVER_SIDE.has(code) || (status ?? 0) >= 500) {
+    return new UnreachableError(`${call}: AWS answered with a server error${after} (${anonymous || http === null ? codeText : `${code}, ${http}`}): ${detailText}`);
   }
-  return new AwsCallError(`${call}: ${code}: ${detail}`, code);
+  return new AwsCallError(`${call}: ${codeText}: ${detailText}`, code);
 }
+
+/** What the SDK names an error it could not read a code or a message from. */
+const UNNAMED = new Set(["Unknown", "UnknownError", "Error", "undefined"]);
 
 /** Run one AWS call; any failure comes out classified. */
 export async function awsCall<T>(call: string, send: () => Promise<T>, signal?: AbortSignal): Promise<T> {

@@ -18,35 +18,9 @@
 
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { LockHeldError, type Lock, type LockHolder } from "../core/ports.js";
-import { awsErrorCode, classifyAwsError, sendOptions, type SignalSource } from "./errors.js";
-import { ssmSdk } from "./sdk.js";
+import { SsmParameters, stackParameterName, type SsmParameterOptions, type StackIdentity } from "./ssmParameters.js";
 
-const { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } = ssmSdk();
-
-/** SSM parameter names: letters, digits and _ . - / only; a Pulumi name uses no other characters. */
-const SSM_NAME_PART = /^[A-Za-z0-9_.-]+$/;
-
-/** Which stack the parameters belong to: the Pulumi project and the stack's short name. */
-export interface StackIdentity {
-  project: string;
-  stack: string;
-}
-
-/** `/bluegreen/<project>/<stack>`: the prefix of the lock and the journal. */
-export function ssmParameterPrefix(identity: StackIdentity): string {
-  for (const [what, value] of [
-    ["project", identity.project],
-    ["stack", identity.stack],
-  ] as const) {
-    if (!SSM_NAME_PART.test(value) || value === "." || value === "..") throw new Error(`${what} ${JSON.stringify(value)} cannot be part of an SSM parameter name`);
-  }
-  return `/bluegreen/${identity.project}/${identity.stack}`;
-}
-
-export interface SsmParameterOptions {
-  /** The AbortSignal for each call (the command's deadline). */
-  signal?: SignalSource;
-}
+export { ssmParameterPrefix, type SsmParameterOptions, type StackIdentity } from "./ssmParameters.js";
 
 /** The same holder: the token (run id) and the owner both match. */
 function sameHolder(a: LockHolder, b: LockHolder): boolean {
@@ -55,33 +29,20 @@ function sameHolder(a: LockHolder, b: LockHolder): boolean {
 
 export class SsmLock implements Lock {
   readonly name: string;
+  private readonly parameters: SsmParameters;
 
-  constructor(
-    private readonly client: SSMClient,
-    identity: StackIdentity,
-    private readonly options: SsmParameterOptions = {},
-  ) {
-    this.name = `${ssmParameterPrefix(identity)}/lock`;
+  constructor(client: SSMClient, identity: StackIdentity, options: SsmParameterOptions = {}) {
+    this.name = stackParameterName(identity, "lock");
+    this.parameters = new SsmParameters(client, options);
   }
 
   async acquire(holder: LockHolder): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const abort = this.options.signal?.();
-      try {
-        await this.client.send(
-          new PutParameterCommand({
-            Name: this.name,
-            Value: JSON.stringify(holder),
-            Type: "String",
-            Overwrite: false,
-            Description: "bluegreen: who is moving traffic for this stack (delete only with rollback --force)",
-          }),
-          sendOptions(abort),
-        );
-        return;
-      } catch (error) {
-        if (awsErrorCode(error) !== "ParameterAlreadyExists") throw classifyAwsError(error, `PutParameter ${this.name}`, abort);
-      }
+      const created = await this.parameters.put(this.name, JSON.stringify(holder), {
+        overwrite: false,
+        description: "bluegreen: who is moving traffic for this stack (delete only with rollback --force)",
+      });
+      if (created) return;
       const current = await this.current();
       // Our own token: an SDK retry of a PutParameter that had already succeeded.
       if (current && sameHolder(current, holder)) return;
@@ -92,36 +53,20 @@ export class SsmLock implements Lock {
   }
 
   async current(): Promise<LockHolder | null> {
-    const abort = this.options.signal?.();
-    try {
-      const out = await this.client.send(new GetParameterCommand({ Name: this.name }), sendOptions(abort));
-      return parseHolder(out.Parameter?.Value);
-    } catch (error) {
-      if (awsErrorCode(error) === "ParameterNotFound") return null;
-      throw classifyAwsError(error, `GetParameter ${this.name}`, abort);
-    }
+    const value = await this.parameters.get(this.name);
+    return value === null ? null : parseHolder(value);
   }
 
   async release(owner: string): Promise<void> {
     const holder = await this.current();
     if (!holder || holder.owner !== owner) return;
-    await this.delete();
+    await this.parameters.delete(this.name);
   }
 
   async breakLock(): Promise<LockHolder | null> {
     const holder = await this.current();
-    if (holder) await this.delete();
+    if (holder) await this.parameters.delete(this.name);
     return holder;
-  }
-
-  private async delete(): Promise<void> {
-    const abort = this.options.signal?.();
-    try {
-      await this.client.send(new DeleteParameterCommand({ Name: this.name }), sendOptions(abort));
-    } catch (error) {
-      if (awsErrorCode(error) === "ParameterNotFound") return;
-      throw classifyAwsError(error, `DeleteParameter ${this.name}`, abort);
-    }
   }
 }
 

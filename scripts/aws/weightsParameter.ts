@@ -11,10 +11,8 @@
 
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { WeightRecorder, Weights } from "../core/ports.js";
-import { awsErrorCode, classifyAwsError, type SignalSource } from "./errors.js";
-import { ssmSdk } from "./sdk.js";
-
-const { GetParameterCommand, PutParameterCommand } = ssmSdk();
+import type { SignalSource } from "./errors.js";
+import { SsmParameters, stackParameterName } from "./ssmParameters.js";
 
 /** Which stack: the Pulumi project and the stack's short name (from the stack outputs). */
 export interface WeightsParameterIdentity {
@@ -24,13 +22,7 @@ export interface WeightsParameterIdentity {
 
 /** Same name as infra/liveWeights.ts weightsParameterName (test/unit/weightsParameter.test.ts checks they agree). */
 export function weightsParameterName(identity: WeightsParameterIdentity): string {
-  for (const [what, value] of [
-    ["project", identity.project],
-    ["stack", identity.stack],
-  ] as const) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(value)) throw new Error(`internal error: ${what} "${value}" cannot be part of an SSM parameter name`);
-  }
-  return `/bluegreen/${identity.project}/${identity.stack}/weights`;
+  return stackParameterName(identity, "weights");
 }
 
 /** The parameter's value (infra/liveWeights.ts encodeWeights writes the same). */
@@ -56,39 +48,25 @@ export type ParameterWeights = { exists: false } | { exists: true; weights: Weig
 
 export class SsmWeightsParameter implements WeightRecorder {
   readonly name: string;
+  private readonly parameters: SsmParameters;
 
   constructor(
-    private readonly client: SSMClient,
+    client: SSMClient,
     identity: WeightsParameterIdentity,
     /** The command's deadline (rollback): each call is aborted with it. */
-    private readonly options: { signal?: SignalSource } = {},
+    options: { signal?: SignalSource } = {},
   ) {
     this.name = weightsParameterName(identity);
-  }
-
-  /** The SDK's per-call options: the deadline's signal, taken once per call. */
-  private callOptions(): { abortSignal?: AbortSignal } {
-    const abortSignal = this.options.signal?.();
-    return abortSignal ? { abortSignal } : {};
+    this.parameters = new SsmParameters(client, options);
   }
 
   async record(weights: Weights): Promise<void> {
-    try {
-      await this.client.send(new PutParameterCommand({ Name: this.name, Value: encodeWeights(weights), Type: "String", Overwrite: true }), this.callOptions());
-    } catch (error) {
-      throw classifyAwsError(error, `PutParameter ${this.name}`);
-    }
+    await this.parameters.put(this.name, encodeWeights(weights), { overwrite: true });
   }
 
   /** What the parameter holds now (for `status`). */
   async read(): Promise<ParameterWeights> {
-    try {
-      const out = await this.client.send(new GetParameterCommand({ Name: this.name }), this.callOptions());
-      const raw = out.Parameter?.Value ?? "";
-      return { exists: true, weights: decodeWeights(raw), raw };
-    } catch (error) {
-      if (awsErrorCode(error) === "ParameterNotFound") return { exists: false };
-      throw classifyAwsError(error, `GetParameter ${this.name}`);
-    }
+    const raw = await this.parameters.get(this.name);
+    return raw === null ? { exists: false } : { exists: true, weights: decodeWeights(raw), raw };
   }
 }

@@ -148,7 +148,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
           }
         }
       }
-      const lines = [...preview.lines, ...describeTimeToDecision(preview.plan, traffic, trafficFailure)];
+      const lines = [...preview.lines, ...describeTimeToDecision(preview.plan, traffic, trafficFailure, deps.metrics.publicationDelayMs)];
       printer.close();
       if (mode.json) io.stdout.write(`${JSON.stringify({ type: "dry-run", plan: preview.plan, lines, routes: preview.routes, traffic })}\n`);
       else io.stdout.write(`${lines.join("\n")}\n\ndry run: nothing was changed\n`);

@@ -74,10 +74,10 @@ interface RollbackOptions {
 export async function rollbackMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
   const began = performance.now();
   const command = addStackOptions(program("rollback", "Send all traffic back to blue, from any state, verified by reading back. Idempotent.", io))
-    .option("--force", "break a lock held by another operation (recorded); that operation stops touching traffic")
+    .option("--force", "break a lock held by another operation (recorded); that operation stops touching traffic (a dead process on this host is taken over without it)")
     .option("--reason <text>", "why (recorded in the journal and report)")
     .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
-    .option("--verify-timeout <seconds>", "how long the read-back may take when the journal holds no plan (default 60; a run's plan carries its own)")
+    .option("--verify-timeout <seconds>", "how long the read-back may take when the journal holds no plan (default 60; a run's plan carries its own); cut to fit a rewrite before --deadline")
     .option("--deadline <seconds>", `stop after this long whatever happens, report the live weights last read (default ${DEFAULT_DEADLINE_SECONDS})`)
     .option("--plain-flip", "database.mode paired: flip without the fence and the green → blue catch-up (writes made on green since the switch stay there)")
     .option("--dry-run", "read the live weights and print the calls a rollback would make; change nothing")
@@ -117,11 +117,12 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   }
 
   const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
-  const [{ createPlainPrinter }, { createRollbackDeps }, engine, { lockOwner }] = await Promise.all([
+  const [{ createPlainPrinter }, { createRollbackDeps }, engine, { lockOwner, holderIsDeadHere }, { raceAbort }] = await Promise.all([
     import("./plainPrinter.js"),
     import("./awsDeps.js"),
     import("../core/engine.js"),
     import("./operator.js"),
+    import("../core/abort.js"),
   ]);
   const printer = createPlainPrinter(mode, io.stdout);
 
@@ -191,6 +192,10 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   if (options.reason) request.reason = options.reason;
   if (options.force) request.force = true;
   if (verifyTimeoutMs !== undefined) request.verifyTimeoutMs = verifyTimeoutMs;
+  // The engine's read-back windows fit several read-backs and a rewrite before the work deadline (engine clock: Date.now()).
+  request.deadlineAt = Date.now() + (deadlineMs - cleanupReserveMs(deadlineMs)) - (performance.now() - began);
+  // A holder that is a dead process on this host is taken over without --force (journaled as such).
+  request.holderIsDead = (holder) => holderIsDeadHere(holder.owner) === true;
 
   // The config (YAML + zod) is read once the flip has been read back (shared mode) or when the
   // fence first needs it (paired mode): it is needed only for the webhook URL and, in paired mode,
@@ -280,12 +285,12 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     cancelWorkTimer();
     printer.close();
     await replication?.close();
+    // The deadline covers everything until the process exits: the config read and the webhook too.
+    const atDeadline = () => new Error("stopped at the deadline");
     startConfigRead();
-    await configRead.catch(() => undefined);
-    if (webhookFlush) await webhookFlush();
+    await raceAbort(configRead, hard.signal, atDeadline).catch(() => undefined);
+    if (webhookFlush) await raceAbort(webhookFlush(), hard.signal, atDeadline).catch(() => undefined);
   }
-  const wallMs = Math.round(performance.now());
-  cancelHardTimer();
 
   if (result.stickinessSeconds !== null && result.stickinessSeconds > 0) {
     const minutes = Math.ceil(result.stickinessSeconds / 60);
@@ -294,17 +299,23 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     );
   }
   const { writeReports } = await import("./reports.js");
-  const report = await writeReports(result.journal, {
-    stack,
-    dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}`,
-    suffix: "-rollback",
+  // The report too is written within the deadline; past it, the journal (in SSM) still holds the run.
+  const report = await raceAbort(
+    writeReports(result.journal, { stack, dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}`, suffix: "-rollback" }),
+    hard.signal,
+    () => new Error("the deadline passed"),
+  ).catch((error: unknown) => {
+    io.stderr.write(`warning: report not written (${(error as Error).message}); the journal holds the run\n`);
+    return { markdownPath: null, jsonPath: null };
   });
+  cancelHardTimer();
+  const wallMs = Math.round(performance.now());
   if (mode.json) {
     io.stdout.write(
       `${JSON.stringify({ type: "rollback-result", outcome: result.outcome, wallMs, engineMs: result.wallMs, timeToRollbackMs: result.timeToRollbackMs, routes: result.routes, brokeLock: result.brokeLock, stickinessSeconds: result.stickinessSeconds, report: { markdown: report.markdownPath, json: report.jsonPath } })}\n`,
     );
   } else {
-    io.stderr.write(`report: ${report.markdownPath} (and .json)\n`);
+    if (report.markdownPath) io.stderr.write(`report: ${report.markdownPath} (and .json)\n`);
     io.stderr.write(
       `rollback ${result.outcome}: ${result.routes.map((r) => `${r.route.split("/").slice(-2).join("/")} blue ${r.weights.blue} / green ${r.weights.green}`).join(", ") || "no routes read back"}; ` +
         `wall time ${wallMs} ms from process start (engine ${result.wallMs} ms)\n`,

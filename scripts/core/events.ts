@@ -8,6 +8,7 @@ import type { ColorCounts, JudgeVerdict } from "./judge/index.js";
 import type { Phase, TerminalPhase } from "./phases.js";
 import type { Plan } from "./plan.js";
 import type { Color, FenceMode, HookResult, LockHolder, ReplicationDirection, RouteWeights, Weights } from "./ports.js";
+import { describeCompleteness, type WindowCompleteness } from "./engine/windowReader.js";
 
 export type Operation = "cutover" | "rollback";
 
@@ -30,6 +31,8 @@ export type PreflightCheckName =
   | "replication"
   | "start-weights"
   | "capacity"
+  /** The judge's inputs: recent traffic on blue, and blue's latency when the slow bound is derived from it. */
+  | "metrics"
   /** The migrating phase: expand migrations applied (core/engine/migrate.ts). */
   | "migrations"
   | `hook:${string}`;
@@ -117,6 +120,10 @@ export type EngineEvent =
       /** Load-balancer 5xx above their level before the step, counted against green in this window. */
       attributedElbErrors: number;
       observedGreenShare: number | null;
+      /** How much of the window was published when it was judged (absent in older journals). */
+      completeness?: WindowCompleteness;
+      /** Per metric, whether the forecast (green requests still needed) changed since the phase's previous reading: unchanged ones are not printed. */
+      forecastChanged?: { errors: boolean; slow: boolean };
       verdict: JudgeEvidence;
     })
   | (Base & {
@@ -234,12 +241,14 @@ export function formatEvent(event: EngineEvent): string {
       const rate = (n: number, d: number) => (d > 0 ? `${((n / d) * 100).toFixed(2)}%` : "n/a");
       const metric = (m: "errors" | "slow") => {
         const e = v.evidence[m];
-        return `${m} e=${formatStatistic(e.statistic)}/${formatStatistic(e.boundary)} ${e.status}` + (e.neededGreenRequests !== null ? ` (~${e.neededGreenRequests} more green req)` : "");
+        const shown = e.neededGreenRequests !== null && event.forecastChanged?.[m] !== false;
+        return `${m} e=${formatStatistic(e.statistic)}/${formatStatistic(e.boundary)} ${e.status}` + (shown ? ` (~${e.neededGreenRequests} more green req)` : "");
       };
       text =
         `${event.phase} poll ${event.poll}: ${v.decision.toUpperCase()} (${v.windowsJudged}/${v.windowsNeeded} windows) ` +
         `green ${c.green.requests} req 5xx ${rate(c.green.errors, c.green.requests)} | blue ${c.blue.requests} req 5xx ${rate(c.blue.errors, c.blue.requests)}; ` +
-        `${metric("errors")}; ${metric("slow")}`;
+        `${metric("errors")}; ${metric("slow")}` +
+        (event.completeness ? `; window ${describeCompleteness(event.completeness)}` : "");
       break;
     }
     case "metric-error":

@@ -35,6 +35,8 @@ export async function guardRollback(
     stack: string;
     /** When the alarm went to ALARM (epoch ms): an alarm older than the run is an earlier rollout's (a retried, queued event). */
     alarmAt?: number;
+    /** When the rollback's work must be done (clock ms): its read-back windows leave room for a rewrite. */
+    deadlineAt?: number;
   },
 ): Promise<GuardOutcome> {
   const raw = await deps.journal.load();
@@ -60,7 +62,7 @@ export async function guardRollback(
   try {
     // "except-rollback": the lock decides, when the guard takes it (no read of it before, which
     // another rollback could take in between): a cutover's is broken, a rollback's never.
-    result = await runRollback(deps, { owner: `guard (${request.invocation})`, databaseMode: request.databaseMode, stack: request.stack, reason, force: "except-rollback" });
+    result = await runRollback(deps, { owner: `guard (${request.invocation})`, databaseMode: request.databaseMode, stack: request.stack, reason, force: "except-rollback", ...(request.deadlineAt !== undefined ? { deadlineAt: request.deadlineAt } : {}) });
   } catch (error) {
     if (error instanceof LockHeldError && error.holder.operation === "rollback") return { acted: false, reason: `a rollback by ${error.holder.owner} is already running` };
     throw error;

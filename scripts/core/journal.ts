@@ -118,7 +118,18 @@ export interface Journal {
   migration?: MigrationRecord;
   /** Reference levels read once before the first weight moved (slow bound, blue's counts). */
   evidence?: CutoverEvidence;
+  /** What compaction dropped from the timeline to keep the journal in its store (absent: nothing). */
+  compacted?: CompactionRecord;
   timeline: JournalEvent[];
+}
+
+/** The timeline events compaction dropped, in total and by type, and the time they spanned. */
+export interface CompactionRecord {
+  events: number;
+  byType: Record<string, number>;
+  /** Times (epoch ms) of the oldest and newest event dropped. */
+  from: number;
+  to: number;
 }
 
 export class JournalCorruptError extends Error {
@@ -170,6 +181,60 @@ export function appendEvent(journal: Journal, event: EngineEvent): void {
   if (event.type === "tick") return;
   journal.timeline.push(event);
   journal.updatedAt = Math.max(journal.updatedAt, event.at);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compaction: when a store cannot hold the whole journal, only the timeline's descriptive events
+// go, oldest first: readings (every window's counts and verdict, kept in full in the judge's
+// state and the report up to then), metric errors, warnings and "extend" decisions. Everything
+// a resume, `status` or a rollback reads stays whole: the plan, the judge's state, the bake's
+// progress, the evidence, and every other event (weights written, phases, pauses and their
+// promotion, locks, rollbacks). What went is counted in `journal.compacted`.
+
+/** The newest droppable events kept whatever the size (the last readings `status` shows). */
+const KEEP_NEWEST_DROPPABLE = 4;
+
+/** Events that only describe: a resume never reads them back. */
+export function isDroppableEvent(event: Pick<JournalEvent, "type"> & { decision?: unknown }): boolean {
+  switch (event.type) {
+    case "judge-reading":
+    case "gate-reading":
+    case "metric-error":
+    case "warning":
+      return true;
+    case "decision":
+      return event.decision === "extend";
+    default:
+      return false;
+  }
+}
+
+/**
+ * Drop the oldest half of the timeline's droppable events (never the newest few), recording what
+ * went in `compacted`. Returns a new journal sharing every other field with the input, or null
+ * when nothing more can go. Never touches anything but `timeline` and `compacted`.
+ */
+export function compactJournal(journal: Journal): Journal | null {
+  const droppable = journal.timeline.filter(isDroppableEvent);
+  const count = Math.floor((droppable.length - KEEP_NEWEST_DROPPABLE) / 2);
+  if (count < 1) return null;
+  const dropped = new Set(droppable.slice(0, count));
+  const record: CompactionRecord = journal.compacted
+    ? { ...journal.compacted, byType: { ...journal.compacted.byType } }
+    : { events: 0, byType: {}, from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
+  for (const event of dropped) {
+    record.events += 1;
+    record.byType[event.type] = (record.byType[event.type] ?? 0) + 1;
+    record.from = Math.min(record.from, event.at);
+    record.to = Math.max(record.to, event.at);
+  }
+  return { ...journal, compacted: record, timeline: journal.timeline.filter((event) => !dropped.has(event)) };
+}
+
+/** Everything but the timeline and the compaction record: what compaction must leave exactly as it was. */
+export function trustedPart(journal: Journal): Omit<Journal, "timeline" | "compacted"> {
+  const { timeline: _timeline, compacted: _compacted, ...rest } = journal;
+  return rest;
 }
 
 /** A deep copy through JSON, as the store would see it. */
@@ -278,6 +343,10 @@ export function parseJournal(raw: unknown): Journal {
   }
   need(isInt(value.resumes), "resumes", "must be an integer");
   need(Array.isArray(value.timeline), "timeline", "must be an array");
+  if (value.compacted !== undefined) {
+    const c = value.compacted;
+    need(isObj(c) && isInt(c.events) && isObj(c.byType) && isNum(c.from) && isNum(c.to), "compacted", "must be { events, byType, from, to }");
+  }
   value.timeline.forEach((entry: unknown, i: number) => {
     need(isObj(entry) && typeof entry.type === "string" && isNum(entry.at), `timeline.${i}`, "must be an event with type and at");
   });

@@ -228,6 +228,11 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
   lines.push(`  - blue has healthy targets and none unhealthy (rollback needs somewhere to go)`);
   lines.push(...describeCapacity(plan));
   lines.push(`  - no stack alarm in ALARM`);
+  if (g.mode !== "thresholds" && (plan.steps.some((step) => step.bakeMs > 0) || plan.monitorMs > 0)) {
+    const slow = g.slowThreshold as { from?: string } | undefined;
+    const latency = slow?.from ? `, with latency data (the slow bound is blue's ${slow.from === "blue-p99" ? "p99" : "p95"})` : "";
+    lines.push(`  - the judge's inputs: blue served requests in the last published minutes${latency}`);
+  }
   if (options.snapshotSkipped) {
     const why = typeof options.snapshotSkipped === "string" ? `: ${options.snapshotSkipped}` : "";
     lines.push(`  - snapshot of blue's database SKIPPED at the operator's request${why}`);

@@ -30,6 +30,15 @@ export interface ReportStep {
   passes: number;
   inconclusive: number;
   metricErrors: number;
+  /** Sequential judge: the windows judged, its last decision, the extensions used, and the least of a window seen (0..1; null: unknown). */
+  judged?: JudgedPhaseSummary;
+}
+
+export interface JudgedPhaseSummary {
+  windows: number;
+  decision: string | null;
+  extensionsUsed: number;
+  leastSeen: number | null;
 }
 
 /** The statistical judge's verdict at the end of one phase (the last judge-reading of that phase). */
@@ -74,8 +83,10 @@ export interface CutoverReport {
   resumes: number;
   plan: { strategy: string; steps: { weights: Weights; bakeMs: number }[]; monitorMs: number; pollMs: number } | null;
   snapshot: Journal["snapshot"];
+  /** What the stored journal's compaction dropped from the timeline (absent: nothing). */
+  compacted?: NonNullable<Journal["compacted"]>;
   steps: ReportStep[];
-  monitoring: { polls: number; passes: number; inconclusive: number; metricErrors: number } | null;
+  monitoring: { polls: number; passes: number; inconclusive: number; metricErrors: number; judged?: JudgedPhaseSummary } | null;
   gateReadings: ReportGateReading[];
   /** Sequential mode: the judge's last verdict in each judged phase, with its evidence. */
   judge: ReportJudgePhase[];
@@ -168,6 +179,16 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
     else judge.push(entry);
   }
 
+  const judgeReadings = of("judge-reading");
+  /** The judge's readings of one phase, summed up (undefined in thresholds mode). */
+  const judgedOf = (phase: "baking" | "monitoring", step: number | null): JudgedPhaseSummary | undefined => {
+    if (judgeReadings.length === 0) return undefined;
+    const readings = judgeReadings.filter((e) => e.phase === phase && (phase === "monitoring" || e.step === step));
+    const seen = readings.map((e) => e.completeness?.seenShare).filter((x): x is number => typeof x === "number");
+    const last = readings.at(-1);
+    return { windows: readings.length, decision: last?.verdict.decision ?? null, extensionsUsed: last?.verdict.extensionsUsed ?? 0, leastSeen: seen.length > 0 ? Math.min(...seen) : null };
+  };
+
   const plan = journal.plan;
   const steps: ReportStep[] = (plan?.steps ?? []).map((step) => {
     const verified = of("weights-verified").filter((e) => e.step === step.index && e.ok);
@@ -184,6 +205,7 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
       passes: readings.filter((g) => g.status === "pass").length,
       inconclusive: readings.filter((g) => g.status === "inconclusive").length,
       metricErrors: readings.filter((g) => g.status === "error").length,
+      ...withJudged(judgedOf("baking", step.index)),
     };
   });
   const monitoringReadings = gateReadings.filter((g) => g.phase === "monitoring");
@@ -194,6 +216,7 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
           passes: monitoringReadings.filter((g) => g.status === "pass").length,
           inconclusive: monitoringReadings.filter((g) => g.status === "inconclusive").length,
           metricErrors: monitoringReadings.filter((g) => g.status === "error").length,
+          ...withJudged(judgedOf("monitoring", null)),
         }
       : null;
 
@@ -224,6 +247,7 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
       ? { strategy: plan.strategy, steps: plan.steps.map((s) => ({ weights: s.weights, bakeMs: s.bakeMs })), monitorMs: plan.monitorMs, pollMs: plan.pollMs }
       : null,
     snapshot: journal.snapshot,
+    ...(journal.compacted ? { compacted: journal.compacted } : {}),
     steps,
     monitoring,
     gateReadings,
@@ -313,12 +337,19 @@ function renderMarkdown(report: CutoverReport): string {
   if (report.fence.switchMs !== null) lines.push(`| Write fence, switch | ${report.fence.switchMs} ms |`);
   if (report.fence.rollbackMs !== null) lines.push(`| Write fence, rollback | ${report.fence.rollbackMs} ms |`);
   if (report.fence.stillOnSince) lines.push(`| Write fence | STILL ON since ${report.fence.stillOnSince} |`);
+  if (report.compacted) {
+    const c = report.compacted;
+    const byType = Object.entries(c.byType).map(([type, n]) => `${type} ${n}`).join(", ");
+    lines.push(`| Timeline compacted | ${c.events} descriptive event(s) dropped from the stored journal (${byType}) between ${iso(c.from)} and ${iso(c.to)} |`);
+  }
   if (report.snapshot) {
     lines.push(`| Snapshot | ${report.snapshot.taken ? report.snapshot.id : `skipped: ${cell(report.snapshot.reason)}`} |`);
   }
   lines.push("");
 
-  if (report.steps.length > 0) {
+  if (report.steps.length > 0 && report.steps.some((step) => step.judged)) {
+    lines.push(...judgedStepsTable(report));
+  } else if (report.steps.length > 0) {
     const rows = report.steps.map(
       (step) =>
         `| ${step.step} | ${step.weights.blue} / ${step.weights.green} | ${formatDuration(step.bakeMs)} | ${step.reached ? "yes" : "no"} | ` +
@@ -396,4 +427,20 @@ function renderMarkdown(report: CutoverReport): string {
   for (const t of report.timeline) lines.push(`- \`${t.at}\` ${t.text}`);
   lines.push("");
   return lines.join("\n");
+}
+
+const withJudged = (judged: JudgedPhaseSummary | undefined) => (judged ? { judged } : {});
+
+/** The Steps table in sequential mode: what the judge did per step (windows, decision, extensions, the least share of the expected requests a judged window held). */
+function judgedStepsTable(report: CutoverReport): string[] {
+  const seen = (j: JudgedPhaseSummary | undefined) => (j?.leastSeen === null || j?.leastSeen === undefined ? "" : `${Math.round(j.leastSeen * 100)}%`);
+  const judged = (j: JudgedPhaseSummary | undefined, metricErrors: number) =>
+    `${j?.windows ?? 0} | ${j?.decision ?? ""} | ${j?.extensionsUsed ?? 0} | ${metricErrors} | ${seen(j)} |`;
+  const rows = report.steps.map(
+    (step) =>
+      `| ${step.step} | ${step.weights.blue} / ${step.weights.green} | ${formatDuration(step.bakeMs)} | ${step.reached ? "yes" : "no"} | ` +
+      `${step.verifyWaitedMs === null ? "" : `${step.verifyWaitedMs} ms`} | ${judged(step.judged, step.metricErrors)}`,
+  );
+  if (report.monitoring) rows.push(`| monitoring | 0 / 100 | ${formatDuration(report.plan?.monitorMs ?? 0)} | | | ${judged(report.monitoring.judged, report.monitoring.metricErrors)}`);
+  return tableSection("Steps", ["Step", "Weights (blue / green)", "Bake", "Reached", "Verified after", "Windows judged", "Decision", "Extensions", "Metric errors", "Least seen of the expected req"], rows);
 }

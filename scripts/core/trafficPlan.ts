@@ -5,6 +5,7 @@
 import { expectedTimeToDecision, judgedPhasesOf, resolveJudgeSettings } from "./judge/index.js";
 import { formatDuration, type Plan } from "./plan.js";
 import type { MetricsSample, MetricsWindow } from "./ports.js";
+import { MAX_EXTRA_MS } from "./engine/windowReader.js";
 
 const percent = (fraction: number) => `${Number((fraction * 100).toFixed(3))}%`;
 
@@ -33,7 +34,7 @@ export function recentTrafficOf(sample: MetricsSample & { window: MetricsWindow 
  * Per judged phase: the expected time to a decision at the recent traffic (H3a's
  * expectedTimeToDecision), and a warning when the bake is too short to decide. Sequential mode only.
  */
-export function describeTimeToDecision(plan: Plan, traffic: RecentTraffic | null, failure: string | null = null): string[] {
+export function describeTimeToDecision(plan: Plan, traffic: RecentTraffic | null, failure: string | null = null, publicationDelayMs = 0): string[] {
   if (plan.gates.mode === "thresholds") return [];
   const lines: string[] = [];
   if (failure !== null || traffic === null || traffic.minutes <= 0) {
@@ -64,6 +65,7 @@ export function describeTimeToDecision(plan: Plan, traffic: RecentTraffic | null
     );
     const bakeMinutes = phase.bakeMs / 60_000;
     const limitMinutes = (phase.bakeMs + settings.maxExtensions * plan.pollMs) / 60_000;
+    lines.push(`    ${describeStepCost(plan.pollMs, bakeMinutes, limitMinutes, t.ruleOutLargeMinutes, publicationDelayMs)}`);
     if (t.ruleOutLargeMinutes === null || t.ruleOutLargeMinutes > limitMinutes) {
       lines.push(
         `    WARNING: too short to decide: ruling out ×${settings.largestRegression} needs ${minutes(t.ruleOutLargeMinutes)}, more than the bake plus ${settings.maxExtensions} extension(s) (${formatDuration(limitMinutes * 60_000)}): ` +
@@ -74,4 +76,21 @@ export function describeTimeToDecision(plan: Plan, traffic: RecentTraffic | null
     }
   }
   return lines;
+}
+
+/**
+ * What a step costs in wall time at this traffic: the windows until an identical release is
+ * ruled out (at least the bake, at most bake + extensions), and the wait for the last one to be
+ * published (the source's delay, plus up to MAX_EXTRA_MS while the load balancer's nodes publish).
+ */
+export function describeStepCost(pollMs: number, bakeMinutes: number, limitMinutes: number, decisionMinutes: number | null, publicationDelayMs: number): string {
+  const pollMinutes = pollMs / 60_000;
+  const needed = Math.min(limitMinutes, Math.max(bakeMinutes, decisionMinutes ?? limitMinutes));
+  const windows = Math.max(1, Math.ceil(needed / pollMinutes - 1e-9));
+  const wallMs = windows * pollMs + publicationDelayMs;
+  const published =
+    publicationDelayMs > 0
+      ? `, the last read ${formatDuration(publicationDelayMs)} after it ends (up to ${formatDuration(publicationDelayMs + MAX_EXTRA_MS)} while the load balancer's nodes publish)`
+      : "";
+  return `costs ~${formatDuration(wallMs)} of wall time: ${windows} window(s) of ${formatDuration(pollMs)}${published}`;
 }

@@ -7,6 +7,11 @@
 // - a bucket is published `publicationDelayMs` after it ends: asked earlier the source answers
 //   zero (the bucket has not ended) or a partial count (it has ended, not all of it is in yet),
 //   exactly the trap a bake that reads "the last minute" falls into;
+// - or, with `spread`, as the load balancer really delivers it: each of its nodes (three by
+//   default) serves its own share of the minute's requests and publishes its part after its own
+//   delay, drawn per minute and node between `minDelayMs` and `maxDelayMs` (60–150 s after the
+//   minute as measured): until the last node's part is in, a minute reads short on every count in
+//   proportion, and its nodes may still be missing after the source's declared delay has passed;
 // - every bucket is drawn from a generator seeded by (seed, bucket start), so asking again for the
 //   same minute gives the same answer, as CloudWatch does.
 //
@@ -33,8 +38,11 @@ export interface TrafficModel {
 
 export interface PublishedMetricsOptions {
   resolutionMs?: number;
+  /** The delay the source declares (what the engine waits for). */
   publicationDelayMs?: number;
   seed?: number;
+  /** Per-node publication: each node's part arrives after its own delay in [minDelayMs, maxDelayMs]. */
+  spread?: { nodes?: number; minDelayMs: number; maxDelayMs: number };
 }
 
 export interface WeightsTimeline {
@@ -55,6 +63,7 @@ export class PublishedMetrics implements MetricsSource {
   /** The next N calls throw (throttling). */
   failCalls = 0;
   private readonly seed: number;
+  private readonly spread: { nodes: number; minDelayMs: number; maxDelayMs: number } | null;
 
   constructor(
     private readonly clock: Clock,
@@ -65,6 +74,7 @@ export class PublishedMetrics implements MetricsSource {
     this.resolutionMs = options.resolutionMs ?? 60_000;
     this.publicationDelayMs = options.publicationDelayMs ?? 120_000;
     this.seed = options.seed ?? 1;
+    this.spread = options.spread ? { nodes: options.spread.nodes ?? 3, ...options.spread } : null;
   }
 
   /** Calls made before the window was fully published (a correct engine makes none). */
@@ -116,8 +126,27 @@ export class PublishedMetrics implements MetricsSource {
   /** 1 once the bucket ending at `end` is published; 0 before it ends; in between, the part that has arrived. */
   private publishedShare(end: number, now: number): number {
     if (now < end) return 0;
+    if (this.spread) {
+      const share = this.nodeParts(end - this.resolutionMs).reduce((sum, node) => sum + (now >= end + node.delayMs ? node.share : 0), 0);
+      return share > 1 - 1e-9 ? 1 : share;
+    }
     if (this.publicationDelayMs <= 0 || now >= end + this.publicationDelayMs) return 1;
     return (now - end) / this.publicationDelayMs;
+  }
+
+  /** The load balancer's nodes for one bucket: each one's share of the requests and its publication delay. */
+  nodeParts(start: number): { share: number; delayMs: number }[] {
+    const spread = this.spread;
+    if (!spread) return [{ share: 1, delayMs: this.publicationDelayMs }];
+    const rng = seededRandom(hash(this.seed, start, 3));
+    const weights = Array.from({ length: spread.nodes }, () => 0.75 + 0.5 * rng());
+    const total = weights.reduce((a, b) => a + b, 0);
+    return weights.map((w) => ({ share: w / total, delayMs: spread.minDelayMs + Math.round(rng() * (spread.maxDelayMs - spread.minDelayMs)) }));
+  }
+
+  /** When the bucket starting at `start` is wholly published. */
+  publishedAt(start: number): number {
+    return start + this.resolutionMs + Math.max(...this.nodeParts(start).map((node) => node.delayMs));
   }
 
   private bucket(start: number): BucketCounts {

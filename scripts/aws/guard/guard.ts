@@ -179,7 +179,7 @@ export function createGuardDeps(
 }
 
 /** Green's composite alarm changed state: while a rollout is active, roll back (core/guard.ts decides). `invocation` names this run in the journal. */
-export async function runGuard(deps: EngineDeps, config: GuardConfig, event: AlarmStateChangeEvent, invocation: string): Promise<GuardOutcome> {
+export async function runGuard(deps: EngineDeps, config: GuardConfig, event: AlarmStateChangeEvent, invocation: string, deadlineAt?: number): Promise<GuardOutcome> {
   const state = event.detail?.state?.value;
   const alarm = event.detail?.alarmName;
   if (state !== "ALARM") return { acted: false, reason: `alarm state is ${state ?? "unknown"}, not ALARM` };
@@ -194,5 +194,6 @@ export async function runGuard(deps: EngineDeps, config: GuardConfig, event: Ala
     stack: config.stack,
     ...(detail ? { detail } : {}),
     ...(Number.isFinite(alarmAt) ? { alarmAt } : {}),
+    ...(deadlineAt !== undefined ? { deadlineAt } : {}),
   });
 }

@@ -51,7 +51,8 @@ export async function runHandler(
   );
   const invocation = `${context.functionName ?? "lambda"} ${context.awsRequestId ?? "local"}`;
   try {
-    const outcome = await runGuard(deps, config, event, invocation);
+    const deadlineAt = remainingMs !== undefined ? Date.now() + remainingMs - GUARD_CLEANUP_RESERVE_MS : undefined;
+    const outcome = await runGuard(deps, config, event, invocation, deadlineAt);
     // A rollback that could not verify blue is an error: Lambda records the failure and retries the
     // invocation (infra/guard.ts); its one log line is the error's, below.
     if (outcome.acted && outcome.outcome !== "rolled-back") throw new Error(`guard rollback ${outcome.outcome}: ${outcome.reason}`);

@@ -35,6 +35,7 @@ import {
   type CutoverEvidence,
   type SplitExpectation,
 } from "./windows.js";
+import { expectedRequests, noteTraffic, readWindowWhenComplete, recentTrafficPerMinute, type WindowCompleteness } from "./windowReader.js";
 
 export type BakePhase = "baking" | "monitoring";
 
@@ -74,9 +75,23 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
     bake.polls += 1;
 
     let reading: Reading;
+    let seen: WindowCompleteness;
     try {
       if (sequential && settings.slowThreshold && evidence.slowThresholdMs === null) await resolveBeforeCutover(run, settings, evidence);
-      reading = await read(run, window, sequential ? (evidence.slowThresholdMs ?? undefined) : undefined);
+      // Read when complete (./windowReader.ts): re-read while the load balancer's nodes are still publishing.
+      const slowThresholdMs = sequential ? (evidence.slowThresholdMs ?? undefined) : undefined;
+      const complete = await readWindowWhenComplete({
+        read: () => read(run, window, slowThresholdMs),
+        requestsOf: (r) => r.sample.blue.requests + r.sample.green.requests,
+        expected: expectedRequests(recentTrafficPerMinute(evidence, window.start), windows.lengthMs),
+        publicationDelayMs: delayMs,
+        sleep: (ms) => run.sleep(ms),
+        now: () => run.now(),
+        describe: describeWindow(window),
+      });
+      reading = complete.value;
+      seen = complete.completeness;
+      noteTraffic(evidence, seen, window);
       if (reading.excessElbPending) windows.elbBefore ??= await elbBefore(run, bake.startedAt);
     } catch (error) {
       if (error instanceof Breach) throw error;
@@ -148,6 +163,8 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
       windowsRequired: required,
       preCutoverBaseline: evidence.beforeCutover,
     });
+    // A forecast is shown when it is new or changed; one repeated after a window that did not decide says nothing.
+    const forecastChanged = forecastChanges(lastVerdict, verdict);
     lastVerdict = verdict;
     j.judge = verdict.state;
     bake.extensionsUsed = verdict.extensionsUsed;
@@ -161,6 +178,8 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
       counts: { blue: judged.blue, green: judged.green },
       attributedElbErrors: extraGreenErrors,
       observedGreenShare: split.observed,
+      completeness: seen,
+      forecastChanged,
       verdict: shown,
     });
     const line = describeVerdict(verdict);
@@ -182,6 +201,12 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
     await run.persist();
   }
   run.decide("proceed", `${required} passing poll(s) ${phase === "baking" ? "in the bake" : "while monitoring"}`);
+}
+
+/** Per metric: is the verdict's forecast (green requests still needed) new or different from the previous reading's? */
+function forecastChanges(previous: JudgeVerdict | null, verdict: JudgeVerdict): { errors: boolean; slow: boolean } {
+  const changed = (metric: "errors" | "slow") => previous === null || previous.evidence[metric].neededGreenRequests !== verdict.evidence[metric].neededGreenRequests;
+  return { errors: changed("errors"), slow: changed("slow") };
 }
 
 interface Reading {

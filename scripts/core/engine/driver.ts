@@ -32,7 +32,9 @@ export async function drive(run: Run): Promise<void> {
       if (error instanceof JournalWriteError) return failForJournal(run, error);
       if (run.journal.phase === "rolling-back") throw error; // rollbackTraffic handles its own failures
       const reason = error instanceof Breach ? error.reason : `unexpected error in phase "${run.journal.phase}": ${messageOf(error)}`;
-      const observedAt = error instanceof Breach ? error.observedAt : run.now();
+      // Time to rollback runs from the moment the engine read the breach (now: it is thrown as it is
+      // read), not from the end of the window it was seen in, which lies a publication delay earlier.
+      const observedAt = run.now();
       await run.beginRollback(reason, observedAt);
     }
   }

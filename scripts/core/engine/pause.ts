@@ -95,6 +95,8 @@ export async function enterPause(run: Run): Promise<void> {
  * a timed pause that is not over yet needs `now` (promote --now).
  */
 export function checkPauseRelease(journal: Journal, options: { now: number; early: boolean }): void {
+  // Promoted already (the process stopped between recording the promotion and leaving "paused"): continue.
+  if (promotedPause(journal)) return;
   const pause = currentPause(journal);
   if (!pause) throw new EngineInputError(`run ${journal.runId} is in phase "paused" without an open pause record: run \`rollback\``);
   if (pause.until !== null && options.now < pause.until && !options.early) {
@@ -105,8 +107,20 @@ export function checkPauseRelease(journal: Journal, options: { now: number; earl
   }
 }
 
+/** In phase "paused" with the pause of the current step already promoted: the promotion was recorded, the run not yet moved on. */
+function promotedPause(journal: Journal): PauseRecord | null {
+  if (journal.phase !== "paused") return null;
+  const last = pausesOf(journal).at(-1);
+  return last && last.promotedAt !== null && last.step === journal.step ? last : null;
+}
+
 /** The session releases the run's pause: the driver continues it. */
 export function releasePause(run: Run, by: string): void {
+  const promoted = promotedPause(run.journal);
+  if (promoted) {
+    released.set(run, promoted.step);
+    return;
+  }
   const pause = currentPause(run.journal);
   if (!pause) return;
   const now = run.now();

@@ -8,6 +8,7 @@ import { preflightCapacity } from "./capacity.js";
 import { runHook } from "./hooks.js";
 import { describeHealth } from "./routes.js";
 import { messageOf, type Run } from "./run.js";
+import { alignDown } from "./windows.js";
 
 type Check = (name: PreflightCheckName, ok: boolean, detail: string) => void;
 
@@ -64,6 +65,13 @@ export async function preflight(run: Run): Promise<void> {
     const firing = await run.deps.alarms.firing();
     check("alarms", firing.length === 0, firing.length === 0 ? "no alarm in ALARM" : `in ALARM: ${firing.join(", ")}`);
   });
+  // Only when something will be judged (a bake or a monitoring window).
+  if (gates.mode !== "thresholds" && (plan.steps.some((step) => step.bakeMs > 0) || plan.monitorMs > 0)) {
+    await attempt("metrics", async () => {
+      const verdict = await judgeInputs(run);
+      check("metrics", verdict.ok, verdict.detail);
+    });
+  }
   if (plan.fenced) {
     await attempt("replication", async () => {
       const status = await run.deps.replication!.status("blue-to-green");
@@ -100,6 +108,49 @@ export async function preflight(run: Run): Promise<void> {
   if (run.deps.migrator) return run.transition("migrating", null);
   if (plan.fenced) return run.transition("fencing", null);
   return run.transition("writing", 0);
+}
+
+/** How much published history the judge's inputs are checked over: ten polls, at most 15 minutes (as the bake's reference). */
+const INPUT_WINDOWS = 10;
+const INPUT_MAX_MS = 15 * 60_000;
+
+/**
+ * What the bake will need, read now rather than found missing with green already at its first
+ * step: the metrics source answers; blue served requests in the recent published minutes (the
+ * judge compares green with them; with no traffic no step can be decided unless the policy
+ * promotes undecided steps); and, when the slow bound is derived from blue's latency
+ * (slowThreshold from blue-p95 / blue-p99), that latency exists and the source counts requests
+ * slower than it.
+ */
+async function judgeInputs(run: Run): Promise<{ ok: boolean; detail: string }> {
+  const plan = run.plan;
+  const source = run.deps.metrics;
+  const resolution = Math.max(1, source.resolutionMs);
+  const end = alignDown(run.now() - Math.max(0, source.publicationDelayMs ?? 0), resolution);
+  const length = Math.max(plan.pollMs, alignDown(Math.min(INPUT_WINDOWS * plan.pollMs, INPUT_MAX_MS), resolution));
+  const window = { start: end - length, end };
+  const span = `the last ${formatDuration(length)} published (to ${new Date(end).toISOString()})`;
+  const sample = await source.sample(window);
+  const blue = sample.blue;
+  const problems: string[] = [];
+  if (blue.requests <= 0 && plan.gates.onUndecided !== "promote") {
+    problems.push(`blue served no request in ${span}: the judge has no traffic to compare green with, and every step would end undecided`);
+  }
+  const threshold = plan.gates.slowThreshold as { from?: "blue-p95" | "blue-p99"; ms?: number } | undefined;
+  let bound: number | null = threshold?.ms ?? null;
+  if (threshold?.from !== undefined && blue.requests > 0) {
+    const latency = threshold.from === "blue-p99" ? blue.p99Ms : blue.p95Ms;
+    if (latency === null || !(latency > 0)) {
+      problems.push(`no latency data for blue in ${span}: the slow-request bound (${threshold.from}) cannot be derived; set rollout.gates.slowThreshold to a fixed number of milliseconds`);
+    } else bound = latency;
+  }
+  if (problems.length === 0 && bound !== null && blue.requests > 0) {
+    const slow = await source.sample(window, { slowThresholdMs: bound });
+    if (slow.blue.slow === undefined) problems.push(`the metrics source does not count requests slower than ${Math.round(bound)} ms: the judge cannot compare slow requests`);
+  }
+  if (problems.length > 0) return { ok: false, detail: problems.join("; ") };
+  const latencyNote = bound !== null ? `; slow means slower than ${Math.round(bound * 10) / 10} ms${threshold?.from ? ` (blue's ${threshold.from === "blue-p99" ? "p99" : "p95"})` : ""}` : "";
+  return { ok: true, detail: `blue served ${blue.requests} request(s) in ${span}${latencyNote}` };
 }
 
 /** Snapshot blue's database once per run (or record why not), waited on until available. */

@@ -198,16 +198,33 @@ async function flipToBlue(run: Run, settings: RollbackSettings): Promise<{ verif
       if (attempt < ROLLBACK_ATTEMPTS && !stopped()) await pause(run, settings.verifyIntervalMs);
       continue;
     }
-    const result = await readBackBlueOnly(run, settings);
+    const windowMs = verifyWindowMs(settings, run.rollbackOptions.deadlineAt, run.now(), ROLLBACK_ATTEMPTS - attempt + 1);
+    const result = await readBackBlueOnly(run, { ...settings, verifyTimeoutMs: windowMs });
     if (result.ok) return { verified: true, lastError };
     lastError = stopped()
       ? `stopped at the deadline before the read-back showed blue only: ${result.error}`
-      : `did not read back within ${formatDuration(settings.verifyTimeoutMs)}: ${result.error}`;
+      : `did not read back within ${formatDuration(windowMs)}: ${result.error}`;
     // A read-back that never answered says nothing about our write: do not write again over it.
     if (result.unread) break;
   }
   if (stopped() && !lastError.startsWith("stopped")) lastError = `stopped at the deadline: ${lastError || "nothing was written"}`;
   return { verified: false, lastError };
+}
+
+/** Read-backs that must fit in one verify window (with the interval between them). */
+const READ_BACKS_PER_WINDOW = 3;
+
+/**
+ * How long to re-read after a write before writing again. Without a deadline: the configured
+ * verify timeout. With one, the time left is shared among the writes still allowed, so a write
+ * that AWS accepted but did not apply is written again while the deadline still leaves room
+ * (never shorter than a few read-backs, never longer than configured).
+ */
+export function verifyWindowMs(settings: Pick<RollbackSettings, "verifyTimeoutMs" | "verifyIntervalMs">, deadlineAt: number | undefined, now: number, attemptsLeft: number): number {
+  if (deadlineAt === undefined) return settings.verifyTimeoutMs;
+  const share = Math.floor((deadlineAt - now) / Math.max(1, attemptsLeft));
+  const floor = READ_BACKS_PER_WINDOW * settings.verifyIntervalMs;
+  return Math.min(settings.verifyTimeoutMs, Math.max(floor, share));
 }
 
 /** Read the live weights once; failures are only remembered (the report says what was last read). */

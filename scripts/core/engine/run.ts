@@ -51,6 +51,8 @@ export interface RollbackOptions {
   verifyIntervalMs?: number | undefined;
   catchUpTimeoutMs?: number | undefined;
   stopReverseReplication: boolean;
+  /** When the rollback's work must be done (clock ms): each read-back window is cut so a rewrite still fits. */
+  deadlineAt?: number | undefined;
 }
 
 export interface RunOptions {

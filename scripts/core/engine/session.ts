@@ -45,12 +45,16 @@ export async function runRollback(deps: EngineDeps, request: RollbackRequest): P
   let brokeLock: LockHolder | null = null;
   const holder: LockHolder = { owner: request.owner, since: started, operation: "rollback", runId };
   let staleLock: LockHolder | null = null;
+  let deadHolder: LockHolder | null = null;
   try {
     await deps.lock.acquire(holder);
   } catch (error) {
     if (!(error instanceof LockHeldError)) throw error;
     if (await isStaleLock(deps, error.holder)) {
       staleLock = await deps.lock.breakLock();
+    } else if (request.holderIsDead?.(error.holder) === true) {
+      // Its process is gone (same host, pid not running): no one else will ever release it.
+      deadHolder = await deps.lock.breakLock();
     } else if (request.force === true || (request.force === "except-rollback" && error.holder.operation !== "rollback")) {
       brokeLock = await deps.lock.breakLock();
     } else {
@@ -76,6 +80,14 @@ export async function runRollback(deps: EngineDeps, request: RollbackRequest): P
   if (staleLock) {
     run.emit({ type: "lock", action: "taken-over", holder: staleLock, detail: `removed the stale lock of finished run ${staleLock.runId} (${staleLock.owner})` });
   }
+  if (deadHolder) {
+    run.emit({
+      type: "lock",
+      action: "taken-over",
+      holder: deadHolder,
+      detail: `took over the lock of ${deadHolder.owner} (${deadHolder.operation}${deadHolder.runId ? `, run ${deadHolder.runId}` : ""}): that process is no longer running on this host`,
+    });
+  }
   run.emit({ type: "lock", action: "acquired", holder, detail: `rollback by ${request.owner}` });
   for (const message of warnings) run.emit({ type: "warning", message });
 
@@ -87,6 +99,7 @@ export async function runRollback(deps: EngineDeps, request: RollbackRequest): P
       verifyIntervalMs: request.verifyIntervalMs,
       catchUpTimeoutMs: request.catchUpTimeoutMs,
       stopReverseReplication: request.stopReverseReplication ?? false,
+      deadlineAt: request.deadlineAt,
     });
     await drive(run);
   } finally {

@@ -107,6 +107,17 @@ export interface RollbackRequest {
   /** As CutoverRequest.signal: the rollback stops at the next safe point (outcome "interrupted"; `rollback` continues it). */
   signal?: AbortSignal;
   runId?: string;
+  /**
+   * When the work must be done (the deadline less what recording the outcome needs), on the
+   * engine's clock: the read-back windows are derived from it so that several read-backs and a
+   * rewrite fit before it (engine/rollback.ts verifyWindowMs).
+   */
+  deadlineAt?: number;
+  /**
+   * Whether a lock holder is a process known to be dead (same host, pid gone): rollback takes its
+   * lock over without --force, and journals that it did. Unknown or alive: the lock is refused.
+   */
+  holderIsDead?: (holder: LockHolder) => boolean;
 }
 
 export interface CutoverResult {

@@ -39,6 +39,10 @@ export interface CutoverEvidence {
   slowThresholdMs: number | null;
   /** Blue's counts before the first weight moved: the judge's pre-cutover reference. */
   beforeCutover: { requests: number; errors: number; slowRequests: number; slow: number } | null;
+  /** Requests per minute (both colors) of the last complete window: what the next window should hold (./windowReader.ts). */
+  trafficPerMinute?: number | null;
+  /** The end (epoch ms) of the window trafficPerMinute was measured over. */
+  trafficMeasuredAt?: number | null;
 }
 
 /** Inconsistent windows in a row that fail the step with "weights not in effect". */
