@@ -138,7 +138,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
       const { describeTimeToDecision, recentTrafficOf } = await import("../core/trafficPlan.js");
       let traffic: ReturnType<typeof recentTrafficOf> | null = null;
       let trafficFailure: string | null = null;
-      if (preview.plan.gates.mode !== "thresholds") {
+      {
         if (!deps.metrics.recentTraffic) trafficFailure = "the metrics source keeps no history";
         else {
           try {

@@ -34,7 +34,6 @@ export function recentTrafficOf(sample: MetricsSample & { window: MetricsWindow 
  * expectedTimeToDecision), and a warning when the bake is too short to decide. Sequential mode only.
  */
 export function describeTimeToDecision(plan: Plan, traffic: RecentTraffic | null, failure: string | null = null): string[] {
-  if (plan.gates.mode === "thresholds") return [];
   const lines: string[] = [];
   if (failure !== null || traffic === null || traffic.minutes <= 0) {
     lines.push(`Time to a decision: unknown (${failure ?? "the metrics source has no recent traffic to go by"})`);
@@ -49,7 +48,7 @@ export function describeTimeToDecision(plan: Plan, traffic: RecentTraffic | null
     lines.push("  WARNING: no requests in that time: no step can be decided (no data is never a pass)");
     return lines;
   }
-  const settings = resolveJudgeSettings(plan.gates, { judgedPhases: judgedPhasesOf(plan) });
+  const settings = resolveJudgeSettings(plan.gates, { judgedPhases: judgedPhasesOf(plan), databaseMode: plan.databaseMode });
   const minutes = (m: number | null) => (m === null ? "never" : formatDuration(Math.max(1000, Math.round(m * 60_000))));
   const phases = [
     ...plan.steps.filter((step) => step.bakeMs > 0).map((step) => ({ label: `step ${step.index + 1} (green ${step.weights.green}%)`, share: step.weights.green / 100, bakeMs: step.bakeMs })),

@@ -33,12 +33,10 @@ export interface DemoPolicy {
  * median 9 s, at most 28 s. The 25% step (≈75 green req/s) decides in its 5 s bake plus 3 windows.
  * A crashed green (router 502s) breaks the 10% ceiling in its first window. Slow means slower than
  * 250 ms (fixed, see slowThreshold below): a --fault latency=800ms green is slow on every request.
- * The thresholds-mode fields are kept for `mode: thresholds` comparisons: latencies here are
- * single-digit milliseconds, where a ratio between colors is noise, so the relative p95 check is
- * loosened.
+ * Warm-up: the sandbox's windows are one poll interval long, and a color that just got traffic (or
+ * the writes a paired switch's fence held back) settles within two of them; a third for paired.
  */
 const SANDBOX_GATES = {
-  mode: "sequential",
   falseRollbackBudget: 0.01,
   minErrorRatio: 2,
   minErrorIncrease: 0.01,
@@ -53,13 +51,6 @@ const SANDBOX_GATES = {
   onUndecided: "fail",
   errorRateCeiling: 0.1,
   ceilingMinErrors: 10,
-  maxErrorRate: 0.01,
-  errorRateFactor: 2,
-  errorRateMargin: 0.005,
-  maxP95Ms: 400,
-  p95Factor: 20,
-  minRequests: 8,
-  inconclusiveExtensions: 3,
   maxConsecutiveMetricErrors: 3,
   minHealthyTargets: 1,
 };
@@ -102,7 +93,8 @@ export function buildDemoPolicy(
     pollIntervalSeconds: 1,
     monitorSeconds: t.monitorSeconds,
     verifyTimeoutSeconds: 5,
-    gates: SANDBOX_GATES,
+    // two windows of warm-up after each shift (three after a paired switch), in the sandbox's one-second windows
+    gates: { ...SANDBOX_GATES, warmupSeconds: mode === "paired" ? 3 : 2 },
     hooks: [],
     snapshot: { enabled: true, timeoutSeconds: 60 },
     parityMaxAgeSeconds: 300,

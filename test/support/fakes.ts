@@ -527,7 +527,6 @@ export function testRollout(overrides: Partial<RolloutConfig> = {}): RolloutConf
     gates: {
       // The engine tests written for the per-window gates run in thresholds mode; the statistical
       // judge's tests (engine.windows.test.ts) set mode "sequential", the production default.
-      mode: "thresholds",
       falseRollbackBudget: 0.01,
       minErrorRatio: 2,
       minErrorIncrease: 0.005,
@@ -539,13 +538,7 @@ export function testRollout(overrides: Partial<RolloutConfig> = {}): RolloutConf
       onUndecided: "fail",
       errorRateCeiling: 0.1,
       ceilingMinErrors: 10,
-      maxErrorRate: 0.01,
-      errorRateFactor: 2,
-      errorRateMargin: 0.005,
-      maxP95Ms: 800,
-      p95Factor: 1.5,
-      minRequests: 100,
-      inconclusiveExtensions: 3,
+      warmupSeconds: 0,
       maxConsecutiveMetricErrors: 3,
       minHealthyTargets: 2,
     },
