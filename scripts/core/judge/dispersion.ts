@@ -29,7 +29,7 @@
 /** Per-window log-rate variance assumed when nothing is known yet: a color's own noise of σ 0.3. */
 export const DEFAULT_OWN_VARIANCE = 0.09;
 /** Prior weight (in windows) of the history's estimate against the cutover's own scatter. */
-export const PRIOR_WINDOWS = 3;
+export const PRIOR_WINDOWS = 2;
 /**
  * The most blue's history may say its counts are clumped (each failure counted several times:
  * client retries, one request failing on several hops). Above this, what blue's history shows is

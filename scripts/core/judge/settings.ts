@@ -10,8 +10,8 @@ import { JUDGE_METRICS } from "./types.js";
 
 /** Confidence of the "rules out" bounds: 95%. See JudgeSettings.ruleOutAlpha. */
 export const RULE_OUT_ALPHA = 0.05;
-/** At most half of the fail test's evidence from one window: one minute alone never fails a step. */
-export const WINDOW_SHARE = 0.5;
+/** At most 40% of what the fail test needs from one window: one minute never fails a step, nor two; three extreme ones do. */
+export const WINDOW_SHARE = 0.4;
 
 /** The settings the judge uses for a cutover with `judgedPhases` judged phases. */
 export function resolveJudgeSettings(configured: Partial<GateConfig>, options: ResolveJudgeOptions): JudgeSettings {

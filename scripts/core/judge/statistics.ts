@@ -113,12 +113,12 @@ export function addReferenceWindow(logLik: number[], x: number, g: number, refer
   addWindowLogLik(logLik, referenceWindowLogLik(x, g, reference), 1, Infinity);
 }
 
-/** Grid indices of the fail mixture's alternatives: ρ ≥ minRatio in steps of √2, with weights ∝ 1/(k+1). */
+/** Grid indices of the fail mixture's alternatives: ρ ≥ minRatio in steps of √2, with weights ∝ 2^−k (most on the regressions near the smallest worth catching, which need the most evidence). */
 export function alternatives(minRatio: number): { index: number; logWeight: number }[] {
   const start = RHO_GRID.findIndex((rho) => rho >= minRatio * (1 - 1e-12));
   const indices: number[] = [];
   for (let i = start < 0 ? RHO_GRID.length - 1 : start; i < RHO_GRID.length; i += 4) indices.push(i);
-  const raw = indices.map((_, k) => 1 / (k + 1));
+  const raw = indices.map((_, k) => 0.5 ** k);
   const total = raw.reduce((a, b) => a + b, 0);
   return indices.map((index, k) => ({ index, logWeight: Math.log(raw[k]! / total) }));
 }
