@@ -5,7 +5,7 @@
 // so a regression of log size δ adds about δ·θ/V − θ²/(2V) to the log e-value at alternative θ per
 // window, with standard deviation θ/√V. Predictions, not guarantees: bench/judge.ts measures them.
 
-import { normalQuantile } from "./normal.js";
+import { normalCdf, normalQuantile } from "./normal.js";
 import { referenceRate, regressionRate } from "./settings.js";
 import { alternatives, RHO_GRID, rateUpperBound } from "./statistics.js";
 import type { JudgeMetric, JudgeSettings, TimeToDecision } from "./types.js";
@@ -107,6 +107,26 @@ export function windowsToRuleOut(input: WindowForecast, k: number, settings: Jud
   return options.length > 0 ? Math.max(1, Math.min(...options)) : null;
 }
 
+/**
+ * The chance that an identical release has not ruled out a regression of size k after `windows`
+ * windows (the step then ends undecided), on the normal approximation of the rule-out statistic.
+ */
+export function undecidedChance(input: WindowForecast, k: number, settings: JudgeSettings, metric: JudgeMetric, windows: number): number {
+  if (input.perWindowGreen <= 0 || windows <= 0) return 1;
+  const p = input.blueRate;
+  if (!(p > 0)) {
+    const needed = windowsToRuleOut(input, k, settings, metric);
+    return needed !== null && needed <= windows ? 0 : 1;
+  }
+  const ratioLevel = 1 + (k - 1) * Math.max(1, referenceRate(settings[metric]) / p);
+  const theta = Math.log(ratioLevel);
+  const variance = windowVariance(input, p);
+  const mean = (theta * theta) / 2 / variance;
+  const sd = theta / Math.sqrt(variance);
+  const need = Math.log(1 / settings.ruleOutAlpha);
+  return 1 - normalCdf((windows * mean - need) / (Math.sqrt(windows) * sd));
+}
+
 /** Blue's slow share assumed by the planner: 5% with a blue-p95 bound, 1% with blue-p99 or a fixed bound. */
 export function assumedSlowShare(settings: JudgeSettings): number {
   return "from" in settings.slowThreshold && settings.slowThreshold.from === "blue-p95" ? 0.05 : 0.01;
@@ -129,6 +149,7 @@ export function expectedTimeToDecision(
   share: number,
   baselineRate: number,
   dispersion: PlanDispersion = { errors: 0.18, slow: 0.18 },
+  windowsAllowed = 5 + settings.maxExtensions,
 ): TimeToDecision {
   const clampedShare = Math.min(Math.max(share, 0), 1);
   const greenPerMinute = Math.max(0, trafficPerMinute) * clampedShare;
@@ -144,6 +165,7 @@ export function expectedTimeToDecision(
       ruleOutLarge: windowsToRuleOut(input, settings.largestRegression, settings, metric),
       detectMinimal: windowsToDetect(input, regressionRate(settings[metric], rates[metric], k), settings, metric),
       detectLarge: windowsToDetect(input, regressionRate(settings[metric], rates[metric], settings.largestRegression), settings, metric),
+      undecided: undecidedChance(input, comparison === "reference" ? settings.largestRegression : settings.largestRegression, settings, metric, windowsAllowed),
     };
   });
   const slowest = perMetric.reduce((a, b) => ((b.ruleOutMinimal ?? Infinity) > (a.ruleOutMinimal ?? Infinity) ? b : a));
@@ -154,5 +176,6 @@ export function expectedTimeToDecision(
     detectMinimalMinutes: worst(perMetric.map((m) => m.detectMinimal)),
     detectLargeMinutes: worst(perMetric.map((m) => m.detectLarge)),
     slowestMetric: slowest.metric,
+    undecidedChance: Math.max(...perMetric.map((m) => m.undecided)),
   };
 }

@@ -72,3 +72,22 @@ export function freezeReference(input: FreezeInput, metric: JudgeMetric): Frozen
 export function concurrentPriorOf(blue: BlueHistory, metric: JudgeMetric): { tau2: number; clumping: number } {
   return concurrentPrior(blueMovement(seriesOf(blue, metric)));
 }
+
+/** What blue's history says about the extra variance, for the plan: per comparison and metric. */
+export interface MeasuredDispersion {
+  /** Blue windows with traffic behind the figures (0: none, the defaults are used). */
+  windows: number;
+  concurrent: Record<JudgeMetric, number>;
+  reference: Record<JudgeMetric, number>;
+}
+
+export function measuredDispersion(blue: BlueHistory): MeasuredDispersion {
+  const of = (metric: JudgeMetric) => blueMovement(seriesOf(blue, metric));
+  const errors = of("errors");
+  const slow = of("slow");
+  return {
+    windows: errors?.windows ?? 0,
+    concurrent: { errors: concurrentPrior(errors).tau2, slow: concurrentPrior(slow).tau2 },
+    reference: { errors: errors?.minuteVariance ?? UNKNOWN_MINUTE_VARIANCE, slow: slow?.minuteVariance ?? UNKNOWN_MINUTE_VARIANCE },
+  };
+}

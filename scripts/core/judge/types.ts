@@ -297,6 +297,8 @@ export interface TimeToDecision {
   detectLargeMinutes: number | null;
   /** The metric that takes longest (errors at low baseline rates, usually). */
   slowestMetric: JudgeMetric;
+  /** The chance an identical release is still undecided (not even the large regression ruled out) when the windows allowed run out. */
+  undecidedChance: number;
 }
 
 /** Options for resolveJudgeSettings. */
