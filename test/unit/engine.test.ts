@@ -118,6 +118,24 @@ describe("success", () => {
     expectPromoted(readingsOf(world, "monitoring"), 5);
   });
 
+  test("warm-up: each step's first window starts the warm-up after its weights were verified; nothing before is evidence", async () => {
+    const world = new FakeWorld({ resolutionMs: 60_000, writeLagMs: 7_000 });
+    const base = testRollout();
+    const result = await runCutover(world.deps(), request({ gates: { ...base.gates, warmupSeconds: 120 } }));
+    expect(result.outcome).toBe("succeeded");
+    const verified = world.eventsOf("weights-verified").filter((v) => v.ok);
+    expect(verified.map((v) => v.step)).toEqual([0, 1, 2]);
+    for (const [phase, step, verifiedAt] of [["baking", 0, verified[0]!.at], ["baking", 1, verified[1]!.at], ["monitoring", undefined, verified[2]!.at]] as const) {
+      const readings = readingsOf(world, phase, step);
+      // The first window starts at the verified time plus 2 minutes, rounded up to the metrics' minute.
+      expect(readings[0]!.window.start).toBe(Math.ceil((verifiedAt + 120_000) / 60_000) * 60_000);
+      expectPromoted(readings, 5);
+    }
+    // The polls never asked for a window that starts inside a warm-up.
+    const starts = world.eventsOf("judge-reading").map((r) => r.window.start);
+    expect(world.metrics.calls.slice(2).map((w) => w.start)).toEqual(starts);
+  });
+
   test("gates poll both colors over the same window, never faster than the metrics resolution", async () => {
     const world = new FakeWorld({ resolutionMs: 60_000 });
     await runCutover(world.deps(), request({ pollIntervalSeconds: 10, bakeSeconds: 120, monitorSeconds: 60 }));

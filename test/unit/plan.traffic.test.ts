@@ -6,9 +6,8 @@ import { buildPlan } from "../../scripts/core/plan.js";
 import { describeTimeToDecision, recentTrafficOf } from "../../scripts/core/trafficPlan.js";
 import { testRollout } from "../support/fakes.js";
 
-function plan(overrides: Partial<RolloutConfig> = {}, mode: "sequential" | "thresholds" = "sequential") {
-  const base = testRollout(overrides);
-  return buildPlan({ ...base, gates: { ...base.gates, mode } } as RolloutConfig, { databaseMode: "shared", resolutionMs: 60_000 });
+function plan(overrides: Partial<RolloutConfig> = {}) {
+  return buildPlan(testRollout(overrides), { databaseMode: "shared", resolutionMs: 60_000 });
 }
 
 describe("describeTimeToDecision", () => {
@@ -16,7 +15,10 @@ describe("describeTimeToDecision", () => {
     const lines = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100_000, errors: 60 * 100_000 * 0.001 });
     expect(lines[0]).toBe("Time to a decision, at the last 1h's traffic (100000 req/min, 5xx 0.1%):");
     expect(lines.filter((l) => l.startsWith("  - "))).toHaveLength(3);
-    expect(lines[1]).toMatch(/step 1 \(green 5%\): ~5000 green req\/min; an identical release rules out ×5 in \S+/);
+    // Without blue's history the forecast says which movement it assumed.
+    expect(lines[1]).toBe("  blue's minute-to-minute movement is unknown here: the forecast assumes σ 0.3 per color (the judge's default without a history)");
+    expect(lines[2]).toMatch(/step 1 \(green 5%\): ~5000 green req\/min; an identical release rules out ×5 in \S+/);
+    expect(lines.find((l) => l.includes("monitoring (green 100%)"))).toMatch(/~100000 green req\/min; an identical release rules out ×5 in 1m/);
     expect(lines.join("\n")).not.toMatch(/WARNING|will extend/);
   });
 
@@ -27,12 +29,11 @@ describe("describeTimeToDecision", () => {
     expect(text).toMatch(/WARNING: too short to decide: ruling out ×5 needs .*, more than the bake plus 10 extension\(s\) \(15m\): this step will fail with "not enough traffic to decide"/);
   });
 
-  test("no traffic, no history, thresholds mode", () => {
+  test("no traffic, no history", () => {
     expect(describeTimeToDecision(plan(), { minutes: 60, requests: 0, errors: 0 }).join("\n")).toMatch(/WARNING: no requests in that time/);
     expect(describeTimeToDecision(plan(), null, "the metrics source keeps no history")).toEqual([
       "Time to a decision: unknown (the metrics source keeps no history)",
     ]);
-    expect(describeTimeToDecision(plan({}, "thresholds"), { minutes: 60, requests: 6000, errors: 0 })).toEqual([]);
   });
 
   test("recentTrafficOf counts every request and every 5xx, the load balancer's unattributed ones too", () => {
