@@ -293,7 +293,7 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
         `after which ruling out ×${g.largestRegression} is enough; else ${g.onUndecided === "promote" ? "promotes" : "fails"} ("not enough traffic to decide")`,
     );
     lines.push(`  - at 100% green is compared with blue's recent level widened by how much blue moves on its own: there ruling out ×${g.largestRegression} promotes`);
-    lines.push(`  - each window counts by its real spread (estimated from blue's hour before and the windows so far), and no window alone is more than half the evidence a rollback needs`);
+    lines.push(`  - each window counts by its real spread (estimated from blue's hour before and the windows so far), and no window counts for more than 40% of the evidence a rollback needs (one or two extreme minutes never roll back)`);
     lines.push(`  - green 5xx rate above ${percent(g.errorRateCeiling)} in two windows in a row (at least ${g.ceilingMinErrors} errors between them) fails at once; green unhealthy targets = 0`);
   }
   lines.push(`  - a window is evidence only if it starts after the step's weights were verified, and once the metrics source has published it; a window whose split the weights do not explain is not evidence, three in a row fail ("weights not in effect")`);
