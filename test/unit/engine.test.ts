@@ -312,7 +312,33 @@ describe("breaches roll back", () => {
   });
 });
 
-describe("inconclusive windows and metric errors", () => {
+describe("windows without enough traffic, blue's history, and metric errors", () => {
+  test("blue's history is read once, before the first window, over the hour before the first write, without taking a poll's reply", async () => {
+    const world = new FakeWorld();
+    const result = await runCutover(world.deps(), request());
+    expect(result.outcome).toBe("succeeded");
+    expect(world.metrics.seriesCalls).toHaveLength(1);
+    const [call] = world.metrics.seriesCalls;
+    const firstWrite = world.router.writes[0]!.at;
+    expect(call).toEqual({ span: { start: firstWrite - 60 * 60_000, end: firstWrite }, periodMs: 60_000, options: { slowThresholdMs: 120 } });
+    expect(world.metrics.calls.length).toBe(2 + world.eventsOf("judge-reading").length);
+  });
+
+  test("a metrics source without history: the judge assumes blue's default movement and says so", async () => {
+    const calm = new FakeWorld();
+    const none = new FakeWorld();
+    none.metrics.history = "none";
+    expect(none.metrics.series).toBeUndefined();
+    const result = await runCutover(none.deps(), request());
+    await runCutover(calm.deps(), request());
+    expect(result.outcome).toBe("succeeded");
+    expect(none.eventsOf("warning").map((w) => w.message)).toEqual([
+      expect.stringMatching(/blue's history: 0 window\(s\) with traffic .*\(this metrics source keeps no per-window history: the judge assumes blue moves by σ 0\.3 per window\)$/),
+    ]);
+    // The assumed movement is wider than a calm blue's: decisions take at least as many windows.
+    expect(none.eventsOf("judge-reading").length).toBeGreaterThanOrEqual(calm.eventsOf("judge-reading").length);
+  });
+
   test("windows with too little green traffic extend the bake, and it promotes once the traffic decides", async () => {
     const world = new FakeWorld({ initial: { blue: 75, green: 25 } });
     // Straight to 100%: five quiet windows first (3 green requests each), then busy ones.
@@ -373,7 +399,7 @@ describe("inconclusive windows and metric errors", () => {
     expect(world.eventsOf("metric-error").map((e) => e.consecutive)).toEqual([1, 2, 3]);
   });
 
-  test("errors that are not in a row do not fail, but never count as passes", async () => {
+  test("errors that are not in a row do not fail, and a failed read is never a window", async () => {
     const world = new FakeWorld();
     world.metrics.script(...HISTORY_READS, replies.error(), replies.error(), replies.ok(), replies.error(), replies.error(), replies.ok());
     const result = await runCutover(world.deps(), request());
