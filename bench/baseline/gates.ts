@@ -14,6 +14,7 @@ interface ColorMetrics {
 interface TargetHealth {
   healthy: number;
   unhealthy: number;
+  total?: number;
 }
 interface GateConfig {
   maxErrorRate: number;

@@ -87,6 +87,7 @@ export function describeTimeToDecision(plan: Plan, traffic: RecentTraffic | null
       : "  blue's minute-to-minute movement is unknown here: the forecast assumes σ 0.3 per color (the judge's default without a history)",
   );
   const minutes = (m: number | null) => (m === null ? "never" : formatDuration(Math.max(1000, Math.round(m * 60_000))));
+  const within = (m: number | null) => (m === null ? "never at this traffic" : `in ${minutes(m)}`);
   const phases = [
     ...plan.steps.filter((step) => step.bakeMs > 0).map((step) => ({ label: `step ${step.index + 1} (green ${step.weights.green}%)`, share: step.weights.green / 100, bakeMs: step.bakeMs })),
     ...(plan.monitorMs > 0 ? [{ label: "monitoring (green 100%)", share: 1, bakeMs: plan.monitorMs }] : []),
@@ -94,11 +95,11 @@ export function describeTimeToDecision(plan: Plan, traffic: RecentTraffic | null
   for (const phase of phases) {
     const windowsAllowed = Math.ceil(phase.bakeMs / plan.pollMs) + settings.maxExtensions;
     const extra = dispersion ? (phase.share >= 1 ? dispersion.reference : dispersion.concurrent) : undefined;
-    const t = expectedTimeToDecision(settings, perMinute, phase.share, baseline, extra, windowsAllowed);
+    const t = expectedTimeToDecision(settings, perMinute, phase.share, baseline, extra, windowsAllowed, plan.pollMs / 60_000);
     lines.push(
       `  - ${phase.label}: ~${Math.round(t.greenPerMinute)} green req/min; an identical release rules out ×${settings.largestRegression} in ${minutes(t.ruleOutLargeMinutes)} ` +
-        `(×${settings.errors.minRatio} errors / ×${settings.slow.minRatio} slow in ${minutes(t.ruleOutMinimalMinutes)}); a ×${settings.largestRegression} regression is caught in ${minutes(t.detectLargeMinutes)}, ` +
-        `×${settings.errors.minRatio} in ${minutes(t.detectMinimalMinutes)}; an identical release ends undecided ~${(t.undecidedChance * 100).toFixed(t.undecidedChance < 0.01 ? 1 : 0)}% of the time` +
+        `(×${settings.errors.minRatio} errors / ×${settings.slow.minRatio} slow in ${minutes(t.ruleOutMinimalMinutes)}); a ×${settings.largestRegression} regression is caught ${within(t.detectLargeMinutes)}, ` +
+        `×${settings.errors.minRatio} ${within(t.detectMinimalMinutes)}; an identical release ends undecided ~${(t.undecidedChance * 100).toFixed(t.undecidedChance < 0.01 ? 1 : 0)}% of the time` +
         ` (plus ${formatDuration(settings.warmupMs)} of warm-up)`,
     );
     const bakeMinutes = phase.bakeMs / 60_000;

@@ -333,7 +333,7 @@ describe("windows without enough traffic, blue's history, and metric errors", ()
     await runCutover(calm.deps(), request());
     expect(result.outcome).toBe("succeeded");
     expect(none.eventsOf("warning").map((w) => w.message)).toEqual([
-      expect.stringMatching(/blue's history: 0 window\(s\) with traffic .*\(this metrics source keeps no per-window history: the judge assumes blue moves by σ 0\.3 per window\)$/),
+      expect.stringMatching(/blue's history: 1 window\(s\) with traffic .*\(this metrics source keeps no per-window history: the judge assumes blue moves by σ 0\.3 per window\)$/),
     ]);
     // The assumed movement is wider than a calm blue's: decisions take at least as many windows.
     expect(none.eventsOf("judge-reading").length).toBeGreaterThanOrEqual(calm.eventsOf("judge-reading").length);

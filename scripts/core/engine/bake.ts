@@ -63,6 +63,7 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
       if (evidence.slowThresholdMs === null) {
         const history = await readBlueHistory(run, settings, evidence);
         j.judge = withBlueHistory(j.judge ? parseJudgeState(j.judge) : newJudgeState(), history);
+        bake.consecutiveMetricErrors = 0;
       }
       reading = await read(run, window, evidence.slowThresholdMs ?? undefined);
       if (unattributedElb(reading.sample) > 0) windows.elbBefore ??= await elbBefore(run, bake.startedAt);
@@ -76,6 +77,8 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
       if (outcome.kind === "fail") throw new Breach(outcome.reason, run.now());
       run.decide("extend", outcome.note);
       await run.persist();
+      // the window is already published: ask again after a poll interval, not at once
+      await run.sleep(plan.pollMs);
       continue;
     }
     bake.consecutiveMetricErrors = 0;

@@ -59,7 +59,11 @@ export async function readBlueHistory(run: Run, settings: JudgeSettings, evidenc
   const span = windowBefore(run, firstWrite, HISTORY_WINDOWS, HISTORY_MAX_MS);
   const samples = run.deps.metrics.series ? await run.deps.metrics.series(span, run.plan.pollMs, { slowThresholdMs: bound }) : [];
   run.throwIfAborted();
-  const history: HistoryWindow[] = samples.map((s) => ({ end: s.window.end, requests: s.blue.requests, errors: colorErrors(s.blue), slow: s.blue.slow ?? null }));
+  // Without a series the pooled window before the first write is all there is: a level to compare
+  // green with at 100%, though not blue's movement (the judge then assumes its default).
+  const history: HistoryWindow[] = run.deps.metrics.series
+    ? samples.map((s) => ({ end: s.window.end, requests: s.blue.requests, errors: colorErrors(s.blue), slow: s.blue.slow ?? null }))
+    : [{ end: boundWindow.end, requests: withBound.blue.requests, errors: colorErrors(withBound.blue), slow: withBound.blue.slow ?? null }];
   const total = { requests: withBound.blue.requests, errors: colorErrors(withBound.blue), slow: withBound.blue.slow ?? 0 };
   evidence.slowThresholdMs = bound;
   evidence.beforeCutover = { requests: total.requests, errors: total.errors, slowRequests: withBound.blue.slow !== undefined ? total.requests : 0, slow: total.slow };

@@ -140,8 +140,8 @@ export interface PlanDispersion {
 
 /**
  * Expected time to a decision for a phase at this traffic (requests per minute, both colors),
- * green share (0 < share ≤ 1) and baseline 5xx rate, with one-minute windows. The extra variance
- * defaults to what the judge assumes without a history.
+ * green share (0 < share ≤ 1) and baseline 5xx rate, with windows of `windowMinutes` (one minute on
+ * AWS). The extra variance defaults to what the judge assumes without a history.
  */
 export function expectedTimeToDecision(
   settings: JudgeSettings,
@@ -150,21 +150,23 @@ export function expectedTimeToDecision(
   baselineRate: number,
   dispersion: PlanDispersion = { errors: 0.18, slow: 0.18 },
   windowsAllowed = 5 + settings.maxExtensions,
+  windowMinutes = 1,
 ): TimeToDecision {
   const clampedShare = Math.min(Math.max(share, 0), 1);
   const greenPerMinute = Math.max(0, trafficPerMinute) * clampedShare;
+  const toMinutes = (windows: number | null) => (windows === null ? null : windows * windowMinutes);
   const comparison: Comparison = share >= 1 ? "reference" : "concurrent";
   const rates: Record<JudgeMetric, number> = { errors: Math.max(0, baselineRate), slow: assumedSlowShare(settings) };
   const worst = (values: (number | null)[]) => (values.some((v) => v === null) ? null : Math.max(...(values as number[])));
   const perMetric = (["errors", "slow"] as const).map((metric) => {
-    const input: WindowForecast = { comparison, perWindowGreen: greenPerMinute, share: clampedShare, blueRate: rates[metric], extraVariance: dispersion[metric] };
+    const input: WindowForecast = { comparison, perWindowGreen: greenPerMinute * windowMinutes, share: clampedShare, blueRate: rates[metric], extraVariance: dispersion[metric] };
     const k = settings[metric].minRatio;
     return {
       metric,
-      ruleOutMinimal: windowsToRuleOut(input, k, settings, metric),
-      ruleOutLarge: windowsToRuleOut(input, settings.largestRegression, settings, metric),
-      detectMinimal: windowsToDetect(input, regressionRate(settings[metric], rates[metric], k), settings, metric),
-      detectLarge: windowsToDetect(input, regressionRate(settings[metric], rates[metric], settings.largestRegression), settings, metric),
+      ruleOutMinimal: toMinutes(windowsToRuleOut(input, k, settings, metric)),
+      ruleOutLarge: toMinutes(windowsToRuleOut(input, settings.largestRegression, settings, metric)),
+      detectMinimal: toMinutes(windowsToDetect(input, regressionRate(settings[metric], rates[metric], k), settings, metric)),
+      detectLarge: toMinutes(windowsToDetect(input, regressionRate(settings[metric], rates[metric], settings.largestRegression), settings, metric)),
       undecided: undecidedChance(input, comparison === "reference" ? settings.largestRegression : settings.largestRegression, settings, metric, windowsAllowed),
     };
   });

@@ -105,7 +105,7 @@ export interface JudgeSettings {
   slowThreshold: SlowThreshold;
   /** Windows that start less than this after a step's weights were verified are warm-up, not evidence. */
   warmupMs: number;
-  /** The most one window may add to the fail test, as a share of log(1/α) (0.5: two windows at least). */
+  /** The most one window may add to the fail test, as a share of what it needs (0.4: three windows at least). */
   windowShare: number;
 }
 
