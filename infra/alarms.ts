@@ -1,7 +1,7 @@
 // CloudWatch alarms per color on its target group (AWS/ApplicationELB, TargetGroup +
 // LoadBalancer dimensions, 1-minute periods): target 5xx count, 5xx rate (metric math),
-// p95 TargetResponseTime and UnHealthyHostCount. Thresholds for rate and p95 are the cutover
-// gates (rollout.gates), so an alarm and a gate never disagree.
+// p95 TargetResponseTime and UnHealthyHostCount, with fixed limits from app.alarms. They are what
+// the guard acts on while no cutover process is judging green against blue.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { StackConfig } from "./config.js";
@@ -17,7 +17,6 @@ export interface ColorAlarmsArgs {
   albArnSuffix: pulumi.Input<string>;
   targetGroupArnSuffix: pulumi.Input<string>;
   alarms: StackConfig["app"]["alarms"];
-  gates: StackConfig["rollout"]["gates"];
 }
 
 export class ColorAlarms extends pulumi.ComponentResource {
@@ -32,8 +31,8 @@ export class ColorAlarms extends pulumi.ComponentResource {
     const common = {
       evaluationPeriods: alarms.evaluationPeriods,
       datapointsToAlarm: alarms.evaluationPeriods,
-      // No requests or no targets is not an error in itself; the gates treat missing data as
-      // inconclusive, the alarms do not page on it.
+      // No requests or no targets is not an error in itself; the judge treats missing data as
+      // undecided, the alarms do not page on it.
       treatMissingData: "notBreaching",
       alarmActions: actions,
       okActions: actions,
@@ -64,9 +63,9 @@ export class ColorAlarms extends pulumi.ComponentResource {
       {
         ...common,
         name: alarmName("target-5xx-rate"),
-        alarmDescription: `${color}: target 5xx / requests above ${args.gates.maxErrorRate} (rollout.gates.maxErrorRate)`,
+        alarmDescription: `${color}: target 5xx / requests above ${alarms.errorRateThreshold} (app.alarms.errorRateThreshold)`,
         comparisonOperator: "GreaterThanThreshold",
-        threshold: args.gates.maxErrorRate,
+        threshold: alarms.errorRateThreshold,
         metricQueries: [
           { id: "errors", metric: metric("HTTPCode_Target_5XX_Count", "Sum"), returnData: false },
           { id: "requests", metric: metric("RequestCount", "Sum"), returnData: false },
@@ -81,14 +80,14 @@ export class ColorAlarms extends pulumi.ComponentResource {
       {
         ...common,
         name: alarmName("target-p95-latency"),
-        alarmDescription: `${color}: p95 TargetResponseTime above ${args.gates.maxP95Ms} ms (rollout.gates.maxP95Ms)`,
+        alarmDescription: `${color}: p95 TargetResponseTime above ${alarms.p95ThresholdMs} ms (app.alarms.p95ThresholdMs)`,
         namespace: "AWS/ApplicationELB",
         metricName: "TargetResponseTime",
         dimensions,
         period: ALARM_PERIOD_SECONDS,
         extendedStatistic: "p95",
         comparisonOperator: "GreaterThanThreshold",
-        threshold: args.gates.maxP95Ms / 1000,
+        threshold: alarms.p95ThresholdMs / 1000,
       },
       parent,
     );

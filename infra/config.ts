@@ -179,12 +179,14 @@ const healthCheck = z
 
 const HEALTH_CHECK_DEFAULTS = { path: "/health", intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2, matcher: "200" };
 
-// CloudWatch alarms per color. Their error-rate and p95 thresholds are rollout.gates.maxErrorRate and
-// rollout.gates.maxP95Ms, so an alarm and a cutover gate never disagree about what "bad" means.
+// CloudWatch alarms per color: what the guard acts on while no cutover process is judging. The
+// judge compares green with blue; an alarm can only compare a color with fixed limits.
 const alarms = z
   .object({
     evaluationPeriods: int(1, 60).default(3).describe("consecutive 1-minute periods in breach before ALARM"),
     errorCountThreshold: int(1, 1_000_000).default(10).describe("target 5xx responses per minute"),
+    errorRateThreshold: z.number().gt(0, "must be greater than 0").max(1, "must be at most 1 (a fraction, 0.01 = 1%)").default(0.01).describe("target 5xx / requests per minute"),
+    p95ThresholdMs: z.number().positive("must be positive").max(600_000, "must be at most 600000").default(1000).describe("p95 TargetResponseTime"),
     actionsTopicArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic ARN")
@@ -198,7 +200,7 @@ const app = z
     port: int(1, 65535).default(8080),
     healthCheck: healthCheck.default(HEALTH_CHECK_DEFAULTS),
     deregistrationDelaySeconds: seconds(0, 3600).default(30),
-    alarms: alarms.default({ evaluationPeriods: 3, errorCountThreshold: 10 }),
+    alarms: alarms.default({ evaluationPeriods: 3, errorCountThreshold: 10, errorRateThreshold: 0.01, p95ThresholdMs: 1000 }),
     blue: colorEnvironment,
     green: colorEnvironment,
   })

@@ -3,7 +3,6 @@
 // `npm run rollback`'s start-up path, which must not load the config schema (infra/config.ts).
 
 export const GATE_DEFAULTS = {
-  mode: "sequential" as const,
   falseRollbackBudget: 0.01,
   minErrorRatio: 2,
   minErrorIncrease: 0.005,
@@ -15,13 +14,14 @@ export const GATE_DEFAULTS = {
   onUndecided: "fail" as const,
   errorRateCeiling: 0.1,
   ceilingMinErrors: 10,
-  maxErrorRate: 0.01,
-  errorRateFactor: 2,
-  errorRateMargin: 0.005,
-  maxP95Ms: 1000,
-  p95Factor: 1.5,
-  minRequests: 50,
-  inconclusiveExtensions: 3,
   maxConsecutiveMetricErrors: 3,
   minHealthyTargets: 1,
 };
+
+/**
+ * The warm-up skipped at the start of every step when rollout.gates.warmupSeconds is not set: a
+ * color that just got more traffic fills caches, JIT and pools for a minute or two (and one-minute
+ * metrics windows are aligned, so part of a third may go too); after a paired switch green also
+ * drains the writes the fence held back.
+ */
+export const WARMUP_SECONDS_BY_MODE = { shared: 120, paired: 180 } as const;

@@ -108,7 +108,6 @@ const alarms = Object.fromEntries(
           albArnSuffix: web.alb.arnSuffix,
           targetGroupArnSuffix: colors[color].targetGroup.arnSuffix,
           alarms: config.app.alarms,
-          gates: config.rollout.gates,
         })
       : null,
   ]),

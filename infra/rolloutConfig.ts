@@ -64,35 +64,31 @@ const slowThreshold = z.union(
 const gates = z
   .object({
     mode: z
-      .enum(["sequential", "thresholds"], { error: () => 'must be "sequential" (the statistical judge) or "thresholds" (per-window limits, for comparison)' })
-      .default("sequential")
-      .describe("sequential: green vs blue over the same minutes, evidence accumulated over the step (docs/gates.md); thresholds: the per-window limits below"),
+      .literal("sequential", { error: () => 'the per-window "thresholds" mode is retired: remove rollout.gates.mode (the statistical judge is the only one)' })
+      .optional()
+      .describe("retired: the statistical judge is the only one (accepted as \"sequential\" for older configs)"),
     falseRollbackBudget: z
       .number()
       .gt(0, "must be greater than 0")
       .max(0.2, "must be at most 0.2")
       .default(0.01)
-      .describe("sequential: probability of rolling back a release as good as blue, over the whole cutover"),
-    minErrorRatio: ratio(1.1).default(2).describe("sequential: smallest error-rate regression worth catching, × blue's rate"),
-    minErrorIncrease: fraction("0.005 = +0.5 points").default(0.005).describe("sequential: ... or + this much where blue's rate is low"),
-    minSlowRatio: ratio(1.05).default(1.5).describe("sequential: smallest slow-share regression worth catching, × blue's share"),
-    minSlowIncrease: fraction("0.02 = +2 points").default(0.02).describe("sequential: ... or + this much where blue's slow share is low"),
-    slowThreshold: slowThreshold.default({ from: "blue-p95" }).describe("sequential: a request is slow above blue's p95 (read before the first shift) or a fixed bound"),
-    largestRegression: ratio(1.1).default(5).describe("sequential: a decision must at least rule out this × regression; below it the bake extends"),
-    maxExtensions: int(0, 1000).default(10).describe("sequential: extra windows a step may take when its traffic did not decide"),
+      .describe("probability of rolling back a release as good as blue, over the whole cutover"),
+    minErrorRatio: ratio(1.1).default(2).describe("smallest error-rate regression worth catching, × blue's rate"),
+    minErrorIncrease: fraction("0.005 = +0.5 points").default(0.005).describe("... or + this much where blue's rate is low"),
+    minSlowRatio: ratio(1.05).default(1.5).describe("smallest slow-share regression worth catching, × blue's share"),
+    minSlowIncrease: fraction("0.02 = +2 points").default(0.02).describe("... or + this much where blue's slow share is low"),
+    slowThreshold: slowThreshold.default({ from: "blue-p95" }).describe("a request is slow above blue's p95 (read before the first shift) or a fixed bound"),
+    largestRegression: ratio(1.1).default(5).describe("a decision must at least rule out this × regression; below it the bake extends"),
+    maxExtensions: int(0, 1000).default(10).describe("extra windows a step may take when its traffic did not decide"),
     onUndecided: z
       .enum(["fail", "promote"], { error: () => 'must be "fail" or "promote"' })
       .default("fail")
-      .describe("sequential: after the extensions; never promotes without green requests"),
-    errorRateCeiling: fraction("0.1 = 10%").default(0.1).describe("both modes: green's 5xx rate in one window above this fails at once ..."),
-    ceilingMinErrors: int(1, 1_000_000).default(10).describe("... when the window has at least this many green 5xx"),
-    maxErrorRate: z.number().min(0, "must be at least 0").max(1, "must be at most 1 (a fraction, 0.01 = 1%)").default(0.01),
-    errorRateFactor: z.number().min(1, "must be at least 1").default(2),
-    errorRateMargin: z.number().min(0, "must be at least 0").max(1, "must be at most 1").default(0.005),
-    maxP95Ms: z.number().positive("must be positive").default(1000),
-    p95Factor: z.number().min(1, "must be at least 1").default(1.5),
-    minRequests: int(1, 10_000_000).default(50).describe("thresholds: fewer requests in a window is inconclusive, never a pass"),
-    inconclusiveExtensions: int(0, 100).default(3).describe("thresholds: how many times an inconclusive bake is extended before it fails"),
+      .describe("after the extensions; never promotes without green requests"),
+    errorRateCeiling: fraction("0.1 = 10%").default(0.1).describe("green's 5xx rate above this in two windows in a row fails at once ..."),
+    ceilingMinErrors: int(1, 1_000_000).default(10).describe("... when those two windows hold at least this many green 5xx together"),
+    warmupSeconds: seconds(0, 3600)
+      .optional()
+      .describe("windows that start less than this after a step's weights were verified are warm-up, not evidence (default 120; 180 with paired databases)"),
     maxConsecutiveMetricErrors: int(1, 100).default(3),
     minHealthyTargets: int(1, 1000).default(1),
   })

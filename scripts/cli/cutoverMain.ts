@@ -134,21 +134,10 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
         databaseMode: outputs.databaseMode,
         ...(options.skipSnapshot !== undefined ? { skipSnapshot: options.skipSnapshot } : {}),
       });
-      // Traffic-aware plan: the last hour of RequestCount per color → the expected time to a decision per step.
-      const { describeTimeToDecision, recentTrafficOf } = await import("../core/trafficPlan.js");
-      let traffic: ReturnType<typeof recentTrafficOf> | null = null;
-      let trafficFailure: string | null = null;
-      if (preview.plan.gates.mode !== "thresholds") {
-        if (!deps.metrics.recentTraffic) trafficFailure = "the metrics source keeps no history";
-        else {
-          try {
-            traffic = recentTrafficOf(await deps.metrics.recentTraffic(1));
-          } catch (error) {
-            trafficFailure = `could not read the last hour of RequestCount: ${error instanceof Error ? error.message : String(error)}`;
-          }
-        }
-      }
-      const lines = [...preview.lines, ...describeTimeToDecision(preview.plan, traffic, trafficFailure, deps.metrics.publicationDelayMs)];
+      // Traffic-aware plan: the last hour per color → the expected time to a decision per step.
+      const { describeTimeToDecision, readRecentTraffic } = await import("../core/trafficPlan.js");
+      const { traffic, failure, dispersion } = await readRecentTraffic(deps.metrics, preview.plan.pollMs);
+      const lines = [...preview.lines, ...describeTimeToDecision(preview.plan, traffic, failure, dispersion, deps.metrics.publicationDelayMs)];
       printer.close();
       if (mode.json) io.stdout.write(`${JSON.stringify({ type: "dry-run", plan: preview.plan, lines, routes: preview.routes, traffic })}\n`);
       else io.stdout.write(`${lines.join("\n")}\n\ndry run: nothing was changed\n`);

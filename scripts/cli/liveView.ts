@@ -4,7 +4,7 @@
 // terminal's scrollback. Used only on an interactive terminal (outputMode().live).
 
 import { createLogUpdate } from "log-update";
-import type { GateVerdict } from "../core/gates.js";
+import type { GateVerdict } from "../core/gateReading.js";
 import type { EngineEvent, Operation } from "../core/events.js";
 import { formatEvent, formatStatistic } from "../core/events.js";
 import type { Phase } from "../core/phases.js";

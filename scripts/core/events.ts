@@ -3,7 +3,7 @@
 // JSON lines or a webhook; the sandbox demo reuses them; the journal stores every event except
 // `tick` as its timeline, and the report is built from that timeline.
 
-import type { GateVerdict } from "./gates.js";
+import type { GateVerdict } from "./gateReading.js";
 import type { ColorCounts, JudgeVerdict } from "./judge/index.js";
 import type { Phase, TerminalPhase } from "./phases.js";
 import type { Plan } from "./plan.js";

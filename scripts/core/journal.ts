@@ -14,9 +14,8 @@
 //   writing / verifying       write the step's weights again and verify them again
 //   unfencing / recording     redo (idempotent)
 //   baking / monitoring       the bake reads on from its next window (bake.windows.next): the
-//                             metrics source kept the minutes the process missed. Sequential
-//                             judge: its evidence (journal.judge) carries over. Thresholds mode:
-//                             the passes count from zero again. The extensions and the consecutive
+//                             metrics source kept the minutes the process missed. The judge's
+//                             evidence (journal.judge) carries over. The extensions and the consecutive
 //                             metric errors already used are kept (a crash never buys more chances).
 //   hooks / post-switch       run the hooks again (smoke tests must be repeatable)
 //   rolling-back              continue the rollback (write blue 100 again, verify)

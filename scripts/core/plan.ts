@@ -5,6 +5,7 @@
 import type { DatabaseMode, GateConfig, HookConfig, RolloutConfig } from "../../infra/config.js";
 import type { Weights } from "./ports.js";
 import { pauseSeconds } from "./pauseDuration.js";
+import { WARMUP_SECONDS_BY_MODE } from "../../infra/gateDefaults.js";
 import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "./capacity.js";
 
 
@@ -216,6 +217,7 @@ export interface DescribePlanOptions {
 /** Human-readable plan for the CLI: steps, bake times, gates, API calls, rollback path. */
 export function describePlan(plan: Plan, writes: string[], options: DescribePlanOptions = {}): string[] {
   const g = plan.gates;
+  const warmupMs = (g.warmupSeconds ?? WARMUP_SECONDS_BY_MODE[plan.databaseMode]) * 1000;
   const lines: string[] = [];
   const stepWord = plan.steps.length === 1 ? "step" : "steps";
   lines.push(
@@ -228,7 +230,7 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
   lines.push(`  - blue has healthy targets and none unhealthy (rollback needs somewhere to go)`);
   lines.push(...describeCapacity(plan));
   lines.push(`  - no stack alarm in ALARM`);
-  if (g.mode !== "thresholds" && (plan.steps.some((step) => step.bakeMs > 0) || plan.monitorMs > 0)) {
+  if (plan.steps.some((step) => step.bakeMs > 0) || plan.monitorMs > 0) {
     const slow = g.slowThreshold as { from?: string } | undefined;
     const latency = slow?.from ? `, with latency data (the slow bound is blue's ${slow.from === "blue-p99" ? "p99" : "p95"})` : "";
     lines.push(`  - the judge's inputs: blue served requests in the last published minutes${latency}`);
@@ -263,9 +265,7 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
     }
     if (step.bakeMs > 0) {
       lines.push(
-        g.mode === "thresholds"
-          ? `     bake ${formatDuration(step.bakeMs)}: ${step.pollsRequired} passing poll(s), one every ${formatDuration(plan.pollMs)}`
-          : `     bake ${formatDuration(step.bakeMs)}: ${step.pollsRequired} window(s) of ${formatDuration(plan.pollMs)} judged as one body of evidence (a regression fails it sooner; undecided: up to ${g.maxExtensions} more)`,
+        `     bake ${formatDuration(step.bakeMs)} after ${formatDuration(warmupMs)} of warm-up: ${step.pollsRequired} window(s) of ${formatDuration(plan.pollMs)} judged as one body of evidence (a regression fails it sooner; undecided: up to ${g.maxExtensions} more)`,
       );
     } else if (step.weights.green === 100) {
       lines.push(`     no bake: the monitoring window watches 100%`);
@@ -283,27 +283,23 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
   if (postSwitch.length > 0) lines.push(`After the switch, hooks: ${postSwitch.map((h) => `${h.name} (≤ ${h.timeoutSeconds}s)`).join(", ")}`);
   lines.push(
     plan.monitorMs > 0
-      ? `Monitoring: ${formatDuration(plan.monitorMs)} at 100% green with the same gates (${plan.monitorPollsRequired} passing poll(s))`
+      ? `Monitoring: ${formatDuration(plan.monitorMs)} at 100% green after ${formatDuration(warmupMs)} of warm-up (${plan.monitorPollsRequired} window(s)), against blue's level and how much blue moves`
       : "Monitoring: none (monitorSeconds: 0)",
   );
 
-  if (g.mode === "thresholds") {
-    lines.push(`Gates (thresholds mode), every ${formatDuration(plan.pollMs)} over one window of ${formatDuration(plan.pollMs)}, both colors over the same window:`);
-    if (plan.pollRaisedToResolution) lines.push(`  (poll interval raised to the metrics resolution)`);
-    lines.push(`  - green 5xx rate ≤ ${percent(g.maxErrorRate)} and ≤ blue's × ${g.errorRateFactor} + ${percent(g.errorRateMargin)}`);
-    lines.push(`  - green p95 ≤ ${g.maxP95Ms} ms and ≤ blue's × ${g.p95Factor} (absolute only when blue has no latency data)`);
-    lines.push(`  - green unhealthy targets = 0`);
-    lines.push(
-      `  - fewer than ${g.minRequests} green requests in a window is inconclusive: the bake is extended one window, at most ${g.inconclusiveExtensions} time(s), then fails`,
-    );
-  } else {
+  {
     const slow = "ms" in g.slowThreshold ? `${g.slowThreshold.ms} ms` : `blue's ${g.slowThreshold.from === "blue-p99" ? "p99" : "p95"} before the first shift`;
-    lines.push(`Judge (sequential), windows of ${formatDuration(plan.pollMs)} from each step's verified weights on, green against blue over the same windows (docs/gates.md):`);
+    lines.push(`Judge: windows of ${formatDuration(plan.pollMs)} from each step's verified weights plus ${formatDuration(warmupMs)} of warm-up on, green against blue over the same windows (docs/gates.md):`);
     if (plan.pollRaisedToResolution) lines.push(`  (window raised to the metrics resolution)`);
     lines.push(`  - rolls back when green's 5xx rate is shown ≥ blue's × ${g.minErrorRatio} (or + ${percent(g.minErrorIncrease)}), or its share of requests slower than ${slow} ≥ blue's × ${g.minSlowRatio} (or + ${percent(g.minSlowIncrease)})`);
     lines.push(`  - at most ${percent(g.falseRollbackBudget)} chance of rolling back a release as good as blue, over the whole cutover, however often it looks`);
-    lines.push(`  - promotes when the bake is over and the evidence rules out a ×${g.largestRegression} regression; else up to ${g.maxExtensions} more window(s), then ${g.onUndecided === "promote" ? "promotes" : "fails"} ("not enough traffic to decide")`);
-    lines.push(`  - green 5xx rate above ${percent(g.errorRateCeiling)} in one window (at least ${g.ceilingMinErrors} errors) fails at once; green unhealthy targets = 0`);
+    lines.push(
+      `  - promotes when the bake is over and the evidence rules out ×${g.minErrorRatio} errors and ×${g.minSlowRatio} slow; else up to ${g.maxExtensions} more window(s), ` +
+        `after which ruling out ×${g.largestRegression} is enough; else ${g.onUndecided === "promote" ? "promotes" : "fails"} ("not enough traffic to decide")`,
+    );
+    lines.push(`  - at 100% green is compared with blue's recent level widened by how much blue moves on its own: there ruling out ×${g.largestRegression} promotes`);
+    lines.push(`  - each window counts by its real spread (estimated from blue's hour before and the windows so far), and no window counts for more than 40% of the evidence a rollback needs (one or two extreme minutes never roll back)`);
+    lines.push(`  - green 5xx rate above ${percent(g.errorRateCeiling)} in two windows in a row (at least ${g.ceilingMinErrors} errors between them) fails at once; green unhealthy targets = 0`);
   }
   lines.push(`  - a window is evidence only if it starts after the step's weights were verified, and once the metrics source has published it; a window whose split the weights do not explain is not evidence, three in a row fail ("weights not in effect")`);
   lines.push(`  - ${g.maxConsecutiveMetricErrors} metric-provider error(s) in a row fail`);

@@ -109,6 +109,12 @@ export interface MetricsSource {
    * Optional: a source without history leaves it out and the plan says so.
    */
   recentTraffic?(hours: number): Promise<MetricsSample & { window: MetricsWindow }>;
+  /**
+   * Blue's and green's counts per period over a span, oldest first (one GetMetricData over the span
+   * on AWS): the history that tells the judge how much each color moves on its own. Optional: a
+   * source without it gives the judge no history, and the judge assumes the conservative default.
+   */
+  series?(span: MetricsWindow, periodMs: number, options?: SampleOptions): Promise<(MetricsSample & { window: MetricsWindow })[]>;
 }
 
 export interface AlarmSource {

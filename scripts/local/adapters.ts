@@ -8,6 +8,7 @@ import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
 import pg from "pg";
+import { seriesBySampling } from "../core/metricsSeries.js";
 import type {
   AlarmSource,
   Color,
@@ -120,6 +121,11 @@ export class LocalMetricsSource implements MetricsSource {
   async sample(window: MetricsWindow, options: SampleOptions = {}): Promise<MetricsSample> {
     if (!(window.end > window.start)) throw new Error(`empty metrics window [${window.start}, ${window.end})`);
     return this.router.sample(window, options);
+  }
+
+  /** One sample per period over the span (the router keeps its buckets for 15 minutes by default). */
+  series(span: MetricsWindow, periodMs: number, options: SampleOptions = {}): Promise<(MetricsSample & { window: MetricsWindow })[]> {
+    return seriesBySampling((window, opts) => this.sample(window, opts), span, periodMs, options);
   }
 
   /** The router's counters over the last `hours` (as far back as it keeps buckets, 15 minutes by default). */

@@ -5,6 +5,7 @@
 // 4xx is the caller's mistake, reported with the server's message.
 
 import { UnreachableError } from "../core/errors.js";
+import { seriesBySampling } from "../core/metricsSeries.js";
 import type { MetricsSample, MetricsSource, MetricsWindow, RouteWeights, SampleOptions, TrafficRouter, Weights } from "../core/ports.js";
 import type { RouterControlAccess } from "./routerControl.js";
 
@@ -68,5 +69,10 @@ export class RemoteMetricsSource implements MetricsSource {
     const query = new URLSearchParams({ start: String(window.start), end: String(window.end) });
     if (options.slowThresholdMs !== undefined) query.set("slowThresholdMs", String(options.slowThresholdMs));
     return (await call(this.access, `/metrics?${query.toString()}`)) as MetricsSample;
+  }
+
+  /** One call to the control API per period over the span. */
+  series(span: MetricsWindow, periodMs: number, options: SampleOptions = {}): Promise<(MetricsSample & { window: MetricsWindow })[]> {
+    return seriesBySampling((window, opts) => this.sample(window, opts), span, periodMs, options);
   }
 }

@@ -35,7 +35,7 @@ describe("npm run demo, happy path (shared database)", () => {
 
   beforeAll(async () => {
     result = await runDemo({ runId: id, timings: "ci", ratePerSecond: 300, reportsDir, printer: silentPrinter, onResource: (r) => resources.push(r) });
-  }, 120_000);
+  }, 240_000);
 
   it("succeeds through 5% → 25% → 100% and monitoring", () => {
     expect(result.outcome, result.reason ?? "").toBe("succeeded");
@@ -106,7 +106,7 @@ describe("npm run demo -- --fault error-rate=0.2", () => {
       faultAfterMs: 500,
       onResource: (r) => resources.push(r),
     });
-  }, 120_000);
+  }, 240_000);
 
   it("rolls back on its own", () => {
     expect(result.outcome).toBe("rolled-back");
@@ -162,12 +162,12 @@ describe("clean-up after a forced failure mid-run", () => {
       runDemo({ runId: id, timings: "ci", reportsDir, printer: silentPrinter, failAt: "mid-cutover", onResource: (r) => resources.push(r) }),
     ).rejects.toBeInstanceOf(DemoAbortedError);
     await expectAllReleased(id, resources);
-  }, 120_000);
+  }, 240_000);
 
   it("does the same when start-up fails", async () => {
     const id = runId("start");
     const resources: DemoResource[] = [];
     await expect(runDemo({ runId: id, reportsDir, printer: silentPrinter, failAt: "after-start", onResource: (r) => resources.push(r) })).rejects.toThrow(/forced failure/);
     await expectAllReleased(id, resources);
-  }, 120_000);
+  }, 240_000);
 });

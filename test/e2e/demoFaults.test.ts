@@ -28,7 +28,7 @@ describe("npm run demo -- --background-error-rate 0.005", () => {
   beforeAll(async () => {
     result = await runDemo({ runId: id, timings: "ci", backgroundErrorRate: BACKGROUND, reportsDir, printer: silentPrinter });
     print("background 0.5%", result);
-  }, 180_000);
+  }, 300_000);
 
   it("completes the cutover without a rollback: the background rate is the normal, not a regression", () => {
     expect(result.outcome, result.reason ?? "").toBe("succeeded");
@@ -67,7 +67,7 @@ describe("npm run demo -- --background-error-rate 0.005 --fault error-rate=10x",
       printer: silentPrinter,
     });
     print("background 0.5%, green ×10", result);
-  }, 180_000);
+  }, 300_000);
 
   it("makes the relative fault absolute (ten times the background) and rolls back at the 5% step", () => {
     expect(result.fault!.errorRate).toBeCloseTo(10 * BACKGROUND, 10);
@@ -99,7 +99,7 @@ describe("npm run demo -- --fault crash", () => {
       printer: silentPrinter,
     });
     print("green crashes at 25%", result);
-  }, 180_000);
+  }, 300_000);
 
   it("rolls back on its own once green's process is gone", () => {
     expect(result.outcome, result.reason ?? "").toBe("rolled-back");

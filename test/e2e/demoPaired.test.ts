@@ -36,7 +36,7 @@ describe("paired databases: the fenced switch", () => {
       onResource: (r) => resources.push(r),
     });
     process.stdout.write(`paired single switch: fence ${result.paired?.switchFenceMs ?? "n/a"} ms, ${result.load.fenced} write(s) rejected\n`);
-  }, 120_000);
+  }, 240_000);
 
   it("switches all at once to green behind a short write fence", () => {
     expect(result.outcome, result.reason ?? "").toBe("succeeded");
@@ -75,7 +75,7 @@ describe("paired databases: a fault after the switch rolls back losslessly", () 
       faultAfterMs: 300,
     });
     process.stdout.write(`paired fault rollback: switch fence ${result.paired?.switchFenceMs ?? "n/a"} ms, rollback fence ${result.paired?.rollbackFenceMs ?? "n/a"} ms\n`);
-  }, 120_000);
+  }, 240_000);
 
   it("rolls back to blue on its own, every write green acknowledged replicated back", () => {
     expect(result.outcome).toBe("rolled-back");

@@ -251,7 +251,32 @@ export class FakeMetrics implements MetricsSource {
   /** Used when the script queue is empty. */
   responder: (context: { window: MetricsWindow; call: number }) => MetricsReply = () => metricsReply();
 
+  /**
+   * Blue's per-window history before the cutover (MetricsSource.series), read once per cutover
+   * before the first window is judged. "calm": every period answers the healthy default (blue's
+   * part of metricsReply(), green without requests); it never takes a scripted reply, so scripts
+   * line up with the polls. "none": the source keeps no history (no `series` method), and the judge
+   * assumes its conservative default.
+   */
+  history: "calm" | "none" = "calm";
+  /** Every series call, in order. */
+  readonly seriesCalls: { span: MetricsWindow; periodMs: number; options: SampleOptions }[] = [];
+
   constructor(public resolutionMs = 0) {}
+
+  get series(): MetricsSource["series"] {
+    if (this.history === "none") return undefined;
+    return async (span: MetricsWindow, periodMs: number, options: SampleOptions = {}) => {
+      if (!(periodMs > 0)) throw new Error(`series: period must be positive (got ${periodMs})`);
+      this.seriesCalls.push({ span: { ...span }, periodMs, options: { ...options } });
+      const calm = metricsReply().blue;
+      const blue: ColorMetrics = options.slowThresholdMs !== undefined ? { ...calm, slow: Math.round(calm.requests * 0.01) } : calm;
+      const green: ColorMetrics = { requests: 0, errors5xx: 0, p95Ms: null, p99Ms: null, ...(options.slowThresholdMs !== undefined ? { slow: 0 } : {}) };
+      const out: (MetricsSample & { window: MetricsWindow })[] = [];
+      for (let start = span.start; start + periodMs <= span.end; start += periodMs) out.push({ blue: { ...blue }, green: { ...green }, window: { start, end: start + periodMs } });
+      return out;
+    };
+  }
 
   /** Replies for the next calls, in order; then the responder. */
   script(...items: MetricsReply[]): this {
@@ -527,7 +552,6 @@ export function testRollout(overrides: Partial<RolloutConfig> = {}): RolloutConf
     gates: {
       // The engine tests written for the per-window gates run in thresholds mode; the statistical
       // judge's tests (engine.windows.test.ts) set mode "sequential", the production default.
-      mode: "thresholds",
       falseRollbackBudget: 0.01,
       minErrorRatio: 2,
       minErrorIncrease: 0.005,
@@ -539,13 +563,7 @@ export function testRollout(overrides: Partial<RolloutConfig> = {}): RolloutConf
       onUndecided: "fail",
       errorRateCeiling: 0.1,
       ceilingMinErrors: 10,
-      maxErrorRate: 0.01,
-      errorRateFactor: 2,
-      errorRateMargin: 0.005,
-      maxP95Ms: 800,
-      p95Factor: 1.5,
-      minRequests: 100,
-      inconclusiveExtensions: 3,
+      warmupSeconds: 0,
       maxConsecutiveMetricErrors: 3,
       minHealthyTargets: 2,
     },
@@ -591,8 +609,9 @@ export class FakeWorld {
     this.fence = new FakeFence(this.clock);
     this.replication = new FakeReplication(this.clock);
     this.parity = new FakeParity(this.clock);
-    // By default both colors are healthy and see requests in proportion to the live weights.
-    this.metrics.respond(() => splitReply(this.router.current()));
+    // By default both colors are healthy and see requests in proportion to the weights live at the
+    // window's start (a window from before the first write, e.g. blue's history, saw blue only).
+    this.metrics.respond(({ window }) => splitReply(this.router.weightsAt(window.start)));
     this.metrics.followWeights = (t) => this.router.weightsAt(t);
   }
 

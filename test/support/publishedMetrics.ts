@@ -60,6 +60,8 @@ export class PublishedMetrics implements MetricsSource {
   readonly resolutionMs: number;
   readonly publicationDelayMs: number;
   readonly calls: { window: MetricsWindow; at: number; options: SampleOptions }[] = [];
+  /** series() calls (blue's history before the cutover), kept apart from the per-window samples. */
+  readonly seriesCalls: { span: MetricsWindow; periodMs: number; at: number; options: SampleOptions }[] = [];
   /** The next N calls throw (throttling). */
   failCalls = 0;
   private readonly seed: number;
@@ -79,7 +81,8 @@ export class PublishedMetrics implements MetricsSource {
 
   /** Calls made before the window was fully published (a correct engine makes none). */
   earlyCalls(): { window: MetricsWindow; at: number }[] {
-    return this.calls.filter((call) => call.at < call.window.end + this.publicationDelayMs);
+    const series = this.seriesCalls.map((call) => ({ window: call.span, at: call.at }));
+    return [...this.calls, ...series].filter((call) => call.at < call.window.end + this.publicationDelayMs);
   }
 
   async sample(window: MetricsWindow, options: SampleOptions = {}): Promise<MetricsSample> {
@@ -89,6 +92,30 @@ export class PublishedMetrics implements MetricsSource {
       this.failCalls -= 1;
       throw new Error("GetMetricData: Rate exceeded");
     }
+    return this.counted(window, options, now);
+  }
+
+  /**
+   * Both colors per period over a span, oldest first: one GetMetricData over the span, as
+   * CloudWatch answers it (the same buckets, publication and throttling as sample()).
+   */
+  async series(span: MetricsWindow, periodMs: number, options: SampleOptions = {}): Promise<(MetricsSample & { window: MetricsWindow })[]> {
+    if (!(periodMs > 0)) throw new Error(`series: period must be positive (got ${periodMs})`);
+    const now = this.clock.now();
+    this.seriesCalls.push({ span: { ...span }, periodMs, at: now, options: { ...options } });
+    if (this.failCalls > 0) {
+      this.failCalls -= 1;
+      throw new Error("GetMetricData: Rate exceeded");
+    }
+    const out: (MetricsSample & { window: MetricsWindow })[] = [];
+    for (let start = span.start; start + periodMs <= span.end; start += periodMs) {
+      const window = { start, end: start + periodMs };
+      out.push({ ...this.counted(window, options, now), window });
+    }
+    return out;
+  }
+
+  private counted(window: MetricsWindow, options: SampleOptions, now: number): MetricsSample {
     const res = this.resolutionMs;
     const out = {
       blue: { requests: 0, errors5xx: 0, elbErrors: 0, slow: 0 },

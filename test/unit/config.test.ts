@@ -37,7 +37,7 @@ describe("Pulumi.prod.yaml", () => {
     expect(config.network).toEqual({ mode: "create", cidr: "10.40.0.0/16", availabilityZones: ["eu-west-1a", "eu-west-1b"], natGateways: "single" });
     expect(config.loadBalancer).toEqual({ deletionProtection: true, desyncMitigationMode: "defensive", idleTimeoutSeconds: 60 });
     expect(config.app.deregistrationDelaySeconds).toBe(30);
-    expect(config.app.alarms).toEqual({ evaluationPeriods: 3, errorCountThreshold: 10 });
+    expect(config.app.alarms).toEqual({ evaluationPeriods: 3, errorCountThreshold: 10, errorRateThreshold: 0.01, p95ThresholdMs: 1000 });
     expect(config.app.blue.rootVolume).toEqual({ deviceName: "/dev/xvda", sizeGb: 20 });
     expect(config.database).toMatchObject({ engineVersion: "16", backupRetentionDays: 7, deletionProtection: true, multiAz: true });
     expect(config.traffic).toEqual({ weights: { blue: 100, green: 0 }, stickiness: false, testHeader: "x-bluegreen-color" });

@@ -82,7 +82,7 @@ function setup(mode: DatabaseMode, onEvent: (event: EngineEvent, s: Setup) => vo
 describe("first Ctrl-C", () => {
   test("mid-bake: the cutover stops and settles, then the rollback sends traffic to blue, said line by line", async () => {
     const s = setup("shared", (event, s) => {
-      if (event.type === "gate-reading" && event.step === 1 && event.poll === 2) s.ctrlC.press();
+      if (event.type === "judge-reading" && event.step === 1 && event.poll === 2) s.ctrlC.press();
     });
     const result = await s.run();
     expect(result.interrupted).toBe(true);
@@ -167,7 +167,7 @@ describe("second Ctrl-C", () => {
 
   test("mid-bake, before the stop settled: the exit names the split traffic is in", async () => {
     const s = setup("shared", (event, s) => {
-      if (event.type === "gate-reading" && event.step === 1 && event.poll === 1) {
+      if (event.type === "judge-reading" && event.step === 1 && event.poll === 1) {
         s.ctrlC.press();
         s.ctrlC.press();
       }

@@ -139,11 +139,11 @@ describe("abort", () => {
     expect(world.snapshotter.calls).toHaveLength(2);
   });
 
-  test("mid-bake (with live-view ticks): wakes within the tick, bake resumes from its beginning, then succeeds", async () => {
+  test("mid-bake (with live-view ticks): wakes within the tick, the bake goes on from its next window with the judge's evidence, then succeeds", async () => {
     const world = new FakeWorld();
     const h = harness(world, { tickMs: 1000 }, (event, abort) => {
       // 2.5 polls into step 2's bake.
-      if (event.type === "gate-reading" && event.step === 1 && event.poll === 2) world.clock.at(world.clock.now() + 30_500, abort);
+      if (event.type === "judge-reading" && event.step === 1 && event.poll === 2) world.clock.at(world.clock.now() + 30_500, abort);
     });
     const result = await runCutover(h.deps, request({}, { signal: h.controller.signal }));
     const journal = expectInterrupted(world, h, result, "baking");
@@ -151,11 +151,15 @@ describe("abort", () => {
     expect(world.clock.now()).toBe(h.abortedAt());
     expect(world.router.writes.map((w) => w.weights.green)).toEqual([5, 25]);
     expect(world.recorder.recorded.map((w) => w.green)).toEqual([5, 25]);
-    expect(h.eventsAfterAbort.filter((e) => e.type === "gate-reading" || e.type === "tick")).toEqual([]);
+    expect(h.eventsAfterAbort.filter((e) => e.type === "judge-reading" || e.type === "tick")).toEqual([]);
+    expect(journal.judge?.windowsJudged).toBe(2);
 
     world.events.length = 0;
     await resumeToSuccess(world);
-    expect(world.eventsOf("decision")[0]).toMatchObject({ decision: "resume", reason: expect.stringContaining("restarting the bake") });
+    expect(world.eventsOf("decision")[0]).toMatchObject({ decision: "resume", reason: expect.stringContaining("going on with the bake from its next window, with the judge's evidence so far (2 window(s))") });
+    const step2 = world.eventsOf("judge-reading").filter((r) => r.step === 1);
+    expect(step2[0]!.verdict.windowsJudged).toBe(3);
+    expect(step2.at(-1)!.verdict.decision).toBe("promote");
     expect(world.router.writes.map((w) => w.weights.green)).toEqual([5, 25, 100]);
   });
 
@@ -249,11 +253,16 @@ describe("abort", () => {
   test("a breach seen after the abort does not start a rollback either: the caller decides", async () => {
     const world = new FakeWorld();
     const h = harness(world);
-    // The metrics read in flight when the abort comes shows a breach.
-    world.metrics.respond(() => (h.abort(), replies.errors()));
+    // Green's windows are above the 5xx ceiling (calls 1-2 read blue before the first write); the
+    // read in flight when the abort comes is the second such window: a breach.
+    world.metrics.respond(({ call }) => {
+      if (call === 4) h.abort();
+      return call >= 3 ? replies.errors() : replies.ok();
+    });
     const result = await runCutover(h.deps, request({}, { signal: h.controller.signal }));
     expectInterrupted(world, h, result, "baking");
-    expect(world.eventsOf("gate-reading").map((r) => r.verdict.status)).toEqual(["fail"]);
+    expect(world.eventsOf("judge-reading").map((r) => r.verdict.decision)).toEqual(["continue", "fail"]);
+    expect(world.eventsOf("rollback-started")).toEqual([]);
     expect(world.router.current()).toEqual({ blue: 95, green: 5 });
   });
 

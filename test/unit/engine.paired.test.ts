@@ -54,7 +54,9 @@ describe("paired switch", () => {
     expect(result.switchFenceMs).toBe(400 + 1000);
     const stored = parseJournal(world.journal.value);
     expect(stored.fence.periods).toEqual([{ purpose: "switch", onAt: expect.any(Number), offAt: expect.any(Number), durationMs: 1400 }]);
-    expect(world.eventsOf("gate-reading").filter((r) => r.phase === "monitoring")).toHaveLength(5);
+    const monitoring = world.eventsOf("judge-reading").filter((r) => r.phase === "monitoring");
+    expect(monitoring.length).toBeGreaterThanOrEqual(5);
+    expect(monitoring.at(-1)!.verdict).toMatchObject({ decision: "promote", windowsJudged: monitoring.length });
     expect(world.snapshotter.calls).toHaveLength(1);
   });
 
@@ -92,10 +94,13 @@ describe("paired switch", () => {
 
   test("a breach while monitoring: fenced rollback waits for green → blue, copies sequences back, flips, lifts the fence", async () => {
     const world = new FakeWorld();
-    world.metrics.respond(({ call }) => (call === 3 ? replies.errors() : replies.ok()));
+    // Calls 1-2 read blue before the switch; green's second and third windows are above the 5xx ceiling.
+    world.metrics.respond(({ call }) => (call === 4 || call === 5 ? replies.errors() : replies.ok()));
     const log = sideEffects(world);
     const result = await runCutover(world.deps(), request());
     expect(result.outcome).toBe("rolled-back");
+    expect(result.reason).toMatch(/^regression during monitoring: .*over two windows in a row is above the ceiling 10%/);
+    expect(world.eventsOf("judge-reading").map((r) => r.verdict.decision)).toEqual(["continue", "continue", "fail"]);
     const rollbackPart = log.slice(log.indexOf("fence off") + 1);
     expect(rollbackPart).toEqual(["fence writes", "waitForCatchUp green-to-blue", "copySequences green-to-blue", "write 100/0", "fence off"]);
     expect(result.rollbackFenceMs).toBe(300); // catch-up 300 ms; the write reads back at once
@@ -106,7 +111,7 @@ describe("paired switch", () => {
 
   test("reverse replication unhealthy: still flips, then reports exactly the keys only on green", async () => {
     const world = new FakeWorld();
-    world.metrics.respond(({ call }) => (call === 2 ? replies.errors() : replies.ok()));
+    world.metrics.respond(({ call }) => (call === 3 || call === 4 ? replies.errors() : replies.ok()));
     world.router.onWrite = (w) => {
       if (w.green === 100) {
         world.replication.running["green-to-blue"] = false; // the subscription broke

@@ -135,7 +135,7 @@ describe("rollback from every state", () => {
     expect(stored(world)!.phase).toBe("rolling-back");
     const result = await runCutover(world.deps(), { ...shared, resume: true, owner: "second" });
     expect(result.outcome).toBe("rolled-back");
-    expect(result.reason).toContain("gate failed at step 1");
+    expect(result.reason).toMatch(/^regression at step 1: .*green 5xx 1000\/2000 \(50%\) over two windows in a row is above the ceiling 10%/);
     assertOnBlue(world);
   });
 

@@ -1,7 +1,7 @@
 // The bake judges the right traffic (issue 10): over a metrics source that behaves like ALB metrics
 // in CloudWatch (one-minute buckets published two minutes after they end, binomial noise, background
 // errors on both colors), no window that starts before its step was verified is ever counted, for
-// every strategy and both judge modes; nothing is asked for before it is published; a green that
+// every strategy; nothing is asked for before it is published; a green that
 // fails only at 20% is caught at its 25% step even with one poll per step.
 
 import { describe, expect, test } from "vitest";
@@ -12,12 +12,9 @@ import type { Weights } from "../../scripts/core/ports.js";
 import { crashingDeps, FakeWorld, PublishedMetrics, testRollout, type TrafficModel } from "../support/fakes.js";
 
 const OWNER = "alice@ops-1 pid 4242";
-type Mode = "sequential" | "thresholds";
-
-function rollout(mode: Mode, overrides: Partial<RolloutConfig> = {}): RolloutConfig {
+function rollout(overrides: Partial<RolloutConfig> = {}): RolloutConfig {
   const base = testRollout(overrides);
-  // Production-like: a 2-healthy-target color, thresholds sized for the traffic below.
-  return { ...base, gates: { ...base.gates, mode, ...(overrides.gates ?? {}) } } as RolloutConfig;
+  return { ...base, gates: { ...base.gates, ...(overrides.gates ?? {}) } } as RolloutConfig;
 }
 
 function request(rolloutConfig: RolloutConfig): CutoverRequest {
@@ -47,7 +44,7 @@ function readingsWithVerifiedAt(events: EngineEvent[]) {
   for (const event of events) {
     if (event.type === "weights-verified" && event.ok) verifiedAt = event.at;
     if (event.type === "phase-changed" && (event.to === "baking" || event.to === "monitoring")) phaseStart = event.at;
-    if (event.type === "judge-reading" || event.type === "gate-reading") {
+    if (event.type === "judge-reading") {
       out.push({ window: event.window, verifiedAt: verifiedAt!, phaseStart: phaseStart!, step: event.step, phase: event.phase });
     }
   }
@@ -61,10 +58,10 @@ const STRATEGIES: Array<{ name: string; overrides: Partial<RolloutConfig> }> = [
   { name: "all-at-once", overrides: { strategy: { type: "all-at-once" } } },
 ];
 
-describe.each<Mode>(["sequential", "thresholds"])("%s: windows that belong to the step", (mode) => {
+describe("windows that belong to the step", () => {
   test.each(STRATEGIES)("$name: no window from before its step, nothing read before it was published, every baked step judged at its weight", async ({ overrides }) => {
     const { w, metrics } = world(model(60_000, 0.001));
-    const result = await runCutover(w.deps({ metrics }), request(rollout(mode, overrides)));
+    const result = await runCutover(w.deps({ metrics }), request(rollout(overrides)));
     expect(result.outcome, result.reason ?? "").toBe("succeeded");
 
     const readings = readingsWithVerifiedAt(w.events);
@@ -75,8 +72,11 @@ describe.each<Mode>(["sequential", "thresholds"])("%s: windows that belong to th
       expect(reading.window.start % 60_000).toBe(0);
       expect(reading.window.end - reading.window.start).toBe(result.plan.pollMs);
     }
-    // CloudWatch is never asked for a minute it has not published completely.
+    // CloudWatch is never asked for a minute it has not published completely, nor for blue's
+    // history (read once, over the hour before the first write).
     expect(metrics.earlyCalls()).toEqual([]);
+    expect(metrics.seriesCalls).toHaveLength(1);
+    expect(metrics.seriesCalls[0]!.span.end).toBeLessThanOrEqual(w.router.writes[0]!.at);
     // Every step with a bake has at least one judged window at its own weight, and so does monitoring.
     for (const step of result.plan.steps.filter((s) => s.bakeMs > 0)) {
       expect(readings.some((r) => r.phase === "baking" && r.step === step.index)).toBe(true);
@@ -89,7 +89,7 @@ describe.each<Mode>(["sequential", "thresholds"])("%s: windows that belong to th
 
   test("one poll per step, green failing only from 20%: the 25% step rolls back, green never reaches 100%", async () => {
     const { w, metrics } = world(model(4_000, 0, (weights) => (weights.green >= 20 ? 0.05 : 0)));
-    const result = await runCutover(w.deps({ metrics }), request(rollout(mode, { bakeSeconds: 60, pollIntervalSeconds: 60, monitorSeconds: 60 })));
+    const result = await runCutover(w.deps({ metrics }), request(rollout({ bakeSeconds: 60, pollIntervalSeconds: 60, monitorSeconds: 60 })));
     expect(result.outcome).toBe("rolled-back");
     expect(result.journal!.failure!.step).toBe(1);
     expect(w.router.writes.map((write) => write.weights.green)).toEqual([5, 25, 0]);
@@ -97,12 +97,12 @@ describe.each<Mode>(["sequential", "thresholds"])("%s: windows that belong to th
   });
 });
 
-describe("sequential: the observed split and the load balancer's own errors", () => {
+describe("the observed split and the load balancer's own errors", () => {
   test("weights that read back but are not in effect fail the step after three inconsistent windows", async () => {
     const w = new FakeWorld({ writeLagMs: 7_000 });
     // The traffic ignores the weights: green never gets a request.
     const metrics = new PublishedMetrics(w.clock, { weightsAt: () => ({ blue: 100, green: 0 }) }, model(60_000, 0.001));
-    const result = await runCutover(w.deps({ metrics }), request(rollout("sequential")));
+    const result = await runCutover(w.deps({ metrics }), request(rollout()));
     expect(result.outcome).toBe("rolled-back");
     expect(result.reason).toMatch(/^weights not in effect at step 1: 3 windows in a row: green served 0% of \d+ request\(s\)/);
     expect(w.eventsOf("judge-reading")).toHaveLength(0);
@@ -115,20 +115,20 @@ describe("sequential: the observed split and the load balancer's own errors", ()
     });
     const bad = new FakeWorld({ writeLagMs: 7_000 });
     const badMetrics = new PublishedMetrics(bad.clock, bad.router, unattributed(bad, (green) => (green > 0 ? 0.01 : 0)));
-    const failed = await runCutover(bad.deps({ metrics: badMetrics }), request(rollout("sequential")));
+    const failed = await runCutover(bad.deps({ metrics: badMetrics }), request(rollout()));
     expect(failed.outcome).toBe("rolled-back");
     expect(failed.reason).toMatch(/^regression at step 1/);
     expect(bad.eventsOf("judge-reading").some((r) => r.attributedElbErrors > 0)).toBe(true);
 
     const steady = new FakeWorld({ writeLagMs: 7_000 });
     const steadyMetrics = new PublishedMetrics(steady.clock, steady.router, unattributed(steady, () => 0.002));
-    const passed = await runCutover(steady.deps({ metrics: steadyMetrics }), request(rollout("sequential")));
+    const passed = await runCutover(steady.deps({ metrics: steadyMetrics }), request(rollout()));
     expect(passed.outcome, passed.reason ?? "").toBe("succeeded");
   });
 
   test("every decision carries the judge's evidence: counts, statistic, boundary", async () => {
     const { w, metrics } = world(model(60_000, 0.001));
-    const result = await runCutover(w.deps({ metrics }), request(rollout("sequential")));
+    const result = await runCutover(w.deps({ metrics }), request(rollout()));
     expect(result.outcome).toBe("succeeded");
     const proceeds = w.eventsOf("decision").filter((d) => d.decision === "proceed" && (d.phase === "baking" || d.phase === "monitoring"));
     expect(proceeds).toHaveLength(3);
@@ -155,7 +155,7 @@ describe("sequential: the observed split and the load balancer's own errors", ()
         return metrics.sample(...args);
       },
     };
-    const result = await runCutover(w.deps({ metrics: flaky }), request(rollout("sequential")));
+    const result = await runCutover(w.deps({ metrics: flaky }), request(rollout()));
     expect(result.outcome).toBe("succeeded");
     expect(w.eventsOf("metric-error")).toHaveLength(1);
     const starts = w.eventsOf("judge-reading").map((r) => `${r.phase}:${r.step}:${r.window.start}`);
@@ -174,20 +174,20 @@ describe("sequential: the observed split and the load balancer's own errors", ()
           if (event.type === "judge-reading" && event.step === 0 && event.verdict.windowsJudged === 2) saveAfterSecond = dry.w.journal.saves + 1;
         },
       }),
-      request(rollout("sequential")),
+      request(rollout()),
     );
     expect(saveAfterSecond).toBeGreaterThan(0);
 
     const { w, metrics } = world(model(60_000, 0.001));
     const harness = crashingDeps(w, { afterSave: saveAfterSecond }, { metrics });
-    await expect(runCutover(harness.deps, request(rollout("sequential")))).rejects.toThrow(/simulated crash/);
+    await expect(runCutover(harness.deps, request(rollout()))).rejects.toThrow(/simulated crash/);
     expect(harness.crashed()).toBe(true);
     expect(w.journal.value.phase).toBe("baking");
     expect(w.journal.value.judge.windowsJudged).toBe(2);
     const judgedBefore = w.eventsOf("judge-reading").filter((r) => r.step === 0).map((r) => r.window.start);
     expect(judgedBefore).toHaveLength(2);
 
-    const result = await runCutover(w.deps({ metrics }), { ...request(rollout("sequential")), resume: true });
+    const result = await runCutover(w.deps({ metrics }), { ...request(rollout()), resume: true });
     expect(result.outcome, result.reason ?? "").toBe("succeeded");
     const step1 = w.eventsOf("judge-reading").filter((r) => r.step === 0);
     // Windows judged before the crash are not judged again; the count goes on from 2.

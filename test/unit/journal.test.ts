@@ -7,7 +7,8 @@ import { FakeWorld, replies, testRollout } from "../support/fakes.js";
 
 async function finishedJournal(): Promise<Journal> {
   const world = new FakeWorld();
-  world.metrics.script(replies.quiet(), replies.error());
+  // Blue's two reads before the first write, a quiet first window, then a metrics error.
+  world.metrics.script(replies.ok(), replies.ok(), replies.quiet(), replies.error());
   await runCutover(world.deps(), { rollout: testRollout(), databaseMode: "shared", owner: "o" });
   return world.journal.value as Journal;
 }
@@ -30,7 +31,11 @@ describe("journal document", () => {
     const journal = await finishedJournal();
     expect(parseJournal(journal).phase).toBe("succeeded");
     expect(parseJournal(JSON.stringify(journal)).runId).toBe(journal.runId);
-    expect(journal.timeline.some((e) => e.type === "gate-reading")).toBe(true);
+    expect(journal.timeline.some((e) => e.type === "judge-reading")).toBe(true);
+    expect(journal.timeline.some((e) => e.type === "decision" && e.decision === "proceed" && e.evidence?.decision === "promote")).toBe(true);
+    // The judge's state survives the text round trip (a resume carries the evidence over).
+    expect(parseJournal(JSON.stringify(journal)).judge).toEqual(journal.judge);
+    expect(journal.judge).toMatchObject({ version: 2, phaseKey: "monitoring" });
     expect(journal.timeline.some((e) => e.type === "metric-error")).toBe(true);
   });
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { binomial, seededRandom } from "../../bench/judgeSimulation.js";
 import { stackConfigSchema } from "../../infra/config.js";
-import { expectedTimeToDecision, requestsToDetect, requestsToRuleOut } from "../../scripts/core/judge/forecast.js";
+import { expectedTimeToDecision, windowsToDetect, windowsToRuleOut } from "../../scripts/core/judge/forecast.js";
 import { resolveJudgeSettings } from "../../scripts/core/judge/settings.js";
 import {
   addConcurrentWindow,
@@ -127,26 +127,37 @@ describe("forecast", () => {
   it("takes longer at lower traffic, never at no traffic, and the large regression is faster than the smallest", () => {
     const times = [1_000, 10_000, 100_000].map((traffic) => expectedTimeToDecision(settings, traffic, 0.05, 0.01));
     for (let i = 1; i < times.length; i++) {
-      expect(times[i]!.ruleOutMinimalMinutes!).toBeLessThan(times[i - 1]!.ruleOutMinimalMinutes!);
-      expect(times[i]!.detectMinimalMinutes!).toBeLessThan(times[i - 1]!.detectMinimalMinutes!);
+      expect(times[i]!.ruleOutMinimalMinutes!).toBeLessThanOrEqual(times[i - 1]!.ruleOutMinimalMinutes!);
+      expect(times[i]!.detectMinimalMinutes!).toBeLessThanOrEqual(times[i - 1]!.detectMinimalMinutes!);
     }
+    expect(times[2]!.ruleOutMinimalMinutes!).toBeLessThan(times[0]!.ruleOutMinimalMinutes!);
+    expect(times[2]!.detectMinimalMinutes!).toBeLessThan(times[0]!.detectMinimalMinutes!);
     for (const t of times) {
-      expect(t.ruleOutLargeMinutes!).toBeLessThan(t.ruleOutMinimalMinutes!);
-      expect(t.detectLargeMinutes!).toBeLessThan(t.detectMinimalMinutes!);
+      expect(t.ruleOutLargeMinutes!).toBeLessThanOrEqual(t.ruleOutMinimalMinutes!);
+      expect(t.detectLargeMinutes!).toBeLessThanOrEqual(t.detectMinimalMinutes!);
     }
     const none = expectedTimeToDecision(settings, 0, 0.05, 0.01);
     expect(none.ruleOutMinimalMinutes).toBeNull();
     expect(none.greenPerMinute).toBe(0);
   });
 
-  it("predicts the judge: at 10,000 req/min and 1%, a ×5 regression at 5% needs under two minutes of green traffic", () => {
+  it("predicts the judge: at 10,000 req/min and 1%, a ×5 regression at 5% is caught within three to five one-minute windows (never fewer than three; σ 0.3 per color assumed)", () => {
     const t = expectedTimeToDecision(settings, 10_000, 0.05, 0.01);
-    expect(t.detectLargeMinutes!).toBeLessThan(2);
+    expect(t.detectLargeMinutes!).toBeGreaterThanOrEqual(3);
+    expect(t.detectLargeMinutes!).toBeLessThanOrEqual(5);
     expect(t.greenPerMinute).toBe(500);
     // at 0% baseline only green's own bound can rule anything out: +0.5 points needs ~1,000+ clean green requests
-    const zero = requestsToRuleOut({ effect: settings.errors, blueRate: 0, share: 0.05, comparison: "concurrent" }, 2, 0.05)!;
+    const input = { comparison: "concurrent" as const, perWindowGreen: 100, share: 0.05, blueRate: 0, extraVariance: 0 };
+    const zero = windowsToRuleOut(input, 2, settings, "errors")! * 100;
     expect(zero).toBeGreaterThan(500);
     expect(zero).toBeLessThan(5_000);
-    expect(requestsToDetect({ effect: settings.errors, blueRate: 0.01, share: 0.05, comparison: "concurrent" }, 1, 0.01)).toBeNull();
+    expect(windowsToDetect({ ...input, blueRate: 0.01 }, 0.01, settings, "errors")).toBeNull();
+  });
+
+  it("more extra variance makes every decision take longer", () => {
+    const quiet = expectedTimeToDecision(settings, 10_000, 0.05, 0.01, { errors: 0, slow: 0 });
+    const noisy = expectedTimeToDecision(settings, 10_000, 0.05, 0.01, { errors: 0.5, slow: 0.5 });
+    expect(noisy.detectMinimalMinutes!).toBeGreaterThan(quiet.detectMinimalMinutes!);
+    expect(noisy.ruleOutMinimalMinutes!).toBeGreaterThan(quiet.ruleOutMinimalMinutes!);
   });
 });

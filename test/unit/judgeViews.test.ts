@@ -9,9 +9,9 @@ import { buildReport } from "../../scripts/core/report.js";
 import type { RolloutConfig } from "../../infra/config.js";
 import { FakeWorld, PublishedMetrics, testRollout } from "../support/fakes.js";
 
+/** The test rollout: the statistical judge is the only one. */
 function sequential(): RolloutConfig {
-  const base = testRollout();
-  return { ...base, gates: { ...base.gates, mode: "sequential" } } as RolloutConfig;
+  return testRollout();
 }
 
 async function run(greenErrorRate: number) {

@@ -141,17 +141,31 @@ describe("describePlan", () => {
     expect(text).toContain("1. blue 95 / green 5");
     expect(text).toContain("2. blue 75 / green 25");
     expect(text).toContain("3. blue 0 / green 100");
-    expect(text).toContain("bake 5m: 5 passing poll(s), one every 1m");
-    expect(text).toContain("Monitoring: 5m");
-    expect(text).toContain("green 5xx rate ≤ 1% and ≤ blue's × 2 + 0.5%");
-    expect(text).toContain("green p95 ≤ 800 ms and ≤ blue's × 1.5");
-    expect(text).toContain("fewer than 100 green requests");
+    expect(text).toContain("bake 5m after 0s of warm-up: 5 window(s) of 1m judged as one body of evidence (a regression fails it sooner; undecided: up to 10 more)");
+    expect(text).toContain("Monitoring: 5m at 100% green after 0s of warm-up (5 window(s)), against blue's level");
+    expect(text).toContain("rolls back when green's 5xx rate is shown ≥ blue's × 2 (or + 0.5%), or its share of requests slower than blue's p95 before the first shift ≥ blue's × 1.5 (or + 2%)");
+    expect(text).toContain("at most 1% chance of rolling back a release as good as blue");
+    expect(text).toContain("else up to 10 more window(s), after which ruling out ×5 is enough; else fails (\"not enough traffic to decide\")");
+    expect(text).toContain("green 5xx rate above 10% in two windows in a row (at least 10 errors between them) fails at once");
     expect(text).toContain("3 metric-provider error(s) in a row fail");
     expect(text).toContain("ModifyListener arn:aws:elasticloadbalancing");
     expect(text).toContain("Rollback path");
     expect(text).toContain("smoke-booking");
     expect(text).toContain("snapshot of blue's database");
     expect(text).toContain("stickiness may keep clients on green for up to 1h");
+  });
+
+  test("the warm-up before each step's first window: the config's, else 2m shared and 3m paired", () => {
+    const defaults = testRollout();
+    const unset = { ...defaults, gates: { ...defaults.gates, warmupSeconds: undefined } } as RolloutConfig;
+    const shared = describePlan(buildPlan(unset, { databaseMode: "shared" }), []).join("\n");
+    expect(shared).toContain("1. blue 95 / green 5: write, read back until equal (≤ 1m)\n     bake 5m after 2m of warm-up: 5 window(s) of 1m");
+    expect(shared).toContain("Monitoring: 5m at 100% green after 2m of warm-up (5 window(s))");
+    expect(shared).toContain("Judge: windows of 1m from each step's verified weights plus 2m of warm-up on");
+    const paired = describePlan(buildPlan({ ...unset, strategy: { type: "all-at-once" } }, { databaseMode: "paired" }), []).join("\n");
+    expect(paired).toContain("Monitoring: 5m at 100% green after 3m of warm-up");
+    const set = describePlan(buildPlan(testRollout({ gates: { ...defaults.gates, warmupSeconds: 90 } }), { databaseMode: "shared" }), []).join("\n");
+    expect(set).toContain("bake 5m after 1m 30s of warm-up");
   });
 
   test("paired plan describes the fenced switch; a skipped snapshot is visible", () => {

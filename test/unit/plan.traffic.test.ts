@@ -6,9 +6,8 @@ import { buildPlan } from "../../scripts/core/plan.js";
 import { describeTimeToDecision, recentTrafficOf } from "../../scripts/core/trafficPlan.js";
 import { testRollout } from "../support/fakes.js";
 
-function plan(overrides: Partial<RolloutConfig> = {}, mode: "sequential" | "thresholds" = "sequential") {
-  const base = testRollout(overrides);
-  return buildPlan({ ...base, gates: { ...base.gates, mode } } as RolloutConfig, { databaseMode: "shared", resolutionMs: 60_000 });
+function plan(overrides: Partial<RolloutConfig> = {}) {
+  return buildPlan(testRollout(overrides), { databaseMode: "shared", resolutionMs: 60_000 });
 }
 
 describe("describeTimeToDecision", () => {
@@ -16,7 +15,10 @@ describe("describeTimeToDecision", () => {
     const lines = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100_000, errors: 60 * 100_000 * 0.001 });
     expect(lines[0]).toBe("Time to a decision, at the last 1h's traffic (100000 req/min, 5xx 0.1%):");
     expect(lines.filter((l) => l.startsWith("  - "))).toHaveLength(3);
-    expect(lines[1]).toMatch(/step 1 \(green 5%\): ~5000 green req\/min; an identical release rules out ×5 in \S+/);
+    // Without blue's history the forecast says which movement it assumed.
+    expect(lines[1]).toBe("  blue's minute-to-minute movement is unknown here: the forecast assumes σ 0.3 per color (the judge's default without a history)");
+    expect(lines[2]).toMatch(/step 1 \(green 5%\): ~5000 green req\/min; an identical release rules out ×5 in \S+/);
+    expect(lines.find((l) => l.includes("monitoring (green 100%)"))).toMatch(/~100000 green req\/min; an identical release rules out ×5 in 1m/);
     expect(lines.join("\n")).not.toMatch(/WARNING|will extend/);
   });
 
@@ -28,20 +30,19 @@ describe("describeTimeToDecision", () => {
   });
 
   test("what each step costs in wall time at this traffic, the publication delay included", () => {
-    const busy = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100_000, errors: 60 * 100_000 * 0.001 }, null, 120_000);
+    const busy = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100_000, errors: 60 * 100_000 * 0.001 }, null, null, 120_000);
     // A 5-minute bake that decides within it: 5 windows of 1 minute, the last one read 2 minutes after it ends.
     expect(busy[2]).toBe("    costs ~7m of wall time: 5 window(s) of 1m, the last read 2m after it ends (up to 5m while the load balancer's nodes publish)");
-    const quiet = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100, errors: 0 }, null, 120_000).join("\n");
+    const quiet = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100, errors: 0 }, null, null, 120_000).join("\n");
     // At 100 req/min the 5% step runs its bake and every extension: 15 windows.
     expect(quiet).toMatch(/step 1 \(green 5%\)[^\n]*\n {4}costs ~17m of wall time: 15 window\(s\) of 1m/);
   });
 
-  test("no traffic, no history, thresholds mode", () => {
+  test("no traffic, no history", () => {
     expect(describeTimeToDecision(plan(), { minutes: 60, requests: 0, errors: 0 }).join("\n")).toMatch(/WARNING: no requests in that time/);
     expect(describeTimeToDecision(plan(), null, "the metrics source keeps no history")).toEqual([
       "Time to a decision: unknown (the metrics source keeps no history)",
     ]);
-    expect(describeTimeToDecision(plan({}, "thresholds"), { minutes: 60, requests: 6000, errors: 0 })).toEqual([]);
   });
 
   test("recentTrafficOf counts every request and every 5xx, the load balancer's unattributed ones too", () => {

@@ -85,10 +85,10 @@ describe("preflight: the judge's inputs", () => {
     expect(failed.reason).toMatch(/metrics: error: GetMetricData: AccessDenied/);
   });
 
-  test("thresholds mode reads nothing extra in preflight", async () => {
+  test("nothing judged (no bake, no monitoring) reads nothing extra in preflight", async () => {
     const world = new FakeWorld();
     noBlueLatency(world);
-    await runCutover(world.deps(), request({ mode: "thresholds" }));
+    await runCutover(world.deps(), request({}, { bakeSeconds: 0, monitorSeconds: 0 }));
     expect(world.eventsOf("preflight-check").some((c) => c.check === "metrics")).toBe(false);
   });
 });

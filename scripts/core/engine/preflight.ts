@@ -66,7 +66,7 @@ export async function preflight(run: Run): Promise<void> {
     check("alarms", firing.length === 0, firing.length === 0 ? "no alarm in ALARM" : `in ALARM: ${firing.join(", ")}`);
   });
   // Only when something will be judged (a bake or a monitoring window).
-  if (gates.mode !== "thresholds" && (plan.steps.some((step) => step.bakeMs > 0) || plan.monitorMs > 0)) {
+  if (plan.steps.some((step) => step.bakeMs > 0) || plan.monitorMs > 0) {
     await attempt("metrics", async () => {
       const verdict = await judgeInputs(run);
       check("metrics", verdict.ok, verdict.detail);

@@ -1,144 +1,130 @@
-// How much green traffic a decision needs: the judge's "about N more green requests", the plan's
-// expected time per step (`cutover --dry-run`) and the bench's "which cells can decide at all".
-//
-// Each answer runs the judge's own statistics on the counts one expects at the given rates (the
-// median path), plus, for detection, a one-sided normal margin so that about 95% of runs decide
-// by then. Predictions, not guarantees: bench/judge.ts measures how close they are.
+// How long a decision takes: the judge's "about N more green requests", the plan's expected time
+// per step (`cutover --dry-run`), what the 100% phase can detect, and the bench's "which cells can
+// decide at all". Normal approximations of the judge's own test on one-window steps: a window's
+// log ratio has variance V = binomial + the extra variance the judge tempers with (./dispersion.ts),
+// so a regression of log size δ adds about δ·θ/V − θ²/(2V) to the log e-value at alternative θ per
+// window, with standard deviation θ/√V. Predictions, not guarantees: bench/judge.ts measures them.
 
+import { normalCdf, normalQuantile } from "./normal.js";
 import { referenceRate, regressionRate } from "./settings.js";
-import {
-  addConcurrentWindow,
-  addReferenceWindow,
-  alternatives,
-  emptyLogLik,
-  logMixtureStatistic,
-  RHO_GRID,
-  rateUpperBound,
-  ratioUpperBound,
-} from "./statistics.js";
-import type { JudgeMetric, JudgeSettings, MetricEffect, TimeToDecision } from "./types.js";
+import { alternatives, RHO_GRID, rateUpperBound } from "./statistics.js";
+import type { JudgeMetric, JudgeSettings, TimeToDecision } from "./types.js";
 
-/** The comparison a phase makes: concurrent (share < 1) or against a frozen reference (share = 1). */
+/** The comparison a phase makes: concurrent (share < 1) or against blue's recent level (share = 1). */
 export type Comparison = "concurrent" | "reference";
 
-export interface ForecastInput {
-  effect: MetricEffect;
-  /** Blue's rate (errors or slow share) — for the reference comparison, the reference rate. */
-  blueRate: number;
-  /** Green's share of requests, 0 < share ≤ 1 (1: reference comparison). */
-  share: number;
+export interface WindowForecast {
   comparison: Comparison;
+  /** Green's requests per window. */
+  perWindowGreen: number;
+  /** Green's share (concurrent): blue serves perWindowGreen × (1 − share) / share. */
+  share: number;
+  /** Blue's rate (concurrent), or the reference rate (reference). */
+  blueRate: number;
+  /** The extra per-window variance of the log ratio (concurrent: both colors' own noise; reference: blue's minute variance). */
+  extraVariance: number;
 }
 
-/** Standard normal CDF (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
-function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
-  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
-}
+/** More windows than this are "never" for a plan. */
+const MAX_WINDOWS = 10_000;
 
-/** The z with Φ(z) = p, 0.5 ≤ p < 1 (bisection; the forecast needs three digits). */
-export function normalQuantile(p: number): number {
-  let lo = 0;
-  let hi = 10;
-  for (let i = 0; i < 50; i++) {
-    const mid = (lo + hi) / 2;
-    if (normalCdf(mid) < p) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
-const MAX_REQUESTS = 1e11;
-
-/** Smallest N in [from, MAX_REQUESTS] with predicate(N) (within 2%), assuming monotone; null when none. */
-function smallestN(predicate: (n: number) => boolean, from = 1): number | null {
-  let hi = Math.max(1, from);
-  if (predicate(hi)) return Math.ceil(hi);
-  while (!predicate(hi)) {
-    hi *= 2;
-    if (hi > MAX_REQUESTS) return null;
-  }
-  let lo = hi / 2;
-  while (hi - lo > Math.max(1, lo * 0.02)) {
-    const mid = (lo + hi) / 2;
-    if (predicate(mid)) hi = mid;
-    else lo = mid;
-  }
-  return Math.ceil(hi);
-}
-
-/** Log-likelihood grid for N green requests at green rate pg, blue rate pb, on the expected counts. */
-function expectedLogLik(input: ForecastInput, n: number, greenRate: number): number[] {
-  const logLik = emptyLogLik();
+/** Per-window variance of the compared log ratio when green's rate is greenRate. */
+function windowVariance(input: WindowForecast, greenRate: number): number {
+  const greenEvents = Math.max(input.perWindowGreen * greenRate, 1e-9);
+  let binomial = 1 / greenEvents;
   if (input.comparison === "concurrent") {
-    const blueRequests = (n * (1 - input.share)) / input.share;
-    addConcurrentWindow(logLik, n * greenRate, blueRequests * input.blueRate, n, blueRequests);
-  } else {
-    addReferenceWindow(logLik, n * greenRate, n, input.blueRate);
+    const blueRequests = (input.perWindowGreen * (1 - input.share)) / Math.max(input.share, 1e-9);
+    binomial += 1 / Math.max(blueRequests * input.blueRate, 1e-9);
   }
-  return logLik;
+  return binomial + Math.max(0, input.extraVariance);
 }
 
-/**
- * Green requests an identical release needs until a regression of size k is ruled out
- * (ratio bound or green's own rate bound, whichever comes first). null: never (within 1e11).
- */
-export function requestsToRuleOut(input: ForecastInput, k: number, alpha: number, from = 1): number | null {
-  const p = input.blueRate;
-  const ratioLevel = p > 0 ? 1 + (k - 1) * Math.max(1, referenceRate(input.effect) / p) : Infinity;
-  const absoluteLevel = regressionRate(input.effect, p, k);
-  return smallestN((n) => {
-    if (rateUpperBound(n * p, n, alpha) <= absoluteLevel) return true;
-    if (p <= 0) return false;
-    const bound = ratioUpperBound(expectedLogLik(input, n, p), alpha);
-    return bound !== null && bound <= ratioLevel;
-  }, from);
-}
-
-/**
- * Green requests until a regression of size k (green's rate = blue + (k − 1)·max(blue, r*)) is
- * detected in about `power` of runs (default 95%): the expected log e-value minus z(power) standard
- * deviations of its dominant term reaches log(1/alpha). null: never.
- */
-export function requestsToDetect(input: ForecastInput, k: number, alpha: number, power = 0.95): number | null {
-  return requestsToDetectRate(input, regressionRate(input.effect, input.blueRate, k), alpha, power);
-}
-
-/** As requestsToDetect, for a given green rate (the bench's "errors ×2" is 2 × blue's rate). null: never, or not worse than blue. */
-export function requestsToDetectRate(input: ForecastInput, greenRate: number, alpha: number, power = 0.95): number | null {
-  const pb = input.blueRate;
-  const z = normalQuantile(Math.min(Math.max(power, 0.5), 0.999999));
-  if (!(greenRate > pb)) return null;
-  const pg = Math.min(greenRate, 1 - 1e-9);
-  const need = Math.log(1 / alpha);
-  const alts = alternatives(input.effect.minRatio);
-  return smallestN((n) => {
-    const logLik = expectedLogLik(input, n, pg);
-    const logM = logMixtureStatistic(logLik, input.effect.minRatio);
-    // the alternative that carries the mixture on the expected path
-    let best = alts[0]!;
-    for (const alt of alts) if (logLik[alt.index]! + alt.logWeight > logLik[best.index]! + best.logWeight) best = alt;
-    const rho = RHO_GRID[best.index]!;
-    let variance: number;
-    if (input.comparison === "concurrent") {
-      const s = input.share;
-      const shift = Math.log(rho * s + (1 - s)); // log((ρg + b)/(g + b)) with g:b = s:(1−s)
-      const greenEvents = n * pg;
-      const blueEvents = (n * (1 - s) * pb) / s;
-      variance = greenEvents * (Math.log(rho) - shift) ** 2 + blueEvents * shift ** 2;
-    } else {
-      const q = Math.min(rho * pb, 1 - 1e-9);
-      const c = Math.log(rho) - Math.log((1 - q) / (1 - pb));
-      variance = n * pg * (1 - pg) * c * c;
-    }
-    return logM - z * Math.sqrt(variance) >= need;
-  });
-}
-
-/** The alpha a phase's test uses: the reference comparison spends half on the reference's own bound. */
+/** The test's alpha for a comparison: the reference spends half its alpha on the reference's own bound. */
 export function testAlpha(settings: JudgeSettings, comparison: Comparison): number {
   return comparison === "reference" ? settings.alphaPerTest / 2 : settings.alphaPerTest;
+}
+
+/** Windows until a green rate of greenRate is detected in about `power` of runs. null: never (or not worse). */
+export function windowsToDetect(input: WindowForecast, greenRate: number, settings: JudgeSettings, metric: JudgeMetric, power = 0.95): number | null {
+  if (!(greenRate > input.blueRate) || input.perWindowGreen <= 0 || input.blueRate <= 0) return null;
+  const delta = Math.log(Math.min(greenRate, 1) / input.blueRate);
+  const variance = windowVariance(input, greenRate);
+  const need = Math.log(1 / testAlpha(settings, input.comparison));
+  const cap = settings.windowShare * (need - alternatives(settings[metric].minRatio)[0]!.logWeight);
+  const z = normalQuantile(power);
+  let best: number | null = null;
+  for (const alt of alternatives(settings[metric].minRatio)) {
+    const theta = Math.log(RHO_GRID[alt.index]!);
+    const rawMean = (theta * delta - (theta * theta) / 2) / variance;
+    const sd = theta / Math.sqrt(variance);
+    let windows: number;
+    if (rawMean - z * sd >= cap) {
+      // nearly every window is capped: the evidence grows by the cap per window
+      windows = Math.ceil((need - alt.logWeight) / cap);
+    } else {
+      const mean = Math.min(cap, rawMean);
+      if (mean <= 0) continue;
+      // smallest W with W·mean − z·sd·√W + logWeight ≥ need (a quadratic in √W)
+      const b = -z * sd;
+      const c = alt.logWeight - need;
+      const root = (-b + Math.sqrt(b * b - 4 * mean * c)) / (2 * mean);
+      windows = Math.ceil(root * root);
+    }
+    windows = Math.max(1, windows);
+    if (windows <= MAX_WINDOWS && (best === null || windows < best)) best = windows;
+  }
+  return best;
+}
+
+/**
+ * Windows until an identical release (green's rate = blue's, or the reference's observed level)
+ * rules out a regression of size k, on the median path: by the ratio bound, or by green's own rate
+ * bound where blue's rate is too low for a ratio. null: never.
+ */
+export function windowsToRuleOut(input: WindowForecast, k: number, settings: JudgeSettings, metric: JudgeMetric, greenRate = input.blueRate): number | null {
+  if (input.perWindowGreen <= 0) return null;
+  const effect = settings[metric];
+  const alpha = settings.ruleOutAlpha;
+  const p = input.blueRate;
+  const ratioLevel = p > 0 ? 1 + (k - 1) * Math.max(1, referenceRate(effect) / p) : Infinity;
+  let ratioWindows: number | null = null;
+  if (p > 0 && greenRate > 0 && Number.isFinite(ratioLevel)) {
+    const theta = Math.log(ratioLevel);
+    const delta = Math.log(greenRate / p);
+    const perWindow = ((theta * theta) / 2 - theta * delta) / windowVariance(input, greenRate);
+    if (perWindow > 0) ratioWindows = Math.ceil(Math.log(1 / alpha) / perWindow);
+  }
+  const absoluteLevel = regressionRate(effect, p, k);
+  let absoluteWindows: number | null = null;
+  for (let w = 1; w <= Math.min(MAX_WINDOWS, ratioWindows ?? MAX_WINDOWS); w = Math.ceil(w * 1.25)) {
+    const n = w * input.perWindowGreen;
+    if (rateUpperBound(n * greenRate, n, alpha) <= absoluteLevel) {
+      absoluteWindows = w;
+      break;
+    }
+  }
+  const options = [ratioWindows, absoluteWindows].filter((x): x is number => x !== null && x <= MAX_WINDOWS);
+  return options.length > 0 ? Math.max(1, Math.min(...options)) : null;
+}
+
+/**
+ * The chance that an identical release has not ruled out a regression of size k after `windows`
+ * windows (the step then ends undecided), on the normal approximation of the rule-out statistic.
+ */
+export function undecidedChance(input: WindowForecast, k: number, settings: JudgeSettings, metric: JudgeMetric, windows: number): number {
+  if (input.perWindowGreen <= 0 || windows <= 0) return 1;
+  const p = input.blueRate;
+  if (!(p > 0)) {
+    const needed = windowsToRuleOut(input, k, settings, metric);
+    return needed !== null && needed <= windows ? 0 : 1;
+  }
+  const ratioLevel = 1 + (k - 1) * Math.max(1, referenceRate(settings[metric]) / p);
+  const theta = Math.log(ratioLevel);
+  const variance = windowVariance(input, p);
+  const mean = (theta * theta) / 2 / variance;
+  const sd = theta / Math.sqrt(variance);
+  const need = Math.log(1 / settings.ruleOutAlpha);
+  return 1 - normalCdf((windows * mean - need) / (Math.sqrt(windows) * sd));
 }
 
 /** Blue's slow share assumed by the planner: 5% with a blue-p95 bound, 1% with blue-p99 or a fixed bound. */
@@ -146,27 +132,42 @@ export function assumedSlowShare(settings: JudgeSettings): number {
   return "from" in settings.slowThreshold && settings.slowThreshold.from === "blue-p95" ? 0.05 : 0.01;
 }
 
+/** The extra variance the plan assumes per metric (from the operator's measured history when there is one). */
+export interface PlanDispersion {
+  errors: number;
+  slow: number;
+}
+
 /**
  * Expected time to a decision for a phase at this traffic (requests per minute, both colors),
- * green share (0 < share ≤ 1) and baseline 5xx rate. At share 1 the comparison is against a frozen
- * reference; the forecast takes the reference to be exactly the baseline (optimistic by the
- * reference's own bound).
+ * green share (0 < share ≤ 1) and baseline 5xx rate, with windows of `windowMinutes` (one minute on
+ * AWS). The extra variance defaults to what the judge assumes without a history.
  */
-export function expectedTimeToDecision(settings: JudgeSettings, trafficPerMinute: number, share: number, baselineRate: number): TimeToDecision {
-  const greenPerMinute = Math.max(0, trafficPerMinute) * Math.min(Math.max(share, 0), 1);
+export function expectedTimeToDecision(
+  settings: JudgeSettings,
+  trafficPerMinute: number,
+  share: number,
+  baselineRate: number,
+  dispersion: PlanDispersion = { errors: 0.18, slow: 0.18 },
+  windowsAllowed = 5 + settings.maxExtensions,
+  windowMinutes = 1,
+): TimeToDecision {
+  const clampedShare = Math.min(Math.max(share, 0), 1);
+  const greenPerMinute = Math.max(0, trafficPerMinute) * clampedShare;
+  const toMinutes = (windows: number | null) => (windows === null ? null : windows * windowMinutes);
   const comparison: Comparison = share >= 1 ? "reference" : "concurrent";
   const rates: Record<JudgeMetric, number> = { errors: Math.max(0, baselineRate), slow: assumedSlowShare(settings) };
-  const alpha = testAlpha(settings, comparison);
-  const minutes = (requests: number | null) => (requests === null || greenPerMinute <= 0 ? null : requests / greenPerMinute);
   const worst = (values: (number | null)[]) => (values.some((v) => v === null) ? null : Math.max(...(values as number[])));
   const perMetric = (["errors", "slow"] as const).map((metric) => {
-    const input: ForecastInput = { effect: settings[metric], blueRate: rates[metric], share: Math.min(share, 1), comparison };
+    const input: WindowForecast = { comparison, perWindowGreen: greenPerMinute * windowMinutes, share: clampedShare, blueRate: rates[metric], extraVariance: dispersion[metric] };
+    const k = settings[metric].minRatio;
     return {
       metric,
-      ruleOutMinimal: minutes(requestsToRuleOut(input, settings[metric].minRatio, settings.ruleOutAlpha)),
-      ruleOutLarge: minutes(requestsToRuleOut(input, settings.largestRegression, settings.ruleOutAlpha)),
-      detectMinimal: minutes(requestsToDetect(input, settings[metric].minRatio, alpha)),
-      detectLarge: minutes(requestsToDetect(input, settings.largestRegression, alpha)),
+      ruleOutMinimal: toMinutes(windowsToRuleOut(input, k, settings, metric)),
+      ruleOutLarge: toMinutes(windowsToRuleOut(input, settings.largestRegression, settings, metric)),
+      detectMinimal: toMinutes(windowsToDetect(input, regressionRate(settings[metric], rates[metric], k), settings, metric)),
+      detectLarge: toMinutes(windowsToDetect(input, regressionRate(settings[metric], rates[metric], settings.largestRegression), settings, metric)),
+      undecided: undecidedChance(input, comparison === "reference" ? settings.largestRegression : settings.largestRegression, settings, metric, windowsAllowed),
     };
   });
   const slowest = perMetric.reduce((a, b) => ((b.ruleOutMinimal ?? Infinity) > (a.ruleOutMinimal ?? Infinity) ? b : a));
@@ -177,5 +178,6 @@ export function expectedTimeToDecision(settings: JudgeSettings, trafficPerMinute
     detectMinimalMinutes: worst(perMetric.map((m) => m.detectMinimal)),
     detectLargeMinutes: worst(perMetric.map((m) => m.detectLarge)),
     slowestMetric: slowest.metric,
+    undecidedChance: Math.max(...perMetric.map((m) => m.undecided)),
   };
 }

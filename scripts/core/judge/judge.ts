@@ -1,23 +1,14 @@
 // judgeStep: add a poll's windows to the phase's evidence and decide. Pure: returns a new state.
-// Method and contract: ./types.ts and ./statistics.ts; operator's view: docs/gates.md.
+// Method and contract: ./types.ts, ./dispersion.ts and ./statistics.ts; operator's view: docs/gates.md.
 
-import { evaluateGates, type GateVerdict } from "../gates.js";
-import { requestsToRuleOut, testAlpha, type Comparison } from "./forecast.js";
-import { assertValidSettings, cloneJudgeState, emptyMetrics, referenceRate, regressionRate } from "./settings.js";
-import { addConcurrentWindow, addReferenceWindow, logMixtureStatistic, normalizeLogLik, rateUpperBound, ratioUpperBound } from "./statistics.js";
-import type {
-  CeilingCheck,
-  FrozenReference,
-  JudgeContext,
-  JudgeMetric,
-  JudgeSettings,
-  JudgeState,
-  JudgeVerdict,
-  JudgeWindow,
-  MetricEvidence,
-  RuledOut,
-} from "./types.js";
+import { addScatter, closeScatterPhase, estimateDispersion, logRate, temper, HISTORY_LIMIT } from "./dispersion.js";
+import { evidenceFor } from "./metricEvidence.js";
+import { concurrentPriorOf, freezeReference } from "./reference.js";
+import { assertValidSettings, cloneJudgeState, emptyMetrics } from "./settings.js";
+import { addWindowLogLik, alternatives, concurrentWindowLogLik, normalizeLogLik, referenceWindowLogLik } from "./statistics.js";
+import type { CeilingCheck, JudgeContext, JudgeMetric, JudgeSettings, JudgeState, JudgeVerdict, JudgeWindow } from "./types.js";
 import { JUDGE_METRICS } from "./types.js";
+import { decide } from "./decide.js";
 
 const validCount = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
 
@@ -34,340 +25,209 @@ function windowProblem(window: JudgeWindow, lastWindowEnd: number | null): strin
   return null;
 }
 
-function startPhase(state: JudgeState, context: JudgeContext): void {
+/**
+ * Blue's windows from before the cutover (one per poll interval, oldest first): its movement is the
+ * prior of the concurrent phases and the reference of the 100% phase. Call once, before the first
+ * window is judged; windows already in the state are kept.
+ */
+export function withBlueHistory(input: JudgeState, windows: readonly { end: number; requests: number; errors: number; slow: number | null }[]): JudgeState {
+  const state = cloneJudgeState(input);
+  for (const w of [...windows].sort((a, b) => a.end - b.end)) {
+    if (!validCount(w.requests) || w.requests <= 0 || !validCount(w.errors) || w.errors > w.requests) continue;
+    if (state.blue.at.length > 0 && w.end <= state.blue.at[state.blue.at.length - 1]!) continue;
+    pushBlue(state, w.end, w.requests, w.errors, w.slow !== null && validCount(w.slow) && w.slow <= w.requests ? w.slow : null);
+    state.historyWindows = Math.min(HISTORY_LIMIT, state.historyWindows + 1);
+  }
+  return state;
+}
+
+function pushBlue(state: JudgeState, end: number, requests: number, errors: number, slow: number | null): void {
+  const b = state.blue;
+  b.at.push(end);
+  b.requests.push(requests);
+  b.errors.push(errors);
+  b.slow.push(slow);
+  const excess = b.at.length - HISTORY_LIMIT;
+  if (excess > 0) {
+    for (const list of [b.at, b.requests, b.errors, b.slow]) list.splice(0, excess);
+    state.historyWindows = Math.max(0, state.historyWindows - excess);
+  }
+}
+
+function startPhase(settings: JudgeSettings, state: JudgeState, context: JudgeContext, firstWindow: JudgeWindow | undefined): void {
+  const previous = state.metrics.errors;
+  const previousPerWindow = state.windowsJudged > 0 ? (previous.greenRequests + previous.blueRequests) / state.windowsJudged : null;
+  for (const metric of JUDGE_METRICS) closeScatterPhase(state.scatter[metric]);
   state.phaseKey = context.phaseKey;
   state.windowsJudged = 0;
   state.extensionsUsed = 0;
   state.lastWindowEnd = null;
   state.metrics = emptyMetrics();
-  state.thresholdPasses = 0;
   state.reference = null;
-}
-
-/** Freeze green's reference for a 100% phase: blue's pooled counts from this cutover, else the pre-cutover baseline. */
-function freezeReferences(settings: JudgeSettings, state: JudgeState, context: JudgeContext): Record<JudgeMetric, FrozenReference | null> {
-  const alpha = settings.alphaPerTest / 2;
-  const pick = (requests: number, count: number, preRequests: number | undefined, preCount: number | undefined): FrozenReference | null => {
-    if (requests > 0) return { source: "cutover", requests, count, rate: rateUpperBound(count, requests, alpha) };
-    if (preRequests !== undefined && preCount !== undefined && preRequests > 0 && validCount(preCount) && preCount <= preRequests) {
-      return { source: "pre-cutover", requests: preRequests, count: preCount, rate: rateUpperBound(preCount, preRequests, alpha) };
-    }
-    return null;
+  state.ceilingStreak = { windows: 0, errors: 0, requests: 0, lastErrors: 0, lastRequests: 0 };
+  if (context.greenShare < 1) return;
+  const lastBlue = state.blue.at[state.blue.at.length - 1];
+  const historyPerWindow = state.blue.requests.length > 0 ? state.blue.requests.reduce((a, b) => a + b, 0) / state.blue.requests.length : 0;
+  const horizonWindows = context.windowsRequired + settings.maxExtensions;
+  const windowMinutes = firstWindow ? (firstWindow.end - firstWindow.start) / 60_000 : 1;
+  const horizonMinutes = lastBlue !== undefined && firstWindow ? (firstWindow.start - lastBlue) / 60_000 + horizonWindows * windowMinutes : horizonWindows * windowMinutes;
+  const input = {
+    settings,
+    blue: state.blue,
+    historyWindows: state.historyWindows,
+    requestsPerWindow: previousPerWindow ?? historyPerWindow,
+    horizonWindows,
+    horizonMinutes,
   };
-  const b = state.blueBaseline;
-  const pre = context.preCutoverBaseline ?? undefined;
-  return {
-    errors: pick(b.requests, b.errors, pre?.requests, pre?.errors),
-    slow: pick(b.slowRequests, b.slow, pre?.slowRequests, pre?.slow),
-  };
+  state.reference = { errors: freezeReference(input, "errors"), slow: freezeReference(input, "slow") };
 }
 
-function addWindow(state: JudgeState, window: JudgeWindow): void {
-  addWindowEvidence(state, window);
-  normalizeLogLik(state.metrics.errors.logLik);
-  normalizeLogLik(state.metrics.slow.logLik);
+/**
+ * The most one window may add to a metric's fail test (log scale): windowShare of what the first
+ * alternative of the mixture needs to reach the boundary, so that one window never fails a step
+ * alone (with windowShare 0.5) and two extreme windows can.
+ */
+export function windowCap(settings: JudgeSettings, comparison: "concurrent" | "reference", metric: JudgeMetric): number {
+  const alpha = comparison === "reference" ? settings.alphaPerTest / 2 : settings.alphaPerTest;
+  const firstWeight = alternatives(settings[metric].minRatio)[0]!.logWeight;
+  return settings.windowShare * (Math.log(1 / alpha) - firstWeight);
 }
 
-function addWindowEvidence(state: JudgeState, window: JudgeWindow): void {
+function addConcurrent(settings: JudgeSettings, state: JudgeState, metric: JudgeMetric, x: number, y: number, g: number, b: number): void {
+  const acc = state.metrics[metric];
+  acc.greenRequests += g;
+  acc.greenCount += x;
+  acc.blueRequests += b;
+  acc.blueCount += y;
+  if (g <= 0 || b <= 0) return;
+  // The binomial variance from the phase's pooled rates, not this window's own counts: a window's
+  // weight must not depend on its own noise.
+  const expectedGreen = ((acc.greenCount + 0.5) / (acc.greenRequests + 1)) * g;
+  const expectedBlue = ((acc.blueCount + 0.5) / (acc.blueRequests + 1)) * b;
+  const v = 1 / (expectedGreen + 0.5) + 1 / (expectedBlue + 0.5);
+  const d = logRate(x, g).y - logRate(y, b).y;
+  // The dispersion this window is judged with comes from the windows before it only.
+  const dispersion = estimateDispersion(state.scatter[metric], concurrentPriorOf(state.blue, metric));
+  const phi = temper(v, dispersion);
+  acc.extraVariance = dispersion.tau2;
+  acc.dispersion = phi;
+  acc.effectiveCount += x / phi;
+  acc.effectiveRequests += g / phi;
+  addWindowLogLik(acc.logLik, concurrentWindowLogLik(x, y, g, b), phi, windowCap(settings, "concurrent", metric));
+  addScatter(state.scatter[metric], d, v);
+}
+
+function addAgainstReference(settings: JudgeSettings, state: JudgeState, metric: JudgeMetric, x: number, g: number): void {
+  const acc = state.metrics[metric];
+  acc.greenRequests += g;
+  acc.greenCount += x;
+  const reference = state.reference?.[metric];
+  if (!reference || g <= 0) return;
+  const v = 1 / (reference.rate * g + 0.5);
+  const phi = temper(v, { tau2: reference.minuteVariance, clumping: reference.clumping });
+  acc.extraVariance = reference.minuteVariance;
+  acc.dispersion = phi;
+  acc.effectiveCount += x / phi;
+  acc.effectiveRequests += g / phi;
+  addWindowLogLik(acc.logLik, referenceWindowLogLik(x, g, reference.rate), phi, windowCap(settings, "reference", metric));
+}
+
+function addWindow(settings: JudgeSettings, state: JudgeState, window: JudgeWindow): void {
   const { blue, green } = window;
-  const errors = state.metrics.errors;
-  const slow = state.metrics.slow;
   if (state.reference === null) {
-    state.blueBaseline.requests += blue.requests;
-    state.blueBaseline.errors += blue.errors;
-    errors.greenRequests += green.requests;
-    errors.greenCount += green.errors;
-    errors.blueRequests += blue.requests;
-    errors.blueCount += blue.errors;
-    addConcurrentWindow(errors.logLik, green.errors, blue.errors, green.requests, blue.requests);
-    if (blue.slow !== null) {
-      state.blueBaseline.slowRequests += blue.requests;
-      state.blueBaseline.slow += blue.slow;
-    }
-    if (green.slow !== null && blue.slow !== null) {
-      slow.greenRequests += green.requests;
-      slow.greenCount += green.slow;
-      slow.blueRequests += blue.requests;
-      slow.blueCount += blue.slow;
-      addConcurrentWindow(slow.logLik, green.slow, blue.slow, green.requests, blue.requests);
-    }
+    addConcurrent(settings, state, "errors", green.errors, blue.errors, green.requests, blue.requests);
+    if (green.slow !== null && blue.slow !== null) addConcurrent(settings, state, "slow", green.slow, blue.slow, green.requests, blue.requests);
+    if (blue.requests > 0) pushBlue(state, window.end, blue.requests, blue.errors, blue.slow);
+  } else {
+    // Green at 100%: compared with blue's level; blue's stray requests (stickiness) are not evidence.
+    addAgainstReference(settings, state, "errors", green.errors, green.requests);
+    if (green.slow !== null) addAgainstReference(settings, state, "slow", green.slow, green.requests);
+  }
+  for (const metric of JUDGE_METRICS) normalizeLogLik(state.metrics[metric].logLik);
+}
+
+/** In a concurrent window, green counts toward the ceiling only at more than this × blue's rate. */
+const CEILING_OVER_BLUE = 2;
+
+/**
+ * The hard ceiling: green's 5xx rate above the ceiling in two windows in a row, with at least
+ * ceilingMinErrors green errors between them. One window alone never breaches it: a single short
+ * burst (a pod restart, a retry storm) is not an outage; a crash shows in two windows.
+ */
+function updateCeiling(settings: JudgeSettings, state: JudgeState, window: JudgeWindow): void {
+  const g = window.green;
+  const b = window.blue;
+  const greenRate = g.requests > 0 ? g.errors / g.requests : 0;
+  // Concurrent: only where green is worse than blue in the same window (a dependency failing both
+  // colors is not green's outage).
+  const worseThanBlue = state.reference !== null || b.requests <= 0 || greenRate > (b.errors / b.requests) * CEILING_OVER_BLUE;
+  const above = g.requests > 0 && greenRate > settings.errorRateCeiling && worseThanBlue;
+  const s = state.ceilingStreak;
+  if (!above) {
+    state.ceilingStreak = { windows: 0, errors: 0, requests: 0, lastErrors: 0, lastRequests: 0 };
     return;
   }
-  // Green at 100%: compared with the frozen reference; blue's stray requests (stickiness) are not evidence.
-  const refErrors = state.reference.errors;
-  if (refErrors) {
-    errors.greenRequests += green.requests;
-    errors.greenCount += green.errors;
-    addReferenceWindow(errors.logLik, green.errors, green.requests, refErrors.rate);
-  } else {
-    errors.greenRequests += green.requests;
-    errors.greenCount += green.errors;
-  }
-  if (green.slow !== null) {
-    slow.greenRequests += green.requests;
-    slow.greenCount += green.slow;
-    const refSlow = state.reference.slow;
-    if (refSlow) addReferenceWindow(slow.logLik, green.slow, green.requests, refSlow.rate);
-  }
-}
-
-/** The evidence for one metric; `forecast` adds the (costlier) estimate of the green requests still needed. */
-function metricEvidence(settings: JudgeSettings, state: JudgeState, metric: JudgeMetric, share: number, forecast: boolean): MetricEvidence {
-  const acc = state.metrics[metric];
-  const effect = settings[metric];
-  const reference = state.reference?.[metric] ?? null;
-  const comparison: MetricEvidence["comparison"] =
-    state.reference === null ? (acc.blueRequests > 0 ? "concurrent" : "none") : reference !== null ? "reference" : "none";
-  const alpha = comparison === "none" ? settings.alphaPerTest : testAlpha(settings, comparison);
-  const boundary = 1 / alpha;
-  const blueRequests = comparison === "reference" ? reference!.requests : acc.blueRequests;
-  const blueCount = comparison === "reference" ? reference!.count : acc.blueCount;
-  const logStatistic = comparison === "none" ? 0 : logMixtureStatistic(acc.logLik, effect.minRatio);
-  const regression = logStatistic >= Math.log(boundary);
-
-  // Against a reference, ρ is relative to the reference's upper bound: restate it relative to blue's observed rate.
-  const rawRatio = comparison === "none" ? null : ratioUpperBound(acc.logLik, settings.ruleOutAlpha);
-  const toObserved = comparison === "reference" ? (reference!.count > 0 ? reference!.rate / (reference!.count / reference!.requests) : null) : 1;
-  const ruledOut: RuledOut = {
-    ratio: rawRatio === null || toObserved === null ? null : rawRatio * toObserved,
-    greenRateBelow: acc.greenRequests > 0 ? rateUpperBound(acc.greenCount, acc.greenRequests, settings.ruleOutAlpha) : null,
-  };
-  // With nothing to compare against, blue's rate counts as 0: promotion then needs green's own
-  // rate below the absolute size of the regression (stricter, never looser).
-  const blueRate = blueRequests > 0 && comparison !== "none" ? blueCount / blueRequests : 0;
-  const rulesOut = (k: number) => {
-    if (acc.greenRequests <= 0) return false;
-    const ratioLevel = blueRate > 0 ? 1 + (k - 1) * Math.max(1, referenceRate(effect) / blueRate) : Infinity;
-    if (ruledOut.ratio !== null && ruledOut.ratio <= ratioLevel) return true;
-    return ruledOut.greenRateBelow !== null && ruledOut.greenRateBelow <= regressionRate(effect, blueRate, k);
-  };
-  const status: MetricEvidence["status"] = regression
-    ? "regression"
-    : rulesOut(effect.minRatio)
-      ? "ruled-out-minimal"
-      : rulesOut(settings.largestRegression)
-        ? "ruled-out-large"
-        : "open";
-
-  let neededGreenRequests: number | null = null;
-  if (forecast && (status === "open" || status === "ruled-out-large")) {
-    const k = status === "open" ? settings.largestRegression : effect.minRatio;
-    const forecastComparison: Comparison = comparison === "reference" ? "reference" : "concurrent";
-    // the observed split, or the weights' when blue served nothing yet
-    const observedShare = acc.blueRequests > 0 && acc.greenRequests > 0 ? acc.greenRequests / (acc.greenRequests + acc.blueRequests) : share;
-    const total = requestsToRuleOut(
-      { effect, blueRate, share: forecastComparison === "reference" ? 1 : Math.min(observedShare, 0.999), comparison: forecastComparison },
-      k,
-      settings.ruleOutAlpha,
-      acc.greenRequests,
-    );
-    if (total !== null) neededGreenRequests = Math.max(1, Math.ceil(total - acc.greenRequests));
-  }
-  return {
-    metric,
-    comparison,
-    greenCount: acc.greenCount,
-    greenRequests: acc.greenRequests,
-    blueCount,
-    blueRequests,
-    statistic: Math.exp(Math.min(logStatistic, 700)),
-    boundary,
-    ruledOut,
-    status,
-    neededGreenRequests,
+  // The streak's counts are the last two windows' (a breach is two windows in a row).
+  state.ceilingStreak = {
+    windows: s.windows + 1,
+    errors: (s.windows > 0 ? s.lastErrors : 0) + g.errors,
+    requests: (s.windows > 0 ? s.lastRequests : 0) + g.requests,
+    lastErrors: g.errors,
+    lastRequests: g.requests,
   };
 }
 
-const pct = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
-const times = (x: number) => `×${Number(x.toPrecision(3))}`;
-
-/** The hard ceiling over this call's windows; `worst` is the breaching window, else the one with the highest green 5xx rate. */
-function checkCeiling(settings: JudgeSettings, windows: readonly JudgeWindow[]): CeilingCheck {
-  let worst: CeilingCheck["worst"] = null;
-  let breached = false;
-  for (const w of windows) {
-    if (w.green.requests <= 0) continue;
-    const rate = w.green.errors / w.green.requests;
-    const breach = w.green.errors >= settings.ceilingMinErrors && rate > settings.errorRateCeiling;
-    if (breached && !breach) continue;
-    if (breach !== breached || worst === null || rate > worst.errors / worst.requests) {
-      worst = { errors: w.green.errors, requests: w.green.requests, start: w.start, end: w.end };
-    }
-    breached ||= breach;
-  }
-  return { breached, worst, ceiling: settings.errorRateCeiling, minErrors: settings.ceilingMinErrors };
+/** How many times over a failure may be counted here (clients retrying): the ceiling's count is divided by it. */
+function errorClumping(state: JudgeState): number {
+  if (state.reference !== null) return state.reference.errors?.clumping ?? 1;
+  return estimateDispersion(state.scatter.errors, concurrentPriorOf(state.blue, "errors")).clumping;
 }
 
-/** See types.ts (JudgeStep). */
+function ceilingCheck(settings: JudgeSettings, state: JudgeState): CeilingCheck {
+  const s = state.ceilingStreak;
+  const breached = s.windows >= 2 && s.errors / errorClumping(state) >= settings.ceilingMinErrors;
+  return { breached, streak: s.windows > 0 ? { windows: s.windows, errors: s.errors, requests: s.requests } : null, ceiling: settings.errorRateCeiling, minErrors: settings.ceilingMinErrors };
+}
+
+/** See ./types.ts. Pure; never throws on data (bad windows are ignored with a reason); throws only on invalid settings. */
 export function judgeStep(settings: JudgeSettings, input: JudgeState, windows: readonly JudgeWindow[], context: JudgeContext): JudgeVerdict {
   assertValidSettings(settings);
   const state = cloneJudgeState(input);
-  if (state.phaseKey !== context.phaseKey) startPhase(state, context);
-  if (state.reference === null && context.greenShare >= 1 && state.windowsJudged === 0) {
-    state.reference = freezeReferences(settings, state, context);
-  }
+  const sorted = [...windows].sort((a, b) => a.start - b.start);
+  if (state.phaseKey !== context.phaseKey) startPhase(settings, state, context, sorted[0]);
 
   const ignoredWindows: JudgeVerdict["ignoredWindows"] = [];
-  const accepted: JudgeWindow[] = [];
-  for (const window of [...windows].sort((a, b) => a.start - b.start)) {
+  let breachedAt: CeilingCheck | null = null;
+  for (const window of sorted) {
     const problem = windowProblem(window, state.lastWindowEnd);
     if (problem) {
       ignoredWindows.push({ start: window.start, end: window.end, why: problem });
       continue;
     }
-    accepted.push(window);
+    addWindow(settings, state, window);
+    updateCeiling(settings, state, window);
+    breachedAt ??= ceilingCheck(settings, state).breached ? ceilingCheck(settings, state) : null;
     state.windowsJudged += 1;
     state.lastWindowEnd = window.end;
   }
-
-  const reasons: string[] = [];
-  let summary: string | null = null;
-  const gateVerdicts: GateVerdict[] = [];
-  let decision: JudgeVerdict["decision"] | null = null;
-  const ceiling = checkCeiling(settings, accepted);
-
-  if (settings.mode === "thresholds") {
-    // The old per-window gates (gates.ts), kept for comparison: a window passes, fails, or is inconclusive.
-    for (const w of accepted) {
-      addWindow(state, w);
-      const verdict = evaluateGates(settings.thresholds, {
-        metrics: {
-          blue: { requests: w.blue.requests, errors5xx: w.blue.errors, p95Ms: w.blue.p95Ms ?? null, p99Ms: w.blue.p99Ms ?? null },
-          green: { requests: w.green.requests, errors5xx: w.green.errors, p95Ms: w.green.p95Ms ?? null, p99Ms: w.green.p99Ms ?? null },
-        },
-      });
-      gateVerdicts.push(verdict);
-      if (decision !== null) continue;
-      if (verdict.status === "fail") {
-        decision = "fail";
-        reasons.push(...verdict.reasons);
-      } else if (verdict.status === "pass") {
-        state.thresholdPasses += 1;
-      } else if (state.extensionsUsed >= settings.thresholds.inconclusiveExtensions) {
-        decision = "undecided";
-        reasons.push(`inconclusive after ${state.extensionsUsed} extension(s): ${verdict.reasons.join("; ")}: missing data is never a pass`);
-      } else {
-        state.extensionsUsed += 1;
-        reasons.push(`inconclusive window, extended (${state.extensionsUsed}/${settings.thresholds.inconclusiveExtensions}): ${verdict.reasons.join("; ")}`);
-      }
-    }
-  } else {
-    for (const w of accepted) addWindow(state, w);
-  }
-
-  // The forecast of the traffic still needed matters only once the bake is over (extend, undecided).
-  const bakeOverNow = settings.mode === "sequential" && state.windowsJudged >= context.windowsRequired + state.extensionsUsed;
+  const ceiling = breachedAt ?? ceilingCheck(settings, state);
+  const bakeOver = state.windowsJudged >= context.windowsRequired + state.extensionsUsed;
   const evidence = {
-    errors: metricEvidence(settings, state, "errors", context.greenShare, bakeOverNow),
-    slow: metricEvidence(settings, state, "slow", context.greenShare, bakeOverNow),
+    errors: evidenceFor(settings, state, "errors", context.greenShare, bakeOver),
+    slow: evidenceFor(settings, state, "slow", context.greenShare, bakeOver),
   };
-
-  if (ceiling.breached && decision !== "fail") {
-    decision = "fail";
-    const w = ceiling.worst!;
-    summary = `green 5xx ${w.errors}/${w.requests} (${pct(w.errors / w.requests)}) in one window is above the ceiling ${pct(settings.errorRateCeiling)} (≥ ${settings.ceilingMinErrors} errors)`;
-    reasons.unshift(summary);
-  }
-
-  const windowsNeeded = () =>
-    context.windowsRequired + (settings.mode === "thresholds" ? 0 : state.extensionsUsed);
-
-  if (decision === null && settings.mode === "thresholds") {
-    decision = state.thresholdPasses >= context.windowsRequired ? "promote" : "continue";
-    if (decision === "promote") reasons.push(`${state.thresholdPasses} passing window(s)`);
-  }
-
-  if (decision === null) {
-    const regressions = JUDGE_METRICS.filter((m) => evidence[m].status === "regression");
-    const bakeOver = state.windowsJudged >= windowsNeeded();
-    if (regressions.length > 0) {
-      decision = "fail";
-      summary = regressions.map((m) => `green's ${noun(m)} is worse by at least ${times(settings[m].minRatio)}`).join("; ");
-      for (const m of regressions) reasons.push(regressionReason(settings, evidence[m]));
-    } else if (!bakeOver) {
-      decision = "continue";
-    } else if (JUDGE_METRICS.every((m) => evidence[m].status === "ruled-out-minimal")) {
-      decision = "promote";
-      summary = `the smallest regressions worth catching are ruled out (${JUDGE_METRICS.map((m) => `${noun(m)} ${times(settings[m].minRatio)}`).join(", ")})`;
-      for (const m of JUDGE_METRICS) reasons.push(ruledOutReason(evidence[m]));
-    } else if (state.extensionsUsed < settings.maxExtensions) {
-      decision = "extend";
-      state.extensionsUsed += 1;
-      summary = `not decided after ${state.windowsJudged} window(s): extending (${state.extensionsUsed}/${settings.maxExtensions})`;
-      reasons.push(summary);
-      for (const m of JUDGE_METRICS) if (evidence[m].status !== "ruled-out-minimal") reasons.push(openReason(settings, evidence[m]));
-    } else if (JUDGE_METRICS.every((m) => evidence[m].status !== "open")) {
-      decision = "promote";
-      for (const m of JUDGE_METRICS) reasons.push(ruledOutReason(evidence[m]));
-      summary = `smallest regression not ruled out at this traffic after ${settings.maxExtensions} extension(s); the large one (${times(settings.largestRegression)}) is ruled out`;
-      reasons.push(summary);
-    } else {
-      const noGreen = evidence.errors.greenRequests <= 0;
-      const needed = JUDGE_METRICS.map((m) => evidence[m].neededGreenRequests).filter((n): n is number => n !== null);
-      const more = needed.length > 0 ? `about ${Math.max(...needed).toLocaleString("en-US")} more green requests needed` : "no estimate of the traffic needed";
-      if (noGreen) {
-        decision = "undecided";
-        summary = `no green requests in ${state.windowsJudged} window(s): missing data is never a pass`;
-        reasons.push(summary);
-      } else if (settings.onUndecided === "promote") {
-        decision = "promote";
-        summary = `not enough traffic to decide: ${more}; promoted because onUndecided is "promote"`;
-        reasons.push(summary);
-      } else {
-        decision = "undecided";
-        summary = `not enough traffic to decide: ${more}`;
-        reasons.push(summary);
-      }
-      for (const m of JUDGE_METRICS) if (evidence[m].status === "open") reasons.push(openReason(settings, evidence[m]));
-    }
-  }
-
+  const outcome = decide(settings, state, context, evidence, ceiling);
   return {
-    decision,
+    ...outcome,
     state,
-    mode: settings.mode,
     phaseKey: context.phaseKey,
     windowsJudged: state.windowsJudged,
-    windowsNeeded: windowsNeeded(),
+    windowsNeeded: context.windowsRequired + state.extensionsUsed,
     extensionsUsed: state.extensionsUsed,
-    maxExtensions: settings.mode === "thresholds" ? settings.thresholds.inconclusiveExtensions : settings.maxExtensions,
+    maxExtensions: settings.maxExtensions,
     evidence,
     ceiling,
-    reasons,
-    summary: summary ?? reasons[0] ?? (decision === "continue" ? `watching: ${state.windowsJudged}/${windowsNeeded()} window(s)` : decision),
+    detectable: state.reference ? { errors: state.reference.errors?.detectableRatio ?? null, slow: state.reference.slow?.detectableRatio ?? null } : null,
     ignoredWindows,
-    gateVerdicts,
   };
-}
-
-const noun = (metric: JudgeMetric) => (metric === "errors" ? "5xx rate" : "slow share");
-
-function counts(e: MetricEvidence): string {
-  const rate = (count: number, requests: number) => (requests > 0 ? pct(count / requests) : "n/a");
-  const blueLabel = e.comparison === "reference" ? "reference blue" : "blue";
-  return `green ${e.greenCount}/${e.greenRequests} (${rate(e.greenCount, e.greenRequests)}) vs ${blueLabel} ${e.blueCount}/${e.blueRequests} (${rate(e.blueCount, e.blueRequests)})`;
-}
-
-function regressionReason(settings: JudgeSettings, e: MetricEvidence): string {
-  return `green's ${noun(e.metric)} is worse by at least ${times(settings[e.metric].minRatio)}: ${counts(e)}, e-value ${fmt(e.statistic)} ≥ ${fmt(e.boundary)}`;
-}
-
-function ruledOutReason(e: MetricEvidence): string {
-  const parts: string[] = [];
-  if (e.ruledOut.ratio !== null) parts.push(`rules out ${times(e.ruledOut.ratio)}`);
-  if (e.ruledOut.greenRateBelow !== null) parts.push(`green's rate < ${pct(e.ruledOut.greenRateBelow)}`);
-  return `${noun(e.metric)}: ${counts(e)}, e-value ${fmt(e.statistic)} < ${fmt(e.boundary)}, ${parts.join(", ")}`;
-}
-
-function openReason(settings: JudgeSettings, e: MetricEvidence): string {
-  const target = e.status === "open" ? settings.largestRegression : settings[e.metric].minRatio;
-  const more = e.neededGreenRequests !== null ? `about ${e.neededGreenRequests.toLocaleString("en-US")} more green requests to rule out ${times(target)}` : `no green traffic to estimate from`;
-  return `${noun(e.metric)} undecided (${counts(e)}): ${more}`;
-}
-
-/** Compact numbers for verdict lines: 0.42, 17, 1.2e5. */
-export function fmt(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 0.01)) return x.toExponential(1);
-  return String(Number(x.toPrecision(3)));
 }

@@ -62,39 +62,63 @@ export function logSumExp(values: readonly number[]): number {
 }
 
 /**
- * Add one concurrent window's log-likelihood at every grid point (up to a constant in ρ):
- * ℓ(ρ) = x·log ρ − n·log(ρ·g + b). x, y: green's and blue's events; g, b: their requests.
+ * One concurrent window's log-likelihood at every grid point, relative to ρ = 1:
+ * ℓ(ρ) − ℓ(1), ℓ(ρ) = x·log ρ − n·log(ρ·g + b). x, y: green's and blue's events; g, b: their
+ * requests. null when the window says nothing about ρ (no events, or one color absent).
  */
-export function addConcurrentWindow(logLik: number[], x: number, y: number, g: number, b: number): void {
+export function concurrentWindowLogLik(x: number, y: number, g: number, b: number): number[] | null {
   const n = x + y;
-  if (n === 0 || g === 0 || b === 0) return; // no events, or one color absent: no information on ρ
-  for (let i = 0; i < RHO_GRID.length; i++) {
-    const rho = RHO_GRID[i]!;
-    logLik[i]! += x * Math.log(rho) - n * Math.log(rho * g + b);
-  }
+  if (n === 0 || g === 0 || b === 0) return null;
+  const base = -n * Math.log(g + b);
+  return RHO_GRID.map((rho) => x * Math.log(rho) - n * Math.log(rho * g + b) - base);
 }
 
 /** Largest rate the reference model lets ρ·rate reach (a rate of 1 would make one success impossible). */
 const RATE_CAP = 1 - 1e-9;
 
 /**
- * Add one window judged against a frozen reference rate: x ~ Binomial(g, min(ρ·reference, cap)).
- * ℓ(ρ) = x·log q + (g − x)·log(1 − q), q = ρ·reference.
+ * One window judged against a reference rate, relative to ρ = 1: x ~ Binomial(g, min(ρ·reference, cap)),
+ * ℓ(ρ) = x·log q + (g − x)·log(1 − q), q = ρ·reference. null without green requests.
  */
-export function addReferenceWindow(logLik: number[], x: number, g: number, reference: number): void {
-  if (g === 0) return;
-  for (let i = 0; i < RHO_GRID.length; i++) {
-    const q = Math.min(RHO_GRID[i]! * reference, RATE_CAP);
-    logLik[i]! += (x > 0 ? x * Math.log(q) : 0) + (g - x) * Math.log(1 - q);
-  }
+export function referenceWindowLogLik(x: number, g: number, reference: number): number[] | null {
+  if (g === 0) return null;
+  const at = (rho: number) => {
+    const q = Math.min(rho * reference, RATE_CAP);
+    return (x > 0 ? x * Math.log(q) : 0) + (g - x) * Math.log(1 - q);
+  };
+  const base = at(1);
+  return RHO_GRID.map((rho) => at(rho) - base);
 }
 
-/** Grid indices of the fail mixture's alternatives: ρ ≥ minRatio in steps of √2, with weights ∝ 1/(k+1). */
+/**
+ * Add a window's log-likelihood to the phase's, tempered and bounded:
+ * - divided by φ ≥ 1, the window's real variance over its binomial variance (./dispersion.ts);
+ * - each grid point's gain capped at `cap`, so that no single window moves the fail test by more
+ *   than a factor e^cap. Lowering a likelihood ratio keeps its expectation ≤ 1 under the null, so
+ *   the product stays a supermartingale and the test's guarantee is unchanged.
+ */
+export function addWindowLogLik(logLik: number[], window: readonly number[] | null, phi: number, cap: number): void {
+  if (window === null) return;
+  const divisor = Math.max(1, phi);
+  for (let i = 0; i < logLik.length; i++) logLik[i]! += Math.min(window[i]! / divisor, cap);
+}
+
+/** Add one concurrent window untempered and unbounded (the forecast's expected path). */
+export function addConcurrentWindow(logLik: number[], x: number, y: number, g: number, b: number): void {
+  addWindowLogLik(logLik, concurrentWindowLogLik(x, y, g, b), 1, Infinity);
+}
+
+/** Add one reference window untempered and unbounded (the forecast's expected path). */
+export function addReferenceWindow(logLik: number[], x: number, g: number, reference: number): void {
+  addWindowLogLik(logLik, referenceWindowLogLik(x, g, reference), 1, Infinity);
+}
+
+/** Grid indices of the fail mixture's alternatives: ρ ≥ minRatio in steps of √2, with weights ∝ 2^−k (most on the regressions near the smallest worth catching, which need the most evidence). */
 export function alternatives(minRatio: number): { index: number; logWeight: number }[] {
   const start = RHO_GRID.findIndex((rho) => rho >= minRatio * (1 - 1e-12));
   const indices: number[] = [];
   for (let i = start < 0 ? RHO_GRID.length - 1 : start; i < RHO_GRID.length; i += 4) indices.push(i);
-  const raw = indices.map((_, k) => 1 / (k + 1));
+  const raw = indices.map((_, k) => 0.5 ** k);
   const total = raw.reduce((a, b) => a + b, 0);
   return indices.map((index, k) => ({ index, logWeight: Math.log(raw[k]! / total) }));
 }

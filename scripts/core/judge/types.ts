@@ -1,26 +1,26 @@
-// The statistical judge's public types (issue 10). Pure data: no I/O, no clock.
+// The statistical judge's public types. Pure data: no I/O, no clock.
 //
 // What the judge does, in one paragraph. Over the windows of one phase (a bake step, or the
-// monitoring after 100%), it compares green's share of errors (and of slow requests) with blue's
-// over the SAME minutes. Conditional on the errors both colors made in a window, green's errors are
-// Binomial(n, θ) with θ = ρ·g / (ρ·g + b), where g and b are the requests each color served and ρ is
-// the ratio green rate / blue rate. A mixture of likelihood ratios over ρ ≥ the smallest regression
-// worth catching, against ρ = 1, multiplied over windows, is a nonnegative supermartingale while green
-// is no worse than blue, so by Ville's inequality "fail when it reaches 1/α" keeps the probability of
-// rolling back a good release below α however often the judge looks. This is the conditional test for
-// time-inhomogeneous Poisson counts of Lindon & Malek, "Anytime-Valid Inference for Multinomial Count
-// Data", NeurIPS 2022 (arXiv:2011.03567), with a discrete mixture over ρ (Robbins 1970; Johari,
-// Pekelis & Walsh, "Always Valid Inference", Operations Research 2022; docs/gates.md). The same likelihoods, read the
-// other way, give an anytime-valid upper bound on ρ: the regression size the evidence rules out.
-// When green carries 100% there is no concurrent blue: green is compared with blue's rate pooled
-// over this cutover's earlier windows (or the pre-cutover baseline), frozen at the phase's start.
+// monitoring after 100%), it compares green's rate of errors (and of slow requests) with blue's.
+// While both colors serve traffic the comparison is over the SAME minutes: conditional on the
+// events both colors had in a window, green's are Binomial(n, θ), θ = ρ·g / (ρ·g + b), with g and b
+// the requests each color served and ρ = green's rate / blue's, so whatever moves both colors
+// together cancels (Lindon & Malek, "Anytime-Valid Inference for Multinomial Count Data", NeurIPS
+// 2022). Real traffic moves each color on its own too, more than binomial noise: each window's
+// likelihood is tempered by its real variance over its binomial one, estimated from the scatter
+// between the windows and from blue's own movement before the cutover (./dispersion.ts), and no
+// single window may add more than a bounded share of the evidence. A mixture of these tempered
+// likelihood ratios over ρ ≥ the smallest regression worth catching, multiplied over windows, fails
+// the metric when it reaches 1/α; read the other way it rules regressions out. At 100% there is no
+// concurrent blue: green is compared with blue's recent level, widened by how much blue itself
+// moves from minute to minute and drifts over the hour. Operator's view: docs/gates.md.
 //
-// How the bake module uses it (scripts/core/engine/bake.ts, H3b):
-//   const settings = resolveJudgeSettings(plan.gates, { judgedPhases });   // once per run
+// How the bake module uses it (scripts/core/engine/bake.ts):
+//   const settings = judgeSettingsOf(plan);                                 // once per run
 //   let state = journal.judge ?? newJudgeState();                          // survives a resume
+//   once, before the first weight moves: state = withBlueHistory(state, blue's windows);
 //   each poll: const verdict = judgeStep(settings, state, newWindows, context);
-//              state = verdict.state; journal.judge = state; persist; act on verdict.decision;
-//              log describeVerdict(verdict).
+//              journal.judge = verdict.state; persist; act on verdict.decision.
 
 /** The two metrics judged. */
 export type JudgeMetric = "errors" | "slow";
@@ -36,22 +36,19 @@ export interface ColorCounts {
    */
   errors: number;
   /**
-   * Requests slower than the latency bound (JudgeSettings.slowThreshold; TC(bound:) on AWS, the
-   * sandbox's histogram). null: no latency data in this window — the window then adds no latency
-   * evidence (it is never read as "no slow requests").
+   * Requests slower than the latency bound (JudgeSettings.slowThreshold). null: no latency data in
+   * this window — the window then adds no latency evidence (it is never read as "no slow requests").
    */
   slow: number | null;
-  /** Reported, not judged (the thresholds mode judges them). */
+  /** Reported, not judged. */
   p95Ms?: number | null;
   p99Ms?: number | null;
 }
 
 /**
- * One window of evidence. The bake module passes only windows that belong to the step (start at or
- * after the step's verified time plus the source's publication delay; straddling windows dropped) and
- * whose observed split is consistent with the weights. Each window is counted once: a window that
- * ends at or before the last one already judged (state.lastWindowEnd) is ignored, so re-sending
- * windows after a resume is harmless.
+ * One window of evidence. Each window is counted once: a window that starts before the end of the
+ * last one already judged (state.lastWindowEnd) is ignored, so re-sending windows after a resume
+ * is harmless.
  */
 export interface JudgeWindow {
   /** Epoch milliseconds, inclusive. */
@@ -75,68 +72,48 @@ export interface MetricEffect {
   minRatio: number;
   /**
    * Absolute: green's rate ≥ blue's + minIncrease (a fraction, 0.005 = +0.5 points). Matters where
-   * blue's rate is near 0 and a ratio says nothing.
-   *
-   * The two forms meet at the reference rate r* = minIncrease / (minRatio − 1) (0.5% for errors with
-   * ×2 / +0.5 points). A regression of size k (k = minRatio: the smallest worth catching; k =
-   * largestRegression: the large one) is green's rate ≥ blue's + (k − 1) × max(blue's rate, r*):
-   * a ratio above r*, an absolute increase below it. The fail test is the ratio test over the grid
-   * ρ ≥ minRatio (which, with blue at 0 errors, also fails green for errors blue does not make);
-   * promotion needs the size-k regression ruled out in either form.
+   * blue's rate is near 0 and a ratio says nothing. The two forms meet at the reference rate
+   * r* = minIncrease / (minRatio − 1); a regression of size k is green's rate ≥ blue's +
+   * (k − 1) × max(blue's rate, r*).
    */
   minIncrease: number;
 }
 
 /** Everything the judge needs, resolved from rollout.gates and the plan. Plain data (journaled with the plan). */
 export interface JudgeSettings {
-  /** "sequential" (default): this judge; "thresholds": the old per-window gates (scripts/core/gates.ts), for comparison. */
-  mode: "sequential" | "thresholds";
   /** Probability of rolling back a release as good as blue, over the whole cutover (default 0.01). */
   falseRollbackBudget: number;
   /** Phases the budget is split over (steps with a bake, plus monitoring). */
   judgedPhases: number;
   /** falseRollbackBudget / (judgedPhases × 2 metrics): the α of one metric's test in one phase. */
   alphaPerTest: number;
-  /**
-   * Confidence of the "rules out" statements (the upper bound on the regression, used to promote).
-   * 0.05 = a 95% anytime-valid bound. Not part of the false-rollback budget: it bounds the chance
-   * that a regression larger than the one claimed ruled out gets promoted.
-   */
+  /** Confidence of the "rules out" statements (0.05 = a 95% anytime-valid bound). */
   ruleOutAlpha: number;
   errors: MetricEffect;
   slow: MetricEffect;
-  /**
-   * The "large" regression (× factor, default 5) a decision must at least rule out. Its absolute
-   * counterpart is (largestRegression − 1) × max(blue's rate, r*) (see MetricEffect.minIncrease).
-   */
+  /** The "large" regression (× factor, default 5) a decision must at least rule out. */
   largestRegression: number;
   /** Extra windows a bake may take when the traffic did not decide by the end of the bake. */
   maxExtensions: number;
   /** What happens when even the extensions did not decide: fail (default) or promote. Never promotes without green requests. */
   onUndecided: "fail" | "promote";
-  /** Hard ceiling: green's 5xx rate in one window above this fails at once (with ceilingMinErrors). */
+  /** Hard ceiling: green's 5xx rate above this in two windows in a row (with ceilingMinErrors between them) fails at once. */
   errorRateCeiling: number;
-  /** The ceiling needs at least this many green errors in the window (one error in ten requests is not a breach). */
+  /** Green errors the two windows above the ceiling must hold together. */
   ceilingMinErrors: number;
   /** How the slow bound is chosen (for the metrics plumbing and the report; the judge only sees counts). */
   slowThreshold: SlowThreshold;
-  /** Thresholds mode only: the old gate config, evaluated per window by gates.ts. */
-  thresholds: {
-    maxErrorRate: number;
-    errorRateFactor: number;
-    errorRateMargin: number;
-    maxP95Ms: number;
-    p95Factor: number;
-    minRequests: number;
-    inconclusiveExtensions: number;
-  };
+  /** Windows that start less than this after a step's weights were verified are warm-up, not evidence. */
+  warmupMs: number;
+  /** The most one window may add to the fail test, as a share of what it needs (0.4: three windows at least). */
+  windowShare: number;
 }
 
 /** Where the phase is; the bake module builds it from the plan and the journal. */
 export interface JudgeContext {
   /**
    * Identifies the phase ("step-1", "step-2", "monitoring"). When it differs from the state's, the
-   * judge starts a new phase: the per-phase evidence is cleared, blue's cutover baseline is kept.
+   * judge starts a new phase: the per-phase evidence is cleared, blue's history is kept.
    */
   phaseKey: string;
   phase: "baking" | "monitoring";
@@ -144,11 +121,6 @@ export interface JudgeContext {
   greenShare: number;
   /** Windows the bake needs before it may promote (plan.pollsRequired or monitorPollsRequired). */
   windowsRequired: number;
-  /**
-   * Blue's counts from before the cutover (e.g. the last hour of RequestCount and 5xx), used as the
-   * reference at 100% when this cutover has no earlier concurrent windows (all-at-once). Optional.
-   */
-  preCutoverBaseline?: { requests: number; errors: number; slowRequests: number; slow: number } | null;
 }
 
 /** Accumulated evidence for one metric in the current phase. Internal; part of JudgeState. */
@@ -157,27 +129,65 @@ export interface MetricAccumulator {
   greenCount: number;
   blueRequests: number;
   blueCount: number;
-  /** Σ over windows of the log-likelihood at each grid point of ρ (RHO_GRID in statistics.ts), relative to ρ = 1, rounded to 1e-6. */
+  /** Σ over windows of the tempered, bounded log-likelihood at each grid point of ρ (RHO_GRID), relative to ρ = 1. */
   logLik: number[];
+  /** The extra per-window variance the last window was tempered with (log scale), for the report. */
+  extraVariance: number;
+  /** The factor the last window's likelihood was divided by (≥ 1). */
+  dispersion: number;
+  /** Green's counts divided by each window's factor: what green's own rate bound may claim under that dispersion. */
+  effectiveCount: number;
+  effectiveRequests: number;
 }
 
-/** The rate green is compared with when blue has no concurrent traffic, frozen at the phase's start. */
+/** The scatter of the concurrent windows' log ratios (./dispersion.ts ScatterAccumulator). */
+export interface ScatterState {
+  q: number;
+  df: number;
+  c: number;
+  k: number;
+  sw: number;
+  sw2: number;
+  swd: number;
+  swd2: number;
+}
+
+/** Blue's recent windows (history before the cutover, then every concurrent window), oldest first. */
+export interface BlueHistory {
+  /** Window ends (epoch ms). */
+  at: number[];
+  requests: number[];
+  errors: number[];
+  /** Slow requests; null where the window had no latency data. */
+  slow: (number | null)[];
+}
+
+/** What green is compared with at 100%, fixed when the phase starts. */
 export interface FrozenReference {
-  /** Where it comes from: blue's windows earlier in this cutover, or the pre-cutover baseline. */
+  /** Blue's windows it comes from: before the cutover only, or including the cutover's steps. */
   source: "cutover" | "pre-cutover";
+  /** Blue's pooled counts over its recent windows (the level). */
   requests: number;
   count: number;
-  /** Upper confidence bound on blue's rate (the conservative reference: a false rollback needs green above it). */
+  /** The rate green is compared with: blue's level raised by its uncertainty and the drift blue may show by the end of the phase. */
   rate: number;
+  /** Blue's minute-to-minute variance of the log rate beyond binomial noise (tempers each window). */
+  minuteVariance: number;
+  /** The same as a factor on binomial variance, capped (clumped counts). */
+  clumping: number;
+  /** Blue windows behind the estimate of its movement (0: assumed, no history). */
+  historyWindows: number;
+  /** The smallest ratio this phase can detect with about 95% probability within its windows and extensions; null: none up to ×1024. */
+  detectableRatio: number | null;
 }
 
 /**
  * Everything that must survive a resume. JSON-serialisable (numbers, strings, arrays, plain objects;
- * no Infinity/NaN), about 2 KB. Treat as opaque: create with newJudgeState(), store verdict.state after each call,
- * restore with parseJudgeState() (which validates the shape).
+ * no Infinity/NaN), a few KB. Treat as opaque: create with newJudgeState(), store verdict.state
+ * after each call, restore with parseJudgeState() (which validates the shape).
  */
 export interface JudgeState {
-  version: 1;
+  version: 2;
   phaseKey: string | null;
   /** Windows judged in this phase (toward windowsRequired + extensionsUsed). */
   windowsJudged: number;
@@ -185,12 +195,15 @@ export interface JudgeState {
   /** End of the newest window judged in this phase; older windows are ignored. */
   lastWindowEnd: number | null;
   metrics: Record<JudgeMetric, MetricAccumulator>;
-  /** Reference mode (green at 100%): the frozen references; null in concurrent mode. */
+  /** Concurrent windows' scatter, over the whole cutover. */
+  scatter: Record<JudgeMetric, ScatterState>;
+  blue: BlueHistory;
+  /** Windows of blue's history that came before the cutover. */
+  historyWindows: number;
+  /** Green at 100%: the frozen references; null in concurrent mode. */
   reference: Record<JudgeMetric, FrozenReference | null> | null;
-  /** Blue's totals over every concurrent window of this cutover (all phases). */
-  blueBaseline: { requests: number; errors: number; slowRequests: number; slow: number };
-  /** Thresholds mode: passing windows in this phase. */
-  thresholdPasses: number;
+  /** Windows in a row (this phase) in which green's 5xx rate was above the ceiling; counts of the last two, and of the last one. */
+  ceilingStreak: { windows: number; errors: number; requests: number; lastErrors: number; lastRequests: number };
 }
 
 export type JudgeDecision =
@@ -215,32 +228,35 @@ export interface RuledOut {
 
 export interface MetricEvidence {
   metric: JudgeMetric;
-  /** concurrent: green vs blue over the same windows; reference: green vs a frozen blue rate (100%); none: nothing to compare with. */
+  /** concurrent: green vs blue over the same windows; reference: green vs blue's recent level (100%); none: nothing to compare with. */
   comparison: "concurrent" | "reference" | "none";
   greenCount: number;
   greenRequests: number;
-  /** Concurrent: blue over the same windows. Reference: the frozen reference's counts. */
+  /** Concurrent: blue over the same windows. Reference: the reference's counts. */
   blueCount: number;
   blueRequests: number;
   /** The mixture likelihood ratio (e-value) against "green no worse than blue"; 1 = no evidence. */
   statistic: number;
   /** 1 / alpha: the statistic fails the metric at this value. */
   boundary: number;
+  /** The per-window extra variance (log scale, beyond binomial) the evidence was tempered with. */
+  extraVariance: number;
+  /** The factor the newest window's likelihood was divided by (1: binomial). */
+  dispersion: number;
   ruledOut: RuledOut;
-  /** regression: statistic ≥ boundary; ruled-out: the large regression ruled out (minimal: also ×minRatio); open: neither yet. */
-  status: "regression" | "ruled-out-minimal" | "ruled-out-large" | "open";
   /**
-   * About how many more green requests (at the current rates) until the large regression (status open)
-   * or the minimal one (status ruled-out-large) is ruled out; null when nothing more is needed or no
-   * estimate exists (no green traffic at all).
+   * regression: statistic ≥ boundary; ruled-out-minimal: the smallest regression worth catching is
+   * ruled out; ruled-out-large: only the large one (×largestRegression) is; open: neither yet.
    */
+  status: "regression" | "ruled-out-minimal" | "ruled-out-large" | "open";
+  /** About how many more green requests (at the current rates) until the next rule-out; null when none needed or no estimate. */
   neededGreenRequests: number | null;
 }
 
 export interface CeilingCheck {
   breached: boolean;
-  /** The worst window: green errors and requests in it; null when no window had green requests. */
-  worst: { errors: number; requests: number; start: number; end: number } | null;
+  /** The windows above the ceiling in a row (their green errors and requests); null when none is. */
+  streak: { windows: number; errors: number; requests: number } | null;
   ceiling: number;
   minErrors: number;
 }
@@ -249,7 +265,6 @@ export interface JudgeVerdict {
   decision: JudgeDecision;
   /** The state to journal (a new object; the input state is not modified). */
   state: JudgeState;
-  mode: JudgeSettings["mode"];
   phaseKey: string;
   /** Windows counted in this phase so far / needed (windowsRequired + extensions used). */
   windowsJudged: number;
@@ -258,13 +273,13 @@ export interface JudgeVerdict {
   maxExtensions: number;
   evidence: Record<JudgeMetric, MetricEvidence>;
   ceiling: CeilingCheck;
+  /** At 100%: what this phase can detect at this traffic against blue's movement; null in concurrent phases. */
+  detectable: { errors: number | null; slow: number | null } | null;
   /** Why: one sentence per reason with its counts, operator-readable (for breach messages and the report). */
   reasons: string[];
   /** The decision in one short sentence, without the counts (describeVerdict adds those). */
   summary: string;
-  /** Thresholds mode: the per-window gate verdicts of this call (for the gate-reading events); empty in sequential mode. */
-  gateVerdicts: import("../gates.js").GateVerdict[];
-  /** Windows of the call that were ignored (already judged, or empty-range), with why. */
+  /** Windows of the call that were ignored (already judged, empty range, warm-up), with why. */
   ignoredWindows: { start: number; end: number; why: string }[];
 }
 
@@ -272,9 +287,9 @@ export interface JudgeVerdict {
 export interface TimeToDecision {
   /** Green requests per minute at this share. */
   greenPerMinute: number;
-  /** Minutes until an identical release rules out the smallest regression (×minRatio): it promotes at the end of a bake at least this long. null: never at this traffic. */
+  /** Minutes until an identical release rules out the smallest regression (×minRatio). null: never at this traffic. */
   ruleOutMinimalMinutes: number | null;
-  /** Minutes until an identical release rules out the large regression (×largestRegression): below this the bake extends. null: never. */
+  /** Minutes until an identical release rules out the large regression (×largestRegression). null: never. */
   ruleOutLargeMinutes: number | null;
   /** Minutes until a regression of the smallest size worth catching is detected with about 95% probability. null: never. */
   detectMinimalMinutes: number | null;
@@ -282,35 +297,14 @@ export interface TimeToDecision {
   detectLargeMinutes: number | null;
   /** The metric that takes longest (errors at low baseline rates, usually). */
   slowestMetric: JudgeMetric;
+  /** The chance an identical release is still undecided (not even the large regression ruled out) when the windows allowed run out. */
+  undecidedChance: number;
 }
-
-// ---------------------------------------------------------------------------------------------
-// The functions (implemented in the modules beside this one, exported from ./index.ts).
 
 /** Options for resolveJudgeSettings. */
 export interface ResolveJudgeOptions {
   /** Phases judged in this cutover: steps with a bake plus monitoring (≥ 1). The budget is split over them. */
   judgedPhases: number;
+  /** The warm-up when the config leaves it out depends on the database mode (a paired switch queues writes). */
+  databaseMode?: "shared" | "paired";
 }
-
-/** resolveJudgeSettings(gates, options): JudgeSettings — rollout.gates (validated config) → settings. */
-export type ResolveJudgeSettings = (gates: import("../../../infra/config.js").GateConfig, options: ResolveJudgeOptions) => JudgeSettings;
-/** newJudgeState(): an empty state (no phase yet, empty blue baseline). */
-export type NewJudgeState = () => JudgeState;
-/** parseJudgeState(value): a state read back from the journal, validated; throws Error naming the bad field. */
-export type ParseJudgeState = (value: unknown) => JudgeState;
-/**
- * judgeStep(settings, state, windows, context): add the new windows to the phase's evidence and decide.
- * Pure; never throws on data (bad counts are ignored windows with a reason); throws only on invalid settings.
- * Call it once per poll with the windows that became available (possibly none: then it decides on what it has).
- */
-export type JudgeStep = (settings: JudgeSettings, state: JudgeState, windows: readonly JudgeWindow[], context: JudgeContext) => JudgeVerdict;
-/** describeVerdict(verdict): one decision line with counts, statistic and boundary per metric. */
-export type DescribeVerdict = (verdict: JudgeVerdict) => string;
-/**
- * expectedTimeToDecision(settings, trafficPerMinute, share, baselineRate): how long a phase at this
- * traffic (all colors, requests per minute), green share (0 < share ≤ 1) and baseline error rate takes
- * to decide, for an identical release and for a regression (blue's slow share assumed 5% with the blue-p95
- * bound, 1% with blue-p99 or a fixed bound). At share 1 the reference is taken to be exactly the baseline.
- */
-export type ExpectedTimeToDecision = (settings: JudgeSettings, trafficPerMinute: number, share: number, baselineRate: number) => TimeToDecision;

@@ -31,6 +31,8 @@ const GUARD_WINDOW_MS = 1000;
 const GUARD_PERIODS = 2;
 /** Green requests a window needs before it can breach (at 25% of 300 req/s a window has ~75). */
 const GUARD_MIN_REQUESTS = 20;
+/** The guard's alarm threshold, as app.alarms.errorRateThreshold is on AWS: green's 5xx over its requests. */
+const GUARD_MAX_ERROR_RATE = 0.01;
 /** How long the guard may take to act before the scenario gives up (it normally needs ~3 s). */
 const GUARD_BOUND_MS = 20_000;
 /** The guard process stops itself after this, should nothing else stop it. */
@@ -61,7 +63,7 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   const guardSays = (text: string) => say(`[guard pid ${guard.pid}] ${text.replace(/^guard: /, "")}`);
   const guard = await ctx.sandbox.startGuard({
     stack: "demo",
-    maxErrorRate: policy.rollout.gates.maxErrorRate,
+    maxErrorRate: GUARD_MAX_ERROR_RATE,
     minRequests: GUARD_MIN_REQUESTS,
     evaluationPeriods: GUARD_PERIODS,
     windowMs: GUARD_WINDOW_MS,
@@ -75,7 +77,7 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
     // The rollback it runs is the engine's: its events go where the cutover's went (printed, kept for the figures).
     onEngineEvent: (event) => ctx.deps.events?.(event),
   });
-  say(`>>> the guard runs in its own process (pid ${guard.pid}): green's 5xx rate over the router's metrics, ${GUARD_PERIODS} × ${GUARD_WINDOW_MS / 1000} s windows above ${policy.rollout.gates.maxErrorRate}; it acts only while a rollout is active`);
+  say(`>>> the guard runs in its own process (pid ${guard.pid}): green's 5xx rate over the router's metrics, ${GUARD_PERIODS} × ${GUARD_WINDOW_MS / 1000} s windows above ${GUARD_MAX_ERROR_RATE}; it acts only while a rollout is active`);
 
   // 1. The cutover, in its own process, until it pauses and that process exits. Ctrl-C reaches
   //    the demo, which interrupts it like `npm run cutover` (it stops at its next safe point).

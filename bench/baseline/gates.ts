@@ -1,8 +1,29 @@
+// The previous judge, frozen: bench/judge.ts runs it beside the current one on the same traffic.
+// Not used by the product; do not change it (the comparison is only meaningful against the original).
+//
 // Gate evaluation over one window for both colors. Pure: the engine samples, this decides.
 // Missing data is never a pass: too few green requests (or no latency data) is inconclusive.
 
-import type { GateConfig } from "../../infra/config.js";
-import type { Color, ColorMetrics, TargetHealth } from "./ports.js";
+type Color = "blue" | "green";
+interface ColorMetrics {
+  requests: number;
+  errors5xx: number;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+interface TargetHealth {
+  healthy: number;
+  unhealthy: number;
+  total?: number;
+}
+interface GateConfig {
+  maxErrorRate: number;
+  errorRateFactor: number;
+  errorRateMargin: number;
+  maxP95Ms: number;
+  p95Factor: number;
+  minRequests: number;
+}
 
 export type GateStatus = "pass" | "fail" | "inconclusive";
 

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { evaluateGates, summarizeVerdict } from "../../scripts/core/gates.js";
-import { metricsReply, testRollout } from "../support/fakes.js";
+import { evaluateGates, summarizeVerdict } from "../../bench/baseline/gates.js";
+import { metricsReply } from "../support/fakes.js";
 
-const gates = testRollout().gates; // maxErrorRate 1%, factor 2, margin 0.5%, p95 800 ms, factor 1.5, minRequests 100
+// The retired per-window gates, kept as a comparator of the judge's bench.
+const gates = { maxErrorRate: 0.01, errorRateFactor: 2, errorRateMargin: 0.005, maxP95Ms: 800, p95Factor: 1.5, minRequests: 100 };
 const healthy = { blue: { healthy: 2, unhealthy: 0, total: 2 }, green: { healthy: 2, unhealthy: 0, total: 2 } };
 
 describe("evaluateGates", () => {
