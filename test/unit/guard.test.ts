@@ -95,7 +95,7 @@ describe("the handler (aws-sdk-client-mock)", () => {
     expect(elb.commandCalls(DescribeListenersCommand).length).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(parameters.get(`${PREFIX}/weights`)!)).toEqual({ blue: 100, green: 0 });
     expect(parameters.has(`${PREFIX}/lock`)).toBe(false);
-    const journal = decodeJournal(parameters.get(`${PREFIX}/journal`)!) as Journal;
+    const journal = decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name)) as Journal;
     expect(journal.phase).toBe("rolled-back");
     expect(journal.owner).toBe("guard (bluegreen-prod-guard req-1)");
     expect(journal.failure).toMatchObject({ phase: "paused", step: 1 });
@@ -160,14 +160,14 @@ describe("the handler (aws-sdk-client-mock)", () => {
     parameters.set(`${PREFIX}/journal`, encodeJournal(await pausedJournal()));
     elb.on(ModifyListenerCommand).rejects(Object.assign(new Error("Access denied"), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } }));
     await expect(handler(alarmEvent(), CONTEXT)).rejects.toThrow(/guard rollback failed-rollback/);
-    expect(decodeJournal(parameters.get(`${PREFIX}/journal`)!)).toMatchObject({ phase: "failed-rollback" });
+    expect(decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name))).toMatchObject({ phase: "failed-rollback" });
     expect(weights).toEqual({ blue: 75, green: 25 });
     // The same event again (Lambda retries a failed asynchronous invocation): failed-rollback never
     // verified blue, so the guard acts again; this time the API answers.
     mockListener(elb, { arn: LISTENER, targetGroups: TG }, () => weights, (written) => (weights = written));
     expect(await handler(alarmEvent(), { ...CONTEXT, awsRequestId: "retry-1" })).toMatchObject({ acted: true, outcome: "rolled-back" });
     expect(weights).toEqual({ blue: 100, green: 0 });
-    expect(decodeJournal(parameters.get(`${PREFIX}/journal`)!)).toMatchObject({ phase: "rolled-back" });
+    expect(decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name))).toMatchObject({ phase: "rolled-back" });
   }, 20_000);
 
   it("refuses a missing or malformed BLUEGREEN_GUARD", async () => {
@@ -213,7 +213,7 @@ describe("the packaged bundle (esbuild) against the mock AWS endpoint", () => {
     const outcome = await bundled.handler(alarmEvent(), CONTEXT);
     expect(outcome).toMatchObject({ acted: true, outcome: "rolled-back" });
     for (const arn of outputs.listenerArns as string[]) expect(mock.state.listeners.get(arn)!.weights).toEqual({ blue: 100, green: 0 });
-    expect(decodeJournal(mock.state.parameters.get(`${PREFIX}/journal`)!)).toMatchObject({ phase: "rolled-back", owner: "guard (bluegreen-prod-guard req-1)" });
+    expect(decodeJournal(mock.state.parameters.get(`${PREFIX}/journal`)!, (name) => mock.state.parameters.get(name))).toMatchObject({ phase: "rolled-back", owner: "guard (bluegreen-prod-guard req-1)" });
     expect(mock.calls.map((c) => c.action)).toEqual(expect.arrayContaining(["PutParameter", "GetParameter", "ModifyListener", "DescribeListeners", "DeleteParameter"]));
   }, 30_000);
 });

@@ -189,7 +189,7 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
     expect(replication.polls).toBe(3); // fenced: one batch per poll, no new ones
     expect(weights).toEqual({ blue: 100, green: 0 });
     expect(elb.commandCalls(DescribeRulesCommand).length).toBeGreaterThanOrEqual(2); // each fence mode read back
-    const journal = decodeJournal(parameters.get(`${PREFIX}/journal`)!) as Journal;
+    const journal = decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name)) as Journal;
     expect(journal).toMatchObject({ phase: "rolled-back", owner: "guard (bluegreen-prod-guard req-7)", databaseMode: "paired" });
     expect(journal.rollback!.fenceMs).not.toBeNull();
     expect(journal.rollback!.onlyOnGreen).toBeNull(); // caught up: nothing to list
@@ -204,7 +204,7 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
     const outcome = await runHandler(alarmEvent(), CONTEXT, ports());
     expect(outcome).toMatchObject({ acted: true, outcome: "rolled-back" });
     expect(log).toEqual(["fence writes", "status green-to-blue", "copy-sequences green-to-blue", "flip blue 100 / green 0 (fence writes)", "fence off", "parity", "close"]);
-    const journal = decodeJournal(parameters.get(`${PREFIX}/journal`)!) as Journal;
+    const journal = decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name)) as Journal;
     expect(journal.rollback!.onlyOnGreen).toEqual(["bookings(id=42)"]);
   }, 20_000);
 
@@ -226,7 +226,7 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
     onFlip = () => deadline.abort();
     await expect(runHandler(alarmEvent(), CONTEXT, { ...ports(), deadline: deadline.signal })).rejects.toThrow(/guard rollback failed-rollback/);
     expect(deadline.signal.aborted).toBe(true);
-    const journal = decodeJournal(parameters.get(`${PREFIX}/journal`)!) as Journal;
+    const journal = decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name)) as Journal;
     expect(journal.phase).toBe("failed-rollback");
     expect(journal.rollback!.detail).toMatch(/stopped at the deadline/);
     expect(journal.rollback!.detail).toMatch(/the write fence stays on/);
@@ -240,7 +240,7 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
     applyListenerWrites = false;
     const context = { ...CONTEXT, getRemainingTimeInMillis: () => GUARD_CLEANUP_RESERVE_MS };
     await expect(runHandler(alarmEvent(), context, ports())).rejects.toThrow(/guard rollback failed-rollback/);
-    expect((decodeJournal(parameters.get(`${PREFIX}/journal`)!) as Journal).rollback!.detail).toMatch(/stopped at the deadline/);
+    expect((decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name)) as Journal).rollback!.detail).toMatch(/stopped at the deadline/);
     expect(parameters.has(`${PREFIX}/lock`)).toBe(false);
   }, 20_000);
 
@@ -382,7 +382,7 @@ describe("the packaged bundle in paired mode (esbuild, pg inside) against the mo
     expect(elbActions.indexOf("ModifyRule")).toBeLessThan(elbActions.indexOf("ModifyListener"));
     expect(elbActions.lastIndexOf("ModifyRule")).toBeGreaterThan(elbActions.indexOf("ModifyListener"));
     expect(secretsEndpoint.asked.sort()).toEqual([...FOUR_SECRETS].sort());
-    const journal = decodeJournal(mock.state.parameters.get(`${PREFIX}/journal`)!) as Journal;
+    const journal = decodeJournal(mock.state.parameters.get(`${PREFIX}/journal`)!, (name) => mock.state.parameters.get(name)) as Journal;
     expect(journal.phase).toBe("rolled-back");
     // pg ran inside the bundle: the catch-up failed on the refused connection, not on a missing module.
     const catchUp = journal.timeline.find((e) => e.type === "replication" && e.direction === "green-to-blue" && !e.ok) as { detail: string } | undefined;

@@ -63,7 +63,7 @@ describe("rollback --deadline", () => {
     expect(result.stderr).toMatch(/rollback failed-rollback/);
     expect(result.stderr).toMatch(/stopped at the deadline \(--deadline 3 s\): live weights not read/);
     // The journal says what happened (not "rolling-back", as if someone were still at it), and the lock is free.
-    const stored = decodeJournal(mock.state.parameters.get(JOURNAL)!) as { phase: string; timeline: Array<{ type: string; message?: string; detail?: string }> };
+    const stored = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as { phase: string; timeline: Array<{ type: string; message?: string; detail?: string }> };
     expect(stored.phase, result.stdout + result.stderr).toBe("failed-rollback");
     expect(mock.state.parameters.has(LOCK)).toBe(false);
     // No weight write reached the real endpoint: traffic is where it was.
@@ -82,7 +82,7 @@ describe("rollback --deadline", () => {
     expect(writes).toBeGreaterThanOrEqual(1);
     expect(writes).toBeLessThanOrEqual(3);
     expect(reads).toBeGreaterThan(writes);
-    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!) as { phase: string; rollback: { detail: string } };
+    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as { phase: string; rollback: { detail: string } };
     expect(journal.phase).toBe("failed-rollback");
     expect(journal.rollback.detail).toMatch(/NOT verified on blue/);
     expect(mock.state.parameters.has(LOCK)).toBe(false);
@@ -94,7 +94,7 @@ describe("rollback --deadline", () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(mock.calls.filter((c) => c.action === "ModifyListener")).toHaveLength(2);
     expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 100, green: 0 });
-    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!) as { phase: string; rollback: { attempts: number } };
+    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as { phase: string; rollback: { attempts: number } };
     expect(journal.phase).toBe("rolled-back");
     expect(journal.rollback.attempts).toBe(2);
   });
@@ -119,7 +119,7 @@ describe("a lock held by a process that died on this host", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(mock.calls.filter((c) => c.action === "ModifyListener")).toHaveLength(1);
     expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 100, green: 0 });
-    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!) as { timeline: Array<{ type: string; action?: string; detail?: string }> };
+    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as { timeline: Array<{ type: string; action?: string; detail?: string }> };
     const takenOver = journal.timeline.find((e) => e.type === "lock" && e.action === "taken-over");
     expect(takenOver?.detail).toBe(`took over the lock of ana@${hostname()} pid ${deadPid} (rollback, run a-run-that-died): that process is no longer running on this host`);
     expect(mock.state.parameters.has(LOCK)).toBe(false);
