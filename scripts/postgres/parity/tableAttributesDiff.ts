@@ -93,7 +93,7 @@ export function diffPrivileges(
 
 /** "app INSERT WITH GRANT OPTION" → ["app", "INSERT", "WITH", "GRANT", "OPTION"]; role names may hold spaces, privileges do not. */
 function splitGrant(grant: string): [string, ...string[]] {
-  const m = /^(.*) ([A-Z]+(?: WITH GRANT OPTION)?)$/.exec(grant);
+  const m = /^(.*?) ([A-Z]+(?: WITH GRANT OPTION)?)$/.exec(grant);
   return m ? [m[1]!, m[2]!] : [grant];
 }
 
