@@ -3,6 +3,7 @@
 // and ≥ blue's (mirrored for descending sequences).
 
 import type { Catalog, SequenceInfo } from "./catalog.js";
+import { cannotRead } from "./errors.js";
 import { nameKey } from "./names.js";
 import { quoteIdent, quoteTable } from "./sql.js";
 import type { SnapshotPool } from "./snapshotPool.js";
@@ -40,9 +41,11 @@ export async function compareSequences(
     const owner = g.ownedBy;
     const ownerTable = owner ? green.tables.get(nameKey(owner.schema, owner.table)) : undefined;
     if (owner && ownerTable?.columns.some((c) => c.name === owner.column)) {
-      const res = await greenPool.query<{ v: string | null }>(
-        `SELECT ${descending ? "min" : "max"}(${quoteIdent(owner.column)})::text AS v FROM ${quoteTable(owner.schema, owner.table)}`,
-      );
+      const res = await greenPool
+        .query<{ v: string | null }>(`SELECT ${descending ? "min" : "max"}(${quoteIdent(owner.column)})::text AS v FROM ${quoteTable(owner.schema, owner.table)}`)
+        .catch((error: unknown) => {
+          throw cannotRead(`table ${ownerTable!.fullName} (green, for sequence ${g.fullName})`, error);
+        });
       maxText = res.rows[0]?.v ?? null;
       maxKey = toBig(maxText);
     }
