@@ -2,7 +2,9 @@
 // Two real PostgreSQL servers and three table pairs: narrow (8 columns of mixed types, N rows),
 // jsonb (a ~500-byte document per row, N rows) and wide (50 columns, --wide-rows rows). For each,
 // parity over that table and the bare hash pass (count and sum of hash_record_extended over each
-// row, on both servers at once: the speed limit) alternate, so both see the same machine load;
+// row, on both servers at once: the speed limit) alternate, so both see the same machine load. The
+// bare pass runs on a new connection per server, as parity's own are (a new server backend's first
+// scan is slower than its later ones), and also on long-lived warm connections: both ratios, the
 // medians, their ratio, parity's peak RSS and where parity's time goes (connect + snapshot,
 // catalog, hashing) are printed side by side. Then five scattered differences in the narrow table
 // must be found by their exact keys. Bad input (e.g. --rows -1) exits 2.
@@ -114,6 +116,14 @@ async function sql(server: LocalPostgres, text: string): Promise<void> {
   }
 }
 
+/** A connection for the bare pass: one scan per server, no parallel workers, as parity reads. */
+async function connectBare(server: LocalPostgres): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: server.url() });
+  await c.connect();
+  await c.query("SET max_parallel_workers_per_gather = 0");
+  return c;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const sec = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
@@ -150,16 +160,24 @@ async function timedParity(fn: (onProgress: (p: ParityProgress) => void) => Prom
 
 interface Measured {
   parity: number[];
+  /** The bare pass on a new connection per server, as parity (a new process) has. */
   bare: number[];
+  /** The bare pass on connections that have scanned the table before. */
+  warm: number[];
   peak: number;
   phases: Phases[];
   report: ParityReport;
 }
 
-async function measure(run: (onProgress: (p: ParityProgress) => void) => Promise<ParityReport>, bare: () => Promise<number>, repeat: number): Promise<Measured> {
-  const out: Measured = { parity: [], bare: [], peak: 0, phases: [], report: undefined as unknown as ParityReport };
+async function measure(
+  run: (onProgress: (p: ParityProgress) => void) => Promise<ParityReport>,
+  bare: (fresh: boolean) => Promise<number>,
+  repeat: number,
+): Promise<Measured> {
+  const out: Measured = { parity: [], bare: [], warm: [], peak: 0, phases: [], report: undefined as unknown as ParityReport };
   for (let i = 0; i < repeat; i++) {
-    out.bare.push(await bare());
+    out.warm.push(await bare(false));
+    out.bare.push(await bare(true));
     const r = await timedParity(run);
     out.parity.push(r.ms);
     out.phases.push(r.phases);
@@ -172,12 +190,15 @@ async function measure(run: (onProgress: (p: ParityProgress) => void) => Promise
 function printRow(label: string, rows: number, m: Measured): void {
   const p = median(m.parity);
   const b = median(m.bare);
+  const w = median(m.warm);
   const phase = (k: keyof Phases) => sec(median(m.phases.map((x) => x[k])));
+  const runs = (xs: number[]) => xs.map((t) => (t / 1000).toFixed(3)).join(", ");
   console.log(
     `${label.padEnd(26)} parity ${sec(p)}  bare ${sec(b)}  ratio ${(p / b).toFixed(2)}  ` +
       `(${Math.round(rows / (p / 1000)).toLocaleString("en-US")} rows/s per side, peak RSS ${mb(m.peak)})`,
   );
-  console.log(`${" ".repeat(27)}runs parity ${m.parity.map((t) => (t / 1000).toFixed(3)).join(", ")}; bare ${m.bare.map((t) => (t / 1000).toFixed(3)).join(", ")}`);
+  console.log(`${" ".repeat(27)}bare on warm connections ${sec(w)}: ratio ${(p / w).toFixed(2)}`);
+  console.log(`${" ".repeat(27)}runs parity ${runs(m.parity)}; bare ${runs(m.bare)}; warm ${runs(m.warm)}`);
   console.log(`${" ".repeat(27)}parity's time: connect + snapshot ${phase("connect")}, catalog ${phase("catalog")}, hashing ${phase("hash")}, sequences + report ${phase("finish")}`);
 }
 
@@ -234,22 +255,24 @@ async function main(): Promise<void> {
       }));
     }
     console.log(`loaded in ${sec(performance.now() - t0)}; baseline RSS ${mb(process.memoryUsage.rss())}`);
-    for (const server of [blue, green]) {
-      const c = new pg.Client({ connectionString: server.url() });
-      await c.connect();
-      await c.query("SET max_parallel_workers_per_gather = 0");
-      clients.push(c);
-    }
+    for (const server of [blue, green]) clients.push(await connectBare(server));
     const run = (include: string[]) => (onProgress?: (p: ParityProgress) => void) =>
       runParity({ blueUrl: blue.url(), greenUrl: green.url(), parallelism: opts.parallel, include, ...(onProgress ? { onProgress } : {}) });
     let exact = true;
     for (const t of tables) {
-      const bare = async () => {
-        const start = performance.now();
-        await Promise.all(clients.map((c) => c.query(`SELECT count(*), sum(hash_record_extended(ROW(${t.row}), 0)) FROM ${t.name}`)));
-        return performance.now() - start;
+      const query = `SELECT count(*), sum(hash_record_extended(ROW(${t.row}), 0)) FROM ${t.name}`;
+      // Timed from the query on (a new connection's start-up is not counted against the bare pass).
+      const bare = async (fresh: boolean) => {
+        const conns = fresh ? await Promise.all([blue, green].map(connectBare)) : clients;
+        try {
+          const start = performance.now();
+          await Promise.all(conns.map((c) => c.query(query)));
+          return performance.now() - start;
+        } finally {
+          if (fresh) await Promise.all(conns.map((c) => c.end()));
+        }
       };
-      await bare(); // warm the caches
+      await bare(false); // warm the caches
       const m = await measure(run([t.name]), bare, opts.repeat);
       if (!m.report.identical) throw new Error(`expected identical tables: ${m.report.summary}`);
       printRow(`(a) ${t.id} identical`, rowsOf(t), m);
