@@ -227,6 +227,59 @@ export function compareKeyText(a: string[], b: string[]): number {
   return 0;
 }
 
+function emptyResult(plan: TablePlan, blueRows: number, greenRows: number): TableResult {
+  return {
+    table: plan.name,
+    schema: plan.blue.schema,
+    name: plan.blue.name,
+    status: "identical",
+    key: plan.key ? plan.key.map((k) => k.info.name) : null,
+    noPrimaryKey: plan.key === null,
+    comparedColumns: plan.columns.map((c) => c.info.name),
+    blueRows,
+    greenRows,
+    missingOnGreen: { count: 0, keys: [] },
+    extraOnGreen: { count: 0, keys: [] },
+    changed: { count: 0, rows: [] },
+    truncated: false,
+    notes: [...plan.notes],
+    ...(plan.blue.kind === "m" ? { relationKind: "materialized view" as const } : {}),
+    ...(plan.rules.length > 0 ? { equalityRules: plan.rules } : {}),
+  };
+}
+
+type Dupes = { blue: Array<{ key: string[]; rows: number }>; green: Array<{ key: string[]; rows: number }> };
+
+/** Listings: up to the limit over all kinds, in key order. Returns the changed keys to fetch. */
+function listFound(
+  plan: TablePlan,
+  limit: number,
+  result: TableResult,
+  found: { missing: string[][]; extra: string[][]; changed: string[][]; dupes: Dupes },
+): string[][] {
+  let room = limit;
+  const take = (keys: string[][]) => {
+    const sorted = keys.sort(compareKeyText).slice(0, Math.max(0, room));
+    room -= sorted.length;
+    return sorted;
+  };
+  const changedKeys = take(found.changed);
+  result.missingOnGreen.keys = take(found.missing).map((k) => toKey(plan, k));
+  result.extraOnGreen.keys = take(found.extra).map((k) => toKey(plan, k));
+  const { dupes } = found;
+  if (dupes.blue.length + dupes.green.length > 0) {
+    const list = (d: Array<{ key: string[]; rows: number }>) => {
+      const keys = take(d.sort((x, y) => compareKeyText(x.key, y.key)).map((x) => x.key));
+      const rows = new Map(d.map((x) => [JSON.stringify(x.key), x.rows]));
+      return { count: d.length, keys: keys.map((k) => ({ key: toKey(plan, k), rows: rows.get(JSON.stringify(k)) ?? 0 })) };
+    };
+    result.duplicateKeys = { blue: list(dupes.blue), green: list(dupes.green) };
+  }
+  const total = result.missingOnGreen.count + result.extraOnGreen.count + result.changed.count + dupes.blue.length + dupes.green.length;
+  if (total > limit) result.truncated = true;
+  return changedKeys;
+}
+
 /**
  * One table: first a count and hash sum over the whole table per side (the bare scan's cost: no
  * grouping), which ends the work when they agree, as they do in the common case. Only when they
@@ -247,24 +300,7 @@ export async function compareTable(ctx: CompareContext, plan: TablePlan): Promis
       firstPass(ctx.green, plan, plan.green.pages, bits, ctx, false),
     ]);
   }
-  const result: TableResult = {
-    table: plan.name,
-    schema: plan.blue.schema,
-    name: plan.blue.name,
-    status: "identical",
-    key: plan.key ? plan.key.map((k) => k.info.name) : null,
-    noPrimaryKey: plan.key === null,
-    comparedColumns: plan.columns.map((c) => c.info.name),
-    blueRows,
-    greenRows,
-    missingOnGreen: { count: 0, keys: [] },
-    extraOnGreen: { count: 0, keys: [] },
-    changed: { count: 0, rows: [] },
-    truncated: false,
-    notes: [...plan.notes],
-    ...(plan.blue.kind === "m" ? { relationKind: "materialized view" as const } : {}),
-    ...(plan.rules.length > 0 ? { equalityRules: plan.rules } : {}),
-  };
+  const result = emptyResult(plan, blueRows, greenRows);
   let pending = differing(bits, blue, green);
   if (pending.length === 0) return result;
   result.status = "different";
@@ -273,7 +309,7 @@ export async function compareTable(ctx: CompareContext, plan: TablePlan): Promis
   const missing: string[][] = [];
   const extra: string[][] = [];
   const changed: string[][] = [];
-  const dupes = { blue: [] as Array<{ key: string[]; rows: number }>, green: [] as Array<{ key: string[]; rows: number }> };
+  const dupes: Dupes = { blue: [], green: [] };
   const found = () => result.missingOnGreen.count + result.extraOnGreen.count + result.changed.count + dupes.blue.length + dupes.green.length;
 
   while (pending.length > 0) {
@@ -334,26 +370,7 @@ export async function compareTable(ctx: CompareContext, plan: TablePlan): Promis
     if (result.truncated) break;
   }
 
-  // Listings: up to the limit over all three kinds, in key order.
-  let room = ctx.limit;
-  const take = (keys: string[][]) => {
-    const sorted = keys.sort(compareKeyText).slice(0, Math.max(0, room));
-    room -= sorted.length;
-    return sorted;
-  };
-  const changedKeys = take(changed);
-  result.missingOnGreen.keys = take(missing).map((k) => toKey(plan, k));
-  result.extraOnGreen.keys = take(extra).map((k) => toKey(plan, k));
-  if (dupes.blue.length + dupes.green.length > 0) {
-    const list = (d: Array<{ key: string[]; rows: number }>) => {
-      const keys = take(d.sort((x, y) => compareKeyText(x.key, y.key)).map((x) => x.key));
-      const rows = new Map(d.map((x) => [JSON.stringify(x.key), x.rows]));
-      return { count: d.length, keys: keys.map((k) => ({ key: toKey(plan, k), rows: rows.get(JSON.stringify(k)) ?? 0 })) };
-    };
-    result.duplicateKeys = { blue: list(dupes.blue), green: list(dupes.green) };
-  }
-  if (found() > ctx.limit) result.truncated = true;
-
+  const changedKeys = listFound(plan, ctx.limit, result, { missing, extra, changed, dupes });
   result.changed.rows = await changedRows(ctx.blue, ctx.green, plan, changedKeys, (k) => toKey(plan, k));
   return result;
 }

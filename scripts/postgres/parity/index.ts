@@ -149,10 +149,7 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
     const databaseWide = include.length === 0;
     const schemaDifferences = diffSchemas(blueCat, greenCat, (k) => inScope.has(k), patternScope, databaseWide);
     const sequenceInScope = (s: SequenceInfo) => (s.ownedBy ? inScope.has(nameKey(s.ownedBy.schema, s.ownedBy.table)) : patternScope(s.fullName));
-    const privileges = privilegeWarnings(blueCat, greenCat, [...inScope], (k) => {
-      const s = blueCat.sequences.get(k);
-      return s !== undefined && sequenceInScope(s);
-    });
+    const privileges = privilegeWarnings(blueCat, greenCat, [...inScope], (k) => sequenceInScope(blueCat.sequences.get(k)!));
     if (options.strictPrivileges) schemaDifferences.push(...privileges);
     // A materialized view never refreshed on a side cannot be read there (reported as a schema difference).
     const readable = (k: string) => blueCat.tables.get(k)!.populated && greenCat.tables.get(k)!.populated;
@@ -195,13 +192,11 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
     schemaDifferences.push(...seq.schema, ...diffSequenceDefinitions(blueCat, greenCat, sequenceInScope));
 
     const finished = new Date();
-    const sum = (f: (t: TableResult) => number) => tables.reduce((acc, t) => acc + f(t), 0);
-    const tablesDifferent = tables.filter((t) => t.status === "different").length;
-    const sequencesBehind = seq.results.filter((s) => s.status === "behind").length;
+    const totals = totalsOf(tables, schemaDifferences.length, seq.results.filter((s) => s.status === "behind").length);
     const base: Omit<ParityReport, "summary"> = {
       kind: "parity",
       version: 1,
-      identical: tablesDifferent === 0 && schemaDifferences.length === 0 && sequencesBehind === 0,
+      identical: totals.tablesDifferent === 0 && totals.schemaDifferences === 0 && totals.sequencesBehind === 0,
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
       durationMs: finished.getTime() - started.getTime(),
@@ -212,24 +207,11 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
       options: { include, exclude, limit, parallel, ...(options.strictPrivileges ? { strictPrivileges: true } : {}) },
       schemaDifferences,
       privilegeWarnings: options.strictPrivileges ? [] : privileges,
-      largeObjects: largeObjects
-        ? { blue: largeObjects.blue, green: largeObjects.green, compared: true }
-        : { blue: 0, green: 0, compared: false, note: "not compared: --include narrows the run to tables (large objects and extensions belong to the whole database)" },
+      largeObjects: largeObjectsSummary(largeObjects),
       equalityRules: rulesApplied(tables),
       tables,
       sequences: seq.results,
-      totals: {
-        tables: tables.length,
-        tablesIdentical: tables.length - tablesDifferent,
-        tablesDifferent,
-        rowsHashed: sum((t) => t.blueRows + t.greenRows),
-        missingOnGreen: sum((t) => t.missingOnGreen.count),
-        extraOnGreen: sum((t) => t.extraOnGreen.count),
-        changed: sum((t) => t.changed.count),
-        duplicateKeys: sum((t) => (t.duplicateKeys ? t.duplicateKeys.blue.count + t.duplicateKeys.green.count : 0)),
-        schemaDifferences: schemaDifferences.length,
-        sequencesBehind,
-      },
+      totals,
     };
     progress.phase = "done";
     emit();
@@ -239,6 +221,28 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
   } finally {
     await Promise.all([blue.close(), green.close()]);
   }
+}
+
+function largeObjectsSummary(lo: { blue: number; green: number } | null): NonNullable<ParityReport["largeObjects"]> {
+  if (lo) return { blue: lo.blue, green: lo.green, compared: true };
+  return { blue: 0, green: 0, compared: false, note: "not compared: --include narrows the run to tables (large objects and extensions belong to the whole database)" };
+}
+
+function totalsOf(tables: TableResult[], schemaDifferences: number, sequencesBehind: number): ParityReport["totals"] {
+  const sum = (f: (t: TableResult) => number) => tables.reduce((acc, t) => acc + f(t), 0);
+  const tablesDifferent = tables.filter((t) => t.status === "different").length;
+  return {
+    tables: tables.length,
+    tablesIdentical: tables.length - tablesDifferent,
+    tablesDifferent,
+    rowsHashed: sum((t) => t.blueRows + t.greenRows),
+    missingOnGreen: sum((t) => t.missingOnGreen.count),
+    extraOnGreen: sum((t) => t.extraOnGreen.count),
+    changed: sum((t) => t.changed.count),
+    duplicateKeys: sum((t) => (t.duplicateKeys ? t.duplicateKeys.blue.count + t.duplicateKeys.green.count : 0)),
+    schemaDifferences,
+    sequencesBehind,
+  };
 }
 
 /** Tables selected by --include/--exclude (keys: nameKey), and the glob test for other objects. */
