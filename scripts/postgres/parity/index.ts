@@ -6,7 +6,7 @@ import { readCatalog } from "./catalog.js";
 import { compareTable, DEFAULT_TUNING, type Tuning } from "./compare.js";
 import { targetFromUrl, type Target } from "./connection.js";
 import { matchesPattern, selectTables } from "./glob.js";
-import { cannotRead, CannotCompareError } from "./errors.js";
+import { cannotRead } from "./errors.js";
 import { compareLargeObjects } from "./largeObjects.js";
 import { nameKey } from "./names.js";
 import { diffSchemas, planTable } from "./plan.js";
