@@ -11,6 +11,8 @@ export const ExitCode = {
   badInput: 2,
   /** Infrastructure unreachable: AWS, a database, the local router. */
   unreachable: 3,
+  /** No verdict: the command could not finish its comparison (parity: a table it may not read in full, a server error). */
+  cannotCompare: 4,
   /** Stopped by Ctrl-C (128 + SIGINT), the shell's convention. */
   interrupted: 130,
 } as const;

@@ -3,7 +3,7 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { createLogUpdate } from "log-update";
-import { ExitCode, UsageError, outputMode } from "./common.js";
+import { ExitCode, UnreachableError, UsageError, outputMode } from "./common.js";
 import {
   DEFAULT_REPORT_PATH,
   formatReport,
@@ -28,6 +28,7 @@ interface Flags {
   json?: boolean;
   report?: string;
   save: boolean;
+  strictPrivileges?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -46,7 +47,8 @@ export function buildProgram(): Command {
     .description(
       "Compare blue's and green's PostgreSQL databases: schema, per-table counts and checksums, differing rows by key, sequences.\n" +
         "Read-only; each database is read in one REPEATABLE READ snapshot.\n" +
-        "Exit codes: 0 identical, 1 differences, 2 bad input, 3 a database unreachable or login refused.",
+        "Exit codes: 0 identical, 1 differences, 2 bad input, 3 a database unreachable or login refused,\n" +
+        "4 cannot compare (a table the role may not read in full, a server error: no verdict).",
     )
     .option("--blue <url>", "blue's database URL, postgres://user:password@host:port/db (or env BLUE_DATABASE_URL)")
     .option("--green <url>", "green's database URL (or env GREEN_DATABASE_URL)")
@@ -58,6 +60,7 @@ export function buildProgram(): Command {
     .option("--exclude <pattern>", "skip tables matching this glob on schema.table (repeatable)", collect, [])
     .option("--limit <n>", "differing keys listed per table", wholeNumber(0, 1_000_000), 100)
     .option("--parallel <n>", "connections per database (bounded parallelism)", wholeNumber(1, 64), 2)
+    .option("--strict-privileges", "privilege differences on tables and sequences (roles on both sides) are differences, not warnings")
     .option("--json", "print the report as JSON on stdout")
     .option("--report <file>", "also write the JSON report to this file")
     .option("--no-save", `do not write ${DEFAULT_REPORT_PATH}`)
@@ -101,7 +104,10 @@ export async function parityMain(args: string[]): Promise<ExitCode> {
   const blueUrl = flags.blue ?? process.env.BLUE_DATABASE_URL;
   const greenUrl = flags.green ?? process.env.GREEN_DATABASE_URL;
 
-  const options: ParityOptions = { include: flags.include, exclude: flags.exclude, limit: flags.limit, parallelism: flags.parallel };
+  const options: ParityOptions = {
+    include: flags.include, exclude: flags.exclude, limit: flags.limit, parallelism: flags.parallel,
+    ...(flags.strictPrivileges ? { strictPrivileges: true } : {}),
+  };
   if (flags.stack || flags.outputs) {
     if (flags.blue || flags.green) throw new UsageError("give either --blue/--green or --stack/--outputs, not both");
     const [{ loadRawOutputs, validateStackName }, { connectionsFromOutputs }] = await Promise.all([
@@ -151,12 +157,18 @@ export async function parityMain(args: string[]): Promise<ExitCode> {
   let report;
   try {
     report = await runParity(options);
+    if (flags.report) await writeReport(report, flags.report);
+    if (flags.save) await writeReport(report, DEFAULT_REPORT_PATH);
+  } catch (error) {
+    // Bad input (2) and an unreachable database (3) keep their codes; anything else leaves no
+    // verdict and must never read as "different" (1).
+    if (error instanceof UsageError || error instanceof UnreachableError) throw error;
+    process.stderr.write(`error: cannot compare: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ExitCode.cannotCompare;
   } finally {
     live?.clear();
     live?.done();
   }
-  if (flags.report) await writeReport(report, flags.report);
-  if (flags.save) await writeReport(report, DEFAULT_REPORT_PATH);
   if (mode.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(formatReport(report, { color: mode.color }));
   return report.identical ? ExitCode.ok : ExitCode.failed;

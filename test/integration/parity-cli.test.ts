@@ -43,9 +43,10 @@ describe("parity command line", () => {
   it("--help exits 0 and documents the options", async () => {
     const r = await cli(["--help"]);
     expect(r.code).toBe(0);
-    for (const flag of ["--blue", "--green", "--stack", "--include", "--exclude", "--limit", "--parallel", "--json", "--report"]) {
+    for (const flag of ["--blue", "--green", "--stack", "--include", "--exclude", "--limit", "--parallel", "--json", "--report", "--strict-privileges"]) {
       expect(r.stdout).toContain(flag);
     }
+    expect(r.stdout).toContain("4 cannot compare");
   });
 
   it("exit 0 on identical data; --json on stdout; --report and reports/parity-latest.json written", async () => {

@@ -3,7 +3,10 @@
 // schema objects (enums, views, functions, triggers) come from schemaObjects.ts. Read inside the
 // run's snapshot.
 
+import { nameKey, displayName } from "./names.js";
 import { readSchemaObjects, type SchemaObjects } from "./schemaObjects.js";
+import { readRoles, readTableAttributes, type TableAttributes } from "./tableAttributes.js";
+import { classifyType, type TypeRow, type EqualityRuleId } from "./typeRules.js";
 import type { SnapshotPool } from "./snapshotPool.js";
 
 /** How a column's value enters the hash. */
@@ -21,6 +24,10 @@ export interface TypeInfo {
   collatable: boolean;
   /** Extended hash function of the (base) type, e.g. hashint8extended; null when none. */
   hashFunction: string | null;
+  /** An array hashed by its elements: its dimensions and lower bounds are hashed beside them. */
+  isArray?: boolean;
+  /** The equality rule this type follows where it is not plain byte identity (typeRules.ts). */
+  rule?: EqualityRuleId;
 }
 
 export interface ColumnInfo {
@@ -37,6 +44,8 @@ export interface ColumnInfo {
 export interface ColumnDetails {
   /** Collation when it is not the type's default, e.g. "C", "s_types.ci"; null for the default. */
   collation: string | null;
+  /** The column's collation is nondeterministic (e.g. case-insensitive ICU): its values are still compared byte for byte. */
+  nondeterministic?: boolean;
   /** "stored" / "virtual" generated column, or null for a plain column. */
   generated: "stored" | "virtual" | null;
   /** The generation expression (generated) or the default expression (plain), as pg_get_expr shows it. */
@@ -58,7 +67,7 @@ export interface TableInfo {
   oid: number;
   schema: string;
   name: string;
-  /** schema.table, unquoted. */
+  /** schema.table for people (names.ts displayName); maps are keyed by nameKey(schema, name). */
   fullName: string;
   /** r table, p partitioned table, m materialized view. */
   kind: "r" | "p" | "m";
@@ -72,7 +81,9 @@ export interface TableInfo {
   /** Every constraint but NOT NULL (compared as nullability), with its definition. */
   constraints: ConstraintInfo[];
   /** Index definitions with the index name removed, so equal indexes under different names match. */
-  indexes: Array<{ name: string; definition: string }>;
+  indexes: Array<{ name: string; definition: string; valid?: boolean }>;
+  /** Persistence, row security, replica identity, policies, privileges; absent in hand-built test tables. */
+  attributes?: TableAttributes;
 }
 
 export interface SequenceInfo {
@@ -88,8 +99,14 @@ export interface SequenceInfo {
 }
 
 export interface Catalog {
+  /** Keyed by nameKey(schema, name). */
   tables: Map<string, TableInfo>;
+  /** Keyed by nameKey(schema, name). */
   sequences: Map<string, SequenceInfo>;
+  /** Privileges on sequences, keyed like `sequences`; absent in hand-built test catalogs. */
+  sequencePrivileges?: Map<string, string[]>;
+  /** Role names (and PUBLIC): privileges are compared for roles both sides have. */
+  roles?: Set<string>;
   /** Enums, views, functions, triggers; absent only in hand-built test catalogs. */
   objects?: SchemaObjects;
 }
@@ -114,6 +131,7 @@ SELECT a.attrelid::int8::text AS rel, a.attname AS name, a.attnum AS num, format
        a.attnotnull AS notnull, a.atttypid::int8::text AS typid,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
             THEN CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END AS collation,
+       coalesce(NOT co.collisdeterministic, false) AS nondeterministic,
        a.attgenerated::text AS generated, a.attidentity::text AS identity, pg_get_expr(ad.adbin, ad.adrelid) AS expr
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
@@ -162,12 +180,12 @@ SELECT con.conrelid::int8::text AS rel, con.contype::text AS type, con.conname A
 FROM pg_constraint con WHERE con.conrelid = ANY($1::oid[]) AND con.contype <> 'n'`;
 
 const INDEXES_SQL = `
-SELECT i.indrelid::int8::text AS rel, ic.relname AS name,
+SELECT i.indrelid::int8::text AS rel, ic.relname AS name, i.indisvalid AS valid,
        replace(pg_get_indexdef(i.indexrelid), 'INDEX ' || quote_ident(ic.relname) || ' ON ', 'INDEX ON ') AS def
 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = ANY($1::oid[])`;
 
 const SEQUENCES_SQL = `
-SELECT n.nspname AS schema, c.relname AS name,
+SELECT n.nspname AS schema, c.relname AS name, c.oid::int8::text AS oid,
        CASE WHEN has_sequence_privilege(c.oid, 'SELECT') THEN pg_sequence_last_value(c.oid)::text END AS last_value,
        s.seqstart::text AS start_value, s.seqincrement::text AS increment,
        format_type(s.seqtypid, NULL) || ' ' || s.seqmin || '..' || s.seqmax || ' cache ' || s.seqcache || CASE WHEN s.seqcycle THEN ' cycle' ELSE ' no cycle' END AS definition,
@@ -179,95 +197,82 @@ LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'bluegreen_migrations')`;
 
-const OID_ALIASES = new Set([
-  "oid", "regclass", "regproc", "regprocedure", "regoper", "regoperator", "regtype", "regconfig",
-  "regdictionary", "regnamespace", "regrole", "regcollation",
-]);
-
-interface TypeRow {
-  typid: string;
-  name: string;
-  typtype: string;
-  category: string;
-  collatable: boolean;
-  fn: string | null;
-  elem_name: string | null;
-  elem_typtype: string | null;
-  elem_hashable: boolean | null;
-  /** Range/multirange element type (through a domain), for ranges and for arrays of ranges. */
-  range_sub?: string | null;
-  elem_range_sub?: string | null;
-}
-
-export function classifyType(row: TypeRow): TypeInfo {
-  const base = { typid: Number(row.typid), collatable: row.collatable };
-  const text = (): TypeInfo => ({ ...base, hashClass: "text", collatable: false, hashFunction: "hashtextextended" });
-  // jsonb as its (normalised) text: key order and whitespace do not count, a number's scale does (1.0 ≠ 1.00), as for numeric.
-  if (row.name === "json" || row.name === "jsonb" || row.typtype === "e" || row.typtype === "c" || OID_ALIASES.has(row.name)) return text();
-  if (row.category === "A") {
-    if (row.elem_typtype === "e" || row.elem_typtype === "c" || row.elem_name === "json" || row.elem_name === "jsonb" || row.elem_name === "numeric" ||
-        row.elem_range_sub === "numeric" || !row.elem_hashable) {
-      return text();
-    }
-    if (row.elem_name !== null && OID_ALIASES.has(row.elem_name)) return text();
-    return { ...base, hashClass: "plain", hashFunction: "hash_array_extended" };
-  }
-  if (row.name === "numeric") return { ...base, hashClass: "numeric", hashFunction: "hash_numeric_extended" };
-  // numrange/nummultirange (and ranges over numeric domains): the range hash drops the bounds' scale; their text keeps it.
-  if ((row.typtype === "r" || row.typtype === "m") && row.range_sub === "numeric") return text();
-  if (row.typtype === "r" || row.typtype === "m") return { ...base, hashClass: "plain", hashFunction: row.fn };
-  if (row.fn !== null) return { ...base, hashClass: "plain", hashFunction: row.fn };
-  return text();
-}
-
 type ColumnRow = {
   rel: string; name: string; num: number; type: string; notnull: boolean; typid: string;
-  collation: string | null; generated: string; identity: string; expr: string | null;
+  collation: string | null; nondeterministic: boolean; generated: string; identity: string; expr: string | null;
 };
+
+export { classifyType };
 
 function detailsOf(c: ColumnRow): ColumnDetails {
   const generated = c.generated === "s" ? "stored" : c.generated === "v" ? "virtual" : null;
   const identity = c.identity === "a" ? "always" : c.identity === "d" ? "by default" : null;
-  return { collation: c.collation, generated, expression: c.expr, identity };
+  return { collation: c.collation, ...(c.nondeterministic ? { nondeterministic: true } : {}), generated, expression: c.expr, identity };
+}
+
+function sequenceInfo(s: SequenceRow): SequenceInfo {
+  return {
+    schema: s.schema,
+    name: s.name,
+    fullName: displayName(s.schema, s.name),
+    lastValue: s.last_value,
+    startValue: s.start_value,
+    increment: s.increment,
+    definition: s.definition,
+    ownedBy:
+      s.owner_schema !== null && s.owner_table !== null && s.owner_column !== null
+        ? { schema: s.owner_schema, table: s.owner_table, column: s.owner_column }
+        : null,
+  };
+}
+
+type SequenceRow = {
+  schema: string; name: string; oid: string; last_value: string | null; start_value: string; increment: string; definition: string;
+  owner_schema: string | null; owner_table: string | null; owner_column: string | null;
+};
+
+function tableInfo(t: { oid: string; schema: string; name: string; kind: string; populated: boolean; pages: string; est_rows: number }): TableInfo {
+  return {
+    oid: Number(t.oid),
+    schema: t.schema,
+    name: t.name,
+    fullName: displayName(t.schema, t.name),
+    kind: t.kind === "p" ? "p" : t.kind === "m" ? "m" : "r",
+    populated: t.populated,
+    pages: Number(t.pages),
+    estimatedRows: Math.max(0, Math.round(t.est_rows)),
+    columns: [],
+    primaryKey: null,
+    uniques: [],
+    constraints: [],
+    indexes: [],
+  };
 }
 
 export async function readCatalog(pool: SnapshotPool): Promise<Catalog> {
   const tables = (await pool.query<{ oid: string; schema: string; name: string; kind: string; populated: boolean; pages: string; est_rows: number }>(TABLES_SQL)).rows;
   const oids = tables.map((t) => t.oid);
-  const [columns, constraints, indexes, sequences, objects] = await Promise.all([
+  const [columns, constraints, indexes, sequences, objects, roles] = await Promise.all([
     pool.query<ColumnRow>(COLUMNS_SQL, [oids]),
     pool.query<{ rel: string; type: string; name: string; cols: string[]; def: string }>(CONSTRAINTS_SQL, [oids]),
-    pool.query<{ rel: string; name: string; def: string }>(INDEXES_SQL, [oids]),
-    pool.query<{
-      schema: string; name: string; last_value: string | null; start_value: string; increment: string; definition: string;
-      owner_schema: string | null; owner_table: string | null; owner_column: string | null;
-    }>(SEQUENCES_SQL),
+    pool.query<{ rel: string; name: string; def: string; valid: boolean }>(INDEXES_SQL, [oids]),
+    pool.query<SequenceRow>(SEQUENCES_SQL),
     readSchemaObjects(pool),
+    readRoles(pool),
   ]);
+  const attributes = await readTableAttributes(pool, oids, sequences.rows.map((s) => s.oid));
   const typeIds = [...new Set(columns.rows.map((c) => c.typid))];
   const types = new Map<string, TypeInfo>();
   for (const row of (await pool.query<TypeRow>(TYPES_SQL, [typeIds])).rows) types.set(row.typid, classifyType(row));
 
   const byOid = new Map<string, TableInfo>();
-  const result: Catalog = { tables: new Map(), sequences: new Map(), objects };
+  const result: Catalog = { tables: new Map(), sequences: new Map(), sequencePrivileges: new Map(), roles, objects };
   for (const t of tables) {
-    const info: TableInfo = {
-      oid: Number(t.oid),
-      schema: t.schema,
-      name: t.name,
-      fullName: `${t.schema}.${t.name}`,
-      kind: t.kind === "p" ? "p" : t.kind === "m" ? "m" : "r",
-      populated: t.populated,
-      pages: Number(t.pages),
-      estimatedRows: Math.max(0, Math.round(t.est_rows)),
-      columns: [],
-      primaryKey: null,
-      uniques: [],
-      constraints: [],
-      indexes: [],
-    };
+    const info = tableInfo(t);
+    const attrs = attributes.tables.get(t.oid);
+    if (attrs) info.attributes = attrs;
     byOid.set(t.oid, info);
-    result.tables.set(info.fullName, info);
+    result.tables.set(nameKey(t.schema, t.name), info);
   }
   for (const c of columns.rows) {
     const typeInfo = types.get(c.typid) ?? { typid: Number(c.typid), hashClass: "text", collatable: false, hashFunction: "hashtextextended" };
@@ -280,22 +285,11 @@ export async function readCatalog(pool: SnapshotPool): Promise<Catalog> {
     if (con.type === "p") table.primaryKey = { name: con.name, columns: con.cols };
     else if (con.type === "u") table.uniques.push({ name: con.name, columns: con.cols, definition: con.def });
   }
-  for (const index of indexes.rows) byOid.get(index.rel)?.indexes.push({ name: index.name, definition: index.def });
+  for (const index of indexes.rows) byOid.get(index.rel)?.indexes.push({ name: index.name, definition: index.def, valid: index.valid });
   for (const s of sequences.rows) {
-    const fullName = `${s.schema}.${s.name}`;
-    result.sequences.set(fullName, {
-      schema: s.schema,
-      name: s.name,
-      fullName,
-      lastValue: s.last_value,
-      startValue: s.start_value,
-      increment: s.increment,
-      definition: s.definition,
-      ownedBy:
-        s.owner_schema !== null && s.owner_table !== null && s.owner_column !== null
-          ? { schema: s.owner_schema, table: s.owner_table, column: s.owner_column }
-          : null,
-    });
+    const key = nameKey(s.schema, s.name);
+    result.sequences.set(key, sequenceInfo(s));
+    result.sequencePrivileges!.set(key, attributes.sequences.get(s.oid) ?? []);
   }
   return result;
 }

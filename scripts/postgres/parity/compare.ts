@@ -6,7 +6,8 @@
 import type pg from "pg";
 import type { SnapshotPool } from "./snapshotPool.js";
 import type { TablePlan } from "./plan.js";
-import type { ChangedRow, RowKey, TableResult } from "./types.js";
+import type { RowKey, TableResult } from "./types.js";
+import { changedRows } from "./changedRows.js";
 
 /** Rows per segment the first pass aims at. */
 export const TARGET_SEGMENT_ROWS = 2048;
@@ -18,7 +19,6 @@ export const FETCH_BATCH_ROWS = 65_536;
 export const SPLIT_MIN_PAGES = 1024;
 const MAX_BITS = 56;
 const FIRST_PASS_MAX_BITS = 10;
-const VALUE_CHARS = 200;
 
 interface Agg {
   n: number;
@@ -96,7 +96,7 @@ function chunks(pool: SnapshotPool, plan: TablePlan, pages: number, splitMinPage
   return out;
 }
 
-async function firstPass(pool: SnapshotPool, plan: TablePlan, pages: number, bits: number, ctx: CompareContext): Promise<Map<bigint, Agg>> {
+async function firstPass(pool: SnapshotPool, plan: TablePlan, pages: number, bits: number, ctx: CompareContext, count = true): Promise<Map<bigint, Agg>> {
   const seg = plan.keyHash && bits > 0 ? `(${plan.keyHash} & ${maskOf(bits)})` : "0";
   const result = new Map<bigint, Agg>();
   await Promise.all(
@@ -119,7 +119,7 @@ async function firstPass(pool: SnapshotPool, plan: TablePlan, pages: number, bit
             prev.h += BigInt(r.h);
           } else result.set(s, { n, h: BigInt(r.h) });
         }
-        ctx.onRows(rows);
+        if (count) ctx.onRows(rows);
       }),
     ),
   );
@@ -215,34 +215,6 @@ function toKey(plan: TablePlan, values: string[]): RowKey {
   return out;
 }
 
-/** Whole rows (text, per-column hashes) for a list of keys. */
-async function fetchRows(pool: SnapshotPool, plan: TablePlan, keys: string[][]): Promise<Map<string, { text: Array<string | null>; hash: string[] }>> {
-  const key = plan.key!;
-  const params = key.map((_, i) => keys.map((k) => k[i]!));
-  const sql = `SELECT ${key.map((k, i) => `t.${k.quoted}::text AS k${i}`).join(", ")}, ${plan.columns
-    .map((c) => `left(t.${c.quoted}::text, ${VALUE_CHARS + 1})`)
-    .join(", ")}, ${plan.columns.map((c) => `(${c.hash})::text`).join(", ")}
-FROM ${plan.qualified} t JOIN (SELECT ${key.map((k, i) => `u.c${i}::${k.info.type} AS c${i}`).join(", ")}
-  FROM unnest(${key.map((_, i) => `$${i + 1}::text[]`).join(", ")}) AS u(${key.map((_, i) => `c${i}`).join(", ")})) v
-  ON ${key.map((k, i) => `t.${k.quoted} = v.c${i}`).join(" AND ")}`;
-  const res = await pool.run((client: pg.Client) => client.query({ text: sql, values: params, rowMode: "array" }));
-  const out = new Map<string, { text: Array<string | null>; hash: string[] }>();
-  const nk = key.length;
-  const nc = plan.columns.length;
-  for (const row of res.rows as Array<Array<string | null>>) {
-    out.set(JSON.stringify(row.slice(0, nk)), {
-      text: row.slice(nk, nk + nc),
-      hash: row.slice(nk + nc, nk + 2 * nc) as string[],
-    });
-  }
-  return out;
-}
-
-function cut(value: string | null): string | null {
-  if (value === null || value.length <= VALUE_CHARS) return value;
-  return `${value.slice(0, VALUE_CHARS)}…`;
-}
-
 /** Compare numbers as numbers, everything else as strings: a stable, readable order for keys. */
 export function compareKeyText(a: string[], b: string[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -255,29 +227,80 @@ export function compareKeyText(a: string[], b: string[]): number {
   return 0;
 }
 
-export async function compareTable(ctx: CompareContext, plan: TablePlan): Promise<TableResult> {
-  const estimate = Math.max(plan.blue.estimatedRows, plan.green.estimatedRows);
-  const bits = plan.keyHash ? bitsFor(estimate, ctx.tuning.targetSegmentRows) : 0;
-  const [blue, green] = await Promise.all([
-    firstPass(ctx.blue, plan, plan.blue.pages, bits, ctx),
-    firstPass(ctx.green, plan, plan.green.pages, bits, ctx),
-  ]);
-  const count = (m: Map<bigint, Agg>) => [...m.values()].reduce((acc, a) => acc + a.n, 0);
-  const result: TableResult = {
+function emptyResult(plan: TablePlan, blueRows: number, greenRows: number): TableResult {
+  return {
     table: plan.name,
+    schema: plan.blue.schema,
+    name: plan.blue.name,
     status: "identical",
     key: plan.key ? plan.key.map((k) => k.info.name) : null,
     noPrimaryKey: plan.key === null,
     comparedColumns: plan.columns.map((c) => c.info.name),
-    blueRows: count(blue),
-    greenRows: count(green),
+    blueRows,
+    greenRows,
     missingOnGreen: { count: 0, keys: [] },
     extraOnGreen: { count: 0, keys: [] },
     changed: { count: 0, rows: [] },
     truncated: false,
     notes: [...plan.notes],
     ...(plan.blue.kind === "m" ? { relationKind: "materialized view" as const } : {}),
+    ...(plan.rules.length > 0 ? { equalityRules: plan.rules } : {}),
   };
+}
+
+type Dupes = { blue: Array<{ key: string[]; rows: number }>; green: Array<{ key: string[]; rows: number }> };
+
+/** Listings: up to the limit over all kinds, in key order. Returns the changed keys to fetch. */
+function listFound(
+  plan: TablePlan,
+  limit: number,
+  result: TableResult,
+  found: { missing: string[][]; extra: string[][]; changed: string[][]; dupes: Dupes },
+): string[][] {
+  let room = limit;
+  const take = (keys: string[][]) => {
+    const sorted = keys.sort(compareKeyText).slice(0, Math.max(0, room));
+    room -= sorted.length;
+    return sorted;
+  };
+  const changedKeys = take(found.changed);
+  result.missingOnGreen.keys = take(found.missing).map((k) => toKey(plan, k));
+  result.extraOnGreen.keys = take(found.extra).map((k) => toKey(plan, k));
+  const { dupes } = found;
+  if (dupes.blue.length + dupes.green.length > 0) {
+    const list = (d: Array<{ key: string[]; rows: number }>) => {
+      const keys = take(d.sort((x, y) => compareKeyText(x.key, y.key)).map((x) => x.key));
+      const rows = new Map(d.map((x) => [JSON.stringify(x.key), x.rows]));
+      return { count: d.length, keys: keys.map((k) => ({ key: toKey(plan, k), rows: rows.get(JSON.stringify(k)) ?? 0 })) };
+    };
+    result.duplicateKeys = { blue: list(dupes.blue), green: list(dupes.green) };
+  }
+  const total = result.missingOnGreen.count + result.extraOnGreen.count + result.changed.count + dupes.blue.length + dupes.green.length;
+  if (total > limit) result.truncated = true;
+  return changedKeys;
+}
+
+/**
+ * One table: first a count and hash sum over the whole table per side (the bare scan's cost: no
+ * grouping), which ends the work when they agree, as they do in the common case. Only when they
+ * differ are the rows grouped into segments by key hash and the differing segments narrowed down.
+ */
+export async function compareTable(ctx: CompareContext, plan: TablePlan): Promise<TableResult> {
+  const estimate = Math.max(plan.blue.estimatedRows, plan.green.estimatedRows);
+  const bits = plan.keyHash ? bitsFor(estimate, ctx.tuning.targetSegmentRows) : 0;
+  let [blue, green] = await Promise.all([
+    firstPass(ctx.blue, plan, plan.blue.pages, 0, ctx),
+    firstPass(ctx.green, plan, plan.green.pages, 0, ctx),
+  ]);
+  const count = (m: Map<bigint, Agg>) => [...m.values()].reduce((acc, a) => acc + a.n, 0);
+  const [blueRows, greenRows] = [count(blue), count(green)];
+  if (bits > 0 && differing(0, blue, green).length > 0) {
+    [blue, green] = await Promise.all([
+      firstPass(ctx.blue, plan, plan.blue.pages, bits, ctx, false),
+      firstPass(ctx.green, plan, plan.green.pages, bits, ctx, false),
+    ]);
+  }
+  const result = emptyResult(plan, blueRows, greenRows);
   let pending = differing(bits, blue, green);
   if (pending.length === 0) return result;
   result.status = "different";
@@ -286,7 +309,7 @@ export async function compareTable(ctx: CompareContext, plan: TablePlan): Promis
   const missing: string[][] = [];
   const extra: string[][] = [];
   const changed: string[][] = [];
-  const dupes = { blue: [] as Array<{ key: string[]; rows: number }>, green: [] as Array<{ key: string[]; rows: number }> };
+  const dupes: Dupes = { blue: [], green: [] };
   const found = () => result.missingOnGreen.count + result.extraOnGreen.count + result.changed.count + dupes.blue.length + dupes.green.length;
 
   while (pending.length > 0) {
@@ -347,37 +370,7 @@ export async function compareTable(ctx: CompareContext, plan: TablePlan): Promis
     if (result.truncated) break;
   }
 
-  // Listings: up to the limit over all three kinds, in key order.
-  let room = ctx.limit;
-  const take = (keys: string[][]) => {
-    const sorted = keys.sort(compareKeyText).slice(0, Math.max(0, room));
-    room -= sorted.length;
-    return sorted;
-  };
-  const changedKeys = take(changed);
-  result.missingOnGreen.keys = take(missing).map((k) => toKey(plan, k));
-  result.extraOnGreen.keys = take(extra).map((k) => toKey(plan, k));
-  if (dupes.blue.length + dupes.green.length > 0) {
-    const list = (d: Array<{ key: string[]; rows: number }>) => {
-      const keys = take(d.sort((x, y) => compareKeyText(x.key, y.key)).map((x) => x.key));
-      const rows = new Map(d.map((x) => [JSON.stringify(x.key), x.rows]));
-      return { count: d.length, keys: keys.map((k) => ({ key: toKey(plan, k), rows: rows.get(JSON.stringify(k)) ?? 0 })) };
-    };
-    result.duplicateKeys = { blue: list(dupes.blue), green: list(dupes.green) };
-  }
-  if (found() > ctx.limit) result.truncated = true;
-
-  if (changedKeys.length > 0) {
-    const [b, g] = await Promise.all([fetchRows(ctx.blue, plan, changedKeys), fetchRows(ctx.green, plan, changedKeys)]);
-    result.changed.rows = changedKeys.map((k): ChangedRow => {
-      const id = JSON.stringify(k);
-      const br = b.get(id);
-      const gr = g.get(id);
-      const columns = plan.columns.flatMap((c, i) =>
-        br && gr && br.hash[i] !== gr.hash[i] ? [{ column: c.info.name, blue: cut(br.text[i] ?? null), green: cut(gr.text[i] ?? null) }] : [],
-      );
-      return { key: toKey(plan, k), columns };
-    });
-  }
+  const changedKeys = listFound(plan, ctx.limit, result, { missing, extra, changed, dupes });
+  result.changed.rows = await changedRows(ctx.blue, ctx.green, plan, changedKeys, (k) => toKey(plan, k));
   return result;
 }

@@ -6,17 +6,24 @@ import { readCatalog } from "./catalog.js";
 import { compareTable, DEFAULT_TUNING, type Tuning } from "./compare.js";
 import { targetFromUrl, type Target } from "./connection.js";
 import { matchesPattern, selectTables } from "./glob.js";
+import { cannotRead } from "./errors.js";
+import { compareLargeObjects } from "./largeObjects.js";
+import { nameKey } from "./names.js";
 import { diffSchemas, planTable } from "./plan.js";
 import { diffSequenceDefinitions } from "./schemaDiff.js";
+import { privilegeWarnings } from "./tableAttributesDiff.js";
+import { EQUALITY_RULES, type EqualityRuleId } from "./typeRules.js";
 import { compareSequences } from "./sequences.js";
 import { SnapshotPool } from "./snapshotPool.js";
 import { HASH_PROBE_SQL, type HashMode } from "./sql.js";
 import type { ParityProgress, ParityReport, SchemaDifference, TableResult } from "./types.js";
+import type { Catalog, SequenceInfo } from "./catalog.js";
 
 export type * from "./types.js";
 export { redact, redactUrl } from "../../core/redact.js";
 export { targetFromConnection, targetFromUrl, type Target } from "./connection.js";
 export { formatReport, writeReport, DEFAULT_REPORT_PATH } from "./report.js";
+export { CannotCompareError } from "./errors.js";
 
 export interface ParityOptions {
   /** postgres:// URLs; or give `blue`/`green` targets (e.g. targetFromConnection of scripts/postgres/stackDatabases.ts). */
@@ -31,6 +38,8 @@ export interface ParityOptions {
   limit?: number;
   /** Connections per database (default 2). */
   parallelism?: number;
+  /** Privilege differences (roles on both sides) count as differences, not warnings. */
+  strictPrivileges?: boolean;
   onProgress?: (progress: ParityProgress) => void;
   /** Internal sizes and switches, for tests: smaller segments reach the split path on small tables. */
   tuning?: Partial<Tuning> & { forceCanonical?: boolean };
@@ -86,7 +95,10 @@ function summarize(report: Omit<ParityReport, "summary">): string {
     // Identical: both sides hold the same rows, half of all that were hashed.
     const rows = (t.rowsHashed / 2).toLocaleString("en-US");
     const seq = report.sequences.length > 0 ? `, ${report.sequences.length} sequence${report.sequences.length === 1 ? "" : "s"} ok` : "";
-    return `identical: ${t.tables} table${t.tables === 1 ? "" : "s"}, ${rows} row${t.rowsHashed === 2 ? "" : "s"} on each side${seq}`;
+    const lo = report.largeObjects?.blue ? `, ${report.largeObjects.blue} large object${report.largeObjects.blue === 1 ? "" : "s"}` : "";
+    const warnings = report.privilegeWarnings?.length ?? 0;
+    const warn = warnings > 0 ? ` (${warnings} privilege warning${warnings === 1 ? "" : "s"}: see privilegeWarnings, --strict-privileges counts them)` : "";
+    return `identical: ${t.tables} table${t.tables === 1 ? "" : "s"}, ${rows} row${t.rowsHashed === 2 ? "" : "s"} on each side${seq}${lo}${warn}`;
   }
   const parts: string[] = [];
   if (t.tablesDifferent > 0) {
@@ -132,26 +144,18 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
     const hash: { mode: HashMode; reason?: string } = options.tuning?.forceCanonical
       ? { mode: "canonical", reason: "canonical form forced by the caller" }
       : probed;
-    const names = new Set([...blueCat.tables.keys(), ...greenCat.tables.keys()]);
-    const selection = selectTables(names, include, exclude);
-    // A pattern naming only an enum, a view, a function or a sequence is not a typo.
-    const objectNames = [blueCat, greenCat].flatMap((c) => [
-      ...c.sequences.keys(),
-      ...[...(c.objects ? [...c.objects.enums.keys(), ...c.objects.views.keys(), ...c.objects.functions.keys()] : [])].map((n) => n.replace(/\(.*$/, "")),
-    ]);
-    selection.unmatched = selection.unmatched.filter((p) => !objectNames.some((n) => matchesPattern(n, p)));
-    if (selection.unmatched.length > 0) {
-      throw new UsageError(`no table matches ${selection.unmatched.map((p) => `"${p}"`).join(", ")} on blue or green (patterns are globs on schema.table)`);
-    }
-    const inScope = new Set(selection.selected);
-    const patternScope = (name: string) =>
-      (include.length === 0 || include.some((p) => matchesPattern(name, p))) && !exclude.some((p) => matchesPattern(name, p));
-    const schemaDifferences = diffSchemas(blueCat, greenCat, (n) => inScope.has(n), patternScope);
+    const scope = tableScope(blueCat, greenCat, include, exclude);
+    const { inScope, patternScope } = scope;
+    const databaseWide = include.length === 0;
+    const schemaDifferences = diffSchemas(blueCat, greenCat, (k) => inScope.has(k), patternScope, databaseWide);
+    const sequenceInScope = (s: SequenceInfo) => (s.ownedBy ? inScope.has(nameKey(s.ownedBy.schema, s.ownedBy.table)) : patternScope(s.fullName));
+    const privileges = privilegeWarnings(blueCat, greenCat, [...inScope], (k) => sequenceInScope(blueCat.sequences.get(k)!));
+    if (options.strictPrivileges) schemaDifferences.push(...privileges);
     // A materialized view never refreshed on a side cannot be read there (reported as a schema difference).
-    const readable = (n: string) => blueCat.tables.get(n)!.populated && greenCat.tables.get(n)!.populated;
+    const readable = (k: string) => blueCat.tables.get(k)!.populated && greenCat.tables.get(k)!.populated;
     const plans = [...inScope]
-      .filter((n) => blueCat.tables.has(n) && greenCat.tables.has(n) && readable(n))
-      .map((n) => planTable(blueCat.tables.get(n)!, greenCat.tables.get(n)!, hash.mode))
+      .filter((k) => blueCat.tables.has(k) && greenCat.tables.has(k) && readable(k))
+      .map((k) => planTable(blueCat.tables.get(k)!, greenCat.tables.get(k)!, hash.mode))
       .sort((a, b) => Math.max(b.blue.pages, b.green.pages) - Math.max(a.blue.pages, a.green.pages));
 
     progress.phase = "hash";
@@ -169,7 +173,9 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
     };
     const tables: TableResult[] = await Promise.all(
       plans.map(async (plan) => {
-        const result = await compareTable(ctx, plan);
+        const result = await compareTable(ctx, plan).catch((error: unknown) => {
+          throw cannotRead(`table ${plan.name}`, error);
+        });
         progress.tablesDone++;
         progress.table = plan.name;
         emit();
@@ -177,22 +183,20 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
       }),
     );
     tables.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+    const largeObjects = databaseWide ? await compareLargeObjects(blue, green) : null;
+    if (largeObjects) schemaDifferences.push(...largeObjects.differences);
 
     progress.phase = "sequences";
     emit();
-    const seqInScope = (s: { fullName: string; ownedBy: { schema: string; table: string } | null }) =>
-      s.ownedBy ? inScope.has(`${s.ownedBy.schema}.${s.ownedBy.table}`) : patternScope(s.fullName);
-    const seq = await compareSequences(blueCat, greenCat, green, seqInScope);
-    schemaDifferences.push(...seq.schema, ...diffSequenceDefinitions(blueCat, greenCat, seqInScope));
+    const seq = await compareSequences(blueCat, greenCat, green, sequenceInScope);
+    schemaDifferences.push(...seq.schema, ...diffSequenceDefinitions(blueCat, greenCat, sequenceInScope));
 
     const finished = new Date();
-    const sum = (f: (t: TableResult) => number) => tables.reduce((acc, t) => acc + f(t), 0);
-    const tablesDifferent = tables.filter((t) => t.status === "different").length;
-    const sequencesBehind = seq.results.filter((s) => s.status === "behind").length;
+    const totals = totalsOf(tables, schemaDifferences.length, seq.results.filter((s) => s.status === "behind").length);
     const base: Omit<ParityReport, "summary"> = {
       kind: "parity",
       version: 1,
-      identical: tablesDifferent === 0 && schemaDifferences.length === 0 && sequencesBehind === 0,
+      identical: totals.tablesDifferent === 0 && totals.schemaDifferences === 0 && totals.sequencesBehind === 0,
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
       durationMs: finished.getTime() - started.getTime(),
@@ -200,22 +204,14 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
       green: { target: greenTarget.display, serverVersion: green.serverVersion },
       hashMode: hash.mode,
       ...(hash.reason ? { hashModeReason: hash.reason } : {}),
-      options: { include, exclude, limit, parallel },
+      options: { include, exclude, limit, parallel, ...(options.strictPrivileges ? { strictPrivileges: true } : {}) },
       schemaDifferences,
+      privilegeWarnings: options.strictPrivileges ? [] : privileges,
+      largeObjects: largeObjectsSummary(largeObjects),
+      equalityRules: rulesApplied(tables),
       tables,
       sequences: seq.results,
-      totals: {
-        tables: tables.length,
-        tablesIdentical: tables.length - tablesDifferent,
-        tablesDifferent,
-        rowsHashed: sum((t) => t.blueRows + t.greenRows),
-        missingOnGreen: sum((t) => t.missingOnGreen.count),
-        extraOnGreen: sum((t) => t.extraOnGreen.count),
-        changed: sum((t) => t.changed.count),
-        duplicateKeys: sum((t) => (t.duplicateKeys ? t.duplicateKeys.blue.count + t.duplicateKeys.green.count : 0)),
-        schemaDifferences: schemaDifferences.length,
-        sequencesBehind,
-      },
+      totals,
     };
     progress.phase = "done";
     emit();
@@ -225,6 +221,58 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
   } finally {
     await Promise.all([blue.close(), green.close()]);
   }
+}
+
+function largeObjectsSummary(lo: { blue: number; green: number } | null): NonNullable<ParityReport["largeObjects"]> {
+  if (lo) return { blue: lo.blue, green: lo.green, compared: true };
+  return { blue: 0, green: 0, compared: false, note: "not compared: --include narrows the run to tables (large objects and extensions belong to the whole database)" };
+}
+
+function totalsOf(tables: TableResult[], schemaDifferences: number, sequencesBehind: number): ParityReport["totals"] {
+  const sum = (f: (t: TableResult) => number) => tables.reduce((acc, t) => acc + f(t), 0);
+  const tablesDifferent = tables.filter((t) => t.status === "different").length;
+  return {
+    tables: tables.length,
+    tablesIdentical: tables.length - tablesDifferent,
+    tablesDifferent,
+    rowsHashed: sum((t) => t.blueRows + t.greenRows),
+    missingOnGreen: sum((t) => t.missingOnGreen.count),
+    extraOnGreen: sum((t) => t.extraOnGreen.count),
+    changed: sum((t) => t.changed.count),
+    duplicateKeys: sum((t) => (t.duplicateKeys ? t.duplicateKeys.blue.count + t.duplicateKeys.green.count : 0)),
+    schemaDifferences,
+    sequencesBehind,
+  };
+}
+
+/** Tables selected by --include/--exclude (keys: nameKey), and the glob test for other objects. */
+function tableScope(blueCat: Catalog, greenCat: Catalog, include: string[], exclude: string[]) {
+  const display = new Map<string, string>();
+  for (const cat of [blueCat, greenCat]) for (const [k, t] of cat.tables) display.set(k, t.fullName);
+  const selection = selectTables(new Set(display.values()), include, exclude);
+  // A pattern naming only an enum, a domain, a type, a view, a function or a sequence is not a typo.
+  const objectNames = [blueCat, greenCat].flatMap((c) => [
+    ...[...c.sequences.values()].map((s) => s.fullName),
+    ...(c.objects
+      ? [c.objects.enums, c.objects.views, c.objects.functions, c.objects.domains, c.objects.composites].flatMap((m) => [...(m?.values() ?? [])].map((o) => o.object.replace(/\(.*$/, "")))
+      : []),
+  ]);
+  selection.unmatched = selection.unmatched.filter((p) => !objectNames.some((n) => matchesPattern(n, p)));
+  if (selection.unmatched.length > 0) {
+    throw new UsageError(`no table matches ${selection.unmatched.map((p) => `"${p}"`).join(", ")} on blue or green (patterns are globs on schema.table)`);
+  }
+  const selected = new Set(selection.selected);
+  const inScope = new Set([...display].filter(([, name]) => selected.has(name)).map(([k]) => k));
+  const patternScope = (name: string) =>
+    (include.length === 0 || include.some((p) => matchesPattern(name, p))) && !exclude.some((p) => matchesPattern(name, p));
+  return { inScope, patternScope };
+}
+
+/** Each equality rule that applied, with its text and the tables it applied in. */
+function rulesApplied(tables: TableResult[]): NonNullable<ParityReport["equalityRules"]> {
+  const byRule = new Map<string, string[]>();
+  for (const t of tables) for (const r of t.equalityRules ?? []) byRule.set(r.rule, [...(byRule.get(r.rule) ?? []), t.table]);
+  return [...byRule].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rule, names]) => ({ rule, text: EQUALITY_RULES[rule as EqualityRuleId] ?? rule, tables: names }));
 }
 
 /**
@@ -239,8 +287,8 @@ export async function compareSchemas(options: Pick<ParityOptions, "blue" | "gree
     const [b, g] = await Promise.all([readCatalog(blue), readCatalog(green)]);
     const all = () => true;
     const diffs = diffSchemas(b, g, all, all);
-    for (const name of b.sequences.keys()) if (!g.sequences.has(name)) diffs.push({ kind: "sequence-only-on-blue", object: name, message: `sequence ${name} exists on blue only` });
-    for (const name of g.sequences.keys()) if (!b.sequences.has(name)) diffs.push({ kind: "sequence-only-on-green", object: name, message: `sequence ${name} exists on green only` });
+    for (const [key, s] of b.sequences) if (!g.sequences.has(key)) diffs.push({ kind: "sequence-only-on-blue", object: s.fullName, message: `sequence ${s.fullName} exists on blue only` });
+    for (const [key, s] of g.sequences) if (!b.sequences.has(key)) diffs.push({ kind: "sequence-only-on-green", object: s.fullName, message: `sequence ${s.fullName} exists on green only` });
     diffs.push(...diffSequenceDefinitions(b, g, all));
     return diffs;
   } catch (error) {

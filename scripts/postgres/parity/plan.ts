@@ -3,6 +3,8 @@
 
 import type { Catalog, ColumnInfo, TableInfo } from "./catalog.js";
 import { diffColumnDetails, diffConstraints, diffObjects, diffPopulated } from "./schemaDiff.js";
+import { diffTableAttributes } from "./tableAttributesDiff.js";
+import type { EqualityRuleId } from "./typeRules.js";
 import { columnParts, hashOf, keyHashOf, quoteIdent, quoteTable, type HashMode } from "./sql.js";
 import type { SchemaDifference } from "./types.js";
 
@@ -24,6 +26,19 @@ export interface TablePlan {
   rowHash: string;
   keyHash: string | null;
   notes: string[];
+  /** Equality rules (typeRules.ts) the compared columns follow, each with its columns. */
+  rules: Array<{ rule: EqualityRuleId; columns: string[] }>;
+}
+
+/** Which equality rule each compared column follows, grouped by rule. */
+export function rulesOf(columns: ColumnInfo[]): Array<{ rule: EqualityRuleId; columns: string[] }> {
+  const byRule = new Map<EqualityRuleId, string[]>();
+  const add = (rule: EqualityRuleId, column: string) => byRule.set(rule, [...(byRule.get(rule) ?? []), column]);
+  for (const c of columns) {
+    if (c.typeInfo.rule) add(c.typeInfo.rule, c.name);
+    if (c.details?.nondeterministic) add("collation-bytes", c.name);
+  }
+  return [...byRule].map(([rule, cols]) => ({ rule, columns: cols }));
 }
 
 const list = (cols: string[]) => `(${cols.join(", ")})`;
@@ -31,25 +46,28 @@ const list = (cols: string[]) => `(${cols.join(", ")})`;
 const word = (t: TableInfo) => (t.kind === "m" ? "materialized view" : "table");
 
 /**
- * Everything that differs in the schema. `inScope` selects tables (and their triggers);
- * `objectInScope` (default: inScope) selects enums, views, functions by schema.name.
+ * Everything that differs in the schema. `inScope` selects tables (and their triggers) by their
+ * catalog key (names.ts nameKey); `objectInScope` selects enums, domains, composite types, views
+ * and functions by their schema.name (the globs' form); `databaseWide` adds extensions.
  */
 export function diffSchemas(
   blue: Catalog,
   green: Catalog,
-  inScope: (name: string) => boolean,
-  objectInScope: (name: string) => boolean = inScope,
+  inScope: (key: string) => boolean,
+  objectInScope: (name: string) => boolean,
+  databaseWide = true,
 ): SchemaDifference[] {
   const out: SchemaDifference[] = [];
-  for (const [name, t] of blue.tables) {
-    if (inScope(name) && !green.tables.has(name)) out.push({ kind: "table-only-on-blue", object: name, message: `${word(t)} ${name} exists on blue only` });
+  for (const [key, t] of blue.tables) {
+    if (inScope(key) && !green.tables.has(key)) out.push({ kind: "table-only-on-blue", object: t.fullName, message: `${word(t)} ${t.fullName} exists on blue only` });
   }
-  for (const [name, t] of green.tables) {
-    if (inScope(name) && !blue.tables.has(name)) out.push({ kind: "table-only-on-green", object: name, message: `${word(t)} ${name} exists on green only` });
+  for (const [key, t] of green.tables) {
+    if (inScope(key) && !blue.tables.has(key)) out.push({ kind: "table-only-on-green", object: t.fullName, message: `${word(t)} ${t.fullName} exists on green only` });
   }
-  for (const [name, b] of blue.tables) {
-    const g = green.tables.get(name);
-    if (!g || !inScope(name)) continue;
+  for (const [key, b] of blue.tables) {
+    const g = green.tables.get(key);
+    if (!g || !inScope(key)) continue;
+    const name = b.fullName;
     const gCols = new Map(g.columns.map((c) => [c.name, c]));
     const bCols = new Map(b.columns.map((c) => [c.name, c]));
     for (const c of b.columns) {
@@ -83,7 +101,7 @@ export function diffSchemas(
       const def = cols.startsWith("(") ? `UNIQUE ${cols}` : cols;
       if (!bu.has(cols)) out.push({ kind: "unique-constraint-only-on-green", object: name, green: `${cname} ${def}`, message: `${name}: unique constraint ${cname} ${def} exists on green only` });
     }
-    out.push(...diffConstraints(name, b, g), ...diffPopulated(name, b, g));
+    out.push(...diffConstraints(name, b, g), ...diffPopulated(name, b, g), ...diffTableAttributes(name, b, g));
     const bi = new Map(b.indexes.map((i) => [i.definition, i.name]));
     const gi = new Map(g.indexes.map((i) => [i.definition, i.name]));
     for (const [def, iname] of bi) {
@@ -93,7 +111,7 @@ export function diffSchemas(
       if (!bi.has(def)) out.push({ kind: "index-only-on-green", object: name, green: iname, message: `${name}: index ${iname} exists on green only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}` });
     }
   }
-  out.push(...diffObjects(blue, green, inScope, objectInScope));
+  out.push(...diffObjects(blue, green, inScope, objectInScope, databaseWide));
   return out;
 }
 
@@ -144,5 +162,6 @@ export function planTable(blue: TableInfo, green: TableInfo, mode: HashMode): Ta
     rowHash: hashOf(parts, mode),
     keyHash: key ? keyHashOf(key.map((k) => k.info), mode) : null,
     notes,
+    rules: rulesOf(columns.map((c) => c.info)),
   };
 }

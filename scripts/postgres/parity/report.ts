@@ -3,7 +3,8 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import pc from "picocolors";
-import type { ParityReport, RowKey } from "./types.js";
+import type { ColumnChange, ParityReport, RowKey } from "./types.js";
+import { escapeText } from "./changedRows.js";
 
 /** Where the newest parity result lives; the cutover preflight reads it. */
 export const DEFAULT_REPORT_PATH = "reports/parity-latest.json";
@@ -16,14 +17,36 @@ export async function writeReport(report: ParityReport, file: string): Promise<v
   await rename(tmp, file);
 }
 
+/** Key values with characters a reader cannot see (or a decomposed form) get their escaped form beside them. */
 function keyText(key: RowKey): string {
   return Object.entries(key)
-    .map(([k, v]) => `${k}=${v}`)
+    .map(([k, v]) => (v.normalize("NFC") !== v || /[\p{Cf}\p{Cc}\u00a0\u2000-\u200b\u3000]/u.test(v) ? `${k}=${v} ("${escapeText(v)}")` : `${k}=${v}`))
     .join(", ");
 }
 
 function value(v: string | null): string {
   return v === null ? "NULL" : JSON.stringify(v);
+}
+
+/** A changed column's values, and for values that print the same, where they differ and their escaped forms. */
+function changeLines(col: ColumnChange): string[] {
+  const lines = [`          ${col.column}: blue ${value(col.blue)} → green ${value(col.green)}`];
+  const inv = col.invisible;
+  if (inv) {
+    const where = inv.firstDifferentByte === null ? "beyond the first 200 characters shown" : `from byte ${inv.firstDifferentByte}`;
+    lines.push(`            (the values print the same; they differ ${where}: blue "${inv.blueEscaped}" → green "${inv.greenEscaped}")`);
+  }
+  return lines;
+}
+
+function ruleLines(report: ParityReport): string[] {
+  if (!report.equalityRules || report.equalityRules.length === 0) return [];
+  const lines = ["Equality rules applied (docs/parity.md)"];
+  for (const r of report.equalityRules) {
+    const tables = r.tables.length > 5 ? `${r.tables.slice(0, 5).join(", ")} and ${r.tables.length - 5} more` : r.tables.join(", ");
+    lines.push(`  · ${r.text} — ${tables}`);
+  }
+  return [...lines, ""];
 }
 
 export function formatReport(report: ParityReport, options: { color?: boolean } = {}): string {
@@ -39,6 +62,17 @@ export function formatReport(report: ParityReport, options: { color?: boolean } 
     for (const d of report.schemaDifferences) lines.push(`  ${c.yellow("!")} ${d.message}`);
     lines.push("");
   }
+  if (report.privilegeWarnings && report.privilegeWarnings.length > 0) {
+    lines.push(c.bold("Privilege warnings (roles on both sides; --strict-privileges makes them differences)"));
+    for (const d of report.privilegeWarnings) lines.push(`  ${c.yellow("?")} ${d.message}`);
+    lines.push("");
+  }
+  if (report.largeObjects) {
+    const lo = report.largeObjects;
+    lines.push(lo.compared ? `Large objects: ${lo.blue} on blue, ${lo.green} on green (owner, privileges and content compared per OID)` : `Large objects: ${lo.note ?? "not compared"}`);
+    lines.push("");
+  }
+  lines.push(...ruleLines(report));
   lines.push(c.bold("Tables"));
   const width = Math.max(10, ...report.tables.map((t) => t.table.length));
   for (const t of report.tables) {
@@ -64,7 +98,7 @@ export function formatReport(report: ParityReport, options: { color?: boolean } 
       for (const k of t.extraOnGreen.keys) lines.push(`      ${c.green("+ extra on green  ")}  ${keyText(k)}`);
       for (const r of t.changed.rows) {
         lines.push(`      ${c.yellow("~ changed         ")}  ${keyText(r.key)}: ${r.columns.map((col) => col.column).join(", ")}`);
-        for (const col of r.columns) lines.push(`          ${col.column}: blue ${value(col.blue)} → green ${value(col.green)}`);
+        for (const col of r.columns) lines.push(...changeLines(col));
       }
     } else if (t.status === "different") {
       lines.push(`      checksums differ${t.blueRows !== t.greenRows ? " and counts differ" : ""}; rows cannot be named without a key`);

@@ -7,6 +7,7 @@
 import type { Catalog, ColumnInfo, SequenceInfo, TableInfo } from "./catalog.js";
 import type { SchemaObject, SchemaObjects } from "./schemaObjects.js";
 import type { SchemaDifference, SchemaDifferenceKind } from "./types.js";
+import { displayName, nameKey } from "./names.js";
 
 const CONSTRAINT_WORD: Record<string, string> = { c: "check", f: "foreign key", x: "exclusion", t: "constraint trigger", u: "unique" };
 
@@ -91,40 +92,65 @@ function oneLine(text: string): string {
   return flat.length > 240 ? `${flat.slice(0, 240)}…` : flat;
 }
 
-/** The schema part of an object name: "s.f(integer)" → "s.f", for the include/exclude globs. */
+/** The schema.name an object's scope is decided by ("s.f(integer)" → "s.f"), for the include/exclude globs. */
 function scopeName(o: SchemaObject): string {
-  const paren = o.object.indexOf("(");
-  return paren < 0 ? o.object : o.object.slice(0, paren);
+  return o.schema !== undefined && o.relation !== undefined ? displayName(o.schema, o.relation) : o.object.replace(/\(.*$/, "");
+}
+
+/** A trigger enabled on one side and disabled (or replica-only) on the other. */
+function diffTriggerStates(blue: Map<string, SchemaObject>, green: Map<string, SchemaObject>, inScope: (o: SchemaObject) => boolean): SchemaDifference[] {
+  const out: SchemaDifference[] = [];
+  for (const [key, b] of blue) {
+    const g = green.get(key);
+    if (!g || !inScope(b) || b.state === g.state) continue;
+    out.push({
+      kind: "trigger-enabled", object: b.object, blue: b.state ?? "", green: g.state ?? "",
+      message: `trigger ${b.name} on ${b.object} is ${b.state} on blue but ${g.state} on green`,
+    });
+  }
+  return out;
 }
 
 export function diffObjects(
   blue: Catalog,
   green: Catalog,
-  tableInScope: (name: string) => boolean,
+  tableInScope: (key: string) => boolean,
   objectInScope: (name: string) => boolean,
+  databaseWide = true,
 ): SchemaDifference[] {
   const bo = blue.objects;
   const go = green.objects;
   if (!bo || !go) return [];
   const obj = (o: SchemaObject) => objectInScope(scopeName(o));
+  const onTable = (o: SchemaObject) => (o.schema !== undefined && o.relation !== undefined && tableInScope(nameKey(o.schema, o.relation))) || obj(o);
   // A materialized view on one side only is already reported with the tables: compare definitions only.
   const bothSides = (m: SchemaObjects["views"], other: SchemaObjects["views"]) => new Map([...m].filter(([k, v]) => !v.materialized || other.has(k)));
+  const none = new Map<string, SchemaObject>();
   return [
     ...diffMaps(bo.enums, go.enums, obj, { only: ["enum-only-on-blue", "enum-only-on-green"], changed: "enum-labels", word: () => "enum" }),
-    ...diffMaps(bothSides(bo.views, go.views), bothSides(go.views, bo.views), (o) => tableInScope(o.object) || obj(o), {
+    ...diffMaps(bo.domains ?? none, go.domains ?? none, obj, { only: ["domain-only-on-blue", "domain-only-on-green"], changed: "domain-definition", word: () => "domain" }),
+    ...diffMaps(bo.composites ?? none, go.composites ?? none, obj, {
+      only: ["composite-type-only-on-blue", "composite-type-only-on-green"], changed: "composite-type-definition", word: () => "composite type",
+    }),
+    ...diffMaps(bothSides(bo.views, go.views), bothSides(go.views, bo.views), onTable, {
       only: ["view-only-on-blue", "view-only-on-green"],
       changed: "view-definition",
       word: (o) => ((o as { materialized?: boolean }).materialized ? "materialized view" : "view"),
     }),
     ...diffMaps(bo.functions, go.functions, obj, { only: ["function-only-on-blue", "function-only-on-green"], changed: "function-definition", word: () => "function" }),
-    ...diffMaps(bo.triggers, go.triggers, (o) => tableInScope(o.object) || obj(o), { only: ["trigger-only-on-blue", "trigger-only-on-green"], changed: "trigger-definition", word: () => "trigger" }),
+    ...diffMaps(bo.triggers, go.triggers, onTable, { only: ["trigger-only-on-blue", "trigger-only-on-green"], changed: "trigger-definition", word: () => "trigger" }),
+    ...diffTriggerStates(bo.triggers, go.triggers, onTable),
+    ...(databaseWide
+      ? diffMaps(bo.extensions ?? none, go.extensions ?? none, () => true, { only: ["extension-only-on-blue", "extension-only-on-green"], changed: "extension-version", word: () => "extension" })
+      : []),
   ];
 }
 
 export function diffSequenceDefinitions(blue: Catalog, green: Catalog, inScope: (s: SequenceInfo) => boolean): SchemaDifference[] {
   const out: SchemaDifference[] = [];
-  for (const [name, b] of blue.sequences) {
-    const g = green.sequences.get(name);
+  for (const [key, b] of blue.sequences) {
+    const g = green.sequences.get(key);
+    const name = b.fullName;
     if (!g || !inScope(b)) continue;
     const def = (s: SequenceInfo) => `${s.definition ?? ""} start ${s.startValue} increment ${s.increment}`.trim();
     if (def(b) !== def(g)) {

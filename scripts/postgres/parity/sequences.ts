@@ -3,6 +3,8 @@
 // and ≥ blue's (mirrored for descending sequences).
 
 import type { Catalog, SequenceInfo } from "./catalog.js";
+import { cannotRead } from "./errors.js";
+import { nameKey } from "./names.js";
 import { quoteIdent, quoteTable } from "./sql.js";
 import type { SnapshotPool } from "./snapshotPool.js";
 import type { SchemaDifference, SequenceResult } from "./types.js";
@@ -25,23 +27,25 @@ export async function compareSequences(
 ): Promise<{ results: SequenceResult[]; schema: SchemaDifference[] }> {
   const results: SequenceResult[] = [];
   const schema: SchemaDifference[] = [];
-  for (const [name, b] of blue.sequences) {
-    if (inScope(b) && !green.sequences.has(name)) {
-      schema.push({ kind: "sequence-only-on-blue", object: name, message: `sequence ${name} exists on blue only` });
+  for (const [key, b] of blue.sequences) {
+    if (inScope(b) && !green.sequences.has(key)) {
+      schema.push({ kind: "sequence-only-on-blue", object: b.fullName, message: `sequence ${b.fullName} exists on blue only` });
     }
   }
-  const work = [...green.sequences.values()].filter(inScope).map(async (g): Promise<SequenceResult> => {
-    const b = blue.sequences.get(g.fullName);
+  const work = [...green.sequences].filter(([, g]) => inScope(g)).map(async ([key, g]): Promise<SequenceResult> => {
+    const b = blue.sequences.get(key);
     if (!b) schema.push({ kind: "sequence-only-on-green", object: g.fullName, message: `sequence ${g.fullName} exists on green only` });
     const descending = BigInt(g.increment) < 0n;
     let maxKey: bigint | null = null;
     let maxText: string | null = null;
     const owner = g.ownedBy;
-    const ownerTable = owner ? green.tables.get(`${owner.schema}.${owner.table}`) : undefined;
+    const ownerTable = owner ? green.tables.get(nameKey(owner.schema, owner.table)) : undefined;
     if (owner && ownerTable?.columns.some((c) => c.name === owner.column)) {
-      const res = await greenPool.query<{ v: string | null }>(
-        `SELECT ${descending ? "min" : "max"}(${quoteIdent(owner.column)})::text AS v FROM ${quoteTable(owner.schema, owner.table)}`,
-      );
+      const res = await greenPool
+        .query<{ v: string | null }>(`SELECT ${descending ? "min" : "max"}(${quoteIdent(owner.column)})::text AS v FROM ${quoteTable(owner.schema, owner.table)}`)
+        .catch((error: unknown) => {
+          throw cannotRead(`table ${ownerTable!.fullName} (green, for sequence ${g.fullName})`, error);
+        });
       maxText = res.rows[0]?.v ?? null;
       maxKey = toBig(maxText);
     }

@@ -6,8 +6,19 @@ import type pg from "pg";
 import { redact } from "../../core/redact.js";
 import { connect, type Target } from "./connection.js";
 
-/** Session settings that make every text rendering identical on both servers. */
-const SESSION_SETUP = [
+/**
+ * Session settings that make every text rendering identical on both servers, and what is read
+ * independent of the role's and the database's defaults: an empty search_path (every name
+ * schema-qualified, as pg_dump reads: format_type, regclass text and casts never depend on an
+ * ALTER DATABASE … SET search_path), and row_security off (a table whose policies would hide rows
+ * from this role is an error naming it, never a smaller answer).
+ */
+export const SESSION_SETUP = [
+  "SELECT pg_catalog.set_config('search_path', '', false)",
+  "SET row_security = off",
+  "SET client_encoding = 'UTF8'",
+  "SET standard_conforming_strings = on",
+  "SET lc_monetary = 'C'",
   "SET TimeZone = 'UTC'",
   "SET DateStyle = 'ISO, YMD'",
   "SET IntervalStyle = 'postgres'",

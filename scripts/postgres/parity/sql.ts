@@ -28,17 +28,34 @@ export function columnParts(column: ColumnInfo, alias = ""): string[] {
       return FIXED_SCALE.test(column.type) ? [ref] : [ref, `scale(${ref})`];
     case "text":
       return [`(${ref}::text COLLATE "C")`];
-    case "plain":
-      return [column.typeInfo.collatable ? `(${ref} COLLATE "C")` : ref];
+    case "plain": {
+      const value = column.typeInfo.collatable ? `(${ref} COLLATE "C")` : ref;
+      // The array hash sees elements only: its dimensions and lower bounds go in beside it.
+      return column.typeInfo.isArray ? [value, `array_dims(${ref})`] : [value];
+    }
   }
 }
 
-/** 64-bit hash of a list of expressions, as an int8 SQL expression. */
-export function hashOf(parts: string[], mode: HashMode): string {
-  if (parts.length === 0) return "0::int8";
+/**
+ * Entries per ROW() in a row hash. PostgreSQL allows 1,664 (a row of 1,600 columns, each numeric
+ * with its scale, holds up to 3,200 parts): wider rows are hashed in sub-records of this many,
+ * and the sub-records' hashes are hashed together.
+ */
+export const ROW_CHUNK = 1000;
+
+function hashRow(parts: string[], mode: HashMode): string {
   if (mode === "server") return `hash_record_extended(ROW(${parts.join(", ")}), 0)`;
   // Portable: md5 of the row's text form (unambiguous: NULL is empty, '' is "", values quoted as needed).
   return `('x' || left(md5(ROW(${parts.join(", ")})::text), 16))::bit(64)::int8`;
+}
+
+/** 64-bit hash of a list of expressions, as an int8 SQL expression; any number of them. */
+export function hashOf(parts: string[], mode: HashMode, chunk = ROW_CHUNK): string {
+  if (parts.length === 0) return "0::int8";
+  if (parts.length <= chunk) return hashRow(parts, mode);
+  const subs: string[] = [];
+  for (let i = 0; i < parts.length; i += chunk) subs.push(hashRow(parts.slice(i, i + chunk), mode));
+  return hashOf(subs, mode, chunk);
 }
 
 /** Hash of the key columns, used to spread rows into segments of equal expected size. */

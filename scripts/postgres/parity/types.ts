@@ -9,6 +9,12 @@ export interface ColumnChange {
   /** Text of the value on each side, cut to 200 characters; null is SQL NULL. */
   blue: string | null;
   green: string | null;
+  /**
+   * Present when the two values print the same to a reader (NFC vs NFD, a zero-width space, a
+   * no-break space, equal text with a difference beyond the first 200 characters): the first
+   * differing byte of their UTF-8 text (null when the shown text is equal), and each side escaped.
+   */
+  invisible?: { firstDifferentByte: number | null; blueEscaped: string | null; greenEscaped: string | null };
 }
 
 export interface DuplicateKeys {
@@ -33,8 +39,11 @@ export interface KeyList {
 export type TableStatus = "identical" | "different";
 
 export interface TableResult {
-  /** schema.table, unquoted. */
+  /** schema.table, unquoted (a part holding a dot is quoted: `a."b.c"`). */
   table: string;
+  /** The table's schema and name, exactly. */
+  schema?: string;
+  name?: string;
   status: TableStatus;
   /** Key columns the rows were matched by; null when the table has no usable primary key. */
   key: string[] | null;
@@ -56,6 +65,8 @@ export interface TableResult {
   /** The listing stopped at --limit; counts are lower bounds. */
   truncated: boolean;
   notes: string[];
+  /** Equality rules (typeRules.ts) that applied to this table's compared columns, with the columns. */
+  equalityRules?: Array<{ rule: string; columns: string[] }>;
 }
 
 export type SchemaDifferenceKind =
@@ -91,13 +102,39 @@ export type SchemaDifferenceKind =
   | "function-definition"
   | "trigger-only-on-blue"
   | "trigger-only-on-green"
-  | "trigger-definition";
+  | "trigger-definition"
+  | "trigger-enabled"
+  | "domain-only-on-blue"
+  | "domain-only-on-green"
+  | "domain-definition"
+  | "composite-type-only-on-blue"
+  | "composite-type-only-on-green"
+  | "composite-type-definition"
+  | "table-persistence"
+  | "row-security"
+  | "policy-only-on-blue"
+  | "policy-only-on-green"
+  | "policy-definition"
+  | "index-validity"
+  | "replica-identity"
+  | "extension-only-on-blue"
+  | "extension-only-on-green"
+  | "extension-version"
+  | "large-object-only-on-blue"
+  | "large-object-only-on-green"
+  | "large-object-content"
+  | "large-object-owner"
+  | "large-object-privileges"
+  /** Only in privilegeWarnings, unless --strict-privileges moves them to schemaDifferences. */
+  | "privileges";
 
 export interface SchemaDifference {
   kind: SchemaDifferenceKind;
   /** schema.table (or schema.sequence, schema.enum, schema.view, schema.function(args)). */
   object: string;
   column?: string;
+  /** The role a privileges difference is about. */
+  role?: string;
   blue?: string;
   green?: string;
   message: string;
@@ -140,8 +177,17 @@ export interface ParityReport {
   /** "server": hash_record_extended in the database; "canonical": md5 of a canonical text form. */
   hashMode: "server" | "canonical";
   hashModeReason?: string;
-  options: { include: string[]; exclude: string[]; limit: number; parallel: number };
+  options: { include: string[]; exclude: string[]; limit: number; parallel: number; strictPrivileges?: boolean };
   schemaDifferences: SchemaDifference[];
+  /**
+   * Privileges on tables and sequences that differ for roles present on both sides: warnings,
+   * not differences, unless --strict-privileges (then they are in schemaDifferences instead).
+   */
+  privilegeWarnings?: SchemaDifference[];
+  /** Large objects on each side (compared per OID: owner, privileges, content hash) or why they were not. */
+  largeObjects?: { blue: number; green: number; compared: boolean; note?: string };
+  /** Every equality rule that applied in this run, with the rule's text (see docs/parity.md). */
+  equalityRules?: Array<{ rule: string; text: string; tables: string[] }>;
   tables: TableResult[];
   sequences: SequenceResult[];
   totals: {
