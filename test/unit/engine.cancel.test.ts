@@ -253,11 +253,11 @@ describe("abort", () => {
   test("a breach seen after the abort does not start a rollback either: the caller decides", async () => {
     const world = new FakeWorld();
     const h = harness(world);
-    // Green's windows are above the 5xx ceiling (calls 1-2 read blue before the first write); the
+    // Green's windows are above the 5xx ceiling (calls 1-2 are preflight's, 3-4 read blue before the first write); the
     // read in flight when the abort comes is the second such window: a breach.
     world.metrics.respond(({ call }) => {
-      if (call === 4) h.abort();
-      return call >= 3 ? replies.errors() : replies.ok();
+      if (call === 6) h.abort();
+      return call >= 5 ? replies.errors() : replies.ok();
     });
     const result = await runCutover(h.deps, request({}, { signal: h.controller.signal }));
     expectInterrupted(world, h, result, "baking");

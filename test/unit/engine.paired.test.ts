@@ -95,7 +95,7 @@ describe("paired switch", () => {
   test("a breach while monitoring: fenced rollback waits for green → blue, copies sequences back, flips, lifts the fence", async () => {
     const world = new FakeWorld();
     // Calls 1-2 read blue before the switch; green's second and third windows are above the 5xx ceiling.
-    world.metrics.respond(({ call }) => (call === 4 || call === 5 ? replies.errors() : replies.ok()));
+    world.metrics.respond(({ call }) => (call === 6 || call === 7 ? replies.errors() : replies.ok()));
     const log = sideEffects(world);
     const result = await runCutover(world.deps(), request());
     expect(result.outcome).toBe("rolled-back");
@@ -111,7 +111,7 @@ describe("paired switch", () => {
 
   test("reverse replication unhealthy: still flips, then reports exactly the keys only on green", async () => {
     const world = new FakeWorld();
-    world.metrics.respond(({ call }) => (call === 3 || call === 4 ? replies.errors() : replies.ok()));
+    world.metrics.respond(({ call }) => (call === 5 || call === 6 ? replies.errors() : replies.ok()));
     world.router.onWrite = (w) => {
       if (w.green === 100) {
         world.replication.running["green-to-blue"] = false; // the subscription broke

@@ -16,11 +16,12 @@ function request(overrides: Partial<RolloutConfig> = {}, extra: Partial<CutoverR
 const greenOf = (writes: { weights: Weights }[]) => writes.map((w) => w.weights.green);
 
 /**
- * Before the first window is judged the bake reads blue's history: one plain sample (the slow
- * bound) and one with the bound, both over the windows before the first write. Scripts that aim at
- * the polls answer these two first.
+ * Before the first window is judged blue is read four times: preflight's check of the judge's
+ * inputs (a plain sample and one with the slow bound, over the last published windows), then the
+ * bake's history (the same two over the windows before the first write). Scripts that aim at the
+ * polls answer these four first.
  */
-const HISTORY_READS = [replies.ok(), replies.ok()] as const;
+const HISTORY_READS = [replies.ok(), replies.ok(), replies.ok(), replies.ok()] as const;
 
 type Reading = ReturnType<FakeWorld["eventsOf"]>[number] & { type: "judge-reading" };
 const readingsOf = (world: FakeWorld, phase: "baking" | "monitoring", step?: number) =>
@@ -133,23 +134,23 @@ describe("success", () => {
     }
     // The polls never asked for a window that starts inside a warm-up.
     const starts = world.eventsOf("judge-reading").map((r) => r.window.start);
-    expect(world.metrics.calls.slice(2).map((w) => w.start)).toEqual(starts);
+    expect(world.metrics.calls.slice(4).map((w) => w.start)).toEqual(starts);
   });
 
   test("gates poll both colors over the same window, never faster than the metrics resolution", async () => {
     const world = new FakeWorld({ resolutionMs: 60_000 });
     await runCutover(world.deps(), request({ pollIntervalSeconds: 10, bakeSeconds: 120, monitorSeconds: 60 }));
-    // Two reads of blue before the first write (the slow bound), then one sample call per poll
-    // (both colors at once), each window = one resolution period.
+    // Preflight's two reads of the judge's inputs, two reads of blue before the first write (the
+    // slow bound), then one sample call per poll (both colors at once), each window = one resolution period.
     const readings = world.eventsOf("judge-reading");
     expect(readings.length).toBeGreaterThanOrEqual(2 + 2 + 1);
-    expect(world.metrics.calls).toHaveLength(2 + readings.length);
-    expect(world.metrics.calls.slice(2)).toEqual(readings.map((r) => r.window));
-    const [bound, withBound] = world.metrics.calls;
+    expect(world.metrics.calls).toHaveLength(4 + readings.length);
+    expect(world.metrics.calls.slice(4)).toEqual(readings.map((r) => r.window));
+    const [bound, withBound] = world.metrics.calls.slice(2);
     expect(withBound).toEqual(bound);
     expect(bound!.end).toBeLessThanOrEqual(world.router.writes[0]!.at);
     expect((bound!.end - bound!.start) % 60_000).toBe(0);
-    const polls = world.metrics.calls.slice(2);
+    const polls = world.metrics.calls.slice(4);
     for (const window of polls) expect(window.end - window.start).toBe(60_000);
     for (let i = 1; i < polls.length; i++) {
       expect(polls[i]!.end - polls[i - 1]!.end).toBeGreaterThanOrEqual(60_000);
@@ -321,7 +322,7 @@ describe("windows without enough traffic, blue's history, and metric errors", ()
     const [call] = world.metrics.seriesCalls;
     const firstWrite = world.router.writes[0]!.at;
     expect(call).toEqual({ span: { start: firstWrite - 60 * 60_000, end: firstWrite }, periodMs: 60_000, options: { slowThresholdMs: 120 } });
-    expect(world.metrics.calls.length).toBe(2 + world.eventsOf("judge-reading").length);
+    expect(world.metrics.calls.length).toBe(4 + world.eventsOf("judge-reading").length);
   });
 
   test("a metrics source without history: the judge assumes blue's default movement and says so", async () => {
@@ -392,7 +393,8 @@ describe("windows without enough traffic, blue's history, and metric errors", ()
 
   test("metric-provider errors fail after maxConsecutiveMetricErrors in a row", async () => {
     const world = new FakeWorld();
-    world.metrics.script(replies.ok(), replies.error(), replies.error(), replies.error());
+    // preflight's two reads, then the history's first read fails three times in a row
+    world.metrics.script(replies.ok(), replies.ok(), replies.ok(), replies.error(), replies.error(), replies.error());
     const result = await runCutover(world.deps(), request());
     expect(result.outcome).toBe("rolled-back");
     expect(result.reason).toContain("metrics unavailable 3 time(s) in a row: GetMetricData throttled");

@@ -32,7 +32,7 @@ describe("describeTimeToDecision", () => {
   test("what each step costs in wall time at this traffic, the publication delay included", () => {
     const busy = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100_000, errors: 60 * 100_000 * 0.001 }, null, null, 120_000);
     // A 5-minute bake that decides within it: 5 windows of 1 minute, the last one read 2 minutes after it ends.
-    expect(busy[2]).toBe("    costs ~7m of wall time: 5 window(s) of 1m, the last read 2m after it ends (up to 5m while the load balancer's nodes publish)");
+    expect(busy[3]).toBe("    costs ~7m of wall time: 5 window(s) of 1m, the last read 2m after it ends (up to 5m while the load balancer's nodes publish)");
     const quiet = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100, errors: 0 }, null, null, 120_000).join("\n");
     // At 100 req/min the 5% step runs its bake and every extension: 15 windows.
     expect(quiet).toMatch(/step 1 \(green 5%\)[^\n]*\n {4}costs ~17m of wall time: 15 window\(s\) of 1m/);

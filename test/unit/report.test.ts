@@ -7,8 +7,8 @@ import { FakeWorld, replies, testRollout } from "../support/fakes.js";
 describe("buildReport", () => {
   test("a successful canary: steps, readings, decisions, timeline", async () => {
     const world = new FakeWorld();
-    // Blue's two reads before the first write, then a first window at 5% with 3 green requests.
-    world.metrics.script(replies.ok(), replies.ok(), replies.quiet());
+    // Preflight's two reads and blue's two before the first write, then a first window at 5% with 3 green requests.
+    world.metrics.script(replies.ok(), replies.ok(), replies.ok(), replies.ok(), replies.quiet());
     await runCutover(world.deps(), {
       rollout: testRollout({ hooks: [{ name: "smoke", command: "./smoke.sh", timeoutSeconds: 60, when: "after-step" }] }),
       databaseMode: "shared",
