@@ -215,11 +215,11 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     }
     const journal = policy.rollback?.journal ?? result.journal;
     if (journal) {
-      const { writeReports } = await import("./reports.js");
+      const { reportLine, reportPaths, writeReports } = await import("./reports.js");
       const report = await writeReports(journal, { stack, dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}` });
       const outcome = policy.rollback?.outcome ?? result.outcome;
-      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "report", markdown: report.markdownPath, json: report.jsonPath, outcome })}\n`);
-      else io.stderr.write(`report: ${report.markdownPath} (and .json)\n`);
+      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "report", ...reportPaths(report), outcome })}\n`);
+      else io.stderr.write(reportLine(report));
     }
     if (policy.rollback) {
       // Ctrl-C: 130 once traffic is back on blue; 1 when the rollback did not get it there.

@@ -293,7 +293,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
       `warning: target group stickiness is on (${result.stickinessSeconds}s): clients that were pinned to green may keep reaching green for up to ${minutes} minute(s)\n`,
     );
   }
-  const { writeReports } = await import("./reports.js");
+  const { reportLine, reportPaths, writeReports } = await import("./reports.js");
   const report = await writeReports(result.journal, {
     stack,
     dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}`,
@@ -301,10 +301,10 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   });
   if (mode.json) {
     io.stdout.write(
-      `${JSON.stringify({ type: "rollback-result", outcome: result.outcome, wallMs, engineMs: result.wallMs, timeToRollbackMs: result.timeToRollbackMs, routes: result.routes, brokeLock: result.brokeLock, stickinessSeconds: result.stickinessSeconds, report: { markdown: report.markdownPath, json: report.jsonPath } })}\n`,
+      `${JSON.stringify({ type: "rollback-result", outcome: result.outcome, wallMs, engineMs: result.wallMs, timeToRollbackMs: result.timeToRollbackMs, routes: result.routes, brokeLock: result.brokeLock, stickinessSeconds: result.stickinessSeconds, report: reportPaths(report) })}\n`,
     );
   } else {
-    io.stderr.write(`report: ${report.markdownPath} (and .json)\n`);
+    io.stderr.write(reportLine(report));
     io.stderr.write(
       `rollback ${result.outcome}: ${result.routes.map((r) => `${r.route.split("/").slice(-2).join("/")} blue ${r.weights.blue} / green ${r.weights.green}`).join(", ") || "no routes read back"}; ` +
         `wall time ${wallMs} ms from process start (engine ${result.wallMs} ms)\n`,
