@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createLogUpdate } from "log-update";
 import { ExitCode, UsageError, outputMode } from "./common.js";
+import { refuseOptionsAsValues } from "./flagValues.js";
 import {
   DEFAULT_REPORT_PATH,
   formatReport,
@@ -89,6 +90,7 @@ function progressLine(p: ParityProgress): string {
 /** `args`: the command line after the script name (process.argv.slice(2)). */
 export async function parityMain(args: string[]): Promise<ExitCode> {
   const program = buildProgram();
+  refuseOptionsAsValues(program, args);
   try {
     program.parse(args, { from: "user" });
   } catch (error) {

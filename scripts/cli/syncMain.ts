@@ -5,6 +5,7 @@ import { Command } from "commander";
 import pc from "picocolors";
 import { createLogUpdate } from "log-update";
 import { ExitCode, UsageError, outputMode, type OutputMode } from "./common.js";
+import { refuseOptionsAsValues } from "./flagValues.js";
 import {
   copySequences,
   reverseSync,
@@ -391,6 +392,7 @@ export async function syncMain(args: string[]): Promise<ExitCode> {
   const program = buildProgram((c) => {
     code = c;
   });
+  refuseOptionsAsValues(program, args);
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (error) {

@@ -18,7 +18,11 @@ export interface ChartSpec {
 
 const WIDTH = 640;
 const COLORS = { domain: ["blue", "green"], range: ["#1f6fd1", "#1a9a4b"] };
-const TIME_AXIS = { title: "time (UTC)", format: "%H:%M", labelOverlap: true } as const;
+/** Minutes on a long run; seconds as well on a short one (the demo's bakes are seconds long). */
+function timeAxis(report: CutoverReport) {
+  const short = Date.parse(report.endedAt) - Date.parse(report.startedAt) < 15 * 60_000;
+  return { title: "time (UTC)", format: short ? "%H:%M:%S" : "%H:%M", labelOverlap: true } as const;
+}
 const BASE = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", background: "white", config: { font: "sans-serif", view: { stroke: "#ddd" }, axisY: { minExtent: 64, maxExtent: 64 } } } as const;
 /** Decisions worth an annotation; "extend" (one more window) would crowd the chart. */
 const ANNOTATED = new Set(["proceed", "rollback", "pause", "refuse", "resume", "abort", "interrupt", "scale"]);
@@ -36,7 +40,7 @@ export function seriesOf(report: CutoverReport): ReportSeries {
  */
 function timeX(report: CutoverReport, field: string, bounds = false) {
   const scale = bounds ? { type: "utc" as const, domain: [Date.parse(report.startedAt), Date.parse(report.endedAt)] } : { type: "utc" as const };
-  return { field, type: "temporal" as const, scale, axis: TIME_AXIS };
+  return { field, type: "temporal" as const, scale, axis: timeAxis(report) };
 }
 
 /** Every chart the report has data for, in page order. */
@@ -130,7 +134,8 @@ export function ratesSpec(report: CutoverReport, series: ReportSeries = seriesOf
         mark: { type: "point", filled: true, size: 30 },
         encoding: {
           x: timeX(report, "start", true),
-          y: { field: "rate", type: "quantitative", title, axis: { format: ".1%" } },
+          // At least 0–1%: a run without a single error still shows a readable axis.
+          y: { field: "rate", type: "quantitative", title, axis: { format: ".1%" }, scale: { domain: { unionWith: [0, 0.01] } } },
           color: { field: "color", type: "nominal", title: "color", scale: COLORS, legend: { orient: "top" } },
         },
       },
