@@ -7,6 +7,7 @@
 // bake + extensions (from the judge's own forecast), and checks the targets of issue 10.
 
 import { Command } from "commander";
+import { wholeNumber } from "./benchArgs.js";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -254,8 +255,8 @@ export function stepTimeTable(settings: JudgeSettings): string[] {
 
 async function main(): Promise<void> {
   const program = new Command("bench:judge")
-    .option("--cutovers <n>", "simulated cutovers per cell and judge", (v) => Number(v.replace(/_/g, "")), 1000)
-    .option("--workers <n>", "worker threads (the cells are split between them)", Number, 2)
+    .option("--cutovers <n>", "simulated cutovers per cell and judge", wholeNumber(1, 10_000_000), 1000)
+    .option("--workers <n>", "worker threads (the cells are split between them)", wholeNumber(1, 64), 2)
     .option("--seed <n>", "seed of the simulation", Number, 1)
     .option("--json", "print the results as JSON")
     .option("--table", "print only the forecast step-time table of docs/gates.md (no simulation)")

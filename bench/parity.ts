@@ -5,6 +5,7 @@
 // pass and parity alternate, so both see the same machine load.
 
 import { Command } from "commander";
+import { wholeNumber } from "./benchArgs.js";
 import pg from "pg";
 import { startPostgres, type LocalPostgres } from "../scripts/local/embeddedPostgres.js";
 import { runParity, type ParityReport } from "../scripts/postgres/parity/index.js";
@@ -13,12 +14,12 @@ const TABLE = "public.bench";
 const COLUMNS = "id, account, name, amount, created, active, ref, note";
 
 const program = new Command("bench:parity")
-  .option("--rows <n>", "rows per server", (v) => Number(v.replace(/_/g, "")), 2_000_000)
-  .option("--repeat <n>", "runs per measurement (median and best are reported)", Number, 5)
+  .option("--rows <n>", "rows per server", wholeNumber(1, 1_000_000_000), 2_000_000)
+  .option("--repeat <n>", "runs per measurement (median and best are reported)", wholeNumber(1, 1000), 5)
   // Default 1 here, not the CLI's 2: both servers and parity share this machine's two cores, so a
   // second scan worker per server oversubscribes them (measured: (a) 0.83 s at 1 vs 1.53 s at 2).
   // On two separate database servers the CLI's default of 2 splits each scan across two cores.
-  .option("--parallel <n>", "parity connections per database", Number, 1)
+  .option("--parallel <n>", "parity connections per database", wholeNumber(1, 64), 1)
   .parse();
 const opts = program.opts<{ rows: number; repeat: number; parallel: number }>();
 

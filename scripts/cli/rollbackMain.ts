@@ -111,7 +111,15 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   const outputs = parseRollbackOutputs(raw.raw, raw.source);
   const identity = raw.identity;
   let databaseMode = outputs.databaseMode;
+  if (options.plainFlip && databaseMode !== "paired") {
+    throw new UsageError(`--plain-flip is for database.mode paired (it skips the write fence and the green → blue catch-up); the stack outputs (${raw.source}) say "${databaseMode}": roll back without it`);
+  }
   if (databaseMode === "paired" && options.plainFlip) databaseMode = "shared"; // the engine flips without the fence dance
+  // An explicit --reports that cannot be written is a typo: refused before the lock. The default
+  // directory is not checked: a rollback never waits on its report.
+  if (!options.dryRun && argv.some((arg) => arg === "--reports" || arg.startsWith("--reports="))) {
+    await (await import("./inputFiles.js")).checkWritableDirectory(options.reports, "--reports", io.cwd);
+  }
   if (databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {
     throw new UsageError(`database.mode paired: the stack outputs (${raw.source}) list no fenceRuleArns for the lossless rollback; pass --plain-flip to flip without it`);
   }
