@@ -47,6 +47,18 @@ export async function readInputFile(path: string, what: string, maxBytes = MAX_I
   }
 }
 
+/** A file named on the command line that this command does not read itself: the same rules, unread. */
+export async function checkInputFile(path: string, what: string, maxBytes = MAX_INPUT_BYTES): Promise<void> {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`${what} ${path} ${error.code === "ENOENT" ? "does not exist" : `cannot be read (${error.message})`}`);
+  });
+  if (!info.isFile()) throw new UsageError(`${what} ${path} is ${kind(info)}: it must be a regular file`);
+  if (info.size > maxBytes) throw new UsageError(`${what} ${path} is ${info.size} bytes: more than ${maxBytes} bytes, it cannot be a stack's file`);
+  await access(path, constants.R_OK).catch(() => {
+    throw new UsageError(`${what} ${path} cannot be read (permission denied)`);
+  });
+}
+
 /**
  * The directory reports will be written to: an existing writable directory, or one that can be
  * created (its nearest existing ancestor is a writable directory). Checked before the lock.
@@ -55,7 +67,8 @@ export async function checkWritableDirectory(dir: string, flag: string, cwd: str
   const absolute = resolve(cwd, dir);
   let current = absolute;
   for (;;) {
-    const info = await stat(current).catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? null : error));
+    // ENOTDIR: a parent is a file or a device (/dev/null/x): found as the walk goes up.
+    const info = await stat(current).catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" || error.code === "ENOTDIR" ? null : error));
     if (info instanceof Error) throw new UsageError(`${flag} ${dir}: ${current} cannot be examined (${info.message})`);
     if (info !== null) {
       if (!info.isDirectory()) throw new UsageError(`${flag} ${dir}: ${current} is ${kind(info)}, not a directory: reports cannot be written there`);
