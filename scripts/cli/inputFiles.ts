@@ -47,11 +47,16 @@ export async function readInputFile(path: string, what: string, maxBytes = MAX_I
   }
 }
 
-/** A file named on the command line that this command does not read itself: the same rules, unread. */
-export async function checkInputFile(path: string, what: string, maxBytes = MAX_INPUT_BYTES): Promise<void> {
+/**
+ * A file named on the command line that this command does not read itself (its name is what
+ * matters): when it exists, the same rules, unread.
+ */
+export async function checkNamedFile(path: string, what: string, maxBytes = MAX_INPUT_BYTES): Promise<void> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`${what} ${path} ${error.code === "ENOENT" ? "does not exist" : `cannot be read (${error.message})`}`);
+    if (error.code === "ENOENT") return null;
+    throw new UsageError(`${what} ${path} cannot be read (${error.message})`);
   });
+  if (info === null) return;
   if (!info.isFile()) throw new UsageError(`${what} ${path} is ${kind(info)}: it must be a regular file`);
   if (info.size > maxBytes) throw new UsageError(`${what} ${path} is ${info.size} bytes: more than ${maxBytes} bytes, it cannot be a stack's file`);
   await access(path, constants.R_OK).catch(() => {
