@@ -5,6 +5,7 @@
 // legitimate use among our options; the message names both options and the way to give a value.
 
 import type { Command, Option } from "commander";
+import { refuseSecretsOnArgv } from "./argvSecrets.js";
 import { UsageError } from "./common.js";
 
 function findOption(commands: readonly Command[], token: string): Option | undefined {
@@ -43,4 +44,10 @@ export function refuseOptionsAsValues(root: Command, argv: readonly string[]): v
     const sub = current.commands.find((command) => command.name() === token || command.aliases().includes(token));
     if (sub) path.push(sub);
   }
+}
+
+/** Every check on a raw command line, before commander reads it: options as values, passwords. */
+export function checkCommandLine(root: Command, argv: readonly string[]): void {
+  refuseSecretsOnArgv(argv);
+  refuseOptionsAsValues(root, argv);
 }
