@@ -386,7 +386,7 @@ function buildProgram(setCode: (code: ExitCode) => void): Command {
   for (const command of [start, status, sequences, stop, reverse]) program.addCommand(command);
   program.addHelpText(
     "after",
-    `\nExamples:\n  npm run sync -- start --blue "$BLUE_URL" --green "$GREEN_URL"\n  npm run sync -- status --stack prod\n  npm run sync -- status --stack prod --outputs outputs.json\n\nExit codes: 0 ok, 1 not healthy / not converged / slot left, 2 bad input, 3 a database unreachable.`,
+    `\nExamples:\n  npm run sync -- start --blue-env BLUE_URL --green-env GREEN_URL\n  npm run sync -- status --stack prod\n  npm run sync -- status --stack prod --outputs outputs.json\n\nExit codes: 0 ok, 1 not healthy / not converged / slot left, 2 bad input, 3 a database unreachable.`,
   );
   return program;
 }
