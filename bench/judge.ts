@@ -4,7 +4,8 @@
 // 100, 5 one-minute windows per step, 5 of monitoring), an hour of blue before the first shift, and
 // the noises of bench/judgeTraffic.ts. Prints the matrix per release and checks the targets.
 
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { wholeNumber } from "./benchArgs.js";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,13 +76,6 @@ function runCell(cell: Cell, cutovers: number, seed: number): CellResult {
   return { ...cell, byJudge, idealPower: power };
 }
 
-function positiveInteger(name: string) {
-  return (value: string) => {
-    const n = Number(value.replace(/_/g, ""));
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1 (got ${value})`);
-    return n;
-  };
-}
 
 async function runWorkers(cells: Cell[], cutovers: number, seed: number, workers: number): Promise<CellResult[]> {
   const chunks = Array.from({ length: workers }, (_, w) => cells.filter((_, i) => i % workers === w));
@@ -107,9 +101,9 @@ async function runWorkers(cells: Cell[], cutovers: number, seed: number, workers
 async function main(): Promise<void> {
   const program = new Command("bench:judge")
     .description("false rollbacks, catches and time to decision of the judge under realistic noise, beside the previous judge and Mann–Whitney")
-    .option("--cutovers <n>", "simulated cutovers per cell and judge", positiveInteger("--cutovers"), 1000)
-    .option("--workers <n>", "worker threads (the cells are split between them)", positiveInteger("--workers"), 2)
-    .option("--seed <n>", "seed of the simulation", positiveInteger("--seed"), 1)
+    .option("--cutovers <n>", "simulated cutovers per cell and judge", wholeNumber(1, 10_000_000), 1000)
+    .option("--workers <n>", "worker threads (the cells are split between them)", wholeNumber(1, 64), 2)
+    .option("--seed <n>", "seed of the simulation", wholeNumber(1, 2 ** 31), 1)
     .option("--noise <name>", `only this noise (${NOISES.map((n) => n.name).join(", ")})`)
     .option("--json", "print the results as JSON")
     .parse();

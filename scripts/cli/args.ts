@@ -10,6 +10,7 @@ import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Command, CommanderError, type OptionValues } from "commander";
 import { UsageError } from "./common.js";
+import { checkCommandLine } from "./flagValues.js";
 import { shortStackName, validateStackName } from "./stackOutputs.js";
 
 export interface Io {
@@ -62,6 +63,7 @@ export function addStackOptions(command: Command, { config = true }: { config?: 
  * printed: the command has nothing else to do and exits 0.
  */
 export function parse<T extends OptionValues>(command: Command, argv: readonly string[]): { options: T; args: string[] } | null {
+  checkCommandLine(command, argv);
   try {
     command.parse([...argv], { from: "user" });
   } catch (error) {

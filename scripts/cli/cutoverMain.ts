@@ -10,6 +10,7 @@
 import { join, resolve } from "node:path";
 import type { CutoverRequest } from "../core/engine.js";
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
+import { checkWritableDirectory } from "./inputFiles.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { loadStackConfig } from "./pulumiConfigFile.js";
 import { loadRawOutputs, parseStackOutputs, shortStackName, type StackOutputs } from "./stackOutputs.js";
@@ -60,6 +61,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   const options: CutoverOptions = parsed.options;
   if (options.skipSnapshot !== undefined && options.skipSnapshot.trim() === "") throw new UsageError("--skip-snapshot needs a reason, e.g. --skip-snapshot \"snapshot taken by hand at 09:12\"");
   if (options.dryRun && options.resume) throw new UsageError("--dry-run and --resume do not go together: --dry-run previews a new cutover from the live weights; `npm run status` shows the unfinished run");
+  if (options.now && !options.resume) throw new UsageError("--now goes only with --resume: it continues a timed pause early (or use `npm run promote -- --now`)");
 
   // --- input, all before any AWS call ------------------------------------------------------
   const stack = await resolveStack(options.stack, io);
@@ -74,6 +76,8 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     throw new UsageError(`database.mode paired needs the write fence, and the stack outputs (${raw.source}) list no fenceRuleArns: run \`pulumi up\``);
   }
   if (!options.dryRun) {
+    // The report is written at the end: a directory it cannot be written to is refused before the lock.
+    await checkWritableDirectory(options.reports, "--reports", io.cwd);
     const { requireConfirmationChannel } = await import("./operator.js");
     requireConfirmationChannel(options.yes === true, io.stdin, "cutover");
   }
@@ -204,11 +208,11 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     }
     const journal = policy.rollback?.journal ?? result.journal;
     if (journal) {
-      const { writeReports } = await import("./reports.js");
+      const { reportLine, reportPaths, writeReports } = await import("./reports.js");
       const report = await writeReports(journal, { stack, dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}` });
       const outcome = policy.rollback?.outcome ?? result.outcome;
-      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "report", markdown: report.markdownPath, json: report.jsonPath, outcome })}\n`);
-      else io.stderr.write(`report: ${report.markdownPath} (and .json)\n`);
+      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "report", ...reportPaths(report), outcome })}\n`);
+      else io.stderr.write(reportLine(report));
     }
     if (policy.rollback) {
       // Ctrl-C: 130 once traffic is back on blue; 1 when the rollback did not get it there.

@@ -11,9 +11,10 @@ const MAX_DEADLINE_SECONDS = 3600;
 /** Parse --deadline: seconds, a number 1..3600 (fractions allowed for tests and scripts), in ms. */
 export function parseDeadlineSeconds(value: string | undefined, defaultSeconds: number): number {
   if (value === undefined) return defaultSeconds * 1000;
-  const seconds = Number(value);
+  // Decimal seconds only: Number() would also read "0x10" as 16, "1e3" as 1000 and " 5 " as 5.
+  const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(seconds) || seconds < 1 || seconds > MAX_DEADLINE_SECONDS) {
-    throw new UsageError(`--deadline ${value}: must be a number of seconds from 1 to ${MAX_DEADLINE_SECONDS}`);
+    throw new UsageError(`--deadline ${value}: must be a number of seconds from 1 to ${MAX_DEADLINE_SECONDS}, written in decimal (e.g. 30 or 2.5)`);
   }
   return Math.round(seconds * 1000);
 }

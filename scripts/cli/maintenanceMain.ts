@@ -47,6 +47,7 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
 
   const stack = await resolveStack(options.stack, io, options.json === true);
   const configPath = configPathFor(stack, options.config, io.cwd);
+  if (options.config !== undefined) await (await import("./inputFiles.js")).checkNamedFile(configPath, "--config");
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
   const outputs = await parseStackOutputs(raw.raw, raw.source);
   const identity = raw.identity;

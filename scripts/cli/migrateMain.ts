@@ -3,6 +3,7 @@
 
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
+import { urlFromEnv } from "./argvSecrets.js";
 import { ExitCode, UsageError, outputMode } from "./common.js";
 import { parse, processIo, type Io } from "./args.js";
 import type { MigrateDatabase, MigrateTargets, Phase } from "../postgres/migrate/index.js";
@@ -15,6 +16,9 @@ type Subcommand = (typeof SUBCOMMANDS)[number];
 interface Flags {
   dir?: string;
   databaseUrl?: string;
+  databaseUrlEnv?: string;
+  blueEnv?: string;
+  greenEnv?: string;
   config?: string;
   blue?: string;
   green?: string;
@@ -64,6 +68,9 @@ function buildProgram(sub: Subcommand, io: Io): Command {
     .option("--database-url <url>", "the one database (database.mode shared), or env DATABASE_URL")
     .option("--blue <url>", "blue's database (database.mode paired), or env BLUE_DATABASE_URL")
     .option("--green <url>", "green's database (paired), or env GREEN_DATABASE_URL")
+    .option("--database-url-env <var>", "the one database's URL from this environment variable (a URL with a password is refused on the command line)")
+    .option("--blue-env <var>", "blue's database URL from this environment variable")
+    .option("--green-env <var>", "green's database URL from this environment variable")
     .option("--stack <name>", "databases from this stack's outputs (endpoints + Secrets Manager secrets, TLS verify-full) unless URLs are given; its config and (contract) its cutover journal")
     .option("--outputs <file>", "stack outputs JSON instead of calling pulumi; with --stack it must be that stack's (pulumiStack)")
     .option("--allow-unverified-stack", "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)")
@@ -87,6 +94,9 @@ async function urlDatabase(label: "database" | "blue" | "green", url: string): P
 
 async function targetsFrom(flags: Flags, phase: Phase, io: Io, raw?: { raw: unknown; source: string }): Promise<MigrateTargets> {
   const env = io.env;
+  flags.databaseUrl ??= urlFromEnv(flags.databaseUrlEnv, "--database-url-env", env);
+  flags.blue ??= urlFromEnv(flags.blueEnv, "--blue-env", env);
+  flags.green ??= urlFromEnv(flags.greenEnv, "--green-env", env);
   const url = flags.databaseUrl ?? (flags.blue || flags.green ? undefined : env.DATABASE_URL);
   const blue = flags.blue ?? (url ? undefined : env.BLUE_DATABASE_URL);
   const green = flags.green ?? (url ? undefined : env.GREEN_DATABASE_URL);

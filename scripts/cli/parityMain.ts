@@ -4,6 +4,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createLogUpdate } from "log-update";
 import { ExitCode, UnreachableError, UsageError, outputMode } from "./common.js";
+import { urlFromEnv } from "./argvSecrets.js";
+import { checkCommandLine } from "./flagValues.js";
 import {
   DEFAULT_REPORT_PATH,
   formatReport,
@@ -17,6 +19,8 @@ import {
 interface Flags {
   blue?: string;
   green?: string;
+  blueEnv?: string;
+  greenEnv?: string;
   stack?: string;
   outputs?: string;
   allowUnverifiedStack?: boolean;
@@ -52,6 +56,8 @@ export function buildProgram(): Command {
     )
     .option("--blue <url>", "blue's database URL, postgres://user:password@host:port/db (or env BLUE_DATABASE_URL)")
     .option("--green <url>", "green's database URL (or env GREEN_DATABASE_URL)")
+    .option("--blue-env <var>", "blue's database URL from this environment variable (a URL with a password is refused on the command line)")
+    .option("--green-env <var>", "green's database URL from this environment variable")
     .option("--stack <name>", "read endpoints and secret ARNs from this stack's outputs (pulumi stack output --json; TLS verify-full, see docs/parity.md)")
     .option("--outputs <file>", "stack outputs JSON file (databaseEndpoints, databaseSecretArns) instead of calling pulumi; with --stack it must be that stack's (pulumiStack)")
     .option("--allow-unverified-stack", "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)")
@@ -92,6 +98,7 @@ function progressLine(p: ParityProgress): string {
 /** `args`: the command line after the script name (process.argv.slice(2)). */
 export async function parityMain(args: string[]): Promise<ExitCode> {
   const program = buildProgram();
+  checkCommandLine(program, args);
   try {
     program.parse(args, { from: "user" });
   } catch (error) {
@@ -101,6 +108,8 @@ export async function parityMain(args: string[]): Promise<ExitCode> {
   }
   const flags = program.opts<Flags>();
   const mode = outputMode({ json: flags.json });
+  flags.blue ??= urlFromEnv(flags.blueEnv, "--blue-env", process.env);
+  flags.green ??= urlFromEnv(flags.greenEnv, "--green-env", process.env);
   const blueUrl = flags.blue ?? process.env.BLUE_DATABASE_URL;
   const greenUrl = flags.green ?? process.env.GREEN_DATABASE_URL;
 

@@ -39,6 +39,7 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
   if (options.whenDue && (options.now || options.scaleDownBlue)) throw new UsageError("--when-due continues a timed pause only once it is due: it cannot be combined with --now or --scale-down-blue (see --help)");
 
   // --- input, all before any AWS call ------------------------------------------------------
+  await (await import("./inputFiles.js")).checkWritableDirectory(options.reports, "--reports", io.cwd);
   const stack = await resolveStack(options.stack, io);
   const configPath = configPathFor(stack, options.config, io.cwd);
   const config = await loadStackConfig(configPath);

@@ -9,13 +9,13 @@
 // numbers change. It writes a temporary file beside the original and renames it over, so a crash
 // leaves either the old file or the new one, never half of each.
 
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Document } from "yaml";
 import type { StackConfig } from "../../infra/config.js";
 import type { WeightRecorder, Weights } from "../core/ports.js";
 import { writeFileAtomic } from "../fs/atomicFile.js";
 import { UsageError } from "./common.js";
+import { readInputFile } from "./inputFiles.js";
 
 /** infra/config.ts PROJECT + ":traffic"; spelled out so this module does not load zod on rollback's path. */
 const TRAFFIC_KEY = "bluegreen:traffic";
@@ -26,8 +26,9 @@ export function defaultConfigPath(stack: string, cwd = process.cwd()): string {
 
 async function readText(path: string, what: string): Promise<string> {
   try {
-    return await readFile(path, "utf8");
+    return await readInputFile(path, what);
   } catch (error) {
+    if (error instanceof UsageError && (error as { code?: string }).code !== "ENOENT") throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new UsageError(`${what} ${path} does not exist (is the stack name right? pass --stack NAME or --config FILE)`);
     throw new UsageError(`${what} ${path} cannot be read: ${(error as Error).message}`);

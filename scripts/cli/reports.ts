@@ -1,6 +1,8 @@
-// Every cutover and rollback writes reports/<stack>-<timestamp>.md and .json, built by the
-// engine's buildReport from the journal (timeline, weights, gate readings, decision, measured
-// time-to-rollback). The journal holds no secrets: hook output tails are redacted by the hook runner.
+// Every cutover, rollback and promote writes reports/<stack>-<timestamp>.md, .json and .html (with
+// the main chart beside them as .svg, embedded in the Markdown), built by the engine's buildReport
+// from the journal (timeline, weights, gate readings, decision, measured time-to-rollback). The
+// journal holds no secrets: hook output tails are redacted by the hook runner. The page is drawn
+// after the text reports are safely written: a chart that cannot be drawn costs the page, not them.
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,6 +13,9 @@ import { shortStackName } from "./stackOutputs.js";
 export interface WrittenReport {
   markdownPath: string;
   jsonPath: string;
+  /** null when the page could not be drawn (`htmlError` says why). */
+  htmlPath: string | null;
+  htmlError?: string;
   markdown: string;
 }
 
@@ -24,7 +29,27 @@ export async function writeReports(journal: Journal, options: { stack: string; d
   const base = join(options.dir, `${shortStackName(options.stack)}-${reportStamp(options.now ?? Date.now())}${options.suffix ?? ""}`);
   const markdownPath = `${base}.md`;
   const jsonPath = `${base}.json`;
-  await writeFile(markdownPath, markdown.endsWith("\n") ? markdown : `${markdown}\n`, "utf8");
+  const writeMarkdown = (text: string) => writeFile(markdownPath, text.endsWith("\n") ? text : `${text}\n`, "utf8");
+  await writeMarkdown(markdown);
   await writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`, "utf8");
-  return { markdownPath, jsonPath, markdown };
+  try {
+    // Loaded here, not at start-up: the charting libraries are not on rollback's path to traffic.
+    const { embedChart, writeHtmlReport } = await import("../report/write.js");
+    const html = await writeHtmlReport({ report: json, demo: null }, base);
+    if (html.svgPath) await writeMarkdown(embedChart(markdown, html.svgPath));
+    return { markdownPath, jsonPath, htmlPath: html.htmlPath, markdown };
+  } catch (error) {
+    return { markdownPath, jsonPath, htmlPath: null, htmlError: error instanceof Error ? error.message : String(error), markdown };
+  }
+}
+
+/** The files, for --json output. */
+export function reportPaths(report: WrittenReport): { markdown: string; json: string; html: string | null } {
+  return { markdown: report.markdownPath, json: report.jsonPath, html: report.htmlPath };
+}
+
+/** The line that tells the operator where the report is. */
+export function reportLine(report: WrittenReport): string {
+  if (report.htmlPath) return `report: ${report.htmlPath} (and .md, .json)\n`;
+  return `report: ${report.markdownPath} (and .json; the HTML page could not be drawn: ${report.htmlError ?? "unknown error"})\n`;
 }

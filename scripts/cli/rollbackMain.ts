@@ -111,7 +111,15 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   const outputs = parseRollbackOutputs(raw.raw, raw.source);
   const identity = raw.identity;
   let databaseMode = outputs.databaseMode;
+  if (options.plainFlip && databaseMode !== "paired") {
+    throw new UsageError(`--plain-flip is for database.mode paired (it skips the write fence and the green → blue catch-up); the stack outputs (${raw.source}) say "${databaseMode}": roll back without it`);
+  }
   if (databaseMode === "paired" && options.plainFlip) databaseMode = "shared"; // the engine flips without the fence dance
+  // An explicit --reports that cannot be written is a typo: refused before the lock. The default
+  // directory is not checked: a rollback never waits on its report.
+  if (!options.dryRun && argv.some((arg) => arg === "--reports" || arg.startsWith("--reports="))) {
+    await (await import("./inputFiles.js")).checkWritableDirectory(options.reports, "--reports", io.cwd);
+  }
   if (databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {
     throw new UsageError(`database.mode paired: the stack outputs (${raw.source}) list no fenceRuleArns for the lossless rollback; pass --plain-flip to flip without it`);
   }
@@ -298,7 +306,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
       `warning: target group stickiness is on (${result.stickinessSeconds}s): clients that were pinned to green may keep reaching green for up to ${minutes} minute(s)\n`,
     );
   }
-  const { writeReports } = await import("./reports.js");
+  const { reportLine, reportPaths, writeReports } = await import("./reports.js");
   // The report too is written within the deadline; past it, the journal (in SSM) still holds the run.
   const report = await raceAbort(
     writeReports(result.journal, { stack, dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}`, suffix: "-rollback" }),
@@ -306,16 +314,16 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     () => new Error("the deadline passed"),
   ).catch((error: unknown) => {
     io.stderr.write(`warning: report not written (${(error as Error).message}); the journal holds the run\n`);
-    return { markdownPath: null, jsonPath: null };
+    return null;
   });
   cancelHardTimer();
   const wallMs = Math.round(performance.now());
   if (mode.json) {
     io.stdout.write(
-      `${JSON.stringify({ type: "rollback-result", outcome: result.outcome, wallMs, engineMs: result.wallMs, timeToRollbackMs: result.timeToRollbackMs, routes: result.routes, brokeLock: result.brokeLock, stickinessSeconds: result.stickinessSeconds, report: { markdown: report.markdownPath, json: report.jsonPath } })}\n`,
+      `${JSON.stringify({ type: "rollback-result", outcome: result.outcome, wallMs, engineMs: result.wallMs, timeToRollbackMs: result.timeToRollbackMs, routes: result.routes, brokeLock: result.brokeLock, stickinessSeconds: result.stickinessSeconds, report: report ? reportPaths(report) : null })}\n`,
     );
   } else {
-    if (report.markdownPath) io.stderr.write(`report: ${report.markdownPath} (and .json)\n`);
+    if (report) io.stderr.write(reportLine(report));
     io.stderr.write(
       `rollback ${result.outcome}: ${result.routes.map((r) => `${r.route.split("/").slice(-2).join("/")} blue ${r.weights.blue} / green ${r.weights.green}`).join(", ") || "no routes read back"}; ` +
         `wall time ${wallMs} ms from process start (engine ${result.wallMs} ms)\n`,

@@ -32,6 +32,7 @@ import { delimiter, join, resolve } from "node:path";
 import type { ZodType } from "zod";
 import type { Color } from "../core/ports.js";
 import { UnreachableError, UsageError } from "./common.js";
+import { readInputFile } from "./inputFiles.js";
 
 export interface StackOutputs {
   /** The Pulumi project and stack the outputs belong to; null in outputs of older stacks. */
@@ -177,9 +178,10 @@ function pickStack(raw: unknown, stack: string | undefined): { keyed: unknown } 
 async function readJsonFile(path: string, what: string, absolute = path): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(absolute, "utf8");
+    text = await readInputFile(absolute, what);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof UsageError && code !== "ENOENT") throw error;
     throw new UsageError(`${what} ${path} ${code === "ENOENT" ? "does not exist" : `cannot be read (${(error as Error).message})`}`);
   }
   try {
@@ -376,10 +378,22 @@ export async function parseStackOutputs(raw: unknown, source: string): Promise<S
   if (outputs.listenerArns.length === 0) {
     throw new UsageError(`stack outputs from ${source}: listenerArns is empty: nothing routes production traffic`);
   }
+  const duplicate = duplicatedArn(outputs.listenerArns, "listenerArns") ?? duplicatedArn(outputs.fenceRuleArns, "fenceRuleArns");
+  if (duplicate) throw new UsageError(`stack outputs from ${source}: ${duplicate}`);
   if ((outputs.pulumiProject === null) !== (outputs.pulumiStack === null)) {
     throw new UsageError(`stack outputs from ${source}: pulumiProject and pulumiStack come together (one of them is missing)`);
   }
   return outputs;
+}
+
+/** The rule for ARN lists the scripts write to one by one: each ARN once (a listener written twice is a typo in the outputs). */
+function duplicatedArn(arns: readonly string[], key: string): string | null {
+  const seen = new Set<string>();
+  for (const arn of arns) {
+    if (seen.has(arn)) return `${key}: ${arn} is listed twice: each ARN must appear once`;
+    seen.add(arn);
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,6 +440,7 @@ export function parseRollbackOutputs(raw: unknown, source: string): RollbackOutp
     problems.push(`stickinessSeconds: ${stickiness === undefined ? "is missing" : "must be null or an integer 1..604800"}`);
   }
   if (problems.length === 0 && listenerArns.length === 0) problems.push("listenerArns: empty: nothing routes production traffic");
+  for (const duplicate of [duplicatedArn(listenerArns, "listenerArns"), duplicatedArn(fenceRuleArns, "fenceRuleArns")]) if (duplicate) problems.push(duplicate);
   if (problems.length > 0) throw new UsageError(`stack outputs from ${source} are not what rollback needs:\n${problems.slice(0, 8).map((p) => `  ${p}`).join("\n")}`);
   return {
     pulumiProject,

@@ -5,6 +5,8 @@ import { Command } from "commander";
 import pc from "picocolors";
 import { createLogUpdate } from "log-update";
 import { ExitCode, UsageError, outputMode, type OutputMode } from "./common.js";
+import { urlFromEnv } from "./argvSecrets.js";
+import { checkCommandLine } from "./flagValues.js";
 import {
   copySequences,
   reverseSync,
@@ -22,6 +24,8 @@ import type { ReplicationLogin } from "../postgres/sync/replicationRole.js";
 interface ConnectionFlags {
   blue?: string;
   green?: string;
+  blueEnv?: string;
+  greenEnv?: string;
   stack?: string;
   outputs?: string;
   allowUnverifiedStack?: boolean;
@@ -46,6 +50,8 @@ function addConnectionOptions(command: Command): Command {
   return command
     .option("--blue <url>", "blue's database URL (postgres://user:password@host:port/db); or env BLUE_DATABASE_URL")
     .option("--green <url>", "green's database URL; or env GREEN_DATABASE_URL")
+    .option("--blue-env <var>", "blue's database URL from this environment variable (a URL with a password is refused on the command line)")
+    .option("--green-env <var>", "green's database URL from this environment variable")
     .option("--stack <name>", "read endpoints and Secrets Manager secrets from this stack's outputs (pulumi stack output --json)")
     .option("--outputs <file>", "JSON of `pulumi stack output --json` (databaseEndpoints, databaseSecretArns) instead of calling pulumi; with --stack it must be that stack's (pulumiStack)")
     .option("--allow-unverified-stack", "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)")
@@ -55,8 +61,8 @@ function addConnectionOptions(command: Command): Command {
 }
 
 async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; green: string; logins?: Partial<Record<"blue" | "green", ReplicationLogin>> }> {
-  const blue = flags.blue ?? process.env.BLUE_DATABASE_URL;
-  const green = flags.green ?? process.env.GREEN_DATABASE_URL;
+  const blue = flags.blue ?? urlFromEnv(flags.blueEnv, "--blue-env", process.env) ?? process.env.BLUE_DATABASE_URL;
+  const green = flags.green ?? urlFromEnv(flags.greenEnv, "--green-env", process.env) ?? process.env.GREEN_DATABASE_URL;
   if (flags.sslmode !== undefined && !SSLMODES.includes(flags.sslmode)) throw new UsageError(`--sslmode ${flags.sslmode}: must be one of ${SSLMODES.join(", ")}`);
   if (flags.outputs || flags.stack) {
     if (blue || green) throw new UsageError("give either --blue/--green or --stack/--outputs, not both");
@@ -380,7 +386,7 @@ function buildProgram(setCode: (code: ExitCode) => void): Command {
   for (const command of [start, status, sequences, stop, reverse]) program.addCommand(command);
   program.addHelpText(
     "after",
-    `\nExamples:\n  npm run sync -- start --blue "$BLUE_URL" --green "$GREEN_URL"\n  npm run sync -- status --stack prod\n  npm run sync -- status --stack prod --outputs outputs.json\n\nExit codes: 0 ok, 1 not healthy / not converged / slot left, 2 bad input, 3 a database unreachable.`,
+    `\nExamples:\n  npm run sync -- start --blue-env BLUE_URL --green-env GREEN_URL\n  npm run sync -- status --stack prod\n  npm run sync -- status --stack prod --outputs outputs.json\n\nExit codes: 0 ok, 1 not healthy / not converged / slot left, 2 bad input, 3 a database unreachable.`,
   );
   return program;
 }
@@ -391,6 +397,7 @@ export async function syncMain(args: string[]): Promise<ExitCode> {
   const program = buildProgram((c) => {
     code = c;
   });
+  checkCommandLine(program, args);
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (error) {

@@ -5,6 +5,7 @@ import { formatEvent, formatStatistic, type JournalEvent, type Outcome } from ".
 import { outcomeOf, type Journal } from "./journal.js";
 import { formatDuration } from "./plan.js";
 import type { Weights } from "./ports.js";
+import { buildSeries, type ReportSeries } from "./reportSeries.js";
 
 export interface ReportGateReading {
   at: string;
@@ -105,6 +106,8 @@ export interface CutoverReport {
   fence: { switchMs: number | null; rollbackMs: number | null; periods: Journal["fence"]["periods"]; stillOnSince: string | null };
   warnings: string[];
   timeline: { at: string; type: string; text: string }[];
+  /** What the HTML report draws (absent from reports written before it existed). */
+  series?: ReportSeries;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -284,6 +287,7 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
     },
     warnings: of("warning").map((e) => e.message),
     timeline: timeline.map((e) => ({ at: iso(e.at), type: e.type, text: formatEvent(e).replace(/^\S+ /, "") })),
+    series: buildSeries(journal),
   };
   return { json, markdown: renderMarkdown(json) };
 }

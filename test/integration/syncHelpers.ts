@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { runParity, type ParityReport } from "../../scripts/postgres/parity/index.js";
 import { withDb } from "../support/postgres.js";
+import { secretsToEnv } from "../support/secretArgs.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -99,9 +100,10 @@ export interface CliRun {
 /** Run `scripts/sync.ts` through tsx, bounded in time. */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "sync.ts"), ...args], {
+    const secret = secretsToEnv(args);
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "sync.ts"), ...secret.args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", CI: "true", ...env },
+      env: { ...process.env, NO_COLOR: "1", CI: "true", ...env, ...secret.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach } from "vitest";
 import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
 import type { Io } from "../../scripts/cli/args.js";
 import { exitCodeFor, type ExitCode } from "../../scripts/cli/common.js";
+import { secretsToEnv } from "./secretArgs.js";
 
 export const ROOT = join(import.meta.dirname, "../..");
 const EXAMPLE_OUTPUTS = join(ROOT, "examples/stack-outputs.prod.json");
@@ -31,6 +32,8 @@ export interface CliRunOptions {
   stdin?: string;
   /** stdin claims to be a terminal. */
   tty?: boolean;
+  /** Pass argv as given: a database URL with a password is not moved into an environment variable. */
+  rawArgv?: boolean;
 }
 
 export interface CliHarness {
@@ -128,8 +131,10 @@ export function useCliHarness(options: CliHarnessOptions): CliHarness {
       if (runOptions.stdin !== undefined) stdin.end(runOptions.stdin);
       const io: Io = { stdout, stderr, stdin, env: process.env, cwd: ready(dir, "dir") };
       let code: ExitCode;
+      const secret = runOptions.rawArgv ? { args: [...argv], env: {} } : secretsToEnv(argv);
+      Object.assign(process.env, secret.env);
       try {
-        code = await main(argv, io);
+        code = await main(secret.args, io);
       } catch (error) {
         code = exitCodeFor(error);
         const line = `error: ${(error as Error).message}\n`;

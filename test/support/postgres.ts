@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import type { LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
+import { secretsToEnv } from "./secretArgs.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const TSX = join(ROOT, "node_modules/.bin/tsx");
@@ -45,7 +46,8 @@ export interface ScriptRun {
 /** `tsx scripts/<name>.ts args…` in `cwd`, without colour, as CI would run it. */
 export function runScript(name: string, args: readonly string[], cwd: string): Promise<ScriptRun> {
   return new Promise((done, fail) => {
-    const child = spawn(TSX, [join(ROOT, "scripts", `${name}.ts`), ...args], { cwd, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
+    const secret = secretsToEnv(args);
+    const child = spawn(TSX, [join(ROOT, "scripts", `${name}.ts`), ...secret.args], { cwd, env: { ...process.env, NO_COLOR: "1", CI: "true", ...secret.env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

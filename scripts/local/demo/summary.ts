@@ -3,7 +3,7 @@
 
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { Journal } from "../../core/journal.js";
 import { formatEvent } from "../../core/events.js";
 import { buildReport } from "../../core/report.js";
@@ -112,7 +112,6 @@ export function summaryLines(result: DemoResult): string[] {
   lines.push(
     `  time: ${secs(result.durationMs)} total (start-up ${secs(result.phasesMs.startup)}, cutover ${secs(result.phasesMs.cutover)}, checks ${secs(result.phasesMs.checks)})`,
   );
-  if (result.reportPaths) lines.push(`  report: ${result.reportPaths.markdown} (and .json)`);
   lines.push(
     result.asExpected
       ? `  result: as expected${
@@ -126,6 +125,11 @@ export function summaryLines(result: DemoResult): string[] {
         }`
       : "  result: NOT as expected (see above)",
   );
+  // Last, so it is the line a reader copies: the page to open.
+  if (result.reportPaths) {
+    const { html, markdown } = result.reportPaths;
+    lines.push(html ? `  report: ${html} (and .md, .json)` : `  report: ${markdown} (and .json)`);
+  }
   return lines;
 }
 
@@ -139,7 +143,7 @@ export async function finishDemo(ctx: Pick<ScenarioContext, "options" | "started
     demo.durationMs = Date.now() - ctx.started;
   };
   close();
-  demo.reportPaths = await writeReports(ctx.options.reportsDir ?? "reports", ctx.started, demo, journal).catch((error: unknown) => {
+  demo.reportPaths = await writeReports(ctx.options.reportsDir ?? "reports", ctx.started, demo, journal, ctx.say).catch((error: unknown) => {
     ctx.say(`could not write the report: ${error instanceof Error ? error.message : String(error)}`);
     return null;
   });
@@ -147,31 +151,44 @@ export async function finishDemo(ctx: Pick<ScenarioContext, "options" | "started
   return demo;
 }
 
-export async function writeReports(dir: string, started: number, demo: DemoResult, journal: Journal | null): Promise<{ markdown: string; json: string }> {
+export async function writeReports(dir: string, started: number, demo: DemoResult, journal: Journal | null, say: (line: string) => void = () => {}): Promise<NonNullable<DemoResult["reportPaths"]>> {
   const directory = resolve(dir);
   await mkdir(directory, { recursive: true });
   let base = join(directory, `demo-${timestamp(started)}`);
   if (existsSync(`${base}.json`)) base = `${base}-${demo.runId}`;
   const engine = journal ? buildReport(journal) : null;
-  const json = { format: "bluegreen-demo-report", version: 1, demo, cutover: engine?.json ?? null };
-  const markdown = [
-    `# Demo ${demo.runId}: ${demo.outcome}`,
-    "",
-    `Run on ${new Date(started).toISOString()}, ${demo.database} database${demo.fault ? `, fault on green: ${describeFault(demo.fault)}` : ", happy path"}.`,
-    "Observed split: requests the local router routed by weight while each set of weights was live.",
-    "",
-    "```",
-    ...summaryLines({ ...demo, reportPaths: null }),
-    "```",
-    "",
-    "---",
-    "",
-    "The engine's report (the same report `npm run cutover` writes):",
-    "",
-    engine?.markdown ?? "(no journal: the run was cancelled before it started)",
-    "",
-  ].join("\n");
+  const summary = summaryLines({ ...demo, reportPaths: null });
+  const json = { format: "bluegreen-demo-report", version: 1, demo, summary, cutover: engine?.json ?? null };
+  const markdown = (chart: string | null) =>
+    [
+      `# Demo ${demo.runId}: ${demo.outcome}`,
+      "",
+      `Run on ${new Date(started).toISOString()}, ${demo.database} database${demo.fault ? `, fault on green: ${describeFault(demo.fault)}` : demo.outcome === "paused" ? ", paused rollout" : ", happy path"}.`,
+      "Observed split: requests the local router routed by weight while each set of weights was live.",
+      "",
+      ...(chart ? [`![Weights and phases](${encodeURI(basename(chart))})`, ""] : []),
+      "```",
+      ...summary,
+      "```",
+      "",
+      "---",
+      "",
+      "The engine's report (the same report `npm run cutover` writes):",
+      "",
+      engine?.markdown ?? "(no journal: the run was cancelled before it started)",
+      "",
+    ].join("\n");
   await writeFile(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(`${base}.md`, markdown);
-  return { markdown: `${base}.md`, json: `${base}.json` };
+  await writeFile(`${base}.md`, markdown(null));
+  let html: string | null = null;
+  try {
+    // The charting libraries load only when a page is drawn.
+    const { readReportInput, writeHtmlReport } = await import("../../report/write.js");
+    const written = await writeHtmlReport(readReportInput(json), base);
+    html = written.htmlPath;
+    if (written.svgPath) await writeFile(`${base}.md`, markdown(written.svgPath));
+  } catch (error) {
+    say(`could not draw the HTML report: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return { markdown: `${base}.md`, json: `${base}.json`, html };
 }

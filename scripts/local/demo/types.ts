@@ -233,7 +233,8 @@ export interface DemoResult {
     /** Fence-rejected writes found in either database anyway: none. */
     rejectedApplied: string[];
   } | null;
-  reportPaths: { markdown: string; json: string } | null;
+  /** html: null when the page could not be drawn (the demo says why). */
+  reportPaths: { markdown: string; json: string; html: string | null } | null;
   weightsRecorded: Weights | null;
   /** The migration scenario only. */
   migration?: DemoMigration;
