@@ -123,6 +123,12 @@ async function runEngine(deps: EngineDeps, request: AdvanceRequest, journal: Jou
     if (error instanceof EngineInputError) return { end: "failed", runId, reason: error.message };
     throw error; // infrastructure: the state machine retries the invocation
   }
+  if (result.outcome === "paused") {
+    // The engine's result carries no journal for a pause: the store holds it.
+    const paused = await loadJournal(deps);
+    if (!paused || paused.runId !== runId) throw new Error(`the engine paused run ${runId} but the journal holds ${paused ? `run ${paused.runId}` : "nothing"}`);
+    return pauseWait(paused, deps.clock.now(), null) ?? { wait: "seconds", seconds: 1, runId, phase: paused.phase, step: paused.step, reason: "the pause is over" };
+  }
   return outcomeOf(result, stopper, request);
 }
 
@@ -140,8 +146,6 @@ function outcomeOf(result: CutoverResult, stopper: WaitStopper, request: Advance
         step: journal.step,
         reason: `next window of the ${journal.phase === "monitoring" ? "monitoring" : "bake"} is answerable in ${Math.ceil(stopper.stoppedForMs / 1000)} s`,
       };
-    case "paused":
-      return pauseWait(journal!, stopper.clock.now(), null) ?? { wait: "seconds", seconds: 1, runId, phase: "paused", step: journal!.step, reason: "pause over" };
     case "aborted":
       // The lock was broken by another operation (`rollback --force`): it owns the run; look again later.
       return { wait: "seconds", seconds: pollSeconds(request), runId, phase: "aborted", step: journal?.step ?? null, reason: result.reason ?? "the lock was taken over" };
