@@ -119,9 +119,9 @@ export function waveStateMachine(options: WaveMachineOptions): AslDefinition {
       MaxConcurrency: options.maxConcurrency,
       ItemProcessor: {
         ProcessorConfig: { Mode: "INLINE" },
-        StartAt: "RolloutStack",
+        StartAt: `RolloutStackWave${i + 1}`,
         States: {
-          RolloutStack: {
+          [`RolloutStackWave${i + 1}`]: {
             Type: "Task",
             Resource: START_EXECUTION_SYNC,
             Parameters: { "StateMachineArn.$": "$.stateMachineArn", "Name.$": "$.runId", Input: { "runId.$": "$.runId", "stack.$": "$.stack" } },
