@@ -11,7 +11,7 @@ import { parseJournal } from "../../scripts/core/journal.js";
 import { advanceRollout } from "../../scripts/core/orchestrator/advance.js";
 import { LocalStepFunctions, type Json } from "../../scripts/core/orchestrator/localRunner.js";
 import { ROLLOUT_ERRORS } from "../../scripts/core/orchestrator/stateMachine.js";
-import { FakeWorld, replies } from "../support/fakes.js";
+import { FakeWorld, replies, testRollout } from "../support/fakes.js";
 import { defaultRollout, orchestratedStack } from "../support/orchestrated.js";
 
 const BOB = "bob@ops-2";
@@ -218,5 +218,16 @@ describe("a default canary with pause: 24h at 5% and pause: promote at 25%", () 
     expect(done.error?.error).toBe(ROLLOUT_ERRORS.rolledBack);
     expect(world.router.current()).toEqual({ blue: 100, green: 0 });
     expect(parseJournal(world.journal.value).phase).toBe("rolled-back");
+  });
+
+  test("thresholds mode restarts a resumed bake, so its bakes run inside one invocation (the documented limit)", async () => {
+    const world = new FakeWorld();
+    const rollout = testRollout({ strategy: { type: "canary", steps: [5, 25, 100] } });
+    const outcome = await advanceRollout(world.deps(), { runId: "run-thresholds", rollout, databaseMode: "shared", owner: "stepfunctions:prod/run-thresholds" });
+    expect(outcome).toEqual({ end: "succeeded", runId: "run-thresholds", reason: null });
+    expect(world.router.writes.map((w) => w.weights.green)).toEqual([5, 25, 100]);
+    // The same request again: the run ended, the answer is its end, nothing is written.
+    expect(await advanceRollout(world.deps(), { runId: "run-thresholds", rollout, databaseMode: "shared", owner: "x" })).toMatchObject({ end: "succeeded" });
+    expect(world.router.writes).toHaveLength(3);
   });
 });
