@@ -99,6 +99,33 @@ describe("the local runner", () => {
   });
 });
 
+describe("the local runner's task tokens", () => {
+  test("a .waitForTaskToken task waits for SendTaskSuccess (its output in ResultPath) and a SendTaskFailure goes to Catch", async () => {
+    const clock = new FakeClock();
+    const delivered: Json[] = [];
+    const sfn = new LocalStepFunctions({ clock, functions: { notify: async (payload) => (delivered.push(payload), {}) } });
+    const ask = { Type: "Task" as const, Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken", Parameters: { FunctionName: "notify", Payload: { "token.$": "$$.Task.Token" } } };
+    sfn.createStateMachine("m", {
+      StartAt: "Ask",
+      States: {
+        Ask: { ...ask, ResultPath: "$.answer", Next: "AskAgain" },
+        AskAgain: { ...ask, ResultPath: "$.second", Catch: [{ ErrorEquals: ["Refused"], ResultPath: "$.error", Next: "Done" }], Next: "Done" },
+        Done: { Type: "Succeed" },
+      },
+    });
+    const execution = sfn.startExecution("m", "e", { keep: 1 });
+    const first = await sfn.nextTaskToken();
+    expect(delivered).toEqual([{ token: first.token }]);
+    expect(() => sfn.sendTaskSuccess("token-unknown", {})).toThrow(/TaskDoesNotExist/);
+    sfn.sendTaskSuccess(first.token, { approvedBy: "bob" });
+    const second = await sfn.nextTaskToken();
+    sfn.sendTaskFailure(second.token, "Refused", "not today");
+    const done = await execution.result;
+    expect(done.status).toBe("SUCCEEDED");
+    expect(done.output).toEqual({ keep: 1, answer: { approvedBy: "bob" }, error: { Error: "Refused", Cause: "not today" } });
+  });
+});
+
 describe("the wave machine over three stacks in two waves", () => {
   const RELEASE_MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:release";
   const strategy = { type: "canary" as const, steps: [5, 25, 100] };

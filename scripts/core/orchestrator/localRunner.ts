@@ -233,7 +233,14 @@ export class LocalStepFunctions {
       this.invocations.set(functionName, (this.invocations.get(functionName) ?? 0) + 1);
       if (context.token === null) return { StatusCode: 200, Payload: await handler(parameters.Payload) };
       const waiting = this.waitForToken(execution, context.token, parameters.Payload);
-      await handler(parameters.Payload);
+      try {
+        await handler(parameters.Payload);
+      } catch (error) {
+        // The token was never delivered: nobody can answer it.
+        this.pending.delete(context.token);
+        waiting.catch(() => undefined);
+        throw error;
+      }
       return waiting;
     }
     if (resource === "arn:aws:states:::states:startExecution.sync:2") {
