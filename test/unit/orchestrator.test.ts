@@ -136,6 +136,35 @@ describe("a default canary with pause: 24h at 5% and pause: promote at 25%", () 
     expect(parseJournal(world.journal.value).phase).toBe("rolled-back");
   });
 
+  test("the guard rolls back while an invocation runs: the engine sees the lost lock, the next advance ends rolled back", async () => {
+    const world = new FakeWorld();
+    const functions: Record<string, (payload: Json) => Promise<Json>> = {};
+    const sfn = new LocalStepFunctions({ clock: world.clock, functions });
+    const rollout = { ...defaultRollout({ type: "canary", steps: [5, 25, 100] }), hooks: [{ name: "smoke", command: "./smoke.sh", timeoutSeconds: 30, when: "after-step" as const }] };
+    const stack = orchestratedStack(sfn, world, "prod", rollout, functions);
+    let guardRan = false;
+    world.hooks.on("./smoke.sh", async () => {
+      if (!guardRan) {
+        guardRan = true;
+        // The alarm fires while the advance holds the lock (running the after-step hook).
+        const result = await runRollback(world.deps(), { owner: "guard (invocation 7)", databaseMode: "shared", stack: "prod", reason: "guard: prod-green-5xx in ALARM", force: "except-rollback" });
+        expect(result.brokeLock?.owner).toBe("stepfunctions:prod/run-raced");
+      }
+      return { exitCode: 0, timedOut: false, durationMs: 1000, outputTail: "ok" };
+    });
+    const done = await sfn.startExecution(stack.machineArn, "run-raced", { runId: "run-raced", stack: "prod" }).result;
+    expect(guardRan).toBe(true);
+    expect(done.status).toBe("FAILED");
+    expect(done.error?.error).toBe(ROLLOUT_ERRORS.rolledBack);
+    // The invocation that lost the lock answered a wait, the next one the rollback.
+    expect(stack.outcomes.slice(-2)).toEqual([
+      expect.objectContaining({ wait: "seconds", phase: "aborted" }),
+      expect.objectContaining({ end: "rolled-back", reason: expect.stringContaining("guard: prod-green-5xx") }),
+    ]);
+    expect(world.router.current()).toEqual({ blue: 100, green: 0 });
+    expect(world.lock.holder).toBeNull();
+  });
+
   test("a failed invocation is retried by the state machine and the rollout goes on from the journal", async () => {
     const { world, sfn, stack } = setUp({ type: "canary", steps: [5, 25, 100] });
     const runId = "run-retried";
