@@ -249,14 +249,18 @@ describe("a default canary with pause: 24h at 5% and pause: promote at 25%", () 
     expect(parseJournal(world.journal.value).phase).toBe("rolled-back");
   });
 
-  test("thresholds mode restarts a resumed bake, so its bakes run inside one invocation (the documented limit)", async () => {
+  test("an advance after the run ended answers its end and writes nothing", async () => {
     const world = new FakeWorld();
     const rollout = testRollout({ strategy: { type: "canary", steps: [5, 25, 100] } });
-    const outcome = await advanceRollout(world.deps(), { runId: "run-thresholds", rollout, databaseMode: "shared", owner: "stepfunctions:prod/run-thresholds" });
-    expect(outcome).toEqual({ end: "succeeded", runId: "run-thresholds", reason: null });
+    const request = { runId: "run-once", rollout, databaseMode: "shared" as const, owner: "stepfunctions:prod/run-once" };
+    let outcome = await advanceRollout(world.deps(), request);
+    for (let i = 0; i < 100 && !("end" in outcome); i++) {
+      if ("seconds" in outcome) world.clock.advance(outcome.seconds * 1000);
+      outcome = await advanceRollout(world.deps(), request);
+    }
+    expect(outcome).toEqual({ end: "succeeded", runId: "run-once", reason: null });
     expect(world.router.writes.map((w) => w.weights.green)).toEqual([5, 25, 100]);
-    // The same request again: the run ended, the answer is its end, nothing is written.
-    expect(await advanceRollout(world.deps(), { runId: "run-thresholds", rollout, databaseMode: "shared", owner: "x" })).toMatchObject({ end: "succeeded" });
+    expect(await advanceRollout(world.deps(), { ...request, owner: "x" })).toMatchObject({ end: "succeeded" });
     expect(world.router.writes).toHaveLength(3);
   });
 });

@@ -187,12 +187,11 @@ class WaitStopper {
   constructor(deps: EngineDeps, request: AdvanceRequest, phase: Phase, controller: AbortController) {
     this.phase = phase;
     const threshold = request.stopAtWaitMs ?? DEFAULT_STOP_AT_WAIT_MS;
-    const sequential = request.rollout.gates.mode !== "thresholds";
     const inner = deps.clock;
     this.clock = {
       now: () => inner.now(),
       sleep: async (ms, signal) => {
-        if (sequential && ms >= threshold && STOPPABLE.has(this.phase) && this.stoppedForMs === null && !signal?.aborted) {
+        if (ms >= threshold && STOPPABLE.has(this.phase) && this.stoppedForMs === null && !signal?.aborted) {
           this.stoppedForMs = ms;
           controller.abort(`waiting ${Math.ceil(ms / 1000)} s for the next window: the state machine holds the wait`);
           return;
