@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { int, seconds } from "./configRules.js";
 import { rollout } from "./rolloutConfig.js";
+import { UsageError } from "./vocabulary/errors.js";
 
 export { GATE_DEFAULTS } from "./gateDefaults.js";
 
@@ -346,7 +347,8 @@ export interface ConfigIssue {
   message: string;
 }
 
-export class ConfigError extends Error {
+/** The stack config breaks a rule: bad input, exit 2. */
+export class ConfigError extends UsageError {
   override name = "ConfigError";
   constructor(
     readonly issues: ConfigIssue[],

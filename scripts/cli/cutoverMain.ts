@@ -200,10 +200,6 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
             reason: "the operator pressed Ctrl-C during the cutover",
           }),
       });
-    } catch (error) {
-      const name = (error as Error).name;
-      if (name === "EngineInputError" || name === "PlanError") throw new UsageError((error as Error).message);
-      throw error;
     } finally {
       printer.close();
       await replication?.close();

@@ -11,7 +11,7 @@
 // second exits at once (130) printing the modes last read.
 
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
-import { ExitCode, outputMode, UsageError } from "./common.js";
+import { ExitCode, OperationFailedError, outputMode, UsageError } from "./common.js";
 import { loadRawOutputs, parseStackOutputs } from "./stackOutputs.js";
 import type { FenceMode } from "../core/ports.js";
 
@@ -74,7 +74,7 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
   // The lock first: a held lock refuses before the fence is even read.
   const holder = await deps.lock.current();
   if (holder && !options.force) {
-    throw new LockHeldByOther(
+    throw new OperationFailedError(
       `${describeLockHolder(holder, `npm run maintenance -- ${word} --stack ${stack} --force`)}. That operation owns the fence right now; nothing was changed`,
     );
   }
@@ -113,9 +113,4 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
     say(ok ? `maintenance ${word}: ${what} (verified on ${after.length} rule(s) in ${result.ms} ms)` : `maintenance ${word}: NOT verified: ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}`);
   }
   return ok ? ExitCode.ok : ExitCode.failed;
-}
-
-/** Another operation holds the lock: exit 1 (an AWS call was made, so not "bad input"). */
-class LockHeldByOther extends Error {
-  override name = "LockHeldError";
 }

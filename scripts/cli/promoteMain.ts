@@ -56,15 +56,10 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
   const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd });
 
   if (options.scaleDownBlue) {
-    try {
-      const result = await engine.runScaleDownBlue(deps, { owner: lockOwner(), early: options.now === true });
-      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "scale-down-blue", runId: result.runId, from: result.from, to: result.to })}\n`);
-      else io.stderr.write(`blue's desired capacity ${result.from} → ${result.to}; a rollback now first scales blue back to ${result.from} and waits for its targets\n`);
-      return ExitCode.ok;
-    } catch (error) {
-      if ((error as Error).name === "EngineInputError") throw new UsageError((error as Error).message);
-      throw error;
-    }
+    const result = await engine.runScaleDownBlue(deps, { owner: lockOwner(), early: options.now === true });
+    if (mode.json) io.stdout.write(`${JSON.stringify({ type: "scale-down-blue", runId: result.runId, from: result.from, to: result.to })}\n`);
+    else io.stderr.write(`blue's desired capacity ${result.from} → ${result.to}; a rollback now first scales blue back to ${result.from} and waits for its targets\n`);
+    return ExitCode.ok;
   }
 
   // --when-due: a scheduled run that finds nothing due says so and succeeds, changing nothing.

@@ -25,11 +25,11 @@
 // again to exit now"), the second exits at once (130) printing the state it last read.
 
 import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, validateWebhook, type Io } from "./args.js";
-import { ExitCode, outputMode, UsageError } from "./common.js";
+import { ExitCode, OperationFailedError, outputMode, UsageError } from "./common.js";
 import { abortAfter, parseDeadlineSeconds } from "./deadline.js";
 import { loadRawOutputs, parseRollbackOutputs, shortStackName } from "./stackOutputs.js";
 import type { EngineEvent } from "../core/events.js";
-import type { RouteWeights, WriteFence } from "../core/ports.js";
+import { LockHeldError, type RouteWeights, type WriteFence } from "../core/ports.js";
 import type { StackConfig } from "../../infra/config.js";
 
 /** rollout.fenceDrainSeconds's default (infra/config.ts), for a config that cannot be read; not imported: zod is off rollback's start-up path. */
@@ -263,15 +263,13 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   try {
     result = await engine.runRollback(deps, request);
   } catch (error) {
-    const name = (error as Error).name;
     if (interrupts > 0 && !writing) {
       io.stderr.write("interrupted: nothing was written\n");
       return ExitCode.interrupted;
     }
-    if (name === "EngineInputError") throw new UsageError((error as Error).message);
-    if (name === "LockHeldError") {
+    if (error instanceof LockHeldError) {
       const { describeLockHolder } = await import("./operator.js");
-      throw new LockHeldCliError(describeLockHolder((error as { holder: import("../core/ports.js").LockHolder }).holder, `${retry} --force`));
+      throw new OperationFailedError(describeLockHolder(error.holder, `${retry} --force`));
     }
     if (work.signal.aborted) io.stderr.write(`stopped at the deadline: ${describeLive(lastRoutes)}\n`);
     throw error;
@@ -317,7 +315,3 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   return lastRoutes === null ? ExitCode.unreachable : ExitCode.failed;
 }
 
-/** A lock held by another operation: exit 1 (the table in docs/operating.md). */
-class LockHeldCliError extends Error {
-  override name = "LockHeldError";
-}

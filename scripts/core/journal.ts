@@ -25,6 +25,7 @@
 import type { EngineEvent, JournalEvent, Operation, Outcome } from "./events.js";
 import { isTerminal, PHASES, type Phase } from "./phases.js";
 import type { Plan } from "./plan.js";
+import { UsageError } from "./errors.js";
 import type { DatabaseMode } from "../../infra/config.js";
 import type { BakeWindows, CutoverEvidence } from "./engine/windows.js";
 import type { JudgeState } from "./judge/index.js";
@@ -121,7 +122,8 @@ export interface Journal {
   timeline: JournalEvent[];
 }
 
-export class JournalCorruptError extends Error {
+/** The journal does not hold a valid document: bad input (exit 2) until an operator repairs or removes it. */
+export class JournalCorruptError extends UsageError {
   override name = "JournalCorruptError";
   constructor(readonly path: string, readonly rule: string) {
     super(`the cutover journal is corrupt: ${path || "(root)"} ${rule}. Inspect it, then run \`rollback --force\` to start from a clean state`);

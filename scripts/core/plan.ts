@@ -4,6 +4,7 @@
 
 import type { DatabaseMode, GateConfig, HookConfig, RolloutConfig } from "../../infra/config.js";
 import type { Weights } from "./ports.js";
+import { UsageError } from "./errors.js";
 import { pauseSeconds } from "./pauseDuration.js";
 import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "./capacity.js";
 
@@ -71,7 +72,8 @@ export interface PlanOptions {
   verifyIntervalMs?: number;
 }
 
-export class PlanError extends Error {
+/** A rollout policy the engine cannot run safely: bad input, exit 2. */
+export class PlanError extends UsageError {
   override name = "PlanError";
 }
 

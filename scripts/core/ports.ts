@@ -2,6 +2,8 @@
 // (scripts/local) each implement all of them, so the engine that runs in `npm run demo`
 // is the engine that runs in production. Nothing here imports an AWS SDK or pg.
 
+import { OperationFailedError } from "./errors.js";
+
 export type Color = "blue" | "green";
 export const COLORS: readonly Color[] = ["blue", "green"] as const;
 
@@ -130,7 +132,8 @@ export interface LockHolder {
   runId?: string;
 }
 
-export class LockHeldError extends Error {
+/** Another operation holds the lock: exit 1 (a call was made, so not bad input). */
+export class LockHeldError extends OperationFailedError {
   constructor(readonly holder: LockHolder) {
     super(`another operation holds the lock: ${holder.operation} by ${holder.owner} since ${new Date(holder.since).toISOString()}`);
     this.name = "LockHeldError";

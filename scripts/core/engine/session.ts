@@ -4,7 +4,7 @@
 
 import type { DatabaseMode } from "../../../infra/config.js";
 import type { Outcome } from "../events.js";
-import { createJournal, outcomeOf, parseJournal, type Journal } from "../journal.js";
+import { createJournal, JournalCorruptError, outcomeOf, parseJournal, type Journal } from "../journal.js";
 import { isTerminal } from "../phases.js";
 import { describePlan, sameWeights, type Plan } from "../plan.js";
 import { LockHeldError, type LockHolder, type RouteWeights } from "../ports.js";
@@ -116,7 +116,7 @@ async function loadJournalForRollback(deps: EngineDeps, warnings: string[]): Pro
     const raw = await deps.journal.load();
     return raw !== null && raw !== undefined ? parseJournal(raw) : null;
   } catch (error) {
-    if ((error as Error).name !== "JournalCorruptError" && !(error instanceof SyntaxError)) throw error;
+    if (!(error instanceof JournalCorruptError) && !(error instanceof SyntaxError)) throw error;
     // A corrupt journal does not stop traffic going back to blue.
     warnings.push(`${(error as Error).message} — starting a new journal for this rollback`);
     return null;

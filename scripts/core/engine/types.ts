@@ -4,6 +4,7 @@ import type { DatabaseMode, RolloutConfig } from "../../../infra/config.js";
 import type { EventSink, Outcome } from "../events.js";
 import type { Journal } from "../journal.js";
 import type { Plan } from "../plan.js";
+import { UsageError } from "../errors.js";
 import type {
   CapacityManager,
   AlarmSource,
@@ -148,7 +149,7 @@ export interface RollbackResult {
 }
 
 /** Bad request for the state the journal is in (nothing to resume, an unfinished run exists, ...). CLI: exit 2. */
-export class EngineInputError extends Error {
+export class EngineInputError extends UsageError {
   override name = "EngineInputError";
 }
 
