@@ -3,7 +3,7 @@
 // whole schema is assembled in config.ts. Imports nothing from Pulumi or AWS.
 
 import { z } from "zod";
-import { MAX_PAUSE_SECONDS, pauseSeconds } from "../scripts/core/pauseDuration.js";
+import { MAX_PAUSE_SECONDS, pauseSeconds } from "./vocabulary/pauseDuration.js";
 import { int, seconds } from "./configRules.js";
 import { GATE_DEFAULTS } from "./gateDefaults.js";
 

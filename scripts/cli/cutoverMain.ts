@@ -67,7 +67,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   const config = await loadStackConfig(configPath);
   const webhookUrl = validateWebhook(options.webhook ?? config.rollout.webhookUrl);
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
-  const outputs = await parseStackOutputs(raw.raw, raw.source);
+  const outputs = parseStackOutputs(raw.raw, raw.source);
   crossCheck(config, outputs, configPath, raw.source);
   const identity = raw.identity;
   if (outputs.databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {

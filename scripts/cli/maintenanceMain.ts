@@ -48,7 +48,7 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
   const stack = await resolveStack(options.stack, io, options.json === true);
   const configPath = configPathFor(stack, options.config, io.cwd);
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
-  const outputs = await parseStackOutputs(raw.raw, raw.source);
+  const outputs = parseStackOutputs(raw.raw, raw.source);
   const identity = raw.identity;
   if (outputs.fenceRuleArns.length === 0) throw new UsageError(`the stack outputs (${raw.source}) list no fenceRuleArns: this stack has no write fence`);
 

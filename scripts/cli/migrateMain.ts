@@ -206,7 +206,7 @@ async function loadStackContext(flags: Flags, io: Io): Promise<StackContext> {
   const stack = await resolveStack(flags.stack, io);
   const configPath = configPathFor(stack, flags.config, io.cwd);
   const [raw, config] = await Promise.all([loadRawOutputs({ stack, outputsFile: flags.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: flags.allowUnverifiedStack === true, picked: flags.stack === undefined, warn: (line) => io.stderr.write(line) }), loadStackConfig(configPath)]);
-  const outputs = await parseStackOutputs(raw.raw, raw.source);
+  const outputs = parseStackOutputs(raw.raw, raw.source);
   const identity = raw.identity;
   return {
     raw,

@@ -43,7 +43,7 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
   const configPath = configPathFor(stack, options.config, io.cwd);
   const config = await loadStackConfig(configPath);
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
-  const outputs = await parseStackOutputs(raw.raw, raw.source);
+  const outputs = parseStackOutputs(raw.raw, raw.source);
   const identity = raw.identity;
   const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
 

@@ -9,9 +9,9 @@
 //      must reach AWS in well under a second; ARNs change only when the stack is replaced, and a
 //      stale ARN fails loudly (ListenerNotFound), it never routes traffic somewhere else.
 //
-// Validation: the full schema is zod (cutover, status, maintenance). `rollback` validates only
-// the fields it uses with the hand-written checks below, because importing zod costs ~50 ms of
-// its start-up budget; both report the path and the rule, and both exit 2.
+// Validation: the contract and its one parser are the shared vocabulary's
+// (infra/vocabulary/stackOutputs.ts): every field for cutover, status and maintenance, only the
+// fields it uses for `rollback`; both report the path and the rule, and both exit 2.
 //
 // Identity (stackIdentity below), checked by loadRawOutputs itself, so every command that reads
 // stack outputs (cutover, rollback, promote, status, maintenance, migrate, parity, sync) checks it
@@ -29,40 +29,10 @@ import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access, mkdir, readFile } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
-import type { ZodType } from "zod";
-import type { Color } from "../core/ports.js";
+import { PULUMI_NAME, PULUMI_NAME_PART, type StackOutputs } from "../../infra/vocabulary/stackOutputs.js";
 import { UnreachableError, UsageError } from "./common.js";
 
-export interface StackOutputs {
-  /** The Pulumi project and stack the outputs belong to; null in outputs of older stacks. */
-  pulumiProject: string | null;
-  pulumiStack: string | null;
-  region: string;
-  databaseMode: "shared" | "paired";
-  albArn: string;
-  albDnsName: string;
-  albArnSuffix: string;
-  listenerArns: string[];
-  testRuleArns: Record<Color, string>;
-  fenceRuleArns: string[];
-  targetGroupArns: Record<Color, string>;
-  targetGroupArnSuffixes: Record<Color, string>;
-  targetGroupNames: Record<Color, string>;
-  asgNames: Record<Color, string | null>;
-  databaseEndpoints: Record<Color, string | null>;
-  databaseSecretArns: Record<Color, string | null>;
-  databaseInstanceIds: Record<Color, string | null>;
-  alarmNames: string[];
-  alarmNamesByColor: Record<Color, string[]>;
-  stickinessSeconds: number | null;
-  testHeader: string;
-}
-
-/** What `rollback` needs: routes, target groups, stickiness, region, database mode, fence rules. */
-export type RollbackOutputs = Pick<
-  StackOutputs,
-  "pulumiProject" | "pulumiStack" | "region" | "databaseMode" | "listenerArns" | "targetGroupArns" | "stickinessSeconds" | "fenceRuleArns"
-> & Partial<Pick<StackOutputs, "asgNames">>;
+export { parseRollbackOutputs, parseStackOutputs, type RollbackOutputs, type StackOutputs } from "../../infra/vocabulary/stackOutputs.js";
 
 export interface RawOutputs {
   raw: unknown;
@@ -83,13 +53,8 @@ export interface RawOutputs {
 /** Outputs read for a named stack: their identity is established (or loadRawOutputs threw). */
 export type IdentifiedOutputs = RawOutputs & { identity: StackIdentity };
 
-/**
- * A Pulumi name part (organization, project, stack): letters, digits, _ . -, starting with a
- * letter, a digit or _ (so never "." or "..": a stack name also names files and SSM parameters).
- */
-const NAME_PART = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}";
-const STACK_NAME = new RegExp(`^(?:${NAME_PART}/){0,2}${NAME_PART}$`);
-const NAME = new RegExp(`^${NAME_PART}$`);
+/** A Pulumi stack name: up to three name parts ("prod", "org/project/prod"). */
+const STACK_NAME = new RegExp(`^(?:${PULUMI_NAME_PART}/){0,2}${PULUMI_NAME_PART}$`);
 
 export function validateStackName(stack: string): string {
   if (!STACK_NAME.test(stack)) {
@@ -291,7 +256,7 @@ function declaredIdentity(raw: unknown, source: string): Pick<StackOutputs, "pul
   const nameOf = (key: "pulumiProject" | "pulumiStack"): string | null => {
     const value = o[key];
     if (value === undefined || value === null) return null;
-    if (typeof value !== "string" || !NAME.test(value)) {
+    if (typeof value !== "string" || !PULUMI_NAME.test(value)) {
       throw new UsageError(`stack outputs from ${source} are not what the scripts need:\n  ${key}: must be a Pulumi name (letters, digits, _ . -)`);
     }
     return value;
@@ -328,123 +293,4 @@ async function findRawOutputs(request: OutputsRequest): Promise<Omit<RawOutputs,
   throw new UsageError(
     `no stack outputs for stack "${request.stack}": there is no \`pulumi\` on PATH; pass --outputs FILE (the JSON of \`pulumi stack output --json --stack ${request.stack}\`)`,
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Full validation (zod), for cutover, status and maintenance.
-
-/** Validate every output. Throws UsageError naming the path and the rule. */
-export async function parseStackOutputs(raw: unknown, source: string): Promise<StackOutputs> {
-  const { z } = await import("zod");
-  const arn = (service: string) => z.string().regex(new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:.+`), `must be an ${service} ARN`);
-  const elbArn = arn("elasticloadbalancing");
-  const perColor = <T extends ZodType>(schema: T) => z.object({ blue: schema, green: schema });
-  const pulumiName = z.string().regex(NAME, "must be a Pulumi name (letters, digits, _ . -)").nullable().default(null);
-  const schema = z.object({
-    pulumiProject: pulumiName,
-    pulumiStack: pulumiName,
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
-    databaseMode: z.enum(["shared", "paired"], { error: 'must be "shared" or "paired"' }),
-    albArn: elbArn,
-    albDnsName: z.string().min(1, "must not be empty"),
-    albArnSuffix: z.string().regex(/^app\/[^/]+\/[0-9a-f]+$/, 'must be the ALB ARN suffix "app/<name>/<id>"'),
-    listenerArns: z.array(elbArn),
-    testRuleArns: perColor(elbArn),
-    fenceRuleArns: z.array(elbArn),
-    targetGroupArns: perColor(elbArn),
-    targetGroupArnSuffixes: perColor(z.string().regex(/^targetgroup\/[^/]+\/[0-9a-f]+$/, 'must be a target group ARN suffix "targetgroup/<name>/<id>"')),
-    targetGroupNames: perColor(z.string().min(1, "must not be empty")),
-    asgNames: perColor(z.string().min(1).nullable()),
-    databaseEndpoints: perColor(z.string().min(1).nullable()),
-    databaseSecretArns: perColor(arn("secretsmanager").nullable()),
-    databaseInstanceIds: perColor(z.string().min(1).nullable()),
-    alarmNames: z.array(z.string().min(1)),
-    alarmNamesByColor: perColor(z.array(z.string().min(1))),
-    stickinessSeconds: z.number().int().min(1).max(604800).nullable(),
-    testHeader: z.string().min(1),
-  });
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.slice(0, 8).map((issue) => {
-      const path = issue.path.map(String).join(".") || "(root)";
-      const message = issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined ? "is missing" : issue.message;
-      return `  ${path}: ${message}`;
-    });
-    throw new UsageError(`stack outputs from ${source} are not what the scripts need:\n${lines.join("\n")}`);
-  }
-  const outputs = result.data;
-  if (outputs.listenerArns.length === 0) {
-    throw new UsageError(`stack outputs from ${source}: listenerArns is empty: nothing routes production traffic`);
-  }
-  if ((outputs.pulumiProject === null) !== (outputs.pulumiStack === null)) {
-    throw new UsageError(`stack outputs from ${source}: pulumiProject and pulumiStack come together (one of them is missing)`);
-  }
-  return outputs;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rollback's fast validation: no zod on its start-up path.
-
-export function parseRollbackOutputs(raw: unknown, source: string): RollbackOutputs {
-  const problems: string[] = [];
-  const o = (raw && typeof raw === "object" && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
-  if (o !== raw) problems.push("(root): must be a JSON object");
-  const isArn = (value: unknown) => typeof value === "string" && /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:.+/.test(value);
-  const arnList = (key: string): string[] => {
-    const value = o[key];
-    if (value === undefined) {
-      problems.push(`${key}: is missing`);
-      return [];
-    }
-    if (!Array.isArray(value)) {
-      problems.push(`${key}: must be an array of ARNs`);
-      return [];
-    }
-    value.forEach((entry, i) => {
-      if (!isArn(entry)) problems.push(`${key}.${i}: must be an elasticloadbalancing ARN`);
-    });
-    return value as string[];
-  };
-  if (typeof o.region !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(o.region)) problems.push(`region: ${o.region === undefined ? "is missing" : "must be an AWS region such as eu-west-1"}`);
-  if (o.databaseMode !== "shared" && o.databaseMode !== "paired") problems.push(`databaseMode: ${o.databaseMode === undefined ? "is missing" : 'must be "shared" or "paired"'}`);
-  const listenerArns = arnList("listenerArns");
-  const nameOf = (key: "pulumiProject" | "pulumiStack"): string | null => {
-    const value = o[key];
-    if (value === undefined || value === null) return null;
-    if (typeof value !== "string" || !NAME.test(value)) problems.push(`${key}: must be a Pulumi name (letters, digits, _ . -)`);
-    return value as string;
-  };
-  const pulumiProject = nameOf("pulumiProject");
-  const pulumiStack = nameOf("pulumiStack");
-  if ((pulumiProject === null) !== (pulumiStack === null)) problems.push("pulumiProject, pulumiStack: come together (one of them is missing)");
-  const fenceRuleArns = o.fenceRuleArns === undefined ? [] : arnList("fenceRuleArns");
-  const tg = o.targetGroupArns as Record<string, unknown> | undefined;
-  if (!tg || typeof tg !== "object") problems.push("targetGroupArns: is missing");
-  else for (const color of ["blue", "green"]) if (!isArn(tg[color])) problems.push(`targetGroupArns.${color}: must be an elasticloadbalancing ARN`);
-  const stickiness = o.stickinessSeconds;
-  if (stickiness !== null && !(Number.isInteger(stickiness) && (stickiness as number) >= 1 && (stickiness as number) <= 604800)) {
-    problems.push(`stickinessSeconds: ${stickiness === undefined ? "is missing" : "must be null or an integer 1..604800"}`);
-  }
-  if (problems.length === 0 && listenerArns.length === 0) problems.push("listenerArns: empty: nothing routes production traffic");
-  if (problems.length > 0) throw new UsageError(`stack outputs from ${source} are not what rollback needs:\n${problems.slice(0, 8).map((p) => `  ${p}`).join("\n")}`);
-  return {
-    pulumiProject,
-    pulumiStack,
-    region: o.region as string,
-    databaseMode: o.databaseMode as "shared" | "paired",
-    listenerArns,
-    targetGroupArns: { blue: (tg as Record<Color, string>).blue, green: (tg as Record<Color, string>).green },
-    stickinessSeconds: stickiness as number | null,
-    fenceRuleArns,
-    // Only for a rollback after blue was scaled down (issue 14): absent or malformed, it is left out.
-    ...rollbackAsgNames(o.asgNames),
-  };
-}
-
-/** asgNames for rollback's scale-back of blue; never a reason to refuse a rollback. */
-function rollbackAsgNames(value: unknown): { asgNames?: Record<Color, string | null> } {
-  const names = value as Record<string, unknown> | null | undefined;
-  if (!names || typeof names !== "object") return {};
-  const name = (color: Color) => (typeof names[color] === "string" && (names[color] as string).length > 0 ? (names[color] as string) : null);
-  return { asgNames: { blue: name("blue"), green: name("green") } };
 }

@@ -167,7 +167,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   const configPath = configPathFor(stack, options.config, io.cwd);
   // Identity before any AWS call (loadRawOutputs checks it): a typo'd --stack is exit 2, not another stack's status.
   const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
-  const outputs = await parseStackOutputs(raw.raw, raw.source);
+  const outputs = parseStackOutputs(raw.raw, raw.source);
   const identity = raw.identity;
 
   const [{ createAwsDeps }, { readConfigWeights }, { outcomeOf, parseJournal }, { formatEvent }] = await Promise.all([

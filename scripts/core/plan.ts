@@ -5,7 +5,7 @@
 import type { DatabaseMode, GateConfig, HookConfig, RolloutConfig } from "../../infra/config.js";
 import type { Weights } from "./ports.js";
 import { UsageError } from "./errors.js";
-import { pauseSeconds } from "./pauseDuration.js";
+import { pauseSeconds } from "../../infra/vocabulary/pauseDuration.js";
 import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "./capacity.js";
 
 

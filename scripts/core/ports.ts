@@ -4,14 +4,9 @@
 
 import { OperationFailedError } from "./errors.js";
 
-export type Color = "blue" | "green";
-export const COLORS: readonly Color[] = ["blue", "green"] as const;
-
-/** Traffic split in percent; integers 0–100 summing to 100. */
-export interface Weights {
-  blue: number;
-  green: number;
-}
+// The colors and a traffic split are the shared vocabulary's (infra/vocabulary/colors.ts).
+export { COLORS, type Color, type Weights } from "../../infra/vocabulary/colors.js";
+import type { Color, Weights } from "../../infra/vocabulary/colors.js";
 
 /** One place that forwards production traffic to both colors (an ALB listener default action or a rule). */
 export interface RouteWeights {

@@ -32,6 +32,8 @@ import { lazyReplication } from "../../postgres/stackReplication.js";
 import { AlbFence } from "../albFence.js";
 import { AlbRouter } from "../albRouter.js";
 import type { SignalSource } from "../errors.js";
+import { COLORS } from "../../../infra/vocabulary/colors.js";
+import { AWS_REGION, isElbArn, isSecretArn } from "../../../infra/vocabulary/stackOutputs.js";
 import { SsmJournalStore } from "../ssmJournal.js";
 import { SsmLock } from "../ssmLock.js";
 import { SsmWeightsParameter } from "../weightsParameter.js";
@@ -74,21 +76,21 @@ export const GUARD_ENV = "BLUEGREEN_GUARD";
 export const GUARD_CLEANUP_RESERVE_MS = 30_000;
 export type { GuardOutcome };
 
-const COLORS: readonly Color[] = ["blue", "green"];
 const ENDPOINT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
-const secretArn = (arn: unknown) => typeof arn === "string" && /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/.test(arn);
+/** The contract's secret ARN rule, narrowed to a secret's ARN (the policy grants exactly these). */
+const secretArn = (arn: unknown) => isSecretArn(arn) && arn.includes(":secret:");
 
 /** Validate BLUEGREEN_GUARD; the program wrote it, but a broken one must fail loudly, not guess. */
 export function parseGuardConfig(text: string | undefined): GuardConfig {
   if (!text) throw new Error(`${GUARD_ENV} is not set: the function was not deployed by the bluegreen program`);
   const value = JSON.parse(text) as Partial<Omit<PairedGuardConfig, "databaseMode">> & { databaseMode?: string };
   const problems: string[] = [];
-  const isArn = (arn: unknown) => typeof arn === "string" && /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:.+/.test(arn);
+  const isArn = isElbArn;
   const perColor = (key: "databaseEndpoints" | "databaseSecretArns" | "replicationSecretArns", valid: (v: unknown) => boolean) => {
     const group = value[key] as Record<string, unknown> | undefined;
     if (!group || typeof group !== "object" || !COLORS.every((color) => valid(group[color]))) problems.push(key);
   };
-  if (typeof value.region !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(value.region)) problems.push("region");
+  if (typeof value.region !== "string" || !AWS_REGION.test(value.region)) problems.push("region");
   for (const key of ["project", "stack", "compositeAlarmName"] as const) if (typeof value[key] !== "string" || value[key]!.length === 0) problems.push(key);
   if (value.databaseMode !== "shared" && value.databaseMode !== "paired") problems.push('databaseMode (must be "shared" or "paired")');
   if (!Array.isArray(value.listenerArns) || value.listenerArns.length === 0 || !value.listenerArns.every(isArn)) problems.push("listenerArns");

@@ -15,8 +15,7 @@
 // and the ELBv2 API accepts (and ignores) one while stickiness is disabled, so both writers send
 // the same numbers and a read-back of either compares equal.
 
-export type ForwardColor = "blue" | "green";
-export const FORWARD_COLORS: readonly ForwardColor[] = ["blue", "green"];
+import { COLORS, type Color, type Weights } from "./colors.js";
 
 /** ALB target-group weights are integers 0–999. */
 export const MAX_ALB_WEIGHT = 999;
@@ -25,11 +24,6 @@ export const MAX_STICKINESS_SECONDS = 604_800;
 /** The duration sent while stickiness is off (the provider requires one). */
 export const STICKINESS_OFF_DURATION = 1;
 
-export interface ForwardWeights {
-  blue: number;
-  green: number;
-}
-
 export interface ForwardStickiness {
   enabled: boolean;
   durationSeconds: number;
@@ -37,7 +31,7 @@ export interface ForwardStickiness {
 
 /** A weighted forward to both colors' target groups; A is the ARN type (string, or a Pulumi Output). */
 export interface ForwardModel<A> {
-  targetGroups: Array<{ color: ForwardColor; arn: A; weight: number }>;
+  targetGroups: Array<{ color: Color; arn: A; weight: number }>;
   stickiness: ForwardStickiness;
 }
 
@@ -46,8 +40,8 @@ export class WeightError extends Error {
 }
 
 /** Throws WeightError unless both weights are integers 0–999 with a positive sum (the ELBv2 rule). */
-export function validateAlbWeights(weights: ForwardWeights): void {
-  for (const color of FORWARD_COLORS) {
+export function validateAlbWeights(weights: Weights): void {
+  for (const color of COLORS) {
     const weight = weights[color];
     if (!Number.isInteger(weight)) throw new WeightError(`weights.${color}: must be an integer (got ${weight})`);
     if (weight < 0 || weight > MAX_ALB_WEIGHT) throw new WeightError(`weights.${color}: must be between 0 and ${MAX_ALB_WEIGHT} (got ${weight})`);
@@ -56,8 +50,8 @@ export function validateAlbWeights(weights: ForwardWeights): void {
 }
 
 /** Throws WeightError unless both weights are integer percent summing to 100 (what the engine writes). */
-export function validatePercentWeights(weights: ForwardWeights): void {
-  for (const color of FORWARD_COLORS) {
+export function validatePercentWeights(weights: Weights): void {
+  for (const color of COLORS) {
     const value = weights[color];
     if (!Number.isInteger(value) || value < 0 || value > 100) throw new WeightError(`weight ${color} must be an integer 0–100 (got ${value})`);
   }
@@ -80,18 +74,18 @@ export function stickinessOf(seconds: number | null): ForwardStickiness {
  * The validated factory: both groups are always listed, a zero weight included, so a weight change
  * only ever changes numbers, never the shape of the action.
  */
-export function forwardModel<A>(weights: ForwardWeights, targetGroupArns: Record<ForwardColor, A>, stickinessSeconds: number | null): ForwardModel<A> {
+export function forwardModel<A>(weights: Weights, targetGroupArns: Record<Color, A>, stickinessSeconds: number | null): ForwardModel<A> {
   validateAlbWeights(weights);
   validateStickiness(stickinessSeconds);
   return {
-    targetGroups: FORWARD_COLORS.map((color) => ({ color, arn: targetGroupArns[color], weight: weights[color] })),
+    targetGroups: COLORS.map((color) => ({ color, arn: targetGroupArns[color], weight: weights[color] })),
     stickiness: stickinessOf(stickinessSeconds),
   };
 }
 
 /** The weights a model carries, raw (no normalisation). */
-export function modelWeights<A>(model: ForwardModel<A>): ForwardWeights {
-  const weightOf = (color: ForwardColor) => model.targetGroups.filter((group) => group.color === color).reduce((sum, group) => sum + group.weight, 0);
+export function modelWeights<A>(model: ForwardModel<A>): Weights {
+  const weightOf = (color: Color) => model.targetGroups.filter((group) => group.color === color).reduce((sum, group) => sum + group.weight, 0);
   return { blue: weightOf("blue"), green: weightOf("green") };
 }
 
