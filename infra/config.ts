@@ -9,7 +9,7 @@ import { int, seconds } from "./configRules.js";
 import { rollout } from "./rolloutConfig.js";
 import { UsageError } from "./vocabulary/errors.js";
 
-export { GATE_DEFAULTS } from "./gateDefaults.js";
+export { GATE_DEFAULTS, ROLLOUT_DEFAULTS } from "./vocabulary/rolloutDefaults.js";
 
 /** Pulumi project name; config keys live under this namespace (`bluegreen:traffic`). */
 export const PROJECT = "bluegreen";

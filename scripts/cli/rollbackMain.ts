@@ -31,9 +31,8 @@ import { loadRawOutputs, parseRollbackOutputs, shortStackName } from "./stackOut
 import type { EngineEvent } from "../core/events.js";
 import { LockHeldError, type RouteWeights, type WriteFence } from "../core/ports.js";
 import type { StackConfig } from "../../infra/config.js";
+import { ROLLOUT_DEFAULTS } from "../../infra/vocabulary/rolloutDefaults.js";
 
-/** rollout.fenceDrainSeconds's default (infra/config.ts), for a config that cannot be read; not imported: zod is off rollback's start-up path. */
-const DEFAULT_FENCE_DRAIN_SECONDS = 3;
 
 /** The runbook promises traffic back on blue in under two minutes; the default leaves room to act on the answer. */
 const DEFAULT_DEADLINE_SECONDS = 60;
@@ -222,7 +221,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     const loadFence = () => {
       // The drain time comes from the config, which rollback reads only after its first AWS call.
       startConfigRead();
-      return (fence ??= configPromise.then((config) => createFence(outputs, { drainMs: (config?.rollout.fenceDrainSeconds ?? DEFAULT_FENCE_DRAIN_SECONDS) * 1000, signal })));
+      return (fence ??= configPromise.then((config) => createFence(outputs, { drainMs: (config?.rollout.fenceDrainSeconds ?? ROLLOUT_DEFAULTS.fenceDrainSeconds) * 1000, signal })));
     };
     deps.fence = { set: async (fenceMode) => (await loadFence()).set(fenceMode), read: async () => (await loadFence()).read() };
     const paired = lazyReplication({

@@ -5,6 +5,7 @@
 import type { DatabaseMode, GateConfig, HookConfig, RolloutConfig } from "../../infra/config.js";
 import type { Weights } from "./ports.js";
 import { UsageError } from "./errors.js";
+import { ENGINE_DEFAULTS } from "../../infra/vocabulary/rolloutDefaults.js";
 import { pauseSeconds } from "../../infra/vocabulary/pauseDuration.js";
 import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "./capacity.js";
 
@@ -12,9 +13,9 @@ import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "
 export const BLUE_ONLY: Weights = Object.freeze({ blue: 100, green: 0 }) as Weights;
 
 /** How often the engine reads weights back while verifying a write. */
-export const DEFAULT_VERIFY_INTERVAL_MS = 1_000;
+export const DEFAULT_VERIFY_INTERVAL_MS = ENGINE_DEFAULTS.verifyIntervalMs;
 /** Paired mode: how long the fenced switch waits for replication to catch up. */
-export const DEFAULT_CATCH_UP_TIMEOUT_MS = 30_000;
+export const DEFAULT_CATCH_UP_TIMEOUT_MS = ENGINE_DEFAULTS.catchUpTimeoutMs;
 
 export interface PlanStep {
   /** 0-based position in the plan. */

@@ -11,10 +11,8 @@ import type { RouteWeights } from "../ports.js";
 import { describeRoutes, maxStickiness } from "./routes.js";
 import { JournalWriteError, messageOf, type Run } from "./run.js";
 import { recordWeights } from "./step.js";
+import { ENGINE_DEFAULTS } from "../../../infra/vocabulary/rolloutDefaults.js";
 
-const DEFAULT_VERIFY_TIMEOUT_MS = 60_000;
-const DEFAULT_VERIFY_INTERVAL_MS = 1_000;
-const DEFAULT_CATCH_UP_MS = 30_000;
 const ROLLBACK_ATTEMPTS = 3;
 
 interface RollbackSettings {
@@ -93,9 +91,9 @@ function settingsOf(run: Run): RollbackSettings {
   const j = run.journal;
   const opts = run.rollbackOptions;
   return {
-    verifyTimeoutMs: j.plan?.verifyTimeoutMs ?? opts.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS,
-    verifyIntervalMs: j.plan?.verifyIntervalMs ?? opts.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
-    catchUpTimeoutMs: opts.catchUpTimeoutMs ?? j.plan?.catchUpTimeoutMs ?? DEFAULT_CATCH_UP_MS,
+    verifyTimeoutMs: j.plan?.verifyTimeoutMs ?? opts.verifyTimeoutMs ?? ENGINE_DEFAULTS.verifyTimeoutMs,
+    verifyIntervalMs: j.plan?.verifyIntervalMs ?? opts.verifyIntervalMs ?? ENGINE_DEFAULTS.verifyIntervalMs,
+    catchUpTimeoutMs: opts.catchUpTimeoutMs ?? j.plan?.catchUpTimeoutMs ?? ENGINE_DEFAULTS.catchUpTimeoutMs,
     paired: (j.databaseMode === "paired" || opts.databaseMode === "paired") && run.deps.fence !== undefined && run.deps.replication !== undefined,
   };
 }
