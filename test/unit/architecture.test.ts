@@ -51,10 +51,16 @@ const isUnder = (path: string, dir: string) => path === dir || path.startsWith(`
 const ADAPTERS = ["scripts/aws", "scripts/postgres", "scripts/local", "scripts/fs", "scripts/hooks"];
 const BELOW_CLI = ["scripts/core", ...ADAPTERS];
 
-/** A module that imports nothing at all (pure constants and functions): core may take it from infra/. */
-function dependencyFree(path: string, read: (path: string) => string | null): boolean {
+/** A module that imports nothing but other such modules of infra/ (pure constants and functions): core may take it from infra/. */
+function dependencyFree(path: string, read: (path: string) => string | null, seen = new Set<string>()): boolean {
   const source = read(path);
-  return source !== null && specifiers(source).length === 0;
+  if (source === null) return false;
+  if (seen.has(path)) return true;
+  seen.add(path);
+  return specifiers(source).every((specifier) => {
+    const to = target(path, specifier);
+    return isUnder(to, "infra") && dependencyFree(to, read, seen);
+  });
 }
 
 const readRepoFile = (path: string): string | null => {
