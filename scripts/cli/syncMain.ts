@@ -61,7 +61,7 @@ async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; gree
   if (flags.outputs || flags.stack) {
     if (blue || green) throw new UsageError("give either --blue/--green or --stack/--outputs, not both");
     const [{ loadRawOutputs, validateStackName }, { connectionsFromOutputs }] = await Promise.all([
-      import("./stackOutputs.js"),
+      import("../app/stackOutputs.js"),
       import("../postgres/stackDatabases.js"),
     ]);
     // With --stack, the outputs must be that stack's (loadRawOutputs checks it before any connection): exit 2 otherwise.

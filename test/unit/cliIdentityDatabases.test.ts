@@ -14,7 +14,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { exitCodeFor, type ExitCode } from "../../scripts/cli/common.js";
 import { parityMain } from "../../scripts/cli/parityMain.js";
-import { loadRawOutputs } from "../../scripts/cli/stackOutputs.js";
+import { loadRawOutputs } from "../../scripts/app/stackOutputs.js";
 import { syncMain } from "../../scripts/cli/syncMain.js";
 
 const secretsManager = mockClient(SecretsManagerClient);

@@ -15,8 +15,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
 import { bundleGuardHandler, compositeAlarmRule, guardPolicyDocument, lambdaFunctionName } from "../../infra/guard.js";
 import { guardLeastPrivilege, guardPolicyProblems } from "../../policy/rules/guard-least-privilege.js";
-import { parseGuardConfig, type AlarmStateChangeEvent, type GuardConfig } from "../../scripts/aws/guard/guard.js";
-import { handler } from "../../scripts/aws/guard/handler.js";
+import { parseGuardConfig, type AlarmStateChangeEvent, type GuardConfig } from "../../scripts/app/guard/awsGuard.js";
+import { handler } from "../../scripts/app/guard/handler.js";
 import { decodeJournal, encodeJournal } from "../../scripts/aws/ssmJournal.js";
 import { runCutover } from "../../scripts/core/engine.js";
 import type { Journal } from "../../scripts/core/journal.js";

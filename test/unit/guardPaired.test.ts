@@ -24,8 +24,8 @@ import { bundleGuardHandler, GUARD_TIMEOUT_SECONDS, guardPolicyDocument, LAMBDA_
 import { rollout as rolloutSchema } from "../../infra/rolloutConfig.js";
 import { guardLeastPrivilege, guardPolicyProblems } from "../../policy/rules/guard-least-privilege.js";
 import { classifyFenceConditions, fenceConditions } from "../../scripts/aws/albFence.js";
-import { GUARD_CLEANUP_RESERVE_MS, guardDatabaseOutputs, guardReplication, parseGuardConfig, type AlarmStateChangeEvent, type PairedGuardConfig } from "../../scripts/aws/guard/guard.js";
-import { runHandler } from "../../scripts/aws/guard/handler.js";
+import { GUARD_CLEANUP_RESERVE_MS, guardDatabaseOutputs, guardReplication, parseGuardConfig, type AlarmStateChangeEvent, type PairedGuardConfig } from "../../scripts/app/guard/awsGuard.js";
+import { runHandler } from "../../scripts/app/guard/handler.js";
 import { decodeJournal, encodeJournal } from "../../scripts/aws/ssmJournal.js";
 import { runCutover } from "../../scripts/core/engine.js";
 import type { Journal } from "../../scripts/core/journal.js";

@@ -11,7 +11,8 @@ import { hostname } from "node:os";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { MockAws } from "../../bench/rollbackStartup.js";
 import { decodeJournal } from "../../scripts/aws/ssmJournal.js";
-import { cleanupReserveMs, parseDeadline, rollbackMain } from "../../scripts/cli/rollbackMain.js";
+import { parseDeadline, rollbackMain } from "../../scripts/cli/rollbackMain.js";
+import { cleanupReserveMs } from "../../scripts/app/policies/deadline.js";
 import { useCliHarness } from "../support/cliHarness.js";
 
 const LOCK = "/bluegreen/bluegreen/prod/lock";

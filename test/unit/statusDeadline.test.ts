@@ -11,7 +11,7 @@ import { BlackHole } from "../support/blackHole.js";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { MockAws } from "../../bench/rollbackStartup.js";
-import { abortAfter, parseDeadlineSeconds } from "../../scripts/cli/deadline.js";
+import { abortAfter, parseDeadlineSeconds } from "../../scripts/app/policies/deadline.js";
 import { statusMain, type StatusHooks, type StatusReport } from "../../scripts/cli/statusMain.js";
 import { useCliHarness } from "../support/cliHarness.js";
 

@@ -30,7 +30,7 @@ import { constants } from "node:fs";
 import { access, mkdir, readFile } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
 import { PULUMI_NAME, PULUMI_NAME_PART, type StackOutputs } from "../../infra/vocabulary/stackOutputs.js";
-import { UnreachableError, UsageError } from "./common.js";
+import { UnreachableError, UsageError } from "../core/errors.js";
 
 export { parseRollbackOutputs, parseStackOutputs, type RollbackOutputs, type StackOutputs } from "../../infra/vocabulary/stackOutputs.js";
 

@@ -25,18 +25,18 @@
 
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { EngineDeps } from "../../core/engine.js";
+import type { GuardDeps, RunSettings } from "../../core/engine.js";
 import { guardRollback, type GuardOutcome } from "../../core/guard.js";
-import { systemClock, unusedPort, type AlarmSource, type Color, type DataReplication, type HealthProbe, type HookRunner, type MetricsSource, type ParitySource, type Snapshotter } from "../../core/ports.js";
+import { systemClock, type Color, type DataReplication } from "../../core/ports.js";
 import { lazyReplication } from "../../postgres/stackReplication.js";
-import { AlbFence } from "../albFence.js";
-import { AlbRouter } from "../albRouter.js";
-import type { SignalSource } from "../errors.js";
+import { AlbFence } from "../../aws/albFence.js";
+import { AlbRouter } from "../../aws/albRouter.js";
+import type { SignalSource } from "../../aws/errors.js";
 import { COLORS } from "../../../infra/vocabulary/colors.js";
 import { AWS_REGION, isElbArn, isSecretArn } from "../../../infra/vocabulary/stackOutputs.js";
-import { SsmJournalStore } from "../ssmJournal.js";
-import { SsmLock } from "../ssmLock.js";
-import { SsmWeightsParameter } from "../weightsParameter.js";
+import { SsmJournalStore } from "../../aws/ssmJournal.js";
+import { SsmLock } from "../../aws/ssmLock.js";
+import { SsmWeightsParameter } from "../../aws/weightsParameter.js";
 
 interface GuardConfigBase {
   region: string;
@@ -131,8 +131,6 @@ export interface AlarmStateChangeEvent {
 export interface GuardWiring {
   /** The AbortSignal for each AWS call (the deadline's, then the reserve's). */
   signal?: SignalSource;
-  /** The rollback's deadline (deps.rollbackDeadline). */
-  deadline?: AbortSignal;
   /** Paired: the replication port; default the CLI's (lazyReplication over the stack's databases). Tests pass a fake. */
   replication?: (config: PairedGuardConfig) => DataReplication & { close(): Promise<void> };
 }
@@ -143,36 +141,29 @@ export function guardReplication(config: PairedGuardConfig): DataReplication & {
 }
 
 /**
- * The ports rollback uses, over the same adapters as `npm run rollback` (weights recorded in the
- * stack's SSM parameter); in paired mode also the fence and the replication. `close()` releases
- * the database connections the replication kept (call it once the rollback is done).
+ * The guard Lambda's composition: a rollback's ports over the same adapters as `npm run rollback`
+ * (weights recorded in the stack's SSM parameter); in paired mode also the fence and the
+ * replication. Static imports only: this is what esbuild bundles into the function. `close()`
+ * releases the database connections the replication kept (call it once the rollback is done).
  */
 export function createGuardDeps(
   config: GuardConfig,
   clients: { ssm: SSMClient; elb: ElasticLoadBalancingV2Client },
   wiring: GuardWiring = {},
-): EngineDeps & { close(): Promise<void> } {
+): GuardDeps & { close(): Promise<void> } {
   const identity = { project: config.project, stack: config.stack };
   const options = wiring.signal ? { signal: wiring.signal } : {};
   let close: () => Promise<void> = async () => undefined;
-  const deps: EngineDeps & { close(): Promise<void> } = {
+  const deps: GuardDeps & { close(): Promise<void> } = {
     router: new AlbRouter(clients.elb, { listenerArns: config.listenerArns, targetGroupArns: config.targetGroupArns, stickinessSeconds: config.stickinessSeconds }, options),
-    health: unusedPort<HealthProbe>("health"),
-    metrics: unusedPort<MetricsSource>("metrics", { resolutionMs: 60_000, publicationDelayMs: 0 }),
-    alarms: unusedPort<AlarmSource>("alarms"),
     lock: new SsmLock(clients.ssm, identity, options),
     journal: new SsmJournalStore(clients.ssm, identity, undefined, options),
-    snapshotter: unusedPort<Snapshotter>("snapshotter"),
-    hooks: unusedPort<HookRunner>("hooks"),
     recorder: new SsmWeightsParameter(clients.ssm, identity, options),
     clock: systemClock,
     close: () => close(),
   };
-  if (wiring.deadline) deps.rollbackDeadline = wiring.deadline;
   if (config.databaseMode === "paired") {
     deps.fence = new AlbFence(clients.elb, config.fenceRuleArns, { drainMs: config.fenceDrainSeconds * 1000, ...options });
-    // Only a cutover's preflight reads a stored parity result; the engine asks for the port in paired mode.
-    deps.parity = unusedPort<ParitySource>("parity");
     const replication = (wiring.replication ?? guardReplication)(config);
     deps.replication = replication;
     close = () => replication.close();
@@ -181,7 +172,7 @@ export function createGuardDeps(
 }
 
 /** Green's composite alarm changed state: while a rollout is active, roll back (core/guard.ts decides). `invocation` names this run in the journal. */
-export async function runGuard(deps: EngineDeps, config: GuardConfig, event: AlarmStateChangeEvent, invocation: string): Promise<GuardOutcome> {
+export async function runGuard(deps: GuardDeps, config: GuardConfig, event: AlarmStateChangeEvent, invocation: string, settings: RunSettings = {}): Promise<GuardOutcome> {
   const state = event.detail?.state?.value;
   const alarm = event.detail?.alarmName;
   if (state !== "ALARM") return { acted: false, reason: `alarm state is ${state ?? "unknown"}, not ALARM` };
@@ -189,7 +180,7 @@ export async function runGuard(deps: EngineDeps, config: GuardConfig, event: Ala
   const detail = event.detail?.state?.reason;
   // When the alarm changed state (CloudWatch's timestamp, else the event's): a retried event may be older than the rollout now running.
   const alarmAt = Date.parse(event.detail?.state?.timestamp ?? event.time ?? "");
-  return guardRollback(deps, {
+  return guardRollback({ ...deps, ...settings }, {
     alarm,
     invocation,
     databaseMode: config.databaseMode,

@@ -15,7 +15,7 @@ import type { Document } from "yaml";
 import type { StackConfig } from "../../infra/config.js";
 import type { WeightRecorder, Weights } from "../core/ports.js";
 import { writeFileAtomic } from "../fs/atomicFile.js";
-import { UsageError } from "./common.js";
+import { UsageError } from "../core/errors.js";
 
 /** infra/config.ts PROJECT + ":traffic"; spelled out so this module does not load zod on rollback's path. */
 const TRAFFIC_KEY = "bluegreen:traffic";

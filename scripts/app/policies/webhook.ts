@@ -4,8 +4,8 @@
 // each bounded by a timeout; a failing webhook is reported once on stderr and never stops or
 // slows an operation (flush() waits at most a few seconds at the end).
 
-import type { EngineEvent } from "../core/events.js";
-import { formatEvent } from "../core/events.js";
+import type { EngineEvent } from "../../core/events.js";
+import { formatEvent } from "../../core/events.js";
 
 export interface WebhookSink {
   (event: EngineEvent): void;
@@ -75,4 +75,38 @@ export function createWebhookSink(url: string, stack: string, onError: (message:
     if (timer) clearTimeout(timer);
   };
   return sink;
+}
+
+/**
+ * A webhook whose URL is known only later (rollback reads rollout.webhookUrl from the config after
+ * its first AWS call): events are buffered until `attach`, then sent in order; without a URL the
+ * buffer is dropped. Ticks are never buffered.
+ */
+export class DeferredWebhook {
+  private sink: WebhookSink | undefined;
+  private buffering = true;
+  private readonly pending: EngineEvent[] = [];
+
+  constructor(
+    private readonly stack: string,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  readonly send = (event: EngineEvent): void => {
+    if (this.sink) this.sink(event);
+    else if (this.buffering && event.type !== "tick") this.pending.push(event);
+  };
+
+  attach(url: string | undefined): void {
+    if (url) {
+      this.sink = createWebhookSink(url, this.stack, this.warn);
+      for (const event of this.pending) this.sink(event);
+    }
+    this.buffering = false;
+    this.pending.length = 0;
+  }
+
+  async flush(): Promise<void> {
+    await this.sink?.flush();
+  }
 }

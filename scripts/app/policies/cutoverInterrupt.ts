@@ -10,9 +10,9 @@
 // Factored out of cutoverMain so it is tested with the fakes: the Ctrl-C source, stderr and the
 // exit are injected.
 
-import type { CutoverResult, RollbackResult } from "../core/engine.js";
-import type { EngineEvent } from "../core/events.js";
-import type { FenceMode, Weights } from "../core/ports.js";
+import type { CutoverResult, RollbackResult } from "../../core/engine.js";
+import type { EngineEvent } from "../../core/events.js";
+import type { FenceMode, Weights } from "../../core/ports.js";
 
 /** Where Ctrl-C comes from: process SIGINT in the CLI, a button in tests. Returns an unsubscribe. */
 export interface InterruptSource {

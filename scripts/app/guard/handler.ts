@@ -6,9 +6,9 @@
 // (deps.rollbackDeadline); every AWS call carries the deadline's signal, and once it has passed,
 // the reserve's (for the failed-rollback journal save and the lock release), as in `rollback`.
 
-import { elbSdk, ssmSdk } from "../sdk.js";
-import { clientConfig } from "../errors.js";
-import { createGuardDeps, GUARD_CLEANUP_RESERVE_MS, GUARD_ENV, parseGuardConfig, runGuard, type AlarmStateChangeEvent, type GuardOutcome, type GuardWiring } from "./guard.js";
+import { elbSdk, ssmSdk } from "../../aws/sdk.js";
+import { clientConfig } from "../../aws/errors.js";
+import { createGuardDeps, GUARD_CLEANUP_RESERVE_MS, GUARD_ENV, parseGuardConfig, runGuard, type AlarmStateChangeEvent, type GuardOutcome, type GuardWiring } from "./awsGuard.js";
 
 export interface LambdaContext {
   functionName?: string;
@@ -47,11 +47,11 @@ export async function runHandler(
   const deps = createGuardDeps(
     config,
     { ssm: new (ssmSdk().SSMClient)(settings), elb: new (elbSdk().ElasticLoadBalancingV2Client)(settings) },
-    { signal: () => (work.signal.aborted ? hard.signal : work.signal), deadline: work.signal, ...wiring },
+    { signal: () => (work.signal.aborted ? hard.signal : work.signal), ...wiring },
   );
   const invocation = `${context.functionName ?? "lambda"} ${context.awsRequestId ?? "local"}`;
   try {
-    const outcome = await runGuard(deps, config, event, invocation);
+    const outcome = await runGuard(deps, config, event, invocation, { rollbackDeadline: work.signal });
     // A rollback that could not verify blue is an error: Lambda records the failure and retries the
     // invocation (infra/guard.ts); its one log line is the error's, below.
     if (outcome.acted && outcome.outcome !== "rolled-back") throw new Error(`guard rollback ${outcome.outcome}: ${outcome.reason}`);

@@ -1,17 +1,11 @@
-// database.mode paired on AWS: the ports the fenced switch and the lossless rollback need beyond
-// the ALB ones: logical replication both ways (scripts/postgres/replication.ts, the same adapter
-// the sandbox uses) and the newest parity result (reports/parity-latest.json, written by
-// `npm run parity`).
-//
-// The replication port is built from the stack outputs by scripts/postgres/stackReplication.ts
-// (shared with the AWS guard, which may not import the CLI); it is re-exported here.
+// database.mode paired: the newest parity result as a ParitySource, read from the report
+// `npm run parity` writes (reports/parity-latest.json). The AWS wiring gives it to the cutover's
+// preflight; replication both ways is scripts/postgres/stackReplication.ts.
 
 import { readFile } from "node:fs/promises";
-import type { ParityResult, ParitySource } from "../core/ports.js";
-import type { ParityReport } from "../postgres/parity/index.js";
-import { UsageError } from "./common.js";
-
-export { lazyReplication, type PairedWiring } from "../postgres/stackReplication.js";
+import type { ParityResult, ParitySource } from "../../core/ports.js";
+import type { ParityReport } from "../../postgres/parity/index.js";
+import { UsageError } from "../../core/errors.js";
 
 /**
  * The newest `npm run parity` result, judged as the switch judges it (judgeForSwitch in
@@ -38,7 +32,7 @@ export function fileParitySource(path: string): ParitySource {
       if (report.kind !== "parity" || !report.totals || !Array.isArray(report.tables) || !Array.isArray(report.sequences) || !Number.isFinite(Date.parse(report.finishedAt ?? ""))) {
         throw new UsageError(`${path} is not a parity report; run \`npm run parity\` again`);
       }
-      const { judgeForSwitch } = await import("../postgres/replication.js");
+      const { judgeForSwitch } = await import("../../postgres/replication.js");
       const verdict = judgeForSwitch(report as ParityReport);
       return { identical: verdict.identical, checkedAt: verdict.checkedAt, summary: verdict.summary };
     },
