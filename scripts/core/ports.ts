@@ -313,20 +313,3 @@ export interface SchemaMigrator {
    */
   expand(signal?: AbortSignal): Promise<SchemaMigrationResult>;
 }
-
-/**
- * A port an operation never calls (a rollback's health, alarms, snapshots, hooks: it writes
- * weights, reads them back and journals). Calling one is a programming error, reported as such
- * instead of acting on a fake answer. `fields` answers plain properties (a MetricsSource's
- * resolutionMs, say) for code that reads them without calling. The CLI's rollback and both guards
- * use it.
- */
-export function unusedPort<T extends object>(port: string, fields: Record<string, unknown> = {}): T {
-  return new Proxy({} as T, {
-    get(_target, property) {
-      if (typeof property === "string" && property in fields) return fields[property];
-      if (property === "then") return undefined; // not a thenable
-      return () => Promise.reject(new Error(`internal error: the rollback does not use the ${port} port`));
-    },
-  });
-}

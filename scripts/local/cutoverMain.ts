@@ -18,14 +18,11 @@ import { userInfo, hostname } from "node:os";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { Command } from "commander";
-import { runCutover, type CutoverResult, type EngineDeps } from "../core/engine.js";
-import { systemClock } from "../core/ports.js";
-import { ShellHookRunner } from "../hooks/shellHookRunner.js";
-import { LocalAlarmSource, LocalHealthProbe, LocalSnapshotter } from "./adapters.js";
+import { runCutover, type CutoverResult } from "../core/engine.js";
+import type { EngineEvent } from "../core/events.js";
+import { sandboxCutoverDeps } from "../app/wiring/sandbox.js";
 import { readRouterControlAccess } from "./routerControl.js";
-import { RemoteMetricsSource, RemoteTrafficRouter } from "./routerControlClient.js";
-import { processAlive, stopSignal } from "./childLifecycle.js";
-import { runDirectoryStores } from "./runDirectory.js";
+import { stopSignal } from "./childLifecycle.js";
 import type { SandboxCutoverRequest } from "./cutoverProcess.js";
 
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -60,24 +57,12 @@ async function main(): Promise<void> {
 
   const stop = stopSignal({ exitWithStdin: flags.exitWithStdin });
 
-  const deps: EngineDeps = {
-    router: new RemoteTrafficRouter(access),
-    metrics: new RemoteMetricsSource(access, 1000),
-    health: new LocalHealthProbe(request.targets),
-    alarms: new LocalAlarmSource(() =>
-      (["blue", "green"] as const).filter((color) => request.pids[color].some((pid) => !processAlive(pid))).map((color) => `sandbox-${color}-process-exited`),
-    ),
-    ...runDirectoryStores(flags.runDir),
-    snapshotter: new LocalSnapshotter(databaseUrl!, join(flags.runDir, "snapshots")),
-    hooks: new ShellHookRunner(),
-    clock: systemClock,
-    events: (event) => {
-      if (event.type !== "tick") emit({ event: "engine", value: event });
-    },
-    tickMs: 0,
+  const deps = sandboxCutoverDeps(access, flags.runDir, request, databaseUrl!);
+  const events = (event: EngineEvent) => {
+    if (event.type !== "tick") emit({ event: "engine", value: event });
   };
   const owner = `${userInfo().username}@${hostname()} pid ${process.pid} (demo cutover)`;
-  const result: CutoverResult = await runCutover(deps, { rollout: request.rollout, databaseMode: "shared", owner, stack: request.stack, runId: request.runId, signal: stop.signal });
+  const result: CutoverResult = await runCutover(deps, { rollout: request.rollout, databaseMode: "shared", owner, stack: request.stack, runId: request.runId, signal: stop.signal }, { events, tickMs: 0 });
   emit({ event: "result", outcome: result.outcome, reason: result.reason, runId: result.runId, pollMs: result.plan.pollMs, timeToRollbackMs: result.timeToRollbackMs });
   process.exit(result.outcome === "succeeded" || result.outcome === "paused" ? 0 : result.outcome === "interrupted" ? 130 : 1);
 }

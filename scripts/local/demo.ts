@@ -18,7 +18,9 @@ import type { EngineEvent } from "../core/events.js";
 import { describeFault, isFault, parseFault, resolveFault } from "../../sample-app/faults.js";
 import { buildDemoPolicy } from "./demoConfig.js";
 import type { ScenarioContext } from "./demo/context.js";
-import { EngineRuns, sandboxEngineDeps } from "./demo/engineRun.js";
+import { EngineRuns } from "./demo/engineRun.js";
+import { sandboxDemoDeps } from "../app/wiring/sandbox.js";
+import type { RunSettings } from "../core/engine.js";
 import { FaultInjector } from "./demo/faults.js";
 import { timestamp } from "./demo/figures.js";
 import { runPairedDataChecks, runPairedSwitches } from "./demo/paired.js";
@@ -88,7 +90,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     // --pause injects its fault itself, after the cutover paused (scripts/local/demo/pause.ts).
     const injector = fault && !options.pause ? new FaultInjector(
 sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : null;
-    const deps = sandboxEngineDeps(sandbox, signal, (event) => {
+    const deps = sandboxDemoDeps(sandbox, signal);
+    const settings: RunSettings = { tickMs: 1000 };
+    settings.events = (event) => {
       if (event.type !== "tick") events.push(event);
       printer.event(event);
       if (event.type === "phase-changed") phase(`engine:${event.to}`);
@@ -97,8 +101,8 @@ sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : n
         const timer = setTimeout(() => controller.abort("forced failure mid-cutover (test)"), 300);
         sandbox.onRelease("forced failure timer", () => clearTimeout(timer));
       }
-    });
-    const ctx: ScenarioContext = { options, runId, database, policy, fault, backgroundErrorRate, sandbox, deps, events, engine, injector, signal, started, startupMs, say, phase };
+    };
+    const ctx: ScenarioContext = { options, runId, database, policy, fault, backgroundErrorRate, sandbox, deps, settings, events, engine, injector, signal, started, startupMs, say, phase };
     if (options.migration) return await runMigrationScenario(ctx);
     if (database === "paired" && options.pairedDataChecksOnly) return await runPairedDataChecks(ctx);
     if (database === "paired" && !fault) return await runPairedSwitches(ctx);

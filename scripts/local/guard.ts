@@ -10,13 +10,16 @@
 // still guarded. It watches until it has acted or its signal aborts.
 
 import { guardRollback, type GuardOutcome } from "../core/guard.js";
-import type { EngineDeps } from "../core/engine.js";
+import type { GuardDeps, RunSettings } from "../core/engine.js";
 import { alignUp, answerableAt, colorErrors } from "../core/engine/windows.js";
-import type { ColorMetrics } from "../core/ports.js";
+import type { ColorMetrics, MetricsSource } from "../core/ports.js";
 import type { DatabaseMode } from "../../infra/config.js";
 
 export interface LocalGuardOptions {
-  deps: EngineDeps;
+  /** A rollback's ports and the metrics the guard watches. */
+  deps: GuardDeps & { metrics: MetricsSource };
+  /** The rollback's run settings (events). */
+  settings?: RunSettings;
   databaseMode: DatabaseMode;
   stack: string;
   /** rollout.gates.maxErrorRate, as the alarm's threshold. */
@@ -84,7 +87,7 @@ export async function watchWithGuard(options: LocalGuardOptions): Promise<{ outc
     else options.say?.(describeWindow(window));
     start = end;
     if (inBreach < options.evaluationPeriods) continue;
-    const outcome = await guardRollback(deps, {
+    const outcome = await guardRollback({ ...deps, ...options.settings }, {
       alarm: "sandbox-green-target-5xx-rate",
       detail: `green 5xx above ${options.maxErrorRate} in ${options.evaluationPeriods} window(s) in a row`,
       invocation: `sandbox guard pid ${process.pid}`,

@@ -18,13 +18,11 @@
 // Bad arguments or an unreadable control file: a message on stderr and exit 2, before watching.
 
 import { Command, InvalidArgumentError } from "commander";
-import type { EngineDeps } from "../core/engine.js";
-import { systemClock, unusedPort, type AlarmSource, type HealthProbe, type HookRunner, type Snapshotter } from "../core/ports.js";
+import type { EngineEvent } from "../core/events.js";
+import { sandboxGuardDeps } from "../app/wiring/sandbox.js";
 import { stopSignal } from "./childLifecycle.js";
 import { watchWithGuard } from "./guard.js";
 import { readRouterControlAccess } from "./routerControl.js";
-import { RemoteMetricsSource, RemoteTrafficRouter } from "./routerControlClient.js";
-import { runDirectoryStores } from "./runDirectory.js";
 
 const share = (value: string) => {
   const number = Number(value);
@@ -77,16 +75,9 @@ async function main(): Promise<void> {
   const stop = stopSignal({ exitWithStdin: flags.exitWithStdin });
   const lifetime = setTimeout(() => stop.stop(`lifetime of ${flags.lifetimeMs} ms reached`), flags.lifetimeMs);
 
-  const deps: EngineDeps = {
-    router: new RemoteTrafficRouter(access),
-    metrics: new RemoteMetricsSource(access, 1000),
-    ...runDirectoryStores(flags.runDir),
-    health: unusedPort<HealthProbe>("health"),
-    alarms: unusedPort<AlarmSource>("alarms"),
-    snapshotter: unusedPort<Snapshotter>("snapshotter"),
-    hooks: unusedPort<HookRunner>("hooks"),
-    clock: systemClock,
-    events: (event) => {
+  const deps = sandboxGuardDeps(access, flags.runDir);
+  const settings = {
+    events: (event: EngineEvent) => {
       if (event.type !== "tick") emit({ event: "engine", value: event });
     },
     tickMs: 0,
@@ -99,6 +90,7 @@ async function main(): Promise<void> {
     try {
       watched = await watchWithGuard({
         deps,
+        settings,
         databaseMode: "shared",
         stack: flags.stack,
         maxErrorRate: flags.maxErrorRate,
@@ -113,7 +105,7 @@ async function main(): Promise<void> {
       // The lock or the journal could not be read, or the rollback threw: say so and watch on
       // (the Lambda's answer is EventBridge's retry; here, the next window in breach).
       emit({ event: "say", text: `guard: ${(error as Error).message}; watching on` });
-      await systemClock.sleep(flags.windowMs, stop.signal);
+      await deps.clock.sleep(flags.windowMs, stop.signal);
       continue;
     }
     if (watched.outcome) emit({ event: "acted", outcome: watched.outcome });

@@ -3,7 +3,7 @@
 // abort waits for it to settle.
 
 import { userInfo, hostname } from "node:os";
-import type { EngineDeps } from "../../core/engine.js";
+import type { CutoverDeps, RunSettings } from "../../core/engine.js";
 import type { EngineEvent } from "../../core/events.js";
 import type { DatabaseMode } from "../../../infra/config.js";
 import type { FaultSpec } from "../../../sample-app/faults.js";
@@ -22,7 +22,9 @@ export interface ScenarioContext {
   fault: FaultSpec | null;
   backgroundErrorRate: number;
   sandbox: Sandbox;
-  deps: EngineDeps;
+  deps: CutoverDeps;
+  /** The run settings every engine call of the demo gets: its event sink (printer, fault injector), the live view's tick. */
+  settings: RunSettings;
   /** Engine events so far (ticks excluded). */
   events: EngineEvent[];
   engine: EngineRuns;

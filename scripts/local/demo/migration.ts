@@ -70,7 +70,7 @@ export async function runMigrationScenario(ctx: ScenarioContext): Promise<DemoRe
 
   // 2. Cutover with the fault: expand, then the canary meets the fault and rolls back.
   ctx.phase("migration:cutover-with-fault");
-  const first: CutoverResult = await ctx.engine.run((signal) => runCutover(deps, { ...request, runId: `${runId}-1`, signal }));
+  const first: CutoverResult = await ctx.engine.run((signal) => runCutover(deps, { ...request, runId: `${runId}-1`, signal }, ctx.settings));
   await ctx.injector?.settled();
   if (green.faultOnset() !== null) await green.clearFault();
   const columnAfterRollback = (await query<{ n: string }>(url, "SELECT count(*)::text AS n FROM information_schema.columns WHERE table_name = 'bookings' AND column_name = 'note'"))[0]?.n === "1";
@@ -81,7 +81,7 @@ export async function runMigrationScenario(ctx: ScenarioContext): Promise<DemoRe
   ctx.phase("migration:cutover");
   const secondStarted = Date.now();
   const firstEvents = ctx.events.length;
-  const second: CutoverResult = await ctx.engine.run((signal) => runCutover(deps, { ...request, runId: `${runId}-2`, signal }));
+  const second: CutoverResult = await ctx.engine.run((signal) => runCutover(deps, { ...request, runId: `${runId}-2`, signal }, ctx.settings));
 
   // 4. Contract, once the journal shows green at 100% (the demo's contractAfterSeconds: 0).
   ctx.phase("migration:contract");

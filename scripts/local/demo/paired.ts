@@ -112,7 +112,7 @@ export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResul
     let to: Color;
     if (kind === "cutover") {
       const request: CutoverRequest = { rollout: policy.rollout, databaseMode: database, owner, stack: "demo", runId: legRunId };
-      const result = await ctx.engine.run((signal) => runCutover(deps, { ...request, signal }));
+      const result = await ctx.engine.run((signal) => runCutover(deps, { ...request, signal }, ctx.settings));
       outcome = result.outcome;
       reason = result.reason;
       fenceMs = result.switchFenceMs;
@@ -129,7 +129,7 @@ export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResul
         catchUpTimeoutMs: 30_000,
         runId: legRunId,
       };
-      const result: RollbackResult = await ctx.engine.run((signal) => runRollback(deps, { ...request, signal }));
+      const result: RollbackResult = await ctx.engine.run((signal) => runRollback(deps, { ...request, signal }, ctx.settings));
       outcome = result.outcome;
       reason = result.outcome === "rolled-back" ? null : result.reason;
       fenceMs = result.fenceMs;

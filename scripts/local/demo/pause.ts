@@ -73,14 +73,14 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
       if (relayWindows || window.breaching) guardSays(describeWindow(window));
     },
     // The rollback it runs is the engine's: its events go where the cutover's went (printed, kept for the figures).
-    onEngineEvent: (event) => ctx.deps.events?.(event),
+    onEngineEvent: (event) => ctx.settings.events?.(event),
   });
   say(`>>> the guard runs in its own process (pid ${guard.pid}): green's 5xx rate over the router's metrics, ${GUARD_PERIODS} × ${GUARD_WINDOW_MS / 1000} s windows above ${policy.rollout.gates.maxErrorRate}; it acts only while a rollout is active`);
 
   // 1. The cutover, in its own process, until it pauses and that process exits. Ctrl-C reaches
   //    the demo, which interrupts it like `npm run cutover` (it stops at its next safe point).
   const cutoverStarted = Date.now();
-  const cutoverProcess = await sandbox.startCutover({ rollout: pausingRollout(policy.rollout), stack: "demo", runId }, (event) => ctx.deps.events?.(event));
+  const cutoverProcess = await sandbox.startCutover({ rollout: pausingRollout(policy.rollout), stack: "demo", runId }, (event) => ctx.settings.events?.(event));
   const cutoverPid = cutoverProcess.child.pid;
   say(`>>> the cutover runs in its own process (pid ${cutoverPid}) over the router's control API and the run directory`);
   const interrupt = () => cutoverProcess.child.kill("SIGINT");

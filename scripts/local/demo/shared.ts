@@ -21,7 +21,7 @@ export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult
 
   const cutoverStarted = Date.now();
   const request: CutoverRequest = { rollout: policy.rollout, databaseMode: database, owner: demoOwner(), stack: "demo", runId };
-  const result = await ctx.engine.run((signal) => runCutover(ctx.deps, { ...request, signal }));
+  const result = await ctx.engine.run((signal) => runCutover(ctx.deps, { ...request, signal }, ctx.settings));
   const cutoverEnded = Date.now();
   await ctx.injector?.settled();
 
