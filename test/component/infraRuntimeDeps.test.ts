@@ -71,8 +71,8 @@ describe("the program loads from dependencies alone (npm ci --omit=dev)", () => 
   });
 
   it("the walker sees through the files it reads (a devDependency import would be caught)", () => {
-    const { packages } = runtimePackages(join(ROOT, "test/unit/infraHarness.ts"));
-    expect(packages.get("vitest")).toBe("test/unit/infraHarness.ts");
+    const { packages } = runtimePackages(join(ROOT, "test/component/infraHarness.ts"));
+    expect(packages.get("vitest")).toBe("test/component/infraHarness.ts");
     expect(pkg.devDependencies).toHaveProperty("vitest");
   });
 });
