@@ -1,13 +1,13 @@
 // The demo's public shapes: its options, its printer, the figures it returns, and the error it
-// rejects with when interrupted. scripts/local/demo.ts re-exports all of them.
+// rejects with when interrupted. scripts/demo/demo.ts re-exports all of them.
 
-import type { CutoverResult } from "../../core/engine.js";
-import type { EngineEvent } from "../../core/events.js";
-import type { Color, Weights } from "../../core/ports.js";
-import type { DatabaseMode } from "../../../infra/config.js";
-import type { FaultSpec } from "../../../sample-app/faults.js";
-import type { LoadResult, WriteCheck } from "../load.js";
-import type { DemoTimings } from "../demoConfig.js";
+import type { CutoverResult } from "../core/engine.js";
+import type { EngineEvent } from "../core/events.js";
+import type { Color, Weights } from "../core/ports.js";
+import type { DatabaseMode } from "../../infra/config.js";
+import type { FaultSpec } from "../../sample-app/faults.js";
+import type { LoadResult, WriteCheck } from "../local/load.js";
+import type { DemoTimings } from "./demoConfig.js";
 
 export interface DemoPrinter {
   /** Every engine event (ticks included: a live view redraws on them). */

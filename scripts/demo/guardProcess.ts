@@ -5,7 +5,7 @@
 import type { EngineEvent } from "../core/events.js";
 import type { GuardOutcome } from "../core/guard.js";
 import type { GuardWindow } from "./guard.js";
-import { spawnJsonLines } from "./jsonLinesChild.js";
+import { spawnJsonLines } from "../local/jsonLinesChild.js";
 
 const here = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const GUARD_MAIN = new URL(`./guardMain${here}`, import.meta.url);

@@ -8,7 +8,7 @@ import type { EngineEvent } from "../core/events.js";
 import { writeFileAtomic } from "../fs/atomicFile.js";
 import type { Color } from "../core/ports.js";
 import type { RolloutConfig } from "../../infra/config.js";
-import { spawnJsonLines, type JsonLinesChild } from "./jsonLinesChild.js";
+import { spawnJsonLines, type JsonLinesChild } from "../local/jsonLinesChild.js";
 
 const here = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const CUTOVER_MAIN = new URL(`./cutoverMain${here}`, import.meta.url);

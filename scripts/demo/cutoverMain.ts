@@ -21,8 +21,8 @@ import { Command } from "commander";
 import { runCutover, type CutoverResult } from "../core/engine.js";
 import type { EngineEvent } from "../core/events.js";
 import { sandboxCutoverDeps } from "../app/wiring/sandbox.js";
-import { readRouterControlAccess } from "./routerControl.js";
-import { stopSignal } from "./childLifecycle.js";
+import { readRouterControlAccess } from "../local/routerControl.js";
+import { stopSignal } from "../local/childLifecycle.js";
 import type { SandboxCutoverRequest } from "./cutoverProcess.js";
 
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);

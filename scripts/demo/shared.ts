@@ -3,10 +3,10 @@
 // mid-way so that the engine rolls back on its own (paired databases take this path with a
 // fault too). Then the data checks: every acknowledged write is in the serving database.
 
-import { runCutover, type CutoverRequest } from "../../core/engine.js";
-import type { Color } from "../../core/ports.js";
-import { expectsCapacityRefusal } from "../capacity.js";
-import { verifyAcknowledgedWrites } from "../load.js";
+import { runCutover, type CutoverRequest } from "../core/engine.js";
+import type { Color } from "../core/ports.js";
+import { expectsCapacityRefusal } from "../local/capacity.js";
+import { verifyAcknowledgedWrites } from "../local/load.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
 import { pairedLoadFigures } from "./figures.js";

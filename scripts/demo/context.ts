@@ -3,11 +3,11 @@
 // abort waits for it to settle.
 
 import { userInfo, hostname } from "node:os";
-import type { CutoverDeps, RunSettings } from "../../core/engine.js";
-import type { EngineEvent } from "../../core/events.js";
-import type { DatabaseMode } from "../../../infra/config.js";
-import type { FaultSpec } from "../../../sample-app/faults.js";
-import type { DemoPolicy } from "../demoConfig.js";
+import type { CutoverDeps, RunSettings } from "../core/engine.js";
+import type { EngineEvent } from "../core/events.js";
+import type { DatabaseMode } from "../../infra/config.js";
+import type { FaultSpec } from "../../sample-app/faults.js";
+import type { DemoPolicy } from "./demoConfig.js";
 import type { EngineRuns } from "./engineRun.js";
 import type { FaultInjector } from "./faults.js";
 import type { Sandbox } from "./sandbox.js";

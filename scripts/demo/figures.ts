@@ -2,10 +2,10 @@
 // and failures per set of weights, the fence periods as the router saw them, and the paired
 // run's load-wide data checks.
 
-import type { Color } from "../../core/ports.js";
-import type { WeightEpoch } from "../router.js";
-import { checkDuplicates, type LoadResult } from "../load.js";
-import type { EngineEvent } from "../../core/events.js";
+import type { Color } from "../core/ports.js";
+import type { WeightEpoch } from "../local/router.js";
+import { checkDuplicates, type LoadResult } from "../local/load.js";
+import type { EngineEvent } from "../core/events.js";
 import type { DemoDecision, DemoResult, DemoStep } from "./types.js";
 
 export function timestamp(at: number): string {

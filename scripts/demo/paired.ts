@@ -6,12 +6,12 @@
 // single-cutover scenario (shared.ts).
 
 import pg from "pg";
-import { runCutover, runRollback, type CutoverRequest, type CutoverResult, type RollbackRequest, type RollbackResult } from "../../core/engine.js";
-import type { Journal } from "../../core/journal.js";
-import type { Color } from "../../core/ports.js";
-import { SYNC_NAMES } from "../../postgres/sync/index.js";
-import { verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadFailure } from "../load.js";
-import { readRecordedWeights } from "../weightFile.js";
+import { runCutover, runRollback, type CutoverRequest, type CutoverResult, type RollbackRequest, type RollbackResult } from "../core/engine.js";
+import type { Journal } from "../core/journal.js";
+import type { Color } from "../core/ports.js";
+import { SYNC_NAMES } from "../postgres/sync/index.js";
+import { verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadFailure } from "../local/load.js";
+import { readRecordedWeights } from "../local/weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
 import { fenceWindows, judgeDecisions, pairedLoadFigures, sameSet, stripLoad, summarizeSteps } from "./figures.js";
 import { finishDemo, scenarioResult } from "./summary.js";
@@ -32,7 +32,7 @@ export async function runPairedDataChecks(ctx: ScenarioContext): Promise<DemoRes
   const onBlue = await verifyAcknowledgedWrites(blueUrl, loadResult.acknowledged);
   const onGreen = await verifyAcknowledgedWrites(greenUrl, loadResult.acknowledged);
   const note =
-    "the fenced paired switch (issue 6) is not wired into the demo yet: stopping after the data checks; nothing was switched";
+    "data checks only (--data-checks-only): stopping after the replication, parity and write checks; nothing was switched";
   say(`${loadResult.writesAcknowledged} writes acknowledged by blue; green caught up in ${caught.waitedMs} ms; parity: ${parity.summary}`);
   say(`acknowledged writes present: blue ${onBlue.present}/${onBlue.acknowledged}, green ${onGreen.present}/${onGreen.acknowledged}`);
   say(note);

@@ -9,21 +9,21 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import type { Color } from "../../core/ports.js";
-import type { DatabaseMode } from "../../../infra/config.js";
-import { createSchema, seed, DEFAULT_SEED } from "../../../sample-app/schema.js";
-import { startPostgres, type LocalPostgres } from "../embeddedPostgres.js";
-import { startApp, startReaper, type AppProcess, type Reaper } from "../processes.js";
-import { LocalRouter } from "../router.js";
-import { RouterControlServer } from "../routerControl.js";
-import { RUN_DIRECTORY_FILES } from "../runDirectory.js";
-import { startGuardProcess, type GuardProcess, type GuardProcessOptions } from "../guardProcess.js";
-import { startCutoverProcess, type CutoverProcess, type SandboxCutoverRequest } from "../cutoverProcess.js";
-import type { EngineEvent } from "../../core/events.js";
-import { raceAbort } from "../../core/abort.js";
-import { LoadGenerator } from "../load.js";
-import { writeDemoStackFile, type DemoPolicy } from "../demoConfig.js";
-import { PostgresDataReplication } from "../../postgres/replication.js";
+import type { Color } from "../core/ports.js";
+import type { DatabaseMode } from "../../infra/config.js";
+import { createSchema, seed, DEFAULT_SEED } from "../../sample-app/schema.js";
+import { startPostgres, type LocalPostgres } from "../local/embeddedPostgres.js";
+import { startApp, startReaper, type AppProcess, type Reaper } from "../local/processes.js";
+import { LocalRouter } from "../local/router.js";
+import { RouterControlServer } from "../local/routerControl.js";
+import { RUN_DIRECTORY_FILES } from "../local/runDirectory.js";
+import { startGuardProcess, type GuardProcess, type GuardProcessOptions } from "./guardProcess.js";
+import { startCutoverProcess, type CutoverProcess, type SandboxCutoverRequest } from "./cutoverProcess.js";
+import type { EngineEvent } from "../core/events.js";
+import { raceAbort } from "../core/abort.js";
+import { LoadGenerator } from "../local/load.js";
+import { writeDemoStackFile, type DemoPolicy } from "./demoConfig.js";
+import { PostgresDataReplication } from "../postgres/replication.js";
 import { DemoAbortedError, type DemoResource } from "./types.js";
 
 export interface SandboxOptions {
@@ -227,7 +227,7 @@ export class Sandbox {
   }
 
   /**
-   * The cutover in its own process (scripts/local/cutoverMain.ts) over the router's control API
+   * The cutover in its own process (scripts/demo/cutoverMain.ts) over the router's control API
    * and the run directory, with this sandbox's app processes as its targets; stopped at release
    * (SIGTERM: it stops at its next safe point).
    */

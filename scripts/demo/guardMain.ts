@@ -20,9 +20,9 @@
 import { Command, InvalidArgumentError } from "commander";
 import type { EngineEvent } from "../core/events.js";
 import { sandboxGuardDeps } from "../app/wiring/sandbox.js";
-import { stopSignal } from "./childLifecycle.js";
+import { stopSignal } from "../local/childLifecycle.js";
 import { watchWithGuard } from "./guard.js";
-import { readRouterControlAccess } from "./routerControl.js";
+import { readRouterControlAccess } from "../local/routerControl.js";
 
 const share = (value: string) => {
   const number = Number(value);

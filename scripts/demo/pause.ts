@@ -1,9 +1,9 @@
 // Scenario `--pause` (issue 14): a long rollout that no operator process babysits.
 //
-//   1. the cutover — its own OS process (scripts/local/cutoverMain.ts) — runs 5% → 25% and PAUSES
+//   1. the cutover — its own OS process (scripts/demo/cutoverMain.ts) — runs 5% → 25% and PAUSES
 //      there (step `pause: promote`): the engine ends with outcome "paused", the journal in phase
 //      "paused", the lock released, and the process exits 0 — the cutover is over;
-//   2. the guard — its own OS process since before the cutover (scripts/local/guardMain.ts: green's
+//   2. the guard — its own OS process since before the cutover (scripts/demo/guardMain.ts: green's
 //      5xx-rate alarm over the router's control API → the project's own rollback over the run
 //      directory's lock and journal, only while a rollout is active) — watches;
 //   3. a fault starts on green (errors; `--fault` chooses another);
@@ -11,14 +11,14 @@
 //   5. "status": the journal tells the story (paused step, the guard's rollback, who, why).
 // Then the data check, as in every scenario: each acknowledged write is in the database.
 
-import { formatEvent } from "../../core/events.js";
-import { parseJournal } from "../../core/journal.js";
-import type { RolloutConfig } from "../../../infra/config.js";
-import { describeFault, type FaultSpec } from "../../../sample-app/faults.js";
-import type { GuardOutcome } from "../../core/guard.js";
-import { pausesOf } from "../../core/engine.js";
-import { describeWindow, type GuardWindow } from "../guard.js";
-import { verifyAcknowledgedWrites } from "../load.js";
+import { formatEvent } from "../core/events.js";
+import { parseJournal } from "../core/journal.js";
+import type { RolloutConfig } from "../../infra/config.js";
+import { describeFault, type FaultSpec } from "../../sample-app/faults.js";
+import type { GuardOutcome } from "../core/guard.js";
+import { pausesOf } from "../core/engine.js";
+import { describeWindow, type GuardWindow } from "./guard.js";
+import { verifyAcknowledgedWrites } from "../local/load.js";
 import type { ScenarioContext } from "./context.js";
 import { injectedFailure, rollbackFigures } from "./faults.js";
 import { finishDemo, scenarioResult } from "./summary.js";

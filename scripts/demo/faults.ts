@@ -3,11 +3,11 @@
 // rollback is measured — in the engine's own event order and poll counts, plus the wall-clock
 // figures that the summary prints (and the tests never assert).
 
-import type { EngineEvent } from "../../core/events.js";
-import type { Color } from "../../core/ports.js";
-import { describeFault, type FaultSpec } from "../../../sample-app/faults.js";
-import type { LoadFailure, LoadResult } from "../load.js";
-import type { AppProcess } from "../processes.js";
+import type { EngineEvent } from "../core/events.js";
+import type { Color } from "../core/ports.js";
+import { describeFault, type FaultSpec } from "../../sample-app/faults.js";
+import type { LoadFailure, LoadResult } from "../local/load.js";
+import type { AppProcess } from "../local/processes.js";
 import type { DemoRollback } from "./types.js";
 import type { Sandbox } from "./sandbox.js";
 

@@ -5,7 +5,7 @@
 // the rollback in poll counts and times) so the end-to-end tests assert on them;
 // scripts/cli/demoMain.ts is the command line.
 //
-// The parts, in scripts/local/demo/: sandbox.ts (the disposable stack), engineRun.ts (the
+// The parts, in scripts/demo/: sandbox.ts (the disposable stack), engineRun.ts (the
 // engine's ports over it, and cancellation), one file per scenario (shared.ts, paired.ts,
 // faults.ts), figures.ts and summary.ts. This module sequences them:
 //   start the sandbox → start the load → run the scenario → (always) wait for the engine to
@@ -17,24 +17,24 @@ import { randomBytes } from "node:crypto";
 import type { EngineEvent } from "../core/events.js";
 import { describeFault, isFault, parseFault, resolveFault } from "../../sample-app/faults.js";
 import { buildDemoPolicy } from "./demoConfig.js";
-import type { ScenarioContext } from "./demo/context.js";
-import { EngineRuns } from "./demo/engineRun.js";
+import type { ScenarioContext } from "./context.js";
+import { EngineRuns } from "./engineRun.js";
 import { sandboxDemoDeps } from "../app/wiring/sandbox.js";
 import type { RunSettings } from "../core/engine.js";
-import { FaultInjector } from "./demo/faults.js";
-import { timestamp } from "./demo/figures.js";
-import { runPairedDataChecks, runPairedSwitches } from "./demo/paired.js";
-import { Sandbox } from "./demo/sandbox.js";
-import { runMigrationScenario, V2_NOTE } from "./demo/migration.js";
-import { runSingleCutover } from "./demo/shared.js";
-import { runPausedWithGuard } from "./demo/pause.js";
+import { FaultInjector } from "./faults.js";
+import { timestamp } from "./figures.js";
+import { runPairedDataChecks, runPairedSwitches } from "./paired.js";
+import { Sandbox } from "./sandbox.js";
+import { runMigrationScenario, V2_NOTE } from "./migration.js";
+import { runSingleCutover } from "./shared.js";
+import { runPausedWithGuard } from "./pause.js";
 
-import { plainPrinter } from "./demo/summary.js";
-import { DemoAbortedError, type DemoOptions, type DemoResult } from "./demo/types.js";
+import { plainPrinter } from "./summary.js";
+import { DemoAbortedError, type DemoOptions, type DemoResult } from "./types.js";
 
-export { plainPrinter, silentPrinter, summaryLines } from "./demo/summary.js";
-export { DemoAbortedError } from "./demo/types.js";
-export type { DemoOptions, DemoPrinter, DemoResource, DemoResult, DemoRollback, DemoStep, PairedLeg, PairedSwitch } from "./demo/types.js";
+export { plainPrinter, silentPrinter, summaryLines } from "./summary.js";
+export { DemoAbortedError } from "./types.js";
+export type { DemoOptions, DemoPrinter, DemoResource, DemoResult, DemoRollback, DemoStep, PairedLeg, PairedSwitch } from "./types.js";
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
@@ -87,7 +87,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const startupMs = Date.now() - started;
 
     const events: EngineEvent[] = [];
-    // --pause injects its fault itself, after the cutover paused (scripts/local/demo/pause.ts).
+    // --pause injects its fault itself, after the cutover paused (scripts/demo/pause.ts).
     const injector = fault && !options.pause ? new FaultInjector(
 sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : null;
     const deps = sandboxDemoDeps(sandbox, signal);

@@ -4,12 +4,12 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Journal } from "../../core/journal.js";
-import { formatEvent } from "../../core/events.js";
-import { buildReport } from "../../core/report.js";
-import { describeFault } from "../../../sample-app/faults.js";
-import type { LoadResult } from "../load.js";
-import { readRecordedWeights } from "../weightFile.js";
+import type { Journal } from "../core/journal.js";
+import { formatEvent } from "../core/events.js";
+import { buildReport } from "../core/report.js";
+import { describeFault } from "../../sample-app/faults.js";
+import type { LoadResult } from "../local/load.js";
+import { readRecordedWeights } from "../local/weightFile.js";
 import { judgeDecisions, stripLoad, summarizeSteps, timestamp } from "./figures.js";
 import type { ScenarioContext } from "./context.js";
 import type { DemoPrinter, DemoResult } from "./types.js";
