@@ -334,7 +334,6 @@ export const stackConfigSchema = z
   });
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
-export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type RolloutConfig = StackConfig["rollout"];
 export type GateConfig = RolloutConfig["gates"];
 export type HookConfig = RolloutConfig["hooks"][number];

@@ -10,7 +10,6 @@
 // leaves either the old file or the new one, never half of each.
 
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Document } from "yaml";
 import type { StackConfig } from "../../infra/config.js";
 import type { WeightRecorder, Weights } from "../core/ports.js";
@@ -19,10 +18,6 @@ import { UsageError } from "../core/errors.js";
 
 /** infra/config.ts PROJECT + ":traffic"; spelled out so this module does not load zod on rollback's path. */
 const TRAFFIC_KEY = "bluegreen:traffic";
-
-export function defaultConfigPath(stack: string, cwd = process.cwd()): string {
-  return join(cwd, `Pulumi.${stack}.yaml`);
-}
 
 async function readText(path: string, what: string): Promise<string> {
   try {

@@ -55,12 +55,10 @@ export interface OpenOptions {
 /** The stack: --stack, or the only Pulumi.<stack>.yaml in the working directory. */
 export async function resolveStack(stack: string | undefined, io: Pick<StackContext, "cwd" | "stderr">, quiet = false): Promise<string> {
   if (stack !== undefined) return validateStackName(stack);
-  let files: string[] = [];
-  try {
-    files = (await readdir(io.cwd)).filter((name) => /^Pulumi\.[^.]+\.yaml$/.test(name));
-  } catch {
-    files = [];
-  }
+  const files = await readdir(io.cwd).then(
+    (names) => names.filter((name) => /^Pulumi\.[^.]+\.yaml$/.test(name)),
+    () => [],
+  );
   if (files.length === 1) {
     const found = files[0]!.slice("Pulumi.".length, -".yaml".length);
     if (!quiet) io.stderr.write(`stack: ${found} (the only Pulumi.<stack>.yaml here; pass --stack to choose)\n`);

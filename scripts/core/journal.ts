@@ -198,11 +198,6 @@ export function appendEvent(journal: Journal, event: EngineEvent): void {
   journal.updatedAt = Math.max(journal.updatedAt, event.at);
 }
 
-/** A deep copy through JSON, as the store would see it. */
-export function cloneJournal(journal: Journal): Journal {
-  return JSON.parse(JSON.stringify(journal)) as Journal;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Validation on load. Hand-written (no zod on the rollback start-up path); checks what the
 // engine relies on and names the first offending path.

@@ -15,7 +15,6 @@
 // Exit: 0 succeeded or paused; 1 rolled back, failed or refused; 2 bad input; 130 interrupted.
 
 import { userInfo, hostname } from "node:os";
-import { join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { Command } from "commander";
 import { runCutover, type CutoverResult } from "../core/engine.js";

@@ -13,13 +13,13 @@ import { SYNC_NAMES } from "../postgres/sync/index.js";
 import { verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadFailure } from "../local/load.js";
 import { readRecordedWeights } from "../local/weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
-import { fenceWindows, judgeDecisions, pairedLoadFigures, sameSet, stripLoad, summarizeSteps } from "./figures.js";
+import { fenceWindows, pairedLoadFigures, sameSet, stripLoad } from "./figures.js";
 import { finishDemo, scenarioResult } from "./summary.js";
 import type { DemoResult, PairedLeg, PairedSwitch } from "./types.js";
 
 /** Paired, data path only: writes through the router land on blue and replicate to green; parity holds. */
 export async function runPairedDataChecks(ctx: ScenarioContext): Promise<DemoResult> {
-  const { sandbox, options, runId, database, fault, say, started, startupMs, policy } = ctx;
+  const { sandbox, runId, database, fault, say, started, startupMs, policy } = ctx;
   const load = sandbox.load!;
   const replication = sandbox.replication!;
   const { blueUrl, greenUrl } = sandbox;
@@ -73,7 +73,7 @@ export async function runPairedDataChecks(ctx: ScenarioContext): Promise<DemoRes
 
 /** Paired, the full story: fenced switches in one run (default cutover → rollback → cutover). */
 export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResult> {
-  const { sandbox, options, runId, database, say, startupMs, policy, deps } = ctx;
+  const { sandbox, options, runId, database, say, policy, deps } = ctx;
   const load = sandbox.load!;
   const replication = sandbox.replication!;
   const router = sandbox.router!;
