@@ -1,4 +1,4 @@
-// The always-on guard (DESIGN.md "Long rollouts and the guard"): while a rollout is active and no
+// The always-on guard: while a rollout is active and no
 // operator process runs (a paused step, a crashed cutover), green's alarms still roll traffic back.
 //
 //   green's ColorAlarms ──► CompositeAlarm (ALARM if any of them is) ──► EventBridge rule on its

@@ -1,4 +1,4 @@
-// Capacity as part of safety (DESIGN.md "Long rollouts and the guard"): before any weight moves,
+// Capacity as part of safety: before any weight moves,
 // green must be able to carry its next share of blue's load. Pure: numbers in, verdicts out.
 //
 //   required healthy green targets = ceil(blue's in-service capacity × next share × (1 + headroom))

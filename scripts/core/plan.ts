@@ -38,7 +38,7 @@ export type PlanPause = { kind: "promote" } | { kind: "timed"; ms: number };
 export interface Plan {
   strategy: RolloutConfig["strategy"]["type"];
   databaseMode: DatabaseMode;
-  /** Paired databases: a single fenced switch (DESIGN.md "Data"). */
+  /** Paired databases: a single fenced switch. */
   fenced: boolean;
   /** Live weights when the plan was built. */
   startWeights: Weights;

@@ -227,7 +227,7 @@ export const systemClock: Clock = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Paired databases (database.mode: paired): the fenced, lossless switch. See DESIGN.md "Data".
+// Paired databases (database.mode: paired): the fenced, lossless switch.
 
 /** off: everything flows; writes: non-idempotent methods answered 503, reads flow; all: every request 503. */
 export type FenceMode = "off" | "writes" | "all";

@@ -23,7 +23,7 @@ export interface DemoPolicy {
  * Gates for a loopback sandbox: the production judge (sequential, docs/gates.md) with the
  * production false-rollback budget (1%) and ratios (errors ×2, slow share ×1.5, decisions that rule
  * out ×5); the absolute error effect is +1 point instead of +0.5 (at the demo's load a +0.5 point
- * regression is bench material, not demo material: issue 10). What is sized to the demo is time:
+ * regression is bench material, not demo material). What is sized to the demo is time:
  * at ≈300 req/s in 1 s windows the 5% step sees ≈15 green requests a second. The judge promotes a
  * step once the bake is over and the smallest regression is ruled out, or, after its 3 extensions,
  * once the large one is; at 5% the smallest (×2) would take minutes, so the 5% step lasts its bake

@@ -1,4 +1,4 @@
-// Scenario `--pause` (issue 14): a long rollout that no operator process babysits.
+// Scenario `--pause`: a long rollout that no operator process babysits.
 //
 //   1. the cutover — its own OS process (scripts/demo/cutoverMain.ts) — runs 5% → 25% and PAUSES
 //      there (step `pause: promote`): the engine ends with outcome "paused", the journal in phase

@@ -42,7 +42,7 @@ export interface SandboxOptions {
   onPhase?: (phase: string) => void;
   /** Green's v2 writes this into bookings.note (the migration scenario: a column only an expand migration adds). */
   greenBookingNote?: string;
-  /** App processes per color behind the router (issue 14 capacity); default 1 each. */
+  /** App processes per color behind the router (capacity); default 1 each. */
   instances?: Record<Color, number>;
 }
 

@@ -77,7 +77,7 @@ export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult
   const asExpected =
     dataOk &&
     unexpectedFailures === 0 &&
-    // A green too small for its next share (issue 14: --green-instances below --blue-instances) must be stopped like a fault.
+    // A green too small for its next share (--green-instances below --blue-instances) must be stopped like a fault.
     (fault || expectsCapacityRefusal(ctx.options) ? result.outcome === "rolled-back" && rollback !== null && rollback.afterRollback.green === 0 : result.outcome === "succeeded");
 
   const demo = await scenarioResult(ctx, loadResult, {

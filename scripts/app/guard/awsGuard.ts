@@ -1,4 +1,4 @@
-// The always-on guard on AWS (DESIGN.md "Long rollouts and the guard"): a composite CloudWatch
+// The always-on guard on AWS: a composite CloudWatch
 // alarm over green's alarms → an EventBridge rule → this code in a Lambda function. It runs the
 // project's own rollback (core/engine runRollback: the same lock, journal and verification as
 // `npm run rollback`) over the same AWS adapters, and only while a rollout is active (the
