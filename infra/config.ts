@@ -113,7 +113,7 @@ const colorEnvironment = z
     userData: z.string().min(1).optional().describe("a shell script run at boot; or use containerImage"),
     containerImage: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "must be a container image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:2.0")
+      .regex(/^[a-z0-9][a-z0-9._/:@-]*$/i, "must be a container image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:2.0")
       .optional()
       .describe("an image run with Docker at boot, publishing app.port"),
     environment: z
