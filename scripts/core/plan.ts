@@ -5,6 +5,7 @@
 import type { DatabaseMode, GateConfig, HookConfig, RolloutConfig } from "../../infra/config.js";
 import type { Weights } from "./ports.js";
 import { UsageError } from "./errors.js";
+import { formatPercent } from "./format.js";
 import { ENGINE_DEFAULTS } from "../../infra/vocabulary/rolloutDefaults.js";
 import { pauseSeconds } from "../../infra/vocabulary/pauseDuration.js";
 import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "./capacity.js";
@@ -207,7 +208,7 @@ export function formatDuration(ms: number): string {
   return parts.join(" ");
 }
 
-const percent = (fraction: number) => `${Number((fraction * 100).toFixed(3))}%`;
+const percent = (fraction: number) => formatPercent(fraction);
 
 export interface DescribePlanOptions {
   /** The operator asked to skip the snapshot (and said why). */

@@ -1,6 +1,7 @@
 // What the demo prints and writes: the plain and silent printers, the closing summary, and the
 // report (the demo's summary followed by the engine's own cutover report from the journal).
 
+import { formatPercent } from "../core/format.js";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -51,7 +52,7 @@ export function plainPrinter(write: (text: string) => void = (text) => process.s
 
 export const silentPrinter: DemoPrinter = { event: () => undefined, line: () => undefined, close: () => undefined };
 
-const pct = (value: number | null) => (value === null ? "n/a" : `${value.toFixed(2)}%`);
+const pct = (value: number | null) => formatPercent(value, { scale: "percent", decimals: 2, fixed: true });
 const secs = (ms: number | null) => (ms === null ? "n/a" : `${(ms / 1000).toFixed(2)} s`);
 
 /** The short summary printed at the end (plain text, one line per item). */
