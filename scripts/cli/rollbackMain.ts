@@ -12,7 +12,6 @@ import { addStackOptions, parse, processIo, program, validateWebhook, type Io } 
 import { ExitCode, OperationFailedError, outputMode, UsageError } from "./common.js";
 import { parseDeadlineSeconds } from "../app/policies/deadline.js";
 import { openStack } from "../app/stack.js";
-import type { RollbackResult } from "../core/engine.js";
 import { LockHeldError } from "../core/ports.js";
 
 /** The runbook promises traffic back on blue in under two minutes; the default leaves room to act on the answer. */
@@ -59,9 +58,6 @@ function verifyTimeoutMs(value: string | undefined): number | undefined {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) throw new UsageError(`--verify-timeout ${value}: must be an integer 1..600 (seconds)`);
   return seconds * 1000;
 }
-
-const describeRoutes = (routes: RollbackResult["routes"]) =>
-  routes.map((r) => `${r.route.split("/").slice(-2).join("/")} blue ${r.weights.blue} / green ${r.weights.green}`).join(", ") || "no routes read back";
 
 export async function rollbackMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
   const began = performance.now();
@@ -114,20 +110,8 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   const wallMs = Math.round(performance.now());
   rollback.stop();
   const { result } = end;
-  if (result.stickinessSeconds !== null && result.stickinessSeconds > 0) {
-    const minutes = Math.ceil(result.stickinessSeconds / 60);
-    io.stderr.write(`warning: target group stickiness is on (${result.stickinessSeconds}s): clients that were pinned to green may keep reaching green for up to ${minutes} minute(s)\n`);
-  }
-  const { writeReports } = await import("./reports.js");
-  const report = await writeReports(result.journal, { stack: opened.name, dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}`, suffix: "-rollback" });
-  if (mode.json) {
-    io.stdout.write(
-      `${JSON.stringify({ type: "rollback-result", outcome: result.outcome, wallMs, engineMs: result.wallMs, timeToRollbackMs: result.timeToRollbackMs, routes: result.routes, brokeLock: result.brokeLock, stickinessSeconds: result.stickinessSeconds, report: { markdown: report.markdownPath, json: report.jsonPath } })}\n`,
-    );
-  } else {
-    io.stderr.write(`report: ${report.markdownPath} (and .json)\n`);
-    io.stderr.write(`rollback ${result.outcome}: ${describeRoutes(result.routes)}; wall time ${wallMs} ms from process start (engine ${result.wallMs} ms)\n`);
-  }
+  const { printRollbackResult } = await import("./rollbackReport.js");
+  await printRollbackResult(result, { stack: opened.name, reports: options.reports, json: mode.json, wallMs, io });
   if (result.outcome === "rolled-back") return ExitCode.ok;
   if (result.outcome === "interrupted") return ExitCode.interrupted;
   if (end.deadlinePassed && !end.interrupted) io.stderr.write(`stopped at the deadline (--deadline ${deadlineMs / 1000} s): ${describeLive(end.lastRoutes)}\n`);
