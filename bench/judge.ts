@@ -9,7 +9,7 @@ import { wholeNumber } from "./benchArgs.js";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GATE_DEFAULTS } from "../infra/gateDefaults.js";
+import { GATE_DEFAULTS } from "../infra/vocabulary/rolloutDefaults.js";
 import { resolveJudgeSettings } from "../scripts/core/judge/settings.js";
 import type { JudgeSettings } from "../scripts/core/judge/types.js";
 import { idealPower } from "./judgeOracle.js";

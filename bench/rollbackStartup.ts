@@ -10,7 +10,7 @@
 // Runs alternate (bare, rollback, bare, ...) so machine load hits both alike. Prints figures;
 // nothing here is asserted by a test.
 //
-// The mock is exported for the command-line tests (test/unit/cli*.test.ts); `neverApply` makes it
+// The mock is exported for the command-line tests (test/component/cli*.test.ts); `neverApply` makes it
 // accept weight writes without applying them (a rollback that can never verify).
 
 import { spawn } from "node:child_process";

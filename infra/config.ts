@@ -7,8 +7,9 @@
 import { z } from "zod";
 import { int, seconds } from "./configRules.js";
 import { rollout } from "./rolloutConfig.js";
+import { UsageError } from "./vocabulary/errors.js";
 
-export { GATE_DEFAULTS } from "./gateDefaults.js";
+export { GATE_DEFAULTS, ROLLOUT_DEFAULTS } from "./vocabulary/rolloutDefaults.js";
 
 /** Pulumi project name; config keys live under this namespace (`bluegreen:traffic`). */
 export const PROJECT = "bluegreen";
@@ -112,7 +113,7 @@ const colorEnvironment = z
     userData: z.string().min(1).optional().describe("a shell script run at boot; or use containerImage"),
     containerImage: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "must be a container image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:2.0")
+      .regex(/^[a-z0-9][a-z0-9._/:@-]*$/i, "must be a container image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:2.0")
       .optional()
       .describe("an image run with Docker at boot, publishing app.port"),
     environment: z
@@ -335,7 +336,6 @@ export const stackConfigSchema = z
   });
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
-export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type RolloutConfig = StackConfig["rollout"];
 export type GateConfig = RolloutConfig["gates"];
 export type HookConfig = RolloutConfig["hooks"][number];
@@ -348,7 +348,8 @@ export interface ConfigIssue {
   message: string;
 }
 
-export class ConfigError extends Error {
+/** The stack config breaks a rule: bad input, exit 2. */
+export class ConfigError extends UsageError {
   override name = "ConfigError";
   constructor(
     readonly issues: ConfigIssue[],

@@ -127,7 +127,7 @@ export class Database extends pulumi.ComponentResource {
           tags: tags(`${name}-${slot}`, slot === "shared" ? {} : { "bluegreen:color": slot }),
         },
         // protect: `pulumi destroy` and replacements refuse to delete it; retainOnDelete: a
-        // deletion Pulumi does carry out leaves the instance in AWS (DESIGN.md: the data outlives the stack).
+        // deletion Pulumi does carry out leaves the instance in AWS (the data outlives the stack).
         { parent: this, protect: lifecycle.protect, retainOnDelete: lifecycle.retainOnDelete },
       );
       this.instances[slot] = {

@@ -1,4 +1,4 @@
-// The write fence (issue 6): an ALB listener rule at priority 1 that answers non-idempotent
+// The write fence: an ALB listener rule at priority 1 that answers non-idempotent
 // requests with 503 while reads keep flowing. Pure definitions shared by the Pulumi program
 // (which declares the rule INERT) and the scripts (which arm and disarm it with ModifyRule).
 //
@@ -13,7 +13,7 @@
 // Pulumi owns the rule's existence, priority and action; the scripts own its conditions. The
 // rule therefore carries `ignoreChanges: ["conditions"]` (see loadBalancer.ts). That is safe here
 // because the rule holds no weights: the pulumi-aws ignoreChanges bugs that mangle weights
-// (DESIGN.md "Weight ownership") concern forward actions, which this rule does not have.
+// concern forward actions, which this rule does not have.
 
 export const FENCE_PRIORITY = 1;
 export const FENCE_METHODS = ["POST", "PUT", "PATCH", "DELETE"] as const;

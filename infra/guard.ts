@@ -1,9 +1,9 @@
-// The always-on guard (DESIGN.md "Long rollouts and the guard"): while a rollout is active and no
+// The always-on guard: while a rollout is active and no
 // operator process runs (a paused step, a crashed cutover), green's alarms still roll traffic back.
 //
 //   green's ColorAlarms ──► CompositeAlarm (ALARM if any of them is) ──► EventBridge rule on its
 //   "CloudWatch Alarm State Change" to ALARM ──► Lambda (nodejs24.x) running the project's own
-//   rollback: scripts/aws/guard/handler.ts → core/engine runRollback, the same lock, journal and
+//   rollback: scripts/app/guard/handler.ts → core/engine runRollback, the same lock, journal and
 //   verification as `npm run rollback`; it acts only when the journal says a rollout is active.
 //
 // Why a Lambda and not SSM Automation: an Automation runbook runs AWS API steps or Python /
@@ -43,7 +43,7 @@
 // included) is set for the paired function. Timeout 900 s (Lambda's maximum): the paired path's
 // bounded waits (fence drain ≤ 120 s, fence read-back ≤ 30 s, catch-up: the plan's, 30 s, database
 // connections and the subscription refresh) and one full read-back window (≤ 600 s) fit before the
-// handler's deadline (the remaining time less 30 s, scripts/aws/guard/handler.ts), which stops
+// handler's deadline (the remaining time less 30 s, scripts/app/guard/handler.ts), which stops
 // the rollback and records it as failed instead of Lambda killing it mid-run.
 
 import * as pulumi from "@pulumi/pulumi";
@@ -176,7 +176,7 @@ export function compositeAlarmRule(names: string[]): string {
 
 /** The handler source: infra/ runs from source (tsx), so the .ts file is there. */
 function guardHandlerPath(): string {
-  const candidates = ["../scripts/aws/guard/handler.ts", "../scripts/aws/guard/handler.js"].map((path) => fileURLToPath(new URL(path, import.meta.url)));
+  const candidates = ["../scripts/app/guard/handler.ts", "../scripts/app/guard/handler.js"].map((path) => fileURLToPath(new URL(path, import.meta.url)));
   const found = candidates.find((path) => existsSync(path));
   if (!found) throw new Error(`the guard's handler is missing (looked for ${candidates.join(", ")})`);
   return found;

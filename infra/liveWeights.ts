@@ -1,4 +1,4 @@
-// Who owns the live weights (DESIGN.md "Weight ownership", README "Who owns the weights"):
+// Who owns the live weights (README "Who owns the weights"):
 // one SSM parameter per stack, `/bluegreen/<project>/<stack>/weights`, holds the weights traffic
 // is at, as JSON {"blue":95,"green":5}. The scripts write it after every weight they reach
 // (scripts/aws/weightsParameter.ts); the program declares it with ignoreChanges on its value and

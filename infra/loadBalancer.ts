@@ -8,7 +8,7 @@
 //   priority 1       write fence, declared inert (fence.ts)
 //   priority 10/11   `<testHeader>: blue|green` → straight to that color
 //
-// Weight ownership (DESIGN.md, infra/liveWeights.ts): the forward action is rebuilt on every
+// Weight ownership (infra/liveWeights.ts): the forward action is rebuilt on every
 // `pulumi up` from the live weights the program read from the stack's SSM weights parameter (config
 // `traffic.weights` only seeds it), never ignoreChanges'd. The parameter is declared here with
 // ignoreChanges on its value: the scripts write it after every weight they reach.
@@ -119,7 +119,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
             // The scripts arm/disarm the fence by replacing this rule's conditions (ModifyRule).
             // Pulumi must not put them back mid-switch, so conditions are the scripts' to own.
             // Safe: this rule has no forward action and no weights (the ignoreChanges weight bugs
-            // of DESIGN.md "Weight ownership" do not apply). Action and priority stay Pulumi's.
+            // of the weight ownership rules (infra/liveWeights.ts) do not apply). Action and priority stay Pulumi's.
             ignoreChanges: ["conditions"],
           },
         ),

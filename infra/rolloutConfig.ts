@@ -3,9 +3,9 @@
 // whole schema is assembled in config.ts. Imports nothing from Pulumi or AWS.
 
 import { z } from "zod";
-import { MAX_PAUSE_SECONDS, pauseSeconds } from "../scripts/core/pauseDuration.js";
+import { MAX_PAUSE_SECONDS, pauseSeconds } from "./vocabulary/pauseDuration.js";
 import { int, seconds } from "./configRules.js";
-import { GATE_DEFAULTS } from "./gateDefaults.js";
+import { GATE_DEFAULTS as G, ROLLOUT_DEFAULTS as R } from "./vocabulary/rolloutDefaults.js";
 
 const pause = z
   .string()
@@ -27,7 +27,7 @@ const strategy = z.discriminatedUnion(
         steps: z
           .array(canaryStep)
           .min(1, "must list at least one step")
-          .default([5, 25, 100])
+          .default(R.strategy.steps)
           .superRefine((steps, ctx) => {
             const percents = steps.map((step) => (typeof step === "number" ? step : step.percent));
             for (let i = 1; i < percents.length; i++) {
@@ -71,26 +71,26 @@ const gates = z
       .number()
       .gt(0, "must be greater than 0")
       .max(0.2, "must be at most 0.2")
-      .default(0.01)
+      .default(G.falseRollbackBudget)
       .describe("probability of rolling back a release as good as blue, over the whole cutover"),
-    minErrorRatio: ratio(1.1).default(2).describe("smallest error-rate regression worth catching, × blue's rate"),
-    minErrorIncrease: fraction("0.005 = +0.5 points").default(0.005).describe("... or + this much where blue's rate is low"),
-    minSlowRatio: ratio(1.05).default(1.5).describe("smallest slow-share regression worth catching, × blue's share"),
-    minSlowIncrease: fraction("0.02 = +2 points").default(0.02).describe("... or + this much where blue's slow share is low"),
-    slowThreshold: slowThreshold.default({ from: "blue-p95" }).describe("a request is slow above blue's p95 (read before the first shift) or a fixed bound"),
-    largestRegression: ratio(1.1).default(5).describe("a decision must at least rule out this × regression; below it the bake extends"),
-    maxExtensions: int(0, 1000).default(10).describe("extra windows a step may take when its traffic did not decide"),
+    minErrorRatio: ratio(1.1).default(G.minErrorRatio).describe("smallest error-rate regression worth catching, × blue's rate"),
+    minErrorIncrease: fraction("0.005 = +0.5 points").default(G.minErrorIncrease).describe("... or + this much where blue's rate is low"),
+    minSlowRatio: ratio(1.05).default(G.minSlowRatio).describe("smallest slow-share regression worth catching, × blue's share"),
+    minSlowIncrease: fraction("0.02 = +2 points").default(G.minSlowIncrease).describe("... or + this much where blue's slow share is low"),
+    slowThreshold: slowThreshold.default(G.slowThreshold).describe("a request is slow above blue's p95 (read before the first shift) or a fixed bound"),
+    largestRegression: ratio(1.1).default(G.largestRegression).describe("a decision must at least rule out this × regression; below it the bake extends"),
+    maxExtensions: int(0, 1000).default(G.maxExtensions).describe("extra windows a step may take when its traffic did not decide"),
     onUndecided: z
       .enum(["fail", "promote"], { error: () => 'must be "fail" or "promote"' })
-      .default("fail")
+      .default(G.onUndecided)
       .describe("after the extensions; never promotes without green requests"),
-    errorRateCeiling: fraction("0.1 = 10%").default(0.1).describe("green's 5xx rate above this in two windows in a row fails at once ..."),
-    ceilingMinErrors: int(1, 1_000_000).default(10).describe("... when those two windows hold at least this many green 5xx together"),
+    errorRateCeiling: fraction("0.1 = 10%").default(G.errorRateCeiling).describe("green's 5xx rate above this in two windows in a row fails at once ..."),
+    ceilingMinErrors: int(1, 1_000_000).default(G.ceilingMinErrors).describe("... when those two windows hold at least this many green 5xx together"),
     warmupSeconds: seconds(0, 3600)
       .optional()
       .describe("windows that start less than this after a step's weights were verified are warm-up, not evidence (default 120; 180 with paired databases)"),
-    maxConsecutiveMetricErrors: int(1, 100).default(3),
-    minHealthyTargets: int(1, 1000).default(1),
+    maxConsecutiveMetricErrors: int(1, 100).default(G.maxConsecutiveMetricErrors),
+    minHealthyTargets: int(1, 1000).default(G.minHealthyTargets),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -101,49 +101,46 @@ const gates = z
     }
   });
 
-/** rollout.gates when the config leaves it out (infra/gateDefaults.ts: zod-free, for the engine's judge). */
-
 const hook = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a lower-case name such as smoke-booking"),
     command: z.string().min(1, "must not be empty"),
-    timeoutSeconds: seconds(1, 3600).default(60),
+    timeoutSeconds: seconds(1, 3600).default(R.hookTimeoutSeconds),
     when: z.enum(["preflight", "after-step", "post-switch"]).default("after-step"),
   })
   .strict();
 
 export const rollout = z
   .object({
-    strategy: strategy.default({ type: "canary", steps: [5, 25, 100] }),
-    bakeSeconds: seconds(0, 86400).default(300).describe("per step, unless the step sets its own"),
-    pollIntervalSeconds: seconds(1, 3600).default(60).describe("ALB metrics have 1-minute resolution: below 60 the AWS adapter polls at 60"),
-    monitorSeconds: seconds(0, 86400).default(300).describe("post-switch monitoring with the same gates"),
-    verifyTimeoutSeconds: seconds(1, 600).default(60).describe("how long a weight write may take to read back"),
-    gates: gates.default(GATE_DEFAULTS),
+    strategy: strategy.default(R.strategy),
+    bakeSeconds: seconds(0, 86400).default(R.bakeSeconds).describe("per step, unless the step sets its own"),
+    pollIntervalSeconds: seconds(1, 3600).default(R.pollIntervalSeconds).describe("ALB metrics have 1-minute resolution: below 60 the AWS adapter polls at 60"),
+    monitorSeconds: seconds(0, 86400).default(R.monitorSeconds).describe("post-switch monitoring with the same gates"),
+    verifyTimeoutSeconds: seconds(1, 600).default(R.verifyTimeoutSeconds).describe("how long a weight write may take to read back"),
+    gates: gates.default(G),
     hooks: z.array(hook).default([]),
     snapshot: z
-      .object({ enabled: z.boolean().default(true), timeoutSeconds: seconds(60, 86400).default(3600) })
+      .object({ enabled: z.boolean().default(R.snapshot.enabled), timeoutSeconds: seconds(60, 86400).default(R.snapshot.timeoutSeconds) })
       .strict()
-      .default({ enabled: true, timeoutSeconds: 3600 }),
-    parityMaxAgeSeconds: seconds(1, 604800).default(3600).describe("paired mode: the newest passing parity result may be at most this old"),
+      .default(R.snapshot),
+    parityMaxAgeSeconds: seconds(1, 604800).default(R.parityMaxAgeSeconds).describe("paired mode: the newest passing parity result may be at most this old"),
     capacity: z
       .object({
         mode: z
           .enum(["check", "match"], { error: () => 'must be "check" (refuse when green is too small) or "match" (scale green to blue first)' })
-          .default("check")
+          .default(R.capacity.mode)
           .describe("check: green's healthy targets must carry each next share; match: first scale green's Auto Scaling group to blue's desired capacity"),
-        headroom: z.number().min(0, "must be at least 0").max(10, "must be at most 10 (a fraction: 0.2 = 20% more than the share needs)").default(0),
-        scaleTimeoutSeconds: seconds(30, 7200).default(900).describe("how long a scale-up (match, or blue back before a rollback) may take to show healthy targets"),
-        scaleDownBlue: z.boolean().default(false).describe("opt-in: after a successful cutover and blueKeepSeconds, `promote --scale-down-blue` sets blue's desired capacity to its minimum"),
+        headroom: z.number().min(0, "must be at least 0").max(10, "must be at most 10 (a fraction: 0.2 = 20% more than the share needs)").default(R.capacity.headroom),
+        scaleTimeoutSeconds: seconds(30, 7200).default(R.capacity.scaleTimeoutSeconds).describe("how long a scale-up (match, or blue back before a rollback) may take to show healthy targets"),
+        scaleDownBlue: z.boolean().default(R.capacity.scaleDownBlue).describe("opt-in: after a successful cutover and blueKeepSeconds, `promote --scale-down-blue` sets blue's desired capacity to its minimum"),
       })
       .strict()
-      .default({ mode: "check", headroom: 0, scaleTimeoutSeconds: 900, scaleDownBlue: false }),
-    blueKeepSeconds: seconds(0, 2_592_000).default(3600).describe("after a successful cutover, blue keeps its capacity at least this long (instant rollback)"),
-    migrationsDir: z.string().min(1, "must name a directory").default("migrations").describe("schema migrations: DIR/expand/*.sql run in the cutover's migrating phase, DIR/contract/*.sql with `npm run migrate -- contract` (docs/migrations.md)"),
-    contractAfterSeconds: seconds(0, 2_592_000).default(3600).describe("`npm run migrate -- contract` (it closes the rollback path) is allowed this long after a successful cutover at the earliest"),
+      .default(R.capacity),
+    blueKeepSeconds: seconds(0, 2_592_000).default(R.blueKeepSeconds).describe("after a successful cutover, blue keeps its capacity at least this long (instant rollback)"),
+    migrationsDir: z.string().min(1, "must name a directory").default(R.migrationsDir).describe("schema migrations: DIR/expand/*.sql run in the cutover's migrating phase, DIR/contract/*.sql with `npm run migrate -- contract` (docs/migrations.md)"),
+    contractAfterSeconds: seconds(0, 2_592_000).default(R.contractAfterSeconds).describe("`npm run migrate -- contract` (it closes the rollback path) is allowed this long after a successful cutover at the earliest"),
     fenceDrainSeconds: seconds(0, 120)
-
-      .default(3)
+      .default(R.fenceDrainSeconds)
       .describe("paired mode: after the write fence reads back, wait this long for writes already inside the apps to commit (longer than the slowest write request)"),
     webhookUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional().describe("Slack-compatible JSON events"),
   })

@@ -30,7 +30,7 @@ export interface EcrImage {
 
 /** `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:1.2` → its registry and repository; null for other registries. */
 export function parseEcrImage(image: string): EcrImage | null {
-  const match = /^((\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?)\/([a-z0-9._\/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/.exec(image);
+  const match = /^((\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?)\/([a-z0-9._/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/.exec(image);
   if (!match) return null;
   const [, registry, accountId, region, repository] = match as unknown as [string, string, string, string, string];
   const partition = region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";

@@ -1,5 +1,5 @@
 // The production forward action as Pulumi args, rendered from the one forward-action model
-// (scripts/core/forwardAction.ts; in the spirit of aws-cdk's ApplicationListenerAction.weightedForward).
+// (infra/vocabulary/forwardAction.ts; in the spirit of aws-cdk's ApplicationListenerAction.weightedForward).
 // Pure: no Pulumi runtime, no AWS calls, so it is property-tested in test/unit/weights.test.ts.
 //
 // The object is the `defaultActions[]` entry of an aws.lb.Listener (Pulumi's `forward` block,
@@ -15,18 +15,12 @@ import {
   validateStickiness,
   WeightError,
   type ForwardModel,
-  type ForwardWeights,
-} from "../scripts/core/forwardAction.js";
+} from "./vocabulary/forwardAction.js";
+import { COLORS, type Color, type Weights } from "./vocabulary/colors.js";
 
-// The model and its weight rule live in scripts/core/forwardAction.ts (pure, shared with the
-// scripts' ELBv2 renderer); this file renders it as Pulumi args.
-export { MAX_ALB_WEIGHT, MAX_STICKINESS_SECONDS, validateStickiness, WeightError };
-
-/** Stack colors, in the order the forward action lists them. */
-export const COLORS = ["blue", "green"] as const;
-export type Color = (typeof COLORS)[number];
-
-export type ColorWeights = ForwardWeights;
+// The model and its weight rule live in the shared vocabulary (infra/vocabulary/forwardAction.ts,
+// shared with the scripts' ELBv2 renderer); this file renders it as Pulumi args.
+export { COLORS, MAX_ALB_WEIGHT, MAX_STICKINESS_SECONDS, validateStickiness, WeightError, type Color };
 
 export interface ForwardTargetGroup<A> {
   arn: A;
@@ -42,7 +36,7 @@ export interface ForwardAction<A> {
 }
 
 /** Throws WeightError unless both weights are integers 0–999 with a positive sum. */
-export const validateWeights: (weights: ColorWeights) => void = validateAlbWeights;
+export const validateWeights: (weights: Weights) => void = validateAlbWeights;
 
 /** The model rendered as the Pulumi `defaultActions[]` entry (the provider's `forward` block). */
 export function pulumiForwardAction<A>(model: ForwardModel<A>): ForwardAction<A> {
@@ -62,7 +56,7 @@ export function pulumiForwardAction<A>(model: ForwardModel<A>): ForwardAction<A>
  * @param stickinessSeconds group stickiness duration, or null for off. When off the block is still
  *   sent as `{ enabled: false, duration: 1 }` (the provider requires a duration in the block).
  */
-export function forwardAction<A>(weights: ColorWeights, targetGroupArns: Record<Color, A>, stickinessSeconds: number | null): ForwardAction<A> {
+export function forwardAction<A>(weights: Weights, targetGroupArns: Record<Color, A>, stickinessSeconds: number | null): ForwardAction<A> {
   return pulumiForwardAction(forwardModel(weights, targetGroupArns, stickinessSeconds));
 }
 

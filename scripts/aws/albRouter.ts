@@ -17,7 +17,7 @@
 import type { Action, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Color, RouteWeights, TrafficRouter, Weights } from "../core/ports.js";
 import { UnreachableError } from "../core/errors.js";
-import { forwardModel, modelStickinessSeconds, modelWeights, stickinessOf, validatePercentWeights, type ForwardModel } from "../core/forwardAction.js";
+import { forwardModel, modelStickinessSeconds, modelWeights, stickinessOf, validatePercentWeights, type ForwardModel } from "../../infra/vocabulary/forwardAction.js";
 import { AwsCallError, awsCall, classifyAwsError, sendOptions, type SignalSource } from "./errors.js";
 import { elbSdk } from "./sdk.js";
 

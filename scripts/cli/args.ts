@@ -1,17 +1,14 @@
-// Command-line parsing shared by cutover, rollback, status and maintenance: commander with
-// --help, strict flags (an unknown flag is exit 2, nothing touched), and the stack resolution.
+// Command-line parsing shared by the commands: commander with --help, strict flags (an unknown
+// flag is exit 2, nothing touched), the stack flags.
 //
 // --stack: required, unless the working directory holds exactly one Pulumi.<stack>.yaml, which is
-// then the stack (printed, so nobody wonders). Not read from PULUMI_STACK or `pulumi stack select`:
-// a rollback that silently picks the wrong stack is worse than one that asks. Either way the
-// stack must then match the outputs' own identity (stackOutputs.ts stackIdentity) before any AWS call.
+// then the stack (printed, so nobody wonders; app/stack.ts). Not read from PULUMI_STACK or `pulumi
+// stack select`: a rollback that silently picks the wrong stack is worse than one that asks. Either
+// way the stack must then match the outputs' own identity (app/stackOutputs.ts) before any AWS call.
 
-import { readdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
 import { Command, CommanderError, type OptionValues } from "commander";
 import { UsageError } from "./common.js";
 import { checkCommandLine } from "./flagValues.js";
-import { shortStackName, validateStackName } from "./stackOutputs.js";
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -25,14 +22,6 @@ export function processIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
-
-export interface CommonOptions {
-  stack?: string;
-  outputs?: string;
-  config?: string;
-  json?: boolean;
-  allowUnverifiedStack?: boolean;
-}
 
 /** A commander program with our conventions: strict flags, errors thrown (not process.exit), help to stdout. */
 export function program(name: string, description: string, io: Io): Command {
@@ -74,31 +63,6 @@ export function parse<T extends OptionValues>(command: Command, argv: readonly s
     throw error;
   }
   return { options: command.opts<T>(), args: command.args };
-}
-
-/** The stack: --stack, or the only Pulumi.<stack>.yaml in the working directory. */
-export async function resolveStack(stack: string | undefined, io: Pick<Io, "cwd" | "stderr">, quiet = false): Promise<string> {
-  if (stack !== undefined) return validateStackName(stack);
-  let files: string[] = [];
-  try {
-    files = (await readdir(io.cwd)).filter((name) => /^Pulumi\.[^.]+\.yaml$/.test(name));
-  } catch {
-    files = [];
-  }
-  if (files.length === 1) {
-    const found = files[0]!.slice("Pulumi.".length, -".yaml".length);
-    if (!quiet) io.stderr.write(`stack: ${found} (the only Pulumi.<stack>.yaml here; pass --stack to choose)\n`);
-    return validateStackName(found);
-  }
-  throw new UsageError(
-    files.length === 0
-      ? "--stack NAME is required (no Pulumi.<stack>.yaml in this directory)"
-      : `--stack NAME is required: this directory has ${files.map((f) => f.slice(7, -5)).join(", ")}`,
-  );
-}
-
-export function configPathFor(stack: string, configOption: string | undefined, cwd: string): string {
-  return configOption !== undefined ? resolve(cwd, configOption) : join(cwd, `Pulumi.${shortStackName(stack)}.yaml`);
 }
 
 /** --webhook / rollout.webhookUrl: an http(s) URL. */

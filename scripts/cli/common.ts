@@ -1,7 +1,8 @@
-// What every command-line entry point shares: exit codes, error classes that map to them,
+// What every command-line entry point shares: exit codes, the one place errors become them,
 // and the decision between a live terminal view and plain lines.
 
-import { UnreachableError, UsageError } from "../core/errors.js";
+import { CommanderError } from "commander";
+import { ExitCodeError } from "../core/errors.js";
 
 export const ExitCode = {
   ok: 0,
@@ -18,7 +19,7 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export { UnreachableError, UsageError } from "../core/errors.js";
+export { OperationFailedError, UnreachableError, UsageError } from "../core/errors.js";
 
 export interface OutputMode {
   /** Machine output: JSON documents or JSON lines on stdout, nothing else there. */
@@ -55,14 +56,9 @@ export function runMain(main: () => Promise<ExitCode>): void {
   );
 }
 
+/** The exit code an error stands for: its own (`ExitCodeError` and its subclasses), 2 for a flag commander refused, else 1. */
 export function exitCodeFor(error: unknown): ExitCode {
-  if (error instanceof UsageError) return ExitCode.badInput;
-  if (error instanceof UnreachableError) return ExitCode.unreachable;
-  if (error instanceof Error && error.name === "ConfigError") return ExitCode.badInput;
-  // The engine's journal (scripts/core/journal.ts) does not hold a valid document: bad input
-  // until an operator repairs or removes it. Matched by name: importing the engine here would
-  // load it on every command's start-up path.
-  if (error instanceof Error && error.name === "JournalCorruptError") return ExitCode.badInput;
-  if (error instanceof Error && error.name === "CommanderError") return ExitCode.badInput;
+  if (error instanceof ExitCodeError) return error.exitCode;
+  if (error instanceof CommanderError) return ExitCode.badInput;
   return ExitCode.failed;
 }

@@ -16,7 +16,7 @@ import { ExitCode, UnreachableError, UsageError, outputMode } from "./common.js"
 import { parse, processIo, program } from "./args.js";
 import { createEventPrinter } from "./eventPrinter.js";
 import { parseDuration, parseFault, parseShare, type FaultSpec } from "../../sample-app/faults.js";
-import { DemoAbortedError, runDemo, summaryLines, type DemoPrinter, type DemoResult } from "../local/demo.js";
+import { DemoAbortedError, runDemo, summaryLines, type DemoPrinter, type DemoResult } from "../demo/demo.js";
 
 interface Flags {
   database: "shared" | "paired";

@@ -10,9 +10,9 @@
 // Ctrl-C once the fence is being written: the first lets the write and the read-back finish, the
 // second exits at once (130) printing the modes last read.
 
-import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
-import { ExitCode, outputMode, UsageError } from "./common.js";
-import { loadRawOutputs, parseStackOutputs } from "./stackOutputs.js";
+import { addStackOptions, parse, processIo, program, type Io } from "./args.js";
+import { openStack } from "../app/stack.js";
+import { ExitCode, OperationFailedError, outputMode, UsageError } from "./common.js";
 import type { FenceMode } from "../core/ports.js";
 
 interface MaintenanceOptions {
@@ -45,16 +45,14 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
   const verifySeconds = Number(options.verifyTimeout);
   if (!Number.isInteger(verifySeconds) || verifySeconds < 1 || verifySeconds > 600) throw new UsageError(`--verify-timeout ${options.verifyTimeout}: must be an integer 1..600`);
 
-  const stack = await resolveStack(options.stack, io, options.json === true);
-  const configPath = configPathFor(stack, options.config, io.cwd);
-  if (options.config !== undefined) await (await import("./inputFiles.js")).checkNamedFile(configPath, "--config");
-  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
-  const outputs = await parseStackOutputs(raw.raw, raw.source);
-  const identity = raw.identity;
-  if (outputs.fenceRuleArns.length === 0) throw new UsageError(`the stack outputs (${raw.source}) list no fenceRuleArns: this stack has no write fence`);
+  const opened = await openStack(options, io, { quiet: options.json === true });
+  // maintenance reads no config, but one it names must be a readable file
+  if (options.config !== undefined) await (await import("../app/inputFiles.js")).checkNamedFile(opened.configPath, "--config");
+  const outputs = opened.outputs();
+  if (outputs.fenceRuleArns.length === 0) throw new UsageError(`the stack outputs (${opened.raw.source}) list no fenceRuleArns: this stack has no write fence`);
 
-  const [{ createAwsDeps }, { lockOwner, describeLockHolder }] = await Promise.all([import("./awsDeps.js"), import("./operator.js")]);
-  const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd });
+  const [{ awsCutoverDeps }, { lockOwner, describeLockHolder }] = await Promise.all([import("../app/wiring/aws.js"), import("./operator.js")]);
+  const deps = await awsCutoverDeps(opened, outputs, { cwd: io.cwd });
   const fence = deps.fence as import("../aws/albFence.js").AlbFence;
   const out = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
   const say = (text: string) => {
@@ -75,8 +73,8 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
   // The lock first: a held lock refuses before the fence is even read.
   const holder = await deps.lock.current();
   if (holder && !options.force) {
-    throw new LockHeldByOther(
-      `${describeLockHolder(holder, `npm run maintenance -- ${word} --stack ${stack} --force`)}. That operation owns the fence right now; nothing was changed`,
+    throw new OperationFailedError(
+      `${describeLockHolder(holder, `npm run maintenance -- ${word} --stack ${opened.name} --force`)}. That operation owns the fence right now; nothing was changed`,
     );
   }
   if (holder) say(`warning: changing the fence while ${holder.operation} by ${holder.owner} holds the lock (--force)`);
@@ -91,7 +89,7 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
       io.stderr.write("\nfinishing the fence write and its read-back, Ctrl-C again to exit now\n");
       return;
     }
-    io.stderr.write(`\nexiting now: fence rules last read as ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}; check with \`npm run status -- --stack ${stack}\`\n`);
+    io.stderr.write(`\nexiting now: fence rules last read as ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}; check with \`npm run status -- --stack ${opened.name}\`\n`);
     process.exit(130);
   };
   process.on("SIGINT", onSigint);
@@ -114,9 +112,4 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
     say(ok ? `maintenance ${word}: ${what} (verified on ${after.length} rule(s) in ${result.ms} ms)` : `maintenance ${word}: NOT verified: ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}`);
   }
   return ok ? ExitCode.ok : ExitCode.failed;
-}
-
-/** Another operation holds the lock: exit 1 (an AWS call was made, so not "bad input"). */
-class LockHeldByOther extends Error {
-  override name = "LockHeldError";
 }

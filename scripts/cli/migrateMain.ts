@@ -103,7 +103,7 @@ async function targetsFrom(flags: Flags, phase: Phase, io: Io, raw?: { raw: unkn
   const writer = flags.writer ?? (phase === "expand" ? "blue" : "green");
   // URLs name the databases even with --stack (which then gives the config, the journal and the snapshot).
   if (!url && !blue && !green && (raw || flags.stack || flags.outputs)) {
-    const { loadRawOutputs, validateStackName } = await import("./stackOutputs.js");
+    const { loadRawOutputs, validateStackName } = await import("../app/stackOutputs.js");
     const outputs = raw ?? (await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs, cwd: io.cwd, env: io.env, allowUnverified: flags.allowUnverifiedStack === true, warn: (line) => io.stderr.write(line) }));
     const { targetsFromOutputs } = await import("../postgres/migrate/targets.js");
     return targetsFromOutputs(outputs.raw, outputs.source, { database: flags.database, writer, writerFrom: flags.writer ? "flag" : "default" });
@@ -210,26 +210,21 @@ interface StackContext {
 
 /** --stack: the config (rollout.migrationsDir, contractAfterSeconds), the journal store, an RDS snapshotter. */
 async function loadStackContext(flags: Flags, io: Io): Promise<StackContext> {
-  const [{ configPathFor, resolveStack }, { loadRawOutputs, parseStackOutputs, shortStackName }, { loadStackConfig }] = await Promise.all([
-    import("./args.js"),
-    import("./stackOutputs.js"),
-    import("./pulumiConfigFile.js"),
-  ]);
-  const stack = await resolveStack(flags.stack, io);
-  const configPath = configPathFor(stack, flags.config, io.cwd);
-  const [raw, config] = await Promise.all([loadRawOutputs({ stack, outputsFile: flags.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: flags.allowUnverifiedStack === true, picked: flags.stack === undefined, warn: (line) => io.stderr.write(line) }), loadStackConfig(configPath)]);
-  const outputs = await parseStackOutputs(raw.raw, raw.source);
-  const identity = raw.identity;
+  const { openStack } = await import("../app/stack.js");
+  const opened = await openStack(flags, io);
+  const config = await opened.config();
+  const outputs = opened.outputs();
+  const raw = opened.raw;
   return {
     raw,
     config,
     gate: async () => {
-      const [{ createAwsDeps }, { parseJournal }, { contractGate }] = await Promise.all([
-        import("./awsDeps.js"),
+      const [{ awsCutoverDeps }, { parseJournal }, { contractGate }] = await Promise.all([
+        import("../app/wiring/aws.js"),
         import("../core/journal.js"),
         import("../core/engine/migrate.js"),
       ]);
-      const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd });
+      const deps = await awsCutoverDeps(opened, outputs, { cwd: io.cwd });
       const loaded = await deps.journal.load();
       return contractGate(loaded === null ? null : parseJournal(loaded), Date.now(), config.rollout.contractAfterSeconds * 1000);
     },
@@ -238,7 +233,7 @@ async function loadStackContext(flags: Flags, io: Io): Promise<StackContext> {
       if (!instanceId) throw new UsageError(`${raw.source}: databaseInstanceIds.${color} is missing: no database instance to snapshot before contract`);
       const [{ rdsSdk }, { clientConfig }, { RdsSnapshotter }] = await Promise.all([import("../aws/sdk.js"), import("../aws/errors.js"), import("../aws/rdsSnapshot.js")]);
       const rds = new (rdsSdk().RDSClient)(clientConfig(outputs.region));
-      const snap = await new RdsSnapshotter(rds, { stack: shortStackName(stack), instanceId }).snapshot("bluegreen-contract", config.rollout.snapshot.timeoutSeconds * 1000);
+      const snap = await new RdsSnapshotter(rds, { stack: opened.short, instanceId }).snapshot("bluegreen-contract", config.rollout.snapshot.timeoutSeconds * 1000);
       return snap.id;
     },
   };

@@ -120,7 +120,7 @@ export async function parityMain(args: string[]): Promise<ExitCode> {
   if (flags.stack || flags.outputs) {
     if (flags.blue || flags.green) throw new UsageError("give either --blue/--green or --stack/--outputs, not both");
     const [{ loadRawOutputs, validateStackName }, { connectionsFromOutputs }] = await Promise.all([
-      import("./stackOutputs.js"),
+      import("../app/stackOutputs.js"),
       import("../postgres/stackDatabases.js"),
     ]);
     // With --stack, the outputs must be that stack's (loadRawOutputs checks it before any connection): exit 2 otherwise.

@@ -7,11 +7,10 @@
 // this command has checked, before anything changes, that the journal really is paused (a crashed
 // run is `cutover --resume`'s business) and that a timed pause is over (or --now).
 
-import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
+import { addStackOptions, parse, processIo, program, type Io } from "./args.js";
+import { openStack } from "../app/stack.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { cutoverMain } from "./cutoverMain.js";
-import { loadStackConfig } from "./pulumiConfigFile.js";
-import { loadRawOutputs, parseStackOutputs } from "./stackOutputs.js";
 
 interface PromoteOptions {
   stack?: string;
@@ -39,33 +38,25 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
   if (options.whenDue && (options.now || options.scaleDownBlue)) throw new UsageError("--when-due continues a timed pause only once it is due: it cannot be combined with --now or --scale-down-blue (see --help)");
 
   // --- input, all before any AWS call ------------------------------------------------------
-  await (await import("./inputFiles.js")).checkWritableDirectory(options.reports, "--reports", io.cwd);
-  const stack = await resolveStack(options.stack, io);
-  const configPath = configPathFor(stack, options.config, io.cwd);
-  const config = await loadStackConfig(configPath);
-  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
-  const outputs = await parseStackOutputs(raw.raw, raw.source);
-  const identity = raw.identity;
+  await (await import("../app/inputFiles.js")).checkWritableDirectory(options.reports, "--reports", io.cwd);
+  const opened = await openStack(options, io, { configFirst: true });
+  const config = await opened.config();
+  const outputs = opened.outputs();
   const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
 
-  const [{ createAwsDeps }, engine, { parseJournal }, { lockOwner }] = await Promise.all([
-    import("./awsDeps.js"),
+  const [{ awsCutoverDeps }, engine, { parseJournal }, { lockOwner }] = await Promise.all([
+    import("../app/wiring/aws.js"),
     import("../core/engine.js"),
     import("../core/journal.js"),
     import("./operator.js"),
   ]);
-  const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd });
+  const deps = await awsCutoverDeps(opened, outputs, { cwd: io.cwd });
 
   if (options.scaleDownBlue) {
-    try {
-      const result = await engine.runScaleDownBlue(deps, { owner: lockOwner(), early: options.now === true });
-      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "scale-down-blue", runId: result.runId, from: result.from, to: result.to })}\n`);
-      else io.stderr.write(`blue's desired capacity ${result.from} → ${result.to}; a rollback now first scales blue back to ${result.from} and waits for its targets\n`);
-      return ExitCode.ok;
-    } catch (error) {
-      if ((error as Error).name === "EngineInputError") throw new UsageError((error as Error).message);
-      throw error;
-    }
+    const result = await engine.runScaleDownBlue(deps, { owner: lockOwner(), early: options.now === true });
+    if (mode.json) io.stdout.write(`${JSON.stringify({ type: "scale-down-blue", runId: result.runId, from: result.from, to: result.to })}\n`);
+    else io.stderr.write(`blue's desired capacity ${result.from} → ${result.to}; a rollback now first scales blue back to ${result.from} and waits for its targets\n`);
+    return ExitCode.ok;
   }
 
   // --when-due: a scheduled run that finds nothing due says so and succeeds, changing nothing.
@@ -99,7 +90,7 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
     );
   }
 
-  const forward: string[] = ["--resume", "--yes", "--stack", stack, "--config", configPath, "--reports", options.reports];
+  const forward: string[] = ["--resume", "--yes", "--stack", opened.name, "--config", opened.configPath, "--reports", options.reports];
   if (options.outputs) forward.push("--outputs", options.outputs);
   if (options.allowUnverifiedStack) forward.push("--allow-unverified-stack");
   if (options.json) forward.push("--json");

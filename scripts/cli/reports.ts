@@ -8,7 +8,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Journal } from "../core/journal.js";
 import { buildReport } from "../core/report.js";
-import { shortStackName } from "./stackOutputs.js";
+import { shortStackName } from "../app/stackOutputs.js";
 
 export interface WrittenReport {
   markdownPath: string;

@@ -15,11 +15,12 @@
 // connections of scripts/postgres/stackDatabases.ts, loaded only in paired mode.
 
 import { setMaxListeners } from "node:events";
-import { addStackOptions, configPathFor, parse, processIo, program, resolveStack, type Io } from "./args.js";
+import { addStackOptions, parse, processIo, program, type Io } from "./args.js";
+import { openStack } from "../app/stack.js";
 import { ExitCode, outputMode, UnreachableError } from "./common.js";
-import { abortAfter, parseDeadlineSeconds } from "./deadline.js";
+import { abortAfter, parseDeadlineSeconds } from "../app/policies/deadline.js";
 import { raceAbort } from "../core/abort.js";
-import { loadRawOutputs, parseStackOutputs, type RawOutputs } from "./stackOutputs.js";
+import type { RawOutputs } from "../app/stackOutputs.js";
 import type { FenceMode, LockHolder, ReplicationDirection, RouteWeights, Weights } from "../core/ports.js";
 import type { SyncStatus } from "../postgres/sync/status.js";
 import { bytes as formatBytes } from "../postgres/sync/format.js";
@@ -94,7 +95,7 @@ function stackSyncStatus(raw: RawOutputs, configPath: string, signal: AbortSigna
   let urls: Promise<{ blue: string; green: string }> | null = null;
   const load = () =>
     (urls ??= (async () => {
-      const [{ connectionsFromOutputs }, { loadStackConfig }] = await Promise.all([import("../postgres/stackDatabases.js"), import("./pulumiConfigFile.js")]);
+      const [{ connectionsFromOutputs }, { loadStackConfig }] = await Promise.all([import("../postgres/stackDatabases.js"), import("../app/pulumiConfigFile.js")]);
       const database = await loadStackConfig(configPath).then(
         (config) => config.database.databaseName,
         () => undefined,
@@ -163,16 +164,14 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   if (!parsed) return ExitCode.ok;
   const options: StatusOptions = parsed.options;
   const deadlineMs = parseDeadlineSeconds(options.deadline, DEFAULT_DEADLINE_SECONDS);
-  const stack = await resolveStack(options.stack, io, options.json === true);
-  const configPath = configPathFor(stack, options.config, io.cwd);
-  // Identity before any AWS call (loadRawOutputs checks it): a typo'd --stack is exit 2, not another stack's status.
-  const raw = await loadRawOutputs({ stack, outputsFile: options.outputs, cwd: io.cwd, env: io.env, configPath, allowUnverified: options.allowUnverifiedStack === true, picked: options.stack === undefined, warn: (line) => io.stderr.write(line) });
-  const outputs = await parseStackOutputs(raw.raw, raw.source);
-  const identity = raw.identity;
+  // Identity before any AWS call (openStack checks it): a typo'd --stack is exit 2, not another stack's status.
+  const opened = await openStack(options, io, { quiet: options.json === true });
+  const { configPath, raw, name: stack } = opened;
+  const outputs = opened.outputs();
 
-  const [{ createAwsDeps }, { readConfigWeights }, { outcomeOf, parseJournal }, { formatEvent }] = await Promise.all([
-    import("./awsDeps.js"),
-    import("./pulumiConfigFile.js"),
+  const [{ awsCutoverDeps }, { readConfigWeights }, { outcomeOf, parseJournal }, { formatEvent }] = await Promise.all([
+    import("../app/wiring/aws.js"),
+    import("../app/pulumiConfigFile.js"),
     import("../core/journal.js"),
     import("../core/events.js"),
   ]);
@@ -192,7 +191,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
   const deadline: Deadline = { signal: hooks.deadline ?? timer.signal, message: `not answered before the deadline (${deadlineText})` };
   // Each section's race and each SDK call listen on it (about 16 at once): not the leak Node warns of past 10.
   setMaxListeners(64, deadline.signal);
-  const deps = await createAwsDeps(outputs, { stack, identity, configPath, cwd: io.cwd, signal: () => deadline.signal });
+  const deps = await awsCutoverDeps(opened, outputs, { cwd: io.cwd, signal: () => deadline.signal });
   const health = deps.health as import("../aws/targetHealth.js").AlbTargetHealth;
   const alarms = deps.alarms as import("../aws/alarms.js").CloudWatchAlarms;
   const fence = deps.fence as import("../aws/albFence.js").AlbFence | undefined;

@@ -1,7 +1,7 @@
 // `npm run sync -- <command>`: PostgreSQL logical replication between blue's and green's databases.
 // A thin command line over scripts/postgres/sync/; see docs/sync.md.
 
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { createLogUpdate } from "log-update";
 import { ExitCode, UsageError, outputMode, type OutputMode } from "./common.js";
@@ -67,7 +67,7 @@ async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; gree
   if (flags.outputs || flags.stack) {
     if (blue || green) throw new UsageError("give either --blue/--green or --stack/--outputs, not both");
     const [{ loadRawOutputs, validateStackName }, { connectionsFromOutputs }] = await Promise.all([
-      import("./stackOutputs.js"),
+      import("../app/stackOutputs.js"),
       import("../postgres/stackDatabases.js"),
     ]);
     // With --stack, the outputs must be that stack's (loadRawOutputs checks it before any connection): exit 2 otherwise.
@@ -401,12 +401,9 @@ export async function syncMain(args: string[]): Promise<ExitCode> {
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (error) {
-    const commanderCode = (error as { code?: string }).code;
     // Commander already printed its own message (or the help) for its errors.
-    if ((error as Error).name === "CommanderError") {
-      return commanderCode === "commander.helpDisplayed" || commanderCode === "commander.version" || (error as { exitCode?: number }).exitCode === 0
-        ? ExitCode.ok
-        : ExitCode.badInput;
+    if (error instanceof CommanderError) {
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
     }
     throw error;
   }

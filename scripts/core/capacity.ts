@@ -1,4 +1,4 @@
-// Capacity as part of safety (DESIGN.md "Long rollouts and the guard"): before any weight moves,
+// Capacity as part of safety: before any weight moves,
 // green must be able to carry its next share of blue's load. Pure: numbers in, verdicts out.
 //
 //   required healthy green targets = ceil(blue's in-service capacity × next share × (1 + headroom))
@@ -8,6 +8,7 @@
 
 import type { RolloutConfig } from "../../infra/config.js";
 import type { ColorCapacity, TargetHealth } from "./ports.js";
+import { ROLLOUT_DEFAULTS } from "../../infra/vocabulary/rolloutDefaults.js";
 
 export type CapacityMode = RolloutConfig["capacity"]["mode"];
 
@@ -34,13 +35,7 @@ export function capacityPolicyOf(rollout: Pick<RolloutConfig, "capacity" | "blue
 }
 
 /** A plan recorded before capacity existed carries no policy: the check still runs with these. */
-export const DEFAULT_CAPACITY_POLICY: CapacityPolicy = Object.freeze({
-  mode: "check",
-  headroom: 0,
-  scaleTimeoutMs: 900_000,
-  scaleDownBlue: false,
-  blueKeepMs: 3_600_000,
-}) as CapacityPolicy;
+export const DEFAULT_CAPACITY_POLICY: CapacityPolicy = Object.freeze(capacityPolicyOf(ROLLOUT_DEFAULTS));
 
 /**
  * Healthy green targets needed to carry `greenPercent` of blue's in-service capacity.

@@ -19,11 +19,15 @@ export { currentPause, pausesOf, type PauseRecord } from "./engine/pause.js";
 export {
   EngineInputError,
   outcomeExitCode,
+  type CutoverDeps,
   type CutoverRequest,
   type CutoverResult,
   type EngineDeps,
+  type GuardDeps,
+  type RollbackDeps,
   type RollbackRequest,
   type RollbackResult,
+  type RunSettings,
 } from "./engine/types.js";
 export { JournalCorruptError } from "./journal.js";
 export { PlanError } from "./plan.js";

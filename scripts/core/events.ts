@@ -7,7 +7,7 @@ import type { GateVerdict } from "./gateReading.js";
 import type { ColorCounts, JudgeVerdict } from "./judge/index.js";
 import type { Phase, TerminalPhase } from "./phases.js";
 import type { Plan } from "./plan.js";
-import type { Color, FenceMode, HookResult, LockHolder, ReplicationDirection, RouteWeights, Weights } from "./ports.js";
+import type { FenceMode, HookResult, LockHolder, ReplicationDirection, RouteWeights, Weights } from "./ports.js";
 import { describeCompleteness, type WindowCompleteness } from "./engine/windowReader.js";
 
 export type Operation = "cutover" | "rollback";
@@ -187,7 +187,6 @@ export type EventSink = (event: EngineEvent) => void;
 /** The events the journal keeps (everything but the live-view heartbeat). */
 export type JournalEvent = Exclude<EngineEvent, { type: "tick" }>;
 
-export const COLOR_LABEL: Record<Color, string> = { blue: "blue", green: "green" };
 
 /** A judge statistic (an e-value) in few characters: 0.42, 17.3, 2.1e+4. */
 export function formatStatistic(x: number): string {

@@ -4,7 +4,7 @@
 // rollout is active — and let the journal say who did it.
 
 import type { DatabaseMode } from "../../infra/config.js";
-import { runRollback, type EngineDeps, type RollbackResult } from "./engine.js";
+import { runRollback, type GuardDeps, type RollbackResult, type RunSettings } from "./engine.js";
 import { parseJournal } from "./journal.js";
 import { isTerminal, trafficMayHaveMoved } from "./phases.js";
 import { LockHeldError } from "./ports.js";
@@ -26,7 +26,7 @@ export type GuardOutcome =
  * A corrupt journal with the alarm firing: traffic may be anywhere, and rollback works from any state.
  */
 export async function guardRollback(
-  deps: EngineDeps,
+  deps: GuardDeps & RunSettings,
   request: {
     alarm: string;
     detail?: string;

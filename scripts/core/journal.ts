@@ -24,8 +24,8 @@
 import type { EngineEvent, JournalEvent, Operation, Outcome } from "./events.js";
 import { isTerminal, PHASES, type Phase } from "./phases.js";
 import type { Plan } from "./plan.js";
+import { UsageError } from "./errors.js";
 import type { DatabaseMode } from "../../infra/config.js";
-import type { BakeWindows, CutoverEvidence } from "./engine/windows.js";
 import type { JudgeState } from "./judge/index.js";
 
 export const JOURNAL_FORMAT = "bluegreen-cutover-journal";
@@ -131,7 +131,37 @@ export interface CompactionRecord {
   to: number;
 }
 
-export class JournalCorruptError extends Error {
+/** Where a bake is in its windows (journaled in journal.bake.windows: a resume goes on from `next`). */
+export interface BakeWindows {
+  /** Start of the first window that is evidence for this bake. */
+  from: number;
+  /** Start of the next window to read. */
+  next: number;
+  /** Window length (plan.pollMs, a multiple of the source's resolution). */
+  lengthMs: number;
+  /** Windows read and counted as evidence / dropped (split inconsistent). */
+  counted: number;
+  dropped: number;
+  /** Inconsistent windows in a row (reset by a consistent one). */
+  inconsistentInARow: number;
+  /** The load balancer's unattributed ELB 5xx before the step, for the attribution; null until read or without such a metric. */
+  elbBefore: { requests: number; unattributed: number } | null;
+}
+
+/** What the judge learnt once per cutover, before the first weight moved (journal.evidence). */
+export interface CutoverEvidence {
+  /** The latency bound that makes a request slow (ms); null until resolved. */
+  slowThresholdMs: number | null;
+  /** Blue's counts before the first weight moved: the judge's pre-cutover reference. */
+  beforeCutover: { requests: number; errors: number; slowRequests: number; slow: number } | null;
+  /** Requests per minute (both colors) of the last complete window: what the next window should hold (engine/windowReader.ts). */
+  trafficPerMinute?: number | null;
+  /** The end (epoch ms) of the window trafficPerMinute was measured over. */
+  trafficMeasuredAt?: number | null;
+}
+
+/** The journal does not hold a valid document: bad input (exit 2) until an operator repairs or removes it. */
+export class JournalCorruptError extends UsageError {
   override name = "JournalCorruptError";
   constructor(readonly path: string, readonly rule: string) {
     super(`the cutover journal is corrupt: ${path || "(root)"} ${rule}. Inspect it, then run \`rollback --force\` to start from a clean state`);

@@ -4,17 +4,19 @@
 
 import type { DatabaseMode, GateConfig, HookConfig, RolloutConfig } from "../../infra/config.js";
 import type { Weights } from "./ports.js";
-import { pauseSeconds } from "./pauseDuration.js";
-import { WARMUP_SECONDS_BY_MODE } from "../../infra/gateDefaults.js";
+import { UsageError } from "./errors.js";
+import { formatPercent } from "./format.js";
+import { ENGINE_DEFAULTS, WARMUP_SECONDS_BY_MODE } from "../../infra/vocabulary/rolloutDefaults.js";
+import { pauseSeconds } from "../../infra/vocabulary/pauseDuration.js";
 import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "./capacity.js";
 
 
 export const BLUE_ONLY: Weights = Object.freeze({ blue: 100, green: 0 }) as Weights;
 
 /** How often the engine reads weights back while verifying a write. */
-export const DEFAULT_VERIFY_INTERVAL_MS = 1_000;
+export const DEFAULT_VERIFY_INTERVAL_MS = ENGINE_DEFAULTS.verifyIntervalMs;
 /** Paired mode: how long the fenced switch waits for replication to catch up. */
-export const DEFAULT_CATCH_UP_TIMEOUT_MS = 30_000;
+export const DEFAULT_CATCH_UP_TIMEOUT_MS = ENGINE_DEFAULTS.catchUpTimeoutMs;
 
 export interface PlanStep {
   /** 0-based position in the plan. */
@@ -37,7 +39,7 @@ export type PlanPause = { kind: "promote" } | { kind: "timed"; ms: number };
 export interface Plan {
   strategy: RolloutConfig["strategy"]["type"];
   databaseMode: DatabaseMode;
-  /** Paired databases: a single fenced switch (DESIGN.md "Data"). */
+  /** Paired databases: a single fenced switch. */
   fenced: boolean;
   /** Live weights when the plan was built. */
   startWeights: Weights;
@@ -72,7 +74,8 @@ export interface PlanOptions {
   verifyIntervalMs?: number;
 }
 
-export class PlanError extends Error {
+/** A rollout policy the engine cannot run safely: bad input, exit 2. */
+export class PlanError extends UsageError {
   override name = "PlanError";
 }
 
@@ -205,7 +208,7 @@ export function formatDuration(ms: number): string {
   return parts.join(" ");
 }
 
-const percent = (fraction: number) => `${Number((fraction * 100).toFixed(3))}%`;
+const percent = (fraction: number) => formatPercent(fraction);
 
 export interface DescribePlanOptions {
   /** The operator asked to skip the snapshot (and said why). */

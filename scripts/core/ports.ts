@@ -2,14 +2,11 @@
 // (scripts/local) each implement all of them, so the engine that runs in `npm run demo`
 // is the engine that runs in production. Nothing here imports an AWS SDK or pg.
 
-export type Color = "blue" | "green";
-export const COLORS: readonly Color[] = ["blue", "green"] as const;
+import { OperationFailedError } from "./errors.js";
 
-/** Traffic split in percent; integers 0–100 summing to 100. */
-export interface Weights {
-  blue: number;
-  green: number;
-}
+// The colors and a traffic split are the shared vocabulary's (infra/vocabulary/colors.ts).
+export { COLORS, type Color, type Weights } from "../../infra/vocabulary/colors.js";
+import type { Color, Weights } from "../../infra/vocabulary/colors.js";
 
 /** One place that forwards production traffic to both colors (an ALB listener default action or a rule). */
 export interface RouteWeights {
@@ -136,7 +133,8 @@ export interface LockHolder {
   runId?: string;
 }
 
-export class LockHeldError extends Error {
+/** Another operation holds the lock: exit 1 (a call was made, so not bad input). */
+export class LockHeldError extends OperationFailedError {
   constructor(readonly holder: LockHolder) {
     super(`another operation holds the lock: ${holder.operation} by ${holder.owner} since ${new Date(holder.since).toISOString()}`);
     this.name = "LockHeldError";
@@ -235,7 +233,7 @@ export const systemClock: Clock = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Paired databases (database.mode: paired): the fenced, lossless switch. See DESIGN.md "Data".
+// Paired databases (database.mode: paired): the fenced, lossless switch.
 
 /** off: everything flows; writes: non-idempotent methods answered 503, reads flow; all: every request 503. */
 export type FenceMode = "off" | "writes" | "all";
@@ -320,21 +318,4 @@ export interface SchemaMigrator {
    * (one already running completes: PostgreSQL cannot pause DDL halfway).
    */
   expand(signal?: AbortSignal): Promise<SchemaMigrationResult>;
-}
-
-/**
- * A port an operation never calls (a rollback's health, alarms, snapshots, hooks: it writes
- * weights, reads them back and journals). Calling one is a programming error, reported as such
- * instead of acting on a fake answer. `fields` answers plain properties (a MetricsSource's
- * resolutionMs, say) for code that reads them without calling. The CLI's rollback and both guards
- * use it.
- */
-export function unusedPort<T extends object>(port: string, fields: Record<string, unknown> = {}): T {
-  return new Proxy({} as T, {
-    get(_target, property) {
-      if (typeof property === "string" && property in fields) return fields[property];
-      if (property === "then") return undefined; // not a thenable
-      return () => Promise.reject(new Error(`internal error: the rollback does not use the ${port} port`));
-    },
-  });
 }

@@ -2,13 +2,14 @@
 // of a plan the expected time to a decision (the judge's own forecast), with a warning when a bake
 // is too short to decide. Pure: the CLI reads MetricsSource.recentTraffic and prints the lines.
 
+import { formatPercent } from "./format.js";
 import { expectedTimeToDecision, judgedPhasesOf, measuredDispersion, newJudgeState, resolveJudgeSettings, withBlueHistory, type MeasuredDispersion } from "./judge/index.js";
 import { colorErrors } from "./judge/windowRules.js";
 import { formatDuration, type Plan } from "./plan.js";
 import type { MetricsSample, MetricsSource, MetricsWindow } from "./ports.js";
 import { MAX_EXTRA_MS } from "./engine/windowReader.js";
 
-const percent = (fraction: number) => `${Number((fraction * 100).toFixed(3))}%`;
+const percent = (fraction: number) => formatPercent(fraction);
 
 /** Traffic over a recent window, per color (MetricsSource.recentTraffic), for the time-to-decision forecast. */
 export interface RecentTraffic {

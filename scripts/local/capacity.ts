@@ -1,4 +1,4 @@
-// CapacityManager over the sandbox (issue 14): a color's "Auto Scaling group" is its pool of app
+// CapacityManager over the sandbox: a color's "Auto Scaling group" is its pool of app
 // processes behind the local router. inService counts the processes that listen; setDesired
 // starts more in the background, like an ASG accepting a new desired capacity: each new process
 // takes its share of the color's requests once it listens, and the engine waits for it to turn

@@ -6,7 +6,7 @@
 // - optional stickiness cookie (like the ALB's target-group stickiness): a request carrying
 //   `bluegreen-color=<color>` goes back to that color while its weight is above zero;
 // - the test header rule: `x-bluegreen-color: green` (or blue) goes straight to that color;
-// - the write fence (DESIGN.md, paired databases): "writes" answers POST/PUT/PATCH/DELETE with
+// - the write fence (paired databases): "writes" answers POST/PUT/PATCH/DELETE with
 //   503 and a short JSON body while reads keep flowing; "all" answers everything 503;
 // - per-color counters in one-second buckets (requests, 5xx, an HDR latency histogram), so a
 //   MetricsSource can answer any [start, end) window, and per weight generation, so the demo
@@ -225,7 +225,7 @@ export class LocalRouter {
     return this.epochList.map((epoch) => ({ ...epoch, weights: { ...epoch.weights }, routed: { ...epoch.routed }, errors5xx: { ...epoch.errors5xx } }));
   }
 
-  /** A color's instances (issue 14: each color may run several app processes, like targets in a target group). */
+  /** A color's instances (each color may run several app processes, like targets in a target group). */
   private readonly pools: Record<Color, string[]> = { blue: [], green: [] };
   private readonly turn: Record<Color, number> = { blue: 0, green: 0 };
 

@@ -1,5 +1,5 @@
 // The local router's control API: what the ELBv2 and CloudWatch APIs are to the ALB, so that
-// another process (the sandbox guard, scripts/local/guardMain.ts) can read and write the live
+// another process (the sandbox guard, scripts/demo/guardMain.ts) can read and write the live
 // weights and read the per-color metrics without living inside the demo's process.
 //
 // It listens on its own 127.0.0.1 port, apart from the data plane (a business request can never

@@ -1,7 +1,6 @@
 // The sandbox's owner of the live weights: a small JSON file in the run directory that the
 // engine's WeightRecorder port writes each weight it reaches into (atomically), and the demo
-// reads back for its summary. Production keeps that record elsewhere (DESIGN.md "Weight
-// ownership"); the demo must not depend on the CLI's Pulumi stack-config write-back.
+// reads back for its summary. Production keeps that record elsewhere; the demo must not depend on the CLI's Pulumi stack-config write-back.
 
 import type { WeightRecorder, Weights } from "../core/ports.js";
 import { readTextIfExists, writeFileAtomic } from "../fs/atomicFile.js";

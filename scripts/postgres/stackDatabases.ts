@@ -35,8 +35,10 @@ import type pg from "pg";
 import { UnreachableError, UsageError } from "../core/errors.js";
 import type { ReplicationLogin } from "./sync/replicationRole.js";
 
-export type Color = "blue" | "green";
-const COLORS: readonly Color[] = ["blue", "green"];
+import { COLORS, type Color } from "../../infra/vocabulary/colors.js";
+import { isSecretArn } from "../../infra/vocabulary/stackOutputs.js";
+
+export type { Color };
 
 export interface StackDatabases {
   endpoints: Record<Color, { host: string; port: number }>;
@@ -63,7 +65,8 @@ export interface DatabaseConnection {
 }
 
 const ENDPOINT = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:.+/;
+/** The region part of a Secrets Manager ARN (checked by the contract's isSecretArn first). */
+const SECRET_ARN_REGION = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/;
 
 /**
  * Validate the database fields of the stack outputs. `purpose` names the command in messages
@@ -102,7 +105,7 @@ export function parseStackDatabases(raw: unknown, source: string, purpose = "thi
       const value = arnsRaw[color];
       if (value === undefined) problems.push(`databaseSecretArns.${color}: is missing (the ARN of the ${color} database's Secrets Manager secret)`);
       else if (value === null) problems.push(`databaseSecretArns.${color}: is null: the stack has no ${color} database (is ${color} enabled?)`);
-      else if (typeof value !== "string" || !SECRET_ARN.test(value)) problems.push(`databaseSecretArns.${color}: must be a secretsmanager ARN`);
+      else if (!isSecretArn(value)) problems.push(`databaseSecretArns.${color}: must be a secretsmanager ARN`);
       else secretArns[color] = value;
     }
   }
@@ -117,7 +120,7 @@ export function parseStackDatabases(raw: unknown, source: string, purpose = "thi
         const arns = {} as Record<Color, string>;
         for (const color of COLORS) {
           const value = values[color];
-          if (typeof value !== "string" || !SECRET_ARN.test(value)) problems.push(`replicationSecretArns.${color}: must be a secretsmanager ARN (the ${color} database's replication secret)`);
+          if (!isSecretArn(value)) problems.push(`replicationSecretArns.${color}: must be a secretsmanager ARN (the ${color} database's replication secret)`);
           else arns[color] = value;
         }
         replicationSecretArns = arns;
@@ -215,7 +218,7 @@ async function readSecrets(db: StackDatabases, signal?: AbortSignal): Promise<{ 
   const [{ SecretsManagerClient, GetSecretValueCommand }, { clientConfig }] = await Promise.all([import("@aws-sdk/client-secrets-manager"), import("../aws/errors.js")]);
   // The region is the secret's own (from its ARN): right whatever AWS_REGION says. The timeouts
   // throw (aws/errors.ts): a black-holed endpoint cannot hold the command forever.
-  const region = SECRET_ARN.exec(db.secretArns.blue)?.[1];
+  const region = SECRET_ARN_REGION.exec(db.secretArns.blue)?.[1];
   const { requestHandler } = clientConfig(region ?? "");
   const client = new SecretsManagerClient({ ...(region ? { region } : {}), requestHandler });
   try {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineEvent } from "../../scripts/core/events.js";
 import type { Plan } from "../../scripts/core/plan.js";
 import { describeTimeToDecision } from "../../scripts/core/trafficPlan.js";
-import { runDemo, silentPrinter, type DemoPrinter, type DemoResource, type DemoResult } from "../../scripts/local/demo.js";
+import { runDemo, silentPrinter, type DemoPrinter, type DemoResource, type DemoResult } from "../../scripts/demo/demo.js";
 import { expectRunGone } from "./leftovers.js";
 
 let reportsDir: string;

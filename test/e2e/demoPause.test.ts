@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineEvent } from "../../scripts/core/events.js";
-import { runDemo, type DemoResource, type DemoResult } from "../../scripts/local/demo.js";
+import { runDemo, type DemoResource, type DemoResult } from "../../scripts/demo/demo.js";
 import { expectRunGone } from "./leftovers.js";
 
 describe("npm run demo -- --pause: the guard rolls back a paused rollout", () => {

@@ -16,7 +16,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runDemo, silentPrinter, summaryLines, type DemoResult } from "../../scripts/local/demo.js";
+import { runDemo, silentPrinter, summaryLines, type DemoResult } from "../../scripts/demo/demo.js";
 import { expectRunGone } from "./leftovers.js";
 
 let reportsDir: string;

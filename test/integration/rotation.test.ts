@@ -2,7 +2,7 @@
 // on AWS (connections from the stack outputs and Secrets Manager, subscriptions as each database's
 // replication role), then the master passwords rotate (ALTER ROLE + the secret a fake Secrets
 // Manager returns), later the replication secrets rotate too; the paired switch and the rollback,
-// run by the engine over the AWS wiring's DataReplication (scripts/cli/pairedDeps.ts), both
+// run by the engine over the AWS wiring's DataReplication (scripts/postgres/stackReplication.ts), both
 // succeed and every acknowledged write survives.
 //
 // The fake Secrets Manager is the SDK client with `send` stubbed (aws-sdk-client-mock): the code
@@ -17,7 +17,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RolloutConfig } from "../../infra/config.js";
-import { lazyReplication } from "../../scripts/cli/pairedDeps.js";
+import { lazyReplication } from "../../scripts/postgres/stackReplication.js";
 import { syncMain } from "../../scripts/cli/syncMain.js";
 import { runCutover, runRollback } from "../../scripts/core/engine.js";
 import type { FenceMode, ParitySource, WriteFence } from "../../scripts/core/ports.js";

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { connectionsFromOutputs, databaseConnections, parseStackDatabases, rdsTrust } from "../../scripts/postgres/stackDatabases.js";
-import { loadRawOutputs } from "../../scripts/cli/stackOutputs.js";
+import { loadRawOutputs } from "../../scripts/app/stackOutputs.js";
 import { UnreachableError, UsageError } from "../../scripts/cli/common.js";
 
 let dir = "";

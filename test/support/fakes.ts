@@ -395,7 +395,6 @@ export class InMemoryJournal implements JournalStore {
     this.stored = text;
   }
   /** The stored journal, parsed. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   get value(): any {
     return this.stored === null ? null : JSON.parse(this.stored);
   }

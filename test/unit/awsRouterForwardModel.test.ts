@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { forwardAction as pulumiAction, pulumiForwardAction } from "../../infra/weights.js";
 import { modelFromActions, sdkForwardAction, weightedForwardAction, weightsFromActions } from "../../scripts/aws/albRouter.js";
-import { forwardModel, MAX_ALB_WEIGHT, MAX_STICKINESS_SECONDS, modelWeights, WeightError } from "../../scripts/core/forwardAction.js";
+import { forwardModel, MAX_ALB_WEIGHT, MAX_STICKINESS_SECONDS, modelWeights, WeightError } from "../../infra/vocabulary/forwardAction.js";
 
 const TG = {
   blue: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/bg-blue/0123456789abcdef",

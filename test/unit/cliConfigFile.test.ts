@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadStackConfig, PulumiConfigWeightRecorder, readConfigWeights, withWeights } from "../../scripts/cli/pulumiConfigFile.js";
+import { loadStackConfig, PulumiConfigWeightRecorder, readConfigWeights, withWeights } from "../../scripts/app/pulumiConfigFile.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fileParitySource } from "../../scripts/cli/pairedDeps.js";
+import { fileParitySource } from "../../scripts/app/wiring/parityFile.js";
 import type { ParityReport } from "../../scripts/postgres/parity/index.js";
 
 let dir: string;

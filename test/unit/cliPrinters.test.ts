@@ -4,8 +4,8 @@ import type { EngineEvent } from "../../scripts/core/events.js";
 import { createEventPrinter } from "../../scripts/cli/eventPrinter.js";
 import { renderLive } from "../../scripts/cli/liveView.js";
 import { NO_PALETTE } from "../../scripts/cli/plainPrinter.js";
-import { parseStackOutputs, parseRollbackOutputs } from "../../scripts/cli/stackOutputs.js";
-import { webhookText } from "../../scripts/cli/webhook.js";
+import { parseStackOutputs, parseRollbackOutputs } from "../../scripts/app/stackOutputs.js";
+import { webhookText } from "../../scripts/app/policies/webhook.js";
 import { redact } from "../../scripts/core/redact.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -111,7 +111,7 @@ describe("event printers", () => {
 describe("stack outputs validation", () => {
   it("accepts the example outputs (full and rollback's fast check agree)", async () => {
     const raw = JSON.parse(await readFile(join(import.meta.dirname, "../../examples/stack-outputs.prod.json"), "utf8")) as unknown;
-    const full = await parseStackOutputs(raw, "example");
+    const full = parseStackOutputs(raw, "example");
     const fast = parseRollbackOutputs(raw, "example");
     expect(fast).toEqual({
       pulumiProject: full.pulumiProject,
@@ -129,7 +129,7 @@ describe("stack outputs validation", () => {
   it("refuses outputs that route nothing", async () => {
     const raw = JSON.parse(await readFile(join(import.meta.dirname, "../../examples/stack-outputs.prod.json"), "utf8")) as Record<string, unknown>;
     const empty = { ...raw, listenerArns: [], ruleArns: [] };
-    await expect(parseStackOutputs(empty, "x")).rejects.toThrow(/nothing routes production traffic/);
+    expect(() => parseStackOutputs(empty, "x")).toThrow(/nothing routes production traffic/);
     expect(() => parseRollbackOutputs(empty, "x")).toThrow(/nothing routes production traffic/);
   });
 });

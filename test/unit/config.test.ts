@@ -2,7 +2,7 @@
 // in, and a table of bad configs each fails with the exact path and message an operator sees.
 import { describe, expect, it } from "vitest";
 import { ConfigError, parsePulumiConfigMap, parseStackConfig, TLS13_POLICY, type ConfigIssue } from "../../infra/config.js";
-import { prodConfigMap } from "./infraHarness.js";
+import { prodConfigMap } from "../support/stackConfigs.js";
 
 type ConfigMap = Record<string, any>;
 

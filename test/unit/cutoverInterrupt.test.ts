@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { runCutover, runRollback, type CutoverRequest, type EngineDeps } from "../../scripts/core/engine.js";
 import type { EngineEvent } from "../../scripts/core/events.js";
 import { outcomeOf, parseJournal } from "../../scripts/core/journal.js";
-import { answerNoOnAbort, LastKnownState, runWithOperatorPolicy, type InterruptSource } from "../../scripts/cli/cutoverInterrupt.js";
+import { answerNoOnAbort, LastKnownState, runWithOperatorPolicy, type InterruptSource } from "../../scripts/app/policies/cutoverInterrupt.js";
 import type { DatabaseMode } from "../../infra/config.js";
 import { FakeWorld, testRollout } from "../support/fakes.js";
 

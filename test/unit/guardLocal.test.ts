@@ -5,7 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { runCutover, type EngineDeps } from "../../scripts/core/engine.js";
 import { parseJournal } from "../../scripts/core/journal.js";
-import { breaches, watchWithGuard } from "../../scripts/local/guard.js";
+import { breaches, watchWithGuard } from "../../scripts/demo/guard.js";
 import { FakeWorld, replies, testRollout } from "../support/fakes.js";
 
 const steps = { type: "canary" as const, steps: [5, { percent: 25, pause: "promote" }, 100] };

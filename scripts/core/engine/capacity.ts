@@ -18,9 +18,9 @@ import {
 } from "../capacity.js";
 import { parseJournal, type Journal } from "../journal.js";
 import { formatDuration } from "../plan.js";
-import type { Color, LockHolder, TargetHealth } from "../ports.js";
+import type { Color, HealthProbe, LockHolder, TargetHealth } from "../ports.js";
 import { Breach, Run } from "./run.js";
-import { EngineInputError, type EngineDeps } from "./types.js";
+import { EngineInputError, type EngineDeps, type RollbackDeps } from "./types.js";
 
 /** How often target health is read while waiting for new targets. ALB health checks run every 5–300 s. */
 export const HEALTH_WAIT_POLL_MS = 10_000;
@@ -28,7 +28,7 @@ export const HEALTH_WAIT_POLL_MS = 10_000;
 /** The journal with the capacity changes the scripts made (absent in journals written before capacity existed). */
 export type JournalWithCapacity = Journal & { capacity?: CapacityRecord };
 
-export function capacityPolicy(run: Run): CapacityPolicy {
+export function capacityPolicy(run: Run<RollbackDeps>): CapacityPolicy {
   return run.journal.plan?.capacity ?? DEFAULT_CAPACITY_POLICY;
 }
 
@@ -58,7 +58,8 @@ export async function judgeGreenCapacity(run: Run, greenPercent: number): Promis
 
 /** Read `color`'s target health until at least `healthy` targets are healthy, bounded by timeoutMs. */
 export async function waitForHealthyTargets(
-  run: Run,
+  run: Run<RollbackDeps>,
+  probe: HealthProbe,
   color: Color,
   healthy: number,
   timeoutMs: number,
@@ -66,7 +67,7 @@ export async function waitForHealthyTargets(
   const started = run.now();
   const deadline = started + timeoutMs;
   for (;;) {
-    const health = await run.deps.health.health(color);
+    const health = await probe.health(color);
     if (health.healthy >= healthy || run.now() >= deadline) return { ok: health.healthy >= healthy, health, waitedMs: run.now() - started };
     // Every 10 s at most (ALB health checks run every 5–300 s), no slower than the plan's poll (the sandbox: 1 s); wakes on abort.
     await run.sleep(Math.max(1, Math.min(HEALTH_WAIT_POLL_MS, run.plan.pollMs, deadline - run.now())));
@@ -93,7 +94,7 @@ export async function preflightCapacity(run: Run): Promise<{ ok: boolean; detail
       capacityRecord(run.journal).greenScaled = { from: green.desired, to: decision.to, at: run.now() };
       run.decide("scale", `capacity match: ${decision.detail}; waiting up to ${formatDuration(policy.scaleTimeoutMs)} for ${decision.to} healthy green target(s)`);
       await run.persist();
-      const waited = await waitForHealthyTargets(run, "green", decision.to, policy.scaleTimeoutMs);
+      const waited = await waitForHealthyTargets(run, run.deps.health, "green", decision.to, policy.scaleTimeoutMs);
       scaledHealthy = waited.ok;
       notes.push(
         waited.ok
@@ -120,7 +121,7 @@ export async function requireStepCapacity(run: Run): Promise<void> {
   const policy = capacityPolicy(run);
   let verdict = await judgeGreenCapacity(run, step.weights.green);
   if (!verdict.ok && policy.mode === "match") {
-    const waited = await waitForHealthyTargets(run, "green", verdict.required, policy.scaleTimeoutMs);
+    const waited = await waitForHealthyTargets(run, run.deps.health, "green", verdict.required, policy.scaleTimeoutMs);
     if (waited.ok) verdict = await judgeGreenCapacity(run, step.weights.green);
   }
   if (!verdict.ok) throw new Breach(`capacity before step ${step.index + 1}: ${verdict.detail}`, run.now());
@@ -131,7 +132,7 @@ export async function requireStepCapacity(run: Run): Promise<void> {
  * its targets before traffic goes there. Best effort on a bound: after the timeout the flip goes
  * ahead anyway (a smaller blue beats a broken green) with a warning.
  */
-export async function restoreBlueBeforeRollback(run: Run): Promise<void> {
+export async function restoreBlueBeforeRollback(run: Run<RollbackDeps>): Promise<void> {
   const record = (run.journal as JournalWithCapacity).capacity;
   const down = record?.blueScaledDown;
   if (!record || !down || record.blueRestored) return;
@@ -141,10 +142,15 @@ export async function restoreBlueBeforeRollback(run: Run): Promise<void> {
     return;
   }
   const policy = capacityPolicy(run);
+  const probe = run.deps.health;
+  if (!probe) {
+    run.emit({ type: "warning", message: `blue was scaled down to ${down.to} after the cutover, and this rollback cannot read target health to wait for it: flipping anyway` });
+    return;
+  }
   try {
     await manager.setDesired("blue", down.from);
     run.decide("scale", `blue was scaled down after the cutover: desired capacity ${down.to} → ${down.from} before the flip; waiting up to ${formatDuration(policy.scaleTimeoutMs)} for healthy targets`);
-    const waited = await waitForHealthyTargets(run, "blue", down.from, policy.scaleTimeoutMs);
+    const waited = await waitForHealthyTargets(run, probe, "blue", down.from, policy.scaleTimeoutMs);
     record.blueRestored = { to: down.from, at: run.now(), waitedMs: waited.waitedMs };
     if (!waited.ok) {
       run.emit({ type: "warning", message: `blue has ${waited.health.healthy} of ${down.from} healthy target(s) after ${formatDuration(waited.waitedMs)}: flipping anyway` });

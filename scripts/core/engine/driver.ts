@@ -8,8 +8,6 @@ import { isTerminal, trafficMayHaveMoved } from "../phases.js";
 import { bake } from "./bake.js";
 import { requireStepCapacity } from "./capacity.js";
 import { continueFromPause, enterPause, holdsAtPause, pauseDue } from "./pause.js";
-
-
 import { runHooks } from "./hooks.js";
 import { catchUp, copySequences, fenceOff, fenceOn, proveParity, startReverseReplication } from "./pairedSwitch.js";
 import { migrateSchema } from "./migrate.js";
@@ -17,14 +15,28 @@ import { preflight } from "./preflight.js";
 import { rollbackTraffic } from "./rollback.js";
 import { Breach, Interrupted, JournalWriteError, LockLost, abortReason, messageOf, type Run } from "./run.js";
 import { recordWeights, verifyStep, writeStep } from "./step.js";
+import type { RollbackDeps } from "./types.js";
 
 /** Run the state machine until a terminal phase. */
 export async function drive(run: Run): Promise<void> {
+  return runPhases(run, () => advance(run));
+}
+
+/** A rollback's run: its one phase ("rolling-back") until a terminal phase, on a rollback's ports only. */
+export async function driveRollback(run: Run<RollbackDeps>): Promise<void> {
+  return runPhases(run, () => {
+    if (run.journal.phase !== "rolling-back") throw new Error(`internal error: a rollback in phase ${run.journal.phase}`);
+    return rollbackTraffic(run);
+  });
+}
+
+/** Do `advance` until a terminal phase, turning failures into a rollback, an abort or an interrupt (see the top of this file). */
+async function runPhases(run: Run<RollbackDeps>, advance: () => Promise<void>): Promise<void> {
   while (!isTerminal(run.journal.phase)) {
     if (holdsAtPause(run)) return; // the cutover exits; `promote` continues
     try {
       run.throwIfAborted();
-      await advance(run);
+      await advance();
     } catch (error) {
       if (error instanceof LockLost) return abortForLostLock(run, error);
       // Whatever failed after the abort (an adapter that stopped waiting, say) is not a breach.
@@ -108,7 +120,7 @@ async function advance(run: Run): Promise<void> {
 }
 
 /** Someone broke our lock (`rollback --force`): stop without touching traffic; that operation owns it. */
-function abortForLostLock(run: Run, error: LockLost): void {
+function abortForLostLock(run: Run<RollbackDeps>, error: LockLost): void {
   run.aborted = true;
   run.journal.phase = "aborted";
   run.decide("abort", `${error.message}: stopping without touching traffic (that operation owns it now)`);
@@ -121,7 +133,7 @@ function abortForLostLock(run: Run, error: LockLost): void {
  * The caller aborted: save the journal where it stands (a resumable, non-terminal phase), say so,
  * and touch nothing more. What happens to traffic is the caller's policy.
  */
-async function interrupt(run: Run, error: unknown): Promise<void> {
+async function interrupt(run: Run<RollbackDeps>, error: unknown): Promise<void> {
   if (error instanceof JournalWriteError) throw error.original;
   const reason = error instanceof Interrupted ? error.reason : abortReason(run.signal);
   const j = run.journal;
@@ -145,7 +157,7 @@ async function interrupt(run: Run, error: unknown): Promise<void> {
 }
 
 /** The journal cannot be saved: roll traffic back (best effort), then surface the store's error. */
-async function failForJournal(run: Run, error: JournalWriteError): Promise<never> {
+async function failForJournal(run: Run<RollbackDeps>, error: JournalWriteError): Promise<never> {
   if (run.journalBroken) throw error.original;
   run.journalBroken = true;
   run.emit({ type: "warning", message: `${error.message}; the journal can no longer be trusted` });

@@ -4,9 +4,10 @@
 
 import { formatDuration } from "../plan.js";
 import { Breach, messageOf, type Run } from "./run.js";
+import type { RollbackDeps } from "./types.js";
 
 /** Raise the write fence and record when it went on (the first raise wins). */
-export async function fenceOn(run: Run, purpose: "switch" | "rollback"): Promise<void> {
+export async function fenceOn(run: Run<RollbackDeps>, purpose: "switch" | "rollback"): Promise<void> {
   const fence = run.deps.fence!;
   // Timed from the call, not its return: set() also waits for writes already inside the
   // apps to finish, and clients see 503s from the moment the fence takes effect.
@@ -19,7 +20,7 @@ export async function fenceOn(run: Run, purpose: "switch" | "rollback"): Promise
 }
 
 /** Lift the fence this journal put up; returns how long it was on. */
-export async function fenceOff(run: Run): Promise<number | null> {
+export async function fenceOff(run: Run<RollbackDeps>): Promise<number | null> {
   const fence = run.deps.fence!;
   await fence.set("off");
   const j = run.journal;

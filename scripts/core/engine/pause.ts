@@ -13,7 +13,7 @@
 import type { Journal } from "../journal.js";
 import { formatDuration, type PlanPause } from "../plan.js";
 import { Breach, type Run } from "./run.js";
-import { EngineInputError } from "./types.js";
+import { EngineInputError, type RollbackDeps } from "./types.js";
 
 export interface PauseRecord {
   /** 0-based step the run paused after. */
@@ -47,10 +47,10 @@ export function currentPause(journal: Journal): PauseRecord | null {
 }
 
 /** The step whose pause the session released, per run (promote / cutover --resume): a later pause holds again. */
-const released = new WeakMap<Run, number>();
+const released = new WeakMap<object, number>();
 
 /** The driver stops here: the run is paused and nobody released it. */
-export function holdsAtPause(run: Run): boolean {
+export function holdsAtPause(run: Run<RollbackDeps>): boolean {
   return run.journal.phase === "paused" && released.get(run) !== run.journal.step;
 }
 

@@ -10,11 +10,13 @@ import { fenceOff, fenceOn } from "./pairedSwitch.js";
 import type { RouteWeights } from "../ports.js";
 import { describeRoutes, maxStickiness } from "./routes.js";
 import { JournalWriteError, messageOf, type Run } from "./run.js";
-import { recordWeights } from "./step.js";
+import type { RollbackDeps } from "./types.js";
 
-const DEFAULT_VERIFY_TIMEOUT_MS = 60_000;
-const DEFAULT_VERIFY_INTERVAL_MS = 1_000;
-const DEFAULT_CATCH_UP_MS = 30_000;
+/** A rollback works on a rollback's ports only (a cutover's run is one too). */
+type RollbackRun = Run<RollbackDeps>;
+import { recordWeights } from "./step.js";
+import { ENGINE_DEFAULTS } from "../../../infra/vocabulary/rolloutDefaults.js";
+
 const ROLLBACK_ATTEMPTS = 3;
 
 interface RollbackSettings {
@@ -32,7 +34,7 @@ interface PairedPreparation {
 }
 
 /** Phase "rolling-back": prepare (paired), flip, verify, tidy up, finish. */
-export async function rollbackTraffic(run: Run): Promise<void> {
+export async function rollbackTraffic(run: RollbackRun): Promise<void> {
   const j = run.journal;
   const failure = j.failure ?? { reason: "rollback", breachObservedAt: run.now(), phase: j.phase, step: j.step };
   const settings = settingsOf(run);
@@ -89,19 +91,19 @@ export async function rollbackTraffic(run: Run): Promise<void> {
   await run.finish("rolled-back", failure.reason);
 }
 
-function settingsOf(run: Run): RollbackSettings {
+function settingsOf(run: RollbackRun): RollbackSettings {
   const j = run.journal;
   const opts = run.rollbackOptions;
   return {
-    verifyTimeoutMs: j.plan?.verifyTimeoutMs ?? opts.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS,
-    verifyIntervalMs: j.plan?.verifyIntervalMs ?? opts.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
-    catchUpTimeoutMs: opts.catchUpTimeoutMs ?? j.plan?.catchUpTimeoutMs ?? DEFAULT_CATCH_UP_MS,
+    verifyTimeoutMs: j.plan?.verifyTimeoutMs ?? opts.verifyTimeoutMs ?? ENGINE_DEFAULTS.verifyTimeoutMs,
+    verifyIntervalMs: j.plan?.verifyIntervalMs ?? opts.verifyIntervalMs ?? ENGINE_DEFAULTS.verifyIntervalMs,
+    catchUpTimeoutMs: opts.catchUpTimeoutMs ?? j.plan?.catchUpTimeoutMs ?? ENGINE_DEFAULTS.catchUpTimeoutMs,
     paired: (j.databaseMode === "paired" || opts.databaseMode === "paired") && run.deps.fence !== undefined && run.deps.replication !== undefined,
   };
 }
 
 /** Paired: green may hold writes that blue lacks only if green has served traffic. */
-async function prepareBlue(run: Run, settings: RollbackSettings): Promise<PairedPreparation> {
+async function prepareBlue(run: RollbackRun, settings: RollbackSettings): Promise<PairedPreparation> {
   const greenServing = await isGreenServing(run);
   if (!greenServing) return { greenServing, caughtUp: false };
   await raiseRollbackFence(run);
@@ -116,7 +118,7 @@ async function prepareBlue(run: Run, settings: RollbackSettings): Promise<Paired
   return { greenServing, caughtUp };
 }
 
-async function isGreenServing(run: Run): Promise<boolean> {
+async function isGreenServing(run: RollbackRun): Promise<boolean> {
   try {
     const routes = await run.deps.router.readWeights();
     return routes.length === 0 || routes.some((r) => r.weights.green > 0);
@@ -127,7 +129,7 @@ async function isGreenServing(run: Run): Promise<boolean> {
 }
 
 /** Fence writes for the rollback; a fence that fails is reported and the rollback goes on. */
-async function raiseRollbackFence(run: Run): Promise<void> {
+async function raiseRollbackFence(run: RollbackRun): Promise<void> {
   try {
     await fenceOn(run, "rollback");
     await run.persist();
@@ -138,7 +140,7 @@ async function raiseRollbackFence(run: Run): Promise<void> {
 }
 
 /** Wait for green → blue replication and copy the sequences; false when blue may lack green's writes. */
-async function catchBlueUp(run: Run, timeoutMs: number): Promise<boolean> {
+async function catchBlueUp(run: RollbackRun, timeoutMs: number): Promise<boolean> {
   const replication = run.deps.replication!;
   let caughtUp = false;
   try {
@@ -158,7 +160,7 @@ async function catchBlueUp(run: Run, timeoutMs: number): Promise<boolean> {
   return caughtUp;
 }
 
-async function copySequencesToBlue(run: Run, detail: string): Promise<void> {
+async function copySequencesToBlue(run: RollbackRun, detail: string): Promise<void> {
   try {
     await run.deps.replication!.copySequences("green-to-blue");
     run.emit({ type: "replication", action: "copy-sequences", direction: "green-to-blue", ok: true, detail });
@@ -181,7 +183,7 @@ function isBlueOnly(routes: readonly RouteWeights[]): boolean {
  *   Only when the verify window has passed and the routes still show an action other than blue
  *   only (ours was lost or overwritten) is it written again.
  */
-async function flipToBlue(run: Run, settings: RollbackSettings): Promise<{ verified: boolean; lastError: string }> {
+async function flipToBlue(run: RollbackRun, settings: RollbackSettings): Promise<{ verified: boolean; lastError: string }> {
   const record = run.journal.rollback!;
   const deadline = run.deps.rollbackDeadline;
   const stopped = () => deadline?.aborted === true;
@@ -228,7 +230,7 @@ export function verifyWindowMs(settings: Pick<RollbackSettings, "verifyTimeoutMs
 }
 
 /** Read the live weights once; failures are only remembered (the report says what was last read). */
-async function readLive(run: Run): Promise<void> {
+async function readLive(run: RollbackRun): Promise<void> {
   try {
     run.lastRoutes = await run.deps.router.readWeights();
   } catch {
@@ -237,7 +239,7 @@ async function readLive(run: Run): Promise<void> {
 }
 
 /** The rollback's waits end early at its deadline (and on the caller's abort). */
-async function pause(run: Run, ms: number): Promise<void> {
+async function pause(run: RollbackRun, ms: number): Promise<void> {
   const deadline = run.deps.rollbackDeadline;
   if (run.signal && deadline) {
     const either = eitherSignal(run.signal, deadline);
@@ -268,7 +270,7 @@ function eitherSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; di
 }
 
 /** Re-read (never re-write) until every route is blue-only, the verify window passes, or the deadline. */
-async function readBackBlueOnly(run: Run, settings: RollbackSettings): Promise<{ ok: boolean; error: string; unread: boolean }> {
+async function readBackBlueOnly(run: RollbackRun, settings: RollbackSettings): Promise<{ ok: boolean; error: string; unread: boolean }> {
   const started = run.now();
   const until = started + settings.verifyTimeoutMs;
   const deadline = run.deps.rollbackDeadline;
@@ -293,13 +295,13 @@ async function readBackBlueOnly(run: Run, settings: RollbackSettings): Promise<{
 }
 
 /** Paired, traffic verified on blue: lift our fence, list green-only keys if blue could not catch up, stop reverse replication if asked. */
-async function tidyUpPaired(run: Run, prepared: PairedPreparation): Promise<void> {
+async function tidyUpPaired(run: RollbackRun, prepared: PairedPreparation): Promise<void> {
   await liftRollbackFence(run);
   if (prepared.greenServing && !prepared.caughtUp) await listOnlyOnGreen(run);
   if (run.rollbackOptions.stopReverseReplication) await stopReverseReplication(run);
 }
 
-async function liftRollbackFence(run: Run): Promise<void> {
+async function liftRollbackFence(run: RollbackRun): Promise<void> {
   const j = run.journal;
   if (j.fence.onAt !== null) {
     try {
@@ -318,7 +320,7 @@ async function liftRollbackFence(run: Run): Promise<void> {
   }
 }
 
-async function listOnlyOnGreen(run: Run): Promise<void> {
+async function listOnlyOnGreen(run: RollbackRun): Promise<void> {
   const record = run.journal.rollback!;
   try {
     const parity = await run.deps.replication!.parity();
@@ -333,7 +335,7 @@ async function listOnlyOnGreen(run: Run): Promise<void> {
   }
 }
 
-async function stopReverseReplication(run: Run): Promise<void> {
+async function stopReverseReplication(run: RollbackRun): Promise<void> {
   try {
     await run.deps.replication!.stop("green-to-blue");
     run.emit({ type: "replication", action: "stop", direction: "green-to-blue", ok: true, detail: "stopped after the rollback" });

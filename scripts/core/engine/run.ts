@@ -8,7 +8,7 @@ import { appendEvent, type Journal } from "../journal.js";
 import { canTransition, type Phase, type TerminalPhase } from "../phases.js";
 import type { Plan } from "../plan.js";
 import type { Clock, LockHolder, RouteWeights } from "../ports.js";
-import type { EngineDeps } from "./types.js";
+import type { CutoverDeps, RollbackDeps, RunSettings } from "./types.js";
 
 /** A gate, hook, verification or paired-switch check failed: roll back. */
 export class Breach extends Error {
@@ -79,7 +79,8 @@ export function abortReason(signal: AbortSignal | undefined): string {
   return "interrupted";
 }
 
-export class Run {
+/** One run over its ports D: a cutover's (the default) or a rollback's narrower set. */
+export class Run<D extends RollbackDeps = CutoverDeps> {
   aborted = false;
   /** Set when the run stopped because the caller aborted it (outcome "interrupted"). */
   interrupted: string | null = null;
@@ -93,7 +94,7 @@ export class Run {
   readonly clock: Clock;
 
   constructor(
-    readonly deps: EngineDeps,
+    readonly deps: D & RunSettings,
     readonly journal: Journal,
     readonly options: RunOptions,
   ) {

@@ -4,15 +4,25 @@
 
 import type { DatabaseMode } from "../../../infra/config.js";
 import type { Outcome } from "../events.js";
-import { createJournal, outcomeOf, parseJournal, type Journal } from "../journal.js";
+import { createJournal, JournalCorruptError, outcomeOf, parseJournal, type Journal } from "../journal.js";
 import { isTerminal } from "../phases.js";
 import { describePlan, sameWeights, type Plan } from "../plan.js";
 import { LockHeldError, type LockHolder, type RouteWeights } from "../ports.js";
-import { drive } from "./driver.js";
+import { drive, driveRollback } from "./driver.js";
 import { checkPauseRelease, releasePause } from "./pause.js";
 import { describeRoutes, expectedLiveWeights, maxStickiness, planFromLiveWeights } from "./routes.js";
 import { Run, abortReason } from "./run.js";
-import { EngineInputError, type CutoverRequest, type CutoverResult, type EngineDeps, type RollbackRequest, type RollbackResult } from "./types.js";
+import {
+  EngineInputError,
+  type CutoverDeps,
+  type CutoverRequest,
+  type CutoverResult,
+  type EngineDeps,
+  type RollbackDeps,
+  type RollbackRequest,
+  type RollbackResult,
+  type RunSettings,
+} from "./types.js";
 
 /** Dry run: the plan and its description from live weights; no lock, no journal, no writes. */
 export async function previewCutover(
@@ -29,17 +39,27 @@ export async function previewCutover(
  * journal's state, and the JournalStore's error when the journal cannot be written (after a
  * best-effort rollback of traffic).
  */
-export async function runCutover(deps: EngineDeps, request: CutoverRequest): Promise<CutoverResult> {
-  requirePairedPorts(deps, request.databaseMode);
+export async function runCutover(ports: CutoverDeps & RunSettings, request: CutoverRequest, settings?: RunSettings): Promise<CutoverResult> {
+  const deps = withSettings(ports, settings);
+  requirePairedPorts(deps, request.databaseMode, ["fence", "replication", "parity"]);
   return request.resume ? resumeCutover(deps, request) : startCutover(deps, request);
+}
+
+/**
+ * A run's ports with its settings beside them. Settings given as the argument win over any the
+ * ports object carries (a test world hands both in one object).
+ */
+export function withSettings<D extends RollbackDeps>(ports: D & RunSettings, settings: RunSettings | undefined): D & RunSettings {
+  return settings ? { ...ports, ...settings } : ports;
 }
 
 /**
  * Send all traffic back to blue, from any state (no journal, a running or crashed cutover, a
  * finished one, a rollback that failed), verified by reading back. Idempotent.
  */
-export async function runRollback(deps: EngineDeps, request: RollbackRequest): Promise<RollbackResult> {
-  requirePairedPorts(deps, request.databaseMode);
+export async function runRollback(ports: RollbackDeps & RunSettings, request: RollbackRequest, settings?: RunSettings): Promise<RollbackResult> {
+  const deps = withSettings(ports, settings);
+  requirePairedPorts(deps, request.databaseMode, ["fence", "replication"]);
   const started = deps.clock.now();
   const runId = request.runId ?? newRunId(deps);
   let brokeLock: LockHolder | null = null;
@@ -73,7 +93,7 @@ export async function runRollback(deps: EngineDeps, request: RollbackRequest): P
   }
   journal.owner = request.owner;
 
-  const run = new Run(deps, journal, { operation: "rollback", owner: request.owner, hookEnv: {}, checkLock: false, signal: request.signal });
+  const run = new Run<RollbackDeps>(deps, journal, { operation: "rollback", owner: request.owner, hookEnv: {}, checkLock: false, signal: request.signal });
   if (brokeLock) {
     run.emit({ type: "lock", action: "broken", holder: brokeLock, detail: `broke the lock held by ${brokeLock.owner} (${brokeLock.operation}) with --force` });
   }
@@ -101,7 +121,7 @@ export async function runRollback(deps: EngineDeps, request: RollbackRequest): P
       stopReverseReplication: request.stopReverseReplication ?? false,
       deadlineAt: request.deadlineAt,
     });
-    await drive(run);
+    await driveRollback(run);
   } finally {
     await deps.lock.release(request.owner).catch(() => undefined);
   }
@@ -124,12 +144,12 @@ export async function runRollback(deps: EngineDeps, request: RollbackRequest): P
 }
 
 /** The journal a rollback continues; null (with a warning) when it is corrupt: rollback must work from any state. */
-async function loadJournalForRollback(deps: EngineDeps, warnings: string[]): Promise<Journal | null> {
+async function loadJournalForRollback(deps: RollbackDeps, warnings: string[]): Promise<Journal | null> {
   try {
     const raw = await deps.journal.load();
     return raw !== null && raw !== undefined ? parseJournal(raw) : null;
   } catch (error) {
-    if ((error as Error).name !== "JournalCorruptError" && !(error instanceof SyntaxError)) throw error;
+    if (!(error instanceof JournalCorruptError) && !(error instanceof SyntaxError)) throw error;
     // A corrupt journal does not stop traffic going back to blue.
     warnings.push(`${(error as Error).message} — starting a new journal for this rollback`);
     return null;
@@ -319,7 +339,7 @@ function resultOf(run: Run, outcome?: Outcome | "cancelled" | "paused", reason?:
 }
 
 /** A lock left behind by a run whose journal already reached a terminal phase (its process died before releasing it). */
-async function isStaleLock(deps: EngineDeps, holder: LockHolder): Promise<boolean> {
+async function isStaleLock(deps: RollbackDeps, holder: LockHolder): Promise<boolean> {
   if (holder.runId === undefined) return false;
   try {
     const raw = await deps.journal.load();
@@ -331,13 +351,14 @@ async function isStaleLock(deps: EngineDeps, holder: LockHolder): Promise<boolea
   }
 }
 
-function requirePairedPorts(deps: EngineDeps, mode: DatabaseMode): void {
+/** Paired mode: the ports the operation needs beyond traffic (a cutover also reads the stored parity result). */
+function requirePairedPorts(deps: Partial<CutoverDeps>, mode: DatabaseMode, needed: readonly ("fence" | "replication" | "parity")[]): void {
   if (mode !== "paired") return;
-  const missing = (["fence", "replication", "parity"] as const).filter((name) => deps[name] === undefined);
+  const missing = needed.filter((name) => deps[name] === undefined);
   if (missing.length > 0) throw new EngineInputError(`paired database mode needs the ${missing.join(", ")} port(s)`);
 }
 
-function newRunId(deps: EngineDeps): string {
+function newRunId(deps: RollbackDeps & RunSettings): string {
   if (deps.newRunId) return deps.newRunId();
   const time = new Date(deps.clock.now()).toISOString().replace(/[:.]/g, "-");
   const random = Math.random().toString(36).slice(2, 8);

@@ -5,6 +5,7 @@ import { BLUE_ONLY, formatDuration, sameWeights } from "../plan.js";
 import type { RouteWeights, Weights } from "../ports.js";
 import { describeRoutes } from "./routes.js";
 import { Breach, LockLost, messageOf, type Run } from "./run.js";
+import type { RollbackDeps } from "./types.js";
 
 /** Phase "writing": write the current step's weights. */
 export async function writeStep(run: Run): Promise<void> {
@@ -83,7 +84,7 @@ async function writeStepWeights(run: Run, step: number, weights: Weights, attemp
 }
 
 /** Record the weights reached as the stack's live weights (on AWS: its SSM weights parameter, what `pulumi up` reads); a failure is a warning (status shows the drift), not a breach. */
-export async function recordWeights(run: Run, weights: Weights, step: number | null): Promise<void> {
+export async function recordWeights(run: Run<RollbackDeps>, weights: Weights, step: number | null): Promise<void> {
   try {
     await run.deps.recorder.record(weights);
     run.emit({ type: "weights-recorded", step, weights, ok: true, detail: "live weights recorded" });

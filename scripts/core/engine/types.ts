@@ -4,6 +4,7 @@ import type { DatabaseMode, RolloutConfig } from "../../../infra/config.js";
 import type { EventSink, Outcome } from "../events.js";
 import type { Journal } from "../journal.js";
 import type { Plan } from "../plan.js";
+import { UsageError } from "../errors.js";
 import type {
   CapacityManager,
   AlarmSource,
@@ -24,41 +25,63 @@ import type {
   WriteFence,
 } from "../ports.js";
 
-export interface EngineDeps {
+/**
+ * The ports a rollback moves traffic through (the CLI's `rollback` and both guards): it writes
+ * weights, reads them back and journals, under the lock; nothing else.
+ */
+export interface RollbackDeps {
   router: TrafficRouter;
+  lock: Lock;
+  journal: JournalStore;
+  recorder: WeightRecorder;
+  clock: Clock;
+  /** Paired database mode only: the write fence. */
+  fence?: WriteFence | undefined;
+  /** Paired database mode only: logical replication both ways. */
+  replication?: DataReplication | undefined;
+  /** The colors' Auto Scaling groups (rollout.capacity): blue's in-service count, match, blue scaled down/back. Absent: blue's healthy targets stand for its capacity. */
+  capacity?: CapacityManager | undefined;
+  /** Target health: a rollback that scales blue back up waits on it for blue's targets (with `capacity`). */
+  health?: HealthProbe | undefined;
+}
+
+/** The guard's ports: a rollback's. */
+export type GuardDeps = RollbackDeps;
+
+/** Everything a cutover reads and moves: a rollback's ports, and health, metrics, alarms, snapshots, hooks. */
+export interface CutoverDeps extends RollbackDeps {
   health: HealthProbe;
   metrics: MetricsSource;
   alarms: AlarmSource;
-  lock: Lock;
-  journal: JournalStore;
   snapshotter: Snapshotter;
   hooks: HookRunner;
-  recorder: WeightRecorder;
-  clock: Clock;
   /** Paired database mode only: the newest parity result (preflight). */
-  parity?: ParitySource;
-  /** Paired database mode only: the write fence. */
-  fence?: WriteFence;
-  /** Paired database mode only: logical replication both ways. */
-  replication?: DataReplication;
-  /** The colors' Auto Scaling groups (rollout.capacity): blue's in-service count, match, blue scaled down/back. Absent: blue's healthy targets stand for its capacity. */
-  capacity?: CapacityManager;
+  parity?: ParitySource | undefined;
   /** Schema migrations (rollout.migrationsDir): present when there are expand migrations to run in the migrating phase. */
-  migrator?: SchemaMigrator;
+  migrator?: SchemaMigrator | undefined;
+}
 
+/**
+ * How one run is observed and bounded: not ports, so no wiring carries them. The entry points
+ * (runCutover, runRollback, ...) take them as their own argument; a run sees them beside its ports.
+ */
+export interface RunSettings {
   /** Receives every event, ticks included. Exceptions thrown by the sink are ignored. */
-  events?: EventSink;
+  events?: EventSink | undefined;
   /** Live-view heartbeat period while waiting between polls; default 1000 ms; 0 = no ticks. */
-  tickMs?: number;
+  tickMs?: number | undefined;
   /** Run id generator; default: ISO time + random suffix. */
-  newRunId?: () => string;
+  newRunId?: (() => string) | undefined;
   /**
    * `rollback --deadline`: once it aborts, the rollback stops writing and waiting, and records
    * failed-rollback with the live weights it last read (a deadline is a failure to answer, not an
    * interrupt: the journal must not stay in rolling-back as if someone were still at it).
    */
-  rollbackDeadline?: AbortSignal;
+  rollbackDeadline?: AbortSignal | undefined;
 }
+
+/** A run's view: a cutover's ports and the run's settings. */
+export type EngineDeps = CutoverDeps & RunSettings;
 
 export interface CutoverRequest {
   rollout: RolloutConfig;
@@ -159,7 +182,7 @@ export interface RollbackResult {
 }
 
 /** Bad request for the state the journal is in (nothing to resume, an unfinished run exists, ...). CLI: exit 2. */
-export class EngineInputError extends Error {
+export class EngineInputError extends UsageError {
   override name = "EngineInputError";
 }
 

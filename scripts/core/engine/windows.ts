@@ -13,34 +13,9 @@ import type { MetricsWindow } from "../ports.js";
 
 export { colorErrors } from "../judge/windowRules.js";
 
-/** Where a bake is in its windows (journaled in journal.bake.windows: a resume goes on from `next`). */
-export interface BakeWindows {
-  /** Start of the first window that is evidence for this bake. */
-  from: number;
-  /** Start of the next window to read. */
-  next: number;
-  /** Window length (plan.pollMs, a multiple of the source's resolution). */
-  lengthMs: number;
-  /** Windows read and counted as evidence / dropped (split inconsistent). */
-  counted: number;
-  dropped: number;
-  /** Inconsistent windows in a row (reset by a consistent one). */
-  inconsistentInARow: number;
-  /** The load balancer's unattributed ELB 5xx before the step, for the attribution; null until read or without such a metric. */
-  elbBefore: { requests: number; unattributed: number } | null;
-}
-
-/** What the judge learnt once per cutover, before the first weight moved (journal.evidence). */
-export interface CutoverEvidence {
-  /** The latency bound that makes a request slow (ms); null until resolved. */
-  slowThresholdMs: number | null;
-  /** Blue's counts before the first weight moved: the judge's pre-cutover reference. */
-  beforeCutover: { requests: number; errors: number; slowRequests: number; slow: number } | null;
-  /** Requests per minute (both colors) of the last complete window: what the next window should hold (./windowReader.ts). */
-  trafficPerMinute?: number | null;
-  /** The end (epoch ms) of the window trafficPerMinute was measured over. */
-  trafficMeasuredAt?: number | null;
-}
+// The windows' journaled state is the journal's (core/journal.ts); named here too for the bake.
+export type { BakeWindows, CutoverEvidence } from "../journal.js";
+import type { BakeWindows } from "../journal.js";
 
 export function alignUp(t: number, resolutionMs: number): number {
   const r = Math.max(1, resolutionMs);

@@ -2,7 +2,7 @@
 
 import type { GateConfig } from "../../../infra/config.js";
 // Not from infra/config.ts: that loads zod, and the judge is on rollback's start-up path.
-import { GATE_DEFAULTS, WARMUP_SECONDS_BY_MODE } from "../../../infra/gateDefaults.js";
+import { GATE_DEFAULTS, WARMUP_SECONDS_BY_MODE } from "../../../infra/vocabulary/rolloutDefaults.js";
 import { emptyScatter } from "./dispersion.js";
 import { emptyLogLik, RHO_GRID } from "./statistics.js";
 import type { JudgeMetric, JudgeSettings, JudgeState, MetricAccumulator, MetricEffect, ResolveJudgeOptions } from "./types.js";

@@ -12,7 +12,6 @@ import {
   selectTables,
   serverInfo,
   type ServerInfo,
-  type TableInfo,
 } from "./catalog.js";
 import { redact } from "../../core/redact.js";
 import { conninfoFromUrl, describeUrl, mapError, passwordOf, withClient, type Db } from "./connect.js";

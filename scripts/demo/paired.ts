@@ -1,0 +1,261 @@
+// Scenario: paired databases (one per color, replicated both ways). The default runs
+// cutover → rollback → cutover in one go, each switch behind the write fence, with the writer
+// and readers running through the router the whole time, and checks after every switch that no
+// acknowledged write was lost. With `pairedDataChecksOnly` it stops after proving the data path
+// (writes land on blue and replicate to green, parity holds). A fault in paired mode takes the
+// single-cutover scenario (shared.ts).
+
+import pg from "pg";
+import { runCutover, runRollback, type CutoverRequest, type CutoverResult, type RollbackRequest, type RollbackResult } from "../core/engine.js";
+import type { Journal } from "../core/journal.js";
+import type { Color } from "../core/ports.js";
+import { SYNC_NAMES } from "../postgres/sync/index.js";
+import { verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadFailure } from "../local/load.js";
+import { readRecordedWeights } from "../local/weightFile.js";
+import { demoOwner, type ScenarioContext } from "./context.js";
+import { fenceWindows, pairedLoadFigures, sameSet, stripLoad } from "./figures.js";
+import { finishDemo, scenarioResult } from "./summary.js";
+import type { DemoResult, PairedLeg, PairedSwitch } from "./types.js";
+
+/** Paired, data path only: writes through the router land on blue and replicate to green; parity holds. */
+export async function runPairedDataChecks(ctx: ScenarioContext): Promise<DemoResult> {
+  const { sandbox, runId, database, fault, say, started, startupMs, policy } = ctx;
+  const load = sandbox.load!;
+  const replication = sandbox.replication!;
+  const { blueUrl, greenUrl } = sandbox;
+  const abortable = <T>(promise: Promise<T>) => sandbox.step(promise);
+  const initialParity = sandbox.initialParity;
+  await sandbox.sleep(1500);
+  const loadResult = await load.stop();
+  const caught = await abortable(replication.waitForCatchUp("blue-to-green", 30_000));
+  const parity = await abortable(replication.parity());
+  const onBlue = await verifyAcknowledgedWrites(blueUrl, loadResult.acknowledged);
+  const onGreen = await verifyAcknowledgedWrites(greenUrl, loadResult.acknowledged);
+  const note =
+    "data checks only (--data-checks-only): stopping after the replication, parity and write checks; nothing was switched";
+  say(`${loadResult.writesAcknowledged} writes acknowledged by blue; green caught up in ${caught.waitedMs} ms; parity: ${parity.summary}`);
+  say(`acknowledged writes present: blue ${onBlue.present}/${onBlue.acknowledged}, green ${onGreen.present}/${onGreen.acknowledged}`);
+  say(note);
+  const asExpected = parity.identical && onBlue.missing.length === 0 && onGreen.missing.length === 0 && loadResult.failures.length === 0;
+  return {
+    runId,
+    database,
+    outcome: "data-checks-only",
+    asExpected,
+    exitCode: asExpected ? 0 : 1,
+    reason: asExpected ? note : `data checks failed: ${parity.summary}; missing on green ${onGreen.missing.length}`,
+    durationMs: Date.now() - started,
+    phasesMs: { startup: startupMs, cutover: 0, checks: Date.now() - started - startupMs },
+    pollMs: policy.rollout.pollIntervalSeconds * 1000,
+    steps: [],
+    load: { ...stripLoad(loadResult) },
+    unexpectedFailures: loadResult.failures.length,
+    injectedFailures: 0,
+    dataCheck: { ...onBlue, database: "blue" },
+    rollback: null,
+    decisions: [],
+    fault,
+    backgroundErrorRate: ctx.backgroundErrorRate,
+    paired: {
+      initialParity,
+      parityAfterWrites: parity.summary,
+      writesOnOtherSide: { ...onGreen, database: "green" },
+      switchFenceMs: null,
+      rollbackFenceMs: null,
+      writesRejectedByFence: loadResult.fenced,
+      note,
+      ...(await abortable(pairedLoadFigures(loadResult, blueUrl, greenUrl))),
+    },
+    reportPaths: null,
+    weightsRecorded: await readRecordedWeights(sandbox.weightsFile),
+  };
+}
+
+/** Paired, the full story: fenced switches in one run (default cutover → rollback → cutover). */
+export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResult> {
+  const { sandbox, options, runId, database, say, policy, deps } = ctx;
+  const load = sandbox.load!;
+  const replication = sandbox.replication!;
+  const router = sandbox.router!;
+  const { blueUrl, greenUrl } = sandbox;
+  const abortable = <T>(promise: Promise<T>) => sandbox.step(promise);
+  const initialParity = sandbox.initialParity;
+  const legs = options.pairedScenario ?? ["cutover", "rollback", "cutover"];
+  const owner = demoOwner();
+  const urlOf = (color: Color) => (color === "blue" ? blueUrl : greenUrl);
+  const switches: PairedSwitch[] = [];
+  let serving: Color = "blue";
+  let servingSince = 0; // blue has served since the load started
+  let lastJournal: Journal | null = null;
+  let lastOutcome: CutoverResult["outcome"] = "succeeded";
+  let lastReason: string | null = null;
+  let scenarioOk = true;
+  const scenarioStarted = Date.now();
+  for (const [index, kind] of legs.entries()) {
+    // Let the serving color take traffic (and writes) before the next switch.
+    if (index > 0) {
+      ctx.phase("paired:pause");
+      await sandbox.sleep(options.pairedPauseMs ?? 1500);
+    }
+    if (kind === "rollback" && options.breakReverseReplication) {
+      await abortable(disableSubscription(blueUrl, SYNC_NAMES.reverse));
+      say(`>>> green → blue replication broken on purpose: ALTER SUBSCRIPTION ${SYNC_NAMES.reverse} DISABLE on blue`);
+    }
+    const legRunId = `${runId}-${index + 1}-${kind}`;
+    const fenceLogBefore = router.fenceHistory().length;
+    const legStarted = Date.now();
+    say(`--- switch ${index + 1}/${legs.length}: ${kind === "cutover" ? "cutover blue → green" : "rollback green → blue"} (fenced) ---`);
+    let outcome: string;
+    let reason: string | null;
+    let fenceMs: number | null;
+    let onlyOnGreen: string[] | null = null;
+    let to: Color;
+    if (kind === "cutover") {
+      const request: CutoverRequest = { rollout: policy.rollout, databaseMode: database, owner, stack: "demo", runId: legRunId };
+      const result = await ctx.engine.run((signal) => runCutover(deps, { ...request, signal }, ctx.settings));
+      outcome = result.outcome;
+      reason = result.reason;
+      fenceMs = result.switchFenceMs;
+      to = result.outcome === "succeeded" ? "green" : "blue";
+      lastJournal = result.journal;
+      lastOutcome = result.outcome;
+      if (result.outcome !== "succeeded") scenarioOk = false;
+    } else {
+      const request: RollbackRequest = {
+        owner,
+        databaseMode: database,
+        stack: "demo",
+        reason: "demo: operator rollback after the switch",
+        catchUpTimeoutMs: 30_000,
+        runId: legRunId,
+      };
+      const result: RollbackResult = await ctx.engine.run((signal) => runRollback(deps, { ...request, signal }, ctx.settings));
+      outcome = result.outcome;
+      reason = result.outcome === "rolled-back" ? null : result.reason;
+      fenceMs = result.fenceMs;
+      onlyOnGreen = result.onlyOnGreen;
+      to = "blue";
+      lastJournal = result.journal;
+      lastOutcome = result.outcome;
+      if (result.outcome !== "rolled-back") scenarioOk = false;
+    }
+    lastReason = reason;
+    const legEnded = Date.now();
+    const windows = fenceWindows(router.fenceHistory().slice(fenceLogBefore), legEnded);
+    const routerFenceMs = windows.length > 0 ? windows.reduce((sum, w) => sum + (w.off - w.on), 0) : null;
+    const timeline = load.timelineSoFar().filter((entry) => entry.sentAt >= legStarted && entry.sentAt <= legEnded);
+    const inFence = (at: number) => windows.some((w) => at >= w.on && at < w.off);
+    const readsInFence = timeline.filter((entry) => !entry.write && inFence(entry.sentAt));
+    const acknowledged = load.acknowledgedSoFar();
+    const check = await abortable(verifyAcknowledgedWrites(urlOf(to), acknowledged));
+    const missing = new Set(check.missing);
+    const previous = acknowledged.filter((write) => write.color === serving && write.at >= servingSince);
+    const lostWrites: AcknowledgedWrite[] = acknowledged.filter((write) => missing.has(write.requestId));
+    const figures: PairedSwitch = {
+      index: index + 1,
+      kind,
+      runId: legRunId,
+      outcome,
+      reason,
+      from: serving,
+      to,
+      fenceMs,
+      routerFenceMs,
+      writesRejected: timeline.filter((entry) => entry.write && entry.fenced).length,
+      readsDuringFence: readsInFence.filter((entry) => entry.ok).length,
+      readFailuresDuringFence: readsInFence.filter((entry) => !entry.ok).length,
+      acknowledgedSoFar: acknowledged.length,
+      lost: check.missing.length,
+      lostRequestIds: check.missing.slice(0, 50),
+      carriedOver: { color: serving, acknowledged: previous.length, present: previous.filter((write) => !missing.has(write.requestId)).length },
+      onlyOnGreen,
+      lostKeys: lostWrites.map((write) => `public.bookings(id=${write.id})`),
+      durationMs: legEnded - legStarted,
+    };
+    switches.push(figures);
+    say(
+      `switch ${figures.index} ${kind} ${figures.from} → ${figures.to}: ${outcome}; fence ${figures.fenceMs ?? "n/a"} ms; ` +
+        `${figures.writesRejected} write(s) rejected by the fence; ${figures.readsDuringFence} read(s) answered during the fence, ${figures.readFailuresDuringFence} failed; ` +
+        `${figures.carriedOver.acknowledged} write(s) acknowledged by ${figures.carriedOver.color} carried over, ${figures.carriedOver.present} present on ${to}; ` +
+        `writes lost ${figures.lost}` +
+        (onlyOnGreen && onlyOnGreen.length > 0 ? `; ${onlyOnGreen.length} key(s) reported only on green` : ""),
+    );
+    if (to !== serving) servingSince = legEnded;
+    serving = to;
+    if (!scenarioOk) break;
+  }
+  const scenarioEnded = Date.now();
+  if (scenarioOk) await sandbox.sleep(500); // the last serving color takes writes once the fence is off
+  const loadResult = await load.stop();
+  const checksStarted = Date.now();
+  const otherColor: Color = serving === "green" ? "blue" : "green";
+  const direction = serving === "green" ? "green-to-blue" : "blue-to-green";
+  const caught = await abortable(replication.waitForCatchUp(direction, 30_000)).catch((error: unknown) => error as Error);
+  const parity = await abortable(replication.parity());
+  const dataCheck = { ...(await abortable(verifyAcknowledgedWrites(urlOf(serving), loadResult.acknowledged))), database: serving };
+  const other = { ...(await abortable(verifyAcknowledgedWrites(urlOf(otherColor), loadResult.acknowledged))), database: otherColor };
+  const figures = await abortable(pairedLoadFigures(loadResult, blueUrl, greenUrl));
+  const broken = options.breakReverseReplication === true;
+  // With reverse replication broken on purpose, the writes green acknowledged after the break
+  // are lost to blue: the point is that the rollback NAMES exactly those keys.
+  const lossAccounted = (sw: PairedSwitch) =>
+    sw.lost === 0 || (broken && sw.kind === "rollback" && sw.onlyOnGreen !== null && sameSet(sw.onlyOnGreen, sw.lostKeys));
+  const dataOk =
+    switches.every(lossAccounted) &&
+    (broken || dataCheck.missing.length === 0) &&
+    dataCheck.mismatched.length === 0 &&
+    other.missing.length === 0 &&
+    other.mismatched.length === 0 &&
+    figures.duplicates.blue === 0 &&
+    figures.duplicates.green === 0 &&
+    figures.rejectedApplied.length === 0;
+  // With replication broken on purpose, reads of the keys lost to blue answer 404 there: expected, nothing else is.
+  const lostIds = new Set(switches.flatMap((sw) => sw.lostKeys.map((key) => key.replace(/^public\.bookings\(id=(\d+)\)$/, "$1"))));
+  const expectedLoss = (failure: LoadFailure) => broken && failure.method === "GET" && failure.status === 404 && lostIds.has(failure.path.replace(/^\/bookings\//, ""));
+  const injected = loadResult.failures.filter((failure) => failure.injected === "background");
+  const unexpectedFailures = loadResult.failures.filter((failure) => failure.injected !== "background" && !expectedLoss(failure));
+  const asExpected = scenarioOk && switches.length === legs.length && dataOk && unexpectedFailures.length === 0;
+  const first = (kind: PairedLeg) => switches.find((sw) => sw.kind === kind)?.fenceMs ?? null;
+  const note =
+    `${switches.length} fenced switch(es): ${switches.map((sw) => `${sw.kind} ${sw.fenceMs ?? "n/a"} ms`).join(", ")}; ` +
+    `${loadResult.fenced} write(s) rejected by the fence in all; ` +
+    (caught instanceof Error ? `${direction} replication did not catch up at the end: ${caught.message}; ` : `${direction} replication caught up in ${caught.waitedMs} ms; `) +
+    `parity: ${parity.summary}`;
+  const demo = await scenarioResult(ctx, loadResult, {
+    database,
+    outcome: lastOutcome,
+    asExpected,
+    reason: lastReason,
+    cutoverMs: scenarioEnded - scenarioStarted,
+    pollMs: policy.rollout.pollIntervalSeconds * 1000,
+    unexpectedFailures: unexpectedFailures.length,
+    injectedFailures: injected.length,
+    dataCheck,
+    rollback: null,
+    fault: null,
+    paired: {
+      initialParity,
+      parityAfterWrites: parity.summary,
+      writesOnOtherSide: other,
+      switchFenceMs: first("cutover"),
+      rollbackFenceMs: first("rollback"),
+      writesRejectedByFence: loadResult.fenced,
+      note,
+      ...figures,
+      switches,
+    },
+  });
+  return finishDemo(ctx, demo, lastJournal, checksStarted);
+}
+
+/** Break a subscription on purpose (tests): its worker stops, the slot stays. */
+async function disableSubscription(url: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await client.query(`ALTER SUBSCRIPTION "${name.replace(/"/g, '""')}" DISABLE`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
