@@ -8,7 +8,7 @@ import type { ColorCounts, JudgeVerdict } from "./judge/index.js";
 import type { Phase, TerminalPhase } from "./phases.js";
 import type { Plan } from "./plan.js";
 import type { FenceMode, HookResult, LockHolder, ReplicationDirection, RouteWeights, Weights } from "./ports.js";
-import { describeCompleteness, type WindowCompleteness } from "./engine/windowReader.js";
+import { describeCompleteness, type WindowCompleteness } from "./windowReader.js";
 
 export type Operation = "cutover" | "rollback";
 

@@ -7,7 +7,7 @@ import { expectedTimeToDecision, judgedPhasesOf, measuredDispersion, newJudgeSta
 import { colorErrors } from "./judge/windowRules.js";
 import { formatDuration, type Plan } from "./plan.js";
 import type { MetricsSample, MetricsSource, MetricsWindow } from "./ports.js";
-import { MAX_EXTRA_MS } from "./engine/windowReader.js";
+import { MAX_EXTRA_MS } from "./windowReader.js";
 
 const percent = (fraction: number) => formatPercent(fraction);
 

@@ -184,7 +184,7 @@ export async function writeReports(dir: string, started: number, demo: DemoResul
   let html: string | null = null;
   try {
     // The charting libraries load only when a page is drawn.
-    const { readReportInput, writeHtmlReport } = await import("../../report/write.js");
+    const { readReportInput, writeHtmlReport } = await import("../report/write.js");
     const written = await writeHtmlReport(readReportInput(json), base);
     html = written.htmlPath;
     if (written.svgPath) await writeFile(`${base}.md`, markdown(written.svgPath));

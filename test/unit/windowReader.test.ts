@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import type { RolloutConfig } from "../../infra/config.js";
 import { runCutover, type CutoverRequest } from "../../scripts/core/engine.js";
 import { formatEvent } from "../../scripts/core/events.js";
-import { isComplete, MAX_EXTRA_MS, noteTraffic, readWindowWhenComplete, recentTrafficPerMinute, REREAD_MS, TRAFFIC_FRESH_MS } from "../../scripts/core/engine/windowReader.js";
+import { isComplete, MAX_EXTRA_MS, noteTraffic, readWindowWhenComplete, recentTrafficPerMinute, REREAD_MS, TRAFFIC_FRESH_MS } from "../../scripts/core/windowReader.js";
 import type { MetricsSample, MetricsSource, MetricsWindow, SampleOptions } from "../../scripts/core/ports.js";
 import { FakeClock, FakeWorld, PublishedMetrics, testRollout, type TrafficModel } from "../support/fakes.js";
 

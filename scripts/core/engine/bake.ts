@@ -24,7 +24,7 @@ import { readBlueHistory } from "./history.js";
 import { maxStickiness } from "./routes.js";
 import { Breach, messageOf, type Run } from "./run.js";
 import { alignDown, answerableAt, newBakeWindows, nextWindow, type BakeWindows } from "./windows.js";
-import { expectedRequests, noteTraffic, readWindowWhenComplete, recentTrafficPerMinute, type WindowCompleteness } from "./windowReader.js";
+import { expectedRequests, noteTraffic, readWindowWhenComplete, recentTrafficPerMinute, type WindowCompleteness } from "../windowReader.js";
 
 export type BakePhase = "baking" | "monitoring";
 
