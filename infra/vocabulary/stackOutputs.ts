@@ -162,6 +162,19 @@ export function outputProblems(raw: unknown, keys: readonly (keyof StackOutputs)
   if (!isRecord(raw)) return ["(root): must be a JSON object (the output of `pulumi stack output --json`)"];
   const problems: string[] = [];
   for (const key of keys) checkField(key, raw[key], problems);
+  // A listener or fence rule named twice would be written twice and counted twice in the read-back.
+  for (const key of ["listenerArns", "fenceRuleArns"] as const) {
+    const list = raw[key];
+    if (!keys.includes(key) || !Array.isArray(list)) continue;
+    const seen = new Set<unknown>();
+    for (const arn of list) {
+      if (seen.has(arn)) {
+        problems.push(`${key}: ${String(arn)} is listed twice: each ARN must appear once`);
+        break;
+      }
+      seen.add(arn);
+    }
+  }
   const project = raw.pulumiProject ?? null;
   const stack = raw.pulumiStack ?? null;
   if (keys.includes("pulumiProject") && keys.includes("pulumiStack") && (project === null) !== (stack === null)) {
