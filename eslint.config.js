@@ -18,7 +18,10 @@ export default tseslint.config(
       "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false, attributes: false } }],
       "@typescript-eslint/await-thenable": "error",
       // Unused: an underscore marks what is kept on purpose (a destructured field left out).
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", caughtErrors: "none" },
+      ],
       // Data from JSON, the SDK and pg arrives as `any`/`unknown` and is checked by hand where it matters;
       // these would flag every such line without finding bugs.
       "@typescript-eslint/no-unsafe-assignment": "off",

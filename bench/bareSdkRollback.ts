@@ -25,7 +25,9 @@ await Promise.all(outputs.listenerArns.map((arn) => client.send(new ModifyListen
 for (let attempt = 0; attempt < 50; attempt++) {
   const out = await client.send(new DescribeListenersCommand({ ListenerArns: outputs.listenerArns }));
   const greenZero = (out.Listeners ?? []).every((listener) =>
-    (listener.DefaultActions ?? []).every((a) => (a.ForwardConfig?.TargetGroups ?? []).every((t) => t.TargetGroupArn !== outputs.targetGroupArns.green || t.Weight === 0)),
+    (listener.DefaultActions ?? []).every((a) =>
+      (a.ForwardConfig?.TargetGroups ?? []).every((t) => t.TargetGroupArn !== outputs.targetGroupArns.green || t.Weight === 0),
+    ),
   );
   if (greenZero) break;
   await new Promise((resolve) => setTimeout(resolve, 100));

@@ -62,4 +62,3 @@ export const BLUE_P95_MS = LATENCY_MEDIAN_MS * Math.exp(Z95 * LATENCY_SIGMA);
 export function slowShare(factor: number): number {
   return 1 - normalCdf(Z95 - Math.log(factor) / LATENCY_SIGMA);
 }
-

@@ -38,7 +38,8 @@ export function allCells(noiseFilter?: string): Cell[] {
   const cells: Cell[] = [];
   NOISES.forEach((noise, n) => {
     if (noiseFilter && noise.name !== noiseFilter) return;
-    for (const t of TRAFFIC_CELLS) for (let r = 0; r < BENCH_RELEASES.length; r++) cells.push({ noise: n, traffic: t.traffic, baseline: t.baseline, release: r });
+    for (const t of TRAFFIC_CELLS)
+      for (let r = 0; r < BENCH_RELEASES.length; r++) cells.push({ noise: n, traffic: t.traffic, baseline: t.baseline, release: r });
   });
   return cells;
 }
@@ -72,10 +73,16 @@ function runCell(cell: Cell, cutovers: number, seed: number): CellResult {
   const cellSeed = (seed * 1_000_003 + cell.noise * 7919 + cell.traffic * 31 + Math.round(cell.baseline * 1e4) * 131 + cell.release * 17) >>> 0;
   const byJudge = Object.fromEntries(contenders(settings).map((c) => [c.name, tally(c, cell, cutovers, cellSeed)]));
   const release = BENCH_RELEASES[cell.release]!;
-  const power = release.name === "identical" ? null : idealPower(settings, { trafficPerMinute: cell.traffic, baselineErrorRate: cell.baseline, release, noise: NOISES[cell.noise]! }, seededRandom(cellSeed ^ 0x5bd1e995));
+  const power =
+    release.name === "identical"
+      ? null
+      : idealPower(
+          settings,
+          { trafficPerMinute: cell.traffic, baselineErrorRate: cell.baseline, release, noise: NOISES[cell.noise]! },
+          seededRandom(cellSeed ^ 0x5bd1e995),
+        );
   return { ...cell, byJudge, idealPower: power };
 }
-
 
 async function runWorkers(cells: Cell[], cutovers: number, seed: number, workers: number): Promise<CellResult[]> {
   const chunks = Array.from({ length: workers }, (_, w) => cells.filter((_, i) => i % workers === w));
@@ -87,7 +94,10 @@ async function runWorkers(cells: Cell[], cutovers: number, seed: number, workers
           const options = { workerData: { benchJudge: true, cells: chunk, cutovers, seed } };
           // Compiled (npm run bench:judge) the worker runs this file; from source (npx tsx) it imports it through tsx.
           const worker = file.endsWith(".ts")
-            ? new Worker(`import("tsx/esm/api").then((api) => api.tsImport(${JSON.stringify(import.meta.url)}, ${JSON.stringify(import.meta.url)}))`, { ...options, eval: true })
+            ? new Worker(`import("tsx/esm/api").then((api) => api.tsImport(${JSON.stringify(import.meta.url)}, ${JSON.stringify(import.meta.url)}))`, {
+                ...options,
+                eval: true,
+              })
             : new Worker(file, options);
           worker.once("message", resolvePart);
           worker.once("error", reject);
@@ -108,7 +118,8 @@ async function main(): Promise<void> {
     .option("--json", "print the results as JSON")
     .parse();
   const opts = program.opts<{ cutovers: number; workers: number; seed: number; noise?: string; json?: boolean }>();
-  if (opts.noise && !NOISES.some((n) => n.name === opts.noise)) program.error(`--noise must be one of: ${NOISES.map((n) => n.name).join(", ")}`, { exitCode: 2 });
+  if (opts.noise && !NOISES.some((n) => n.name === opts.noise))
+    program.error(`--noise must be one of: ${NOISES.map((n) => n.name).join(", ")}`, { exitCode: 2 });
   const cells = allCells(opts.noise);
   const started = performance.now();
   const results = await runWorkers(cells, opts.cutovers, opts.seed, Math.min(opts.workers, cells.length));

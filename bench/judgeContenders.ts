@@ -69,7 +69,12 @@ export function previousJudge(judgedPhases: number): Contender {
       // the engine read the ten windows before the first shift as the pre-cutover reference
       const recent = history.slice(-10);
       const sum = (f: (w: JudgeWindow) => number) => recent.reduce((a, w) => a + f(w), 0);
-      const pre = { requests: sum((w) => w.blue.requests), errors: sum((w) => w.blue.errors), slowRequests: sum((w) => w.blue.requests), slow: sum((w) => w.blue.slow ?? 0) };
+      const pre = {
+        requests: sum((w) => w.blue.requests),
+        errors: sum((w) => w.blue.errors),
+        slowRequests: sum((w) => w.blue.requests),
+        slow: sum((w) => w.blue.slow ?? 0),
+      };
       return {
         skipWindows: 0,
         maxWindows: 5 + settings.maxExtensions + 1,
@@ -97,7 +102,7 @@ export function mannWhitneyGreater(xs: readonly number[], ys: readonly number[])
   const n = n1 + n2;
   let rankSum = 0;
   let ties = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && all[j + 1]!.v === all[i]!.v) j++;
     const rank = (i + j + 2) / 2;
@@ -141,7 +146,11 @@ export function mannWhitney(falseRollbackBudget: number, judgedPhases: number, i
           if (green.length < intervalWindows) return "continue";
           const against = phase.share < 1 ? blue : blueRecent;
           const worse = (["errors", "slow"] as const).some(
-            (m) => mannWhitneyGreater(green.map((r) => r[m]), against.map((r) => r[m])) < alpha,
+            (m) =>
+              mannWhitneyGreater(
+                green.map((r) => r[m]),
+                against.map((r) => r[m]),
+              ) < alpha,
           );
           return worse ? "fail" : "promote";
         },

@@ -105,7 +105,9 @@ export function checkTargets(results: readonly CellResult[], settings: JudgeSett
     checks.push({
       name: `${name} caught ≥ ${target * 100}% ${label} (${cells.length} cells)`,
       ok: cells.every((r) => caught(current(r)) >= target),
-      detail: worst ? `worst ${pct(current(worst).rolledBack + current(worst).undecided, current(worst).n)}% (${where(worst)}; ideal test ${((worst.idealPower ?? 0) * 100).toFixed(1)}%)` : "no cell",
+      detail: worst
+        ? `worst ${pct(current(worst).rolledBack + current(worst).undecided, current(worst).n)}% (${where(worst)}; ideal test ${((worst.idealPower ?? 0) * 100).toFixed(1)}%)`
+        : "no cell",
     });
   };
   const detectable = (r: CellResult) => r.idealPower !== null && r.idealPower >= DETECTABLE_POWER;
@@ -117,8 +119,18 @@ export function checkTargets(results: readonly CellResult[], settings: JudgeSett
     const effect = settings.errors;
     return (factor - 1) * r.baseline >= (effect.minRatio - 1) * Math.max(r.baseline, effect.minIncrease / (effect.minRatio - 1)) - 1e-12;
   };
-  regressionCheck("errors ×2", 0.95, (r) => detectable(r) && worthCatching(r), "wherever an ideal test has ≥ 99% power under that noise and it is worth catching");
-  regressionCheck("errors ×5", 0.99, (r) => r.traffic >= 10_000 && detectable(r) && worthCatching(r), "at ≥ 10k req/min wherever detectable and worth catching");
+  regressionCheck(
+    "errors ×2",
+    0.95,
+    (r) => detectable(r) && worthCatching(r),
+    "wherever an ideal test has ≥ 99% power under that noise and it is worth catching",
+  );
+  regressionCheck(
+    "errors ×5",
+    0.99,
+    (r) => r.traffic >= 10_000 && detectable(r) && worthCatching(r),
+    "at ≥ 10k req/min wherever detectable and worth catching",
+  );
   regressionCheck("latency +50%", 0.99, (r) => r.traffic >= 1_000, "at ≥ 1k req/min");
   const x5 = results.filter((r) => r.release === release("errors ×5") && r.traffic === 10_000 && detectable(r) && worthCatching(r));
   const slowest = worstOf(x5, (r) => median(current(r).decisionMinutes) ?? Infinity, false);

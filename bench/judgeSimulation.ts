@@ -52,7 +52,12 @@ export interface CutoverResult {
 const ENDS: readonly JudgeDecision[] = ["fail", "undecided", "promote"];
 
 /** One cutover on a virtual clock, judged by `contender` (or the product's judge with `settings`). */
-export function simulateCutover(judge: Contender | JudgeSettings, scenario: Scenario, rng: () => number, phases: readonly SimPhase[] = DEFAULT_PHASES): CutoverResult {
+export function simulateCutover(
+  judge: Contender | JudgeSettings,
+  scenario: Scenario,
+  rng: () => number,
+  phases: readonly SimPhase[] = DEFAULT_PHASES,
+): CutoverResult {
   const contender = "start" in judge ? judge : currentJudge(judge);
   const traffic = new SimulatedTraffic({ ...scenario, noise: scenario.noise ?? NOISES[0]! }, rng);
   traffic.setShare(0, -HISTORY_MINUTES);

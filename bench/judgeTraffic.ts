@@ -45,12 +45,20 @@ export const NOISES: readonly Noise[] = [
   { name: "per-color 5xx σ0.6", what: "the same, stronger", perColorErrorSigma: 0.6 },
   { name: "bursts 20 in 5%", what: "in 5% of minutes one color gets ~20 extra 5xx", burst: { share: 0.05, errors: 20 } },
   { name: "retries ×3", what: "every failure is counted ~3 times (retried on the same color)", retries: 3 },
-  { name: "sticky failing clients", what: "3 clients whose every request fails, routed by the weights per step", stickyClients: { count: 3, requestsPerMinute: 5 } },
+  {
+    name: "sticky failing clients",
+    what: "3 clients whose every request fails, routed by the weights per step",
+    stickyClients: { count: 3, requestsPerMinute: 5 },
+  },
   { name: "per-color latency σ0.1", what: "each color's latencies × its own log-normal factor per minute", perColorLatencySigma: 0.1 },
   { name: "shared latency σ0.2", what: "both colors' latencies × one log-normal factor per minute", sharedLatencySigma: 0.2 },
   { name: "ramp ×4/h, rates ∝ load", what: "traffic ×4 per hour and the 5xx rate in proportion", ramp: { perHour: 4, ratesFollowLoad: true } },
   { name: "ramp ×4/h", what: "traffic ×4 per hour, rates unchanged", ramp: { perHour: 4, ratesFollowLoad: false } },
-  { name: "warm-up", what: "green ×1.5 slower and ×3 the 5xx in its first 2 minutes after each shift", warmup: { minutes: 2, latencyFactor: 1.5, errorFactor: 3 } },
+  {
+    name: "warm-up",
+    what: "green ×1.5 slower and ×3 the 5xx in its first 2 minutes after each shift",
+    warmup: { minutes: 2, latencyFactor: 1.5, errorFactor: 3 },
+  },
 ];
 
 export interface ReleaseSpec {

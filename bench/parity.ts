@@ -26,7 +26,13 @@ interface BenchTable {
 const WIDE_COLUMNS = Array.from({ length: 49 }, (_, i) => {
   const kinds = ["int", "bigint", "text", "numeric(12,2)", "timestamptz"] as const;
   const kind = kinds[i % kinds.length]!;
-  const value = { int: `(g % ${1000 + i})::int`, bigint: `g * ${i + 1}`, text: `'v${i}-' || (g % 997)`, "numeric(12,2)": `(g % 100000) / 100.0 + ${i}`, timestamptz: `'2024-01-01'::timestamptz + (g + ${i}) * interval '1 second'` }[kind];
+  const value = {
+    int: `(g % ${1000 + i})::int`,
+    bigint: `g * ${i + 1}`,
+    text: `'v${i}-' || (g % 997)`,
+    "numeric(12,2)": `(g % 100000) / 100.0 + ${i}`,
+    timestamptz: `'2024-01-01'::timestamptz + (g + ${i}) * interval '1 second'`,
+  }[kind];
   return { name: `c${i + 1}`, kind, value };
 });
 
@@ -199,7 +205,9 @@ function printRow(label: string, rows: number, m: Measured): void {
   );
   console.log(`${" ".repeat(27)}bare on warm connections ${sec(w)}: ratio ${(p / w).toFixed(2)}`);
   console.log(`${" ".repeat(27)}runs parity ${runs(m.parity)}; bare ${runs(m.bare)}; warm ${runs(m.warm)}`);
-  console.log(`${" ".repeat(27)}parity's time: connect + snapshot ${phase("connect")}, catalog ${phase("catalog")}, hashing ${phase("hash")}, sequences + report ${phase("finish")}`);
+  console.log(
+    `${" ".repeat(27)}parity's time: connect + snapshot ${phase("connect")}, catalog ${phase("catalog")}, hashing ${phase("hash")}, sequences + report ${phase("finish")}`,
+  );
 }
 
 /** Five scattered differences in the narrow table; parity must name exactly these keys. */
@@ -230,8 +238,12 @@ async function differences(green: LocalPostgres, rows: number, run: () => Promis
     extra: t.extraOnGreen.keys.map((k) => k.id!),
   };
   const exact = JSON.stringify(found) === JSON.stringify(expected);
-  console.log(`(b) narrow, 5 differences: ${sec(ms)}; changed ${t.changed.rows.map((r) => `id=${r.key.id} (${r.columns.map((c) => c.column).join(", ")})`).join("; ")}`);
-  console.log(`    missing on green id=${found.missing.join(", ")}; extra on green id=${found.extra.join(", ")}; exact keys found: ${exact ? "yes" : `NO (expected ${JSON.stringify(expected)})`}`);
+  console.log(
+    `(b) narrow, 5 differences: ${sec(ms)}; changed ${t.changed.rows.map((r) => `id=${r.key.id} (${r.columns.map((c) => c.column).join(", ")})`).join("; ")}`,
+  );
+  console.log(
+    `    missing on green id=${found.missing.join(", ")}; extra on green id=${found.extra.join(", ")}; exact keys found: ${exact ? "yes" : `NO (expected ${JSON.stringify(expected)})`}`,
+  );
   return exact;
 }
 
@@ -248,11 +260,13 @@ async function main(): Promise<void> {
   try {
     const t0 = performance.now();
     for (const t of tables) {
-      await Promise.all([blue, green].map(async (server) => {
-        await sql(server, t.create);
-        await sql(server, t.fill(rowsOf(t)));
-        await sql(server, `VACUUM ANALYZE ${t.name}`);
-      }));
+      await Promise.all(
+        [blue, green].map(async (server) => {
+          await sql(server, t.create);
+          await sql(server, t.fill(rowsOf(t)));
+          await sql(server, `VACUUM ANALYZE ${t.name}`);
+        }),
+      );
     }
     console.log(`loaded in ${sec(performance.now() - t0)}; baseline RSS ${mb(process.memoryUsage.rss())}`);
     for (const server of [blue, green]) clients.push(await connectBare(server));

@@ -117,7 +117,13 @@ function conditionsXml(conditions: Array<Record<string, string>>): string {
       typeof node === "string"
         ? xmlEscape(node)
         : Object.entries(node as Record<string, unknown>)
-            .map(([k, v]) => (k === "member" ? Object.values(v as Record<string, unknown>).map((m) => `<member>${render(m)}</member>`).join("") : `<${k}>${render(v)}</${k}>`))
+            .map(([k, v]) =>
+              k === "member"
+                ? Object.values(v as Record<string, unknown>)
+                    .map((m) => `<member>${render(m)}</member>`)
+                    .join("")
+                : `<${k}>${render(v)}</${k}>`,
+            )
             .join("");
     return `<member>${render(tree)}</member>`;
   });
@@ -223,9 +229,16 @@ export async function startMockAws(): Promise<MockAws> {
       res.writeHead(status, { "content-type": "text/xml" });
       res.end(text);
     };
-    const ok = (inner: string) => xml(200, `<${action}Response xmlns="${ELB_NS}"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>mock</RequestId></ResponseMetadata></${action}Response>`);
+    const ok = (inner: string) =>
+      xml(
+        200,
+        `<${action}Response xmlns="${ELB_NS}"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>mock</RequestId></ResponseMetadata></${action}Response>`,
+      );
     const error = (code: string, message: string) =>
-      xml(400, `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>mock</RequestId></ErrorResponse>`);
+      xml(
+        400,
+        `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>mock</RequestId></ErrorResponse>`,
+      );
     if (state.throttle.has(action)) return error("Throttling", "Rate exceeded");
     switch (action) {
       case "ModifyListener": {
@@ -285,14 +298,18 @@ export async function startMockAws(): Promise<MockAws> {
         const color = /-green-/.test(name) ? "green" : /-blue-/.test(name) ? "blue" : null;
         if (!color) return ok("<AutoScalingGroups/>");
         const size = state.targetStates[color].length;
-        const instances = state.targetStates[color].map((_, i) => `<member><InstanceId>i-${color}${i}</InstanceId><LifecycleState>InService</LifecycleState></member>`).join("");
+        const instances = state.targetStates[color]
+          .map((_, i) => `<member><InstanceId>i-${color}${i}</InstanceId><LifecycleState>InService</LifecycleState></member>`)
+          .join("");
         return ok(
           `<AutoScalingGroups><member><AutoScalingGroupName>${xmlEscape(name)}</AutoScalingGroupName><MinSize>1</MinSize><MaxSize>10</MaxSize>` +
             `<DesiredCapacity>${size}</DesiredCapacity><Instances>${instances}</Instances></member></AutoScalingGroups>`,
         );
       }
       case "CreateDBSnapshot":
-        return ok(`<DBSnapshot><DBSnapshotIdentifier>${xmlEscape(params.get("DBSnapshotIdentifier") ?? "")}</DBSnapshotIdentifier><Status>creating</Status></DBSnapshot>`);
+        return ok(
+          `<DBSnapshot><DBSnapshotIdentifier>${xmlEscape(params.get("DBSnapshotIdentifier") ?? "")}</DBSnapshotIdentifier><Status>creating</Status></DBSnapshot>`,
+        );
       case "DescribeDBSnapshots":
         return ok(
           `<DBSnapshots><DBSnapshot><DBSnapshotIdentifier>${xmlEscape(params.get("DBSnapshotIdentifier") ?? "")}</DBSnapshotIdentifier><Status>available</Status></DBSnapshot></DBSnapshots>`,
@@ -339,7 +356,11 @@ export async function startMockAws(): Promise<MockAws> {
 }
 
 /** Stack outputs pointing at the mock's routes, from the example file. */
-export function seedFromOutputs(mock: MockAws, outputs: { listenerArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } }, weights = { blue: 0, green: 100 }): void {
+export function seedFromOutputs(
+  mock: MockAws,
+  outputs: { listenerArns: string[]; fenceRuleArns: string[]; targetGroupArns: { blue: string; green: string } },
+  weights = { blue: 0, green: 100 },
+): void {
   mock.state.targetGroupArns = { ...outputs.targetGroupArns };
   for (const arn of outputs.listenerArns) mock.state.listeners.set(arn, { weights: { ...weights }, stickinessSeconds: null });
   for (const arn of outputs.fenceRuleArns) {
@@ -434,7 +455,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const record = (kind: "rollback" | "bare" | "compare", result: Awaited<ReturnType<typeof spawnOnce>>, i: number) => {
     if (result.code !== 0 || result.first === null || result.verified === null) {
       process.stderr.write(result.stderr);
-      throw new Error(`${kind} run ${i + 1}: exit ${result.code}, ${result.first === null ? "no request arrived" : result.verified === null ? "never verified" : "see stderr"}`);
+      throw new Error(
+        `${kind} run ${i + 1}: exit ${result.code}, ${result.first === null ? "no request arrived" : result.verified === null ? "never verified" : "see stderr"}`,
+      );
     }
     figures[kind].first.push(result.first - result.started);
     figures[kind].verified.push(result.verified - result.started);
@@ -461,11 +484,17 @@ async function main(argv: readonly string[]): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   const m = (values: number[]) => median(values).toFixed(1);
-  console.log(`median rollback: first API call ${m(figures.rollback.first)} ms, verified on blue ${m(figures.rollback.verified)} ms, exit ${m(figures.rollback.exit)} ms after spawn`);
-  console.log(`median bare SDK: first API call ${m(figures.bare.first)} ms, verified on blue ${m(figures.bare.verified)} ms, exit ${m(figures.bare.exit)} ms after spawn`);
+  console.log(
+    `median rollback: first API call ${m(figures.rollback.first)} ms, verified on blue ${m(figures.rollback.verified)} ms, exit ${m(figures.rollback.exit)} ms after spawn`,
+  );
+  console.log(
+    `median bare SDK: first API call ${m(figures.bare.first)} ms, verified on blue ${m(figures.bare.verified)} ms, exit ${m(figures.bare.exit)} ms after spawn`,
+  );
   console.log(`ratio (process start → verified): rollback / bare SDK = ${(median(figures.rollback.verified) / median(figures.bare.verified)).toFixed(2)}×`);
   if (compare) {
-    console.log(`median ${compare}: first API call ${m(figures.compare.first)} ms, verified on blue ${m(figures.compare.verified)} ms, exit ${m(figures.compare.exit)} ms after spawn`);
+    console.log(
+      `median ${compare}: first API call ${m(figures.compare.first)} ms, verified on blue ${m(figures.compare.verified)} ms, exit ${m(figures.compare.exit)} ms after spawn`,
+    );
     console.log(`ratio (process start → verified): compare / bare SDK = ${(median(figures.compare.verified) / median(figures.bare.verified)).toFixed(2)}×`);
   }
 }

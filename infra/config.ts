@@ -16,7 +16,6 @@ export const PROJECT = "bluegreen";
 /** The top-level config keys this project reads, in the order they are documented. */
 export const CONFIG_KEYS = ["network", "loadBalancer", "app", "database", "traffic", "rollout"] as const;
 
-
 // ---------------------------------------------------------------------------------------------
 // network
 
@@ -96,7 +95,11 @@ export const RESERVED_HEADERS = ["x-bluegreen-fence"] as const;
 
 const rootVolume = z
   .object({
-    deviceName: z.string().regex(/^\/dev\/[a-z0-9]+$/, 'must be a device name such as "/dev/xvda"').default("/dev/xvda").describe("the AMI's root device (Amazon Linux: /dev/xvda)"),
+    deviceName: z
+      .string()
+      .regex(/^\/dev\/[a-z0-9]+$/, 'must be a device name such as "/dev/xvda"')
+      .default("/dev/xvda")
+      .describe("the AMI's root device (Amazon Linux: /dev/xvda)"),
     sizeGb: int(8, 16384).default(20),
   })
   .strict();
@@ -105,8 +108,14 @@ const colorEnvironment = z
   .object({
     enabled: z.boolean().default(true).describe("green may be off: no compute, no database, weight 0"),
     version: z.string().min(1).max(64).optional().describe("label of the app version this color runs"),
-    amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, "must be an AMI id such as ami-0abc12345def67890").optional(),
-    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as t3.small").default("t3.small"),
+    amiId: z
+      .string()
+      .regex(/^ami-[0-9a-f]{8,17}$/, "must be an AMI id such as ami-0abc12345def67890")
+      .optional(),
+    instanceType: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as t3.small")
+      .default("t3.small"),
     minSize: int(0, 100).default(2),
     maxSize: int(1, 100).default(4),
     desiredCapacity: int(0, 100).default(2),
@@ -165,12 +174,18 @@ const colorEnvironment = z
 
 const healthCheck = z
   .object({
-    path: z.string().regex(/^\/[\x21-\x7e]*$/, 'must be an absolute path such as "/health"').default("/health"),
+    path: z
+      .string()
+      .regex(/^\/[\x21-\x7e]*$/, 'must be an absolute path such as "/health"')
+      .default("/health"),
     intervalSeconds: seconds(5, 300).default(10),
     timeoutSeconds: seconds(2, 120).default(5),
     healthyThreshold: int(2, 10).default(3),
     unhealthyThreshold: int(2, 10).default(2),
-    matcher: z.string().regex(/^\d{3}([-,]\d{3})*$/, 'must be HTTP codes such as "200" or "200-299"').default("200"),
+    matcher: z
+      .string()
+      .regex(/^\d{3}([-,]\d{3})*$/, 'must be HTTP codes such as "200" or "200-299"')
+      .default("200"),
   })
   .strict()
   .refine((check) => check.timeoutSeconds < check.intervalSeconds, {
@@ -186,7 +201,12 @@ const alarms = z
   .object({
     evaluationPeriods: int(1, 60).default(3).describe("consecutive 1-minute periods in breach before ALARM"),
     errorCountThreshold: int(1, 1_000_000).default(10).describe("target 5xx responses per minute"),
-    errorRateThreshold: z.number().gt(0, "must be greater than 0").max(1, "must be at most 1 (a fraction, 0.01 = 1%)").default(0.01).describe("target 5xx / requests per minute"),
+    errorRateThreshold: z
+      .number()
+      .gt(0, "must be greater than 0")
+      .max(1, "must be at most 1 (a fraction, 0.01 = 1%)")
+      .default(0.01)
+      .describe("target 5xx / requests per minute"),
     p95ThresholdMs: z.number().positive("must be positive").max(600_000, "must be at most 600000").default(1000).describe("p95 TargetResponseTime"),
     actionsTopicArn: z
       .string()
@@ -231,16 +251,31 @@ const database = z
       // of a running database (the provider treats "16" as matching the 16.x it runs).
       .default("16")
       .describe('major version ("16": RDS picks the current minor, upgrades keep it current) or an exact minor'),
-    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.medium").default("db.t4g.medium"),
+    instanceClass: z
+      .string()
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.medium")
+      .default("db.t4g.medium"),
     allocatedStorageGb: int(20, 65536).default(50),
     maxAllocatedStorageGb: int(20, 65536).optional().describe("storage autoscaling ceiling; off when absent"),
     multiAz: z.boolean().default(true),
     backupRetentionDays: int(7, 35).default(7),
     deletionProtection: z.boolean().default(true),
-    databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a lower-case identifier").default("app"),
-    username: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, "must be a lower-case identifier of at most 16 characters").default("app"),
-    protect: z.boolean().optional().describe("Pulumi `protect` on the instances: destroy and replacement refuse; default true for stacks named prod/production/live"),
-    retainOnDelete: z.boolean().optional().describe("Pulumi `retainOnDelete`: a deletion leaves the instance in AWS; default true for stacks named prod/production/live"),
+    databaseName: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a lower-case identifier")
+      .default("app"),
+    username: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,15}$/, "must be a lower-case identifier of at most 16 characters")
+      .default("app"),
+    protect: z
+      .boolean()
+      .optional()
+      .describe("Pulumi `protect` on the instances: destroy and replacement refuse; default true for stacks named prod/production/live"),
+    retainOnDelete: z
+      .boolean()
+      .optional()
+      .describe("Pulumi `retainOnDelete`: a deletion leaves the instance in AWS; default true for stacks named prod/production/live"),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -276,7 +311,9 @@ export const TLS13_POLICY = /^ELBSecurityPolicy-TLS13-1-[23]-/;
 
 const traffic = z
   .object({
-    weights: weights.describe("seeds the stack's SSM weights parameter on the first `pulumi up`; after that the parameter (written by the scripts) owns the live weights"),
+    weights: weights.describe(
+      "seeds the stack's SSM weights parameter on the first `pulumi up`; after that the parameter (written by the scripts) owns the live weights",
+    ),
     stickiness: z
       .union([z.literal(false), z.object({ durationSeconds: seconds(1, 604800) }).strict()], {
         error: () => "must be false or { durationSeconds: 1..604800 }",
@@ -285,7 +322,10 @@ const traffic = z
     https: z
       .object({
         certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "must be an ACM certificate ARN"),
-        sslPolicy: z.string().regex(TLS13_POLICY, "must be a TLS 1.3 policy with TLS 1.2 as minimum, such as ELBSecurityPolicy-TLS13-1-2-2021-06").default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+        sslPolicy: z
+          .string()
+          .regex(TLS13_POLICY, "must be a TLS 1.3 policy with TLS 1.2 as minimum, such as ELBSecurityPolicy-TLS13-1-2-2021-06")
+          .default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
       })
       .strict()
       .optional()
@@ -373,7 +413,8 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigIssue {
     // used for their type here and never copied into a message (they may be secrets).
     if (issue.input === undefined) message = "is required";
     // YAML reads 1e309 (and .inf) as Infinity, which zod rejects as "not a number": say what it is.
-    else if (typeof issue.input === "number" && !Number.isFinite(issue.input)) message = `must be a finite number (got ${String(issue.input)}: too large, or not a number)`;
+    else if (typeof issue.input === "number" && !Number.isFinite(issue.input))
+      message = `must be a finite number (got ${String(issue.input)}: too large, or not a number)`;
     else if (message.startsWith("Invalid input")) message = `must be ${issue.expected} (got ${typeOfInput(issue.input)})`;
   } else if (issue.code === "unrecognized_keys") {
     message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
@@ -422,7 +463,10 @@ export const CROSS_FIELD_RULES: readonly { path: string; rule: string }[] = [
   { path: "app.<color>.amiId", rule: "required when the color is enabled" },
   { path: "app.<color>.userData", rule: "an enabled color sets exactly one of userData or containerImage; neither may contain a URL with a password" },
   { path: "app.<color>.minSize", rule: "at most maxSize; desiredCapacity between minSize and maxSize" },
-  { path: "app.<color>.environment", rule: "names that look like secrets (PASSWORD, SECRET, TOKEN, API_KEY, ...) and values with a password in a URL are refused: user data is readable" },
+  {
+    path: "app.<color>.environment",
+    rule: "names that look like secrets (PASSWORD, SECRET, TOKEN, API_KEY, ...) and values with a password in a URL are refused: user data is readable",
+  },
   { path: "app.healthCheck.timeoutSeconds", rule: "less than intervalSeconds" },
   { path: "database.maxAllocatedStorageGb", rule: "greater than allocatedStorageGb" },
   { path: "traffic.weights", rule: "blue + green must be 100" },

@@ -135,7 +135,9 @@ function typeName(schema: AnySchema): string {
     case "number":
       return checksOf(def).type;
     case "enum":
-      return Object.values(def.entries!).map((value) => JSON.stringify(value)).join(" | ");
+      return Object.values(def.entries!)
+        .map((value) => JSON.stringify(value))
+        .join(" | ");
     case "literal":
       return def.values!.map((value) => JSON.stringify(value)).join(" | ");
     case "array":

@@ -3,6 +3,5 @@
 
 import { z } from "zod";
 
-export const int = (min: number, max: number) =>
-  z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+export const int = (min: number, max: number) => z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 export const seconds = (min: number, max: number) => int(min, max);

@@ -24,14 +24,20 @@ export function isProductionLooking(stack: string): boolean {
 }
 
 /** database.protect / retainOnDelete, defaulted by the stack's name. */
-export function databaseLifecycle(config: Pick<StackConfig["database"], "protect" | "retainOnDelete">, stack: string): { protect: boolean; retainOnDelete: boolean } {
+export function databaseLifecycle(
+  config: Pick<StackConfig["database"], "protect" | "retainOnDelete">,
+  stack: string,
+): { protect: boolean; retainOnDelete: boolean } {
   const production = isProductionLooking(stack);
   return { protect: config.protect ?? production, retainOnDelete: config.retainOnDelete ?? production };
 }
 
 /** The final snapshot's name: stable prefix + a RandomId's hex, so no two deletions collide. */
 export function finalSnapshotPrefix(project: string, stack: string, slot: string): string {
-  return `${project}-${stack}-${slot}-final`.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-");
+  return `${project}-${stack}-${slot}-final`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .replace(/-+/g, "-");
 }
 
 /** Parameters every bluegreen database runs with. Pure data, asserted by the tests. */

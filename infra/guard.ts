@@ -260,7 +260,11 @@ export class Guard extends pulumi.ComponentResource {
     );
 
     const functionName = lambdaFunctionName(`${prefix}-guard`);
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: `/aws/lambda/${functionName}`, retentionInDays: 30, tags: tags(`${name}-logs`) }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/aws/lambda/${functionName}`, retentionInDays: 30, tags: tags(`${name}-logs`) },
+      parent,
+    );
 
     this.role = new aws.iam.Role(
       `${name}-role`,
@@ -282,33 +286,50 @@ export class Guard extends pulumi.ComponentResource {
     const perColor = (values: Record<Color, pulumi.Input<string>>) => pulumi.all([values.blue, values.green]).apply(([blue, green]) => ({ blue, green }));
     const pairedOutputs: pulumi.Output<PairedValues | null> = paired
       ? pulumi
-          .all([pulumi.output(paired.fenceRuleArns), perColor(paired.databaseEndpoints), perColor(paired.databaseSecretArns), perColor(paired.replicationSecretArns)])
-          .apply(([fenceRuleArns, databaseEndpoints, databaseSecretArns, replicationSecretArns]) => ({ fenceRuleArns: [...fenceRuleArns], databaseEndpoints, databaseSecretArns, replicationSecretArns }))
+          .all([
+            pulumi.output(paired.fenceRuleArns),
+            perColor(paired.databaseEndpoints),
+            perColor(paired.databaseSecretArns),
+            perColor(paired.replicationSecretArns),
+          ])
+          .apply(([fenceRuleArns, databaseEndpoints, databaseSecretArns, replicationSecretArns]) => ({
+            fenceRuleArns: [...fenceRuleArns],
+            databaseEndpoints,
+            databaseSecretArns,
+            replicationSecretArns,
+          }))
       : pulumi.output(null);
     this.policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
         role: this.role.name,
-        policy: pulumi.all([accountParts, pulumi.output(args.listenerArns), logGroup.arn, pairedOutputs]).apply(([parts, listenerArns, logGroupArn, pairedValues]) =>
-          JSON.stringify(
-            guardPolicyDocument({
-              ...parts,
-              region: args.region,
-              project: args.project,
-              stack: args.stack,
-              listenerArns,
-              logGroupArn,
-              ...(pairedValues
-                ? {
-                    paired: {
-                      fenceRuleArns: pairedValues.fenceRuleArns,
-                      secretArns: [pairedValues.databaseSecretArns.blue, pairedValues.databaseSecretArns.green, pairedValues.replicationSecretArns.blue, pairedValues.replicationSecretArns.green],
-                    },
-                  }
-                : {}),
-            }),
+        policy: pulumi
+          .all([accountParts, pulumi.output(args.listenerArns), logGroup.arn, pairedOutputs])
+          .apply(([parts, listenerArns, logGroupArn, pairedValues]) =>
+            JSON.stringify(
+              guardPolicyDocument({
+                ...parts,
+                region: args.region,
+                project: args.project,
+                stack: args.stack,
+                listenerArns,
+                logGroupArn,
+                ...(pairedValues
+                  ? {
+                      paired: {
+                        fenceRuleArns: pairedValues.fenceRuleArns,
+                        secretArns: [
+                          pairedValues.databaseSecretArns.blue,
+                          pairedValues.databaseSecretArns.green,
+                          pairedValues.replicationSecretArns.blue,
+                          pairedValues.replicationSecretArns.green,
+                        ],
+                      },
+                    }
+                  : {}),
+              }),
+            ),
           ),
-        ),
       },
       parent,
     );
@@ -322,11 +343,32 @@ export class Guard extends pulumi.ComponentResource {
         parent,
       );
       const tcp = { ipProtocol: "tcp", securityGroupId: group.id } as const;
-      new aws.vpc.SecurityGroupEgressRule(`${name}-out-db`, { ...tcp, fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: paired.databaseSecurityGroupId, description: "to PostgreSQL (catch-up, sequences)" }, parent);
-      new aws.vpc.SecurityGroupEgressRule(`${name}-out-https`, { ...tcp, fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS out through NAT: SSM, ELBv2, Secrets Manager" }, parent);
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-out-db`,
+        {
+          ...tcp,
+          fromPort: POSTGRES_PORT,
+          toPort: POSTGRES_PORT,
+          referencedSecurityGroupId: paired.databaseSecurityGroupId,
+          description: "to PostgreSQL (catch-up, sequences)",
+        },
+        parent,
+      );
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-out-https`,
+        { ...tcp, fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS out through NAT: SSM, ELBv2, Secrets Manager" },
+        parent,
+      );
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-db-in`,
-        { ipProtocol: "tcp", securityGroupId: paired.databaseSecurityGroupId, fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: group.id, description: "from the guard Lambda (lossless rollback)" },
+        {
+          ipProtocol: "tcp",
+          securityGroupId: paired.databaseSecurityGroupId,
+          fromPort: POSTGRES_PORT,
+          toPort: POSTGRES_PORT,
+          referencedSecurityGroupId: group.id,
+          description: "from the guard Lambda (lossless rollback)",
+        },
         parent,
       );
       vpcConfig = { subnetIds: paired.privateSubnetIds, securityGroupIds: [group.id] };
@@ -353,7 +395,13 @@ export class Guard extends pulumi.ComponentResource {
           variables: {
             // ARNs, names and endpoints only: the function reads the credentials from Secrets Manager when it runs.
             BLUEGREEN_GUARD: pulumi
-              .all([pulumi.output(args.listenerArns), pulumi.output(args.targetGroupArns.blue), pulumi.output(args.targetGroupArns.green), this.compositeAlarm.alarmName, pairedOutputs])
+              .all([
+                pulumi.output(args.listenerArns),
+                pulumi.output(args.targetGroupArns.blue),
+                pulumi.output(args.targetGroupArns.green),
+                this.compositeAlarm.alarmName,
+                pairedOutputs,
+              ])
               .apply(([listenerArns, blue, green, compositeAlarmName, pairedValues]) =>
                 JSON.stringify({
                   region: args.region,
@@ -391,7 +439,12 @@ export class Guard extends pulumi.ComponentResource {
       {
         description: "green's composite alarm went to ALARM: run the guard",
         eventPattern: this.compositeAlarm.arn.apply((arn) =>
-          JSON.stringify({ source: ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"], resources: [arn], detail: { state: { value: ["ALARM"] } } }),
+          JSON.stringify({
+            source: ["aws.cloudwatch"],
+            "detail-type": ["CloudWatch Alarm State Change"],
+            resources: [arn],
+            detail: { state: { value: ["ALARM"] } },
+          }),
         ),
         tags: tags(`${name}-alarm`),
       },

@@ -117,7 +117,10 @@ const alarmNamesOf = (color: Color) => alarms[color]?.alarmNames ?? [];
 // The always-on guard (infra/guard.ts): green's alarms roll back while a rollout is active and no
 // operator process runs. Both database modes, green enabled; in paired mode the function runs in
 // the VPC and does the lossless rollback (fence, green → blue catch-up) over the two databases.
-const pairedDatabases = config.database.mode === "paired" && database.instances.blue && database.instances.green ? { blue: database.instances.blue, green: database.instances.green } : null;
+const pairedDatabases =
+  config.database.mode === "paired" && database.instances.blue && database.instances.green
+    ? { blue: database.instances.blue, green: database.instances.green }
+    : null;
 const replicationSecretOf = (color: Color) => {
   const arn = pairedDatabases?.[color].replicationSecretArn;
   if (!arn) throw new Error(`paired mode: the ${color} database declares no replication secret`);

@@ -137,7 +137,13 @@ export interface WeightsParameterArgs {
 }
 
 /** The SSM parameter itself; its value belongs to the scripts after creation. */
-export function weightsParameter(name: string, project: string, stack: string, args: WeightsParameterArgs, opts: pulumi.CustomResourceOptions): aws.ssm.Parameter {
+export function weightsParameter(
+  name: string,
+  project: string,
+  stack: string,
+  args: WeightsParameterArgs,
+  opts: pulumi.CustomResourceOptions,
+): aws.ssm.Parameter {
   return new aws.ssm.Parameter(
     name,
     {

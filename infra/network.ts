@@ -27,7 +27,11 @@ export class Network extends pulumi.ComponentResource {
       this.privateSubnetIds = pulumi.output(config.privateSubnetIds);
     } else {
       const parent = { parent: this };
-      const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: config.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: tags(`${name}-vpc`) }, parent);
+      const vpc = new aws.ec2.Vpc(
+        `${name}-vpc`,
+        { cidrBlock: config.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: tags(`${name}-vpc`) },
+        parent,
+      );
       // The default security group of a new VPC allows all traffic between its members: strip it.
       new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, ingress: [], egress: [], tags: tags(`${name}-default-locked`) }, parent);
       const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tags(`${name}-igw`) }, parent);
@@ -55,7 +59,11 @@ export class Network extends pulumi.ComponentResource {
 
       const natZones = config.natGateways === "per-az" ? plan : plan.slice(0, 1);
       const natGateways = natZones.map((zone, index) => {
-        const eip = new aws.ec2.Eip(`${name}-nat-${zone.availabilityZone}`, { domain: "vpc", tags: tags(`${name}-nat-${zone.availabilityZone}`) }, { parent: this, dependsOn: [igw] });
+        const eip = new aws.ec2.Eip(
+          `${name}-nat-${zone.availabilityZone}`,
+          { domain: "vpc", tags: tags(`${name}-nat-${zone.availabilityZone}`) },
+          { parent: this, dependsOn: [igw] },
+        );
         return new aws.ec2.NatGateway(
           `${name}-nat-${zone.availabilityZone}`,
           { allocationId: eip.id, subnetId: publicSubnets[index]!.id, connectivityType: "public", tags: tags(`${name}-nat-${zone.availabilityZone}`) },
@@ -76,8 +84,16 @@ export class Network extends pulumi.ComponentResource {
           parent,
         );
         const nat = natGateways[config.natGateways === "per-az" ? index : 0]!;
-        const routes = new aws.ec2.RouteTable(`${name}-private-${zone.availabilityZone}`, { vpcId: vpc.id, tags: tags(`${name}-private-${zone.availabilityZone}`) }, parent);
-        new aws.ec2.Route(`${name}-private-${zone.availabilityZone}-default`, { routeTableId: routes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id }, parent);
+        const routes = new aws.ec2.RouteTable(
+          `${name}-private-${zone.availabilityZone}`,
+          { vpcId: vpc.id, tags: tags(`${name}-private-${zone.availabilityZone}`) },
+          parent,
+        );
+        new aws.ec2.Route(
+          `${name}-private-${zone.availabilityZone}-default`,
+          { routeTableId: routes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
+          parent,
+        );
         new aws.ec2.RouteTableAssociation(`${name}-private-${zone.availabilityZone}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
         return subnet;
       });

@@ -13,10 +13,7 @@ const pause = z
   .refine((value) => value === "promote" || (pauseSeconds(value) ?? 0) <= MAX_PAUSE_SECONDS, "must be at most 30 days (30d)")
   .describe('after the step\'s bake: "promote" (an operator continues) or a duration; the cutover exits and `npm run promote` continues');
 
-const canaryStep = z.union([
-  int(1, 100),
-  z.object({ percent: int(1, 100), bakeSeconds: seconds(0, 86400).optional(), pause: pause.optional() }).strict(),
-]);
+const canaryStep = z.union([int(1, 100), z.object({ percent: int(1, 100), bakeSeconds: seconds(0, 86400).optional(), pause: pause.optional() }).strict()]);
 
 const strategy = z.discriminatedUnion(
   "type",
@@ -38,7 +35,11 @@ const strategy = z.discriminatedUnion(
             if (percents.at(-1) !== 100) ctx.addIssue({ code: "custom", message: `the last step must be 100 (got ${percents.at(-1)})` });
             const last = steps.at(-1);
             if (typeof last === "object" && last.pause !== undefined) {
-              ctx.addIssue({ code: "custom", path: [steps.length - 1, "pause"], message: "is not allowed on the last (100%) step: nothing is left to promote" });
+              ctx.addIssue({
+                code: "custom",
+                path: [steps.length - 1, "pause"],
+                message: "is not allowed on the last (100%) step: nothing is left to promote",
+              });
             }
           }),
       })
@@ -66,7 +67,7 @@ const gates = z
     mode: z
       .literal("sequential", { error: () => 'the per-window "thresholds" mode is retired: remove rollout.gates.mode (the statistical judge is the only one)' })
       .optional()
-      .describe("retired: the statistical judge is the only one (accepted as \"sequential\" for older configs)"),
+      .describe('retired: the statistical judge is the only one (accepted as "sequential" for older configs)'),
     falseRollbackBudget: z
       .number()
       .gt(0, "must be greater than 0")
@@ -130,19 +131,43 @@ export const rollout = z
           .enum(["check", "match"], { error: () => 'must be "check" (refuse when green is too small) or "match" (scale green to blue first)' })
           .default(R.capacity.mode)
           .describe("check: green's healthy targets must carry each next share; match: first scale green's Auto Scaling group to blue's desired capacity"),
-        headroom: z.number().min(0, "must be at least 0").max(10, "must be at most 10 (a fraction: 0.2 = 20% more than the share needs)").default(R.capacity.headroom),
-        scaleTimeoutSeconds: seconds(30, 7200).default(R.capacity.scaleTimeoutSeconds).describe("how long a scale-up (match, or blue back before a rollback) may take to show healthy targets"),
-        scaleDownBlue: z.boolean().default(R.capacity.scaleDownBlue).describe("opt-in: after a successful cutover and blueKeepSeconds, `promote --scale-down-blue` sets blue's desired capacity to its minimum"),
+        headroom: z
+          .number()
+          .min(0, "must be at least 0")
+          .max(10, "must be at most 10 (a fraction: 0.2 = 20% more than the share needs)")
+          .default(R.capacity.headroom),
+        scaleTimeoutSeconds: seconds(30, 7200)
+          .default(R.capacity.scaleTimeoutSeconds)
+          .describe("how long a scale-up (match, or blue back before a rollback) may take to show healthy targets"),
+        scaleDownBlue: z
+          .boolean()
+          .default(R.capacity.scaleDownBlue)
+          .describe("opt-in: after a successful cutover and blueKeepSeconds, `promote --scale-down-blue` sets blue's desired capacity to its minimum"),
       })
       .strict()
       .default(R.capacity),
-    blueKeepSeconds: seconds(0, 2_592_000).default(R.blueKeepSeconds).describe("after a successful cutover, blue keeps its capacity at least this long (instant rollback)"),
-    migrationsDir: z.string().min(1, "must name a directory").default(R.migrationsDir).describe("schema migrations: DIR/expand/*.sql run in the cutover's migrating phase, DIR/contract/*.sql with `npm run migrate -- contract` (docs/migrations.md)"),
-    contractAfterSeconds: seconds(0, 2_592_000).default(R.contractAfterSeconds).describe("`npm run migrate -- contract` (it closes the rollback path) is allowed this long after a successful cutover at the earliest"),
+    blueKeepSeconds: seconds(0, 2_592_000)
+      .default(R.blueKeepSeconds)
+      .describe("after a successful cutover, blue keeps its capacity at least this long (instant rollback)"),
+    migrationsDir: z
+      .string()
+      .min(1, "must name a directory")
+      .default(R.migrationsDir)
+      .describe(
+        "schema migrations: DIR/expand/*.sql run in the cutover's migrating phase, DIR/contract/*.sql with `npm run migrate -- contract` (docs/migrations.md)",
+      ),
+    contractAfterSeconds: seconds(0, 2_592_000)
+      .default(R.contractAfterSeconds)
+      .describe("`npm run migrate -- contract` (it closes the rollback path) is allowed this long after a successful cutover at the earliest"),
     fenceDrainSeconds: seconds(0, 120)
       .default(R.fenceDrainSeconds)
-      .describe("paired mode: after the write fence reads back, wait this long for writes already inside the apps to commit (longer than the slowest write request)"),
-    webhookUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional().describe("Slack-compatible JSON events"),
+      .describe(
+        "paired mode: after the write fence reads back, wait this long for writes already inside the apps to commit (longer than the slowest write request)",
+      ),
+    webhookUrl: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .optional()
+      .describe("Slack-compatible JSON events"),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -159,4 +184,3 @@ export const rollout = z
       });
     }
   });
-

@@ -37,20 +37,98 @@ export class SecurityGroups extends pulumi.ComponentResource {
     const tcp = { ipProtocol: "tcp" } as const;
     const internetPorts = args.https ? [80, 443] : [80];
     for (const port of internetPorts) {
-      new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}-ipv4`, { ...tcp, securityGroupId: alb.id, fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0", description: `HTTP${port === 443 ? "S" : ""} from the internet` }, parent);
-      new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}-ipv6`, { ...tcp, securityGroupId: alb.id, fromPort: port, toPort: port, cidrIpv6: "::/0", description: `HTTP${port === 443 ? "S" : ""} from the internet (IPv6)` }, parent);
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-alb-in-${port}-ipv4`,
+        {
+          ...tcp,
+          securityGroupId: alb.id,
+          fromPort: port,
+          toPort: port,
+          cidrIpv4: "0.0.0.0/0",
+          description: `HTTP${port === 443 ? "S" : ""} from the internet`,
+        },
+        parent,
+      );
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-alb-in-${port}-ipv6`,
+        {
+          ...tcp,
+          securityGroupId: alb.id,
+          fromPort: port,
+          toPort: port,
+          cidrIpv6: "::/0",
+          description: `HTTP${port === 443 ? "S" : ""} from the internet (IPv6)`,
+        },
+        parent,
+      );
     }
-    new aws.vpc.SecurityGroupEgressRule(`${name}-alb-out-app`, { ...tcp, securityGroupId: alb.id, fromPort: args.appPort, toPort: args.appPort, referencedSecurityGroupId: app.id, description: "requests and health checks to the app" }, parent);
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-alb-out-app`,
+      {
+        ...tcp,
+        securityGroupId: alb.id,
+        fromPort: args.appPort,
+        toPort: args.appPort,
+        referencedSecurityGroupId: app.id,
+        description: "requests and health checks to the app",
+      },
+      parent,
+    );
 
-    new aws.vpc.SecurityGroupIngressRule(`${name}-app-in-alb`, { ...tcp, securityGroupId: app.id, fromPort: args.appPort, toPort: args.appPort, referencedSecurityGroupId: alb.id, description: "from the ALB" }, parent);
-    new aws.vpc.SecurityGroupEgressRule(`${name}-app-out-db`, { ...tcp, securityGroupId: app.id, fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: db.id, description: "to PostgreSQL" }, parent);
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-app-in-alb`,
+      { ...tcp, securityGroupId: app.id, fromPort: args.appPort, toPort: args.appPort, referencedSecurityGroupId: alb.id, description: "from the ALB" },
+      parent,
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-app-out-db`,
+      { ...tcp, securityGroupId: app.id, fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: db.id, description: "to PostgreSQL" },
+      parent,
+    );
     // HTTPS out (through NAT): SSM agent, ECR/registry pulls, OS packages. No inbound counterpart.
-    new aws.vpc.SecurityGroupEgressRule(`${name}-app-out-https`, { ...tcp, securityGroupId: app.id, fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS out: SSM, image registry, packages" }, parent);
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-app-out-https`,
+      { ...tcp, securityGroupId: app.id, fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS out: SSM, image registry, packages" },
+      parent,
+    );
 
-    new aws.vpc.SecurityGroupIngressRule(`${name}-db-in-app`, { ...tcp, securityGroupId: db.id, fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: app.id, description: "from the app instances" }, parent);
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-db-in-app`,
+      {
+        ...tcp,
+        securityGroupId: db.id,
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        referencedSecurityGroupId: app.id,
+        description: "from the app instances",
+      },
+      parent,
+    );
     if (args.databasesReplicate) {
-      new aws.vpc.SecurityGroupIngressRule(`${name}-db-in-db`, { ...tcp, securityGroupId: db.id, fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: db.id, description: "logical replication between the paired databases" }, parent);
-      new aws.vpc.SecurityGroupEgressRule(`${name}-db-out-db`, { ...tcp, securityGroupId: db.id, fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: db.id, description: "logical replication between the paired databases" }, parent);
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-db-in-db`,
+        {
+          ...tcp,
+          securityGroupId: db.id,
+          fromPort: POSTGRES_PORT,
+          toPort: POSTGRES_PORT,
+          referencedSecurityGroupId: db.id,
+          description: "logical replication between the paired databases",
+        },
+        parent,
+      );
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-db-out-db`,
+        {
+          ...tcp,
+          securityGroupId: db.id,
+          fromPort: POSTGRES_PORT,
+          toPort: POSTGRES_PORT,
+          referencedSecurityGroupId: db.id,
+          description: "logical replication between the paired databases",
+        },
+        parent,
+      );
     }
 
     this.albSecurityGroupId = alb.id;

@@ -73,7 +73,10 @@ export function containerUserData(spec: ContainerSpec): string {
 }
 
 /** The script a color boots with: the configured userData, or the generated container script. */
-export function renderUserData(color: { userData?: string | undefined; containerImage?: string | undefined; version?: string | undefined; environment: Record<string, string> }, spec: { color: "blue" | "green"; port: number; region: string }): string {
+export function renderUserData(
+  color: { userData?: string | undefined; containerImage?: string | undefined; version?: string | undefined; environment: Record<string, string> },
+  spec: { color: "blue" | "green"; port: number; region: string },
+): string {
   if (color.userData !== undefined) return color.userData;
   if (color.containerImage === undefined) throw new Error(`app.${spec.color}: set userData or containerImage`);
   return containerUserData({ ...spec, containerImage: color.containerImage, version: color.version, environment: color.environment });

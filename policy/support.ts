@@ -18,7 +18,12 @@ export const T = {
 
 /** AWS Security Hub, AWS Foundational Security Best Practices (FSBP) v1.0.0. */
 export function fsbp(control: string): PolicyComplianceFramework {
-  return { name: "AWS Foundational Security Best Practices", version: "1.0.0", reference: control, specification: `https://docs.aws.amazon.com/securityhub/latest/userguide/` };
+  return {
+    name: "AWS Foundational Security Best Practices",
+    version: "1.0.0",
+    reference: control,
+    specification: `https://docs.aws.amazon.com/securityhub/latest/userguide/`,
+  };
 }
 
 /** The project's own rules (README "Security"). */

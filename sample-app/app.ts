@@ -178,7 +178,8 @@ export function createApp(options: AppOptions): SampleApp {
       const clientId = positiveInt(body.clientId, "clientId");
       const petId = positiveInt(body.petId, "petId");
       const service = body.service;
-      if (typeof service !== "string" || !(SERVICES as readonly string[]).includes(service)) throw new HttpError(400, `service must be one of ${SERVICES.join(", ")}`);
+      if (typeof service !== "string" || !(SERVICES as readonly string[]).includes(service))
+        throw new HttpError(400, `service must be one of ${SERVICES.join(", ")}`);
       const startsAt = typeof body.startsAt === "string" ? new Date(body.startsAt) : new Date();
       if (Number.isNaN(startsAt.getTime())) throw new HttpError(400, "startsAt must be an ISO timestamp");
       const note = options.bookingNote;
@@ -196,7 +197,8 @@ export function createApp(options: AppOptions): SampleApp {
     if (method === "PATCH" && (match = /^\/bookings\/(\d+)$/.exec(path))) {
       const id = positiveInt(match[1], "id");
       const body = await readJson(req);
-      if (body.status !== "booked" && body.status !== "done" && body.status !== "cancelled") throw new HttpError(400, "status must be booked, done or cancelled");
+      if (body.status !== "booked" && body.status !== "done" && body.status !== "cancelled")
+        throw new HttpError(400, "status must be booked, done or cancelled");
       const { rowCount } = await pool.query(`UPDATE bookings SET status = $2 WHERE id = $1`, [id, body.status]);
       if (rowCount === 0) throw new HttpError(404, `booking ${id} not found`);
       return send(res, 200, { id, status: body.status });

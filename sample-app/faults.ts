@@ -29,7 +29,8 @@ export function parseDuration(text: string): number {
 /** A share 0..1 written as 0.005 or 0.5%. */
 export function parseShare(value: string, what: string): number {
   const rate = Number(value.trim().endsWith("%") ? Number(value.trim().slice(0, -1)) / 100 : value);
-  if (value.trim() === "" || !Number.isFinite(rate) || rate < 0 || rate > 1) throw new Error(`${what} must be a share between 0 and 1 (or 0%..100%), got "${value}"`);
+  if (value.trim() === "" || !Number.isFinite(rate) || rate < 0 || rate > 1)
+    throw new Error(`${what} must be a share between 0 and 1 (or 0%..100%), got "${value}"`);
   return rate;
 }
 
@@ -73,7 +74,8 @@ const percent = (share: number) => `${Math.round(share * 10_000) / 100}%`;
 export function describeFault(fault: FaultSpec): string {
   const parts: string[] = [];
   if (fault.crash) parts.push("green's process killed (SIGKILL)");
-  if (fault.errorRateFactor !== undefined) parts.push(`${fault.errorRateFactor}× the background error rate${fault.errorRate > 0 ? ` (${percent(fault.errorRate)} of requests answered 500)` : ""}`);
+  if (fault.errorRateFactor !== undefined)
+    parts.push(`${fault.errorRateFactor}× the background error rate${fault.errorRate > 0 ? ` (${percent(fault.errorRate)} of requests answered 500)` : ""}`);
   else if (fault.errorRate > 0) parts.push(`${percent(fault.errorRate)} of requests answered 500`);
   if (fault.latencyMs > 0) parts.push(`+${fault.latencyMs} ms latency`);
   return parts.length > 0 ? parts.join(", ") : "no fault";

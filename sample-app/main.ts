@@ -16,7 +16,12 @@ const program = new Command()
   .addOption(new Option("--color <color>", "which color this process is").choices(["blue", "green"]).makeOptionMandatory())
   .option("--app-version <version>", "version label reported in x-app-version", "v1")
   .option("--port <port>", "port on 127.0.0.1 (0: any free port)", "0")
-  .option("--fault <name=value>", "error-rate=<share> or latency=<duration>; repeatable", (value: string, previous: FaultSpec) => parseFault(value, previous), NO_FAULT)
+  .option(
+    "--fault <name=value>",
+    "error-rate=<share> or latency=<duration>; repeatable",
+    (value: string, previous: FaultSpec) => parseFault(value, previous),
+    NO_FAULT,
+  )
   .option("--fault-after <duration>", "when the fault starts, after listening", "0ms")
   .option("--background-error-rate <share>", "answer this share of business requests 500 all along (e.g. 0.005)", "0")
   .option("--exit-with-stdin", "exit when stdin closes (the parent is gone)", false)
@@ -25,7 +30,16 @@ const program = new Command()
   .addHelpText("after", "\nEnvironment: DATABASE_URL (required).");
 
 program.parse();
-const options = program.opts<{ color: "blue" | "green"; appVersion: string; port: string; fault: FaultSpec; faultAfter: string; exitWithStdin: boolean; backgroundErrorRate: string; bookingNote?: string }>();
+const options = program.opts<{
+  color: "blue" | "green";
+  appVersion: string;
+  port: string;
+  fault: FaultSpec;
+  faultAfter: string;
+  exitWithStdin: boolean;
+  backgroundErrorRate: string;
+  bookingNote?: string;
+}>();
 if (options.fault.crash || options.fault.errorRateFactor !== undefined) {
   process.stderr.write("sample-app: --fault crash and error-rate=<n>x are carried out by the demo, not by the app\n");
   process.exit(2);

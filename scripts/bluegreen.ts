@@ -42,7 +42,9 @@ if (name === undefined || name === "--help" || name === "-h" || name === "help")
   const command = COMMANDS[name]!;
   runMain(async () => {
     try {
-      return (await (await command.load())(rest)) as ExitCode;
+      return (await (
+        await command.load()
+      )(rest)) as ExitCode;
     } finally {
       // As `npm run demo`: everything the demo started is stopped by then; should anything still
       // hold the event loop, leave after a second anyway.

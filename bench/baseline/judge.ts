@@ -272,8 +272,7 @@ export function judgeStep(settings: JudgeSettings, input: JudgeState, windows: r
     reasons.unshift(summary);
   }
 
-  const windowsNeeded = () =>
-    context.windowsRequired + (settings.mode === "thresholds" ? 0 : state.extensionsUsed);
+  const windowsNeeded = () => context.windowsRequired + (settings.mode === "thresholds" ? 0 : state.extensionsUsed);
 
   if (decision === null && settings.mode === "thresholds") {
     decision = state.thresholdPasses >= context.windowsRequired ? "promote" : "continue";
@@ -364,7 +363,10 @@ function ruledOutReason(e: MetricEvidence): string {
 
 function openReason(settings: JudgeSettings, e: MetricEvidence): string {
   const target = e.status === "open" ? settings.largestRegression : settings[e.metric].minRatio;
-  const more = e.neededGreenRequests !== null ? `about ${e.neededGreenRequests.toLocaleString("en-US")} more green requests to rule out ${times(target)}` : `no green traffic to estimate from`;
+  const more =
+    e.neededGreenRequests !== null
+      ? `about ${e.neededGreenRequests.toLocaleString("en-US")} more green requests to rule out ${times(target)}`
+      : `no green traffic to estimate from`;
   return `${noun(e.metric)} undecided (${counts(e)}): ${more}`;
 }
 

@@ -133,7 +133,10 @@ export function cloneJudgeState(state: JudgeState): JudgeState {
   return {
     ...state,
     metrics: { errors: metric(state.metrics.errors), slow: metric(state.metrics.slow) },
-    reference: state.reference === null ? null : { errors: state.reference.errors && { ...state.reference.errors }, slow: state.reference.slow && { ...state.reference.slow } },
+    reference:
+      state.reference === null
+        ? null
+        : { errors: state.reference.errors && { ...state.reference.errors }, slow: state.reference.slow && { ...state.reference.slow } },
     blueBaseline: { ...state.blueBaseline },
   };
 }

@@ -81,7 +81,8 @@ const notEmpty = rule(nonEmptyString, "must not be empty");
 const pulumiName = rule((v) => typeof v === "string" && PULUMI_NAME.test(v), "must be a Pulumi name (letters, digits, _ . -)");
 
 /** How a field is checked: a single value, a list of values, or a value per color. */
-type FieldRule = { kind: "one"; rule: Rule; optional?: "null" } | { kind: "list"; rule: Rule } | { kind: "perColor"; rule: Rule } | { kind: "perColorList"; rule: Rule };
+type FieldRule =
+  { kind: "one"; rule: Rule; optional?: "null" } | { kind: "list"; rule: Rule } | { kind: "perColor"; rule: Rule } | { kind: "perColorList"; rule: Rule };
 
 const FIELD_RULES: Record<keyof StackOutputs, FieldRule> = {
   pulumiProject: { kind: "one", rule: nullable(pulumiName), optional: "null" },
@@ -108,7 +109,12 @@ const FIELD_RULES: Record<keyof StackOutputs, FieldRule> = {
   alarmNamesByColor: { kind: "perColorList", rule: notEmpty },
   stickinessSeconds: {
     kind: "one",
-    rule: nullable(rule((v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_STICKINESS_OUTPUT_SECONDS, `must be null or an integer 1..${MAX_STICKINESS_OUTPUT_SECONDS}`)),
+    rule: nullable(
+      rule(
+        (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_STICKINESS_OUTPUT_SECONDS,
+        `must be null or an integer 1..${MAX_STICKINESS_OUTPUT_SECONDS}`,
+      ),
+    ),
   },
   testHeader: { kind: "one", rule: notEmpty },
 };
@@ -187,7 +193,12 @@ const ALL_KEYS = Object.keys(FIELD_RULES) as (keyof StackOutputs)[];
 const ROLLBACK_KEYS = ["pulumiProject", "pulumiStack", "region", "databaseMode", "listenerArns", "targetGroupArns", "stickinessSeconds"] as const;
 
 function refuse(source: string, who: string, problems: readonly string[]): never {
-  throw new UsageError(`stack outputs from ${source} are not what ${who} needs:\n${problems.slice(0, 8).map((p) => `  ${p}`).join("\n")}`);
+  throw new UsageError(
+    `stack outputs from ${source} are not what ${who} needs:\n${problems
+      .slice(0, 8)
+      .map((p) => `  ${p}`)
+      .join("\n")}`,
+  );
 }
 
 /** Every output checked. Throws UsageError (exit 2) naming each path and its rule. */
@@ -195,8 +206,13 @@ export function parseStackOutputs(raw: unknown, source: string): StackOutputs {
   const problems = outputProblems(raw, ALL_KEYS);
   if (problems.length > 0) refuse(source, "the scripts", problems);
   const outputs = raw as Record<string, unknown>;
-  if ((outputs.listenerArns as string[]).length === 0) throw new UsageError(`stack outputs from ${source}: listenerArns is empty: nothing routes production traffic`);
-  return { ...(outputs as unknown as StackOutputs), pulumiProject: (outputs.pulumiProject as string | undefined) ?? null, pulumiStack: (outputs.pulumiStack as string | undefined) ?? null };
+  if ((outputs.listenerArns as string[]).length === 0)
+    throw new UsageError(`stack outputs from ${source}: listenerArns is empty: nothing routes production traffic`);
+  return {
+    ...(outputs as unknown as StackOutputs),
+    pulumiProject: (outputs.pulumiProject as string | undefined) ?? null,
+    pulumiStack: (outputs.pulumiStack as string | undefined) ?? null,
+  };
 }
 
 /**

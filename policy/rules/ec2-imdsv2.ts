@@ -10,12 +10,14 @@ export const ec2Imdsv2 = resourceRule(
     enforcementLevel: "mandatory",
     severity: "high",
     framework: fsbp("EC2.8"),
-    remediationSteps: "set metadataOptions: { httpTokens: \"required\", httpPutResponseHopLimit: 1 }",
+    remediationSteps: 'set metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 }',
   },
   [T.launchTemplate, T.instance],
   (props) => {
     const tokens = props.metadataOptions?.httpTokens;
     if (props.metadataOptions?.httpEndpoint === "disabled") return null;
-    return tokens === "required" ? null : `metadataOptions.httpTokens is ${tokens === undefined ? "not set (IMDSv1 allowed)" : `"${tokens}"`}; it must be "required"`;
+    return tokens === "required"
+      ? null
+      : `metadataOptions.httpTokens is ${tokens === undefined ? "not set (IMDSv1 allowed)" : `"${tokens}"`}; it must be "required"`;
   },
 );

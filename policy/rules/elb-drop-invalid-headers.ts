@@ -11,5 +11,8 @@ export const elbDropInvalidHeaders = resourceRule(
     framework: fsbp("ELB.4"),
   },
   [T.loadBalancer],
-  (props) => (!isApplicationLoadBalancer(props) || isTrue(props.dropInvalidHeaderFields) ? null : `dropInvalidHeaderFields is ${props.dropInvalidHeaderFields ?? "not set (default false)"}`),
+  (props) =>
+    !isApplicationLoadBalancer(props) || isTrue(props.dropInvalidHeaderFields)
+      ? null
+      : `dropInvalidHeaderFields is ${props.dropInvalidHeaderFields ?? "not set (default false)"}`,
 );

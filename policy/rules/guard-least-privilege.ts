@@ -71,7 +71,10 @@ export function guardPolicyProblems(document: unknown): string[] {
       }
     }
   }
-  if (secrets.size > MAX_SECRETS) problems.push(`secretsmanager:GetSecretValue on ${secrets.size} secrets: the rollback reads ${MAX_SECRETS} (each database's master and replication secret)`);
+  if (secrets.size > MAX_SECRETS)
+    problems.push(
+      `secretsmanager:GetSecretValue on ${secrets.size} secrets: the rollback reads ${MAX_SECRETS} (each database's master and replication secret)`,
+    );
   const missing = Object.keys(allowed).filter((action) => !granted.has(action));
   if (missing.length > 0) problems.push(`the ${paired ? "paired " : ""}rollback also needs ${missing.join(", ")}`);
   return problems;

@@ -27,7 +27,10 @@ export function openGroups(resources: readonly PolicyResource[]): Map<string, st
     } else if (resource.type === T.securityGroupRule && p.type === "ingress" && (opensToAnywhere(p.cidrBlocks) || opensToAnywhere(p.ipv6CidrBlocks))) {
       groups = resource.propertyDependencies.securityGroupId ?? [];
       why = `${resource.name} allows the internet on port ${p.fromPort ?? "all"}`;
-    } else if (resource.type === T.securityGroup && (p.ingress ?? []).some((rule: Record<string, unknown>) => opensToAnywhere(rule.cidrBlocks) || opensToAnywhere(rule.ipv6CidrBlocks))) {
+    } else if (
+      resource.type === T.securityGroup &&
+      (p.ingress ?? []).some((rule: Record<string, unknown>) => opensToAnywhere(rule.cidrBlocks) || opensToAnywhere(rule.ipv6CidrBlocks))
+    ) {
       groups = [resource];
       why = `${resource.name} has an inline rule open to the internet`;
     }
@@ -52,7 +55,10 @@ export const onlyAlbOpenToInternet: StackValidationPolicy = {
         for (const group of dependencies) {
           const why = open.get(group.urn);
           if (why === undefined || group.urn === resource.urn) continue;
-          report(`${resource.type} ${resource.name} uses security group ${group.name} (${property}), which is open to the internet (${why}): only the ALB may be`, resource.urn);
+          report(
+            `${resource.type} ${resource.name} uses security group ${group.name} (${property}), which is open to the internet (${why}): only the ALB may be`,
+            resource.urn,
+          );
         }
       }
     }

@@ -18,7 +18,9 @@ import { awsCutoverDeps, awsMigrator, awsPairedCutoverPorts } from "./wiring/aws
 /** Config and outputs must describe the same stack. */
 export function crossCheck(config: StackConfig, outputs: StackOutputs, configPath: string, source: string): void {
   if (config.region !== outputs.region) {
-    throw new UsageError(`${configPath} says region ${config.region}, the stack outputs (${source}) say ${outputs.region}: is --stack / --outputs the right stack?`);
+    throw new UsageError(
+      `${configPath} says region ${config.region}, the stack outputs (${source}) say ${outputs.region}: is --stack / --outputs the right stack?`,
+    );
   }
   if (config.database.mode !== outputs.databaseMode) {
     throw new UsageError(
@@ -36,7 +38,11 @@ export interface AwsCutover {
 /** The cutover's ports on AWS, with paired mode's replication and parity and the expand migrations when there are any. */
 export async function wireAwsCutover(opened: OpenStack, config: StackConfig, options: { cwd: string; writeConfig: boolean }): Promise<AwsCutover> {
   const outputs = opened.outputs();
-  const deps: CutoverDeps = await awsCutoverDeps(opened, outputs, { cwd: options.cwd, writeConfig: options.writeConfig, fenceDrainMs: config.rollout.fenceDrainSeconds * 1000 });
+  const deps: CutoverDeps = await awsCutoverDeps(opened, outputs, {
+    cwd: options.cwd,
+    writeConfig: options.writeConfig,
+    fenceDrainMs: config.rollout.fenceDrainSeconds * 1000,
+  });
   let close = async (): Promise<void> => undefined;
   if (outputs.databaseMode === "paired") {
     const paired = await awsPairedCutoverPorts(opened, config.database.databaseName, options.cwd);
@@ -57,7 +63,10 @@ export interface CutoverPreview {
 }
 
 /** --dry-run: the plan from live weights and, for the judge, the last hour of traffic → each judged phase's expected time to a decision. */
-export async function previewAwsCutover(deps: CutoverDeps, request: Pick<CutoverRequest, "rollout" | "databaseMode" | "skipSnapshot">): Promise<CutoverPreview> {
+export async function previewAwsCutover(
+  deps: CutoverDeps,
+  request: Pick<CutoverRequest, "rollout" | "databaseMode" | "skipSnapshot">,
+): Promise<CutoverPreview> {
   const [engine, { describeTimeToDecision, readRecentTraffic }] = await Promise.all([import("../core/engine.js"), import("../core/trafficPlan.js")]);
   const preview = await engine.previewCutover(deps, request);
   // Traffic-aware plan: the last hour per color (and blue's movement) → the expected time to a decision per step.
@@ -99,7 +108,12 @@ export async function runAwsCutover(run: CutoverRun): Promise<OperatorPolicyResu
     rollback: () =>
       engine.runRollback(
         run.deps,
-        { owner: run.request.owner, databaseMode: run.request.databaseMode, stack: run.request.stack!, reason: "the operator pressed Ctrl-C during the cutover" },
+        {
+          owner: run.request.owner,
+          databaseMode: run.request.databaseMode,
+          stack: run.request.stack!,
+          reason: "the operator pressed Ctrl-C during the cutover",
+        },
         settings,
       ),
   });

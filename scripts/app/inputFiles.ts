@@ -80,7 +80,9 @@ export async function checkWritableDirectory(dir: string, flag: string, cwd: str
       try {
         await access(current, constants.W_OK | constants.X_OK);
       } catch {
-        throw new UsageError(`${flag} ${dir}: ${current === absolute ? "the directory" : `${current}, where it would be created,`} is not writable: reports cannot be written there`);
+        throw new UsageError(
+          `${flag} ${dir}: ${current === absolute ? "the directory" : `${current}, where it would be created,`} is not writable: reports cannot be written there`,
+        );
       }
       return;
     }

@@ -59,7 +59,9 @@ const STACK_NAME = new RegExp(`^(?:${PULUMI_NAME_PART}/){0,2}${PULUMI_NAME_PART}
 
 export function validateStackName(stack: string): string {
   if (!STACK_NAME.test(stack)) {
-    throw new UsageError(`--stack ${JSON.stringify(stack)}: must be a Pulumi stack name such as "prod" or "org/project/prod" (letters, digits, _ . -; each part starting with a letter, digit or _)`);
+    throw new UsageError(
+      `--stack ${JSON.stringify(stack)}: must be a Pulumi stack name such as "prod" or "org/project/prod" (letters, digits, _ . -; each part starting with a letter, digit or _)`,
+    );
   }
   return stack;
 }
@@ -104,7 +106,9 @@ export function stackIdentity(
     identity = { project: outputs.pulumiProject, stack: outputs.pulumiStack, verifiedBy: "outputs" };
   } else if (raw.readFor !== undefined || options.allowUnverified) {
     if (raw.readFor !== undefined && raw.readFor.split("/").at(-1) !== short) {
-      throw new UsageError(`--stack ${stack}${picked} does not match the stack outputs from ${raw.source}, which are stack ${raw.readFor}'s; nothing was changed`);
+      throw new UsageError(
+        `--stack ${stack}${picked} does not match the stack outputs from ${raw.source}, which are stack ${raw.readFor}'s; nothing was changed`,
+      );
     }
     identity = { project: namedProject ?? DEFAULT_PROJECT, stack: short, verifiedBy: raw.readFor !== undefined ? "source" : "unverified" };
   } else {
@@ -117,7 +121,9 @@ export function stackIdentity(
   const configFile = options.configPath?.split(/[\\/]/).at(-1);
   const configStack = configFile?.match(/^Pulumi\.(.+)\.yaml$/)?.[1];
   if (configStack !== undefined && configStack !== identity.stack) {
-    throw new UsageError(`--config ${options.configPath} is stack ${configStack}'s config, but the stack outputs from ${raw.source} are stack ${identity.stack}'s; nothing was changed`);
+    throw new UsageError(
+      `--config ${options.configPath} is stack ${configStack}'s config, but the stack outputs from ${raw.source} are stack ${identity.stack}'s; nothing was changed`,
+    );
   }
   return identity;
 }
@@ -230,7 +236,9 @@ export async function loadRawOutputs(request: OutputsRequest): Promise<RawOutput
   if (request.stack === undefined) {
     // A bare --outputs FILE (parity, sync, migrate): no stack is claimed, so none is checked.
     const identity: StackIdentity | null =
-      declared.pulumiProject !== null && declared.pulumiStack !== null ? { project: declared.pulumiProject, stack: declared.pulumiStack, verifiedBy: "outputs" } : null;
+      declared.pulumiProject !== null && declared.pulumiStack !== null
+        ? { project: declared.pulumiProject, stack: declared.pulumiStack, verifiedBy: "outputs" }
+        : null;
     return { ...found, identity };
   }
   const identity = stackIdentity(request.stack, declared, found, {
@@ -252,7 +260,9 @@ export async function loadRawOutputs(request: OutputsRequest): Promise<RawOutput
  */
 function declaredIdentity(raw: unknown, source: string): Pick<StackOutputs, "pulumiProject" | "pulumiStack"> {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new UsageError(`stack outputs from ${source} are not what the scripts need:\n  (root): must be a JSON object (the output of \`pulumi stack output --json\`)`);
+    throw new UsageError(
+      `stack outputs from ${source} are not what the scripts need:\n  (root): must be a JSON object (the output of \`pulumi stack output --json\`)`,
+    );
   }
   const o = raw as Record<string, unknown>;
   const nameOf = (key: "pulumiProject" | "pulumiStack"): string | null => {
@@ -285,7 +295,11 @@ async function findRawOutputs(request: OutputsRequest): Promise<Omit<RawOutputs,
   const cache = outputsCachePath(request.stack, cwd);
   if (request.preferCache) {
     try {
-      return { raw: JSON.parse(await readFile(cache, "utf8")) as unknown, source: `cache ${cache} (from the last \`pulumi stack output\`)`, readFor: request.stack };
+      return {
+        raw: JSON.parse(await readFile(cache, "utf8")) as unknown,
+        source: `cache ${cache} (from the last \`pulumi stack output\`)`,
+        readFor: request.stack,
+      };
     } catch {
       // no cache: ask Pulumi
     }

@@ -97,7 +97,13 @@ export class AlbFence implements WriteFence {
     const conditions = fenceConditions(mode);
     const abort = this.signal?.();
     await Promise.all(
-      this.fenceRuleArns.map((arn) => awsCall(`ModifyRule ${arn} (fence ${mode})`, () => this.client.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: conditions }), sendOptions(abort)), abort)),
+      this.fenceRuleArns.map((arn) =>
+        awsCall(
+          `ModifyRule ${arn} (fence ${mode})`,
+          () => this.client.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: conditions }), sendOptions(abort)),
+          abort,
+        ),
+      ),
     );
     await this.waitUntil(mode);
     if (mode !== "off" && this.drainMs > 0) await this.sleep(this.drainMs);
@@ -110,7 +116,9 @@ export class AlbFence implements WriteFence {
       const behind = each.filter((entry) => entry.mode !== mode);
       if (behind.length === 0) return;
       if (Date.now() >= deadline || this.signal?.()?.aborted) {
-        throw new Error(`fence rules did not read back as "${mode}" within ${this.verifyTimeoutMs} ms: ${behind.map((entry) => `${entry.rule}=${entry.mode}`).join(", ")}`);
+        throw new Error(
+          `fence rules did not read back as "${mode}" within ${this.verifyTimeoutMs} ms: ${behind.map((entry) => `${entry.rule}=${entry.mode}`).join(", ")}`,
+        );
       }
       await this.sleep(this.verifyIntervalMs);
     }
@@ -119,8 +127,9 @@ export class AlbFence implements WriteFence {
   /** Each fence rule's mode as read back. */
   async readEach(): Promise<Array<{ rule: string; mode: FenceMode | "unknown" }>> {
     const abort = this.signal?.();
-    const out = await awsCall(`DescribeRules ${this.fenceRuleArns.join(",")}`, () =>
-      this.client.send(new DescribeRulesCommand({ RuleArns: [...this.fenceRuleArns] }), sendOptions(abort)),
+    const out = await awsCall(
+      `DescribeRules ${this.fenceRuleArns.join(",")}`,
+      () => this.client.send(new DescribeRulesCommand({ RuleArns: [...this.fenceRuleArns] }), sendOptions(abort)),
       abort,
     );
     return this.fenceRuleArns.map((arn) => {

@@ -17,7 +17,14 @@
 import type { Action, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Color, RouteWeights, TrafficRouter, Weights } from "../core/ports.js";
 import { UnreachableError } from "../core/errors.js";
-import { forwardModel, modelStickinessSeconds, modelWeights, stickinessOf, validatePercentWeights, type ForwardModel } from "../../infra/vocabulary/forwardAction.js";
+import {
+  forwardModel,
+  modelStickinessSeconds,
+  modelWeights,
+  stickinessOf,
+  validatePercentWeights,
+  type ForwardModel,
+} from "../../infra/vocabulary/forwardAction.js";
 import { AwsCallError, awsCall, classifyAwsError, sendOptions, type SignalSource } from "./errors.js";
 import { elbSdk } from "./sdk.js";
 
@@ -129,8 +136,9 @@ export class AlbRouter implements TrafficRouter {
   async readWeights(): Promise<RouteWeights[]> {
     const abort = this.options.signal?.();
     const { listenerArns, targetGroupArns } = this.targets;
-    const out = await awsCall(`DescribeListeners ${listenerArns.join(",")}`, () =>
-      this.client.send(new DescribeListenersCommand({ ListenerArns: [...listenerArns] }), sendOptions(abort)),
+    const out = await awsCall(
+      `DescribeListeners ${listenerArns.join(",")}`,
+      () => this.client.send(new DescribeListenersCommand({ ListenerArns: [...listenerArns] }), sendOptions(abort)),
       abort,
     );
     const listeners = out.Listeners ?? [];

@@ -29,7 +29,11 @@ export class AsgCapacity implements CapacityManager {
 
   private nameOf(color: Color): string {
     const name = this.asgNames[color];
-    if (!name) throw new AwsCallError(`${color} has no Auto Scaling group in the stack outputs (asgNames.${color} is null: is the color enabled?)`, "NoAutoScalingGroup");
+    if (!name)
+      throw new AwsCallError(
+        `${color} has no Auto Scaling group in the stack outputs (asgNames.${color} is null: is the color enabled?)`,
+        "NoAutoScalingGroup",
+      );
     return name;
   }
 
@@ -41,7 +45,11 @@ export class AsgCapacity implements CapacityManager {
     const name = this.nameOf(color);
     const call = `DescribeAutoScalingGroups ${name}`;
     const abort = this.options.signal?.();
-    const out = await awsCall(call, () => this.client.send(new this.sdk.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }), sendOptions(abort)), abort);
+    const out = await awsCall(
+      call,
+      () => this.client.send(new this.sdk.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }), sendOptions(abort)),
+      abort,
+    );
     const group = (out.AutoScalingGroups ?? []).find((g) => g.AutoScalingGroupName === name);
     if (!group) throw new AwsCallError(`${call}: no such Auto Scaling group`, "NotFound");
     return {
@@ -58,7 +66,11 @@ export class AsgCapacity implements CapacityManager {
     const abort = this.options.signal?.();
     await awsCall(
       `SetDesiredCapacity ${name} ${desired}`,
-      () => this.client.send(new this.sdk.SetDesiredCapacityCommand({ AutoScalingGroupName: name, DesiredCapacity: desired, HonorCooldown: false }), sendOptions(abort)),
+      () =>
+        this.client.send(
+          new this.sdk.SetDesiredCapacityCommand({ AutoScalingGroupName: name, DesiredCapacity: desired, HonorCooldown: false }),
+          sendOptions(abort),
+        ),
       abort,
     );
   }

@@ -200,7 +200,15 @@ export async function cloudWatchSeries(
   let nextToken: string | undefined;
   do {
     const out = await awsCall("GetMetricData AWS/ApplicationELB (history)", () =>
-      client.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: new Date(span.start), EndTime: new Date(span.end), ScanBy: "TimestampAscending", NextToken: nextToken })),
+      client.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          StartTime: new Date(span.start),
+          EndTime: new Date(span.end),
+          ScanBy: "TimestampAscending",
+          NextToken: nextToken,
+        }),
+      ),
     );
     for (const message of out.Messages ?? []) throw new Error(`GetMetricData: CloudWatch reported ${message.Code ?? "a problem"}: ${message.Value ?? ""}`);
     for (const result of out.MetricDataResults ?? []) {

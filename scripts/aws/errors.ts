@@ -90,7 +90,9 @@ export function classifyAwsError(error: unknown, call: string, signal?: AbortSig
   const attempts = e.$metadata?.attempts;
   const after = attempts && attempts > 1 ? ` after ${attempts} attempts` : "";
   if (isThrottling(error)) {
-    return new AwsThrottledError(`${call}: AWS throttled the request${after} (${code}); nothing was changed by this call. Retry later, or set AWS_RETRY_MODE=adaptive / AWS_MAX_ATTEMPTS`);
+    return new AwsThrottledError(
+      `${call}: AWS throttled the request${after} (${code}); nothing was changed by this call. Retry later, or set AWS_RETRY_MODE=adaptive / AWS_MAX_ATTEMPTS`,
+    );
   }
   if (CREDENTIALS.has(code) || (e.code !== undefined && CREDENTIALS.has(e.code))) {
     return new UnreachableError(`${call}: AWS credentials were refused or not found (${code}): ${detail}`);
@@ -116,9 +118,14 @@ export function classifyAwsError(error: unknown, call: string, signal?: AbortSig
   // empty body) leaves the SDK with no code and no message: name the HTTP status instead.
   const anonymous = !code || UNNAMED.has(code);
   const codeText = anonymous ? (http ?? "no AWS error code") : code;
-  const detailText = !detail || UNNAMED.has(detail) ? "the answer was not an AWS error (no code, no message: an HTML or empty body from the endpoint or a proxy in front of it)" : detail;
+  const detailText =
+    !detail || UNNAMED.has(detail)
+      ? "the answer was not an AWS error (no code, no message: an HTML or empty body from the endpoint or a proxy in front of it)"
+      : detail;
   if (SERVER_SIDE.has(code) || (status ?? 0) >= 500) {
-    return new UnreachableError(`${call}: AWS answered with a server error${after} (${anonymous || http === null ? codeText : `${code}, ${http}`}): ${detailText}`);
+    return new UnreachableError(
+      `${call}: AWS answered with a server error${after} (${anonymous || http === null ? codeText : `${code}, ${http}`}): ${detailText}`,
+    );
   }
   return new AwsCallError(`${call}: ${codeText}: ${detailText}`, code);
 }

@@ -23,7 +23,11 @@ export function snapshotIdentifier(stack: string, label: string, now: Date): str
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-").toLowerCase();
   const core = label.replace(/^bluegreen-/i, "");
   const raw = `bluegreen-${stack}-${core}${/\d{6}/.test(core.replace(/\D/g, "")) ? "" : `-${stamp}`}`.toLowerCase();
-  const cleaned = raw.replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "");
+  const cleaned = raw
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^[^a-z]+/, "")
+    .replace(/-+$/, "");
   return cleaned.slice(0, 255).replace(/-+$/, "");
 }
 
@@ -90,10 +94,13 @@ export class RdsSnapshotter implements Snapshotter {
     const out = await awsCall(`DescribeDBSnapshots ${id}`, () => this.client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }), options));
     const existing = (out.DBSnapshots ?? []).find((snapshot) => snapshot.DBSnapshotIdentifier === id);
     if (!existing || existing.DBInstanceIdentifier !== instance) {
-      throw new Error(`snapshot ${id} already exists and is not of ${instance} (it is of ${existing?.DBInstanceIdentifier ?? "an unknown instance"}): not adopting it`);
+      throw new Error(
+        `snapshot ${id} already exists and is not of ${instance} (it is of ${existing?.DBInstanceIdentifier ?? "an unknown instance"}): not adopting it`,
+      );
     }
     if (existing.Status === "available") return "available";
-    if (existing.Status !== "creating") throw new Error(`snapshot ${id} (this run's, from an earlier attempt) is ${existing.Status ?? "in an unknown state"}, not creating or available`);
+    if (existing.Status !== "creating")
+      throw new Error(`snapshot ${id} (this run's, from an earlier attempt) is ${existing.Status ?? "in an unknown state"}, not creating or available`);
     return "creating";
   }
 }
@@ -105,7 +112,9 @@ function waiterError(error: unknown, id: string, maxWaitSeconds: number): Error 
   if (message.startsWith("{")) {
     try {
       const result = JSON.parse(message) as { state?: string; reason?: unknown };
-      return new Error(`snapshot ${id} did not become available (${result.state ?? "failed"}${result.reason ? `: ${JSON.stringify(result.reason).slice(0, 300)}` : ""})`);
+      return new Error(
+        `snapshot ${id} did not become available (${result.state ?? "failed"}${result.reason ? `: ${JSON.stringify(result.reason).slice(0, 300)}` : ""})`,
+      );
     } catch {
       // not the waiter's JSON: classify below
     }

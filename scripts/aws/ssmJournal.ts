@@ -32,9 +32,7 @@ export const SSM_MAX_VALUE_BYTES = SSM_ADVANCED_MAX_BYTES;
 /** At most this many part parameters (8 KB each) hold one journal before its timeline is compacted. */
 export const MAX_PARTS = 8;
 
-type Envelope =
-  | { bluegreenJournal: "gzip+base64"; data: string }
-  | { bluegreenJournal: "gzip+base64 parts"; sha256: string; parts: string[] };
+type Envelope = { bluegreenJournal: "gzip+base64"; data: string } | { bluegreenJournal: "gzip+base64 parts"; sha256: string; parts: string[] };
 
 /** What one save writes: the journal parameter's value and the part parameters it lists (name → value). */
 export interface EncodedJournal {
@@ -191,7 +189,11 @@ export class SsmJournalStore implements JournalStore {
     }
     for (const [name, piece] of encoded.parts) {
       if (this.storedParts.has(name)) continue;
-      await this.parameters.put(name, piece, { overwrite: true, tier: "Intelligent-Tiering", description: "bluegreen: part of the cutover journal (content-addressed)" });
+      await this.parameters.put(name, piece, {
+        overwrite: true,
+        tier: "Intelligent-Tiering",
+        description: "bluegreen: part of the cutover journal (content-addressed)",
+      });
     }
     await this.parameters.put(this.name, encoded.value, {
       overwrite: true,

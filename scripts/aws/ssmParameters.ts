@@ -33,7 +33,8 @@ export function ssmParameterPrefix(identity: StackIdentity): string {
     ["project", identity.project],
     ["stack", identity.stack],
   ] as const) {
-    if (!SSM_NAME_PART.test(value) || value === "." || value === "..") throw new Error(`${what} ${JSON.stringify(value)} cannot be part of an SSM parameter name`);
+    if (!SSM_NAME_PART.test(value) || value === "." || value === "..")
+      throw new Error(`${what} ${JSON.stringify(value)} cannot be part of an SSM parameter name`);
   }
   return `/bluegreen/${identity.project}/${identity.stack}`;
 }

@@ -29,7 +29,11 @@ export class AlbTargetHealth implements HealthProbe {
   async targets(color: Color): Promise<TargetDetail[]> {
     const arn = this.targetGroupArns[color];
     const abort = this.options.signal?.();
-    const out = await awsCall(`DescribeTargetHealth ${arn}`, () => this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }), sendOptions(abort)), abort);
+    const out = await awsCall(
+      `DescribeTargetHealth ${arn}`,
+      () => this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }), sendOptions(abort)),
+      abort,
+    );
     return (out.TargetHealthDescriptions ?? []).map((description) => ({
       id: description.Target?.Id ?? "(unknown)",
       port: description.Target?.Port ?? null,

@@ -22,7 +22,6 @@ export function processIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
-
 /** A commander program with our conventions: strict flags, errors thrown (not process.exit), help to stdout. */
 export function program(name: string, description: string, io: Io): Command {
   return new Command(`npm run ${name} --`)

@@ -23,7 +23,10 @@ export const PASSWORD_ALTERNATIVES =
 /** Throws UsageError when any argument carries a password; names the option it was given to. */
 export function refuseSecretsOnArgv(argv: readonly string[]): void {
   argv.forEach((argument, i) => {
-    const [flag, inline] = argument.startsWith("--") && argument.includes("=") ? [argument.slice(0, argument.indexOf("=")), argument.slice(argument.indexOf("=") + 1)] : [null, argument];
+    const [flag, inline] =
+      argument.startsWith("--") && argument.includes("=")
+        ? [argument.slice(0, argument.indexOf("=")), argument.slice(argument.indexOf("=") + 1)]
+        : [null, argument];
     if (!carriesPassword(inline)) return;
     const owner = flag ?? (i > 0 && argv[i - 1]!.startsWith("--") ? argv[i - 1]! : "an argument");
     throw new UsageError(
@@ -35,7 +38,8 @@ export function refuseSecretsOnArgv(argv: readonly string[]): void {
 /** --blue-env VAR and the like: the URL from the named environment variable. */
 export function urlFromEnv(name: string | undefined, flag: string, env: NodeJS.ProcessEnv): string | undefined {
   if (name === undefined) return undefined;
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`${flag} ${JSON.stringify(name)}: must be the name of an environment variable (letters, digits, _)`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new UsageError(`${flag} ${JSON.stringify(name)}: must be the name of an environment variable (letters, digits, _)`);
   const value = env[name];
   if (value === undefined || value === "") throw new UsageError(`${flag} ${name}: the environment variable ${name} is not set`);
   return value;

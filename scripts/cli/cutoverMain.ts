@@ -46,9 +46,14 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   const parsed = parse<CutoverOptions & Record<string, unknown>>(flags(io), argv);
   if (!parsed) return ExitCode.ok;
   const options: CutoverOptions = parsed.options;
-  if (options.skipSnapshot !== undefined && options.skipSnapshot.trim() === "") throw new UsageError("--skip-snapshot needs a reason, e.g. --skip-snapshot \"snapshot taken by hand at 09:12\"");
-  if (options.dryRun && options.resume) throw new UsageError("--dry-run and --resume do not go together: --dry-run previews a new cutover from the live weights; `npm run status` shows the unfinished run");
-  if (options.now && !options.resume) throw new UsageError("--now goes only with --resume: it continues a timed pause early (or use `npm run promote -- --now`)");
+  if (options.skipSnapshot !== undefined && options.skipSnapshot.trim() === "")
+    throw new UsageError('--skip-snapshot needs a reason, e.g. --skip-snapshot "snapshot taken by hand at 09:12"');
+  if (options.dryRun && options.resume)
+    throw new UsageError(
+      "--dry-run and --resume do not go together: --dry-run previews a new cutover from the live weights; `npm run status` shows the unfinished run",
+    );
+  if (options.now && !options.resume)
+    throw new UsageError("--now goes only with --resume: it continues a timed pause early (or use `npm run promote -- --now`)");
 
   // --- input, all before any AWS call ------------------------------------------------------
   const opened = await openStack(options, io, { configFirst: true });
@@ -90,7 +95,8 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     if (options.dryRun) {
       const preview = await app.previewAwsCutover(wired.deps, { rollout: config.rollout, databaseMode: outputs.databaseMode, ...skip });
       printer.close();
-      if (mode.json) io.stdout.write(`${JSON.stringify({ type: "dry-run", plan: preview.plan, lines: preview.lines, routes: preview.routes, traffic: preview.traffic })}\n`);
+      if (mode.json)
+        io.stdout.write(`${JSON.stringify({ type: "dry-run", plan: preview.plan, lines: preview.lines, routes: preview.routes, traffic: preview.traffic })}\n`);
       else io.stdout.write(`${preview.lines.join("\n")}\n\ndry run: nothing was changed\n`);
       return ExitCode.ok;
     }
@@ -99,7 +105,12 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
       databaseMode: outputs.databaseMode,
       owner: lockOwner(),
       stack: opened.short,
-      hookEnv: { BLUEGREEN_STACK: opened.short, BLUEGREEN_ALB_DNS: outputs.albDnsName, BLUEGREEN_TEST_HEADER: outputs.testHeader, BLUEGREEN_REGION: outputs.region },
+      hookEnv: {
+        BLUEGREEN_STACK: opened.short,
+        BLUEGREEN_ALB_DNS: outputs.albDnsName,
+        BLUEGREEN_TEST_HEADER: outputs.testHeader,
+        BLUEGREEN_REGION: outputs.region,
+      },
       ...skip,
       ...(options.resume ? { resume: true } : {}),
       ...(options.now ? { pauseNow: true } : {}),
@@ -112,13 +123,29 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
       process.exit(code);
     };
     const policy = await app
-      .runAwsCutover({ deps: wired.deps, request, events: teeSinks(printer, webhook, state.observe), state, stderr: io.stderr, rollbackCommand, exitNow, stdin: io.stdin as unknown as { pause(): unknown } })
+      .runAwsCutover({
+        deps: wired.deps,
+        request,
+        events: teeSinks(printer, webhook, state.observe),
+        state,
+        stderr: io.stderr,
+        rollbackCommand,
+        exitNow,
+        stdin: io.stdin as unknown as { pause(): unknown },
+      })
       .finally(async () => {
         printer.close();
         await wired.close();
       });
     const { printCutoverEnd } = await import("./cutoverReport.js");
-    return await printCutoverEnd(policy, { stack: opened.name, reports: options.reports, json: mode.json, io, pausesOf: engine.pausesOf, outcomeExitCode: engine.outcomeExitCode });
+    return await printCutoverEnd(policy, {
+      stack: opened.name,
+      reports: options.reports,
+      json: mode.json,
+      io,
+      pausesOf: engine.pausesOf,
+      outcomeExitCode: engine.outcomeExitCode,
+    });
   } finally {
     process.removeListener("SIGINT", onEarlySigint);
     await webhook?.flush();

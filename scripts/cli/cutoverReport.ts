@@ -33,7 +33,10 @@ export async function printCutoverEnd(policy: OperatorPolicyResult, options: Cut
   const journal = policy.rollback?.journal ?? result.journal;
   if (journal) {
     const { reportLine, reportPaths, writeReports } = await import("./reports.js");
-    const report = await writeReports(journal, { stack: options.stack, dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}` });
+    const report = await writeReports(journal, {
+      stack: options.stack,
+      dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}`,
+    });
     const outcome = policy.rollback?.outcome ?? result.outcome;
     if (options.json) io.stdout.write(`${JSON.stringify({ type: "report", ...reportPaths(report), outcome })}\n`);
     else io.stderr.write(reportLine(report));

@@ -37,14 +37,16 @@ interface Flags {
   blueInstances?: string;
   greenInstances?: string;
   capacity: "check" | "match";
-
 }
 
 function demoProgram() {
   const io = processIo();
   return program("demo", "Blue/green on one machine: real PostgreSQL, two app versions, a weighted router, real load, the production cutover engine.", io)
     .addOption(
-      new Option("--database <mode>", "shared: one database, canary steps 5% → 25% → 100%; paired: one per color, replicated both ways, cutover → rollback → cutover behind the write fence")
+      new Option(
+        "--database <mode>",
+        "shared: one database, canary steps 5% → 25% → 100%; paired: one per color, replicated both ways, cutover → rollback → cutover behind the write fence",
+      )
         .choices(["shared", "paired"])
         .default("shared"),
     )
@@ -60,11 +62,25 @@ function demoProgram() {
       },
     )
     .option("--fault-after <duration>", "delay from green's first verified step to the fault's onset", "1s")
-    .option("--migration", "green v2 needs a new column: lint, expand in the cutover's migrating phase, a canary with a fault (default error-rate=0.2) rolled back while blue serves on the expanded schema, a clean cutover, contract (docs/migrations.md)")
-    .option("--pause", "shared: the cutover pauses at 25% and exits; then a fault on green (--fault, default error-rate=0.3) and the guard rolls back with no operator process", false)
+    .option(
+      "--migration",
+      "green v2 needs a new column: lint, expand in the cutover's migrating phase, a canary with a fault (default error-rate=0.2) rolled back while blue serves on the expanded schema, a clean cutover, contract (docs/migrations.md)",
+    )
+    .option(
+      "--pause",
+      "shared: the cutover pauses at 25% and exits; then a fault on green (--fault, default error-rate=0.3) and the guard rolls back with no operator process",
+      false,
+    )
     .option("--blue-instances <n>", "app processes for blue behind the router, 1..4 (default 1; 2 when only --green-instances is given)")
-    .option("--green-instances <n>", "app processes for green, 1..4 (default 1; 2 when only --blue-instances is given); fewer than blue's: the capacity check stops the cutover before green gets more than it can carry")
-    .addOption(new Option("--capacity <mode>", "check: stop a green too small for its next share; match: first start green processes up to blue's").choices(["check", "match"]).default("check"))
+    .option(
+      "--green-instances <n>",
+      "app processes for green, 1..4 (default 1; 2 when only --blue-instances is given); fewer than blue's: the capacity check stops the cutover before green gets more than it can carry",
+    )
+    .addOption(
+      new Option("--capacity <mode>", "check: stop a green too small for its next share; match: first start green processes up to blue's")
+        .choices(["check", "match"])
+        .default("check"),
+    )
 
     .option("--background-error-rate <share>", "both colors answer this share of requests 500 all along, as a real service does (e.g. 0.005 or 0.5%)")
     .addOption(new Option("--timings <profile>", "demo: bakes of 4 s, monitoring 5 s; ci: 2 s and 2 s").choices(["demo", "ci"]).default("demo"))
@@ -75,7 +91,9 @@ function demoProgram() {
     .addOption(new Option("--run-id <id>", "name of this run (tests)").hideHelp())
     .addOption(new Option("--data-checks-only", "paired: stop after the sync and parity checks").hideHelp())
     .addOption(new Option("--fail-at <point>", "fail on purpose (tests)").choices(["after-start", "mid-cutover"]).hideHelp())
-    .addOption(new Option("--interrupt-at <phase>", "send ourselves Ctrl-C when the demo enters this phase, e.g. startup:postgres or engine:baking (tests)").hideHelp())
+    .addOption(
+      new Option("--interrupt-at <phase>", "send ourselves Ctrl-C when the demo enters this phase, e.g. startup:postgres or engine:baking (tests)").hideHelp(),
+    )
     .addHelpText("after", "\nExit codes: 0 the scenario behaved as expected, 1 it did not, 2 bad input, 3 something could not start, 130 interrupted.");
 }
 
@@ -156,7 +174,8 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
   if (parsed === null) return ExitCode.ok; // --help
   const flags = parsed.options;
   const rate = flags.rate === undefined ? undefined : Number(flags.rate);
-  if (rate !== undefined && (!Number.isInteger(rate) || rate < 50 || rate > 5000)) throw new UsageError(`--rate must be an integer between 50 and 5000, got "${flags.rate}" (see --help)`);
+  if (rate !== undefined && (!Number.isInteger(rate) || rate < 50 || rate > 5000))
+    throw new UsageError(`--rate must be an integer between 50 and 5000, got "${flags.rate}" (see --help)`);
   let faultAfterMs: number;
   let backgroundErrorRate = 0;
   try {
@@ -165,15 +184,22 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
   } catch (error) {
     throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
   }
-  if (backgroundErrorRate >= 0.5) throw new UsageError(`--background-error-rate must be below 0.5 (a service failing half its requests has no normal to compare with), got ${flags.backgroundErrorRate} (see --help)`);
+  if (backgroundErrorRate >= 0.5)
+    throw new UsageError(
+      `--background-error-rate must be below 0.5 (a service failing half its requests has no normal to compare with), got ${flags.backgroundErrorRate} (see --help)`,
+    );
   if (flags.fault?.errorRateFactor !== undefined && backgroundErrorRate === 0) {
-    throw new UsageError(`--fault error-rate=${flags.fault.errorRateFactor}x is relative to the background error rate: add --background-error-rate, e.g. 0.005 (see --help)`);
+    throw new UsageError(
+      `--fault error-rate=${flags.fault.errorRateFactor}x is relative to the background error rate: add --background-error-rate, e.g. 0.005 (see --help)`,
+    );
   }
   if (flags.migration && flags.database === "paired") throw new UsageError("--migration runs on the shared database: drop --database paired (see --help)");
-  if (flags.pause && flags.database === "paired") throw new UsageError("--pause runs the shared database's canary (a paired switch is all at once, with nothing to pause at); drop --database paired (see --help)");
+  if (flags.pause && flags.database === "paired")
+    throw new UsageError(
+      "--pause runs the shared database's canary (a paired switch is all at once, with nothing to pause at); drop --database paired (see --help)",
+    );
   const instances = demoInstances(flags.blueInstances, flags.greenInstances);
   const reportsDir = await checkReportsDir(flags.reports ?? flags.reportsDir ?? "reports");
-
 
   const mode = outputMode({ json: flags.json });
   const out = process.stdout;
@@ -218,7 +244,6 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
     close: releaseTerminal,
   };
 
-
   let result: DemoResult;
   try {
     result = await runDemo({
@@ -244,7 +269,9 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
   } catch (error) {
     const stopped = interrupted as { signal: NodeJS.Signals; at: number } | null;
     if (error instanceof DemoAbortedError && stopped) {
-      process.stderr.write(`interrupted: everything the demo started was stopped and removed (${((Date.now() - stopped.at) / 1000).toFixed(2)} s after ${stopped.signal})\n`);
+      process.stderr.write(
+        `interrupted: everything the demo started was stopped and removed (${((Date.now() - stopped.at) / 1000).toFixed(2)} s after ${stopped.signal})\n`,
+      );
       return 130;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -75,7 +75,9 @@ export function renderLive(state: State, p: Palette, now: number): string {
       const c = r[color];
       const targets = c.healthy === null ? "–" : `${c.healthy} ok${c.unhealthy ? ` ${c.unhealthy} bad` : ""}`;
       const name = color === "blue" ? p.blue(color.padEnd(7)) : p.green(color.padEnd(7));
-      lines.push(`${name}${String(c.requests).padStart(10)}${fmtRate(c.errorRate).padStart(9)}${fmtMs(c.p95Ms).padStart(9)}${fmtMs(c.p99Ms).padStart(9)}${targets.padStart(10)}`);
+      lines.push(
+        `${name}${String(c.requests).padStart(10)}${fmtRate(c.errorRate).padStart(9)}${fmtMs(c.p95Ms).padStart(9)}${fmtMs(c.p99Ms).padStart(9)}${targets.padStart(10)}`,
+      );
     }
     const share = state.verdict.observedGreenShare === null ? "" : ` · observed green share ${(state.verdict.observedGreenShare * 100).toFixed(1)}%`;
     const status = state.verdict.status === "pass" ? p.green("PASS") : state.verdict.status === "fail" ? p.red("FAIL") : p.yellow("INCONCLUSIVE");
@@ -92,7 +94,13 @@ function renderJudge(reading: Extract<EngineEvent, { type: "judge-reading" }>, p
   const v = reading.verdict;
   const lines: string[] = [];
   const decision =
-    v.decision === "fail" || v.decision === "undecided" ? p.red(v.decision.toUpperCase()) : v.decision === "promote" ? p.green("PROMOTE") : v.decision === "extend" ? p.yellow("EXTEND") : p.cyan("CONTINUE");
+    v.decision === "fail" || v.decision === "undecided"
+      ? p.red(v.decision.toUpperCase())
+      : v.decision === "promote"
+        ? p.green("PROMOTE")
+        : v.decision === "extend"
+          ? p.yellow("EXTEND")
+          : p.cyan("CONTINUE");
   const share = reading.observedGreenShare === null ? "" : ` · observed green share ${(reading.observedGreenShare * 100).toFixed(1)}%`;
   const extensions = v.extensionsUsed > 0 ? ` (extension ${v.extensionsUsed}/${v.maxExtensions})` : "";
   lines.push(`judge ${decision} · ${v.windowsJudged}/${v.windowsNeeded} windows${extensions} · ${seconds(now - reading.at)} ago${share}`);
@@ -102,10 +110,17 @@ function renderJudge(reading: Extract<EngineEvent, { type: "judge-reading" }>, p
     const e = v.evidence[metric];
     const label = (metric === "errors" ? "5xx" : "slow").padEnd(7);
     const status = e.status === "regression" ? p.red(e.status) : e.status === "open" ? p.yellow(e.status) : p.green(e.status);
-    const rules = e.ruledOut.ratio !== null ? ` ×${e.ruledOut.ratio.toFixed(2)}` : e.ruledOut.greenRateBelow !== null ? ` green < ${(e.ruledOut.greenRateBelow * 100).toFixed(2)}%` : "";
+    const rules =
+      e.ruledOut.ratio !== null
+        ? ` ×${e.ruledOut.ratio.toFixed(2)}`
+        : e.ruledOut.greenRateBelow !== null
+          ? ` green < ${(e.ruledOut.greenRateBelow * 100).toFixed(2)}%`
+          : "";
     const needed = e.neededGreenRequests !== null ? ` · ~${e.neededGreenRequests} more green req` : "";
     const blue = `${e.comparison === "reference" ? "ref " : ""}${count(e.blueCount, e.blueRequests)}`;
-    lines.push(`${label}${count(e.greenCount, e.greenRequests).padStart(16)}  ${blue.padStart(18)}  ${`${formatStatistic(e.statistic)} / ${formatStatistic(e.boundary)}`.padStart(20)}  ${status}${rules}${needed}`);
+    lines.push(
+      `${label}${count(e.greenCount, e.greenRequests).padStart(16)}  ${blue.padStart(18)}  ${`${formatStatistic(e.statistic)} / ${formatStatistic(e.boundary)}`.padStart(20)}  ${status}${rules}${needed}`,
+    );
   }
   return lines;
 }
@@ -169,7 +184,9 @@ export function createLiveView(stream: NodeJS.WritableStream & { columns?: numbe
         state.status = p.red(p.bold(`ROLLING BACK: ${event.reason}`));
         break;
       case "rollback-complete":
-        state.status = event.ok ? p.yellow(`rolled back: blue 100 verified in ${event.timeToRollbackMs} ms`) : p.red(p.bold(`ROLLBACK FAILED: ${event.detail}`));
+        state.status = event.ok
+          ? p.yellow(`rolled back: blue 100 verified in ${event.timeToRollbackMs} ms`)
+          : p.red(p.bold(`ROLLBACK FAILED: ${event.detail}`));
         if (event.ok) state.weights = event.weights;
         break;
       case "done":

@@ -29,9 +29,7 @@ interface MaintenanceOptions {
 const MODES: Record<string, FenceMode> = { on: "all", off: "off", "read-only": "writes" };
 
 export async function maintenanceMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
-  const command = addStackOptions(
-    program("maintenance", "Switch the ALB write fence: on (every request 503), read-only (writes 503, reads flow) or off.", io),
-  )
+  const command = addStackOptions(program("maintenance", "Switch the ALB write fence: on (every request 503), read-only (writes 503, reads flow) or off.", io))
     .argument("<mode>", "on | read-only | off")
     .option("--force", "change the fence even while a cutover or rollback holds the lock")
     .option("--dry-run", "print the calls and change nothing")
@@ -43,7 +41,8 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
   const mode = MODES[word];
   if (!mode) throw new UsageError(`maintenance ${JSON.stringify(word)}: must be on, read-only or off`);
   const verifySeconds = Number(options.verifyTimeout);
-  if (!Number.isInteger(verifySeconds) || verifySeconds < 1 || verifySeconds > 600) throw new UsageError(`--verify-timeout ${options.verifyTimeout}: must be an integer 1..600`);
+  if (!Number.isInteger(verifySeconds) || verifySeconds < 1 || verifySeconds > 600)
+    throw new UsageError(`--verify-timeout ${options.verifyTimeout}: must be an integer 1..600`);
 
   const opened = await openStack(options, io, { quiet: options.json === true });
   // maintenance reads no config, but one it names must be a readable file
@@ -89,7 +88,9 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
       io.stderr.write("\nfinishing the fence write and its read-back, Ctrl-C again to exit now\n");
       return;
     }
-    io.stderr.write(`\nexiting now: fence rules last read as ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}; check with \`npm run status -- --stack ${opened.name}\`\n`);
+    io.stderr.write(
+      `\nexiting now: fence rules last read as ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}; check with \`npm run status -- --stack ${opened.name}\`\n`,
+    );
     process.exit(130);
   };
   process.on("SIGINT", onSigint);
@@ -108,8 +109,13 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
   const result = { type: "maintenance", requested: word, mode, ok, before, after, by: lockOwner(), ms: Date.now() - started };
   if (out.json) io.stdout.write(`${JSON.stringify(result)}\n`);
   else {
-    const what = mode === "all" ? "every request is answered 503" : mode === "writes" ? "POST/PUT/PATCH/DELETE are answered 503, reads flow" : "the fence is off";
-    say(ok ? `maintenance ${word}: ${what} (verified on ${after.length} rule(s) in ${result.ms} ms)` : `maintenance ${word}: NOT verified: ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}`);
+    const what =
+      mode === "all" ? "every request is answered 503" : mode === "writes" ? "POST/PUT/PATCH/DELETE are answered 503, reads flow" : "the fence is off";
+    say(
+      ok
+        ? `maintenance ${word}: ${what} (verified on ${after.length} rule(s) in ${result.ms} ms)`
+        : `maintenance ${word}: NOT verified: ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}`,
+    );
   }
   return ok ? ExitCode.ok : ExitCode.failed;
 }

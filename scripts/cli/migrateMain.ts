@@ -71,12 +71,20 @@ function buildProgram(sub: Subcommand, io: Io): Command {
     .option("--database-url-env <var>", "the one database's URL from this environment variable (a URL with a password is refused on the command line)")
     .option("--blue-env <var>", "blue's database URL from this environment variable")
     .option("--green-env <var>", "green's database URL from this environment variable")
-    .option("--stack <name>", "databases from this stack's outputs (endpoints + Secrets Manager secrets, TLS verify-full) unless URLs are given; its config and (contract) its cutover journal")
+    .option(
+      "--stack <name>",
+      "databases from this stack's outputs (endpoints + Secrets Manager secrets, TLS verify-full) unless URLs are given; its config and (contract) its cutover journal",
+    )
     .option("--outputs <file>", "stack outputs JSON instead of calling pulumi; with --stack it must be that stack's (pulumiStack)")
-    .option("--allow-unverified-stack", "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)")
+    .option(
+      "--allow-unverified-stack",
+      "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)",
+    )
     .option("--database <name>", "database name with --stack/--outputs")
     .option("--config <file>", "stack config file with --stack (default: Pulumi.<stack>.yaml): rollout.migrationsDir, rollout.contractAfterSeconds")
-    .addOption(new Option("--writer <color>", "paired: the color serving writes now (default: blue for expand, green for contract)").choices(["blue", "green"]));
+    .addOption(
+      new Option("--writer <color>", "paired: the color serving writes now (default: blue for expand, green for contract)").choices(["blue", "green"]),
+    );
   // Without --writer, the replication observed orders the sides wherever it runs one way.
   if (sub === "plan") cmd.addOption(new Option("--phase <phase>", "which phase to plan").choices(["expand", "contract"]).default("expand"));
   if (sub === "up" || sub === "contract") cmd.option("--dry-run", "print what would run; change nothing");
@@ -104,7 +112,16 @@ async function targetsFrom(flags: Flags, phase: Phase, io: Io, raw?: { raw: unkn
   // URLs name the databases even with --stack (which then gives the config, the journal and the snapshot).
   if (!url && !blue && !green && (raw || flags.stack || flags.outputs)) {
     const { loadRawOutputs, validateStackName } = await import("../app/stackOutputs.js");
-    const outputs = raw ?? (await loadRawOutputs({ stack: flags.stack === undefined ? undefined : validateStackName(flags.stack), outputsFile: flags.outputs, cwd: io.cwd, env: io.env, allowUnverified: flags.allowUnverifiedStack === true, warn: (line) => io.stderr.write(line) }));
+    const outputs =
+      raw ??
+      (await loadRawOutputs({
+        stack: flags.stack === undefined ? undefined : validateStackName(flags.stack),
+        outputsFile: flags.outputs,
+        cwd: io.cwd,
+        env: io.env,
+        allowUnverified: flags.allowUnverifiedStack === true,
+        warn: (line) => io.stderr.write(line),
+      }));
     const { targetsFromOutputs } = await import("../postgres/migrate/targets.js");
     return targetsFromOutputs(outputs.raw, outputs.source, { database: flags.database, writer, writerFrom: flags.writer ? "flag" : "default" });
   }
@@ -112,7 +129,14 @@ async function targetsFrom(flags: Flags, phase: Phase, io: Io, raw?: { raw: unkn
     if (blue || green) throw new UsageError("give --database-url (shared) or --blue and --green (paired), not both");
     return { mode: "shared", database: await urlDatabase("database", url) };
   }
-  if (blue && green) return { mode: "paired", writer, writerFrom: flags.writer ? "flag" : "default", blue: await urlDatabase("blue", blue), green: await urlDatabase("green", green) };
+  if (blue && green)
+    return {
+      mode: "paired",
+      writer,
+      writerFrom: flags.writer ? "flag" : "default",
+      blue: await urlDatabase("blue", blue),
+      green: await urlDatabase("green", green),
+    };
   if (blue || green) throw new UsageError("paired databases need both --blue and --green");
   throw new UsageError("which database? --database-url URL (shared), --blue URL --green URL (paired), or --stack NAME");
 }
@@ -127,7 +151,8 @@ export async function migrateMain(argv: readonly string[], io: Io = processIo())
     write(io, `Usage: npm run migrate -- <${SUBCOMMANDS.join("|")}> [options]  (each with --help)\n\n${HELP}\n`);
     return first === undefined ? ExitCode.badInput : ExitCode.ok;
   }
-  if (!(SUBCOMMANDS as readonly string[]).includes(first)) throw new UsageError(`unknown subcommand ${JSON.stringify(first)}: one of ${SUBCOMMANDS.join(", ")} (see --help)`);
+  if (!(SUBCOMMANDS as readonly string[]).includes(first))
+    throw new UsageError(`unknown subcommand ${JSON.stringify(first)}: one of ${SUBCOMMANDS.join(", ")} (see --help)`);
   const sub = first as Subcommand;
   const parsed = parse<Flags>(buildProgram(sub, io), rest);
   if (!parsed) return ExitCode.ok;
@@ -184,7 +209,9 @@ export async function migrateMain(argv: readonly string[], io: Io = processIo())
       io.stderr.write(`contract: snapshot ${snapshot} available before anything changes\n`);
     } else {
       if (!flags.confirmNoRollback) {
-        throw new UsageError(`${closing}. Give --confirm-no-rollback once the cutover is verified and the rollback window (rollout.contractAfterSeconds) is over, or --stack NAME to have the cutover journal checked`);
+        throw new UsageError(
+          `${closing}. Give --confirm-no-rollback once the cutover is verified and the rollback window (rollout.contractAfterSeconds) is over, or --stack NAME to have the cutover journal checked`,
+        );
       }
       io.stderr.write(`contract: ${closing}; no snapshot is taken with database URLs: take one first if you have not\n`);
     }
@@ -231,9 +258,16 @@ async function loadStackContext(flags: Flags, io: Io): Promise<StackContext> {
     snapshot: async (color) => {
       const instanceId = outputs.databaseInstanceIds[color];
       if (!instanceId) throw new UsageError(`${raw.source}: databaseInstanceIds.${color} is missing: no database instance to snapshot before contract`);
-      const [{ rdsSdk }, { clientConfig }, { RdsSnapshotter }] = await Promise.all([import("../aws/sdk.js"), import("../aws/errors.js"), import("../aws/rdsSnapshot.js")]);
+      const [{ rdsSdk }, { clientConfig }, { RdsSnapshotter }] = await Promise.all([
+        import("../aws/sdk.js"),
+        import("../aws/errors.js"),
+        import("../aws/rdsSnapshot.js"),
+      ]);
       const rds = new (rdsSdk().RDSClient)(clientConfig(outputs.region));
-      const snap = await new RdsSnapshotter(rds, { stack: opened.short, instanceId }).snapshot("bluegreen-contract", config.rollout.snapshot.timeoutSeconds * 1000);
+      const snap = await new RdsSnapshotter(rds, { stack: opened.short, instanceId }).snapshot(
+        "bluegreen-contract",
+        config.rollout.snapshot.timeoutSeconds * 1000,
+      );
       return snap.id;
     },
   };

@@ -48,7 +48,11 @@ export function requireConfirmationChannel(yes: boolean, stdin: { isTTY?: boolea
 }
 
 /** Ask for the word PROCEED on stdin; anything else cancels. */
-export async function askProceed(stdin: NodeJS.ReadableStream, prompt: NodeJS.WritableStream, question = "Type PROCEED to start, anything else cancels: "): Promise<boolean> {
+export async function askProceed(
+  stdin: NodeJS.ReadableStream,
+  prompt: NodeJS.WritableStream,
+  question = "Type PROCEED to start, anything else cancels: ",
+): Promise<boolean> {
   const { createInterface } = await import("node:readline");
   const rl = createInterface({ input: stdin, output: prompt, terminal: false });
   prompt.write(question);

@@ -59,8 +59,14 @@ export function buildProgram(): Command {
     .option("--blue-env <var>", "blue's database URL from this environment variable (a URL with a password is refused on the command line)")
     .option("--green-env <var>", "green's database URL from this environment variable")
     .option("--stack <name>", "read endpoints and secret ARNs from this stack's outputs (pulumi stack output --json; TLS verify-full, see docs/parity.md)")
-    .option("--outputs <file>", "stack outputs JSON file (databaseEndpoints, databaseSecretArns) instead of calling pulumi; with --stack it must be that stack's (pulumiStack)")
-    .option("--allow-unverified-stack", "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)")
+    .option(
+      "--outputs <file>",
+      "stack outputs JSON file (databaseEndpoints, databaseSecretArns) instead of calling pulumi; with --stack it must be that stack's (pulumiStack)",
+    )
+    .option(
+      "--allow-unverified-stack",
+      "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)",
+    )
     .option("--database <name>", "database name with --stack/--outputs (default: outputs databaseName, else the secret's dbname, else app)")
     .option("--include <pattern>", "only tables matching this glob on schema.table (repeatable)", collect, [])
     .option("--exclude <pattern>", "skip tables matching this glob on schema.table (repeatable)", collect, [])
@@ -114,7 +120,10 @@ export async function parityMain(args: string[]): Promise<ExitCode> {
   const greenUrl = flags.green ?? process.env.GREEN_DATABASE_URL;
 
   const options: ParityOptions = {
-    include: flags.include, exclude: flags.exclude, limit: flags.limit, parallelism: flags.parallel,
+    include: flags.include,
+    exclude: flags.exclude,
+    limit: flags.limit,
+    parallelism: flags.parallel,
     ...(flags.strictPrivileges ? { strictPrivileges: true } : {}),
   };
   if (flags.stack || flags.outputs) {

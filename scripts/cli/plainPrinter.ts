@@ -23,7 +23,10 @@ export const NO_PALETTE: Palette = { red: identity, green: identity, yellow: ide
 /** ANSI colors (the few we need; picocolors' codes without loading it). */
 export function palette(enabled: boolean): Palette {
   if (!enabled) return NO_PALETTE;
-  const wrap = (open: number, close: number): Painter => (text) => `\x1b[${open}m${text}\x1b[${close}m`;
+  const wrap =
+    (open: number, close: number): Painter =>
+    (text) =>
+      `\x1b[${open}m${text}\x1b[${close}m`;
   return { red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), blue: wrap(34, 39), cyan: wrap(36, 39), bold: wrap(1, 22), dim: wrap(2, 22) };
 }
 
@@ -36,7 +39,13 @@ export function paintLine(event: EngineEvent, line: string, p: Palette): string 
     case "rollback-complete":
       return event.ok ? p.yellow(line) : p.red(p.bold(line));
     case "decision":
-      return event.decision === "proceed" ? p.green(line) : event.decision === "extend" ? p.yellow(line) : event.decision === "resume" ? p.cyan(line) : p.red(line);
+      return event.decision === "proceed"
+        ? p.green(line)
+        : event.decision === "extend"
+          ? p.yellow(line)
+          : event.decision === "resume"
+            ? p.cyan(line)
+            : p.red(line);
     case "warning":
       return p.yellow(line);
     case "preflight-check":
@@ -49,7 +58,11 @@ export function paintLine(event: EngineEvent, line: string, p: Palette): string 
     case "gate-reading":
       return event.verdict.status === "pass" ? line : event.verdict.status === "fail" ? p.red(line) : p.yellow(line);
     case "judge-reading":
-      return event.verdict.decision === "fail" || event.verdict.decision === "undecided" ? p.red(line) : event.verdict.decision === "extend" ? p.yellow(line) : line;
+      return event.verdict.decision === "fail" || event.verdict.decision === "undecided"
+        ? p.red(line)
+        : event.verdict.decision === "extend"
+          ? p.yellow(line)
+          : line;
     case "done":
       return event.outcome === "succeeded" ? p.green(p.bold(line)) : p.red(p.bold(line));
     default:

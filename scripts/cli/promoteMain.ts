@@ -26,16 +26,25 @@ interface PromoteOptions {
 }
 
 export async function promoteMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
-  const command = addStackOptions(program("promote", "Continue a rollout paused at a step (same judge, evidence carried over); or scale blue down after a successful cutover.", io))
+  const command = addStackOptions(
+    program("promote", "Continue a rollout paused at a step (same judge, evidence carried over); or scale blue down after a successful cutover.", io),
+  )
     .option("--now", "continue a timed pause before its time is up (or scale blue down before blueKeepSeconds)")
-    .option("--when-due", "for a schedule (cron, a CI job every 15 minutes): continue a timed pause once its time is up; otherwise say why not and exit 0 with nothing changed (a `pause: promote` step still waits for an operator)")
-    .option("--scale-down-blue", "after a successful cutover and rollout.blueKeepSeconds: set blue's desired capacity to its minimum (rollout.capacity.scaleDownBlue)")
+    .option(
+      "--when-due",
+      "for a schedule (cron, a CI job every 15 minutes): continue a timed pause once its time is up; otherwise say why not and exit 0 with nothing changed (a `pause: promote` step still waits for an operator)",
+    )
+    .option(
+      "--scale-down-blue",
+      "after a successful cutover and rollout.blueKeepSeconds: set blue's desired capacity to its minimum (rollout.capacity.scaleDownBlue)",
+    )
     .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
     .option("--reports <dir>", "where reports are written", "reports");
   const parsed = parse<PromoteOptions & Record<string, unknown>>(command, argv);
   if (!parsed) return ExitCode.ok;
   const options: PromoteOptions = parsed.options;
-  if (options.whenDue && (options.now || options.scaleDownBlue)) throw new UsageError("--when-due continues a timed pause only once it is due: it cannot be combined with --now or --scale-down-blue (see --help)");
+  if (options.whenDue && (options.now || options.scaleDownBlue))
+    throw new UsageError("--when-due continues a timed pause only once it is due: it cannot be combined with --now or --scale-down-blue (see --help)");
 
   // --- input, all before any AWS call ------------------------------------------------------
   await (await import("../app/inputFiles.js")).checkWritableDirectory(options.reports, "--reports", io.cwd);
@@ -55,7 +64,10 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
   if (options.scaleDownBlue) {
     const result = await engine.runScaleDownBlue(deps, { owner: lockOwner(), early: options.now === true });
     if (mode.json) io.stdout.write(`${JSON.stringify({ type: "scale-down-blue", runId: result.runId, from: result.from, to: result.to })}\n`);
-    else io.stderr.write(`blue's desired capacity ${result.from} → ${result.to}; a rollback now first scales blue back to ${result.from} and waits for its targets\n`);
+    else
+      io.stderr.write(
+        `blue's desired capacity ${result.from} → ${result.to}; a rollback now first scales blue back to ${result.from} and waits for its targets\n`,
+      );
     return ExitCode.ok;
   }
 
@@ -81,7 +93,9 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
     const hint = journal.phase === "succeeded" && config.rollout.capacity.scaleDownBlue ? "; to scale blue down, `npm run promote -- --scale-down-blue`" : "";
     throw new UsageError(
       `nothing to promote: run ${journal.runId} is in phase "${journal.phase}", not paused` +
-        (["succeeded", "rolled-back", "failed-rollback", "preflight-failed", "aborted"].includes(journal.phase) ? hint : "; a crashed run continues with `npm run cutover -- --resume`"),
+        (["succeeded", "rolled-back", "failed-rollback", "preflight-failed", "aborted"].includes(journal.phase)
+          ? hint
+          : "; a crashed run continues with `npm run cutover -- --resume`"),
     );
   }
   if (pause.until !== null && Date.now() < pause.until && !options.now) {
@@ -96,6 +110,9 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
   if (options.json) forward.push("--json");
   if (options.now) forward.push("--now");
   if (options.webhook) forward.push("--webhook", options.webhook);
-  if (!mode.json) io.stderr.write(`promoting run ${journal.runId}: step ${pause.step + 1} paused since ${new Date(pause.since).toISOString()}${pause.evidence ? ` (${pause.evidence})` : ""}\n`);
+  if (!mode.json)
+    io.stderr.write(
+      `promoting run ${journal.runId}: step ${pause.step + 1} paused since ${new Date(pause.since).toISOString()}${pause.evidence ? ` (${pause.evidence})` : ""}\n`,
+    );
   return cutoverMain(forward, io);
 }

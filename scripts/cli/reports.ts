@@ -20,7 +20,10 @@ export interface WrittenReport {
 }
 
 export function reportStamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[:]/g, "").replace(/\.\d+Z$/, "Z");
+  return new Date(ms)
+    .toISOString()
+    .replace(/[:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 export async function writeReports(journal: Journal, options: { stack: string; dir: string; now?: number; suffix?: string }): Promise<WrittenReport> {

@@ -41,7 +41,10 @@ interface RollbackOptions {
 
 function flags(io: Io) {
   return addStackOptions(program("rollback", "Send all traffic back to blue, from any state, verified by reading back. Idempotent.", io))
-    .option("--force", "break a lock held by another operation (recorded); that operation stops touching traffic (a dead process on this host is taken over without it)")
+    .option(
+      "--force",
+      "break a lock held by another operation (recorded); that operation stops touching traffic (a dead process on this host is taken over without it)",
+    )
     .option("--reason <text>", "why (recorded in the journal and report)")
     .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
     .option("--verify-timeout <seconds>", "how long the read-back may take when the journal holds no plan (default 60; a run's plan carries its own)")
@@ -71,7 +74,9 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   const opened = await openStack(options, io, { preferCache: true });
   const outputs = opened.rollbackOutputs();
   if (options.plainFlip && outputs.databaseMode !== "paired") {
-    throw new UsageError(`--plain-flip is for database.mode paired (it skips the write fence and the green → blue catch-up); the stack outputs (${opened.raw.source}) say "${outputs.databaseMode}": roll back without it`);
+    throw new UsageError(
+      `--plain-flip is for database.mode paired (it skips the write fence and the green → blue catch-up); the stack outputs (${opened.raw.source}) say "${outputs.databaseMode}": roll back without it`,
+    );
   }
   // An explicit --reports that cannot be written is a typo: refused before the lock. The default
   // directory is not checked: a rollback never waits on its report.
@@ -81,7 +86,9 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   // --plain-flip: the engine flips without the fence dance.
   const databaseMode = outputs.databaseMode === "paired" && options.plainFlip ? "shared" : outputs.databaseMode;
   if (databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {
-    throw new UsageError(`database.mode paired: the stack outputs (${opened.raw.source}) list no fenceRuleArns for the lossless rollback; pass --plain-flip to flip without it`);
+    throw new UsageError(
+      `database.mode paired: the stack outputs (${opened.raw.source}) list no fenceRuleArns for the lossless rollback; pass --plain-flip to flip without it`,
+    );
   }
   const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
   const [{ createPlainPrinter }, { prepareAwsRollback }, { lockOwner, describeLockHolder, holderIsDeadHere }] = await Promise.all([
@@ -91,7 +98,18 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   ]);
   const retry = `npm run rollback -- --stack ${opened.name}${options.outputs ? ` --outputs ${options.outputs}` : ""}`;
   const printer = createPlainPrinter(mode, io.stdout);
-  const rollback = await prepareAwsRollback({ opened, databaseMode, deadlineMs, began, webhook, writeConfig: options.writeConfig === true, cwd: io.cwd, stderr: io.stderr, printer, retry });
+  const rollback = await prepareAwsRollback({
+    opened,
+    databaseMode,
+    deadlineMs,
+    began,
+    webhook,
+    writeConfig: options.writeConfig === true,
+    cwd: io.cwd,
+    stderr: io.stderr,
+    printer,
+    retry,
+  });
 
   if (options.dryRun) {
     const { routes, writes } = await rollback.preview();

@@ -20,10 +20,16 @@ export async function printRollbackResult(result: RollbackResult, options: Rollb
   const { io, wallMs } = options;
   if (result.stickinessSeconds !== null && result.stickinessSeconds > 0) {
     const minutes = Math.ceil(result.stickinessSeconds / 60);
-    io.stderr.write(`warning: target group stickiness is on (${result.stickinessSeconds}s): clients that were pinned to green may keep reaching green for up to ${minutes} minute(s)\n`);
+    io.stderr.write(
+      `warning: target group stickiness is on (${result.stickinessSeconds}s): clients that were pinned to green may keep reaching green for up to ${minutes} minute(s)\n`,
+    );
   }
   const { reportLine, reportPaths, writeReports } = await import("./reports.js");
-  const report = await writeReports(result.journal, { stack: options.stack, dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}`, suffix: "-rollback" });
+  const report = await writeReports(result.journal, {
+    stack: options.stack,
+    dir: options.reports.startsWith("/") ? options.reports : `${io.cwd}/${options.reports}`,
+    suffix: "-rollback",
+  });
   if (options.json) {
     io.stdout.write(
       `${JSON.stringify({ type: "rollback-result", outcome: result.outcome, wallMs, engineMs: result.wallMs, timeToRollbackMs: result.timeToRollbackMs, routes: result.routes, brokeLock: result.brokeLock, stickinessSeconds: result.stickinessSeconds, report: reportPaths(report) })}\n`,

@@ -95,7 +95,10 @@ function stackSyncStatus(raw: RawOutputs, configPath: string, signal: AbortSigna
   let urls: Promise<{ blue: string; green: string }> | null = null;
   const load = () =>
     (urls ??= (async () => {
-      const [{ connectionsFromOutputs }, { loadStackConfig }] = await Promise.all([import("../postgres/stackDatabases.js"), import("../app/pulumiConfigFile.js")]);
+      const [{ connectionsFromOutputs }, { loadStackConfig }] = await Promise.all([
+        import("../postgres/stackDatabases.js"),
+        import("../app/pulumiConfigFile.js"),
+      ]);
       const database = await loadStackConfig(configPath).then(
         (config) => config.database.databaseName,
         () => undefined,
@@ -106,7 +109,14 @@ function stackSyncStatus(raw: RawOutputs, configPath: string, signal: AbortSigna
   return async (direction) => {
     const [both, { syncStatus, syncName }] = await Promise.all([load(), import("../postgres/sync/index.js")]);
     const [source, target] = direction === "blue-to-green" ? (["blue", "green"] as const) : (["green", "blue"] as const);
-    return syncStatus({ sourceUrl: both[source], targetUrl: both[target], sourceLabel: `${source} database`, targetLabel: `${target} database`, name: syncName(direction), signal });
+    return syncStatus({
+      sourceUrl: both[source],
+      targetUrl: both[target],
+      sourceLabel: `${source} database`,
+      targetLabel: `${target} database`,
+      name: syncName(direction),
+      signal,
+    });
   };
 }
 
@@ -148,7 +158,15 @@ export interface StatusReport {
   alarms: Section<AlarmState[]>;
   fence: Section<Array<{ rule: string; mode: FenceMode | "unknown" }>> | null;
   lock: Section<LockHolder | null>;
-  lastRun: Section<{ runId: string; operation: string; phase: string; outcome: string | null; updatedAt: string; last: string | null; pause?: PauseView | null } | null>;
+  lastRun: Section<{
+    runId: string;
+    operation: string;
+    phase: string;
+    outcome: string | null;
+    updatedAt: string;
+    last: string | null;
+    pause?: PauseView | null;
+  } | null>;
   /** database.mode paired only (else null); a direction's value is null when it is not set up. */
   replication: Record<ReplicationDirection, Section<ReplicationView | null>> | null;
   /** --deadline: passed when it ran out before every AWS section had answered (then exit 3); unanswered names them. */
@@ -158,8 +176,15 @@ export interface StatusReport {
 export async function statusMain(argv: readonly string[], io: Io = processIo(), hooks: StatusHooks = {}): Promise<ExitCode> {
   const began = performance.now();
   const command = addStackOptions(
-    program("status", "Live weights beside the weights parameter (what `pulumi up` applies) and the config seed, and which differ; target health, alarms, fence, lock holder, last run; replication in database.mode paired. Read-only.", io),
-  ).option("--deadline <seconds>", `answer within this long: print what was read by then, the rest as not answered, and exit 3 (default ${DEFAULT_DEADLINE_SECONDS})`);
+    program(
+      "status",
+      "Live weights beside the weights parameter (what `pulumi up` applies) and the config seed, and which differ; target health, alarms, fence, lock holder, last run; replication in database.mode paired. Read-only.",
+      io,
+    ),
+  ).option(
+    "--deadline <seconds>",
+    `answer within this long: print what was read by then, the rest as not answered, and exit 3 (default ${DEFAULT_DEADLINE_SECONDS})`,
+  );
   const parsed = parse<StatusOptions & Record<string, unknown>>(command, argv);
   if (!parsed) return ExitCode.ok;
   const options: StatusOptions = parsed.options;
@@ -325,18 +350,29 @@ export function renderStatus(r: StatusReport, p: import("./plainPrinter.js").Pal
   if (r.routes.ok) {
     for (const route of r.routes.value) {
       const sticky = route.stickinessSeconds ? ` · stickiness ${route.stickinessSeconds}s` : "";
-      out.push(`  live ${route.route.split(":").at(-1)}: ${w(route.weights)}${sticky}${mark(route.differs.parameter, "parameter")}${mark(route.differs.config, "config")}`);
+      out.push(
+        `  live ${route.route.split(":").at(-1)}: ${w(route.weights)}${sticky}${mark(route.differs.parameter, "parameter")}${mark(route.differs.config, "config")}`,
+      );
     }
   } else out.push(`  live: ${err(r.routes)}`);
   if (r.parameterWeights.ok) {
     const v = r.parameterWeights.value;
-    out.push(`  parameter ${v.name}: ${!v.exists ? p.yellow("absent (the next `pulumi up` creates it from the config)") : v.weights ? w(v.weights) : p.red("not valid weights JSON (`pulumi up` refuses to run)")}`);
+    out.push(
+      `  parameter ${v.name}: ${!v.exists ? p.yellow("absent (the next `pulumi up` creates it from the config)") : v.weights ? w(v.weights) : p.red("not valid weights JSON (`pulumi up` refuses to run)")}`,
+    );
   } else out.push(`  parameter: ${err(r.parameterWeights)}`);
-  out.push(`  config (${r.configPath}, seed only): ${r.configWeights.ok ? (r.configWeights.value ? w(r.configWeights.value) : p.yellow("no valid bluegreen:traffic.weights")) : err(r.configWeights)}`);
+  out.push(
+    `  config (${r.configPath}, seed only): ${r.configWeights.ok ? (r.configWeights.value ? w(r.configWeights.value) : p.yellow("no valid bluegreen:traffic.weights")) : err(r.configWeights)}`,
+  );
   if (r.drift && r.pulumiUpWeights) {
-    out.push(p.yellow(`  DRIFT: live weights differ from what \`pulumi up\` applies (${r.pulumiUpWeights.blue}/${r.pulumiUpWeights.green}): an up now would move traffic; run cutover/rollback, or put the live weights in the parameter`));
+    out.push(
+      p.yellow(
+        `  DRIFT: live weights differ from what \`pulumi up\` applies (${r.pulumiUpWeights.blue}/${r.pulumiUpWeights.green}): an up now would move traffic; run cutover/rollback, or put the live weights in the parameter`,
+      ),
+    );
   }
-  if (r.configDiffersFromParameter) out.push(`  note: the config's weights differ from the parameter's: harmless, the parameter owns them (the config only seeds a new stack)`);
+  if (r.configDiffersFromParameter)
+    out.push(`  note: the config's weights differ from the parameter's: harmless, the parameter owns them (the config only seeds a new stack)`);
   out.push("");
   out.push(p.bold("target health"));
   for (const color of ["blue", "green"] as const) {
@@ -367,7 +403,8 @@ export function renderStatus(r: StatusReport, p: import("./plainPrinter.js").Pal
   }
   out.push("");
   out.push(p.bold("lock"));
-  if (r.lock.ok) out.push(r.lock.value ? `  held by ${r.lock.value.owner} (${r.lock.value.operation}) since ${new Date(r.lock.value.since).toISOString()}` : "  free");
+  if (r.lock.ok)
+    out.push(r.lock.value ? `  held by ${r.lock.value.owner} (${r.lock.value.operation}) since ${new Date(r.lock.value.since).toISOString()}` : "  free");
   else out.push(`  ${err(r.lock)}`);
   out.push("");
   out.push(p.bold("last run"));

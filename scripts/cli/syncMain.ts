@@ -53,17 +53,27 @@ function addConnectionOptions(command: Command): Command {
     .option("--blue-env <var>", "blue's database URL from this environment variable (a URL with a password is refused on the command line)")
     .option("--green-env <var>", "green's database URL from this environment variable")
     .option("--stack <name>", "read endpoints and Secrets Manager secrets from this stack's outputs (pulumi stack output --json)")
-    .option("--outputs <file>", "JSON of `pulumi stack output --json` (databaseEndpoints, databaseSecretArns) instead of calling pulumi; with --stack it must be that stack's (pulumiStack)")
-    .option("--allow-unverified-stack", "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)")
+    .option(
+      "--outputs <file>",
+      "JSON of `pulumi stack output --json` (databaseEndpoints, databaseSecretArns) instead of calling pulumi; with --stack it must be that stack's (pulumiStack)",
+    )
+    .option(
+      "--allow-unverified-stack",
+      "with --stack: accept an --outputs FILE that does not name its stack (outputs of a stack older than pulumiProject/pulumiStack)",
+    )
     .option("--database <name>", "database name with --stack/--outputs (default: outputs databaseName, else the secret's dbname, else app)")
-    .option("--sslmode <mode>", "sslmode for connections built from the stack outputs (default verify-full; CA from PGSSLROOTCERT, NODE_EXTRA_CA_CERTS or the system bundle)")
+    .option(
+      "--sslmode <mode>",
+      "sslmode for connections built from the stack outputs (default verify-full; CA from PGSSLROOTCERT, NODE_EXTRA_CA_CERTS or the system bundle)",
+    )
     .option("--json", "machine output: one JSON document on stdout");
 }
 
 async function resolveUrls(flags: ConnectionFlags): Promise<{ blue: string; green: string; logins?: Partial<Record<"blue" | "green", ReplicationLogin>> }> {
   const blue = flags.blue ?? urlFromEnv(flags.blueEnv, "--blue-env", process.env) ?? process.env.BLUE_DATABASE_URL;
   const green = flags.green ?? urlFromEnv(flags.greenEnv, "--green-env", process.env) ?? process.env.GREEN_DATABASE_URL;
-  if (flags.sslmode !== undefined && !SSLMODES.includes(flags.sslmode)) throw new UsageError(`--sslmode ${flags.sslmode}: must be one of ${SSLMODES.join(", ")}`);
+  if (flags.sslmode !== undefined && !SSLMODES.includes(flags.sslmode))
+    throw new UsageError(`--sslmode ${flags.sslmode}: must be one of ${SSLMODES.join(", ")}`);
   if (flags.outputs || flags.stack) {
     if (blue || green) throw new UsageError("give either --blue/--green or --stack/--outputs, not both");
     const [{ loadRawOutputs, validateStackName }, { connectionsFromOutputs }] = await Promise.all([
@@ -101,7 +111,8 @@ function urlProblem(flag: string, url: string): string | null {
   } catch {
     return `${flag}: not a valid URL; expected postgres://user:password@host:port/database`;
   }
-  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") return `${flag}: URL scheme must be postgres:// or postgresql://, got ${parsed.protocol}//`;
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:")
+    return `${flag}: URL scheme must be postgres:// or postgresql://, got ${parsed.protocol}//`;
   const sslmode = parsed.searchParams.get("sslmode");
   if (sslmode !== null && !SSLMODES.includes(sslmode)) return `${flag}: sslmode=${sslmode} is not one of ${SSLMODES.join(", ")}`;
   return null;
@@ -110,8 +121,24 @@ function urlProblem(flag: string, url: string): string | null {
 async function direction(flags: ConnectionFlags, reverse: boolean, name?: string): Promise<Direction> {
   const urls = await resolveUrls(flags);
   const dir: Direction = reverse
-    ? { sourceUrl: urls.green, targetUrl: urls.blue, sourceLabel: "green database", targetLabel: "blue database", source: "green", target: "blue", name: name ?? SYNC_NAMES.reverse }
-    : { sourceUrl: urls.blue, targetUrl: urls.green, sourceLabel: "blue database", targetLabel: "green database", source: "blue", target: "green", name: name ?? SYNC_NAMES.forward };
+    ? {
+        sourceUrl: urls.green,
+        targetUrl: urls.blue,
+        sourceLabel: "green database",
+        targetLabel: "blue database",
+        source: "green",
+        target: "blue",
+        name: name ?? SYNC_NAMES.reverse,
+      }
+    : {
+        sourceUrl: urls.blue,
+        targetUrl: urls.green,
+        sourceLabel: "blue database",
+        targetLabel: "green database",
+        source: "blue",
+        target: "green",
+        name: name ?? SYNC_NAMES.forward,
+      };
   const login = urls.logins?.[dir.source];
   return login ? { ...dir, login } : dir;
 }
@@ -122,7 +149,11 @@ async function direction(flags: ConnectionFlags, reverse: boolean, name?: string
  * master secret for replication), and return the conninfo the subscription connects with.
  * Dry run: nothing is changed, a note says what would be.
  */
-async function replicationConnection(dir: Direction, flags: { sourceUrlForTarget?: string; dryRun?: boolean; sslmode?: string }, notes: string[]): Promise<string | undefined> {
+async function replicationConnection(
+  dir: Direction,
+  flags: { sourceUrlForTarget?: string; dryRun?: boolean; sslmode?: string },
+  notes: string[],
+): Promise<string | undefined> {
   if (flags.sourceUrlForTarget || !dir.login) return flags.sourceUrlForTarget;
   const [{ ensureReplicationRole, refreshSubscriptionConnection, replicationConninfo }, { withClient }] = await Promise.all([
     import("../postgres/sync/replicationRole.js"),
@@ -135,7 +166,9 @@ async function replicationConnection(dir: Direction, flags: { sourceUrlForTarget
   } else {
     const login = dir.login;
     const result = await withClient(dir.sourceUrl, dir.sourceLabel, (master) => ensureReplicationRole(master, login));
-    notes.push(`role ${login.username} ${result.created ? "created" : "updated"} on the ${dir.source} database (${result.replicationGrant}); the subscription connects as it`);
+    notes.push(
+      `role ${login.username} ${result.created ? "created" : "updated"} on the ${dir.source} database (${result.replicationGrant}); the subscription connects as it`,
+    );
     // An existing subscription (start is idempotent) picks up a rotated replication secret here.
     const refreshed = await withClient(dir.targetUrl, dir.targetLabel, (target) => refreshSubscriptionConnection(target, dir.name, conninfo));
     if (refreshed === "updated") notes.push(`subscription ${dir.name} on the ${dir.target} database now connects with the current replication secret`);
@@ -145,7 +178,10 @@ async function replicationConnection(dir: Direction, flags: { sourceUrlForTarget
 
 function parseTables(value: string | undefined): string[] | "all" {
   if (value === undefined || value.trim() === "" || value.trim() === "all") return "all";
-  return value.split(",").map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** What `start` and `reverse` pass alike: the direction's two ends and the flags both commands take. */
@@ -261,25 +297,35 @@ function buildProgram(setCode: (code: ExitCode) => void): Command {
     .option("--dry-run", "check and print the SQL that would run (passwords redacted); change nothing")
     .option("--no-wait", "return once the subscription exists, without waiting for the initial copy")
     .option("--timeout <seconds>", "how long to wait for the initial copy", "600")
-    .action(async (flags: ConnectionFlags & { tables?: string; copyData: boolean; sourceUrlForTarget?: string; name?: string; dryRun?: boolean; wait: boolean; timeout: string }) => {
-      const mode = outputMode(flags);
-      const timeout = parseSeconds(flags.timeout, "--timeout");
-      const dir = await direction(flags, false, flags.name);
-      const roleNotes: string[] = [];
-      const connection = await replicationConnection(dir, flags, roleNotes);
-      const result = await startSync({ ...syncOptions(dir, flags, connection), copyData: flags.copyData });
-      result.notes.unshift(...roleNotes);
-      if (!mode.json) printStartResult(result, dir, mode);
-      let copied = true;
-      if (!result.dryRun && flags.wait && result.copyData) copied = await waitForCopy(dir, mode, timeout);
-      if (mode.json) printJson({ ...result, initialCopyDone: result.dryRun || !flags.wait ? null : copied });
-      setCode(copied ? ExitCode.ok : ExitCode.failed);
-    });
+    .action(
+      async (
+        flags: ConnectionFlags & {
+          tables?: string;
+          copyData: boolean;
+          sourceUrlForTarget?: string;
+          name?: string;
+          dryRun?: boolean;
+          wait: boolean;
+          timeout: string;
+        },
+      ) => {
+        const mode = outputMode(flags);
+        const timeout = parseSeconds(flags.timeout, "--timeout");
+        const dir = await direction(flags, false, flags.name);
+        const roleNotes: string[] = [];
+        const connection = await replicationConnection(dir, flags, roleNotes);
+        const result = await startSync({ ...syncOptions(dir, flags, connection), copyData: flags.copyData });
+        result.notes.unshift(...roleNotes);
+        if (!mode.json) printStartResult(result, dir, mode);
+        let copied = true;
+        if (!result.dryRun && flags.wait && result.copyData) copied = await waitForCopy(dir, mode, timeout);
+        if (mode.json) printJson({ ...result, initialCopyDone: result.dryRun || !flags.wait ? null : copied });
+        setCode(copied ? ExitCode.ok : ExitCode.failed);
+      },
+    );
 
   const reverse = addConnectionOptions(
-    new Command("reverse")
-      .description("replicate green → blue (copy_data = false, origin = none) so writes taken on green survive a rollback")
-      .exitOverride(),
+    new Command("reverse").description("replicate green → blue (copy_data = false, origin = none) so writes taken on green survive a rollback").exitOverride(),
   )
     .option("--tables <list>", "comma-separated tables or patterns; default all user tables")
     .option("--source-url-for-target <url>", "how blue's server reaches green's, when it differs from --green (URL or libpq conninfo)")
@@ -305,7 +351,13 @@ function buildProgram(setCode: (code: ExitCode) => void): Command {
     .action(async (flags: ConnectionFlags & { reverse?: boolean; name?: string }) => {
       const mode = outputMode(flags);
       const dir = await direction(flags, flags.reverse === true, flags.name);
-      const result = await syncStatus({ sourceUrl: dir.sourceUrl, targetUrl: dir.targetUrl, sourceLabel: dir.sourceLabel, targetLabel: dir.targetLabel, name: dir.name });
+      const result = await syncStatus({
+        sourceUrl: dir.sourceUrl,
+        targetUrl: dir.targetUrl,
+        sourceLabel: dir.sourceLabel,
+        targetLabel: dir.targetLabel,
+        name: dir.name,
+      });
       if (mode.json) printJson(result);
       else process.stdout.write(formatStatus(result, dir, mode.color));
       setCode(result.healthy ? ExitCode.ok : ExitCode.failed);
@@ -376,7 +428,9 @@ function buildProgram(setCode: (code: ExitCode) => void): Command {
         process.stdout.write(
           `sync ${result.name} ${dir.source} → ${dir.target}: ${result.leftoverSlots.length === 0 ? c.green("stopped, no slot left") : c.red("stopped with slots left")}\n`,
         );
-        process.stdout.write(`  subscription ${result.droppedSubscription ? "dropped" : "none"}; publication ${result.droppedPublication ? "dropped" : "none"}`);
+        process.stdout.write(
+          `  subscription ${result.droppedSubscription ? "dropped" : "none"}; publication ${result.droppedPublication ? "dropped" : "none"}`,
+        );
         process.stdout.write(`${result.droppedSlots.length ? `; slots dropped directly: ${result.droppedSlots.join(", ")}` : ""}\n`);
         for (const m of result.messages) process.stdout.write(`  ${m}\n`);
       }

@@ -72,10 +72,7 @@ export function judgeCapacity(input: {
   return { ok, required, detail };
 }
 
-export type MatchDecision =
-  | { action: "none"; detail: string }
-  | { action: "scale"; to: number; detail: string }
-  | { action: "refuse"; detail: string };
+export type MatchDecision = { action: "none"; detail: string } | { action: "scale"; to: number; detail: string } | { action: "refuse"; detail: string };
 
 /** mode "match": what to do with green's desired capacity so it equals blue's. */
 export function matchGreenToBlue(blue: ColorCapacity, green: ColorCapacity): MatchDecision {

@@ -37,7 +37,6 @@ export type PreflightCheckName =
   | "migrations"
   | `hook:${string}`;
 
-
 export type Decision =
   /** Gates passed for the whole bake (or monitoring): go on. */
   | "proceed"
@@ -57,7 +56,6 @@ export type Decision =
   | "pause"
   /** A color's desired capacity was set (capacity match, blue scaled down or back). */
   | "scale";
-
 
 export type EngineEvent =
   | (Base & { type: "plan"; operation: Operation; plan: Plan; lines: string[] })
@@ -187,7 +185,6 @@ export type EventSink = (event: EngineEvent) => void;
 /** The events the journal keeps (everything but the live-view heartbeat). */
 export type JournalEvent = Exclude<EngineEvent, { type: "tick" }>;
 
-
 /** A judge statistic (an e-value) in few characters: 0.42, 17.3, 2.1e+4. */
 export function formatStatistic(x: number): string {
   if (!Number.isFinite(x)) return String(x);
@@ -241,7 +238,9 @@ export function formatEvent(event: EngineEvent): string {
       const metric = (m: "errors" | "slow") => {
         const e = v.evidence[m];
         const shown = e.neededGreenRequests !== null && event.forecastChanged?.[m] !== false;
-        return `${m} e=${formatStatistic(e.statistic)}/${formatStatistic(e.boundary)} ${e.status}` + (shown ? ` (~${e.neededGreenRequests} more green req)` : "");
+        return (
+          `${m} e=${formatStatistic(e.statistic)}/${formatStatistic(e.boundary)} ${e.status}` + (shown ? ` (~${e.neededGreenRequests} more green req)` : "")
+        );
       };
       text =
         `${event.phase} poll ${event.poll}: ${v.decision.toUpperCase()} (${v.windowsJudged}/${v.windowsNeeded} windows) ` +

@@ -49,10 +49,14 @@ export async function guardRollback(
     runId = journal.runId;
     // failed-rollback ended without blue verified: traffic may still be on green, so it is acted on
     // (a retried invocation, the next breach) like an active rollout.
-    if (isTerminal(journal.phase) && journal.phase !== "failed-rollback") return { acted: false, reason: `run ${runId} already ended (${phase}): no rollout is active` };
+    if (isTerminal(journal.phase) && journal.phase !== "failed-rollback")
+      return { acted: false, reason: `run ${runId} already ended (${phase}): no rollout is active` };
     if (!trafficMayHaveMoved(journal.phase)) return { acted: false, reason: `run ${runId} is in ${phase}: no weight has moved yet` };
     if (request.alarmAt !== undefined && request.alarmAt < journal.createdAt) {
-      return { acted: false, reason: `the alarm (${new Date(request.alarmAt).toISOString()}) is older than run ${runId} (started ${new Date(journal.createdAt).toISOString()}): it was an earlier rollout's` };
+      return {
+        acted: false,
+        reason: `the alarm (${new Date(request.alarmAt).toISOString()}) is older than run ${runId} (started ${new Date(journal.createdAt).toISOString()}): it was an earlier rollout's`,
+      };
     }
   } catch {
     // corrupt: act (see above)
@@ -62,9 +66,17 @@ export async function guardRollback(
   try {
     // "except-rollback": the lock decides, when the guard takes it (no read of it before, which
     // another rollback could take in between): a cutover's is broken, a rollback's never.
-    result = await runRollback(deps, { owner: `guard (${request.invocation})`, databaseMode: request.databaseMode, stack: request.stack, reason, force: "except-rollback", ...(request.deadlineAt !== undefined ? { deadlineAt: request.deadlineAt } : {}) });
+    result = await runRollback(deps, {
+      owner: `guard (${request.invocation})`,
+      databaseMode: request.databaseMode,
+      stack: request.stack,
+      reason,
+      force: "except-rollback",
+      ...(request.deadlineAt !== undefined ? { deadlineAt: request.deadlineAt } : {}),
+    });
   } catch (error) {
-    if (error instanceof LockHeldError && error.holder.operation === "rollback") return { acted: false, reason: `a rollback by ${error.holder.owner} is already running` };
+    if (error instanceof LockHeldError && error.holder.operation === "rollback")
+      return { acted: false, reason: `a rollback by ${error.holder.owner} is already running` };
     throw error;
   }
   return {

@@ -49,8 +49,7 @@ export interface BakeProgress {
 
 export type SnapshotRecord =
   /** availableAt / durationMs are null while it is being created: the id is journaled before the wait. */
-  | { taken: true; id: string; availableAt: number | null; durationMs: number | null }
-  | { taken: false; reason: string };
+  { taken: true; id: string; availableAt: number | null; durationMs: number | null } | { taken: false; reason: string };
 
 export interface FenceRecord {
   /** When the current fence went on; null when it is off. */
@@ -163,7 +162,10 @@ export interface CutoverEvidence {
 /** The journal does not hold a valid document: bad input (exit 2) until an operator repairs or removes it. */
 export class JournalCorruptError extends UsageError {
   override name = "JournalCorruptError";
-  constructor(readonly path: string, readonly rule: string) {
+  constructor(
+    readonly path: string,
+    readonly rule: string,
+  ) {
     super(`the cutover journal is corrupt: ${path || "(root)"} ${rule}. Inspect it, then run \`rollback --force\` to start from a clean state`);
   }
 }

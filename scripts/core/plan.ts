@@ -10,7 +10,6 @@ import { ENGINE_DEFAULTS, WARMUP_SECONDS_BY_MODE } from "../../infra/vocabulary/
 import { pauseSeconds } from "../../infra/vocabulary/pauseDuration.js";
 import { capacityPolicyOf, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from "./capacity.js";
 
-
 export const BLUE_ONLY: Weights = Object.freeze({ blue: 100, green: 0 }) as Weights;
 
 /** How often the engine reads weights back while verifying a write. */
@@ -97,9 +96,7 @@ export function buildPlan(rollout: RolloutConfig, options: PlanOptions): Plan {
   const fenced = options.databaseMode === "paired";
 
   if (fenced && rollout.strategy.type !== "all-at-once") {
-    throw new PlanError(
-      `"${rollout.strategy.type}" is refused with database.mode "paired": a weighted split sends writes to two databases; use "all-at-once"`,
-    );
+    throw new PlanError(`"${rollout.strategy.type}" is refused with database.mode "paired": a weighted split sends writes to two databases; use "all-at-once"`);
   }
 
   // Target green percentages with their own bake (undefined = the policy's bakeSeconds).
@@ -181,13 +178,7 @@ function planPause(text: string): PlanPause {
 }
 
 export function isValidWeights(weights: Weights): boolean {
-  return (
-    Number.isInteger(weights.blue) &&
-    Number.isInteger(weights.green) &&
-    weights.blue >= 0 &&
-    weights.green >= 0 &&
-    weights.blue + weights.green === 100
-  );
+  return Number.isInteger(weights.blue) && Number.isInteger(weights.green) && weights.blue >= 0 && weights.green >= 0 && weights.blue + weights.green === 100;
 }
 
 export function sameWeights(a: Weights, b: Weights): boolean {
@@ -292,19 +283,33 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
 
   {
     const slow = "ms" in g.slowThreshold ? `${g.slowThreshold.ms} ms` : `blue's ${g.slowThreshold.from === "blue-p99" ? "p99" : "p95"} before the first shift`;
-    lines.push(`Judge: windows of ${formatDuration(plan.pollMs)} from each step's verified weights plus ${formatDuration(warmupMs)} of warm-up on, green against blue over the same windows (docs/gates.md):`);
+    lines.push(
+      `Judge: windows of ${formatDuration(plan.pollMs)} from each step's verified weights plus ${formatDuration(warmupMs)} of warm-up on, green against blue over the same windows (docs/gates.md):`,
+    );
     if (plan.pollRaisedToResolution) lines.push(`  (window raised to the metrics resolution)`);
-    lines.push(`  - rolls back when green's 5xx rate is shown ≥ blue's × ${g.minErrorRatio} (or + ${percent(g.minErrorIncrease)}), or its share of requests slower than ${slow} ≥ blue's × ${g.minSlowRatio} (or + ${percent(g.minSlowIncrease)})`);
-    lines.push(`  - at most ${percent(g.falseRollbackBudget)} chance of rolling back a release as good as blue, over the whole cutover, however often it looks`);
+    lines.push(
+      `  - rolls back when green's 5xx rate is shown ≥ blue's × ${g.minErrorRatio} (or + ${percent(g.minErrorIncrease)}), or its share of requests slower than ${slow} ≥ blue's × ${g.minSlowRatio} (or + ${percent(g.minSlowIncrease)})`,
+    );
+    lines.push(
+      `  - at most ${percent(g.falseRollbackBudget)} chance of rolling back a release as good as blue, over the whole cutover, however often it looks`,
+    );
     lines.push(
       `  - promotes when the bake is over and the evidence rules out ×${g.minErrorRatio} errors and ×${g.minSlowRatio} slow; else up to ${g.maxExtensions} more window(s), ` +
         `after which ruling out ×${g.largestRegression} is enough; else ${g.onUndecided === "promote" ? "promotes" : "fails"} ("not enough traffic to decide")`,
     );
-    lines.push(`  - at 100% green is compared with blue's recent level widened by how much blue moves on its own: there ruling out ×${g.largestRegression} promotes`);
-    lines.push(`  - each window counts by its real spread (estimated from blue's hour before and the windows so far), and no window counts for more than 40% of the evidence a rollback needs (one or two extreme minutes never roll back)`);
-    lines.push(`  - green 5xx rate above ${percent(g.errorRateCeiling)} in two windows in a row (at least ${g.ceilingMinErrors} errors between them) fails at once; green unhealthy targets = 0`);
+    lines.push(
+      `  - at 100% green is compared with blue's recent level widened by how much blue moves on its own: there ruling out ×${g.largestRegression} promotes`,
+    );
+    lines.push(
+      `  - each window counts by its real spread (estimated from blue's hour before and the windows so far), and no window counts for more than 40% of the evidence a rollback needs (one or two extreme minutes never roll back)`,
+    );
+    lines.push(
+      `  - green 5xx rate above ${percent(g.errorRateCeiling)} in two windows in a row (at least ${g.ceilingMinErrors} errors between them) fails at once; green unhealthy targets = 0`,
+    );
   }
-  lines.push(`  - a window is evidence only if it starts after the step's weights were verified, and once the metrics source has published it; a window whose split the weights do not explain is not evidence, three in a row fail ("weights not in effect")`);
+  lines.push(
+    `  - a window is evidence only if it starts after the step's weights were verified, and once the metrics source has published it; a window whose split the weights do not explain is not evidence, three in a row fail ("weights not in effect")`,
+  );
   lines.push(`  - ${g.maxConsecutiveMetricErrors} metric-provider error(s) in a row fail`);
 
   lines.push("API calls per weight write (then read back until equal):");
@@ -332,9 +337,13 @@ function describeCapacity(plan: Plan): string[] {
   const capacity = plan.capacity ?? DEFAULT_CAPACITY_POLICY;
   const first = plan.steps[0]?.weights.green ?? 100;
   const headroom = capacity.headroom > 0 ? ` × (1 + ${capacity.headroom})` : "";
-  const lines = [`  - green can carry ${first}%: healthy green targets ≥ ceil(blue's in-service capacity × ${first}%${headroom}), and the same before every later step`];
+  const lines = [
+    `  - green can carry ${first}%: healthy green targets ≥ ceil(blue's in-service capacity × ${first}%${headroom}), and the same before every later step`,
+  ];
   if (capacity.mode === "match") {
-    lines.unshift(`  - capacity match: green's Auto Scaling group raised to blue's desired capacity, new targets healthy within ${formatDuration(capacity.scaleTimeoutMs)}`);
+    lines.unshift(
+      `  - capacity match: green's Auto Scaling group raised to blue's desired capacity, new targets healthy within ${formatDuration(capacity.scaleTimeoutMs)}`,
+    );
   }
   return lines;
 }

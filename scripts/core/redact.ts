@@ -17,8 +17,9 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined> 
       out = out.split(form).join("***");
     }
   }
-  out = out.replace(/(password\s*=\s*)(''(?:[^']|'''')*''|'(?:[^'\\]|\\.)*'|[^\s']+)/gi, (_m, key: string, value: string) =>
-    `${key}${value.startsWith("''") ? "''***''" : value.startsWith("'") ? "'***'" : "***"}`,
+  out = out.replace(
+    /(password\s*=\s*)(''(?:[^']|'''')*''|'(?:[^'\\]|\\.)*'|[^\s']+)/gi,
+    (_m, key: string, value: string) => `${key}${value.startsWith("''") ? "''***''" : value.startsWith("'") ? "'***'" : "***"}`,
   );
   out = out.replace(/((?:passwd|secret|token|api[_-]?key|authorization)["']?\s*[:=]\s*["']?)[^\s"',;]+/gi, "$1***");
   out = out.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
@@ -27,7 +28,8 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined> 
 }
 
 /** Query parameters and conninfo keys whose value is a secret (libpq: password, sslpassword; and the usual token names). */
-const SECRET_PARAM = /^(?:password|passwd|pwd|sslpassword|secret|token|access[_-]?token|api[_-]?key|auth|authorization|signature|x-amz-signature|x-amz-security-token)$/i;
+const SECRET_PARAM =
+  /^(?:password|passwd|pwd|sslpassword|secret|token|access[_-]?token|api[_-]?key|auth|authorization|signature|x-amz-signature|x-amz-security-token)$/i;
 
 /**
  * A connection string without its secrets, safe to print: the user-info password of a URL

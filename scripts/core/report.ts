@@ -189,7 +189,12 @@ export function buildReport(journal: Journal): { json: CutoverReport; markdown: 
     const readings = judgeReadings.filter((e) => e.phase === phase && (phase === "monitoring" || e.step === step));
     const seen = readings.map((e) => e.completeness?.seenShare).filter((x): x is number => typeof x === "number");
     const last = readings.at(-1);
-    return { windows: readings.length, decision: last?.verdict.decision ?? null, extensionsUsed: last?.verdict.extensionsUsed ?? 0, leastSeen: seen.length > 0 ? Math.min(...seen) : null };
+    return {
+      windows: readings.length,
+      decision: last?.verdict.decision ?? null,
+      extensionsUsed: last?.verdict.extensionsUsed ?? 0,
+      leastSeen: seen.length > 0 ? Math.min(...seen) : null,
+    };
   };
 
   const plan = journal.plan;
@@ -336,14 +341,18 @@ function renderMarkdown(report: CutoverReport): string {
   if (report.rollback) {
     // A `rollback` command starts from the operator's request, not from a breach.
     const from = report.operation === "rollback" ? "requested" : "breach observed";
-    lines.push(`| Time to rollback | ${report.rollback.timeToRollbackMs === null ? "not verified" : `${report.rollback.timeToRollbackMs} ms`} (${from} → blue verified) |`);
+    lines.push(
+      `| Time to rollback | ${report.rollback.timeToRollbackMs === null ? "not verified" : `${report.rollback.timeToRollbackMs} ms`} (${from} → blue verified) |`,
+    );
   }
   if (report.fence.switchMs !== null) lines.push(`| Write fence, switch | ${report.fence.switchMs} ms |`);
   if (report.fence.rollbackMs !== null) lines.push(`| Write fence, rollback | ${report.fence.rollbackMs} ms |`);
   if (report.fence.stillOnSince) lines.push(`| Write fence | STILL ON since ${report.fence.stillOnSince} |`);
   if (report.compacted) {
     const c = report.compacted;
-    const byType = Object.entries(c.byType).map(([type, n]) => `${type} ${n}`).join(", ");
+    const byType = Object.entries(c.byType)
+      .map(([type, n]) => `${type} ${n}`)
+      .join(", ");
     lines.push(`| Timeline compacted | ${c.events} descriptive event(s) dropped from the stored journal (${byType}) between ${iso(c.from)} and ${iso(c.to)} |`);
   }
   if (report.snapshot) {
@@ -361,9 +370,13 @@ function renderMarkdown(report: CutoverReport): string {
     );
     if (report.monitoring) {
       const m = report.monitoring;
-      rows.push(`| monitoring | 0 / 100 | ${formatDuration(report.plan?.monitorMs ?? 0)} | | | ${m.polls} | ${m.passes} | ${m.inconclusive} | ${m.metricErrors} |`);
+      rows.push(
+        `| monitoring | 0 / 100 | ${formatDuration(report.plan?.monitorMs ?? 0)} | | | ${m.polls} | ${m.passes} | ${m.inconclusive} | ${m.metricErrors} |`,
+      );
     }
-    lines.push(...tableSection("Steps", ["Step", "Weights (blue / green)", "Bake", "Reached", "Verified after", "Polls", "Pass", "Inconclusive", "Metric errors"], rows));
+    lines.push(
+      ...tableSection("Steps", ["Step", "Weights (blue / green)", "Bake", "Reached", "Verified after", "Polls", "Pass", "Inconclusive", "Metric errors"], rows),
+    );
   }
 
   if (report.gateReadings.length > 0) {
@@ -373,7 +386,20 @@ function renderMarkdown(report: CutoverReport): string {
         `${g.green ? msText(g.green.p95Ms) : ""} | ${g.blue?.requests ?? ""} | ${g.blue ? pct(g.blue.errorRate) : ""} | ${g.blue ? msText(g.blue.p95Ms) : ""} | ` +
         `${g.green?.unhealthy ?? ""} | ${cell(g.reasons.join("; "))} |`,
     );
-    const columns = ["Time", "Step", "Poll", "Verdict", "Green req", "Green 5xx", "Green p95", "Blue req", "Blue 5xx", "Blue p95", "Green unhealthy", "Reasons"];
+    const columns = [
+      "Time",
+      "Step",
+      "Poll",
+      "Verdict",
+      "Green req",
+      "Green 5xx",
+      "Green p95",
+      "Blue req",
+      "Blue 5xx",
+      "Blue p95",
+      "Green unhealthy",
+      "Reasons",
+    ];
     lines.push(...tableSection("Gate readings", columns, rows));
   }
 
@@ -445,6 +471,24 @@ function judgedStepsTable(report: CutoverReport): string[] {
       `| ${step.step} | ${step.weights.blue} / ${step.weights.green} | ${formatDuration(step.bakeMs)} | ${step.reached ? "yes" : "no"} | ` +
       `${step.verifyWaitedMs === null ? "" : `${step.verifyWaitedMs} ms`} | ${judged(step.judged, step.metricErrors)}`,
   );
-  if (report.monitoring) rows.push(`| monitoring | 0 / 100 | ${formatDuration(report.plan?.monitorMs ?? 0)} | | | ${judged(report.monitoring.judged, report.monitoring.metricErrors)}`);
-  return tableSection("Steps", ["Step", "Weights (blue / green)", "Bake", "Reached", "Verified after", "Windows judged", "Decision", "Extensions", "Metric errors", "Least seen of the expected req"], rows);
+  if (report.monitoring)
+    rows.push(
+      `| monitoring | 0 / 100 | ${formatDuration(report.plan?.monitorMs ?? 0)} | | | ${judged(report.monitoring.judged, report.monitoring.metricErrors)}`,
+    );
+  return tableSection(
+    "Steps",
+    [
+      "Step",
+      "Weights (blue / green)",
+      "Bake",
+      "Reached",
+      "Verified after",
+      "Windows judged",
+      "Decision",
+      "Extensions",
+      "Metric errors",
+      "Least seen of the expected req",
+    ],
+    rows,
+  );
 }

@@ -3,7 +3,15 @@
 // is too short to decide. Pure: the CLI reads MetricsSource.recentTraffic and prints the lines.
 
 import { formatPercent } from "./format.js";
-import { expectedTimeToDecision, judgedPhasesOf, measuredDispersion, newJudgeState, resolveJudgeSettings, withBlueHistory, type MeasuredDispersion } from "./judge/index.js";
+import {
+  expectedTimeToDecision,
+  judgedPhasesOf,
+  measuredDispersion,
+  newJudgeState,
+  resolveJudgeSettings,
+  withBlueHistory,
+  type MeasuredDispersion,
+} from "./judge/index.js";
 import { colorErrors } from "./judge/windowRules.js";
 import { formatDuration, type Plan } from "./plan.js";
 import type { MetricsSample, MetricsSource, MetricsWindow } from "./ports.js";
@@ -46,7 +54,11 @@ export async function readRecentTraffic(
   try {
     recent = await metrics.recentTraffic(1);
   } catch (error) {
-    return { traffic: null, failure: `could not read the last hour of RequestCount: ${error instanceof Error ? error.message : String(error)}`, dispersion: null };
+    return {
+      traffic: null,
+      failure: `could not read the last hour of RequestCount: ${error instanceof Error ? error.message : String(error)}`,
+      dispersion: null,
+    };
   }
   let dispersion: MeasuredDispersion | null = null;
   if (metrics.series) {
@@ -97,7 +109,9 @@ export function describeTimeToDecision(
   const minutes = (m: number | null) => (m === null ? "never" : formatDuration(Math.max(1000, Math.round(m * 60_000))));
   const within = (m: number | null) => (m === null ? "never at this traffic" : `in ${minutes(m)}`);
   const phases = [
-    ...plan.steps.filter((step) => step.bakeMs > 0).map((step) => ({ label: `step ${step.index + 1} (green ${step.weights.green}%)`, share: step.weights.green / 100, bakeMs: step.bakeMs })),
+    ...plan.steps
+      .filter((step) => step.bakeMs > 0)
+      .map((step) => ({ label: `step ${step.index + 1} (green ${step.weights.green}%)`, share: step.weights.green / 100, bakeMs: step.bakeMs })),
     ...(plan.monitorMs > 0 ? [{ label: "monitoring (green 100%)", share: 1, bakeMs: plan.monitorMs }] : []),
   ];
   for (const phase of phases) {
@@ -114,12 +128,16 @@ export function describeTimeToDecision(
     const limitMinutes = (phase.bakeMs + settings.maxExtensions * plan.pollMs) / 60_000;
     // An identical release promotes once the smallest regression is ruled out (at 100%, and after the extensions: the large one).
     const promoteMinutes =
-      phase.share < 1 && t.ruleOutMinimalMinutes !== null && t.ruleOutMinimalMinutes <= limitMinutes ? t.ruleOutMinimalMinutes : phase.share < 1 ? limitMinutes : t.ruleOutLargeMinutes;
+      phase.share < 1 && t.ruleOutMinimalMinutes !== null && t.ruleOutMinimalMinutes <= limitMinutes
+        ? t.ruleOutMinimalMinutes
+        : phase.share < 1
+          ? limitMinutes
+          : t.ruleOutLargeMinutes;
     lines.push(`    ${describeStepCost(plan.pollMs, bakeMinutes, limitMinutes, promoteMinutes, publicationDelayMs)}`);
     if (t.ruleOutLargeMinutes === null || t.ruleOutLargeMinutes > limitMinutes) {
       lines.push(
         `    WARNING: too short to decide: ruling out ×${settings.largestRegression} needs ${minutes(t.ruleOutLargeMinutes)}, more than the bake plus ${settings.maxExtensions} extension(s) (${formatDuration(limitMinutes * 60_000)}): ` +
-          `this step will ${settings.onUndecided === "promote" ? "promote undecided" : "fail with \"not enough traffic to decide\""} unless traffic grows`,
+          `this step will ${settings.onUndecided === "promote" ? "promote undecided" : 'fail with "not enough traffic to decide"'} unless traffic grows`,
       );
     } else if (t.ruleOutLargeMinutes > bakeMinutes) {
       lines.push(`    note: the bake (${formatDuration(phase.bakeMs)}) is shorter than the ${minutes(t.ruleOutLargeMinutes)} a decision needs: it will extend`);
@@ -133,7 +151,13 @@ export function describeTimeToDecision(
  * ruled out (at least the bake, at most bake + extensions), and the wait for the last one to be
  * published (the source's delay, plus up to MAX_EXTRA_MS while the load balancer's nodes publish).
  */
-export function describeStepCost(pollMs: number, bakeMinutes: number, limitMinutes: number, decisionMinutes: number | null, publicationDelayMs: number): string {
+export function describeStepCost(
+  pollMs: number,
+  bakeMinutes: number,
+  limitMinutes: number,
+  decisionMinutes: number | null,
+  publicationDelayMs: number,
+): string {
   const pollMinutes = pollMs / 60_000;
   const needed = Math.min(limitMinutes, Math.max(bakeMinutes, decisionMinutes ?? limitMinutes));
   const windows = Math.max(1, Math.ceil(needed / pollMinutes - 1e-9));

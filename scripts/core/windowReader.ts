@@ -86,7 +86,9 @@ export async function readWindowWhenComplete<T>(options: ReadWindowOptions<T>): 
   const complete = options.publicationDelayMs <= 0 || isComplete(totals, options.expected);
   if (!complete && requests === 0) {
     const flowing = options.expected !== null ? `while ~${options.expected} request(s) per window flow` : "and no traffic seen yet to tell it is idle";
-    throw new WindowNotPublishedError(`no request published for ${options.describe} after ${totals.length} read(s) over ${Math.round((options.now() - started) / 1000)} s ${flowing}`);
+    throw new WindowNotPublishedError(
+      `no request published for ${options.describe} after ${totals.length} read(s) over ${Math.round((options.now() - started) / 1000)} s ${flowing}`,
+    );
   }
   const expected = options.expected;
   return {

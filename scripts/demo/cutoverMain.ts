@@ -32,10 +32,13 @@ const fail = (message: string): never => {
 
 async function readRequest(path: string): Promise<SandboxCutoverRequest> {
   const request = JSON.parse(await readFile(path, "utf8")) as Partial<SandboxCutoverRequest>;
-  const urls = (value: unknown) => Array.isArray(value) && value.length > 0 && value.every((url) => typeof url === "string" && /^http:\/\/127\.0\.0\.1:\d+$/.test(url));
+  const urls = (value: unknown) =>
+    Array.isArray(value) && value.length > 0 && value.every((url) => typeof url === "string" && /^http:\/\/127\.0\.0\.1:\d+$/.test(url));
   const pids = (value: unknown) => Array.isArray(value) && value.every((pid) => Number.isInteger(pid) && pid > 0);
-  if (!request.rollout || typeof request.stack !== "string" || typeof request.runId !== "string") throw new Error(`${path}: rollout, stack and runId are required`);
-  if (!request.targets || !urls(request.targets.blue) || !urls(request.targets.green)) throw new Error(`${path}: targets must list each color's app URLs on 127.0.0.1`);
+  if (!request.rollout || typeof request.stack !== "string" || typeof request.runId !== "string")
+    throw new Error(`${path}: rollout, stack and runId are required`);
+  if (!request.targets || !urls(request.targets.blue) || !urls(request.targets.green))
+    throw new Error(`${path}: targets must list each color's app URLs on 127.0.0.1`);
   if (!request.pids || !pids(request.pids.blue) || !pids(request.pids.green)) throw new Error(`${path}: pids must list each color's app processes`);
   return request as SandboxCutoverRequest;
 }
@@ -52,7 +55,9 @@ async function main(): Promise<void> {
   const flags = program.opts<{ runDir: string; request: string; exitWithStdin: boolean }>();
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) fail("DATABASE_URL (blue's database, for the snapshot) is not set");
-  const [access, request] = await Promise.all([readRouterControlAccess(flags.runDir), readRequest(flags.request)]).catch((error: unknown) => fail((error as Error).message));
+  const [access, request] = await Promise.all([readRouterControlAccess(flags.runDir), readRequest(flags.request)]).catch((error: unknown) =>
+    fail((error as Error).message),
+  );
 
   const stop = stopSignal({ exitWithStdin: flags.exitWithStdin });
 
@@ -61,8 +66,19 @@ async function main(): Promise<void> {
     if (event.type !== "tick") emit({ event: "engine", value: event });
   };
   const owner = `${userInfo().username}@${hostname()} pid ${process.pid} (demo cutover)`;
-  const result: CutoverResult = await runCutover(deps, { rollout: request.rollout, databaseMode: "shared", owner, stack: request.stack, runId: request.runId, signal: stop.signal }, { events, tickMs: 0 });
-  emit({ event: "result", outcome: result.outcome, reason: result.reason, runId: result.runId, pollMs: result.plan.pollMs, timeToRollbackMs: result.timeToRollbackMs });
+  const result: CutoverResult = await runCutover(
+    deps,
+    { rollout: request.rollout, databaseMode: "shared", owner, stack: request.stack, runId: request.runId, signal: stop.signal },
+    { events, tickMs: 0 },
+  );
+  emit({
+    event: "result",
+    outcome: result.outcome,
+    reason: result.reason,
+    runId: result.runId,
+    pollMs: result.plan.pollMs,
+    timeToRollbackMs: result.timeToRollbackMs,
+  });
   process.exit(result.outcome === "succeeded" || result.outcome === "paused" ? 0 : result.outcome === "interrupted" ? 130 : 1);
 }
 

@@ -53,13 +53,18 @@ export async function startCutoverProcess(options: {
     ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
     onMessage: (message) => {
       if (message.event === "engine" && message.value) options.onEngineEvent?.(message.value as EngineEvent);
-      else if (message.event === "result") last = { outcome: message.outcome as CutoverProcessResult["outcome"], reason: typeof message.reason === "string" ? message.reason : null };
+      else if (message.event === "result")
+        last = { outcome: message.outcome as CutoverProcessResult["outcome"], reason: typeof message.reason === "string" ? message.reason : null };
     },
   });
   const result = child.exit.then(({ code, signal }): CutoverProcessResult => {
     const ended = last as { outcome: CutoverProcessResult["outcome"]; reason: string | null } | null;
     if (ended) return { ...ended, exitCode: code };
-    return { outcome: "error", reason: `the cutover process exited (${signal ?? code}) without a result: ${child.logTail().slice(-5).join(" | ")}`, exitCode: code };
+    return {
+      outcome: "error",
+      reason: `the cutover process exited (${signal ?? code}) without a result: ${child.logTail().slice(-5).join(" | ")}`,
+      exitCode: code,
+    };
   });
   return { child, result };
 }

@@ -46,7 +46,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const asked = options.fault ?? (options.migration ? parseFault("error-rate=0.2") : null);
   const requested = asked && isFault(asked) ? asked : null;
   if (options.migration && database !== "shared") throw new RangeError("the migration scenario runs on the shared database");
-  if (requested?.errorRateFactor !== undefined && backgroundErrorRate === 0) throw new RangeError("a relative error-rate fault needs a background error rate above 0");
+  if (requested?.errorRateFactor !== undefined && backgroundErrorRate === 0)
+    throw new RangeError("a relative error-rate fault needs a background error rate above 0");
   const fault = requested ? resolveFault(requested, backgroundErrorRate) : null;
   const printer = options.printer ?? plainPrinter();
   const say = (text: string) => printer.line(text);
@@ -61,7 +62,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   const policy = buildDemoPolicy(database, options.timings ?? "demo", {}, { backgroundErrorRate });
   // Issue 14: capacity match scales green's app processes to blue's before the first shift (a process starts in about a second).
-  if (options.capacityMode === "match") policy.rollout = { ...policy.rollout, capacity: { ...policy.rollout.capacity, mode: "match", scaleTimeoutSeconds: 60 } };
+  if (options.capacityMode === "match")
+    policy.rollout = { ...policy.rollout, capacity: { ...policy.rollout.capacity, mode: "match", scaleTimeoutSeconds: 60 } };
   const sandbox = new Sandbox({
     runId,
     database,
@@ -88,8 +90,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     const events: EngineEvent[] = [];
     // --pause injects its fault itself, after the cutover paused (scripts/demo/pause.ts).
-    const injector = fault && !options.pause ? new FaultInjector(
-sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : null;
+    const injector = fault && !options.pause ? new FaultInjector(sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : null;
     const deps = sandboxDemoDeps(sandbox, signal);
     const settings: RunSettings = { tickMs: 1000 };
     settings.events = (event) => {
@@ -102,13 +103,30 @@ sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : n
         sandbox.onRelease("forced failure timer", () => clearTimeout(timer));
       }
     };
-    const ctx: ScenarioContext = { options, runId, database, policy, fault, backgroundErrorRate, sandbox, deps, settings, events, engine, injector, signal, started, startupMs, say, phase };
+    const ctx: ScenarioContext = {
+      options,
+      runId,
+      database,
+      policy,
+      fault,
+      backgroundErrorRate,
+      sandbox,
+      deps,
+      settings,
+      events,
+      engine,
+      injector,
+      signal,
+      started,
+      startupMs,
+      say,
+      phase,
+    };
     if (options.migration) return await runMigrationScenario(ctx);
     if (database === "paired" && options.pairedDataChecksOnly) return await runPairedDataChecks(ctx);
     if (database === "paired" && !fault) return await runPairedSwitches(ctx);
     if (options.pause) return await runPausedWithGuard(ctx);
     return await runSingleCutover(ctx);
-
   } catch (error) {
     if (signal.aborted && !(error instanceof DemoAbortedError)) throw new DemoAbortedError(String(signal.reason));
     throw error;

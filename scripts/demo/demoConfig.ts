@@ -102,7 +102,11 @@ export function buildDemoPolicy(
   };
   const shape = stackConfigSchema.shape;
   const issues: { path: string; message: string }[] = [];
-  const parse = <T>(name: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown): T => {
+  const parse = <T>(
+    name: string,
+    schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } },
+    value: unknown,
+  ): T => {
     const result = schema.safeParse(value);
     if (result.success) return result.data;
     for (const issue of result.error.issues) issues.push({ path: [`bluegreen:${name}`, ...issue.path.map(String)].join("."), message: issue.message });

@@ -69,7 +69,13 @@ const readingFailed = (event: EngineEvent) =>
   (event.type === "gate-reading" && event.verdict.status === "fail") || (event.type === "judge-reading" && event.verdict.decision === "fail");
 
 /** Figures of the rollback the fault provoked: event order and poll counts, then wall-clock times. */
-export function rollbackFigures(events: EngineEvent[], load: LoadResult, onset: number | null, engineTimeToRollbackMs: number | null, reason: string | null): DemoRollback {
+export function rollbackFigures(
+  events: EngineEvent[],
+  load: LoadResult,
+  onset: number | null,
+  engineTimeToRollbackMs: number | null,
+  reason: string | null,
+): DemoRollback {
   const startedIndex = events.findIndex((event) => event.type === "rollback-started");
   const completeIndex = events.findIndex((event) => event.type === "rollback-complete");
   const started = startedIndex >= 0 ? events[startedIndex]! : null;

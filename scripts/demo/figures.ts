@@ -9,7 +9,10 @@ import type { EngineEvent } from "../core/events.js";
 import type { DemoDecision, DemoResult, DemoStep } from "./types.js";
 
 export function timestamp(at: number): string {
-  return new Date(at).toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
+  return new Date(at)
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/:/g, "-");
 }
 
 const share = (routed: Record<Color, number>) => {
@@ -21,8 +24,7 @@ export function summarizeSteps(epochs: WeightEpoch[], load: LoadResult, until: n
   return epochs.map((epoch, index) => {
     const to = epoch.to ?? until;
     const observed = share(epoch.routed);
-    const label =
-      index === 0 ? "before the cutover" : epoch.weights.green === 0 ? "after rollback" : `green ${epoch.weights.green}%`;
+    const label = index === 0 ? "before the cutover" : epoch.weights.green === 0 ? "after rollback" : `green ${epoch.weights.green}%`;
     return {
       label,
       configured: epoch.weights,

@@ -50,7 +50,10 @@ export interface GuardWindow {
 }
 
 /** Does one window breach the alarm's rule? */
-export function breaches(green: Pick<ColorMetrics, "requests" | "errors5xx" | "elbErrors">, options: Pick<LocalGuardOptions, "maxErrorRate" | "minRequests">): boolean {
+export function breaches(
+  green: Pick<ColorMetrics, "requests" | "errors5xx" | "elbErrors">,
+  options: Pick<LocalGuardOptions, "maxErrorRate" | "minRequests">,
+): boolean {
   if (green.requests < options.minRequests || green.requests === 0) return false;
   return colorErrors(green) / green.requests > options.maxErrorRate;
 }
@@ -80,22 +83,33 @@ export async function watchWithGuard(options: LocalGuardOptions): Promise<{ outc
     }
     const breaching = breaches(green, options);
     inBreach = breaching ? inBreach + 1 : 0;
-    const window: GuardWindow = { start, end, requests: green.requests, errors: colorErrors(green), breaching, inBreach, evaluationPeriods: options.evaluationPeriods };
+    const window: GuardWindow = {
+      start,
+      end,
+      requests: green.requests,
+      errors: colorErrors(green),
+      breaching,
+      inBreach,
+      evaluationPeriods: options.evaluationPeriods,
+    };
     windows.push(window);
     // A window is told once: as a value to who takes them, else as a line.
     if (options.onWindow) options.onWindow(window);
     else options.say?.(describeWindow(window));
     start = end;
     if (inBreach < options.evaluationPeriods) continue;
-    const outcome = await guardRollback({ ...deps, ...options.settings }, {
-      alarm: "sandbox-green-target-5xx-rate",
-      detail: `green 5xx above ${options.maxErrorRate} in ${options.evaluationPeriods} window(s) in a row`,
-      invocation: `sandbox guard pid ${process.pid}`,
-      databaseMode: options.databaseMode,
-      stack: options.stack,
-      // When the alarm's evaluation began: the first window of the breaching run.
-      alarmAt: windows[windows.length - options.evaluationPeriods]!.start,
-    });
+    const outcome = await guardRollback(
+      { ...deps, ...options.settings },
+      {
+        alarm: "sandbox-green-target-5xx-rate",
+        detail: `green 5xx above ${options.maxErrorRate} in ${options.evaluationPeriods} window(s) in a row`,
+        invocation: `sandbox guard pid ${process.pid}`,
+        databaseMode: options.databaseMode,
+        stack: options.stack,
+        // When the alarm's evaluation began: the first window of the breaching run.
+        alarmAt: windows[windows.length - options.evaluationPeriods]!.start,
+      },
+    );
     options.say?.(`guard: ${outcome.acted ? `rolled back (${outcome.outcome}) ${outcome.reason}` : `did nothing: ${outcome.reason}`}`);
     if (outcome.acted) return { outcome, windows };
     inBreach = 0; // not active: keep watching

@@ -37,7 +37,9 @@ const positiveInteger = (value: string) => {
 
 const program = new Command()
   .name("sandbox-guard")
-  .description("The sandbox's always-on guard: green's 5xx-rate alarm over the local router's metrics → the project's own rollback, only while a rollout is active.")
+  .description(
+    "The sandbox's always-on guard: green's 5xx-rate alarm over the local router's metrics → the project's own rollback, only while a rollout is active.",
+  )
   .requiredOption("--run-dir <dir>", "the demo's run directory (router-control.json, the lock, the journal, weights.json)")
   .requiredOption("--max-error-rate <share>", "the alarm's threshold: green's 5xx over its requests (rollout.gates.maxErrorRate)", share)
   .option("--stack <name>", "the stack named in the journal", "demo")

@@ -44,13 +44,20 @@ export interface GuardProcess {
 
 export async function startGuardProcess(options: GuardProcessOptions): Promise<GuardProcess> {
   const args = [
-    "--run-dir", options.runDir,
-    "--stack", options.stack,
-    "--max-error-rate", String(options.maxErrorRate),
-    "--min-requests", String(options.minRequests),
-    "--evaluation-periods", String(options.evaluationPeriods),
-    "--window-ms", String(options.windowMs),
-    "--lifetime-ms", String(options.lifetimeMs),
+    "--run-dir",
+    options.runDir,
+    "--stack",
+    options.stack,
+    "--max-error-rate",
+    String(options.maxErrorRate),
+    "--min-requests",
+    String(options.minRequests),
+    "--evaluation-periods",
+    String(options.evaluationPeriods),
+    "--window-ms",
+    String(options.windowMs),
+    "--lifetime-ms",
+    String(options.lifetimeMs),
     "--exit-with-stdin",
     ...(options.tag ? ["--tag", options.tag] : []),
   ];
@@ -81,7 +88,9 @@ export async function startGuardProcess(options: GuardProcessOptions): Promise<G
       child.exit.then(({ code, signal }) => {
         throw new Error(`the guard process exited during start-up (${signal ?? code}): ${child.logTail().slice(-5).join(" | ")}`);
       }),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the guard process was not ready within ${startTimeoutMs} ms`)), startTimeoutMs))),
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`the guard process was not ready within ${startTimeoutMs} ms`)), startTimeoutMs)),
+      ),
     ]);
   } catch (error) {
     await child.stop();

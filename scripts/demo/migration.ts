@@ -26,7 +26,8 @@ import type { DemoMigration, DemoResult } from "./types.js";
 export const V2_NOTE = "booked by v2";
 
 const EXPAND = "SET lock_timeout = '5s';\nALTER TABLE bookings ADD COLUMN IF NOT EXISTS note text;\n";
-const CONTRACT = "SET lock_timeout = '5s';\nUPDATE bookings SET note = '(booked before v2)' WHERE note IS NULL;\nALTER TABLE bookings ALTER COLUMN note SET NOT NULL;\n";
+const CONTRACT =
+  "SET lock_timeout = '5s';\nUPDATE bookings SET note = '(booked before v2)' WHERE note IS NULL;\nALTER TABLE bookings ALTER COLUMN note SET NOT NULL;\n";
 /** The tempting one-step version the lint refuses in expand. */
 const UNSAFE = "ALTER TABLE bookings ADD COLUMN note text NOT NULL DEFAULT '';\nALTER TABLE bookings ALTER COLUMN note DROP DEFAULT;\n";
 
@@ -57,10 +58,16 @@ export async function runMigrationScenario(ctx: ScenarioContext): Promise<DemoRe
   // 1. Lint: the one-step version breaks blue; the expand/contract pair does not.
   ctx.phase("migration:lint");
   const unsafe = await lintMigrations([await readMigrationFile(join(dir, "rejected", "expand", "001_bookings_note_required_now.sql"), "expand")]);
-  for (const f of unsafe.files[0]!.findings.filter((x) => x.level === "error")) say(`lint (expand) refuses the one-step migration: ${f.rule} at line ${f.line}: ${f.message}; recipe: ${f.recipe ?? ""}`);
-  const files = [await readMigrationFile(join(dir, "expand", "001_bookings_note.sql"), "expand"), await readMigrationFile(join(dir, "contract", "001_bookings_note_required.sql"), "contract")];
+  for (const f of unsafe.files[0]!.findings.filter((x) => x.level === "error"))
+    say(`lint (expand) refuses the one-step migration: ${f.rule} at line ${f.line}: ${f.message}; recipe: ${f.recipe ?? ""}`);
+  const files = [
+    await readMigrationFile(join(dir, "expand", "001_bookings_note.sql"), "expand"),
+    await readMigrationFile(join(dir, "contract", "001_bookings_note_required.sql"), "contract"),
+  ];
   const lint = await lintMigrations(files);
-  say(`lint: ${lint.ok ? "SAFE" : "UNSAFE"}, ${lint.errors} error(s), ${lint.warnings} warning(s) in expand/001_bookings_note.sql and contract/001_bookings_note_required.sql (squawk ${lint.squawk.available ? (lint.squawk.version ?? "") : "not available"})`);
+  say(
+    `lint: ${lint.ok ? "SAFE" : "UNSAFE"}, ${lint.errors} error(s), ${lint.warnings} warning(s) in expand/001_bookings_note.sql and contract/001_bookings_note_required.sql (squawk ${lint.squawk.available ? (lint.squawk.version ?? "") : "not available"})`,
+  );
 
   const targets: MigrateTargets = { mode: "shared", database: { label: "database", display: redactUrl(url), config: { connectionString: url } } };
   const migrator = new PostgresSchemaMigrator({ dir, targets: async () => targets, log: (line) => say(`migrate: ${line}`) });
@@ -73,7 +80,9 @@ export async function runMigrationScenario(ctx: ScenarioContext): Promise<DemoRe
   const first: CutoverResult = await ctx.engine.run((signal) => runCutover(deps, { ...request, runId: `${runId}-1`, signal }, ctx.settings));
   await ctx.injector?.settled();
   if (green.faultOnset() !== null) await green.clearFault();
-  const columnAfterRollback = (await query<{ n: string }>(url, "SELECT count(*)::text AS n FROM information_schema.columns WHERE table_name = 'bookings' AND column_name = 'note'"))[0]?.n === "1";
+  const columnAfterRollback =
+    (await query<{ n: string }>(url, "SELECT count(*)::text AS n FROM information_schema.columns WHERE table_name = 'bookings' AND column_name = 'note'"))[0]
+      ?.n === "1";
   say(`after the rollback: bookings.note ${columnAfterRollback ? "is still there" : "is GONE"}; blue v1 serves on the expanded schema`);
   await sandbox.sleep(1500);
 
@@ -105,17 +114,22 @@ export async function runMigrationScenario(ctx: ScenarioContext): Promise<DemoRe
   const loadResult = await load.stop();
   const checksStarted = Date.now();
   const dataCheck = { ...(await sandbox.step(verifyAcknowledgedWrites(url, loadResult.acknowledged))), database: "shared" };
-  const notes = (await query<{ v2: string; v2_noted: string; nulls: string; not_null: boolean }>(
-    url,
-    `SELECT count(*) FILTER (WHERE app_version = 'v2')::text AS v2, count(*) FILTER (WHERE app_version = 'v2' AND note = '${V2_NOTE}')::text AS v2_noted,
+  const notes = (
+    await query<{ v2: string; v2_noted: string; nulls: string; not_null: boolean }>(
+      url,
+      `SELECT count(*) FILTER (WHERE app_version = 'v2')::text AS v2, count(*) FILTER (WHERE app_version = 'v2' AND note = '${V2_NOTE}')::text AS v2_noted,
             count(*) FILTER (WHERE note IS NULL)::text AS nulls,
             (SELECT attnotnull FROM pg_attribute WHERE attrelid = 'bookings'::regclass AND attname = 'note') AS not_null FROM bookings`,
-  ))[0]!;
+    )
+  )[0]!;
   const injected = loadResult.failures.filter((failure) => injectedFailure(failure, ctx.fault, green)).length;
   const unexpectedFailures = loadResult.failures.length - injected;
   // The first cutover's rollback, measured up to the second cutover (its requests to green are not "after the rollback").
   const untilSecond = { ...loadResult, timeline: loadResult.timeline.filter((entry) => entry.sentAt < secondStarted) };
-  const rollback = first.outcome === "rolled-back" ? rollbackFigures(ctx.events.slice(0, firstEvents), untilSecond, green.faultOnset(), first.timeToRollbackMs, first.reason) : null;
+  const rollback =
+    first.outcome === "rolled-back"
+      ? rollbackFigures(ctx.events.slice(0, firstEvents), untilSecond, green.faultOnset(), first.timeToRollbackMs, first.reason)
+      : null;
   const migration: DemoMigration = {
     expandApplied: first.journal?.migration?.applied ?? [],
     firstCutover: first.outcome,

@@ -31,8 +31,7 @@ export async function runPairedDataChecks(ctx: ScenarioContext): Promise<DemoRes
   const parity = await abortable(replication.parity());
   const onBlue = await verifyAcknowledgedWrites(blueUrl, loadResult.acknowledged);
   const onGreen = await verifyAcknowledgedWrites(greenUrl, loadResult.acknowledged);
-  const note =
-    "data checks only (--data-checks-only): stopping after the replication, parity and write checks; nothing was switched";
+  const note = "data checks only (--data-checks-only): stopping after the replication, parity and write checks; nothing was switched";
   say(`${loadResult.writesAcknowledged} writes acknowledged by blue; green caught up in ${caught.waitedMs} ms; parity: ${parity.summary}`);
   say(`acknowledged writes present: blue ${onBlue.present}/${onBlue.acknowledged}, green ${onGreen.present}/${onGreen.acknowledged}`);
   say(note);
@@ -211,7 +210,8 @@ export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResul
     figures.rejectedApplied.length === 0;
   // With replication broken on purpose, reads of the keys lost to blue answer 404 there: expected, nothing else is.
   const lostIds = new Set(switches.flatMap((sw) => sw.lostKeys.map((key) => key.replace(/^public\.bookings\(id=(\d+)\)$/, "$1"))));
-  const expectedLoss = (failure: LoadFailure) => broken && failure.method === "GET" && failure.status === 404 && lostIds.has(failure.path.replace(/^\/bookings\//, ""));
+  const expectedLoss = (failure: LoadFailure) =>
+    broken && failure.method === "GET" && failure.status === 404 && lostIds.has(failure.path.replace(/^\/bookings\//, ""));
   const injected = loadResult.failures.filter((failure) => failure.injected === "background");
   const unexpectedFailures = loadResult.failures.filter((failure) => failure.injected !== "background" && !expectedLoss(failure));
   const asExpected = scenarioOk && switches.length === legs.length && dataOk && unexpectedFailures.length === 0;
@@ -219,7 +219,9 @@ export async function runPairedSwitches(ctx: ScenarioContext): Promise<DemoResul
   const note =
     `${switches.length} fenced switch(es): ${switches.map((sw) => `${sw.kind} ${sw.fenceMs ?? "n/a"} ms`).join(", ")}; ` +
     `${loadResult.fenced} write(s) rejected by the fence in all; ` +
-    (caught instanceof Error ? `${direction} replication did not catch up at the end: ${caught.message}; ` : `${direction} replication caught up in ${caught.waitedMs} ms; `) +
+    (caught instanceof Error
+      ? `${direction} replication did not catch up at the end: ${caught.message}; `
+      : `${direction} replication caught up in ${caught.waitedMs} ms; `) +
     `parity: ${parity.summary}`;
   const demo = await scenarioResult(ctx, loadResult, {
     database,

@@ -77,7 +77,9 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
     // The rollback it runs is the engine's: its events go where the cutover's went (printed, kept for the figures).
     onEngineEvent: (event) => ctx.settings.events?.(event),
   });
-  say(`>>> the guard runs in its own process (pid ${guard.pid}): green's 5xx rate over the router's metrics, ${GUARD_PERIODS} × ${GUARD_WINDOW_MS / 1000} s windows above ${GUARD_MAX_ERROR_RATE}; it acts only while a rollout is active`);
+  say(
+    `>>> the guard runs in its own process (pid ${guard.pid}): green's 5xx rate over the router's metrics, ${GUARD_PERIODS} × ${GUARD_WINDOW_MS / 1000} s windows above ${GUARD_MAX_ERROR_RATE}; it acts only while a rollout is active`,
+  );
 
   // 1. The cutover, in its own process, until it pauses and that process exits. Ctrl-C reaches
   //    the demo, which interrupts it like `npm run cutover` (it stops at its next safe point).
@@ -89,8 +91,14 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   ctx.signal.addEventListener("abort", interrupt, { once: true });
   const cutover = await sandbox.step(cutoverProcess.result).finally(() => ctx.signal.removeEventListener("abort", interrupt));
   const cutoverEnded = Date.now();
-  if (cutover.outcome === "paused" && cutover.exitCode === 0) say(`>>> the cutover process (pid ${cutoverPid}) exited ${cutover.exitCode}: paused at 25% (\`npm run promote\` would continue it); no operator process runs now`);
-  else say(`>>> the cutover process (pid ${cutoverPid}) ended ${cutover.outcome} (exit ${cutover.exitCode}) before its pause${cutover.reason ? `: ${cutover.reason}` : ""}`);
+  if (cutover.outcome === "paused" && cutover.exitCode === 0)
+    say(
+      `>>> the cutover process (pid ${cutoverPid}) exited ${cutover.exitCode}: paused at 25% (\`npm run promote\` would continue it); no operator process runs now`,
+    );
+  else
+    say(
+      `>>> the cutover process (pid ${cutoverPid}) ended ${cutover.outcome} (exit ${cutover.exitCode}) before its pause${cutover.reason ? `: ${cutover.reason}` : ""}`,
+    );
 
   // 2–4. The guard watches; a moment later green breaks; the guard's process rolls back.
   let guardOutcome: GuardOutcome | null = null;
@@ -106,7 +114,10 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
       say(`>>> the guard (pid ${guard.pid}) ${guardOutcome.acted ? `rolled back: ${guardOutcome.outcome}` : `did nothing: ${guardOutcome.reason}`}`);
       ctx.phase("after-rollback");
       await sandbox.sleep(1500); // every new request lands on blue
-    } else say(`>>> the guard did not act within ${GUARD_BOUND_MS / 1000} s${guard.exited() ? ` (its process exited: ${guard.logTail().slice(-3).join(" | ")})` : ""}`);
+    } else
+      say(
+        `>>> the guard did not act within ${GUARD_BOUND_MS / 1000} s${guard.exited() ? ` (its process exited: ${guard.logTail().slice(-3).join(" | ")})` : ""}`,
+      );
   }
 
   // 5. "status": the journal, as `npm run status` reads it.

@@ -115,7 +115,6 @@ export class Sandbox {
     return raceAbort(promise, this.options.signal, (signal) => new DemoAbortedError(String(signal.reason ?? "aborted")));
   }
 
-
   /** Abortable sleep. */
   sleep(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -185,9 +184,13 @@ export class Sandbox {
     this.stoppers.push({ name: "router control API", kind: "server", stop: () => control.close() });
     await this.step(control.start(runDir));
     this.track({ kind: "port", port: control.listeningPort!, label: "router control API" });
-    say(`blue v1 on :${blueApp.port}, green v2 on :${greenApp.port}, router on ${router.url} (try: curl -H 'x-bluegreen-color: green' ${router.url}/bookings/1)`);
+    say(
+      `blue v1 on :${blueApp.port}, green v2 on :${greenApp.port}, router on ${router.url} (try: curl -H 'x-bluegreen-color: green' ${router.url}/bookings/1)`,
+    );
     if (this.options.backgroundErrorRate > 0) {
-      say(`background errors: both colors answer ${Math.round(this.options.backgroundErrorRate * 10_000) / 100}% of requests 500 (a real service's normal rate)`);
+      say(
+        `background errors: both colors answer ${Math.round(this.options.backgroundErrorRate * 10_000) / 100}% of requests 500 (a real service's normal rate)`,
+      );
     }
   }
 
@@ -258,11 +261,20 @@ export class Sandbox {
     const { ratePerSecond: rate, writeShare, say } = this.options;
     this.phase("startup:load");
     const loadBoundMs = 150_000;
-    const load = new LoadGenerator({ url: this.router!.url, ratePerSecond: rate, writeShare, maxInFlight: 48, maxRequests: rate * (loadBoundMs / 1000), maxDurationMs: loadBoundMs });
+    const load = new LoadGenerator({
+      url: this.router!.url,
+      ratePerSecond: rate,
+      writeShare,
+      maxInFlight: 48,
+      maxRequests: rate * (loadBoundMs / 1000),
+      maxDurationMs: loadBoundMs,
+    });
     this.load = load;
     this.stoppers.push({ name: "load", kind: "load", stop: () => load.stop(this.sealed ? 500 : 1000) });
     load.start();
-    say(`steady load: ${rate} req/s (${Math.round((1 - writeShare) * 100)}% reads, ${Math.round(writeShare * 100)}% writes: ~${Math.round(rate * writeShare)} writes/s) through the router`);
+    say(
+      `steady load: ${rate} req/s (${Math.round((1 - writeShare) * 100)}% reads, ${Math.round(writeShare * 100)}% writes: ~${Math.round(rate * writeShare)} writes/s) through the router`,
+    );
     return load;
   }
 
@@ -270,7 +282,11 @@ export class Sandbox {
     const label = `bluegreen-demo-${this.runId}-${color}`;
     let directory: string | null = null;
     // Registered before initdb runs: an abort during start-up still removes the directory.
-    this.stoppers.push({ name: `PostgreSQL directory (${color})`, kind: "dir", stop: async () => (directory ? rm(directory, { recursive: true, force: true, maxRetries: 3 }) : undefined) });
+    this.stoppers.push({
+      name: `PostgreSQL directory (${color})`,
+      kind: "dir",
+      stop: async () => (directory ? rm(directory, { recursive: true, force: true, maxRetries: 3 }) : undefined),
+    });
     const starting = startPostgres({
       label,
       signal: this.options.signal,

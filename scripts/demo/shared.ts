@@ -60,7 +60,10 @@ export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult
             `${loadResult.fenced} write(s) rejected by the fence; ${direction} replication caught up in ${caught.waitedMs} ms; parity: ${parity.summary}`,
     };
   }
-  const dataCheck = { ...(await sandbox.step(verifyAcknowledgedWrites(servingUrl, loadResult.acknowledged))), database: database === "shared" ? "shared" : servingColor };
+  const dataCheck = {
+    ...(await sandbox.step(verifyAcknowledgedWrites(servingUrl, loadResult.acknowledged))),
+    database: database === "shared" ? "shared" : servingColor,
+  };
 
   let rollback: DemoRollback | null = null;
   if (result.outcome === "rolled-back" || result.outcome === "failed-rollback" || ctx.events.some((event) => event.type === "rollback-started")) {
@@ -78,7 +81,9 @@ export async function runSingleCutover(ctx: ScenarioContext): Promise<DemoResult
     dataOk &&
     unexpectedFailures === 0 &&
     // A green too small for its next share (--green-instances below --blue-instances) must be stopped like a fault.
-    (fault || expectsCapacityRefusal(ctx.options) ? result.outcome === "rolled-back" && rollback !== null && rollback.afterRollback.green === 0 : result.outcome === "succeeded");
+    (fault || expectsCapacityRefusal(ctx.options)
+      ? result.outcome === "rolled-back" && rollback !== null && rollback.afterRollback.green === 0
+      : result.outcome === "succeeded");
 
   const demo = await scenarioResult(ctx, loadResult, {
     database,

@@ -18,7 +18,18 @@ import type { DemoPrinter, DemoResult } from "./types.js";
 /** What a scenario itself found; scenarioResult() adds what every scenario records the same way. */
 export type ScenarioFindings = Pick<
   DemoResult,
-  "database" | "outcome" | "asExpected" | "reason" | "pollMs" | "unexpectedFailures" | "injectedFailures" | "dataCheck" | "rollback" | "fault" | "paired" | "migration"
+  | "database"
+  | "outcome"
+  | "asExpected"
+  | "reason"
+  | "pollMs"
+  | "unexpectedFailures"
+  | "injectedFailures"
+  | "dataCheck"
+  | "rollback"
+  | "fault"
+  | "paired"
+  | "migration"
 > & { cutoverMs: number };
 
 /** A scenario's result: its findings, plus the steps the router saw, the load, the judge's decisions and the recorded weights. */
@@ -89,14 +100,18 @@ export function summaryLines(result: DemoResult): string[] {
     const other = result.paired.writesOnOtherSide;
     const p = result.paired;
     if (p.switches.length > 0) {
-      lines.push("  switch                       outcome       fence (router)    writes rejected   reads in fence (failed)   carried over (present)   writes lost");
+      lines.push(
+        "  switch                       outcome       fence (router)    writes rejected   reads in fence (failed)   carried over (present)   writes lost",
+      );
       for (const sw of p.switches) {
         lines.push(
           `  ${`${sw.index}. ${sw.kind} ${sw.from} → ${sw.to}`.padEnd(28)} ${sw.outcome.padEnd(13)} ${`${sw.fenceMs === null ? "n/a" : `${sw.fenceMs} ms`} (${sw.routerFenceMs ?? "n/a"})`.padEnd(17)} ` +
             `${String(sw.writesRejected).padEnd(17)} ${`${sw.readsDuringFence} (${sw.readFailuresDuringFence})`.padEnd(25)} ${`${sw.carriedOver.acknowledged} ${sw.carriedOver.color} (${sw.carriedOver.present})`.padEnd(24)} ${sw.lost}`,
         );
         if (sw.onlyOnGreen && sw.onlyOnGreen.length > 0) {
-          lines.push(`     only on green (reported by the rollback): ${sw.onlyOnGreen.length} key(s): ${sw.onlyOnGreen.slice(0, 5).join(", ")}${sw.onlyOnGreen.length > 5 ? ", …" : ""}`);
+          lines.push(
+            `     only on green (reported by the rollback): ${sw.onlyOnGreen.length} key(s): ${sw.onlyOnGreen.slice(0, 5).join(", ")}${sw.onlyOnGreen.length > 5 ? ", …" : ""}`,
+          );
         }
       }
       lines.push(
@@ -106,10 +121,16 @@ export function summaryLines(result: DemoResult): string[] {
       );
     }
     lines.push(`  paired: ${result.paired.note}`);
-    lines.push(`  paired: ${other.present}/${other.acknowledged} acknowledged writes also present in the ${other.database} database${other.missing.length > 0 ? ` — ${other.missing.length} MISSING` : ""}`);
+    lines.push(
+      `  paired: ${other.present}/${other.acknowledged} acknowledged writes also present in the ${other.database} database${other.missing.length > 0 ? ` — ${other.missing.length} MISSING` : ""}`,
+    );
   }
-  if (result.backgroundErrorRate > 0) lines.push(`  background: both colors answered ${pct(result.backgroundErrorRate * 100)} of requests 500 on purpose; ${result.injectedFailures} injected failure(s) in all`);
-  if (result.weightsRecorded) lines.push(`  weights recorded (run directory, weights.json): blue ${result.weightsRecorded.blue} / green ${result.weightsRecorded.green}`);
+  if (result.backgroundErrorRate > 0)
+    lines.push(
+      `  background: both colors answered ${pct(result.backgroundErrorRate * 100)} of requests 500 on purpose; ${result.injectedFailures} injected failure(s) in all`,
+    );
+  if (result.weightsRecorded)
+    lines.push(`  weights recorded (run directory, weights.json): blue ${result.weightsRecorded.blue} / green ${result.weightsRecorded.green}`);
   lines.push(
     `  time: ${secs(result.durationMs)} total (start-up ${secs(result.phasesMs.startup)}, cutover ${secs(result.phasesMs.cutover)}, checks ${secs(result.phasesMs.checks)})`,
   );
@@ -138,7 +159,12 @@ export function summaryLines(result: DemoResult): string[] {
  * A scenario's last step: its clock closed, its reports written (a report that cannot be written is
  * said, and the result stands), the clock closed again so the totals include the writing.
  */
-export async function finishDemo(ctx: Pick<ScenarioContext, "options" | "started" | "say">, demo: DemoResult, journal: Journal | null, checksStarted: number): Promise<DemoResult> {
+export async function finishDemo(
+  ctx: Pick<ScenarioContext, "options" | "started" | "say">,
+  demo: DemoResult,
+  journal: Journal | null,
+  checksStarted: number,
+): Promise<DemoResult> {
   const close = () => {
     demo.phasesMs.checks = Date.now() - checksStarted;
     demo.durationMs = Date.now() - ctx.started;
@@ -152,7 +178,13 @@ export async function finishDemo(ctx: Pick<ScenarioContext, "options" | "started
   return demo;
 }
 
-export async function writeReports(dir: string, started: number, demo: DemoResult, journal: Journal | null, say: (line: string) => void = () => {}): Promise<NonNullable<DemoResult["reportPaths"]>> {
+export async function writeReports(
+  dir: string,
+  started: number,
+  demo: DemoResult,
+  journal: Journal | null,
+  say: (line: string) => void = () => {},
+): Promise<NonNullable<DemoResult["reportPaths"]>> {
   const directory = resolve(dir);
   await mkdir(directory, { recursive: true });
   let base = join(directory, `demo-${timestamp(started)}`);

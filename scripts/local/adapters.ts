@@ -215,7 +215,10 @@ export class LocalSnapshotter implements Snapshotter {
       const { rows: lsn } = await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
       await client.query("COMMIT");
       const availableAt = Date.now();
-      await writeFile(join(dir, "manifest.json"), `${JSON.stringify({ id, takenAt: new Date(availableAt).toISOString(), walLsn: lsn[0]?.lsn ?? null, rows: counts }, null, 2)}\n`);
+      await writeFile(
+        join(dir, "manifest.json"),
+        `${JSON.stringify({ id, takenAt: new Date(availableAt).toISOString(), walLsn: lsn[0]?.lsn ?? null, rows: counts }, null, 2)}\n`,
+      );
       return { id, availableAt };
     } finally {
       await client.end().catch(() => undefined);

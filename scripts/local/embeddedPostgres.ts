@@ -68,7 +68,11 @@ async function stopEmbedded(server: EmbeddedPostgres): Promise<void> {
     await Promise.race([server.stop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     return;
   }
-  for (const [signal, waitMs] of [["SIGINT", 1500], ["SIGQUIT", 1000], ["SIGKILL", 1000]] as const) {
+  for (const [signal, waitMs] of [
+    ["SIGINT", 1500],
+    ["SIGQUIT", 1000],
+    ["SIGKILL", 1000],
+  ] as const) {
     if (exitedAlready(child)) break;
     try {
       child.kill(signal);
@@ -156,8 +160,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<LocalPo
         user,
         password,
         dataDir: parent,
-        url: (database = "postgres") =>
-          `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+        url: (database = "postgres") => `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
         stop: async () => {
           if (stopped) return;
           stopped = true;

@@ -219,7 +219,16 @@ export class LoadGenerator {
               this.acknowledged.push({ id, requestId: request.requestId!, color, at: now });
               if (this.knownIds.length < 50_000) this.knownIds.push(id);
             } else {
-              this.failures.push({ at: now, method: request.method, path: request.path, status, color, detail: "write answered without an id", injected: null, unreachable: null });
+              this.failures.push({
+                at: now,
+                method: request.method,
+                path: request.path,
+                status,
+                color,
+                detail: "write answered without an id",
+                injected: null,
+                unreachable: null,
+              });
             }
           }
         } else if (fenced) {
@@ -260,7 +269,11 @@ export class LoadGenerator {
       });
   }
 
-  private async send(request: { method: "GET" | "POST"; path: string; body?: string }): Promise<{ status: number; color: Color | null; body: unknown; injected: LoadFailure["injected"] }> {
+  private async send(request: {
+    method: "GET" | "POST";
+    path: string;
+    body?: string;
+  }): Promise<{ status: number; color: Color | null; body: unknown; injected: LoadFailure["injected"] }> {
     const response = await this.pool.request({
       method: request.method,
       path: request.path,
@@ -296,7 +309,13 @@ export class LoadGenerator {
       method: "POST",
       path: "/bookings",
       requestId,
-      body: JSON.stringify({ requestId, clientId: petOwner(petId, this.seed), petId, service: SERVICES[Math.floor(Math.random() * SERVICES.length)], startsAt }),
+      body: JSON.stringify({
+        requestId,
+        clientId: petOwner(petId, this.seed),
+        petId,
+        service: SERVICES[Math.floor(Math.random() * SERVICES.length)],
+        startsAt,
+      }),
     };
   }
 }
@@ -319,7 +338,9 @@ export async function verifyAcknowledgedWrites(url: string, writes: Acknowledged
     const found = new Map<string, number>();
     for (let i = 0; i < writes.length; i += 5000) {
       const batch = writes.slice(i, i + 5000).map((write) => write.requestId);
-      const { rows } = await client.query<{ request_id: string; id: string }>(`SELECT request_id::text, id FROM bookings WHERE request_id = ANY($1::uuid[])`, [batch]);
+      const { rows } = await client.query<{ request_id: string; id: string }>(`SELECT request_id::text, id FROM bookings WHERE request_id = ANY($1::uuid[])`, [
+        batch,
+      ]);
       for (const row of rows) found.set(row.request_id, Number(row.id));
     }
     const missing: string[] = [];
@@ -349,7 +370,9 @@ export async function checkDuplicates(url: string, rejected: RejectedWrite[]): P
   client.on("error", () => undefined);
   await client.connect();
   try {
-    const counts = await client.query<{ rows: string; distinct_ids: string }>(`SELECT count(*)::text AS rows, count(DISTINCT request_id)::text AS distinct_ids FROM bookings`);
+    const counts = await client.query<{ rows: string; distinct_ids: string }>(
+      `SELECT count(*)::text AS rows, count(DISTINCT request_id)::text AS distinct_ids FROM bookings`,
+    );
     const rows = Number(counts.rows[0]?.rows ?? 0);
     const duplicates = rows - Number(counts.rows[0]?.distinct_ids ?? 0);
     const rejectedApplied: string[] = [];

@@ -128,9 +128,11 @@ export class RouterControlServer {
       const start = Number(url.searchParams.get("start"));
       const end = Number(url.searchParams.get("end"));
       const slow = url.searchParams.get("slowThresholdMs");
-      if (!Number.isFinite(start) || !Number.isFinite(end) || !(end > start)) return send(res, 400, { error: "start and end must be epoch ms with end > start" });
+      if (!Number.isFinite(start) || !Number.isFinite(end) || !(end > start))
+        return send(res, 400, { error: "start and end must be epoch ms with end > start" });
       const slowThresholdMs = slow === null ? undefined : Number(slow);
-      if (slowThresholdMs !== undefined && !(Number.isFinite(slowThresholdMs) && slowThresholdMs > 0)) return send(res, 400, { error: "slowThresholdMs must be a positive number" });
+      if (slowThresholdMs !== undefined && !(Number.isFinite(slowThresholdMs) && slowThresholdMs > 0))
+        return send(res, 400, { error: "slowThresholdMs must be a positive number" });
       return send(res, 200, await this.metrics.sample({ start, end }, slowThresholdMs === undefined ? {} : { slowThresholdMs }));
     }
     req.resume();

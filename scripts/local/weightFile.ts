@@ -15,7 +15,11 @@ export class LocalWeightRecorder implements WeightRecorder {
   constructor(readonly path: string) {}
 
   async record(weights: Weights): Promise<void> {
-    const record: WeightRecord = { format: "bluegreen-sandbox-weights", weights: { blue: weights.blue, green: weights.green }, recordedAt: new Date().toISOString() };
+    const record: WeightRecord = {
+      format: "bluegreen-sandbox-weights",
+      weights: { blue: weights.blue, green: weights.green },
+      recordedAt: new Date().toISOString(),
+    };
     await writeFileAtomic(this.path, `${JSON.stringify(record, null, 2)}\n`);
   }
 }

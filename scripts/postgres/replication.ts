@@ -22,7 +22,13 @@ import pg from "pg";
 import type { DataReplication, ParityResult, ParitySource, ReplicationDirection, ReplicationStatus } from "../core/ports.js";
 import { copySequences, openClient, startSync, stopSync, syncName, syncStatus, waitForCatchUp, type Db, type SequenceCopy } from "./sync/index.js";
 import { runParity, type ParityReport } from "./parity/index.js";
-import { ensureReplicationRole, refreshSubscriptionConnection, replicationConninfo, waitForApplyWorker, type ReplicationLogin } from "./sync/replicationRole.js";
+import {
+  ensureReplicationRole,
+  refreshSubscriptionConnection,
+  replicationConninfo,
+  waitForApplyWorker,
+  type ReplicationLogin,
+} from "./sync/replicationRole.js";
 
 export interface PostgresReplicationOptions {
   blueUrl: string;
@@ -123,7 +129,10 @@ export class PostgresDataReplication implements DataReplication {
    * millisecond counts, and a new connection costs a TCP + SCRAM handshake per call. On any error
    * the connections are dropped, so the next call starts from fresh ones.
    */
-  private async onHot<T>(direction: ReplicationDirection, fn: (ends: ReturnType<PostgresDataReplication["ends"]> & { source: Db; target: Db }) => Promise<T>): Promise<T> {
+  private async onHot<T>(
+    direction: ReplicationDirection,
+    fn: (ends: ReturnType<PostgresDataReplication["ends"]> & { source: Db; target: Db }) => Promise<T>,
+  ): Promise<T> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     this.hotActive++;
@@ -199,7 +208,14 @@ export class PostgresDataReplication implements DataReplication {
     const result = await this.onHot(direction, async (ends) => {
       // Before the switch and the rollback: the replication secret as it is now (see refresh).
       await this.refresh(direction, ends);
-      return waitForCatchUp({ ...ends, sourceUrl: ends.source, targetUrl: ends.target, timeoutMs, pollMs: this.options.catchUpPollMs ?? 20, ...(signal ? { signal } : {}) });
+      return waitForCatchUp({
+        ...ends,
+        sourceUrl: ends.source,
+        targetUrl: ends.target,
+        timeoutMs,
+        pollMs: this.options.catchUpPollMs ?? 20,
+        ...(signal ? { signal } : {}),
+      });
     });
     if (!result.caughtUp) throw new Error(`${direction} replication did not catch up within ${timeoutMs} ms: ${result.reason ?? "unknown reason"}`);
     return { waitedMs: Math.round(result.elapsedMs) };
@@ -225,7 +241,9 @@ export class PostgresDataReplication implements DataReplication {
 
   /** Copy sequences source → target, then verify every target sequence is in place (throws SequencesBehindError). */
   async copySequences(direction: ReplicationDirection): Promise<void> {
-    const copied = await this.onHot(direction, (ends) => copySequences(ends.source, ends.target, { sourceLabel: ends.sourceLabel, targetLabel: ends.targetLabel }));
+    const copied = await this.onHot(direction, (ends) =>
+      copySequences(ends.source, ends.target, { sourceLabel: ends.sourceLabel, targetLabel: ends.targetLabel }),
+    );
     const check = await this.verifySequences(direction);
     this.lastSequenceCopy = { direction, copied, behind: check.behind, checked: check.checked };
     if (check.behind.length > 0) throw new SequencesBehindError(direction, check.behind);
@@ -241,7 +259,11 @@ export class PostgresDataReplication implements DataReplication {
       const plan = await copySequences(ends.source, ends.target, { dryRun: true, sourceLabel: ends.sourceLabel, targetLabel: ends.targetLabel });
       const behind: SequenceBehind[] = [];
       for (const seq of plan) {
-        if (seq.action === "set") behind.push({ sequence: seq.sequence, problem: `target ${seq.targetBefore} (is_called ${seq.targetIsCalledBefore}) is behind the source's ${seq.sourceValue}` });
+        if (seq.action === "set")
+          behind.push({
+            sequence: seq.sequence,
+            problem: `target ${seq.targetBefore} (is_called ${seq.targetIsCalledBefore}) is behind the source's ${seq.sourceValue}`,
+          });
         if (seq.action === "missing-on-target") behind.push({ sequence: seq.sequence, problem: "missing on the target" });
       }
       behind.push(...(await sequencesBelowTheirKeys(ends.target as pg.ClientBase)));
@@ -274,7 +296,12 @@ export class PostgresDataReplication implements DataReplication {
  */
 export function judgeForSwitch(report: ParityReport): SwitchParity {
   const onlyOnGreen = report.tables.flatMap((table) =>
-    table.extraOnGreen.keys.map((key) => `${table.table}(${Object.entries(key).map(([column, value]) => `${column}=${value}`).join(", ")})`),
+    table.extraOnGreen.keys.map(
+      (key) =>
+        `${table.table}(${Object.entries(key)
+          .map(([column, value]) => `${column}=${value}`)
+          .join(", ")})`,
+    ),
   );
   const onlyOnGreenTruncated = report.tables.some((table) => table.truncated && table.extraOnGreen.count > table.extraOnGreen.keys.length);
   const t = report.totals;

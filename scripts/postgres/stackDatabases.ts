@@ -98,7 +98,8 @@ export function parseStackDatabases(raw: unknown, source: string, purpose = "thi
       const port = match?.[3] === undefined ? 5432 : Number(match[3]);
       if (value === undefined) problems.push(`databaseEndpoints.${color}: is missing (the ${color} database endpoint, host:port)`);
       else if (value === null) problems.push(`databaseEndpoints.${color}: is null: the stack has no ${color} database (is ${color} enabled?)`);
-      else if (!match || port < 1 || port > 65535) problems.push(`databaseEndpoints.${color}: must be "host:port", e.g. app-${color}.abc123.eu-west-1.rds.amazonaws.com:5432`);
+      else if (!match || port < 1 || port > 65535)
+        problems.push(`databaseEndpoints.${color}: must be "host:port", e.g. app-${color}.abc123.eu-west-1.rds.amazonaws.com:5432`);
       else endpoints[color] = { host: (match[1] ?? match[2])!, port };
     }
     if (arnsRaw) {
@@ -113,7 +114,8 @@ export function parseStackDatabases(raw: unknown, source: string, purpose = "thi
   let replicationSecretArns: Record<Color, string> | undefined;
   const replicationRaw = o.replicationSecretArns;
   if (replicationRaw !== undefined && replicationRaw !== null) {
-    if (typeof replicationRaw !== "object" || Array.isArray(replicationRaw)) problems.push('replicationSecretArns: must be an object {"blue": ..., "green": ...}');
+    if (typeof replicationRaw !== "object" || Array.isArray(replicationRaw))
+      problems.push('replicationSecretArns: must be an object {"blue": ..., "green": ...}');
     else {
       const values = replicationRaw as Record<string, unknown>;
       if (values.blue !== null || values.green !== null) {
@@ -130,7 +132,12 @@ export function parseStackDatabases(raw: unknown, source: string, purpose = "thi
   const name = o.databaseName;
   if (name !== undefined && (typeof name !== "string" || name === "")) problems.push("databaseName: must be a non-empty string when present");
   if (problems.length > 0) {
-    throw new UsageError(`stack outputs from ${source} are not what ${purpose} needs:\n${problems.slice(0, 8).map((p) => `  ${p}`).join("\n")}`);
+    throw new UsageError(
+      `stack outputs from ${source} are not what ${purpose} needs:\n${problems
+        .slice(0, 8)
+        .map((p) => `  ${p}`)
+        .join("\n")}`,
+    );
   }
   if (endpoints.blue.host === endpoints.green.host && endpoints.blue.port === endpoints.green.port) {
     throw new UsageError(
@@ -138,7 +145,13 @@ export function parseStackDatabases(raw: unknown, source: string, purpose = "thi
         `that is database.mode shared, where ${purpose} does not apply: it applies to database.mode paired (one database per color)`,
     );
   }
-  return { endpoints, secretArns, ...(replicationSecretArns ? { replicationSecretArns } : {}), ...(typeof name === "string" ? { databaseName: name } : {}), source };
+  return {
+    endpoints,
+    secretArns,
+    ...(replicationSecretArns ? { replicationSecretArns } : {}),
+    ...(typeof name === "string" ? { databaseName: name } : {}),
+    source,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,7 +175,9 @@ export async function rdsTrust(env: NodeJS.ProcessEnv = process.env): Promise<Tl
     try {
       return { file: explicit, ca: await readFile(explicit, "utf8"), description: `CA: PGSSLROOTCERT ${explicit}` };
     } catch (error) {
-      throw new UsageError(`PGSSLROOTCERT ${explicit}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); point it at the RDS CA bundle (global-bundle.pem)`);
+      throw new UsageError(
+        `PGSSLROOTCERT ${explicit}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); point it at the RDS CA bundle (global-bundle.pem)`,
+      );
     }
   }
   if (env.NODE_EXTRA_CA_CERTS) return { description: `CA: Node's roots + NODE_EXTRA_CA_CERTS ${env.NODE_EXTRA_CA_CERTS}` };
@@ -205,17 +220,31 @@ function replicationLoginOf(json: Record<string, unknown>, color: Color, arn: st
   const { username, password, host, port, dbname } = json;
   const portNumber = typeof port === "string" ? Number(port) : port;
   if (
-    typeof username !== "string" || username === "" || typeof password !== "string" || password === "" ||
-    typeof host !== "string" || host === "" || typeof portNumber !== "number" || !Number.isInteger(portNumber) || typeof dbname !== "string" || dbname === ""
+    typeof username !== "string" ||
+    username === "" ||
+    typeof password !== "string" ||
+    password === "" ||
+    typeof host !== "string" ||
+    host === "" ||
+    typeof portNumber !== "number" ||
+    !Number.isInteger(portNumber) ||
+    typeof dbname !== "string" ||
+    dbname === ""
   ) {
     throw new UsageError(`the ${color} database's replication secret ${arn} does not hold username, password, host, port and dbname`);
   }
   return { username, password, host, port: portNumber, dbname };
 }
 
-async function readSecrets(db: StackDatabases, signal?: AbortSignal): Promise<{ master: Record<Color, MasterSecret>; replication?: Record<Color, ReplicationLogin> }> {
+async function readSecrets(
+  db: StackDatabases,
+  signal?: AbortSignal,
+): Promise<{ master: Record<Color, MasterSecret>; replication?: Record<Color, ReplicationLogin> }> {
   // Lazy: the SDK is loaded only on this path.
-  const [{ SecretsManagerClient, GetSecretValueCommand }, { clientConfig }] = await Promise.all([import("@aws-sdk/client-secrets-manager"), import("../aws/errors.js")]);
+  const [{ SecretsManagerClient, GetSecretValueCommand }, { clientConfig }] = await Promise.all([
+    import("@aws-sdk/client-secrets-manager"),
+    import("../aws/errors.js"),
+  ]);
   // The region is the secret's own (from its ARN): right whatever AWS_REGION says. The timeouts
   // throw (aws/errors.ts): a black-holed endpoint cannot hold the command forever.
   const region = SECRET_ARN_REGION.exec(db.secretArns.blue)?.[1];
@@ -252,7 +281,8 @@ async function readSecrets(db: StackDatabases, signal?: AbortSignal): Promise<{ 
       return { username: s.username, password: s.password, ...(typeof s.dbname === "string" && s.dbname ? { dbname: s.dbname } : {}) };
     };
     const replicationArns = db.replicationSecretArns;
-    const readReplication = async (color: Color) => replicationLoginOf(await readJson(color, replicationArns![color], "replicationSecretArns"), color, replicationArns![color]);
+    const readReplication = async (color: Color) =>
+      replicationLoginOf(await readJson(color, replicationArns![color], "replicationSecretArns"), color, replicationArns![color]);
     const [blue, green, replicationBlue, replicationGreen] = await Promise.all([
       read("blue"),
       read("green"),
@@ -265,7 +295,14 @@ async function readSecrets(db: StackDatabases, signal?: AbortSignal): Promise<{ 
   }
 }
 
-function makeConnection(fields: { color: Color; display: string; tls: string; url: string; config: pg.ClientConfig; replication?: ReplicationLogin | undefined }): DatabaseConnection {
+function makeConnection(fields: {
+  color: Color;
+  display: string;
+  tls: string;
+  url: string;
+  config: pg.ClientConfig;
+  replication?: ReplicationLogin | undefined;
+}): DatabaseConnection {
   const visible = { color: fields.color, display: fields.display, tls: fields.tls };
   const connection = { ...visible } as DatabaseConnection;
   Object.defineProperties(connection, {
@@ -281,7 +318,10 @@ function makeConnection(fields: { color: Color; display: string; tls: string; ur
 /** Read both secrets (one Secrets Manager client) and build both connections. */
 export async function databaseConnections(db: StackDatabases, options: ConnectionOptions = {}): Promise<Record<Color, DatabaseConnection>> {
   const sslmode = options.sslmode ?? "verify-full";
-  const [{ master: secrets, replication }, trust] = await Promise.all([readSecrets(db, options.signal), sslmode === "disable" ? Promise.resolve<TlsTrust>({ description: "" }) : rdsTrust(options.env)]);
+  const [{ master: secrets, replication }, trust] = await Promise.all([
+    readSecrets(db, options.signal),
+    sslmode === "disable" ? Promise.resolve<TlsTrust>({ description: "" }) : rdsTrust(options.env),
+  ]);
   const build = (color: Color): DatabaseConnection => {
     const secret = secrets[color];
     const { host, port } = db.endpoints[color];

@@ -98,19 +98,35 @@ function droppedTable(report: CutoverReport): string {
   const dropped = seriesOf(report).dropped;
   if (dropped.length === 0) return "";
   let label = 0;
-  const rows = dropped.map((d) => [d.start !== null ? `dropped ${++label}` : "", d.start && d.end ? `${d.start.slice(11, 19)}–${d.end.slice(11, 19)}` : d.at, d.step === null ? "monitoring" : `step ${d.step}`, d.why]);
+  const rows = dropped.map((d) => [
+    d.start !== null ? `dropped ${++label}` : "",
+    d.start && d.end ? `${d.start.slice(11, 19)}–${d.end.slice(11, 19)}` : d.at,
+    d.step === null ? "monitoring" : `step ${d.step}`,
+    d.why,
+  ]);
   return `<h2>Windows not counted</h2>${table(["Mark", "Window (UTC)", "Phase", "Why"], rows)}`;
 }
 
 function hooksTable(report: CutoverReport): string {
   if (report.hooks.length === 0) return "";
-  const rows = report.hooks.map((h) => [h.at, h.name, h.when, h.step === null ? "" : String(h.step), h.ok ? "ok" : h.timedOut ? "timed out" : "failed", h.exitCode === null ? "" : String(h.exitCode), `${h.durationMs} ms`]);
+  const rows = report.hooks.map((h) => [
+    h.at,
+    h.name,
+    h.when,
+    h.step === null ? "" : String(h.step),
+    h.ok ? "ok" : h.timedOut ? "timed out" : "failed",
+    h.exitCode === null ? "" : String(h.exitCode),
+    `${h.durationMs} ms`,
+  ]);
   return `<h2>Hooks</h2>${table(["Time", "Hook", "When", "Step", "Result", "Exit code", "Duration"], rows, new Set([5, 6]))}`;
 }
 
 function decisionsTable(report: CutoverReport): string {
   if (report.decisions.length === 0) return "";
-  return `<h2>Decisions</h2>${table(["Time", "Decision", "Reason"], report.decisions.map((d) => [d.at, d.decision, d.reason]))}`;
+  return `<h2>Decisions</h2>${table(
+    ["Time", "Decision", "Reason"],
+    report.decisions.map((d) => [d.at, d.decision, d.reason]),
+  )}`;
 }
 
 function rollbackSection(report: CutoverReport): string {

@@ -23,7 +23,11 @@ function timeAxis(report: CutoverReport) {
   const short = Date.parse(report.endedAt) - Date.parse(report.startedAt) < 15 * 60_000;
   return { title: "time (UTC)", format: short ? "%H:%M:%S" : "%H:%M", labelOverlap: true } as const;
 }
-const BASE = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", background: "white", config: { font: "sans-serif", view: { stroke: "#ddd" }, axisY: { minExtent: 64, maxExtent: 64 } } } as const;
+const BASE = {
+  $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+  background: "white",
+  config: { font: "sans-serif", view: { stroke: "#ddd" }, axisY: { minExtent: 64, maxExtent: 64 } },
+} as const;
 /** Decisions worth an annotation; "extend" (one more window) would crowd the chart. */
 const ANNOTATED = new Set(["proceed", "rollback", "pause", "refuse", "resume", "abort", "interrupt", "scale"]);
 
@@ -124,9 +128,7 @@ export function ratesSpec(report: CutoverReport, series: ReportSeries = seriesOf
         return [{ start: w.start, end: w.end, color, step: w.step === null ? "monitoring" : `step ${w.step}`, rate: count / counts.requests }];
       }),
     );
-  const dropped = series.dropped
-    .filter((d) => d.start !== null && d.end !== null)
-    .map((d, i) => ({ ...d, label: `dropped ${i + 1}` }));
+  const dropped = series.dropped.filter((d) => d.start !== null && d.end !== null).map((d, i) => ({ ...d, label: `dropped ${i + 1}` }));
   const panel = (metric: "errors" | "slow", title: string) => {
     const layers: object[] = [
       {
@@ -210,7 +212,13 @@ export function evidenceSpec(report: CutoverReport, series: ReportSeries = serie
           encoding: {
             x: timeX(report, "at", true),
             y,
-            color: { field: "metricName", type: "nominal", title: "metric", scale: { domain: ["5xx", "slow"], range: ["#9467bd", "#ff7f0e"] }, legend: { orient: "top" } },
+            color: {
+              field: "metricName",
+              type: "nominal",
+              title: "metric",
+              scale: { domain: ["5xx", "slow"], range: ["#9467bd", "#ff7f0e"] },
+              legend: { orient: "top" },
+            },
             detail: { field: "phaseKey" },
           },
         },
@@ -221,7 +229,11 @@ export function evidenceSpec(report: CutoverReport, series: ReportSeries = serie
 
 /** Paired mode: the fence's periods, catch-up, parity, sequences and replication lag on the run's time axis. */
 export function pairedSpec(report: CutoverReport, series: ReportSeries = seriesOf(report)): ChartSpec {
-  const fence = (report.fence?.periods ?? []).map((p) => ({ purpose: `fence (${p.purpose})`, on: new Date(p.onAt).toISOString(), off: new Date(p.offAt).toISOString() }));
+  const fence = (report.fence?.periods ?? []).map((p) => ({
+    purpose: `fence (${p.purpose})`,
+    on: new Date(p.onAt).toISOString(),
+    off: new Date(p.offAt).toISOString(),
+  }));
   const events = series.replication.map((r) => ({ ...r, label: `${r.action}${r.ok ? "" : " FAILED"}` }));
   const layers: object[] = [];
   if (fence.length > 0) {
@@ -236,7 +248,12 @@ export function pairedSpec(report: CutoverReport, series: ReportSeries = seriesO
     {
       data: { values: events },
       mark: { type: "text", angle: 270, align: "right", baseline: "middle", dx: -4, fontSize: 10 },
-      encoding: { x: timeX(report, "at"), y: { value: 0 }, text: { field: "label" }, color: { field: "ok", type: "nominal", legend: null, scale: { domain: [true, false], range: ["#333", "#d62728"] } } },
+      encoding: {
+        x: timeX(report, "at"),
+        y: { value: 0 },
+        text: { field: "label" },
+        color: { field: "ok", type: "nominal", legend: null, scale: { domain: [true, false], range: ["#333", "#d62728"] } },
+      },
     },
   );
   if (series.lag.length > 0) {
@@ -281,7 +298,13 @@ export function hooksSpec(report: CutoverReport): ChartSpec {
             x: timeX(report, "start"),
             x2: { field: "end" },
             y: { field: "name", type: "nominal", title: null },
-            color: { field: "result", type: "nominal", title: "result", scale: { domain: ["ok", "failed"], range: ["#1a9a4b", "#d62728"] }, legend: { orient: "top" } },
+            color: {
+              field: "result",
+              type: "nominal",
+              title: "result",
+              scale: { domain: ["ok", "failed"], range: ["#1a9a4b", "#d62728"] },
+              legend: { orient: "top" },
+            },
           },
         },
         {

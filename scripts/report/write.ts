@@ -23,7 +23,8 @@ export interface WrittenHtml {
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 function asCutoverReport(value: unknown, where: string): CutoverReport {
-  if (!isRecord(value) || value.format !== "bluegreen-cutover-report") throw new Error(`${where}: not a bluegreen cutover report (format "bluegreen-cutover-report")`);
+  if (!isRecord(value) || value.format !== "bluegreen-cutover-report")
+    throw new Error(`${where}: not a bluegreen cutover report (format "bluegreen-cutover-report")`);
   for (const field of ["runId", "startedAt", "endedAt", "decision"] as const) {
     if (typeof value[field] !== "string") throw new Error(`${where}: field "${field}" must be a string`);
   }
@@ -40,7 +41,11 @@ export function readReportInput(value: unknown): ReportInput {
     const summary = Array.isArray(value.summary) ? value.summary.filter((line): line is string => typeof line === "string") : [];
     const outcome = typeof demo.asExpected === "boolean" ? (demo.asExpected ? "as expected" : "NOT as expected") : String(demo.outcome ?? "unknown");
     return {
-      demo: { runId: String(demo.runId ?? "unknown"), outcome, summary: summary.length > 0 ? summary : [`outcome: ${String(demo.outcome ?? "unknown")}`, `reason: ${String(demo.reason ?? "none")}`] },
+      demo: {
+        runId: String(demo.runId ?? "unknown"),
+        outcome,
+        summary: summary.length > 0 ? summary : [`outcome: ${String(demo.outcome ?? "unknown")}`, `reason: ${String(demo.reason ?? "none")}`],
+      },
       report: value.cutover === null || value.cutover === undefined ? null : asCutoverReport(value.cutover, "cutover"),
     };
   }

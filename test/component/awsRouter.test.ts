@@ -57,15 +57,23 @@ describe("AlbRouter.writeWeights", () => {
   });
 
   it("writes stickiness explicitly off (duration 1, as the Pulumi program does) when the stack has none", () => {
-    expect(weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: null }, { blue: 100, green: 0 }).ForwardConfig?.TargetGroupStickinessConfig).toEqual({
-      Enabled: false,
-      DurationSeconds: 1,
-    });
+    expect(weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: null }, { blue: 100, green: 0 }).ForwardConfig?.TargetGroupStickinessConfig).toEqual(
+      {
+        Enabled: false,
+        DurationSeconds: 1,
+      },
+    );
   });
 
   it("passes the command's AbortSignal to every call", async () => {
     elb.on(ModifyListenerCommand).resolves({});
-    elb.on(DescribeListenersCommand).resolves({ Listeners: [{ ListenerArn: LISTENER, DefaultActions: [weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: null }, { blue: 100, green: 0 })] }] });
+    elb
+      .on(DescribeListenersCommand)
+      .resolves({
+        Listeners: [
+          { ListenerArn: LISTENER, DefaultActions: [weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: null }, { blue: 100, green: 0 })] },
+        ],
+      });
     const controller = new AbortController();
     const router = new AlbRouter(client(), { listenerArns: [LISTENER], targetGroupArns: TG, stickinessSeconds: null }, { signal: () => controller.signal });
     await router.writeWeights({ blue: 100, green: 0 });
@@ -92,7 +100,9 @@ describe("AlbRouter.writeWeights", () => {
 
   it("writes every route even when one fails, then reports the failures", async () => {
     const second = `${LISTENER.slice(0, -16)}aaaaaaaaaaaaaaaa`;
-    elb.on(ModifyListenerCommand, { ListenerArn: LISTENER }).rejects(Object.assign(new Error("Listener not found"), { name: "ListenerNotFoundException", $metadata: {} }));
+    elb
+      .on(ModifyListenerCommand, { ListenerArn: LISTENER })
+      .rejects(Object.assign(new Error("Listener not found"), { name: "ListenerNotFoundException", $metadata: {} }));
     elb.on(ModifyListenerCommand, { ListenerArn: second }).resolves({});
     const router = new AlbRouter(client(), { listenerArns: [LISTENER, second], targetGroupArns: TG, stickinessSeconds: null });
     const error = await router.writeWeights({ blue: 100, green: 0 }).catch((e: unknown) => e);
@@ -105,7 +115,14 @@ describe("AlbRouter.writeWeights", () => {
     const router = new AlbRouter(client(), { listenerArns: [LISTENER], targetGroupArns: TG, stickinessSeconds: null });
     await expect(router.writeWeights({ blue: 100, green: 0 })).rejects.toBeInstanceOf(UnreachableError);
     elb.reset();
-    elb.on(ModifyListenerCommand).rejects(Object.assign(new Error("The security token included in the request is invalid."), { name: "InvalidClientTokenId", $metadata: { httpStatusCode: 403 } }));
+    elb
+      .on(ModifyListenerCommand)
+      .rejects(
+        Object.assign(new Error("The security token included in the request is invalid."), {
+          name: "InvalidClientTokenId",
+          $metadata: { httpStatusCode: 403 },
+        }),
+      );
     await expect(router.writeWeights({ blue: 100, green: 0 })).rejects.toThrow(/credentials/);
   });
 });
@@ -118,7 +135,17 @@ describe("AlbRouter.readWeights", () => {
         { ListenerArn: LISTENER, DefaultActions: [weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: 600 }, { blue: 95, green: 5 })] },
         {
           ListenerArn: second,
-          DefaultActions: [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG.blue, Weight: 999 }, { TargetGroupArn: TG.green, Weight: 1 }] } }],
+          DefaultActions: [
+            {
+              Type: "forward",
+              ForwardConfig: {
+                TargetGroups: [
+                  { TargetGroupArn: TG.blue, Weight: 999 },
+                  { TargetGroupArn: TG.green, Weight: 1 },
+                ],
+              },
+            },
+          ],
         },
       ],
     });
@@ -133,13 +160,29 @@ describe("AlbRouter.readWeights", () => {
   });
 
   it("refuses a route that forwards to a foreign target group or to nothing", () => {
-    expect(() =>
-      weightsFromActions("r", [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: "arn:other", Weight: 1 }] } }], TG),
-    ).toThrow(/neither blue nor green/);
+    expect(() => weightsFromActions("r", [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: "arn:other", Weight: 1 }] } }], TG)).toThrow(
+      /neither blue nor green/,
+    );
     expect(() => weightsFromActions("r", [{ Type: "fixed-response" }], TG)).toThrow(/no forward action/);
     // A plain forward sends everything to its group: green's weight there is all, blue's exactly 0.
     expect(weightsFromActions("r", [{ Type: "forward", TargetGroupArn: TG.green }], TG).weights).toEqual({ blue: 0, green: 1 });
-    expect(() => weightsFromActions("r", [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG.blue, Weight: 0 }, { TargetGroupArn: TG.green, Weight: 0 }] } }], TG)).toThrow(/every weight 0/);
+    expect(() =>
+      weightsFromActions(
+        "r",
+        [
+          {
+            Type: "forward",
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: TG.blue, Weight: 0 },
+                { TargetGroupArn: TG.green, Weight: 0 },
+              ],
+            },
+          },
+        ],
+        TG,
+      ),
+    ).toThrow(/every weight 0/);
   });
 
   it("surfaces a throttled read as an error", async () => {
@@ -206,7 +249,9 @@ describe("AlbFence", () => {
     const slept: number[] = [];
     await new AlbFence(client(), [FENCE_RULE], { drainMs: 3000, sleep: async (ms) => void slept.push(ms) }).set("off");
     expect(slept).toEqual([]);
-    await expect(new AlbFence(client(), [FENCE_RULE], { verifyTimeoutMs: 0, sleep: async () => undefined }).set("writes")).rejects.toThrow(/did not read back as "writes"/);
+    await expect(new AlbFence(client(), [FENCE_RULE], { verifyTimeoutMs: 0, sleep: async () => undefined }).set("writes")).rejects.toThrow(
+      /did not read back as "writes"/,
+    );
   });
 
   it("maintenance mode matches every path; off restores the inert conditions", () => {
@@ -234,7 +279,10 @@ describe("AlbFence", () => {
 describe("client settings: timeouts that throw", () => {
   it("every client gets connection and request timeouts with throwOnRequestTimeout", async () => {
     const { clientConfig } = await import("../../scripts/aws/errors.js");
-    expect(clientConfig("eu-west-1")).toEqual({ region: "eu-west-1", requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true } });
+    expect(clientConfig("eu-west-1")).toEqual({
+      region: "eu-west-1",
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+    });
   });
 
   it("with these settings the installed SDK fails a request a black hole never answers (it does not just warn)", { timeout: 20_000 }, async () => {

@@ -46,11 +46,13 @@ function aliasBomb(): string {
 
 const F = ["--outputs", "outputs.json"];
 const write = (name: string, text: string) => () => writeFile(join(dir, name), text);
-const outputsWithout = (...keys: string[]) => () => {
-  const copy: Record<string, unknown> = { ...outputs };
-  for (const key of keys) delete copy[key];
-  return writeFile(join(dir, "outputs.json"), JSON.stringify(copy));
-};
+const outputsWithout =
+  (...keys: string[]) =>
+  () => {
+    const copy: Record<string, unknown> = { ...outputs };
+    for (const key of keys) delete copy[key];
+    return writeFile(join(dir, "outputs.json"), JSON.stringify(copy));
+  };
 
 interface Case {
   name: string;
@@ -62,11 +64,26 @@ interface Case {
 
 const cases: Case[] = [
   // Identity before action.
-  { name: "rollback --stack <typo>: the outputs are prod's", main: rollbackMain, argv: ["--stack", "prdo", ...F], message: /--stack prdo does not match the stack outputs from --outputs outputs\.json: they belong to project bluegreen, stack prod/ },
+  {
+    name: "rollback --stack <typo>: the outputs are prod's",
+    main: rollbackMain,
+    argv: ["--stack", "prdo", ...F],
+    message: /--stack prdo does not match the stack outputs from --outputs outputs\.json: they belong to project bluegreen, stack prod/,
+  },
   { name: "status --stack nosuch", main: statusMain, argv: ["--stack", "nosuch", ...F], message: /--stack nosuch does not match the stack outputs/ },
   { name: "maintenance --stack <typo>", main: maintenanceMain, argv: ["on", "--stack", "staging", ...F], message: /--stack staging does not match/ },
-  { name: "promote --stack <typo>", main: promoteMain, argv: ["--stack", "staging", ...F, "--config", "Pulumi.prod.yaml"], message: /--stack staging does not match the stack outputs/ },
-  { name: "cutover --stack org/otherproject/prod", main: cutoverMain, argv: ["--stack", "acme/shop/prod", ...F, "--yes", "--config", "Pulumi.prod.yaml"], message: /--stack acme\/shop\/prod does not match .*project bluegreen, stack prod/ },
+  {
+    name: "promote --stack <typo>",
+    main: promoteMain,
+    argv: ["--stack", "staging", ...F, "--config", "Pulumi.prod.yaml"],
+    message: /--stack staging does not match the stack outputs/,
+  },
+  {
+    name: "cutover --stack org/otherproject/prod",
+    main: cutoverMain,
+    argv: ["--stack", "acme/shop/prod", ...F, "--yes", "--config", "Pulumi.prod.yaml"],
+    message: /--stack acme\/shop\/prod does not match .*project bluegreen, stack prod/,
+  },
   {
     name: "no --stack: the only Pulumi.<stack>.yaml here is another stack's",
     main: rollbackMain,
@@ -77,25 +94,70 @@ const cases: Case[] = [
     },
     message: /--stack staging \(picked because it is the only Pulumi\.<stack>\.yaml here\) does not match the stack outputs/,
   },
-  { name: "--config of another stack", main: maintenanceMain, argv: ["off", "--stack", "prod", ...F, "--config", "Pulumi.staging.yaml"], message: /--config \S*Pulumi\.staging\.yaml is stack staging's config, but the stack outputs .* are stack prod's/ },
-  { name: "outputs that do not name their stack, from a bare --outputs FILE", main: rollbackMain, argv: ["--stack", "prod", ...F], setup: outputsWithout("pulumiProject", "pulumiStack"), message: /do not say which stack they belong to .*--allow-unverified-stack/ },
-  { name: "outputs with a project but no stack", main: statusMain, argv: ["--stack", "prod", ...F], setup: outputsWithout("pulumiStack"), message: /pulumiProject and pulumiStack come together/ },
+  {
+    name: "--config of another stack",
+    main: maintenanceMain,
+    argv: ["off", "--stack", "prod", ...F, "--config", "Pulumi.staging.yaml"],
+    message: /--config \S*Pulumi\.staging\.yaml is stack staging's config, but the stack outputs .* are stack prod's/,
+  },
+  {
+    name: "outputs that do not name their stack, from a bare --outputs FILE",
+    main: rollbackMain,
+    argv: ["--stack", "prod", ...F],
+    setup: outputsWithout("pulumiProject", "pulumiStack"),
+    message: /do not say which stack they belong to .*--allow-unverified-stack/,
+  },
+  {
+    name: "outputs with a project but no stack",
+    main: statusMain,
+    argv: ["--stack", "prod", ...F],
+    setup: outputsWithout("pulumiStack"),
+    message: /pulumiProject and pulumiStack come together/,
+  },
   // Names that would escape a directory or an SSM hierarchy.
-  { name: "--stack ../../etc (rollback)", main: rollbackMain, argv: ["--stack", "../../etc", ...F], message: /--stack "\.\.\/\.\.\/etc": must be a Pulumi stack name/ },
+  {
+    name: "--stack ../../etc (rollback)",
+    main: rollbackMain,
+    argv: ["--stack", "../../etc", ...F],
+    message: /--stack "\.\.\/\.\.\/etc": must be a Pulumi stack name/,
+  },
   { name: "--stack ../../etc (status)", main: statusMain, argv: ["--stack", "../../etc"], message: /must be a Pulumi stack name/ },
   { name: "--stack .. (maintenance)", main: maintenanceMain, argv: ["on", "--stack", ".."], message: /must be a Pulumi stack name/ },
   // Flags.
-  { name: "cutover --dry-run --resume", main: cutoverMain, argv: ["--stack", "prod", ...F, "--dry-run", "--resume"], message: /--dry-run and --resume do not go together/ },
-  { name: "rollback --deadline 0", main: rollbackMain, argv: ["--stack", "prod", ...F, "--deadline", "0"], message: /--deadline 0: must be a number of seconds from 1 to 3600/ },
+  {
+    name: "cutover --dry-run --resume",
+    main: cutoverMain,
+    argv: ["--stack", "prod", ...F, "--dry-run", "--resume"],
+    message: /--dry-run and --resume do not go together/,
+  },
+  {
+    name: "rollback --deadline 0",
+    main: rollbackMain,
+    argv: ["--stack", "prod", ...F, "--deadline", "0"],
+    message: /--deadline 0: must be a number of seconds from 1 to 3600/,
+  },
   { name: "rollback --deadline soon", main: rollbackMain, argv: ["--stack", "prod", ...F, "--deadline", "soon"], message: /--deadline soon: must be a number/ },
   // Config files.
-  { name: "a YAML alias bomb as config (cutover)", main: cutoverMain, argv: ["--stack", "prod", ...F, "--yes"], setup: write("Pulumi.prod.yaml", aliasBomb()), message: /Pulumi\.prod\.yaml: not usable YAML: .*alias/ },
-  { name: "a YAML alias bomb as config (status)", main: statusMain, argv: ["--stack", "prod", ...F], setup: write("Pulumi.prod.yaml", aliasBomb()), message: /Pulumi\.prod\.yaml: not usable YAML: .*alias/ },
+  {
+    name: "a YAML alias bomb as config (cutover)",
+    main: cutoverMain,
+    argv: ["--stack", "prod", ...F, "--yes"],
+    setup: write("Pulumi.prod.yaml", aliasBomb()),
+    message: /Pulumi\.prod\.yaml: not usable YAML: .*alias/,
+  },
+  {
+    name: "a YAML alias bomb as config (status)",
+    main: statusMain,
+    argv: ["--stack", "prod", ...F],
+    setup: write("Pulumi.prod.yaml", aliasBomb()),
+    message: /Pulumi\.prod\.yaml: not usable YAML: .*alias/,
+  },
   {
     name: "bakeSeconds: 1e309",
     main: cutoverMain,
     argv: ["--stack", "prod", ...F, "--yes"],
-    setup: async () => writeFile(join(dir, "Pulumi.prod.yaml"), (await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8")).replace(/bakeSeconds: \d+/, "bakeSeconds: 1e309")),
+    setup: async () =>
+      writeFile(join(dir, "Pulumi.prod.yaml"), (await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8")).replace(/bakeSeconds: \d+/, "bakeSeconds: 1e309")),
     message: /rollout\.bakeSeconds: must be a finite number \(got Infinity/,
   },
 ];
@@ -172,7 +234,10 @@ describe("other commands' bad input", () => {
   });
 
   it("npm run bench:rollback -- --help prints the help and runs nothing", { timeout: 30_000 }, async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/rollbackStartup.ts"), "--help"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/rollbackStartup.ts"), "--help"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));

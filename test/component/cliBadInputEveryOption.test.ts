@@ -49,7 +49,10 @@ async function runProcessMain(main: (argv: string[]) => Promise<number>, argv: s
 
 /** The demo takes over the process's signals: it runs as its own process. */
 async function runDemo(argv: string[]): Promise<CliRun> {
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "scripts/demo.ts"), ...argv], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "scripts/demo.ts"), ...argv], {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -73,7 +76,11 @@ const COMMANDS: Command[] = [
   { name: "maintenance", prefix: ["on"], run: withIo(maintenanceMain) },
   { name: "report", prefix: [], run: withIo(reportMain) },
   { name: "parity", prefix: [], run: (argv) => runProcessMain(parityMain, argv) },
-  ...["start", "reverse", "status", "sequences", "stop"].map((sub) => ({ name: `sync ${sub}`, prefix: [sub], run: (argv: string[]) => runProcessMain(syncMain, argv) })),
+  ...["start", "reverse", "status", "sequences", "stop"].map((sub) => ({
+    name: `sync ${sub}`,
+    prefix: [sub],
+    run: (argv: string[]) => runProcessMain(syncMain, argv),
+  })),
   ...["lint", "plan", "up", "contract"].map((sub) => ({ name: `migrate ${sub}`, prefix: [sub], run: withIo(migrateMain) })),
   { name: "demo", prefix: [], run: runDemo },
 ];
@@ -118,7 +125,11 @@ describe("every option that takes a value refuses the next option as its value",
     const { valued, flag } = optionsOf(help.out);
     if (command.name !== "report" && command.name !== "migrate lint") expect(valued.length, help.out).toBeGreaterThan(1);
     for (const option of valued) {
-      await expectRefused(command, [...command.prefix, option, flag], new RegExp(`${escape(option)} takes a value, but the next argument is "${escape(flag)}", an option`));
+      await expectRefused(
+        command,
+        [...command.prefix, option, flag],
+        new RegExp(`${escape(option)} takes a value, but the next argument is "${escape(flag)}", an option`),
+      );
       counted.valueIsAnOption += 1;
     }
   });
@@ -217,7 +228,11 @@ describe("the rules accepted silently before", () => {
     ["status", statusMain],
   ])("a listener ARN listed twice in the outputs: %s", async (_name, main) => {
     await writeFile(join(dir, "outputs.json"), JSON.stringify({ ...outputs, listenerArns: [outputs.listenerArns[0], outputs.listenerArns[0]] }));
-    await expectRefused({ name: "", prefix: [], run: (a) => cli.run(main, a) }, [...F, "--yes"].filter((a) => main === cutoverMain || a !== "--yes"), /listenerArns: \S+ is listed twice: each ARN must appear once/);
+    await expectRefused(
+      { name: "", prefix: [], run: (a) => cli.run(main, a) },
+      [...F, "--yes"].filter((a) => main === cutoverMain || a !== "--yes"),
+      /listenerArns: \S+ is listed twice: each ARN must appear once/,
+    );
     counted.rules += 1;
   });
 

@@ -130,7 +130,8 @@ describe("bad input: exit 2, a clear message, no AWS call", () => {
   it("--help exits 0 and lists the flags", async () => {
     const result = await run(cutoverMain, ["--help"]);
     expect(result.code).toBe(0);
-    for (const flag of ["--stack", "--outputs", "--config", "--json", "--yes", "--dry-run", "--resume", "--skip-snapshot", "--webhook"]) expect(result.stdout).toContain(flag);
+    for (const flag of ["--stack", "--outputs", "--config", "--json", "--yes", "--dry-run", "--resume", "--skip-snapshot", "--webhook"])
+      expect(result.stdout).toContain(flag);
     expect((await run(rollbackMain, ["--help"])).stdout).toContain("--force");
     expect(mock.calls).toEqual([]);
   });
@@ -164,7 +165,12 @@ describe("end to end against the mock ALB", () => {
     const listener = outputs.listenerArns[0]!;
     expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 0, green: 100 });
     const writes = mock.calls.filter((c) => c.action === "ModifyListener");
-    expect(writes.map((c) => [c.params["DefaultActions.member.1.ForwardConfig.TargetGroups.member.1.Weight"], c.params["DefaultActions.member.1.ForwardConfig.TargetGroups.member.2.Weight"]])).toEqual([
+    expect(
+      writes.map((c) => [
+        c.params["DefaultActions.member.1.ForwardConfig.TargetGroups.member.1.Weight"],
+        c.params["DefaultActions.member.1.ForwardConfig.TargetGroups.member.2.Weight"],
+      ]),
+    ).toEqual([
       ["90", "10"],
       ["0", "100"],
     ]);
@@ -174,7 +180,9 @@ describe("end to end against the mock ALB", () => {
     // The live weights' one owner is the stack's SSM parameter (README "Who owns the weights");
     // the local config file is the seed only and is left alone.
     const weightsParameter = "/bluegreen/bluegreen/prod/weights";
-    expect(mock.calls.filter((c) => c.action === "PutParameter" && c.params.Name === weightsParameter).map((c) => [c.params.Value, c.params.Overwrite])).toEqual([
+    expect(
+      mock.calls.filter((c) => c.action === "PutParameter" && c.params.Name === weightsParameter).map((c) => [c.params.Value, c.params.Overwrite]),
+    ).toEqual([
       ['{"blue":90,"green":10}', true],
       ['{"blue":0,"green":100}', true],
     ]);
@@ -274,7 +282,12 @@ describe("end to end against the mock ALB", () => {
     expect(result.code).toBe(0);
     const elb = mock.calls.filter((c) => c.service === "elbv2");
     // Writes go out in parallel: compare them as a set.
-    expect(elb.slice(0, 2).map((c) => `${c.action} ${String(c.params.ListenerArn)}`).sort()).toEqual(listeners.map((arn) => `ModifyListener ${arn}`).sort());
+    expect(
+      elb
+        .slice(0, 2)
+        .map((c) => `${c.action} ${String(c.params.ListenerArn)}`)
+        .sort(),
+    ).toEqual(listeners.map((arn) => `ModifyListener ${arn}`).sort());
     expect(elb.slice(2).map((c) => c.action)).toEqual(["DescribeListeners"]);
     const describe = elb.find((c) => c.action === "DescribeListeners")!;
     expect([describe.params["ListenerArns.member.1"], describe.params["ListenerArns.member.2"]]).toEqual(listeners);
@@ -337,7 +350,12 @@ describe("end to end against the mock ALB", () => {
     expect(owned.stdout).toMatch(/parameter \/bluegreen\/bluegreen\/prod\/weights: blue 75 \/ green 25/);
     expect(owned.stdout).not.toMatch(/DRIFT/);
     expect(owned.stdout).toMatch(/note: the config's weights differ from the parameter's: harmless/);
-    const ownedJson = JSON.parse((await run(statusMain, [...base, "--json"])).stdout) as { drift: boolean; pulumiUpWeights: unknown; configDiffersFromParameter: boolean; routes: { value: Array<{ differs: unknown }> } };
+    const ownedJson = JSON.parse((await run(statusMain, [...base, "--json"])).stdout) as {
+      drift: boolean;
+      pulumiUpWeights: unknown;
+      configDiffersFromParameter: boolean;
+      routes: { value: Array<{ differs: unknown }> };
+    };
     expect(ownedJson).toMatchObject({ drift: false, pulumiUpWeights: { blue: 75, green: 25 }, configDiffersFromParameter: true });
     expect(ownedJson.routes.value[0]!.differs).toEqual({ parameter: false, config: true });
     expect(modifyCalls()).toEqual([]);
@@ -388,7 +406,9 @@ describe("end to end against the mock ALB", () => {
   });
 
   it("paired stacks: no parity result refuses the cutover in preflight; rollback fences, flips and lifts the fence", async () => {
-    await writeTestConfig(join(dir, "Pulumi.prod.yaml"), (text) => text.replace("mode: shared", "mode: paired").replace("type: canary\n      steps: [10, 100]", "type: all-at-once"));
+    await writeTestConfig(join(dir, "Pulumi.prod.yaml"), (text) =>
+      text.replace("mode: shared", "mode: paired").replace("type: canary\n      steps: [10, 100]", "type: all-at-once"),
+    );
     await writeFile(join(dir, "outputs.json"), JSON.stringify({ ...outputs, databaseMode: "paired" }));
     const cutover = await run(cutoverMain, [...base, "--yes"]);
     expect(cutover.code).toBe(1);
@@ -472,14 +492,26 @@ describe("status: replication in database.mode paired", () => {
     };
     const text = await run((argv, io) => statusMain(argv, io, hooks), base);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/replication\n {2}blue → green: running · lag 128 B, 0\.4 s · tables 3\/4 ready\n {4}public\.d: copying\n {2}green → blue: not set up/);
+    expect(text.stdout).toMatch(
+      /replication\n {2}blue → green: running · lag 128 B, 0\.4 s · tables 3\/4 ready\n {4}public\.d: copying\n {2}green → blue: not set up/,
+    );
     expect(asked.sort()).toEqual(["blue-to-green", "green-to-blue"]);
 
     const json = await run((argv, io) => statusMain(argv, io, hooks), [...base, "--json"]);
     const report = JSON.parse(json.stdout) as StatusReport;
     expect(report.replication!["blue-to-green"]).toEqual({
       ok: true,
-      value: { name: "bluegreen_blue_to_green", running: true, enabled: true, lagBytes: 128, lagSeconds: 0.4, tablesReady: 3, tablesTotal: 4, healthy: false, problems: ["public.d: copying"] },
+      value: {
+        name: "bluegreen_blue_to_green",
+        running: true,
+        enabled: true,
+        lagBytes: 128,
+        lagSeconds: 0.4,
+        tablesReady: 3,
+        tablesTotal: 4,
+        healthy: false,
+        problems: ["public.d: copying"],
+      },
     });
     expect(report.replication!["green-to-blue"]).toEqual({ ok: true, value: null });
     expect(modifyCalls()).toEqual([]);

@@ -94,9 +94,19 @@ afterEach(async () => {
 
 const commands = [
   ["parity", (stack: string, file: string, ...more: string[]) => run(parityMain, ["--stack", stack, "--outputs", file, ...more])],
-  ["sync status", (stack: string, file: string, ...more: string[]) => run(syncMain, ["status", "--stack", stack, "--outputs", file, "--sslmode", "disable", ...more])],
-  ["sync start", (stack: string, file: string, ...more: string[]) => run(syncMain, ["start", "--stack", stack, "--outputs", file, "--sslmode", "disable", "--no-wait", ...more])],
-  ["sync stop", (stack: string, file: string, ...more: string[]) => run(syncMain, ["stop", "--stack", stack, "--outputs", file, "--sslmode", "disable", ...more])],
+  [
+    "sync status",
+    (stack: string, file: string, ...more: string[]) => run(syncMain, ["status", "--stack", stack, "--outputs", file, "--sslmode", "disable", ...more]),
+  ],
+  [
+    "sync start",
+    (stack: string, file: string, ...more: string[]) =>
+      run(syncMain, ["start", "--stack", stack, "--outputs", file, "--sslmode", "disable", "--no-wait", ...more]),
+  ],
+  [
+    "sync stop",
+    (stack: string, file: string, ...more: string[]) => run(syncMain, ["stop", "--stack", stack, "--outputs", file, "--sslmode", "disable", ...more]),
+  ],
 ] as const;
 
 describe.each(commands)("%s --stack X --outputs F", (_name, command) => {
@@ -104,7 +114,9 @@ describe.each(commands)("%s --stack X --outputs F", (_name, command) => {
     const before = await snapshotDir();
     const result = await command("prod", "staging.json");
     expect(result.code, result.message).toBe(2);
-    expect(result.message).toMatch(/--stack prod does not match the stack outputs from --outputs staging\.json: they belong to project bluegreen, stack staging/);
+    expect(result.message).toMatch(
+      /--stack prod does not match the stack outputs from --outputs staging\.json: they belong to project bluegreen, stack staging/,
+    );
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
     expect(connections).toBe(0);
     expect(await snapshotDir()).toEqual(before);
@@ -134,13 +146,21 @@ describe.each(commands)("%s --stack X --outputs F", (_name, command) => {
 
 describe("loadRawOutputs: the identity every command gets", () => {
   it("without --stack (a bare --outputs FILE) nothing is claimed: the outputs' own identity, or none", async () => {
-    expect((await loadRawOutputs({ outputsFile: "staging.json", cwd: dir })).identity).toEqual({ project: "bluegreen", stack: "staging", verifiedBy: "outputs" });
+    expect((await loadRawOutputs({ outputsFile: "staging.json", cwd: dir })).identity).toEqual({
+      project: "bluegreen",
+      stack: "staging",
+      verifiedBy: "outputs",
+    });
     expect((await loadRawOutputs({ outputsFile: "old.json", cwd: dir })).identity).toBeNull();
   });
 
   it("a file keyed by stack name identifies its entry; another key is not taken for it", async () => {
     await writeFile(join(dir, "keyed.json"), JSON.stringify({ staging: pairedOutputs({}) }));
-    expect((await loadRawOutputs({ stack: "staging", outputsFile: "keyed.json", cwd: dir })).identity).toEqual({ project: "bluegreen", stack: "staging", verifiedBy: "source" });
+    expect((await loadRawOutputs({ stack: "staging", outputsFile: "keyed.json", cwd: dir })).identity).toEqual({
+      project: "bluegreen",
+      stack: "staging",
+      verifiedBy: "source",
+    });
     await expect(loadRawOutputs({ stack: "prod", outputsFile: "keyed.json", cwd: dir })).rejects.toThrow(/do not say which stack they belong to/);
   });
 

@@ -33,7 +33,6 @@ const cli = useCliHarness({
 });
 const groups = new Set<number>();
 
-
 /** Poll (bounded) for an event; the 5 s bound is far under the hook's 30 s. */
 async function until<T>(read: () => Promise<T | null>, what: string): Promise<T> {
   for (let i = 0; i < 500; i++) {

@@ -75,7 +75,12 @@ describe("the handler (aws-sdk-client-mock)", () => {
     weights = { blue: 75, green: 25 };
     process.env.BLUEGREEN_GUARD = JSON.stringify(CONFIG);
     mockSsmParameters(ssm, parameters);
-    mockListener(elb, { arn: LISTENER, targetGroups: TG }, () => weights, (written) => (weights = written));
+    mockListener(
+      elb,
+      { arn: LISTENER, targetGroups: TG },
+      () => weights,
+      (written) => (weights = written),
+    );
   });
   afterEach(() => {
     if (savedEnv === undefined) delete process.env.BLUEGREEN_GUARD;
@@ -115,8 +120,16 @@ describe("the handler (aws-sdk-client-mock)", () => {
 
   it.each([
     ["no journal", () => undefined, /no journal: no rollout is active/],
-    ["a finished run", async () => parameters.set(`${PREFIX}/journal`, encodeJournal({ ...(await pausedJournal()), phase: "succeeded" })), /already ended \(succeeded\)/],
-    ["a run still in preflight", async () => parameters.set(`${PREFIX}/journal`, encodeJournal({ ...(await pausedJournal()), phase: "preflight", step: null })), /no weight has moved yet/],
+    [
+      "a finished run",
+      async () => parameters.set(`${PREFIX}/journal`, encodeJournal({ ...(await pausedJournal()), phase: "succeeded" })),
+      /already ended \(succeeded\)/,
+    ],
+    [
+      "a run still in preflight",
+      async () => parameters.set(`${PREFIX}/journal`, encodeJournal({ ...(await pausedJournal()), phase: "preflight", step: null })),
+      /no weight has moved yet/,
+    ],
     [
       "a rollback already running",
       async () => {
@@ -140,7 +153,11 @@ describe("the handler (aws-sdk-client-mock)", () => {
     parameters.set(`${PREFIX}/journal`, encodeJournal(journal));
     const at = (ms: number): AlarmStateChangeEvent => {
       const event = alarmEvent();
-      return { ...event, time: new Date(ms).toISOString(), detail: { ...event.detail, state: { ...event.detail!.state, timestamp: new Date(ms).toISOString() } } };
+      return {
+        ...event,
+        time: new Date(ms).toISOString(),
+        detail: { ...event.detail, state: { ...event.detail!.state, timestamp: new Date(ms).toISOString() } },
+      };
     };
     const stale = await handler(at(journal.createdAt - 60_000), CONTEXT);
     expect(stale).toMatchObject({ acted: false });
@@ -164,7 +181,12 @@ describe("the handler (aws-sdk-client-mock)", () => {
     expect(weights).toEqual({ blue: 75, green: 25 });
     // The same event again (Lambda retries a failed asynchronous invocation): failed-rollback never
     // verified blue, so the guard acts again; this time the API answers.
-    mockListener(elb, { arn: LISTENER, targetGroups: TG }, () => weights, (written) => (weights = written));
+    mockListener(
+      elb,
+      { arn: LISTENER, targetGroups: TG },
+      () => weights,
+      (written) => (weights = written),
+    );
     expect(await handler(alarmEvent(), { ...CONTEXT, awsRequestId: "retry-1" })).toMatchObject({ acted: true, outcome: "rolled-back" });
     expect(weights).toEqual({ blue: 100, green: 0 });
     expect(decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name))).toMatchObject({ phase: "rolled-back" });
@@ -207,14 +229,24 @@ describe("the packaged bundle (esbuild) against the mock AWS endpoint", () => {
     seedFromOutputs(mock, outputs, { blue: 75, green: 25 });
     mock.state.parameters.set(`${PREFIX}/journal`, encodeJournal(await pausedJournal()));
     Object.assign(process.env, mockEnv(mock, {}), {
-      BLUEGREEN_GUARD: JSON.stringify({ ...CONFIG, listenerArns: outputs.listenerArns, targetGroupArns: outputs.targetGroupArns, stickinessSeconds: outputs.stickinessSeconds }),
+      BLUEGREEN_GUARD: JSON.stringify({
+        ...CONFIG,
+        listenerArns: outputs.listenerArns,
+        targetGroupArns: outputs.targetGroupArns,
+        stickinessSeconds: outputs.stickinessSeconds,
+      }),
     });
     const bundled = createRequire(join(dir, "index.js"))(join(dir, "index.js")) as { handler: typeof handler };
     const outcome = await bundled.handler(alarmEvent(), CONTEXT);
     expect(outcome).toMatchObject({ acted: true, outcome: "rolled-back" });
     for (const arn of outputs.listenerArns as string[]) expect(mock.state.listeners.get(arn)!.weights).toEqual({ blue: 100, green: 0 });
-    expect(decodeJournal(mock.state.parameters.get(`${PREFIX}/journal`)!, (name) => mock.state.parameters.get(name))).toMatchObject({ phase: "rolled-back", owner: "guard (bluegreen-prod-guard req-1)" });
-    expect(mock.calls.map((c) => c.action)).toEqual(expect.arrayContaining(["PutParameter", "GetParameter", "ModifyListener", "DescribeListeners", "DeleteParameter"]));
+    expect(decodeJournal(mock.state.parameters.get(`${PREFIX}/journal`)!, (name) => mock.state.parameters.get(name))).toMatchObject({
+      phase: "rolled-back",
+      owner: "guard (bluegreen-prod-guard req-1)",
+    });
+    expect(mock.calls.map((c) => c.action)).toEqual(
+      expect.arrayContaining(["PutParameter", "GetParameter", "ModifyListener", "DescribeListeners", "DeleteParameter"]),
+    );
   }, 30_000);
 });
 
@@ -226,7 +258,12 @@ describe("the resources (Pulumi mocks)", () => {
     const config = prodConfigMap();
     config["bluegreen:database"].mode = "paired";
     config["bluegreen:rollout"].strategy = { type: "all-at-once" };
-    config["bluegreen:network"] = { mode: "existing", vpcId: "vpc-0abc12345", publicSubnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"], privateSubnetIds: ["subnet-0ccc3333", "subnet-0ddd4444"] };
+    config["bluegreen:network"] = {
+      mode: "existing",
+      vpcId: "vpc-0abc12345",
+      publicSubnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"],
+      privateSubnetIds: ["subnet-0ccc3333", "subnet-0ddd4444"],
+    };
     paired = await runProgram(config, "prod");
   }, 60_000);
 
@@ -244,13 +281,21 @@ describe("the resources (Pulumi mocks)", () => {
       detail: { state: { value: ["ALARM"] } },
     });
     const fn = shared.one("aws:lambda/function:Function");
-    expect(shared.one("aws:cloudwatch/eventTarget:EventTarget").inputs).toMatchObject({ rule: rule.state.name, arn: fn.state.arn, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3000 } });
+    expect(shared.one("aws:cloudwatch/eventTarget:EventTarget").inputs).toMatchObject({
+      rule: rule.state.name,
+      arn: fn.state.arn,
+      retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3000 },
+    });
     // A failed invocation is retried twice by Lambda itself, for as long as the first run and both
     // retries can take at their longest (3 × 900 s plus the 1 and 2 minute back-offs, and slack).
     const invokeConfig = shared.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs;
     expect(invokeConfig).toMatchObject({ functionName: fn.state.name, maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3000 });
     expect(invokeConfig.maximumEventAgeInSeconds).toBeGreaterThan(3 * 900 + 3 * 60);
-    expect(shared.one("aws:lambda/permission:Permission").inputs).toMatchObject({ action: "lambda:InvokeFunction", principal: "events.amazonaws.com", sourceArn: rule.state.arn });
+    expect(shared.one("aws:lambda/permission:Permission").inputs).toMatchObject({
+      action: "lambda:InvokeFunction",
+      principal: "events.amazonaws.com",
+      sourceArn: rule.state.arn,
+    });
   });
 
   it("names the function within Lambda's rules whatever the project and stack are called", () => {
@@ -291,16 +336,34 @@ describe("the resources (Pulumi mocks)", () => {
     const logGroup = shared.one("aws:cloudwatch/logGroup:LogGroup");
     expect(logGroup.inputs).toMatchObject({ name: "/aws/lambda/bluegreen-prod-guard", retentionInDays: 30 });
     expect(document).toEqual(
-      guardPolicyDocument({ partition: "aws", region: "eu-west-1", account: "123456789012", project: "bluegreen", stack: "prod", listenerArns: shared.outputs.listenerArns, logGroupArn: logGroup.state.arn }),
+      guardPolicyDocument({
+        partition: "aws",
+        region: "eu-west-1",
+        account: "123456789012",
+        project: "bluegreen",
+        stack: "prod",
+        listenerArns: shared.outputs.listenerArns,
+        logGroupArn: logGroup.state.arn,
+      }),
     );
     expect(guardPolicyProblems(document)).toEqual([]);
     const role = shared.ofType("aws:iam/role:Role").find((r) => r.name === "guard-role")!;
-    expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+    expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
+      { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
     expect(role.inputs.managedPolicyArns).toBeUndefined();
   });
 
   it("the rule refuses a wider policy and a missing permission", () => {
-    const base = guardPolicyDocument({ partition: "aws", region: "eu-west-1", account: "123456789012", project: "bluegreen", stack: "prod", listenerArns: [LISTENER], logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/bluegreen-prod-guard" });
+    const base = guardPolicyDocument({
+      partition: "aws",
+      region: "eu-west-1",
+      account: "123456789012",
+      project: "bluegreen",
+      stack: "prod",
+      listenerArns: [LISTENER],
+      logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/bluegreen-prod-guard",
+    });
     expect(guardPolicyProblems(base)).toEqual([]);
     const wider = structuredClone(base);
     wider.Statement[2]!.Resource = "arn:aws:ssm:eu-west-1:123456789012:parameter/*";

@@ -24,7 +24,14 @@ import { bundleGuardHandler, GUARD_TIMEOUT_SECONDS, guardPolicyDocument, LAMBDA_
 import { rollout as rolloutSchema } from "../../infra/rolloutConfig.js";
 import { guardLeastPrivilege, guardPolicyProblems } from "../../policy/rules/guard-least-privilege.js";
 import { classifyFenceConditions, fenceConditions } from "../../scripts/aws/albFence.js";
-import { GUARD_CLEANUP_RESERVE_MS, guardDatabaseOutputs, guardReplication, parseGuardConfig, type AlarmStateChangeEvent, type PairedGuardConfig } from "../../scripts/app/guard/awsGuard.js";
+import {
+  GUARD_CLEANUP_RESERVE_MS,
+  guardDatabaseOutputs,
+  guardReplication,
+  parseGuardConfig,
+  type AlarmStateChangeEvent,
+  type PairedGuardConfig,
+} from "../../scripts/app/guard/awsGuard.js";
 import { runHandler } from "../../scripts/app/guard/handler.js";
 import { decodeJournal, encodeJournal } from "../../scripts/aws/ssmJournal.js";
 import { runCutover } from "../../scripts/core/engine.js";
@@ -52,7 +59,10 @@ const CONFIG: PairedGuardConfig = {
   compositeAlarmName: "bluegreen-prod-green-guard",
   fenceRuleArns: [FENCE_RULE],
   fenceDrainSeconds: 0,
-  databaseEndpoints: { blue: "bluegreen-prod-db-blue.c1a2b3.eu-west-1.rds.amazonaws.com:5432", green: "bluegreen-prod-db-green.c1a2b3.eu-west-1.rds.amazonaws.com:5432" },
+  databaseEndpoints: {
+    blue: "bluegreen-prod-db-blue.c1a2b3.eu-west-1.rds.amazonaws.com:5432",
+    green: "bluegreen-prod-db-green.c1a2b3.eu-west-1.rds.amazonaws.com:5432",
+  },
   databaseSecretArns: { blue: `${SECRET}:rds!db-blue-AbCdEf`, green: `${SECRET}:rds!db-green-GhIjKl` },
   replicationSecretArns: { blue: `${SECRET}:db-blue-replication-MnOpQr`, green: `${SECRET}:db-green-replication-StUvWx` },
   databaseName: "app",
@@ -69,7 +79,12 @@ const alarmEvent = (state = "ALARM"): AlarmStateChangeEvent => ({
 /** A paired run after its fenced switch, still monitoring (green serves all traffic): made by the real engine over fakes. */
 async function monitoringJournal(): Promise<Journal> {
   const world = new FakeWorld();
-  const result = await runCutover(world.deps(), { rollout: testRollout({ strategy: { type: "all-at-once" } }), databaseMode: "paired", owner: "alice@ops-1 pid 4242", stack: "prod" });
+  const result = await runCutover(world.deps(), {
+    rollout: testRollout({ strategy: { type: "all-at-once" } }),
+    databaseMode: "paired",
+    owner: "alice@ops-1 pid 4242",
+    stack: "prod",
+  });
   expect(result.outcome).toBe("succeeded");
   return { ...(world.journal.value as Journal), phase: "monitoring" };
 }
@@ -111,7 +126,12 @@ class LaggingReplication implements DataReplication {
   }
   async parity(): Promise<ParityResult & { onlyOnGreen?: string[] }> {
     this.log.push("parity");
-    return { identical: this.onlyOnGreen.length === 0, checkedAt: Date.now(), summary: `${this.onlyOnGreen.length} key(s) only on green`, onlyOnGreen: this.onlyOnGreen };
+    return {
+      identical: this.onlyOnGreen.length === 0,
+      checkedAt: Date.now(),
+      summary: `${this.onlyOnGreen.length} key(s) only on green`,
+      onlyOnGreen: this.onlyOnGreen,
+    };
   }
   async copySequences(direction: ReplicationDirection): Promise<void> {
     this.log.push(`copy-sequences ${direction}`);
@@ -162,11 +182,16 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
       return {};
     });
     elb.on(DescribeRulesCommand).callsFake(() => ({ Rules: [{ RuleArn: FENCE_RULE, Conditions: ruleConditions }] }));
-    mockListener(elb, { arn: LISTENER, targetGroups: TG }, () => weights, (written) => {
-      log.push(`flip blue ${written.blue} / green ${written.green} (fence ${fenceMode()})`);
-      if (applyListenerWrites) weights = written;
-      onFlip();
-    });
+    mockListener(
+      elb,
+      { arn: LISTENER, targetGroups: TG },
+      () => weights,
+      (written) => {
+        log.push(`flip blue ${written.blue} / green ${written.green} (fence ${fenceMode()})`);
+        if (applyListenerWrites) weights = written;
+        onFlip();
+      },
+    );
   });
   afterEach(() => {
     if (savedEnv === undefined) delete process.env.BLUEGREEN_GUARD;
@@ -203,7 +228,15 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
     replication.onlyOnGreen = ["bookings(id=42)"];
     const outcome = await runHandler(alarmEvent(), CONTEXT, ports());
     expect(outcome).toMatchObject({ acted: true, outcome: "rolled-back" });
-    expect(log).toEqual(["fence writes", "status green-to-blue", "copy-sequences green-to-blue", "flip blue 100 / green 0 (fence writes)", "fence off", "parity", "close"]);
+    expect(log).toEqual([
+      "fence writes",
+      "status green-to-blue",
+      "copy-sequences green-to-blue",
+      "flip blue 100 / green 0 (fence writes)",
+      "fence off",
+      "parity",
+      "close",
+    ]);
     const journal = decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name)) as Journal;
     expect(journal.rollback!.onlyOnGreen).toEqual(["bookings(id=42)"]);
   }, 20_000);
@@ -240,7 +273,9 @@ describe("the paired handler (aws-sdk-client-mock)", () => {
     applyListenerWrites = false;
     const context = { ...CONTEXT, getRemainingTimeInMillis: () => GUARD_CLEANUP_RESERVE_MS };
     await expect(runHandler(alarmEvent(), context, ports())).rejects.toThrow(/guard rollback failed-rollback/);
-    expect((decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name)) as Journal).rollback!.detail).toMatch(/stopped at the deadline/);
+    expect((decodeJournal(parameters.get(`${PREFIX}/journal`)!, (name) => parameters.get(name)) as Journal).rollback!.detail).toMatch(
+      /stopped at the deadline/,
+    );
     expect(parameters.has(`${PREFIX}/lock`)).toBe(false);
   }, 20_000);
 
@@ -281,7 +316,9 @@ describe("the paired config and its replication wiring", () => {
     expect(error.message).not.toMatch(/MasterSecret|Repl1cati0nSecret/);
     expect(read.sort()).toEqual([...FOUR_SECRETS].sort());
     // The same connections as the Lambda builds them (its environment has NODE_EXTRA_CA_CERTS): verify-full over Node's roots plus the runtime's Amazon bundle.
-    const connections = await databaseConnections(parseStackDatabases(guardDatabaseOutputs(CONFIG), "BLUEGREEN_GUARD", "the paired switch"), { env: { NODE_EXTRA_CA_CERTS: LAMBDA_AMAZON_CA_BUNDLE } });
+    const connections = await databaseConnections(parseStackDatabases(guardDatabaseOutputs(CONFIG), "BLUEGREEN_GUARD", "the paired switch"), {
+      env: { NODE_EXTRA_CA_CERTS: LAMBDA_AMAZON_CA_BUNDLE },
+    });
     for (const color of ["blue", "green"] as const) {
       expect(connections[color].tls).toBe(`sslmode=verify-full, CA: Node's roots + NODE_EXTRA_CA_CERTS ${LAMBDA_AMAZON_CA_BUNDLE}`);
       expect(new URL(connections[color].url).searchParams.get("sslmode")).toBe("verify-full");
@@ -289,7 +326,16 @@ describe("the paired config and its replication wiring", () => {
       expect(JSON.stringify(connections[color])).not.toMatch(/MasterSecret/);
     }
     expect(connections.blue.display).toBe("postgres://app_admin:***@bluegreen-prod-db-blue.c1a2b3.eu-west-1.rds.amazonaws.com:5432/app");
-    const document = guardPolicyDocument({ partition: "aws", region: "eu-west-1", account: "123456789012", project: "bluegreen", stack: "prod", listenerArns: [LISTENER], logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/bluegreen-prod-guard", paired: { fenceRuleArns: [FENCE_RULE], secretArns: FOUR_SECRETS } });
+    const document = guardPolicyDocument({
+      partition: "aws",
+      region: "eu-west-1",
+      account: "123456789012",
+      project: "bluegreen",
+      stack: "prod",
+      listenerArns: [LISTENER],
+      logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/bluegreen-prod-guard",
+      paired: { fenceRuleArns: [FENCE_RULE], secretArns: FOUR_SECRETS },
+    });
     expect(document.Statement.find((s) => s.Sid === "DatabaseCredentials")!.Resource).toEqual(FOUR_SECRETS);
   });
 
@@ -321,7 +367,9 @@ async function startSecretsEndpoint(values: Record<string, unknown>): Promise<{ 
       asked.push(id);
       const ok = String(req.headers["x-amz-target"]) === "secretsmanager.GetSecretValue" && id in values;
       res.writeHead(ok ? 200 : 400, { "content-type": "application/x-amz-json-1.1", ...(ok ? {} : { "x-amzn-errortype": "ResourceNotFoundException" }) });
-      res.end(JSON.stringify(ok ? { ARN: id, Name: id, SecretString: JSON.stringify(values[id]) } : { __type: "ResourceNotFoundException", message: "not found" }));
+      res.end(
+        JSON.stringify(ok ? { ARN: id, Name: id, SecretString: JSON.stringify(values[id]) } : { __type: "ResourceNotFoundException", message: "not found" }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -346,7 +394,14 @@ describe("the packaged bundle in paired mode (esbuild, pg inside) against the mo
     mock = await startMockAws();
     dir = await mkdtemp(join(tmpdir(), "bluegreen-guard-paired-"));
     secretsEndpoint = await startSecretsEndpoint(
-      Object.fromEntries(FOUR_SECRETS.map((arn) => [arn, arn.includes("replication") ? { username: "bluegreen_replication", password: "r", host: "127.0.0.1", port: 1, dbname: "app" } : { username: "app_admin", password: "m" }])),
+      Object.fromEntries(
+        FOUR_SECRETS.map((arn) => [
+          arn,
+          arn.includes("replication")
+            ? { username: "bluegreen_replication", password: "r", host: "127.0.0.1", port: 1, dbname: "app" }
+            : { username: "app_admin", password: "m" },
+        ]),
+      ),
     );
   });
   afterAll(async () => {
@@ -408,11 +463,16 @@ describe("the paired resources (Pulumi mocks)", () => {
     expect(group.inputs.ingress ?? []).toEqual([]);
     expect(fn.inputs.vpcConfig).toEqual({ subnetIds: EXISTING_NETWORK.privateSubnetIds, securityGroupIds: [group.id] });
     const db = paired.one("aws:ec2/securityGroup:SecurityGroup", "sg-db");
-    const admits = paired.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((rule) => rule.inputs.referencedSecurityGroupId === group.id);
+    const admits = paired
+      .ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+      .filter((rule) => rule.inputs.referencedSecurityGroupId === group.id);
     expect(admits).toHaveLength(1);
     expect(admits[0]!.inputs).toMatchObject({ securityGroupId: db.id, ipProtocol: "tcp", fromPort: 5432, toPort: 5432 });
     const out = paired.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter((rule) => rule.inputs.securityGroupId === group.id);
-    expect(out.map((rule) => `${rule.inputs.fromPort} ${rule.inputs.referencedSecurityGroupId === db.id ? "sg:db" : rule.inputs.cidrIpv4}`).sort()).toEqual(["443 0.0.0.0/0", "5432 sg:db"]);
+    expect(out.map((rule) => `${rule.inputs.fromPort} ${rule.inputs.referencedSecurityGroupId === db.id ? "sg:db" : rule.inputs.cidrIpv4}`).sort()).toEqual([
+      "443 0.0.0.0/0",
+      "5432 sg:db",
+    ]);
     expect(fn.inputs.timeout).toBe(GUARD_TIMEOUT_SECONDS.paired);
   });
 
@@ -469,7 +529,15 @@ describe("the paired resources (Pulumi mocks)", () => {
         stack: "prod",
         listenerArns: outputs.listenerArns,
         logGroupArn: logGroup.state.arn,
-        paired: { fenceRuleArns: outputs.fenceRuleArns, secretArns: [outputs.databaseSecretArns.blue, outputs.databaseSecretArns.green, outputs.replicationSecretArns.blue, outputs.replicationSecretArns.green] },
+        paired: {
+          fenceRuleArns: outputs.fenceRuleArns,
+          secretArns: [
+            outputs.databaseSecretArns.blue,
+            outputs.databaseSecretArns.green,
+            outputs.replicationSecretArns.blue,
+            outputs.replicationSecretArns.green,
+          ],
+        },
       }),
     );
     expect(guardPolicyProblems(document)).toEqual([]);
@@ -491,7 +559,11 @@ describe("the policy pack's rule on the paired variant", () => {
   const violations = (document: unknown): string[] => {
     const out: string[] = [];
     const report: ReportViolation = (message) => out.push(message);
-    const args = { type: "aws:iam/rolePolicy:RolePolicy", name: "guard-policy", props: { policy: JSON.stringify(document) } } as unknown as ResourceValidationArgs;
+    const args = {
+      type: "aws:iam/rolePolicy:RolePolicy",
+      name: "guard-policy",
+      props: { policy: JSON.stringify(document) },
+    } as unknown as ResourceValidationArgs;
     (guardLeastPrivilege.validateResource as (args: ResourceValidationArgs, report: ReportViolation) => void)(args, report);
     return out;
   };
@@ -499,7 +571,12 @@ describe("the policy pack's rule on the paired variant", () => {
   it("passes the exact paired policy", () => {
     expect(guardPolicyProblems(base())).toEqual([]);
     expect(violations(base())).toEqual([]);
-    expect(base().Statement.find((s) => s.Sid === "LambdaVpcNetworkInterfaces")).toEqual({ Sid: "LambdaVpcNetworkInterfaces", Effect: "Allow", Action: [...LAMBDA_VPC_ACTIONS], Resource: "*" });
+    expect(base().Statement.find((s) => s.Sid === "LambdaVpcNetworkInterfaces")).toEqual({
+      Sid: "LambdaVpcNetworkInterfaces",
+      Effect: "Allow",
+      Action: [...LAMBDA_VPC_ACTIONS],
+      Resource: "*",
+    });
   });
 
   it("fails on an extra permission, a wider resource, a fifth secret or a missing VPC action", () => {
@@ -517,7 +594,9 @@ describe("the policy pack's rule on the paired variant", () => {
 
     const fifth = base();
     (fifth.Statement.find((s) => s.Sid === "DatabaseCredentials")!.Resource as string[]).push(`${SECRET}:someone-elses-AbCdEf`);
-    expect(guardPolicyProblems(fifth)).toEqual(["secretsmanager:GetSecretValue on 5 secrets: the rollback reads 4 (each database's master and replication secret)"]);
+    expect(guardPolicyProblems(fifth)).toEqual([
+      "secretsmanager:GetSecretValue on 5 secrets: the rollback reads 4 (each database's master and replication secret)",
+    ]);
 
     const missing = base();
     const vpc = missing.Statement.find((s) => s.Sid === "LambdaVpcNetworkInterfaces")!;

@@ -7,7 +7,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { allocateSubnets } from "../../infra/cidr.js";
 import { FENCE_BODY, fenceConditions } from "../../infra/fence.js";
 import { forwardAction } from "../../infra/weights.js";
-import { EXISTING_NETWORK as EXISTING, greenDisabledConfig, pairedConfig, prodConfigMap, runProgram, type ProgramRun, type RecordedResource } from "./infraHarness.js";
+import {
+  EXISTING_NETWORK as EXISTING,
+  greenDisabledConfig,
+  pairedConfig,
+  prodConfigMap,
+  runProgram,
+  type ProgramRun,
+  type RecordedResource,
+} from "./infraHarness.js";
 
 const T = {
   vpc: "aws:ec2/vpc:Vpc",
@@ -73,7 +81,11 @@ const OUTPUT_NAMES = [
 
 const BLUE_USER_DATA = "#!/bin/bash\necho custom boot script\n";
 
-const scenarios: Record<string, () => Record<string, any>> = { shared: prodConfigMap, paired: pairedConfig, greenDisabled: () => greenDisabledConfig(BLUE_USER_DATA) };
+const scenarios: Record<string, () => Record<string, any>> = {
+  shared: prodConfigMap,
+  paired: pairedConfig,
+  greenDisabled: () => greenDisabledConfig(BLUE_USER_DATA),
+};
 const runs: Record<string, ProgramRun> = {};
 
 beforeAll(async () => {
@@ -129,19 +141,28 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
     const config = scenarios[scenario]!();
     const stickiness = config["bluegreen:traffic"].stickiness;
     const expected = forwardAction(config["bluegreen:traffic"].weights, outputs.targetGroupArns, stickiness ? stickiness.durationSeconds : null);
-    const production = run().ofType(T.listener).filter((listener) => listener.inputs.defaultActions[0].type === "forward");
+    const production = run()
+      .ofType(T.listener)
+      .filter((listener) => listener.inputs.defaultActions[0].type === "forward");
     expect(production).toHaveLength(1);
     expect(production[0]!.inputs.defaultActions).toEqual([expected]);
     expect(outputs.listenerArns).toEqual([production[0]!.state.arn]);
     expect(outputs.stickinessSeconds).toBe(stickiness ? stickiness.durationSeconds : null);
     // The listener's weights are Pulumi's (from the live weights): no ignoreChanges on anything that carries them.
-    for (const resource of [...run().ofType(T.listener), ...run().ofType(T.rule).filter((rule) => rule.name.includes("test"))]) {
+    for (const resource of [
+      ...run().ofType(T.listener),
+      ...run()
+        .ofType(T.rule)
+        .filter((rule) => rule.name.includes("test")),
+    ]) {
       expect(resource.ignoreChanges).toEqual([]);
     }
   });
 
   it("declares the write fence inert at priority 1 on each production listener, conditions owned by the scripts", () => {
-    const fences = run().ofType(T.rule).filter((rule) => rule.inputs.priority === 1);
+    const fences = run()
+      .ofType(T.rule)
+      .filter((rule) => rule.inputs.priority === 1);
     expect(fences).toHaveLength(run().outputs.listenerArns.length);
     for (const fence of fences) {
       expect(run().outputs.listenerArns).toContain(fence.inputs.listenerArn);
@@ -150,7 +171,9 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
         { httpRequestMethod: { values: ["POST", "PUT", "PATCH", "DELETE"] } },
         { httpHeader: { httpHeaderName: "x-bluegreen-fence", values: ["armed"] } },
       ]);
-      expect(fence.inputs.actions).toEqual([{ type: "fixed-response", fixedResponse: { statusCode: "503", contentType: "application/json", messageBody: FENCE_BODY } }]);
+      expect(fence.inputs.actions).toEqual([
+        { type: "fixed-response", fixedResponse: { statusCode: "503", contentType: "application/json", messageBody: FENCE_BODY } },
+      ]);
       expect(JSON.parse(fence.inputs.actions[0].fixedResponse.messageBody)).toMatchObject({ error: "write_fence" });
       expect(fence.ignoreChanges).toEqual(["conditions"]);
     }
@@ -220,9 +243,19 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
 
   it("launches instances with IMDSv2 only (hop limit 1), an encrypted gp3 root volume and no secret in user data", () => {
     const enabled = scenario === "greenDisabled" ? ["blue"] : ["blue", "green"];
-    expect(run().ofType(T.lt).map((lt) => lt.name).sort()).toEqual(enabled.map((color) => `${color}-lt`));
+    expect(
+      run()
+        .ofType(T.lt)
+        .map((lt) => lt.name)
+        .sort(),
+    ).toEqual(enabled.map((color) => `${color}-lt`));
     for (const lt of run().ofType(T.lt)) {
-      expect(lt.inputs.metadataOptions).toEqual({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" });
+      expect(lt.inputs.metadataOptions).toEqual({
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+        instanceMetadataTags: "disabled",
+      });
       expect(lt.inputs.blockDeviceMappings).toEqual([
         { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", volumeSize: 20, encrypted: "true", deleteOnTermination: "true" } },
       ]);
@@ -249,10 +282,18 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
 
   it("runs each enabled color in an Auto Scaling group on private subnets, ELB health checks, attached to its target group", () => {
     const { outputs } = run();
-    const privateSubnetIds = scenario === "paired" ? EXISTING.privateSubnetIds : run().ofType(T.subnet).filter((s) => s.name.includes("private")).map((s) => s.id);
+    const privateSubnetIds =
+      scenario === "paired"
+        ? EXISTING.privateSubnetIds
+        : run()
+            .ofType(T.subnet)
+            .filter((s) => s.name.includes("private"))
+            .map((s) => s.id);
     for (const color of ["blue", "green"] as const) {
       const enabled = !(scenario === "greenDisabled" && color === "green");
-      const asgs = run().ofType(T.asg).filter((asg) => asg.name === `${color}-asg`);
+      const asgs = run()
+        .ofType(T.asg)
+        .filter((asg) => asg.name === `${color}-asg`);
       expect(asgs).toHaveLength(enabled ? 1 : 0);
       if (!enabled) {
         expect(outputs.asgNames[color]).toBeNull();
@@ -270,21 +311,28 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
 
   it("gives instances only SSM core (plus read access to their own ECR repository)", () => {
     // The guard's Lambda role and policy are checked in guard.test.ts (issue 14).
-    const ofInstances = (type: string) => run().ofType(type).filter((resource) => !resource.name.startsWith("guard-"));
+    const ofInstances = (type: string) =>
+      run()
+        .ofType(type)
+        .filter((resource) => !resource.name.startsWith("guard-"));
     const attachments = run().ofType(T.attachment);
-    expect(attachments.map((attachment) => attachment.inputs.policyArn)).toEqual(
-      attachments.map(() => "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
-    );
+    expect(attachments.map((attachment) => attachment.inputs.policyArn)).toEqual(attachments.map(() => "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"));
     expect(attachments).toHaveLength(ofInstances(T.role).length);
     for (const role of ofInstances(T.role)) {
-      expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+      expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
+        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ]);
       expect(role.inputs.managedPolicyArns).toBeUndefined();
     }
     for (const policy of ofInstances(T.rolePolicy)) {
       const statements = JSON.parse(policy.inputs.policy).Statement;
       expect(statements).toEqual([
         { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-        { Effect: "Allow", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"], Resource: "arn:aws:ecr:eu-west-1:123456789012:repository/booking-app" },
+        {
+          Effect: "Allow",
+          Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+          Resource: "arn:aws:ecr:eu-west-1:123456789012:repository/booking-app",
+        },
       ]);
     }
     // userData instead of an image: no ECR access at all.
@@ -322,7 +370,13 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
       { name: "rds.logical_replication", value: "1", applyMethod: "pending-reboot" },
       { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
     ]);
-    const privateSubnetIds = scenario === "paired" ? EXISTING.privateSubnetIds : run().ofType(T.subnet).filter((s) => s.name.includes("private")).map((s) => s.id);
+    const privateSubnetIds =
+      scenario === "paired"
+        ? EXISTING.privateSubnetIds
+        : run()
+            .ofType(T.subnet)
+            .filter((s) => s.name.includes("private"))
+            .map((s) => s.id);
     expect(subnetGroup.inputs.subnetIds).toEqual(privateSubnetIds);
   });
 
@@ -357,20 +411,49 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
     expect(alarms).toHaveLength(4 * colors.length);
     expect(outputs.alarmNames.sort()).toEqual(alarms.map((alarm) => alarm.inputs.name).sort());
     for (const color of ["blue", "green"] as const) {
-      const names = colors.includes(color) ? ["target-5xx-count", "target-5xx-rate", "target-p95-latency", "unhealthy-hosts"].map((suffix) => `bluegreen-${scenario}-${color}-${suffix}`) : [];
+      const names = colors.includes(color)
+        ? ["target-5xx-count", "target-5xx-rate", "target-p95-latency", "unhealthy-hosts"].map((suffix) => `bluegreen-${scenario}-${color}-${suffix}`)
+        : [];
       expect(outputs.alarmNamesByColor[color]).toEqual(names);
     }
     const dimensionsOf = (color: string) => ({ TargetGroup: outputs.targetGroupArnSuffixes[color], LoadBalancer: outputs.albArnSuffix });
     for (const color of colors) {
       const alarm = (suffix: string) => alarms.find((a) => a.inputs.name === `bluegreen-${scenario}-${color}-${suffix}`)!.inputs;
-      expect(alarm("target-5xx-count")).toMatchObject({ metricName: "HTTPCode_Target_5XX_Count", statistic: "Sum", period: 60, threshold: 10, dimensions: dimensionsOf(color) });
-      expect(alarm("target-p95-latency")).toMatchObject({ metricName: "TargetResponseTime", extendedStatistic: "p95", period: 60, threshold: 0.8, dimensions: dimensionsOf(color) });
-      expect(alarm("unhealthy-hosts")).toMatchObject({ metricName: "UnHealthyHostCount", statistic: "Maximum", period: 60, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", dimensions: dimensionsOf(color) });
+      expect(alarm("target-5xx-count")).toMatchObject({
+        metricName: "HTTPCode_Target_5XX_Count",
+        statistic: "Sum",
+        period: 60,
+        threshold: 10,
+        dimensions: dimensionsOf(color),
+      });
+      expect(alarm("target-p95-latency")).toMatchObject({
+        metricName: "TargetResponseTime",
+        extendedStatistic: "p95",
+        period: 60,
+        threshold: 0.8,
+        dimensions: dimensionsOf(color),
+      });
+      expect(alarm("unhealthy-hosts")).toMatchObject({
+        metricName: "UnHealthyHostCount",
+        statistic: "Maximum",
+        period: 60,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        dimensions: dimensionsOf(color),
+      });
       const rate = alarm("target-5xx-rate");
       expect(rate.threshold).toBe(0.01);
       expect(rate.metricQueries).toEqual([
-        { id: "errors", returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions: dimensionsOf(color), period: 60, stat: "Sum" } },
-        { id: "requests", returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: dimensionsOf(color), period: 60, stat: "Sum" } },
+        {
+          id: "errors",
+          returnData: false,
+          metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions: dimensionsOf(color), period: 60, stat: "Sum" },
+        },
+        {
+          id: "requests",
+          returnData: false,
+          metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: dimensionsOf(color), period: 60, stat: "Sum" },
+        },
         { id: "rate", expression: "IF(requests > 0, errors / requests, 0)", label: `${color} 5xx rate`, returnData: true },
       ]);
       for (const suffix of ["target-5xx-count", "target-5xx-rate", "target-p95-latency", "unhealthy-hosts"]) expect(alarm(suffix).evaluationPeriods).toBe(3);
@@ -391,7 +474,9 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
       expect(db.inputs.finalSnapshotIdentifier).toBe(`bluegreen-${scenario.toLowerCase()}-${slot}-final-${suffix.state.hex}`);
       expect(db.inputs.finalSnapshotIdentifier).toMatch(/^[a-z][a-z0-9-]{0,254}$/);
     }
-    const identifiers = run().ofType(T.db).map((db) => db.inputs.finalSnapshotIdentifier);
+    const identifiers = run()
+      .ofType(T.db)
+      .map((db) => db.inputs.finalSnapshotIdentifier);
     expect(new Set(identifiers).size).toBe(identifiers.length);
   });
 
@@ -414,7 +499,14 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
       const raw = version.inputs.secretString;
       const text = typeof raw === "string" ? raw : raw.value;
       const db = run().one(T.db, `db-${color}`).state;
-      expect(JSON.parse(text)).toEqual({ engine: "postgres", username: "bluegreen_replication", password: password.state.result, host: db.address, port: 5432, dbname: "booking" });
+      expect(JSON.parse(text)).toEqual({
+        engine: "postgres",
+        username: "bluegreen_replication",
+        password: password.state.result,
+        host: db.address,
+        port: 5432,
+        dbname: "booking",
+      });
     }
     if (scenario === "greenDisabled") expect(outputs.replicationSecretArns.green).toBeNull();
     expect(outputs.replicationSecretArns.blue).not.toBe(outputs.replicationSecretArns.green);
@@ -439,10 +531,37 @@ describe("shared (Pulumi.prod.yaml)", () => {
 
   it("declares the expected set of resources", () => {
     expect(countsOf(run())).toEqual({
-      vpc: 1, subnet: 4, igw: 1, nat: 2, eip: 2, routeTable: 3, route: 3, defaultSg: 1, sg: 3, ingress: 6, egress: 3,
+      vpc: 1,
+      subnet: 4,
+      igw: 1,
+      nat: 2,
+      eip: 2,
+      routeTable: 3,
+      route: 3,
+      defaultSg: 1,
+      sg: 3,
+      ingress: 6,
+      egress: 3,
       // role and rolePolicy: the instances' two, and the guard's (issue 14).
-      alb: 1, listener: 2, rule: 3, tg: 2, lt: 2, asg: 2, role: 3, attachment: 2, rolePolicy: 3, profile: 2,
-      db: 1, dbSubnets: 1, dbParams: 1, alarm: 8, ssmParameter: 1, randomId: 1, randomPassword: 0, secret: 0, secretVersion: 0,
+      alb: 1,
+      listener: 2,
+      rule: 3,
+      tg: 2,
+      lt: 2,
+      asg: 2,
+      role: 3,
+      attachment: 2,
+      rolePolicy: 3,
+      profile: 2,
+      db: 1,
+      dbSubnets: 1,
+      dbParams: 1,
+      alarm: 8,
+      ssmParameter: 1,
+      randomId: 1,
+      randomPassword: 0,
+      secret: 0,
+      secretVersion: 0,
     });
   });
 
@@ -468,11 +587,22 @@ describe("shared (Pulumi.prod.yaml)", () => {
     expect(vpc.inputs).toMatchObject({ cidrBlock: "10.40.0.0/16", enableDnsHostnames: true, enableDnsSupport: true });
     const plan = allocateSubnets("10.40.0.0/16", ["eu-west-1a", "eu-west-1b"]);
     for (const zone of plan) {
-      expect(run().one(T.subnet, `network-public-${zone.availabilityZone}`).inputs).toMatchObject({ cidrBlock: zone.publicCidr, availabilityZone: zone.availabilityZone, mapPublicIpOnLaunch: false });
-      expect(run().one(T.subnet, `network-private-${zone.availabilityZone}`).inputs).toMatchObject({ cidrBlock: zone.privateCidr, availabilityZone: zone.availabilityZone, mapPublicIpOnLaunch: false });
+      expect(run().one(T.subnet, `network-public-${zone.availabilityZone}`).inputs).toMatchObject({
+        cidrBlock: zone.publicCidr,
+        availabilityZone: zone.availabilityZone,
+        mapPublicIpOnLaunch: false,
+      });
+      expect(run().one(T.subnet, `network-private-${zone.availabilityZone}`).inputs).toMatchObject({
+        cidrBlock: zone.privateCidr,
+        availabilityZone: zone.availabilityZone,
+        mapPublicIpOnLaunch: false,
+      });
       const nat = run().one(T.nat, `network-nat-${zone.availabilityZone}`);
       expect(nat.inputs.subnetId).toBe(run().one(T.subnet, `network-public-${zone.availabilityZone}`).id);
-      expect(run().one(T.route, `network-private-${zone.availabilityZone}-default`).inputs).toMatchObject({ destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id });
+      expect(run().one(T.route, `network-private-${zone.availabilityZone}-default`).inputs).toMatchObject({
+        destinationCidrBlock: "0.0.0.0/0",
+        natGatewayId: nat.id,
+      });
     }
     expect(run().one(T.route, "network-public-default").inputs).toMatchObject({ destinationCidrBlock: "0.0.0.0/0", gatewayId: run().one(T.igw).id });
     expect(run().one(T.defaultSg).inputs).toMatchObject({ ingress: [], egress: [] });
@@ -486,9 +616,36 @@ describe("paired", () => {
   it("declares the expected set of resources (existing VPC: no network resources)", () => {
     expect(countsOf(run())).toEqual({
       // sg, ingress, egress, role and rolePolicy: the paired guard's too (issue 14: its group, 5432 in on the databases' group, 5432 and 443 out).
-      vpc: 0, subnet: 0, igw: 0, nat: 0, eip: 0, routeTable: 0, route: 0, defaultSg: 0, sg: 4, ingress: 6, egress: 6,
-      alb: 1, listener: 1, rule: 3, tg: 2, lt: 2, asg: 2, role: 3, attachment: 2, rolePolicy: 3, profile: 2,
-      db: 2, dbSubnets: 1, dbParams: 1, alarm: 8, ssmParameter: 1, randomId: 2, randomPassword: 2, secret: 2, secretVersion: 2,
+      vpc: 0,
+      subnet: 0,
+      igw: 0,
+      nat: 0,
+      eip: 0,
+      routeTable: 0,
+      route: 0,
+      defaultSg: 0,
+      sg: 4,
+      ingress: 6,
+      egress: 6,
+      alb: 1,
+      listener: 1,
+      rule: 3,
+      tg: 2,
+      lt: 2,
+      asg: 2,
+      role: 3,
+      attachment: 2,
+      rolePolicy: 3,
+      profile: 2,
+      db: 2,
+      dbSubnets: 1,
+      dbParams: 1,
+      alarm: 8,
+      ssmParameter: 1,
+      randomId: 2,
+      randomPassword: 2,
+      secret: 2,
+      secretVersion: 2,
     });
   });
 
@@ -517,11 +674,42 @@ describe("green disabled", () => {
 
   it("declares no compute, database or alarms for green, keeps its target group at weight 0", () => {
     expect(countsOf(run())).toEqual({
-      vpc: 1, subnet: 6, igw: 1, nat: 1, eip: 1, routeTable: 4, route: 4, defaultSg: 1, sg: 3, ingress: 5, egress: 4,
-      alb: 1, listener: 1, rule: 3, tg: 2, lt: 1, asg: 1, role: 1, attachment: 1, rolePolicy: 0, profile: 1,
-      db: 1, dbSubnets: 1, dbParams: 1, alarm: 4, ssmParameter: 1, randomId: 1, randomPassword: 1, secret: 1, secretVersion: 1,
+      vpc: 1,
+      subnet: 6,
+      igw: 1,
+      nat: 1,
+      eip: 1,
+      routeTable: 4,
+      route: 4,
+      defaultSg: 1,
+      sg: 3,
+      ingress: 5,
+      egress: 4,
+      alb: 1,
+      listener: 1,
+      rule: 3,
+      tg: 2,
+      lt: 1,
+      asg: 1,
+      role: 1,
+      attachment: 1,
+      rolePolicy: 0,
+      profile: 1,
+      db: 1,
+      dbSubnets: 1,
+      dbParams: 1,
+      alarm: 4,
+      ssmParameter: 1,
+      randomId: 1,
+      randomPassword: 1,
+      secret: 1,
+      secretVersion: 1,
     });
-    expect(run().resources.filter((resource) => resource.name.startsWith("green") && resource.custom).map((resource) => resource.type)).toEqual([T.tg]);
+    expect(
+      run()
+        .resources.filter((resource) => resource.name.startsWith("green") && resource.custom)
+        .map((resource) => resource.type),
+    ).toEqual([T.tg]);
     const forward = run().one(T.listener).inputs.defaultActions[0].forward;
     expect(forward.targetGroups).toEqual([
       { arn: run().outputs.targetGroupArns.blue, weight: 100 },
@@ -532,10 +720,14 @@ describe("green disabled", () => {
 
   it("routes every private subnet through the single NAT gateway", () => {
     const nat = run().one(T.nat);
-    const privateRoutes = run().ofType(T.route).filter((route) => route.name.startsWith("network-private"));
+    const privateRoutes = run()
+      .ofType(T.route)
+      .filter((route) => route.name.startsWith("network-private"));
     expect(privateRoutes).toHaveLength(3);
     for (const route of privateRoutes) expect(route.inputs.natGatewayId).toBe(nat.id);
-    const cidrs = run().ofType(T.subnet).map((subnet) => subnet.inputs.cidrBlock);
+    const cidrs = run()
+      .ofType(T.subnet)
+      .map((subnet) => subnet.inputs.cidrBlock);
     expect(new Set(cidrs).size).toBe(6);
     for (const cidr of cidrs) expect(cidr).toMatch(/^10\.50\.\d+\.\d+\/23$/);
   });
@@ -551,8 +743,10 @@ describe("database lifecycle: protect and retainOnDelete", () => {
   };
 
   it("on by default for production-looking stack names, off otherwise", async () => {
-    for (const stack of ["prod", "production", "live", "eu-prod", "prod-2", "Live"]) expect(await options(stack), stack).toEqual({ protect: true, retainOnDelete: true });
-    for (const stack of ["dev", "staging", "product", "prodigy", "olive"]) expect(await options(stack), stack).toEqual({ protect: false, retainOnDelete: false });
+    for (const stack of ["prod", "production", "live", "eu-prod", "prod-2", "Live"])
+      expect(await options(stack), stack).toEqual({ protect: true, retainOnDelete: true });
+    for (const stack of ["dev", "staging", "product", "prodigy", "olive"])
+      expect(await options(stack), stack).toEqual({ protect: false, retainOnDelete: false });
   });
 
   it("config overrides the default either way", async () => {

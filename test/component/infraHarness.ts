@@ -131,7 +131,14 @@ export async function runProgram(configMap: Record<string, unknown>, stack = "te
         if (args.token === "aws:ssm/getParametersByPath:getParametersByPath") {
           const path = String(args.inputs.path);
           const names = Object.keys(parameters).filter((name) => name.startsWith(`${path}/`) && !name.slice(path.length + 1).includes("/"));
-          return { id: path, path, names, values: names.map((name) => parameters[name]), types: names.map(() => "String"), arns: names.map((name) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${name}`) };
+          return {
+            id: path,
+            path,
+            names,
+            values: names.map((name) => parameters[name]),
+            types: names.map(() => "String"),
+            arns: names.map((name) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${name}`),
+          };
         }
         throw new Error(`unexpected invoke ${args.token}: the program reads no other AWS data source`);
       },
@@ -176,7 +183,8 @@ export async function runProgram(configMap: Record<string, unknown>, stack = "te
     ofType,
     one(type, name) {
       const matches = ofType(type).filter((resource) => name === undefined || resource.name === name);
-      if (matches.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}: ${matches.map((r) => r.name).join(", ")}`);
+      if (matches.length !== 1)
+        throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}: ${matches.map((r) => r.name).join(", ")}`);
       return matches[0]!;
     },
   };

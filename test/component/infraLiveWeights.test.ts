@@ -9,7 +9,8 @@ const PARAMETER = "aws:ssm/parameter:Parameter";
 /** The provider marks a parameter's value secret: the mock sees it wrapped. */
 const plain = (value: any): string => (value && typeof value === "object" && "value" in value ? value.value : value);
 const weightsOf = (run: Awaited<ReturnType<typeof runProgram>>) =>
-  run.ofType(LISTENER)
+  run
+    .ofType(LISTENER)
     .filter((listener) => listener.inputs.defaultActions[0].type === "forward")
     .map((listener) => listener.inputs.defaultActions[0].forward.targetGroups.map((group: { weight: number }) => group.weight));
 
@@ -45,7 +46,10 @@ describe("the listener forwards the live weights", () => {
 
   it("another stack's parameters are not this stack's", async () => {
     const run = await runProgram(prodConfigMap(), "staging", {
-      parameters: { "/bluegreen/bluegreen/prod/weights": '{"blue":0,"green":100}', "/bluegreen/bluegreen/prod/lock": '{"owner":"x","operation":"cutover","since":0}' },
+      parameters: {
+        "/bluegreen/bluegreen/prod/weights": '{"blue":0,"green":100}',
+        "/bluegreen/bluegreen/prod/lock": '{"owner":"x","operation":"cutover","since":0}',
+      },
     });
     expect(weightsOf(run)).toEqual([[100, 0]]);
   });
@@ -76,18 +80,25 @@ describe("decideWeights", () => {
   });
 
   it("prefers the parameter, falls back to the seed only when it is absent", () => {
-    expect(decideWeights({ [names.weights]: '{"blue":40,"green":60}' }, names, seed, { greenEnabled: true })).toEqual({ weights: { blue: 40, green: 60 }, source: "parameter" });
+    expect(decideWeights({ [names.weights]: '{"blue":40,"green":60}' }, names, seed, { greenEnabled: true })).toEqual({
+      weights: { blue: 40, green: 60 },
+      source: "parameter",
+    });
     expect(decideWeights({}, names, seed, { greenEnabled: true })).toEqual({ weights: seed, source: "config" });
   });
 
   it("refuses a parameter that is not two percentages summing to 100 (never a silent seed)", () => {
     for (const bad of ["", "not json", '{"blue":50}', '{"blue":50,"green":40}', '{"blue":-1,"green":101}', '{"blue":50.5,"green":49.5}', "[100,0]"]) {
-      expect(() => decideWeights({ [names.weights]: bad }, names, seed, { greenEnabled: true }), bad).toThrow(/does not hold the live weights.*aws ssm put-parameter --overwrite --name \/bluegreen\/p\/s\/weights/);
+      expect(() => decideWeights({ [names.weights]: bad }, names, seed, { greenEnabled: true }), bad).toThrow(
+        /does not hold the live weights.*aws ssm put-parameter --overwrite --name \/bluegreen\/p\/s\/weights/,
+      );
     }
   });
 
   it("refuses traffic on a disabled green", () => {
-    expect(() => decideWeights({ [names.weights]: '{"blue":0,"green":100}' }, names, seed, { greenEnabled: false })).toThrow(/green 100% but app.green.enabled is false/);
+    expect(() => decideWeights({ [names.weights]: '{"blue":0,"green":100}' }, names, seed, { greenEnabled: false })).toThrow(
+      /green 100% but app.green.enabled is false/,
+    );
   });
 
   it("a lock with an unreadable holder still stops it", () => {

@@ -10,14 +10,19 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies?: Record<string, string>; main?: string };
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  dependencies: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  main?: string;
+};
 
 /** import/export ... from "x", import "x", import("x") — type-only imports erased by tsx are skipped. */
 const IMPORT = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm;
 
 function sourceOf(specifier: string, from: string): string | null {
   const base = resolve(dirname(from), specifier);
-  for (const candidate of [base.replace(/\.js$/, ".ts"), base, `${base}.ts`, join(base, "index.ts")]) if (existsSync(candidate) && candidate.endsWith(".ts")) return candidate;
+  for (const candidate of [base.replace(/\.js$/, ".ts"), base, `${base}.ts`, join(base, "index.ts")])
+    if (existsSync(candidate) && candidate.endsWith(".ts")) return candidate;
   return null;
 }
 

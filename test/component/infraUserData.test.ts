@@ -8,7 +8,10 @@ import { containerUserData, parseEcrImage, renderUserData, shellQuote } from "..
 describe("shellQuote", () => {
   it("always evaluates back to the original string in sh", () => {
     // One shell per batch keeps this fast: print every quoted value NUL-separated.
-    const values = fc.sample(fc.string({ unit: "binary" }).filter((s) => !s.includes("\0")), 200);
+    const values = fc.sample(
+      fc.string({ unit: "binary" }).filter((s) => !s.includes("\0")),
+      200,
+    );
     values.push("it's", "$(rm -rf /)", "`id`", "a\nb", "\\", "'", "''", "$HOME", "*");
     const script = values.map((value) => `printf '%s\\0' ${shellQuote(value)}`).join("\n");
     const output = execFileSync("sh", ["-c", script], { encoding: "utf8" });
@@ -26,7 +29,9 @@ describe("parseEcrImage", () => {
       repositoryArn: "arn:aws:ecr:eu-west-1:123456789012:repository/team/booking-app",
     });
     expect(parseEcrImage(`123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:${"a".repeat(64)}`)?.repository).toBe("app");
-    expect(parseEcrImage("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:1")?.repositoryArn).toBe("arn:aws-cn:ecr:cn-north-1:123456789012:repository/app");
+    expect(parseEcrImage("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:1")?.repositoryArn).toBe(
+      "arn:aws-cn:ecr:cn-north-1:123456789012:repository/app",
+    );
   });
 
   it("returns null for other registries", () => {
@@ -68,14 +73,19 @@ describe("containerUserData", () => {
   });
 
   it("uses the operator's own userData verbatim when given", () => {
-    expect(renderUserData({ userData: "#!/bin/sh\necho hi\n", environment: {} }, { color: "blue", port: 80, region: "eu-west-1" })).toBe("#!/bin/sh\necho hi\n");
+    expect(renderUserData({ userData: "#!/bin/sh\necho hi\n", environment: {} }, { color: "blue", port: 80, region: "eu-west-1" })).toBe(
+      "#!/bin/sh\necho hi\n",
+    );
     expect(() => renderUserData({ environment: {} }, { color: "blue", port: 80, region: "eu-west-1" })).toThrow("app.blue: set userData or containerImage");
   });
 });
 
 describe("write fence", () => {
   it("is inert until the scripts drop the header condition", () => {
-    expect(fenceConditions("inert")).toEqual([{ httpRequestMethod: { values: [...FENCE_METHODS] } }, { httpHeader: { httpHeaderName: FENCE_HEADER, values: ["armed"] } }]);
+    expect(fenceConditions("inert")).toEqual([
+      { httpRequestMethod: { values: [...FENCE_METHODS] } },
+      { httpHeader: { httpHeaderName: FENCE_HEADER, values: ["armed"] } },
+    ]);
     expect(fenceConditions("writes")).toEqual([{ httpRequestMethod: { values: ["POST", "PUT", "PATCH", "DELETE"] } }]);
     expect(fenceConditions("all")).toEqual([{ pathPattern: { values: ["*"] } }]);
   });

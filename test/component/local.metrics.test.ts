@@ -34,7 +34,13 @@ async function refusedUrl(): Promise<string> {
 
 describe("countAbove", () => {
   it("counts the recorded values strictly above the bound", () => {
-    const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000, numberOfSignificantValueDigits: 2, autoResize: true, useWebAssembly: false });
+    const h = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 120_000,
+      numberOfSignificantValueDigits: 2,
+      autoResize: true,
+      useWebAssembly: false,
+    });
     for (const value of [1, 5, 10, 50, 100, 120, 121, 250, 1000, 5000]) h.recordValue(value);
     expect(countAbove(h, 120)).toBe(4);
     expect(countAbove(h, 0)).toBe(9);

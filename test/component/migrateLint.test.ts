@@ -67,7 +67,9 @@ describe("expand: unsafe migrations are refused with their rule", () => {
   });
 
   it("names the line of the offending statement in a longer file", async () => {
-    const report = await lintMigrations([file("ALTER TABLE orders ADD COLUMN a text;\n\n-- then\nALTER TABLE orders\n  DROP COLUMN note;\n")], { squawk: false });
+    const report = await lintMigrations([file("ALTER TABLE orders ADD COLUMN a text;\n\n-- then\nALTER TABLE orders\n  DROP COLUMN note;\n")], {
+      squawk: false,
+    });
     expect(report.files[0]!.findings).toMatchObject([{ rule: "drop-column", line: 4, statement: "ALTER TABLE orders DROP COLUMN note" }]);
   });
 });
@@ -75,7 +77,10 @@ describe("expand: unsafe migrations are refused with their rule", () => {
 describe("expand: safe migrations pass", () => {
   it.each(SAFE)("%s", async (sql) => {
     const report = await lintMigrations([file(sql)], { squawk: false });
-    expect(report.files[0]!.findings.filter((f) => f.level === "error"), JSON.stringify(report.files[0]!.findings)).toEqual([]);
+    expect(
+      report.files[0]!.findings.filter((f) => f.level === "error"),
+      JSON.stringify(report.files[0]!.findings),
+    ).toEqual([]);
     expect(report.ok).toBe(true);
   });
 });

@@ -115,7 +115,10 @@ describe("a paused cutover and promote", () => {
     mock.calls.length = 0;
     const early = await run(promoteMain, [...base, "--when-due", "--json"]);
     expect(early.code).toBe(0);
-    expect(JSON.parse(early.stdout.trim().split("\n").at(-1)!)).toMatchObject({ type: "promote-not-due", reason: expect.stringMatching(/the pause at step 1 lasts until /) });
+    expect(JSON.parse(early.stdout.trim().split("\n").at(-1)!)).toMatchObject({
+      type: "promote-not-due",
+      reason: expect.stringMatching(/the pause at step 1 lasts until /),
+    });
     expect(writes()).toEqual([]);
     expect(listenerWeights()).toEqual({ blue: 90, green: 10 });
     expect((await run(promoteMain, [...base, "--when-due", "--now"])).code).toBe(2);

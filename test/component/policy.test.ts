@@ -33,11 +33,27 @@ function policyResources(run: ProgramRun): PolicyResource[] {
   };
   const resources = new Map<RecordedResource, PolicyResource>();
   for (const r of run.resources) {
-    resources.set(r, { type: r.type, props: r.inputs, urn: urnOf(r), name: r.name, opts: { protect: r.protect, ignoreChanges: r.ignoreChanges } as never, dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined } as unknown as PolicyResource);
+    resources.set(r, {
+      type: r.type,
+      props: r.inputs,
+      urn: urnOf(r),
+      name: r.name,
+      opts: { protect: r.protect, ignoreChanges: r.ignoreChanges } as never,
+      dependencies: [],
+      propertyDependencies: {},
+      isType: () => false,
+      asType: () => undefined,
+    } as unknown as PolicyResource);
   }
   for (const [recorded, resource] of resources) {
     for (const [key, value] of Object.entries(recorded.inputs)) {
-      const deps = [...new Set(leaves(value).map((leaf) => byValue.get(leaf)).filter((d): d is RecordedResource => d !== undefined && d !== recorded))];
+      const deps = [
+        ...new Set(
+          leaves(value)
+            .map((leaf) => byValue.get(leaf))
+            .filter((d): d is RecordedResource => d !== undefined && d !== recorded),
+        ),
+      ];
       if (deps.length > 0) resource.propertyDependencies[key] = deps.map((d) => resources.get(d)!);
     }
   }
@@ -71,7 +87,9 @@ async function violationsOf(policy: ResourceValidationPolicy, resource: Pick<Pol
 
 async function stackViolations(policy: StackValidationPolicy, resources: PolicyResource[]): Promise<string[]> {
   const out: string[] = [];
-  await policy.validateStack!({ resources, stackTags: new Map(), getConfig: () => ({}) as never, notApplicable: () => undefined as never }, (message) => out.push(message));
+  await policy.validateStack!({ resources, stackTags: new Map(), getConfig: () => ({}) as never, notApplicable: () => undefined as never }, (message) =>
+    out.push(message),
+  );
   return out;
 }
 
@@ -86,7 +104,11 @@ const BAD: Record<string, Pick<PolicyResource, "type" | "props" | "name">> = {
   "ec2-imdsv2-required": { type: T.launchTemplate, name: "lt", props: { metadataOptions: { httpEndpoint: "enabled", httpTokens: "optional" } } },
   "ec2-no-public-ip": { type: T.launchTemplate, name: "lt", props: { networkInterfaces: [{ associatePublicIpAddress: "true" }] } },
   "ec2-subnet-no-auto-public-ip": { type: T.subnet, name: "public", props: { mapPublicIpOnLaunch: true } },
-  "ec2-default-security-group-closed": { type: T.defaultSecurityGroup, name: "default", props: { ingress: [{ protocol: "-1", self: true, fromPort: 0, toPort: 0 }], egress: [] } },
+  "ec2-default-security-group-closed": {
+    type: T.defaultSecurityGroup,
+    name: "default",
+    props: { ingress: [{ protocol: "-1", self: true, fromPort: 0, toPort: 0 }], egress: [] },
+  },
   "rds-not-publicly-accessible": { type: T.dbInstance, name: "db", props: { publiclyAccessible: true } },
   "rds-storage-encrypted": { type: T.dbInstance, name: "db", props: {} },
   "rds-deletion-protection": { type: T.dbInstance, name: "db", props: { deletionProtection: false } },
@@ -157,7 +179,11 @@ describe("the policy pack", () => {
     expect(violations.every((v) => v.includes("uses security group sg-app") && v.includes("sg-app-ssh-from-anywhere allows 0.0.0.0/0 on port 22"))).toBe(true);
     expect(violations.some((v) => v.startsWith(`${T.launchTemplate} blue-lt`))).toBe(true);
     // An inline open rule on a database's group is caught too.
-    const inline = stacks.paired.map((r) => (r.type === T.securityGroup && r.name === "sg-db" ? { ...r, props: { ...r.props, ingress: [{ cidrBlocks: ["0.0.0.0/0"], fromPort: 5432, toPort: 5432, protocol: "tcp" }] } } : r));
+    const inline = stacks.paired.map((r) =>
+      r.type === T.securityGroup && r.name === "sg-db"
+        ? { ...r, props: { ...r.props, ingress: [{ cidrBlocks: ["0.0.0.0/0"], fromPort: 5432, toPort: 5432, protocol: "tcp" }] } }
+        : r,
+    );
     const dbViolations = await stackViolations(onlyAlbOpenToInternet, inline);
     expect(dbViolations.some((v) => v.startsWith(`${T.dbInstance} db-blue`))).toBe(true);
   });

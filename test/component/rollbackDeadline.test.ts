@@ -41,7 +41,8 @@ describe("rollback --deadline", () => {
   it("parses seconds and keeps a reserve for recording the outcome", () => {
     expect(parseDeadline(undefined)).toBe(60_000);
     expect(parseDeadline("2.5")).toBe(2_500);
-    for (const bad of ["0", "-1", "abc", "1e309", "3601"]) expect(() => parseDeadline(bad)).toThrow(/--deadline .*: must be a number of seconds from 1 to 3600/);
+    for (const bad of ["0", "-1", "abc", "1e309", "3601"])
+      expect(() => parseDeadline(bad)).toThrow(/--deadline .*: must be a number of seconds from 1 to 3600/);
     expect(cleanupReserveMs(60_000)).toBe(5_000);
     expect(cleanupReserveMs(2_000)).toBe(400);
   });
@@ -51,7 +52,9 @@ describe("rollback --deadline", () => {
     hole.accepted = 0;
     const result = await rollback(["--deadline", "2"]);
     expect(result.code, result.stderr).toBe(3);
-    expect(result.stderr).toMatch(/PutParameter \/bluegreen\/bluegreen\/prod\/lock: not answered before it was stopped \(the rollback deadline \(--deadline 2 s\) has passed\)/);
+    expect(result.stderr).toMatch(
+      /PutParameter \/bluegreen\/bluegreen\/prod\/lock: not answered before it was stopped \(the rollback deadline \(--deadline 2 s\) has passed\)/,
+    );
     expect(result.stderr).toMatch(/stopped at the deadline: live weights not read \(AWS did not answer\)/);
     expect(hole.accepted).toBeGreaterThan(0); // it did try
   });
@@ -64,41 +67,58 @@ describe("rollback --deadline", () => {
     expect(result.stderr).toMatch(/rollback failed-rollback/);
     expect(result.stderr).toMatch(/stopped at the deadline \(--deadline 3 s\): live weights not read/);
     // The journal says what happened (not "rolling-back", as if someone were still at it), and the lock is free.
-    const stored = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as { phase: string; timeline: Array<{ type: string; message?: string; detail?: string }> };
+    const stored = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as {
+      phase: string;
+      timeline: Array<{ type: string; message?: string; detail?: string }>;
+    };
     expect(stored.phase, result.stdout + result.stderr).toBe("failed-rollback");
     expect(mock.state.parameters.has(LOCK)).toBe(false);
     // No weight write reached the real endpoint: traffic is where it was.
     expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 0, green: 100 });
   });
 
-  it("an endpoint that accepts writes but never applies them: failed rollback within the deadline, with the live weights, exit 1", { timeout: 30_000 }, async () => {
-    mock.state.neverApply = true;
-    const result = await rollback(["--deadline", "2.5", "--verify-timeout", "1"]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/rollback failed-rollback: .*blue 0 \/ green 100/);
-    expect(result.stderr).toMatch(/stopped at the deadline \(--deadline 2.5 s\): .*blue 0 \/ green 100/);
-    const writes = mock.calls.filter((c) => c.action === "ModifyListener").length;
-    const reads = mock.calls.filter((c) => c.action === "DescribeListeners").length;
-    // A write that succeeded is re-read, not rewritten: more reads than writes, and at most 3 writes.
-    expect(writes).toBeGreaterThanOrEqual(1);
-    expect(writes).toBeLessThanOrEqual(3);
-    expect(reads).toBeGreaterThan(writes);
-    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as { phase: string; rollback: { detail: string } };
-    expect(journal.phase).toBe("failed-rollback");
-    expect(journal.rollback.detail).toMatch(/NOT verified on blue/);
-    expect(mock.state.parameters.has(LOCK)).toBe(false);
-  });
+  it(
+    "an endpoint that accepts writes but never applies them: failed rollback within the deadline, with the live weights, exit 1",
+    { timeout: 30_000 },
+    async () => {
+      mock.state.neverApply = true;
+      const result = await rollback(["--deadline", "2.5", "--verify-timeout", "1"]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/rollback failed-rollback: .*blue 0 \/ green 100/);
+      expect(result.stderr).toMatch(/stopped at the deadline \(--deadline 2.5 s\): .*blue 0 \/ green 100/);
+      const writes = mock.calls.filter((c) => c.action === "ModifyListener").length;
+      const reads = mock.calls.filter((c) => c.action === "DescribeListeners").length;
+      // A write that succeeded is re-read, not rewritten: more reads than writes, and at most 3 writes.
+      expect(writes).toBeGreaterThanOrEqual(1);
+      expect(writes).toBeLessThanOrEqual(3);
+      expect(reads).toBeGreaterThan(writes);
+      const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as {
+        phase: string;
+        rollback: { detail: string };
+      };
+      expect(journal.phase).toBe("failed-rollback");
+      expect(journal.rollback.detail).toMatch(/NOT verified on blue/);
+      expect(mock.state.parameters.has(LOCK)).toBe(false);
+    },
+  );
 
-  it("a write accepted but not applied (lost once): written again and verified within the deadline, without --verify-timeout, exit 0", { timeout: 30_000 }, async () => {
-    mock.state.dropWrites.set(listener, 1);
-    const result = await rollback(["--deadline", "8"]);
-    expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(mock.calls.filter((c) => c.action === "ModifyListener")).toHaveLength(2);
-    expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 100, green: 0 });
-    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as { phase: string; rollback: { attempts: number } };
-    expect(journal.phase).toBe("rolled-back");
-    expect(journal.rollback.attempts).toBe(2);
-  });
+  it(
+    "a write accepted but not applied (lost once): written again and verified within the deadline, without --verify-timeout, exit 0",
+    { timeout: 30_000 },
+    async () => {
+      mock.state.dropWrites.set(listener, 1);
+      const result = await rollback(["--deadline", "8"]);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(mock.calls.filter((c) => c.action === "ModifyListener")).toHaveLength(2);
+      expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 100, green: 0 });
+      const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as {
+        phase: string;
+        rollback: { attempts: number };
+      };
+      expect(journal.phase).toBe("rolled-back");
+      expect(journal.rollback.attempts).toBe(2);
+    },
+  );
 
   it("an endpoint that applies: verified well inside the deadline, exit 0, no rewrite", { timeout: 30_000 }, async () => {
     const result = await rollback(["--deadline", "5"]);
@@ -120,9 +140,13 @@ describe("a lock held by a process that died on this host", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(mock.calls.filter((c) => c.action === "ModifyListener")).toHaveLength(1);
     expect(mock.state.listeners.get(listener)!.weights).toEqual({ blue: 100, green: 0 });
-    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as { timeline: Array<{ type: string; action?: string; detail?: string }> };
+    const journal = decodeJournal(mock.state.parameters.get(JOURNAL)!, (name) => mock.state.parameters.get(name)) as {
+      timeline: Array<{ type: string; action?: string; detail?: string }>;
+    };
     const takenOver = journal.timeline.find((e) => e.type === "lock" && e.action === "taken-over");
-    expect(takenOver?.detail).toBe(`took over the lock of ana@${hostname()} pid ${deadPid} (rollback, run a-run-that-died): that process is no longer running on this host`);
+    expect(takenOver?.detail).toBe(
+      `took over the lock of ana@${hostname()} pid ${deadPid} (rollback, run a-run-that-died): that process is no longer running on this host`,
+    );
     expect(mock.state.parameters.has(LOCK)).toBe(false);
   });
 

@@ -17,7 +17,6 @@ import { FakeWorld, testRollout } from "../support/fakes.js";
 let dir = "";
 const groups = new Set<number>();
 
-
 /**
  * The group is gone: polled (at most 2 s), because a process that closed its pipes on exit may
  * not have reached the zombie state the instant run() resolves. A hook left running (the bug

@@ -20,7 +20,8 @@ let mock: MockAws;
 /** The black hole the sections wait in; hole.onAccept is this test's deadline check. */
 let hole: BlackHole;
 
-const status = (argv: string[], hooks: StatusHooks = {}) => cli.run((args, io) => statusMain(args, io, hooks), ["--stack", "prod", "--outputs", "outputs.json", ...argv]);
+const status = (argv: string[], hooks: StatusHooks = {}) =>
+  cli.run((args, io) => statusMain(args, io, hooks), ["--stack", "prod", "--outputs", "outputs.json", ...argv]);
 
 /**
  * Poll (bounded) until `ready()`; the condition is an event, the loop only waits for it. The bound
@@ -89,24 +90,39 @@ describe("status --deadline", () => {
     expect(report.routes.ok).toBe(true);
   });
 
-  it("ELBv2 black-holed: at the deadline it prints what SSM and CloudWatch answered, the rest as not answered, exit 3; the calls are cut", { timeout: 30_000 }, async () => {
-    process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = hole.url;
-    // DescribeListeners, DescribeTargetHealth × 2 and DescribeRules wait in the hole; the SSM and CloudWatch sections have answered.
-    const { hooks, settled } = deadlineWhen((done) => hole.accepted >= 4 && ["weights parameter", "lock", "last run", "alarms"].every((name) => done.has(name)));
-    const result = await status([], hooks);
-    expect(result.code, result.out).toBe(3);
-    expect(result.stdout).toMatch(/live: error: not answered before the deadline \(--deadline 20 s\)/);
-    expect(result.stdout).toMatch(/blue: error: not answered before the deadline/);
-    expect(result.stdout).toMatch(/parameter \/bluegreen\/bluegreen\/prod\/weights: /); // read
-    expect(result.stdout).toMatch(/lock\n {2}free/);
-    expect(result.stdout).toMatch(/last run\n {2}none/);
-    expect(result.stderr).toMatch(
-      /status stopped at the deadline \(--deadline 20 s\): live weights, blue target health, green target health, write fence not answered by AWS in time; what was read is shown above/,
-    );
-    expect([...settled].sort()).toEqual(["alarms", "blue target health", "green target health", "last run", "live weights", "lock", "weights parameter", "write fence"]);
-    // The calls in the hole were aborted with the deadline (their sockets closed by the client), not left to the SDK's timeouts.
-    await until(() => hole.held.size === 0, "the black-holed calls to be aborted");
-  });
+  it(
+    "ELBv2 black-holed: at the deadline it prints what SSM and CloudWatch answered, the rest as not answered, exit 3; the calls are cut",
+    { timeout: 30_000 },
+    async () => {
+      process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = hole.url;
+      // DescribeListeners, DescribeTargetHealth × 2 and DescribeRules wait in the hole; the SSM and CloudWatch sections have answered.
+      const { hooks, settled } = deadlineWhen(
+        (done) => hole.accepted >= 4 && ["weights parameter", "lock", "last run", "alarms"].every((name) => done.has(name)),
+      );
+      const result = await status([], hooks);
+      expect(result.code, result.out).toBe(3);
+      expect(result.stdout).toMatch(/live: error: not answered before the deadline \(--deadline 20 s\)/);
+      expect(result.stdout).toMatch(/blue: error: not answered before the deadline/);
+      expect(result.stdout).toMatch(/parameter \/bluegreen\/bluegreen\/prod\/weights: /); // read
+      expect(result.stdout).toMatch(/lock\n {2}free/);
+      expect(result.stdout).toMatch(/last run\n {2}none/);
+      expect(result.stderr).toMatch(
+        /status stopped at the deadline \(--deadline 20 s\): live weights, blue target health, green target health, write fence not answered by AWS in time; what was read is shown above/,
+      );
+      expect([...settled].sort()).toEqual([
+        "alarms",
+        "blue target health",
+        "green target health",
+        "last run",
+        "live weights",
+        "lock",
+        "weights parameter",
+        "write fence",
+      ]);
+      // The calls in the hole were aborted with the deadline (their sockets closed by the client), not left to the SDK's timeouts.
+      await until(() => hole.held.size === 0, "the black-holed calls to be aborted");
+    },
+  );
 
   it("everything black-holed, --json: only the config was read; the report names every AWS section unanswered, exit 3", { timeout: 30_000 }, async () => {
     process.env.AWS_ENDPOINT_URL = hole.url;
@@ -125,24 +141,32 @@ describe("status --deadline", () => {
     await until(() => hole.held.size === 0, "the black-holed calls to be aborted");
   });
 
-  it("paired, Secrets Manager black-holed: the replication section says it missed the deadline, the secret reads are cut; AWS sections read, exit 0", { timeout: 30_000 }, async () => {
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = hole.url;
-    try {
-      const outputs = { ...cli.outputs, databaseMode: "paired", databaseEndpoints: { blue: "blue.abc.eu-west-1.rds.amazonaws.com:5432", green: "green.abc.eu-west-1.rds.amazonaws.com:5432" } };
-      await writeFile(join(cli.dir, "outputs.json"), JSON.stringify(outputs));
-      const aws = ["weights parameter", "lock", "last run", "alarms", "live weights", "blue target health", "green target health", "write fence"];
-      // Both colors' GetSecretValue wait in the hole; every AWS section has answered.
-      const { hooks } = deadlineWhen((done) => hole.accepted >= 2 && aws.every((name) => done.has(name)));
-      const result = await status([], hooks);
-      expect(result.code, result.out).toBe(0); // replication never changes the exit code
-      expect(result.stdout).toMatch(/blue → green: unreachable: not answered before the deadline \(--deadline 20 s\)/);
-      expect(result.stdout).toMatch(/green → blue: unreachable: not answered before the deadline/);
-      expect(result.stderr).not.toMatch(/stopped at the deadline/);
-      await until(() => hole.held.size === 0, "the black-holed secret reads to be aborted");
-    } finally {
-      delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-    }
-  });
+  it(
+    "paired, Secrets Manager black-holed: the replication section says it missed the deadline, the secret reads are cut; AWS sections read, exit 0",
+    { timeout: 30_000 },
+    async () => {
+      process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = hole.url;
+      try {
+        const outputs = {
+          ...cli.outputs,
+          databaseMode: "paired",
+          databaseEndpoints: { blue: "blue.abc.eu-west-1.rds.amazonaws.com:5432", green: "green.abc.eu-west-1.rds.amazonaws.com:5432" },
+        };
+        await writeFile(join(cli.dir, "outputs.json"), JSON.stringify(outputs));
+        const aws = ["weights parameter", "lock", "last run", "alarms", "live weights", "blue target health", "green target health", "write fence"];
+        // Both colors' GetSecretValue wait in the hole; every AWS section has answered.
+        const { hooks } = deadlineWhen((done) => hole.accepted >= 2 && aws.every((name) => done.has(name)));
+        const result = await status([], hooks);
+        expect(result.code, result.out).toBe(0); // replication never changes the exit code
+        expect(result.stdout).toMatch(/blue → green: unreachable: not answered before the deadline \(--deadline 20 s\)/);
+        expect(result.stdout).toMatch(/green → blue: unreachable: not answered before the deadline/);
+        expect(result.stderr).not.toMatch(/stopped at the deadline/);
+        await until(() => hole.held.size === 0, "the black-holed secret reads to be aborted");
+      } finally {
+        delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      }
+    },
+  );
 
   it("the real timer: --deadline 1 against a black hole ends with exit 3 and the deadline's message", { timeout: 30_000 }, async () => {
     process.env.AWS_ENDPOINT_URL = hole.url;

@@ -119,7 +119,9 @@ describe("npm run demo -- --fault error-rate=0.2", () => {
 
   it("catches the fault within two polls of its onset and verifies traffic on blue before any further poll", () => {
     const rollback = result.rollback!;
-    process.stdout.write(`demo fault: detection ${rollback.detectionMs} ms, onset → verified on blue ${rollback.timeToRollbackMs} ms (poll ${result.pollMs} ms)\n`);
+    process.stdout.write(
+      `demo fault: detection ${rollback.detectionMs} ms, onset → verified on blue ${rollback.timeToRollbackMs} ms (poll ${result.pollMs} ms)\n`,
+    );
     expect(rollback.faultOnsetAt).not.toBeNull();
     expect(rollback.breachObservedAt!).toBeGreaterThanOrEqual(rollback.faultOnsetAt!);
     // Event order and poll counts, not wall time: the polls whose window reached past the onset,
@@ -167,7 +169,9 @@ describe("clean-up after a forced failure mid-run", () => {
   it("does the same when start-up fails", async () => {
     const id = runId("start");
     const resources: DemoResource[] = [];
-    await expect(runDemo({ runId: id, reportsDir, printer: silentPrinter, failAt: "after-start", onResource: (r) => resources.push(r) })).rejects.toThrow(/forced failure/);
+    await expect(runDemo({ runId: id, reportsDir, printer: silentPrinter, failAt: "after-start", onResource: (r) => resources.push(r) })).rejects.toThrow(
+      /forced failure/,
+    );
     await expectAllReleased(id, resources);
   }, 240_000);
 });

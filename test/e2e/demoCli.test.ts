@@ -37,7 +37,9 @@ function demo(args: string[]): Run {
   let text = "";
   child.stdout!.on("data", (chunk: Buffer) => (text += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     output: () => text,
@@ -93,7 +95,10 @@ describe("demo command line", () => {
     expect((await runIsGone(relativeId, 1000)).ok).toBe(true);
 
     const reportsId = id("rep");
-    const reports = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts", "--reports", join(ROOT, "package.json"), "--run-id", reportsId], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const reports = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts", "--reports", join(ROOT, "package.json"), "--run-id", reportsId], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let text = "";
     reports.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => reports.on("exit", resolve));

@@ -42,7 +42,10 @@ describe("npm run demo -- --background-error-rate 0.005", () => {
     expect(result.injectedFailures).toBeGreaterThan(0);
     expect(result.injectedFailures).toBe(result.load.failed);
     expect(result.unexpectedFailures).toBe(0);
-    const errors = result.steps.reduce((sum, step) => ({ blue: sum.blue + step.errors5xx.blue, green: sum.green + step.errors5xx.green }), { blue: 0, green: 0 });
+    const errors = result.steps.reduce((sum, step) => ({ blue: sum.blue + step.errors5xx.blue, green: sum.green + step.errors5xx.green }), {
+      blue: 0,
+      green: 0,
+    });
     expect(errors.blue).toBeGreaterThan(0);
     expect(errors.green).toBeGreaterThan(0);
     expect(result.dataCheck.missing).toEqual([]);

@@ -69,7 +69,20 @@ const MOMENTS: Moment[] = [
 function spawnDemo(runId: string, moment: Moment) {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "scripts/demo.ts", "--timings", "ci", "--reports", reportsDir, "--run-id", runId, "--interrupt-at", moment.phase, ...(moment.args ?? [])],
+    [
+      "--import",
+      "tsx",
+      "scripts/demo.ts",
+      "--timings",
+      "ci",
+      "--reports",
+      reportsDir,
+      "--run-id",
+      runId,
+      "--interrupt-at",
+      moment.phase,
+      ...(moment.args ?? []),
+    ],
     // detached: its own process group, which it leads, as a shell's foreground job does.
     { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", CI: "true" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );

@@ -74,7 +74,9 @@ describe("paired databases: a fault after the switch rolls back losslessly", () 
       fault: { errorRate: 0.2, latencyMs: 0 },
       faultAfterMs: 300,
     });
-    process.stdout.write(`paired fault rollback: switch fence ${result.paired?.switchFenceMs ?? "n/a"} ms, rollback fence ${result.paired?.rollbackFenceMs ?? "n/a"} ms\n`);
+    process.stdout.write(
+      `paired fault rollback: switch fence ${result.paired?.switchFenceMs ?? "n/a"} ms, rollback fence ${result.paired?.rollbackFenceMs ?? "n/a"} ms\n`,
+    );
   }, 240_000);
 
   it("rolls back to blue on its own, every write green acknowledged replicated back", () => {

@@ -40,13 +40,25 @@ describe("npm run demo -- --pause: the guard rolls back a paused rollout", () =>
     const paused = events.findIndex((e) => e.type === "decision" && e.decision === "pause");
     expect(paused).toBeGreaterThan(0);
     expect(events[paused]).toMatchObject({ step: 1 });
-    const writesBefore = events.slice(0, paused).filter((e) => e.type === "weights-written").map((e) => (e as { weights: { green: number } }).weights.green);
+    const writesBefore = events
+      .slice(0, paused)
+      .filter((e) => e.type === "weights-written")
+      .map((e) => (e as { weights: { green: number } }).weights.green);
     expect(writesBefore).toEqual([5, 25]);
     const cutover = resources.find((r) => r.kind === "pid" && r.label === "cutover") as { pid: number } | undefined;
     expect(cutover).toBeDefined();
     expect(cutover!.pid).not.toBe(process.pid);
     // Its lock carries its own pid, not this process's.
-    expect(events.some((e) => e.type === "lock" && e.action === "acquired" && e.holder !== null && e.detail === `cutover by ${e.holder.owner}` && e.holder.owner.endsWith(`pid ${cutover!.pid} (demo cutover)`))).toBe(true);
+    expect(
+      events.some(
+        (e) =>
+          e.type === "lock" &&
+          e.action === "acquired" &&
+          e.holder !== null &&
+          e.detail === `cutover by ${e.holder.owner}` &&
+          e.holder.owner.endsWith(`pid ${cutover!.pid} (demo cutover)`),
+      ),
+    ).toBe(true);
     const exited = lines.findIndex((line) => line.startsWith(`>>> the cutover process (pid ${cutover!.pid}) exited 0: paused at 25%`));
     const fault = lines.findIndex((line) => line.startsWith(">>> fault injected on green now"));
     expect(exited).toBeGreaterThanOrEqual(0);
@@ -76,7 +88,9 @@ describe("npm run demo -- --pause: the guard rolls back a paused rollout", () =>
     expect(events.some((e) => e.type === "rollback-complete" && e.ok)).toBe(true);
     expect(result.rollback!.afterRollback.green).toBe(0);
     expect(result.weightsRecorded).toEqual({ blue: 100, green: 0 });
-    expect(lines.some((line) => line.endsWith(`phase rolled-back; last operator guard (sandbox guard pid ${pid})`) && line.startsWith("status: run "))).toBe(true);
+    expect(lines.some((line) => line.endsWith(`phase rolled-back; last operator guard (sandbox guard pid ${pid})`) && line.startsWith("status: run "))).toBe(
+      true,
+    );
     expect(lines.some((line) => /^status: paused at step 2 since /.test(line))).toBe(true);
   });
 

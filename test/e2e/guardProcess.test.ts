@@ -48,7 +48,12 @@ afterAll(async () => {
 });
 
 /** A router with its control API in a fresh run directory, for `use`; everything stopped and removed after. */
-async function withRunDirectory(prefix: string, weights: { blue: number; green: number }, use: (dir: string, router: LocalRouter) => Promise<void>, prepare?: (dir: string) => Promise<void>): Promise<void> {
+async function withRunDirectory(
+  prefix: string,
+  weights: { blue: number; green: number },
+  use: (dir: string, router: LocalRouter) => Promise<void>,
+  prepare?: (dir: string) => Promise<void>,
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   let router: LocalRouter | null = null;
   let control: RouterControlServer | null = null;
@@ -116,7 +121,9 @@ describe("the router's control API", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(router.getWeights().weights).toEqual({ blue: 70, green: 30 });
-    await expect(remote.writeWeights({ blue: 70, green: 31 })).rejects.toThrow(/refused PUT \/weights: invalid weights: weights must be integers 0\.\.100 summing to 100/);
+    await expect(remote.writeWeights({ blue: 70, green: 31 })).rejects.toThrow(
+      /refused PUT \/weights: invalid weights: weights must be integers 0\.\.100 summing to 100/,
+    );
     await expect(remote.writeWeights({ blue: -1, green: 101 })).rejects.toThrow(/refused PUT/);
     expect(router.getWeights().weights).toEqual({ blue: 70, green: 30 });
     router.setWeights({ blue: 90, green: 10 });
@@ -180,7 +187,12 @@ describe("the guard's own process", () => {
     const world = new FakeWorld();
     const stores = runDirectoryStores(dir);
     const rollout = testRollout({ strategy: { type: "canary", steps: [5, { percent: 25, pause: "promote" }, 100] } });
-    const result = await runCutover(world.deps({ lock: stores.lock, journal: stores.journal, recorder: stores.recorder }), { rollout, databaseMode: "shared", owner: "alice", stack: "demo" });
+    const result = await runCutover(world.deps({ lock: stores.lock, journal: stores.journal, recorder: stores.recorder }), {
+      rollout,
+      databaseMode: "shared",
+      owner: "alice",
+      stack: "demo",
+    });
     expect(result.outcome).toBe("paused");
     expect(world.router.current()).toEqual({ blue: 75, green: 25 });
     return result.runId;
@@ -198,36 +210,61 @@ describe("the guard's own process", () => {
 
   it("rolls a paused rollout back on green's 5xx, through the control API and the run directory's lock and journal", async () => {
     let runId = "";
-    await withRunDirectory("bluegreen-guard-", { blue: 75, green: 25 }, async (dir, router) => {
-      const said: string[] = [];
-      const engineEvents: string[] = [];
-      const guard = await startGuardProcess({ runDir: dir, stack: "demo", maxErrorRate: 0.05, minRequests: 10, evaluationPeriods: 2, windowMs: 1000, lifetimeMs: 60_000, onSay: (text) => said.push(text), onWindow: (window) => said.push(describeWindow(window)), onEngineEvent: (event) => engineEvents.push(event.type) });
-      started.push(guard);
-      expect(guard.pid).not.toBe(process.pid);
-      greenErrorShare = 0.5;
-      let acted: Awaited<ReturnType<GuardProcess["firstAction"]>> = null;
-      const action = guard.firstAction(30_000).then((outcome) => (acted = outcome));
-      await drive(router, () => acted !== null, 20_000);
-      await action;
-      expect(acted).toMatchObject({ acted: true, outcome: "rolled-back", runId });
-      expect(said.filter((line) => line.includes("BREACH")).length).toBeGreaterThanOrEqual(2);
-      expect(engineEvents).toContain("rollback-started");
-      expect(engineEvents.indexOf("rollback-complete")).toBeGreaterThan(engineEvents.indexOf("rollback-started"));
-      // The router's weights, the journal, the lock and the weight record all say the guard's process did it.
-      expect(router.getWeights().weights).toEqual({ blue: 100, green: 0 });
-      const journal = parseJournal(await runDirectoryStores(dir).journal.load());
-      expect(journal.phase).toBe("rolled-back");
-      expect(journal.owner).toBe(`guard (sandbox guard pid ${guard.pid})`);
-      expect(journal.failure).toMatchObject({ phase: "paused", step: 1 });
-      expect(await runDirectoryStores(dir).lock.current()).toBeNull();
-      expect(await readRecordedWeights(join(dir, "weights.json"))).toEqual({ blue: 100, green: 0 });
-    }, async (dir) => void (runId = await pausedRollout(dir)));
+    await withRunDirectory(
+      "bluegreen-guard-",
+      { blue: 75, green: 25 },
+      async (dir, router) => {
+        const said: string[] = [];
+        const engineEvents: string[] = [];
+        const guard = await startGuardProcess({
+          runDir: dir,
+          stack: "demo",
+          maxErrorRate: 0.05,
+          minRequests: 10,
+          evaluationPeriods: 2,
+          windowMs: 1000,
+          lifetimeMs: 60_000,
+          onSay: (text) => said.push(text),
+          onWindow: (window) => said.push(describeWindow(window)),
+          onEngineEvent: (event) => engineEvents.push(event.type),
+        });
+        started.push(guard);
+        expect(guard.pid).not.toBe(process.pid);
+        greenErrorShare = 0.5;
+        let acted: Awaited<ReturnType<GuardProcess["firstAction"]>> = null;
+        const action = guard.firstAction(30_000).then((outcome) => (acted = outcome));
+        await drive(router, () => acted !== null, 20_000);
+        await action;
+        expect(acted).toMatchObject({ acted: true, outcome: "rolled-back", runId });
+        expect(said.filter((line) => line.includes("BREACH")).length).toBeGreaterThanOrEqual(2);
+        expect(engineEvents).toContain("rollback-started");
+        expect(engineEvents.indexOf("rollback-complete")).toBeGreaterThan(engineEvents.indexOf("rollback-started"));
+        // The router's weights, the journal, the lock and the weight record all say the guard's process did it.
+        expect(router.getWeights().weights).toEqual({ blue: 100, green: 0 });
+        const journal = parseJournal(await runDirectoryStores(dir).journal.load());
+        expect(journal.phase).toBe("rolled-back");
+        expect(journal.owner).toBe(`guard (sandbox guard pid ${guard.pid})`);
+        expect(journal.failure).toMatchObject({ phase: "paused", step: 1 });
+        expect(await runDirectoryStores(dir).lock.current()).toBeNull();
+        expect(await readRecordedWeights(join(dir, "weights.json"))).toEqual({ blue: 100, green: 0 });
+      },
+      async (dir) => void (runId = await pausedRollout(dir)),
+    );
   }, 60_000);
 
   it("does nothing while no rollout is active, and stops when its parent's pipe closes", async () => {
     await withRunDirectory("bluegreen-guard-idle-", { blue: 75, green: 25 }, async (dir, router) => {
       const said: string[] = [];
-      const guard = await startGuardProcess({ runDir: dir, stack: "demo", maxErrorRate: 0.05, minRequests: 10, evaluationPeriods: 2, windowMs: 1000, lifetimeMs: 60_000, onSay: (text) => said.push(text) });
+      const guard = await startGuardProcess({
+        runDir: dir,
+        stack: "demo",
+        maxErrorRate: 0.05,
+        minRequests: 10,
+        evaluationPeriods: 2,
+        windowMs: 1000,
+        lifetimeMs: 60_000,
+        onSay: (text) => said.push(text),
+      });
       started.push(guard);
       greenErrorShare = 0.5;
       await drive(router, () => said.some((line) => line.includes("did nothing")), 20_000);
@@ -241,9 +278,9 @@ describe("the guard's own process", () => {
   it("refuses to start without the router's control file (exit before watching)", async () => {
     const dir = await mkdtemp(join(tmpdir(), "bluegreen-guard-nofile-"));
     try {
-      await expect(startGuardProcess({ runDir: dir, stack: "demo", maxErrorRate: 0.05, minRequests: 10, evaluationPeriods: 2, windowMs: 1000, lifetimeMs: 60_000 })).rejects.toThrow(
-        /exited during start-up \(2\).*router-control\.json does not exist/,
-      );
+      await expect(
+        startGuardProcess({ runDir: dir, stack: "demo", maxErrorRate: 0.05, minRequests: 10, evaluationPeriods: 2, windowMs: 1000, lifetimeMs: 60_000 }),
+      ).rejects.toThrow(/exited during start-up \(2\).*router-control\.json does not exist/);
       expect(await readFile(join(dir, "cutover-journal.json"), "utf8").catch(() => null)).toBeNull();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -256,7 +293,13 @@ describe("the cutover's own process", () => {
     await withRunDirectory("bluegreen-cutover-bad-", { blue: 100, green: 0 }, async (dir, router) => {
       const started = await startCutoverProcess({
         runDir: dir,
-        request: { rollout: testRollout(), stack: "demo", runId: "r-bad", targets: { blue: [targets.blue], green: [] }, pids: { blue: [process.pid], green: [process.pid] } },
+        request: {
+          rollout: testRollout(),
+          stack: "demo",
+          runId: "r-bad",
+          targets: { blue: [targets.blue], green: [] },
+          pids: { blue: [process.pid], green: [process.pid] },
+        },
         databaseUrl: "postgres://nobody@127.0.0.1:1/none",
         tag: "bluegreen-test-cutover-bad",
       });
@@ -269,4 +312,3 @@ describe("the cutover's own process", () => {
     });
   }, 30_000);
 });
-

@@ -27,7 +27,10 @@ afterAll(async () => {
   await Promise.all(upstreams.map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
-async function hit(router: LocalRouter, init: RequestInit & { path?: string } = {}): Promise<{ status: number; color: string | null; body: unknown; cookie: string | null }> {
+async function hit(
+  router: LocalRouter,
+  init: RequestInit & { path?: string } = {},
+): Promise<{ status: number; color: string | null; body: unknown; cookie: string | null }> {
   const response = await fetch(`${router.url}${init.path ?? "/x"}`, init);
   const body = await response.json();
   return { status: response.status, color: response.headers.get("x-app-color"), body, cookie: response.headers.get("set-cookie") };
@@ -135,7 +138,9 @@ describe("local router: the fence lets writes already at an app finish", () => {
       }, 300);
     });
     upstreams.push(slow);
-    const slowUrl = await new Promise<string>((resolve) => slow.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(slow.address() as { port: number }).port}`)));
+    const slowUrl = await new Promise<string>((resolve) =>
+      slow.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(slow.address() as { port: number }).port}`)),
+    );
     const router = new LocalRouter({ targets: { blue: slowUrl, green: slowUrl } });
     await router.listen(0);
     try {
@@ -163,7 +168,9 @@ describe("local router: a color whose process refuses or resets connections", ()
       req.socket.destroy();
     });
     upstreams.push(resetting);
-    const resettingUrl = await new Promise<string>((resolve) => resetting.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(resetting.address() as { port: number }).port}`)));
+    const resettingUrl = await new Promise<string>((resolve) =>
+      resetting.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(resetting.address() as { port: number }).port}`)),
+    );
     const router = new LocalRouter({ targets: { blue: targets.blue, green: resettingUrl }, weights: { blue: 50, green: 50 } });
     await router.listen(0);
     const start = Date.now() - 1000;

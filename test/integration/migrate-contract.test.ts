@@ -34,15 +34,27 @@ const run = (argv: string[]) => cli.run(migrateMain, argv);
 async function journalOf(outcome: "succeeded" | "rolled-back", startAt: number): Promise<Journal> {
   const world = new FakeWorld({ clock: new FakeClock(startAt) });
   if (outcome === "rolled-back") {
-    world.metrics.respond(() => ({ blue: { requests: 1000, errors5xx: 0, p95Ms: 100, p99Ms: 100 }, green: { requests: 1000, errors5xx: 500, p95Ms: 100, p99Ms: 100 } }));
+    world.metrics.respond(() => ({
+      blue: { requests: 1000, errors5xx: 0, p95Ms: 100, p99Ms: 100 },
+      green: { requests: 1000, errors5xx: 500, p95Ms: 100, p99Ms: 100 },
+    }));
   }
-  const result = await runCutover(world.deps(), { rollout: testRollout({ strategy: { type: "canary", steps: [50, 100] }, bakeSeconds: 60, monitorSeconds: 60 }), databaseMode: "shared", owner: "ops pid 1", stack: "prod" });
+  const result = await runCutover(world.deps(), {
+    rollout: testRollout({ strategy: { type: "canary", steps: [50, 100] }, bakeSeconds: 60, monitorSeconds: 60 }),
+    databaseMode: "shared",
+    owner: "ops pid 1",
+    stack: "prod",
+  });
   expect(result.outcome).toBe(outcome);
   return parseJournal(world.journal.value);
 }
 
 async function storeJournal(journal: Journal): Promise<void> {
-  const [{ ssmSdk }, { clientConfig }, { SsmJournalStore }] = await Promise.all([import("../../scripts/aws/sdk.js"), import("../../scripts/aws/errors.js"), import("../../scripts/aws/ssmJournal.js")]);
+  const [{ ssmSdk }, { clientConfig }, { SsmJournalStore }] = await Promise.all([
+    import("../../scripts/aws/sdk.js"),
+    import("../../scripts/aws/errors.js"),
+    import("../../scripts/aws/ssmJournal.js"),
+  ]);
   const client = new (ssmSdk().SSMClient)(clientConfig("eu-west-1"));
   try {
     await new SsmJournalStore(client, { project: "bluegreen", stack: "prod" } as never).save(journal);
@@ -52,7 +64,9 @@ async function storeJournal(journal: Journal): Promise<void> {
 }
 
 const columns = async () =>
-  (await sql<{ c: string }>("SELECT attname AS c FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")).map((r) => r.c);
+  (
+    await sql<{ c: string }>("SELECT attname AS c FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")
+  ).map((r) => r.c);
 
 beforeAll(async () => {
   server = await startPostgres({ label: "migrate-contract" });

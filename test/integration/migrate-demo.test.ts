@@ -20,7 +20,9 @@ beforeAll(async () => {
   reportsDir = await mkdtemp(join(tmpdir(), "bluegreen-migrate-demo-reports-"));
   const printer = { ...silentPrinter, line: (text: string) => lines.push(text) };
   result = await runDemo({ runId: id, migration: true, reportsDir, printer });
-  process.stdout.write(`\nmigration demo (${(result.durationMs / 1000).toFixed(1)} s)\n${lines.filter((l) => /lint|migrat|contract|rollback/.test(l)).join("\n")}\n${summaryLines(result).join("\n")}\n`);
+  process.stdout.write(
+    `\nmigration demo (${(result.durationMs / 1000).toFixed(1)} s)\n${lines.filter((l) => /lint|migrat|contract|rollback/.test(l)).join("\n")}\n${summaryLines(result).join("\n")}\n`,
+  );
 }, 240_000);
 
 afterAll(async () => {

@@ -30,7 +30,12 @@ async function writeMigrations(dir: string, files: Record<string, string>): Prom
 const cli = (args: string[], cwd: string) => runScript("migrate", args, cwd);
 
 const columns = async (url: string, table: string) =>
-  (await sql<{ c: string }>(url, `SELECT attname AS c FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`)).map((r) => r.c);
+  (
+    await sql<{ c: string }>(
+      url,
+      `SELECT attname AS c FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    )
+  ).map((r) => r.c);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "migrate-it-"));
@@ -47,12 +52,16 @@ describe("one database (database.mode shared)", () => {
 
   beforeAll(async () => {
     server = await startPostgres({ label: "migrate-shared" });
-    await sql(url(), "CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric(12,2) NOT NULL, legacy text); INSERT INTO orders (total) SELECT g FROM generate_series(1, 100) g");
+    await sql(
+      url(),
+      "CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric(12,2) NOT NULL, legacy text); INSERT INTO orders (total) SELECT g FROM generate_series(1, 100) g",
+    );
     dir = join(work, "shared", "migrations");
     await writeMigrations(dir, {
       "expand/001_add_note.sql": "-- Up Migration\nALTER TABLE orders ADD COLUMN note text;\n",
       "expand/002_index.sql": "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_note_idx ON orders (note);\n",
-      "expand/003_invoices.sql": "CREATE TABLE invoices (id bigint PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders (id));\nINSERT INTO invoices VALUES (1, 1);\n",
+      "expand/003_invoices.sql":
+        "CREATE TABLE invoices (id bigint PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders (id));\nINSERT INTO invoices VALUES (1, 1);\n",
       "contract/001_drop_legacy.sql": "ALTER TABLE orders DROP COLUMN legacy;\n",
     });
   }, 120_000);
@@ -69,7 +78,11 @@ describe("one database (database.mode shared)", () => {
   it("plan / --dry-run changes nothing and lists the steps in order", async () => {
     const plan = await runMigrations(targets(), { dir, phase: "expand", dryRun: true, squawk: false });
     expect(plan.ok).toBe(true);
-    expect(plan.steps.map((s) => [s.migration, s.noTransaction])).toEqual([["001_add_note", false], ["002_index", true], ["003_invoices", false]]);
+    expect(plan.steps.map((s) => [s.migration, s.noTransaction])).toEqual([
+      ["001_add_note", false],
+      ["002_index", true],
+      ["003_invoices", false],
+    ]);
     expect(await columns(url(), "orders")).toEqual(["id", "total", "legacy"]);
   });
 
@@ -145,8 +158,15 @@ describe("one database (database.mode shared)", () => {
     await sql(url(), "CREATE DATABASE cutover_db");
     const dbUrl = server.url("cutover_db");
     await sql(dbUrl, "CREATE TABLE orders (id bigint PRIMARY KEY)");
-    const cutoverTargets = async (): Promise<MigrateTargets> => ({ mode: "shared", database: { label: "database", display: "cutover_db", config: { connectionString: dbUrl } } });
-    const request = { rollout: testRollout({ strategy: { type: "canary", steps: [50, 100] }, bakeSeconds: 60, monitorSeconds: 60 }), databaseMode: "shared" as const, owner: "it pid 1" };
+    const cutoverTargets = async (): Promise<MigrateTargets> => ({
+      mode: "shared",
+      database: { label: "database", display: "cutover_db", config: { connectionString: dbUrl } },
+    });
+    const request = {
+      rollout: testRollout({ strategy: { type: "canary", steps: [50, 100] }, bakeSeconds: 60, monitorSeconds: 60 }),
+      databaseMode: "shared" as const,
+      owner: "it pid 1",
+    };
     const world = new FakeWorld();
     const migrator = new PostgresSchemaMigrator({ dir: cutoverDir, targets: cutoverTargets, squawk: false });
     expect(await migrator.pendingExpand()).toEqual(["001_cutover_col"]);
@@ -159,7 +179,10 @@ describe("one database (database.mode shared)", () => {
     // An unsafe file: refused by the lint before anything is applied; no weight written.
     await writeMigrations(cutoverDir, { "expand/002_drop.sql": "ALTER TABLE orders DROP COLUMN cutover_col;\n" });
     const refusedWorld = new FakeWorld();
-    const refused = await runCutover(refusedWorld.deps({ migrator: new PostgresSchemaMigrator({ dir: cutoverDir, targets: cutoverTargets, squawk: false }) }), request);
+    const refused = await runCutover(
+      refusedWorld.deps({ migrator: new PostgresSchemaMigrator({ dir: cutoverDir, targets: cutoverTargets, squawk: false }) }),
+      request,
+    );
     expect(refused.outcome).toBe("preflight-failed");
     expect(refused.reason).toMatch(/migration failed: refused: 1 lint error.*002_drop: drop-column at line 1/);
     expect(refusedWorld.router.writes).toEqual([]);
@@ -169,7 +192,7 @@ describe("one database (database.mode shared)", () => {
   it("bad input is exit 2, an unreachable database exit 3", async () => {
     expect((await cli(["nope"], work)).code).toBe(2);
     expect((await cli(["up", "--dir", dir], work)).code).toBe(2);
-    expect((await cli(["up", "--database-url", "postgres://u:secretpw@127.0.0.1:1/db", "--dir", dir, "--no-squawk"], work))).toMatchObject({ code: 3 });
+    expect(await cli(["up", "--database-url", "postgres://u:secretpw@127.0.0.1:1/db", "--dir", dir, "--no-squawk"], work)).toMatchObject({ code: 3 });
   }, 60_000);
 });
 
@@ -221,7 +244,10 @@ describe("paired databases with replication running both ways", () => {
       `blue: ALTER SUBSCRIPTION "${SYNC_NAMES.reverse}" REFRESH PUBLICATION WITH (copy_data = false)`,
     ]);
     expect(report.replicationChecks.map((c) => [c.subscription, c.ok])).toEqual([
-      [SYNC_NAMES.forward, true], [SYNC_NAMES.reverse, true], [SYNC_NAMES.forward, true], [SYNC_NAMES.reverse, true],
+      [SYNC_NAMES.forward, true],
+      [SYNC_NAMES.reverse, true],
+      [SYNC_NAMES.forward, true],
+      [SYNC_NAMES.reverse, true],
     ]);
     expect(report.rowChecks).toMatchObject([{ table: '"public"."invoices"', from: "blue", to: "green", ok: true }]);
     expect(report.schemaDifferences).toEqual([]);
@@ -230,7 +256,10 @@ describe("paired databases with replication running both ways", () => {
   }, 120_000);
 
   it("rows written on the new schema replicate both ways, old rows included", async () => {
-    await sql(blue.url(), "INSERT INTO orders VALUES (100, 1, NULL, 'with note'); UPDATE orders SET note = 'n' WHERE id = 1; INSERT INTO invoices VALUES (1, 100, 1)");
+    await sql(
+      blue.url(),
+      "INSERT INTO orders VALUES (100, 1, NULL, 'with note'); UPDATE orders SET note = 'n' WHERE id = 1; INSERT INTO invoices VALUES (1, 100, 1)",
+    );
     await sql(green.url(), "INSERT INTO invoices VALUES (2, 1, 2)");
     const forth = await waitForCatchUp({ sourceUrl: blue.url(), targetUrl: green.url(), timeoutMs: 30_000 });
     expect(forth.caughtUp, forth.reason).toBe(true);

@@ -90,7 +90,10 @@ describe("parity command line", () => {
     expect(limit.code).toBe(2);
 
     const outputs = join(cwd, "outputs.json");
-    await writeFile(outputs, JSON.stringify({ databaseEndpoints: { blue: "h:5432" }, databaseSecretArns: { blue: "arn:aws:secretsmanager:eu-west-1:1:secret:b" } }));
+    await writeFile(
+      outputs,
+      JSON.stringify({ databaseEndpoints: { blue: "h:5432" }, databaseSecretArns: { blue: "arn:aws:secretsmanager:eu-west-1:1:secret:b" } }),
+    );
     const stack = await cli(["--outputs", outputs, "--no-save"]);
     expect(stack.code).toBe(2);
     expect(stack.stderr).toContain("databaseEndpoints.green: is missing");

@@ -41,26 +41,46 @@ function wide(schema: string, n: number, prefix: string, type: string, value: st
 const SETUP = [
   twin("w", (s) => wide(s, 1599, "c", "int", "r + %s")),
   twin("n", (s) => wide(s, 900, "n", "numeric", "1.5")),
-  twin("iv", (s) => `CREATE TABLE ${s}.t (id int PRIMARY KEY, d interval, ds interval[]);
-    INSERT INTO ${s}.t VALUES (1, '1 mon', NULL), (2, '1 day', NULL), (3, NULL, '{1 mon}');`),
-  twin("ar", (s) => `CREATE TABLE ${s}.t (id int PRIMARY KEY, a int[], b text[]);
-    INSERT INTO ${s}.t VALUES (1, '{{11,12},{13,14}}', '{a,b}'), (2, '{1,2}', '[0:1]={a,b}');`),
-  ...["sdot", "ddot"].map((s) => `CREATE SCHEMA ${s}; CREATE SCHEMA "${s}.x";
+  twin(
+    "iv",
+    (s) => `CREATE TABLE ${s}.t (id int PRIMARY KEY, d interval, ds interval[]);
+    INSERT INTO ${s}.t VALUES (1, '1 mon', NULL), (2, '1 day', NULL), (3, NULL, '{1 mon}');`,
+  ),
+  twin(
+    "ar",
+    (s) => `CREATE TABLE ${s}.t (id int PRIMARY KEY, a int[], b text[]);
+    INSERT INTO ${s}.t VALUES (1, '{{11,12},{13,14}}', '{a,b}'), (2, '{1,2}', '[0:1]={a,b}');`,
+  ),
+  ...["sdot", "ddot"].map(
+    (s) => `CREATE SCHEMA ${s}; CREATE SCHEMA "${s}.x";
     CREATE TABLE ${s}."x.t" (id int PRIMARY KEY, v text); CREATE TABLE "${s}.x".t (id int PRIMARY KEY, v text);
-    INSERT INTO ${s}."x.t" SELECT g, 'v' || g FROM generate_series(1, 10) g; INSERT INTO "${s}.x".t SELECT g, 'v' || g FROM generate_series(1, 10) g;`),
-  twin("sp", (s) => `CREATE TYPE ${s}.mood AS ENUM ('happy', 'sad');
+    INSERT INTO ${s}."x.t" SELECT g, 'v' || g FROM generate_series(1, 10) g; INSERT INTO "${s}.x".t SELECT g, 'v' || g FROM generate_series(1, 10) g;`,
+  ),
+  twin(
+    "sp",
+    (s) => `CREATE TYPE ${s}.mood AS ENUM ('happy', 'sad');
     CREATE TABLE ${s}.t (id int PRIMARY KEY, m ${s}.mood, r regclass);
-    INSERT INTO ${s}.t VALUES (1, 'happy', '${s}.t'), (2, 'happy', '${s}.t');`),
-  twin("ci", (s) => `CREATE COLLATION ${s}.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+    INSERT INTO ${s}.t VALUES (1, 'happy', '${s}.t'), (2, 'happy', '${s}.t');`,
+  ),
+  twin(
+    "ci",
+    (s) => `CREATE COLLATION ${s}.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
     CREATE TABLE ${s}.t (id int PRIMARY KEY, c public.citext, n text COLLATE ${s}.ci);
-    INSERT INTO ${s}.t VALUES (1, 'Abc', 'Abc'), (2, 'Abc', 'Abc');`),
-  twin("inv", (s) => `CREATE TABLE ${s}.t (id int PRIMARY KEY, v text);
-    INSERT INTO ${s}.t VALUES (1, U&'caf\\00e9'), (2, 'ab'), (3, 'a b');`),
-  twin("rls", (s) => `CREATE TABLE ${s}.t (id int PRIMARY KEY, v text);
+    INSERT INTO ${s}.t VALUES (1, 'Abc', 'Abc'), (2, 'Abc', 'Abc');`,
+  ),
+  twin(
+    "inv",
+    (s) => `CREATE TABLE ${s}.t (id int PRIMARY KEY, v text);
+    INSERT INTO ${s}.t VALUES (1, U&'caf\\00e9'), (2, 'ab'), (3, 'a b');`,
+  ),
+  twin(
+    "rls",
+    (s) => `CREATE TABLE ${s}.t (id int PRIMARY KEY, v text);
     INSERT INTO ${s}.t SELECT g, 'v' || g FROM generate_series(1, 5) g;
     ALTER SCHEMA ${s} OWNER TO rls_owner; ALTER TABLE ${s}.t OWNER TO rls_owner;
     ALTER TABLE ${s}.t ENABLE ROW LEVEL SECURITY; ALTER TABLE ${s}.t FORCE ROW LEVEL SECURITY;
-    CREATE POLICY low_ids ON ${s}.t USING (id < 3);`),
+    CREATE POLICY low_ids ON ${s}.t USING (id < 3);`,
+  ),
 ].join("\n");
 
 const PLANTED = `
@@ -156,16 +176,27 @@ describe("each type by its identity", () => {
     const report = await run(["ci_diff.*"]);
     const t = table(report, "ci_diff.t");
     expect(changedCols(t)).toEqual({ "1": ["c"], "2": ["n"] });
-    expect(t.equalityRules).toEqual(expect.arrayContaining([{ rule: "citext-bytes", columns: ["c"] }, { rule: "collation-bytes", columns: ["n"] }]));
+    expect(t.equalityRules).toEqual(
+      expect.arrayContaining([
+        { rule: "citext-bytes", columns: ["c"] },
+        { rule: "collation-bytes", columns: ["n"] },
+      ]),
+    );
   });
 });
 
 describe("names and the reading session", () => {
-  it("a.\"b.c\" and \"a.b\".c are two tables", async () => {
+  it('a."b.c" and "a.b".c are two tables', async () => {
     const same = await expectIdentical(["*sdot*"], 2);
-    expect(same.tables.map((t) => [t.table, t.schema, t.name])).toEqual([['"sdot.x".t', "sdot.x", "t"], ['sdot."x.t"', "sdot", "x.t"]]);
+    expect(same.tables.map((t) => [t.table, t.schema, t.name])).toEqual([
+      ['"sdot.x".t', "sdot.x", "t"],
+      ['sdot."x.t"', "sdot", "x.t"],
+    ]);
     const report = await run(["*ddot*"]);
-    expect(report.tables.map((t) => [t.table, t.status])).toEqual([['"ddot.x".t', "different"], ['ddot."x.t"', "identical"]]);
+    expect(report.tables.map((t) => [t.table, t.status])).toEqual([
+      ['"ddot.x".t', "different"],
+      ['ddot."x.t"', "identical"],
+    ]);
     expect(changedCols(table(report, '"ddot.x".t'))).toEqual({ "5": ["v"] });
   });
 

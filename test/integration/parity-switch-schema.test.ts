@@ -32,36 +32,99 @@ interface Case {
 const table = (s: string) => `CREATE TABLE ${s}.t (id int PRIMARY KEY, v int); INSERT INTO ${s}.t SELECT g, g FROM generate_series(1, 20) g;`;
 
 const CASES: Case[] = [
-  { name: "dom_check", blue: (s) => `CREATE DOMAIN ${s}.qty AS int CHECK (VALUE > 0)`, green: (s) => `CREATE DOMAIN ${s}.qty AS int CHECK (VALUE >= 0)`, kind: "domain-definition", object: (s) => `${s}.qty` },
-  { name: "dom_default", blue: (s) => `CREATE DOMAIN ${s}.qty AS int DEFAULT 1`, green: (s) => `CREATE DOMAIN ${s}.qty AS int DEFAULT 2`, kind: "domain-definition", object: (s) => `${s}.qty` },
-  { name: "dom_base", blue: (s) => `CREATE DOMAIN ${s}.qty AS int NOT NULL`, green: (s) => `CREATE DOMAIN ${s}.qty AS bigint NOT NULL`, kind: "domain-definition", object: (s) => `${s}.qty` },
-  { name: "composite", blue: (s) => `CREATE TYPE ${s}.addr AS (street text, zip int)`, green: (s) => `CREATE TYPE ${s}.addr AS (street text, zip bigint)`, kind: "composite-type-definition", object: (s) => `${s}.addr` },
+  {
+    name: "dom_check",
+    blue: (s) => `CREATE DOMAIN ${s}.qty AS int CHECK (VALUE > 0)`,
+    green: (s) => `CREATE DOMAIN ${s}.qty AS int CHECK (VALUE >= 0)`,
+    kind: "domain-definition",
+    object: (s) => `${s}.qty`,
+  },
+  {
+    name: "dom_default",
+    blue: (s) => `CREATE DOMAIN ${s}.qty AS int DEFAULT 1`,
+    green: (s) => `CREATE DOMAIN ${s}.qty AS int DEFAULT 2`,
+    kind: "domain-definition",
+    object: (s) => `${s}.qty`,
+  },
+  {
+    name: "dom_base",
+    blue: (s) => `CREATE DOMAIN ${s}.qty AS int NOT NULL`,
+    green: (s) => `CREATE DOMAIN ${s}.qty AS bigint NOT NULL`,
+    kind: "domain-definition",
+    object: (s) => `${s}.qty`,
+  },
+  {
+    name: "composite",
+    blue: (s) => `CREATE TYPE ${s}.addr AS (street text, zip int)`,
+    green: (s) => `CREATE TYPE ${s}.addr AS (street text, zip bigint)`,
+    kind: "composite-type-definition",
+    object: (s) => `${s}.addr`,
+  },
   {
     name: "unlogged",
     blue: (s) => `CREATE TABLE ${s}.t (id int PRIMARY KEY, v int)`,
     green: (s) => `CREATE UNLOGGED TABLE ${s}.t (id int PRIMARY KEY, v int)`,
-    kind: "table-persistence", object: (s) => `${s}.t`,
+    kind: "table-persistence",
+    object: (s) => `${s}.t`,
   },
-  { name: "rls_on", common: table, blue: (s) => `ALTER TABLE ${s}.t ENABLE ROW LEVEL SECURITY`, green: () => "SELECT 1", kind: "row-security", object: (s) => `${s}.t` },
   {
-    name: "rls_force", common: (s) => `${table(s)} ALTER TABLE ${s}.t ENABLE ROW LEVEL SECURITY;`,
-    blue: (s) => `ALTER TABLE ${s}.t FORCE ROW LEVEL SECURITY`, green: () => "SELECT 1", kind: "row-security", object: (s) => `${s}.t`,
+    name: "rls_on",
+    common: table,
+    blue: (s) => `ALTER TABLE ${s}.t ENABLE ROW LEVEL SECURITY`,
+    green: () => "SELECT 1",
+    kind: "row-security",
+    object: (s) => `${s}.t`,
   },
-  { name: "policy", common: table, blue: (s) => `CREATE POLICY mine ON ${s}.t USING (v > 0)`, green: () => "SELECT 1", kind: "policy-only-on-blue", object: (s) => `${s}.t` },
-  { name: "policy_def", common: table, blue: (s) => `CREATE POLICY mine ON ${s}.t USING (v > 0)`, green: (s) => `CREATE POLICY mine ON ${s}.t USING (v > 1)`, kind: "policy-definition", object: (s) => `${s}.t` },
+  {
+    name: "rls_force",
+    common: (s) => `${table(s)} ALTER TABLE ${s}.t ENABLE ROW LEVEL SECURITY;`,
+    blue: (s) => `ALTER TABLE ${s}.t FORCE ROW LEVEL SECURITY`,
+    green: () => "SELECT 1",
+    kind: "row-security",
+    object: (s) => `${s}.t`,
+  },
+  {
+    name: "policy",
+    common: table,
+    blue: (s) => `CREATE POLICY mine ON ${s}.t USING (v > 0)`,
+    green: () => "SELECT 1",
+    kind: "policy-only-on-blue",
+    object: (s) => `${s}.t`,
+  },
+  {
+    name: "policy_def",
+    common: table,
+    blue: (s) => `CREATE POLICY mine ON ${s}.t USING (v > 0)`,
+    green: (s) => `CREATE POLICY mine ON ${s}.t USING (v > 1)`,
+    kind: "policy-definition",
+    object: (s) => `${s}.t`,
+  },
   {
     name: "trig_off",
     common: (s) => `${table(s)} CREATE FUNCTION ${s}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
       CREATE TRIGGER keep BEFORE UPDATE ON ${s}.t FOR EACH ROW EXECUTE FUNCTION ${s}.noop();`,
-    blue: () => "SELECT 1", green: (s) => `ALTER TABLE ${s}.t DISABLE TRIGGER keep`, kind: "trigger-enabled", object: (s) => `${s}.t`,
+    blue: () => "SELECT 1",
+    green: (s) => `ALTER TABLE ${s}.t DISABLE TRIGGER keep`,
+    kind: "trigger-enabled",
+    object: (s) => `${s}.t`,
   },
-  { name: "replident", common: table, blue: (s) => `ALTER TABLE ${s}.t REPLICA IDENTITY FULL`, green: () => "SELECT 1", kind: "replica-identity", object: (s) => `${s}.t` },
+  {
+    name: "replident",
+    common: table,
+    blue: (s) => `ALTER TABLE ${s}.t REPLICA IDENTITY FULL`,
+    green: () => "SELECT 1",
+    kind: "replica-identity",
+    object: (s) => `${s}.t`,
+  },
   {
     // The index is built on both sides; on green a CREATE INDEX CONCURRENTLY fails half-way (below).
     name: "invalid_idx",
     common: (s) => `${table(s)} CREATE FUNCTION ${s}.checked(x int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
       BEGIN IF current_setting('parity_test.fail', true) = 'on' THEN RAISE EXCEPTION 'index build fails'; END IF; RETURN x; END $$;`,
-    blue: () => "SELECT 1", green: () => "SELECT 1", kind: "index-validity", object: (s) => `${s}.t`,
+    blue: () => "SELECT 1",
+    green: () => "SELECT 1",
+    kind: "index-validity",
+    object: (s) => `${s}.t`,
   },
 ];
 
@@ -79,15 +142,20 @@ beforeAll(async () => {
   cwd = await mkdtemp(join(tmpdir(), "parity-switch-schema-"));
   await createDatabases(server, "blue_db", "green_db", "ext_same_blue", "ext_same_green", "ext_diff_blue", "ext_diff_green");
   const side = (which: "blue" | "green") =>
-    CASES.flatMap((c) => [`${c.name}_same`, `${c.name}_diff`].map((s) => {
-      const planted = s.endsWith("_diff") && which === "green" ? c.green(s) : c.blue(s);
-      return `CREATE SCHEMA ${s}; ${c.common ? c.common(s) : ""}; ${planted};`;
-    })).join("\n");
+    CASES.flatMap((c) =>
+      [`${c.name}_same`, `${c.name}_diff`].map((s) => {
+        const planted = s.endsWith("_diff") && which === "green" ? c.green(s) : c.blue(s);
+        return `CREATE SCHEMA ${s}; ${c.common ? c.common(s) : ""}; ${planted};`;
+      }),
+    ).join("\n");
   const privileges = `CREATE SCHEMA priv_same; CREATE SCHEMA priv_diff;
     CREATE TABLE priv_same.t (id serial PRIMARY KEY); CREATE TABLE priv_diff.t (id serial PRIMARY KEY);
     GRANT SELECT, INSERT ON priv_same.t TO parity_app; GRANT USAGE ON SEQUENCE priv_same.t_id_seq TO parity_app;`;
   await execSql(server.url(), "CREATE ROLE parity_app");
-  await execSql(blueUrl(), `${side("blue")} ${privileges} GRANT SELECT, INSERT ON priv_diff.t TO parity_app; GRANT USAGE ON SEQUENCE priv_diff.t_id_seq TO parity_app;`);
+  await execSql(
+    blueUrl(),
+    `${side("blue")} ${privileges} GRANT SELECT, INSERT ON priv_diff.t TO parity_app; GRANT USAGE ON SEQUENCE priv_diff.t_id_seq TO parity_app;`,
+  );
   await execSql(greenUrl(), `${side("green")} ${privileges} GRANT SELECT ON priv_diff.t TO parity_app;`);
   for (const s of ["invalid_idx_same", "invalid_idx_diff"]) {
     await buildIndex(blueUrl(), s, false);
@@ -137,7 +205,10 @@ describe("privileges", () => {
     ]);
     const strict = await runParity({ blueUrl: blueUrl(), greenUrl: greenUrl(), include: ["priv_diff.*"], strictPrivileges: true });
     expect(strict.identical).toBe(false);
-    expect(strict.schemaDifferences.map((d) => `${d.kind} ${d.object} ${d.role}`)).toEqual(["privileges priv_diff.t parity_app", "privileges priv_diff.t_id_seq parity_app"]);
+    expect(strict.schemaDifferences.map((d) => `${d.kind} ${d.object} ${d.role}`)).toEqual([
+      "privileges priv_diff.t parity_app",
+      "privileges priv_diff.t_id_seq parity_app",
+    ]);
   });
 
   it("the command line: exit 0 with the warning printed, exit 1 under --strict-privileges", async () => {

@@ -99,7 +99,9 @@ beforeAll(async () => {
   `);
 
   // Per-side differences.
-  await exec(green, `
+  await exec(
+    green,
+    `
     DELETE FROM s_kinds.orders WHERE id IN (10, 500);
     INSERT INTO s_kinds.orders VALUES (1001, 'new', 1.00, NULL);
     UPDATE s_kinds.orders SET amount = amount + 0.01 WHERE id = 20;
@@ -120,11 +122,15 @@ beforeAll(async () => {
     UPDATE s_part.events SET v = 0 WHERE region = 'us' AND id = 2999;
     UPDATE s_split.t SET v = 'changed' WHERE id IN (5005, 12345004, 19999000);
     DELETE FROM s_split.t WHERE id = 777000 + (777 % 7);
-  `);
-  await exec(blue, `
+  `,
+  );
+  await exec(
+    blue,
+    `
     INSERT INTO s_empty.e3 VALUES (1), (2);
     INSERT INTO s_nopk.diff VALUES (1, 'x'), (1, 'x');
-  `);
+  `,
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -309,18 +315,54 @@ describe("types compared faithfully", () => {
       FROM generate_series(1, 20) g;
     `);
     const row = (id: number, set: string) => `UPDATE s_types.t SET ${set} WHERE id = ${id};`;
-    await exec(blue, [
-      row(1, "c_text = NULL"), row(2, "c_num = 1.0"), row(3, "c_tstz = '2024-01-01 02:00:00+02'"), row(4, "c_tstz = '2024-01-01 00:00:01+00'"),
-      row(5, `c_jsonb = '{"a": 1, "b": 2}'`), row(6, `c_jsonb = '{"a": 1}'`), row(7, `c_json = '{"a":1}'`), row(8, "c_bytea = '\\x00'"),
-      row(9, "c_arr = '{1,2}'"), row(10, `c_tarr = '{"a,b"}'`), row(11, "c_f8 = '-0'"), row(12, "c_f8 = 0.1"), row(13, "c_f8 = 'NaN'"),
-      row(14, "c_enum = 'happy'"), row(16, "c_dom = 5"), row(17, "c_ci = 'Abc'"), row(18, "c_vc = 'a'"), row(19, "c_bool = NULL"), row(20, "c_enums = '{happy,sad}'"),
-    ].join("\n"));
-    await exec(green, [
-      row(1, "c_text = ''"), row(2, "c_num = 1.00"), row(3, "c_tstz = '2024-01-01 00:00:00+00'"), row(4, "c_tstz = '2024-01-01 00:00:00+00'"),
-      row(5, `c_jsonb = '{"b": 2, "a": 1}'`), row(6, `c_jsonb = '{"a": 2}'`), row(7, `c_json = '{"a": 1}'`), row(8, "c_bytea = '\\x0000'"),
-      row(9, "c_arr = '{2,1}'"), row(10, `c_tarr = '{a,b}'`), row(11, "c_f8 = '0'"), row(12, "c_f8 = 0.1000000000000001"), row(13, "c_f8 = 'NaN'"),
-      row(14, "c_enum = 'sad'"), row(16, "c_dom = 6"), row(17, "c_ci = 'abc'"), row(18, "c_vc = 'a '"), row(19, "c_bool = false"), row(20, "c_enums = '{happy}'"),
-    ].join("\n"));
+    await exec(
+      blue,
+      [
+        row(1, "c_text = NULL"),
+        row(2, "c_num = 1.0"),
+        row(3, "c_tstz = '2024-01-01 02:00:00+02'"),
+        row(4, "c_tstz = '2024-01-01 00:00:01+00'"),
+        row(5, `c_jsonb = '{"a": 1, "b": 2}'`),
+        row(6, `c_jsonb = '{"a": 1}'`),
+        row(7, `c_json = '{"a":1}'`),
+        row(8, "c_bytea = '\\x00'"),
+        row(9, "c_arr = '{1,2}'"),
+        row(10, `c_tarr = '{"a,b"}'`),
+        row(11, "c_f8 = '-0'"),
+        row(12, "c_f8 = 0.1"),
+        row(13, "c_f8 = 'NaN'"),
+        row(14, "c_enum = 'happy'"),
+        row(16, "c_dom = 5"),
+        row(17, "c_ci = 'Abc'"),
+        row(18, "c_vc = 'a'"),
+        row(19, "c_bool = NULL"),
+        row(20, "c_enums = '{happy,sad}'"),
+      ].join("\n"),
+    );
+    await exec(
+      green,
+      [
+        row(1, "c_text = ''"),
+        row(2, "c_num = 1.00"),
+        row(3, "c_tstz = '2024-01-01 00:00:00+00'"),
+        row(4, "c_tstz = '2024-01-01 00:00:00+00'"),
+        row(5, `c_jsonb = '{"b": 2, "a": 1}'`),
+        row(6, `c_jsonb = '{"a": 2}'`),
+        row(7, `c_json = '{"a": 1}'`),
+        row(8, "c_bytea = '\\x0000'"),
+        row(9, "c_arr = '{2,1}'"),
+        row(10, `c_tarr = '{a,b}'`),
+        row(11, "c_f8 = '0'"),
+        row(12, "c_f8 = 0.1000000000000001"),
+        row(13, "c_f8 = 'NaN'"),
+        row(14, "c_enum = 'sad'"),
+        row(16, "c_dom = 6"),
+        row(17, "c_ci = 'abc'"),
+        row(18, "c_vc = 'a '"),
+        row(19, "c_bool = false"),
+        row(20, "c_enums = '{happy}'"),
+      ].join("\n"),
+    );
   });
 
   const expectedServer = {
@@ -366,18 +408,24 @@ describe("types compared faithfully", () => {
 
 describe("schema differences", () => {
   beforeAll(async () => {
-    await exec(blue, `
+    await exec(
+      blue,
+      `
       CREATE SCHEMA s_schema;
       CREATE TABLE s_schema.sd (id int PRIMARY KEY, a int, b text, c int NOT NULL, d int, CONSTRAINT sd_c_key UNIQUE (c));
       CREATE TABLE s_schema.only_blue (id int PRIMARY KEY);
       INSERT INTO s_schema.sd SELECT g, g, 'b' || g, g, g FROM generate_series(1, 100) g;
-    `);
-    await exec(green, `
+    `,
+    );
+    await exec(
+      green,
+      `
       CREATE SCHEMA s_schema;
       CREATE TABLE s_schema.sd (id int PRIMARY KEY, a int, b varchar(5), c int, e int);
       CREATE INDEX sd_a_idx ON s_schema.sd (a);
       INSERT INTO s_schema.sd SELECT g, CASE WHEN g = 42 THEN -1 ELSE g END, 'b' || g, g, 0 FROM generate_series(1, 100) g;
-    `);
+    `,
+    );
   });
 
   it("reports each schema difference and still compares the columns that line up", async () => {

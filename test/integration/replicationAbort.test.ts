@@ -20,7 +20,10 @@ beforeAll(async () => {
   // Blue subscribes to a publisher nobody serves: created without connecting, then enabled, so
   // its worker keeps failing to connect and the catch-up never sees green's position reached.
   const nowhere = await freePort();
-  await execSql(server.url("blue"), `CREATE SUBSCRIPTION ${reverse} CONNECTION 'host=127.0.0.1 port=${nowhere} dbname=green connect_timeout=1' PUBLICATION bluegreen WITH (connect = false)`);
+  await execSql(
+    server.url("blue"),
+    `CREATE SUBSCRIPTION ${reverse} CONNECTION 'host=127.0.0.1 port=${nowhere} dbname=green connect_timeout=1' PUBLICATION bluegreen WITH (connect = false)`,
+  );
   await execSql(server.url("blue"), `ALTER SUBSCRIPTION ${reverse} ENABLE`);
   adapter = new PostgresDataReplication({ blueUrl: server.url("blue"), greenUrl: server.url("green"), catchUpPollMs: 20 });
 }, 120_000);
@@ -29,14 +32,19 @@ afterAll(async () => {
   await adapter?.close();
   if (!server) return;
   // Without a slot to drop on the (absent) publisher, DROP SUBSCRIPTION does not try to reach it.
-  await execSql(server.url("blue"), `ALTER SUBSCRIPTION ${reverse} DISABLE; ALTER SUBSCRIPTION ${reverse} SET (slot_name = NONE); DROP SUBSCRIPTION ${reverse}`).catch(() => undefined);
+  await execSql(
+    server.url("blue"),
+    `ALTER SUBSCRIPTION ${reverse} DISABLE; ALTER SUBSCRIPTION ${reverse} SET (slot_name = NONE); DROP SUBSCRIPTION ${reverse}`,
+  ).catch(() => undefined);
   await Promise.race([server.stop(), new Promise((resolve) => setTimeout(resolve, 8000))]).catch(() => undefined);
   await rm(server.dataDir, { recursive: true, force: true });
 }, 30_000);
 
 describe("the catch-up wait on real PostgreSQL", () => {
   it("without a signal it ends at its timeout, saying why", async () => {
-    await expect(adapter!.waitForCatchUp("green-to-blue", 300)).rejects.toThrow(/green-to-blue replication did not catch up within 300 ms: the target had applied up to/);
+    await expect(adapter!.waitForCatchUp("green-to-blue", 300)).rejects.toThrow(
+      /green-to-blue replication did not catch up within 300 ms: the target had applied up to/,
+    );
   }, 20_000);
 
   it("an abort ends a wait of ten minutes at once, with the signal's reason", async () => {

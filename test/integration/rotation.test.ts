@@ -217,7 +217,16 @@ describe("replication survives password rotation; paired switch and rollback los
     const outputsFile = join(outputsDir, "outputs.json");
     const cliReplication = { blue: arn("db-blue-cli-replication"), green: arn("db-green-cli-replication") };
     for (const color of COLORS) {
-      secrets.set(cliReplication[color], JSON.stringify({ username: "bluegreen_replication", password: `cli${color}Q9w8E7r6T5y4U3i2`, host: "127.0.0.1", port: servers![color].port, dbname: "cli" }));
+      secrets.set(
+        cliReplication[color],
+        JSON.stringify({
+          username: "bluegreen_replication",
+          password: `cli${color}Q9w8E7r6T5y4U3i2`,
+          host: "127.0.0.1",
+          port: servers![color].port,
+          dbname: "cli",
+        }),
+      );
     }
     await writeFile(outputsFile, JSON.stringify({ ...stackOutputs(), databaseName: "cli", replicationSecretArns: cliReplication }));
     const cli = (args: string[]) => syncMain([...args, "--outputs", outputsFile, "--sslmode", "disable", "--json"]);
@@ -281,7 +290,10 @@ describe("replication survives password rotation; paired switch and rollback los
     const world = new FakeWorld({ clock: new FakeClock(Date.now()) });
     let writer: Writer | null = null;
     const fence = new DrainingFence(() => writer);
-    writer = new Writer(() => (world.router.current().green === 100 ? "green" : "blue"), () => fence.mode);
+    writer = new Writer(
+      () => (world.router.current().green === 100 ? "green" : "blue"),
+      () => fence.mode,
+    );
     const switchPort = replicationPort();
     // `npm run parity` before the cutover, while nothing writes: its stored result feeds the preflight.
     const latestParity = await switchPort.parity();
@@ -289,7 +301,11 @@ describe("replication survives password rotation; paired switch and rollback los
     const parity: ParitySource = { latest: async () => latestParity };
     writer.start();
     await eventually(async () => writer!.acknowledged.length >= 10, "the application writes on blue before the switch", 10_000, 10);
-    const cutover = await runCutover(world.deps({ replication: switchPort, parity, fence }), { rollout: rollout(), databaseMode: "paired", owner: "ana@ops pid 1" });
+    const cutover = await runCutover(world.deps({ replication: switchPort, parity, fence }), {
+      rollout: rollout(),
+      databaseMode: "paired",
+      owner: "ana@ops pid 1",
+    });
     await writer.stop();
     await switchPort.close();
     expect(cutover.outcome, JSON.stringify(world.events.slice(-6))).toBe("succeeded");
@@ -314,12 +330,22 @@ describe("replication survives password rotation; paired switch and rollback los
     const rollbackPort = replicationPort();
     const blueBefore = writer.acknowledged.filter((w) => w.color === "blue").length;
     writer.start();
-    await eventually(async () => writer!.acknowledged.filter((w) => w.color === "green").length >= 40, "the application writes on green before the rollback", 10_000, 10);
+    await eventually(
+      async () => writer!.acknowledged.filter((w) => w.color === "green").length >= 40,
+      "the application writes on green before the rollback",
+      10_000,
+      10,
+    );
     const rollback = await runRollback(world.deps({ replication: rollbackPort, parity, fence }), {
       owner: "ana@ops pid 2",
       databaseMode: "paired",
     });
-    await eventually(async () => writer!.acknowledged.filter((w) => w.color === "blue").length > blueBefore, "the application writes on blue after the rollback", 10_000, 10);
+    await eventually(
+      async () => writer!.acknowledged.filter((w) => w.color === "blue").length > blueBefore,
+      "the application writes on blue after the rollback",
+      10_000,
+      10,
+    );
     await writer.stop();
     await rollbackPort.close();
     expect(rollback.outcome).toBe("rolled-back");

@@ -24,7 +24,9 @@ function expectNoSecrets(text: string): void {
 }
 
 async function slots(url: string): Promise<string[]> {
-  return withDb(url, async (db) => (await db.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots ORDER BY 1")).rows.map((r) => r.slot_name));
+  return withDb(url, async (db) =>
+    (await db.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots ORDER BY 1")).rows.map((r) => r.slot_name),
+  );
 }
 
 describe("sync: bad input and unreachable databases", () => {
@@ -153,8 +155,8 @@ describe("sync: bad input and unreachable databases", () => {
 
   it("the library throws typed errors: unreachable → UnreachableError", async () => {
     const port = await freePort();
-    await expect(
-      stopSync({ sourceUrl: logical!.url("src"), targetUrl: `postgres://postgres:x@127.0.0.1:${port}/dst` }),
-    ).rejects.toBeInstanceOf(UnreachableError);
+    await expect(stopSync({ sourceUrl: logical!.url("src"), targetUrl: `postgres://postgres:x@127.0.0.1:${port}/dst` })).rejects.toBeInstanceOf(
+      UnreachableError,
+    );
   });
 });

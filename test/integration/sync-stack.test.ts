@@ -45,7 +45,9 @@ describe("connections from stack outputs", () => {
     await writeFile(ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     process.env.PGSSLROOTCERT = ca;
     sm.reset();
-    sm.on(GetSecretValueCommand, { SecretId: arn("blue") }).resolves({ SecretString: JSON.stringify({ username: "app", password: "p@ss:w/rd", dbname: "shop" }) });
+    sm.on(GetSecretValueCommand, { SecretId: arn("blue") }).resolves({
+      SecretString: JSON.stringify({ username: "app", password: "p@ss:w/rd", dbname: "shop" }),
+    });
     sm.on(GetSecretValueCommand, { SecretId: arn("green") }).resolves({ SecretString: JSON.stringify({ username: "app", password: "other-secret" }) });
 
     const raw = await loadRawOutputs({ stack: "prod", outputsFile: file, cwd: dir });
@@ -68,7 +70,12 @@ describe("connections from stack outputs", () => {
       expect(text).not.toContain("p@ss");
       expect(text).not.toContain("other-secret");
     }
-    expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId).sort()).toEqual([arn("blue"), arn("green")]);
+    expect(
+      sm
+        .commandCalls(GetSecretValueCommand)
+        .map((c) => c.args[0].input.SecretId)
+        .sort(),
+    ).toEqual([arn("blue"), arn("green")]);
   });
 
   it("--database and the outputs' databaseName pick the database; --sslmode overrides verify-full", async () => {
@@ -97,7 +104,9 @@ describe("connections from stack outputs", () => {
     expect(message).toContain("databaseEndpoints.green: is null: the stack has no green database");
     expect(message).toContain("databaseSecretArns.blue: must be a secretsmanager ARN");
     expect(message).toContain("databaseName: must be a non-empty string");
-    expect(() => parseStackDatabases({ ...paired, databaseMode: "shared" }, "src", "parity")).toThrow(/database\.mode is shared .* parity does not apply: it applies to database\.mode paired/);
+    expect(() => parseStackDatabases({ ...paired, databaseMode: "shared" }, "src", "parity")).toThrow(
+      /database\.mode is shared .* parity does not apply: it applies to database\.mode paired/,
+    );
     const same = { databaseEndpoints: { blue: "one:5432", green: "one:5432" }, databaseSecretArns: { blue: arn("a"), green: arn("a") } };
     expect(() => parseStackDatabases(same, "src", "sync")).toThrow(/the same server \(one:5432\): that is database\.mode shared, where sync does not apply/);
     expect(parseStackDatabases(paired, "src").endpoints.green).toEqual({ host: "green.abc.us-east-1.rds.amazonaws.com", port: 6543 });

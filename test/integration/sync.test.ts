@@ -6,15 +6,7 @@ import { appendFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { startPostgres, type LocalPostgres } from "../../scripts/local/embeddedPostgres.js";
-import {
-  copySequences,
-  reverseSync,
-  startSync,
-  stopSync,
-  syncStatus,
-  waitForCatchUp,
-  SYNC_NAMES,
-} from "../../scripts/postgres/sync/index.js";
+import { copySequences, reverseSync, startSync, stopSync, syncStatus, waitForCatchUp, SYNC_NAMES } from "../../scripts/postgres/sync/index.js";
 import { SCHEMA, dropAllSubscriptions, eventually, runCli, sameData, withDb } from "./syncHelpers.js";
 
 let blue: LocalPostgres | undefined;
@@ -26,7 +18,9 @@ async function seed(url: string, schemaOnly: boolean): Promise<void> {
   await withDb(url, async (db) => {
     await db.query(SCHEMA);
     if (schemaOnly) return;
-    await db.query(`INSERT INTO orders (customer, amount, note) SELECT 'c' || g, g * 1.25, CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g END FROM generate_series(1, 500) g`);
+    await db.query(
+      `INSERT INTO orders (customer, amount, note) SELECT 'c' || g, g * 1.25, CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g END FROM generate_series(1, 500) g`,
+    );
     await db.query(`INSERT INTO order_lines SELECT o, l, 'sku-' || l, l FROM generate_series(1, 200) o, generate_series(1, 3) l`);
     await db.query(`INSERT INTO "App Data"."Events ü" ("Payload", tags) SELECT jsonb_build_object('n', g), ARRAY['a', 'b' || g] FROM generate_series(1, 50) g`);
     await db.query(`INSERT INTO audit_log (message) VALUES ('one'), ('two'), (NULL)`);
@@ -35,7 +29,9 @@ async function seed(url: string, schemaOnly: boolean): Promise<void> {
 }
 
 async function slotsOn(url: string): Promise<string[]> {
-  return withDb(url, async (db) => (await db.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots ORDER BY 1")).rows.map((r) => r.slot_name));
+  return withDb(url, async (db) =>
+    (await db.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots ORDER BY 1")).rows.map((r) => r.slot_name),
+  );
 }
 
 async function objectsOn(url: string): Promise<{ publications: string[]; subscriptions: string[] }> {
@@ -160,8 +156,14 @@ describe("sync between two PostgreSQL servers", () => {
     expect(byName["public.orders_id_seq"]?.action).toBe("set");
     expect(byName["public.orders_id_seq"]?.sourceValue).toBe("800");
     expect(byName["public.invoice_numbers"]?.sourceValue).toBe("1006");
-    const after = await withDb(greenUrl(), async (db) =>
-      (await db.query<{ a: string; b: string; called: boolean }>("SELECT (SELECT last_value::text FROM orders_id_seq) AS a, (SELECT last_value::text FROM invoice_numbers) AS b, (SELECT is_called FROM invoice_numbers) AS called")).rows[0],
+    const after = await withDb(
+      greenUrl(),
+      async (db) =>
+        (
+          await db.query<{ a: string; b: string; called: boolean }>(
+            "SELECT (SELECT last_value::text FROM orders_id_seq) AS a, (SELECT last_value::text FROM invoice_numbers) AS b, (SELECT is_called FROM invoice_numbers) AS called",
+          )
+        ).rows[0],
     );
     expect(after).toEqual({ a: "800", b: "1006", called: true });
     // Copying again changes nothing.
@@ -188,8 +190,10 @@ describe("sync between two PostgreSQL servers", () => {
     expect(run.stdout).toContain("started green → blue");
 
     // A write on green flows to blue; a write on blue still flows to green. Neither comes back.
-    const greenId = await withDb(greenUrl(), async (db) =>
-      (await db.query<{ id: string }>("INSERT INTO orders (customer, amount) VALUES ('taken on green', 42) RETURNING id::text AS id")).rows[0]!.id,
+    const greenId = await withDb(
+      greenUrl(),
+      async (db) =>
+        (await db.query<{ id: string }>("INSERT INTO orders (customer, amount) VALUES ('taken on green', 42) RETURNING id::text AS id")).rows[0]!.id,
     );
     await withDb(blueUrl(), (db) => db.query("INSERT INTO order_lines VALUES (9001, 1, 'from-blue', 1)"));
     await withDb(greenUrl(), (db) => db.query("UPDATE order_lines SET qty = 7 WHERE order_id = 1 AND line = 1"));

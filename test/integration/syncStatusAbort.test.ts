@@ -17,7 +17,9 @@ import { createDatabases, queryRows } from "../support/postgres.js";
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms)))]).finally(
+    () => clearTimeout(timer),
+  );
 }
 
 describe("syncStatus and its signal", () => {
@@ -39,7 +41,14 @@ describe("syncStatus and its signal", () => {
     const socket = await within(connected, 5000, "the connection");
     const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     controller.abort(new Error("deadline"));
-    const error = await within(status.then(() => null, (e: unknown) => e), 5000, "the rejection");
+    const error = await within(
+      status.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+      5000,
+      "the rejection",
+    );
     expect(error).toBeInstanceOf(UnreachableError);
     expect(String(error)).toMatch(/target database: abandoned/);
     expect(String(error)).not.toContain("secret-password");
@@ -106,7 +115,10 @@ describe("syncStatus and its signal", () => {
       // Both of the status's connections are gone from the server (bounded poll).
       let left = -1;
       for (let i = 0; i < 200 && left !== 0; i++) {
-        left = Number((await queryRows<{ n: string }>(server!.url("app"), "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = 'bluegreen-sync'"))[0]!.n);
+        left = Number(
+          (await queryRows<{ n: string }>(server!.url("app"), "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = 'bluegreen-sync'"))[0]!
+            .n,
+        );
         if (left !== 0) await new Promise((resolve) => setTimeout(resolve, 25));
       }
       expect(left).toBe(0);

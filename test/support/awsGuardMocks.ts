@@ -17,7 +17,8 @@ export function mockSsmParameters(ssm: Mock, parameters: Map<string, string>): v
     return { Parameter: { Name: input.Name, Value: parameters.get(input.Name), Version: 1 } };
   });
   ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string; Overwrite?: boolean }) => {
-    if (parameters.has(input.Name) && !input.Overwrite) throw Object.assign(new Error("exists"), { name: "ParameterAlreadyExists", $metadata: { httpStatusCode: 400 } });
+    if (parameters.has(input.Name) && !input.Overwrite)
+      throw Object.assign(new Error("exists"), { name: "ParameterAlreadyExists", $metadata: { httpStatusCode: 400 } });
     parameters.set(input.Name, input.Value);
     return { Version: 1 };
   });
@@ -28,7 +29,12 @@ export function mockSsmParameters(ssm: Mock, parameters: Map<string, string>): v
 }
 
 /** One listener forwarding to the two target groups: `onWrite` gets each ModifyListener's weights; DescribeListeners answers `current()`. */
-export function mockListener(elb: Mock, listener: { arn: string; targetGroups: Record<"blue" | "green", string> }, current: () => Weights, onWrite: (written: Weights) => void): void {
+export function mockListener(
+  elb: Mock,
+  listener: { arn: string; targetGroups: Record<"blue" | "green", string> },
+  current: () => Weights,
+  onWrite: (written: Weights) => void,
+): void {
   const tg = listener.targetGroups;
   elb.on(ModifyListenerCommand).callsFake((input: { DefaultActions: { ForwardConfig: { TargetGroups: { TargetGroupArn: string; Weight: number }[] } }[] }) => {
     const groups = input.DefaultActions[0]!.ForwardConfig.TargetGroups;

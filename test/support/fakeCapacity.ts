@@ -43,7 +43,8 @@ export class FakeFleet implements CapacityManager, HealthProbe {
     const make = (color: Color, options: FakeGroupOptions) => {
       const group = { min: options.min ?? 0, max: options.max ?? 10, desired: options.desired, instances: [] as Instance[] };
       // Instances that exist at the start are in service and healthy already.
-      for (let i = 0; i < options.desired; i++) group.instances.push({ id: this.nextId(color), inServiceAt: clock.now(), healthyAt: clock.now(), broken: false });
+      for (let i = 0; i < options.desired; i++)
+        group.instances.push({ id: this.nextId(color), inServiceAt: clock.now(), healthyAt: clock.now(), broken: false });
       return group;
     };
     this.groups = { blue: make("blue", groups.blue), green: make("green", groups.green) };

@@ -54,15 +54,23 @@ export class FakeSsm {
   put(input: { Name: string; Value: string; Overwrite?: boolean; Tier?: string }): { Version: number; Tier: Tier } {
     const bytes = Buffer.byteLength(input.Value);
     this.calls.push({ command: "Put", name: input.Name, bytes });
-    if (input.Name.length > 1011 || input.Name.split("/").length - 1 > 15) throw awsError("ValidationException", `parameter name ${input.Name} is too long or too deep`);
+    if (input.Name.length > 1011 || input.Name.split("/").length - 1 > 15)
+      throw awsError("ValidationException", `parameter name ${input.Name} is too long or too deep`);
     const existing = this.parameters.get(input.Name);
-    if (existing && !input.Overwrite) throw awsError("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.");
+    if (existing && !input.Overwrite)
+      throw awsError("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.");
     const tier = this.tierFor(input.Tier, bytes, existing?.tier ?? null);
     if (bytes > LIMIT[tier]) {
       this.refused += 1;
       throw tier === "Standard"
-        ? awsError("ValidationException", "Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.")
-        : awsError("ValidationException", "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to 8192");
+        ? awsError(
+            "ValidationException",
+            "Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.",
+          )
+        : awsError(
+            "ValidationException",
+            "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to 8192",
+          );
     }
     const version = (existing?.version ?? 0) + 1;
     this.parameters.set(input.Name, { value: input.Value, tier, version });

@@ -123,7 +123,10 @@ export class FakeRouter implements TrafficRouter {
     private readonly clock: Clock,
     options: FakeRouterOptions = {},
   ) {
-    this.routes = options.routes ?? ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/bg/1/https", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/bg/1/https/api"];
+    this.routes = options.routes ?? [
+      "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/bg/1/https",
+      "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/bg/1/https/api",
+    ];
     this.writeLagMs = options.writeLagMs ?? 0;
     this.stickinessSeconds = options.stickinessSeconds ?? null;
     for (const route of this.routes) this.live.set(route, { weights: { ...(options.initial ?? { blue: 100, green: 0 }) }, pending: null });
@@ -273,7 +276,8 @@ export class FakeMetrics implements MetricsSource {
       const blue: ColorMetrics = options.slowThresholdMs !== undefined ? { ...calm, slow: Math.round(calm.requests * 0.01) } : calm;
       const green: ColorMetrics = { requests: 0, errors5xx: 0, p95Ms: null, p99Ms: null, ...(options.slowThresholdMs !== undefined ? { slow: 0 } : {}) };
       const out: (MetricsSample & { window: MetricsWindow })[] = [];
-      for (let start = span.start; start + periodMs <= span.end; start += periodMs) out.push({ blue: { ...blue }, green: { ...green }, window: { start, end: start + periodMs } });
+      for (let start = span.start; start + periodMs <= span.end; start += periodMs)
+        out.push({ blue: { ...blue }, green: { ...green }, window: { start, end: start + periodMs } });
       return out;
     };
   }
@@ -444,7 +448,13 @@ export class FakeHooks implements HookRunner {
   async run(command: string, timeoutMs: number, env: Record<string, string>, signal?: AbortSignal): Promise<HookResult> {
     this.runs.push({ command, timeoutMs, env: { ...env } });
     const started = this.clock.now();
-    const interrupted = (): HookResult => ({ exitCode: null, timedOut: false, interrupted: true, durationMs: this.clock.now() - started, outputTail: "(stopped: the run was interrupted)" });
+    const interrupted = (): HookResult => ({
+      exitCode: null,
+      timedOut: false,
+      interrupted: true,
+      durationMs: this.clock.now() - started,
+      outputTail: "(stopped: the run was interrupted)",
+    });
     if (signal?.aborted) return interrupted();
     const behaviour = this.behaviours.get(command) ?? { exitCode: 0, timedOut: false, durationMs: 1000, outputTail: "ok" };
     const result = typeof behaviour === "function" ? await behaviour({ ...env, __timeoutMs: String(timeoutMs) }) : behaviour;
@@ -494,7 +504,12 @@ export class FakeReplication implements DataReplication {
   }
   async status(direction: ReplicationDirection): Promise<ReplicationStatus> {
     this.calls.push(`status ${direction}`);
-    return { direction, running: this.running[direction], lagBytes: this.lagBytes[direction], detail: this.running[direction] ? "streaming" : "no subscription" };
+    return {
+      direction,
+      running: this.running[direction],
+      lagBytes: this.lagBytes[direction],
+      detail: this.running[direction] ? "streaming" : "no subscription",
+    };
   }
   async waitForCatchUp(direction: ReplicationDirection, timeoutMs: number, signal?: AbortSignal): Promise<{ waitedMs: number }> {
     this.calls.push(`catch-up ${direction}`);
@@ -714,7 +729,20 @@ export function crashingDeps(
       },
     });
   const deps: EngineDeps = { ...base };
-  for (const key of ["router", "health", "metrics", "alarms", "lock", "journal", "snapshotter", "hooks", "recorder", "parity", "fence", "replication"] as const) {
+  for (const key of [
+    "router",
+    "health",
+    "metrics",
+    "alarms",
+    "lock",
+    "journal",
+    "snapshotter",
+    "hooks",
+    "recorder",
+    "parity",
+    "fence",
+    "replication",
+  ] as const) {
     const port = base[key];
     if (port !== undefined) (deps as unknown as Record<string, unknown>)[key] = wrap(key, port as object);
   }

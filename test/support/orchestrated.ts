@@ -39,7 +39,13 @@ export interface OrchestratedStack {
   depsOverrides: Partial<EngineDeps>;
 }
 
-export function orchestratedStack(sfn: LocalStepFunctions, world: FakeWorld, stack: string, rollout: RolloutConfig, functions: Record<string, (payload: Json) => Promise<Json>>): OrchestratedStack {
+export function orchestratedStack(
+  sfn: LocalStepFunctions,
+  world: FakeWorld,
+  stack: string,
+  rollout: RolloutConfig,
+  functions: Record<string, (payload: Json) => Promise<Json>>,
+): OrchestratedStack {
   const functionArn = `arn:aws:lambda:eu-west-1:123456789012:function:${stack}-advance`;
   const machineArn = `arn:aws:states:eu-west-1:123456789012:stateMachine:${stack}-rollout`;
   const state: OrchestratedStack = { stack, world, machineArn, functionArn, outcomes: [], invocations: 0, engines: 0, failNext: 0, depsOverrides: {} };

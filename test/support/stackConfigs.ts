@@ -10,7 +10,11 @@ export function prodConfigMap(): Record<string, any> {
 }
 
 /** The network of the "existing" network mode in the paired scenario. */
-export const EXISTING_NETWORK = { vpcId: "vpc-0abc12345", publicSubnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"], privateSubnetIds: ["subnet-0ccc3333", "subnet-0ddd4444"] };
+export const EXISTING_NETWORK = {
+  vpcId: "vpc-0abc12345",
+  publicSubnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"],
+  privateSubnetIds: ["subnet-0ccc3333", "subnet-0ddd4444"],
+};
 
 /** Pulumi.prod.yaml made paired: an existing network, two databases, all-at-once, sticky, a test header. */
 export function pairedConfig(): Record<string, any> {
@@ -33,4 +37,3 @@ export function greenDisabledConfig(blueUserData: string): Record<string, any> {
   config["bluegreen:traffic"] = { weights: { blue: 100, green: 0 } };
   return config;
 }
-

@@ -95,7 +95,8 @@ function violations(file: string, source: string, read: (path: string) => string
     const to = target(file, specifier);
     const broke = (rule: string) => out.push(`${file} → ${specifier}: ${rule}`);
     if (BELOW_CLI.some((dir) => isUnder(file, dir)) && isUnder(to, "scripts/cli")) broke("only the CLI and the entry points import scripts/cli");
-    if (BELOW_APP.some((dir) => isUnder(file, dir)) && (isUnder(to, "scripts/app") || isUnder(to, "scripts/demo"))) broke("core and the adapters import neither scripts/app nor scripts/demo");
+    if (BELOW_APP.some((dir) => isUnder(file, dir)) && (isUnder(to, "scripts/app") || isUnder(to, "scripts/demo")))
+      broke("core and the adapters import neither scripts/app nor scripts/demo");
     if (isUnder(file, "scripts/app") && isUnder(to, "scripts/demo")) broke("scripts/app imports no scripts/demo");
     if (isUnder(file, "infra") && isUnder(to, "scripts")) broke("infra/ imports nothing from scripts/");
     const family = FAMILIES.find((dir) => isUnder(file, dir));
@@ -121,7 +122,7 @@ describe("the import scanner (so the rules below can fail)", () => {
     'import type { B } from "@aws-sdk/client-ssm";',
     'export { c } from "./c.js";',
     'import "pg";',
-    "const d = await import(\"../aws/sdk.js\");",
+    'const d = await import("../aws/sdk.js");',
     'type E = import("../../infra/index.js").E;',
     'const f = require("node:child_process");',
     '// import { g } from "../cli/ignored.js";',
@@ -129,7 +130,15 @@ describe("the import scanner (so the rules below can fail)", () => {
   ].join("\n");
 
   test("finds static, re-export, side-effect, dynamic, type-query and require specifiers; skips comments", () => {
-    expect(specifiers(sample)).toEqual(["../cli/common.js", "@aws-sdk/client-ssm", "./c.js", "pg", "../aws/sdk.js", "../../infra/index.js", "node:child_process"]);
+    expect(specifiers(sample)).toEqual([
+      "../cli/common.js",
+      "@aws-sdk/client-ssm",
+      "./c.js",
+      "pg",
+      "../aws/sdk.js",
+      "../../infra/index.js",
+      "node:child_process",
+    ]);
   });
 
   test("names each broken rule", () => {
@@ -149,7 +158,12 @@ describe("the import scanner (so the rules below can fail)", () => {
     ]);
     expect(violations("scripts/cli/x.ts", 'import { a } from "./common.js";\nimport { b } from "../aws/sdk.js";')).toEqual([]);
     expect(violations("scripts/cutover.ts", 'import { a } from "./cli/cutoverMain.js";')).toEqual([]);
-    expect(violations("infra/x.ts", 'import { a } from "./vocabulary/colors.js";\nimport { b } from "../scripts/aws/sdk.js";\nimport { c } from "../scripts/core/plan.js";')).toEqual([
+    expect(
+      violations(
+        "infra/x.ts",
+        'import { a } from "./vocabulary/colors.js";\nimport { b } from "../scripts/aws/sdk.js";\nimport { c } from "../scripts/core/plan.js";',
+      ),
+    ).toEqual([
       "infra/x.ts → ../scripts/aws/sdk.js: infra/ imports nothing from scripts/",
       "infra/x.ts → ../scripts/core/plan.js: infra/ imports nothing from scripts/",
     ]);
@@ -160,7 +174,9 @@ describe("the import scanner (so the rules below can fail)", () => {
       "scripts/local/x.ts → ../postgres/replication.js: no adapter family imports another",
       "scripts/local/x.ts → ../app/stack.js: core and the adapters import neither scripts/app nor scripts/demo",
     ]);
-    expect(violations("scripts/app/x.ts", 'import { a } from "../demo/demo.js";\nimport { b } from "../aws/sdk.js";\nimport { c } from "../cli/common.js";')).toEqual([
+    expect(
+      violations("scripts/app/x.ts", 'import { a } from "../demo/demo.js";\nimport { b } from "../aws/sdk.js";\nimport { c } from "../cli/common.js";'),
+    ).toEqual([
       "scripts/app/x.ts → ../demo/demo.js: scripts/app imports no scripts/demo",
       "scripts/app/x.ts → ../cli/common.js: only the CLI and the entry points import scripts/cli",
     ]);
@@ -181,7 +197,11 @@ describe("the module map holds", () => {
     const known = (line: string) => Object.keys(KNOWN_EXCEPTIONS).some((edge) => line.startsWith(`${edge}:`));
     expect(broken.filter((line) => !known(line))).toEqual([]);
     // Each known exception still exists (remove it from the list once it is fixed).
-    for (const edge of Object.keys(KNOWN_EXCEPTIONS)) expect(broken.some((line) => line.startsWith(`${edge}:`)), edge).toBe(true);
+    for (const edge of Object.keys(KNOWN_EXCEPTIONS))
+      expect(
+        broken.some((line) => line.startsWith(`${edge}:`)),
+        edge,
+      ).toBe(true);
   });
 
   test(`no TypeScript file under scripts/ is over ${MAX_LINES} lines`, () => {
@@ -196,18 +216,30 @@ describe("the module map holds", () => {
     const rows = readFileSync(join(ROOT, "docs/architecture.md"), "utf8")
       .split("\n")
       .filter((line) => /^\| `(?:scripts|infra)\//.test(line));
-    const cells = (row: string) => row.slice(1, -1).split(/(?<!\\)\|(?=(?:[^`]*`[^`]*`)*[^`]*$)/).map((cell) => cell.trim());
+    const cells = (row: string) =>
+      row
+        .slice(1, -1)
+        .split(/(?<!\\)\|(?=(?:[^`]*`[^`]*`)*[^`]*$)/)
+        .map((cell) => cell.trim());
     const malformed = rows.filter((row) => {
       const parts = cells(row);
-      return !row.endsWith("|") || parts.length !== 3 || !/^`(?:scripts|infra)\/[\w./-]+\.ts`$/.test(parts[0]!) || parts[1]!.length === 0 || parts[2]!.length === 0;
+      return (
+        !row.endsWith("|") || parts.length !== 3 || !/^`(?:scripts|infra)\/[\w./-]+\.ts`$/.test(parts[0]!) || parts[1]!.length === 0 || parts[2]!.length === 0
+      );
     });
     expect(malformed, "a row is | `path` | job | may import |").toEqual([]);
     const paths = rows.map((row) => cells(row)[0]!.slice(1, -1));
     const twice = paths.filter((path, i) => paths.indexOf(path) !== i);
     expect(twice, "one row per module").toEqual([]);
     const modules = new Set([...scripts, ...infra]);
-    expect(paths.filter((path) => !modules.has(path)), "rows name existing modules").toEqual([]);
-    expect([...modules].filter((file) => !paths.includes(file)), "every module has its row").toEqual([]);
+    expect(
+      paths.filter((path) => !modules.has(path)),
+      "rows name existing modules",
+    ).toEqual([]);
+    expect(
+      [...modules].filter((file) => !paths.includes(file)),
+      "every module has its row",
+    ).toEqual([]);
   });
 
   test("docs/architecture.md has a line for every module under scripts/ and infra/", () => {

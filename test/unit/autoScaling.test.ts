@@ -45,7 +45,11 @@ describe("AsgCapacity", () => {
   it("sets desired capacity on the color's group, not honouring cooldowns (a deliberate change)", async () => {
     asg.on(SetDesiredCapacityCommand).resolves({});
     await new AsgCapacity(client(), names).setDesired("blue", 3);
-    expect(asg.commandCalls(SetDesiredCapacityCommand)[0]!.args[0].input).toEqual({ AutoScalingGroupName: names.blue, DesiredCapacity: 3, HonorCooldown: false });
+    expect(asg.commandCalls(SetDesiredCapacityCommand)[0]!.args[0].input).toEqual({
+      AutoScalingGroupName: names.blue,
+      DesiredCapacity: 3,
+      HonorCooldown: false,
+    });
   });
 
   it("a missing group, a disabled color and AWS errors are named", async () => {
@@ -54,10 +58,21 @@ describe("AsgCapacity", () => {
     await expect(new AsgCapacity(client(), { ...names, green: null }).setDesired("green", 2)).rejects.toBeInstanceOf(AwsCallError);
     expect(asg.commandCalls(SetDesiredCapacityCommand)).toHaveLength(0);
 
-    asg.on(SetDesiredCapacityCommand).rejects(Object.assign(new Error("New SetDesiredCapacity value 9 is above max value 6 for the AutoScalingGroup."), { name: "ValidationError", $metadata: { httpStatusCode: 400 } }));
-    await expect(new AsgCapacity(client(), names).setDesired("green", 9)).rejects.toThrow(`SetDesiredCapacity ${names.green} 9: ValidationError: New SetDesiredCapacity value 9 is above max`);
+    asg
+      .on(SetDesiredCapacityCommand)
+      .rejects(
+        Object.assign(new Error("New SetDesiredCapacity value 9 is above max value 6 for the AutoScalingGroup."), {
+          name: "ValidationError",
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+    await expect(new AsgCapacity(client(), names).setDesired("green", 9)).rejects.toThrow(
+      `SetDesiredCapacity ${names.green} 9: ValidationError: New SetDesiredCapacity value 9 is above max`,
+    );
 
-    asg.on(DescribeAutoScalingGroupsCommand).rejects(Object.assign(new Error("Rate exceeded"), { name: "Throttling", $metadata: { httpStatusCode: 400, attempts: 3 } }));
+    asg
+      .on(DescribeAutoScalingGroupsCommand)
+      .rejects(Object.assign(new Error("Rate exceeded"), { name: "Throttling", $metadata: { httpStatusCode: 400, attempts: 3 } }));
     await expect(new AsgCapacity(client(), names).capacity("green")).rejects.toBeInstanceOf(AwsThrottledError);
   });
 

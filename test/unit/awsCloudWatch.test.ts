@@ -75,8 +75,8 @@ describe("CloudWatchMetrics", () => {
       MetricDataResults: [
         { Id: "requests_blue", Values: [950], StatusCode: "Complete" },
         { Id: "errors_blue", Values: [2], StatusCode: "Complete" },
-        { Id: "p95_blue", Values: [0.120], StatusCode: "Complete" },
-        { Id: "p99_blue", Values: [0.250], StatusCode: "Complete" },
+        { Id: "p95_blue", Values: [0.12], StatusCode: "Complete" },
+        { Id: "p99_blue", Values: [0.25], StatusCode: "Complete" },
         { Id: "requests_green", Values: [], StatusCode: "Complete" },
         { Id: "errors_green", Values: [], StatusCode: "Complete" },
         { Id: "p95_green", Values: [], StatusCode: "Complete" },

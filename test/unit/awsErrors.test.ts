@@ -29,7 +29,12 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 async function describeListeners(): Promise<unknown> {
-  const client = new ElasticLoadBalancingV2Client({ region: "eu-west-1", endpoint: url, maxAttempts: 3, credentials: { accessKeyId: "AKID", secretAccessKey: "x" } });
+  const client = new ElasticLoadBalancingV2Client({
+    region: "eu-west-1",
+    endpoint: url,
+    maxAttempts: 3,
+    credentials: { accessKeyId: "AKID", secretAccessKey: "x" },
+  });
   try {
     await client.send(new DescribeListenersCommand({ ListenerArns: ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/bg/1/https"] }));
     return null;
@@ -47,7 +52,9 @@ describe("an answer that is not an AWS error", () => {
     const error = classifyAwsError(await describeListeners(), "DescribeListeners");
     expect(error).toBeInstanceOf(UnreachableError);
     expect(error.message).not.toMatch(/Unknown/);
-    expect(error.message).toMatch(/^DescribeListeners: AWS answered with a server error after 3 attempts \(HTTP 503 Service Unavailable\): the answer was not an AWS error/);
+    expect(error.message).toMatch(
+      /^DescribeListeners: AWS answered with a server error after 3 attempts \(HTTP 503 Service Unavailable\): the answer was not an AWS error/,
+    );
     expect(requests).toBe(3);
   });
 
@@ -59,10 +66,18 @@ describe("an answer that is not an AWS error", () => {
   });
 
   test("an AWS error keeps its own code and message", () => {
-    const error = classifyAwsError(Object.assign(new Error("listener x not found"), { name: "ListenerNotFound", $metadata: { httpStatusCode: 400 } }), "ModifyListener x");
+    const error = classifyAwsError(
+      Object.assign(new Error("listener x not found"), { name: "ListenerNotFound", $metadata: { httpStatusCode: 400 } }),
+      "ModifyListener x",
+    );
     expect(error).toBeInstanceOf(AwsCallError);
     expect(error.message).toBe("ModifyListener x: ListenerNotFound: listener x not found");
-    const server = classifyAwsError(Object.assign(new Error("We encountered an internal error"), { name: "InternalFailure", $metadata: { httpStatusCode: 500, attempts: 3 } }), "GetMetricData");
-    expect(server.message).toBe("GetMetricData: AWS answered with a server error after 3 attempts (InternalFailure, HTTP 500 Internal Server Error): We encountered an internal error");
+    const server = classifyAwsError(
+      Object.assign(new Error("We encountered an internal error"), { name: "InternalFailure", $metadata: { httpStatusCode: 500, attempts: 3 } }),
+      "GetMetricData",
+    );
+    expect(server.message).toBe(
+      "GetMetricData: AWS answered with a server error after 3 attempts (InternalFailure, HTTP 500 Internal Server Error): We encountered an internal error",
+    );
   });
 });

@@ -83,7 +83,12 @@ describe("the forward-action model, rendered for Pulumi and for the SDK", () => 
   });
 
   it("refuses, on either side, what ELBv2 refuses: weights outside 0–999, non-integers, all zero", () => {
-    for (const bad of [{ blue: 1000, green: 0 }, { blue: -1, green: 5 }, { blue: 0.5, green: 1 }, { blue: 0, green: 0 }]) {
+    for (const bad of [
+      { blue: 1000, green: 0 },
+      { blue: -1, green: 5 },
+      { blue: 0.5, green: 1 },
+      { blue: 0, green: 0 },
+    ]) {
       expect(() => forwardModel(bad, TG, null)).toThrow(WeightError);
       expect(() => pulumiAction(bad, TG, null)).toThrow(WeightError);
     }

@@ -80,8 +80,16 @@ describe("SsmJournalStore", () => {
   });
 
   it("compresses a large journal and compacts gate readings when even that does not fit", () => {
-    const reading = (i: number) => ({ type: "gate-reading", at: i, verdict: { detail: `poll ${i} ${"x".repeat(40)}`, noise: Math.random().toString(36).repeat(4) } });
-    const journal = { format: "bluegreen-cutover-journal", phase: "baking", timeline: [{ type: "plan", at: 0 }, ...Array.from({ length: 400 }, (_, i) => reading(i + 1))] };
+    const reading = (i: number) => ({
+      type: "gate-reading",
+      at: i,
+      verdict: { detail: `poll ${i} ${"x".repeat(40)}`, noise: Math.random().toString(36).repeat(4) },
+    });
+    const journal = {
+      format: "bluegreen-cutover-journal",
+      phase: "baking",
+      timeline: [{ type: "plan", at: 0 }, ...Array.from({ length: 400 }, (_, i) => reading(i + 1))],
+    };
     const encoded = encodeJournal(journal);
     expect(Buffer.byteLength(encoded)).toBeLessThanOrEqual(SSM_MAX_VALUE_BYTES);
     const decoded = decodeJournal(encoded) as typeof journal;
@@ -99,7 +107,10 @@ describe("SsmJournalStore", () => {
 describe("RdsSnapshotter", () => {
   it("creates a snapshot of blue's instance and waits with the SDK waiter until it is available", async () => {
     rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { Status: "creating" } });
-    rds.on(DescribeDBSnapshotsCommand).resolvesOnce({ DBSnapshots: [{ Status: "creating" }] }).resolves({ DBSnapshots: [{ Status: "available" }] });
+    rds
+      .on(DescribeDBSnapshotsCommand)
+      .resolvesOnce({ DBSnapshots: [{ Status: "creating" }] })
+      .resolves({ DBSnapshots: [{ Status: "available" }] });
     const now = new Date(Date.UTC(2025, 5, 1, 12, 30, 5));
     const snapshotter = new RdsSnapshotter(new RDSClient({ region: "eu-west-1", credentials: creds }), {
       stack: "prod",
@@ -158,7 +169,9 @@ describe("RdsSnapshotter", () => {
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBSnapshotIdentifier: id, DBInstanceIdentifier: "bg-prod-blue-db", Status: "available" }] });
     await expect(snapshotter().snapshot(label, 10_000)).resolves.toMatchObject({ id });
     expect(rds.commandCalls(DescribeDBSnapshotsCommand)).toHaveLength(1);
-    await expect(snapshotter({ instanceId: "someone-elses-db" }).snapshot(label, 10_000)).rejects.toThrow(/already exists and is not of someone-elses-db .*not adopting it/);
+    await expect(snapshotter({ instanceId: "someone-elses-db" }).snapshot(label, 10_000)).rejects.toThrow(
+      /already exists and is not of someone-elses-db .*not adopting it/,
+    );
   });
 
   it("makes valid snapshot identifiers", () => {
@@ -179,7 +192,12 @@ describe("a cutover resumed after it stopped during the snapshot wait", () => {
       minDelaySeconds: 0.01,
       maxDelaySeconds: 0.02,
     });
-    const request = { rollout: testRollout({ bakeSeconds: 0, monitorSeconds: 0 }), databaseMode: "shared" as const, owner: "ana pid 1", runId: "2026-01-15T09-00-00-000Z-ab12cd" };
+    const request = {
+      rollout: testRollout({ bakeSeconds: 0, monitorSeconds: 0 }),
+      databaseMode: "shared" as const,
+      owner: "ana pid 1",
+      runId: "2026-01-15T09-00-00-000Z-ab12cd",
+    };
     const id = "bluegreen-prod-2026-01-15t09-00-00-000z-ab12cd";
     const existing = (status: string) => ({ DBSnapshots: [{ DBSnapshotIdentifier: id, DBInstanceIdentifier: "bg-prod-blue-db", Status: status }] });
 

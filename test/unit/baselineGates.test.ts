@@ -63,7 +63,10 @@ describe("evaluateGates", () => {
   });
 
   test("any unhealthy green target fails, whatever the traffic", () => {
-    const verdict = evaluateGates(gates, { metrics: metricsReply({ green: { requests: 2 } }), health: { ...healthy, green: { healthy: 1, unhealthy: 1, total: 2 } } });
+    const verdict = evaluateGates(gates, {
+      metrics: metricsReply({ green: { requests: 2 } }),
+      health: { ...healthy, green: { healthy: 1, unhealthy: 1, total: 2 } },
+    });
     expect(verdict.status).toBe("fail");
     expect(verdict.reasons.join()).toContain("1 unhealthy");
   });

@@ -19,7 +19,12 @@ const capacity = (overrides: Partial<RolloutConfig["capacity"]> = {}) => ({
 });
 
 function request(overrides: Partial<RolloutConfig> = {}): CutoverRequest {
-  return { rollout: testRollout({ gates: { ...testRollout().gates, minHealthyTargets: 1 }, ...overrides }), databaseMode: "shared", owner: OWNER, stack: "prod" };
+  return {
+    rollout: testRollout({ gates: { ...testRollout().gates, minHealthyTargets: 1 }, ...overrides }),
+    databaseMode: "shared",
+    owner: OWNER,
+    stack: "prod",
+  };
 }
 
 describe("the rule", () => {
@@ -47,7 +52,14 @@ describe("the rule", () => {
   });
 
   test("the verdict names the numbers and what to do", () => {
-    const verdict = judgeCapacity({ blueInService: 4, blueSource: "Auto Scaling group", green: { healthy: 1, unhealthy: 0, total: 1 }, greenPercent: 100, headroom: 0, minHealthyTargets: 1 });
+    const verdict = judgeCapacity({
+      blueInService: 4,
+      blueSource: "Auto Scaling group",
+      green: { healthy: 1, unhealthy: 0, total: 1 },
+      greenPercent: 100,
+      headroom: 0,
+      minHealthyTargets: 1,
+    });
     expect(verdict).toMatchObject({ ok: false, required: 4 });
     expect(verdict.detail).toContain("green has 1 healthy target(s); 100% of blue's 4 in service");
     expect(verdict.detail).toContain("rollout.capacity.mode: match");

@@ -13,10 +13,29 @@ function stuckSubscriber(onPoll: (poll: number) => void = () => undefined): { cl
   let polls = 0;
   const rows = (sql: string): Record<string, unknown>[] => {
     if (sql.includes("server_version_num")) {
-      return [{ version_num: "160004", version: "16.4", wal_level: "logical", database: "app", user: "app", superuser: true, replication: true, rds_replication: false, rds_superuser: false, create_subscription: true, create_db: true, max_slots: "10", used_slots: "1", max_senders: "10", max_sync: "2" }];
+      return [
+        {
+          version_num: "160004",
+          version: "16.4",
+          wal_level: "logical",
+          database: "app",
+          user: "app",
+          superuser: true,
+          replication: true,
+          rds_replication: false,
+          rds_superuser: false,
+          create_subscription: true,
+          create_db: true,
+          max_slots: "10",
+          used_slots: "1",
+          max_senders: "10",
+          max_sync: "2",
+        },
+      ];
     }
     if (sql.includes("pg_control_system")) return [{ id: "7301" }];
-    if (sql.includes("FROM pg_subscription s")) return [{ oid: 16401, name: SYNC_NAMES.forward, enabled: true, slot: SYNC_NAMES.forward, publications: ["bluegreen"], origin: "none" }];
+    if (sql.includes("FROM pg_subscription s"))
+      return [{ oid: 16401, name: SYNC_NAMES.forward, enabled: true, slot: SYNC_NAMES.forward, publications: ["bluegreen"], origin: "none" }];
     if (sql.includes("pg_current_wal_insert_lsn")) return [{ lsn: "0/3000060" }];
     if (sql.includes("pg_subscription_rel")) {
       polls += 1;
@@ -45,7 +64,9 @@ describe("waitForCatchUp and its abort signal", () => {
     const reason = new Error("the guard's deadline has passed");
     // Abort once the first poll is done, while the wait sleeps before the second: its pause is 10 minutes.
     const db = stuckSubscriber((poll) => poll === 1 && setTimeout(() => controller.abort(reason), 0));
-    await expect(waitForCatchUp({ sourceUrl: db.client, targetUrl: db.client, timeoutMs: 3_600_000, pollMs: 600_000, signal: controller.signal })).rejects.toBe(reason);
+    await expect(waitForCatchUp({ sourceUrl: db.client, targetUrl: db.client, timeoutMs: 3_600_000, pollMs: 600_000, signal: controller.signal })).rejects.toBe(
+      reason,
+    );
     expect(db.polls()).toBe(1);
   }, 5_000);
 
@@ -65,7 +86,9 @@ describe("waitForCatchUp and its abort signal", () => {
   it("an aborted signal polls nothing", async () => {
     const db = stuckSubscriber();
     const reason = new Error("interrupted");
-    await expect(waitForCatchUp({ sourceUrl: db.client, targetUrl: db.client, timeoutMs: 60_000, pollMs: 5, signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(waitForCatchUp({ sourceUrl: db.client, targetUrl: db.client, timeoutMs: 60_000, pollMs: 5, signal: AbortSignal.abort(reason) })).rejects.toBe(
+      reason,
+    );
     expect(db.polls()).toBe(0);
   });
 });

@@ -18,7 +18,18 @@ afterAll(async () => {
 });
 
 function report(overrides: Partial<ParityReport["totals"]>, sequences: ParityReport["sequences"] = []): ParityReport {
-  const totals = { tables: 2, tablesIdentical: 2, tablesDifferent: 0, rowsHashed: 1000, missingOnGreen: 0, extraOnGreen: 0, changed: 0, schemaDifferences: 0, sequencesBehind: 0, ...overrides };
+  const totals = {
+    tables: 2,
+    tablesIdentical: 2,
+    tablesDifferent: 0,
+    rowsHashed: 1000,
+    missingOnGreen: 0,
+    extraOnGreen: 0,
+    changed: 0,
+    schemaDifferences: 0,
+    sequencesBehind: 0,
+    ...overrides,
+  };
   return {
     kind: "parity",
     version: 1,

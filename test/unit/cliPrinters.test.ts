@@ -52,7 +52,11 @@ describe("event printers", () => {
     const out = capture();
     const printer = createEventPrinter({ json: true, live: false, color: false }, out.stream);
     events.forEach(printer);
-    const parsed = out.text().trim().split("\n").map((line) => JSON.parse(line) as EngineEvent);
+    const parsed = out
+      .text()
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as EngineEvent);
     expect(parsed.map((e) => e.type)).toEqual(["phase-changed", "gate-reading", "decision"]);
   });
 
@@ -60,7 +64,11 @@ describe("event printers", () => {
     const text = renderLive(
       {
         operation: "cutover",
-        steps: [{ blue: 95, green: 5 }, { blue: 75, green: 25 }, { blue: 0, green: 100 }],
+        steps: [
+          { blue: 95, green: 5 },
+          { blue: 75, green: 25 },
+          { blue: 0, green: 100 },
+        ],
         step: 0,
         phase: "baking",
         weights: { blue: 95, green: 5 },

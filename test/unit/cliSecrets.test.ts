@@ -60,7 +60,10 @@ const COMMANDS: [string, Runner][] = [
   ["parity --blue", (v) => runProcessMain(parityMain, ["--blue", v, "--green", "postgres://app@db/app", "--no-save"])],
   ["parity --green=…", (v) => runProcessMain(parityMain, ["--blue", "postgres://app@db/app", `--green=${v}`, "--no-save"])],
   ["sync start --blue", (v) => runProcessMain(syncMain, ["start", "--blue", v, "--green", "postgres://app@db/app", "--dry-run"])],
-  ["sync start --source-url-for-target", (v) => runProcessMain(syncMain, ["start", "--blue", "postgres://a@db/app", "--green", "postgres://a@db/app", "--source-url-for-target", v])],
+  [
+    "sync start --source-url-for-target",
+    (v) => runProcessMain(syncMain, ["start", "--blue", "postgres://a@db/app", "--green", "postgres://a@db/app", "--source-url-for-target", v]),
+  ],
   ["migrate up --database-url", (v) => cli.run(migrateMain, ["up", "--database-url", v, "--dir", "."], { rawArgv: true })],
   ["migrate plan --green", (v) => cli.run(migrateMain, ["plan", "--blue", "postgres://a@db/app", "--green", v], { rawArgv: true })],
 ];
@@ -82,7 +85,12 @@ describe("a password on the command line: refused, and never printed or written"
     ["cutover --webhook", cutoverMain],
     ["rollback --webhook", rollbackMain],
   ] as const)("%s with credentials in the URL", async (_name, main) => {
-    const result = await cli.run(main, ["--stack", "prod", "--outputs", "outputs.json", "--yes", "--webhook", `https://ops:${SECRET}@hooks.example.com/x`].filter((a) => main === cutoverMain || a !== "--yes"));
+    const result = await cli.run(
+      main,
+      ["--stack", "prod", "--outputs", "outputs.json", "--yes", "--webhook", `https://ops:${SECRET}@hooks.example.com/x`].filter(
+        (a) => main === cutoverMain || a !== "--yes",
+      ),
+    );
     expect(result.code, result.out).toBe(2);
     expect(result.out).not.toContain(SECRET);
     expect(cli.mock.calls).toEqual([]);

@@ -47,7 +47,12 @@ describe("Pulumi.prod.yaml", () => {
 
   it("accepts the existing-VPC form, paired databases with all-at-once, and stickiness", () => {
     const map = prodConfigMap();
-    map["bluegreen:network"] = { mode: "existing", vpcId: "vpc-0abc12345", publicSubnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"], privateSubnetIds: ["subnet-0ccc3333", "subnet-0ddd4444"] };
+    map["bluegreen:network"] = {
+      mode: "existing",
+      vpcId: "vpc-0abc12345",
+      publicSubnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"],
+      privateSubnetIds: ["subnet-0ccc3333", "subnet-0ddd4444"],
+    };
     map["bluegreen:database"].mode = "paired";
     map["bluegreen:rollout"].strategy = { type: "all-at-once" };
     map["bluegreen:traffic"].stickiness = { durationSeconds: 600 };
@@ -59,7 +64,11 @@ describe("Pulumi.prod.yaml", () => {
   it("ignores other namespaces but refuses unknown bluegreen keys", () => {
     expect(() => parsePulumiConfigMap({ ...prodConfigMap(), "aws:profile": "prod", "other:key": 1 })).not.toThrow();
     expect(issuesOf({ ...prodConfigMap(), "bluegreen:trafic": {} })).toEqual([
-      { path: "bluegreen:trafic", message: "unknown key; expected one of bluegreen:network, bluegreen:loadBalancer, bluegreen:app, bluegreen:database, bluegreen:traffic, bluegreen:rollout" },
+      {
+        path: "bluegreen:trafic",
+        message:
+          "unknown key; expected one of bluegreen:network, bluegreen:loadBalancer, bluegreen:app, bluegreen:database, bluegreen:traffic, bluegreen:rollout",
+      },
     ]);
   });
 
@@ -138,7 +147,11 @@ const BAD_CONFIGS: [string, (map: ConfigMap) => void, ConfigIssue[]][] = [
     (m) => (m["bluegreen:app"].blue.enabled = false),
     [{ path: "app.blue.enabled", message: "blue must stay enabled: it is where rollback sends traffic" }],
   ],
-  ["a bad AMI id", (m) => (m["bluegreen:app"].blue.amiId = "ami-XYZ"), [{ path: "app.blue.amiId", message: "must be an AMI id such as ami-0abc12345def67890" }]],
+  [
+    "a bad AMI id",
+    (m) => (m["bluegreen:app"].blue.amiId = "ami-XYZ"),
+    [{ path: "app.blue.amiId", message: "must be an AMI id such as ami-0abc12345def67890" }],
+  ],
   [
     "an enabled color without an AMI",
     (m) => delete m["bluegreen:app"].green.amiId,
@@ -260,11 +273,7 @@ const BAD_CONFIGS: [string, (map: ConfigMap) => void, ConfigIssue[]][] = [
     (m) => (m["bluegreen:loadBalancer"].desyncMitigationMode = "monitor"),
     [{ path: "loadBalancer.desyncMitigationMode", message: 'must be "defensive" or "strictest" ("monitor" lets desync attacks through)' }],
   ],
-  [
-    "an unknown key",
-    (m) => (m["bluegreen:traffic"].weight = { blue: 100, green: 0 }),
-    [{ path: "traffic", message: 'unknown key "weight"' }],
-  ],
+  ["an unknown key", (m) => (m["bluegreen:traffic"].weight = { blue: 100, green: 0 }), [{ path: "traffic", message: 'unknown key "weight"' }]],
   [
     "a test header reserved for the fence",
     (m) => (m["bluegreen:traffic"].testHeader = "x-bluegreen-fence"),
@@ -280,11 +289,7 @@ const BAD_CONFIGS: [string, (map: ConfigMap) => void, ConfigIssue[]][] = [
     (m) => (m["bluegreen:traffic"].stickiness = true),
     [{ path: "traffic.stickiness", message: "must be false or { durationSeconds: 1..604800 }" }],
   ],
-  [
-    "a section that is not an object",
-    (m) => (m["bluegreen:database"] = "shared"),
-    [{ path: "database", message: "must be object (got string)" }],
-  ],
+  ["a section that is not an object", (m) => (m["bluegreen:database"] = "shared"), [{ path: "database", message: "must be object (got string)" }]],
   [
     "canary steps not increasing",
     (m) => (m["bluegreen:rollout"].strategy.steps = [5, 5, 100]),

@@ -12,7 +12,16 @@ describe("config reference", () => {
   it("documents every section and the keys operators set most", () => {
     const paths = referenceRows().map((row) => row.path);
     for (const key of ["region", ...CONFIG_KEYS]) expect(paths).toContain(key);
-    for (const path of ["traffic.weights.blue", "database.mode", "app.green.enabled", "app.green.environment", "network.natGateways", "app.alarms.errorRateThreshold", "rollout.gates.warmupSeconds", "rollout.hooks[].command"]) {
+    for (const path of [
+      "traffic.weights.blue",
+      "database.mode",
+      "app.green.enabled",
+      "app.green.environment",
+      "network.natGateways",
+      "app.alarms.errorRateThreshold",
+      "rollout.gates.warmupSeconds",
+      "rollout.hooks[].command",
+    ]) {
       expect(paths).toContain(path);
     }
   });

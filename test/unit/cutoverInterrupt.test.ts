@@ -186,7 +186,10 @@ describe("what the second Ctrl-C reports", () => {
     const base = { at: 0, runId: "r" };
     const plan = { ...base, type: "plan", operation: "cutover", plan: { startWeights: { blue: 100, green: 0 } }, lines: [] } as unknown as EngineEvent;
     state.observe(plan);
-    expect(state.describe()).toEqual(["traffic: not read back by this process yet (the run's plan started from blue 100 / green 0)", "write fence: not raised by this process"]);
+    expect(state.describe()).toEqual([
+      "traffic: not read back by this process yet (the run's plan started from blue 100 / green 0)",
+      "write fence: not raised by this process",
+    ]);
     state.observe({ ...base, type: "weights-verified", step: 1, weights: { blue: 75, green: 25 }, ok: true, routes: [], waitedMs: 0 });
     state.observe({ ...base, type: "weights-written", step: 2, weights: { blue: 0, green: 100 }, attempt: 1 });
     state.observe({ ...base, type: "fence", mode: "writes", ok: true, detail: "" });

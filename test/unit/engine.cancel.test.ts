@@ -77,13 +77,22 @@ function stored(world: FakeWorld): Journal {
 }
 
 /** What every interrupted run must show. */
-function expectInterrupted(world: FakeWorld, h: Harness, result: { outcome: string; reason: string | null }, phase: string, reason = "operator pressed Ctrl-C"): Journal {
+function expectInterrupted(
+  world: FakeWorld,
+  h: Harness,
+  result: { outcome: string; reason: string | null },
+  phase: string,
+  reason = "operator pressed Ctrl-C",
+): Journal {
   expect(result.outcome).toBe("interrupted");
   expect(result.reason).toBe(reason);
   const journal = stored(world);
   expect(journal.phase).toBe(phase);
   expect(outcomeOf(journal)).toBeNull(); // not terminal: `--resume` continues it
-  expect(h.writesAfterAbort.every((call) => ALLOWED_AFTER_ABORT.has(call)), h.writesAfterAbort.join(", ")).toBe(true);
+  expect(
+    h.writesAfterAbort.every((call) => ALLOWED_AFTER_ABORT.has(call)),
+    h.writesAfterAbort.join(", "),
+  ).toBe(true);
   expect(h.writesAfterAbort).toContain("journal.save");
   expect(h.writesAfterAbort.at(-1)).toBe("lock.release");
   expect(world.lock.holder).toBeNull();
@@ -95,7 +104,12 @@ function expectInterrupted(world: FakeWorld, h: Harness, result: { outcome: stri
   return journal;
 }
 
-async function resumeToSuccess(world: FakeWorld, extra: Partial<CutoverRequest> = {}, overrides: Partial<RolloutConfig> = {}, mode: "shared" | "paired" = "shared") {
+async function resumeToSuccess(
+  world: FakeWorld,
+  extra: Partial<CutoverRequest> = {},
+  overrides: Partial<RolloutConfig> = {},
+  mode: "shared" | "paired" = "shared",
+) {
   const result = await runCutover(world.deps(), { ...request(overrides, extra), databaseMode: mode, resume: true });
   expect(result.outcome).toBe("succeeded");
   expect(world.router.current()).toEqual({ blue: 0, green: 100 });
@@ -156,7 +170,10 @@ describe("abort", () => {
 
     world.events.length = 0;
     await resumeToSuccess(world);
-    expect(world.eventsOf("decision")[0]).toMatchObject({ decision: "resume", reason: expect.stringContaining("going on with the bake from its next window, with the judge's evidence so far (2 window(s))") });
+    expect(world.eventsOf("decision")[0]).toMatchObject({
+      decision: "resume",
+      reason: expect.stringContaining("going on with the bake from its next window, with the judge's evidence so far (2 window(s))"),
+    });
     const step2 = world.eventsOf("judge-reading").filter((r) => r.step === 1);
     expect(step2[0]!.verdict.windowsJudged).toBe(3);
     expect(step2.at(-1)!.verdict.decision).toBe("promote");
@@ -206,10 +223,18 @@ describe("abort", () => {
 
   test("during an after-step hook: the hook is stopped (interrupted, not a failed gate), the next one does not start; resume reruns the hooks", async () => {
     const world = new FakeWorld();
-    const rollout = { hooks: [{ name: "smoke", command: "smoke", when: "after-step", timeoutSeconds: 60 }, { name: "load", command: "load", when: "after-step", timeoutSeconds: 60 }] } as unknown as Partial<RolloutConfig>;
+    const rollout = {
+      hooks: [
+        { name: "smoke", command: "smoke", when: "after-step", timeoutSeconds: 60 },
+        { name: "load", command: "load", when: "after-step", timeoutSeconds: 60 },
+      ],
+    } as unknown as Partial<RolloutConfig>;
     const h = harness(world);
     // The hook would take 40 s; the operator aborts 12 s (virtual) after it started.
-    world.hooks.on("smoke", () => (world.clock.at(world.clock.now() + 12_000, h.abort), { exitCode: 0, timedOut: false, durationMs: 40_000, outputTail: "ok" }));
+    world.hooks.on(
+      "smoke",
+      () => (world.clock.at(world.clock.now() + 12_000, h.abort), { exitCode: 0, timedOut: false, durationMs: 40_000, outputTail: "ok" }),
+    );
     const result = await runCutover(h.deps, request(rollout, { signal: h.controller.signal }));
     expectInterrupted(world, h, result, "hooks", "operator pressed Ctrl-C (hook smoke (after-step) stopped after 12000 ms)");
     expect(world.hooks.runs.map((r) => r.command)).toEqual(["smoke"]);
@@ -287,7 +312,12 @@ describe("abort", () => {
     const world = new FakeWorld({ initial: { blue: 75, green: 25 }, writeLagMs: 40_000 });
     const caller = new AbortController();
     const deadline = new AbortController();
-    const result = await runRollback(world.deps({ rollbackDeadline: deadline.signal }), { owner: OWNER, databaseMode: "shared", signal: caller.signal, verifyIntervalMs: 1000 });
+    const result = await runRollback(world.deps({ rollbackDeadline: deadline.signal }), {
+      owner: OWNER,
+      databaseMode: "shared",
+      signal: caller.signal,
+      verifyIntervalMs: 1000,
+    });
     expect(result.outcome).toBe("rolled-back");
     expect(world.eventsOf("weights-verified").at(-1)).toMatchObject({ ok: true, waitedMs: 40_000 }); // forty 1-second pauses
     expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);

@@ -168,7 +168,11 @@ describe("paired preflight", () => {
   const cases: { name: string; arrange: (world: FakeWorld) => void; expected: string }[] = [
     { name: "replication blue → green not running", arrange: (w) => (w.replication.running["blue-to-green"] = false), expected: "NOT running" },
     { name: "no parity result", arrange: (w) => (w.parity.result = null), expected: "no parity result" },
-    { name: "failed parity", arrange: (w) => (w.parity.result = { identical: false, checkedAt: w.clock.now(), summary: "1 row differs" }), expected: "found differences" },
+    {
+      name: "failed parity",
+      arrange: (w) => (w.parity.result = { identical: false, checkedAt: w.clock.now(), summary: "1 row differs" }),
+      expected: "found differences",
+    },
     {
       name: "stale parity",
       arrange: (w) => (w.parity.result = { identical: true, checkedAt: w.clock.now() - 2 * 3600_000, summary: "ok" }),

@@ -151,7 +151,7 @@ function assertFinal(world: FakeWorld, scenario: Scenario, journal: Journal): vo
     expect(journal.fence.onAt).toBeNull();
     if (scenario.expected === "succeeded") expect(world.replication.running["green-to-blue"]).toBe(true);
     // Traffic never reached green without the catch-up and exact parity under the fence.
-    const order = journal.timeline.map((e) => e.type === "phase-changed" ? e.to : "").filter(Boolean);
+    const order = journal.timeline.map((e) => (e.type === "phase-changed" ? e.to : "")).filter(Boolean);
     expect(order.indexOf("parity")).toBeLessThan(order.indexOf("writing"));
   }
   expect(world.lock.holder).toBeNull();
@@ -275,7 +275,9 @@ describe("resume semantics", () => {
     expect(result.outcome).toBe("succeeded");
     const final = stored(world)!;
     const resumeAt = final.timeline.findIndex((e) => e.type === "decision" && e.decision === "resume");
-    expect((final.timeline[resumeAt] as { reason: string }).reason).toContain("going on with the bake from its next window, with the judge's evidence so far (3 window(s))");
+    expect((final.timeline[resumeAt] as { reason: string }).reason).toContain(
+      "going on with the bake from its next window, with the judge's evidence so far (3 window(s))",
+    );
     const after = final.timeline.slice(resumeAt).filter((e): e is JudgeReading => e.type === "judge-reading" && e.step === 0);
     // The fourth window is the one after the third, though it ended while the process was dead.
     expect(after[0]!.verdict.windowsJudged).toBe(4);
@@ -290,7 +292,9 @@ describe("resume semantics", () => {
     const scenario = scenarios[0]!;
     const world = newWorld(scenario);
     // Step 1 never gets enough green traffic to decide: 3 green requests a window.
-    world.metrics.respond(({ window }) => (world.router.weightsAt(window.start).green === 5 ? replies.quiet() : splitReply(world.router.weightsAt(window.start))));
+    world.metrics.respond(({ window }) =>
+      world.router.weightsAt(window.start).green === 5 ? replies.quiet() : splitReply(world.router.weightsAt(window.start)),
+    );
     // Crash right after the save that recorded the third extension.
     const dying = world.deps({
       journal: {
@@ -306,7 +310,9 @@ describe("resume semantics", () => {
     // When the journal cannot be written the engine rolls traffic back (best effort), so the
     // journal's "baking at 5%" no longer matches live traffic: resume refuses rather than bake the wrong split.
     expect(world.router.current()).toEqual({ blue: 100, green: 0 });
-    await expect(runCutover(world.deps(), { ...scenario.request, resume: true, owner: "second" })).rejects.toThrow(/live weights .* are not blue 95 \/ green 5/);
+    await expect(runCutover(world.deps(), { ...scenario.request, resume: true, owner: "second" })).rejects.toThrow(
+      /live weights .* are not blue 95 \/ green 5/,
+    );
     world.router.set({ blue: 95, green: 5 }); // as after a real kill -9: no best-effort rollback happened
     const result = await runCutover(world.deps(), { ...scenario.request, resume: true, owner: "second" });
     expect(result.outcome).toBe("rolled-back");
@@ -323,7 +329,12 @@ describe("resume semantics", () => {
     const world = newWorld(scenario);
     const harness = crashingDeps(world, { afterSave: 12 });
     await runCutover(harness.deps, scenario.request).catch(() => undefined);
-    const result = await runCutover(world.deps(), { ...scenario.request, rollout: testRollout({ strategy: { type: "all-at-once" } }), resume: true, owner: "second" });
+    const result = await runCutover(world.deps(), {
+      ...scenario.request,
+      rollout: testRollout({ strategy: { type: "all-at-once" } }),
+      resume: true,
+      owner: "second",
+    });
     expect(result.outcome).toBe("succeeded");
     expect(runs(world.router.writes.map((w) => w.weights.green))).toEqual([5, 25, 100]);
   });

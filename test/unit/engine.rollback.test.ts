@@ -12,7 +12,11 @@ const shared: CutoverRequest = {
   databaseMode: "shared",
   owner: "alice pid 1",
 };
-const paired: CutoverRequest = { rollout: testRollout({ strategy: { type: "all-at-once" }, monitorSeconds: 120 }), databaseMode: "paired", owner: "alice pid 1" };
+const paired: CutoverRequest = {
+  rollout: testRollout({ strategy: { type: "all-at-once" }, monitorSeconds: 120 }),
+  databaseMode: "paired",
+  owner: "alice pid 1",
+};
 
 function rollbackRequest(mode: "shared" | "paired", extra: Partial<RollbackRequest> = {}): RollbackRequest {
   return { owner: "bob pid 2", databaseMode: mode, reason: "bob saw errors", ...extra };
@@ -23,7 +27,7 @@ function stored(world: FakeWorld): Journal | null {
 }
 
 function assertOnBlue(world: FakeWorld): void {
-  for (const route of world.router.routes) expect(world.router.current()).toEqual({ blue: 100, green: 0 }), void route;
+  for (const route of world.router.routes) (expect(world.router.current()).toEqual({ blue: 100, green: 0 }), void route);
   expect(world.lock.holder).toBeNull();
   expect(stored(world)!.phase).toBe("rolled-back");
 }
@@ -125,7 +129,10 @@ describe("rollback from every state", () => {
 
   test("`cutover --resume` of a crashed automatic rollback finishes the rollback", async () => {
     const world = new FakeWorld();
-    world.metrics.respond(() => ({ blue: { requests: 1000, errors5xx: 0, p95Ms: 100, p99Ms: 100 }, green: { requests: 1000, errors5xx: 500, p95Ms: 100, p99Ms: 100 } }));
+    world.metrics.respond(() => ({
+      blue: { requests: 1000, errors5xx: 0, p95Ms: 100, p99Ms: 100 },
+      green: { requests: 1000, errors5xx: 500, p95Ms: 100, p99Ms: 100 },
+    }));
     const probe = new FakeWorld();
     probe.metrics.responder = world.metrics.responder;
     await runCutover(probe.deps(), shared);

@@ -47,7 +47,9 @@ describe("success", () => {
     const world = new FakeWorld();
     await runCutover(world.deps(), request());
     // The only warning is the judge's reference, read once from blue before the first write.
-    expect(world.eventsOf("warning").map((w) => w.message)).toEqual([expect.stringMatching(/^judge reference from .* blue's history: 60 window\(s\) with traffic/)]);
+    expect(world.eventsOf("warning").map((w) => w.message)).toEqual([
+      expect.stringMatching(/^judge reference from .* blue's history: 60 window\(s\) with traffic/),
+    ]);
     expect(world.eventsOf("judge-reading").every((r) => r.observedGreenShare !== null)).toBe(true);
     const monitoring = readingsOf(world, "monitoring")[0]!;
     expect(monitoring.counts.blue.requests).toBe(0);
@@ -126,7 +128,11 @@ describe("success", () => {
     expect(result.outcome).toBe("succeeded");
     const verified = world.eventsOf("weights-verified").filter((v) => v.ok);
     expect(verified.map((v) => v.step)).toEqual([0, 1, 2]);
-    for (const [phase, step, verifiedAt] of [["baking", 0, verified[0]!.at], ["baking", 1, verified[1]!.at], ["monitoring", undefined, verified[2]!.at]] as const) {
+    for (const [phase, step, verifiedAt] of [
+      ["baking", 0, verified[0]!.at],
+      ["baking", 1, verified[1]!.at],
+      ["monitoring", undefined, verified[2]!.at],
+    ] as const) {
       const readings = readingsOf(world, phase, step);
       // The first window starts at the verified time plus 2 minutes, rounded up to the metrics' minute.
       expect(readings[0]!.window.start).toBe(Math.ceil((verifiedAt + 120_000) / 60_000) * 60_000);
@@ -269,7 +275,10 @@ describe("breaches roll back", () => {
   test("latency breach against blue's concurrent baseline", async () => {
     const world = new FakeWorld();
     // At 25%, 30% of green's requests are slower than the bound (blue's p95 before the cutover), 1% of blue's.
-    const slowGreen = () => ({ blue: { requests: 3000, errors5xx: 0, p95Ms: 100, p99Ms: 200, slow: 30 }, green: { requests: 1000, errors5xx: 0, p95Ms: 400, p99Ms: 600, slow: 300 } });
+    const slowGreen = () => ({
+      blue: { requests: 3000, errors5xx: 0, p95Ms: 100, p99Ms: 200, slow: 30 },
+      green: { requests: 1000, errors5xx: 0, p95Ms: 400, p99Ms: 600, slow: 300 },
+    });
     world.metrics.respond(({ window }) => (world.router.weightsAt(window.start).green === 25 ? slowGreen() : replies.ok()));
     const result = await runCutover(world.deps(), request());
     expect(result.outcome).toBe("rolled-back");
@@ -334,7 +343,9 @@ describe("windows without enough traffic, blue's history, and metric errors", ()
     await runCutover(calm.deps(), request());
     expect(result.outcome).toBe("succeeded");
     expect(none.eventsOf("warning").map((w) => w.message)).toEqual([
-      expect.stringMatching(/blue's history: 1 window\(s\) with traffic .*\(this metrics source keeps no per-window history: the judge assumes blue moves by σ 0\.3 per window\)$/),
+      expect.stringMatching(
+        /blue's history: 1 window\(s\) with traffic .*\(this metrics source keeps no per-window history: the judge assumes blue moves by σ 0\.3 per window\)$/,
+      ),
     ]);
     // The assumed movement is wider than a calm blue's: decisions take at least as many windows.
     expect(none.eventsOf("judge-reading").length).toBeGreaterThanOrEqual(calm.eventsOf("judge-reading").length);
@@ -357,7 +368,9 @@ describe("windows without enough traffic, blue's history, and metric errors", ()
 
   test("a step whose traffic never decides fails undecided after its extensions: missing data is never a pass", async () => {
     const world = new FakeWorld();
-    world.metrics.respond(({ window }) => (world.router.weightsAt(window.start).green === 25 ? replies.quiet() : splitReply(world.router.weightsAt(window.start))));
+    world.metrics.respond(({ window }) =>
+      world.router.weightsAt(window.start).green === 25 ? replies.quiet() : splitReply(world.router.weightsAt(window.start)),
+    );
     const result = await runCutover(world.deps(), request());
     expect(result.outcome).toBe("rolled-back");
     expect(result.reason).toMatch(/^step 2 undecided: step-2 UNDECIDED 15\/15 window\(s\), extension 10\/10: .*not enough traffic to decide/);
@@ -406,7 +419,12 @@ describe("windows without enough traffic, blue's history, and metric errors", ()
     world.metrics.script(...HISTORY_READS, replies.error(), replies.error(), replies.ok(), replies.error(), replies.error(), replies.ok());
     const result = await runCutover(world.deps(), request());
     expect(result.outcome).toBe("succeeded");
-    expect(world.eventsOf("metric-error").filter((e) => e.step === 0).map((e) => e.consecutive)).toEqual([1, 2, 1, 2]);
+    expect(
+      world
+        .eventsOf("metric-error")
+        .filter((e) => e.step === 0)
+        .map((e) => e.consecutive),
+    ).toEqual([1, 2, 1, 2]);
     // A failed read is never a window: the step's windows are only the ones read, each once.
     const step1 = readingsOf(world, "baking", 0);
     expectPromoted(step1, 5);
@@ -532,8 +550,16 @@ describe("preflight refuses before any weight moves", () => {
     { name: "green has too few healthy targets", arrange: (w) => w.health.set("green", { healthy: 1, total: 1 }), expected: "needs ≥ 2 healthy" },
     { name: "blue is unhealthy", arrange: (w) => w.health.set("blue", { healthy: 0, unhealthy: 2 }), expected: "blue-health" },
     { name: "an alarm is firing", arrange: (w) => (w.alarms.names = ["prod-green-5xx"]), expected: "in ALARM: prod-green-5xx" },
-    { name: "the alarm source is unreachable", arrange: (w) => (w.alarms.error = new Error("DescribeAlarms denied")), expected: "alarms: error: DescribeAlarms denied" },
-    { name: "the snapshot fails", arrange: (w) => (w.snapshotter.error = new Error("InvalidDBInstanceState")), expected: "snapshot of blue's database failed: InvalidDBInstanceState" },
+    {
+      name: "the alarm source is unreachable",
+      arrange: (w) => (w.alarms.error = new Error("DescribeAlarms denied")),
+      expected: "alarms: error: DescribeAlarms denied",
+    },
+    {
+      name: "the snapshot fails",
+      arrange: (w) => (w.snapshotter.error = new Error("InvalidDBInstanceState")),
+      expected: "snapshot of blue's database failed: InvalidDBInstanceState",
+    },
     { name: "the snapshot times out", arrange: (w) => (w.snapshotter.durationMs = 2 * 3600_000), expected: "snapshot not available after" },
     { name: "the routes disagree", arrange: (w) => w.router.set({ blue: 90, green: 10 }, w.router.routes[1]), expected: "routes disagree" },
   ];
@@ -620,7 +646,8 @@ describe("lock", () => {
     let at25 = 0;
     world.metrics.respond(() => {
       // At the second window read at 25%.
-      if (world.router.current().green === 25 && ++at25 === 2 && rollback === null) rollback = runRollback(world.deps(), { owner: "bob", databaseMode: "shared", force: true, reason: "bob saw errors" });
+      if (world.router.current().green === 25 && ++at25 === 2 && rollback === null)
+        rollback = runRollback(world.deps(), { owner: "bob", databaseMode: "shared", force: true, reason: "bob saw errors" });
       return replies.ok();
     });
     const result = await runCutover(world.deps(), request());

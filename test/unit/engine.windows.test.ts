@@ -59,33 +59,36 @@ const STRATEGIES: Array<{ name: string; overrides: Partial<RolloutConfig> }> = [
 ];
 
 describe("windows that belong to the step", () => {
-  test.each(STRATEGIES)("$name: no window from before its step, nothing read before it was published, every baked step judged at its weight", async ({ overrides }) => {
-    const { w, metrics } = world(model(60_000, 0.001));
-    const result = await runCutover(w.deps({ metrics }), request(rollout(overrides)));
-    expect(result.outcome, result.reason ?? "").toBe("succeeded");
+  test.each(STRATEGIES)(
+    "$name: no window from before its step, nothing read before it was published, every baked step judged at its weight",
+    async ({ overrides }) => {
+      const { w, metrics } = world(model(60_000, 0.001));
+      const result = await runCutover(w.deps({ metrics }), request(rollout(overrides)));
+      expect(result.outcome, result.reason ?? "").toBe("succeeded");
 
-    const readings = readingsWithVerifiedAt(w.events);
-    expect(readings.length).toBeGreaterThan(0);
-    for (const reading of readings) {
-      expect(reading.window.start).toBeGreaterThanOrEqual(reading.verifiedAt);
-      expect(reading.window.start).toBeGreaterThanOrEqual(reading.phaseStart);
-      expect(reading.window.start % 60_000).toBe(0);
-      expect(reading.window.end - reading.window.start).toBe(result.plan.pollMs);
-    }
-    // CloudWatch is never asked for a minute it has not published completely, nor for blue's
-    // history (read once, over the hour before the first write).
-    expect(metrics.earlyCalls()).toEqual([]);
-    expect(metrics.seriesCalls).toHaveLength(1);
-    expect(metrics.seriesCalls[0]!.span.end).toBeLessThanOrEqual(w.router.writes[0]!.at);
-    // Every step with a bake has at least one judged window at its own weight, and so does monitoring.
-    for (const step of result.plan.steps.filter((s) => s.bakeMs > 0)) {
-      expect(readings.some((r) => r.phase === "baking" && r.step === step.index)).toBe(true);
-    }
-    expect(readings.some((r) => r.phase === "monitoring")).toBe(result.plan.monitorMs > 0);
-    // Each window is judged once per phase.
-    const keys = readings.map((r) => `${r.phase}:${r.step}:${r.window.start}`);
-    expect(new Set(keys).size).toBe(keys.length);
-  });
+      const readings = readingsWithVerifiedAt(w.events);
+      expect(readings.length).toBeGreaterThan(0);
+      for (const reading of readings) {
+        expect(reading.window.start).toBeGreaterThanOrEqual(reading.verifiedAt);
+        expect(reading.window.start).toBeGreaterThanOrEqual(reading.phaseStart);
+        expect(reading.window.start % 60_000).toBe(0);
+        expect(reading.window.end - reading.window.start).toBe(result.plan.pollMs);
+      }
+      // CloudWatch is never asked for a minute it has not published completely, nor for blue's
+      // history (read once, over the hour before the first write).
+      expect(metrics.earlyCalls()).toEqual([]);
+      expect(metrics.seriesCalls).toHaveLength(1);
+      expect(metrics.seriesCalls[0]!.span.end).toBeLessThanOrEqual(w.router.writes[0]!.at);
+      // Every step with a bake has at least one judged window at its own weight, and so does monitoring.
+      for (const step of result.plan.steps.filter((s) => s.bakeMs > 0)) {
+        expect(readings.some((r) => r.phase === "baking" && r.step === step.index)).toBe(true);
+      }
+      expect(readings.some((r) => r.phase === "monitoring")).toBe(result.plan.monitorMs > 0);
+      // Each window is judged once per phase.
+      const keys = readings.map((r) => `${r.phase}:${r.step}:${r.window.start}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    },
+  );
 
   test("one poll per step, green failing only from 20%: the 25% step rolls back, green never reaches 100%", async () => {
     const { w, metrics } = world(model(4_000, 0, (weights) => (weights.green >= 20 ? 0.05 : 0)));
@@ -114,14 +117,22 @@ describe("the observed split and the load balancer's own errors", () => {
       unattributedElbRate: (t) => rate(w.router.weightsAt(t).green),
     });
     const bad = new FakeWorld({ writeLagMs: 7_000 });
-    const badMetrics = new PublishedMetrics(bad.clock, bad.router, unattributed(bad, (green) => (green > 0 ? 0.01 : 0)));
+    const badMetrics = new PublishedMetrics(
+      bad.clock,
+      bad.router,
+      unattributed(bad, (green) => (green > 0 ? 0.01 : 0)),
+    );
     const failed = await runCutover(bad.deps({ metrics: badMetrics }), request(rollout()));
     expect(failed.outcome).toBe("rolled-back");
     expect(failed.reason).toMatch(/^regression at step 1/);
     expect(bad.eventsOf("judge-reading").some((r) => r.attributedElbErrors > 0)).toBe(true);
 
     const steady = new FakeWorld({ writeLagMs: 7_000 });
-    const steadyMetrics = new PublishedMetrics(steady.clock, steady.router, unattributed(steady, () => 0.002));
+    const steadyMetrics = new PublishedMetrics(
+      steady.clock,
+      steady.router,
+      unattributed(steady, () => 0.002),
+    );
     const passed = await runCutover(steady.deps({ metrics: steadyMetrics }), request(rollout()));
     expect(passed.outcome, passed.reason ?? "").toBe("succeeded");
   });
@@ -184,7 +195,10 @@ describe("the observed split and the load balancer's own errors", () => {
     expect(harness.crashed()).toBe(true);
     expect(w.journal.value.phase).toBe("baking");
     expect(w.journal.value.judge.windowsJudged).toBe(2);
-    const judgedBefore = w.eventsOf("judge-reading").filter((r) => r.step === 0).map((r) => r.window.start);
+    const judgedBefore = w
+      .eventsOf("judge-reading")
+      .filter((r) => r.step === 0)
+      .map((r) => r.window.start);
     expect(judgedBefore).toHaveLength(2);
 
     const result = await runCutover(w.deps({ metrics }), { ...request(rollout()), resume: true });

@@ -13,7 +13,13 @@ const SPREAD = { nodes: 3, minDelayMs: 60_000, maxDelayMs: 150_000 };
 
 function sequential(overrides: Partial<RolloutConfig> = {}): CutoverRequest {
   const base = testRollout(overrides);
-  return { rollout: { ...base, gates: { ...base.gates, mode: "sequential" } } as RolloutConfig, databaseMode: "shared", owner: "alice@ops-1 pid 1", stack: "prod", skipSnapshot: "unit test" };
+  return {
+    rollout: { ...base, gates: { ...base.gates, mode: "sequential" } } as RolloutConfig,
+    databaseMode: "shared",
+    owner: "alice@ops-1 pid 1",
+    stack: "prod",
+    skipSnapshot: "unit test",
+  };
 }
 
 function run(model: TrafficModel, overrides: Partial<RolloutConfig> = {}) {
@@ -24,7 +30,10 @@ function run(model: TrafficModel, overrides: Partial<RolloutConfig> = {}) {
 
 describe("time to rollback", () => {
   test("counts from the moment the breach was read, not from the end of its window", async () => {
-    const { w, result: pending } = run({ requestsPerMinute: 20_000, errorRate: (color, _t, weights) => (color === "green" && weights.green >= 20 ? 0.05 : 0.001) });
+    const { w, result: pending } = run({
+      requestsPerMinute: 20_000,
+      errorRate: (color, _t, weights) => (color === "green" && weights.green >= 20 ? 0.05 : 0.001),
+    });
     const result = await pending;
     expect(result.outcome).toBe("rolled-back");
     const failing = w.eventsOf("judge-reading").at(-1)!;
@@ -71,7 +80,9 @@ describe("the report in sequential mode", () => {
     expect(result.outcome, result.reason ?? "").toBe("succeeded");
     const { json, markdown } = buildReport(result.journal!);
     const table = markdown.slice(markdown.indexOf("Steps"));
-    expect(table).toMatch(/\| Step \| Weights \(blue \/ green\) \| Bake \| Reached \| Verified after \| Windows judged \| Decision \| Extensions \| Metric errors \| Least seen of the expected req \|/);
+    expect(table).toMatch(
+      /\| Step \| Weights \(blue \/ green\) \| Bake \| Reached \| Verified after \| Windows judged \| Decision \| Extensions \| Metric errors \| Least seen of the expected req \|/,
+    );
     expect(table).not.toMatch(/\| Polls \| Pass \|/);
     expect(table).toMatch(/\| 1 \| 95 \/ 5 \| 5m \| yes \| \d+ ms \| 5 \| promote \| 0 \| 0 \| (9\d|100)% \|/);
     expect(table).toMatch(/\| monitoring \| 0 \/ 100 \| 5m \| \| \| 5 \| promote \| 0 \| 0 \| (9\d|100)% \|/);

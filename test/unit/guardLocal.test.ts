@@ -34,7 +34,9 @@ describe("the alarm rule", () => {
 describe("watchWithGuard", () => {
   test("a paused rollout, then a fault on green: rolled back after evaluationPeriods breaching windows, journaled as the guard's", async () => {
     const world = new FakeWorld();
-    expect((await runCutover(world.deps(), { rollout: testRollout({ strategy: steps }), databaseMode: "shared", owner: "alice", stack: "demo" })).outcome).toBe("paused");
+    expect((await runCutover(world.deps(), { rollout: testRollout({ strategy: steps }), databaseMode: "shared", owner: "alice", stack: "demo" })).outcome).toBe(
+      "paused",
+    );
     const faultAt = world.clock.now() + 10_000;
     world.metrics.respond(({ window }) => (window.start >= faultAt ? replies.errors(0.2) : replies.ok()));
     const lines: string[] = [];
@@ -62,7 +64,13 @@ describe("watchWithGuard", () => {
     const lines: string[] = [];
     const stopAfter = world.clock.now() + 20_000;
     const deps = world.deps();
-    const clock = { now: () => world.clock.now(), sleep: async (ms: number) => { await world.clock.sleep(ms); if (world.clock.now() >= stopAfter) controller.abort(); } };
+    const clock = {
+      now: () => world.clock.now(),
+      sleep: async (ms: number) => {
+        await world.clock.sleep(ms);
+        if (world.clock.now() >= stopAfter) controller.abort();
+      },
+    };
     const result = await watchWithGuard({ ...options({ ...deps, clock }, controller.signal), say: (line) => lines.push(line) });
     expect(result.outcome).toBeNull();
     expect(lines.some((line) => /did nothing: run .* already ended \(succeeded\)/.test(line))).toBe(true);

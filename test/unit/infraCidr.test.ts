@@ -45,9 +45,11 @@ describe("allocateSubnets", () => {
   });
 
   it("is stable: the same config always yields the same CIDRs", () => {
-    fc.assert(fc.property(vpcCidr, zones, (cidr, azs) => {
-      expect(allocateSubnets(cidr, azs)).toEqual(allocateSubnets(cidr, azs));
-    }));
+    fc.assert(
+      fc.property(vpcCidr, zones, (cidr, azs) => {
+        expect(allocateSubnets(cidr, azs)).toEqual(allocateSubnets(cidr, azs));
+      }),
+    );
   });
 
   it("matches a worked example", () => {
@@ -55,7 +57,11 @@ describe("allocateSubnets", () => {
       { availabilityZone: "eu-west-1a", publicCidr: "10.40.0.0/18", privateCidr: "10.40.128.0/18" },
       { availabilityZone: "eu-west-1b", publicCidr: "10.40.64.0/18", privateCidr: "10.40.192.0/18" },
     ]);
-    expect(allocateSubnets("10.50.0.0/20", ["eu-west-1a", "eu-west-1b", "eu-west-1c"]).map((zone) => zone.privateCidr)).toEqual(["10.50.6.0/23", "10.50.8.0/23", "10.50.10.0/23"]);
+    expect(allocateSubnets("10.50.0.0/20", ["eu-west-1a", "eu-west-1b", "eu-west-1c"]).map((zone) => zone.privateCidr)).toEqual([
+      "10.50.6.0/23",
+      "10.50.8.0/23",
+      "10.50.10.0/23",
+    ]);
   });
 
   it("refuses a VPC too small for its subnets, misaligned CIDRs and garbage", () => {
@@ -66,8 +72,10 @@ describe("allocateSubnets", () => {
   });
 
   it("round-trips parse and format", () => {
-    fc.assert(fc.property(vpcCidr, (cidr) => {
-      expect(formatCidr(parseCidr(cidr).base, parseCidr(cidr).prefix)).toBe(cidr);
-    }));
+    fc.assert(
+      fc.property(vpcCidr, (cidr) => {
+        expect(formatCidr(parseCidr(cidr).base, parseCidr(cidr).prefix)).toBe(cidr);
+      }),
+    );
   });
 });

@@ -86,12 +86,45 @@ describe("journal document", () => {
 
 describe("state machine", () => {
   test("the forward path of a shared cutover is legal", () => {
-    const path: Phase[] = ["idle", "preflight", "writing", "verifying", "recording", "baking", "hooks", "writing", "verifying", "recording", "baking", "hooks", "post-switch", "monitoring", "succeeded"];
+    const path: Phase[] = [
+      "idle",
+      "preflight",
+      "writing",
+      "verifying",
+      "recording",
+      "baking",
+      "hooks",
+      "writing",
+      "verifying",
+      "recording",
+      "baking",
+      "hooks",
+      "post-switch",
+      "monitoring",
+      "succeeded",
+    ];
     for (let i = 1; i < path.length; i++) expect(canTransition(path[i - 1]!, path[i]!)).toBe(true);
   });
 
   test("the forward path of a paired switch is legal", () => {
-    const path: Phase[] = ["idle", "preflight", "fencing", "catching-up", "parity", "sequences", "reverse-replication", "writing", "verifying", "unfencing", "recording", "baking", "hooks", "post-switch", "monitoring", "succeeded"];
+    const path: Phase[] = [
+      "idle",
+      "preflight",
+      "fencing",
+      "catching-up",
+      "parity",
+      "sequences",
+      "reverse-replication",
+      "writing",
+      "verifying",
+      "unfencing",
+      "recording",
+      "baking",
+      "hooks",
+      "post-switch",
+      "monitoring",
+      "succeeded",
+    ];
     for (let i = 1; i < path.length; i++) expect(canTransition(path[i - 1]!, path[i]!)).toBe(true);
   });
 

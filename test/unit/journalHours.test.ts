@@ -66,7 +66,7 @@ class Recorded implements JournalStore {
 
 function world(clock = new FakeClock()) {
   const w = new FakeWorld({ writeLagMs: 7_000, clock });
-    // ALB metrics as three load-balancer nodes publish them, each 60–150 s after the minute.
+  // ALB metrics as three load-balancer nodes publish them, each 60–150 s after the minute.
   const metrics = new PublishedMetrics(w.clock, w.router, traffic, { seed: 11, spread: { nodes: 3, minDelayMs: 60_000, maxDelayMs: 150_000 } });
   return { w, metrics };
 }
@@ -109,7 +109,8 @@ describe("a rollout over hours, journaled in SSM with its real size limits", () 
     const partsUsed = Math.max(...store.saved.map((s) => [...s.store.keys()].filter((k) => k.includes("/journal/part/")).length));
     console.log(
       `journal over ${(w.clock.now() - store.saved[0]!.journal.createdAt) / HOUR} h: ${store.saved.length} saves, stored bytes first ${sizes[0]} max ${Math.max(...sizes)} last ${sizes.at(-1)}, parts at most ${partsUsed}, judged windows ${third.journal!.timeline.filter((e) => e.type === "judge-reading").length} ` +
-        `(per phase: ${[0, 1, 2, null].map((step) => readings.filter((r) => r.type === "judge-reading" && r.step === step && (step !== null || r.phase === "monitoring")).length).join(" / ")})`);
+        `(per phase: ${[0, 1, 2, null].map((step) => readings.filter((r) => r.type === "judge-reading" && r.step === step && (step !== null || r.phase === "monitoring")).length).join(" / ")})`,
+    );
 
     // A new process can resume from each saved journal of an unfinished run.
     let resumed = 0;
@@ -125,7 +126,10 @@ describe("a rollout over hours, journaled in SSM with its real size limits", () 
       again.router.timeline.splice(0, again.router.timeline.length, ...w.router.timeline.filter((entry) => entry.from <= journal.updatedAt));
       const live = expectedLiveWeights(journal);
       if (live) again.router.set(live);
-      const result = await runCutover(again.deps({ metrics: againMetrics, journal: new SsmJournalStore(client(), PROD) }), request({ owner: BOB, resume: true, pauseNow: true }));
+      const result = await runCutover(
+        again.deps({ metrics: againMetrics, journal: new SsmJournalStore(client(), PROD) }),
+        request({ owner: BOB, resume: true, pauseNow: true }),
+      );
       expect(["succeeded", "paused"], `${journal.phase} step ${journal.step}: ${result.reason}`).toContain(result.outcome);
       expect(fresh.refused).toBe(0);
       resumed += 1;

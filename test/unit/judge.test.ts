@@ -105,7 +105,11 @@ describe("decisions", () => {
   const s = settingsWith();
 
   it("fails a ×5 error regression at 10,000 req/min (1% baseline) in the third window of the 5% step: no window alone decides, nor two", () => {
-    const [first, middle, second] = run(s, [0, 1, 2].map((i) => w(i, [500, 25, 25], [9500, 95, 475])), step1);
+    const [first, middle, second] = run(
+      s,
+      [0, 1, 2].map((i) => w(i, [500, 25, 25], [9500, 95, 475])),
+      step1,
+    );
     expect(first!.decision).toBe("continue");
     expect(middle!.decision).toBe("continue");
     // however strong, one window alone cannot reach the boundary, nor two
@@ -147,10 +151,18 @@ describe("decisions", () => {
 
   it("onUndecided: promote promotes after the extensions, but never without green requests", () => {
     const lenient = settingsWith({ onUndecided: "promote", maxExtensions: 2 });
-    const low = run(lenient, Array.from({ length: 7 }, (_, i) => w(i, [5, 0, 0], [95, 0, 5])), step1);
+    const low = run(
+      lenient,
+      Array.from({ length: 7 }, (_, i) => w(i, [5, 0, 0], [95, 0, 5])),
+      step1,
+    );
     expect(low.at(-1)!.decision).toBe("promote");
     expect(low.at(-1)!.reasons.join(" ")).toContain('onUndecided is "promote"');
-    const none = run(lenient, Array.from({ length: 7 }, (_, i) => w(i, [0, 0, 0], [100, 0, 5])), step1);
+    const none = run(
+      lenient,
+      Array.from({ length: 7 }, (_, i) => w(i, [0, 0, 0], [100, 0, 5])),
+      step1,
+    );
     expect(none.at(-1)!.decision).toBe("undecided");
     expect(none.at(-1)!.reasons[0]).toContain("missing data is never a pass");
   });
@@ -176,10 +188,18 @@ describe("decisions", () => {
   });
 
   it("catches errors green makes and blue does not, where a ratio of rates says nothing (blue at 0%)", () => {
-    const verdicts = run(s, Array.from({ length: 5 }, (_, i) => w(i, [500, 3, 25], [9500, 0, 475])), step1);
+    const verdicts = run(
+      s,
+      Array.from({ length: 5 }, (_, i) => w(i, [500, 3, 25], [9500, 0, 475])),
+      step1,
+    );
     expect(verdicts.some((v) => v.decision === "fail")).toBe(true);
     // and promotes a clean green at 0% on green's own bound (+0.5 points ruled out) although no ratio exists
-    const clean = run(s, Array.from({ length: 5 }, (_, i) => w(i, [5000, 0, 250], [95_000, 0, 4750])), step1).at(-1)!;
+    const clean = run(
+      s,
+      Array.from({ length: 5 }, (_, i) => w(i, [5000, 0, 250], [95_000, 0, 4750])),
+      step1,
+    ).at(-1)!;
     expect(clean.decision).toBe("promote");
     expect(clean.evidence.errors.ruledOut.ratio).toBeNull();
     expect(clean.evidence.errors.ruledOut.greenRateBelow).toBeLessThan(0.005);
@@ -201,7 +221,11 @@ describe("decisions", () => {
   });
 
   it("a window without latency data adds no latency evidence, and latency alone never passes without it", () => {
-    const verdicts = run(s, Array.from({ length: 15 }, (_, i) => w(i, [5000, 50, null], [95_000, 950, null])), step1);
+    const verdicts = run(
+      s,
+      Array.from({ length: 15 }, (_, i) => w(i, [5000, 50, null], [95_000, 950, null])),
+      step1,
+    );
     expect(verdicts.at(-1)!.evidence.slow.greenRequests).toBe(0);
     expect(verdicts.at(-1)!.evidence.slow.status).toBe("open");
     expect(verdicts.at(-1)!.decision).toBe("undecided");
@@ -216,7 +240,12 @@ describe("100% of traffic on green: compared with blue's recent level and how mu
   it("takes the reference from the steps before, widened by blue's movement, and judges green against it", () => {
     const baked = run(s, bake, { phaseKey: "step-2", phase: "baking", greenShare: 0.25, windowsRequired: 5 });
     expect(baked.at(-1)!.decision).toBe("promote");
-    const verdicts = run(s, Array.from({ length: 5 }, (_, i) => atHundred(100, i)), monitoring, baked.at(-1)!.state);
+    const verdicts = run(
+      s,
+      Array.from({ length: 5 }, (_, i) => atHundred(100, i)),
+      monitoring,
+      baked.at(-1)!.state,
+    );
     const last = verdicts.at(-1)!;
     expect(last.decision).toBe("promote");
     expect(last.evidence.errors.comparison).toBe("reference");
@@ -230,7 +259,12 @@ describe("100% of traffic on green: compared with blue's recent level and how mu
     expect(describeVerdict(last)).toContain("blue's level 875/87500 (1%)");
     expect(describeVerdict(last)).toMatch(/at 100% this traffic can detect 5xx ×[\d.]+/);
     // a ×5 green at 100% fails in its third window
-    const bad = run(s, [0, 1, 2].map((i) => atHundred(500, i)), monitoring, baked.at(-1)!.state);
+    const bad = run(
+      s,
+      [0, 1, 2].map((i) => atHundred(500, i)),
+      monitoring,
+      baked.at(-1)!.state,
+    );
     expect(bad.map((v) => v.decision)).toEqual(["continue", "continue", "fail"]);
   });
 
@@ -244,7 +278,12 @@ describe("100% of traffic on green: compared with blue's recent level and how mu
     };
     const still = withBlueHistory(newJudgeState(), history(0));
     const moving = withBlueHistory(newJudgeState(), history(0.6));
-    const [first, , second] = run(s, [0, 1, 2].map((i) => atHundred(500, i)), monitoring, still);
+    const [first, , second] = run(
+      s,
+      [0, 1, 2].map((i) => atHundred(500, i)),
+      monitoring,
+      still,
+    );
     expect(first!.evidence.errors.comparison).toBe("reference");
     expect(first!.state.reference!.errors!.source).toBe("pre-cutover");
     expect(second!.decision).toBe("fail");
@@ -256,7 +295,12 @@ describe("100% of traffic on green: compared with blue's recent level and how mu
   });
 
   it("with nothing to compare against, says so and promotes only on green's own bound", () => {
-    const verdicts = run(s, Array.from({ length: 5 }, (_, i) => atHundred(100, i)), monitoring, newJudgeState());
+    const verdicts = run(
+      s,
+      Array.from({ length: 5 }, (_, i) => atHundred(100, i)),
+      monitoring,
+      newJudgeState(),
+    );
     const last = verdicts.at(-1)!;
     expect(last.evidence.errors.comparison).toBe("none");
     expect(describeVerdict(last)).toContain("nothing to compare with");
@@ -329,13 +373,19 @@ describe("properties", () => {
 
   it("adding a window in which green is fine (no errors, no slow requests) never turns a non-failing step into a failing one", () => {
     fc.assert(
-      fc.property(sequenceArb, fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 0, max: 500 }), (windows, g, b, be) => {
-        const before = run(s, windows, step1).at(-1)!;
-        fc.pre(before.decision !== "fail");
-        const good = w(windows.length, [g, 0, 0], [b, Math.min(be, b), 0]);
-        const after = judgeStep(s, before.state, [good], step1);
-        return after.decision !== "fail";
-      }),
+      fc.property(
+        sequenceArb,
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 0, max: 50_000 }),
+        fc.integer({ min: 0, max: 500 }),
+        (windows, g, b, be) => {
+          const before = run(s, windows, step1).at(-1)!;
+          fc.pre(before.decision !== "fail");
+          const good = w(windows.length, [g, 0, 0], [b, Math.min(be, b), 0]);
+          const after = judgeStep(s, before.state, [good], step1);
+          return after.decision !== "fail";
+        },
+      ),
       { numRuns: 200 },
     );
   });

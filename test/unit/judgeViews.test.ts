@@ -20,7 +20,13 @@ async function run(greenErrorRate: number) {
     requestsPerMinute: 60_000,
     errorRate: (color) => (color === "green" ? greenErrorRate : 0.001),
   });
-  const result = await runCutover(world.deps({ metrics }), { rollout: sequential(), databaseMode: "shared", owner: "alice", stack: "prod", skipSnapshot: "test" });
+  const result = await runCutover(world.deps({ metrics }), {
+    rollout: sequential(),
+    databaseMode: "shared",
+    owner: "alice",
+    stack: "prod",
+    skipSnapshot: "test",
+  });
   return { world, result };
 }
 
@@ -28,7 +34,9 @@ describe("the judge's evidence for operators", () => {
   test("plain lines: each judge reading names the decision, the counts, the statistic against its boundary", async () => {
     const { world } = await run(0.001);
     const reading = world.eventsOf("judge-reading")[0]!;
-    expect(formatEvent(reading)).toMatch(/baking poll 1: CONTINUE \(1\/5 windows\) green \d+ req 5xx [\d.]+% \| blue \d+ req 5xx [\d.]+%; errors e=[\d.]+\/600\.0 \w+/);
+    expect(formatEvent(reading)).toMatch(
+      /baking poll 1: CONTINUE \(1\/5 windows\) green \d+ req 5xx [\d.]+% \| blue \d+ req 5xx [\d.]+%; errors e=[\d.]+\/600\.0 \w+/,
+    );
     const proceed = world.eventsOf("decision").find((d) => d.decision === "proceed" && d.evidence)!;
     expect(formatEvent(proceed)).toMatch(/decision: proceed — step-1 PROMOTE/);
   });
@@ -37,7 +45,20 @@ describe("the judge's evidence for operators", () => {
     const { world } = await run(0.001);
     const reading = world.eventsOf("judge-reading").at(-1)! as Extract<EngineEvent, { type: "judge-reading" }>;
     const text = renderLive(
-      { operation: "cutover", steps: [], step: null, phase: "monitoring", weights: null, verdict: null, verdictAt: null, judge: reading, poll: null, tick: null, status: null, started: null },
+      {
+        operation: "cutover",
+        steps: [],
+        step: null,
+        phase: "monitoring",
+        weights: null,
+        verdict: null,
+        verdictAt: null,
+        judge: reading,
+        poll: null,
+        tick: null,
+        status: null,
+        started: null,
+      },
       NO_PALETTE,
       reading.at + 2000,
     );

@@ -41,7 +41,11 @@ class FakeMigrator implements SchemaMigrator {
       if (signal?.aborted) return { ok: false, applied, summary: `stopped before expand/${name}: aborted` };
       await this.clock.sleep(this.perMigrationMs);
       if (name === this.failAt) {
-        return { ok: false, applied, summary: `expand/${name} failed on database: column "x" does not exist; ${applied.length} applied before it stay applied` };
+        return {
+          ok: false,
+          applied,
+          summary: `expand/${name} failed on database: column "x" does not exist; ${applied.length} applied before it stay applied`,
+        };
       }
       this.journaled.push(name);
       applied.push(name);
@@ -51,7 +55,12 @@ class FakeMigrator implements SchemaMigrator {
 }
 
 function request(overrides: Partial<RolloutConfig> = {}, extra: Partial<CutoverRequest> = {}): CutoverRequest {
-  return { rollout: testRollout({ strategy: { type: "canary", steps: [50, 100] }, bakeSeconds: 60, monitorSeconds: 60, ...overrides }), databaseMode: "shared", owner: OWNER, ...extra };
+  return {
+    rollout: testRollout({ strategy: { type: "canary", steps: [50, 100] }, bakeSeconds: 60, monitorSeconds: 60, ...overrides }),
+    databaseMode: "shared",
+    owner: OWNER,
+    ...extra,
+  };
 }
 
 /** The order of what happened: snapshot, migration check, weight writes, fence. */
@@ -81,7 +90,11 @@ describe("the migrating phase", () => {
   test("paired: expand before the write fence goes up", async () => {
     const world = new FakeWorld();
     const migrator = new FakeMigrator(world.clock, ["001_add_note"]);
-    const result = await runCutover(world.deps({ migrator }), { rollout: testRollout({ strategy: { type: "all-at-once" } }), databaseMode: "paired", owner: OWNER });
+    const result = await runCutover(world.deps({ migrator }), {
+      rollout: testRollout({ strategy: { type: "all-at-once" } }),
+      databaseMode: "paired",
+      owner: OWNER,
+    });
     expect(result.outcome).toBe("succeeded");
     expect(order(world).slice(0, 4)).toEqual(["snapshot", "migrations ok", "fence writes", "write 0/100"]);
   });
@@ -155,7 +168,10 @@ describe("the migrating phase", () => {
 
   test("a rollback after expand leaves the expanded schema and says so", async () => {
     const world = new FakeWorld();
-    world.metrics.respond(() => ({ blue: { requests: 1000, errors5xx: 0, p95Ms: 100, p99Ms: 100 }, green: { requests: 1000, errors5xx: 500, p95Ms: 100, p99Ms: 100 } }));
+    world.metrics.respond(() => ({
+      blue: { requests: 1000, errors5xx: 0, p95Ms: 100, p99Ms: 100 },
+      green: { requests: 1000, errors5xx: 500, p95Ms: 100, p99Ms: 100 },
+    }));
     const migrator = new FakeMigrator(world.clock, ["001_add_note"]);
     const result = await runCutover(world.deps({ migrator }), request());
     expect(result.outcome).toBe("rolled-back");
@@ -193,7 +209,10 @@ describe("contract gate (migrate contract)", () => {
   test("refused without a journal, after a rollback, or while a run is unfinished", async () => {
     expect(contractGate(null, 0, 0).allowed).toBe(false);
     const world = new FakeWorld();
-    world.metrics.respond(() => ({ blue: { requests: 1000, errors5xx: 0, p95Ms: 100, p99Ms: 100 }, green: { requests: 1000, errors5xx: 500, p95Ms: 100, p99Ms: 100 } }));
+    world.metrics.respond(() => ({
+      blue: { requests: 1000, errors5xx: 0, p95Ms: 100, p99Ms: 100 },
+      green: { requests: 1000, errors5xx: 500, p95Ms: 100, p99Ms: 100 },
+    }));
     await runCutover(world.deps(), request());
     const rolledBack = contractGate(parseJournal(world.journal.value), world.clock.now() + 10 * HOUR, HOUR);
     expect(rolledBack).toMatchObject({ allowed: false });
@@ -205,7 +224,10 @@ describe("contract gate (migrate contract)", () => {
   test("refused when the plan did not end at green 100%", async () => {
     const { journal, at } = await succeeded();
     const last = journal.plan!.steps.at(-1)!;
-    const partial: Journal = { ...journal, plan: { ...journal.plan!, steps: [...journal.plan!.steps.slice(0, -1), { ...last, weights: { blue: 50, green: 50 } }] } };
+    const partial: Journal = {
+      ...journal,
+      plan: { ...journal.plan!, steps: [...journal.plan!.steps.slice(0, -1), { ...last, weights: { blue: 50, green: 50 } }] },
+    };
     expect(contractGate(partial, at + 10 * HOUR, HOUR)).toMatchObject({ allowed: false, reason: expect.stringMatching(/green 50%, not 100%/) });
   });
 });

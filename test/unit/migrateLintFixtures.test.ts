@@ -60,8 +60,16 @@ describe("the lint on expand migrations teams write", () => {
     const lint = report.files[0]!;
     const detail = JSON.stringify(lint.findings.map((f) => [f.level, f.rule, f.line]));
     expect(verdictOf(lint), detail).toBe(fixture.verdict);
-    if (fixture.verdict === "refused") expect(lint.findings.filter((f) => f.level === "error").map((f) => f.rule), detail).toContain(fixture.rule);
-    if (fixture.verdict === "warned") expect(lint.findings.filter((f) => f.level === "warning").map((f) => f.rule), detail).toContain(fixture.rule);
+    if (fixture.verdict === "refused")
+      expect(
+        lint.findings.filter((f) => f.level === "error").map((f) => f.rule),
+        detail,
+      ).toContain(fixture.rule);
+    if (fixture.verdict === "warned")
+      expect(
+        lint.findings.filter((f) => f.level === "warning").map((f) => f.rule),
+        detail,
+      ).toContain(fixture.rule);
     // Every refusal and warning carries its recipe.
     for (const f of lint.findings.filter((x) => x.level !== "allowed")) expect(f.recipe, `${f.rule} has no recipe`).toBeTruthy();
   });
@@ -73,7 +81,9 @@ describe("the lint on expand migrations teams write", () => {
       tally[fixture.verdict].of++;
       if (verdictOf(report.files[0]!) === fixture.verdict) tally[fixture.verdict].got++;
     }
-    console.log(`lint on ${all.length} expand fixtures: unsafe refused ${tally.refused.got}/${tally.refused.of}, safe accepted ${tally.accepted.got}/${tally.accepted.of}, hazards warned ${tally.warned.got}/${tally.warned.of}`);
+    console.log(
+      `lint on ${all.length} expand fixtures: unsafe refused ${tally.refused.got}/${tally.refused.of}, safe accepted ${tally.accepted.got}/${tally.accepted.of}, hazards warned ${tally.warned.got}/${tally.warned.of}`,
+    );
     expect(tally.refused.got).toBe(tally.refused.of);
     expect(tally.accepted.got).toBe(tally.accepted.of);
     expect(tally.warned.got).toBe(tally.warned.of);
@@ -82,12 +92,17 @@ describe("the lint on expand migrations teams write", () => {
 
 describe("the lint's context", () => {
   const file = (sql: string, name = "m"): MigrationFile => ({ name, phase: "expand", path: `/virtual/expand/${name}.sql`, sql });
-  const rules = async (sql: string, live?: Map<string, ColumnType>) => (await lintMigrations([file(sql)], { squawk: false, ...(live ? { columnTypes: live } : {}) })).files[0]!.findings.map((f) => `${f.level}:${f.rule}`);
+  const rules = async (sql: string, live?: Map<string, ColumnType>) =>
+    (await lintMigrations([file(sql)], { squawk: false, ...(live ? { columnTypes: live } : {}) })).files[0]!.findings.map((f) => `${f.level}:${f.rule}`);
 
   it("a type change is a widening only against the live type: varchar(100) → varchar(200) yes, numeric(12,2) → numeric(14,4) no, varchar → int no", async () => {
     expect(await rules("ALTER TABLE t ALTER COLUMN c TYPE varchar(200);", new Map([["t.c", parseFormattedType("character varying(100)")]]))).toEqual([]);
-    expect(await rules("ALTER TABLE t ALTER COLUMN c TYPE varchar(50);", new Map([["t.c", parseFormattedType("character varying(100)")]]))).toEqual(["error:change-column-type"]);
-    expect(await rules("ALTER TABLE t ALTER COLUMN n TYPE numeric(14,4);", new Map([["t.n", parseFormattedType("numeric(12,2)")]]))).toEqual(["error:change-column-type"]);
+    expect(await rules("ALTER TABLE t ALTER COLUMN c TYPE varchar(50);", new Map([["t.c", parseFormattedType("character varying(100)")]]))).toEqual([
+      "error:change-column-type",
+    ]);
+    expect(await rules("ALTER TABLE t ALTER COLUMN n TYPE numeric(14,4);", new Map([["t.n", parseFormattedType("numeric(12,2)")]]))).toEqual([
+      "error:change-column-type",
+    ]);
     expect(await rules("ALTER TABLE t ALTER COLUMN n TYPE numeric;", new Map([["t.n", parseFormattedType("numeric(12,2)")]]))).toEqual([]);
     expect(await rules("ALTER TABLE t ALTER COLUMN c TYPE varchar(200) USING c::varchar(200);")).toEqual(["error:change-column-type"]);
   });
@@ -95,7 +110,10 @@ describe("the lint's context", () => {
   it("a DO block allowed without a reason is refused; an allowance cannot lift a rule about what breaks blue", async () => {
     expect(await rules("-- bluegreen:allow do-block\nDO $$ BEGIN PERFORM 1; END $$;")).toEqual(["error:allow-directive", "error:do-block"]);
     expect(await rules("-- bluegreen:allow drop-column: we are sure\nALTER TABLE t DROP COLUMN c;")).toEqual(["error:allow-directive", "error:drop-column"]);
-    expect(await rules("-- bluegreen:allow do-block: one-off seed\nDO $$ BEGIN ALTER TABLE t DROP COLUMN c; END $$;")).toEqual(["error:drop-column", "allowed:do-block"]);
+    expect(await rules("-- bluegreen:allow do-block: one-off seed\nDO $$ BEGIN ALTER TABLE t DROP COLUMN c; END $$;")).toEqual([
+      "error:drop-column",
+      "allowed:do-block",
+    ]);
   });
 
   it("in a file without a transaction (CONCURRENTLY) an enum value may be used after it is added", async () => {
@@ -103,14 +121,22 @@ describe("the lint's context", () => {
   });
 
   it("changes to tables the set created, and revokes from roles it created, are not blue's concern", async () => {
-    expect(await rules("CREATE TABLE n (id int PRIMARY KEY, a int);\nUPDATE n SET a = 1;\nDELETE FROM n;\nCREATE INDEX n_a ON n (a);\nALTER TABLE n ENABLE ROW LEVEL SECURITY;")).toEqual([]);
+    expect(
+      await rules(
+        "CREATE TABLE n (id int PRIMARY KEY, a int);\nUPDATE n SET a = 1;\nDELETE FROM n;\nCREATE INDEX n_a ON n (a);\nALTER TABLE n ENABLE ROW LEVEL SECURITY;",
+      ),
+    ).toEqual([]);
     expect(await rules("CREATE ROLE etl;\nREVOKE ALL ON bookings FROM etl;")).toEqual([]);
     expect(await rules("REVOKE app_writer FROM app;")).toEqual(["error:revoke-privilege"]);
   });
 
   it("transaction control and an enum value used before commit are refused in contract too", async () => {
     const contract = await lintMigrations([{ ...file("BEGIN;\nALTER TABLE t DROP COLUMN c;\nCOMMIT;"), phase: "contract" }], { squawk: false });
-    expect(contract.files[0]!.findings.map((f) => `${f.level}:${f.rule}`)).toEqual(["error:transaction-control", "allowed:drop-column", "error:transaction-control"]);
+    expect(contract.files[0]!.findings.map((f) => `${f.level}:${f.rule}`)).toEqual([
+      "error:transaction-control",
+      "allowed:drop-column",
+      "error:transaction-control",
+    ]);
   });
 });
 

@@ -7,7 +7,12 @@ import { applyOrder, edgesOf, replicationCatchUp, sequence, type ReplicationStat
 const FORWARD = "bluegreen_blue_to_green";
 const REVERSE = "bluegreen_green_to_blue";
 
-function state(tables: string[], pubs: Record<string, string[]>, subs: Array<{ name: string; publications: string[]; enabled?: boolean }>, withoutIdentity: string[] = []): ReplicationState {
+function state(
+  tables: string[],
+  pubs: Record<string, string[]>,
+  subs: Array<{ name: string; publications: string[]; enabled?: boolean }>,
+  withoutIdentity: string[] = [],
+): ReplicationState {
   return {
     tables: new Set(tables),
     publications: new Map(Object.entries(pubs).map(([k, v]) => [k, new Set(v)])),
@@ -105,7 +110,11 @@ describe("replication catch-up after a migration", () => {
 
   it("a disabled subscription is not refreshed (PostgreSQL refuses it) and is named in a warning", () => {
     const green = state([t], { [REVERSE]: [t] }, [{ name: FORWARD, publications: [FORWARD], enabled: false }]);
-    const out = replicationCatchUp({ blue: blueBefore, green }, { blue: state([t, n], { [FORWARD]: [t] }, blueBefore.subscriptions), green: state([t, n], { [REVERSE]: [t] }, green.subscriptions) }, "blue");
+    const out = replicationCatchUp(
+      { blue: blueBefore, green },
+      { blue: state([t, n], { [FORWARD]: [t] }, blueBefore.subscriptions), green: state([t, n], { [REVERSE]: [t] }, green.subscriptions) },
+      "blue",
+    );
     expect(out.statements.some((s) => s.sql.includes(`"${FORWARD}" REFRESH`))).toBe(false);
     expect(out.warnings.join("\n")).toMatch(/bluegreen_blue_to_green \(blue → green\) is disabled/);
   });
@@ -114,7 +123,10 @@ describe("replication catch-up after a migration", () => {
 describe("the order of the sides follows the replication observed", () => {
   const t = '"public"."orders"';
   const forwardOnly = { blue: state([t], { [FORWARD]: [t] }, []), green: state([t], {}, [{ name: FORWARD, publications: [FORWARD] }]) };
-  const both = { blue: state([t], { [FORWARD]: [t] }, [{ name: REVERSE, publications: [REVERSE] }]), green: state([t], { [REVERSE]: [t] }, [{ name: FORWARD, publications: [FORWARD] }]) };
+  const both = {
+    blue: state([t], { [FORWARD]: [t] }, [{ name: REVERSE, publications: [REVERSE] }]),
+    green: state([t], { [REVERSE]: [t] }, [{ name: FORWARD, publications: [FORWARD] }]),
+  };
   const reverseOnly = { blue: state([t], {}, [{ name: REVERSE, publications: [REVERSE] }]), green: state([t], { [REVERSE]: [t] }, []) };
 
   it("reads each subscription as an edge publisher → subscriber", () => {

@@ -117,7 +117,13 @@ describe("a default canary with pause: 24h at 5% and pause: promote at 25%", () 
         // During the 24 h pause, green's alarm fires and the guard rolls back (no cutover process runs).
         if (!acted && seconds >= 23 * 3600) {
           acted = true;
-          const result = await runRollback(world.deps(), { owner: "guard (invocation 1)", databaseMode: "shared", stack: "prod", reason: "guard: prod-green-5xx in ALARM", force: "except-rollback" });
+          const result = await runRollback(world.deps(), {
+            owner: "guard (invocation 1)",
+            databaseMode: "shared",
+            stack: "prod",
+            reason: "guard: prod-green-5xx in ALARM",
+            force: "except-rollback",
+          });
           expect(result.outcome).toBe("rolled-back");
         }
       },
@@ -140,14 +146,23 @@ describe("a default canary with pause: 24h at 5% and pause: promote at 25%", () 
     const world = new FakeWorld();
     const functions: Record<string, (payload: Json) => Promise<Json>> = {};
     const sfn = new LocalStepFunctions({ clock: world.clock, functions });
-    const rollout = { ...defaultRollout({ type: "canary", steps: [5, 25, 100] }), hooks: [{ name: "smoke", command: "./smoke.sh", timeoutSeconds: 30, when: "after-step" as const }] };
+    const rollout = {
+      ...defaultRollout({ type: "canary", steps: [5, 25, 100] }),
+      hooks: [{ name: "smoke", command: "./smoke.sh", timeoutSeconds: 30, when: "after-step" as const }],
+    };
     const stack = orchestratedStack(sfn, world, "prod", rollout, functions);
     let guardRan = false;
     world.hooks.on("./smoke.sh", async () => {
       if (!guardRan) {
         guardRan = true;
         // The alarm fires while the advance holds the lock (running the after-step hook).
-        const result = await runRollback(world.deps(), { owner: "guard (invocation 7)", databaseMode: "shared", stack: "prod", reason: "guard: prod-green-5xx in ALARM", force: "except-rollback" });
+        const result = await runRollback(world.deps(), {
+          owner: "guard (invocation 7)",
+          databaseMode: "shared",
+          stack: "prod",
+          reason: "guard: prod-green-5xx in ALARM",
+          force: "except-rollback",
+        });
         expect(result.brokeLock?.owner).toBe("stepfunctions:prod/run-raced");
       }
       return { exitCode: 0, timedOut: false, durationMs: 1000, outputTail: "ok" };
@@ -230,7 +245,13 @@ describe("a default canary with pause: 24h at 5% and pause: promote at 25%", () 
     expect(world.router.writes.length).toBe(writes);
 
     // An approval for another step does not release this pause.
-    const wrongStep = await advanceRollout(world.deps(), { runId, rollout: defaultRollout(canary), databaseMode: "shared", owner: "x", approval: { approvedBy: BOB, step: 0 } });
+    const wrongStep = await advanceRollout(world.deps(), {
+      runId,
+      rollout: defaultRollout(canary),
+      databaseMode: "shared",
+      owner: "x",
+      approval: { approvedBy: BOB, step: 0 },
+    });
     expect(wrongStep).toMatchObject({ wait: "approval", step: 1 });
 
     sfn.sendTaskSuccess(approval!.token, { approvedBy: BOB, step: 1 });

@@ -6,7 +6,14 @@ import { createRequire } from "node:module";
 import { describe, expect, test } from "vitest";
 import { parseJournal } from "../../scripts/core/journal.js";
 import { LocalStepFunctions, type Json } from "../../scripts/core/orchestrator/localRunner.js";
-import { LAMBDA_SERVICE_ERRORS, rolloutStateMachine, START_EXECUTION_SYNC, WAVE_ERRORS, waveStateMachine, type AslDefinition } from "../../scripts/core/orchestrator/stateMachine.js";
+import {
+  LAMBDA_SERVICE_ERRORS,
+  rolloutStateMachine,
+  START_EXECUTION_SYNC,
+  WAVE_ERRORS,
+  waveStateMachine,
+  type AslDefinition,
+} from "../../scripts/core/orchestrator/stateMachine.js";
 import { FakeClock, FakeWorld, replies } from "../support/fakes.js";
 import { defaultRollout, orchestratedStack, type OrchestratedStack } from "../support/orchestrated.js";
 
@@ -77,12 +84,28 @@ describe("the local runner", () => {
       },
     };
     const sfn = new LocalStepFunctions({ clock, functions });
-    const task = (name: string) => ({ Type: "Task" as const, Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: name, "Payload.$": "$" } });
+    const task = (name: string) => ({
+      Type: "Task" as const,
+      Resource: "arn:aws:states:::lambda:invoke",
+      Parameters: { FunctionName: name, "Payload.$": "$" },
+    });
     sfn.createStateMachine("m", {
       StartAt: "Flaky",
       States: {
-        Flaky: { ...task("flaky"), Retry: [{ ErrorEquals: ["Lambda.TooManyRequestsException"], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }], ResultPath: null, Next: "Fan" },
-        Fan: { Type: "Map", ItemsPath: "$.items", MaxConcurrency: 2, ItemProcessor: { ProcessorConfig: { Mode: "INLINE" }, StartAt: "Slow", States: { Slow: { ...task("slow"), End: true } } }, ResultPath: null, Next: "Broken" },
+        Flaky: {
+          ...task("flaky"),
+          Retry: [{ ErrorEquals: ["Lambda.TooManyRequestsException"], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
+          ResultPath: null,
+          Next: "Fan",
+        },
+        Fan: {
+          Type: "Map",
+          ItemsPath: "$.items",
+          MaxConcurrency: 2,
+          ItemProcessor: { ProcessorConfig: { Mode: "INLINE" }, StartAt: "Slow", States: { Slow: { ...task("slow"), End: true } } },
+          ResultPath: null,
+          Next: "Broken",
+        },
         Broken: { ...task("broken"), Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Caught" }], Next: "Done" },
         Caught: { Type: "Fail", Error: "Caught" },
         Done: { Type: "Succeed" },
@@ -104,7 +127,11 @@ describe("the local runner's task tokens", () => {
     const clock = new FakeClock();
     const delivered: Json[] = [];
     const sfn = new LocalStepFunctions({ clock, functions: { notify: async (payload) => (delivered.push(payload), {}) } });
-    const ask = { Type: "Task" as const, Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken", Parameters: { FunctionName: "notify", Payload: { "token.$": "$$.Task.Token" } } };
+    const ask = {
+      Type: "Task" as const,
+      Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      Parameters: { FunctionName: "notify", Payload: { "token.$": "$$.Task.Token" } },
+    };
     sfn.createStateMachine("m", {
       StartAt: "Ask",
       States: {
@@ -159,7 +186,9 @@ describe("the wave machine over three stacks in two waves", () => {
     const wave1End = Math.max(...["prod-eu-west-1", "prod-eu-central-1"].map((n) => stacks[n]!.world.router.writes.at(-1)!.at));
     expect(stacks["prod-us-east-1"]!.world.router.writes[0]!.at).toBeGreaterThanOrEqual(wave1End + 1800_000);
     const executions = sfn.executions.filter((e) => e.machineArn !== RELEASE_MACHINE);
-    console.log(`release of 3 stacks in 2 waves: ${done.transitions} transitions in the wave machine, ${executions.reduce((n, e) => n + e.transitions, 0)} in the stacks' rollouts, ${sfn.invocationCount()} invocations`);
+    console.log(
+      `release of 3 stacks in 2 waves: ${done.transitions} transitions in the wave machine, ${executions.reduce((n, e) => n + e.transitions, 0)} in the stacks' rollouts, ${sfn.invocationCount()} invocations`,
+    );
   });
 
   test("an injected failure in wave 1 stops the release: wave 2's stack is never touched", async () => {

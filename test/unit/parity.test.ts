@@ -16,8 +16,16 @@ import type { ParityReport } from "../../scripts/postgres/parity/types.js";
 import { UsageError } from "../../scripts/cli/common.js";
 
 const typeRow = (over: Partial<Parameters<typeof classifyType>[0]>) => ({
-  typid: "1", name: "int8", typtype: "b", category: "N", collatable: false, fn: "hashint8extended",
-  elem_name: null, elem_typtype: null, elem_hashable: null, ...over,
+  typid: "1",
+  name: "int8",
+  typtype: "b",
+  category: "N",
+  collatable: false,
+  fn: "hashint8extended",
+  elem_name: null,
+  elem_typtype: null,
+  elem_hashable: null,
+  ...over,
 });
 
 describe("table patterns", () => {
@@ -31,9 +39,13 @@ describe("table patterns", () => {
 
   it("a literal name always matches itself, whatever characters it holds", () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }).filter((s) => !/[*?]/.test(s)), fc.string({ minLength: 1 }).filter((s) => !/[*?]/.test(s)), (schema, table) => {
-        expect(matchesPattern(`${schema}.${table}`, `${schema}.${table}`)).toBe(true);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => !/[*?]/.test(s)),
+        fc.string({ minLength: 1 }).filter((s) => !/[*?]/.test(s)),
+        (schema, table) => {
+          expect(matchesPattern(`${schema}.${table}`, `${schema}.${table}`)).toBe(true);
+        },
+      ),
     );
   });
 
@@ -86,13 +98,27 @@ describe("stack outputs", () => {
     }));
     try {
       const db = parseStackDatabases(
-        { databaseEndpoints: { blue: "blue.x.eu-west-1.rds.amazonaws.com:5432", green: "green.x.eu-west-1.rds.amazonaws.com:6543" }, databaseSecretArns: { blue: arn("b"), green: arn("g") } },
+        {
+          databaseEndpoints: { blue: "blue.x.eu-west-1.rds.amazonaws.com:5432", green: "green.x.eu-west-1.rds.amazonaws.com:6543" },
+          databaseSecretArns: { blue: arn("b"), green: arn("g") },
+        },
         "f",
       );
       const connections = await databaseConnections(db, { database: "shop" });
       const targets = { blue: targetFromConnection(connections.blue), green: targetFromConnection(connections.green) };
-      expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId).sort()).toEqual([arn("b"), arn("g")]);
-      expect(targets.green.config).toMatchObject({ host: "green.x.eu-west-1.rds.amazonaws.com", port: 6543, user: "app", password: "pw-g-very-secret", database: "shop" });
+      expect(
+        sm
+          .commandCalls(GetSecretValueCommand)
+          .map((c) => c.args[0].input.SecretId)
+          .sort(),
+      ).toEqual([arn("b"), arn("g")]);
+      expect(targets.green.config).toMatchObject({
+        host: "green.x.eu-west-1.rds.amazonaws.com",
+        port: 6543,
+        user: "app",
+        password: "pw-g-very-secret",
+        database: "shop",
+      });
       expect(targets.green.config.ssl).toMatchObject({ rejectUnauthorized: true });
       expect(targets.blue.display).toBe("postgres://app:***@blue.x.eu-west-1.rds.amazonaws.com:5432/shop");
       expect(targets.blue.side).toBe("blue");
@@ -110,13 +136,23 @@ describe("how columns are hashed", () => {
     expect(classifyType(typeRow({ name: "mood", typtype: "e", fn: null })).hashClass).toBe("text");
     expect(classifyType(typeRow({ name: "point", fn: null })).hashClass).toBe("text");
     expect(classifyType(typeRow({ name: "regclass" })).hashClass).toBe("text");
-    expect(classifyType(typeRow({ name: "_int4", category: "A", fn: null, elem_name: "int4", elem_typtype: "b", elem_hashable: true })).hashClass).toBe("plain");
-    expect(classifyType(typeRow({ name: "_mood", category: "A", fn: null, elem_name: "mood", elem_typtype: "e", elem_hashable: false })).hashClass).toBe("text");
-    expect(classifyType(typeRow({ name: "_numeric", category: "A", fn: null, elem_name: "numeric", elem_typtype: "b", elem_hashable: true })).hashClass).toBe("text");
+    expect(classifyType(typeRow({ name: "_int4", category: "A", fn: null, elem_name: "int4", elem_typtype: "b", elem_hashable: true })).hashClass).toBe(
+      "plain",
+    );
+    expect(classifyType(typeRow({ name: "_mood", category: "A", fn: null, elem_name: "mood", elem_typtype: "e", elem_hashable: false })).hashClass).toBe(
+      "text",
+    );
+    expect(classifyType(typeRow({ name: "_numeric", category: "A", fn: null, elem_name: "numeric", elem_typtype: "b", elem_hashable: true })).hashClass).toBe(
+      "text",
+    );
   });
 
   const col = (name: string, over: Partial<Parameters<typeof classifyType>[0]> = {}): ColumnInfo => ({
-    name, num: 1, type: "x", notNull: false, typeInfo: classifyType(typeRow(over)),
+    name,
+    num: 1,
+    type: "x",
+    notNull: false,
+    typeInfo: classifyType(typeRow(over)),
   });
 
   it("builds unambiguous SQL for awkward names", () => {
@@ -126,7 +162,7 @@ describe("how columns are hashed", () => {
     expect(columnParts(col("t", { name: "text", collatable: true, fn: "hashtextextended" }), "t.")).toEqual(['(t."t" COLLATE "C")']);
     expect(columnParts(col("j", { name: "json", fn: null }))).toEqual(['("j"::text COLLATE "C")']);
     expect(hashOf(['"a"', '"b"'], "server")).toBe('hash_record_extended(ROW("a", "b"), 0)');
-    expect(hashOf(['"a"'], "canonical")).toContain("md5(ROW(\"a\")::text)");
+    expect(hashOf(['"a"'], "canonical")).toContain('md5(ROW("a")::text)');
     expect(keyHashOf([col("id")], "server")).toBe('hashint8extended("id", 0)');
     expect(keyHashOf([col("a"), col("b")], "server")).toBe('hash_record_extended(ROW("a", "b"), 0)');
   });
@@ -142,25 +178,64 @@ describe("segments and ordering", () => {
 
   it("orders keys numerically when numeric, else by text", () => {
     expect([["10"], ["9"], ["-1"]].sort(compareKeyText)).toEqual([["-1"], ["9"], ["10"]]);
-    expect([["b", "2"], ["a", "10"], ["a", "9"]].sort(compareKeyText)).toEqual([["a", "9"], ["a", "10"], ["b", "2"]]);
+    expect(
+      [
+        ["b", "2"],
+        ["a", "10"],
+        ["a", "9"],
+      ].sort(compareKeyText),
+    ).toEqual([
+      ["a", "9"],
+      ["a", "10"],
+      ["b", "2"],
+    ]);
   });
 });
 
 describe("human report", () => {
   it("shows differences, flags and the summary", () => {
     const report: ParityReport = {
-      kind: "parity", version: 1, identical: false, startedAt: "2026-01-01T00:00:00.000Z", finishedAt: "2026-01-01T00:00:01.000Z", durationMs: 1000,
+      kind: "parity",
+      version: 1,
+      identical: false,
+      startedAt: "2026-01-01T00:00:00.000Z",
+      finishedAt: "2026-01-01T00:00:01.000Z",
+      durationMs: 1000,
       blue: { target: "postgres://app:***@blue:5432/app", serverVersion: "16.4" },
       green: { target: "postgres://app:***@green:5432/app", serverVersion: "16.4" },
-      hashMode: "server", options: { include: [], exclude: [], limit: 100, parallel: 2 },
-      schemaDifferences: [{ kind: "index-only-on-green", object: "public.orders", green: "orders_x", message: "public.orders: index orders_x exists on green only" }],
-      tables: [{
-        table: "public.orders", status: "different", key: ["id"], noPrimaryKey: false, comparedColumns: ["id", "note"], blueRows: 3, greenRows: 3,
-        missingOnGreen: { count: 1, keys: [{ id: "2" }] }, extraOnGreen: { count: 1, keys: [{ id: "4" }] },
-        changed: { count: 1, rows: [{ key: { id: "1" }, columns: [{ column: "note", blue: null, green: "" }] }] }, truncated: false, notes: [],
-      }],
+      hashMode: "server",
+      options: { include: [], exclude: [], limit: 100, parallel: 2 },
+      schemaDifferences: [
+        { kind: "index-only-on-green", object: "public.orders", green: "orders_x", message: "public.orders: index orders_x exists on green only" },
+      ],
+      tables: [
+        {
+          table: "public.orders",
+          status: "different",
+          key: ["id"],
+          noPrimaryKey: false,
+          comparedColumns: ["id", "note"],
+          blueRows: 3,
+          greenRows: 3,
+          missingOnGreen: { count: 1, keys: [{ id: "2" }] },
+          extraOnGreen: { count: 1, keys: [{ id: "4" }] },
+          changed: { count: 1, rows: [{ key: { id: "1" }, columns: [{ column: "note", blue: null, green: "" }] }] },
+          truncated: false,
+          notes: [],
+        },
+      ],
       sequences: [],
-      totals: { tables: 1, tablesIdentical: 0, tablesDifferent: 1, rowsHashed: 6, missingOnGreen: 1, extraOnGreen: 1, changed: 1, schemaDifferences: 1, sequencesBehind: 0 },
+      totals: {
+        tables: 1,
+        tablesIdentical: 0,
+        tablesDifferent: 1,
+        rowsHashed: 6,
+        missingOnGreen: 1,
+        extraOnGreen: 1,
+        changed: 1,
+        schemaDifferences: 1,
+        sequencesBehind: 0,
+      },
       summary: "different: 1 of 1 table differ (1 missing on green, 1 extra on green, 1 changed); 1 schema difference",
     };
     const text = formatReport(report);

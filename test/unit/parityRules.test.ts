@@ -9,15 +9,24 @@ import { diffPrivileges } from "../../scripts/postgres/parity/tableAttributesDif
 import type { TypeRow } from "../../scripts/postgres/parity/typeRules.js";
 
 const typeRow = (over: Partial<TypeRow>): TypeRow => ({
-  typid: "1", name: "int8", typtype: "b", category: "N", collatable: false, fn: "hashint8extended",
-  elem_name: null, elem_typtype: null, elem_hashable: null, ...over,
+  typid: "1",
+  name: "int8",
+  typtype: "b",
+  category: "N",
+  collatable: false,
+  fn: "hashint8extended",
+  elem_name: null,
+  elem_typtype: null,
+  elem_hashable: null,
+  ...over,
 });
 
 describe("each type family's rule", () => {
   it("interval and citext go in as text; arrays of them too; other arrays carry their dimensions", () => {
     expect(classifyType(typeRow({ name: "interval", fn: "interval_hash_extended" }))).toMatchObject({ hashClass: "text", rule: "interval-fields" });
     expect(classifyType(typeRow({ name: "citext", fn: "citext_hash_extended", collatable: true }))).toMatchObject({ hashClass: "text", rule: "citext-bytes" });
-    const arr = (elem: string) => classifyType(typeRow({ name: `_${elem}`, category: "A", fn: "hash_array_extended", elem_name: elem, elem_typtype: "b", elem_hashable: true }));
+    const arr = (elem: string) =>
+      classifyType(typeRow({ name: `_${elem}`, category: "A", fn: "hash_array_extended", elem_name: elem, elem_typtype: "b", elem_hashable: true }));
     expect(arr("interval")).toMatchObject({ hashClass: "text", rule: "array-shape" });
     expect(arr("citext")).toMatchObject({ hashClass: "text", rule: "array-shape" });
     const ints = arr("int4");
@@ -69,11 +78,23 @@ describe("differences a reader cannot see", () => {
 describe("privileges", () => {
   it("compares only roles both sides have, one warning per role naming what each side has alone", () => {
     const both = (r: string) => r !== "only_blue";
-    const d = diffPrivileges("public.t", "table", ["app SELECT", "app INSERT", "only_blue SELECT", "PUBLIC SELECT"], ["app SELECT", "app UPDATE WITH GRANT OPTION", "PUBLIC SELECT"], both);
-    expect(d).toEqual([{
-      kind: "privileges", object: "public.t", role: "app", blue: "INSERT, SELECT", green: "SELECT, UPDATE WITH GRANT OPTION",
-      message: "table public.t: role app has INSERT on blue only; UPDATE WITH GRANT OPTION on green only",
-    }]);
+    const d = diffPrivileges(
+      "public.t",
+      "table",
+      ["app SELECT", "app INSERT", "only_blue SELECT", "PUBLIC SELECT"],
+      ["app SELECT", "app UPDATE WITH GRANT OPTION", "PUBLIC SELECT"],
+      both,
+    );
+    expect(d).toEqual([
+      {
+        kind: "privileges",
+        object: "public.t",
+        role: "app",
+        blue: "INSERT, SELECT",
+        green: "SELECT, UPDATE WITH GRANT OPTION",
+        message: "table public.t: role app has INSERT on blue only; UPDATE WITH GRANT OPTION on green only",
+      },
+    ]);
     expect(diffPrivileges("public.t", "table", ["app SELECT"], ["app SELECT"], both)).toEqual([]);
   });
 });

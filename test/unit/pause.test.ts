@@ -26,12 +26,17 @@ const ALICE = "alice@ops-1 pid 4242";
 const BOB = "bob@ops-2 pid 77";
 const HOUR = 3_600_000;
 
-function request(steps: RolloutConfig["strategy"] & { type: "canary" }, extra: Partial<CutoverRequest> = {}, overrides: Partial<RolloutConfig> = {}): CutoverRequest {
+function request(
+  steps: RolloutConfig["strategy"] & { type: "canary" },
+  extra: Partial<CutoverRequest> = {},
+  overrides: Partial<RolloutConfig> = {},
+): CutoverRequest {
   return { rollout: testRollout({ strategy: steps, ...overrides }), databaseMode: "shared", owner: ALICE, stack: "prod", ...extra };
 }
 const promoteAt25 = { type: "canary" as const, steps: [5, { percent: 25, pause: "promote" }, 100] };
 const timedAt25 = { type: "canary" as const, steps: [5, { percent: 25, pause: "36h" }, 100] };
-const promote = (owner = BOB, extra: Partial<CutoverRequest> = {}, overrides: Partial<RolloutConfig> = {}) => request(promoteAt25, { owner, resume: true, ...extra }, overrides);
+const promote = (owner = BOB, extra: Partial<CutoverRequest> = {}, overrides: Partial<RolloutConfig> = {}) =>
+  request(promoteAt25, { owner, resume: true, ...extra }, overrides);
 /** The rollout policy's defaults, as a stack config without `rollout` gets them. */
 const defaultRollout = () =>
   parseStackConfig({
@@ -56,12 +61,16 @@ describe("the state machine", () => {
   });
 
   test("the plan carries and prints each pause; the last step never pauses", () => {
-    const plan = buildPlan(testRollout({ strategy: { type: "canary", steps: [{ percent: 5, pause: "36h" }, { percent: 25, pause: "promote" }, 100] } }), { databaseMode: "shared" });
+    const plan = buildPlan(testRollout({ strategy: { type: "canary", steps: [{ percent: 5, pause: "36h" }, { percent: 25, pause: "promote" }, 100] } }), {
+      databaseMode: "shared",
+    });
     expect(plan.steps.map((step) => step.pause)).toEqual([{ kind: "timed", ms: 36 * HOUR }, { kind: "promote" }, undefined]);
     const text = describePlan(plan, []).join("\n");
     expect(text).toContain("then PAUSE for 36h, then `npm run promote`: the cutover exits 0");
     expect(text).toContain("then PAUSE until an operator runs `npm run promote`");
-    expect(() => buildPlan(testRollout({ strategy: { type: "canary", steps: [{ percent: 5, pause: "soon" }, 100] } }), { databaseMode: "shared" })).toThrow(/pause must be "promote" or a duration/);
+    expect(() => buildPlan(testRollout({ strategy: { type: "canary", steps: [{ percent: 5, pause: "soon" }, 100] } }), { databaseMode: "shared" })).toThrow(
+      /pause must be "promote" or a duration/,
+    );
   });
 });
 
@@ -220,7 +229,10 @@ describe("blue scaled down after the switch (opt-in), and back for a rollback", 
     const world = new FakeWorld();
     const fleet = new FakeFleet(world.clock, { blue: { desired: 4, min: 1 }, green: { desired: 4 } });
     const deps = world.deps({ health: fleet, capacity: fleet });
-    await runCutover(deps, request({ type: "canary", steps: [5, 25, 100] }, {}, { ...withCapacity, capacity: { ...withCapacity.capacity, scaleDownBlue: false } }));
+    await runCutover(
+      deps,
+      request({ type: "canary", steps: [5, 25, 100] }, {}, { ...withCapacity, capacity: { ...withCapacity.capacity, scaleDownBlue: false } }),
+    );
     world.clock.advance(3 * HOUR);
     await expect(runScaleDownBlue(deps, { owner: ALICE })).rejects.toThrow(/scaleDownBlue is not true/);
   });

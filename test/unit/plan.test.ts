@@ -55,7 +55,9 @@ describe("buildPlan", () => {
     expect(plan.steps).toHaveLength(1);
     expect(plan.steps[0]).toMatchObject({ kind: "fenced-switch", weights: { blue: 0, green: 100 } });
     expect(() => buildPlan(testRollout(), { databaseMode: "paired" })).toThrow(PlanError);
-    expect(() => buildPlan(testRollout({ strategy: { type: "linear", stepPercent: 10, intervalSeconds: 60 } }), { databaseMode: "paired" })).toThrow(/split brain|two databases/);
+    expect(() => buildPlan(testRollout({ strategy: { type: "linear", stepPercent: 10, intervalSeconds: 60 } }), { databaseMode: "paired" })).toThrow(
+      /split brain|two databases/,
+    );
   });
 
   test("polls never faster than the metrics resolution; a bake shorter than a poll is rounded up to one window", () => {
@@ -99,34 +101,29 @@ describe("buildPlan", () => {
 
   test("property: weights valid, green strictly increasing, ends at 100; polls respect resolution; bakes are polled", () => {
     fc.assert(
-      fc.property(
-        rolloutArb,
-        fc.integer({ min: 0, max: 100 }),
-        fc.integer({ min: 0, max: 120_000 }),
-        (rollout, startGreen, resolutionMs) => {
-          const plan = buildPlan(rollout, { databaseMode: "shared", startWeights: { blue: 100 - startGreen, green: startGreen }, resolutionMs });
-          const g = greens(plan);
-          expect(g.at(-1)).toBe(100);
-          for (let i = 1; i < g.length; i++) expect(g[i]!).toBeGreaterThan(g[i - 1]!);
-          for (const step of plan.steps) {
-            expect(step.weights.blue + step.weights.green).toBe(100);
-            expect(Number.isInteger(step.weights.green)).toBe(true);
-            if (step.weights.green < 100) expect(step.weights.green).toBeGreaterThan(startGreen);
-            if (step.bakeMs > 0) {
-              expect(step.bakeMs).toBeGreaterThanOrEqual(plan.pollMs);
-              expect(step.pollsRequired).toBeGreaterThanOrEqual(1);
-              expect(step.pollsRequired * plan.pollMs).toBeGreaterThanOrEqual(step.bakeMs);
-            }
+      fc.property(rolloutArb, fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 120_000 }), (rollout, startGreen, resolutionMs) => {
+        const plan = buildPlan(rollout, { databaseMode: "shared", startWeights: { blue: 100 - startGreen, green: startGreen }, resolutionMs });
+        const g = greens(plan);
+        expect(g.at(-1)).toBe(100);
+        for (let i = 1; i < g.length; i++) expect(g[i]!).toBeGreaterThan(g[i - 1]!);
+        for (const step of plan.steps) {
+          expect(step.weights.blue + step.weights.green).toBe(100);
+          expect(Number.isInteger(step.weights.green)).toBe(true);
+          if (step.weights.green < 100) expect(step.weights.green).toBeGreaterThan(startGreen);
+          if (step.bakeMs > 0) {
+            expect(step.bakeMs).toBeGreaterThanOrEqual(plan.pollMs);
+            expect(step.pollsRequired).toBeGreaterThanOrEqual(1);
+            expect(step.pollsRequired * plan.pollMs).toBeGreaterThanOrEqual(step.bakeMs);
           }
-          expect(plan.pollMs).toBeGreaterThanOrEqual(resolutionMs);
-          expect(plan.pollMs).toBeGreaterThanOrEqual(rollout.pollIntervalSeconds * 1000);
-          expect(plan.steps.map((s) => s.index)).toEqual(plan.steps.map((_, i) => i));
-          if (rollout.strategy.type === "linear") {
-            const expected = Math.ceil(100 / rollout.strategy.stepPercent);
-            expect(buildPlan(rollout, { databaseMode: "shared" }).steps).toHaveLength(expected);
-          }
-        },
-      ),
+        }
+        expect(plan.pollMs).toBeGreaterThanOrEqual(resolutionMs);
+        expect(plan.pollMs).toBeGreaterThanOrEqual(rollout.pollIntervalSeconds * 1000);
+        expect(plan.steps.map((s) => s.index)).toEqual(plan.steps.map((_, i) => i));
+        if (rollout.strategy.type === "linear") {
+          const expected = Math.ceil(100 / rollout.strategy.stepPercent);
+          expect(buildPlan(rollout, { databaseMode: "shared" }).steps).toHaveLength(expected);
+        }
+      }),
       { numRuns: 300 },
     );
   });
@@ -141,11 +138,15 @@ describe("describePlan", () => {
     expect(text).toContain("1. blue 95 / green 5");
     expect(text).toContain("2. blue 75 / green 25");
     expect(text).toContain("3. blue 0 / green 100");
-    expect(text).toContain("bake 5m after 0s of warm-up: 5 window(s) of 1m judged as one body of evidence (a regression fails it sooner; undecided: up to 10 more)");
+    expect(text).toContain(
+      "bake 5m after 0s of warm-up: 5 window(s) of 1m judged as one body of evidence (a regression fails it sooner; undecided: up to 10 more)",
+    );
     expect(text).toContain("Monitoring: 5m at 100% green after 0s of warm-up (5 window(s)), against blue's level");
-    expect(text).toContain("rolls back when green's 5xx rate is shown ≥ blue's × 2 (or + 0.5%), or its share of requests slower than blue's p95 before the first shift ≥ blue's × 1.5 (or + 2%)");
+    expect(text).toContain(
+      "rolls back when green's 5xx rate is shown ≥ blue's × 2 (or + 0.5%), or its share of requests slower than blue's p95 before the first shift ≥ blue's × 1.5 (or + 2%)",
+    );
     expect(text).toContain("at most 1% chance of rolling back a release as good as blue");
-    expect(text).toContain("else up to 10 more window(s), after which ruling out ×5 is enough; else fails (\"not enough traffic to decide\")");
+    expect(text).toContain('else up to 10 more window(s), after which ruling out ×5 is enough; else fails ("not enough traffic to decide")');
     expect(text).toContain("green 5xx rate above 10% in two windows in a row (at least 10 errors between them) fails at once");
     expect(text).toContain("3 metric-provider error(s) in a row fail");
     expect(text).toContain("ModifyListener arn:aws:elasticloadbalancing");

@@ -26,7 +26,9 @@ describe("describeTimeToDecision", () => {
     const lines = describeTimeToDecision(plan(), { minutes: 60, requests: 60 * 100, errors: 0 });
     const text = lines.join("\n");
     expect(text).toMatch(/step 1 \(green 5%\): ~5 green req\/min/);
-    expect(text).toMatch(/WARNING: too short to decide: ruling out ×5 needs .*, more than the bake plus 10 extension\(s\) \(15m\): this step will fail with "not enough traffic to decide"/);
+    expect(text).toMatch(
+      /WARNING: too short to decide: ruling out ×5 needs .*, more than the bake plus 10 extension\(s\) \(15m\): this step will fail with "not enough traffic to decide"/,
+    );
   });
 
   test("what each step costs in wall time at this traffic, the publication delay included", () => {

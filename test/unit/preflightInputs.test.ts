@@ -41,7 +41,9 @@ describe("preflight: the judge's inputs", () => {
     const world = new FakeWorld();
     noBlueLatency(world);
     const result = await refused(world, request());
-    expect(result.reason).toMatch(/metrics: no latency data for blue in the last 10m published .*: the slow-request bound \(blue-p95\) cannot be derived; set rollout\.gates\.slowThreshold to a fixed number of milliseconds/);
+    expect(result.reason).toMatch(
+      /metrics: no latency data for blue in the last 10m published .*: the slow-request bound \(blue-p95\) cannot be derived; set rollout\.gates\.slowThreshold to a fixed number of milliseconds/,
+    );
   });
 
   test("the same blue with a fixed slow bound: preflight passes and the cutover runs", async () => {
@@ -56,12 +58,18 @@ describe("preflight: the judge's inputs", () => {
 
   test("no traffic on blue: refused (nothing could be decided), unless undecided steps promote", async () => {
     const idle = new FakeWorld();
-    idle.metrics.respond(() => ({ blue: colorMetrics({ requests: 0, p95Ms: null, p99Ms: null }), green: colorMetrics({ requests: 0, p95Ms: null, p99Ms: null }) }));
+    idle.metrics.respond(() => ({
+      blue: colorMetrics({ requests: 0, p95Ms: null, p99Ms: null }),
+      green: colorMetrics({ requests: 0, p95Ms: null, p99Ms: null }),
+    }));
     const result = await refused(idle, request());
     expect(result.reason).toMatch(/blue served no request in the last 10m published .*every step would end undecided/);
 
     const promoting = new FakeWorld();
-    promoting.metrics.respond(() => ({ blue: colorMetrics({ requests: 0, p95Ms: null, p99Ms: null }), green: colorMetrics({ requests: 0, p95Ms: null, p99Ms: null }) }));
+    promoting.metrics.respond(() => ({
+      blue: colorMetrics({ requests: 0, p95Ms: null, p99Ms: null }),
+      green: colorMetrics({ requests: 0, p95Ms: null, p99Ms: null }),
+    }));
     await runCutover(promoting.deps(), request({ onUndecided: "promote" }));
     expect(promoting.eventsOf("preflight-check").find((c) => c.check === "metrics")).toMatchObject({ ok: true });
   });

@@ -36,7 +36,15 @@ describe("scramVerifier", () => {
 
 describe("replicationConninfo", () => {
   it("quotes every value and connects as the role with TLS required", () => {
-    expect(replicationConninfo({ username: "bluegreen_replication", password: "p'q\\r", host: "db-blue.abc.eu-west-1.rds.amazonaws.com", port: 5432, dbname: "booking" })).toBe(
+    expect(
+      replicationConninfo({
+        username: "bluegreen_replication",
+        password: "p'q\\r",
+        host: "db-blue.abc.eu-west-1.rds.amazonaws.com",
+        port: 5432,
+        dbname: "booking",
+      }),
+    ).toBe(
       "host='db-blue.abc.eu-west-1.rds.amazonaws.com' port='5432' dbname='booking' user='bluegreen_replication' password='p\\'q\\\\r' sslmode='require' connect_timeout='10'",
     );
   });
@@ -46,10 +54,16 @@ describe("replicationSecretArns in the stack outputs", () => {
   const base = {
     databaseMode: "paired",
     databaseEndpoints: { blue: "db-blue.x.eu-west-1.rds.amazonaws.com:5432", green: "db-green.x.eu-west-1.rds.amazonaws.com:5432" },
-    databaseSecretArns: { blue: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-b", green: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-g" },
+    databaseSecretArns: {
+      blue: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-b",
+      green: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-g",
+    },
     databaseName: "booking",
   };
-  const replication = { blue: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-blue-replication-a1", green: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-green-replication-b2" };
+  const replication = {
+    blue: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-blue-replication-a1",
+    green: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-green-replication-b2",
+  };
 
   it("reads them when the stack exports them, and does without for an older stack or a shared one's nulls", () => {
     expect(parseStackDatabases({ ...base, replicationSecretArns: replication }, "x").replicationSecretArns).toEqual(replication);
@@ -59,7 +73,9 @@ describe("replicationSecretArns in the stack outputs", () => {
   });
 
   it("refuses a half-set or malformed one, naming the path", () => {
-    expect(() => parseStackDatabases({ ...base, replicationSecretArns: { blue: replication.blue, green: null } }, "x")).toThrow(/replicationSecretArns\.green: must be a secretsmanager ARN/);
+    expect(() => parseStackDatabases({ ...base, replicationSecretArns: { blue: replication.blue, green: null } }, "x")).toThrow(
+      /replicationSecretArns\.green: must be a secretsmanager ARN/,
+    );
     expect(() => parseStackDatabases({ ...base, replicationSecretArns: ["a"] }, "x")).toThrow(/replicationSecretArns: must be an object/);
   });
 });

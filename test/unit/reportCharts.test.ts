@@ -124,16 +124,20 @@ describe("chart specs from recorded reports", () => {
 });
 
 describe("rendering", () => {
-  test.each(["clean-cutover", "rollback-at-5", "paired-switch", "paused-rollout"])("%s: every chart compiles without a warning and renders marks", async (name) => {
-    const report = load(name);
-    for (const c of buildChartSpecs(report)) {
-      const warnings: string[] = [];
-      const svg = await renderSvg(c.spec, warnings);
-      expect(warnings, `${name}/${c.id}`).toEqual([]);
-      expect(svg.startsWith("<svg")).toBe(true);
-      expect(markItems(svg), `${name}/${c.id}`).toBeGreaterThan(0);
-    }
-  }, 30_000);
+  test.each(["clean-cutover", "rollback-at-5", "paired-switch", "paused-rollout"])(
+    "%s: every chart compiles without a warning and renders marks",
+    async (name) => {
+      const report = load(name);
+      for (const c of buildChartSpecs(report)) {
+        const warnings: string[] = [];
+        const svg = await renderSvg(c.spec, warnings);
+        expect(warnings, `${name}/${c.id}`).toEqual([]);
+        expect(svg.startsWith("<svg")).toBe(true);
+        expect(markItems(svg), `${name}/${c.id}`).toBeGreaterThan(0);
+      }
+    },
+    30_000,
+  );
 
   test("a spec that names a URL is refused, not fetched", async () => {
     const spec = { data: { url: "https://example.invalid/data.json" }, mark: "point" } as unknown as ChartSpec["spec"];
@@ -157,7 +161,12 @@ describe("rendering", () => {
 
   test("a demo report wraps the engine's; anything else is refused with the reason", () => {
     const cutover = load("clean-cutover");
-    const input = readReportInput({ format: "bluegreen-demo-report", demo: { runId: "d1", outcome: "succeeded", asExpected: true }, summary: ["line"], cutover });
+    const input = readReportInput({
+      format: "bluegreen-demo-report",
+      demo: { runId: "d1", outcome: "succeeded", asExpected: true },
+      summary: ["line"],
+      cutover,
+    });
     expect(input.demo).toEqual({ runId: "d1", outcome: "as expected", summary: ["line"] });
     expect(input.report?.runId).toBe(cutover.runId);
     expect(() => readReportInput({ format: "something-else" })).toThrow(/not a bluegreen cutover report/);

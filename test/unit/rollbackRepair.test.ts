@@ -69,7 +69,9 @@ describe("a write AWS accepted but did not apply, on one of two listeners", () =
     ]);
     const repairedMs = result.journal.rollback!.verifiedAt! - started;
     expect(repairedMs).toBeLessThan(WORK_MS);
-    console.log(`lost write on 1 of 2 listeners: repaired and verified ${repairedMs / 1000} s (virtual) after the rollback started; deadline work budget ${WORK_MS / 1000} s`);
+    console.log(
+      `lost write on 1 of 2 listeners: repaired and verified ${repairedMs / 1000} s (virtual) after the rollback started; deadline work budget ${WORK_MS / 1000} s`,
+    );
   });
 
   test("without it (the verify timeout as long as the deadline): never rewritten, failed at the deadline", async () => {
@@ -94,7 +96,10 @@ describe("a lock whose holder died on this host", () => {
     expect(result.brokeLock).toBeNull();
     const journal = parseJournal(world.journal.value);
     const takenOver = journal.timeline.find((e) => e.type === "lock" && e.action === "taken-over");
-    expect(takenOver).toMatchObject({ holder: dead, detail: "took over the lock of ana@ops-1 pid 999999 (cutover, run run-that-died): that process is no longer running on this host" });
+    expect(takenOver).toMatchObject({
+      holder: dead,
+      detail: "took over the lock of ana@ops-1 pid 999999 (cutover, run run-that-died): that process is no longer running on this host",
+    });
     expect(world.lock.holder).toBeNull();
   });
 

@@ -44,7 +44,8 @@ describe("the SSM fake enforces the service's limits", () => {
     const ssm = new FakeSsm();
     ssm.install(mock);
     const c = client();
-    const put = (Value: string, extra: Record<string, unknown> = {}) => c.send(new PutParameterCommand({ Name: "/p", Value, Type: "String", Overwrite: true, ...extra }));
+    const put = (Value: string, extra: Record<string, unknown> = {}) =>
+      c.send(new PutParameterCommand({ Name: "/p", Value, Type: "String", Overwrite: true, ...extra }));
     await expect(put("x".repeat(4097), { Tier: "Standard" })).rejects.toThrow(/Standard tier parameters support a maximum parameter value of 4096 characters/);
     await put("x".repeat(4096));
     expect(ssm.parameters.get("/p")!.tier).toBe("Standard");
@@ -128,7 +129,8 @@ describe("SsmJournalStore against SSM's size limits", () => {
     const journal = await pausedJournal();
     // Readings that do not compress: far more than the parts hold.
     const noisy = grown(journal, 900);
-    for (const event of noisy.timeline) if (event.type === "judge-reading") (event as { note?: string }).note = Array.from({ length: 10 }, () => Math.random().toString(36).slice(2)).join("");
+    for (const event of noisy.timeline)
+      if (event.type === "judge-reading") (event as { note?: string }).note = Array.from({ length: 10 }, () => Math.random().toString(36).slice(2)).join("");
     await new SsmJournalStore(client(), PROD).save(noisy);
     const loaded = parseJournal(await new SsmJournalStore(client(), PROD).load());
     expect(loaded.compacted!.events).toBeGreaterThan(0);
@@ -138,7 +140,9 @@ describe("SsmJournalStore against SSM's size limits", () => {
     expect(trustedPart(loaded)).toEqual(trustedPart(noisy));
     expect(ssm.refused).toBe(0);
     // The report says what the stored copy lacks.
-    expect(buildReport(loaded).markdown).toMatch(new RegExp(`\\| Timeline compacted \\| ${loaded.compacted!.events} descriptive event\\(s\\) dropped from the stored journal \\([^|]*judge-reading \\d+`));
+    expect(buildReport(loaded).markdown).toMatch(
+      new RegExp(`\\| Timeline compacted \\| ${loaded.compacted!.events} descriptive event\\(s\\) dropped from the stored journal \\([^|]*judge-reading \\d+`),
+    );
   });
 
   test("a journal that would not load back is refused and nothing is written", async () => {
@@ -147,7 +151,9 @@ describe("SsmJournalStore against SSM's size limits", () => {
     const journal = await pausedJournal();
     const broken = structuredClone(journal) as Journal & { judge: { metrics: { errors: { logLik: number[] } } } };
     broken.judge.metrics.errors.logLik[3] = Number.NaN; // JSON writes null: the judge would refuse it on resume
-    await expect(new SsmJournalStore(client(), PROD).save(broken)).rejects.toThrow(/refusing to write \/bluegreen\/bluegreen\/prod\/journal: the journal would not load back/);
+    await expect(new SsmJournalStore(client(), PROD).save(broken)).rejects.toThrow(
+      /refusing to write \/bluegreen\/bluegreen\/prod\/journal: the journal would not load back/,
+    );
     expect(ssm.calls.filter((c) => c.command === "Put")).toEqual([]);
   });
 
@@ -155,8 +161,16 @@ describe("SsmJournalStore against SSM's size limits", () => {
     const ssm = new FakeSsm(NAME);
     ssm.install(mock);
     const journal = await pausedJournal();
-    const huge = { ...journal, plan: { ...journal.plan!, hooks: Array.from({ length: 4000 }, () => ({ name: Math.random().toString(36), command: Math.random().toString(36).repeat(4) })) } };
-    await expect(new SsmJournalStore(client(), PROD).save(huge)).rejects.toThrow(/does not fit in 8 SSM parameter\(s\) of 8192 bytes even with its timeline compacted; nothing was cut from the plan or the judge's evidence/);
+    const huge = {
+      ...journal,
+      plan: {
+        ...journal.plan!,
+        hooks: Array.from({ length: 4000 }, () => ({ name: Math.random().toString(36), command: Math.random().toString(36).repeat(4) })),
+      },
+    };
+    await expect(new SsmJournalStore(client(), PROD).save(huge)).rejects.toThrow(
+      /does not fit in 8 SSM parameter\(s\) of 8192 bytes even with its timeline compacted; nothing was cut from the plan or the judge's evidence/,
+    );
     expect(ssm.calls.filter((c) => c.command === "Put")).toEqual([]);
   });
 

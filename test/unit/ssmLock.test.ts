@@ -42,7 +42,8 @@ describe("SsmLock names", () => {
   });
 
   it("refuses names SSM would not take, or that would climb the hierarchy", () => {
-    for (const stack of ["..", ".", "a/b", "prod lock", ""]) expect(() => ssmParameterPrefix({ project: "shop", stack })).toThrow(/cannot be part of an SSM parameter name/);
+    for (const stack of ["..", ".", "a/b", "prod lock", ""])
+      expect(() => ssmParameterPrefix({ project: "shop", stack })).toThrow(/cannot be part of an SSM parameter name/);
   });
 
   it("two projects with the same stack name do not share a lock", async () => {

@@ -91,18 +91,26 @@ describe("forwardAction", () => {
   });
 
   it("refuses a stickiness duration outside 1–604800 seconds", () => {
-    const bad = fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: MAX_STICKINESS_SECONDS + 1 }), fc.double({ min: 1.01, max: 2, noNaN: true }).filter((x) => !Number.isInteger(x)));
-    fc.assert(fc.property(bad, (seconds) => {
-      expect(() => forwardAction({ blue: 100, green: 0 }, ARNS, seconds)).toThrow(/^stickiness: /);
-    }));
+    const bad = fc.oneof(
+      fc.integer({ max: 0 }),
+      fc.integer({ min: MAX_STICKINESS_SECONDS + 1 }),
+      fc.double({ min: 1.01, max: 2, noNaN: true }).filter((x) => !Number.isInteger(x)),
+    );
+    fc.assert(
+      fc.property(bad, (seconds) => {
+        expect(() => forwardAction({ blue: 100, green: 0 }, ARNS, seconds)).toThrow(/^stickiness: /);
+      }),
+    );
   });
 });
 
 describe("stickinessSeconds", () => {
   it("maps config stickiness to seconds or null", () => {
     expect(stickinessSeconds(false)).toBeNull();
-    fc.assert(fc.property(fc.integer({ min: 1, max: MAX_STICKINESS_SECONDS }), (durationSeconds) => {
-      expect(stickinessSeconds({ durationSeconds })).toBe(durationSeconds);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX_STICKINESS_SECONDS }), (durationSeconds) => {
+        expect(stickinessSeconds({ durationSeconds })).toBe(durationSeconds);
+      }),
+    );
   });
 });

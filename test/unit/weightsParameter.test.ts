@@ -31,7 +31,11 @@ describe("SsmWeightsParameter", () => {
 
   it("reads: absent, valid, or present but invalid", async () => {
     const parameter = new SsmWeightsParameter(client(), { project: "p", stack: "s" });
-    ssm.on(GetParameterCommand).rejectsOnce(awsError("ParameterNotFound")).resolvesOnce({ Parameter: { Value: '{"blue":25,"green":75}' } }).resolvesOnce({ Parameter: { Value: "oops" } });
+    ssm
+      .on(GetParameterCommand)
+      .rejectsOnce(awsError("ParameterNotFound"))
+      .resolvesOnce({ Parameter: { Value: '{"blue":25,"green":75}' } })
+      .resolvesOnce({ Parameter: { Value: "oops" } });
     expect(await parameter.read()).toEqual({ exists: false });
     expect(await parameter.read()).toEqual({ exists: true, weights: { blue: 25, green: 75 }, raw: '{"blue":25,"green":75}' });
     expect(await parameter.read()).toEqual({ exists: true, weights: null, raw: "oops" });
@@ -44,10 +48,17 @@ describe("SsmWeightsParameter", () => {
 
 describe("scripts and program agree", () => {
   it("on the parameter's name and encoding, and the program reads back what the scripts write", () => {
-    for (const [project, stack] of [["bluegreen", "prod"], ["shop", "eu-live.2"]] as const) {
+    for (const [project, stack] of [
+      ["bluegreen", "prod"],
+      ["shop", "eu-live.2"],
+    ] as const) {
       expect(weightsParameterName({ project, stack })).toBe(infraName(project, stack));
     }
-    for (const weights of [{ blue: 100, green: 0 }, { blue: 95, green: 5 }, { blue: 0, green: 100 }]) {
+    for (const weights of [
+      { blue: 100, green: 0 },
+      { blue: 95, green: 5 },
+      { blue: 0, green: 100 },
+    ]) {
       expect(encodeWeights(weights)).toBe(infraEncode(weights));
       expect(decodeWeights(encodeWeights(weights))).toEqual(weights);
       const names = { weights: infraName("p", "s"), lock: lockParameterName("p", "s") };

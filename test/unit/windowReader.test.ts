@@ -7,7 +7,15 @@ import { describe, expect, test } from "vitest";
 import type { RolloutConfig } from "../../infra/config.js";
 import { runCutover, type CutoverRequest } from "../../scripts/core/engine.js";
 import { formatEvent } from "../../scripts/core/events.js";
-import { isComplete, MAX_EXTRA_MS, noteTraffic, readWindowWhenComplete, recentTrafficPerMinute, REREAD_MS, TRAFFIC_FRESH_MS } from "../../scripts/core/windowReader.js";
+import {
+  isComplete,
+  MAX_EXTRA_MS,
+  noteTraffic,
+  readWindowWhenComplete,
+  recentTrafficPerMinute,
+  REREAD_MS,
+  TRAFFIC_FRESH_MS,
+} from "../../scripts/core/windowReader.js";
 import type { MetricsSample, MetricsSource, MetricsWindow, SampleOptions } from "../../scripts/core/ports.js";
 import { FakeClock, FakeWorld, PublishedMetrics, testRollout, type TrafficModel } from "../support/fakes.js";
 
@@ -16,7 +24,13 @@ const traffic: TrafficModel = { requestsPerMinute: 2_000, errorRate: () => 0.002
 
 function sequential(overrides: Partial<RolloutConfig> = {}): CutoverRequest {
   const base = testRollout(overrides);
-  return { rollout: { ...base, gates: { ...base.gates, mode: "sequential" } } as RolloutConfig, databaseMode: "shared", owner: "alice@ops-1 pid 1", stack: "prod", skipSnapshot: "unit test" };
+  return {
+    rollout: { ...base, gates: { ...base.gates, mode: "sequential" } } as RolloutConfig,
+    databaseMode: "shared",
+    owner: "alice@ops-1 pid 1",
+    stack: "prod",
+    skipSnapshot: "unit test",
+  };
 }
 
 describe("isComplete", () => {
@@ -55,7 +69,15 @@ describe("isComplete", () => {
     expect(partial.completeness).toMatchObject({ complete: false, reads: 1 + MAX_EXTRA_MS / REREAD_MS, expectedRequests: 2000 });
     expect(partial.completeness.waitedMs).toBeLessThanOrEqual(MAX_EXTRA_MS);
     await expect(
-      readWindowWhenComplete({ read: async () => 0, requestsOf: (n) => n, expected: 2000, publicationDelayMs: 120_000, sleep: (ms) => clock.sleep(ms), now: () => clock.now(), describe: "window w" }),
+      readWindowWhenComplete({
+        read: async () => 0,
+        requestsOf: (n) => n,
+        expected: 2000,
+        publicationDelayMs: 120_000,
+        sleep: (ms) => clock.sleep(ms),
+        now: () => clock.now(),
+        describe: "window w",
+      }),
     ).rejects.toThrow(/no request published for window w after 7 read\(s\) over 180 s while ~2000 request\(s\) per window flow/);
   });
 });
@@ -114,13 +136,20 @@ describe("a cutover over ALB metrics published in parts by three nodes", () => {
         const sample = await metrics.sample(window, options);
         // The second judged window of the first step never arrives (a node outage at CloudWatch).
         if (w.eventsOf("judge-reading").length === 1 && silenced === null && window.end - window.start === 60_000) silenced = window.start;
-        if (window.start === silenced) return { blue: { ...sample.blue, requests: 0, errors5xx: 0, elbErrors: 0, slow: 0 }, green: { ...sample.green, requests: 0, errors5xx: 0, elbErrors: 0, slow: 0 }, loadBalancer: { elb5xx: 0 } };
+        if (window.start === silenced)
+          return {
+            blue: { ...sample.blue, requests: 0, errors5xx: 0, elbErrors: 0, slow: 0 },
+            green: { ...sample.green, requests: 0, errors5xx: 0, elbErrors: 0, slow: 0 },
+            loadBalancer: { elb5xx: 0 },
+          };
         return sample;
       },
     };
     const result = await runCutover(w.deps({ metrics: source }), sequential());
     expect(result.outcome, result.reason ?? "").toBe("rolled-back");
-    expect(result.reason).toMatch(/metrics unavailable 3 time\(s\) in a row: no request published for \[.*\) after 7 read\(s\) over 180 s while ~\d+ request\(s\) per window flow/);
+    expect(result.reason).toMatch(
+      /metrics unavailable 3 time\(s\) in a row: no request published for \[.*\) after 7 read\(s\) over 180 s while ~\d+ request\(s\) per window flow/,
+    );
     expect(w.eventsOf("judge-reading").every((r) => r.counts.blue.requests + r.counts.green.requests > 0)).toBe(true);
   });
 });

@@ -95,9 +95,15 @@ export function parseGuardConfig(text: string | undefined): GuardConfig {
   if (value.databaseMode !== "shared" && value.databaseMode !== "paired") problems.push('databaseMode (must be "shared" or "paired")');
   if (!Array.isArray(value.listenerArns) || value.listenerArns.length === 0 || !value.listenerArns.every(isArn)) problems.push("listenerArns");
   if (!value.targetGroupArns || !isArn(value.targetGroupArns.blue) || !isArn(value.targetGroupArns.green)) problems.push("targetGroupArns");
-  if (value.stickinessSeconds !== null && !(Number.isInteger(value.stickinessSeconds) && (value.stickinessSeconds as number) > 0)) problems.push("stickinessSeconds");
+  if (value.stickinessSeconds !== null && !(Number.isInteger(value.stickinessSeconds) && (value.stickinessSeconds as number) > 0))
+    problems.push("stickinessSeconds");
   if (value.databaseMode === "paired") {
-    if (!Array.isArray(value.fenceRuleArns) || value.fenceRuleArns.length === 0 || !value.fenceRuleArns.every((arn) => isArn(arn) && arn.includes(":listener-rule/"))) problems.push("fenceRuleArns");
+    if (
+      !Array.isArray(value.fenceRuleArns) ||
+      value.fenceRuleArns.length === 0 ||
+      !value.fenceRuleArns.every((arn) => isArn(arn) && arn.includes(":listener-rule/"))
+    )
+      problems.push("fenceRuleArns");
     if (!(Number.isInteger(value.fenceDrainSeconds) && value.fenceDrainSeconds! >= 0 && value.fenceDrainSeconds! <= 120)) problems.push("fenceDrainSeconds");
     perColor("databaseEndpoints", (v) => typeof v === "string" && ENDPOINT.test(v));
     perColor("databaseSecretArns", secretArn);
@@ -155,7 +161,11 @@ export function createGuardDeps(
   const options = wiring.signal ? { signal: wiring.signal } : {};
   let close: () => Promise<void> = async () => undefined;
   const deps: GuardDeps & { close(): Promise<void> } = {
-    router: new AlbRouter(clients.elb, { listenerArns: config.listenerArns, targetGroupArns: config.targetGroupArns, stickinessSeconds: config.stickinessSeconds }, options),
+    router: new AlbRouter(
+      clients.elb,
+      { listenerArns: config.listenerArns, targetGroupArns: config.targetGroupArns, stickinessSeconds: config.stickinessSeconds },
+      options,
+    ),
     lock: new SsmLock(clients.ssm, identity, options),
     journal: new SsmJournalStore(clients.ssm, identity, undefined, options),
     recorder: new SsmWeightsParameter(clients.ssm, identity, options),
@@ -172,7 +182,14 @@ export function createGuardDeps(
 }
 
 /** Green's composite alarm changed state: while a rollout is active, roll back (core/guard.ts decides). `invocation` names this run in the journal. */
-export async function runGuard(deps: GuardDeps, config: GuardConfig, event: AlarmStateChangeEvent, invocation: string, settings: RunSettings = {}, deadlineAt?: number): Promise<GuardOutcome> {
+export async function runGuard(
+  deps: GuardDeps,
+  config: GuardConfig,
+  event: AlarmStateChangeEvent,
+  invocation: string,
+  settings: RunSettings = {},
+  deadlineAt?: number,
+): Promise<GuardOutcome> {
   const state = event.detail?.state?.value;
   const alarm = event.detail?.alarmName;
   if (state !== "ALARM") return { acted: false, reason: `alarm state is ${state ?? "unknown"}, not ALARM` };
@@ -180,13 +197,16 @@ export async function runGuard(deps: GuardDeps, config: GuardConfig, event: Alar
   const detail = event.detail?.state?.reason;
   // When the alarm changed state (CloudWatch's timestamp, else the event's): a retried event may be older than the rollout now running.
   const alarmAt = Date.parse(event.detail?.state?.timestamp ?? event.time ?? "");
-  return guardRollback({ ...deps, ...settings }, {
-    alarm,
-    invocation,
-    databaseMode: config.databaseMode,
-    stack: config.stack,
-    ...(detail ? { detail } : {}),
-    ...(Number.isFinite(alarmAt) ? { alarmAt } : {}),
-    ...(deadlineAt !== undefined ? { deadlineAt } : {}),
-  });
+  return guardRollback(
+    { ...deps, ...settings },
+    {
+      alarm,
+      invocation,
+      databaseMode: config.databaseMode,
+      stack: config.stack,
+      ...(detail ? { detail } : {}),
+      ...(Number.isFinite(alarmAt) ? { alarmAt } : {}),
+      ...(deadlineAt !== undefined ? { deadlineAt } : {}),
+    },
+  );
 }

@@ -8,7 +8,16 @@
 
 import { elbSdk, ssmSdk } from "../../aws/sdk.js";
 import { clientConfig } from "../../aws/errors.js";
-import { createGuardDeps, GUARD_CLEANUP_RESERVE_MS, GUARD_ENV, parseGuardConfig, runGuard, type AlarmStateChangeEvent, type GuardOutcome, type GuardWiring } from "./awsGuard.js";
+import {
+  createGuardDeps,
+  GUARD_CLEANUP_RESERVE_MS,
+  GUARD_ENV,
+  parseGuardConfig,
+  runGuard,
+  type AlarmStateChangeEvent,
+  type GuardOutcome,
+  type GuardWiring,
+} from "./awsGuard.js";
 
 export interface LambdaContext {
   functionName?: string;

@@ -178,7 +178,11 @@ export async function runWithOperatorPolicy(input: OperatorPolicyInput): Promise
     if (rollback.outcome === "rolled-back") say("rollback done: blue 100 / green 0 verified");
     else say(`ROLLBACK ${rollback.outcome === "interrupted" ? "INTERRUPTED" : "FAILED"}: ${rollback.reason}; run \`${input.rollbackCommand}\``);
     if (fenceWasUp) {
-      say(input.state.fenceUp ? `write fence still "${input.state.fenceMode}": lift it with \`npm run maintenance -- off\`` : "write fence lifted: writes flow again");
+      say(
+        input.state.fenceUp
+          ? `write fence still "${input.state.fenceMode}": lift it with \`npm run maintenance -- off\``
+          : "write fence lifted: writes flow again",
+      );
     }
     return { cutover, rollback, interrupted: true };
   } finally {

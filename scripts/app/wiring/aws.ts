@@ -11,7 +11,17 @@
 import type { StackConfig } from "../../../infra/config.js";
 import type { RollbackOutputs, StackOutputs } from "../../../infra/vocabulary/stackOutputs.js";
 import type { CutoverDeps, RollbackDeps } from "../../core/engine.js";
-import { systemClock, type CapacityManager, type DataReplication, type HealthProbe, type SchemaMigrator, type Snapshotter, type TrafficRouter, type WeightRecorder, type WriteFence } from "../../core/ports.js";
+import {
+  systemClock,
+  type CapacityManager,
+  type DataReplication,
+  type HealthProbe,
+  type SchemaMigrator,
+  type Snapshotter,
+  type TrafficRouter,
+  type WeightRecorder,
+  type WriteFence,
+} from "../../core/ports.js";
 import type { SignalSource } from "../../aws/errors.js";
 import type { OpenStack } from "../stack.js";
 import { shortStackName } from "../stackOutputs.js";
@@ -133,9 +143,11 @@ async function blueSnapshotter(outputs: StackOutputs, stack: string, rds: () => 
 export function lazyCapacity(region: string, asgNames: Record<"blue" | "green", string | null>, signal?: SignalSource): CapacityManager {
   let manager: Promise<CapacityManager> | null = null;
   const load = () =>
-    (manager ??= Promise.all([import("../../aws/autoScaling.js"), import("../../aws/errors.js")]).then(([{ AsgCapacity, autoScalingSdk }, { clientConfig }]) => {
-      return new AsgCapacity(new (autoScalingSdk().AutoScalingClient)(clientConfig(region)), asgNames, callOptions(signal));
-    }));
+    (manager ??= Promise.all([import("../../aws/autoScaling.js"), import("../../aws/errors.js")]).then(
+      ([{ AsgCapacity, autoScalingSdk }, { clientConfig }]) => {
+        return new AsgCapacity(new (autoScalingSdk().AutoScalingClient)(clientConfig(region)), asgNames, callOptions(signal));
+      },
+    ));
   return {
     capacity: async (color) => (await load()).capacity(color),
     setDesired: async (color, desired) => (await load()).setDesired(color, desired),
@@ -153,11 +165,18 @@ export function lazyCapacity(region: string, asgNames: Record<"blue" | "green", 
 export async function awsRollbackDeps(stack: AwsStack, outputs: RollbackOutputs, options: AwsOptions): Promise<RollbackDeps> {
   const identity = identityOf(stack);
   const calls = callOptions(options.signal);
-  const [{ SsmLock }, { SsmJournalStore }, ssm] = await Promise.all([import("../../aws/ssmLock.js"), import("../../aws/ssmJournal.js"), ssmClient(outputs.region)]);
+  const [{ SsmLock }, { SsmJournalStore }, ssm] = await Promise.all([
+    import("../../aws/ssmLock.js"),
+    import("../../aws/ssmJournal.js"),
+    ssmClient(outputs.region),
+  ]);
   let elb: ReturnType<typeof elbClient> | null = null;
   const loadElb = () => (elb ??= elbClient(outputs.region));
   let routerPromise: Promise<TrafficRouter> | null = null;
-  const loadRouter = () => (routerPromise ??= Promise.all([import("../../aws/albRouter.js"), loadElb()]).then(([{ AlbRouter }, client]) => new AlbRouter(client, routesOf(outputs), calls)));
+  const loadRouter = () =>
+    (routerPromise ??= Promise.all([import("../../aws/albRouter.js"), loadElb()]).then(
+      ([{ AlbRouter }, client]) => new AlbRouter(client, routesOf(outputs), calls),
+    ));
   const lock = new SsmLock(ssm, identity, calls);
   const deps: RollbackDeps = {
     router: {
@@ -193,7 +212,10 @@ export async function awsRollbackDeps(stack: AwsStack, outputs: RollbackOutputs,
 
 function lazyHealth(outputs: RollbackOutputs, elb: () => ReturnType<typeof elbClient>, signal: SignalSource | undefined): HealthProbe {
   let probe: Promise<HealthProbe> | null = null;
-  const load = () => (probe ??= Promise.all([import("../../aws/targetHealth.js"), elb()]).then(([{ AlbTargetHealth }, client]) => new AlbTargetHealth(client, outputs.targetGroupArns, callOptions(signal))));
+  const load = () =>
+    (probe ??= Promise.all([import("../../aws/targetHealth.js"), elb()]).then(
+      ([{ AlbTargetHealth }, client]) => new AlbTargetHealth(client, outputs.targetGroupArns, callOptions(signal)),
+    ));
   return { health: async (color) => (await load()).health(color) };
 }
 
@@ -213,7 +235,10 @@ export async function awsPairedRollbackPorts(
   outputs: Pick<RollbackOutputs, "region" | "fenceRuleArns">,
   wiring: { config: Promise<StackConfig | null>; needConfig: () => void; signal?: SignalSource },
 ): Promise<PairedRollbackPorts> {
-  const [{ lazyReplication }, { ROLLOUT_DEFAULTS }] = await Promise.all([import("../../postgres/stackReplication.js"), import("../../../infra/vocabulary/rolloutDefaults.js")]);
+  const [{ lazyReplication }, { ROLLOUT_DEFAULTS }] = await Promise.all([
+    import("../../postgres/stackReplication.js"),
+    import("../../../infra/vocabulary/rolloutDefaults.js"),
+  ]);
   let fence: Promise<WriteFence> | null = null;
   const loadFence = () => {
     wiring.needConfig();
@@ -223,7 +248,11 @@ export async function awsPairedRollbackPorts(
   };
   return {
     fence: { set: async (mode) => (await loadFence()).set(mode), read: async () => (await loadFence()).read() },
-    replication: lazyReplication({ rawOutputs: stack.raw.raw, source: stack.raw.source, databaseName: wiring.config.then((config) => config?.database.databaseName) }),
+    replication: lazyReplication({
+      rawOutputs: stack.raw.raw,
+      source: stack.raw.source,
+      databaseName: wiring.config.then((config) => config?.database.databaseName),
+    }),
   };
 }
 
@@ -241,13 +270,20 @@ export async function awsPairedCutoverPorts(
 }
 
 /** Expand migrations in rollout.migrationsDir: the migrator of the cutover's migrating phase, or undefined when there are none. */
-export async function awsMigrator(stack: Pick<OpenStack, "raw">, config: Pick<StackConfig, "rollout" | "database">, cwd: string): Promise<SchemaMigrator | undefined> {
+export async function awsMigrator(
+  stack: Pick<OpenStack, "raw">,
+  config: Pick<StackConfig, "rollout" | "database">,
+  cwd: string,
+): Promise<SchemaMigrator | undefined> {
   const { resolve } = await import("node:path");
   const { hasExpandMigrations, PostgresSchemaMigrator } = await import("../../postgres/migrate/schemaMigrator.js");
   const dir = resolve(cwd, config.rollout.migrationsDir);
   if (!(await hasExpandMigrations(dir))) return undefined;
   const { targetsFromOutputs } = await import("../../postgres/migrate/targets.js");
-  return new PostgresSchemaMigrator({ dir, targets: () => targetsFromOutputs(stack.raw.raw, stack.raw.source, { database: config.database.databaseName, writer: "blue" }) });
+  return new PostgresSchemaMigrator({
+    dir,
+    targets: () => targetsFromOutputs(stack.raw.raw, stack.raw.source, { database: config.database.databaseName, writer: "blue" }),
+  });
 }
 
 /** The fence alone (ELBv2 only): maintenance's, and the paired rollback's. */

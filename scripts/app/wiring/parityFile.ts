@@ -29,7 +29,13 @@ export function fileParitySource(path: string): ParitySource {
       } catch {
         throw new UsageError(`${path} is not a parity report (invalid JSON); run \`npm run parity\` again`);
       }
-      if (report.kind !== "parity" || !report.totals || !Array.isArray(report.tables) || !Array.isArray(report.sequences) || !Number.isFinite(Date.parse(report.finishedAt ?? ""))) {
+      if (
+        report.kind !== "parity" ||
+        !report.totals ||
+        !Array.isArray(report.tables) ||
+        !Array.isArray(report.sequences) ||
+        !Number.isFinite(Date.parse(report.finishedAt ?? ""))
+      ) {
         throw new UsageError(`${path} is not a parity report; run \`npm run parity\` again`);
       }
       const { judgeForSwitch } = await import("../../postgres/replication.js");

@@ -7,7 +7,16 @@
 
 import { join } from "node:path";
 import type { CutoverDeps, GuardDeps } from "../../core/engine.js";
-import { systemClock, type Clock, type Color, type JournalStore, type Lock, type MetricsSource, type Snapshotter, type WeightRecorder } from "../../core/ports.js";
+import {
+  systemClock,
+  type Clock,
+  type Color,
+  type JournalStore,
+  type Lock,
+  type MetricsSource,
+  type Snapshotter,
+  type WeightRecorder,
+} from "../../core/ports.js";
 import { ShellHookRunner } from "../../hooks/shellHookRunner.js";
 import { LocalAlarmSource, LocalHealthProbe, LocalMetricsSource, LocalSnapshotter, LocalTrafficRouter, LocalWriteFence } from "../../local/adapters.js";
 import { SandboxCapacity, type InstancePools } from "../../local/capacity.js";

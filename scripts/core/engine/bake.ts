@@ -16,7 +16,16 @@
 //   the step after a few in a row.
 
 import type { EngineEvent } from "../events.js";
-import { describeVerdict, judgeStep, newJudgeState, parseJudgeState, resolveJudgeSettings, withBlueHistory, type JudgeSettings, type JudgeVerdict } from "../judge/index.js";
+import {
+  describeVerdict,
+  judgeStep,
+  newJudgeState,
+  parseJudgeState,
+  resolveJudgeSettings,
+  withBlueHistory,
+  type JudgeSettings,
+  type JudgeVerdict,
+} from "../judge/index.js";
 import { assessMetricError, assessWindow, describeWindow, unattributedElb, type SplitExpectation, type WindowReading } from "../judge/windowRules.js";
 import type { Plan } from "../plan.js";
 import type { MetricsWindow } from "../ports.js";
@@ -139,7 +148,8 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
 
 /** Per metric: is the verdict's forecast (green requests still needed) new or different from the previous reading's? */
 function forecastChanges(previous: JudgeVerdict | null, verdict: JudgeVerdict): { errors: boolean; slow: boolean } {
-  const changed = (metric: "errors" | "slow") => previous === null || previous.evidence[metric].neededGreenRequests !== verdict.evidence[metric].neededGreenRequests;
+  const changed = (metric: "errors" | "slow") =>
+    previous === null || previous.evidence[metric].neededGreenRequests !== verdict.evidence[metric].neededGreenRequests;
   return { errors: changed("errors"), slow: changed("slow") };
 }
 

@@ -92,7 +92,10 @@ export async function preflightCapacity(run: Run): Promise<{ ok: boolean; detail
     if (decision.action === "scale") {
       await manager.setDesired("green", decision.to);
       capacityRecord(run.journal).greenScaled = { from: green.desired, to: decision.to, at: run.now() };
-      run.decide("scale", `capacity match: ${decision.detail}; waiting up to ${formatDuration(policy.scaleTimeoutMs)} for ${decision.to} healthy green target(s)`);
+      run.decide(
+        "scale",
+        `capacity match: ${decision.detail}; waiting up to ${formatDuration(policy.scaleTimeoutMs)} for ${decision.to} healthy green target(s)`,
+      );
       await run.persist();
       const waited = await waitForHealthyTargets(run, run.deps.health, "green", decision.to, policy.scaleTimeoutMs);
       scaledHealthy = waited.ok;
@@ -138,22 +141,34 @@ export async function restoreBlueBeforeRollback(run: Run<RollbackDeps>): Promise
   if (!record || !down || record.blueRestored) return;
   const manager = run.deps.capacity;
   if (!manager) {
-    run.emit({ type: "warning", message: `blue was scaled down to ${down.to} after the cutover, and this rollback has no Auto Scaling access to scale it back to ${down.from}: flipping anyway` });
+    run.emit({
+      type: "warning",
+      message: `blue was scaled down to ${down.to} after the cutover, and this rollback has no Auto Scaling access to scale it back to ${down.from}: flipping anyway`,
+    });
     return;
   }
   const policy = capacityPolicy(run);
   const probe = run.deps.health;
   if (!probe) {
-    run.emit({ type: "warning", message: `blue was scaled down to ${down.to} after the cutover, and this rollback cannot read target health to wait for it: flipping anyway` });
+    run.emit({
+      type: "warning",
+      message: `blue was scaled down to ${down.to} after the cutover, and this rollback cannot read target health to wait for it: flipping anyway`,
+    });
     return;
   }
   try {
     await manager.setDesired("blue", down.from);
-    run.decide("scale", `blue was scaled down after the cutover: desired capacity ${down.to} → ${down.from} before the flip; waiting up to ${formatDuration(policy.scaleTimeoutMs)} for healthy targets`);
+    run.decide(
+      "scale",
+      `blue was scaled down after the cutover: desired capacity ${down.to} → ${down.from} before the flip; waiting up to ${formatDuration(policy.scaleTimeoutMs)} for healthy targets`,
+    );
     const waited = await waitForHealthyTargets(run, probe, "blue", down.from, policy.scaleTimeoutMs);
     record.blueRestored = { to: down.from, at: run.now(), waitedMs: waited.waitedMs };
     if (!waited.ok) {
-      run.emit({ type: "warning", message: `blue has ${waited.health.healthy} of ${down.from} healthy target(s) after ${formatDuration(waited.waitedMs)}: flipping anyway` });
+      run.emit({
+        type: "warning",
+        message: `blue has ${waited.health.healthy} of ${down.from} healthy target(s) after ${formatDuration(waited.waitedMs)}: flipping anyway`,
+      });
     }
     await run.persist();
   } catch (error) {
@@ -185,11 +200,13 @@ export async function runScaleDownBlue(deps: EngineDeps, request: ScaleDownBlueR
   if (raw === null || raw === undefined) throw new EngineInputError("there is no cutover journal: nothing to scale down");
   const journal = parseJournal(raw);
   const policy = journal.plan?.capacity;
-  if (journal.phase !== "succeeded") throw new EngineInputError(`blue is scaled down only after a successful cutover; run ${journal.runId} is in phase "${journal.phase}"`);
+  if (journal.phase !== "succeeded")
+    throw new EngineInputError(`blue is scaled down only after a successful cutover; run ${journal.runId} is in phase "${journal.phase}"`);
   if (!policy?.scaleDownBlue) throw new EngineInputError("rollout.capacity.scaleDownBlue is not true in the plan this cutover ran: blue keeps its capacity");
   if (!deps.capacity) throw new EngineInputError("scaling blue down needs the colors' Auto Scaling groups (asgNames in the stack outputs)");
   const record = (journal as JournalWithCapacity).capacity;
-  if (record?.blueScaledDown) throw new EngineInputError(`blue was already scaled down to ${record.blueScaledDown.to} at ${new Date(record.blueScaledDown.at).toISOString()}`);
+  if (record?.blueScaledDown)
+    throw new EngineInputError(`blue was already scaled down to ${record.blueScaledDown.to} at ${new Date(record.blueScaledDown.at).toISOString()}`);
   const succeededAt = journal.timeline.find((e) => e.type === "phase-changed" && e.to === "succeeded")?.at ?? journal.updatedAt;
   const keepUntil = succeededAt + policy.blueKeepMs;
   const now = deps.clock.now();

@@ -147,7 +147,10 @@ async function interrupt(run: Run<RollbackDeps>, error: unknown): Promise<void> 
   }
   run.interrupted = reason;
   const next = run.options.operation === "rollback" || j.phase === "rolling-back" ? "`rollback`" : "`cutover --resume`";
-  run.decide("interrupt", `${reason}: stopped in phase "${j.phase}"${j.step !== null ? ` at step ${j.step + 1}` : ""}, traffic and fence left as they are; ${next} continues`);
+  run.decide(
+    "interrupt",
+    `${reason}: stopped in phase "${j.phase}"${j.step !== null ? ` at step ${j.step + 1}` : ""}, traffic and fence left as they are; ${next} continues`,
+  );
   run.emit({ type: "done", operation: run.options.operation, outcome: "interrupted", reason });
   try {
     await run.persist(lockChecked);

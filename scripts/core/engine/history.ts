@@ -66,7 +66,12 @@ export async function readBlueHistory(run: Run, settings: JudgeSettings, evidenc
     : [{ end: boundWindow.end, requests: withBound.blue.requests, errors: colorErrors(withBound.blue), slow: withBound.blue.slow ?? null }];
   const total = { requests: withBound.blue.requests, errors: colorErrors(withBound.blue), slow: withBound.blue.slow ?? 0 };
   evidence.slowThresholdMs = bound;
-  evidence.beforeCutover = { requests: total.requests, errors: total.errors, slowRequests: withBound.blue.slow !== undefined ? total.requests : 0, slow: total.slow };
+  evidence.beforeCutover = {
+    requests: total.requests,
+    errors: total.errors,
+    slowRequests: withBound.blue.slow !== undefined ? total.requests : 0,
+    slow: total.slow,
+  };
   const withTraffic = history.filter((w) => w.requests > 0).length;
   run.emit({
     type: "warning",

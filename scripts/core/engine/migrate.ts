@@ -61,7 +61,11 @@ export interface ContractGate {
 export function contractGate(journal: Journal | null, now: number, contractAfterMs: number): ContractGate {
   if (journal === null) return { allowed: false, reason: "no cutover journal: contract runs only after a successful cutover", succeededAt: null };
   if (journal.operation !== "cutover" || journal.phase !== "succeeded") {
-    return { allowed: false, reason: `the last run (${journal.operation} ${journal.runId}) is in phase "${journal.phase}", not a succeeded cutover`, succeededAt: null };
+    return {
+      allowed: false,
+      reason: `the last run (${journal.operation} ${journal.runId}) is in phase "${journal.phase}", not a succeeded cutover`,
+      succeededAt: null,
+    };
   }
   const last = journal.plan?.steps.at(-1);
   if (!last || last.weights.green !== 100) {
@@ -71,7 +75,15 @@ export function contractGate(journal: Journal | null, now: number, contractAfter
   const due = reached + contractAfterMs;
   if (now < due) {
     const left = Math.ceil((due - now) / 1000);
-    return { allowed: false, reason: `the cutover succeeded ${Math.floor((now - reached) / 1000)} s ago; rollout.contractAfterSeconds asks for ${Math.round(contractAfterMs / 1000)} s (${left} s to go)`, succeededAt: reached };
+    return {
+      allowed: false,
+      reason: `the cutover succeeded ${Math.floor((now - reached) / 1000)} s ago; rollout.contractAfterSeconds asks for ${Math.round(contractAfterMs / 1000)} s (${left} s to go)`,
+      succeededAt: reached,
+    };
   }
-  return { allowed: true, reason: `cutover ${journal.runId} succeeded with green at 100% ${Math.floor((now - reached) / 1000)} s ago (≥ rollout.contractAfterSeconds ${Math.round(contractAfterMs / 1000)} s)`, succeededAt: reached };
+  return {
+    allowed: true,
+    reason: `cutover ${journal.runId} succeeded with green at 100% ${Math.floor((now - reached) / 1000)} s ago (≥ rollout.contractAfterSeconds ${Math.round(contractAfterMs / 1000)} s)`,
+    succeededAt: reached,
+  };
 }

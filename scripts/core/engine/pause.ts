@@ -133,7 +133,9 @@ export function releasePause(run: Run, by: string): void {
 /** Phase "paused", released: alarms must be quiet, then back to the step's bake with its evidence. */
 export async function continueFromPause(run: Run): Promise<void> {
   const step = run.currentStep();
-  const pause = pausesOf(run.journal).filter((p) => p.step === step.index).at(-1);
+  const pause = pausesOf(run.journal)
+    .filter((p) => p.step === step.index)
+    .at(-1);
   const firing = await run.deps.alarms.firing();
   if (firing.length > 0) {
     throw new Breach(`promote after the pause at step ${step.index + 1}: in ALARM: ${firing.join(", ")}`, run.now());

@@ -37,11 +37,19 @@ export async function preflight(run: Run): Promise<void> {
     if (routes.length === 0) return check("start-weights", false, "the router reports no production routes");
     const distinct = new Set(routes.map((r) => `${r.weights.blue}/${r.weights.green}`));
     if (distinct.size > 1) {
-      return check("start-weights", false, `the routes disagree (${routes.map((r) => `${r.route}: ${r.weights.blue}/${r.weights.green}`).join(", ")}): run rollback first`);
+      return check(
+        "start-weights",
+        false,
+        `the routes disagree (${routes.map((r) => `${r.route}: ${r.weights.blue}/${r.weights.green}`).join(", ")}): run rollback first`,
+      );
     }
     const live = routes[0]!.weights;
     if (!sameWeights(live, plan.startWeights)) {
-      return check("start-weights", false, `live weights blue ${live.blue} / green ${live.green} moved since the plan was made (${plan.startWeights.blue}/${plan.startWeights.green})`);
+      return check(
+        "start-weights",
+        false,
+        `live weights blue ${live.blue} / green ${live.green} moved since the plan was made (${plan.startWeights.blue}/${plan.startWeights.green})`,
+      );
     }
     if (plan.fenced && !sameWeights(live, BLUE_ONLY)) {
       return check("start-weights", false, `paired mode switches from blue 100 / green 0; live is blue ${live.blue} / green ${live.green}: run rollback first`);
@@ -55,7 +63,11 @@ export async function preflight(run: Run): Promise<void> {
   });
   await attempt("green-health", async () => {
     const h = await run.deps.health.health("green");
-    check("green-health", h.healthy >= gates.minHealthyTargets && h.unhealthy === 0, `${describeHealth(h)}; needs ≥ ${gates.minHealthyTargets} healthy and 0 unhealthy`);
+    check(
+      "green-health",
+      h.healthy >= gates.minHealthyTargets && h.unhealthy === 0,
+      `${describeHealth(h)}; needs ≥ ${gates.minHealthyTargets} healthy and 0 unhealthy`,
+    );
   });
   await attempt("blue-health", async () => {
     const h = await run.deps.health.health("blue");
@@ -75,7 +87,11 @@ export async function preflight(run: Run): Promise<void> {
   if (plan.fenced) {
     await attempt("replication", async () => {
       const status = await run.deps.replication!.status("blue-to-green");
-      check("replication", status.running, `blue → green ${status.running ? "running" : "NOT running"}${status.lagBytes !== null ? `, lag ${status.lagBytes} bytes` : ""} (${status.detail})`);
+      check(
+        "replication",
+        status.running,
+        `blue → green ${status.running ? "running" : "NOT running"}${status.lagBytes !== null ? `, lag ${status.lagBytes} bytes` : ""} (${status.detail})`,
+      );
     });
     await attempt("parity", async () => {
       const latest = run.deps.parity ? await run.deps.parity.latest() : null;
@@ -83,7 +99,11 @@ export async function preflight(run: Run): Promise<void> {
       const age = run.now() - latest.checkedAt;
       if (!latest.identical) return check("parity", false, `the latest parity run found differences: ${latest.summary}`);
       if (age > plan.parityMaxAgeMs) {
-        return check("parity", false, `the latest passing parity result is ${formatDuration(age)} old (max ${formatDuration(plan.parityMaxAgeMs)}): run \`npm run parity\` again`);
+        return check(
+          "parity",
+          false,
+          `the latest passing parity result is ${formatDuration(age)} old (max ${formatDuration(plan.parityMaxAgeMs)}): run \`npm run parity\` again`,
+        );
       }
       check("parity", true, `identical, ${formatDuration(age)} old: ${latest.summary}`);
     });
@@ -141,15 +161,21 @@ async function judgeInputs(run: Run): Promise<{ ok: boolean; detail: string }> {
   if (threshold?.from !== undefined && blue.requests > 0) {
     const latency = threshold.from === "blue-p99" ? blue.p99Ms : blue.p95Ms;
     if (latency === null || !(latency > 0)) {
-      problems.push(`no latency data for blue in ${span}: the slow-request bound (${threshold.from}) cannot be derived; set rollout.gates.slowThreshold to a fixed number of milliseconds`);
+      problems.push(
+        `no latency data for blue in ${span}: the slow-request bound (${threshold.from}) cannot be derived; set rollout.gates.slowThreshold to a fixed number of milliseconds`,
+      );
     } else bound = latency;
   }
   if (problems.length === 0 && bound !== null && blue.requests > 0) {
     const slow = await source.sample(window, { slowThresholdMs: bound });
-    if (slow.blue.slow === undefined) problems.push(`the metrics source does not count requests slower than ${Math.round(bound)} ms: the judge cannot compare slow requests`);
+    if (slow.blue.slow === undefined)
+      problems.push(`the metrics source does not count requests slower than ${Math.round(bound)} ms: the judge cannot compare slow requests`);
   }
   if (problems.length > 0) return { ok: false, detail: problems.join("; ") };
-  const latencyNote = bound !== null ? `; slow means slower than ${Math.round(bound * 10) / 10} ms${threshold?.from ? ` (blue's ${threshold.from === "blue-p99" ? "p99" : "p95"})` : ""}` : "";
+  const latencyNote =
+    bound !== null
+      ? `; slow means slower than ${Math.round(bound * 10) / 10} ms${threshold?.from ? ` (blue's ${threshold.from === "blue-p99" ? "p99" : "p95"})` : ""}`
+      : "";
   return { ok: true, detail: `blue served ${blue.requests} request(s) in ${span}${latencyNote}` };
 }
 
@@ -181,7 +207,8 @@ async function ensureSnapshot(run: Run, check: Check): Promise<void> {
   }
   const started = run.now();
   try {
-    if (pending !== null) run.emit({ type: "warning", message: `snapshot ${pending} was started before the run stopped: waiting for it instead of taking another` });
+    if (pending !== null)
+      run.emit({ type: "warning", message: `snapshot ${pending} was started before the run stopped: waiting for it instead of taking another` });
     // The id is in the journal before the wait: a crash while RDS works leaves it there for --resume.
     const journalId = async (id: string) => {
       j.snapshot = { taken: true, id, availableAt: null, durationMs: null };

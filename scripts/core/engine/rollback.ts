@@ -222,7 +222,12 @@ const READ_BACKS_PER_WINDOW = 3;
  * that AWS accepted but did not apply is written again while the deadline still leaves room
  * (never shorter than a few read-backs, never longer than configured).
  */
-export function verifyWindowMs(settings: Pick<RollbackSettings, "verifyTimeoutMs" | "verifyIntervalMs">, deadlineAt: number | undefined, now: number, attemptsLeft: number): number {
+export function verifyWindowMs(
+  settings: Pick<RollbackSettings, "verifyTimeoutMs" | "verifyIntervalMs">,
+  deadlineAt: number | undefined,
+  now: number,
+  attemptsLeft: number,
+): number {
   if (deadlineAt === undefined) return settings.verifyTimeoutMs;
   const share = Math.floor((deadlineAt - now) / Math.max(1, attemptsLeft));
   const floor = READ_BACKS_PER_WINDOW * settings.verifyIntervalMs;

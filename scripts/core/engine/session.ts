@@ -98,7 +98,12 @@ export async function runRollback(ports: RollbackDeps & RunSettings, request: Ro
     run.emit({ type: "lock", action: "broken", holder: brokeLock, detail: `broke the lock held by ${brokeLock.owner} (${brokeLock.operation}) with --force` });
   }
   if (staleLock) {
-    run.emit({ type: "lock", action: "taken-over", holder: staleLock, detail: `removed the stale lock of finished run ${staleLock.runId} (${staleLock.owner})` });
+    run.emit({
+      type: "lock",
+      action: "taken-over",
+      holder: staleLock,
+      detail: `removed the stale lock of finished run ${staleLock.runId} (${staleLock.owner})`,
+    });
   }
   if (deadHolder) {
     run.emit({
@@ -212,7 +217,12 @@ async function startCutover(deps: EngineDeps, request: CutoverRequest): Promise<
     // Aborted before anything was saved (at the prompt, say): nothing to resume, nothing written.
     if (request.signal?.aborted) return resultOf(run, "interrupted", abortReason(request.signal));
     if (staleLock) {
-      run.emit({ type: "lock", action: "taken-over", holder: staleLock, detail: `removed the stale lock of finished run ${staleLock.runId} (${staleLock.owner})` });
+      run.emit({
+        type: "lock",
+        action: "taken-over",
+        holder: staleLock,
+        detail: `removed the stale lock of finished run ${staleLock.runId} (${staleLock.owner})`,
+      });
     }
     run.emit({ type: "lock", action: "acquired", holder, detail: `cutover by ${request.owner}` });
     await run.persist();

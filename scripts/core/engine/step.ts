@@ -91,6 +91,9 @@ export async function recordWeights(run: Run<RollbackDeps>, weights: Weights, st
   } catch (error) {
     // Not a traffic problem: warn, so `status` shows the drift, and go on.
     run.emit({ type: "weights-recorded", step, weights, ok: false, detail: messageOf(error) });
-    run.emit({ type: "warning", message: `could not record blue ${weights.blue} / green ${weights.green} as the stack's live weights: ${messageOf(error)}; \`status\` will show drift, and a \`pulumi up\` would move traffic until they are recorded` });
+    run.emit({
+      type: "warning",
+      message: `could not record blue ${weights.blue} / green ${weights.green} as the stack's live weights: ${messageOf(error)}; \`status\` will show drift, and a \`pulumi up\` would move traffic until they are recorded`,
+    });
   }
 }

@@ -111,7 +111,6 @@ export interface CutoverRequest {
   pauseNow?: boolean;
 }
 
-
 export interface RollbackRequest {
   owner: string;
   databaseMode: DatabaseMode;

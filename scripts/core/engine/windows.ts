@@ -41,4 +41,3 @@ export function nextWindow(state: BakeWindows): MetricsWindow {
 export function answerableAt(window: MetricsWindow, publicationDelayMs: number): number {
   return window.end + Math.max(0, publicationDelayMs);
 }
-

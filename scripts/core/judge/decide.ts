@@ -24,7 +24,13 @@ function promotes(evidence: MetricEvidence): boolean {
   return evidence.status === "ruled-out-minimal";
 }
 
-export function decide(settings: JudgeSettings, state: JudgeState, context: JudgeContext, evidence: Record<JudgeMetric, MetricEvidence>, ceiling: CeilingCheck): Outcome {
+export function decide(
+  settings: JudgeSettings,
+  state: JudgeState,
+  context: JudgeContext,
+  evidence: Record<JudgeMetric, MetricEvidence>,
+  ceiling: CeilingCheck,
+): Outcome {
   const reasons: string[] = [];
   if (ceiling.breached && ceiling.streak) {
     const s = ceiling.streak;
@@ -100,6 +106,9 @@ function ruledOutReason(e: MetricEvidence): string {
 
 function openReason(settings: JudgeSettings, e: MetricEvidence): string {
   const target = e.status === "open" ? settings.largestRegression : settings[e.metric].minRatio;
-  const more = e.neededGreenRequests !== null ? `about ${e.neededGreenRequests.toLocaleString("en-US")} more green requests to rule out ${times(target)}` : `no estimate of the traffic needed to rule out ${times(target)}`;
+  const more =
+    e.neededGreenRequests !== null
+      ? `about ${e.neededGreenRequests.toLocaleString("en-US")} more green requests to rule out ${times(target)}`
+      : `no estimate of the traffic needed to rule out ${times(target)}`;
   return `${noun(e.metric)} undecided (${counts(e)}): ${more}`;
 }

@@ -159,7 +159,13 @@ export function expectedTimeToDecision(
   const rates: Record<JudgeMetric, number> = { errors: Math.max(0, baselineRate), slow: assumedSlowShare(settings) };
   const worst = (values: (number | null)[]) => (values.some((v) => v === null) ? null : Math.max(...(values as number[])));
   const perMetric = (["errors", "slow"] as const).map((metric) => {
-    const input: WindowForecast = { comparison, perWindowGreen: greenPerMinute * windowMinutes, share: clampedShare, blueRate: rates[metric], extraVariance: dispersion[metric] };
+    const input: WindowForecast = {
+      comparison,
+      perWindowGreen: greenPerMinute * windowMinutes,
+      share: clampedShare,
+      blueRate: rates[metric],
+      extraVariance: dispersion[metric],
+    };
     const k = settings[metric].minRatio;
     return {
       metric,

@@ -70,7 +70,8 @@ function startPhase(settings: JudgeSettings, state: JudgeState, context: JudgeCo
   const historyPerWindow = state.blue.requests.length > 0 ? state.blue.requests.reduce((a, b) => a + b, 0) / state.blue.requests.length : 0;
   const horizonWindows = context.windowsRequired + settings.maxExtensions;
   const windowMinutes = firstWindow ? (firstWindow.end - firstWindow.start) / 60_000 : 1;
-  const horizonMinutes = lastBlue !== undefined && firstWindow ? (firstWindow.start - lastBlue) / 60_000 + horizonWindows * windowMinutes : horizonWindows * windowMinutes;
+  const horizonMinutes =
+    lastBlue !== undefined && firstWindow ? (firstWindow.start - lastBlue) / 60_000 + horizonWindows * windowMinutes : horizonWindows * windowMinutes;
   const input = {
     settings,
     blue: state.blue,
@@ -186,7 +187,12 @@ function errorClumping(state: JudgeState): number {
 function ceilingCheck(settings: JudgeSettings, state: JudgeState): CeilingCheck {
   const s = state.ceilingStreak;
   const breached = s.windows >= 2 && s.errors / errorClumping(state) >= settings.ceilingMinErrors;
-  return { breached, streak: s.windows > 0 ? { windows: s.windows, errors: s.errors, requests: s.requests } : null, ceiling: settings.errorRateCeiling, minErrors: settings.ceilingMinErrors };
+  return {
+    breached,
+    streak: s.windows > 0 ? { windows: s.windows, errors: s.errors, requests: s.requests } : null,
+    ceiling: settings.errorRateCeiling,
+    minErrors: settings.ceilingMinErrors,
+  };
 }
 
 /** See ./types.ts. Pure; never throws on data (bad windows are ignored with a reason); throws only on invalid settings. */

@@ -71,7 +71,17 @@ export function regressionRate(effect: MetricEffect, blueRate: number, k: number
 }
 
 function emptyAccumulator(): MetricAccumulator {
-  return { greenRequests: 0, greenCount: 0, blueRequests: 0, blueCount: 0, logLik: emptyLogLik(), extraVariance: 0, dispersion: 1, effectiveCount: 0, effectiveRequests: 0 };
+  return {
+    greenRequests: 0,
+    greenCount: 0,
+    blueRequests: 0,
+    blueCount: 0,
+    logLik: emptyLogLik(),
+    extraVariance: 0,
+    dispersion: 1,
+    effectiveCount: 0,
+    effectiveRequests: 0,
+  };
 }
 
 export function emptyMetrics(): Record<JudgeMetric, MetricAccumulator> {
@@ -151,7 +161,8 @@ export function parseJudgeState(value: unknown): JudgeState {
   parseReference(v.reference, fail);
   const streak = v.ceilingStreak as Record<string, unknown> | undefined;
   if (typeof streak !== "object" || streak === null) fail("ceilingStreak", "must be an object");
-  for (const key of ["windows", "errors", "requests", "lastErrors", "lastRequests"]) if (!isCount(streak![key])) fail(`ceilingStreak.${key}`, "must be a number ≥ 0");
+  for (const key of ["windows", "errors", "requests", "lastErrors", "lastRequests"])
+    if (!isCount(streak![key])) fail(`ceilingStreak.${key}`, "must be a number ≥ 0");
   return structuredClone(value as JudgeState);
 }
 
@@ -165,7 +176,8 @@ function parseBlue(value: unknown, fail: (path: string, rule: string) => never):
     if (!Array.isArray(list) || list.length !== (at as unknown[]).length || !list.every(isCount)) fail(`blue.${key}`, "must be counts, one per window");
   }
   const slow = blue!.slow;
-  if (!Array.isArray(slow) || slow.length !== (at as unknown[]).length || !slow.every((x) => x === null || isCount(x))) fail("blue.slow", "must be counts or null, one per window");
+  if (!Array.isArray(slow) || slow.length !== (at as unknown[]).length || !slow.every((x) => x === null || isCount(x)))
+    fail("blue.slow", "must be counts or null, one per window");
 }
 
 function parseReference(value: unknown, fail: (path: string, rule: string) => never): void {

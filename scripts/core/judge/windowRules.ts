@@ -129,13 +129,23 @@ export function describeWindow(window: MetricsWindow): string {
  * What one window read is worth. `where` names the phase for messages ("at step 2", "during
  * monitoring"). The tally is updated (a consistent window resets the inconsistent streak).
  */
-export function assessWindow(reading: WindowReading, window: MetricsWindow, expectation: SplitExpectation, tally: WindowTally, where: string): WindowAssessment {
+export function assessWindow(
+  reading: WindowReading,
+  window: MetricsWindow,
+  expectation: SplitExpectation,
+  tally: WindowTally,
+  where: string,
+): WindowAssessment {
   const split = checkSplit(reading.sample, window, expectation);
   if (split.consistent === false) {
     tally.inconsistentInARow += 1;
     const observed = `green served ${pct(split.observed ?? 0)} of ${split.requests} request(s) in ${describeWindow(window)}, the weights say ${pct(expectation.share)} (noise explains ${pct(split.low)}–${pct(split.high)})`;
-    if (tally.inconsistentInARow >= INCONSISTENT_WINDOWS_LIMIT) return { kind: "fail", reason: `weights not in effect ${where}: ${tally.inconsistentInARow} windows in a row: ${observed}` };
-    return { kind: "drop", warning: `observed split: ${observed}: the window is not evidence (${tally.inconsistentInARow}/${INCONSISTENT_WINDOWS_LIMIT} in a row fail the step)` };
+    if (tally.inconsistentInARow >= INCONSISTENT_WINDOWS_LIMIT)
+      return { kind: "fail", reason: `weights not in effect ${where}: ${tally.inconsistentInARow} windows in a row: ${observed}` };
+    return {
+      kind: "drop",
+      warning: `observed split: ${observed}: the window is not evidence (${tally.inconsistentInARow}/${INCONSISTENT_WINDOWS_LIMIT} in a row fail the step)`,
+    };
   }
   tally.inconsistentInARow = 0;
   if (reading.green.unhealthy > 0) return { kind: "fail", reason: `green has ${reading.green.unhealthy} unhealthy target(s) ${where}` };

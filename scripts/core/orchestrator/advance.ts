@@ -126,8 +126,11 @@ async function runEngine(deps: EngineDeps, request: AdvanceRequest, journal: Jou
   if (result.outcome === "paused") {
     // The engine's result carries no journal for a pause: the store holds it.
     const paused = await loadJournal(deps);
-    if (!paused || paused.runId !== runId) throw new Error(`the engine paused run ${runId} but the journal holds ${paused ? `run ${paused.runId}` : "nothing"}`);
-    return pauseWait(paused, deps.clock.now(), null) ?? { wait: "seconds", seconds: 1, runId, phase: paused.phase, step: paused.step, reason: "the pause is over" };
+    if (!paused || paused.runId !== runId)
+      throw new Error(`the engine paused run ${runId} but the journal holds ${paused ? `run ${paused.runId}` : "nothing"}`);
+    return (
+      pauseWait(paused, deps.clock.now(), null) ?? { wait: "seconds", seconds: 1, runId, phase: paused.phase, step: paused.step, reason: "the pause is over" }
+    );
   }
   return outcomeOf(result, stopper, request);
 }
@@ -148,7 +151,14 @@ function outcomeOf(result: CutoverResult, stopper: WaitStopper, request: Advance
       };
     case "aborted":
       // The lock was broken by another operation (`rollback --force`): it owns the run; look again later.
-      return { wait: "seconds", seconds: pollSeconds(request), runId, phase: "aborted", step: journal?.step ?? null, reason: result.reason ?? "the lock was taken over" };
+      return {
+        wait: "seconds",
+        seconds: pollSeconds(request),
+        runId,
+        phase: "aborted",
+        step: journal?.step ?? null,
+        reason: result.reason ?? "the lock was taken over",
+      };
     case "cancelled":
       return { end: "failed", runId, reason: result.reason };
     default:

@@ -193,7 +193,13 @@ export class LocalStepFunctions {
     }
   }
 
-  private async withRetryAndCatch(execution: Execution, name: string, state: AslState, input: Json, next: string | undefined): Promise<{ data: Json; next: string | undefined }> {
+  private async withRetryAndCatch(
+    execution: Execution,
+    name: string,
+    state: AslState,
+    input: Json,
+    next: string | undefined,
+  ): Promise<{ data: Json; next: string | undefined }> {
     const retriers = (state.Retry as Retrier[] | undefined) ?? [];
     const attempts = retriers.map(() => 0);
     for (;;) {
@@ -252,7 +258,8 @@ export class LocalStepFunctions {
           return child.result;
         }),
       ]);
-      if (done.status !== "SUCCEEDED") throw new StatesError("States.TaskFailed", `execution ${child.name} ${done.status}: ${done.error?.error ?? ""} ${done.error?.cause ?? ""}`.trim());
+      if (done.status !== "SUCCEEDED")
+        throw new StatesError("States.TaskFailed", `execution ${child.name} ${done.status}: ${done.error?.error ?? ""} ${done.error?.cause ?? ""}`.trim());
       return { ExecutionArn: `${child.machineArn}:${child.name}`, Output: done.output, Status: done.status };
     }
     throw new StatesError("States.Runtime", `unsupported resource ${resource}`);

@@ -40,8 +40,18 @@ export const ROLLOUT_ERRORS = { rolledBack: "RolloutRolledBack", failed: "Rollou
 
 export function rolloutStateMachine(options: RolloutMachineOptions): AslDefinition {
   const outcome = "$.advance.outcome";
-  const isEnd = (end: string) => ({ And: [{ Variable: `${outcome}.end`, IsPresent: true }, { Variable: `${outcome}.end`, StringEquals: end }] });
-  const isWait = (wait: string) => ({ And: [{ Variable: `${outcome}.wait`, IsPresent: true }, { Variable: `${outcome}.wait`, StringEquals: wait }] });
+  const isEnd = (end: string) => ({
+    And: [
+      { Variable: `${outcome}.end`, IsPresent: true },
+      { Variable: `${outcome}.end`, StringEquals: end },
+    ],
+  });
+  const isWait = (wait: string) => ({
+    And: [
+      { Variable: `${outcome}.wait`, IsPresent: true },
+      { Variable: `${outcome}.wait`, StringEquals: wait },
+    ],
+  });
   return {
     Comment: "A blue/green rollout: the advance Lambda runs the engine until it must wait; this loop only waits",
     StartAt: "Advance",

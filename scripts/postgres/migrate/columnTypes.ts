@@ -14,7 +14,15 @@ export interface ColumnType {
   mods: number[];
 }
 
-const ALIASES: Record<string, string> = { "character varying": "varchar", character: "bpchar", char: "bpchar", integer: "int4", bigint: "int8", smallint: "int2", decimal: "numeric" };
+const ALIASES: Record<string, string> = {
+  "character varying": "varchar",
+  character: "bpchar",
+  char: "bpchar",
+  integer: "int4",
+  bigint: "int8",
+  smallint: "int2",
+  decimal: "numeric",
+};
 
 /** A TypeName parse-tree node as a ColumnType. */
 export function typeOf(typeName: unknown): ColumnType {
@@ -40,13 +48,17 @@ export function catalogOnlyTypeChange(old: ColumnType | undefined, def: Node | u
     if (next.base === "varchar" || next.base === "text") return { catalogOnly: true };
     return { catalogOnly: false, why: "the current type is not known here, so no widening can be proved" };
   }
-  if (next.base === "varchar" && old.base === "varchar" && (next.mods.length === 0 || (old.mods.length > 0 && next.mods[0]! >= old.mods[0]!))) return { catalogOnly: true };
+  if (next.base === "varchar" && old.base === "varchar" && (next.mods.length === 0 || (old.mods.length > 0 && next.mods[0]! >= old.mods[0]!)))
+    return { catalogOnly: true };
   if (next.base === "text" && (old.base === "varchar" || old.base === "text")) return { catalogOnly: true };
   if (next.base === "numeric" && old.base === "numeric") {
     if (next.mods.length === 0) return { catalogOnly: true };
     if (old.mods.length > 0 && next.mods[0]! >= old.mods[0]! && (next.mods[1] ?? 0) === (old.mods[1] ?? 0)) return { catalogOnly: true };
   }
-  return { catalogOnly: false, why: `from ${old.base}${old.mods.length > 0 ? `(${old.mods.join(",")})` : ""} to ${next.base}${next.mods.length > 0 ? `(${next.mods.join(",")})` : ""} is not a widening` };
+  return {
+    catalogOnly: false,
+    why: `from ${old.base}${old.mods.length > 0 ? `(${old.mods.join(",")})` : ""} to ${next.base}${next.mods.length > 0 ? `(${next.mods.join(",")})` : ""} is not a widening`,
+  };
 }
 
 /** The table.column pairs whose type the statements change, as rules key them. */
@@ -56,7 +68,8 @@ export function typeChangeTargets(statements: Statement[]): Array<{ key: string;
     if (s.type !== "AlterTableStmt") continue;
     const table = relationName(s.node.relation);
     for (const c of (s.node.cmds as Array<{ AlterTableCmd?: { subtype?: string; name?: string } }> | undefined) ?? []) {
-      if (c.AlterTableCmd?.subtype === "AT_AlterColumnType" && c.AlterTableCmd.name) out.push({ key: `${table}.${c.AlterTableCmd.name}`, table, column: c.AlterTableCmd.name });
+      if (c.AlterTableCmd?.subtype === "AT_AlterColumnType" && c.AlterTableCmd.name)
+        out.push({ key: `${table}.${c.AlterTableCmd.name}`, table, column: c.AlterTableCmd.name });
     }
   }
   return out;

@@ -27,7 +27,20 @@ export type MigrateTargets =
 
 export type PairedTargets = Extract<MigrateTargets, { mode: "paired" }>;
 
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "28P01", "28000", "3D000", "57P03", "08001", "08006"]);
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "28P01",
+  "28000",
+  "3D000",
+  "57P03",
+  "08001",
+  "08006",
+]);
 
 export function secretsOf(db: MigrateDatabase): string[] {
   const p = db.config.password;

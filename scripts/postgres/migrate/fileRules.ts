@@ -14,11 +14,16 @@ export interface FileHit extends RuleHit {
 }
 
 const RECIPES = {
-  transaction: "remove BEGIN / COMMIT / ROLLBACK / SAVEPOINT: each file runs in one transaction of its own (or, with CONCURRENTLY, statement by statement); split work that must commit separately into separate files.",
-  validate: "put ALTER TABLE … VALIDATE CONSTRAINT in a later migration file: the ADD … NOT VALID commits quickly, the validation then takes only a SHARE UPDATE EXCLUSIVE lock.",
-  enumValue: "add the value in one migration file and use it in a later one (a new enum value can only be used once the transaction that added it has committed).",
-  doBlock: "write the statements as plain SQL (the lint reads them), batch a backfill in separate migrations or a job; if the block must stay, allow it with its reason: -- bluegreen:allow do-block: <why>",
-  dynamicSql: "write the statement the EXECUTE builds as plain SQL so the lint can read it; if it must stay dynamic, allow it with its reason: -- bluegreen:allow dynamic-sql: <why>",
+  transaction:
+    "remove BEGIN / COMMIT / ROLLBACK / SAVEPOINT: each file runs in one transaction of its own (or, with CONCURRENTLY, statement by statement); split work that must commit separately into separate files.",
+  validate:
+    "put ALTER TABLE … VALIDATE CONSTRAINT in a later migration file: the ADD … NOT VALID commits quickly, the validation then takes only a SHARE UPDATE EXCLUSIVE lock.",
+  enumValue:
+    "add the value in one migration file and use it in a later one (a new enum value can only be used once the transaction that added it has committed).",
+  doBlock:
+    "write the statements as plain SQL (the lint reads them), batch a backfill in separate migrations or a job; if the block must stay, allow it with its reason: -- bluegreen:allow do-block: <why>",
+  dynamicSql:
+    "write the statement the EXECUTE builds as plain SQL so the lint can read it; if it must stay dynamic, allow it with its reason: -- bluegreen:allow dynamic-sql: <why>",
 } as const;
 
 const hit = (s: Statement, h: RuleHit): FileHit => ({ ...h, line: s.line, statement: s.text });
@@ -42,7 +47,14 @@ function stringConstants(node: unknown, out: Set<string> = new Set()): Set<strin
 function transactionRules(statements: Statement[]): FileHit[] {
   const hits: FileHit[] = [];
   for (const s of statements.filter((x) => x.type === "TransactionStmt")) {
-    hits.push(hit(s, { rule: "transaction-control", level: "always", message: `${s.text.split(/\s+/)[0]!.toUpperCase()} inside a migration file: the file already runs in a transaction of its own; its COMMIT would end that transaction halfway, leave the statements before it applied and nothing journaled`, recipe: RECIPES.transaction }));
+    hits.push(
+      hit(s, {
+        rule: "transaction-control",
+        level: "always",
+        message: `${s.text.split(/\s+/)[0]!.toUpperCase()} inside a migration file: the file already runs in a transaction of its own; its COMMIT would end that transaction halfway, leave the statements before it applied and nothing journaled`,
+        recipe: RECIPES.transaction,
+      }),
+    );
   }
   if (needsNoTransaction(statements)) return hits; // statement by statement: each commits on its own
   const notValid = new Set<string>();
@@ -52,7 +64,14 @@ function transactionRules(statements: Statement[]): FileHit[] {
       const con = (c.def?.Constraint ?? {}) as Record<string, unknown>;
       if (c.subtype === "AT_AddConstraint" && con.skip_validation === true && typeof con.conname === "string") notValid.add(con.conname);
       if (c.subtype === "AT_ValidateConstraint" && c.name && notValid.has(c.name)) {
-        hits.push(hit(s, { rule: "validate-in-same-transaction", level: "hazard", message: `validates ${c.name} in the transaction that added it NOT VALID: the ADD's ACCESS EXCLUSIVE lock is held through the whole validating scan, blocking blue`, recipe: RECIPES.validate }));
+        hits.push(
+          hit(s, {
+            rule: "validate-in-same-transaction",
+            level: "hazard",
+            message: `validates ${c.name} in the transaction that added it NOT VALID: the ADD's ACCESS EXCLUSIVE lock is held through the whole validating scan, blocking blue`,
+            recipe: RECIPES.validate,
+          }),
+        );
       }
     }
     if (s.type === "AlterEnumStmt" && typeof s.node.newVal === "string" && s.node.oldVal === undefined) {
@@ -62,7 +81,14 @@ function transactionRules(statements: Statement[]): FileHit[] {
     if (added.size === 0) continue;
     const used = [...stringConstants(s.node)].filter((v) => added.has(v));
     for (const v of used) {
-      hits.push(hit(s, { rule: "enum-value-used-in-same-transaction", level: "always", message: `uses '${v}', an enum value this file's transaction adds: PostgreSQL refuses it ("unsafe use of new value") and the migration fails`, recipe: RECIPES.enumValue }));
+      hits.push(
+        hit(s, {
+          rule: "enum-value-used-in-same-transaction",
+          level: "always",
+          message: `uses '${v}', an enum value this file's transaction adds: PostgreSQL refuses it ("unsafe use of new value") and the migration fails`,
+          recipe: RECIPES.enumValue,
+        }),
+      );
     }
   }
   return hits;
@@ -90,7 +116,9 @@ function collect(node: unknown, out: { sql: string[]; dynamic: number }): void {
 
 function doBlockRules(s: Statement, ctx: LintContext): FileHit[] {
   if (s.type !== "DoStmt") return [];
-  const hits: FileHit[] = [hit(s, { rule: "do-block", message: "a DO block runs procedural code the lint cannot verify (loops, conditions, what it calls)", recipe: RECIPES.doBlock })];
+  const hits: FileHit[] = [
+    hit(s, { rule: "do-block", message: "a DO block runs procedural code the lint cannot verify (loops, conditions, what it calls)", recipe: RECIPES.doBlock }),
+  ];
   const body = plpgsqlBody(s);
   if (body === null) return hits;
   const found = { sql: [] as string[], dynamic: 0 };
@@ -99,7 +127,14 @@ function doBlockRules(s: Statement, ctx: LintContext): FileHit[] {
   } catch {
     return hits;
   }
-  if (found.dynamic > 0) hits.push(hit(s, { rule: "dynamic-sql", message: `the DO block runs ${found.dynamic} dynamic statement(s) (EXECUTE): what they do is only known when they run`, recipe: RECIPES.dynamicSql }));
+  if (found.dynamic > 0)
+    hits.push(
+      hit(s, {
+        rule: "dynamic-sql",
+        message: `the DO block runs ${found.dynamic} dynamic statement(s) (EXECUTE): what they do is only known when they run`,
+        recipe: RECIPES.dynamicSql,
+      }),
+    );
   for (const text of found.sql) {
     let inner: Statement[];
     try {
@@ -108,7 +143,8 @@ function doBlockRules(s: Statement, ctx: LintContext): FileHit[] {
       if (error instanceof SqlSyntaxError) continue;
       throw error;
     }
-    for (const i of inner) for (const h of checkStatement(i, ctx)) hits.push({ ...h, message: `inside the DO block: ${h.message}`, line: s.line, statement: i.text });
+    for (const i of inner)
+      for (const h of checkStatement(i, ctx)) hits.push({ ...h, message: `inside the DO block: ${h.message}`, line: s.line, statement: i.text });
   }
   return hits;
 }
@@ -118,4 +154,10 @@ export function fileRules(statements: Statement[], ctx: LintContext): FileHit[] 
   return [...transactionRules(statements), ...statements.flatMap((s) => doBlockRules(s, ctx))];
 }
 
-export const FILE_RULE_NAMES = ["transaction-control", "validate-in-same-transaction", "enum-value-used-in-same-transaction", "do-block", "dynamic-sql"] as const;
+export const FILE_RULE_NAMES = [
+  "transaction-control",
+  "validate-in-same-transaction",
+  "enum-value-used-in-same-transaction",
+  "do-block",
+  "dynamic-sql",
+] as const;

@@ -22,7 +22,10 @@ export interface MigrationFile {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 export async function readMigrationFile(path: string, phase: Phase): Promise<MigrationFile> {

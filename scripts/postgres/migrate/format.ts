@@ -13,7 +13,14 @@ export function formatLint(report: LintReport, options: { color?: boolean } = {}
     const mark = errors > 0 ? c.red("✗") : c.green("✓");
     lines.push(`${mark} ${file.file}  (${file.phase}, ${file.statements} statement${file.statements === 1 ? "" : "s"})`);
     for (const f of file.findings) {
-      const tag = f.level === "error" ? c.red("error") : f.level === "warning" ? c.yellow("warning") : f.allowedBecause !== undefined ? c.dim(`allowed (bluegreen:allow: ${f.allowedBecause})`) : c.dim("allowed in contract");
+      const tag =
+        f.level === "error"
+          ? c.red("error")
+          : f.level === "warning"
+            ? c.yellow("warning")
+            : f.allowedBecause !== undefined
+              ? c.dim(`allowed (bluegreen:allow: ${f.allowedBecause})`)
+              : c.dim("allowed in contract");
       const rule = f.source === "squawk" ? `squawk:${f.rule}` : `${f.rule}${f.squawk ? ` (squawk: ${f.squawk})` : ""}`;
       lines.push(`    ${tag} ${c.bold(rule)} at line ${f.line}: ${f.message}`);
       if (f.statement) lines.push(`      ${c.dim(f.statement)}`);
@@ -43,7 +50,13 @@ export function formatStatus(report: StatusReport, options: { color?: boolean } 
       for (const m of db.missingFiles[phase]) lines.push(`    ${c.red("?")} ${m}  journaled but no file in ${report.dir}/${phase}/`);
     }
   }
-  if (report.mode === "paired") lines.push("", report.inStep ? "blue and green have applied the same migrations" : c.yellow("blue and green have applied different migrations: run `npm run migrate -- up` to bring them in step"));
+  if (report.mode === "paired")
+    lines.push(
+      "",
+      report.inStep
+        ? "blue and green have applied the same migrations"
+        : c.yellow("blue and green have applied different migrations: run `npm run migrate -- up` to bring them in step"),
+    );
   return `${lines.join("\n")}\n`;
 }
 
@@ -55,14 +68,17 @@ export function formatRun(report: MigrateReport, options: { color?: boolean } = 
   for (const n of report.notes) lines.push(`  ${c.dim(n)}`);
   for (const s of report.steps) {
     const how = s.noTransaction ? "without a transaction (CONCURRENTLY)" : "in a transaction";
-    lines.push(`  ${report.dryRun ? "·" : c.green("✓")} ${s.database.padEnd(8)} ${report.phase}/${s.migration}  ${s.statements} statement${s.statements === 1 ? "" : "s"}, ${how}${s.durationMs !== undefined ? `, ${s.durationMs} ms` : ""}`);
+    lines.push(
+      `  ${report.dryRun ? "·" : c.green("✓")} ${s.database.padEnd(8)} ${report.phase}/${s.migration}  ${s.statements} statement${s.statements === 1 ? "" : "s"}, ${how}${s.durationMs !== undefined ? `, ${s.durationMs} ms` : ""}`,
+    );
   }
   if (report.steps.length === 0) lines.push("  (nothing)");
   if (report.replication.length > 0) {
     lines.push(c.bold("Replication"));
     for (const r of report.replication) lines.push(`  ${r.on.padEnd(8)} ${r.sql}`);
   }
-  for (const e of report.replicationChecks) lines.push(`  ${e.ok ? c.green("✓") : c.red("✗")} ${e.subscription} (${e.publisher} → ${e.subscriber}) ${e.ok ? "applying" : "NOT applying"}: ${e.detail}`);
+  for (const e of report.replicationChecks)
+    lines.push(`  ${e.ok ? c.green("✓") : c.red("✗")} ${e.subscription} (${e.publisher} → ${e.subscriber}) ${e.ok ? "applying" : "NOT applying"}: ${e.detail}`);
   for (const r of report.rowChecks) lines.push(`  ${r.ok ? c.green("✓") : c.red("✗")} ${r.table}: ${r.detail}`);
   for (const w of report.warnings) lines.push(`  ${c.yellow("!")} ${w}`);
   if (report.schemaDifferences) {

@@ -70,7 +70,13 @@ export async function migrationStatus(targets: MigrateTargets, dir: string): Pro
   const out: DatabaseStatus[] = [];
   for (const db of databases(targets)) {
     const journal = await withClient(db, (c) => readJournal(c));
-    const status: DatabaseStatus = { label: db.label, display: db.display, applied: journal, pending: { expand: [], contract: [] }, missingFiles: { expand: [], contract: [] } };
+    const status: DatabaseStatus = {
+      label: db.label,
+      display: db.display,
+      applied: journal,
+      pending: { expand: [], contract: [] },
+      missingFiles: { expand: [], contract: [] },
+    };
     for (const phase of ["expand", "contract"] as const) {
       const done = new Set(journal[phase].map((j) => j.name));
       status.pending[phase] = files[phase].filter((f) => !done.has(f.name)).map((f) => f.name);
@@ -168,9 +174,21 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
   const files = all[options.phase];
   await loadParser();
   const report: MigrateReport = {
-    kind: "migrate-run", phase: options.phase, mode: targets.mode, dryRun: options.dryRun === true, ok: true,
+    kind: "migrate-run",
+    phase: options.phase,
+    mode: targets.mode,
+    dryRun: options.dryRun === true,
+    ok: true,
     lint: await lintMigrations(files, { squawk: options.squawk !== false, columnTypes: await liveTypes(targets, files) }),
-    order: [], notes: [], steps: [], replication: [], replicationChecks: [], rowChecks: [], warnings: [], schemaDifferences: null, summary: "",
+    order: [],
+    notes: [],
+    steps: [],
+    replication: [],
+    replicationChecks: [],
+    rowChecks: [],
+    warnings: [],
+    schemaDifferences: null,
+    summary: "",
   };
   if (!report.lint.ok) {
     report.ok = false;
@@ -187,7 +205,10 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
 
   if (report.dryRun) {
     planOnly(report, todo, order, pending, state, source);
-    report.summary = todo.length === 0 ? `nothing to apply: every ${options.phase} migration is applied` : `would apply ${plural(todo.length, `${options.phase} migration`)} (${plural(report.steps.length, "step")})`;
+    report.summary =
+      todo.length === 0
+        ? `nothing to apply: every ${options.phase} migration is applied`
+        : `would apply ${plural(todo.length, `${options.phase} migration`)} (${plural(report.steps.length, "step")})`;
     return report;
   }
 
@@ -211,7 +232,12 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
       }
       const started = performance.now();
       try {
-        const applied = await applyOnDatabase(db.config, { folder, phase: options.phase, only: file.name, log: (l) => log(`${db.label}: ${redact(l, secretsOf(db))}`) });
+        const applied = await applyOnDatabase(db.config, {
+          folder,
+          phase: options.phase,
+          only: file.name,
+          log: (l) => log(`${db.label}: ${redact(l, secretsOf(db))}`),
+        });
         if (applied.length > 0) {
           const step = { ...stepFor(db, file), durationMs: Math.round(performance.now() - started) };
           report.steps.push(step);
@@ -249,8 +275,14 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
     }
   }
   const n = new Set(report.steps.map((s) => s.migration)).size;
-  const paired = targets.mode === "paired" ? `; blue's and green's schemas are identical${report.replicationChecks.length > 0 ? "; replication applying" : ""}${report.rowChecks.length > 0 ? `; new tables hold every row (${report.rowChecks.map((r) => `${r.table}: ${r.targetRows}/${r.sourceRows}`).join(", ")})` : ""}` : "";
-  report.summary = n === 0 ? `nothing to apply: every ${options.phase} migration is applied${paired}` : `applied ${plural(n, `${options.phase} migration`)} (${plural(report.steps.length, "step")})${paired}`;
+  const paired =
+    targets.mode === "paired"
+      ? `; blue's and green's schemas are identical${report.replicationChecks.length > 0 ? "; replication applying" : ""}${report.rowChecks.length > 0 ? `; new tables hold every row (${report.rowChecks.map((r) => `${r.table}: ${r.targetRows}/${r.sourceRows}`).join(", ")})` : ""}`
+      : "";
+  report.summary =
+    n === 0
+      ? `nothing to apply: every ${options.phase} migration is applied${paired}`
+      : `applied ${plural(n, `${options.phase} migration`)} (${plural(report.steps.length, "step")})${paired}`;
   return report;
 }
 
@@ -258,7 +290,12 @@ export async function runMigrations(targets: MigrateTargets, options: RunOptions
  * The databases in the order to apply, from the replication observed (paired), or null when the
  * run is refused (the report then says why).
  */
-async function sidesInOrder(targets: MigrateTargets, phase: Phase, files: MigrationFile[], report: MigrateReport): Promise<{ order: MigrateDatabase[]; state: Record<Color, ReplicationState> | null; source: Color | null } | null> {
+async function sidesInOrder(
+  targets: MigrateTargets,
+  phase: Phase,
+  files: MigrationFile[],
+  report: MigrateReport,
+): Promise<{ order: MigrateDatabase[]; state: Record<Color, ReplicationState> | null; source: Color | null } | null> {
   if (targets.mode === "shared") return { order: [targets.database], state: null, source: null };
   const state = await readBoth(targets);
   const decided = sequence(phase, edgesOf(state), targets.writer, targets.writerFrom ?? "flag");
@@ -288,7 +325,14 @@ async function liveTypes(targets: MigrateTargets, files: MigrationFile[]): Promi
 }
 
 /** Dry run: the steps, and (paired) the replication statements the created tables call for. */
-function planOnly(report: MigrateReport, todo: MigrationFile[], order: MigrateDatabase[], pending: Map<string, Set<string>>, initial: Record<Color, ReplicationState> | null, source: Color | null): void {
+function planOnly(
+  report: MigrateReport,
+  todo: MigrationFile[],
+  order: MigrateDatabase[],
+  pending: Map<string, Set<string>>,
+  initial: Record<Color, ReplicationState> | null,
+  source: Color | null,
+): void {
   let state = initial;
   for (const file of todo) {
     for (const db of order) if (pending.get(db.label)!.has(file.name)) report.steps.push(stepFor(db, file));
@@ -300,7 +344,12 @@ function planOnly(report: MigrateReport, todo: MigrationFile[], order: MigrateDa
     report.replication.push(...planned.statements.map((r) => ({ ...r, why: `after ${file.name}: ${r.why}` })));
     report.warnings.push(...planned.warnings);
     const added = (s: ReplicationState, side: Color): ReplicationState => {
-      const publications = new Map([...s.publications].map(([pub, tables]) => [pub, planned.statements.some((x) => x.on === side && x.sql.includes(`PUBLICATION "${pub}" ADD`)) ? new Set([...tables, ...created]) : tables]));
+      const publications = new Map(
+        [...s.publications].map(([pub, tables]) => [
+          pub,
+          planned.statements.some((x) => x.on === side && x.sql.includes(`PUBLICATION "${pub}" ADD`)) ? new Set([...tables, ...created]) : tables,
+        ]),
+      );
       return { ...s, publications };
     };
     state = { blue: added(after.blue, "blue"), green: added(after.green, "green") };
@@ -312,7 +361,14 @@ function planOnly(report: MigrateReport, todo: MigrationFile[], order: MigrateDa
  * the second before the second changes its schema (contract: rows still carrying a dropped column
  * cannot apply once the subscriber has dropped it too). Returns what is behind, or null.
  */
-async function drainBefore(targets: PairedTargets, state: Record<Color, ReplicationState>, first: Color, second: Color, options: RunOptions, log: (line: string) => void): Promise<string | null> {
+async function drainBefore(
+  targets: PairedTargets,
+  state: Record<Color, ReplicationState>,
+  first: Color,
+  second: Color,
+  options: RunOptions,
+  log: (line: string) => void,
+): Promise<string | null> {
   const feeding = edgesOf(state).filter((e) => e.enabled && e.publisher === first && e.subscriber === second);
   if (feeding.length === 0) return null;
   const checks = await checkEdges(targets, feeding, options.catchUpTimeoutMs ?? 60_000);
@@ -326,7 +382,14 @@ async function drainBefore(targets: PairedTargets, state: Record<Color, Replicat
  * subscription between them applies and every created table holds its writer's rows. Returns
  * what is broken, or null.
  */
-async function followReplication(targets: PairedTargets, before: Record<Color, ReplicationState>, source: Color | null, report: MigrateReport, options: RunOptions, log: (line: string) => void): Promise<string | null> {
+async function followReplication(
+  targets: PairedTargets,
+  before: Record<Color, ReplicationState>,
+  source: Color | null,
+  report: MigrateReport,
+  options: RunOptions,
+  log: (line: string) => void,
+): Promise<string | null> {
   const timeoutMs = options.catchUpTimeoutMs ?? 60_000;
   const after = await readBoth(targets);
   const catchUp = replicationCatchUp(before, after, source);

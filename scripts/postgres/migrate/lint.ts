@@ -78,17 +78,43 @@ function lintFile(file: MigrationFile, ctx: LintContext, parsed: Map<string, Sta
     statements = parseStatements(file.sql);
   } catch (error) {
     if (!(error instanceof SqlSyntaxError)) throw error;
-    findings.push({ rule: "syntax-error", level: "error", source: "bluegreen", line: error.line, statement: "", message: `PostgreSQL cannot parse the file: ${error.message}` });
+    findings.push({
+      rule: "syntax-error",
+      level: "error",
+      source: "bluegreen",
+      line: error.line,
+      statement: "",
+      message: `PostgreSQL cannot parse the file: ${error.message}`,
+    });
   }
   parsed.set(file.path, statements);
   const allowances = allowancesOf(file.sql);
   for (const a of allowances) {
     if (!(ALLOWABLE as readonly string[]).includes(a.rule) || a.reason === "") {
-      findings.push({ rule: "allow-directive", level: "error", source: "bluegreen", line: a.line, statement: "", message: a.reason === "" ? `bluegreen:allow ${a.rule} without a reason: the reason is what the journal records` : `bluegreen:allow ${a.rule}: only ${ALLOWABLE.join(" and ")} can be allowed (the others name what breaks blue; use the recipe)` });
+      findings.push({
+        rule: "allow-directive",
+        level: "error",
+        source: "bluegreen",
+        line: a.line,
+        statement: "",
+        message:
+          a.reason === ""
+            ? `bluegreen:allow ${a.rule} without a reason: the reason is what the journal records`
+            : `bluegreen:allow ${a.rule}: only ${ALLOWABLE.join(" and ")} can be allowed (the others name what breaks blue; use the recipe)`,
+      });
     }
   }
   const push = (hit: RuleHit, line: number, text: string) =>
-    findings.push({ rule: hit.rule, ...levelOf(hit, file.phase, allowances), source: "bluegreen", line, statement: flat(text), message: hit.message, recipe: hit.recipe, ...(hit.squawk ? { squawk: hit.squawk } : {}) });
+    findings.push({
+      rule: hit.rule,
+      ...levelOf(hit, file.phase, allowances),
+      source: "bluegreen",
+      line,
+      statement: flat(text),
+      message: hit.message,
+      recipe: hit.recipe,
+      ...(hit.squawk ? { squawk: hit.squawk } : {}),
+    });
   for (const h of fileRules(statements, ctx)) push(h, h.line, h.statement);
   for (const s of statements) {
     for (const hit of checkStatement(s, ctx)) push(hit, s.line, s.text);

@@ -48,7 +48,10 @@ export async function checkEdges(targets: PairedTargets, edges: Edge[], timeoutM
       if (wait.caughtUp) return { ok: true, detail: `applied up to ${wait.targetLsn} in ${Math.round(wait.elapsedMs)} ms` };
       const status = await syncStatus({ sourceUrl: p, targetUrl: s, name: edge.subscription }).catch(() => null);
       const errors = status?.errors ? `; ${status.errors.apply} apply error(s) so far` : "";
-      return { ok: false, detail: `${wait.reason ?? "not caught up"}${status && status.problems.length > 0 ? `; ${status.problems.join("; ")}` : ""}${errors}` };
+      return {
+        ok: false,
+        detail: `${wait.reason ?? "not caught up"}${status && status.problems.length > 0 ? `; ${status.problems.join("; ")}` : ""}${errors}`,
+      };
     });
     out.push({ subscription: edge.subscription, publisher: edge.publisher, subscriber: edge.subscriber, ...check });
   }
@@ -75,7 +78,12 @@ const countRows = async (c: pg.ClientBase, table: string) => Number((await c.que
  * subscriber then holds at least as many rows, unless rows were lost (or deleted meanwhile: a
  * shortfall is measured again, up to `attempts` times, before it counts).
  */
-export async function checkCopiedRows(targets: PairedTargets, copy: NonNullable<ReplicationStatement["copy"]>, timeoutMs: number, attempts = 3): Promise<RowCheck[]> {
+export async function checkCopiedRows(
+  targets: PairedTargets,
+  copy: NonNullable<ReplicationStatement["copy"]>,
+  timeoutMs: number,
+  attempts = 3,
+): Promise<RowCheck[]> {
   return withBoth(targets, copy.from, async (p, s) => {
     const out: RowCheck[] = [];
     for (const table of copy.tables) {
@@ -86,7 +94,12 @@ export async function checkCopiedRows(targets: PairedTargets, copy: NonNullable<
         const targetRows = await countRows(s, table);
         const ok = wait.caughtUp && targetRows >= sourceRows;
         last = {
-          table, from: copy.from, to: copy.to, sourceRows, targetRows, ok,
+          table,
+          from: copy.from,
+          to: copy.to,
+          sourceRows,
+          targetRows,
+          ok,
           detail: !wait.caughtUp
             ? `${copy.subscription} did not catch up: ${wait.reason ?? "?"}`
             : `${sourceRows} row(s) on ${copy.from}, ${targetRows} on ${copy.to} after it applied past them${ok ? "" : `: ${sourceRows - targetRows} missing`}`,
@@ -99,4 +112,5 @@ export async function checkCopiedRows(targets: PairedTargets, copy: NonNullable<
   });
 }
 
-export const edgeLine = (c: EdgeCheck) => `${describeEdge({ subscription: c.subscription, publisher: c.publisher, subscriber: c.subscriber, publications: [], enabled: true })}: ${c.ok ? "applying" : "NOT applying"}: ${c.detail}`;
+export const edgeLine = (c: EdgeCheck) =>
+  `${describeEdge({ subscription: c.subscription, publisher: c.publisher, subscriber: c.subscriber, publications: [], enabled: true })}: ${c.ok ? "applying" : "NOT applying"}: ${c.detail}`;

@@ -151,7 +151,11 @@ export function sequence(phase: Phase, edges: Edge[], writer: Color, writerFrom:
   const directions = new Set(edges.map((e) => e.publisher));
   if (directions.size === 0) return { order: applyOrder(phase, writer), source: null, note: null };
   if (directions.size === 2) {
-    return { order: applyOrder(phase, writer), source: writer, note: `replication runs both ways (${edges.map(describeEdge).join(", ")}): ordered for ${writer} as the writer${writerFrom === "default" ? " (the default; --writer names it)" : ""}` };
+    return {
+      order: applyOrder(phase, writer),
+      source: writer,
+      note: `replication runs both ways (${edges.map(describeEdge).join(", ")}): ordered for ${writer} as the writer${writerFrom === "default" ? " (the default; --writer names it)" : ""}`,
+    };
   }
   const publisher = [...directions][0]!;
   const flow = edges.map(describeEdge).join(", ");
@@ -176,7 +180,11 @@ export function sequence(phase: Phase, edges: Edge[], writer: Color, writerFrom:
  * `source` empties its copy and refreshes with a copy; other subscriptions reading a changed
  * publication refresh without one.
  */
-export function replicationCatchUp(before: Record<Color, ReplicationState>, after: Record<Color, ReplicationState>, source: Color | null): { statements: ReplicationStatement[]; warnings: string[] } {
+export function replicationCatchUp(
+  before: Record<Color, ReplicationState>,
+  after: Record<Color, ReplicationState>,
+  source: Color | null,
+): { statements: ReplicationStatement[]; warnings: string[] } {
   const edges = edgesOf(after);
   const truncates: ReplicationStatement[] = [];
   const adds: ReplicationStatement[] = [];
@@ -191,12 +199,15 @@ export function replicationCatchUp(before: Record<Color, ReplicationState>, afte
     for (const pub of [...read].sort()) {
       const listed = after[side].publications.get(pub);
       const gains = listed ? fresh.filter((t) => !listed.has(t)) : fresh;
-      if (listed && gains.length > 0) adds.push({ on: side, sql: `ALTER PUBLICATION ${ident(pub)} ADD TABLE ${gains.join(", ")}`, why: `tables the migration created join ${pub}` });
+      if (listed && gains.length > 0)
+        adds.push({ on: side, sql: `ALTER PUBLICATION ${ident(pub)} ADD TABLE ${gains.join(", ")}`, why: `tables the migration created join ${pub}` });
       const lost = listed ? dropped.some((t) => before[side].publications.get(pub)?.has(t)) : dropped.length > 0;
       if (gains.length > 0 || lost) addedTo.set(`${side}/${pub}`, gains);
       for (const t of gains) {
         if (after[side].withoutIdentity.has(t)) {
-          warnings.push(`${side}: ${t} has no primary key or replica identity: UPDATE and DELETE on it fail while it is published (add a primary key, or ALTER TABLE … REPLICA IDENTITY FULL)`);
+          warnings.push(
+            `${side}: ${t} has no primary key or replica identity: UPDATE and DELETE on it fail while it is published (add a primary key, or ALTER TABLE … REPLICA IDENTITY FULL)`,
+          );
         }
       }
     }
@@ -205,14 +216,24 @@ export function replicationCatchUp(before: Record<Color, ReplicationState>, afte
     const changed = edge.publications.filter((p) => addedTo.has(`${edge.publisher}/${p}`));
     if (changed.length === 0) continue;
     if (!edge.enabled) {
-      warnings.push(`${describeEdge(edge)} is disabled: once enabled, run ALTER SUBSCRIPTION ${ident(edge.subscription)} REFRESH PUBLICATION on ${edge.subscriber}`);
+      warnings.push(
+        `${describeEdge(edge)} is disabled: once enabled, run ALTER SUBSCRIPTION ${ident(edge.subscription)} REFRESH PUBLICATION on ${edge.subscriber}`,
+      );
       continue;
     }
     const gained = [...new Set(changed.flatMap((p) => addedTo.get(`${edge.publisher}/${p}`) ?? []))].filter((t) => after[edge.subscriber].tables.has(t)).sort();
     if (edge.publisher === source && gained.length > 0) {
       const travels = edges.some((e) => e.publisher === edge.subscriber && e.publications.some((p) => after[edge.subscriber].allTablesPublications?.has(p)));
-      if (travels) warnings.push(`${edge.subscriber} publishes FOR ALL TABLES: its copy of ${gained.join(", ")} is not emptied first (a TRUNCATE would travel to ${edge.publisher}); rows the migration inserted there conflict with the copy`);
-      else truncates.push({ on: edge.subscriber, sql: `TRUNCATE ${gained.join(", ")}`, why: `${edge.subscriber}'s copy of the new tables is emptied: ${edge.publisher}'s copy (every row written since it was created) is copied in` });
+      if (travels)
+        warnings.push(
+          `${edge.subscriber} publishes FOR ALL TABLES: its copy of ${gained.join(", ")} is not emptied first (a TRUNCATE would travel to ${edge.publisher}); rows the migration inserted there conflict with the copy`,
+        );
+      else
+        truncates.push({
+          on: edge.subscriber,
+          sql: `TRUNCATE ${gained.join(", ")}`,
+          why: `${edge.subscriber}'s copy of the new tables is emptied: ${edge.publisher}'s copy (every row written since it was created) is copied in`,
+        });
       refreshes.push({
         on: edge.subscriber,
         sql: `ALTER SUBSCRIPTION ${ident(edge.subscription)} REFRESH PUBLICATION WITH (copy_data = true)`,
@@ -220,7 +241,11 @@ export function replicationCatchUp(before: Record<Color, ReplicationState>, afte
         copy: { subscription: edge.subscription, from: edge.publisher, to: edge.subscriber, tables: gained },
       });
     } else {
-      refreshes.push({ on: edge.subscriber, sql: `ALTER SUBSCRIPTION ${ident(edge.subscription)} REFRESH PUBLICATION WITH (copy_data = false)`, why: `${edge.subscription} picks up the new table list` });
+      refreshes.push({
+        on: edge.subscriber,
+        sql: `ALTER SUBSCRIPTION ${ident(edge.subscription)} REFRESH PUBLICATION WITH (copy_data = false)`,
+        why: `${edge.subscription} picks up the new table list`,
+      });
     }
   }
   // Emptied before any publication lists them: a TRUNCATE of a published table would travel.

@@ -45,11 +45,9 @@ const RECIPES = {
     "expand: stop reading and writing the column in green's code (deploy green without it); contract: drop it after the cutover is verified (migrations/contract/).",
   renameColumn:
     "expand: add the new column, write both (trigger or application), backfill; cut over to green reading the new one; contract: drop the old column.",
-  renameTable:
-    "expand: create the new table (or a view under the new name over the old one), write both, backfill; cut over; contract: drop the old name.",
+  renameTable: "expand: create the new table (or a view under the new name over the old one), write both, backfill; cut over; contract: drop the old name.",
   dropTable: "expand: stop using the table in green; contract: drop it after the cutover is verified.",
-  changeType:
-    "expand: add a column of the new type, write both and backfill in batches; cut over to green reading the new column; contract: drop the old one.",
+  changeType: "expand: add a column of the new type, write both and backfill in batches; cut over to green reading the new column; contract: drop the old one.",
   setNotNull:
     "expand: ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID, backfill, VALIDATE CONSTRAINT (no long lock); contract: SET NOT NULL (fast once a valid CHECK proves it) and drop the CHECK.",
   requiredColumn:
@@ -59,7 +57,8 @@ const RECIPES = {
   dropView: "expand: leave the view (or function) blue calls in place, create the new one under a new name; contract: drop the old one.",
   dropDefault: "expand: keep the default while blue inserts without the column; contract: drop it.",
   truncate: "not a schema change: delete data in a contract migration, or not at all, once no version reads it.",
-  enumValue: "expand: ADD VALUE the new label and have green write it; contract: migrate the rows and stop using the old label (enum labels cannot be dropped; recreate the type if needed).",
+  enumValue:
+    "expand: ADD VALUE the new label and have green write it; contract: migrate the rows and stop using the old label (enum labels cannot be dropped; recreate the type if needed).",
   moveObject: "expand: create the object in the new schema (or a view there), write both; contract: drop the old one.",
   dropIndex: "expand: keep the index (blue's queries and ON CONFLICT may rely on it); contract: DROP INDEX CONCURRENTLY.",
   dropTrigger: "expand: keep the trigger blue's writes rely on; contract: drop it.",
@@ -72,7 +71,9 @@ const cmdsOf = (node: Node): Array<{ subtype?: string; name?: string; def?: Node
   ((node.cmds as Array<{ AlterTableCmd?: Record<string, unknown> }> | undefined) ?? []).map((c) => (c.AlterTableCmd ?? {}) as never);
 
 const constraintsOf = (columnDef: Node | undefined): Array<Record<string, unknown>> =>
-  (((columnDef?.ColumnDef as Node | undefined)?.constraints as Array<{ Constraint?: Record<string, unknown> }> | undefined) ?? []).map((c) => c.Constraint ?? {});
+  (((columnDef?.ColumnDef as Node | undefined)?.constraints as Array<{ Constraint?: Record<string, unknown> }> | undefined) ?? []).map(
+    (c) => c.Constraint ?? {},
+  );
 
 const DROP_OBJECTS: Record<string, { rule: string; what: string; recipe: string; squawk?: string }> = {
   OBJECT_TABLE: { rule: "drop-table", what: "table", recipe: RECIPES.dropTable, squawk: "ban-drop-table" },
@@ -104,7 +105,14 @@ const dropRule: Rule = (s, ctx) => {
   const names = ((s.node.objects as unknown[]) ?? []).map(objectName);
   const used = names.filter((n) => !(kind.rule === "drop-table" && ctx.createdTables.has(n)));
   if (used.length === 0) return [];
-  return [{ rule: kind.rule, message: `drops ${kind.what} ${used.join(", ")}, which blue may still use`, recipe: kind.recipe, ...(kind.squawk ? { squawk: kind.squawk } : {}) }];
+  return [
+    {
+      rule: kind.rule,
+      message: `drops ${kind.what} ${used.join(", ")}, which blue may still use`,
+      recipe: kind.recipe,
+      ...(kind.squawk ? { squawk: kind.squawk } : {}),
+    },
+  ];
 };
 
 const renameRule: Rule = (s) => {
@@ -112,13 +120,33 @@ const renameRule: Rule = (s) => {
   const type = String(s.node.renameType);
   const rel = relationName(s.node.relation);
   if (type === "OBJECT_COLUMN") {
-    return [{ rule: "rename-column", message: `renames ${rel}.${String(s.node.subname)} to ${String(s.node.newname)}: blue still uses the old name`, recipe: RECIPES.renameColumn, squawk: "renaming-column" }];
+    return [
+      {
+        rule: "rename-column",
+        message: `renames ${rel}.${String(s.node.subname)} to ${String(s.node.newname)}: blue still uses the old name`,
+        recipe: RECIPES.renameColumn,
+        squawk: "renaming-column",
+      },
+    ];
   }
   if (type === "OBJECT_TABLE" || type === "OBJECT_VIEW" || type === "OBJECT_MATVIEW") {
-    return [{ rule: "rename-table", message: `renames ${rel} to ${String(s.node.newname)}: blue still uses the old name`, recipe: RECIPES.renameTable, squawk: "renaming-table" }];
+    return [
+      {
+        rule: "rename-table",
+        message: `renames ${rel} to ${String(s.node.newname)}: blue still uses the old name`,
+        recipe: RECIPES.renameTable,
+        squawk: "renaming-table",
+      },
+    ];
   }
   if (type === "OBJECT_FUNCTION" || type === "OBJECT_PROCEDURE" || type === "OBJECT_SCHEMA" || type === "OBJECT_TYPE") {
-    return [{ rule: "rename-object", message: `renames ${type.replace("OBJECT_", "").toLowerCase()} ${objectName(s.node.object)} to ${String(s.node.newname)}: blue still uses the old name`, recipe: RECIPES.renameTable }];
+    return [
+      {
+        rule: "rename-object",
+        message: `renames ${type.replace("OBJECT_", "").toLowerCase()} ${objectName(s.node.object)} to ${String(s.node.newname)}: blue still uses the old name`,
+        recipe: RECIPES.renameTable,
+      },
+    ];
   }
   return [];
 };
@@ -132,23 +160,47 @@ const alterTableRule: Rule = (s, ctx) => {
     const col = `${rel}.${cmd.name ?? "?"}`;
     switch (cmd.subtype) {
       case "AT_DropColumn":
-        hits.push({ rule: "drop-column", message: `drops column ${col}, which blue still reads or writes`, recipe: RECIPES.dropColumn, squawk: "ban-drop-column" });
+        hits.push({
+          rule: "drop-column",
+          message: `drops column ${col}, which blue still reads or writes`,
+          recipe: RECIPES.dropColumn,
+          squawk: "ban-drop-column",
+        });
         break;
       case "AT_AlterColumnType": {
         const verdict = catalogOnlyTypeChange(ctx.columnTypes.get(col), cmd.def);
         if (verdict.catalogOnly) break;
-        hits.push({ rule: "change-column-type", message: `changes the type of ${col}${verdict.why ? ` (${verdict.why})` : ""}: blue's reads, writes and casts may fail, and the table is rewritten under an exclusive lock`, recipe: RECIPES.changeType, squawk: "changing-column-type" });
+        hits.push({
+          rule: "change-column-type",
+          message: `changes the type of ${col}${verdict.why ? ` (${verdict.why})` : ""}: blue's reads, writes and casts may fail, and the table is rewritten under an exclusive lock`,
+          recipe: RECIPES.changeType,
+          squawk: "changing-column-type",
+        });
         break;
       }
       case "AT_SetNotNull":
-        hits.push({ rule: "set-not-null", message: `makes ${col} NOT NULL: blue's INSERTs that leave it out fail, and the whole table is scanned under an exclusive lock`, recipe: RECIPES.setNotNull, squawk: "adding-not-nullable-field" });
+        hits.push({
+          rule: "set-not-null",
+          message: `makes ${col} NOT NULL: blue's INSERTs that leave it out fail, and the whole table is scanned under an exclusive lock`,
+          recipe: RECIPES.setNotNull,
+          squawk: "adding-not-nullable-field",
+        });
         break;
       case "AT_ColumnDefault":
-        if (!cmd.def) hits.push({ rule: "drop-column-default", message: `drops the default of ${col}: blue's INSERTs that leave it out get NULL (or fail on NOT NULL)`, recipe: RECIPES.dropDefault });
+        if (!cmd.def)
+          hits.push({
+            rule: "drop-column-default",
+            message: `drops the default of ${col}: blue's INSERTs that leave it out get NULL (or fail on NOT NULL)`,
+            recipe: RECIPES.dropDefault,
+          });
         break;
       case "AT_DropIdentity":
       case "AT_DropExpression":
-        hits.push({ rule: "drop-identity", message: `drops the ${cmd.subtype === "AT_DropIdentity" ? "identity" : "generation expression"} of ${col}: blue's INSERTs rely on it`, recipe: RECIPES.dropIdentity });
+        hits.push({
+          rule: "drop-identity",
+          message: `drops the ${cmd.subtype === "AT_DropIdentity" ? "identity" : "generation expression"} of ${col}: blue's INSERTs rely on it`,
+          recipe: RECIPES.dropIdentity,
+        });
         break;
       case "AT_AddColumn": {
         const cons = constraintsOf(cmd.def);
@@ -156,16 +208,28 @@ const alterTableRule: Rule = (s, ctx) => {
         const filled = cons.some((c) => c.contype === "CONSTR_DEFAULT" || c.contype === "CONSTR_IDENTITY" || c.contype === "CONSTR_GENERATED");
         const name = ((cmd.def?.ColumnDef as Node | undefined)?.colname as string | undefined) ?? "?";
         if (notNull && !filled) {
-          hits.push({ rule: "add-required-column", message: `adds ${rel}.${name} NOT NULL without a default: blue's INSERTs do not name it and fail`, recipe: RECIPES.requiredColumn, squawk: "adding-required-field" });
+          hits.push({
+            rule: "add-required-column",
+            message: `adds ${rel}.${name} NOT NULL without a default: blue's INSERTs do not name it and fail`,
+            recipe: RECIPES.requiredColumn,
+            squawk: "adding-required-field",
+          });
         }
-        const validated = cons.filter((c) => ["CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_UNIQUE", "CONSTR_PRIMARY"].includes(String(c.contype)) && c.skip_validation !== true);
+        const validated = cons.filter(
+          (c) => ["CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_UNIQUE", "CONSTR_PRIMARY"].includes(String(c.contype)) && c.skip_validation !== true,
+        );
         if (validated.some((c) => c.contype === "CONSTR_FOREIGN" || c.contype === "CONSTR_UNIQUE" || c.contype === "CONSTR_PRIMARY")) {
-          hits.push({ rule: "validated-constraint", message: `adds ${rel}.${name} with a validated ${validated.map((c) => String(c.contype).replace("CONSTR_", "").toLowerCase()).join("/")} constraint over the existing rows (long lock; blue's writes that break it fail)`, recipe: RECIPES.validatedConstraint, squawk: "constraint-missing-not-valid" });
+          hits.push({
+            rule: "validated-constraint",
+            message: `adds ${rel}.${name} with a validated ${validated.map((c) => String(c.contype).replace("CONSTR_", "").toLowerCase()).join("/")} constraint over the existing rows (long lock; blue's writes that break it fail)`,
+            recipe: RECIPES.validatedConstraint,
+            squawk: "constraint-missing-not-valid",
+          });
         }
         break;
       }
       case "AT_AddConstraint": {
-        const c = ((cmd.def?.Constraint as Record<string, unknown> | undefined) ?? {});
+        const c = (cmd.def?.Constraint as Record<string, unknown> | undefined) ?? {};
         const type = String(c.contype);
         const usingIndex = typeof c.indexname === "string";
         const checked = ["CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_EXCLUSION"].includes(type);
@@ -173,7 +237,11 @@ const alterTableRule: Rule = (s, ctx) => {
           const what = type.replace("CONSTR_", "").toLowerCase().replace("foreign", "foreign key").replace("primary", "primary key");
           hits.push({
             rule: "validated-constraint",
-            message: `adds ${what} constraint ${String(c.conname ?? "")} to ${rel} validated against every existing row: a long lock blocks blue's writes, and blue's writes that violate it fail`.replace("  ", " "),
+            message:
+              `adds ${what} constraint ${String(c.conname ?? "")} to ${rel} validated against every existing row: a long lock blocks blue's writes, and blue's writes that violate it fail`.replace(
+                "  ",
+                " ",
+              ),
             recipe: RECIPES.validatedConstraint,
             squawk: type === "CONSTR_UNIQUE" ? "disallowed-unique-constraint" : "constraint-missing-not-valid",
           });
@@ -189,12 +257,24 @@ const alterTableRule: Rule = (s, ctx) => {
 
 const truncateRule: Rule = (s) =>
   s.type === "TruncateStmt"
-    ? [{ rule: "truncate-table", message: `empties ${((s.node.relations as unknown[]) ?? []).map((r) => relationName((r as { RangeVar?: unknown }).RangeVar)).join(", ")}: blue's data is gone`, recipe: RECIPES.truncate }]
+    ? [
+        {
+          rule: "truncate-table",
+          message: `empties ${((s.node.relations as unknown[]) ?? []).map((r) => relationName((r as { RangeVar?: unknown }).RangeVar)).join(", ")}: blue's data is gone`,
+          recipe: RECIPES.truncate,
+        },
+      ]
     : [];
 
 const enumRule: Rule = (s) =>
   s.type === "AlterEnumStmt" && typeof s.node.oldVal === "string"
-    ? [{ rule: "rename-enum-value", message: `renames label '${s.node.oldVal}' of ${dottedName(s.node.typeName)}: blue still writes and compares the old label`, recipe: RECIPES.enumValue }]
+    ? [
+        {
+          rule: "rename-enum-value",
+          message: `renames label '${s.node.oldVal}' of ${dottedName(s.node.typeName)}: blue still writes and compares the old label`,
+          recipe: RECIPES.enumValue,
+        },
+      ]
     : [];
 
 const moveRule: Rule = (s, ctx) => {
@@ -209,9 +289,27 @@ export const RULES: readonly Rule[] = [dropRule, renameRule, alterTableRule, tru
 
 /** Rule names, for documentation and tests. */
 export const RULE_NAMES = [
-  "drop-table", "drop-column", "rename-column", "rename-table", "rename-object", "change-column-type", "set-not-null",
-  "add-required-column", "validated-constraint", "drop-view", "drop-function", "drop-schema", "drop-type", "drop-sequence",
-  "drop-index", "drop-trigger", "drop-column-default", "drop-identity", "truncate-table", "rename-enum-value", "move-object",
+  "drop-table",
+  "drop-column",
+  "rename-column",
+  "rename-table",
+  "rename-object",
+  "change-column-type",
+  "set-not-null",
+  "add-required-column",
+  "validated-constraint",
+  "drop-view",
+  "drop-function",
+  "drop-schema",
+  "drop-type",
+  "drop-sequence",
+  "drop-index",
+  "drop-trigger",
+  "drop-column-default",
+  "drop-identity",
+  "truncate-table",
+  "rename-enum-value",
+  "move-object",
   ...DATA_RULE_NAMES,
 ] as const;
 
@@ -227,7 +325,11 @@ export function checkStatement(s: Statement, ctx: LintContext): RuleHit[] {
 }
 
 const CONSTRAINT_KINDS: Record<string, string> = {
-  CONSTR_CHECK: "check", CONSTR_FOREIGN: "foreign key", CONSTR_UNIQUE: "unique", CONSTR_PRIMARY: "primary key", CONSTR_EXCLUSION: "exclusion",
+  CONSTR_CHECK: "check",
+  CONSTR_FOREIGN: "foreign key",
+  CONSTR_UNIQUE: "unique",
+  CONSTR_PRIMARY: "primary key",
+  CONSTR_EXCLUSION: "exclusion",
 };
 
 /** Learn from a statement once it is checked: tables and roles it creates, constraints and column types it declares. */
@@ -245,7 +347,8 @@ export function track(s: Statement, ctx: LintContext): void {
     const rel = relationName(s.node.relation);
     for (const cmd of cmdsOf(s.node)) {
       if (cmd.subtype === "AT_AddColumn" || cmd.subtype === "AT_AddConstraint" || cmd.subtype === "AT_AlterColumnType") {
-        if (cmd.subtype === "AT_AlterColumnType" && cmd.def?.ColumnDef) ctx.columnTypes.set(`${rel}.${cmd.name ?? "?"}`, typeOf((cmd.def.ColumnDef as Node).typeName));
+        if (cmd.subtype === "AT_AlterColumnType" && cmd.def?.ColumnDef)
+          ctx.columnTypes.set(`${rel}.${cmd.name ?? "?"}`, typeOf((cmd.def.ColumnDef as Node).typeName));
         else columns(rel, [cmd.def]);
       }
     }

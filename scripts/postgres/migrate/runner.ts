@@ -31,7 +31,10 @@ const loadUnitsOf = (phase: Phase) => async (filePaths: string[]) => {
       const sql = await readFile(path, "utf8");
       const statements = parseStatements(sql);
       const control = statements.find((s) => s.type === "TransactionStmt");
-      if (control) throw new UsageError(`${path}: line ${control.line}: ${control.text.split(/\s+/)[0]!.toUpperCase()}: a migration file must not control transactions (each file runs in one transaction of its own); remove BEGIN/COMMIT/SAVEPOINT`);
+      if (control)
+        throw new UsageError(
+          `${path}: line ${control.line}: ${control.text.split(/\s+/)[0]!.toUpperCase()}: a migration file must not control transactions (each file runs in one transaction of its own); remove BEGIN/COMMIT/SAVEPOINT`,
+        );
       const noTransaction = needsNoTransaction(statements);
       const allowances = allowancesOf(sql).filter((a) => (ALLOWABLE as readonly string[]).includes(a.rule) && a.reason !== "");
       const record = recordAllowancesSql(phase, basename(path).replace(/\.sql$/i, ""), allowances);

@@ -22,7 +22,10 @@ function describeFailure(report: MigrateReport): string {
     return `${report.summary} (${errors.slice(0, 3).join("; ")}${errors.length > 3 ? `; ${errors.length - 3} more` : ""}; see \`npm run migrate -- lint\`)`;
   }
   if (report.schemaDifferences && report.schemaDifferences.length > 0) {
-    return `${report.summary}: ${report.schemaDifferences.slice(0, 3).map((d) => d.message).join("; ")}`;
+    return `${report.summary}: ${report.schemaDifferences
+      .slice(0, 3)
+      .map((d) => d.message)
+      .join("; ")}`;
   }
   return report.summary;
 }

@@ -27,8 +27,14 @@ export interface SquawkResult {
  * matter stand out. Everything else squawk reports is shown.
  */
 export const SQUAWK_EXCLUDED = [
-  "prefer-bigint-over-int", "prefer-bigint-over-smallint", "prefer-identity", "prefer-text-field",
-  "prefer-timestamptz", "ban-char-field", "prefer-robust-stmts", "require-statement-timeout",
+  "prefer-bigint-over-int",
+  "prefer-bigint-over-smallint",
+  "prefer-identity",
+  "prefer-text-field",
+  "prefer-timestamptz",
+  "ban-char-field",
+  "prefer-robust-stmts",
+  "require-statement-timeout",
 ];
 
 function binaryPath(): string {
@@ -40,7 +46,7 @@ function binaryPath(): string {
 function run(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(bin, args, { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : -1) : 0;
+      const code = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : -1) : 0;
       if (error && code === -1) reject(error);
       else resolve({ code, stdout, stderr });
     });
@@ -53,7 +59,11 @@ export async function runSquawk(files: string[]): Promise<SquawkResult> {
   try {
     bin = binaryPath();
   } catch {
-    return { available: false, reason: `the squawk binary for ${process.platform}-${process.arch} is not installed (npm install --include=optional squawk-cli)`, findings: [] };
+    return {
+      available: false,
+      reason: `the squawk binary for ${process.platform}-${process.arch} is not installed (npm install --include=optional squawk-cli)`,
+      findings: [],
+    };
   }
   try {
     const [version, result] = await Promise.all([

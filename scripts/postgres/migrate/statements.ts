@@ -81,8 +81,8 @@ export function needsNoTransaction(statements: Statement[]): boolean {
       s.type === "VacuumStmt" ||
       s.type === "CreatedbStmt" ||
       s.type === "DropdbStmt" ||
-      (s.type === "AlterSubscriptionStmt") ||
-      (s.type === "CreateSubscriptionStmt"),
+      s.type === "AlterSubscriptionStmt" ||
+      s.type === "CreateSubscriptionStmt",
   );
 }
 
@@ -96,7 +96,7 @@ export function relationName(rangeVar: unknown): string {
 export function dottedName(list: unknown): string {
   if (!Array.isArray(list)) return "?";
   return list
-    .map((n) => ((n as { String?: { sval?: string } }).String?.sval ?? ""))
+    .map((n) => (n as { String?: { sval?: string } }).String?.sval ?? "")
     .filter((s) => s !== "")
     .join(".");
 }

@@ -198,8 +198,17 @@ LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'bluegreen_migrations')`;
 
 type ColumnRow = {
-  rel: string; name: string; num: number; type: string; notnull: boolean; typid: string;
-  collation: string | null; nondeterministic: boolean; generated: string; identity: string; expr: string | null;
+  rel: string;
+  name: string;
+  num: number;
+  type: string;
+  notnull: boolean;
+  typid: string;
+  collation: string | null;
+  nondeterministic: boolean;
+  generated: string;
+  identity: string;
+  expr: string | null;
 };
 
 export { classifyType };
@@ -227,8 +236,16 @@ function sequenceInfo(s: SequenceRow): SequenceInfo {
 }
 
 type SequenceRow = {
-  schema: string; name: string; oid: string; last_value: string | null; start_value: string; increment: string; definition: string;
-  owner_schema: string | null; owner_table: string | null; owner_column: string | null;
+  schema: string;
+  name: string;
+  oid: string;
+  last_value: string | null;
+  start_value: string;
+  increment: string;
+  definition: string;
+  owner_schema: string | null;
+  owner_table: string | null;
+  owner_column: string | null;
 };
 
 function tableInfo(t: { oid: string; schema: string; name: string; kind: string; populated: boolean; pages: string; est_rows: number }): TableInfo {
@@ -250,7 +267,9 @@ function tableInfo(t: { oid: string; schema: string; name: string; kind: string;
 }
 
 export async function readCatalog(pool: SnapshotPool): Promise<Catalog> {
-  const tables = (await pool.query<{ oid: string; schema: string; name: string; kind: string; populated: boolean; pages: string; est_rows: number }>(TABLES_SQL)).rows;
+  const tables = (
+    await pool.query<{ oid: string; schema: string; name: string; kind: string; populated: boolean; pages: string; est_rows: number }>(TABLES_SQL)
+  ).rows;
   const oids = tables.map((t) => t.oid);
   const [columns, constraints, indexes, sequences, objects, roles] = await Promise.all([
     pool.query<ColumnRow>(COLUMNS_SQL, [oids]),
@@ -260,7 +279,11 @@ export async function readCatalog(pool: SnapshotPool): Promise<Catalog> {
     readSchemaObjects(pool),
     readRoles(pool),
   ]);
-  const attributes = await readTableAttributes(pool, oids, sequences.rows.map((s) => s.oid));
+  const attributes = await readTableAttributes(
+    pool,
+    oids,
+    sequences.rows.map((s) => s.oid),
+  );
   const typeIds = [...new Set(columns.rows.map((c) => c.typid))];
   const types = new Map<string, TypeInfo>();
   for (const row of (await pool.query<TypeRow>(TYPES_SQL, [typeIds])).rows) types.set(row.typid, classifyType(row));

@@ -288,10 +288,7 @@ function listFound(
 export async function compareTable(ctx: CompareContext, plan: TablePlan): Promise<TableResult> {
   const estimate = Math.max(plan.blue.estimatedRows, plan.green.estimatedRows);
   const bits = plan.keyHash ? bitsFor(estimate, ctx.tuning.targetSegmentRows) : 0;
-  let [blue, green] = await Promise.all([
-    firstPass(ctx.blue, plan, plan.blue.pages, 0, ctx),
-    firstPass(ctx.green, plan, plan.green.pages, 0, ctx),
-  ]);
+  let [blue, green] = await Promise.all([firstPass(ctx.blue, plan, plan.blue.pages, 0, ctx), firstPass(ctx.green, plan, plan.green.pages, 0, ctx)]);
   const count = (m: Map<bigint, Agg>) => [...m.values()].reduce((acc, a) => acc + a.n, 0);
   const [blueRows, greenRows] = [count(blue), count(green)];
   if (bits > 0 && differing(0, blue, green).length > 0) {
@@ -332,7 +329,10 @@ export async function compareTable(ctx: CompareContext, plan: TablePlan): Promis
     const flush = async () => {
       if (batch.length === 0) return;
       const [b, g] = await Promise.all([fetchPairs(ctx, ctx.blue, plan, plan.blue.pages, batch), fetchPairs(ctx, ctx.green, plan, plan.green.pages, batch)]);
-      for (const [side, pairs] of [["blue", b], ["green", g]] as const) {
+      for (const [side, pairs] of [
+        ["blue", b],
+        ["green", g],
+      ] as const) {
         for (const [k, p] of pairs) if (p.n > 1) dupes[side].push({ key: JSON.parse(k) as string[], rows: p.n });
       }
       for (const [k, gp] of g) {

@@ -46,16 +46,7 @@ export function targetFromConnection(connection: DatabaseConnection): Target {
   return { side: connection.color, display: connection.display, config: connection.config };
 }
 
-const UNREACHABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "ECONNRESET",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
-]);
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
 
 /** Open one connection; failures to reach or log in become UnreachableError (exit 3) with a redacted message. */
 export async function connect(target: Target, applicationName = "bluegreen-parity"): Promise<pg.Client> {

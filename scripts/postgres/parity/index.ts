@@ -78,7 +78,10 @@ async function probeHashMode(blue: SnapshotPool, green: SnapshotPool): Promise<{
     });
   const [b, g] = await Promise.all([probe(blue), probe(green)]);
   if (b.startsWith("error:") || g.startsWith("error:")) {
-    return { mode: "canonical", reason: `server-side row hashing unavailable (PostgreSQL 14+ needed): ${b.startsWith("error:") ? "blue" : "green"} ${b.startsWith("error:") ? b : g}` };
+    return {
+      mode: "canonical",
+      reason: `server-side row hashing unavailable (PostgreSQL 14+ needed): ${b.startsWith("error:") ? "blue" : "green"} ${b.startsWith("error:") ? b : g}`,
+    };
   }
   if (b !== g) {
     return {
@@ -225,7 +228,12 @@ export async function runParity(options: ParityOptions): Promise<ParityReport> {
 
 function largeObjectsSummary(lo: { blue: number; green: number } | null): NonNullable<ParityReport["largeObjects"]> {
   if (lo) return { blue: lo.blue, green: lo.green, compared: true };
-  return { blue: 0, green: 0, compared: false, note: "not compared: --include narrows the run to tables (large objects and extensions belong to the whole database)" };
+  return {
+    blue: 0,
+    green: 0,
+    compared: false,
+    note: "not compared: --include narrows the run to tables (large objects and extensions belong to the whole database)",
+  };
 }
 
 function totalsOf(tables: TableResult[], schemaDifferences: number, sequencesBehind: number): ParityReport["totals"] {
@@ -254,7 +262,9 @@ function tableScope(blueCat: Catalog, greenCat: Catalog, include: string[], excl
   const objectNames = [blueCat, greenCat].flatMap((c) => [
     ...[...c.sequences.values()].map((s) => s.fullName),
     ...(c.objects
-      ? [c.objects.enums, c.objects.views, c.objects.functions, c.objects.domains, c.objects.composites].flatMap((m) => [...(m?.values() ?? [])].map((o) => o.object.replace(/\(.*$/, "")))
+      ? [c.objects.enums, c.objects.views, c.objects.functions, c.objects.domains, c.objects.composites].flatMap((m) =>
+          [...(m?.values() ?? [])].map((o) => o.object.replace(/\(.*$/, "")),
+        )
       : []),
   ]);
   selection.unmatched = selection.unmatched.filter((p) => !objectNames.some((n) => matchesPattern(n, p)));
@@ -272,7 +282,9 @@ function tableScope(blueCat: Catalog, greenCat: Catalog, include: string[], excl
 function rulesApplied(tables: TableResult[]): NonNullable<ParityReport["equalityRules"]> {
   const byRule = new Map<string, string[]>();
   for (const t of tables) for (const r of t.equalityRules ?? []) byRule.set(r.rule, [...(byRule.get(r.rule) ?? []), t.table]);
-  return [...byRule].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rule, names]) => ({ rule, text: EQUALITY_RULES[rule as EqualityRuleId] ?? rule, tables: names }));
+  return [...byRule]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([rule, names]) => ({ rule, text: EQUALITY_RULES[rule as EqualityRuleId] ?? rule, tables: names }));
 }
 
 /**
@@ -287,8 +299,10 @@ export async function compareSchemas(options: Pick<ParityOptions, "blue" | "gree
     const [b, g] = await Promise.all([readCatalog(blue), readCatalog(green)]);
     const all = () => true;
     const diffs = diffSchemas(b, g, all, all);
-    for (const [key, s] of b.sequences) if (!g.sequences.has(key)) diffs.push({ kind: "sequence-only-on-blue", object: s.fullName, message: `sequence ${s.fullName} exists on blue only` });
-    for (const [key, s] of g.sequences) if (!b.sequences.has(key)) diffs.push({ kind: "sequence-only-on-green", object: s.fullName, message: `sequence ${s.fullName} exists on green only` });
+    for (const [key, s] of b.sequences)
+      if (!g.sequences.has(key)) diffs.push({ kind: "sequence-only-on-blue", object: s.fullName, message: `sequence ${s.fullName} exists on blue only` });
+    for (const [key, s] of g.sequences)
+      if (!b.sequences.has(key)) diffs.push({ kind: "sequence-only-on-green", object: s.fullName, message: `sequence ${s.fullName} exists on green only` });
     diffs.push(...diffSequenceDefinitions(b, g, all));
     return diffs;
   } catch (error) {

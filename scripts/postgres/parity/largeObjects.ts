@@ -57,14 +57,32 @@ export async function compareLargeObjects(blue: SnapshotPool, green: SnapshotPoo
     }
     both.push(oid);
     if (meta.owner !== other.owner) {
-      differences.push({ kind: "large-object-owner", object: object(oid), blue: meta.owner, green: other.owner, message: `large object ${oid} is owned by ${meta.owner} on blue but ${other.owner} on green` });
+      differences.push({
+        kind: "large-object-owner",
+        object: object(oid),
+        blue: meta.owner,
+        green: other.owner,
+        message: `large object ${oid} is owned by ${meta.owner} on blue but ${other.owner} on green`,
+      });
     }
     if (meta.acl !== other.acl) {
-      differences.push({ kind: "large-object-privileges", object: object(oid), blue: meta.acl, green: other.acl, message: `large object ${oid}: privileges are ${meta.acl || "the owner's"} on blue but ${other.acl || "the owner's"} on green` });
+      differences.push({
+        kind: "large-object-privileges",
+        object: object(oid),
+        blue: meta.acl,
+        green: other.acl,
+        message: `large object ${oid}: privileges are ${meta.acl || "the owner's"} on blue but ${other.acl || "the owner's"} on green`,
+      });
     }
   }
   for (const oid of g.keys()) {
-    if (!b.has(oid)) differences.push({ kind: "large-object-only-on-green", object: object(oid), green: g.get(oid)!.owner, message: `large object ${oid} exists on green only` });
+    if (!b.has(oid))
+      differences.push({
+        kind: "large-object-only-on-green",
+        object: object(oid),
+        green: g.get(oid)!.owner,
+        message: `large object ${oid} exists on green only`,
+      });
   }
   const [bh, gh] = await Promise.all([contentHashes(blue, both), contentHashes(green, both)]);
   for (const oid of both) {
@@ -72,7 +90,13 @@ export async function compareLargeObjects(blue: SnapshotPool, green: SnapshotPoo
     const y = gh.get(oid);
     if (x !== y) {
       const size = (h: string | undefined) => (h ? `${h.split(":")[1]} bytes` : "unreadable");
-      differences.push({ kind: "large-object-content", object: object(oid), blue: x, green: y, message: `large object ${oid}: content differs (${size(x)} on blue, ${size(y)} on green)` });
+      differences.push({
+        kind: "large-object-content",
+        object: object(oid),
+        blue: x,
+        green: y,
+        message: `large object ${oid}: content differs (${size(x)} on blue, ${size(y)} on green)`,
+      });
     }
   }
   differences.sort((x, y) => Number(x.object.replace(/\D/g, "")) - Number(y.object.replace(/\D/g, "")));

@@ -59,10 +59,12 @@ export function diffSchemas(
 ): SchemaDifference[] {
   const out: SchemaDifference[] = [];
   for (const [key, t] of blue.tables) {
-    if (inScope(key) && !green.tables.has(key)) out.push({ kind: "table-only-on-blue", object: t.fullName, message: `${word(t)} ${t.fullName} exists on blue only` });
+    if (inScope(key) && !green.tables.has(key))
+      out.push({ kind: "table-only-on-blue", object: t.fullName, message: `${word(t)} ${t.fullName} exists on blue only` });
   }
   for (const [key, t] of green.tables) {
-    if (inScope(key) && !blue.tables.has(key)) out.push({ kind: "table-only-on-green", object: t.fullName, message: `${word(t)} ${t.fullName} exists on green only` });
+    if (inScope(key) && !blue.tables.has(key))
+      out.push({ kind: "table-only-on-green", object: t.fullName, message: `${word(t)} ${t.fullName} exists on green only` });
   }
   for (const [key, b] of blue.tables) {
     const g = green.tables.get(key);
@@ -75,15 +77,30 @@ export function diffSchemas(
       if (!other) {
         out.push({ kind: "column-only-on-blue", object: name, column: c.name, blue: c.type, message: `${name}.${c.name} (${c.type}) exists on blue only` });
       } else if (other.type !== c.type) {
-        out.push({ kind: "column-type", object: name, column: c.name, blue: c.type, green: other.type, message: `${name}.${c.name} is ${c.type} on blue but ${other.type} on green` });
+        out.push({
+          kind: "column-type",
+          object: name,
+          column: c.name,
+          blue: c.type,
+          green: other.type,
+          message: `${name}.${c.name} is ${c.type} on blue but ${other.type} on green`,
+        });
       } else if (other.notNull !== c.notNull) {
         const show = (n: boolean) => (n ? "NOT NULL" : "nullable");
-        out.push({ kind: "column-nullability", object: name, column: c.name, blue: show(c.notNull), green: show(other.notNull), message: `${name}.${c.name} is ${show(c.notNull)} on blue but ${show(other.notNull)} on green` });
+        out.push({
+          kind: "column-nullability",
+          object: name,
+          column: c.name,
+          blue: show(c.notNull),
+          green: show(other.notNull),
+          message: `${name}.${c.name} is ${show(c.notNull)} on blue but ${show(other.notNull)} on green`,
+        });
       }
       if (other) out.push(...diffColumnDetails(name, c, other));
     }
     for (const c of g.columns) {
-      if (!bCols.has(c.name)) out.push({ kind: "column-only-on-green", object: name, column: c.name, green: c.type, message: `${name}.${c.name} (${c.type}) exists on green only` });
+      if (!bCols.has(c.name))
+        out.push({ kind: "column-only-on-green", object: name, column: c.name, green: c.type, message: `${name}.${c.name} (${c.type}) exists on green only` });
     }
     const pk = (t: TableInfo) => (t.primaryKey ? list(t.primaryKey.columns) : "none");
     if (pk(b) !== pk(g)) {
@@ -95,20 +112,44 @@ export function diffSchemas(
     const gu = uniq(g);
     for (const [cols, cname] of bu) {
       const def = cols.startsWith("(") ? `UNIQUE ${cols}` : cols;
-      if (!gu.has(cols)) out.push({ kind: "unique-constraint-only-on-blue", object: name, blue: `${cname} ${def}`, message: `${name}: unique constraint ${cname} ${def} exists on blue only` });
+      if (!gu.has(cols))
+        out.push({
+          kind: "unique-constraint-only-on-blue",
+          object: name,
+          blue: `${cname} ${def}`,
+          message: `${name}: unique constraint ${cname} ${def} exists on blue only`,
+        });
     }
     for (const [cols, cname] of gu) {
       const def = cols.startsWith("(") ? `UNIQUE ${cols}` : cols;
-      if (!bu.has(cols)) out.push({ kind: "unique-constraint-only-on-green", object: name, green: `${cname} ${def}`, message: `${name}: unique constraint ${cname} ${def} exists on green only` });
+      if (!bu.has(cols))
+        out.push({
+          kind: "unique-constraint-only-on-green",
+          object: name,
+          green: `${cname} ${def}`,
+          message: `${name}: unique constraint ${cname} ${def} exists on green only`,
+        });
     }
     out.push(...diffConstraints(name, b, g), ...diffPopulated(name, b, g), ...diffTableAttributes(name, b, g));
     const bi = new Map(b.indexes.map((i) => [i.definition, i.name]));
     const gi = new Map(g.indexes.map((i) => [i.definition, i.name]));
     for (const [def, iname] of bi) {
-      if (!gi.has(def)) out.push({ kind: "index-only-on-blue", object: name, blue: iname, message: `${name}: index ${iname} exists on blue only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}` });
+      if (!gi.has(def))
+        out.push({
+          kind: "index-only-on-blue",
+          object: name,
+          blue: iname,
+          message: `${name}: index ${iname} exists on blue only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}`,
+        });
     }
     for (const [def, iname] of gi) {
-      if (!bi.has(def)) out.push({ kind: "index-only-on-green", object: name, green: iname, message: `${name}: index ${iname} exists on green only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}` });
+      if (!bi.has(def))
+        out.push({
+          kind: "index-only-on-green",
+          object: name,
+          green: iname,
+          message: `${name}: index ${iname} exists on green only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}`,
+        });
     }
   }
   out.push(...diffObjects(blue, green, inScope, objectInScope, databaseWide));
@@ -146,7 +187,9 @@ export function planTable(blue: TableInfo, green: TableInfo, mode: HashMode): Ta
     if (cols.every((c): c is ColumnPlan => c !== undefined)) key = cols;
     else notes.push("primary key columns do not line up on both sides: compared by count and checksum only");
     if (key && (!blue.primaryKey || !green.primaryKey)) {
-      notes.push(`rows matched by ${blue.primaryKey ? "blue" : "green"}'s primary key (${primaryKey.columns.join(", ")}); ${blue.primaryKey ? "green" : "blue"} has none, so a key may repeat there`);
+      notes.push(
+        `rows matched by ${blue.primaryKey ? "blue" : "green"}'s primary key (${primaryKey.columns.join(", ")}); ${blue.primaryKey ? "green" : "blue"} has none, so a key may repeat there`,
+      );
     }
   } else {
     notes.push("no primary key: compared by row count and checksum only; differing rows cannot be named");
@@ -160,7 +203,12 @@ export function planTable(blue: TableInfo, green: TableInfo, mode: HashMode): Ta
     columns,
     key,
     rowHash: hashOf(parts, mode),
-    keyHash: key ? keyHashOf(key.map((k) => k.info), mode) : null,
+    keyHash: key
+      ? keyHashOf(
+          key.map((k) => k.info),
+          mode,
+        )
+      : null,
     notes,
     rules: rulesOf(columns.map((c) => c.info)),
   };

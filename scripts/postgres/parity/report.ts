@@ -55,7 +55,9 @@ export function formatReport(report: ParityReport, options: { color?: boolean } 
   lines.push(c.bold("Parity: blue → green"));
   lines.push(`  blue   ${report.blue.target}  (PostgreSQL ${report.blue.serverVersion})`);
   lines.push(`  green  ${report.green.target}  (PostgreSQL ${report.green.serverVersion})`);
-  lines.push(`  hashes ${report.hashMode === "server" ? "server-side (hash_record_extended)" : "canonical text (md5)"}${report.hashModeReason ? ` — ${report.hashModeReason}` : ""}`);
+  lines.push(
+    `  hashes ${report.hashMode === "server" ? "server-side (hash_record_extended)" : "canonical text (md5)"}${report.hashModeReason ? ` — ${report.hashModeReason}` : ""}`,
+  );
   lines.push("");
   if (report.schemaDifferences.length > 0) {
     lines.push(c.bold("Schema differences"));
@@ -69,7 +71,11 @@ export function formatReport(report: ParityReport, options: { color?: boolean } 
   }
   if (report.largeObjects) {
     const lo = report.largeObjects;
-    lines.push(lo.compared ? `Large objects: ${lo.blue} on blue, ${lo.green} on green (owner, privileges and content compared per OID)` : `Large objects: ${lo.note ?? "not compared"}`);
+    lines.push(
+      lo.compared
+        ? `Large objects: ${lo.blue} on blue, ${lo.green} on green (owner, privileges and content compared per OID)`
+        : `Large objects: ${lo.note ?? "not compared"}`,
+    );
     lines.push("");
   }
   lines.push(...ruleLines(report));
@@ -77,7 +83,10 @@ export function formatReport(report: ParityReport, options: { color?: boolean } 
   const width = Math.max(10, ...report.tables.map((t) => t.table.length));
   for (const t of report.tables) {
     const mark = t.status === "identical" ? c.green("✓") : c.red("✗");
-    const rows = t.blueRows === t.greenRows ? `${t.blueRows.toLocaleString("en-US")} rows` : `${t.blueRows.toLocaleString("en-US")} rows on blue, ${t.greenRows.toLocaleString("en-US")} on green`;
+    const rows =
+      t.blueRows === t.greenRows
+        ? `${t.blueRows.toLocaleString("en-US")} rows`
+        : `${t.blueRows.toLocaleString("en-US")} rows on blue, ${t.greenRows.toLocaleString("en-US")} on green`;
     const flag = t.noPrimaryKey ? c.yellow("  [no primary key: count + checksum only]") : "";
     lines.push(`  ${mark} ${t.table.padEnd(width)}  ${rows}${flag}`);
     if (t.status === "different" && t.key) {
@@ -92,7 +101,8 @@ export function formatReport(report: ParityReport, options: { color?: boolean } 
       ].filter(Boolean);
       lines.push(`      ${kinds.join(", ")}${t.truncated ? " (at least; listing stopped at --limit)" : ""}`);
       for (const side of ["blue", "green"] as const) {
-        for (const d of t.duplicateKeys?.[side].keys ?? []) lines.push(`      ${c.yellow(`= duplicated on ${side.padEnd(5)}`)}  ${keyText(d.key)} (${d.rows} rows)`);
+        for (const d of t.duplicateKeys?.[side].keys ?? [])
+          lines.push(`      ${c.yellow(`= duplicated on ${side.padEnd(5)}`)}  ${keyText(d.key)} (${d.rows} rows)`);
       }
       for (const k of t.missingOnGreen.keys) lines.push(`      ${c.red("- missing on green")}  ${keyText(k)}`);
       for (const k of t.extraOnGreen.keys) lines.push(`      ${c.green("+ extra on green  ")}  ${keyText(k)}`);
@@ -111,7 +121,10 @@ export function formatReport(report: ParityReport, options: { color?: boolean } 
     lines.push(c.bold("Sequences"));
     for (const s of report.sequences) {
       const mark = s.status === "ok" ? c.green("✓") : c.red("✗");
-      const detail = s.status === "ok" ? `green ${s.greenLastValue}, blue ${s.blueLastValue ?? "—"}${s.greenMaxKey !== null ? `, max key ${s.greenMaxKey}` : ""}` : (s.message ?? "behind");
+      const detail =
+        s.status === "ok"
+          ? `green ${s.greenLastValue}, blue ${s.blueLastValue ?? "—"}${s.greenMaxKey !== null ? `, max key ${s.greenMaxKey}` : ""}`
+          : (s.message ?? "behind");
       lines.push(`  ${mark} ${s.sequence}  ${detail}`);
     }
   }

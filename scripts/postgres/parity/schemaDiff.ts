@@ -42,12 +42,22 @@ export function diffConstraints(table: string, b: TableInfo, g: TableInfo): Sche
   const gm = map(g);
   for (const [key, c] of bm) {
     if (!gm.has(key)) {
-      out.push({ kind: "constraint-only-on-blue", object: table, blue: `${c.name} ${c.definition}`, message: `${table}: ${CONSTRAINT_WORD[c.type] ?? c.type} constraint ${c.name} exists on blue only: ${c.definition}` });
+      out.push({
+        kind: "constraint-only-on-blue",
+        object: table,
+        blue: `${c.name} ${c.definition}`,
+        message: `${table}: ${CONSTRAINT_WORD[c.type] ?? c.type} constraint ${c.name} exists on blue only: ${c.definition}`,
+      });
     }
   }
   for (const [key, c] of gm) {
     if (!bm.has(key)) {
-      out.push({ kind: "constraint-only-on-green", object: table, green: `${c.name} ${c.definition}`, message: `${table}: ${CONSTRAINT_WORD[c.type] ?? c.type} constraint ${c.name} exists on green only: ${c.definition}` });
+      out.push({
+        kind: "constraint-only-on-green",
+        object: table,
+        green: `${c.name} ${c.definition}`,
+        message: `${table}: ${CONSTRAINT_WORD[c.type] ?? c.type} constraint ${c.name} exists on green only: ${c.definition}`,
+      });
     }
   }
   return out;
@@ -56,10 +66,15 @@ export function diffConstraints(table: string, b: TableInfo, g: TableInfo): Sche
 export function diffPopulated(table: string, b: TableInfo, g: TableInfo): SchemaDifference[] {
   if (b.kind !== "m" || (b.populated && g.populated)) return [];
   const show = (t: TableInfo) => (t.populated ? "populated" : "never refreshed (WITH NO DATA)");
-  return [{
-    kind: "materialized-view-not-populated", object: table, blue: show(b), green: show(g),
-    message: `materialized view ${table} is ${show(b)} on blue and ${show(g)} on green: its contents are not compared (REFRESH MATERIALIZED VIEW)`,
-  }];
+  return [
+    {
+      kind: "materialized-view-not-populated",
+      object: table,
+      blue: show(b),
+      green: show(g),
+      message: `materialized view ${table} is ${show(b)} on blue and ${show(g)} on green: its contents are not compared (REFRESH MATERIALIZED VIEW)`,
+    },
+  ];
 }
 
 interface ObjectKinds {
@@ -68,7 +83,12 @@ interface ObjectKinds {
   word: (o: SchemaObject) => string;
 }
 
-function diffMaps(blue: Map<string, SchemaObject>, green: Map<string, SchemaObject>, inScope: (o: SchemaObject) => boolean, k: ObjectKinds): SchemaDifference[] {
+function diffMaps(
+  blue: Map<string, SchemaObject>,
+  green: Map<string, SchemaObject>,
+  inScope: (o: SchemaObject) => boolean,
+  k: ObjectKinds,
+): SchemaDifference[] {
   const out: SchemaDifference[] = [];
   for (const [key, b] of blue) {
     if (!inScope(b)) continue;
@@ -76,12 +96,23 @@ function diffMaps(blue: Map<string, SchemaObject>, green: Map<string, SchemaObje
     const label = `${k.word(b)} ${b.name ? `${b.name} on ${b.object}` : b.object}`;
     if (!g) out.push({ kind: k.only[0], object: b.object, blue: b.definition, message: `${label} exists on blue only` });
     else if (g.definition !== b.definition) {
-      out.push({ kind: k.changed, object: b.object, blue: b.definition, green: g.definition, message: `${label} differs: blue ${oneLine(b.definition)} — green ${oneLine(g.definition)}` });
+      out.push({
+        kind: k.changed,
+        object: b.object,
+        blue: b.definition,
+        green: g.definition,
+        message: `${label} differs: blue ${oneLine(b.definition)} — green ${oneLine(g.definition)}`,
+      });
     }
   }
   for (const [key, g] of green) {
     if (inScope(g) && !blue.has(key)) {
-      out.push({ kind: k.only[1], object: g.object, green: g.definition, message: `${k.word(g)} ${g.name ? `${g.name} on ${g.object}` : g.object} exists on green only` });
+      out.push({
+        kind: k.only[1],
+        object: g.object,
+        green: g.definition,
+        message: `${k.word(g)} ${g.name ? `${g.name} on ${g.object}` : g.object} exists on green only`,
+      });
     }
   }
   return out;
@@ -104,7 +135,10 @@ function diffTriggerStates(blue: Map<string, SchemaObject>, green: Map<string, S
     const g = green.get(key);
     if (!g || !inScope(b) || b.state === g.state) continue;
     out.push({
-      kind: "trigger-enabled", object: b.object, blue: b.state ?? "", green: g.state ?? "",
+      kind: "trigger-enabled",
+      object: b.object,
+      blue: b.state ?? "",
+      green: g.state ?? "",
       message: `trigger ${b.name} on ${b.object} is ${b.state} on blue but ${g.state} on green`,
     });
   }
@@ -128,20 +162,38 @@ export function diffObjects(
   const none = new Map<string, SchemaObject>();
   return [
     ...diffMaps(bo.enums, go.enums, obj, { only: ["enum-only-on-blue", "enum-only-on-green"], changed: "enum-labels", word: () => "enum" }),
-    ...diffMaps(bo.domains ?? none, go.domains ?? none, obj, { only: ["domain-only-on-blue", "domain-only-on-green"], changed: "domain-definition", word: () => "domain" }),
+    ...diffMaps(bo.domains ?? none, go.domains ?? none, obj, {
+      only: ["domain-only-on-blue", "domain-only-on-green"],
+      changed: "domain-definition",
+      word: () => "domain",
+    }),
     ...diffMaps(bo.composites ?? none, go.composites ?? none, obj, {
-      only: ["composite-type-only-on-blue", "composite-type-only-on-green"], changed: "composite-type-definition", word: () => "composite type",
+      only: ["composite-type-only-on-blue", "composite-type-only-on-green"],
+      changed: "composite-type-definition",
+      word: () => "composite type",
     }),
     ...diffMaps(bothSides(bo.views, go.views), bothSides(go.views, bo.views), onTable, {
       only: ["view-only-on-blue", "view-only-on-green"],
       changed: "view-definition",
       word: (o) => ((o as { materialized?: boolean }).materialized ? "materialized view" : "view"),
     }),
-    ...diffMaps(bo.functions, go.functions, obj, { only: ["function-only-on-blue", "function-only-on-green"], changed: "function-definition", word: () => "function" }),
-    ...diffMaps(bo.triggers, go.triggers, onTable, { only: ["trigger-only-on-blue", "trigger-only-on-green"], changed: "trigger-definition", word: () => "trigger" }),
+    ...diffMaps(bo.functions, go.functions, obj, {
+      only: ["function-only-on-blue", "function-only-on-green"],
+      changed: "function-definition",
+      word: () => "function",
+    }),
+    ...diffMaps(bo.triggers, go.triggers, onTable, {
+      only: ["trigger-only-on-blue", "trigger-only-on-green"],
+      changed: "trigger-definition",
+      word: () => "trigger",
+    }),
     ...diffTriggerStates(bo.triggers, go.triggers, onTable),
     ...(databaseWide
-      ? diffMaps(bo.extensions ?? none, go.extensions ?? none, () => true, { only: ["extension-only-on-blue", "extension-only-on-green"], changed: "extension-version", word: () => "extension" })
+      ? diffMaps(bo.extensions ?? none, go.extensions ?? none, () => true, {
+          only: ["extension-only-on-blue", "extension-only-on-green"],
+          changed: "extension-version",
+          word: () => "extension",
+        })
       : []),
   ];
 }
@@ -154,7 +206,13 @@ export function diffSequenceDefinitions(blue: Catalog, green: Catalog, inScope: 
     if (!g || !inScope(b)) continue;
     const def = (s: SequenceInfo) => `${s.definition ?? ""} start ${s.startValue} increment ${s.increment}`.trim();
     if (def(b) !== def(g)) {
-      out.push({ kind: "sequence-definition", object: name, blue: def(b), green: def(g), message: `sequence ${name} is ${def(b)} on blue but ${def(g)} on green` });
+      out.push({
+        kind: "sequence-definition",
+        object: name,
+        blue: def(b),
+        green: def(g),
+        message: `sequence ${name} is ${def(b)} on blue but ${def(g)} on green`,
+      });
     }
   }
   return out;

@@ -91,7 +91,9 @@ const TRIGGER_STATE: Record<string, string> = { O: "enabled", D: "disabled", R: 
 type Named = { schema: string; name: string; def: string };
 
 function byName(rows: Named[]): Map<string, SchemaObject> {
-  return new Map(rows.map((r) => [nameKey(r.schema, r.name), { object: displayName(r.schema, r.name), schema: r.schema, relation: r.name, definition: r.def }]));
+  return new Map(
+    rows.map((r) => [nameKey(r.schema, r.name), { object: displayName(r.schema, r.name), schema: r.schema, relation: r.name, definition: r.def }]),
+  );
 }
 
 export async function readSchemaObjects(pool: SnapshotPool): Promise<SchemaObjects> {
@@ -108,15 +110,31 @@ export async function readSchemaObjects(pool: SnapshotPool): Promise<SchemaObjec
     enums: byName(enums.rows),
     domains: byName(domains.rows),
     composites: byName(composites.rows),
-    views: new Map(views.rows.map((r) => [nameKey(r.schema, r.name), { object: displayName(r.schema, r.name), schema: r.schema, relation: r.name, definition: r.def, materialized: r.materialized }])),
-    functions: new Map(functions.rows.map((r) => [
-      nameKey(r.schema, r.name, r.args),
-      { object: `${displayName(r.schema, r.name)}(${r.args})`, schema: r.schema, relation: r.name, definition: r.def },
-    ])),
-    triggers: new Map(triggers.rows.map((r) => [
-      nameKey(r.schema, r.relation, r.name),
-      { object: displayName(r.schema, r.relation), schema: r.schema, relation: r.relation, name: r.name, definition: r.def, state: TRIGGER_STATE[r.enabled] ?? r.enabled },
-    ])),
+    views: new Map(
+      views.rows.map((r) => [
+        nameKey(r.schema, r.name),
+        { object: displayName(r.schema, r.name), schema: r.schema, relation: r.name, definition: r.def, materialized: r.materialized },
+      ]),
+    ),
+    functions: new Map(
+      functions.rows.map((r) => [
+        nameKey(r.schema, r.name, r.args),
+        { object: `${displayName(r.schema, r.name)}(${r.args})`, schema: r.schema, relation: r.name, definition: r.def },
+      ]),
+    ),
+    triggers: new Map(
+      triggers.rows.map((r) => [
+        nameKey(r.schema, r.relation, r.name),
+        {
+          object: displayName(r.schema, r.relation),
+          schema: r.schema,
+          relation: r.relation,
+          name: r.name,
+          definition: r.def,
+          state: TRIGGER_STATE[r.enabled] ?? r.enabled,
+        },
+      ]),
+    ),
     extensions: new Map(extensions.rows.map((r) => [r.name, { object: r.name, definition: `${r.version} in schema ${r.schema}` }])),
   };
 }

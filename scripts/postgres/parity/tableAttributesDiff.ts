@@ -16,11 +16,20 @@ function diffPolicies(table: string, b: TableInfo, g: TableInfo, out: SchemaDiff
   const gp = new Map((g.attributes?.policies ?? []).map((p) => [p.name, p.definition]));
   for (const [name, def] of bp) {
     const other = gp.get(name);
-    if (other === undefined) out.push({ kind: "policy-only-on-blue", object: table, blue: `${name} ${def}`, message: `${table}: policy ${name} exists on blue only: ${def}` });
-    else if (other !== def) out.push({ kind: "policy-definition", object: table, blue: def, green: other, message: `${table}: policy ${name} differs: blue ${def} — green ${other}` });
+    if (other === undefined)
+      out.push({ kind: "policy-only-on-blue", object: table, blue: `${name} ${def}`, message: `${table}: policy ${name} exists on blue only: ${def}` });
+    else if (other !== def)
+      out.push({
+        kind: "policy-definition",
+        object: table,
+        blue: def,
+        green: other,
+        message: `${table}: policy ${name} differs: blue ${def} — green ${other}`,
+      });
   }
   for (const [name, def] of gp) {
-    if (!bp.has(name)) out.push({ kind: "policy-only-on-green", object: table, green: `${name} ${def}`, message: `${table}: policy ${name} exists on green only: ${def}` });
+    if (!bp.has(name))
+      out.push({ kind: "policy-only-on-green", object: table, green: `${name} ${def}`, message: `${table}: policy ${name} exists on green only: ${def}` });
   }
 }
 
@@ -81,10 +90,16 @@ export function diffPrivileges(
     const onlyBlue = [...bs].filter((p) => !gs.has(p)).sort();
     const onlyGreen = [...gs].filter((p) => !bs.has(p)).sort();
     if (onlyBlue.length === 0 && onlyGreen.length === 0) continue;
-    const parts = [onlyBlue.length > 0 ? `${onlyBlue.join(", ")} on blue only` : "", onlyGreen.length > 0 ? `${onlyGreen.join(", ")} on green only` : ""].filter(Boolean);
+    const parts = [
+      onlyBlue.length > 0 ? `${onlyBlue.join(", ")} on blue only` : "",
+      onlyGreen.length > 0 ? `${onlyGreen.join(", ")} on green only` : "",
+    ].filter(Boolean);
     out.push({
-      kind: "privileges", object, role,
-      blue: [...bs].sort().join(", ") || "none", green: [...gs].sort().join(", ") || "none",
+      kind: "privileges",
+      object,
+      role,
+      blue: [...bs].sort().join(", ") || "none",
+      green: [...gs].sort().join(", ") || "none",
       message: `${word} ${object}: role ${role} has ${parts.join("; ")}`,
     });
   }
@@ -98,12 +113,7 @@ function splitGrant(grant: string): [string, ...string[]] {
 }
 
 /** Privilege warnings over every table pair and sequence pair in scope. */
-export function privilegeWarnings(
-  blue: Catalog,
-  green: Catalog,
-  tableKeys: string[],
-  sequenceInScope: (key: string) => boolean,
-): SchemaDifference[] {
+export function privilegeWarnings(blue: Catalog, green: Catalog, tableKeys: string[], sequenceInScope: (key: string) => boolean): SchemaDifference[] {
   const roles = (role: string) => (blue.roles?.has(role) ?? false) && (green.roles?.has(role) ?? false);
   const out: SchemaDifference[] = [];
   for (const key of tableKeys) {

@@ -50,8 +50,18 @@ export const EQUALITY_RULES: Record<EqualityRuleId, string> = {
 };
 
 const OID_ALIASES = new Set([
-  "oid", "regclass", "regproc", "regprocedure", "regoper", "regoperator", "regtype", "regconfig",
-  "regdictionary", "regnamespace", "regrole", "regcollation",
+  "oid",
+  "regclass",
+  "regproc",
+  "regprocedure",
+  "regoper",
+  "regoperator",
+  "regtype",
+  "regconfig",
+  "regdictionary",
+  "regnamespace",
+  "regrole",
+  "regcollation",
 ]);
 
 /** Element types whose hash is coarser than their identity: arrays of them are hashed as text. */
@@ -70,8 +80,14 @@ export function classifyType(row: TypeRow): TypeInfo {
   if (row.typtype === "e" || row.typtype === "c" || OID_ALIASES.has(row.name)) return text();
   if (row.category === "A") {
     // The text of an array carries its shape ("[0:1]={a,b}", nested braces).
-    if (row.elem_typtype === "e" || row.elem_typtype === "c" || (row.elem_name !== null && COARSE_ELEMENTS.has(row.elem_name)) ||
-        row.elem_range_sub === "numeric" || !row.elem_hashable || (row.elem_name !== null && OID_ALIASES.has(row.elem_name))) {
+    if (
+      row.elem_typtype === "e" ||
+      row.elem_typtype === "c" ||
+      (row.elem_name !== null && COARSE_ELEMENTS.has(row.elem_name)) ||
+      row.elem_range_sub === "numeric" ||
+      !row.elem_hashable ||
+      (row.elem_name !== null && OID_ALIASES.has(row.elem_name))
+    ) {
       return text("array-shape");
     }
     return { ...base, hashClass: "plain", hashFunction: "hash_array_extended", isArray: true, rule: "array-shape" };
@@ -80,7 +96,8 @@ export function classifyType(row: TypeRow): TypeInfo {
   // numrange/nummultirange (and ranges over numeric domains): the range hash drops the bounds' scale; their text keeps it.
   if ((row.typtype === "r" || row.typtype === "m") && row.range_sub === "numeric") return text("numeric-scale");
   if (row.typtype === "r" || row.typtype === "m") return { ...base, hashClass: "plain", hashFunction: row.fn };
-  const rule: EqualityRuleId | undefined = row.name === "float4" || row.name === "float8" ? "float" : row.name === "timestamptz" ? "timestamptz-instant" : undefined;
+  const rule: EqualityRuleId | undefined =
+    row.name === "float4" || row.name === "float8" ? "float" : row.name === "timestamptz" ? "timestamptz-instant" : undefined;
   if (row.fn !== null) return { ...base, hashClass: "plain", hashFunction: row.fn, ...(rule ? { rule } : {}) };
   return text();
 }

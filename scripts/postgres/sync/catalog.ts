@@ -170,10 +170,7 @@ function globToRegExp(glob: string): RegExp {
  * present. An unqualified pattern matches in any schema. Returns the matches and the patterns
  * that matched nothing.
  */
-export function selectTables<T extends TableRef>(
-  tables: T[],
-  patterns: string[] | "all" | undefined,
-): { selected: T[]; unmatched: string[] } {
+export function selectTables<T extends TableRef>(tables: T[], patterns: string[] | "all" | undefined): { selected: T[]; unmatched: string[] } {
   if (patterns === undefined || patterns === "all") return { selected: [...tables], unmatched: [] };
   const selected = new Set<T>();
   const unmatched: string[] = [];

@@ -52,7 +52,6 @@ export function passwordOf(url: string): string | undefined {
   }
 }
 
-
 function validateUrl(url: string, label: string): void {
   let parsed: URL;
   try {

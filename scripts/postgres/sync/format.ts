@@ -44,4 +44,3 @@ export function formatStatus(status: SyncStatus, dir: { source: string; target: 
   for (const p of status.problems) lines.push(`  ${c.red("!")} ${p}`);
   return `${lines.join("\n")}\n`;
 }
-

@@ -88,7 +88,11 @@ export interface EnsureRoleResult {
  * Create or update the replication role on the publisher, connected as the master user
  * (`master`). Idempotent: run by every `sync start`/`reverse` and before every paired switch.
  */
-export async function ensureReplicationRole(master: pg.ClientBase, login: ReplicationLogin, options: { grantSelect?: boolean } = {}): Promise<EnsureRoleResult> {
+export async function ensureReplicationRole(
+  master: pg.ClientBase,
+  login: ReplicationLogin,
+  options: { grantSelect?: boolean } = {},
+): Promise<EnsureRoleResult> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(login.username)) throw new UsageError(`replication username "${login.username}" must be a lower-case identifier`);
   const role = ident(login.username);
   const verifier = scramVerifier(login.password);
@@ -109,12 +113,15 @@ export async function ensureReplicationRole(master: pg.ClientBase, login: Replic
   else add(`ALTER ROLE ${role} WITH REPLICATION`);
 
   // The initial copy reads the tables as this role; the refresh before a switch skips this part.
-  const { rows: schemaRows } = options.grantSelect === false ? { rows: [] } : await master.query<{ schema: string }>(
-    `SELECT DISTINCT n.nspname AS schema
+  const { rows: schemaRows } =
+    options.grantSelect === false
+      ? { rows: [] }
+      : await master.query<{ schema: string }>(
+          `SELECT DISTINCT n.nspname AS schema
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
       ORDER BY 1`,
-  );
+        );
   const schemas = schemaRows.map((r) => r.schema);
   for (const schema of schemas) {
     add(`GRANT USAGE ON SCHEMA ${ident(schema)} TO ${role}`);

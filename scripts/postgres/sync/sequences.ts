@@ -52,12 +52,7 @@ async function readSequences(client: pg.ClientBase): Promise<SeqValue[]> {
   );
   if (rows.length === 0) return [];
   // One statement reads every sequence's own row (last_value and is_called; pg_sequences hides is_called).
-  const union = rows
-    .map(
-      (row, i) =>
-        `SELECT ${i} AS i, last_value::text AS last_value, is_called FROM ${qualified(row)}`,
-    )
-    .join(" UNION ALL ");
+  const union = rows.map((row, i) => `SELECT ${i} AS i, last_value::text AS last_value, is_called FROM ${qualified(row)}`).join(" UNION ALL ");
   const values = await client.query<{ i: number; last_value: string; is_called: boolean }>(union);
   const byIndex = new Map(values.rows.map((v) => [v.i, v]));
   return rows.map((row, i) => {

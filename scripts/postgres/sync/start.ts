@@ -92,13 +92,11 @@ function withConnectTimeout(conninfo: string): string {
 }
 
 function userOfConninfo(conninfo: string): string | undefined {
-  return /(?:^|\s)user\s*=\s*'((?:[^'\\]|\\.)*)'/.exec(conninfo)?.[1]?.replace(/\\(.)/g, "$1") ??
-    /(?:^|\s)user\s*=\s*([^\s']+)/.exec(conninfo)?.[1];
+  return /(?:^|\s)user\s*=\s*'((?:[^'\\]|\\.)*)'/.exec(conninfo)?.[1]?.replace(/\\(.)/g, "$1") ?? /(?:^|\s)user\s*=\s*([^\s']+)/.exec(conninfo)?.[1];
 }
 
 function passwordOfConninfo(conninfo: string): string | undefined {
-  return /(?:^|\s)password\s*=\s*'((?:[^'\\]|\\.)*)'/.exec(conninfo)?.[1]?.replace(/\\(.)/g, "$1") ??
-    /(?:^|\s)password\s*=\s*([^\s']+)/.exec(conninfo)?.[1];
+  return /(?:^|\s)password\s*=\s*'((?:[^'\\]|\\.)*)'/.exec(conninfo)?.[1]?.replace(/\\(.)/g, "$1") ?? /(?:^|\s)password\s*=\s*([^\s']+)/.exec(conninfo)?.[1];
 }
 
 function canReplicate(info: ServerInfo): boolean {
@@ -135,7 +133,10 @@ export async function startSync(options: StartSyncOptions): Promise<StartSyncRes
       const srcName = typeof options.sourceUrl === "string" ? `${sourceLabel} (${describeUrl(options.sourceUrl)})` : sourceLabel;
       const tgtName = typeof options.targetUrl === "string" ? `${targetLabel} (${describeUrl(options.targetUrl)})` : targetLabel;
 
-      for (const [info, label] of [[src, srcName], [tgt, tgtName]] as const) {
+      for (const [info, label] of [
+        [src, srcName],
+        [tgt, tgtName],
+      ] as const) {
         if (info.versionNum < MIN_VERSION) {
           problems.push(`${label} runs PostgreSQL ${info.version}; sync needs 12 or later`);
         }
@@ -150,8 +151,7 @@ export async function startSync(options: StartSyncOptions): Promise<StartSyncRes
         );
       }
 
-      const origin: "none" | "any" =
-        options.origin === "any" ? "any" : options.origin === "none" || tgt.versionNum >= 160000 ? "none" : "any";
+      const origin: "none" | "any" = options.origin === "any" ? "any" : options.origin === "none" || tgt.versionNum >= 160000 ? "none" : "any";
       if (options.origin === "none" && tgt.versionNum < 160000) {
         problems.push(`origin = none needs PostgreSQL 16+ on ${tgtName} (it runs ${tgt.version})`);
       }
@@ -224,14 +224,20 @@ export async function startSync(options: StartSyncOptions): Promise<StartSyncRes
       }
       const noSelect = selected.filter((t) => !t.canSelect);
       if (copyData && noSelect.length > 0) {
-        problems.push(`the initial copy needs SELECT on ${noSelect.map(displayName).join(", ")} for ${src.user} on ${srcName}: GRANT SELECT ON ... TO ${ident(src.user)}`);
+        problems.push(
+          `the initial copy needs SELECT on ${noSelect.map(displayName).join(", ")} for ${src.user} on ${srcName}: GRANT SELECT ON ... TO ${ident(src.user)}`,
+        );
       }
       const freeSlots = src.maxReplicationSlots - src.usedReplicationSlots;
       const ourSlot = (await findSlots(source, [name]))[0];
       if (freeSlots < 1 && !ourSlot) {
-        problems.push(`${srcName} has no free replication slot (max_replication_slots=${src.maxReplicationSlots}, all used): raise max_replication_slots or drop an unused slot`);
+        problems.push(
+          `${srcName} has no free replication slot (max_replication_slots=${src.maxReplicationSlots}, all used): raise max_replication_slots or drop an unused slot`,
+        );
       } else if (copyData && freeSlots < 1 + Math.min(src.maxSyncWorkersPerSubscription, selected.length)) {
-        warnings.push(`${srcName} has ${freeSlots} free replication slot(s); the initial copy uses up to ${src.maxSyncWorkersPerSubscription} more at once, so tables may copy one at a time`);
+        warnings.push(
+          `${srcName} has ${freeSlots} free replication slot(s); the initial copy uses up to ${src.maxSyncWorkersPerSubscription} more at once, so tables may copy one at a time`,
+        );
       }
 
       // Privileges and schema on the target.

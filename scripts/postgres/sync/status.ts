@@ -121,7 +121,18 @@ async function readTarget(target: pg.ClientBase, name: string): Promise<TargetSi
   const info = await serverInfo(target);
   const sub = (await listSubscriptions(target, info.versionNum)).find((s) => s.name === name);
   if (!sub) {
-    return { exists: false, enabled: false, origin: null, oid: undefined, slotName: null, workerPid: null, lastMessageAgeSeconds: null, latestEndLsn: null, tables: [], errors: null };
+    return {
+      exists: false,
+      enabled: false,
+      origin: null,
+      oid: undefined,
+      slotName: null,
+      workerPid: null,
+      lastMessageAgeSeconds: null,
+      latestEndLsn: null,
+      tables: [],
+      errors: null,
+    };
   }
   const tables = await target.query<{ schema: string; name: string; code: string }>(
     `SELECT n.nspname AS schema, c.relname AS name, sr.srsubstate::text AS code
@@ -170,62 +181,72 @@ export async function syncStatus(options: StatusOptions): Promise<SyncStatus> {
   const name = options.name ?? SYNC_NAMES.forward;
   const nameProblem = validateSyncName(name);
   if (nameProblem) throw new UsageError(nameProblem);
-  return withClient(options.targetUrl, options.targetLabel ?? "target database", async (target) => {
-    const t = await readTarget(target, name);
-    return withClient(options.sourceUrl, options.sourceLabel ?? "source database", async (source) => {
-      const slotName = t.slotName ?? name;
-      const slots = await findSlots(source, [slotName], t.oid);
-      const main = slots.find((s) => s.name === slotName) ?? null;
-      const syncSlots = slots.filter((s) => s.name !== slotName);
-      const pub = await publicationTables(source, name);
-      const lsn = await source.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
-      let seconds: number | null = null;
-      if (main?.lagBytes === 0) {
-        seconds = 0;
-      } else if (main?.activePid) {
-        const lag = await source.query<{ s: string | null }>(
-          "SELECT extract(epoch FROM replay_lag)::float8::text AS s FROM pg_stat_replication WHERE pid = $1",
-          [main.activePid],
-        );
-        const value = lag.rows[0]?.s;
-        seconds = value == null ? null : Number(value);
-      }
-      const problems: string[] = [];
-      if (!t.exists) problems.push(`no subscription ${name} on the target`);
-      else {
-        if (!t.enabled) problems.push(`subscription ${name} is disabled`);
-        else if (t.workerPid === null) problems.push(`subscription ${name} has no running apply worker (see the target's server log)`);
-      }
-      if (!pub) problems.push(`no publication ${name} on the source`);
-      if (!main) {
-        if (t.exists) problems.push(`slot ${slotName} is missing on the source: the subscription cannot stream`);
-      } else {
-        if (!main.active && t.exists) problems.push(`slot ${slotName} is not in use by the subscription`);
-        if (main.walStatus === "lost") problems.push(`slot ${slotName} has lost required WAL: stop and start sync again`);
-        else if (main.walStatus === "unreserved") problems.push(`slot ${slotName} is about to lose WAL (wal_status unreserved)`);
-      }
-      const ready = t.tables.filter((x) => x.state === "ready").length;
-      if (t.exists && ready < t.tables.length) problems.push(`${t.tables.length - ready} of ${t.tables.length} tables not ready yet`);
-      return {
-        name,
-        subscription: { exists: t.exists, enabled: t.enabled, origin: t.origin },
-        workerRunning: t.workerPid !== null,
-        workerPid: t.workerPid,
-        publication: { exists: pub !== undefined, tables: pub ?? [] },
-        tables: t.tables,
-        tablesReady: ready,
-        tablesTotal: t.tables.length,
-        lag: { bytes: main?.lagBytes ?? null, seconds },
-        lastMessageAgeSeconds: t.lastMessageAgeSeconds,
-        slot: main ? slotStatus(main) : null,
-        syncSlots: syncSlots.map(slotStatus),
-        errors: t.errors,
-        sourceLsn: lsn.rows[0]?.lsn ?? "0/0",
-        healthy: problems.length === 0,
-        problems,
-      };
-    }, options.signal);
-  }, options.signal);
+  return withClient(
+    options.targetUrl,
+    options.targetLabel ?? "target database",
+    async (target) => {
+      const t = await readTarget(target, name);
+      return withClient(
+        options.sourceUrl,
+        options.sourceLabel ?? "source database",
+        async (source) => {
+          const slotName = t.slotName ?? name;
+          const slots = await findSlots(source, [slotName], t.oid);
+          const main = slots.find((s) => s.name === slotName) ?? null;
+          const syncSlots = slots.filter((s) => s.name !== slotName);
+          const pub = await publicationTables(source, name);
+          const lsn = await source.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
+          let seconds: number | null = null;
+          if (main?.lagBytes === 0) {
+            seconds = 0;
+          } else if (main?.activePid) {
+            const lag = await source.query<{ s: string | null }>(
+              "SELECT extract(epoch FROM replay_lag)::float8::text AS s FROM pg_stat_replication WHERE pid = $1",
+              [main.activePid],
+            );
+            const value = lag.rows[0]?.s;
+            seconds = value == null ? null : Number(value);
+          }
+          const problems: string[] = [];
+          if (!t.exists) problems.push(`no subscription ${name} on the target`);
+          else {
+            if (!t.enabled) problems.push(`subscription ${name} is disabled`);
+            else if (t.workerPid === null) problems.push(`subscription ${name} has no running apply worker (see the target's server log)`);
+          }
+          if (!pub) problems.push(`no publication ${name} on the source`);
+          if (!main) {
+            if (t.exists) problems.push(`slot ${slotName} is missing on the source: the subscription cannot stream`);
+          } else {
+            if (!main.active && t.exists) problems.push(`slot ${slotName} is not in use by the subscription`);
+            if (main.walStatus === "lost") problems.push(`slot ${slotName} has lost required WAL: stop and start sync again`);
+            else if (main.walStatus === "unreserved") problems.push(`slot ${slotName} is about to lose WAL (wal_status unreserved)`);
+          }
+          const ready = t.tables.filter((x) => x.state === "ready").length;
+          if (t.exists && ready < t.tables.length) problems.push(`${t.tables.length - ready} of ${t.tables.length} tables not ready yet`);
+          return {
+            name,
+            subscription: { exists: t.exists, enabled: t.enabled, origin: t.origin },
+            workerRunning: t.workerPid !== null,
+            workerPid: t.workerPid,
+            publication: { exists: pub !== undefined, tables: pub ?? [] },
+            tables: t.tables,
+            tablesReady: ready,
+            tablesTotal: t.tables.length,
+            lag: { bytes: main?.lagBytes ?? null, seconds },
+            lastMessageAgeSeconds: t.lastMessageAgeSeconds,
+            slot: main ? slotStatus(main) : null,
+            syncSlots: syncSlots.map(slotStatus),
+            errors: t.errors,
+            sourceLsn: lsn.rows[0]?.lsn ?? "0/0",
+            healthy: problems.length === 0,
+            problems,
+          };
+        },
+        options.signal,
+      );
+    },
+    options.signal,
+  );
 }
 
 export interface WaitOptions extends StatusOptions {
@@ -297,7 +318,15 @@ export async function waitForCatchUp(options: WaitOptions): Promise<WaitResult> 
       const lsnRow = await source.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn");
       const targetLsn = lsnRow.rows[0]?.lsn ?? "0/0";
       if (!sub) {
-        return { caughtUp: false, elapsedMs: performance.now() - started, targetLsn, appliedLsn: null, tablesReady: 0, tablesTotal: 0, reason: `no subscription ${name} on the target` };
+        return {
+          caughtUp: false,
+          elapsedMs: performance.now() - started,
+          targetLsn,
+          appliedLsn: null,
+          tablesReady: 0,
+          tablesTotal: 0,
+          reason: `no subscription ${name} on the target`,
+        };
       }
       const slotName = sub.slotName ?? name;
       let last: Omit<WaitResult, "caughtUp" | "elapsedMs" | "targetLsn"> = { appliedLsn: null, tablesReady: 0, tablesTotal: 0 };

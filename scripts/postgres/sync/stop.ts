@@ -123,7 +123,9 @@ export async function stopSync(options: StopSyncOptions): Promise<StopSyncResult
             }
           } catch (error) {
             // The target could not reach the source to drop the slot: detach, then drop the slot ourselves below.
-            result.messages.push(`DROP SUBSCRIPTION could not drop the slot itself (${redact(String((error as Error).message), secrets)}): detaching it and dropping the slot directly on the source`);
+            result.messages.push(
+              `DROP SUBSCRIPTION could not drop the slot itself (${redact(String((error as Error).message), secrets)}): detaching it and dropping the slot directly on the source`,
+            );
             result.statements.pop();
             await run(target, "target", `ALTER SUBSCRIPTION ${ident(name)} DISABLE`);
             await run(target, "target", `ALTER SUBSCRIPTION ${ident(name)} SET (slot_name = NONE)`);
@@ -146,7 +148,9 @@ export async function stopSync(options: StopSyncOptions): Promise<StopSyncResult
         }
       }
     } else {
-      result.messages.push(`the target is unreachable (${tgt.error?.message}): its subscription ${name}, if any, is left; it will fail to stream once the slot is gone. Drop it there later with sync stop`);
+      result.messages.push(
+        `the target is unreachable (${tgt.error?.message}): its subscription ${name}, if any, is left; it will fail to stream once the slot is gone. Drop it there later with sync stop`,
+      );
     }
 
     // 2. Slots and the publication on the source.
@@ -155,9 +159,10 @@ export async function stopSync(options: StopSyncOptions): Promise<StopSyncResult
       const deadline = performance.now() + timeoutMs;
       const maxPolls = Math.ceil(timeoutMs / 100) + 2;
       for (let poll = 0; poll < maxPolls; poll++) {
-        const slots = options.dryRun && result.droppedSubscription === false && subOid !== undefined
-          ? [] // a dry run's DROP SUBSCRIPTION would remove them
-          : await findSlots(source, [slotName], subOid);
+        const slots =
+          options.dryRun && result.droppedSubscription === false && subOid !== undefined
+            ? [] // a dry run's DROP SUBSCRIPTION would remove them
+            : await findSlots(source, [slotName], subOid);
         const inactive = slots.filter((s) => !s.active);
         for (const slot of inactive) {
           try {
