@@ -9,7 +9,6 @@
 // numbers change. It writes a temporary file beside the original and renames it over, so a crash
 // leaves either the old file or the new one, never half of each.
 
-import { join } from "node:path";
 import type { Document } from "yaml";
 import type { StackConfig } from "../../infra/config.js";
 import type { WeightRecorder, Weights } from "../core/ports.js";

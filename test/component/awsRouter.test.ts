@@ -67,13 +67,11 @@ describe("AlbRouter.writeWeights", () => {
 
   it("passes the command's AbortSignal to every call", async () => {
     elb.on(ModifyListenerCommand).resolves({});
-    elb
-      .on(DescribeListenersCommand)
-      .resolves({
-        Listeners: [
-          { ListenerArn: LISTENER, DefaultActions: [weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: null }, { blue: 100, green: 0 })] },
-        ],
-      });
+    elb.on(DescribeListenersCommand).resolves({
+      Listeners: [
+        { ListenerArn: LISTENER, DefaultActions: [weightedForwardAction({ targetGroupArns: TG, stickinessSeconds: null }, { blue: 100, green: 0 })] },
+      ],
+    });
     const controller = new AbortController();
     const router = new AlbRouter(client(), { listenerArns: [LISTENER], targetGroupArns: TG, stickinessSeconds: null }, { signal: () => controller.signal });
     await router.writeWeights({ blue: 100, green: 0 });
@@ -115,14 +113,12 @@ describe("AlbRouter.writeWeights", () => {
     const router = new AlbRouter(client(), { listenerArns: [LISTENER], targetGroupArns: TG, stickinessSeconds: null });
     await expect(router.writeWeights({ blue: 100, green: 0 })).rejects.toBeInstanceOf(UnreachableError);
     elb.reset();
-    elb
-      .on(ModifyListenerCommand)
-      .rejects(
-        Object.assign(new Error("The security token included in the request is invalid."), {
-          name: "InvalidClientTokenId",
-          $metadata: { httpStatusCode: 403 },
-        }),
-      );
+    elb.on(ModifyListenerCommand).rejects(
+      Object.assign(new Error("The security token included in the request is invalid."), {
+        name: "InvalidClientTokenId",
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     await expect(router.writeWeights({ blue: 100, green: 0 })).rejects.toThrow(/credentials/);
   });
 });

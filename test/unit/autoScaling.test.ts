@@ -58,14 +58,12 @@ describe("AsgCapacity", () => {
     await expect(new AsgCapacity(client(), { ...names, green: null }).setDesired("green", 2)).rejects.toBeInstanceOf(AwsCallError);
     expect(asg.commandCalls(SetDesiredCapacityCommand)).toHaveLength(0);
 
-    asg
-      .on(SetDesiredCapacityCommand)
-      .rejects(
-        Object.assign(new Error("New SetDesiredCapacity value 9 is above max value 6 for the AutoScalingGroup."), {
-          name: "ValidationError",
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    asg.on(SetDesiredCapacityCommand).rejects(
+      Object.assign(new Error("New SetDesiredCapacity value 9 is above max value 6 for the AutoScalingGroup."), {
+        name: "ValidationError",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     await expect(new AsgCapacity(client(), names).setDesired("green", 9)).rejects.toThrow(
       `SetDesiredCapacity ${names.green} 9: ValidationError: New SetDesiredCapacity value 9 is above max`,
     );
