@@ -25,38 +25,9 @@ interface GateConfig {
   minRequests: number;
 }
 
-export type GateStatus = "pass" | "fail" | "inconclusive";
+import type { ColorReading, GateCheck, GateStatus, GateVerdict } from "../../scripts/core/gateReading.js";
 
-export interface ColorReading {
-  requests: number;
-  errors5xx: number;
-  /** errors5xx / requests; null when there were no requests. */
-  errorRate: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  /** Target health at the time of the poll, when probed. */
-  healthy: number | null;
-  unhealthy: number | null;
-}
-
-export interface GateCheck {
-  name: "green-error-rate" | "green-error-rate-vs-blue" | "green-p95" | "green-p95-vs-blue" | "green-unhealthy" | "green-min-requests";
-  status: GateStatus | "skipped";
-  /** The measured value and the limit it was compared with; null when not applicable. */
-  value: number | null;
-  limit: number | null;
-  detail: string;
-}
-
-export interface GateVerdict {
-  status: GateStatus;
-  readings: Record<Color, ColorReading>;
-  /** Share of all requests in the window that green served (the observed split), null without requests. */
-  observedGreenShare: number | null;
-  checks: GateCheck[];
-  /** Why it failed or was inconclusive; empty on a pass. */
-  reasons: string[];
-}
+export type { ColorReading, GateCheck, GateStatus, GateVerdict };
 
 export interface GateInput {
   metrics: Record<Color, ColorMetrics>;

@@ -140,17 +140,8 @@ export interface MetricAccumulator {
   effectiveRequests: number;
 }
 
-/** The scatter of the concurrent windows' log ratios (./dispersion.ts ScatterAccumulator). */
-export interface ScatterState {
-  q: number;
-  df: number;
-  c: number;
-  k: number;
-  sw: number;
-  sw2: number;
-  swd: number;
-  swd2: number;
-}
+/** The scatter of the concurrent windows' log ratios (./dispersion.ts). */
+export type ScatterState = import("./dispersion.js").ScatterAccumulator;
 
 /** Blue's recent windows (history before the cutover, then every concurrent window), oldest first. */
 export interface BlueHistory {
