@@ -23,10 +23,14 @@ function metricPart(e: MetricEvidence): string {
 }
 
 /** What the 100% phase can detect, in words. */
-export function describeDetectable(verdict: Pick<JudgeVerdict, "detectable">): string | null {
+export function describeDetectable(verdict: Pick<JudgeVerdict, "detectable"> & { evidence?: JudgeVerdict["evidence"] }): string | null {
   if (!verdict.detectable) return null;
-  const part = (name: string, ratio: number | null) => (ratio === null ? `no ${name} regression up to ×1024` : `${name} ${times(ratio)}`);
-  return `at 100% this traffic can detect ${part("5xx", verdict.detectable.errors)} and ${part("slow", verdict.detectable.slow)} against blue's movement`;
+  const part = (name: string, metric: "errors" | "slow", ratio: number | null) => {
+    // A ratio of a level of zero is zero: there green's own rate bound decides, not a ratio.
+    if (verdict.evidence && verdict.evidence[metric].blueCount === 0) return `${name}: blue had none, so green's own rate decides`;
+    return ratio === null ? `no ${name} regression up to ×1024` : `${name} ${times(ratio)}`;
+  };
+  return `at 100% this traffic can detect ${part("5xx", "errors", verdict.detectable.errors)} and ${part("slow", "slow", verdict.detectable.slow)} against blue's movement`;
 }
 
 /**
