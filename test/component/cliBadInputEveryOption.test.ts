@@ -8,9 +8,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import { lstat, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { MockAws } from "../../bench/rollbackStartup.js";
-import { exitCodeFor } from "../../scripts/cli/common.js";
 import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
 import { maintenanceMain } from "../../scripts/cli/maintenanceMain.js";
 import { migrateMain } from "../../scripts/cli/migrateMain.js";
@@ -20,32 +19,13 @@ import { reportMain } from "../../scripts/cli/reportMain.js";
 import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
 import { statusMain } from "../../scripts/cli/statusMain.js";
 import { syncMain } from "../../scripts/cli/syncMain.js";
-import { ROOT, useCliHarness, type CliMain, type CliRun, type StackOutputs } from "../support/cliHarness.js";
+import { ROOT, runProcessMain, useCliHarness, type CliMain, type CliRun, type StackOutputs } from "../support/cliHarness.js";
 
 const cli = useCliHarness({ dirPrefix: "bluegreen-everyoption-", weights: { blue: 100, green: 0 }, copyProdConfig: true });
 let mock: MockAws;
 let dir: string;
 let outputs: StackOutputs;
 beforeEach(() => void ({ mock, dir, outputs } = cli));
-
-/** A command line that does not take an Io: its output is process.stdout/stderr, captured here. */
-async function runProcessMain(main: (argv: string[]) => Promise<number>, argv: string[]): Promise<CliRun> {
-  let out = "";
-  const capture = (chunk: string | Uint8Array) => ((out += chunk.toString()), true);
-  const stdout = vi.spyOn(process.stdout, "write").mockImplementation(capture as typeof process.stdout.write);
-  const stderr = vi.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
-  let code: number;
-  try {
-    code = await main(argv);
-  } catch (error) {
-    code = exitCodeFor(error);
-    out += `error: ${(error as Error).message}\n`;
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-  return { code: code as CliRun["code"], stdout: out, stderr: "", out };
-}
 
 /** The demo takes over the process's signals: it runs as its own process. */
 async function runDemo(argv: string[]): Promise<CliRun> {

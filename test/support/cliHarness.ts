@@ -7,7 +7,7 @@ import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { afterAll, beforeAll, beforeEach } from "vitest";
+import { afterAll, beforeAll, beforeEach, vi } from "vitest";
 import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
 import type { Io } from "../../scripts/cli/args.js";
 import { exitCodeFor, type ExitCode } from "../../scripts/cli/common.js";
@@ -144,4 +144,23 @@ export function useCliHarness(options: CliHarnessOptions): CliHarness {
       return { code, stdout: out, stderr: err, out: both };
     },
   };
+}
+
+/** A command line that does not take an Io: its output is process.stdout/stderr, captured here. */
+export async function runProcessMain(main: (argv: string[]) => Promise<number>, argv: string[]): Promise<CliRun> {
+  let out = "";
+  const capture = (chunk: string | Uint8Array) => ((out += chunk.toString()), true);
+  const stdout = vi.spyOn(process.stdout, "write").mockImplementation(capture as typeof process.stdout.write);
+  const stderr = vi.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
+  let code: number;
+  try {
+    code = await main(argv);
+  } catch (error) {
+    code = exitCodeFor(error);
+    out += `error: ${(error as Error).message}\n`;
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+  return { code: code as CliRun["code"], stdout: out, stderr: "", out };
 }

@@ -5,36 +5,17 @@
 
 import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it, vi } from "vitest";
-import { exitCodeFor } from "../../scripts/cli/common.js";
+import { describe, expect, it } from "vitest";
 import { cutoverMain } from "../../scripts/cli/cutoverMain.js";
 import { migrateMain } from "../../scripts/cli/migrateMain.js";
 import { parityMain } from "../../scripts/cli/parityMain.js";
 import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
 import { syncMain } from "../../scripts/cli/syncMain.js";
 import { startPostgres } from "../../scripts/local/embeddedPostgres.js";
-import { useCliHarness, type CliRun } from "../support/cliHarness.js";
+import { runProcessMain, useCliHarness, type CliRun } from "../support/cliHarness.js";
 
 const SECRET = "hunter22-Zq";
 const cli = useCliHarness({ dirPrefix: "bluegreen-secrets-", weights: { blue: 100, green: 0 }, copyProdConfig: true });
-
-async function runProcessMain(main: (argv: string[]) => Promise<number>, argv: string[]): Promise<CliRun> {
-  let out = "";
-  const capture = (chunk: string | Uint8Array) => ((out += chunk.toString()), true);
-  const stdout = vi.spyOn(process.stdout, "write").mockImplementation(capture as typeof process.stdout.write);
-  const stderr = vi.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
-  let code: number;
-  try {
-    code = await main(argv);
-  } catch (error) {
-    code = exitCodeFor(error);
-    out += `error: ${(error as Error).message}\n`;
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-  return { code: code as CliRun["code"], stdout: out, stderr: "", out };
-}
 
 async function filesContaining(dir: string, needle: string): Promise<string[]> {
   const found: string[] = [];
