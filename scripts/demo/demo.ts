@@ -61,7 +61,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const signal = controller.signal;
 
   const policy = buildDemoPolicy(database, options.timings ?? "demo", {}, { backgroundErrorRate });
-  // Issue 14: capacity match scales green's app processes to blue's before the first shift (a process starts in about a second).
+  // Capacity match scales green's app processes to blue's before the first shift (a process starts in about a second).
   if (options.capacityMode === "match")
     policy.rollout = { ...policy.rollout, capacity: { ...policy.rollout.capacity, mode: "match", scaleTimeoutSeconds: 60 } };
   const sandbox = new Sandbox({

@@ -86,11 +86,13 @@ export function rollbackFigures(
   // Poll counts: the readings (the sequential judge's, or the threshold gates') whose window
   // reached past the onset, up to the breach.
   let pollsSeeingFault: number | null = null;
+  let pollsWhollyAfterOnset: number | null = null;
   let firstFailingPoll: number | null = null;
   if (onset !== null) {
     const until = startedIndex >= 0 ? startedIndex : events.length;
-    const seeing = events.slice(0, until).filter((event) => isReading(event) && readingWindowEnd(event) > onset);
+    const seeing = events.slice(0, until).filter((event): event is Reading => isReading(event) && readingWindowEnd(event) > onset);
     pollsSeeingFault = seeing.length;
+    pollsWhollyAfterOnset = seeing.filter((event) => event.window.start >= onset).length;
     const failing = seeing.findIndex(readingFailed);
     firstFailingPoll = failing >= 0 ? failing + 1 : null;
   }
@@ -107,6 +109,7 @@ export function rollbackFigures(
     engineTimeToRollbackMs,
     reason,
     pollsSeeingFault,
+    pollsWhollyAfterOnset,
     firstFailingPoll,
     pollsDuringRollback,
     afterRollback: after,

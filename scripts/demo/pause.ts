@@ -141,7 +141,12 @@ export async function runPausedWithGuard(ctx: ScenarioContext): Promise<DemoResu
   // The polls that saw the fault are the guard's alarm windows (the cutover, paused, polled nothing then).
   const seeing = onset === null ? [] : guardWindows.filter((window) => window.start + GUARD_WINDOW_MS > onset);
   const firstBreach = seeing.findIndex((window) => window.breaching);
-  const rollback = figures && { ...figures, pollsSeeingFault: seeing.length, firstFailingPoll: firstBreach >= 0 ? firstBreach + 1 : null };
+  const rollback = figures && {
+    ...figures,
+    pollsSeeingFault: seeing.length,
+    pollsWhollyAfterOnset: seeing.filter((window) => window.start >= onset!).length,
+    firstFailingPoll: firstBreach >= 0 ? firstBreach + 1 : null,
+  };
   const injected = loadResult.failures.filter((failure) => injectedFailure(failure, fault, green)).length;
   const unexpectedFailures = loadResult.failures.length - injected;
   const asExpected =

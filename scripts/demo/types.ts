@@ -35,11 +35,11 @@ export interface DemoOptions {
   faultAfterMs?: number;
   /** The step (0-based) after whose verified weights the fault delay starts; default 0 (5%). */
   faultAtStep?: number;
-  /** Issue 14: the cutover pauses at 25% and exits, then a fault on green and the guard rolls back (shared only). */
+  /** The cutover pauses at 25% and exits, then a fault on green and the guard rolls back (shared only). */
   pause?: boolean;
-  /** Issue 14: app processes per color behind the router; default 1 each. */
+  /** App processes per color behind the router; default 1 each. */
   instances?: Record<Color, number>;
-  /** Issue 14: rollout.capacity.mode of the demo's cutover (match: green is scaled to blue first); default check. */
+  /** rollout.capacity.mode of the demo's cutover (match: green is scaled to blue first); default check. */
   capacityMode?: "check" | "match";
 
   timings?: DemoTimings;
@@ -166,6 +166,12 @@ export interface DemoRollback {
    * breach was observed on (event order, not wall time); null without a fault onset.
    */
   pollsSeeingFault: number | null;
+  /**
+   * Of those, the polls whose whole window lay after the onset. The window that straddles the onset
+   * may carry the fault for a fraction of its span only, too little to decide on; the promise is
+   * that at most two whole windows of the fault pass before the rollback starts.
+   */
+  pollsWhollyAfterOnset: number | null;
   /** Of those, the 1-based number of the first failing poll (null: none failed). */
   firstFailingPoll: number | null;
   /** Gate polls between the breach and traffic verified on blue (0: the rollback ran before any further poll). */

@@ -144,7 +144,7 @@ describe("end to end against the mock ALB", () => {
     expect(result.stdout).toMatch(/Plan: canary, shared database, 2 steps/);
     expect(result.stdout).toMatch(/ModifyListener arn:aws:elasticloadbalancing/);
     expect(result.stdout).toMatch(/dry run: nothing was changed/);
-    // Traffic-aware (issue 10): the last hour of RequestCount per color gives each step's time to a decision.
+    // Traffic-aware: the last hour of RequestCount per color gives each step's time to a decision.
     expect(result.stdout).toMatch(/Time to a decision, at the last 1h/);
     expect(modifyCalls()).toEqual([]);
   });

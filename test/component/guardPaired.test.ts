@@ -1,4 +1,4 @@
-// The always-on guard in database.mode paired (issue 14): the handler with aws-sdk-client-mock
+// The always-on guard in database.mode paired: the handler with aws-sdk-client-mock
 // doing the lossless rollback of `npm run rollback` (fence, green → blue catch-up, flip, fence
 // off) over a replication fake that models lag; the deadline taken from Lambda's remaining time;
 // the replication wiring reading exactly the four secrets the policy grants; the packaged bundle

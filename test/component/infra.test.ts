@@ -205,7 +205,7 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
       "app out 443 0.0.0.0/0",
       "db in 5432 sg:app",
       ...(paired ? ["db in 5432 sg:db", "db out 5432 sg:db"] : []),
-      // The paired guard's Lambda runs in the VPC (issue 14): out to PostgreSQL and the AWS APIs, admitted by the databases' group.
+      // The paired guard's Lambda runs in the VPC: out to PostgreSQL and the AWS APIs, admitted by the databases' group.
       ...(scenario === "paired" ? ["guard-sg out 5432 sg:db", "guard-sg out 443 0.0.0.0/0", "db in 5432 sg:guard-sg"] : []),
     ].sort();
     expect(securityChain(run())).toEqual(expected);
@@ -310,7 +310,7 @@ describe.each(Object.keys(scenarios))("%s", (scenario) => {
   });
 
   it("gives instances only SSM core (plus read access to their own ECR repository)", () => {
-    // The guard's Lambda role and policy are checked in guard.test.ts (issue 14).
+    // The guard's Lambda role and policy are checked in guard.test.ts.
     const ofInstances = (type: string) =>
       run()
         .ofType(type)
@@ -542,7 +542,7 @@ describe("shared (Pulumi.prod.yaml)", () => {
       sg: 3,
       ingress: 6,
       egress: 3,
-      // role and rolePolicy: the instances' two, and the guard's (issue 14).
+      // role and rolePolicy: the instances' two, and the guard's.
       alb: 1,
       listener: 2,
       rule: 3,
@@ -615,7 +615,7 @@ describe("paired", () => {
 
   it("declares the expected set of resources (existing VPC: no network resources)", () => {
     expect(countsOf(run())).toEqual({
-      // sg, ingress, egress, role and rolePolicy: the paired guard's too (issue 14: its group, 5432 in on the databases' group, 5432 and 443 out).
+      // sg, ingress, egress, role and rolePolicy: the paired guard's too (its group, 5432 in on the databases' group, 5432 and 443 out).
       vpc: 0,
       subnet: 0,
       igw: 0,

@@ -1,4 +1,4 @@
-// End-to-end (issue 14): capacity in the sandbox through runDemo() — each color's app processes
+// End-to-end: capacity in the sandbox through runDemo() — each color's app processes
 // behind the router are its instances, health reflects each of them. Blue 2 / green 1: with
 // capacity check the cutover stops before green takes 100% (rolled back, traffic verified on
 // blue); with capacity match green is first scaled to 2 processes and the cutover succeeds.

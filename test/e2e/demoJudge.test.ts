@@ -1,4 +1,4 @@
-// End-to-end: the statistical judge in the sandbox (issue 10), through runDemo() — real PostgreSQL,
+// End-to-end: the statistical judge in the sandbox, through runDemo() — real PostgreSQL,
 // the sample app twice, the local router's counters, real HTTP load, the production engine.
 // A background error rate on both colors is normal and must not roll back; ten times that rate on
 // green is caught at the 5% step; a crashed green (router 502s) is caught too. No wall-time

@@ -82,9 +82,11 @@ describe("paired databases: a fault after the switch rolls back losslessly", () 
   it("rolls back to blue on its own, every write green acknowledged replicated back", () => {
     expect(result.outcome).toBe("rolled-back");
     expect(result.rollback!.afterRollback.green).toBe(0);
-    // Poll counts, not wall time: at most two polls saw the fault before the rollback began.
+    // Poll counts, not wall time: at most two whole windows of the fault (and the one straddling
+    // its onset) before the rollback began.
     expect(result.rollback!.pollsSeeingFault!).toBeGreaterThanOrEqual(1);
-    expect(result.rollback!.pollsSeeingFault!).toBeLessThanOrEqual(2);
+    expect(result.rollback!.pollsWhollyAfterOnset!).toBeLessThanOrEqual(2);
+    expect(result.rollback!.pollsSeeingFault! - result.rollback!.pollsWhollyAfterOnset!).toBeLessThanOrEqual(1);
     expect(result.paired!.rollbackFenceMs).not.toBeNull();
     expect(result.unexpectedFailures).toBe(0);
     expect(result.dataCheck.database).toBe("blue");

@@ -1,4 +1,4 @@
-// End-to-end (issue 14): `npm run demo -- --pause` through runDemo() — real PostgreSQL, the
+// End-to-end: `npm run demo -- --pause` through runDemo() — real PostgreSQL, the
 // sample app twice, the local router, real load. The cutover, its own process, pauses at 25% and
 // exits; only then a fault starts on green, and the guard — its own process, over the router's
 // control API and the run directory — rolls back with no cutover and no operator. Asserted on

@@ -1,4 +1,4 @@
-// End-to-end, real PostgreSQL (issue 6): paired databases, a lossless switch AND a lossless
+// End-to-end, real PostgreSQL: paired databases, a lossless switch AND a lossless
 // rollback, in ONE run: `npm run demo -- --database paired` runs cutover (blue → green) →
 // rollback (green → blue) → cutover again, each behind the write fence, with a continuous
 // writer (≥ 200 writes/s offered) and readers going through the router the whole time.

@@ -1,6 +1,6 @@
 // `npm run demo` sizing flags: one app process per color by default; one flag alone sizes that
 // color against a pool of two for the other, so `--green-instances 1` alone shows the capacity
-// refusal (issue 14); bad counts are usage errors.
+// refusal; bad counts are usage errors.
 
 import { describe, expect, it } from "vitest";
 import { demoInstances } from "../../scripts/cli/demoMain.js";

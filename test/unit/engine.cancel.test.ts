@@ -1,4 +1,4 @@
-// Cancellation (issue 9): the caller aborts the engine's signal. The engine stops at the next
+// Cancellation: the caller aborts the engine's signal. The engine stops at the next
 // safe point, saves the journal in its current (non-terminal) phase, releases the lock, resolves
 // "interrupted", writes nothing more and never rolls back because of it; `--resume` then
 // continues to success. Virtual clock and event order only.

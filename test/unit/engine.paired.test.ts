@@ -1,4 +1,4 @@
-// Paired databases (issue 6): the fenced switch and the fenced rollback, through the ports.
+// Paired databases: the fenced switch and the fenced rollback, through the ports.
 
 import { describe, expect, test } from "vitest";
 import { runCutover, runRollback, type CutoverRequest } from "../../scripts/core/engine.js";

@@ -1,4 +1,4 @@
-// The cutover engine over in-memory fakes and a virtual clock: every path of issue 3.
+// The cutover engine over in-memory fakes and a virtual clock: every path of a cutover.
 
 import { describe, expect, test, vi } from "vitest";
 import { EngineInputError, outcomeExitCode, previewCutover, runCutover, runRollback, type CutoverRequest } from "../../scripts/core/engine.js";

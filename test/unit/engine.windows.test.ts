@@ -1,4 +1,4 @@
-// The bake judges the right traffic (issue 10): over a metrics source that behaves like ALB metrics
+// The bake judges the right traffic: over a metrics source that behaves like ALB metrics
 // in CloudWatch (one-minute buckets published two minutes after they end, binomial noise, background
 // errors on both colors), no window that starts before its step was verified is ever counted, for
 // every strategy; nothing is asked for before it is published; a green that
