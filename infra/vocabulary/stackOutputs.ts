@@ -33,6 +33,13 @@ export interface StackOutputs {
   alarmNamesByColor: Record<Color, string[]>;
   stickinessSeconds: number | null;
   testHeader: string;
+  /**
+   * The stack's rollout state machine (Step Functions) when `rollout.orchestrator` is
+   * "stepfunctions"; null for the local orchestrator (the default).
+   */
+  rolloutStateMachineArn: string | null;
+  /** The release (waves across stacks) state machine, when this stack hosts it; else null. */
+  releaseStateMachineArn: string | null;
 }
 
 /** What `rollback` needs: routes, target groups, stickiness, region, database mode, fence rules. */
@@ -61,6 +68,7 @@ export function isArnOf(service: string, value: unknown): value is string {
 }
 export const isElbArn = (value: unknown): value is string => isArnOf("elasticloadbalancing", value);
 export const isSecretArn = (value: unknown): value is string => isArnOf("secretsmanager", value);
+export const isStateMachineArn = (value: unknown): value is string => isArnOf("states", value) && /:stateMachine:/.test(value);
 
 /** One value's rule: null when it holds, else what it must be. */
 type Rule = (value: unknown) => string | null;
@@ -78,6 +86,7 @@ const nullable =
 const elbArn = rule(isElbArn, "must be an elasticloadbalancing ARN");
 const secretArn = rule(isSecretArn, "must be an secretsmanager ARN");
 const notEmpty = rule(nonEmptyString, "must not be empty");
+const stateMachineArn = rule(isStateMachineArn, "must be a Step Functions state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)");
 const pulumiName = rule((v) => typeof v === "string" && PULUMI_NAME.test(v), "must be a Pulumi name (letters, digits, _ . -)");
 
 /** How a field is checked: a single value, a list of values, or a value per color. */
@@ -117,6 +126,8 @@ const FIELD_RULES: Record<keyof StackOutputs, FieldRule> = {
     ),
   },
   testHeader: { kind: "one", rule: notEmpty },
+  rolloutStateMachineArn: { kind: "one", rule: nullable(stateMachineArn), optional: "null" },
+  releaseStateMachineArn: { kind: "one", rule: nullable(stateMachineArn), optional: "null" },
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
@@ -181,10 +192,34 @@ export function outputProblems(raw: unknown, keys: readonly (keyof StackOutputs)
       seen.add(arn);
     }
   }
+  problems.push(...regionContradictions(raw, keys));
   const project = raw.pulumiProject ?? null;
   const stack = raw.pulumiStack ?? null;
   if (keys.includes("pulumiProject") && keys.includes("pulumiStack") && (project === null) !== (stack === null)) {
     problems.push("pulumiProject, pulumiStack: come together (one of them is missing)");
+  }
+  return problems;
+}
+
+/** The region an ARN names (its fourth field), or null for a value that is not an ARN. */
+const arnRegion = (value: unknown): string | null => (typeof value === "string" && value.startsWith("arn:") ? (value.split(":")[3] ?? null) : null);
+
+/**
+ * Every regional ARN must name the outputs' region: the scripts call one region's endpoints, so an
+ * ARN of another region (outputs pasted together from two stacks) would be "not found" halfway through.
+ */
+function regionContradictions(raw: Record<string, unknown>, keys: readonly (keyof StackOutputs)[]): string[] {
+  const region = raw.region;
+  if (!keys.includes("region") || typeof region !== "string") return [];
+  const problems: string[] = [];
+  for (const key of keys) {
+    const value = raw[key];
+    const values = Array.isArray(value) ? value : isRecord(value) ? COLORS.flatMap((color) => [value[color]].flat()) : [value];
+    const other = values.find((v) => {
+      const named = arnRegion(v);
+      return named !== null && named !== "" && named !== region;
+    });
+    if (other !== undefined) problems.push(`${key}: ${String(other)} is in region ${arnRegion(other)}, but region is ${region}: one stack's outputs name one region`);
   }
   return problems;
 }
@@ -212,6 +247,8 @@ export function parseStackOutputs(raw: unknown, source: string): StackOutputs {
     ...(outputs as unknown as StackOutputs),
     pulumiProject: (outputs.pulumiProject as string | undefined) ?? null,
     pulumiStack: (outputs.pulumiStack as string | undefined) ?? null,
+    rolloutStateMachineArn: (outputs.rolloutStateMachineArn as string | undefined) ?? null,
+    releaseStateMachineArn: (outputs.releaseStateMachineArn as string | undefined) ?? null,
   };
 }
 

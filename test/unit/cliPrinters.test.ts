@@ -140,4 +140,26 @@ describe("stack outputs validation", () => {
     expect(() => parseStackOutputs(empty, "x")).toThrow(/nothing routes production traffic/);
     expect(() => parseRollbackOutputs(empty, "x")).toThrow(/nothing routes production traffic/);
   });
+
+  it("refuses an ARN of another region than the outputs' region, in the full and the rollback check", async () => {
+    const raw = JSON.parse(await readFile(join(import.meta.dirname, "../../examples/stack-outputs.prod.json"), "utf8")) as Record<string, unknown>;
+    const listeners = raw.listenerArns as string[];
+    const region = raw.region as string;
+    const elsewhere = region === "us-east-1" ? "eu-west-1" : "us-east-1";
+    const mixed = { ...raw, listenerArns: [listeners[0]!.replace(`:${region}:`, `:${elsewhere}:`)] };
+    const message = new RegExp(`listenerArns: \\S+ is in region ${elsewhere}, but region is ${region}`);
+    expect(() => parseStackOutputs(mixed, "x")).toThrow(message);
+    expect(() => parseRollbackOutputs(mixed, "x")).toThrow(message);
+  });
+
+  it("reads the orchestrator's state machines when present, null when absent, and refuses a non-state-machine ARN", async () => {
+    const raw = JSON.parse(await readFile(join(import.meta.dirname, "../../examples/stack-outputs.prod.json"), "utf8")) as Record<string, unknown>;
+    const region = raw.region as string;
+    expect(parseStackOutputs(raw, "x").rolloutStateMachineArn).toBeNull();
+    const arn = `arn:aws:states:${region}:123456789012:stateMachine:prod-rollout`;
+    expect(parseStackOutputs({ ...raw, rolloutStateMachineArn: arn }, "x").rolloutStateMachineArn).toBe(arn);
+    expect(() => parseStackOutputs({ ...raw, rolloutStateMachineArn: `arn:aws:states:${region}:123456789012:execution:prod-rollout:run-1` }, "x")).toThrow(
+      /rolloutStateMachineArn: must be a Step Functions state machine ARN/,
+    );
+  });
 });
