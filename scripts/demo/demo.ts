@@ -34,7 +34,7 @@ import { DemoAbortedError, type DemoOptions, type DemoResult } from "./types.js"
 
 export { plainPrinter, silentPrinter, summaryLines } from "./summary.js";
 export { DemoAbortedError } from "./types.js";
-export type { DemoOptions, DemoPrinter, DemoResource, DemoResult, DemoRollback, DemoStep, PairedLeg, PairedSwitch } from "./types.js";
+export type { DemoFaultPlan, DemoOptions, DemoPrinter, DemoResource, DemoResult, DemoRollback, DemoStep, PairedLeg, PairedSwitch } from "./types.js";
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
@@ -53,7 +53,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const say = (text: string) => printer.line(text);
   const phase = (name: string) => options.onPhase?.(name);
 
-  // One signal for the whole run: the caller's abort, or a forced failure (tests).
+  // One signal for the whole run: the caller's abort, or a failure a test injected.
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(options.signal?.reason ?? "aborted");
   if (options.signal?.aborted) onOuterAbort();
@@ -83,7 +83,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   try {
     say(`bluegreen demo ${runId}: ${database} database${fault ? `, fault on green: ${describeFault(fault)}` : ", happy path"}`);
     await sandbox.start();
-    if (options.failAt === "after-start") throw new Error("forced failure after start-up (test)");
+    options.faultPlan?.afterStart?.();
     sandbox.startLoad();
     await sandbox.sleep(1000);
     const startupMs = Date.now() - started;
@@ -98,10 +98,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       printer.event(event);
       if (event.type === "phase-changed") phase(`engine:${event.to}`);
       injector?.observe(event);
-      if (event.type === "weights-verified" && event.ok && event.step === 0 && options.failAt === "mid-cutover") {
-        const timer = setTimeout(() => controller.abort("forced failure mid-cutover (test)"), 300);
-        sandbox.onRelease("forced failure timer", () => clearTimeout(timer));
-      }
+      options.faultPlan?.onEngineEvent?.(event, (reason, afterMs) => {
+        const timer = setTimeout(() => controller.abort(reason), afterMs);
+        sandbox.onRelease("injected failure timer", () => clearTimeout(timer));
+      });
     };
     const ctx: ScenarioContext = {
       options,

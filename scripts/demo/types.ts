@@ -20,6 +20,20 @@ export interface DemoPrinter {
   urgent?(text: string): void;
 }
 
+/**
+ * A test harness's injected failures, called at the points a run can fail: the demo's own code
+ * holds no failure switch.
+ */
+export interface DemoFaultPlan {
+  /** Once the sandbox is up, before the load starts: throw to fail the start-up. */
+  afterStart?: () => void;
+  /**
+   * Every engine event; `fail(reason, afterMs)` aborts the run after that delay as a Ctrl-C
+   * would, with that reason (the timer is cleared when the run ends first).
+   */
+  onEngineEvent?: (event: EngineEvent, fail: (reason: string, afterMs: number) => void) => void;
+}
+
 export type DemoResource = { kind: "pid"; pid: number; label: string } | { kind: "dir"; path: string } | { kind: "port"; port: number; label: string };
 
 export interface DemoOptions {
@@ -57,8 +71,8 @@ export interface DemoOptions {
   printer?: DemoPrinter;
   /** Told about every process, directory and port as soon as it exists. */
   onResource?: (resource: DemoResource) => void;
-  /** Tests: fail on purpose at this point, to prove the clean-up. */
-  failAt?: "after-start" | "mid-cutover" | null;
+  /** Failures a test injects to prove the clean-up (the product never sets one). */
+  faultPlan?: DemoFaultPlan;
   /** Tests: told each phase the demo enters (start-up, baking, fence, ...), to interrupt it there. */
   onPhase?: (phase: string) => void;
   /** Spawn the detached reaper (default true). */

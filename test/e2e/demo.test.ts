@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DemoAbortedError, runDemo, silentPrinter, type DemoResource, type DemoResult } from "../../scripts/demo/demo.js";
 import { expectRunGone, pidAlive, portFree } from "./leftovers.js";
+import { failAfterStart, failMidCutover } from "../support/demoFaultPlans.js";
 
 let reportsDir: string;
 beforeAll(async () => {
@@ -163,7 +164,7 @@ describe("clean-up after a forced failure mid-run", () => {
     const id = runId("abort");
     const resources: DemoResource[] = [];
     await expect(
-      runDemo({ runId: id, timings: "ci", reportsDir, printer: silentPrinter, failAt: "mid-cutover", onResource: (r) => resources.push(r) }),
+      runDemo({ runId: id, timings: "ci", reportsDir, printer: silentPrinter, faultPlan: failMidCutover, onResource: (r) => resources.push(r) }),
     ).rejects.toBeInstanceOf(DemoAbortedError);
     await expectAllReleased(id, resources);
   }, 240_000);
@@ -171,7 +172,7 @@ describe("clean-up after a forced failure mid-run", () => {
   it("does the same when start-up fails", async () => {
     const id = runId("start");
     const resources: DemoResource[] = [];
-    await expect(runDemo({ runId: id, reportsDir, printer: silentPrinter, failAt: "after-start", onResource: (r) => resources.push(r) })).rejects.toThrow(
+    await expect(runDemo({ runId: id, reportsDir, printer: silentPrinter, faultPlan: failAfterStart, onResource: (r) => resources.push(r) })).rejects.toThrow(
       /forced failure/,
     );
     await expectAllReleased(id, resources);

@@ -27,8 +27,10 @@ interface Run {
   waitFor: (pattern: RegExp, timeoutMs: number) => Promise<void>;
 }
 
-function demo(args: string[]): Run {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts", "--reports", reportsDir, ...args], {
+/** The demo command line (scripts/demo.ts), or the same with a failure the harness injects (test/support/demoWithFaultPlan.ts). */
+function demo(args: string[], faultPlan?: "mid-cutover"): Run {
+  const entry = faultPlan ? ["test/support/demoWithFaultPlan.ts", faultPlan] : ["scripts/demo.ts"];
+  const child = spawn(process.execPath, ["--import", "tsx", ...entry, "--reports", reportsDir, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", CI: "true" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -110,7 +112,7 @@ describe("demo command line", () => {
 
   it("exits 1 and leaves nothing behind after a failure mid-run", async () => {
     const runId = id("fail");
-    const run = demo(["--timings", "ci", "--run-id", runId, "--fail-at", "mid-cutover"]);
+    const run = demo(["--timings", "ci", "--run-id", runId], "mid-cutover");
     const { code } = await run.exited;
     expect(code, run.output().slice(-1500)).toBe(1);
     expect(run.output()).toMatch(/forced failure mid-cutover/);

@@ -3,7 +3,7 @@
 // refusal; bad counts are usage errors.
 
 import { describe, expect, it } from "vitest";
-import { demoInstances } from "../../scripts/cli/demoMain.js";
+import { demoInstances } from "../../scripts/cli/demoOptions.js";
 import { UsageError } from "../../scripts/core/errors.js";
 
 describe("demoInstances", () => {
