@@ -42,7 +42,7 @@ export interface StopSyncResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function connectOrNull(db: Db, label: string): Promise<{ client: pg.ClientBase | null; owned: boolean; error?: Error }> {
+async function connectOrNull(db: Db, label: string): Promise<Connection> {
   if (typeof db !== "string") return { client: db, owned: false };
   try {
     return { client: await openClient(db, { label }), owned: true };
@@ -51,6 +51,22 @@ async function connectOrNull(db: Db, label: string): Promise<{ client: pg.Client
     throw error;
   }
 }
+
+/** One stop in progress: both ends (null when unreachable), the result being filled, and how statements run. */
+interface Stop {
+  name: string;
+  options: StopSyncOptions;
+  secrets: Array<string | undefined>;
+  tgt: Connection;
+  src: Connection;
+  result: StopSyncResult;
+  /** Record a statement and run it (not in a dry run). */
+  run(client: pg.ClientBase, on: "source" | "target", sql: string): Promise<void>;
+}
+
+type Connection = { client: pg.ClientBase | null; owned: boolean; error?: Error };
+
+const dropSlotSql = (slot: string) => `SELECT pg_drop_replication_slot(${literal(slot)})`;
 
 export async function stopSync(options: StopSyncOptions): Promise<StopSyncResult> {
   const name = options.name ?? SYNC_NAMES.forward;
@@ -62,8 +78,6 @@ export async function stopSync(options: StopSyncOptions): Promise<StopSyncResult
     typeof options.sourceUrl === "string" ? passwordOf(options.sourceUrl) : undefined,
     typeof options.targetUrl === "string" ? passwordOf(options.targetUrl) : undefined,
   ];
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const dropSlotSql = (slot: string) => `SELECT pg_drop_replication_slot(${literal(slot)})`;
 
   const tgt = await connectOrNull(options.targetUrl, targetLabel);
   const src = await connectOrNull(options.sourceUrl, sourceLabel);
@@ -77,129 +91,154 @@ export async function stopSync(options: StopSyncOptions): Promise<StopSyncResult
     leftoverSlots: [],
     messages: [],
   };
-  const run = async (client: pg.ClientBase, on: "source" | "target", sql: string) => {
-    result.statements.push({ on, sql });
-    if (!options.dryRun) await client.query(sql);
+  const stop: Stop = {
+    name,
+    options,
+    secrets,
+    tgt,
+    src,
+    result,
+    run: async (client, on, sql) => {
+      result.statements.push({ on, sql });
+      if (!options.dryRun) await client.query(sql);
+    },
   };
   try {
-    if (!options.force) {
-      if (!tgt.client) {
-        throw new UnreachableError(
-          `${tgt.error!.message}; nothing was changed. Retry when the target is reachable, or use --force to drop the ` +
-            `source's slot and publication anyway (the target's subscription is then left to drop later)`,
-        );
-      }
-      if (!src.client) {
-        throw new UnreachableError(
-          `${src.error!.message}; DROP SUBSCRIPTION needs the source to drop its slot, so nothing was changed. ` +
-            `Retry when the source is reachable, or use --force to detach the subscription and drop the slot on the source later by hand`,
-        );
-      }
-    }
+    if (!options.force) refuseUnreachable(tgt, src);
     if (!tgt.client && !src.client) throw tgt.error!;
-
     // 1. The subscription on the target.
-    let subOid: number | undefined;
-    let slotName = name;
-    if (tgt.client) {
-      const target = tgt.client;
-      const info = await serverInfo(target);
-      const sub = (await listSubscriptions(target, info.versionNum)).find((s) => s.name === name);
-      if (!sub) {
-        result.messages.push(`no subscription ${name} on the target`);
-      } else {
-        subOid = sub.oid;
-        slotName = sub.slotName ?? name;
-        if (src.client) {
-          try {
-            await run(target, "target", `DROP SUBSCRIPTION ${ident(name)}`);
-            result.droppedSubscription = !options.dryRun;
-            if (sub.slotName) {
-              result.messages.push(
-                options.dryRun
-                  ? `DROP SUBSCRIPTION would also drop slot ${sub.slotName} on the source`
-                  : `subscription ${name} dropped; it dropped slot ${sub.slotName} on the source`,
-              );
-            }
-          } catch (error) {
-            // The target could not reach the source to drop the slot: detach, then drop the slot ourselves below.
-            result.messages.push(
-              `DROP SUBSCRIPTION could not drop the slot itself (${redact(String((error as Error).message), secrets)}): detaching it and dropping the slot directly on the source`,
-            );
-            result.statements.pop();
-            await run(target, "target", `ALTER SUBSCRIPTION ${ident(name)} DISABLE`);
-            await run(target, "target", `ALTER SUBSCRIPTION ${ident(name)} SET (slot_name = NONE)`);
-            await run(target, "target", `DROP SUBSCRIPTION ${ident(name)}`);
-            result.droppedSubscription = true;
-          }
-        } else {
-          await run(target, "target", `ALTER SUBSCRIPTION ${ident(name)} DISABLE`);
-          await run(target, "target", `ALTER SUBSCRIPTION ${ident(name)} SET (slot_name = NONE)`);
-          await run(target, "target", `DROP SUBSCRIPTION ${ident(name)}`);
-          result.droppedSubscription = !options.dryRun;
-          if (sub.slotName) {
-            result.leftoverSlots.push(sub.slotName);
-            result.messages.push(
-              `the source is unreachable: slot ${sub.slotName} is left on it and holds WAL until dropped. ` +
-                `When it is reachable run \`sync stop\` again, or on the source: ${dropSlotSql(sub.slotName)}; ` +
-                `also drop any slot named pg_${sub.oid}_sync_% and DROP PUBLICATION ${ident(name)}`,
-            );
-          }
-        }
-      }
-    } else {
-      result.messages.push(
-        `the target is unreachable (${tgt.error?.message}): its subscription ${name}, if any, is left; it will fail to stream once the slot is gone. Drop it there later with sync stop`,
-      );
-    }
-
+    const subscription = await dropSubscription(stop);
     // 2. Slots and the publication on the source.
-    if (src.client) {
-      const source = src.client;
-      const deadline = performance.now() + timeoutMs;
-      const maxPolls = Math.ceil(timeoutMs / 100) + 2;
-      for (let poll = 0; poll < maxPolls; poll++) {
-        const slots =
-          options.dryRun && result.droppedSubscription === false && subOid !== undefined
-            ? [] // a dry run's DROP SUBSCRIPTION would remove them
-            : await findSlots(source, [slotName], subOid);
-        const inactive = slots.filter((s) => !s.active);
-        for (const slot of inactive) {
-          try {
-            await run(source, "source", dropSlotSql(slot.name));
-            if (!options.dryRun) result.droppedSlots.push(slot.name);
-          } catch (error) {
-            // Became active or vanished between the read and the drop: look again.
-            if ((error as { code?: string }).code !== "42704" && (error as { code?: string }).code !== "55006") throw error;
-            result.statements.pop();
-          }
-        }
-        const active = slots.filter((s) => s.active);
-        if (active.length === 0 || options.dryRun) break;
-        if (performance.now() >= deadline) break;
-        await sleep(100);
-      }
-      if (!options.dryRun) {
-        const left = await findSlots(source, [slotName], subOid);
-        for (const slot of left) {
-          result.leftoverSlots.push(slot.name);
-          result.messages.push(
-            `slot ${slot.name} is still on the source${slot.active ? ` and in use by pid ${slot.activePid} (another subscriber uses this name)` : ""}: ` +
-              `stop its consumer, then on the source: ${dropSlotSql(slot.name)}`,
-          );
-        }
-      }
-      const pub = await source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [name]);
-      if ((pub.rowCount ?? 0) > 0) {
-        await run(source, "source", `DROP PUBLICATION ${ident(name)}`);
-        result.droppedPublication = !options.dryRun;
-      }
-    }
+    if (src.client) await dropSlotsAndPublication(stop, src.client, subscription);
     return result;
   } catch (error) {
     throw mapError(error, "sync stop", secrets);
   } finally {
     if (tgt.owned) await (tgt.client as pg.Client | null)?.end().catch(() => undefined);
     if (src.owned) await (src.client as pg.Client | null)?.end().catch(() => undefined);
+  }
+}
+
+/** Without --force an unreachable side changes nothing: say what to do instead. */
+function refuseUnreachable(tgt: Connection, src: Connection): void {
+  if (!tgt.client) {
+    throw new UnreachableError(
+      `${tgt.error!.message}; nothing was changed. Retry when the target is reachable, or use --force to drop the ` +
+        `source's slot and publication anyway (the target's subscription is then left to drop later)`,
+    );
+  }
+  if (!src.client) {
+    throw new UnreachableError(
+      `${src.error!.message}; DROP SUBSCRIPTION needs the source to drop its slot, so nothing was changed. ` +
+        `Retry when the source is reachable, or use --force to detach the subscription and drop the slot on the source later by hand`,
+    );
+  }
+}
+
+/**
+ * Drops the subscription on the target: with the source reachable DROP SUBSCRIPTION drops its slot
+ * (detached first when the target cannot reach the source); with the source down it is detached
+ * and its slot reported as left. Returns the subscription's oid and slot name for the source's clean-up.
+ */
+async function dropSubscription(stop: Stop): Promise<{ subOid: number | undefined; slotName: string }> {
+  const { name, options, result, run, tgt, src } = stop;
+  if (!tgt.client) {
+    result.messages.push(
+      `the target is unreachable (${tgt.error?.message}): its subscription ${name}, if any, is left; it will fail to stream once the slot is gone. Drop it there later with sync stop`,
+    );
+    return { subOid: undefined, slotName: name };
+  }
+  const target = tgt.client;
+  const info = await serverInfo(target);
+  const sub = (await listSubscriptions(target, info.versionNum)).find((s) => s.name === name);
+  if (!sub) {
+    result.messages.push(`no subscription ${name} on the target`);
+    return { subOid: undefined, slotName: name };
+  }
+  const detachAndDrop = async () => {
+    await run(target, "target", `ALTER SUBSCRIPTION ${ident(name)} DISABLE`);
+    await run(target, "target", `ALTER SUBSCRIPTION ${ident(name)} SET (slot_name = NONE)`);
+    await run(target, "target", `DROP SUBSCRIPTION ${ident(name)}`);
+  };
+  if (src.client) {
+    try {
+      await run(target, "target", `DROP SUBSCRIPTION ${ident(name)}`);
+      result.droppedSubscription = !options.dryRun;
+      if (sub.slotName) {
+        result.messages.push(
+          options.dryRun
+            ? `DROP SUBSCRIPTION would also drop slot ${sub.slotName} on the source`
+            : `subscription ${name} dropped; it dropped slot ${sub.slotName} on the source`,
+        );
+      }
+    } catch (error) {
+      // The target could not reach the source to drop the slot: detach, then drop the slot ourselves below.
+      result.messages.push(
+        `DROP SUBSCRIPTION could not drop the slot itself (${redact(String((error as Error).message), stop.secrets)}): detaching it and dropping the slot directly on the source`,
+      );
+      result.statements.pop();
+      await detachAndDrop();
+      result.droppedSubscription = true;
+    }
+  } else {
+    await detachAndDrop();
+    result.droppedSubscription = !options.dryRun;
+    if (sub.slotName) {
+      result.leftoverSlots.push(sub.slotName);
+      result.messages.push(
+        `the source is unreachable: slot ${sub.slotName} is left on it and holds WAL until dropped. ` +
+          `When it is reachable run \`sync stop\` again, or on the source: ${dropSlotSql(sub.slotName)}; ` +
+          `also drop any slot named pg_${sub.oid}_sync_% and DROP PUBLICATION ${ident(name)}`,
+      );
+    }
+  }
+  return { subOid: sub.oid, slotName: sub.slotName ?? name };
+}
+
+/** Drops our inactive slots on the source (waiting, bounded, for active ones to be released), reports any left, then drops the publication. */
+async function dropSlotsAndPublication(
+  stop: Stop,
+  source: pg.ClientBase,
+  { subOid, slotName }: { subOid: number | undefined; slotName: string },
+): Promise<void> {
+  const { name, options, result, run } = stop;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = performance.now() + timeoutMs;
+  const maxPolls = Math.ceil(timeoutMs / 100) + 2;
+  for (let poll = 0; poll < maxPolls; poll++) {
+    const slots =
+      options.dryRun && result.droppedSubscription === false && subOid !== undefined
+        ? [] // a dry run's DROP SUBSCRIPTION would remove them
+        : await findSlots(source, [slotName], subOid);
+    const inactive = slots.filter((s) => !s.active);
+    for (const slot of inactive) {
+      try {
+        await run(source, "source", dropSlotSql(slot.name));
+        if (!options.dryRun) result.droppedSlots.push(slot.name);
+      } catch (error) {
+        // Became active or vanished between the read and the drop: look again.
+        if ((error as { code?: string }).code !== "42704" && (error as { code?: string }).code !== "55006") throw error;
+        result.statements.pop();
+      }
+    }
+    const active = slots.filter((s) => s.active);
+    if (active.length === 0 || options.dryRun) break;
+    if (performance.now() >= deadline) break;
+    await sleep(100);
+  }
+  if (!options.dryRun) {
+    const left = await findSlots(source, [slotName], subOid);
+    for (const slot of left) {
+      result.leftoverSlots.push(slot.name);
+      result.messages.push(
+        `slot ${slot.name} is still on the source${slot.active ? ` and in use by pid ${slot.activePid} (another subscriber uses this name)` : ""}: ` +
+          `stop its consumer, then on the source: ${dropSlotSql(slot.name)}`,
+      );
+    }
+  }
+  const pub = await source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [name]);
+  if ((pub.rowCount ?? 0) > 0) {
+    await run(source, "source", `DROP PUBLICATION ${ident(name)}`);
+    result.droppedPublication = !options.dryRun;
   }
 }
