@@ -265,7 +265,6 @@ export class Guard extends pulumi.ComponentResource {
       { name: `/aws/lambda/${functionName}`, retentionInDays: 30, tags: tags(`${name}-logs`) },
       parent,
     );
-
     this.role = new aws.iam.Role(
       `${name}-role`,
       {
@@ -277,34 +276,58 @@ export class Guard extends pulumi.ComponentResource {
       },
       parent,
     );
+    const paired = args.paired;
+    const pairedOutputs = pairedValuesOf(paired);
+    this.policy = this.rolePolicy(name, args, logGroup.arn, pairedOutputs);
+    const vpcConfig = paired ? this.pairedNetwork(name, paired) : undefined;
+
+    const code = args.code ?? new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundleGuardHandler()) });
+    this.function = new aws.lambda.Function(
+      `${name}-fn`,
+      {
+        name: functionName,
+        description: "bluegreen guard: rolls traffic back to blue when green's alarms fire during a rollout",
+        runtime: GUARD_RUNTIME,
+        handler: "index.handler",
+        code,
+        role: this.role.arn,
+        // Shared: a rollback verifies within its plan's verify timeout (≤ 60 s by default), three
+        // attempts at most. Paired: the fence, the catch-up and the flip (see the file comment).
+        // Either way the handler's deadline ends the rollback 30 s before this, journaled.
+        timeout: GUARD_TIMEOUT_SECONDS[paired ? "paired" : "shared"],
+        memorySize: 256,
+        // Never two guards at once: the lock would refuse the second anyway.
+        reservedConcurrentExecutions: 1,
+        environment: {
+          variables: {
+            // ARNs, names and endpoints only: the function reads the credentials from Secrets Manager when it runs.
+            BLUEGREEN_GUARD: guardEnvironment(args, this.compositeAlarm.alarmName, pairedOutputs),
+            // Paired: verify-full to RDS needs the Amazon roots, which the Node.js 20+ runtimes leave out unless told (cold-start cost, so only here).
+            ...(paired ? { NODE_EXTRA_CA_CERTS: LAMBDA_AMAZON_CA_BUNDLE } : {}),
+          },
+        },
+        ...(vpcConfig ? { vpcConfig } : {}),
+        tags: tags(`${name}-fn`),
+      },
+      { ...parent, dependsOn: [logGroup, this.policy] },
+    );
+    this.rule = this.alarmTrigger(name);
+    this.registerOutputs({ compositeAlarmName: this.compositeAlarm.alarmName, functionName: this.function.name });
+  }
+
+  /** The role's policy: guardPolicyDocument over the stack's account, listeners, log group and (paired) fence rules and secrets. */
+  private rolePolicy(name: string, args: GuardArgs, logGroupArn: pulumi.Output<string>, pairedOutputs: pulumi.Output<PairedValues | null>): aws.iam.RolePolicy {
     const accountParts = pulumi.output(args.accountArn).apply((arn) => {
       const [, partition, , , account] = arn.split(":");
       if (!partition || !account) throw new Error(`cannot read partition and account from ${arn}`);
       return { partition, account };
     });
-    const paired = args.paired;
-    const perColor = (values: Record<Color, pulumi.Input<string>>) => pulumi.all([values.blue, values.green]).apply(([blue, green]) => ({ blue, green }));
-    const pairedOutputs: pulumi.Output<PairedValues | null> = paired
-      ? pulumi
-          .all([
-            pulumi.output(paired.fenceRuleArns),
-            perColor(paired.databaseEndpoints),
-            perColor(paired.databaseSecretArns),
-            perColor(paired.replicationSecretArns),
-          ])
-          .apply(([fenceRuleArns, databaseEndpoints, databaseSecretArns, replicationSecretArns]) => ({
-            fenceRuleArns: [...fenceRuleArns],
-            databaseEndpoints,
-            databaseSecretArns,
-            replicationSecretArns,
-          }))
-      : pulumi.output(null);
-    this.policy = new aws.iam.RolePolicy(
+    return new aws.iam.RolePolicy(
       `${name}-policy`,
       {
         role: this.role.name,
         policy: pulumi
-          .all([accountParts, pulumi.output(args.listenerArns), logGroup.arn, pairedOutputs])
+          .all([accountParts, pulumi.output(args.listenerArns), logGroupArn, pairedOutputs])
           .apply(([parts, listenerArns, logGroupArn, pairedValues]) =>
             JSON.stringify(
               guardPolicyDocument({
@@ -331,110 +354,54 @@ export class Guard extends pulumi.ComponentResource {
             ),
           ),
       },
+      { parent: this },
+    );
+  }
+
+  /** Paired: the function runs in the VPC with a group of its own, admitted by the databases' group. */
+  private pairedNetwork(name: string, paired: PairedGuardArgs): aws.types.input.lambda.FunctionVpcConfig {
+    const parent = { parent: this };
+    const group = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      { vpcId: paired.vpcId, description: "bluegreen guard Lambda: out to PostgreSQL and the AWS APIs only, nothing in", tags: tags(`${name}-sg`) },
       parent,
     );
-
-    // Paired: the function runs in the VPC with a group of its own, admitted by the databases' group.
-    let vpcConfig: aws.types.input.lambda.FunctionVpcConfig | undefined;
-    if (paired) {
-      const group = new aws.ec2.SecurityGroup(
-        `${name}-sg`,
-        { vpcId: paired.vpcId, description: "bluegreen guard Lambda: out to PostgreSQL and the AWS APIs only, nothing in", tags: tags(`${name}-sg`) },
-        parent,
-      );
-      const tcp = { ipProtocol: "tcp", securityGroupId: group.id } as const;
-      new aws.vpc.SecurityGroupEgressRule(
-        `${name}-out-db`,
-        {
-          ...tcp,
-          fromPort: POSTGRES_PORT,
-          toPort: POSTGRES_PORT,
-          referencedSecurityGroupId: paired.databaseSecurityGroupId,
-          description: "to PostgreSQL (catch-up, sequences)",
-        },
-        parent,
-      );
-      new aws.vpc.SecurityGroupEgressRule(
-        `${name}-out-https`,
-        { ...tcp, fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS out through NAT: SSM, ELBv2, Secrets Manager" },
-        parent,
-      );
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-db-in`,
-        {
-          ipProtocol: "tcp",
-          securityGroupId: paired.databaseSecurityGroupId,
-          fromPort: POSTGRES_PORT,
-          toPort: POSTGRES_PORT,
-          referencedSecurityGroupId: group.id,
-          description: "from the guard Lambda (lossless rollback)",
-        },
-        parent,
-      );
-      vpcConfig = { subnetIds: paired.privateSubnetIds, securityGroupIds: [group.id] };
-    }
-
-    const code = args.code ?? new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundleGuardHandler()) });
-    this.function = new aws.lambda.Function(
-      `${name}-fn`,
+    const tcp = { ipProtocol: "tcp", securityGroupId: group.id } as const;
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-out-db`,
       {
-        name: functionName,
-        description: "bluegreen guard: rolls traffic back to blue when green's alarms fire during a rollout",
-        runtime: GUARD_RUNTIME,
-        handler: "index.handler",
-        code,
-        role: this.role.arn,
-        // Shared: a rollback verifies within its plan's verify timeout (≤ 60 s by default), three
-        // attempts at most. Paired: the fence, the catch-up and the flip (see the file comment).
-        // Either way the handler's deadline ends the rollback 30 s before this, journaled.
-        timeout: GUARD_TIMEOUT_SECONDS[paired ? "paired" : "shared"],
-        memorySize: 256,
-        // Never two guards at once: the lock would refuse the second anyway.
-        reservedConcurrentExecutions: 1,
-        environment: {
-          variables: {
-            // ARNs, names and endpoints only: the function reads the credentials from Secrets Manager when it runs.
-            BLUEGREEN_GUARD: pulumi
-              .all([
-                pulumi.output(args.listenerArns),
-                pulumi.output(args.targetGroupArns.blue),
-                pulumi.output(args.targetGroupArns.green),
-                this.compositeAlarm.alarmName,
-                pairedOutputs,
-              ])
-              .apply(([listenerArns, blue, green, compositeAlarmName, pairedValues]) =>
-                JSON.stringify({
-                  region: args.region,
-                  project: args.project,
-                  stack: args.stack,
-                  databaseMode: paired ? "paired" : "shared",
-                  listenerArns,
-                  targetGroupArns: { blue, green },
-                  stickinessSeconds: args.stickinessSeconds,
-                  compositeAlarmName,
-                  ...(paired && pairedValues
-                    ? {
-                        fenceRuleArns: pairedValues.fenceRuleArns,
-                        fenceDrainSeconds: paired.fenceDrainSeconds,
-                        databaseEndpoints: pairedValues.databaseEndpoints,
-                        databaseSecretArns: pairedValues.databaseSecretArns,
-                        replicationSecretArns: pairedValues.replicationSecretArns,
-                        databaseName: paired.databaseName,
-                      }
-                    : {}),
-                }),
-              ),
-            // Paired: verify-full to RDS needs the Amazon roots, which the Node.js 20+ runtimes leave out unless told (cold-start cost, so only here).
-            ...(paired ? { NODE_EXTRA_CA_CERTS: LAMBDA_AMAZON_CA_BUNDLE } : {}),
-          },
-        },
-        ...(vpcConfig ? { vpcConfig } : {}),
-        tags: tags(`${name}-fn`),
+        ...tcp,
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        referencedSecurityGroupId: paired.databaseSecurityGroupId,
+        description: "to PostgreSQL (catch-up, sequences)",
       },
-      { ...parent, dependsOn: [logGroup, this.policy] },
+      parent,
     );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-out-https`,
+      { ...tcp, fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS out through NAT: SSM, ELBv2, Secrets Manager" },
+      parent,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-db-in`,
+      {
+        ipProtocol: "tcp",
+        securityGroupId: paired.databaseSecurityGroupId,
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        referencedSecurityGroupId: group.id,
+        description: "from the guard Lambda (lossless rollback)",
+      },
+      parent,
+    );
+    return { subnetIds: paired.privateSubnetIds, securityGroupIds: [group.id] };
+  }
 
-    this.rule = new aws.cloudwatch.EventRule(
+  /** The EventBridge rule on the composite alarm going to ALARM, its permission to invoke the function, and the retries. */
+  private alarmTrigger(name: string): aws.cloudwatch.EventRule {
+    const parent = { parent: this };
+    const rule = new aws.cloudwatch.EventRule(
       `${name}-alarm`,
       {
         description: "green's composite alarm went to ALARM: run the guard",
@@ -452,7 +419,7 @@ export class Guard extends pulumi.ComponentResource {
     );
     new aws.lambda.Permission(
       `${name}-invoke`,
-      { action: "lambda:InvokeFunction", function: this.function.name, principal: "events.amazonaws.com", sourceArn: this.rule.arn },
+      { action: "lambda:InvokeFunction", function: this.function.name, principal: "events.amazonaws.com", sourceArn: rule.arn },
       parent,
     );
     // EventBridge hands the event to Lambda's asynchronous queue (its retry policy covers only
@@ -461,7 +428,7 @@ export class Guard extends pulumi.ComponentResource {
     // failed-rollback, so they are real further attempts), for events up to the age above.
     new aws.cloudwatch.EventTarget(
       `${name}-target`,
-      { rule: this.rule.name, arn: this.function.arn, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: GUARD_MAX_EVENT_AGE_SECONDS } },
+      { rule: rule.name, arn: this.function.arn, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: GUARD_MAX_EVENT_AGE_SECONDS } },
       parent,
     );
     new aws.lambda.FunctionEventInvokeConfig(
@@ -469,7 +436,59 @@ export class Guard extends pulumi.ComponentResource {
       { functionName: this.function.name, maximumRetryAttempts: 2, maximumEventAgeInSeconds: GUARD_MAX_EVENT_AGE_SECONDS },
       parent,
     );
-
-    this.registerOutputs({ compositeAlarmName: this.compositeAlarm.alarmName, functionName: this.function.name });
+    return rule;
   }
+}
+
+/** Paired: the fence rules, endpoints and secrets, resolved together; null in shared mode. */
+function pairedValuesOf(paired: PairedGuardArgs | undefined): pulumi.Output<PairedValues | null> {
+  if (!paired) return pulumi.output(null);
+  const perColor = (values: Record<Color, pulumi.Input<string>>) => pulumi.all([values.blue, values.green]).apply(([blue, green]) => ({ blue, green }));
+  return pulumi
+    .all([pulumi.output(paired.fenceRuleArns), perColor(paired.databaseEndpoints), perColor(paired.databaseSecretArns), perColor(paired.replicationSecretArns)])
+    .apply(([fenceRuleArns, databaseEndpoints, databaseSecretArns, replicationSecretArns]) => ({
+      fenceRuleArns: [...fenceRuleArns],
+      databaseEndpoints,
+      databaseSecretArns,
+      replicationSecretArns,
+    }));
+}
+
+/** BLUEGREEN_GUARD: what the handler needs, as JSON (ARNs, names and endpoints; never a credential). */
+function guardEnvironment(
+  args: GuardArgs,
+  compositeAlarmName: pulumi.Output<string>,
+  pairedOutputs: pulumi.Output<PairedValues | null>,
+): pulumi.Output<string> {
+  const paired = args.paired;
+  return pulumi
+    .all([
+      pulumi.output(args.listenerArns),
+      pulumi.output(args.targetGroupArns.blue),
+      pulumi.output(args.targetGroupArns.green),
+      compositeAlarmName,
+      pairedOutputs,
+    ])
+    .apply(([listenerArns, blue, green, alarmName, pairedValues]) =>
+      JSON.stringify({
+        region: args.region,
+        project: args.project,
+        stack: args.stack,
+        databaseMode: paired ? "paired" : "shared",
+        listenerArns,
+        targetGroupArns: { blue, green },
+        stickinessSeconds: args.stickinessSeconds,
+        compositeAlarmName: alarmName,
+        ...(paired && pairedValues
+          ? {
+              fenceRuleArns: pairedValues.fenceRuleArns,
+              fenceDrainSeconds: paired.fenceDrainSeconds,
+              databaseEndpoints: pairedValues.databaseEndpoints,
+              databaseSecretArns: pairedValues.databaseSecretArns,
+              replicationSecretArns: pairedValues.replicationSecretArns,
+              databaseName: paired.databaseName,
+            }
+          : {}),
+      }),
+    );
 }
