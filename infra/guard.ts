@@ -49,9 +49,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { bundleLambdaHandler, handlerPath } from "./lambdaBundle.js";
 import { POSTGRES_PORT } from "./securityGroups.js";
 import { LAMBDA_VPC_ACTIONS } from "./lambdaVpc.js";
 import { tags } from "./tags.js";
@@ -176,56 +174,12 @@ export function compositeAlarmRule(names: string[]): string {
 
 /** The handler source: infra/ runs from source (tsx), so the .ts file is there. */
 function guardHandlerPath(): string {
-  const candidates = ["../scripts/app/guard/handler.ts", "../scripts/app/guard/handler.js"].map((path) => fileURLToPath(new URL(path, import.meta.url)));
-  const found = candidates.find((path) => existsSync(path));
-  if (!found) throw new Error(`the guard's handler is missing (looked for ${candidates.join(", ")})`);
-  return found;
+  return handlerPath("../scripts/app/guard/handler.ts", "the guard");
 }
 
-/**
- * Bundle the handler (and the SDK clients it uses) into one CommonJS file for the function's
- * runtime (GUARD_RUNTIME). The syntax target stays node20: the lowest Node the project runs on,
- * so the same bundle also runs in the tests here; nodejs24.x runs it unchanged.
- */
+/** Bundle the handler (and the SDK clients it uses) into one CommonJS file for the function's runtime (GUARD_RUNTIME): see infra/lambdaBundle.ts. */
 export async function bundleGuardHandler(entry = guardHandlerPath()): Promise<string> {
-  const esbuild = await import("esbuild");
-  const result = await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    write: false,
-    minify: false,
-    sourcemap: false,
-    legalComments: "none",
-    logLevel: "silent",
-    // pg's optional native binding (libpq): never installed, never loaded (pg requires it only when pg.native is read).
-    external: ["pg-native"],
-    plugins: [
-      {
-        name: "static-aws-sdk",
-        setup(build) {
-          // scripts/aws/sdk.ts loads the SDK with require() at run time (fast CLI start-up); a
-          // bundler cannot follow that, so the bundle gets static imports of what the guard uses.
-          build.onLoad({ filter: /[\\/]scripts[\\/]aws[\\/]sdk\.ts$/ }, async (args) => {
-            const original = await readFile(args.path, "utf8");
-            const names = [...original.matchAll(/^export const (\w+)\s*=/gm)].map((match) => match[1]!);
-            const bundled: Record<string, string> = { elbSdk: "@aws-sdk/client-elastic-load-balancing-v2", ssmSdk: "@aws-sdk/client-ssm" };
-            const lines = names.map((name) =>
-              bundled[name]
-                ? `import * as ${name}Module from "${bundled[name]}";\nexport const ${name} = () => ${name}Module;`
-                : `export const ${name} = () => { throw new Error("${name} is not bundled into the guard"); };`,
-            );
-            return { contents: lines.join("\n"), loader: "ts" };
-          });
-        },
-      },
-    ],
-  });
-  const file = result.outputFiles[0];
-  if (!file) throw new Error("esbuild produced no output for the guard");
-  return file.text;
+  return bundleLambdaHandler(entry, { what: "the guard", sdk: ["elbSdk", "ssmSdk"] });
 }
 
 interface PairedValues {

@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, ConfigError, parsePulumiConfigMap, PROJECT, type StackConfig } from "./config.js";
 import { ColorAlarms } from "./alarms.js";
 import { Guard } from "./guard.js";
+import { Orchestrator } from "./orchestrator.js";
 import { ColorEnvironment } from "./colorEnvironment.js";
 import { Database } from "./database.js";
 import { LoadBalancer } from "./loadBalancer.js";
@@ -158,6 +159,31 @@ const guard =
 
 const perColor = <T>(value: (color: Color) => T) => ({ blue: value("blue"), green: value("green") });
 
+// rollout.orchestrator stepfunctions (infra/orchestrator.ts): the advance Lambda and the rollout
+// state machine (and the release machine with rollout.release). The config allows it for shared
+// databases only; without green there is nothing to roll out.
+const orchestrator =
+  config.rollout.orchestrator === "stepfunctions" && greenEnabled
+    ? new Orchestrator("orchestrator", {
+        namePrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,
+        project: pulumi.getProject(),
+        stack: pulumi.getStack(),
+        region: config.region,
+        accountArn: web.alb.arn,
+        rollout: config.rollout,
+        outputs: {
+          listenerArns: web.productionListeners.map((listener) => listener.arn),
+          targetGroupArns: perColor((color) => colors[color].targetGroup.arn),
+          targetGroupArnSuffixes: perColor((color) => colors[color].targetGroup.arnSuffix),
+          albArnSuffix: web.alb.arnSuffix,
+          stickinessSeconds: toStickinessSeconds(config.traffic.stickiness),
+          alarmNames: COLORS.flatMap(alarmNamesOf),
+          databaseInstanceIds: perColor((color) => databaseOf(color)?.instanceId ?? null),
+          asgNames: perColor((color) => colors[color].autoScalingGroup?.name ?? null),
+        },
+      })
+    : null;
+
 // ---------------------------------------------------------------------------------------------
 // stack outputs (contract with scripts/)
 
@@ -200,3 +226,7 @@ export const testHeader = config.traffic.testHeader;
 /** The guard's Lambda function and the composite alarm it answers to; null when there is no guard (green disabled). */
 export const guardFunctionName = guard?.function.name ?? null;
 export const guardAlarmName = guard?.compositeAlarm.alarmName ?? null;
+/** rollout.orchestrator stepfunctions: the rollout state machine (executions named after the run id); null for the local orchestrator. */
+export const rolloutStateMachineArn = orchestrator?.rolloutMachine.arn ?? null;
+/** With rollout.release: the release (wave) machine; null otherwise. */
+export const releaseStateMachineArn = orchestrator?.releaseMachine?.arn ?? null;

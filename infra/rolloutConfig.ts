@@ -111,6 +111,27 @@ const hook = z
   })
   .strict();
 
+const releaseStack = z
+  .object({
+    stack: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/, "must be a Pulumi stack name"),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
+  })
+  .strict();
+
+// The release (wave) machine: one release over many stacks, wave after wave. Its role may start
+// exactly these stacks' rollout machines (same project, same account), so they are listed here.
+const release = z
+  .object({
+    waves: int(1, 20).describe("how many waves a release has (the machine has one Map state per wave; `release` passes that many)"),
+    maxConcurrency: int(1, 40).default(1).describe("stacks rolled out at once within a wave"),
+    bakeSeconds: seconds(0, 2_592_000).default(3600).describe("the wait between two waves"),
+    stacks: z
+      .array(releaseStack)
+      .min(1, "must list at least one stack")
+      .describe("every stack a release may roll out: its rollout machine is <project>-<stack>-rollout in that region, in this account"),
+  })
+  .strict();
+
 export const rollout = z
   .object({
     strategy: strategy.default(R.strategy),
@@ -168,6 +189,11 @@ export const rollout = z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
       .optional()
       .describe("Slack-compatible JSON events"),
+    orchestrator: z
+      .enum(["local", "stepfunctions"], { error: () => 'must be "local" (the cutover process) or "stepfunctions" (docs/orchestrated.md)' })
+      .default("local")
+      .describe("who drives a rollout between its waits: the cutover process, or a Step Functions state machine and the advance Lambda"),
+    release: release.optional().describe("stepfunctions: also declare the release machine that runs one release over many stacks in waves"),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -176,6 +202,20 @@ export const rollout = z
       if (hookNames.has(entry.name)) ctx.addIssue({ code: "custom", path: ["hooks", index, "name"], message: `repeats hook name "${entry.name}"` });
       hookNames.add(entry.name);
     });
+    if (value.orchestrator === "stepfunctions" && value.hooks.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["hooks"],
+        message: 'must be empty with orchestrator "stepfunctions": hooks run shell commands from your checkout, and the advance Lambda has none',
+      });
+    }
+    if (value.release && value.orchestrator !== "stepfunctions") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["release"],
+        message: 'needs orchestrator "stepfunctions": the release machine starts the stacks\' rollout machines',
+      });
+    }
     if (value.bakeSeconds > 0 && value.bakeSeconds < value.pollIntervalSeconds) {
       ctx.addIssue({
         code: "custom",

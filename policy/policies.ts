@@ -11,6 +11,7 @@ import { elbDropInvalidHeaders } from "./rules/elb-drop-invalid-headers.js";
 import { elbMultiAz } from "./rules/elb-multi-az.js";
 import { guardLeastPrivilege } from "./rules/guard-least-privilege.js";
 import { httpsTls13 } from "./rules/https-tls13.js";
+import { orchestratorLeastPrivilege } from "./rules/orchestrator-least-privilege.js";
 import { onlyAlbOpenToInternet } from "./rules/only-alb-open-to-internet.js";
 import { rdsBackups } from "./rules/rds-backups.js";
 import { rdsDeletionProtection } from "./rules/rds-deletion-protection.js";
@@ -35,4 +36,5 @@ export const policies: Policies = [
   onlyAlbOpenToInternet,
   httpsTls13,
   guardLeastPrivilege,
+  orchestratorLeastPrivilege,
 ];

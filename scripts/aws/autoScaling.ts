@@ -8,13 +8,12 @@
 // HealthProbe's business; the engine compares healthy targets with this number.
 
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
-import { createRequire } from "node:module";
 import type { CapacityManager, Color, ColorCapacity } from "../core/ports.js";
 import { AwsCallError, awsCall, sendOptions, type SignalSource } from "./errors.js";
 
-// require(), not import: the SDK ships CommonJS and the ESM scan of it is slow (see aws/sdk.ts).
-export type AutoScalingSdk = typeof import("@aws-sdk/client-auto-scaling");
-export const autoScalingSdk = (): AutoScalingSdk => createRequire(import.meta.url)("@aws-sdk/client-auto-scaling") as AutoScalingSdk;
+import { autoScalingSdk } from "./sdk.js";
+
+export { autoScalingSdk, type AutoScalingSdk } from "./sdk.js";
 
 export class AsgCapacity implements CapacityManager {
   private readonly sdk = autoScalingSdk();

@@ -15,8 +15,10 @@ export type ElbSdk = typeof import("@aws-sdk/client-elastic-load-balancing-v2");
 export type SsmSdk = typeof import("@aws-sdk/client-ssm");
 export type CloudWatchSdk = typeof import("@aws-sdk/client-cloudwatch");
 export type RdsSdk = typeof import("@aws-sdk/client-rds");
+export type AutoScalingSdk = typeof import("@aws-sdk/client-auto-scaling");
 
 export const elbSdk = (): ElbSdk => require("@aws-sdk/client-elastic-load-balancing-v2") as ElbSdk;
 export const ssmSdk = (): SsmSdk => require("@aws-sdk/client-ssm") as SsmSdk;
 export const cloudWatchSdk = (): CloudWatchSdk => require("@aws-sdk/client-cloudwatch") as CloudWatchSdk;
 export const rdsSdk = (): RdsSdk => require("@aws-sdk/client-rds") as RdsSdk;
+export const autoScalingSdk = (): AutoScalingSdk => require("@aws-sdk/client-auto-scaling") as AutoScalingSdk;

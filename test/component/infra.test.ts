@@ -77,6 +77,8 @@ const OUTPUT_NAMES = [
   "testHeader",
   "guardFunctionName",
   "guardAlarmName",
+  "rolloutStateMachineArn",
+  "releaseStateMachineArn",
 ].sort();
 
 const BLUE_USER_DATA = "#!/bin/bash\necho custom boot script\n";

@@ -80,6 +80,8 @@ function synthesize(type: string, name: string, inputs: Record<string, any>): { 
       return { id, state: { ...inputs, arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${inputs.alarmName ?? id}` } };
     case "aws:lambda/function:Function":
       return { id, state: { ...inputs, arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${inputs.name ?? id}` } };
+    case "aws:sfn/stateMachine:StateMachine":
+      return { id, state: { ...inputs, arn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${inputs.name ?? id}` } };
     case "aws:cloudwatch/metricAlarm:MetricAlarm":
       return { id, state: { ...inputs, name: inputs.name ?? id, arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${inputs.name ?? id}` } };
     case "random:index/randomId:RandomId":

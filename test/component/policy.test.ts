@@ -124,6 +124,12 @@ const BAD: Record<string, Pick<PolicyResource, "type" | "props" | "name">> = {
     name: "guard-policy",
     props: { policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["elasticloadbalancing:*", "ssm:*"], Resource: "*" }] }) },
   },
+  // The orchestrator's roles exist only with rollout.orchestrator stepfunctions: test/component/orchestrator.test.ts runs the pack on such a stack.
+  "orchestrator-least-privilege": {
+    type: "aws:iam/rolePolicy:RolePolicy",
+    name: "orchestrator-advance-policy",
+    props: { policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["states:*"], Resource: "*" }] }) },
+  },
 };
 
 describe("the policy pack", () => {
@@ -144,7 +150,7 @@ describe("the policy pack", () => {
       // An existing VPC (the paired scenario) brings no subnets or default group of the stack's own.
       const networkOnly = bad.type === T.subnet || bad.type === T.defaultSecurityGroup;
       // The guard (a role policy) exists where green does; a green-disabled stack has no role policy at all.
-      const guardless = policy.name === "guard-least-privilege" && scenario === "greenDisabled";
+      const guardless = (policy.name === "guard-least-privilege" || policy.name === "orchestrator-least-privilege") && scenario === "greenDisabled";
       if (!(scenario === "paired" && networkOnly) && !guardless) expect(applicable.length, `the stack declares a ${bad.type}`).toBeGreaterThan(0);
       const violations = (await Promise.all(stacks[scenario].map((r) => violationsOf(policy, r)))).flat();
       // The paired scenarios configure no access logs: the advisory rule says so.

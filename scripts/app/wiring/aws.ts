@@ -72,8 +72,23 @@ async function weightRecorder(ssm: import("@aws-sdk/client-ssm").SSMClient, stac
 const identityOf = (stack: Pick<AwsStack, "identity">) => ({ project: stack.identity.project, stack: stack.identity.stack });
 const callOptions = (signal: SignalSource | undefined) => (signal ? { signal } : {});
 
+/** The stack outputs a cutover's ports are built from (the advance Lambda carries exactly these). */
+export type CutoverOutputs = Pick<
+  StackOutputs,
+  | "region"
+  | "listenerArns"
+  | "targetGroupArns"
+  | "stickinessSeconds"
+  | "albArnSuffix"
+  | "targetGroupArnSuffixes"
+  | "alarmNames"
+  | "databaseInstanceIds"
+  | "fenceRuleArns"
+  | "asgNames"
+>;
+
 /** Every port a cutover reads and moves (promote, status, maintenance and migrate use parts of it); the fence when the stack has one. */
-export async function awsCutoverDeps(stack: AwsStack, outputs: StackOutputs, options: AwsOptions): Promise<CutoverDeps & { fence: WriteFence | undefined }> {
+export async function awsCutoverDeps(stack: AwsStack, outputs: CutoverOutputs, options: AwsOptions): Promise<CutoverDeps & { fence: WriteFence | undefined }> {
   const region = outputs.region;
   const identity = identityOf(stack);
   const [
@@ -129,7 +144,11 @@ const routesOf = (outputs: Pick<StackOutputs, "listenerArns" | "targetGroupArns"
   stickinessSeconds: outputs.stickinessSeconds,
 });
 
-async function blueSnapshotter(outputs: StackOutputs, stack: string, rds: () => import("@aws-sdk/client-rds").RDSClient): Promise<Snapshotter> {
+async function blueSnapshotter(
+  outputs: Pick<StackOutputs, "databaseInstanceIds">,
+  stack: string,
+  rds: () => import("@aws-sdk/client-rds").RDSClient,
+): Promise<Snapshotter> {
   const blueInstance = outputs.databaseInstanceIds.blue;
   if (!blueInstance) return { snapshot: () => Promise.reject(new Error("the stack outputs name no database instance for blue (databaseInstanceIds.blue)")) };
   const { RdsSnapshotter } = await import("../../aws/rdsSnapshot.js");

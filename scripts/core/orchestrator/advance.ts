@@ -45,6 +45,8 @@ export interface AdvanceRequest {
   /** A bake's sleep at least this long ends the invocation; default 10 s. Shorter waits (verification, capacity polls) happen in-process. */
   stopAtWaitMs?: number;
   hookEnv?: Record<string, string>;
+  /** The invocation's own deadline (the Lambda's remaining time): stops the engine at its next safe point; the outcome is then an error, so the state machine retries. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_STOP_AT_WAIT_MS = 10_000;
@@ -97,6 +99,9 @@ async function runEngine(deps: EngineDeps, request: AdvanceRequest, journal: Jou
   const runId = request.runId;
   const resume = journal !== null;
   const controller = new AbortController();
+  const deadline = request.signal;
+  if (deadline?.aborted) controller.abort(deadline.reason);
+  else deadline?.addEventListener("abort", () => controller.abort(deadline.reason), { once: true });
   const stopper = new WaitStopper(deps, request, journal?.phase ?? "idle", controller);
   const approval = journal?.phase === "paused" ? (request.approval ?? null) : null;
   let result: CutoverResult;
@@ -140,6 +145,8 @@ function outcomeOf(result: CutoverResult, stopper: WaitStopper, request: Advance
   const journal = result.journal;
   switch (result.outcome) {
     case "interrupted":
+      if (request.signal?.aborted)
+        throw new Error(`the invocation's deadline stopped the engine in phase "${journal?.phase ?? "unknown"}": the next invocation resumes it`);
       if (stopper.stoppedForMs === null || !journal) throw new Error(`the engine stopped unexpectedly: ${result.reason ?? "interrupted"}`);
       return {
         wait: "seconds",

@@ -1,0 +1,105 @@
+// The advance Lambda's composition on AWS: what the program deployed it with, and a cutover's
+// ports over the same adapters as `npm run cutover` (scripts/app/wiring/aws.ts awsCutoverDeps:
+// ALB router and target health, CloudWatch metrics and alarms, SSM lock, journal and weights
+// parameter, the RDS snapshot, Auto Scaling when the stack has groups), plus the approval
+// parameter (scripts/aws/approvalParameter.ts).
+//
+// Two inputs, both written by the program (infra/orchestrator.ts) at deploy time:
+//   - BLUEGREEN_ORCHESTRATOR (environment, JSON): project, stack, database mode and the stack
+//     outputs the ports are built from (ARNs and names only), checked here by the stack-outputs
+//     contract's own rules (infra/vocabulary/stackOutputs.ts);
+//   - rollout.json next to index.js (in the code archive, LAMBDA_TASK_ROOT): the stack's
+//     `rollout` config, parsed again by the config schema. In the archive, not the environment:
+//     Lambda caps all variables at 4 KB together, and a config change then shows as a code change
+//     in `pulumi preview`. The execution input stays `{ runId, stack }`.
+//
+// No webhook from here (the Lambda's log lines and the journal tell the story), no hooks and no
+// migrations (the config refuses both with this orchestrator: they live in the operator's checkout).
+
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { rollout as rolloutSchema } from "../../../infra/rolloutConfig.js";
+import type { RolloutConfig } from "../../../infra/config.js";
+import { AWS_REGION, outputProblems } from "../../../infra/vocabulary/stackOutputs.js";
+import type { EngineDeps } from "../../core/engine.js";
+import type { EngineEvent } from "../../core/events.js";
+import type { ApprovalStore } from "../../aws/approvalParameter.js";
+import { awsCutoverDeps, type CutoverOutputs } from "../wiring/aws.js";
+
+export const ORCHESTRATOR_ENV = "BLUEGREEN_ORCHESTRATOR";
+/** The rollout config's file in the code archive, beside index.js. */
+export const ROLLOUT_FILE = "rollout.json";
+
+/** BLUEGREEN_ORCHESTRATOR: which stack, and the outputs its ports need. */
+export interface OrchestratorConfig {
+  project: string;
+  stack: string;
+  databaseMode: "shared";
+  outputs: CutoverOutputs;
+}
+
+const OUTPUT_KEYS = [
+  "region",
+  "listenerArns",
+  "targetGroupArns",
+  "stickinessSeconds",
+  "albArnSuffix",
+  "targetGroupArnSuffixes",
+  "alarmNames",
+  "databaseInstanceIds",
+  "fenceRuleArns",
+  "asgNames",
+] as const satisfies readonly (keyof CutoverOutputs)[];
+
+/** Validate BLUEGREEN_ORCHESTRATOR; the program wrote it, but a broken one must fail loudly, not guess. */
+export function parseOrchestratorConfig(text: string | undefined): OrchestratorConfig {
+  if (!text) throw new Error(`${ORCHESTRATOR_ENV} is not set: the function was not deployed by the bluegreen program`);
+  const value = JSON.parse(text) as Partial<Record<keyof OrchestratorConfig, unknown>>;
+  const problems: string[] = [];
+  for (const key of ["project", "stack"] as const) if (typeof value[key] !== "string" || value[key].length === 0) problems.push(key);
+  if (value.databaseMode !== "shared") problems.push('databaseMode (the advance Lambda serves "shared" stacks)');
+  problems.push(...outputProblems(value.outputs, OUTPUT_KEYS).map((problem) => `outputs.${problem}`));
+  const outputs = value.outputs as CutoverOutputs | undefined;
+  if (outputs && Array.isArray(outputs.listenerArns) && outputs.listenerArns.length === 0) problems.push("outputs.listenerArns: empty");
+  if (outputs && typeof outputs.region === "string" && !AWS_REGION.test(outputs.region)) problems.push("outputs.region");
+  if (problems.length > 0) throw new Error(`${ORCHESTRATOR_ENV} is malformed: ${problems.join(", ")}`);
+  return value as OrchestratorConfig;
+}
+
+/** The rollout policy the program packaged, parsed by the same schema as the stack config. */
+export async function readRolloutConfig(dir: string | undefined): Promise<RolloutConfig> {
+  if (!dir) throw new Error(`LAMBDA_TASK_ROOT is not set: cannot find ${ROLLOUT_FILE}`);
+  const path = join(dir, ROLLOUT_FILE);
+  const result = rolloutSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
+  if (!result.success)
+    throw new Error(`${path} is not a valid rollout config: ${result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return result.data;
+}
+
+/** One JSON line per engine event: the function's log group holds the invocation's story. */
+export function logEvents(config: Pick<OrchestratorConfig, "stack">, runId: string): (event: EngineEvent) => void {
+  return (event) => console.log(JSON.stringify({ orchestrator: config.stack, runId, event }));
+}
+
+/** A cutover's ports on AWS for this invocation, and the approval parameter. */
+export async function createOrchestratorPorts(
+  config: OrchestratorConfig,
+  events: (event: EngineEvent) => void,
+): Promise<{ deps: EngineDeps; approvals: ApprovalStore }> {
+  const identity = { project: config.project, stack: config.stack };
+  // The program wrote project and stack from its own runtime, as it writes the stack outputs.
+  const stack = {
+    name: config.stack,
+    identity: { ...identity, verifiedBy: "outputs" as const },
+    configPath: `(the advance Lambda of ${config.project}/${config.stack} has no config file)`,
+  };
+  const [cutover, { SsmApprovalParameter }, { ssmSdk }, { clientConfig }] = await Promise.all([
+    awsCutoverDeps(stack, config.outputs, { cwd: "/tmp", writeConfig: false }),
+    import("../../aws/approvalParameter.js"),
+    import("../../aws/sdk.js"),
+    import("../../aws/errors.js"),
+  ]);
+  const approvals = new SsmApprovalParameter(new (ssmSdk().SSMClient)(clientConfig(config.outputs.region)), identity);
+  const { fence: _fence, ...deps } = cutover;
+  return { deps: { ...deps, events }, approvals };
+}
