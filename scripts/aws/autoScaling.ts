@@ -10,9 +10,9 @@
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { CapacityManager, Color, ColorCapacity } from "../core/ports.js";
 import { AwsCallError, awsCall, sendOptions, type SignalSource } from "./errors.js";
-
 import { autoScalingSdk } from "./sdk.js";
 
+// Loaded with require() like every SDK client (./sdk.ts); re-exported for the wiring.
 export { autoScalingSdk, type AutoScalingSdk } from "./sdk.js";
 
 export class AsgCapacity implements CapacityManager {

@@ -9,9 +9,10 @@
 //     outputs the ports are built from (ARNs and names only), checked here by the stack-outputs
 //     contract's own rules (infra/vocabulary/stackOutputs.ts);
 //   - rollout.json next to index.js (in the code archive, LAMBDA_TASK_ROOT): the stack's
-//     `rollout` config, parsed again by the config schema. In the archive, not the environment:
-//     Lambda caps all variables at 4 KB together, and a config change then shows as a code change
-//     in `pulumi preview`. The execution input stays `{ runId, stack }`.
+//     `rollout` config, parsed again by the config schema. In the archive, not the environment
+//     (Lambda caps all variables at 4 KB together; the outputs already take over 1 KB) nor an
+//     SSM parameter (it could change without a deployment): a config change is a change of the
+//     function that `pulumi preview` shows. The execution input stays `{ runId, stack }`.
 //
 // No webhook from here (the Lambda's log lines and the journal tell the story), no hooks and no
 // migrations (the config refuses both with this orchestrator: they live in the operator's checkout).
