@@ -219,7 +219,8 @@ function regionContradictions(raw: Record<string, unknown>, keys: readonly (keyo
       const named = arnRegion(v);
       return named !== null && named !== "" && named !== region;
     });
-    if (other !== undefined) problems.push(`${key}: ${String(other)} is in region ${arnRegion(other)}, but region is ${region}: one stack's outputs name one region`);
+    if (other !== undefined)
+      problems.push(`${key}: ${String(other)} is in region ${arnRegion(other)}, but region is ${region}: one stack's outputs name one region`);
   }
   return problems;
 }
