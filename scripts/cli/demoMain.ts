@@ -193,7 +193,6 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
       `--fault error-rate=${flags.fault.errorRateFactor}x is relative to the background error rate: add --background-error-rate, e.g. 0.005 (see --help)`,
     );
   }
-  if (flags.migration && flags.database === "paired") throw new UsageError("--migration runs on the shared database: drop --database paired (see --help)");
   if (flags.pause && flags.database === "paired")
     throw new UsageError(
       "--pause runs the shared database's canary (a paired switch is all at once, with nothing to pause at); drop --database paired (see --help)",

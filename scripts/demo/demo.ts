@@ -26,6 +26,7 @@ import { timestamp } from "./figures.js";
 import { runPairedDataChecks, runPairedSwitches } from "./paired.js";
 import { Sandbox } from "./sandbox.js";
 import { runMigrationScenario, V2_NOTE } from "./migration.js";
+import { runPairedMigrationScenario } from "./migratePaired.js";
 import { runSingleCutover } from "./shared.js";
 import { runPausedWithGuard } from "./pause.js";
 
@@ -45,7 +46,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   // The migration scenario's canary meets a fault (default: green answers 20% of requests 500).
   const asked = options.fault ?? (options.migration ? parseFault("error-rate=0.2") : null);
   const requested = asked && isFault(asked) ? asked : null;
-  if (options.migration && database !== "shared") throw new RangeError("the migration scenario runs on the shared database");
   if (requested?.errorRateFactor !== undefined && backgroundErrorRate === 0)
     throw new RangeError("a relative error-rate fault needs a background error rate above 0");
   const fault = requested ? resolveFault(requested, backgroundErrorRate) : null;
@@ -122,7 +122,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       say,
       phase,
     };
-    if (options.migration) return await runMigrationScenario(ctx);
+    if (options.migration) return database === "paired" ? await runPairedMigrationScenario(ctx) : await runMigrationScenario(ctx);
     if (database === "paired" && options.pairedDataChecksOnly) return await runPairedDataChecks(ctx);
     if (database === "paired" && !fault) return await runPairedSwitches(ctx);
     if (options.pause) return await runPausedWithGuard(ctx);
