@@ -59,6 +59,14 @@ $$;
 CREATE TRIGGER bookings_audit AFTER INSERT ON bookings FOR EACH ROW EXECUTE FUNCTION booking_audit_write();
 `;
 
+/**
+ * Blue serves alone this long after the rollback before the next switch. An all-at-once switch
+ * judges green at 100% against blue's own recent windows (its level and how much it moves): the
+ * expand's brief locks on bookings and the writes that return after the rollback's fence make
+ * those windows jumpy, and an operator waits for blue to settle before trying again.
+ */
+const SETTLE_AFTER_ROLLBACK_MS = 6000;
+
 const PAIRED_SET = {
   "expand/001_bookings_note.sql": NOTE_EXPAND,
   "expand/002_booking_audit.sql": AUDIT_EXPAND,
@@ -70,6 +78,8 @@ const PAIRED_SET = {
 interface PairedRun {
   dir: string;
   lint: DemoLint;
+  /** What the migrating phase's expand said (null: it applied nothing). */
+  expandSummary: string | null;
   first: CutoverResult;
   firstEvents: number;
   expandedSchemaKept: Record<Color, boolean>;
@@ -93,8 +103,12 @@ async function switchesAndContract(ctx: ScenarioContext): Promise<PairedRun> {
   const dir = await writeMigrationSet(sandbox.runDir, PAIRED_SET);
   const lint = await lintDemoMigrations(ctx, dir, PAIRED_SET);
   // Blue takes the writes during expand; the replication observed (blue → green) orders the sides.
-  const deps = withMigrator(ctx, dir, pairedTargets(sandbox.blueUrl, sandbox.greenUrl, "blue", "default"));
   const checkpoints: MigrationCheckpoint[] = [];
+  let expandSummary: string | null = null;
+  const deps = withMigrator(ctx, dir, pairedTargets(sandbox.blueUrl, sandbox.greenUrl, "blue", "default"), async (result) => {
+    expandSummary = result.summary;
+    checkpoints.push(await checkpoint(sandbox, "after expand (before the switch)", "blue", say));
+  });
   const started = Date.now();
 
   ctx.phase("migration:cutover-with-fault");
@@ -107,7 +121,7 @@ async function switchesAndContract(ctx: ScenarioContext): Promise<PairedRun> {
   say(
     `after the rollback: bookings.note, booking_audit and its trigger ${blueKept && greenKept ? "are still there on both sides" : `kept on blue: ${blueKept}, on green: ${greenKept}`}; blue v1 serves on the expanded schema`,
   );
-  await sandbox.sleep(1500);
+  await sandbox.sleep(SETTLE_AFTER_ROLLBACK_MS);
 
   ctx.phase("migration:cutover");
   const secondStarted = Date.now();
@@ -122,7 +136,7 @@ async function switchesAndContract(ctx: ScenarioContext): Promise<PairedRun> {
   const contract = await contractAfterGate(ctx, contractTargets, dir, snapshotter);
   checkpoints.push(await checkpoint(sandbox, "after contract", serving, say));
   await sandbox.sleep(1000);
-  return { dir, lint, first, firstEvents, expandedSchemaKept, second, secondStarted, contract, checkpoints, started, ended: Date.now() };
+  return { dir, lint, expandSummary, first, firstEvents, expandedSchemaKept, second, secondStarted, contract, checkpoints, started, ended: Date.now() };
 }
 
 /** The load stopped: the last checkpoint, rows per table, the trigger's rows, notes, parity. */
@@ -142,6 +156,7 @@ async function endFigures(ctx: ScenarioContext, run: PairedRun, serving: Color):
   say(`parity at the end (blue vs green): ${parity.summary}`);
   return {
     applied,
+    expandSummary: run.expandSummary,
     expandedSchemaKept: run.expandedSchemaKept,
     checkpoints,
     tables,

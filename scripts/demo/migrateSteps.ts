@@ -9,7 +9,7 @@ import pg from "pg";
 import { runCutover, type CutoverDeps, type CutoverRequest, type CutoverResult } from "../core/engine.js";
 import { contractGate } from "../core/engine/migrate.js";
 import { parseJournal } from "../core/journal.js";
-import type { Snapshotter } from "../core/ports.js";
+import type { SchemaMigrationResult, SchemaMigrator, Snapshotter } from "../core/ports.js";
 import { redactUrl } from "../core/redact.js";
 import { lintMigrations, readMigrationFile, runMigrations, type LintReport, type MigrateReport, type MigrateTargets } from "../postgres/migrate/index.js";
 import { PostgresSchemaMigrator } from "../postgres/migrate/schemaMigrator.js";
@@ -69,10 +69,28 @@ export async function lintDemoMigrations(ctx: ScenarioContext, dir: string, set:
 
 export const refusedRules = (unsafe: LintReport): string[] => unsafe.files[0]!.findings.filter((f) => f.level === "error").map((f) => f.rule);
 
-/** The engine's ports with a migrator over `targets`: the cutover's migrating phase applies expand. */
-export function withMigrator(ctx: ScenarioContext, dir: string, targets: MigrateTargets): CutoverDeps {
+/**
+ * The engine's ports with a migrator over `targets`: the cutover's migrating phase applies expand.
+ * `afterExpand` runs once expand has applied something, before the engine goes on (its checks then
+ * see the expanded schema under the load, before anything is fenced or shifted).
+ */
+export function withMigrator(
+  ctx: ScenarioContext,
+  dir: string,
+  targets: MigrateTargets,
+  afterExpand?: (result: SchemaMigrationResult) => Promise<void>,
+): CutoverDeps {
   const migrator = new PostgresSchemaMigrator({ dir, targets: async () => targets, log: (line) => ctx.say(`migrate: ${line}`) });
-  return { ...ctx.deps, migrator };
+  if (!afterExpand) return { ...ctx.deps, migrator };
+  const observed: SchemaMigrator = {
+    pendingExpand: () => migrator.pendingExpand(),
+    expand: async (signal) => {
+      const result = await migrator.expand(signal);
+      if (result.ok && result.applied.length > 0) await afterExpand(result);
+      return result;
+    },
+  };
+  return { ...ctx.deps, migrator: observed };
 }
 
 export const sharedTargets = (url: string): MigrateTargets => ({

@@ -15,6 +15,7 @@ export function migrationSummaryLines(m: DemoMigration): string[] {
 
 function pairedLines(p: PairedMigration): string[] {
   const lines = [`  migration: applied in this order: ${p.applied.join(", ")}`];
+  if (p.expandSummary) lines.push(`  migration: expand said: ${p.expandSummary}`);
   lines.push("  writes lost                          serving   acknowledged   lost on serving   lost on the other side");
   for (const c of p.checkpoints) {
     lines.push(

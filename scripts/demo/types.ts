@@ -124,6 +124,8 @@ export interface MigrationCheckpoint {
 export interface PairedMigration {
   /** Expand and contract as applied, in order, as `side:phase/file` (from each side's migration journal). */
   applied: string[];
+  /** What expand said in cutover 1's migrating phase (new tables' rows counted on both sides); null: it applied nothing. */
+  expandSummary: string | null;
   /** After the rollback: bookings.note, booking_audit and its trigger still on both sides. */
   expandedSchemaKept: Record<Color, boolean>;
   checkpoints: MigrationCheckpoint[];

@@ -50,6 +50,8 @@ describe("npm run demo -- --migration --database paired", () => {
       "green:contract/001_bookings_note_required",
       "blue:contract/001_bookings_note_required",
     ]);
+    // migrate itself counted the trigger-written table on both sides before it said OK.
+    expect(m.paired!.expandSummary).toMatch(/new tables hold every row \("public"\."booking_audit": \d+\/\d+\)/);
   });
 
   it("the fenced switch met the fault and the fenced rollback took traffic back to blue, on the expanded schema on both sides", () => {
@@ -64,6 +66,7 @@ describe("npm run demo -- --migration --database paired", () => {
   it("loses no acknowledged write at any step, on the serving side or the other", () => {
     const checkpoints = result.migration!.paired!.checkpoints;
     expect(checkpoints.map((c) => [c.label, c.serving])).toEqual([
+      ["after expand (before the switch)", "blue"],
       ["after cutover 1 (rolled-back)", "blue"],
       ["after cutover 2 (succeeded)", "green"],
       ["after contract", "green"],
