@@ -77,7 +77,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     ...(options.onResource ? { onResource: options.onResource } : {}),
     onPhase: phase,
     ...(options.instances ? { instances: options.instances } : {}),
-    ...(options.migration ? { greenBookingNote: V2_NOTE } : {}),
+    // Two cutovers and a contract: on a busy machine they outlast the default bound of the load.
+    ...(options.migration ? { greenBookingNote: V2_NOTE, loadBoundMs: 300_000 } : {}),
   });
   const engine = new EngineRuns(signal);
   try {

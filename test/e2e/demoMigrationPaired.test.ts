@@ -24,7 +24,7 @@ beforeAll(async () => {
   process.stdout.write(
     `\npaired migration demo (${(result.durationMs / 1000).toFixed(1)} s)\n${lines.filter((l) => /lint|migrat|contract|rollback|writes lost|parity/.test(l)).join("\n")}\n${summaryLines(result).join("\n")}\n`,
   );
-}, 300_000);
+}, 420_000);
 
 afterAll(async () => {
   if (reportsDir) await rm(reportsDir, { recursive: true, force: true });
