@@ -102,9 +102,10 @@ async function switchesAndContract(ctx: ScenarioContext): Promise<PairedRun> {
   const { sandbox, say } = ctx;
   const dir = await writeMigrationSet(sandbox.runDir, PAIRED_SET);
   const lint = await lintDemoMigrations(ctx, dir, PAIRED_SET);
-  // Blue takes the writes during expand; the replication observed (blue → green) orders the sides.
   const checkpoints: MigrationCheckpoint[] = [];
   let expandSummary: string | null = null;
+  // Blue takes the writes during expand; the replication observed (blue → green) orders the sides.
+  // Right after expand, before the fence: every acknowledged write on both sides.
   const deps = withMigrator(ctx, dir, pairedTargets(sandbox.blueUrl, sandbox.greenUrl, "blue", "default"), async (result) => {
     expandSummary = result.summary;
     checkpoints.push(await checkpoint(sandbox, "after expand (before the switch)", "blue", say));
