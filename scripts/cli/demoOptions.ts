@@ -54,7 +54,7 @@ function demoOptionTable(): Option[] {
     new Option("--fault-after <duration>", "delay from green's first verified step to the fault's onset").default("1s"),
     new Option(
       "--migration",
-      "green v2 needs a new column: lint, expand in the cutover's migrating phase, a canary with a fault (default error-rate=0.2) rolled back while blue serves on the expanded schema, a clean cutover, contract (docs/migrations.md)",
+      "green v2 needs a new column: lint, expand in the cutover's migrating phase, a cutover with a fault (default error-rate=0.2) rolled back while blue serves on the expanded schema, a clean cutover, contract (docs/migrations.md); with --database paired, on two replicated databases, with lost writes counted on both sides",
     ),
     new Option(
       "--pause",
@@ -112,7 +112,6 @@ export async function demoRunOptions(flags: DemoFlags): Promise<DemoOptions> {
       `--fault error-rate=${flags.fault.errorRateFactor}x is relative to the background error rate: add --background-error-rate, e.g. 0.005 (see --help)`,
     );
   }
-  if (flags.migration && flags.database === "paired") throw new UsageError("--migration runs on the shared database: drop --database paired (see --help)");
   if (flags.pause && flags.database === "paired")
     throw new UsageError(
       "--pause runs the shared database's canary (a paired switch is all at once, with nothing to pause at); drop --database paired (see --help)",

@@ -44,6 +44,8 @@ export interface SandboxOptions {
   greenBookingNote?: string;
   /** App processes per color behind the router (capacity); default 1 each. */
   instances?: Record<Color, number>;
+  /** The load stops itself after this long (ms); default 150 s. */
+  loadBoundMs?: number;
 }
 
 type Stopper = { name: string; kind: "load" | "server" | "dir" | "other"; stop: () => Promise<unknown> };
@@ -260,7 +262,7 @@ export class Sandbox {
   startLoad(): LoadGenerator {
     const { ratePerSecond: rate, writeShare, say } = this.options;
     this.phase("startup:load");
-    const loadBoundMs = 150_000;
+    const loadBoundMs = this.options.loadBoundMs ?? 150_000;
     const load = new LoadGenerator({
       url: this.router!.url,
       ratePerSecond: rate,

@@ -12,6 +12,7 @@ import { describeFault } from "../../sample-app/faults.js";
 import type { LoadResult } from "../local/load.js";
 import { readRecordedWeights } from "../local/weightFile.js";
 import { judgeDecisions, stripLoad, summarizeSteps, timestamp } from "./figures.js";
+import { migrationSummaryLines } from "./migrateSummary.js";
 import type { ScenarioContext } from "./context.js";
 import type { DemoPrinter, DemoResult } from "./types.js";
 
@@ -129,6 +130,7 @@ export function summaryLines(result: DemoResult): string[] {
     lines.push(
       `  background: both colors answered ${pct(result.backgroundErrorRate * 100)} of requests 500 on purpose; ${result.injectedFailures} injected failure(s) in all`,
     );
+  if (result.migration) lines.push(...migrationSummaryLines(result.migration));
   if (result.weightsRecorded)
     lines.push(`  weights recorded (run directory, weights.json): blue ${result.weightsRecorded.blue} / green ${result.weightsRecorded.green}`);
   lines.push(

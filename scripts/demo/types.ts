@@ -90,7 +90,11 @@ export interface DemoOptions {
   breakReverseReplication?: boolean;
   /** Share of requests that are writes; default 0.3 (shared) and 0.55 (paired: ≥ 200 writes/s at the default rate). */
   writeShare?: number;
-  /** The migration scenario (shared database): green v2 needs a new column; lint, expand, a canary with a fault rolled back, a clean cutover, contract. */
+  /**
+   * The migration scenario: green v2 needs a new column; lint, expand, a cutover with a fault rolled
+   * back, a clean cutover, contract. Paired databases: expand also creates a table a trigger writes,
+   * applied to both sides in the order the replication needs, and every switch is fenced.
+   */
   migration?: boolean;
 }
 
@@ -111,6 +115,42 @@ export interface DemoMigration {
   /** Rules the lint refused the one-step migration with. */
   lintRefused: string[];
   lintOk: boolean;
+  /** Paired databases only (demo/migratePaired.ts). */
+  paired?: PairedMigration;
+}
+
+/** A point of the paired migration scenario where no acknowledged write may be lost, either way. */
+export interface MigrationCheckpoint {
+  label: string;
+  /** The color serving writes there; the other one is fed by replication from it. */
+  serving: Color;
+  /** Acknowledged writes so far, looked for on both sides. */
+  acknowledged: number;
+  /** Missing on the serving side. */
+  lostOnServing: number;
+  /** Missing on the other side once replication from the serving side caught up. */
+  lostOnOther: number;
+  /** How long the other side took to catch up (ms); null: it did not within the bound. */
+  caughtUpMs: number | null;
+}
+
+/** What the paired migration scenario adds to DemoMigration. */
+export interface PairedMigration {
+  /** Expand and contract as applied, in order, as `side:phase/file` (from each side's migration journal). */
+  applied: string[];
+  /** What expand said in cutover 1's migrating phase (new tables' rows counted on both sides); null: it applied nothing. */
+  expandSummary: string | null;
+  /** After the rollback: bookings.note, booking_audit and its trigger still on both sides. */
+  expandedSchemaKept: Record<Color, boolean>;
+  checkpoints: MigrationCheckpoint[];
+  /** Rows per table of the public schema at the end, both sides (load stopped, replication caught up). */
+  tables: Array<{ table: string; blue: number; green: number }>;
+  /** The trigger-written table: its rows on each side, the same ids on both, and bookings since the trigger without their audit row (0). */
+  audit: { blue: number; green: number; sameIds: boolean; unaudited: Record<Color, number> };
+  /** bookings.note is NOT NULL on each side after contract. */
+  noteRequired: Record<Color, boolean>;
+  /** The parity library at the end (rows and schema; sequences reported). */
+  parity: { identical: boolean; summary: string };
 }
 
 export type PairedLeg = "cutover" | "rollback";
