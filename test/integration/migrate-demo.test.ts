@@ -23,7 +23,7 @@ beforeAll(async () => {
   process.stdout.write(
     `\nmigration demo (${(result.durationMs / 1000).toFixed(1)} s)\n${lines.filter((l) => /lint|migrat|contract|rollback/.test(l)).join("\n")}\n${summaryLines(result).join("\n")}\n`,
   );
-}, 240_000);
+}, 420_000);
 
 afterAll(async () => {
   if (reportsDir) await rm(reportsDir, { recursive: true, force: true });
