@@ -47,6 +47,16 @@ export function stackParameterName(identity: StackIdentity, leaf: string): strin
   return `${ssmParameterPrefix(identity)}/${leaf}`;
 }
 
+/**
+ * `/bluegreen/<project>/<stack>/approval`: where an orchestrated rollout waiting for `pause: promote`
+ * keeps the approval's task token (`{ runId, step, taskToken, recordedAt }` as JSON, a SecureString:
+ * the token grants the approval). The advance Lambda writes it; `promote` reads it, sends the token
+ * back to Step Functions and deletes it.
+ */
+export function approvalParameterName(identity: StackIdentity): string {
+  return stackParameterName(identity, "approval");
+}
+
 export interface SsmParameterOptions {
   /** The AbortSignal for each call (the command's deadline). */
   signal?: SignalSource;
@@ -56,6 +66,8 @@ export interface PutOptions {
   overwrite: boolean;
   tier?: "Standard" | "Advanced" | "Intelligent-Tiering";
   description?: string;
+  /** Default String; SecureString encrypts the value with the account's aws/ssm key. */
+  type?: "String" | "SecureString";
 }
 
 /** Get / put / delete one parameter at a time, each call carrying the deadline's signal. */
@@ -65,11 +77,11 @@ export class SsmParameters {
     private readonly options: SsmParameterOptions = {},
   ) {}
 
-  /** The value, or null when the parameter does not exist. */
-  async get(name: string): Promise<string | null> {
+  /** The value, or null when the parameter does not exist. `decrypt`: a SecureString's plain value. */
+  async get(name: string, options: { decrypt?: boolean } = {}): Promise<string | null> {
     const abort = this.options.signal?.();
     try {
-      const out = await this.client.send(new GetParameterCommand({ Name: name }), sendOptions(abort));
+      const out = await this.client.send(new GetParameterCommand({ Name: name, ...(options.decrypt ? { WithDecryption: true } : {}) }), sendOptions(abort));
       return out.Parameter?.Value ?? null;
     } catch (error) {
       if (awsErrorCode(error) === "ParameterNotFound") return null;
@@ -85,7 +97,7 @@ export class SsmParameters {
         new PutParameterCommand({
           Name: name,
           Value: value,
-          Type: "String",
+          Type: options.type ?? "String",
           Overwrite: options.overwrite,
           ...(options.tier ? { Tier: options.tier } : {}),
           ...(options.description ? { Description: options.description } : {}),
