@@ -361,3 +361,13 @@ function executionsOf(
     consoleUrl,
   };
 }
+
+/** The stack's journal alone (SSM), for a command that only reads it. */
+export async function awsJournal(
+  stack: Pick<AwsStack, "identity">,
+  region: string,
+  signal?: SignalSource,
+): Promise<import("../../core/ports.js").JournalStore> {
+  const [{ SsmJournalStore }, ssm] = await Promise.all([import("../../aws/ssmJournal.js"), ssmClient(region)]);
+  return new SsmJournalStore(ssm, identityOf(stack), undefined, callOptions(signal));
+}
