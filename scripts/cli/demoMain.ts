@@ -34,6 +34,7 @@ interface Flags {
   dataChecksOnly?: boolean;
   migration?: boolean;
   pause?: boolean;
+  orchestrated?: boolean;
   blueInstances?: string;
   greenInstances?: string;
   capacity: "check" | "match";
@@ -69,6 +70,11 @@ function demoProgram() {
     .option(
       "--pause",
       "shared: the cutover pauses at 25% and exits; then a fault on green (--fault, default error-rate=0.3) and the guard rolls back with no operator process",
+      false,
+    )
+    .option(
+      "--orchestrated",
+      "shared: the rollout driven by the sandbox's stand-in for Step Functions (a timed pause, a promote, the guard during a wait)",
       false,
     )
     .option("--blue-instances <n>", "app processes for blue behind the router, 1..4 (default 1; 2 when only --green-instances is given)")
@@ -261,6 +267,7 @@ export async function demoMain(argv: readonly string[]): Promise<ExitCode | 130>
       ...(flags.dataChecksOnly ? { pairedDataChecksOnly: true } : {}),
       ...(flags.migration ? { migration: true } : {}),
       ...(flags.pause ? { pause: true } : {}),
+      ...(flags.orchestrated ? { orchestrated: true } : {}),
       ...(instances.blue !== 1 || instances.green !== 1 ? { instances } : {}),
       ...(flags.capacity === "match" ? { capacityMode: "match" as const } : {}),
 

@@ -27,6 +27,8 @@ import { PostgresDataReplication } from "../postgres/replication.js";
 import { DemoAbortedError, type DemoResource } from "./types.js";
 
 export interface SandboxOptions {
+  /** How long the steady load may run (default 150 s; the orchestrated scenario runs two rollouts). */
+  loadBoundMs?: number;
   runId: string;
   database: DatabaseMode;
   policy: DemoPolicy;
@@ -260,7 +262,7 @@ export class Sandbox {
   startLoad(): LoadGenerator {
     const { ratePerSecond: rate, writeShare, say } = this.options;
     this.phase("startup:load");
-    const loadBoundMs = 150_000;
+    const loadBoundMs = this.options.loadBoundMs ?? 150_000;
     const load = new LoadGenerator({
       url: this.router!.url,
       ratePerSecond: rate,
