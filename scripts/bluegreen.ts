@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<Main> }> 
   parity: { describe: "prove green's database holds blue's data", load: async () => (await import("./cli/parityMain.js")).parityMain },
   sync: { describe: "logical replication between the colors", load: async () => (await import("./cli/syncMain.js")).syncMain },
   migrate: { describe: "expand/contract schema migrations", load: async () => (await import("./cli/migrateMain.js")).migrateMain },
+  release: { describe: "one release over many stacks in waves (Step Functions)", load: async () => (await import("./cli/releaseMain.js")).releaseMain },
   report: { describe: "draw the HTML report of a past run", load: async () => (await import("./cli/reportMain.js")).reportMain },
   demo: { describe: "the whole story on one machine, no AWS", load: async () => (await import("./cli/demoMain.js")).demoMain },
 };

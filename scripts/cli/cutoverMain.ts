@@ -100,6 +100,23 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
       else io.stdout.write(`${preview.lines.join("\n")}\n\ndry run: nothing was changed\n`);
       return ExitCode.ok;
     }
+    const orchestrator = await (await import("../app/wiring/aws.js")).awsOrchestrator(opened, outputs);
+    if (orchestrator.kind === "stepfunctions") {
+      printer.close();
+      const { orchestratedCutover } = await import("./orchestrated.js");
+      return await orchestratedCutover({
+        orchestrator,
+        deps: wired.deps,
+        planLines: async () => (await app.previewAwsCutover(wired.deps, { rollout: config.rollout, databaseMode: outputs.databaseMode })).lines,
+        resume: options.resume === true,
+        ...(options.yes ? {} : { confirm: () => askProceed(io.stdin, io.stderr) }),
+        unsupported: [options.now && "--now", options.skipSnapshot !== undefined && "--skip-snapshot", options.writeConfig && "--write-config"].filter(
+          (flag): flag is string => typeof flag === "string",
+        ),
+        mode,
+        io,
+      }).finally(() => wired.close());
+    }
     const request: CutoverRequest = {
       rollout: config.rollout,
       databaseMode: outputs.databaseMode,

@@ -25,6 +25,7 @@ export interface DemoFlags {
   dataChecksOnly?: boolean;
   migration?: boolean;
   pause?: boolean;
+  orchestrated?: boolean;
   blueInstances?: string;
   greenInstances?: string;
   capacity: "check" | "match";
@@ -59,6 +60,10 @@ function demoOptionTable(): Option[] {
     new Option(
       "--pause",
       "shared: the cutover pauses at 25% and exits; then a fault on green (--fault, default error-rate=0.3) and the guard rolls back with no operator process",
+    ).default(false),
+    new Option(
+      "--orchestrated",
+      "shared: the rollout driven by the sandbox's stand-in for Step Functions (a timed pause, a promote, the guard during a wait)",
     ).default(false),
     new Option("--blue-instances <n>", "app processes for blue behind the router, 1..4 (default 1; 2 when only --green-instances is given)"),
     new Option(
@@ -112,6 +117,8 @@ export async function demoRunOptions(flags: DemoFlags): Promise<DemoOptions> {
       `--fault error-rate=${flags.fault.errorRateFactor}x is relative to the background error rate: add --background-error-rate, e.g. 0.005 (see --help)`,
     );
   }
+  if (flags.orchestrated && (flags.database === "paired" || flags.pause || flags.migration))
+    throw new UsageError("--orchestrated runs its own scenario on the shared database: drop --database paired, --pause and --migration (see --help)");
   if (flags.pause && flags.database === "paired")
     throw new UsageError(
       "--pause runs the shared database's canary (a paired switch is all at once, with nothing to pause at); drop --database paired (see --help)",
@@ -130,6 +137,7 @@ export async function demoRunOptions(flags: DemoFlags): Promise<DemoOptions> {
     ...(flags.dataChecksOnly ? { pairedDataChecksOnly: true } : {}),
     ...(flags.migration ? { migration: true } : {}),
     ...(flags.pause ? { pause: true } : {}),
+    ...(flags.orchestrated ? { orchestrated: true } : {}),
     ...(instances.blue !== 1 || instances.green !== 1 ? { instances } : {}),
     ...(flags.capacity === "match" ? { capacityMode: "match" as const } : {}),
   };

@@ -98,6 +98,11 @@ export async function promoteMain(argv: readonly string[], io: Io = processIo())
           : "; a crashed run continues with `npm run cutover -- --resume`"),
     );
   }
+  const orchestrator = await (await import("../app/wiring/aws.js")).awsOrchestrator(opened, outputs);
+  if (orchestrator.kind === "stepfunctions") {
+    const { orchestratedPromote } = await import("./orchestrated.js");
+    return orchestratedPromote({ orchestrator, journal, pause, operator: lockOwner(), whenDue: options.whenDue === true, now: options.now === true, mode, io });
+  }
   if (pause.until !== null && Date.now() < pause.until && !options.now) {
     throw new UsageError(
       `the pause at step ${pause.step + 1} lasts until ${new Date(pause.until).toISOString()}: run promote after that, or \`npm run promote -- --now\` to continue early; nothing was changed`,

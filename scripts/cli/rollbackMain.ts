@@ -122,6 +122,11 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
     return ExitCode.ok;
   }
 
+  // A stack whose rollouts run on Step Functions: its execution is stopped first (a local stack loads nothing for this).
+  if (typeof (opened.raw.raw as { rolloutStateMachineArn?: unknown } | null)?.rolloutStateMachineArn === "string")
+    await (
+      await import("./orchestrated.js")
+    ).stopExecutionBeforeRollback(opened, outputs.region, options.reason ?? `npm run rollback by ${lockOwner()}`, io.stderr);
   const end = await rollback.run({
     owner: lockOwner(),
     reason: options.reason,

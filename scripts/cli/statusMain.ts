@@ -27,6 +27,7 @@ import { bytes as formatBytes } from "../postgres/sync/format.js";
 import type { AlarmState } from "../aws/alarms.js";
 import type { PauseView } from "../core/engine/pause.js";
 import type { TargetDetail } from "../aws/targetHealth.js";
+import { readExecutionSection, renderExecutionSection } from "./executionStatus.js";
 
 interface StatusOptions {
   stack?: string;
@@ -169,6 +170,8 @@ export interface StatusReport {
   } | null>;
   /** database.mode paired only (else null); a direction's value is null when it is not set up. */
   replication: Record<ReplicationDirection, Section<ReplicationView | null>> | null;
+  /** A stack whose rollouts run on Step Functions: the last run's execution (./executionStatus.ts); absent otherwise. */
+  execution?: import("./executionStatus.js").ExecutionSection;
   /** --deadline: passed when it ran out before every AWS section had answered (then exit 3); unanswered names them. */
   deadline: { seconds: number; passed: boolean; unanswered: string[] };
 }
@@ -272,6 +275,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
     }),
     outputs.databaseMode === "paired" ? readReplication() : Promise.resolve(null),
   ]);
+  const execution = await readExecutionSection(opened, outputs, lastRun.ok ? (lastRun.value?.runId ?? null) : null, deadline.signal);
   stopTimer();
   const awsSectionsByName: Array<[string, Section<unknown> | null]> = [
     ["live weights", routes],
@@ -318,6 +322,7 @@ export async function statusMain(argv: readonly string[], io: Io = processIo(), 
     lastRun,
     replication,
     deadline: { seconds: deadlineMs / 1000, passed: unanswered.length > 0, unanswered },
+    ...(execution ? { execution } : {}),
   };
 
   const awsSections = awsSectionsByName.map(([, s]) => s);
@@ -438,5 +443,6 @@ export function renderStatus(r: StatusReport, p: import("./plainPrinter.js").Pal
       for (const problem of v.problems) out.push(`    ${p.yellow(problem)}`);
     }
   }
+  if (r.execution) out.push(...renderExecutionSection(r.execution, p));
   return `${out.join("\n")}\n`;
 }

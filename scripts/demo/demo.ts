@@ -77,6 +77,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     ...(options.onResource ? { onResource: options.onResource } : {}),
     onPhase: phase,
     ...(options.instances ? { instances: options.instances } : {}),
+    ...(options.orchestrated ? { loadBoundMs: 360_000 } : {}),
     // Two cutovers and a contract: on a busy machine they outlast the default bound of the load.
     ...(options.migration ? { greenBookingNote: V2_NOTE, loadBoundMs: 300_000 } : {}),
   });
@@ -91,7 +92,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     const events: EngineEvent[] = [];
     // --pause injects its fault itself, after the cutover paused (scripts/demo/pause.ts).
-    const injector = fault && !options.pause ? new FaultInjector(sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : null;
+    const injector =
+      fault && !options.pause && !options.orchestrated ? new FaultInjector(sandbox, fault, options.faultAtStep ?? 0, options.faultAfterMs ?? 1000, say) : null;
     const deps = sandboxDemoDeps(sandbox, signal);
     const settings: RunSettings = { tickMs: 1000 };
     settings.events = (event) => {
@@ -127,6 +129,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (database === "paired" && options.pairedDataChecksOnly) return await runPairedDataChecks(ctx);
     if (database === "paired" && !fault) return await runPairedSwitches(ctx);
     if (options.pause) return await runPausedWithGuard(ctx);
+    if (options.orchestrated) return await (await import("./orchestrated.js")).runOrchestrated(ctx);
     return await runSingleCutover(ctx);
   } catch (error) {
     if (signal.aborted && !(error instanceof DemoAbortedError)) throw new DemoAbortedError(String(signal.reason));

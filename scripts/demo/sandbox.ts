@@ -44,7 +44,7 @@ export interface SandboxOptions {
   greenBookingNote?: string;
   /** App processes per color behind the router (capacity); default 1 each. */
   instances?: Record<Color, number>;
-  /** The load stops itself after this long (ms); default 150 s. */
+  /** The load stops itself after this long (ms); default 150 s (the migration and orchestrated scenarios run two rollouts). */
   loadBoundMs?: number;
 }
 

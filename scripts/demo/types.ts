@@ -90,6 +90,8 @@ export interface DemoOptions {
   breakReverseReplication?: boolean;
   /** Share of requests that are writes; default 0.3 (shared) and 0.55 (paired: ≥ 200 writes/s at the default rate). */
   writeShare?: number;
+  /** The orchestrated scenario (shared database): the rollout driven by the local ASL runner; a timed pause, a promote, the guard during a wait. */
+  orchestrated?: boolean;
   /**
    * The migration scenario: green v2 needs a new column; lint, expand, a cutover with a fault rolled
    * back, a clean cutover, contract. Paired databases: expand also creates a table a trigger writes,
@@ -298,6 +300,37 @@ export interface DemoResult {
   weightsRecorded: Weights | null;
   /** The migration scenario only. */
   migration?: DemoMigration;
+  /** The orchestrated scenario only (scripts/demo/orchestrated.ts). */
+  orchestrated?: DemoOrchestrated;
+}
+
+/** One execution of the orchestrated scenario, as the local ASL runner counted it. */
+export interface DemoExecution {
+  runId: string;
+  status: string;
+  error: string | null;
+  /** State transitions, billed as Step Functions bills them (every state entered, every retry). */
+  transitions: number;
+  /** Invocations of the advance function (approval registrations included). */
+  invocations: number;
+  /** Wait states entered, and the seconds each held. */
+  waits: number[];
+  /** Wait states that began with the lock held (must be 0: nothing of ours runs between invocations). */
+  waitsWithLockHeld: number;
+  journalPhase: string;
+  /** Who released each pause (the timed one: the state machine's run; the approval: the operator). */
+  promotedBy: (string | null)[];
+}
+
+export interface DemoOrchestrated {
+  /** The canary with a timed pause at 5% and `pause: promote` at 25%, released by a promote. */
+  promoted: DemoExecution;
+  /** The second run: a timed pause at 25% during which the guard rolled back. */
+  guarded: DemoExecution;
+  /** Engine events emitted while no invocation of the advance function ran (must be 0). */
+  engineEventsBetweenInvocations: number;
+  /** The guard process's outcome during the second run's wait. */
+  guard: string | null;
 }
 
 export class DemoAbortedError extends Error {

@@ -313,3 +313,80 @@ export async function createFence(
   const [{ AlbFence }, elb] = await Promise.all([import("../../aws/albFence.js"), elbClient(outputs.region)]);
   return new AlbFence(elb, outputs.fenceRuleArns, { drainMs: options.drainMs ?? 0, ...callOptions(options.signal) });
 }
+
+/**
+ * The stack's orchestrator: "local" when the outputs name no rollout state machine, else its
+ * Step Functions executions and the approval parameter (SSM), each client loaded here only.
+ */
+export async function awsOrchestrator(
+  stack: Pick<AwsStack, "identity">,
+  outputs: Pick<StackOutputs, "region" | "rolloutStateMachineArn">,
+  options: { signal?: SignalSource } = {},
+): Promise<import("../executions/port.js").StackOrchestrator> {
+  const machineArn = outputs.rolloutStateMachineArn;
+  if (machineArn === null) return { kind: "local" };
+  const [sfn, ssm, { SsmApprovalParameter }, { executionArnOf, executionConsoleUrl }] = await Promise.all([
+    sfnExecutionsClient(regionOf(machineArn), options.signal),
+    ssmClient(outputs.region),
+    import("../../aws/approvalParameter.js"),
+    import("../../aws/stepFunctions.js"),
+  ]);
+  const parameter = new SsmApprovalParameter(ssm, identityOf(stack), callOptions(options.signal));
+  return {
+    kind: "stepfunctions",
+    stack: stack.identity.stack,
+    rollout: executionsOf(sfn, machineArn, executionArnOf, executionConsoleUrl),
+    approvals: {
+      read: () => parameter.read(),
+      delete: () => parameter.delete(),
+      sendTaskSuccess: (token, output) => sfn.sendTaskSuccess(token, output),
+    },
+  };
+}
+
+const regionOf = (arn: string): string => arn.split(":")[3] ?? "";
+
+async function sfnExecutionsClient(region: string, signal: SignalSource | undefined) {
+  const [{ StepFunctionsExecutions, sfnSdk }, { clientConfig, quietSdkNodeVersionWarning }] = await Promise.all([
+    import("../../aws/stepFunctions.js"),
+    import("../../aws/errors.js"),
+  ]);
+  quietSdkNodeVersionWarning();
+  return new StepFunctionsExecutions(new (sfnSdk().SFNClient)(clientConfig(region)), callOptions(signal));
+}
+
+/** One state machine's executions on Step Functions (a stack's rollout machine, a host's release machine). */
+export async function awsExecutions(machineArn: string, signal?: SignalSource): Promise<import("../executions/port.js").Executions> {
+  const [sfn, { executionArnOf, executionConsoleUrl }] = await Promise.all([
+    sfnExecutionsClient(regionOf(machineArn), signal),
+    import("../../aws/stepFunctions.js"),
+  ]);
+  return executionsOf(sfn, machineArn, executionArnOf, executionConsoleUrl);
+}
+
+function executionsOf(
+  sfn: import("../../aws/stepFunctions.js").StepFunctionsExecutions,
+  machineArn: string,
+  executionArnOf: (machineArn: string, name: string) => string,
+  consoleUrl: (executionArn: string) => string,
+): import("../executions/port.js").Executions {
+  return {
+    machineArn,
+    executionArn: (name) => executionArnOf(machineArn, name),
+    start: (name, input) => sfn.start(machineArn, name, input),
+    describe: (arn) => sfn.describe(arn),
+    lastEvents: (arn, count) => sfn.lastEvents(arn, count),
+    stop: (arn, error, cause) => sfn.stop(arn, error, cause),
+    consoleUrl,
+  };
+}
+
+/** The stack's journal alone (SSM), for a command that only reads it. */
+export async function awsJournal(
+  stack: Pick<AwsStack, "identity">,
+  region: string,
+  signal?: SignalSource,
+): Promise<import("../../core/ports.js").JournalStore> {
+  const [{ SsmJournalStore }, ssm] = await Promise.all([import("../../aws/ssmJournal.js"), ssmClient(region)]);
+  return new SsmJournalStore(ssm, identityOf(stack), undefined, callOptions(signal));
+}

@@ -142,3 +142,110 @@ export function sandboxGuardDeps(access: RouterControlAccess, runDir: string): G
   const { lock, journal, recorder } = runDirectoryStores(runDir);
   return { router: new RemoteTrafficRouter(access), metrics: new RemoteMetricsSource(access, 1000), lock, journal, recorder, clock: systemClock };
 }
+
+/** What the sandbox's stand-in for Step Functions needs: how to build a fresh engine's ports for each invocation of the advance function. */
+export interface SandboxOrchestratorOptions {
+  stack: string;
+  rollout: import("../../../infra/config.js").RolloutConfig;
+  /** Fresh ports for one invocation (nothing of an engine outlives it), with the event sink. */
+  deps: () => import("../../core/engine.js").EngineDeps;
+  clock: Clock;
+  /** A bake's sleep at least this long ends an invocation (the sandbox's polls are a second apart). */
+  stopAtWaitMs: number;
+  /** Told when an invocation of the advance function starts and ends, and when a Wait state starts. */
+  onInvocation?: (edge: "start" | "end", payload: unknown) => void;
+  onWait?: (state: string, seconds: number) => Promise<void> | void;
+}
+
+export const SANDBOX_ADVANCE_FUNCTION = "arn:aws:lambda:sandbox:000000000000:function:demo-advance";
+export const SANDBOX_ROLLOUT_MACHINE = "arn:aws:states:sandbox:000000000000:stateMachine:demo-rollout";
+
+/**
+ * The sandbox's orchestrator: the local ASL runner running the generated rollout machine, its
+ * advance task the real `advanceRollout` over fresh sandbox ports each invocation, its approval
+ * task recording the token where `promote` finds it. Returned as the commands' port, with the runner.
+ */
+export async function sandboxOrchestrator(options: SandboxOrchestratorOptions) {
+  const [{ LocalStepFunctions, StatesError }, { rolloutStateMachine }, { advanceRollout }, { ExecutionExistsError }] = await Promise.all([
+    import("../../core/orchestrator/localRunner.js"),
+    import("../../core/orchestrator/stateMachine.js"),
+    import("../../core/orchestrator/advance.js"),
+    import("../../aws/stepFunctions.js"),
+  ]);
+  let pending: import("../../aws/approvalParameter.js").PendingApproval | null = null;
+  const advance = async (payload: unknown): Promise<unknown> => {
+    const input = payload as { action?: string; runId: string; step?: number; taskToken?: string; approval?: { approvedBy: string; step: number } };
+    options.onInvocation?.("start", payload);
+    try {
+      if (input.action === "await-approval") {
+        pending = { runId: input.runId, step: input.step ?? 0, taskToken: input.taskToken ?? "", recordedAt: options.clock.now() };
+        return { recorded: true };
+      }
+      return await advanceRollout(options.deps(), {
+        runId: input.runId,
+        rollout: options.rollout,
+        databaseMode: "shared",
+        stack: options.stack,
+        owner: `stepfunctions:${options.stack}/${input.runId}`,
+        approval: input.approval ?? null,
+        stopAtWaitMs: options.stopAtWaitMs,
+      });
+    } finally {
+      options.onInvocation?.("end", payload);
+    }
+  };
+  const sfn = new LocalStepFunctions({
+    clock: options.clock,
+    functions: { [SANDBOX_ADVANCE_FUNCTION]: advance },
+    ...(options.onWait ? { onWait: (_execution, state, seconds) => options.onWait?.(state, seconds) } : {}),
+  });
+  sfn.createStateMachine(SANDBOX_ROLLOUT_MACHINE, rolloutStateMachine({ advanceFunctionArn: SANDBOX_ADVANCE_FUNCTION }));
+  const arnOf = (name: string) => `${SANDBOX_ROLLOUT_MACHINE.replace(":stateMachine:", ":execution:")}:${name}`;
+  const find = (arn: string) => sfn.executions.find((e) => arnOf(e.name) === arn) ?? null;
+  const executions: import("../executions/port.js").Executions = {
+    machineArn: SANDBOX_ROLLOUT_MACHINE,
+    executionArn: arnOf,
+    start: (name, input) => {
+      try {
+        return Promise.resolve(arnOf(sfn.startExecution(SANDBOX_ROLLOUT_MACHINE, name, input).name));
+      } catch (error) {
+        if (error instanceof StatesError && error.error === "ExecutionAlreadyExists") throw new ExecutionExistsError(name, arnOf(name));
+        throw error;
+      }
+    },
+    describe: (arn) => {
+      const e = find(arn);
+      return Promise.resolve(
+        e && {
+          executionArn: arn,
+          name: e.name,
+          status: e.status,
+          startedAt: null,
+          stoppedAt: null,
+          error: e.error?.error ?? null,
+          cause: e.error?.cause ?? null,
+          input: e.input,
+        },
+      );
+    },
+    lastEvents: (arn, count) =>
+      Promise.resolve(
+        (find(arn)?.history ?? [])
+          .map((state, id) => ({ id, at: 0, type: "StateEntered", state, data: null }))
+          .reverse()
+          .slice(0, count),
+      ),
+    stop: (arn) => {
+      const e = find(arn);
+      if (e) sfn.stopExecution(e);
+      return Promise.resolve();
+    },
+    consoleUrl: (arn) => `(sandbox) ${arn}`,
+  };
+  const approvals: import("../executions/port.js").Approvals = {
+    read: () => Promise.resolve(pending),
+    delete: () => Promise.resolve(void (pending = null)),
+    sendTaskSuccess: (token, output) => Promise.resolve(sfn.sendTaskSuccess(token, output)),
+  };
+  return { sfn, executions, approvals, waitForApproval: () => sfn.nextTaskToken() };
+}
