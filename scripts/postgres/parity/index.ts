@@ -1,6 +1,7 @@
 // Programmatic entry: runParity() proves green's database holds the same data as blue's,
 // or names where it does not. Used by `npm run parity`, the cutover engine's preflight and the demo.
 
+import type pg from "pg";
 import { UnreachableError, UsageError } from "../../core/errors.js";
 import { readCatalog } from "./catalog.js";
 import { compareTable, DEFAULT_TUNING, type Tuning } from "./compare.js";
@@ -70,13 +71,11 @@ async function openBoth(blue: Target, green: Target, size: number): Promise<[Sna
 
 async function probeHashMode(blue: SnapshotPool, green: SnapshotPool): Promise<{ mode: HashMode; reason?: string }> {
   const probe = (pool: SnapshotPool) =>
-    // Inside a savepoint: a missing function must not abort the snapshot transaction.
+    // Inside a savepoint, in one round trip: a missing function must not abort the snapshot transaction.
     pool.run(async (client) => {
-      await client.query("SAVEPOINT parity_probe");
       try {
-        const res = await client.query(HASH_PROBE_SQL);
-        await client.query("RELEASE SAVEPOINT parity_probe");
-        return JSON.stringify(res.rows[0]);
+        const results = (await client.query(`SAVEPOINT parity_probe; ${HASH_PROBE_SQL}; RELEASE SAVEPOINT parity_probe`)) as unknown as pg.QueryResult[];
+        return JSON.stringify(results[1]!.rows[0]);
       } catch (error) {
         await client.query("ROLLBACK TO SAVEPOINT parity_probe");
         return `error: ${(error as Error).message}`;
