@@ -170,8 +170,8 @@ describe("how columns are hashed", () => {
 
   it("hashes a single key through a function that takes its type by name, else through the record hash", () => {
     const tstz = col("at", { name: "timestamptz", fn: "timestamp_hash_extended" }, "timestamp with time zone");
-    expect(keyHashOf([tstz], "server")).toBe('timestamp_hash_extended("at"::timestamp, 0)');
-    // date's and boolean's opclass functions take int4 and "char": called by name they do not resolve.
+    // timestamptz's, date's and boolean's opclass functions take timestamp, int4 and "char": called by name they do not resolve.
+    expect(keyHashOf([tstz], "server")).toBe('hash_record_extended(ROW("at"), 0)');
     expect(keyHashOf([col("d", { name: "date", fn: "hashint4extended" }, "date")], "server")).toBe('hash_record_extended(ROW("d"), 0)');
     expect(keyHashOf([col("b", { name: "bool", fn: "hashcharextended" }, "boolean")], "server")).toBe('hash_record_extended(ROW("b"), 0)');
     expect(keyHashOf([col("v", { name: "varchar", collatable: true, fn: "hashtextextended" }, "character varying(20)")], "server")).toBe(

@@ -75,8 +75,9 @@ export function keyHashOf(key: ColumnInfo[], mode: HashMode): string {
 /**
  * Extended hash functions that take a column of these types (format_type's names) as it is, the
  * same functions hash_record_extended calls for them. Other types (domains, arrays, ranges, bool,
- * date, bytea, extension types) have no function that takes them by name, and go through
- * hash_record_extended.
+ * date, timestamptz, bytea, extension types) have no function that takes them by name, and go
+ * through hash_record_extended (timestamptz's is timestamp's, reachable only through a cast that
+ * converts every value through the time zone rules: slower than the record hash).
  */
 const DIRECT_HASH: Array<[RegExp, string]> = [
   [/^smallint$/, "hashint2extended"],
@@ -89,7 +90,6 @@ const DIRECT_HASH: Array<[RegExp, string]> = [
   [/^real$/, "hashfloat4extended"],
   [/^double precision$/, "hashfloat8extended"],
 ];
-const TIMESTAMPTZ = /^timestamp(\(\d\))? with time zone$/;
 
 /**
  * The hash terms of one column through its type's own extended hash function, seeded by `seed`
@@ -97,19 +97,16 @@ const TIMESTAMPTZ = /^timestamp(\(\d\))? with time zone$/;
  * The same parts as columnParts, so the same identity: collatable values under COLLATE "C",
  * numeric with its scale, the text-hashed families as their text.
  */
-function directTerms(column: ColumnInfo, seed: bigint): string[] | null {
-  const ref = quoteIdent(column.name);
+function directTerms(column: ColumnInfo, seed: bigint, alias = ""): string[] | null {
+  const ref = `${alias}${quoteIdent(column.name)}`;
   const info = column.typeInfo;
   const call = (fn: string, value: string, k = 0n) => `${fn}(${value}, ${seed + k})`;
-  if (info.hashClass === "text") return [call("hashtextextended", columnParts(column)[0]!)];
+  if (info.hashClass === "text") return [call("hashtextextended", columnParts(column, alias)[0]!)];
   if (info.hashClass === "numeric") {
     const value = call("hash_numeric_extended", ref);
     return FIXED_SCALE.test(column.type) ? [value] : [value, call("hashint4extended", `scale(${ref})`, 1n)];
   }
   if (info.isArray) return null;
-  // timestamptz's own hash is timestamp's over the same microseconds; the session's TimeZone is UTC
-  // (SESSION_SETUP), where the cast keeps them as they are.
-  if (TIMESTAMPTZ.test(column.type)) return [call("timestamp_hash_extended", `${ref}::timestamp`)];
   const fn = DIRECT_HASH.find(([type]) => type.test(column.type))?.[1];
   if (fn === undefined) return null;
   return [call(fn, info.collatable ? `(${ref} COLLATE "C")` : ref)];
@@ -133,20 +130,22 @@ function xorAll(terms: string[]): string {
  * swapped values differ) with a NULL of its own, and XORed with hash_record_extended of the other
  * columns. Cheaper per row than building a ROW of every column and hashing it again field by
  * field; the identity is the same, because the per-type functions are the ones the record hash
- * calls. Canonical mode: hashOf every part.
+ * calls, and it tells more apart: the record hash counts a NULL as 0, which is also its hash of a
+ * float's 0 and of numeric's NaN. Canonical mode: hashOf every part. `alias` prefixes the column
+ * names (one column's hash, on the table aliased as t, names a changed column).
  */
-export function rowHashOf(columns: ColumnInfo[], mode: HashMode): string {
+export function rowHashOf(columns: ColumnInfo[], mode: HashMode, alias = ""): string {
   if (mode !== "server")
     return hashOf(
-      columns.flatMap((c) => columnParts(c)),
+      columns.flatMap((c) => columnParts(c, alias)),
       mode,
     );
   const terms: string[] = [];
   const rest: string[] = [];
   columns.forEach((column, i) => {
     const seed = BigInt(2 * (i + 1));
-    const direct = directTerms(column, seed);
-    if (direct === null) rest.push(...columnParts(column));
+    const direct = directTerms(column, seed, alias);
+    if (direct === null) rest.push(...columnParts(column, alias));
     else direct.forEach((term, k) => terms.push(`coalesce(${term}, ${nullMark(seed + BigInt(k))})`));
   });
   if (rest.length > 0) terms.push(hashOf(rest, mode));
