@@ -1,7 +1,7 @@
 // The row hash calls each common type's own hash function directly (seeded by column position,
 // with a NULL of its own) and the key hash takes a single key column by its type: on real
-// PostgreSQL, a NULL against a zero or an empty string, two values swapped between columns of one
-// type, and tables keyed by timestamptz, date and boolean narrowed down to the exact key through
+// PostgreSQL, a NULL against a zero or an empty string, numeric's NaN against ±Infinity, two values
+// swapped between columns of one type, and tables keyed by timestamptz, date and boolean narrowed down to the exact key through
 // the grouped (key-hash) passes. Identical data → identical; each planted change → named.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +14,8 @@ let server: LocalPostgres;
 const SCHEMA = `
 CREATE TABLE public.nulls (id int PRIMARY KEY, a int, b text, c numeric, d timestamptz, e double precision, f bigint, g uuid, h varchar(10), i char(3), j smallint, k real, l timestamp);
 INSERT INTO public.nulls SELECT g, 0, '', 0, 'epoch', 0, 0, '00000000-0000-0000-0000-000000000000', '', '', 0, 0, 'epoch' FROM generate_series(1, 30) g;
+CREATE TABLE public.specials (id int PRIMARY KEY, n numeric, m numeric(10,2));
+INSERT INTO public.specials VALUES (1, 'NaN', 'NaN'), (2, 'Infinity', 1), (3, '-Infinity', 1), (4, 'NaN', 1), (5, 0, 0);
 CREATE TABLE public.swaps (id int PRIMARY KEY, x int, y int, s text, t text);
 INSERT INTO public.swaps SELECT g, g, g + 1, 'a' || g, 'b' || g FROM generate_series(1, 30) g;
 CREATE TABLE public.by_time (at timestamptz PRIMARY KEY, v int);
@@ -51,7 +53,7 @@ describe("row and key hashes through each type's own function", () => {
   it("identical data is identical", async () => {
     const report = await run();
     expect(report.hashMode).toBe("server");
-    expect(report.summary).toMatch(/^identical: 5 tables/);
+    expect(report.summary).toMatch(/^identical: 6 tables/);
   }, 60_000);
 
   it("a NULL against a zero or empty value in every directly hashed type, and swapped values, are changes named by key", async () => {
@@ -59,7 +61,9 @@ describe("row and key hashes through each type's own function", () => {
     await execSql(
       server.url("green_db"),
       columns.map((c, i) => `UPDATE public.nulls SET ${c} = NULL WHERE id = ${i + 1};`).join("\n") +
-        "UPDATE public.swaps SET x = y, y = x WHERE id = 7; UPDATE public.swaps SET s = t, t = s WHERE id = 9;",
+        "UPDATE public.swaps SET x = y, y = x WHERE id = 7; UPDATE public.swaps SET s = t, t = s WHERE id = 9;" +
+        "UPDATE public.specials SET n = 'Infinity' WHERE id = 1; UPDATE public.specials SET n = '-Infinity' WHERE id = 2;" +
+        "UPDATE public.specials SET n = NULL WHERE id = 4; UPDATE public.specials SET m = NULL WHERE id = 1;",
     );
     const report = await run();
     const nulls = table(report.tables, "public.nulls");
@@ -68,6 +72,9 @@ describe("row and key hashes through each type's own function", () => {
     const swaps = table(report.tables, "public.swaps");
     expect(changedKeys(swaps)).toEqual(['{"id":"7"}', '{"id":"9"}']);
     expect(swaps.changed.rows.map((r) => r.columns.map((c) => c.column).join())).toEqual(["x,y", "s,t"]);
+    // numeric: NaN, Infinity, -Infinity and NULL all different (the type's own hash gives the first three one value).
+    const specials = table(report.tables, "public.specials");
+    expect(specials.changed.rows.map((r) => `${r.key.id}:${r.columns.map((c) => c.column).join()}`)).toEqual(["1:n,m", "2:n", "4:n"]);
   }, 60_000);
 
   it("tables keyed by timestamptz, date and boolean: changed, missing and extra rows found by their keys", async () => {

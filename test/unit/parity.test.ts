@@ -189,7 +189,9 @@ describe("how columns are hashed", () => {
     const sql = rowHashOf(columns, "server");
     expect(sql).toContain('coalesce(hashint8extended("id", 2), ');
     expect(sql).toContain('coalesce(hash_numeric_extended("amount", 4), ');
-    expect(sql).toContain('coalesce(hashint4extended(scale("amount"), 5), ');
+    expect(sql).toContain(
+      'coalesce(hashint4extended(coalesce(scale("amount"), CASE WHEN "amount" = \'NaN\' THEN -1 WHEN "amount" > 0 THEN -2 WHEN "amount" < 0 THEN -3 END), 5), ',
+    );
     expect(sql).toContain('coalesce(hashtextextended(("doc"::text COLLATE "C"), 8), ');
     expect(sql).toContain('hash_record_extended(ROW("flag"), 0)');
     expect(sql.match(/::int8/g)).toHaveLength(4);

@@ -104,7 +104,10 @@ function directTerms(column: ColumnInfo, seed: bigint, alias = ""): string[] | n
   if (info.hashClass === "text") return [call("hashtextextended", columnParts(column, alias)[0]!)];
   if (info.hashClass === "numeric") {
     const value = call("hash_numeric_extended", ref);
-    return FIXED_SCALE.test(column.type) ? [value] : [value, call("hashint4extended", `scale(${ref})`, 1n)];
+    // numeric's hash gives NaN, Infinity and -Infinity the same value, and scale() none: the scale
+    // term tells them apart (computed only for them, behind coalesce).
+    const special = `CASE WHEN ${ref} = 'NaN' THEN -1 WHEN ${ref} > 0 THEN -2 WHEN ${ref} < 0 THEN -3 END`;
+    return FIXED_SCALE.test(column.type) ? [value] : [value, call("hashint4extended", `coalesce(scale(${ref}), ${special})`, 1n)];
   }
   if (info.isArray) return null;
   const fn = DIRECT_HASH.find(([type]) => type.test(column.type))?.[1];
