@@ -9,7 +9,7 @@ import { redact, redactUrl } from "../../scripts/core/redact.js";
 import { targetFromConnection, targetFromUrl } from "../../scripts/postgres/parity/connection.js";
 import { databaseConnections, parseStackDatabases } from "../../scripts/postgres/stackDatabases.js";
 import { classifyType, type ColumnInfo } from "../../scripts/postgres/parity/catalog.js";
-import { columnParts, hashOf, keyHashOf, quoteIdent } from "../../scripts/postgres/parity/sql.js";
+import { columnParts, hashOf, keyHashOf, quoteIdent, rowHashOf } from "../../scripts/postgres/parity/sql.js";
 import { bitsFor, compareKeyText } from "../../scripts/postgres/parity/compare.js";
 import { formatReport } from "../../scripts/postgres/parity/report.js";
 import type { ParityReport } from "../../scripts/postgres/parity/types.js";
@@ -147,10 +147,11 @@ describe("how columns are hashed", () => {
     );
   });
 
-  const col = (name: string, over: Partial<Parameters<typeof classifyType>[0]> = {}): ColumnInfo => ({
+  // format_type's name of typeRow's default type (int8); the numeric and text cases here do not depend on it.
+  const col = (name: string, over: Partial<Parameters<typeof classifyType>[0]> = {}, type = "bigint"): ColumnInfo => ({
     name,
     num: 1,
-    type: "x",
+    type,
     notNull: false,
     typeInfo: classifyType(typeRow(over)),
   });
@@ -165,6 +166,55 @@ describe("how columns are hashed", () => {
     expect(hashOf(['"a"'], "canonical")).toContain('md5(ROW("a")::text)');
     expect(keyHashOf([col("id")], "server")).toBe('hashint8extended("id", 0)');
     expect(keyHashOf([col("a"), col("b")], "server")).toBe('hash_record_extended(ROW("a", "b"), 0)');
+  });
+
+  it("hashes a single key through a function that takes its type by name, else through the record hash", () => {
+    const tstz = col("at", { name: "timestamptz", fn: "timestamp_hash_extended" }, "timestamp with time zone");
+    // timestamptz's, date's and boolean's opclass functions take timestamp, int4 and "char": called by name they do not resolve.
+    expect(keyHashOf([tstz], "server")).toBe('hash_record_extended(ROW("at"), 0)');
+    expect(keyHashOf([col("d", { name: "date", fn: "hashint4extended" }, "date")], "server")).toBe('hash_record_extended(ROW("d"), 0)');
+    expect(keyHashOf([col("b", { name: "bool", fn: "hashcharextended" }, "boolean")], "server")).toBe('hash_record_extended(ROW("b"), 0)');
+    expect(keyHashOf([col("v", { name: "varchar", collatable: true, fn: "hashtextextended" }, "character varying(20)")], "server")).toBe(
+      'hashtextextended(("v" COLLATE "C"), 0)',
+    );
+  });
+
+  it("row hash: each column by its own function, seeded by position with a NULL of its own, XORed with the record hash of the rest", () => {
+    const columns = [
+      col("id"),
+      col("amount", { name: "numeric", fn: "hash_numeric_extended" }, "numeric"),
+      col("flag", { name: "bool", fn: "hashcharextended" }, "boolean"),
+      col("doc", { name: "jsonb", fn: "jsonb_hash_extended" }, "jsonb"),
+    ];
+    const sql = rowHashOf(columns, "server");
+    expect(sql).toContain('coalesce(hashint8extended("id", 2), ');
+    expect(sql).toContain('coalesce(hash_numeric_extended("amount", 4), ');
+    expect(sql).toContain(
+      'coalesce(hashint4extended(coalesce(scale("amount"), CASE WHEN "amount" = \'NaN\' THEN -1 WHEN "amount" > 0 THEN -2 WHEN "amount" < 0 THEN -3 END), 5), ',
+    );
+    expect(sql).toContain('coalesce(hashtextextended(("doc"::text COLLATE "C"), 8), ');
+    expect(sql).toContain('hash_record_extended(ROW("flag"), 0)');
+    expect(sql.match(/::int8/g)).toHaveLength(4);
+    expect(new Set(sql.match(/'-?\d+'::int8/g)).size).toBe(4);
+    expect(rowHashOf(columns, "canonical")).toBe(
+      hashOf(
+        columns.flatMap((c) => columnParts(c)),
+        "canonical",
+      ),
+    );
+    expect(rowHashOf([], "server")).toBe("0::int8");
+    // 1,600 columns: a balanced XOR tree, nested about log2(n) deep.
+    const wide = rowHashOf(
+      Array.from({ length: 1600 }, (_, i) => col(`c${i}`)),
+      "server",
+    );
+    let depth = 0;
+    let deepest = 0;
+    for (const ch of wide.replace(/\([^()]*\)/g, "")) {
+      if (ch === "(") deepest = Math.max(deepest, ++depth);
+      if (ch === ")") depth--;
+    }
+    expect(deepest).toBeLessThanOrEqual(12);
   });
 });
 

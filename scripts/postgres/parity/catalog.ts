@@ -7,6 +7,7 @@ import { nameKey, displayName } from "./names.js";
 import { readSchemaObjects, type SchemaObjects } from "./schemaObjects.js";
 import { readRoles, readTableAttributes, type TableAttributes } from "./tableAttributes.js";
 import { classifyType, type TypeRow, type EqualityRuleId } from "./typeRules.js";
+import { QueryBatch } from "./queryBatch.js";
 import type { SnapshotPool } from "./snapshotPool.js";
 
 /** How a column's value enters the hash. */
@@ -139,10 +140,12 @@ LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum`;
 
-// Resolve domains to their base type, then decide how the base type is hashed.
+// The types of the columns of the tables $1: domains resolved to their base type, then how the
+// base type is hashed.
 const TYPES_SQL = `
 WITH RECURSIVE chain(typ, cur, depth) AS (
-  SELECT t.oid, t.oid, 0 FROM pg_type t WHERE t.oid = ANY($1::oid[])
+  SELECT t.oid, t.oid, 0 FROM pg_type t
+  WHERE t.oid IN (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped)
   UNION ALL
   SELECT c.typ, t.typbasetype, c.depth + 1 FROM chain c JOIN pg_type t ON t.oid = c.cur WHERE t.typtype = 'd'
 ), base AS (
@@ -266,27 +269,36 @@ function tableInfo(t: { oid: string; schema: string; name: string; kind: string;
   };
 }
 
+/**
+ * Everything parity needs to know about one database, in two round trips on one connection of the
+ * pool (QueryBatch): what needs no table list, then what is read per table.
+ */
 export async function readCatalog(pool: SnapshotPool): Promise<Catalog> {
-  const tables = (
-    await pool.query<{ oid: string; schema: string; name: string; kind: string; populated: boolean; pages: string; est_rows: number }>(TABLES_SQL)
-  ).rows;
-  const oids = tables.map((t) => t.oid);
-  const [columns, constraints, indexes, sequences, objects, roles] = await Promise.all([
-    pool.query<ColumnRow>(COLUMNS_SQL, [oids]),
-    pool.query<{ rel: string; type: string; name: string; cols: string[]; def: string }>(CONSTRAINTS_SQL, [oids]),
-    pool.query<{ rel: string; name: string; def: string; valid: boolean }>(INDEXES_SQL, [oids]),
-    pool.query<SequenceRow>(SEQUENCES_SQL),
-    readSchemaObjects(pool),
-    readRoles(pool),
+  return pool.run((client) => readCatalogBatched(new QueryBatch(client)));
+}
+
+async function readCatalogBatched(db: QueryBatch): Promise<Catalog> {
+  const [tablesResult, sequences, objects, roles] = await Promise.all([
+    db.query<{ oid: string; schema: string; name: string; kind: string; populated: boolean; pages: string; est_rows: number }>(TABLES_SQL),
+    db.query<SequenceRow>(SEQUENCES_SQL),
+    readSchemaObjects(db),
+    readRoles(db),
   ]);
-  const attributes = await readTableAttributes(
-    pool,
-    oids,
-    sequences.rows.map((s) => s.oid),
-  );
-  const typeIds = [...new Set(columns.rows.map((c) => c.typid))];
+  const tables = tablesResult.rows;
+  const oids = tables.map((t) => t.oid);
+  const [columns, constraints, indexes, attributes, typeRows] = await Promise.all([
+    db.query<ColumnRow>(COLUMNS_SQL, [oids]),
+    db.query<{ rel: string; type: string; name: string; cols: string[]; def: string }>(CONSTRAINTS_SQL, [oids]),
+    db.query<{ rel: string; name: string; def: string; valid: boolean }>(INDEXES_SQL, [oids]),
+    readTableAttributes(
+      db,
+      oids,
+      sequences.rows.map((s) => s.oid),
+    ),
+    db.query<TypeRow>(TYPES_SQL, [oids]),
+  ]);
   const types = new Map<string, TypeInfo>();
-  for (const row of (await pool.query<TypeRow>(TYPES_SQL, [typeIds])).rows) types.set(row.typid, classifyType(row));
+  for (const row of typeRows.rows) types.set(row.typid, classifyType(row));
 
   const byOid = new Map<string, TableInfo>();
   const result: Catalog = { tables: new Map(), sequences: new Map(), sequencePrivileges: new Map(), roles, objects };

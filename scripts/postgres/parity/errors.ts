@@ -26,3 +26,17 @@ export function cannotRead(what: string, error: unknown): unknown {
   }
   return error;
 }
+
+/** The run was stopped by its signal (Ctrl-C): no verdict; says what was cancelled on each server. */
+export class ParityInterruptedError extends Error {
+  override name = "ParityInterruptedError";
+  constructor(
+    /** Queries of this run that were running and were cancelled, per side. */
+    readonly cancelled: { blue: number; green: number },
+    /** Sides whose queries could not be cancelled, and why. */
+    readonly failures: string[] = [],
+  ) {
+    const n = (count: number) => `${count} quer${count === 1 ? "y" : "ies"}`;
+    super(`interrupted: cancelled ${n(cancelled.blue)} on blue, ${cancelled.green} on green${failures.length > 0 ? `; ${failures.join("; ")}` : ""}`);
+  }
+}

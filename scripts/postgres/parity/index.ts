@@ -1,15 +1,17 @@
 // Programmatic entry: runParity() proves green's database holds the same data as blue's,
 // or names where it does not. Used by `npm run parity`, the cutover engine's preflight and the demo.
 
+import type pg from "pg";
 import { UnreachableError, UsageError } from "../../core/errors.js";
 import { readCatalog } from "./catalog.js";
 import { compareTable, DEFAULT_TUNING, type Tuning } from "./compare.js";
 import { targetFromUrl, type Target } from "./connection.js";
 import { matchesPattern, selectTables } from "./glob.js";
-import { cannotRead } from "./errors.js";
+import { cannotRead, ParityInterruptedError } from "./errors.js";
+import { cancelOnAbort } from "./interrupt.js";
 import { compareLargeObjects } from "./largeObjects.js";
 import { nameKey } from "./names.js";
-import { diffSchemas, planTable } from "./plan.js";
+import { diffSchemas, planTable, type TablePlan } from "./plan.js";
 import { diffSequenceDefinitions } from "./schemaDiff.js";
 import { privilegeWarnings } from "./tableAttributesDiff.js";
 import { EQUALITY_RULES, type EqualityRuleId } from "./typeRules.js";
@@ -23,7 +25,7 @@ export type * from "./types.js";
 export { redact, redactUrl } from "../../core/redact.js";
 export { targetFromConnection, targetFromUrl, type Target } from "./connection.js";
 export { formatReport, writeReport, DEFAULT_REPORT_PATH } from "./report.js";
-export { CannotCompareError } from "./errors.js";
+export { CannotCompareError, ParityInterruptedError } from "./errors.js";
 
 export interface ParityOptions {
   /** postgres:// URLs; or give `blue`/`green` targets (e.g. targetFromConnection of scripts/postgres/stackDatabases.ts). */
@@ -41,8 +43,13 @@ export interface ParityOptions {
   /** Privilege differences (roles on both sides) count as differences, not warnings. */
   strictPrivileges?: boolean;
   onProgress?: (progress: ParityProgress) => void;
-  /** Internal sizes and switches, for tests: smaller segments reach the split path on small tables. */
-  tuning?: Partial<Tuning> & { forceCanonical?: boolean };
+  /**
+   * Internal sizes and switches, for tests: smaller segments reach the split path on small tables;
+   * secondsPerRow makes every row's hash sleep on the server, so a run lasts until it is cancelled.
+   */
+  tuning?: Partial<Tuning> & { forceCanonical?: boolean; secondsPerRow?: number };
+  /** Aborting it (Ctrl-C) cancels the run's queries on both servers; the run rejects with ParityInterruptedError. */
+  signal?: AbortSignal;
   /** Test hook: awaited once both snapshots are open on every connection, before anything is read. */
   afterSnapshot?: () => Promise<void>;
 }
@@ -64,13 +71,11 @@ async function openBoth(blue: Target, green: Target, size: number): Promise<[Sna
 
 async function probeHashMode(blue: SnapshotPool, green: SnapshotPool): Promise<{ mode: HashMode; reason?: string }> {
   const probe = (pool: SnapshotPool) =>
-    // Inside a savepoint: a missing function must not abort the snapshot transaction.
+    // Inside a savepoint, in one round trip: a missing function must not abort the snapshot transaction.
     pool.run(async (client) => {
-      await client.query("SAVEPOINT parity_probe");
       try {
-        const res = await client.query(HASH_PROBE_SQL);
-        await client.query("RELEASE SAVEPOINT parity_probe");
-        return JSON.stringify(res.rows[0]);
+        const results = (await client.query(`SAVEPOINT parity_probe; ${HASH_PROBE_SQL}; RELEASE SAVEPOINT parity_probe`)) as unknown as pg.QueryResult[];
+        return JSON.stringify(results[1]!.rows[0]);
       } catch (error) {
         await client.query("ROLLBACK TO SAVEPOINT parity_probe");
         return `error: ${(error as Error).message}`;
@@ -125,105 +130,157 @@ function lostConnection(error: unknown): boolean {
   return /Connection terminated|connection .*closed|Client has encountered a connection error/i.test(e.message ?? "");
 }
 
-export async function runParity(options: ParityOptions): Promise<ParityReport> {
-  const started = new Date();
-  const include = options.include ?? [];
-  const exclude = options.exclude ?? [];
-  const limit = options.limit ?? 100;
-  const parallel = options.parallelism ?? 2;
+interface RunSettings {
+  include: string[];
+  exclude: string[];
+  limit: number;
+  parallel: number;
+}
+
+function settingsOf(options: ParityOptions): RunSettings {
+  const settings = { include: options.include ?? [], exclude: options.exclude ?? [], limit: options.limit ?? 100, parallel: options.parallelism ?? 2 };
+  const { limit, parallel } = settings;
   if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`limit must be a whole number ≥ 0, got ${limit}`);
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new UsageError(`parallelism must be a whole number from 1 to 64, got ${parallel}`);
+  return settings;
+}
+
+/**
+ * Compare both databases. When `options.signal` aborts, the queries running on both servers are
+ * cancelled and the run rejects with ParityInterruptedError (no verdict).
+ */
+export async function runParity(options: ParityOptions): Promise<ParityReport> {
+  const started = new Date();
+  const settings = settingsOf(options);
   const progress: ParityProgress = { phase: "connect", tablesDone: 0, tablesTotal: 0, rowsHashed: 0 };
   const emit = () => options.onProgress?.({ ...progress });
   emit();
+  if (options.signal?.aborted) throw new ParityInterruptedError({ blue: 0, green: 0 });
 
   const [blueTarget, greenTarget] = await resolveTargets(options);
-  const [blue, green] = await openBoth(blueTarget, greenTarget, parallel);
+  const [blue, green] = await openBoth(blueTarget, greenTarget, settings.parallel);
+  const interruption = cancelOnAbort(options.signal, { blue, green });
   try {
     await options.afterSnapshot?.();
-    progress.phase = "schema";
-    emit();
-    const [blueCat, greenCat, probed] = await Promise.all([readCatalog(blue), readCatalog(green), probeHashMode(blue, green)]);
-    const hash: { mode: HashMode; reason?: string } = options.tuning?.forceCanonical
-      ? { mode: "canonical", reason: "canonical form forced by the caller" }
-      : probed;
-    const scope = tableScope(blueCat, greenCat, include, exclude);
-    const { inScope, patternScope } = scope;
-    const databaseWide = include.length === 0;
-    const schemaDifferences = diffSchemas(blueCat, greenCat, (k) => inScope.has(k), patternScope, databaseWide);
-    const sequenceInScope = (s: SequenceInfo) => (s.ownedBy ? inScope.has(nameKey(s.ownedBy.schema, s.ownedBy.table)) : patternScope(s.fullName));
-    const privileges = privilegeWarnings(blueCat, greenCat, [...inScope], (k) => sequenceInScope(blueCat.sequences.get(k)!));
-    if (options.strictPrivileges) schemaDifferences.push(...privileges);
-    // A materialized view never refreshed on a side cannot be read there (reported as a schema difference).
-    const readable = (k: string) => blueCat.tables.get(k)!.populated && greenCat.tables.get(k)!.populated;
-    const plans = [...inScope]
-      .filter((k) => blueCat.tables.has(k) && greenCat.tables.has(k) && readable(k))
-      .map((k) => planTable(blueCat.tables.get(k)!, greenCat.tables.get(k)!, hash.mode))
-      .sort((a, b) => Math.max(b.blue.pages, b.green.pages) - Math.max(a.blue.pages, a.green.pages));
-
-    progress.phase = "hash";
-    progress.tablesTotal = plans.length;
-    emit();
-    const ctx = {
-      blue,
-      green,
-      limit,
-      tuning: { ...DEFAULT_TUNING, ...options.tuning },
-      onRows: (rows: number) => {
-        progress.rowsHashed += rows;
-        emit();
-      },
-    };
-    const tables: TableResult[] = await Promise.all(
-      plans.map(async (plan) => {
-        const result = await compareTable(ctx, plan).catch((error: unknown) => {
-          throw cannotRead(`table ${plan.name}`, error);
-        });
-        progress.tablesDone++;
-        progress.table = plan.name;
-        emit();
-        return result;
-      }),
-    );
-    tables.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
-    const largeObjects = databaseWide ? await compareLargeObjects(blue, green) : null;
-    if (largeObjects) schemaDifferences.push(...largeObjects.differences);
-
-    progress.phase = "sequences";
-    emit();
-    const seq = await compareSequences(blueCat, greenCat, green, sequenceInScope);
-    schemaDifferences.push(...seq.schema, ...diffSequenceDefinitions(blueCat, greenCat, sequenceInScope));
-
-    const finished = new Date();
-    const totals = totalsOf(tables, schemaDifferences.length, seq.results.filter((s) => s.status === "behind").length);
-    const base: Omit<ParityReport, "summary"> = {
-      kind: "parity",
-      version: 1,
-      identical: totals.tablesDifferent === 0 && totals.schemaDifferences === 0 && totals.sequencesBehind === 0,
-      startedAt: started.toISOString(),
-      finishedAt: finished.toISOString(),
-      durationMs: finished.getTime() - started.getTime(),
-      blue: { target: blueTarget.display, serverVersion: blue.serverVersion },
-      green: { target: greenTarget.display, serverVersion: green.serverVersion },
-      hashMode: hash.mode,
-      ...(hash.reason ? { hashModeReason: hash.reason } : {}),
-      options: { include, exclude, limit, parallel, ...(options.strictPrivileges ? { strictPrivileges: true } : {}) },
-      schemaDifferences,
-      privilegeWarnings: options.strictPrivileges ? [] : privileges,
-      largeObjects: largeObjectsSummary(largeObjects),
-      equalityRules: rulesApplied(tables),
-      tables,
-      sequences: seq.results,
-      totals,
-    };
+    const base = await compareOpened({ blue, green, blueTarget, greenTarget, settings, options, progress, emit, started });
+    const interrupted = await interruption.settle();
+    if (interrupted) throw interrupted;
     progress.phase = "done";
     emit();
     return { ...base, summary: summarize(base) };
   } catch (error) {
+    const interrupted = await interruption.settle();
+    if (interrupted) throw interrupted;
     throw lostConnection(error) ? new UnreachableError(`lost the connection to a database during the run: ${(error as Error).message}`) : error;
   } finally {
+    interruption.dispose();
     await Promise.all([blue.close(), green.close()]);
   }
+}
+
+interface OpenedRun {
+  blue: SnapshotPool;
+  green: SnapshotPool;
+  blueTarget: Target;
+  greenTarget: Target;
+  settings: RunSettings;
+  options: ParityOptions;
+  progress: ParityProgress;
+  emit: () => void;
+  started: Date;
+}
+
+/** Everything after both snapshots are open: schemas, tables, large objects, sequences. */
+async function compareOpened(run: OpenedRun): Promise<Omit<ParityReport, "summary">> {
+  const { blue, green, settings, options, progress, emit } = run;
+  const { include, exclude, limit, parallel } = settings;
+  progress.phase = "schema";
+  emit();
+  const [blueCat, greenCat, probed] = await Promise.all([readCatalog(blue), readCatalog(green), probeHashMode(blue, green)]);
+  const hash: { mode: HashMode; reason?: string } = options.tuning?.forceCanonical
+    ? { mode: "canonical", reason: "canonical form forced by the caller" }
+    : probed;
+  const { inScope, patternScope } = tableScope(blueCat, greenCat, include, exclude);
+  const databaseWide = include.length === 0;
+  const schemaDifferences = diffSchemas(blueCat, greenCat, (k) => inScope.has(k), patternScope, databaseWide);
+  const sequenceInScope = (s: SequenceInfo) => (s.ownedBy ? inScope.has(nameKey(s.ownedBy.schema, s.ownedBy.table)) : patternScope(s.fullName));
+  const privileges = privilegeWarnings(blueCat, greenCat, [...inScope], (k) => sequenceInScope(blueCat.sequences.get(k)!));
+  if (options.strictPrivileges) schemaDifferences.push(...privileges);
+  // A materialized view never refreshed on a side cannot be read there (reported as a schema difference).
+  const readable = (k: string) => blueCat.tables.get(k)!.populated && greenCat.tables.get(k)!.populated;
+  const plans = [...inScope]
+    .filter((k) => blueCat.tables.has(k) && greenCat.tables.has(k) && readable(k))
+    .map((k) => slowedForTests(planTable(blueCat.tables.get(k)!, greenCat.tables.get(k)!, hash.mode), options.tuning?.secondsPerRow))
+    .sort((a, b) => Math.max(b.blue.pages, b.green.pages) - Math.max(a.blue.pages, a.green.pages));
+
+  progress.phase = "hash";
+  progress.tablesTotal = plans.length;
+  emit();
+  const tables = await compareTables(run, plans);
+  const largeObjects = databaseWide ? await compareLargeObjects(blue, green) : null;
+  if (largeObjects) schemaDifferences.push(...largeObjects.differences);
+
+  progress.phase = "sequences";
+  emit();
+  const seq = await compareSequences(blueCat, greenCat, green, sequenceInScope);
+  schemaDifferences.push(...seq.schema, ...diffSequenceDefinitions(blueCat, greenCat, sequenceInScope));
+
+  const finished = new Date();
+  const totals = totalsOf(tables, schemaDifferences.length, seq.results.filter((s) => s.status === "behind").length);
+  return {
+    kind: "parity",
+    version: 1,
+    identical: totals.tablesDifferent === 0 && totals.schemaDifferences === 0 && totals.sequencesBehind === 0,
+    startedAt: run.started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - run.started.getTime(),
+    blue: { target: run.blueTarget.display, serverVersion: blue.serverVersion },
+    green: { target: run.greenTarget.display, serverVersion: green.serverVersion },
+    hashMode: hash.mode,
+    ...(hash.reason ? { hashModeReason: hash.reason } : {}),
+    options: { include, exclude, limit, parallel, ...(options.strictPrivileges ? { strictPrivileges: true } : {}) },
+    schemaDifferences,
+    privilegeWarnings: options.strictPrivileges ? [] : privileges,
+    largeObjects: largeObjectsSummary(largeObjects),
+    equalityRules: rulesApplied(tables),
+    tables,
+    sequences: seq.results,
+    totals,
+  };
+}
+
+/** Every planned table, both sides, at once (the pools bound the parallelism); sorted by name. */
+async function compareTables(run: OpenedRun, plans: TablePlan[]): Promise<TableResult[]> {
+  const { progress, emit } = run;
+  const ctx = {
+    blue: run.blue,
+    green: run.green,
+    limit: run.settings.limit,
+    tuning: { ...DEFAULT_TUNING, ...run.options.tuning },
+    onRows: (rows: number) => {
+      progress.rowsHashed += rows;
+      emit();
+    },
+  };
+  const tables: TableResult[] = await Promise.all(
+    plans.map(async (plan) => {
+      const result = await compareTable(ctx, plan).catch((error: unknown) => {
+        throw cannotRead(`table ${plan.name}`, error);
+      });
+      progress.tablesDone++;
+      progress.table = plan.name;
+      emit();
+      return result;
+    }),
+  );
+  return tables.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+}
+
+/** Test seam: every row's hash waits `seconds` on the server (pg_sleep), so a scan outlasts a Ctrl-C. */
+function slowedForTests(plan: TablePlan, seconds: number | undefined): TablePlan {
+  if (seconds === undefined) return plan;
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 10) throw new UsageError(`secondsPerRow must be from 0 to 10, got ${seconds}`);
+  return { ...plan, rowHash: `(${plan.rowHash} + length(pg_catalog.pg_sleep(${seconds})::text))` };
 }
 
 function largeObjectsSummary(lo: { blue: number; green: number } | null): NonNullable<ParityReport["largeObjects"]> {

@@ -5,7 +5,7 @@ import type { Catalog, ColumnInfo, TableInfo } from "./catalog.js";
 import { diffColumnDetails, diffConstraints, diffObjects, diffPopulated } from "./schemaDiff.js";
 import { diffTableAttributes } from "./tableAttributesDiff.js";
 import type { EqualityRuleId } from "./typeRules.js";
-import { columnParts, hashOf, keyHashOf, quoteIdent, quoteTable, type HashMode } from "./sql.js";
+import { keyHashOf, quoteIdent, quoteTable, rowHashOf, type HashMode } from "./sql.js";
 import type { SchemaDifference } from "./types.js";
 
 export interface ColumnPlan {
@@ -168,7 +168,7 @@ export function planTable(blue: TableInfo, green: TableInfo, mode: HashMode): Ta
       skipped.push(c.name);
       continue;
     }
-    columns.push({ info: c, quoted: quoteIdent(c.name), hash: hashOf(columnParts(c, "t."), mode) });
+    columns.push({ info: c, quoted: quoteIdent(c.name), hash: rowHashOf([c], mode, "t.") });
   }
   if (skipped.length > 0) notes.push(`columns not compared (type differs): ${skipped.join(", ")}`);
   const onlyOneSide = [
@@ -194,7 +194,6 @@ export function planTable(blue: TableInfo, green: TableInfo, mode: HashMode): Ta
   } else {
     notes.push("no primary key: compared by row count and checksum only; differing rows cannot be named");
   }
-  const parts = columns.flatMap((c) => columnParts(c.info));
   return {
     name: blue.fullName,
     qualified: quoteTable(blue.schema, blue.name),
@@ -202,7 +201,10 @@ export function planTable(blue: TableInfo, green: TableInfo, mode: HashMode): Ta
     green,
     columns,
     key,
-    rowHash: hashOf(parts, mode),
+    rowHash: rowHashOf(
+      columns.map((c) => c.info),
+      mode,
+    ),
     keyHash: key
       ? keyHashOf(
           key.map((k) => k.info),

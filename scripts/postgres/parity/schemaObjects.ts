@@ -6,7 +6,7 @@
 // Maps are keyed by nameKey (the schema and name themselves, never a joined string).
 
 import { displayName, nameKey } from "./names.js";
-import type { SnapshotPool } from "./snapshotPool.js";
+import type { Queryable } from "./queryBatch.js";
 
 export interface SchemaObject {
   /** schema.name for people (functions with identity arguments: "s.f(integer, text)"); schema.table for triggers. */
@@ -96,7 +96,7 @@ function byName(rows: Named[]): Map<string, SchemaObject> {
   );
 }
 
-export async function readSchemaObjects(pool: SnapshotPool): Promise<SchemaObjects> {
+export async function readSchemaObjects(pool: Queryable): Promise<SchemaObjects> {
   const [enums, domains, composites, views, functions, triggers, extensions] = await Promise.all([
     pool.query<Named>(ENUMS_SQL),
     pool.query<Named>(DOMAINS_SQL),

@@ -3,7 +3,7 @@
 // policies), replica identity (what UPDATE and DELETE publish), and privileges on tables and
 // sequences. Read inside the run's snapshot; compared in tableAttributesDiff.ts.
 
-import type { SnapshotPool } from "./snapshotPool.js";
+import type { Queryable } from "./queryBatch.js";
 
 export interface PolicyInfo {
   name: string;
@@ -56,7 +56,7 @@ WHERE c.oid = ANY($1::oid[])`;
 
 const REPLICA_IDENTITY: Record<string, string> = { d: "default", n: "nothing", f: "full", i: "index" };
 
-export async function readTableAttributes(pool: SnapshotPool, tableOids: string[], sequenceOids: string[]): Promise<Attributes> {
+export async function readTableAttributes(pool: Queryable, tableOids: string[], sequenceOids: string[]): Promise<Attributes> {
   const [tables, policies, privileges] = await Promise.all([
     pool.query<{ rel: string; persistence: string; rls: boolean; force_rls: boolean; replident: string; replindex: string | null }>(TABLES_SQL, [tableOids]),
     pool.query<{ rel: string; name: string; def: string }>(POLICIES_SQL, [tableOids]),
@@ -86,7 +86,7 @@ export async function readTableAttributes(pool: SnapshotPool, tableOids: string[
 }
 
 /** Role names on a server, for comparing privileges only of roles both sides have. */
-export async function readRoles(pool: SnapshotPool): Promise<Set<string>> {
+export async function readRoles(pool: Queryable): Promise<Set<string>> {
   const res = await pool.query<{ rolname: string }>("SELECT rolname FROM pg_roles");
   return new Set(["PUBLIC", ...res.rows.map((r) => r.rolname)]);
 }
