@@ -45,7 +45,8 @@ export interface RollbackSetup {
 export interface RollbackRequestFlags {
   owner: string;
   reason?: string | undefined;
-  force?: boolean | undefined;
+  /** Break a lock held by someone else; "except-rollback" (`abort`): a cutover's, never another rollback's. */
+  force?: boolean | "except-rollback" | undefined;
   verifyTimeoutMs?: number | undefined;
   /** Whether a lock's holder is a process that no longer runs on this host: taken over without --force (journaled). */
   holderIsDead?: ((holder: LockHolder) => boolean) | undefined;
@@ -114,7 +115,7 @@ export async function prepareAwsRollback(setup: RollbackSetup) {
         stack: setup.opened.identity.stack,
         signal: interrupt.signal,
         ...(flags.reason ? { reason: flags.reason } : {}),
-        ...(flags.force ? { force: true } : {}),
+        ...(flags.force ? { force: flags.force } : {}),
         ...(flags.verifyTimeoutMs !== undefined ? { verifyTimeoutMs: flags.verifyTimeoutMs } : {}),
         ...(flags.holderIsDead ? { holderIsDead: flags.holderIsDead } : {}),
         // The engine's read-back windows fit several read-backs and a rewrite before the work deadline (engine clock: Date.now()).

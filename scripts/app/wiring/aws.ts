@@ -16,6 +16,7 @@ import {
   type CapacityManager,
   type DataReplication,
   type HealthProbe,
+  type OperatorRequestChannel,
   type SchemaMigrator,
   type Snapshotter,
   type TrafficRouter,
@@ -87,6 +88,7 @@ export async function awsCutoverDeps(stack: AwsStack, outputs: StackOutputs, opt
     { SsmJournalStore },
     { AlbFence },
     { ShellHookRunner },
+    { SsmOperatorRequests },
     elb,
     ssm,
   ] = await Promise.all([
@@ -100,6 +102,7 @@ export async function awsCutoverDeps(stack: AwsStack, outputs: StackOutputs, opt
     import("../../aws/ssmJournal.js"),
     import("../../aws/albFence.js"),
     import("../../hooks/shellHookRunner.js"),
+    import("../../aws/ssmRequests.js"),
     elbClient(region),
     ssmClient(region),
   ]);
@@ -113,6 +116,7 @@ export async function awsCutoverDeps(stack: AwsStack, outputs: StackOutputs, opt
     alarms: new CloudWatchAlarms(cloudwatch, outputs.alarmNames, calls),
     lock: new SsmLock(ssm, identity, calls),
     journal: new SsmJournalStore(ssm, identity, undefined, calls),
+    requests: new SsmOperatorRequests(ssm, identity, calls),
     snapshotter: await blueSnapshotter(outputs, shortStackName(stack.name), () => new (rdsSdk().RDSClient)(clientConfig(region))),
     hooks: new ShellHookRunner(options.cwd),
     recorder: await weightRecorder(ssm, stack, options),
@@ -121,6 +125,21 @@ export async function awsCutoverDeps(stack: AwsStack, outputs: StackOutputs, opt
   };
   if (outputs.asgNames.blue !== null || outputs.asgNames.green !== null) deps.capacity = lazyCapacity(outputs.region, outputs.asgNames);
   return deps;
+}
+
+/** `pause` and `abort`: the lock, the journal and the operator-request channel of the stack (the SSM client only). */
+export async function awsOperatorRequestDeps(
+  stack: AwsStack,
+  outputs: Pick<RollbackOutputs, "region">,
+): Promise<Pick<CutoverDeps, "lock" | "journal"> & { requests: OperatorRequestChannel }> {
+  const [{ SsmLock }, { SsmJournalStore }, { SsmOperatorRequests }, ssm] = await Promise.all([
+    import("../../aws/ssmLock.js"),
+    import("../../aws/ssmJournal.js"),
+    import("../../aws/ssmRequests.js"),
+    ssmClient(outputs.region),
+  ]);
+  const identity = identityOf(stack);
+  return { lock: new SsmLock(ssm, identity), journal: new SsmJournalStore(ssm, identity), requests: new SsmOperatorRequests(ssm, identity) };
 }
 
 const routesOf = (outputs: Pick<StackOutputs, "listenerArns" | "targetGroupArns" | "stickinessSeconds">) => ({
