@@ -12,6 +12,7 @@ import { addStackOptions, parse, processIo, program, validateWebhook, type Io } 
 import { checkWritableDirectory } from "../app/inputFiles.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { crossCheck } from "../app/cutover.js";
+import { checkHookCommands } from "../hooks/hookCommands.js";
 import { openStack } from "../app/stack.js";
 
 interface CutoverOptions {
@@ -61,6 +62,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   const webhookUrl = validateWebhook(options.webhook ?? config.rollout.webhookUrl);
   const outputs = opened.outputs();
   crossCheck(config, outputs, opened.configPath, opened.raw.source);
+  await checkHookCommands(config.rollout.hooks, { cwd: io.cwd, path: io.env.PATH, configPath: opened.configPath });
   if (outputs.databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {
     throw new UsageError(`database.mode paired needs the write fence, and the stack outputs (${opened.raw.source}) list no fenceRuleArns: run \`pulumi up\``);
   }
