@@ -83,7 +83,14 @@ function demoProgram() {
     )
 
     .option("--background-error-rate <share>", "both colors answer this share of requests 500 all along, as a real service does (e.g. 0.005 or 0.5%)")
-    .addOption(new Option("--timings <profile>", "demo: bakes of 4 s, monitoring 5 s; ci: 2 s and 2 s").choices(["demo", "ci"]).default("demo"))
+    .addOption(
+      new Option(
+        "--timings <profile>",
+        "demo: the 5% step bakes 12 s (30 s with --background-error-rate), later steps 5 s, monitoring 5 s; ci: the same, monitoring 3 s",
+      )
+        .choices(["demo", "ci"])
+        .default("demo"),
+    )
     .option("--rate <n>", "requests per second of steady load (default 300; paired: 450, 55% writes)")
     .option("--reports <dir>", "where the report goes (default: reports)")
     .addOption(new Option("--reports-dir <dir>", "the same as --reports").hideHelp())
