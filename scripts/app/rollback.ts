@@ -6,7 +6,8 @@
 // then the ELBv2 client (while the journal calls travel); the outputs are checked by the
 // contract's hand-written parser, not zod; the stack config (YAML + zod) is read only after the
 // flip has been read back (in paired mode: once the fence first needs it), for the weight
-// write-back, the webhook and, in paired mode, the fence's drain time and the database name. A
+// write-back, the webhook and, in paired mode, the fence's drain time (the database name is the
+// stack outputs'; outputs too old to name it make the rollback say so, never refuse). A
 // malformed config never blocks a rollback: it is reported as a warning.
 //
 // The deadline: every AWS call carries its signal; when the work time is up, in-flight calls are
@@ -89,6 +90,11 @@ export async function prepareAwsRollback(setup: RollbackSetup) {
     },
 
     async run(flags: RollbackRequestFlags): Promise<RollbackEnd> {
+      const raw = setup.opened.raw.raw as { databaseName?: unknown } | null;
+      if (setup.databaseMode === "paired" && (typeof raw?.databaseName !== "string" || raw.databaseName === ""))
+        setup.stderr.write(
+          `warning: the stack outputs (${setup.opened.raw.source}) name no databaseName (deployed before it was exported): replication is checked on the RDS secret's dbname, else "app"; run \`pulumi up\` after this rollback\n`,
+        );
       const paired =
         setup.databaseMode === "paired"
           ? await awsPairedRollbackPorts(setup.opened, outputs, { config: config.promise, needConfig: config.start, signal: deadline.signal })

@@ -270,7 +270,9 @@ export async function awsPairedRollbackPorts(
     replication: lazyReplication({
       rawOutputs: stack.raw.raw,
       source: stack.raw.source,
-      databaseName: wiring.config.then((config) => config?.database.databaseName),
+      // No name given: the outputs' databaseName, the one source (postgres/stackDatabases.ts); absent
+      // in older outputs, the RDS secret's dbname, else "app" (app/rollback.ts warns).
+      databaseName: undefined,
     }),
   };
 }
@@ -301,7 +303,8 @@ export async function awsMigrator(
   const { targetsFromOutputs } = await import("../../postgres/migrate/targets.js");
   return new PostgresSchemaMigrator({
     dir,
-    targets: () => targetsFromOutputs(stack.raw.raw, stack.raw.source, { database: config.database.databaseName, writer: "blue" }),
+    // The database name from the outputs (targets.ts: outputs databaseName first), as every other reader.
+    targets: () => targetsFromOutputs(stack.raw.raw, stack.raw.source, { writer: "blue" }),
   });
 }
 

@@ -96,20 +96,14 @@ async function readLastRun(deps: CutoverDeps, seen: { journal: Journal | null })
   };
 }
 
-/** syncStatus over the connections built from the stack outputs (and the config's database name). */
-function stackSyncStatus(raw: RawOutputs, configPath: string, signal: AbortSignal): (direction: ReplicationDirection) => Promise<SyncStatus> {
+/** syncStatus over the connections built from the stack outputs, their database name included (its one source). */
+function stackSyncStatus(raw: RawOutputs, databaseName: string | null, signal: AbortSignal): (direction: ReplicationDirection) => Promise<SyncStatus> {
   let urls: Promise<{ blue: string; green: string }> | null = null;
   const load = () =>
     (urls ??= (async () => {
-      const [{ connectionsFromOutputs }, { loadStackConfig }] = await Promise.all([
-        import("../../postgres/stackDatabases.js"),
-        import("../../app/pulumiConfigFile.js"),
-      ]);
-      const database = await loadStackConfig(configPath).then(
-        (config) => config.database.databaseName,
-        () => undefined,
-      );
-      const connections = await connectionsFromOutputs(raw, { database, signal, purpose: "the replication section of status" });
+      if (databaseName === null) throw new Error(`the stack outputs (${raw.source}) name no databaseName (deployed before it was exported): run \`pulumi up\``);
+      const { connectionsFromOutputs } = await import("../../postgres/stackDatabases.js");
+      const connections = await connectionsFromOutputs(raw, { database: databaseName, signal, purpose: "the replication section of status" });
       return { blue: connections.blue.url, green: connections.green.url };
     })());
   return async (direction) => {
@@ -127,7 +121,7 @@ function stackSyncStatus(raw: RawOutputs, configPath: string, signal: AbortSigna
 }
 
 async function readReplication(ctx: StatusContext, deadline: Deadline): Promise<StatusReport["replication"]> {
-  const read = ctx.hooks.syncStatus ?? stackSyncStatus(ctx.raw, ctx.configPath, deadline.signal);
+  const read = ctx.hooks.syncStatus ?? stackSyncStatus(ctx.raw, ctx.outputs.databaseName, deadline.signal);
   const timeoutMs = ctx.hooks.replicationTimeoutMs ?? 20_000;
   const direction = (d: ReplicationDirection) => section(() => withTimeout(read(d).then(replicationView), timeoutMs, `replication ${d}`), deadline);
   const [forward, reverse] = await Promise.all([direction("blue-to-green"), direction("green-to-blue")]);
