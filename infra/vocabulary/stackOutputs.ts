@@ -40,6 +40,15 @@ export interface StackOutputs {
   rolloutStateMachineArn: string | null;
   /** The release (waves across stacks) state machine, when this stack hosts it; else null. */
   releaseStateMachineArn: string | null;
+  /**
+   * The database every color's application uses (config database.databaseName as deployed): the
+   * one source status, cutover, rollback, parity, sync and migrate take it from. null in outputs
+   * of stacks deployed before it was exported: a paired cutover then refuses (run `pulumi up`),
+   * and a rollback goes on with a warning (see app/rollback.ts), never silently.
+   */
+  databaseName: string | null;
+  /** The live weights' SSM parameter (`/bluegreen/<project>/<stack>/weights`); null in older outputs. Must be this stack's. */
+  weightsParameterName: string | null;
 }
 
 /** What `rollback` needs: routes, target groups, stickiness, region, database mode, fence rules. */
@@ -128,6 +137,12 @@ const FIELD_RULES: Record<keyof StackOutputs, FieldRule> = {
   testHeader: { kind: "one", rule: notEmpty },
   rolloutStateMachineArn: { kind: "one", rule: nullable(stateMachineArn), optional: "null" },
   releaseStateMachineArn: { kind: "one", rule: nullable(stateMachineArn), optional: "null" },
+  databaseName: { kind: "one", rule: nullable(notEmpty), optional: "null" },
+  weightsParameterName: {
+    kind: "one",
+    rule: nullable(rule((v) => typeof v === "string" && v.startsWith("/bluegreen/"), "must be an SSM parameter name /bluegreen/<project>/<stack>/weights")),
+    optional: "null",
+  },
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
@@ -198,7 +213,19 @@ export function outputProblems(raw: unknown, keys: readonly (keyof StackOutputs)
   if (keys.includes("pulumiProject") && keys.includes("pulumiStack") && (project === null) !== (stack === null)) {
     problems.push("pulumiProject, pulumiStack: come together (one of them is missing)");
   }
+  problems.push(...foreignWeightsParameter(raw, keys));
   return problems;
+}
+
+/**
+ * The weights parameter must be the outputs' own stack's: outputs pasted together from two stacks
+ * (or projects) would have `pulumi up` read one stack's weights while the scripts write another's.
+ */
+function foreignWeightsParameter(raw: Record<string, unknown>, keys: readonly (keyof StackOutputs)[]): string[] {
+  const { pulumiProject: project, pulumiStack: stack, weightsParameterName: name } = raw;
+  if (!keys.includes("weightsParameterName") || typeof name !== "string" || typeof project !== "string" || typeof stack !== "string") return [];
+  const own = `/bluegreen/${project}/${stack}/weights`;
+  return name === own ? [] : [`weightsParameterName: ${name} belongs to another project or stack than pulumiProject/pulumiStack (${project}/${stack}: ${own})`];
 }
 
 /** The region an ARN names (its fourth field), or null for a value that is not an ARN. */
@@ -250,6 +277,8 @@ export function parseStackOutputs(raw: unknown, source: string): StackOutputs {
     pulumiStack: (outputs.pulumiStack as string | undefined) ?? null,
     rolloutStateMachineArn: (outputs.rolloutStateMachineArn as string | undefined) ?? null,
     releaseStateMachineArn: (outputs.releaseStateMachineArn as string | undefined) ?? null,
+    databaseName: (outputs.databaseName as string | undefined) ?? null,
+    weightsParameterName: (outputs.weightsParameterName as string | undefined) ?? null,
   };
 }
 

@@ -27,6 +27,17 @@ export function crossCheck(config: StackConfig, outputs: StackOutputs, configPat
       `${configPath} says database.mode "${config.database.mode}", the deployed stack (${source}) says "${outputs.databaseMode}": run \`pulumi up\` first, or fix the config`,
     );
   }
+  // The database name has one source, the stack outputs: the config may only agree with it.
+  if (outputs.databaseName !== null && config.database.databaseName !== outputs.databaseName) {
+    throw new UsageError(
+      `${configPath} says database.databaseName "${config.database.databaseName}", the deployed stack (${source}) says "${outputs.databaseName}": run \`pulumi up\` first, or fix the config`,
+    );
+  }
+  if (outputs.databaseMode === "paired" && outputs.databaseName === null) {
+    throw new UsageError(
+      `the stack outputs (${source}) name no databaseName (a stack deployed before it was exported): run \`pulumi up\`, so that replication and parity read the deployed name, not the config's`,
+    );
+  }
 }
 
 export interface AwsCutover {
@@ -45,7 +56,7 @@ export async function wireAwsCutover(opened: OpenStack, config: StackConfig, opt
   });
   let close = async (): Promise<void> => undefined;
   if (outputs.databaseMode === "paired") {
-    const paired = await awsPairedCutoverPorts(opened, config.database.databaseName, options.cwd);
+    const paired = await awsPairedCutoverPorts(opened, outputs.databaseName ?? undefined, options.cwd);
     deps.replication = paired.replication;
     deps.parity = paired.parity;
     close = () => paired.replication.close();

@@ -6,7 +6,8 @@
 // then the ELBv2 client (while the journal calls travel); the outputs are checked by the
 // contract's hand-written parser, not zod; the stack config (YAML + zod) is read only after the
 // flip has been read back (in paired mode: once the fence first needs it), for the weight
-// write-back, the webhook and, in paired mode, the fence's drain time and the database name. A
+// write-back, the webhook and, in paired mode, the fence's drain time (the database name is the
+// stack outputs'; outputs too old to name it make the rollback say so, never refuse). A
 // malformed config never blocks a rollback: it is reported as a warning.
 //
 // The deadline: every AWS call carries its signal; when the work time is up, in-flight calls are
@@ -45,7 +46,8 @@ export interface RollbackSetup {
 export interface RollbackRequestFlags {
   owner: string;
   reason?: string | undefined;
-  force?: boolean | undefined;
+  /** Break a lock held by someone else; "except-rollback" (`abort`): a cutover's, never another rollback's. */
+  force?: boolean | "except-rollback" | undefined;
   verifyTimeoutMs?: number | undefined;
   /** Whether a lock's holder is a process that no longer runs on this host: taken over without --force (journaled). */
   holderIsDead?: ((holder: LockHolder) => boolean) | undefined;
@@ -88,6 +90,11 @@ export async function prepareAwsRollback(setup: RollbackSetup) {
     },
 
     async run(flags: RollbackRequestFlags): Promise<RollbackEnd> {
+      const raw = setup.opened.raw.raw as { databaseName?: unknown } | null;
+      if (setup.databaseMode === "paired" && (typeof raw?.databaseName !== "string" || raw.databaseName === ""))
+        setup.stderr.write(
+          `warning: the stack outputs (${setup.opened.raw.source}) name no databaseName (deployed before it was exported): replication is checked on the RDS secret's dbname, else "app"; run \`pulumi up\` after this rollback\n`,
+        );
       const paired =
         setup.databaseMode === "paired"
           ? await awsPairedRollbackPorts(setup.opened, outputs, { config: config.promise, needConfig: config.start, signal: deadline.signal })
@@ -114,7 +121,7 @@ export async function prepareAwsRollback(setup: RollbackSetup) {
         stack: setup.opened.identity.stack,
         signal: interrupt.signal,
         ...(flags.reason ? { reason: flags.reason } : {}),
-        ...(flags.force ? { force: true } : {}),
+        ...(flags.force ? { force: flags.force } : {}),
         ...(flags.verifyTimeoutMs !== undefined ? { verifyTimeoutMs: flags.verifyTimeoutMs } : {}),
         ...(flags.holderIsDead ? { holderIsDead: flags.holderIsDead } : {}),
         // The engine's read-back windows fit several read-backs and a rewrite before the work deadline (engine clock: Date.now()).

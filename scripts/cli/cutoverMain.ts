@@ -12,6 +12,7 @@ import { addStackOptions, parse, processIo, program, validateWebhook, type Io } 
 import { checkWritableDirectory } from "../app/inputFiles.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { crossCheck } from "../app/cutover.js";
+import { checkHookCommands } from "../hooks/hookCommands.js";
 import { openStack } from "../app/stack.js";
 
 interface CutoverOptions {
@@ -27,6 +28,7 @@ interface CutoverOptions {
   webhook?: string;
   allowUnverifiedStack?: boolean;
   writeConfig?: boolean;
+  offline?: boolean;
   reports: string;
 }
 
@@ -34,6 +36,7 @@ function flags(io: Io) {
   return addStackOptions(program("cutover", "Move production traffic from blue to green in verified, gated steps; roll back by itself on any breach.", io))
     .option("--yes", "do not ask for PROCEED (unattended runs)")
     .option("--dry-run", "print the plan (from live weights) and change nothing")
+    .option("--offline", "with --dry-run: the plan from the config alone (no AWS call, no stack outputs, no credentials); says what it could not read")
     .option("--resume", "continue the unfinished cutover in the journal (after a crash, or a paused step: like `npm run promote`)")
     .option("--now", "with --resume: continue a timed pause before its time is up")
     .option("--skip-snapshot <reason>", "skip the snapshot of blue's database; the reason is recorded in the journal and report")
@@ -55,12 +58,18 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
   if (options.now && !options.resume)
     throw new UsageError("--now goes only with --resume: it continues a timed pause early (or use `npm run promote -- --now`)");
 
+  if (options.offline) {
+    if (!options.dryRun) throw new UsageError("--offline goes only with --dry-run: a cutover cannot run without AWS");
+    return (await import("./cutoverOffline.js")).offlineDryRun(options, io);
+  }
+
   // --- input, all before any AWS call ------------------------------------------------------
   const opened = await openStack(options, io, { configFirst: true });
   const config = await opened.config();
   const webhookUrl = validateWebhook(options.webhook ?? config.rollout.webhookUrl);
   const outputs = opened.outputs();
   crossCheck(config, outputs, opened.configPath, opened.raw.source);
+  await checkHookCommands(config.rollout.hooks, { cwd: io.cwd, path: io.env.PATH, configPath: opened.configPath });
   if (outputs.databaseMode === "paired" && outputs.fenceRuleArns.length === 0) {
     throw new UsageError(`database.mode paired needs the write fence, and the stack outputs (${opened.raw.source}) list no fenceRuleArns: run \`pulumi up\``);
   }

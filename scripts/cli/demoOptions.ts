@@ -74,7 +74,10 @@ function demoOptionTable(): Option[] {
       .choices(["check", "match"])
       .default("check"),
     new Option("--background-error-rate <share>", "both colors answer this share of requests 500 all along, as a real service does (e.g. 0.005 or 0.5%)"),
-    new Option("--timings <profile>", "demo: bakes of 4 s, monitoring 5 s; ci: 2 s and 2 s").choices(["demo", "ci"]).default("demo"),
+    new Option(
+      "--timings <profile>",
+      "demo: the 5% step bakes 12 s (30 s with --background-error-rate), later steps 5 s, monitoring 5 s; ci: the same, monitoring 3 s",
+    ).choices(["demo", "ci"]).default("demo"),
     new Option("--rate <n>", "requests per second of steady load (default 300; paired: 450, 55% writes)"),
     new Option("--reports <dir>", "where the report goes (default: reports)"),
     new Option("--reports-dir <dir>", "the same as --reports").hideHelp(),

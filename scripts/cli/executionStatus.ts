@@ -5,7 +5,6 @@
 
 import type { StackOutputs } from "../../infra/vocabulary/stackOutputs.js";
 import type { ExecutionDescription, ExecutionEvent, Executions } from "../app/executions/port.js";
-import type { OpenStack } from "../app/stack.js";
 import type { Palette } from "./plainPrinter.js";
 
 export interface ExecutionView {
@@ -34,7 +33,6 @@ const EVENTS = 25;
 
 /** null when the stack is not orchestrated; otherwise the run's newest execution (value null: the run has none). */
 export async function readExecutionSection(
-  opened: OpenStack,
   outputs: Pick<StackOutputs, "region" | "rolloutStateMachineArn">,
   runId: string | null,
   signal: AbortSignal,

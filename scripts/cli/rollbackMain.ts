@@ -62,7 +62,12 @@ function verifyTimeoutMs(value: string | undefined): number | undefined {
   return seconds * 1000;
 }
 
-export async function rollbackMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
+/** What `abort` adds to a rollback: break a live cutover's lock (never another rollback's). */
+export interface RollbackOverrides {
+  force?: "except-rollback";
+}
+
+export async function rollbackMain(argv: readonly string[], io: Io = processIo(), overrides: RollbackOverrides = {}): Promise<ExitCode> {
   const began = performance.now();
   const parsed = parse<RollbackOptions & Record<string, unknown>>(flags(io), argv);
   if (!parsed) return ExitCode.ok;
@@ -130,7 +135,7 @@ export async function rollbackMain(argv: readonly string[], io: Io = processIo()
   const end = await rollback.run({
     owner: lockOwner(),
     reason: options.reason,
-    force: options.force,
+    force: options.force === true ? true : overrides.force,
     verifyTimeoutMs: verifyMs,
     holderIsDead: (holder) => holderIsDeadHere(holder.owner) === true,
   });

@@ -7,6 +7,7 @@ import { OperationFailedError } from "./errors.js";
 // The colors and a traffic split are the shared vocabulary's (infra/vocabulary/colors.ts).
 export { COLORS, type Color, type Weights } from "../../infra/vocabulary/colors.js";
 import type { Color, Weights } from "../../infra/vocabulary/colors.js";
+import type { OperatorRequest } from "./operatorRequest.js";
 
 /** One place that forwards production traffic to both colors (an ALB listener default action or a rule). */
 export interface RouteWeights {
@@ -208,6 +209,19 @@ export interface HookRunner {
 /** Writes each weight reached back into Pulumi.<stack>.yaml so a later `pulumi up` agrees with live traffic. */
 export interface WeightRecorder {
   record(weights: Weights): Promise<void>;
+}
+
+/**
+ * Requests from another terminal to the running cutover (`pause`, `abort`; core/operatorRequest.ts):
+ * one record per stack, read by the engine at each poll of a bake.
+ */
+export interface OperatorRequestChannel {
+  /** The stored record (null when there is none); the engine checks its shape and whom it is for. */
+  read(): Promise<unknown | null>;
+  /** Replace the record. */
+  write(request: OperatorRequest): Promise<void>;
+  /** Remove the record (the run that honoured it); already gone is not an error. */
+  clear(): Promise<void>;
 }
 
 /** Injected time, so tests run a 5-minute bake in milliseconds. */

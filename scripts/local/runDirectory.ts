@@ -6,16 +6,19 @@
 import { join } from "node:path";
 import { FileJournal } from "./fileJournal.js";
 import { FileLock } from "./fileLock.js";
+import { FileOperatorRequests } from "./fileRequests.js";
 import { LocalWeightRecorder } from "./weightFile.js";
 
 export const RUN_DIRECTORY_FILES = {
   lock: "cutover.lock",
   journal: "cutover-journal.json",
   weights: "weights.json",
+  requests: "operator-request.json",
 } as const;
 
-export function runDirectoryStores(runDir: string): { lock: FileLock; journal: FileJournal; recorder: LocalWeightRecorder } {
+export function runDirectoryStores(runDir: string): { lock: FileLock; journal: FileJournal; recorder: LocalWeightRecorder; requests: FileOperatorRequests } {
   return {
+    requests: new FileOperatorRequests(join(runDir, RUN_DIRECTORY_FILES.requests)),
     lock: new FileLock(join(runDir, RUN_DIRECTORY_FILES.lock)),
     journal: new FileJournal(join(runDir, RUN_DIRECTORY_FILES.journal)),
     recorder: new LocalWeightRecorder(join(runDir, RUN_DIRECTORY_FILES.weights)),

@@ -15,6 +15,8 @@ import { maintenanceMain } from "../../scripts/cli/maintenanceMain.js";
 import { migrateMain } from "../../scripts/cli/migrateMain.js";
 import { parityMain } from "../../scripts/cli/parityMain.js";
 import { promoteMain } from "../../scripts/cli/promoteMain.js";
+import { pauseMain } from "../../scripts/cli/pauseMain.js";
+import { abortMain } from "../../scripts/cli/abortMain.js";
 import { reportMain } from "../../scripts/cli/reportMain.js";
 import { rollbackMain } from "../../scripts/cli/rollbackMain.js";
 import { statusMain } from "../../scripts/cli/statusMain.js";
@@ -53,6 +55,8 @@ const COMMANDS: Command[] = [
   { name: "rollback", prefix: [], run: withIo(rollbackMain) },
   { name: "status", prefix: [], run: withIo(statusMain) },
   { name: "promote", prefix: [], run: withIo(promoteMain) },
+  { name: "pause", prefix: [], run: withIo(pauseMain) },
+  { name: "abort", prefix: [], run: withIo(abortMain) },
   { name: "maintenance", prefix: ["on"], run: withIo(maintenanceMain) },
   { name: "report", prefix: [], run: withIo(reportMain) },
   { name: "parity", prefix: [], run: (argv) => runProcessMain(parityMain, argv) },

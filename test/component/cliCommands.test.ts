@@ -48,7 +48,7 @@ describe("bad input: exit 2, a clear message, no AWS call", () => {
   const cases: Array<[string, () => Promise<Run>, RegExp]> = [
     ["unknown flag (cutover)", () => run(cutoverMain, [...base, "--yes", "--bogus"]), /unknown option '--bogus'/],
     ["unknown flag (rollback)", () => run(rollbackMain, [...base, "--fast"]), /unknown option '--fast'/],
-    ["unknown flag (status)", () => run(statusMain, [...base, "--watch"]), /unknown option '--watch'/],
+    ["unknown flag (status)", () => run(statusMain, [...base, "--follow"]), /unknown option '--follow'/],
     ["unknown flag (maintenance)", () => run(maintenanceMain, ["on", ...base, "--now"]), /unknown option '--now'/],
     ["unknown stack", () => run(cutoverMain, ["--stack", "staging", "--outputs", "outputs.json", "--yes"]), /Pulumi\.staging\.yaml does not exist/],
     ["invalid stack name", () => run(cutoverMain, ["--stack", "prod;rm", "--yes"]), /must be a Pulumi stack name/],

@@ -3,7 +3,7 @@
 // in a fresh working directory holding the example stack outputs as outputs.json. Everything
 // started here is stopped in afterAll, and process.env is put back as it was.
 
-import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -52,7 +52,7 @@ export interface CliHarnessOptions {
   dirPrefix: string;
   /** Listener weights the mock starts each test with (its listeners, target groups and fence rules seeded from the outputs); without them the mock starts empty. */
   weights?: { blue: number; green: number };
-  /** Also copy the repository's Pulumi.prod.yaml into each working directory. */
+  /** Also copy the repository's Pulumi.prod.yaml (and examples/hooks, its hook) into each working directory. */
   copyProdConfig?: boolean;
   /** Further per-test setup of the working directory, after the copies. */
   prepare?: (dir: string) => Promise<void>;
@@ -98,7 +98,11 @@ export function useCliHarness(options: CliHarnessOptions): CliHarness {
     if (dir) await rm(dir, { recursive: true, force: true });
     dir = await mkdtemp(join(tmpdir(), options.dirPrefix));
     await copyFile(EXAMPLE_OUTPUTS, join(dir, "outputs.json"));
-    if (options.copyProdConfig) await copyFile(join(ROOT, "Pulumi.prod.yaml"), join(dir, "Pulumi.prod.yaml"));
+    if (options.copyProdConfig) {
+      await copyFile(join(ROOT, "Pulumi.prod.yaml"), join(dir, "Pulumi.prod.yaml"));
+      // Its hook, which cutover checks exists (relative to the directory the hooks run in).
+      await cp(join(ROOT, "examples/hooks"), join(dir, "examples/hooks"), { recursive: true });
+    }
     await options.prepare?.(dir);
   });
 

@@ -9,6 +9,7 @@
 import type { DatabaseMode, RolloutConfig } from "../../infra/config.js";
 import type { EngineDeps } from "../../scripts/core/engine.js";
 import type { EngineEvent } from "../../scripts/core/events.js";
+import type { OperatorRequest } from "../../scripts/core/operatorRequest.js";
 import {
   LockHeldError,
   type AlarmSource,
@@ -26,6 +27,7 @@ import {
   type MetricsSample,
   type MetricsSource,
   type MetricsWindow,
+  type OperatorRequestChannel,
   type SampleOptions,
   type ParityResult,
   type ParitySource,
@@ -373,6 +375,29 @@ export class InMemoryLock implements Lock {
   }
 }
 
+/**
+ * The operator-request channel as one stored JSON text (as SSM or a file would hold it). `reads`
+ * counts the engine's polls of it; `failWith` makes every read fail.
+ */
+export class InMemoryRequests implements OperatorRequestChannel {
+  stored: string | null = null;
+  reads = 0;
+  clears = 0;
+  failWith: Error | null = null;
+  async read(): Promise<unknown | null> {
+    this.reads += 1;
+    if (this.failWith) throw this.failWith;
+    return this.stored === null ? null : (JSON.parse(this.stored) as unknown);
+  }
+  async write(request: OperatorRequest): Promise<void> {
+    this.stored = JSON.stringify(request);
+  }
+  async clear(): Promise<void> {
+    this.clears += 1;
+    this.stored = null;
+  }
+}
+
 /** Stores the journal as JSON text, exactly as a real store would (class instances would not survive). */
 export class InMemoryJournal implements JournalStore {
   stored: string | null = null;
@@ -606,6 +631,7 @@ export class FakeWorld {
   readonly alarms = new FakeAlarms();
   readonly lock = new InMemoryLock();
   readonly journal = new InMemoryJournal();
+  readonly requests = new InMemoryRequests();
   readonly snapshotter: FakeSnapshotter;
   readonly hooks: FakeHooks;
   readonly recorder = new FakeRecorder();
@@ -644,6 +670,7 @@ export class FakeWorld {
       parity: this.parity,
       fence: this.fence,
       replication: this.replication,
+      requests: this.requests,
       events: (event) => this.events.push(event),
       tickMs: 0,
       newRunId: () => `run-${this.clock.now()}`,

@@ -16,6 +16,7 @@ import {
   type CapacityManager,
   type DataReplication,
   type HealthProbe,
+  type OperatorRequestChannel,
   type SchemaMigrator,
   type Snapshotter,
   type TrafficRouter,
@@ -102,6 +103,7 @@ export async function awsCutoverDeps(stack: AwsStack, outputs: CutoverOutputs, o
     { SsmJournalStore },
     { AlbFence },
     { ShellHookRunner },
+    { SsmOperatorRequests },
     elb,
     ssm,
   ] = await Promise.all([
@@ -115,6 +117,7 @@ export async function awsCutoverDeps(stack: AwsStack, outputs: CutoverOutputs, o
     import("../../aws/ssmJournal.js"),
     import("../../aws/albFence.js"),
     import("../../hooks/shellHookRunner.js"),
+    import("../../aws/ssmRequests.js"),
     elbClient(region),
     ssmClient(region),
   ]);
@@ -128,6 +131,7 @@ export async function awsCutoverDeps(stack: AwsStack, outputs: CutoverOutputs, o
     alarms: new CloudWatchAlarms(cloudwatch, outputs.alarmNames, calls),
     lock: new SsmLock(ssm, identity, calls),
     journal: new SsmJournalStore(ssm, identity, undefined, calls),
+    requests: new SsmOperatorRequests(ssm, identity, calls),
     snapshotter: await blueSnapshotter(outputs, shortStackName(stack.name), () => new (rdsSdk().RDSClient)(clientConfig(region))),
     hooks: new ShellHookRunner(options.cwd),
     recorder: await weightRecorder(ssm, stack, options),
@@ -136,6 +140,21 @@ export async function awsCutoverDeps(stack: AwsStack, outputs: CutoverOutputs, o
   };
   if (outputs.asgNames.blue !== null || outputs.asgNames.green !== null) deps.capacity = lazyCapacity(outputs.region, outputs.asgNames);
   return deps;
+}
+
+/** `pause` and `abort`: the lock, the journal and the operator-request channel of the stack (the SSM client only). */
+export async function awsOperatorRequestDeps(
+  stack: AwsStack,
+  outputs: Pick<RollbackOutputs, "region">,
+): Promise<Pick<CutoverDeps, "lock" | "journal"> & { requests: OperatorRequestChannel }> {
+  const [{ SsmLock }, { SsmJournalStore }, { SsmOperatorRequests }, ssm] = await Promise.all([
+    import("../../aws/ssmLock.js"),
+    import("../../aws/ssmJournal.js"),
+    import("../../aws/ssmRequests.js"),
+    ssmClient(outputs.region),
+  ]);
+  const identity = identityOf(stack);
+  return { lock: new SsmLock(ssm, identity), journal: new SsmJournalStore(ssm, identity), requests: new SsmOperatorRequests(ssm, identity) };
 }
 
 const routesOf = (outputs: Pick<StackOutputs, "listenerArns" | "targetGroupArns" | "stickinessSeconds">) => ({
@@ -270,7 +289,9 @@ export async function awsPairedRollbackPorts(
     replication: lazyReplication({
       rawOutputs: stack.raw.raw,
       source: stack.raw.source,
-      databaseName: wiring.config.then((config) => config?.database.databaseName),
+      // No name given: the outputs' databaseName, the one source (postgres/stackDatabases.ts); absent
+      // in older outputs, the RDS secret's dbname, else "app" (app/rollback.ts warns).
+      databaseName: undefined,
     }),
   };
 }
@@ -301,7 +322,8 @@ export async function awsMigrator(
   const { targetsFromOutputs } = await import("../../postgres/migrate/targets.js");
   return new PostgresSchemaMigrator({
     dir,
-    targets: () => targetsFromOutputs(stack.raw.raw, stack.raw.source, { database: config.database.databaseName, writer: "blue" }),
+    // The database name from the outputs (targets.ts: outputs databaseName first), as every other reader.
+    targets: () => targetsFromOutputs(stack.raw.raw, stack.raw.source, { writer: "blue" }),
   });
 }
 

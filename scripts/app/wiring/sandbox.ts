@@ -70,7 +70,7 @@ class SealedError extends Error {
 }
 
 /** Lock, journal, snapshots and weight record in the run directory, refusing to write once the sandbox is released. */
-function runDirectoryAdapters(sandbox: SandboxWiring): Pick<CutoverDeps, "lock" | "journal" | "snapshotter" | "recorder"> {
+function runDirectoryAdapters(sandbox: SandboxWiring): Pick<CutoverDeps, "lock" | "journal" | "snapshotter" | "recorder" | "requests"> {
   const guard = (what: string) => {
     if (sandbox.isSealed) throw new SealedError(what);
   };
@@ -91,7 +91,7 @@ function runDirectoryAdapters(sandbox: SandboxWiring): Pick<CutoverDeps, "lock" 
   const snapshotter: Snapshotter = { snapshot: async (label, timeoutMs, signal) => (guard("snapshot"), localSnapshots.snapshot(label, timeoutMs, signal)) };
   const weights = stores.recorder;
   const recorder: WeightRecorder = { record: async (next) => (guard("weight record"), weights.record(next)) };
-  return { lock, journal, snapshotter, recorder };
+  return { lock, journal, snapshotter, recorder, requests: stores.requests };
 }
 
 /** The demo's in-process engine: a cutover's ports over the sandbox (its settings: the caller's). */
@@ -139,6 +139,7 @@ export function sandboxCutoverDeps(access: RouterControlAccess, runDir: string, 
 
 /** The sandbox guard's own process: a rollback's ports over the control API and the run directory, and the metrics it watches. */
 export function sandboxGuardDeps(access: RouterControlAccess, runDir: string): GuardDeps & { metrics: MetricsSource } {
+  // The guard only rolls back: it reads no operator requests.
   const { lock, journal, recorder } = runDirectoryStores(runDir);
   return { router: new RemoteTrafficRouter(access), metrics: new RemoteMetricsSource(access, 1000), lock, journal, recorder, clock: systemClock };
 }

@@ -29,7 +29,9 @@ import {
 import { assessMetricError, assessWindow, describeWindow, unattributedElb, type SplitExpectation, type WindowReading } from "../judge/windowRules.js";
 import type { Plan } from "../plan.js";
 import type { MetricsWindow } from "../ports.js";
+import type { OperatorRequest } from "../operatorRequest.js";
 import { readBlueHistory } from "./history.js";
+import { pendingPause } from "./requests.js";
 import { maxStickiness } from "./routes.js";
 import { Breach, messageOf, type Run } from "./run.js";
 import { alignDown, answerableAt, newBakeWindows, nextWindow, type BakeWindows } from "./windows.js";
@@ -47,7 +49,8 @@ export function judgeSettingsOf(plan: Plan): JudgeSettings {
   return resolveJudgeSettings(plan.gates, { judgedPhases, databaseMode: plan.databaseMode });
 }
 
-export async function bake(run: Run, phase: BakePhase, required: number): Promise<void> {
+/** Bake until the judge decides; returns the operator's pause request when one stopped it first (baking only). */
+export async function bake(run: Run, phase: BakePhase, required: number): Promise<OperatorRequest | null> {
   const j = run.journal;
   const plan = run.plan;
   const source = run.deps.metrics;
@@ -60,12 +63,15 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
   const evidence = (j.evidence ??= { slowThresholdMs: null, beforeCutover: null });
   const where = phase === "baking" ? `at step ${(j.step ?? 0) + 1}` : "during monitoring";
   let lastVerdict: JudgeVerdict | null = null;
-  if (required <= 0) return;
+  if (required <= 0) return null;
 
   for (;;) {
     const window = nextWindow(windows);
     const remainingWindows = Math.max(0, (lastVerdict ? lastVerdict.windowsNeeded - lastVerdict.windowsJudged : required) - 1);
     await waitUntil(run, answerableAt(window, delayMs), phase, windows, remainingWindows * windows.lengthMs);
+    // `npm run pause` / `npm run abort` from another terminal: seen here, once per poll.
+    const requested = await pendingPause(run, phase);
+    if (requested) return requested;
     bake.polls += 1;
 
     let reading: WindowReading;
@@ -142,7 +148,7 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
       forecastChanged,
       verdict: shown,
     });
-    if (await act(run, verdict, phase, window)) return;
+    if (await act(run, verdict, phase, window)) return null;
   }
 }
 

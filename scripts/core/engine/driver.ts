@@ -14,6 +14,7 @@ import { migrateSchema } from "./migrate.js";
 import { preflight } from "./preflight.js";
 import { rollbackTraffic } from "./rollback.js";
 import { Breach, Interrupted, JournalWriteError, LockLost, abortReason, messageOf, type Run } from "./run.js";
+import { StopRequested } from "./requests.js";
 import { recordWeights, verifyStep, writeStep } from "./step.js";
 import type { RollbackDeps } from "./types.js";
 
@@ -39,6 +40,7 @@ async function runPhases(run: Run<RollbackDeps>, advance: () => Promise<void>): 
       await advance();
     } catch (error) {
       if (error instanceof LockLost) return abortForLostLock(run, error);
+      if (error instanceof StopRequested) return abortForRequest(run, error);
       // Whatever failed after the abort (an adapter that stopped waiting, say) is not a breach.
       if (error instanceof Interrupted || run.signal?.aborted) return interrupt(run, error);
       if (error instanceof JournalWriteError) return failForJournal(run, error);
@@ -93,10 +95,12 @@ async function advance(run: Run): Promise<void> {
       await recordWeights(run, step.weights, step.index);
       return run.transition("baking");
     }
-    case "baking":
-      await bake(run, "baking", run.currentStep().pollsRequired);
+    case "baking": {
+      const requested = await bake(run, "baking", run.currentStep().pollsRequired);
+      if (requested) return enterPause(run, requested);
       if (pauseDue(run)) return enterPause(run);
       return run.transition("hooks");
+    }
     case "paused":
       return continueFromPause(run);
     case "hooks": {
@@ -127,6 +131,19 @@ function abortForLostLock(run: Run<RollbackDeps>, error: LockLost): void {
   run.emit({ type: "lock", action: "lost", holder: error.holder, detail: error.message });
   run.emit({ type: "done", operation: run.options.operation, outcome: "aborted", reason: error.message });
   // the journal now belongs to the other operation: not saved
+}
+
+/**
+ * `npm run abort` asked this run to stop: as with a broken lock, traffic is left untouched and the
+ * journal is not saved: the abort's rollback continues from this run's last saved phase.
+ */
+function abortForRequest(run: Run<RollbackDeps>, error: StopRequested): void {
+  const j = run.journal;
+  j.failure = { reason: error.message, breachObservedAt: run.now(), phase: j.phase, step: j.step };
+  // The lock is still this run's (unlike a broken one): released by the session, so the abort's rollback takes it without breaking it.
+  run.journal.phase = "aborted";
+  run.decide("abort", `${error.message}: stopping without touching traffic; the abort's rollback sends it back to blue`);
+  run.emit({ type: "done", operation: run.options.operation, outcome: "aborted", reason: error.message });
 }
 
 /**

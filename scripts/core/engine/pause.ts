@@ -11,6 +11,7 @@
 // the after-step hooks and the next step (whose capacity is checked before its weights move).
 
 import type { Journal } from "../journal.js";
+import { describeRequester, type OperatorRequest } from "../operatorRequest.js";
 import { formatDuration, type PlanPause } from "../plan.js";
 import { Breach, type Run } from "./run.js";
 import { EngineInputError, type RollbackDeps } from "./types.js";
@@ -30,6 +31,8 @@ export interface PauseRecord {
   promotedAt: number | null;
   /** Continued before a timed pause was over (`promote --now`). */
   early: boolean;
+  /** A pause an operator asked for (`npm run pause`), not one of the plan's: who asked, and why. */
+  requestedBy?: string;
 }
 
 /** The journal with its pauses (absent in journals written before pauses existed). */
@@ -46,24 +49,28 @@ export function currentPause(journal: Journal): PauseRecord | null {
   return last && last.promotedAt === null ? last : null;
 }
 
-/** The step whose pause the session released, per run (promote / cutover --resume): a later pause holds again. */
+/**
+ * Which pause the session released, per run (promote / cutover --resume), as the number of pause
+ * records then: a later pause holds again, also a second one at the same step (an operator's
+ * pause, then the step's own).
+ */
 const released = new WeakMap<object, number>();
 
 /** The driver stops here: the run is paused and nobody released it. */
 export function holdsAtPause(run: Run<RollbackDeps>): boolean {
-  return run.journal.phase === "paused" && released.get(run) !== run.journal.step;
+  return run.journal.phase === "paused" && released.get(run) !== pausesOf(run.journal).length;
 }
 
 /** After the bake of the current step: does this step pause now (and has not paused already)? */
 export function pauseDue(run: Run): boolean {
   const step = run.currentStep();
-  return step.pause !== undefined && !pausesOf(run.journal).some((p) => p.step === step.index);
+  return step.pause !== undefined && !pausesOf(run.journal).some((p) => p.step === step.index && p.requestedBy === undefined);
 }
 
-/** baking → paused: record the pause and say how to continue. */
-export async function enterPause(run: Run): Promise<void> {
+/** baking → paused: record the pause (the step's, or the one an operator requested) and say how to continue. */
+export async function enterPause(run: Run, requested?: OperatorRequest): Promise<void> {
   const step = run.currentStep();
-  const pause = step.pause!;
+  const pause: PlanPause = requested ? { kind: "promote" } : step.pause!;
   const now = run.now();
   const j = run.journal as JournalWithPauses;
   const evidence = lastEvidence(run.journal, step.index);
@@ -76,6 +83,7 @@ export async function enterPause(run: Run): Promise<void> {
     promotedBy: null,
     promotedAt: null,
     early: false,
+    ...(requested ? { requestedBy: describeRequester(requested) } : {}),
   };
   (j.pauses ??= []).push(record);
   await run.transition("paused");
@@ -83,9 +91,10 @@ export async function enterPause(run: Run): Promise<void> {
     pause.kind === "promote"
       ? "until an operator runs `npm run promote`"
       : `for ${formatDuration(pause.ms)}, until ${new Date(record.until!).toISOString()}: then \`npm run promote\` (before that only with --now)`;
+  const asked = requested ? ` at the request of ${describeRequester(requested)}` : "";
   run.decide(
     "pause",
-    `paused at step ${step.index + 1} (blue ${step.weights.blue} / green ${step.weights.green}) ${how}; \`npm run rollback\` sends traffic back meanwhile`,
+    `paused at step ${step.index + 1} (blue ${step.weights.blue} / green ${step.weights.green})${asked} ${how}; \`npm run rollback\` sends traffic back meanwhile`,
   );
   await run.persist();
 }
@@ -118,7 +127,7 @@ function promotedPause(journal: Journal): PauseRecord | null {
 export function releasePause(run: Run, by: string): void {
   const promoted = promotedPause(run.journal);
   if (promoted) {
-    released.set(run, promoted.step);
+    released.set(run, pausesOf(run.journal).length);
     return;
   }
   const pause = currentPause(run.journal);
@@ -127,7 +136,7 @@ export function releasePause(run: Run, by: string): void {
   pause.early = pause.until !== null && now < pause.until;
   pause.promotedBy = by;
   pause.promotedAt = now;
-  released.set(run, pause.step);
+  released.set(run, pausesOf(run.journal).length);
 }
 
 /** Phase "paused", released: alarms must be quiet, then back to the step's bake with its evidence. */

@@ -63,6 +63,8 @@ export interface RunOptions {
   checkLock: boolean;
   /** Aborting it interrupts the run at the next safe point (see Interrupted). */
   signal?: AbortSignal | undefined;
+  /** The lock holder's `since` of this session: operator requests name it (core/operatorRequest.ts). */
+  holderSince?: number | undefined;
 }
 
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

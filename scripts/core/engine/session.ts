@@ -208,7 +208,14 @@ async function startCutover(deps: EngineDeps, request: CutoverRequest): Promise<
       plan,
       now: deps.clock.now(),
     });
-    const run = new Run(deps, journal, { operation: "cutover", owner: request.owner, hookEnv: request.hookEnv ?? {}, checkLock: true, signal: request.signal });
+    const run = new Run(deps, journal, {
+      operation: "cutover",
+      owner: request.owner,
+      hookEnv: request.hookEnv ?? {},
+      checkLock: true,
+      signal: request.signal,
+      holderSince: holder.since,
+    });
     run.skipSnapshotReason = request.skipSnapshot;
     run.emit({ type: "plan", operation: "cutover", plan, lines });
     if (request.confirm && !(await request.confirm(plan, lines))) {
@@ -264,7 +271,14 @@ async function resumeCutover(deps: EngineDeps, request: CutoverRequest): Promise
   try {
     journal.owner = request.owner;
     journal.resumes += 1;
-    const run = new Run(deps, journal, { operation: "cutover", owner: request.owner, hookEnv: request.hookEnv ?? {}, checkLock: true, signal: request.signal });
+    const run = new Run(deps, journal, {
+      operation: "cutover",
+      owner: request.owner,
+      hookEnv: request.hookEnv ?? {},
+      checkLock: true,
+      signal: request.signal,
+      holderSince: holder.since,
+    });
     run.skipSnapshotReason = request.skipSnapshot;
     run.emit({
       type: "lock",

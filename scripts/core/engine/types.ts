@@ -16,6 +16,7 @@ import type {
   Lock,
   LockHolder,
   MetricsSource,
+  OperatorRequestChannel,
   ParitySource,
   RouteWeights,
   SchemaMigrator,
@@ -59,6 +60,8 @@ export interface CutoverDeps extends RollbackDeps {
   parity?: ParitySource | undefined;
   /** Schema migrations (rollout.migrationsDir): present when there are expand migrations to run in the migrating phase. */
   migrator?: SchemaMigrator | undefined;
+  /** Requests from another terminal (`pause`, `abort`), read at each poll of a bake. Absent: none are read. */
+  requests?: OperatorRequestChannel | undefined;
 }
 
 /**
