@@ -77,7 +77,9 @@ function demoOptionTable(): Option[] {
     new Option(
       "--timings <profile>",
       "demo: the 5% step bakes 12 s (30 s with --background-error-rate), later steps 5 s, monitoring 5 s; ci: the same, monitoring 3 s",
-    ).choices(["demo", "ci"]).default("demo"),
+    )
+      .choices(["demo", "ci"])
+      .default("demo"),
     new Option("--rate <n>", "requests per second of steady load (default 300; paired: 450, 55% writes)"),
     new Option("--reports <dir>", "where the report goes (default: reports)"),
     new Option("--reports-dir <dir>", "the same as --reports").hideHelp(),
