@@ -30,6 +30,7 @@ beforeEach(async () => {
     keyed[stack] = {
       ...outputs,
       pulumiStack: stack,
+      weightsParameterName: `/bluegreen/${outputs.pulumiProject}/${stack}/weights`,
       rolloutStateMachineArn: stack === "staging" ? null : machine(stack),
       releaseStateMachineArn: stack === "prod-eu-west-1" ? RELEASE_MACHINE : null,
     };
