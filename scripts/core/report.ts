@@ -2,6 +2,7 @@
 // decision, measured time-to-rollback and fence time. The CLI writes both forms under reports/.
 
 import { formatEvent, formatStatistic, type JournalEvent, type Outcome } from "./events.js";
+import { formatPercent } from "./format.js";
 import { outcomeOf, type Journal } from "./journal.js";
 import { formatDuration } from "./plan.js";
 import type { Weights } from "./ports.js";
@@ -314,7 +315,7 @@ function decisionSentence(journal: Journal): string {
   }
 }
 
-const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(2)}%`);
+const pct = (x: number | null) => formatPercent(x, { decimals: 2, fixed: true });
 const msText = (x: number | null) => (x === null ? "n/a" : `${Math.round(x)} ms`);
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
