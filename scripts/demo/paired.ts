@@ -5,11 +5,11 @@
 // (writes land on blue and replicate to green, parity holds). A fault in paired mode takes the
 // single-cutover scenario (shared.ts).
 
-import pg from "pg";
 import { runCutover, runRollback, type CutoverRequest, type CutoverResult, type RollbackRequest, type RollbackResult } from "../core/engine.js";
 import type { Journal } from "../core/journal.js";
 import type { Color } from "../core/ports.js";
 import { SYNC_NAMES } from "../postgres/sync/index.js";
+import { connectClient } from "../postgres/connection.js";
 import { verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadFailure, type LoadResult } from "../local/load.js";
 import { readRecordedWeights } from "../local/weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";
@@ -294,9 +294,7 @@ async function finalChecks(ctx: ScenarioContext, serving: Color, switches: Paire
 
 /** Break a subscription on purpose (tests): its worker stops, the slot stays. */
 async function disableSubscription(url: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  client.on("error", () => undefined);
-  await client.connect();
+  const client = await connectClient({ connectionString: url }, { applicationName: "bluegreen-demo" });
   try {
     await client.query(`ALTER SUBSCRIPTION "${name.replace(/"/g, '""')}" DISABLE`);
   } finally {
