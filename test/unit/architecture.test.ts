@@ -42,7 +42,6 @@ const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
   "scripts/cli/cutoverMain.ts › cutoverMain": 109,
   "scripts/cli/rollbackMain.ts": 153,
   "scripts/cli/maintenanceMain.ts": 122,
-  "scripts/core/plan.ts › describePlan": 123,
   "scripts/core/engine/preflight.ts › preflight": 117,
   "scripts/demo/migration.ts › runMigrationScenario": 139,
   "scripts/demo/pause.ts › runPausedWithGuard": 129,
