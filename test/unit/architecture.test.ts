@@ -51,8 +51,6 @@ const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
   "scripts/postgres/migrate/rules.ts › alterTableRule": 103,
   "scripts/postgres/parity/plan.ts › diffSchemas": 105,
   "infra/colorEnvironment.ts › ColorEnvironment.constructor": 125,
-  "infra/securityGroups.ts › SecurityGroups.constructor": 112,
-  "infra/loadBalancer.ts › LoadBalancer.constructor": 106,
 };
 
 function tsFiles(dir: string): string[] {
