@@ -67,40 +67,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
     this.weightsParameter = weightsParameter(`${name}-weights`, pulumi.getProject(), pulumi.getStack(), { initial: args.live.weights }, parent);
     const defaultAction = forwardAction(args.live.weights, args.targetGroupArns, stickinessSeconds(traffic.stickiness));
 
-    let production: aws.lb.Listener;
-    if (traffic.https) {
-      production = new aws.lb.Listener(
-        `${name}-https`,
-        {
-          loadBalancerArn: this.alb.arn,
-          port: 443,
-          protocol: "HTTPS",
-          certificateArn: traffic.https.certificateArn,
-          sslPolicy: traffic.https.sslPolicy,
-          defaultActions: [defaultAction],
-          tags: tags(`${name}-https`),
-        },
-        parent,
-      );
-      this.redirectListener = new aws.lb.Listener(
-        `${name}-http-redirect`,
-        {
-          loadBalancerArn: this.alb.arn,
-          port: 80,
-          protocol: "HTTP",
-          defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
-          tags: tags(`${name}-http-redirect`),
-        },
-        parent,
-      );
-    } else {
-      production = new aws.lb.Listener(
-        `${name}-http`,
-        { loadBalancerArn: this.alb.arn, port: 80, protocol: "HTTP", defaultActions: [defaultAction], tags: tags(`${name}-http`) },
-        parent,
-      );
-      this.redirectListener = null;
-    }
+    const { production, redirect } = this.listeners(name, traffic, defaultAction);
+    this.redirectListener = redirect;
     this.productionListeners = [production];
 
     this.fenceRules = this.productionListeners.map(
@@ -147,5 +115,47 @@ export class LoadBalancer extends pulumi.ComponentResource {
       fenceRuleArns: this.fenceRules.map((rule) => rule.arn),
       weightsParameterName: this.weightsParameter.name,
     });
+  }
+
+  /** The production listener (HTTPS with an HTTP redirect, or plain HTTP) forwarding to the live weights. */
+  private listeners(
+    name: string,
+    traffic: LoadBalancerArgs["traffic"],
+    defaultAction: aws.types.input.lb.ListenerDefaultAction,
+  ): { production: aws.lb.Listener; redirect: aws.lb.Listener | null } {
+    const parent = { parent: this };
+    if (traffic.https) {
+      const production = new aws.lb.Listener(
+        `${name}-https`,
+        {
+          loadBalancerArn: this.alb.arn,
+          port: 443,
+          protocol: "HTTPS",
+          certificateArn: traffic.https.certificateArn,
+          sslPolicy: traffic.https.sslPolicy,
+          defaultActions: [defaultAction],
+          tags: tags(`${name}-https`),
+        },
+        parent,
+      );
+      const redirect = new aws.lb.Listener(
+        `${name}-http-redirect`,
+        {
+          loadBalancerArn: this.alb.arn,
+          port: 80,
+          protocol: "HTTP",
+          defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+          tags: tags(`${name}-http-redirect`),
+        },
+        parent,
+      );
+      return { production, redirect };
+    }
+    const production = new aws.lb.Listener(
+      `${name}-http`,
+      { loadBalancerArn: this.alb.arn, port: 80, protocol: "HTTP", defaultActions: [defaultAction], tags: tags(`${name}-http`) },
+      parent,
+    );
+    return { production, redirect: null };
   }
 }

@@ -19,6 +19,8 @@ export interface SecurityGroupsArgs {
   databasesReplicate: boolean;
 }
 
+const tcp = { ipProtocol: "tcp" } as const;
+
 export class SecurityGroups extends pulumi.ComponentResource {
   readonly albSecurityGroupId: pulumi.Output<string>;
   readonly appSecurityGroupId: pulumi.Output<string>;
@@ -34,7 +36,19 @@ export class SecurityGroups extends pulumi.ComponentResource {
     const app = group("app", "bluegreen app instances: app port from the ALB only");
     const db = group("db", "bluegreen PostgreSQL: 5432 from the app instances only");
 
-    const tcp = { ipProtocol: "tcp" } as const;
+    this.albRules(name, args, alb, app);
+    this.appRules(name, args, app, alb, db);
+    this.databaseRules(name, args, db, app);
+
+    this.albSecurityGroupId = alb.id;
+    this.appSecurityGroupId = app.id;
+    this.databaseSecurityGroupId = db.id;
+    this.registerOutputs({ albSecurityGroupId: alb.id, appSecurityGroupId: app.id, databaseSecurityGroupId: db.id });
+  }
+
+  /** The ALB's group: HTTP(S) in from the internet (IPv4 and IPv6), out to the app port only. */
+  private albRules(name: string, args: SecurityGroupsArgs, alb: aws.ec2.SecurityGroup, app: aws.ec2.SecurityGroup): void {
+    const parent = { parent: this };
     const internetPorts = args.https ? [80, 443] : [80];
     for (const port of internetPorts) {
       new aws.vpc.SecurityGroupIngressRule(
@@ -74,7 +88,11 @@ export class SecurityGroups extends pulumi.ComponentResource {
       },
       parent,
     );
+  }
 
+  /** The app's group: the app port from the ALB; out to PostgreSQL and HTTPS. */
+  private appRules(name: string, args: SecurityGroupsArgs, app: aws.ec2.SecurityGroup, alb: aws.ec2.SecurityGroup, db: aws.ec2.SecurityGroup): void {
+    const parent = { parent: this };
     new aws.vpc.SecurityGroupIngressRule(
       `${name}-app-in-alb`,
       { ...tcp, securityGroupId: app.id, fromPort: args.appPort, toPort: args.appPort, referencedSecurityGroupId: alb.id, description: "from the ALB" },
@@ -91,7 +109,11 @@ export class SecurityGroups extends pulumi.ComponentResource {
       { ...tcp, securityGroupId: app.id, fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS out: SSM, image registry, packages" },
       parent,
     );
+  }
 
+  /** The databases' group: 5432 from the app; paired, also between the databases (logical replication). */
+  private databaseRules(name: string, args: SecurityGroupsArgs, db: aws.ec2.SecurityGroup, app: aws.ec2.SecurityGroup): void {
+    const parent = { parent: this };
     new aws.vpc.SecurityGroupIngressRule(
       `${name}-db-in-app`,
       {
@@ -130,10 +152,5 @@ export class SecurityGroups extends pulumi.ComponentResource {
         parent,
       );
     }
-
-    this.albSecurityGroupId = alb.id;
-    this.appSecurityGroupId = app.id;
-    this.databaseSecurityGroupId = db.id;
-    this.registerOutputs({ albSecurityGroupId: alb.id, appSecurityGroupId: app.id, databaseSecurityGroupId: db.id });
   }
 }

@@ -3,6 +3,7 @@
 // JSON lines or a webhook; the sandbox demo reuses them; the journal stores every event except
 // `tick` as its timeline, and the report is built from that timeline.
 
+import { formatPercent } from "./format.js";
 import type { GateVerdict } from "./gateReading.js";
 import type { ColorCounts, JudgeVerdict } from "./judge/index.js";
 import type { Phase, TerminalPhase } from "./phases.js";
@@ -223,7 +224,7 @@ export function formatEvent(event: EngineEvent): string {
     case "gate-reading": {
       const g = event.verdict.readings.green;
       const b = event.verdict.readings.blue;
-      const rate = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(2)}%`);
+      const rate = (x: number | null) => formatPercent(x, { decimals: 2, fixed: true });
       const p95 = (x: number | null) => (x === null ? "n/a" : `${Math.round(x)}ms`);
       text =
         `${event.phase} poll ${event.poll}: ${event.verdict.status.toUpperCase()} (${event.passes}/${event.passesRequired}) ` +
@@ -234,7 +235,7 @@ export function formatEvent(event: EngineEvent): string {
     case "judge-reading": {
       const v = event.verdict;
       const c = event.counts;
-      const rate = (n: number, d: number) => (d > 0 ? `${((n / d) * 100).toFixed(2)}%` : "n/a");
+      const rate = (n: number, d: number) => formatPercent(d > 0 ? n / d : null, { decimals: 2, fixed: true });
       const metric = (m: "errors" | "slow") => {
         const e = v.evidence[m];
         const shown = e.neededGreenRequests !== null && event.forecastChanged?.[m] !== false;

@@ -210,15 +210,22 @@ export interface DescribePlanOptions {
 
 /** Human-readable plan for the CLI: steps, bake times, gates, API calls, rollback path. */
 export function describePlan(plan: Plan, writes: string[], options: DescribePlanOptions = {}): string[] {
-  const g = plan.gates;
-  const warmupMs = (g.warmupSeconds ?? WARMUP_SECONDS_BY_MODE[plan.databaseMode]) * 1000;
-  const lines: string[] = [];
+  const warmupMs = (plan.gates.warmupSeconds ?? WARMUP_SECONDS_BY_MODE[plan.databaseMode]) * 1000;
   const stepWord = plan.steps.length === 1 ? "step" : "steps";
-  lines.push(
+  return [
     `Plan: ${plan.strategy}, ${plan.databaseMode} database${plan.fenced ? " (fenced switch)" : ""}, ${plan.steps.length} ${stepWord}, ` +
       `starting from blue ${plan.startWeights.blue} / green ${plan.startWeights.green}`,
-  );
+    ...describePreflight(plan, options),
+    ...describeSteps(plan, warmupMs),
+    ...describeJudge(plan, warmupMs),
+    ...describeRollbackPath(plan, writes, options),
+  ];
+}
 
+/** What preflight checks before any weight moves. */
+function describePreflight(plan: Plan, options: DescribePlanOptions): string[] {
+  const g = plan.gates;
+  const lines: string[] = [];
   lines.push("Preflight (before any weight moves):");
   lines.push(`  - green has at least ${g.minHealthyTargets} healthy target(s) and none unhealthy`);
   lines.push(`  - blue has healthy targets and none unhealthy (rollback needs somewhere to go)`);
@@ -244,6 +251,13 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
     lines.push(`  - hook ${hook.name}: ${hook.command} (timeout ${hook.timeoutSeconds}s)`);
   }
 
+  return lines;
+}
+
+/** Each step: its write, its bake, its hooks and pause; then the monitoring window. */
+function describeSteps(plan: Plan, warmupMs: number): string[] {
+  const g = plan.gates;
+  const lines: string[] = [];
   const afterStep = plan.hooks.filter((h) => h.when === "after-step");
   const postSwitch = plan.hooks.filter((h) => h.when === "post-switch");
   lines.push("Steps:");
@@ -281,37 +295,46 @@ export function describePlan(plan: Plan, writes: string[], options: DescribePlan
       : "Monitoring: none (monitorSeconds: 0)",
   );
 
-  {
-    const slow = "ms" in g.slowThreshold ? `${g.slowThreshold.ms} ms` : `blue's ${g.slowThreshold.from === "blue-p99" ? "p99" : "p95"} before the first shift`;
-    lines.push(
-      `Judge: windows of ${formatDuration(plan.pollMs)} from each step's verified weights plus ${formatDuration(warmupMs)} of warm-up on, green against blue over the same windows (docs/gates.md):`,
-    );
-    if (plan.pollRaisedToResolution) lines.push(`  (window raised to the metrics resolution)`);
-    lines.push(
-      `  - rolls back when green's 5xx rate is shown ≥ blue's × ${g.minErrorRatio} (or + ${percent(g.minErrorIncrease)}), or its share of requests slower than ${slow} ≥ blue's × ${g.minSlowRatio} (or + ${percent(g.minSlowIncrease)})`,
-    );
-    lines.push(
-      `  - at most ${percent(g.falseRollbackBudget)} chance of rolling back a release as good as blue, over the whole cutover, however often it looks`,
-    );
-    lines.push(
-      `  - promotes when the bake is over and the evidence rules out ×${g.minErrorRatio} errors and ×${g.minSlowRatio} slow; else up to ${g.maxExtensions} more window(s), ` +
-        `after which ruling out ×${g.largestRegression} is enough; else ${g.onUndecided === "promote" ? "promotes" : "fails"} ("not enough traffic to decide")`,
-    );
-    lines.push(
-      `  - at 100% green is compared with blue's recent level widened by how much blue moves on its own: there ruling out ×${g.largestRegression} promotes`,
-    );
-    lines.push(
-      `  - each window counts by its real spread (estimated from blue's hour before and the windows so far), and no window counts for more than 40% of the evidence a rollback needs (one or two extreme minutes never roll back)`,
-    );
-    lines.push(
-      `  - green 5xx rate above ${percent(g.errorRateCeiling)} in two windows in a row (at least ${g.ceilingMinErrors} errors between them) fails at once; green unhealthy targets = 0`,
-    );
-  }
+  return lines;
+}
+
+/** How the judge decides, in the plan's own numbers. */
+function describeJudge(plan: Plan, warmupMs: number): string[] {
+  const g = plan.gates;
+  const lines: string[] = [];
+  const slow = "ms" in g.slowThreshold ? `${g.slowThreshold.ms} ms` : `blue's ${g.slowThreshold.from === "blue-p99" ? "p99" : "p95"} before the first shift`;
+  lines.push(
+    `Judge: windows of ${formatDuration(plan.pollMs)} from each step's verified weights plus ${formatDuration(warmupMs)} of warm-up on, green against blue over the same windows (docs/gates.md):`,
+  );
+  if (plan.pollRaisedToResolution) lines.push(`  (window raised to the metrics resolution)`);
+  lines.push(
+    `  - rolls back when green's 5xx rate is shown ≥ blue's × ${g.minErrorRatio} (or + ${percent(g.minErrorIncrease)}), or its share of requests slower than ${slow} ≥ blue's × ${g.minSlowRatio} (or + ${percent(g.minSlowIncrease)})`,
+  );
+  lines.push(`  - at most ${percent(g.falseRollbackBudget)} chance of rolling back a release as good as blue, over the whole cutover, however often it looks`);
+  lines.push(
+    `  - promotes when the bake is over and the evidence rules out ×${g.minErrorRatio} errors and ×${g.minSlowRatio} slow; else up to ${g.maxExtensions} more window(s), ` +
+      `after which ruling out ×${g.largestRegression} is enough; else ${g.onUndecided === "promote" ? "promotes" : "fails"} ("not enough traffic to decide")`,
+  );
+  lines.push(
+    `  - at 100% green is compared with blue's recent level widened by how much blue moves on its own: there ruling out ×${g.largestRegression} promotes`,
+  );
+  lines.push(
+    `  - each window counts by its real spread (estimated from blue's hour before and the windows so far), and no window counts for more than 40% of the evidence a rollback needs (one or two extreme minutes never roll back)`,
+  );
+  lines.push(
+    `  - green 5xx rate above ${percent(g.errorRateCeiling)} in two windows in a row (at least ${g.ceilingMinErrors} errors between them) fails at once; green unhealthy targets = 0`,
+  );
   lines.push(
     `  - a window is evidence only if it starts after the step's weights were verified, and once the metrics source has published it; a window whose split the weights do not explain is not evidence, three in a row fail ("weights not in effect")`,
   );
   lines.push(`  - ${g.maxConsecutiveMetricErrors} metric-provider error(s) in a row fail`);
 
+  return lines;
+}
+
+/** The API calls per weight write, and the rollback path. */
+function describeRollbackPath(plan: Plan, writes: string[], options: DescribePlanOptions): string[] {
+  const lines: string[] = [];
   lines.push("API calls per weight write (then read back until equal):");
   for (const write of writes) lines.push(`  - ${write}`);
   if (writes.length === 0) lines.push("  - (the router describes no calls)");

@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
+import { connectClient } from "../postgres/connection.js";
 import type { Color } from "../core/ports.js";
 import type { DatabaseMode } from "../../infra/config.js";
 import { createSchema, seed, DEFAULT_SEED } from "../../sample-app/schema.js";
@@ -402,18 +402,14 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
 
 /** Create the application database and load schema + seed. */
 async function prepareDatabase(server: LocalPostgres, database: string, withSeed: boolean): Promise<string> {
-  const admin = new pg.Client({ connectionString: server.url() });
-  admin.on("error", () => undefined);
-  await admin.connect();
+  const admin = await connectClient({ connectionString: server.url() }, { applicationName: "bluegreen-demo" });
   try {
     await admin.query(`CREATE DATABASE ${database}`);
   } finally {
     await admin.end().catch(() => undefined);
   }
   const url = server.url(database);
-  const client = new pg.Client({ connectionString: url });
-  client.on("error", () => undefined);
-  await client.connect();
+  const client = await connectClient({ connectionString: url }, { applicationName: "bluegreen-demo" });
   try {
     await createSchema(client);
     if (withSeed) await seed(client);

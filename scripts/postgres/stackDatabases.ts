@@ -243,10 +243,10 @@ async function readSecrets(
   // Lazy: the SDK is loaded only on this path.
   const [{ SecretsManagerClient, GetSecretValueCommand }, { clientConfig }] = await Promise.all([
     import("@aws-sdk/client-secrets-manager"),
-    import("../aws/errors.js"),
+    import("../net/awsClientSettings.js"),
   ]);
   // The region is the secret's own (from its ARN): right whatever AWS_REGION says. The timeouts
-  // throw (aws/errors.ts): a black-holed endpoint cannot hold the command forever.
+  // throw (net/awsClientSettings.ts): a black-holed endpoint cannot hold the command forever.
   const region = SECRET_ARN_REGION.exec(db.secretArns.blue)?.[1];
   const { requestHandler } = clientConfig(region ?? "");
   const client = new SecretsManagerClient({ ...(region ? { region } : {}), requestHandler });

@@ -1,5 +1,7 @@
 // How the judge writes numbers in its verdict lines.
 
+import { formatPercent } from "../format.js";
+
 /** Compact numbers: 0.42, 17, 1.2e5. */
 export function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);
@@ -8,7 +10,7 @@ export function fmt(x: number): string {
 }
 
 /** A rate as a percentage with three significant digits: 0.0123 → "1.23%". */
-export const pct = (x: number): string => `${Number((x * 100).toPrecision(3))}%`;
+export const pct = (x: number): string => formatPercent(x, { significant: 3 });
 
 /** A ratio: 2 → "×2". */
 export const times = (x: number): string => `×${Number(x.toPrecision(3))}`;

@@ -14,6 +14,7 @@
 
 import type { Color, ColorMetrics, MetricsSample, MetricsWindow, TargetHealth } from "../ports.js";
 import type { ColorCounts, JudgeWindow } from "./types.js";
+import { formatPercent } from "../format.js";
 
 /** Inconsistent windows in a row that fail the step with "weights not in effect". */
 export const INCONSISTENT_WINDOWS_LIMIT = 3;
@@ -119,7 +120,7 @@ export type WindowAssessment =
   /** The step fails now. */
   | { kind: "fail"; reason: string };
 
-const pct = (x: number) => `${Number((x * 100).toFixed(1))}%`;
+const pct = (x: number) => formatPercent(x, { decimals: 1 });
 
 export function describeWindow(window: MetricsWindow): string {
   return `[${new Date(window.start).toISOString()}, ${new Date(window.end).toISOString()})`;

@@ -4,6 +4,7 @@
 import pg from "pg";
 import { UnreachableError } from "../../core/errors.js";
 import { redact } from "../../core/redact.js";
+import { connectClient, isUnreachable, isUnreachableCode } from "../connection.js";
 
 export type Color = "blue" | "green";
 
@@ -27,41 +28,27 @@ export type MigrateTargets =
 
 export type PairedTargets = Extract<MigrateTargets, { mode: "paired" }>;
 
-const UNREACHABLE = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "ECONNRESET",
-  "EHOSTUNREACH",
-  "28P01",
-  "28000",
-  "3D000",
-  "57P03",
-  "08001",
-  "08006",
-]);
-
 export function secretsOf(db: MigrateDatabase): string[] {
   const p = db.config.password;
   return typeof p === "string" && p ? [p] : [];
 }
 
-export function mapConnectError(db: MigrateDatabase, error: unknown): Error {
+/** An error of a database (`connecting`: of opening the connection) as the CLI's exit code needs it: unreachable (3) or failed (1). */
+export function mapConnectError(db: MigrateDatabase, error: unknown, connecting = false): Error {
   const code = (error as { code?: string }).code;
   const message = redact((error as Error).message ?? String(error), secretsOf(db));
-  if (code && UNREACHABLE.has(code)) return new UnreachableError(`${db.label} database ${db.display}: ${message}`);
+  // A database that does not exist is, for a migration run, one it cannot reach (exit 3).
+  if (isUnreachableCode(code) || code === "3D000" || (connecting && isUnreachable(error)))
+    return new UnreachableError(`${db.label} database ${db.display}: ${message}`);
   return new Error(`${db.label} database ${db.display}: ${message}`);
 }
 
 export async function withClient<T>(db: MigrateDatabase, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...db.config, application_name: "bluegreen-migrate" });
-  client.on("error", () => undefined);
+  let client: pg.Client;
   try {
-    await client.connect();
+    client = await connectClient(db.config, { applicationName: "bluegreen-migrate" });
   } catch (error) {
-    await client.end().catch(() => undefined);
-    throw mapConnectError(db, error);
+    throw mapConnectError(db, error, true);
   }
   try {
     return await fn(client);

@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type pg from "pg";
 import { UsageError } from "../../core/errors.js";
+import { connectClient } from "../connection.js";
 import { JOURNAL_SCHEMA } from "./journal.js";
 import { loadParser, needsNoTransaction, parseStatements } from "./statements.js";
 import type { Phase } from "./files.js";
@@ -77,8 +78,10 @@ export async function applyOnDatabase(config: pg.ClientConfig, options: ApplyOne
     lines.push(line);
     options.log?.(line);
   };
+  // Our connection (postgres/connection.ts: bounded connect, application name), not one of node-pg-migrate's own.
+  const client = await connectClient(config, { applicationName: "bluegreen-migrate" });
   const runOptions: RunnerOption = {
-    databaseUrl: config,
+    dbClient: client,
     dir: options.folder,
     direction: "up",
     migrationsSchema: JOURNAL_SCHEMA,
@@ -103,5 +106,7 @@ export async function applyOnDatabase(config: pg.ClientConfig, options: ApplyOne
       throw new UsageError(`${options.phase}: ${message}: a new migration must sort after those already applied (rename it with a later prefix)`);
     }
     throw error;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

@@ -5,6 +5,7 @@
 import pg from "pg";
 import { UnreachableError, UsageError } from "../../core/errors.js";
 import { rdsTrust, sslConfig, type DatabaseConnection } from "../stackDatabases.js";
+import { connectClient, isUnreachable } from "../connection.js";
 import { redact, redactUrl } from "../../core/redact.js";
 
 export type Side = "blue" | "green";
@@ -46,21 +47,11 @@ export function targetFromConnection(connection: DatabaseConnection): Target {
   return { side: connection.color, display: connection.display, config: connection.config };
 }
 
-const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
-
 /** Open one connection; failures to reach or log in become UnreachableError (exit 3) with a redacted message. */
 export async function connect(target: Target, applicationName = "bluegreen-parity"): Promise<pg.Client> {
-  const client = new pg.Client({
-    connectionTimeoutMillis: 15_000,
-    ...target.config,
-    application_name: applicationName,
-  });
-  // A connection dropped mid-run surfaces as a query error; do not crash on the 'error' event.
-  client.on("error", () => undefined);
   try {
-    await client.connect();
+    return await connectClient(target.config, { applicationName, connectTimeoutMs: 15_000 });
   } catch (error) {
-    await client.end().catch(() => undefined);
     const err = error as { code?: string; message?: string };
     const secrets = typeof target.config.password === "string" ? [target.config.password] : [];
     const detail = redact(err.message ?? String(error), secrets);
@@ -68,8 +59,7 @@ export async function connect(target: Target, applicationName = "bluegreen-parit
     if (err.code === "28P01") why = `authentication failed (${detail})`;
     else if (err.code === "28000") why = `not allowed to connect (${detail})`;
     else if (err.code === "3D000") why = `database does not exist (${detail})`;
-    else if (err.code && UNREACHABLE_CODES.has(err.code)) why = `cannot reach the server (${err.code})`;
+    else if (err.code && isUnreachable(error)) why = `cannot reach the server (${err.code})`;
     throw new UnreachableError(`${target.side} database ${target.display}: ${why}`);
   }
-  return client;
 }

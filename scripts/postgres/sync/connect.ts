@@ -5,6 +5,7 @@
 import pg from "pg";
 import { UnreachableError, UsageError } from "../../core/errors.js";
 import { raceAbort } from "../../core/abort.js";
+import { closeOnAbort, connectClient, isUnreachable } from "../connection.js";
 import { redact } from "../../core/redact.js";
 
 /** A database given either as a URL (opened and closed per call) or as an open client (reused, never closed). */
@@ -12,23 +13,6 @@ export type Db = string | pg.ClientBase;
 
 /** Which side a connection is for; used only in messages. */
 export type Side = "source" | "target";
-
-const UNREACHABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ECONNRESET",
-  "EPIPE",
-  // PostgreSQL: invalid password, no pg_hba entry / role does not exist, too many connections, starting up / shutting down.
-  "28P01",
-  "28000",
-  "53300",
-  "57P03",
-  "57P01",
-]);
 
 /** `user@host:port/db`, never the password. */
 export function describeUrl(url: string): string {
@@ -72,7 +56,7 @@ export function mapError(error: unknown, label: string, secrets: Array<string | 
   if (error instanceof UsageError || error instanceof UnreachableError) {
     return error;
   }
-  if ((code && UNREACHABLE_CODES.has(code)) || /timeout|terminated unexpectedly|Connection terminated/i.test(raw)) {
+  if (isUnreachable(error)) {
     return new UnreachableError(`${label}: ${message}`);
   }
   if (code === "3D000") {
@@ -95,20 +79,6 @@ export interface OpenOptions {
   signal?: AbortSignal;
 }
 
-/** Close `client`'s socket as soon as `signal` aborts; returns the listener's remover. */
-function closeOnAbort(client: pg.Client, signal: AbortSignal | undefined): () => void {
-  if (!signal) return () => undefined;
-  const close = () => {
-    // The socket itself: end() alone sends Terminate and waits for the server to close its side,
-    // which a server that never answered the start-up never does (pg has no abort of its own).
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-    client.end().catch(() => undefined);
-  };
-  if (signal.aborted) close();
-  else signal.addEventListener("abort", close, { once: true });
-  return () => signal.removeEventListener("abort", close);
-}
-
 /** A connect or query given up at its signal (pg leaves a connect pending forever once its socket is destroyed before the server answered: raceAbort ends the wait). */
 function abandoned(label: string, signal: AbortSignal): UnreachableError {
   return new UnreachableError(`${label}: abandoned (${String(signal.reason ?? "aborted")})`);
@@ -118,25 +88,20 @@ function abandoned(label: string, signal: AbortSignal): UnreachableError {
 export async function openClient(url: string, options: OpenOptions = {}): Promise<pg.Client> {
   const label = options.label ?? `database ${describeUrl(url)}`;
   validateUrl(url, label);
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    application_name: "bluegreen-sync",
-  });
-  // A client error after connect (server gone) must not crash the process; queries reject instead.
-  client.on("error", () => undefined);
-  if (options.signal?.aborted) throw abandoned(label, options.signal);
-  const stopWatching = closeOnAbort(client, options.signal);
   try {
-    await raceAbort(client.connect(), options.signal, (signal) => abandoned(label, signal));
+    return await connectClient(
+      { connectionString: url },
+      {
+        applicationName: "bluegreen-sync",
+        connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+        abandoned: (signal) => abandoned(label, signal),
+      },
+    );
   } catch (error) {
-    await client.end().catch(() => undefined);
-    if (options.signal?.aborted) throw abandoned(label, options.signal);
+    if (error instanceof UnreachableError && options.signal?.aborted) throw error;
     throw mapError(error, `${label} (${describeUrl(url)})`, [passwordOf(url)]);
-  } finally {
-    stopWatching();
   }
-  return client;
 }
 
 /** Run fn with a client for db: a URL is opened and closed around it, an open client is used as is. */
