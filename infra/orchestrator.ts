@@ -13,7 +13,7 @@
 // migrator and node-postgres (the orchestrator serves shared-database stacks: no database work).
 // The archive also holds rollout.json, the stack's rollout config (see
 // scripts/app/orchestrator/awsAdvance.ts for why not the environment); the environment holds
-// BLUEGREEN_ORCHESTRATOR, the stack outputs the ports are built from (ARNs and names only).
+// BLUEGREEN_ORCHESTRATOR (infra/orchestratorEnvironment.ts), the stack outputs the ports are built from.
 //
 // Permissions: infra/orchestratorPolicies.ts (checked by policy/rules/orchestrator-least-privilege.ts).
 // The state machines log to their own log groups without execution data: the AwaitApproval
@@ -32,6 +32,7 @@ import {
   rolloutMachinePolicyDocument,
   type PolicyDocument,
 } from "./orchestratorPolicies.js";
+import { advanceEnvironment, perColor } from "./orchestratorEnvironment.js";
 import { tags } from "./tags.js";
 import type { Color } from "./weights.js";
 import { rolloutStateMachine, waveStateMachine } from "./vocabulary/stateMachines.js";
@@ -77,7 +78,125 @@ export async function bundleAdvanceHandler(entry = handlerPath("../scripts/app/o
   });
 }
 
-const perColor = <T>(values: Record<Color, pulumi.Input<T>>) => pulumi.all([values.blue, values.green]).apply(([blue, green]) => ({ blue, green }));
+/** Partition, account and region of the stack, read from one of its ARNs. */
+function accountScopeOf(accountArn: pulumi.Input<string>, region: string) {
+  return pulumi.output(accountArn).apply((arn) => {
+    const [, partition, , , account] = arn.split(":");
+    if (!partition || !account) throw new Error(`cannot read partition and account from ${arn}`);
+    return { partition, account, region };
+  });
+}
+
+/** A role a service assumes, with its one inline policy. */
+function serviceRole(name: string, suffix: string, service: string, policy: pulumi.Input<PolicyDocument>, parent: pulumi.Resource) {
+  const role = new aws.iam.Role(
+    `${name}-${suffix}-role`,
+    {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+      }),
+      tags: tags(`${name}-${suffix}-role`),
+    },
+    { parent },
+  );
+  const attached = new aws.iam.RolePolicy(
+    `${name}-${suffix}-policy`,
+    { role: role.name, policy: pulumi.output(policy).apply((document) => JSON.stringify(document)) },
+    { parent },
+  );
+  return { role, policy: attached };
+}
+
+function logGroup(name: string, suffix: string, groupName: string, parent: pulumi.Resource) {
+  return new aws.cloudwatch.LogGroup(`${name}-${suffix}-logs`, { name: groupName, retentionInDays: 30, tags: tags(`${name}-${suffix}-logs`) }, { parent });
+}
+
+/** A Standard state machine that logs to its own log group, without execution data (the approval's task token is in it). */
+function stateMachine(
+  name: string,
+  suffix: string,
+  machineName: string,
+  definition: pulumi.Input<string>,
+  policy: pulumi.Input<PolicyDocument>,
+  parent: pulumi.Resource,
+): aws.sfn.StateMachine {
+  const logs = logGroup(name, suffix, `/aws/vendedlogs/states/${machineName}`, parent);
+  const machineRole = serviceRole(name, suffix, "states.amazonaws.com", policy, parent);
+  return new aws.sfn.StateMachine(
+    `${name}-${suffix}`,
+    {
+      name: machineName,
+      type: "STANDARD",
+      roleArn: machineRole.role.arn,
+      definition,
+      loggingConfiguration: { logDestination: pulumi.interpolate`${logs.arn}:*`, includeExecutionData: false, level: "ALL" },
+      tags: tags(`${name}-${suffix}`),
+    },
+    { parent, dependsOn: [machineRole.policy] },
+  );
+}
+
+/** The advance function: runs the rollout engine until it must wait; its role is granted only what a cutover of this stack needs. */
+function advanceFunction(name: string, args: OrchestratorArgs, parent: pulumi.Resource): aws.lambda.Function {
+  const functionName = lambdaFunctionName(`${args.namePrefix}-advance`);
+  const functionLogs = logGroup(name, "advance", `/aws/lambda/${functionName}`, parent);
+  const outputs = args.outputs;
+  const instanceIds = perColor<string | null>(outputs.databaseInstanceIds);
+  const asgNames = perColor<string | null>(outputs.asgNames);
+  const advance = serviceRole(
+    name,
+    "advance",
+    "lambda.amazonaws.com",
+    pulumi
+      .all([
+        accountScopeOf(args.accountArn, args.region),
+        pulumi.output(outputs.listenerArns),
+        pulumi.output(outputs.alarmNames),
+        functionLogs.arn,
+        instanceIds,
+        asgNames,
+      ])
+      .apply(([accountScope, listenerArns, alarmNames, logGroupArn, instances, groups]) =>
+        advancePolicyDocument({
+          ...accountScope,
+          project: args.project,
+          stack: args.stack,
+          listenerArns,
+          alarmNames,
+          logGroupArn,
+          snapshotInstanceId: args.rollout.snapshot.enabled ? instances.blue : null,
+          asgNames: [groups.blue, groups.green].filter((group): group is string => group !== null),
+          scalesGroups: args.rollout.capacity.mode === "match",
+        }),
+      ),
+    parent,
+  );
+  const code =
+    args.code ??
+    new pulumi.asset.AssetArchive({
+      "index.js": new pulumi.asset.StringAsset(bundleAdvanceHandler()),
+      "rollout.json": new pulumi.asset.StringAsset(JSON.stringify(args.rollout)),
+    });
+  return new aws.lambda.Function(
+    `${name}-advance-fn`,
+    {
+      name: functionName,
+      description: "bluegreen advance: runs the rollout engine until it must wait (Step Functions holds the wait)",
+      runtime: GUARD_RUNTIME,
+      handler: "index.handler",
+      code,
+      role: advance.role.arn,
+      timeout: ADVANCE_TIMEOUT_SECONDS,
+      memorySize: 512,
+      // One invocation at a time: the lock would refuse a second anyway.
+      reservedConcurrentExecutions: 1,
+      environment: { variables: { BLUEGREEN_ORCHESTRATOR: advanceEnvironment(args, instanceIds, asgNames) } },
+      tags: tags(`${name}-advance-fn`),
+    },
+    { parent, dependsOn: [advance.policy, functionLogs] },
+  );
+}
 
 export class Orchestrator extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;
@@ -86,162 +205,33 @@ export class Orchestrator extends pulumi.ComponentResource {
 
   constructor(name: string, args: OrchestratorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("bluegreen:orchestrator:Orchestrator", name, {}, opts);
-    const parent = { parent: this };
-    const scope = pulumi.output(args.accountArn).apply((arn) => {
-      const [, partition, , , account] = arn.split(":");
-      if (!partition || !account) throw new Error(`cannot read partition and account from ${arn}`);
-      return { partition, account, region: args.region };
-    });
-    const role = (suffix: string, service: string, policy: pulumi.Input<PolicyDocument>) => {
-      const created = new aws.iam.Role(
-        `${name}-${suffix}-role`,
-        {
-          assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
-          }),
-          tags: tags(`${name}-${suffix}-role`),
-        },
-        parent,
-      );
-      const attached = new aws.iam.RolePolicy(
-        `${name}-${suffix}-policy`,
-        { role: created.name, policy: pulumi.output(policy).apply((document) => JSON.stringify(document)) },
-        parent,
-      );
-      return { role: created, policy: attached };
-    };
-    const logGroup = (suffix: string, groupName: string) =>
-      new aws.cloudwatch.LogGroup(`${name}-${suffix}-logs`, { name: groupName, retentionInDays: 30, tags: tags(`${name}-${suffix}-logs`) }, parent);
-
-    // The advance function.
-    const functionName = lambdaFunctionName(`${args.namePrefix}-advance`);
-    const functionLogs = logGroup("advance", `/aws/lambda/${functionName}`);
-    const outputs = args.outputs;
-    const instanceIds = perColor<string | null>(outputs.databaseInstanceIds);
-    const asgNames = perColor<string | null>(outputs.asgNames);
-    const advance = role(
-      "advance",
-      "lambda.amazonaws.com",
-      pulumi
-        .all([scope, pulumi.output(outputs.listenerArns), pulumi.output(outputs.alarmNames), functionLogs.arn, instanceIds, asgNames])
-        .apply(([accountScope, listenerArns, alarmNames, logGroupArn, instances, groups]) =>
-          advancePolicyDocument({
-            ...accountScope,
-            project: args.project,
-            stack: args.stack,
-            listenerArns,
-            alarmNames,
-            logGroupArn,
-            snapshotInstanceId: args.rollout.snapshot.enabled ? instances.blue : null,
-            asgNames: [groups.blue, groups.green].filter((group): group is string => group !== null),
-            scalesGroups: args.rollout.capacity.mode === "match",
-          }),
-        ),
-    );
-    const code =
-      args.code ??
-      new pulumi.asset.AssetArchive({
-        "index.js": new pulumi.asset.StringAsset(bundleAdvanceHandler()),
-        "rollout.json": new pulumi.asset.StringAsset(JSON.stringify(args.rollout)),
-      });
-    this.function = new aws.lambda.Function(
-      `${name}-advance-fn`,
-      {
-        name: functionName,
-        description: "bluegreen advance: runs the rollout engine until it must wait (Step Functions holds the wait)",
-        runtime: GUARD_RUNTIME,
-        handler: "index.handler",
-        code,
-        role: advance.role.arn,
-        timeout: ADVANCE_TIMEOUT_SECONDS,
-        memorySize: 512,
-        // One invocation at a time: the lock would refuse a second anyway.
-        reservedConcurrentExecutions: 1,
-        environment: {
-          variables: {
-            BLUEGREEN_ORCHESTRATOR: pulumi
-              .all([
-                pulumi.output(outputs.listenerArns),
-                perColor(outputs.targetGroupArns),
-                perColor(outputs.targetGroupArnSuffixes),
-                pulumi.output(outputs.albArnSuffix),
-                pulumi.output(outputs.alarmNames),
-                instanceIds,
-                asgNames,
-              ])
-              .apply(([listenerArns, targetGroupArns, targetGroupArnSuffixes, albArnSuffix, alarmNames, databaseInstanceIds, groups]) =>
-                JSON.stringify({
-                  project: args.project,
-                  stack: args.stack,
-                  databaseMode: "shared",
-                  outputs: {
-                    region: args.region,
-                    listenerArns,
-                    targetGroupArns,
-                    stickinessSeconds: outputs.stickinessSeconds,
-                    albArnSuffix,
-                    targetGroupArnSuffixes,
-                    alarmNames,
-                    databaseInstanceIds,
-                    fenceRuleArns: [],
-                    asgNames: groups,
-                  },
-                }),
-              ),
-          },
-        },
-        tags: tags(`${name}-advance-fn`),
-      },
-      { parent: this, dependsOn: [advance.policy, functionLogs] },
-    );
+    this.function = advanceFunction(name, args, this);
 
     // The rollout machine: its role may invoke only that function.
     const rolloutName = rolloutMachineName(args.project, args.stack);
-    const rolloutLogs = logGroup("rollout", `/aws/vendedlogs/states/${rolloutName}`);
-    const rolloutRole = role(
+    this.rolloutMachine = stateMachine(
+      name,
       "rollout",
-      "states.amazonaws.com",
+      rolloutName,
+      this.function.arn.apply((advanceFunctionArn) => JSON.stringify(rolloutStateMachine({ advanceFunctionArn }))),
       this.function.arn.apply((functionArn) => rolloutMachinePolicyDocument({ functionArn })),
-    );
-    this.rolloutMachine = new aws.sfn.StateMachine(
-      `${name}-rollout`,
-      {
-        name: rolloutName,
-        type: "STANDARD",
-        roleArn: rolloutRole.role.arn,
-        definition: this.function.arn.apply((advanceFunctionArn) => JSON.stringify(rolloutStateMachine({ advanceFunctionArn }))),
-        loggingConfiguration: { logDestination: pulumi.interpolate`${rolloutLogs.arn}:*`, includeExecutionData: false, level: "ALL" },
-        tags: tags(`${name}-rollout`),
-      },
-      { parent: this, dependsOn: [rolloutRole.policy] },
+      this,
     );
 
     // The release machine, when the config lists the stacks a release may roll out.
     const release = args.rollout.release;
-    if (release) {
-      const releaseName = awsResourceName(`${args.project}-${args.stack}-release`, 80);
-      const releaseLogs = logGroup("release", `/aws/vendedlogs/states/${releaseName}`);
-      const releaseRole = role(
-        "release",
-        "states.amazonaws.com",
-        scope.apply((accountScope) => releaseMachinePolicyDocument({ ...accountScope, project: args.project, stacks: release.stacks })),
-      );
-      this.releaseMachine = new aws.sfn.StateMachine(
-        `${name}-release`,
-        {
-          name: releaseName,
-          type: "STANDARD",
-          roleArn: releaseRole.role.arn,
-          definition: JSON.stringify(waveStateMachine({ waves: release.waves, maxConcurrency: release.maxConcurrency, bakeSeconds: release.bakeSeconds })),
-          loggingConfiguration: { logDestination: pulumi.interpolate`${releaseLogs.arn}:*`, includeExecutionData: false, level: "ALL" },
-          tags: tags(`${name}-release`),
-        },
-        { parent: this, dependsOn: [releaseRole.policy] },
-      );
-    } else {
-      this.releaseMachine = null;
-    }
+    this.releaseMachine = release
+      ? stateMachine(
+          name,
+          "release",
+          awsResourceName(`${args.project}-${args.stack}-release`, 80),
+          JSON.stringify(waveStateMachine({ waves: release.waves, maxConcurrency: release.maxConcurrency, bakeSeconds: release.bakeSeconds })),
+          accountScopeOf(args.accountArn, args.region).apply((accountScope) =>
+            releaseMachinePolicyDocument({ ...accountScope, project: args.project, stacks: release.stacks }),
+          ),
+          this,
+        )
+      : null;
 
     this.registerOutputs({ rolloutStateMachineArn: this.rolloutMachine.arn, releaseStateMachineArn: this.releaseMachine?.arn ?? null });
   }
