@@ -27,6 +27,7 @@ import {
   type JudgeVerdict,
 } from "../judge/index.js";
 import { assessMetricError, assessWindow, describeWindow, unattributedElb, type SplitExpectation, type WindowReading } from "../judge/windowRules.js";
+import type { BakeProgress, CutoverEvidence } from "../journal.js";
 import type { Plan } from "../plan.js";
 import type { MetricsWindow } from "../ports.js";
 import type { OperatorRequest } from "../operatorRequest.js";
@@ -77,26 +78,7 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
     let reading: WindowReading;
     let seen: WindowCompleteness;
     try {
-      if (evidence.slowThresholdMs === null) {
-        const history = await readBlueHistory(run, settings, evidence);
-        j.judge = withBlueHistory(j.judge ? parseJudgeState(j.judge) : newJudgeState(), history);
-        bake.consecutiveMetricErrors = 0;
-      }
-      // Read when complete (./windowReader.ts): re-read while the load balancer's nodes are still publishing.
-      const slowThresholdMs = evidence.slowThresholdMs ?? undefined;
-      const complete = await readWindowWhenComplete({
-        read: () => read(run, window, slowThresholdMs),
-        requestsOf: (r) => r.sample.blue.requests + r.sample.green.requests,
-        expected: expectedRequests(recentTrafficPerMinute(evidence, window.start), windows.lengthMs),
-        publicationDelayMs: delayMs,
-        sleep: (ms) => run.sleep(ms),
-        now: () => run.now(),
-        describe: describeWindow(window),
-      });
-      reading = complete.value;
-      seen = complete.completeness;
-      noteTraffic(evidence, seen, window);
-      if (unattributedElb(reading.sample) > 0) windows.elbBefore ??= await elbBefore(run, bake.startedAt);
+      ({ reading, seen } = await readBakeWindow(run, { settings, progress: bake, windows, evidence, delayMs }, window));
     } catch (error) {
       if (error instanceof Breach) throw error;
       run.throwIfAborted();
@@ -150,6 +132,35 @@ export async function bake(run: Run, phase: BakePhase, required: number): Promis
     });
     if (await act(run, verdict, phase, window)) return null;
   }
+}
+
+/** One window of the bake: blue's history first (once per cutover), then the window, read when complete. */
+async function readBakeWindow(
+  run: Run,
+  bake: { settings: JudgeSettings; progress: BakeProgress; windows: BakeWindows; evidence: CutoverEvidence; delayMs: number },
+  window: MetricsWindow,
+): Promise<{ reading: WindowReading; seen: WindowCompleteness }> {
+  const j = run.journal;
+  const { settings, windows, evidence, delayMs } = bake;
+  if (evidence.slowThresholdMs === null) {
+    const history = await readBlueHistory(run, settings, evidence);
+    j.judge = withBlueHistory(j.judge ? parseJudgeState(j.judge) : newJudgeState(), history);
+    bake.progress.consecutiveMetricErrors = 0;
+  }
+  // Read when complete (./windowReader.ts): re-read while the load balancer's nodes are still publishing.
+  const slowThresholdMs = evidence.slowThresholdMs ?? undefined;
+  const complete = await readWindowWhenComplete({
+    read: () => read(run, window, slowThresholdMs),
+    requestsOf: (r) => r.sample.blue.requests + r.sample.green.requests,
+    expected: expectedRequests(recentTrafficPerMinute(evidence, window.start), windows.lengthMs),
+    publicationDelayMs: delayMs,
+    sleep: (ms) => run.sleep(ms),
+    now: () => run.now(),
+    describe: describeWindow(window),
+  });
+  noteTraffic(evidence, complete.completeness, window);
+  if (unattributedElb(complete.value.sample) > 0) windows.elbBefore ??= await elbBefore(run, bake.progress.startedAt);
+  return { reading: complete.value, seen: complete.completeness };
 }
 
 /** Per metric: is the verdict's forecast (green requests still needed) new or different from the previous reading's? */
