@@ -15,8 +15,9 @@
 
 import { randomBytes } from "node:crypto";
 import type { EngineEvent } from "../core/events.js";
-import { describeFault, isFault, parseFault, resolveFault } from "../../sample-app/faults.js";
-import { buildDemoPolicy } from "./demoConfig.js";
+import type { DatabaseMode } from "../../infra/config.js";
+import { describeFault, isFault, parseFault, resolveFault, type FaultSpec } from "../../sample-app/faults.js";
+import { buildDemoPolicy, type DemoPolicy } from "./demoConfig.js";
 import type { ScenarioContext } from "./context.js";
 import { EngineRuns } from "./engineRun.js";
 import { sandboxDemoDeps } from "../app/wiring/sandbox.js";
@@ -42,13 +43,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const runId = options.runId ?? `${timestamp(started).slice(0, 19).replace(/-/g, "")}-${randomBytes(3).toString("hex")}`;
   const database = options.database ?? "shared";
   const backgroundErrorRate = options.backgroundErrorRate ?? 0;
-  if (!(backgroundErrorRate >= 0 && backgroundErrorRate < 1)) throw new RangeError(`backgroundErrorRate must be in [0, 1), got ${backgroundErrorRate}`);
-  // The migration scenario's canary meets a fault (default: green answers 20% of requests 500).
-  const asked = options.fault ?? (options.migration ? parseFault("error-rate=0.2") : null);
-  const requested = asked && isFault(asked) ? asked : null;
-  if (requested?.errorRateFactor !== undefined && backgroundErrorRate === 0)
-    throw new RangeError("a relative error-rate fault needs a background error rate above 0");
-  const fault = requested ? resolveFault(requested, backgroundErrorRate) : null;
+  const fault = demoFault(options, backgroundErrorRate);
   const printer = options.printer ?? plainPrinter();
   const say = (text: string) => printer.line(text);
   const phase = (name: string) => options.onPhase?.(name);
@@ -60,10 +55,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
   const signal = controller.signal;
 
-  const policy = buildDemoPolicy(database, options.timings ?? "demo", {}, { backgroundErrorRate });
-  // Capacity match scales green's app processes to blue's before the first shift (a process starts in about a second).
-  if (options.capacityMode === "match")
-    policy.rollout = { ...policy.rollout, capacity: { ...policy.rollout.capacity, mode: "match", scaleTimeoutSeconds: 60 } };
+  const policy = demoPolicy(options, database, backgroundErrorRate);
   const sandbox = new Sandbox({
     runId,
     database,
@@ -125,12 +117,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       say,
       phase,
     };
-    if (options.migration) return database === "paired" ? await runPairedMigrationScenario(ctx) : await runMigrationScenario(ctx);
-    if (database === "paired" && options.pairedDataChecksOnly) return await runPairedDataChecks(ctx);
-    if (database === "paired" && !fault) return await runPairedSwitches(ctx);
-    if (options.pause) return await runPausedWithGuard(ctx);
-    if (options.orchestrated) return await (await import("./orchestrated.js")).runOrchestrated(ctx);
-    return await runSingleCutover(ctx);
+    return await runScenario(ctx);
   } catch (error) {
     if (signal.aborted && !(error instanceof DemoAbortedError)) throw new DemoAbortedError(String(signal.reason));
     throw error;
@@ -144,4 +131,33 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     for (const problem of problems) say(`clean-up: ${problem}`);
     printer.close();
   }
+}
+
+/** The background error rate checked, and the fault green meets (the migration scenario's canary meets one by default: green answers 20% of requests 500). */
+function demoFault(options: DemoOptions, backgroundErrorRate: number): FaultSpec | null {
+  if (!(backgroundErrorRate >= 0 && backgroundErrorRate < 1)) throw new RangeError(`backgroundErrorRate must be in [0, 1), got ${backgroundErrorRate}`);
+  const asked = options.fault ?? (options.migration ? parseFault("error-rate=0.2") : null);
+  const requested = asked && isFault(asked) ? asked : null;
+  if (requested?.errorRateFactor !== undefined && backgroundErrorRate === 0)
+    throw new RangeError("a relative error-rate fault needs a background error rate above 0");
+  return requested ? resolveFault(requested, backgroundErrorRate) : null;
+}
+
+function demoPolicy(options: DemoOptions, database: DatabaseMode, backgroundErrorRate: number): DemoPolicy {
+  const policy = buildDemoPolicy(database, options.timings ?? "demo", {}, { backgroundErrorRate });
+  // Capacity match scales green's app processes to blue's before the first shift (a process starts in about a second).
+  if (options.capacityMode === "match")
+    policy.rollout = { ...policy.rollout, capacity: { ...policy.rollout.capacity, mode: "match", scaleTimeoutSeconds: 60 } };
+  return policy;
+}
+
+/** The scenario the options ask for. */
+async function runScenario(ctx: ScenarioContext): Promise<DemoResult> {
+  const { options, database, fault } = ctx;
+  if (options.migration) return database === "paired" ? await runPairedMigrationScenario(ctx) : await runMigrationScenario(ctx);
+  if (database === "paired" && options.pairedDataChecksOnly) return await runPairedDataChecks(ctx);
+  if (database === "paired" && !fault) return await runPairedSwitches(ctx);
+  if (options.pause) return await runPausedWithGuard(ctx);
+  if (options.orchestrated) return await (await import("./orchestrated.js")).runOrchestrated(ctx);
+  return await runSingleCutover(ctx);
 }
