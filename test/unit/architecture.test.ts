@@ -35,9 +35,6 @@ const MAX_MAIN_LINES = 120;
  */
 const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
   "scripts/cli/statusMain.ts": 443,
-  "scripts/cli/statusMain.ts › statusMain": 164,
-  "scripts/cli/statusMain.ts › renderStatus": 102,
-  "scripts/cli/rollbackMain.ts": 153,
   "scripts/cli/maintenanceMain.ts": 122,
   "scripts/core/engine/preflight.ts › preflight": 117,
   "scripts/demo/migration.ts › runMigrationScenario": 139,
