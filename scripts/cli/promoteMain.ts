@@ -7,44 +7,17 @@
 // this command has checked, before anything changes, that the journal really is paused (a crashed
 // run is `cutover --resume`'s business) and that a timed pause is over (or --now).
 
-import { addStackOptions, parse, processIo, program, type Io } from "./args.js";
+import { parse, processIo, type Io } from "./args.js";
 import { openStack } from "../app/stack.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { cutoverMain } from "./cutoverMain.js";
-
-interface PromoteOptions {
-  stack?: string;
-  outputs?: string;
-  config?: string;
-  json?: boolean;
-  now?: boolean;
-  whenDue?: boolean;
-  scaleDownBlue?: boolean;
-  webhook?: string;
-  allowUnverifiedStack?: boolean;
-  reports: string;
-}
+import { checkPromoteFlagCombinations, promoteFlags, type PromoteOptions } from "./promoteOptions.js";
 
 export async function promoteMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
-  const command = addStackOptions(
-    program("promote", "Continue a rollout paused at a step (same judge, evidence carried over); or scale blue down after a successful cutover.", io),
-  )
-    .option("--now", "continue a timed pause before its time is up (or scale blue down before blueKeepSeconds)")
-    .option(
-      "--when-due",
-      "for a schedule (cron, a CI job every 15 minutes): continue a timed pause once its time is up; otherwise say why not and exit 0 with nothing changed (a `pause: promote` step still waits for an operator)",
-    )
-    .option(
-      "--scale-down-blue",
-      "after a successful cutover and rollout.blueKeepSeconds: set blue's desired capacity to its minimum (rollout.capacity.scaleDownBlue)",
-    )
-    .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
-    .option("--reports <dir>", "where reports are written", "reports");
-  const parsed = parse<PromoteOptions & Record<string, unknown>>(command, argv);
+  const parsed = parse<PromoteOptions & Record<string, unknown>>(promoteFlags(io), argv);
   if (!parsed) return ExitCode.ok;
   const options: PromoteOptions = parsed.options;
-  if (options.whenDue && (options.now || options.scaleDownBlue))
-    throw new UsageError("--when-due continues a timed pause only once it is due: it cannot be combined with --now or --scale-down-blue (see --help)");
+  checkPromoteFlagCombinations(options);
 
   // --- input, all before any AWS call ------------------------------------------------------
   await (await import("../app/inputFiles.js")).checkWritableDirectory(options.reports, "--reports", io.cwd);

@@ -11,46 +11,15 @@
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse, processIo, program, type Io } from "./args.js";
+import { parse, processIo, type Io } from "./args.js";
 import { ExitCode, outputMode, UsageError } from "./common.js";
 import { openStack } from "../app/stack.js";
 import { shortStackName } from "../app/stackOutputs.js";
-import type { ReleasePlan, ReleaseState } from "../app/executions/release.js";
-
-interface ReleaseOptions {
-  wave: string[];
-  file?: string;
-  host?: string;
-  name?: string;
-  bake?: string;
-  concurrency?: string;
-  status?: string;
-  outputs?: string;
-  yes?: boolean;
-  json?: boolean;
-}
-
-function flags(io: Io) {
-  return program("release", "Roll one release out over many orchestrated stacks in waves, on the host stack's release state machine (Step Functions).", io)
-    .option(
-      "--wave <stacks>",
-      "a wave: stacks rolled out together, comma-separated; repeat for each wave, in order",
-      (v: string, all: string[]) => [...all, v],
-      [],
-    )
-    .option("--file <release.yaml>", "the release from a file: host, waves (lists of stacks), and optionally name, bake, concurrency")
-    .option("--host <stack>", "the stack whose outputs carry the release machine (releaseStateMachineArn)")
-    .option("--name <release>", "the release's name (its execution's name); default release-<time>")
-    .option("--bake <duration>", "the wait between waves, e.g. 30m: must be what the release machine was deployed with")
-    .option("--concurrency <n>", "stacks at once within a wave: must be what the release machine was deployed with")
-    .option("--status <release>", "show the release's execution and each stack's rollout; start nothing")
-    .option("--outputs <file>", "stack outputs JSON keyed by stack name (default: ask the pulumi CLI per stack)")
-    .option("--yes", "do not ask for PROCEED (unattended runs)")
-    .option("--json", "machine output on stdout");
-}
+import { planRelease, releaseFlags, type ReleaseOptions } from "./releaseOptions.js";
+import { showRelease } from "./releaseStatus.js";
 
 export async function releaseMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
-  const parsed = parse<ReleaseOptions & Record<string, unknown>>(flags(io), argv);
+  const parsed = parse<ReleaseOptions & Record<string, unknown>>(releaseFlags(io), argv);
   if (!parsed) return ExitCode.ok;
   const options: ReleaseOptions = parsed.options;
   const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
@@ -115,45 +84,4 @@ export async function releaseMain(argv: readonly string[], io: Io = processIo())
       `release ${plan.name} started: ${executionArn}\n  console: ${executions.consoleUrl(executionArn)}\n  follow it with \`npm run release -- --host ${plan.host} --status ${plan.name}\`\n`,
     );
   return ExitCode.ok;
-}
-
-/** The release as asked, from the flags or the file; nothing read from AWS yet. */
-async function planRelease(options: ReleaseOptions, io: Io): Promise<ReleasePlan> {
-  const release = await import("../app/executions/release.js");
-  if (options.file !== undefined && options.wave.length > 0) throw new UsageError("--file and --wave do not go together: the file lists the waves");
-  const fromFile = options.file !== undefined ? release.releaseFromFile(await readReleaseFile(options.file, io.cwd), options.file) : null;
-  const host = options.host ?? fromFile?.host;
-  if (host === undefined) throw new UsageError("--host <stack> is required: the stack whose outputs carry the release machine");
-  return {
-    name: release.checkReleaseName(options.name ?? fromFile?.name ?? `release-${new Date().toISOString().replace(/[:.]/g, "-")}`),
-    host,
-    waves: fromFile?.waves ?? release.wavesFromFlags(options.wave),
-    bakeSeconds: options.bake !== undefined ? release.bakeSecondsOf(options.bake) : (fromFile?.bakeSeconds ?? null),
-    concurrency: options.concurrency !== undefined ? release.concurrencyOf(options.concurrency) : (fromFile?.concurrency ?? null),
-  };
-}
-
-async function readReleaseFile(path: string, cwd: string): Promise<string> {
-  const [{ readInputFile }, { resolve }] = await Promise.all([import("../app/inputFiles.js"), import("node:path")]);
-  return readInputFile(resolve(cwd, path), "--file");
-}
-
-async function showRelease(options: ReleaseOptions, name: string, io: Io, json: boolean): Promise<ExitCode> {
-  if (options.host === undefined) throw new UsageError("--host <stack> is required: the stack whose outputs carry the release machine");
-  const host = await openStack({ stack: options.host, outputs: options.outputs }, io, { quiet: true });
-  const releaseArn = host.outputs().releaseStateMachineArn;
-  if (releaseArn === null) throw new UsageError(`stack ${options.host} carries no release machine (releaseStateMachineArn is null)`);
-  const [{ awsExecutions }, { releaseState }] = await Promise.all([import("../app/wiring/aws.js"), import("../app/executions/release.js")]);
-  const state = await releaseState(await awsExecutions(releaseArn), name, (item) => awsExecutions(item.stateMachineArn));
-  if (state === null) throw new UsageError(`no release named ${name} on ${options.host}'s release machine`);
-  if (json) io.stdout.write(`${JSON.stringify(state)}\n`);
-  else io.stdout.write(renderRelease(name, state));
-  return ["RUNNING", "SUCCEEDED"].includes(state.release.status) ? ExitCode.ok : ExitCode.failed;
-}
-
-export function renderRelease(name: string, state: ReleaseState): string {
-  const lines = [`release ${name}: ${state.release.status}${state.release.error ? ` (${state.release.error})` : ""}`];
-  for (const stack of state.stacks)
-    lines.push(`  wave ${stack.wave}  ${stack.stack.padEnd(24)} ${stack.execution ? stack.execution.status : "not started"}  run ${stack.runId}`);
-  return `${lines.join("\n")}\n`;
 }

@@ -1,6 +1,6 @@
 // `npm run rollback`: all traffic back to blue, from any state, in one write per listener/rule,
-// verified by reading back. Idempotent. Flags here; the rollback itself, its start-up budget, its
-// deadline, Ctrl-C and webhook policies are scripts/app/rollback.ts's.
+// verified by reading back. Idempotent. Flags in rollbackOptions.ts; the rollback itself, its
+// start-up budget, its deadline, Ctrl-C and webhook policies are scripts/app/rollback.ts's.
 //
 // Identity before action: the outputs' project and stack must match --stack (openStack checks it),
 // or exit 2 before any AWS call; the config is not needed for that (it may even be unreadable).
@@ -8,59 +8,13 @@
 // The end: the live weights it last read; exit 3 when it never read them (AWS unreachable), 1 when
 // it read them and they are not blue-only, 130 when Ctrl-C stopped it before it wrote anything.
 
-import { addStackOptions, parse, processIo, program, validateWebhook, type Io } from "./args.js";
+import { parse, processIo, validateWebhook, type Io } from "./args.js";
 import { ExitCode, OperationFailedError, outputMode, UsageError } from "./common.js";
-import { parseDeadlineSeconds } from "../app/policies/deadline.js";
 import { openStack } from "../app/stack.js";
 import { LockHeldError } from "../core/ports.js";
+import { parseDeadline, rollbackFlags, verifyTimeoutMs, type RollbackOptions } from "./rollbackOptions.js";
 
-/** The runbook promises traffic back on blue in under two minutes; the default leaves room to act on the answer. */
-const DEFAULT_DEADLINE_SECONDS = 60;
-
-/** Parse --deadline: seconds, a number 1..3600 (fractions allowed for tests and scripts). */
-export function parseDeadline(value: string | undefined): number {
-  return parseDeadlineSeconds(value, DEFAULT_DEADLINE_SECONDS);
-}
-
-interface RollbackOptions {
-  stack?: string;
-  outputs?: string;
-  config?: string;
-  json?: boolean;
-  force?: boolean;
-  reason?: string;
-  webhook?: string;
-  verifyTimeout?: string;
-  deadline?: string;
-  allowUnverifiedStack?: boolean;
-  plainFlip?: boolean;
-  dryRun?: boolean;
-  writeConfig?: boolean;
-  reports: string;
-}
-
-function flags(io: Io) {
-  return addStackOptions(program("rollback", "Send all traffic back to blue, from any state, verified by reading back. Idempotent.", io))
-    .option(
-      "--force",
-      "break a lock held by another operation (recorded); that operation stops touching traffic (a dead process on this host is taken over without it)",
-    )
-    .option("--reason <text>", "why (recorded in the journal and report)")
-    .option("--webhook <url>", "POST Slack-compatible JSON events here (default: rollout.webhookUrl)")
-    .option("--verify-timeout <seconds>", "how long the read-back may take when the journal holds no plan (default 60; a run's plan carries its own)")
-    .option("--deadline <seconds>", `stop after this long whatever happens, report the live weights last read (default ${DEFAULT_DEADLINE_SECONDS})`)
-    .option("--plain-flip", "database.mode paired: flip without the fence and the green → blue catch-up (writes made on green since the switch stay there)")
-    .option("--dry-run", "read the live weights and print the calls a rollback would make; change nothing")
-    .option("--write-config", "also write the weights reached into Pulumi.<stack>.yaml traffic.weights (the stack's SSM weights parameter is their owner)")
-    .option("--reports <dir>", "where reports are written", "reports");
-}
-
-function verifyTimeoutMs(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) throw new UsageError(`--verify-timeout ${value}: must be an integer 1..600 (seconds)`);
-  return seconds * 1000;
-}
+export { parseDeadline };
 
 /** What `abort` adds to a rollback: break a live cutover's lock (never another rollback's). */
 export interface RollbackOverrides {
@@ -69,7 +23,7 @@ export interface RollbackOverrides {
 
 export async function rollbackMain(argv: readonly string[], io: Io = processIo(), overrides: RollbackOverrides = {}): Promise<ExitCode> {
   const began = performance.now();
-  const parsed = parse<RollbackOptions & Record<string, unknown>>(flags(io), argv);
+  const parsed = parse<RollbackOptions & Record<string, unknown>>(rollbackFlags(io), argv);
   if (!parsed) return ExitCode.ok;
   const options: RollbackOptions = parsed.options;
   const verifyMs = verifyTimeoutMs(options.verifyTimeout);

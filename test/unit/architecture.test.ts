@@ -35,12 +35,6 @@ const MAX_MAIN_LINES = 120;
  */
 const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
   "scripts/cli/statusMain.ts": 443,
-  "scripts/cli/statusMain.ts › statusMain": 164,
-  "scripts/cli/statusMain.ts › renderStatus": 102,
-  "scripts/cli/parityMain.ts": 194,
-  "scripts/cli/cutoverMain.ts": 154,
-  "scripts/cli/cutoverMain.ts › cutoverMain": 109,
-  "scripts/cli/rollbackMain.ts": 153,
   "scripts/cli/maintenanceMain.ts": 122,
   "scripts/core/engine/preflight.ts › preflight": 117,
   "scripts/demo/pause.ts › runPausedWithGuard": 129,
