@@ -34,7 +34,7 @@ const MAX_MAIN_LINES = 120;
  * over the bound (then drop it from the list): the list only shrinks.
  */
 const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
-  "scripts/cli/statusMain.ts": 443,
+  "scripts/cli/statusMain.ts": 153,
   "scripts/cli/maintenanceMain.ts": 122,
   "scripts/core/engine/preflight.ts › preflight": 117,
   "scripts/demo/pause.ts › runPausedWithGuard": 129,
