@@ -9,6 +9,7 @@
 // holder describe a cutover that `pause` can hold.
 
 import type { Journal } from "./journal.js";
+import { PHASES } from "./phases.js";
 import type { LockHolder } from "./ports.js";
 
 export type OperatorRequestKind = "pause" | "abort";
@@ -65,22 +66,12 @@ export function runningCutover(journal: Journal | null, holder: LockHolder | nul
   return { runId: journal.runId, holderSince: holder.since, owner: holder.owner, phase: journal.phase, step: journal.step };
 }
 
-/** Phases in which a pause request is held at the next poll of a step's bake (before that, the step's weights are still being written). */
-const HOLDABLE = new Set<Journal["phase"]>([
-  "preflight",
-  "migrating",
-  "fencing",
-  "catching-up",
-  "parity",
-  "sequences",
-  "reverse-replication",
-  "writing",
-  "verifying",
-  "unfencing",
-  "recording",
-  "baking",
-  "hooks",
-]);
+/**
+ * Phases in which a pause request is held at the next poll of a step's bake (before that, the
+ * step's weights are still being written): every phase of a running cutover before it pauses —
+ * from preflight to the step's hooks, in the state machine's order.
+ */
+const HOLDABLE: ReadonlySet<Journal["phase"]> = new Set(PHASES.slice(PHASES.indexOf("preflight"), PHASES.indexOf("paused")));
 
 /** What `pause` answers: a request to write, nothing to do (already paused), or a refusal naming what to do instead. */
 export type PauseAnswer = { kind: "request"; target: RunningCutover } | { kind: "already-paused"; step: number } | { kind: "refused"; reason: string };
