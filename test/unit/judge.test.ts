@@ -56,6 +56,20 @@ function run(settings: JudgeSettings, windows: JudgeWindow[], context: JudgeCont
   return verdicts;
 }
 
+/** A standard normal draw (Box–Muller). */
+function gaussian(rng: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}
+
+/** A Poisson draw: Knuth's product for small means, the normal approximation for large ones. */
+function poissonDraw(rng: () => number, mean: number): number {
+  if (mean > 50) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(rng)));
+  const limit = Math.exp(-mean);
+  let k = 0;
+  for (let p = rng(); p > limit; p *= rng()) k += 1;
+  return k;
+}
+
 const scenario = (trafficPerMinute: number, baselineErrorRate: number, release: Release) => ({ trafficPerMinute, baselineErrorRate, release });
 const release = (name: string) => RELEASES.find((r) => r.name === name)!;
 
@@ -292,6 +306,58 @@ describe("100% of traffic on green: compared with blue's recent level and how mu
     expect(movingRef.minuteVariance).toBeGreaterThan(calmRef.minuteVariance);
     expect(movingRef.rate).toBeGreaterThan(calmRef.rate);
     expect(movingRef.detectableRatio ?? Infinity).toBeGreaterThan(calmRef.detectableRatio!);
+  });
+
+  // Slow requests in bursts, as on a starved machine: most windows none, some a dozen. Blue's
+  // log-rate then moves by σ ≈ 1.4 from window to window and its raised level reaches 100%.
+  const burstyHistory = (rng: () => number) =>
+    Array.from({ length: 20 }, (_, i) => ({
+      end: (i - 20) * MINUTE,
+      requests: 400 + Math.floor(rng() * 30),
+      errors: 0,
+      slow: rng() < 0.35 ? Math.round(25 * (0.3 + 1.4 * rng())) : rng() < 0.2 ? 1 : 0,
+    }));
+
+  it("a clean green far below a blue that moves in bursts is promoted on its own rate, not left undecided", () => {
+    const paired = settingsWith({ minErrorIncrease: 0.01, maxExtensions: 20 }, 1);
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const rng = seededRandom(seed);
+      const state = withBlueHistory(newJudgeState(), burstyHistory(rng));
+      const windows = Array.from({ length: 23 }, (_, i) => w(i, [409, 0, rng() < 0.1 ? 1 + Math.floor(rng() * 8) : 0], [0, 0, null]));
+      const verdicts = run(paired, windows, { ...monitoring, windowsRequired: 3 }, state);
+      const last = verdicts.find((v) => v.decision !== "continue" && v.decision !== "extend") ?? verdicts.at(-1)!;
+      expect(last.state.reference!.slow!.minuteVariance).toBeGreaterThan(0.5);
+      expect(last.decision).toBe("promote");
+    }
+  });
+
+  it("green's own rate bound at 100% covers its true mean rate at every look in ≥ 95% of runs when green moves as blue did", () => {
+    const settings = settingsWith({}, 1);
+    const sigma = 0.8;
+    const meanRate = 0.01;
+    let missed = 0;
+    const runs = 200;
+    for (let r = 0; r < runs; r++) {
+      const rng = seededRandom(100 + r);
+      // lognormal minute factors with mean 1, the same law for blue's history and green's windows
+      const factor = () => Math.exp(sigma * gaussian(rng) - (sigma * sigma) / 2);
+      const poisson = (mean: number) => poissonDraw(rng, mean);
+      const history = Array.from({ length: 60 }, (_, i) => ({ end: (i - 60) * MINUTE, requests: 5000, errors: poisson(5000 * meanRate * factor()), slow: 0 }));
+      let state = withBlueHistory(newJudgeState(), history);
+      for (let i = 0; i < 20; i++) {
+        const verdict = judgeStep(settings, state, [w(i, [5000, poisson(5000 * meanRate * factor()), 0], [0, 0, null])], {
+          ...monitoring,
+          windowsRequired: 20,
+        });
+        state = verdict.state;
+        const bound = verdict.evidence.errors.ruledOut.greenRateBelow;
+        if (bound !== null && bound < meanRate) {
+          missed += 1;
+          break;
+        }
+      }
+    }
+    expect(missed / runs).toBeLessThanOrEqual(0.05);
   });
 
   it("with nothing to compare against, says so and promotes only on green's own bound", () => {

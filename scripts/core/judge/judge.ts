@@ -124,12 +124,17 @@ function addAgainstReference(settings: JudgeSettings, state: JudgeState, metric:
   acc.greenCount += x;
   const reference = state.reference?.[metric];
   if (!reference || g <= 0) return;
-  const v = 1 / (reference.rate * g + 0.5);
-  const phi = temper(v, { tau2: reference.minuteVariance, clumping: reference.clumping });
+  const movement = { tau2: reference.minuteVariance, clumping: reference.clumping };
+  // The ratio test is about rates near the reference: its window variance is the reference's.
+  const phi = temper(1 / (reference.rate * g + 0.5), movement);
+  // Green's own rate bound is about green's counts: moving by blue's minute-to-minute movement, their
+  // variance is binomial at green's own (pooled) rate times 1 + τ²·(expected count). Tempering them at
+  // the reference's raised rate instead would discount a green far below it as if it were far above.
+  const greenPhi = temper(1 / (((acc.greenCount + 0.5) / (acc.greenRequests + 1)) * g + 0.5), movement);
   acc.extraVariance = reference.minuteVariance;
-  acc.dispersion = phi;
-  acc.effectiveCount += x / phi;
-  acc.effectiveRequests += g / phi;
+  acc.dispersion = greenPhi;
+  acc.effectiveCount += x / greenPhi;
+  acc.effectiveRequests += g / greenPhi;
   addWindowLogLik(acc.logLik, referenceWindowLogLik(x, g, reference.rate), phi, windowCap(settings, "reference", metric));
 }
 
