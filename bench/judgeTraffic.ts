@@ -18,7 +18,10 @@
 //   weights when a step starts and staying there;
 // - shared and per-color latency movement: latencies × a log-normal factor each minute;
 // - load ramps: traffic × k per hour, with or without the 5xx rate rising in proportion to load;
-// - warm-up: in the first minutes after green's share rises, green is slower and fails more.
+// - warm-up: in the first minutes after green's share rises, green is slower and fails more;
+// - stalls: in a share of minutes both colors' latencies are multiplied at once (a starved host, a
+//   garbage-collection storm, a slow shared disk): the slow share jumps between minutes by σ ≈ 1 on
+//   the log scale, shared by both colors, the hardest case for a 100% phase with no concurrent blue.
 
 import { binomial, gaussian, poisson, slowShare } from "./distributions.js";
 import type { ColorCounts, JudgeWindow } from "../scripts/core/judge/types.js";
@@ -36,6 +39,7 @@ export interface Noise {
   sharedLatencySigma?: number;
   ramp?: { perHour: number; ratesFollowLoad: boolean };
   warmup?: { minutes: number; latencyFactor: number; errorFactor: number };
+  stalls?: { share: number; latencyFactor: number };
 }
 
 export const NOISES: readonly Noise[] = [
@@ -58,6 +62,11 @@ export const NOISES: readonly Noise[] = [
     name: "warm-up",
     what: "green ×1.5 slower and ×3 the 5xx in its first 2 minutes after each shift",
     warmup: { minutes: 2, latencyFactor: 1.5, errorFactor: 3 },
+  },
+  {
+    name: "stalls 30% ×2",
+    what: "in 30% of minutes both colors' latencies ×2 (slow share 5% → ~40%)",
+    stalls: { share: 0.3, latencyFactor: 2 },
   },
 ];
 
@@ -115,7 +124,8 @@ export class SimulatedTraffic {
     const total = poisson(rng, this.scenario.trafficPerMinute * load);
     const g = this.share >= 1 ? total : binomial(rng, total, this.share);
     const rate = this.scenario.baselineErrorRate * (noise.ramp?.ratesFollowLoad ? load : 1) * logNormal(rng, noise.sharedErrorSigma);
-    const latency = logNormal(rng, noise.sharedLatencySigma);
+    const stalled = noise.stalls && rng() < noise.stalls.share ? noise.stalls.latencyFactor : 1;
+    const latency = logNormal(rng, noise.sharedLatencySigma) * stalled;
     const warm = noise.warmup && minute - this.shareStartedAt < noise.warmup.minutes ? noise.warmup : null;
     const color = (requests: number, green: boolean): ColorCounts => {
       const ownRate = rate * logNormal(rng, noise.perColorErrorSigma) * (green ? release.errorFactor * (warm?.errorFactor ?? 1) : 1);
