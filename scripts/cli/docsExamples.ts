@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import type { Io } from "./args.js";
+import { TRANSCRIPT_GENERATORS } from "./docsTranscripts.js";
 
 /** The documents whose examples are generated, relative to the repository's root. */
 export const DOCUMENTS = ["README.md", "docs/operating.md", "docs/demo.md", "docs/gates.md", "docs/hooks.md"] as const;
@@ -86,6 +87,7 @@ export const GENERATORS: Record<string, Generator> = {
     await captured(root, async (io) => (output += await refusal(() => offlineDryRun({ stack: "prod", config: "Pulumi.prod.yaml" }, io))));
     return output.replaceAll(`${join(root, "Pulumi.prod.yaml")}:`, "Pulumi.prod.yaml:");
   },
+  ...TRANSCRIPT_GENERATORS,
 };
 
 /** The output of every generator the given documents name. */
