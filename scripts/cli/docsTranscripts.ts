@@ -10,6 +10,7 @@ import { PassThrough } from "node:stream";
 import type { EngineEvent } from "../core/events.js";
 import type { Journal } from "../core/journal.js";
 import type { DemoResult } from "../demo/types.js";
+import type { StatusReport } from "./status/report.js";
 
 /** Where the recorded runs live, relative to the repository's root. */
 export const TRANSCRIPTS_DIR = "test/fixtures/transcripts";
@@ -119,6 +120,30 @@ export const TRANSCRIPT_GENERATORS: Record<string, (root: string) => Promise<str
   "demo happy path": async (root) => demoOutput(await readDemoTranscript(root, "demo-happy-path"), "npm run demo"),
   "demo fault error-rate": async (root) => demoOutput(await readDemoTranscript(root, "demo-fault-error-rate"), "npm run demo -- --fault error-rate=0.2"),
   "demo paired": async (root) => demoOutput(await readDemoTranscript(root, "demo-paired"), "npm run demo -- --database paired"),
+  // A status report as `status --json` writes it (a fixture, not a recording): drawn by status's own renderer.
+  "status drift": async (root) => {
+    const { renderStatus } = await import("./status/render.js");
+    const { NO_PALETTE } = await import("./plainPrinter.js");
+    const { outcomeOf } = await import("../core/journal.js");
+    const { formatEvent } = await import("../core/events.js");
+    const report = JSON.parse(await readFile(join(root, TRANSCRIPTS_DIR, "status-drift.json"), "utf8")) as StatusReport;
+    // Its last run is the recorded cutover above, read from its journal as status reads the stack's.
+    const { journal } = await readTranscript(root, CUTOVER);
+    const last = journal.timeline.at(-1);
+    report.lastRun = {
+      ok: true,
+      value: {
+        runId: journal.runId,
+        operation: journal.operation,
+        phase: journal.phase,
+        outcome: outcomeOf(journal),
+        updatedAt: new Date(journal.updatedAt).toISOString(),
+        last: last ? formatEvent(last) : null,
+        pause: null,
+      },
+    };
+    return `$ npx bluegreen status --stack prod\n${renderStatus(report, NO_PALETTE)}`;
+  },
   "events rollback manual": async (root) =>
     `$ npx bluegreen rollback --stack prod --reason "checkout errors reported by support"\n${await plainLines((await readTranscript(root, ROLLBACK)).events)}`,
 };
