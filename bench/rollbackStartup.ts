@@ -431,7 +431,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "bluegreen-bench-"));
   const outputsFile = join(dir, "outputs.json");
   await writeFile(outputsFile, JSON.stringify(outputs));
-  await writeFile(join(dir, "Pulumi.prod.yaml"), await readFile(join(root, "Pulumi.prod.yaml"), "utf8"));
+  // The example config as an operator fills it in (the committed one is refused for its placeholders).
+  const { filledExampleConfig } = await import("../scripts/cli/exampleConfig.js");
+  await writeFile(join(dir, "Pulumi.prod.yaml"), filledExampleConfig(root));
   const mock = await startMockAws();
   const compare = process.env.BENCH_COMPARE;
   // Older builds read ruleArns (removed from the outputs since): give them an empty list.

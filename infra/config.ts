@@ -6,6 +6,7 @@
 
 import { z } from "zod";
 import { int, seconds } from "./configRules.js";
+import { findPlaceholders, placeholderHeadline, placeholderIssues } from "./placeholders.js";
 import { rollout } from "./rolloutConfig.js";
 import { UsageError } from "./vocabulary/errors.js";
 
@@ -403,8 +404,9 @@ export class ConfigError extends UsageError {
   constructor(
     readonly issues: ConfigIssue[],
     source = "stack config",
+    headline = `invalid ${source}`,
   ) {
-    super(`invalid ${source}:\n${issues.map((issue) => `  ${issue.path || "(root)"}: ${issue.message}`).join("\n")}`);
+    super(`${headline}:\n${issues.map((issue) => `  ${issue.path || "(root)"}: ${issue.message}`).join("\n")}`);
   }
 }
 
@@ -434,8 +436,10 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigIssue {
   return { path, message };
 }
 
-/** Validate a plain config object ({ region, network, app, ... }). Throws ConfigError. */
+/** Validate a plain config object ({ region, network, app, ... }). Throws ConfigError; first of all for placeholders left in it. */
 export function parseStackConfig(raw: unknown, source?: string): StackConfig {
+  const placeholders = findPlaceholders(raw);
+  if (placeholders.length > 0) throw new ConfigError(placeholderIssues(placeholders), source, placeholderHeadline(source ?? "stack config", placeholders));
   const result = stackConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(result.error.issues.map(describeIssue), source);
   return result.data;

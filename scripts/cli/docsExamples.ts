@@ -3,10 +3,12 @@
 // rewrites every annotated block; its `--check` (and test/unit/docsExamples.test.ts) fails when a
 // block no longer matches what the printer prints today.
 
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import type { Io } from "./args.js";
+import { TRANSCRIPT_GENERATORS } from "./docsTranscripts.js";
 
 /** The documents whose examples are generated, relative to the repository's root. */
 export const DOCUMENTS = ["README.md", "docs/operating.md", "docs/demo.md", "docs/gates.md", "docs/hooks.md"] as const;
@@ -44,14 +46,48 @@ async function captured(root: string, run: (io: Io) => Promise<unknown>): Promis
 
 type Generator = (root: string) => Promise<string>;
 
+/** Runs `use` with the path of the example stack config, filled in, in a directory removed afterwards. */
+async function withFilledExampleConfig<T>(root: string, use: (configPath: string) => Promise<T>): Promise<T> {
+  const { filledExampleConfig } = await import("./exampleConfig.js");
+  const dir = await mkdtemp(join(tmpdir(), "bluegreen-docs-"));
+  try {
+    const configPath = join(dir, "Pulumi.prod.yaml");
+    await writeFile(configPath, filledExampleConfig(root));
+    return await use(configPath);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** What the command line prints when `run` throws: `error: MESSAGE`, as scripts/cli/common.ts runMain does. */
+async function refusal(run: () => Promise<unknown>): Promise<string> {
+  try {
+    await run();
+  } catch (error) {
+    return `error: ${(error as Error).message}\n`;
+  }
+  throw new Error("expected the command to refuse");
+}
+
 /** Every example the docs may show, by name: each through the printer operators see. */
 export const GENERATORS: Record<string, Generator> = {
+  // The example stack as an operator fills it in (its placeholders replaced), run from the repository.
   "cutover-offline prod": (root) =>
-    captured(root, async (io) => {
-      const { offlineDryRun } = await import("./cutoverOffline.js");
-      io.stdout.write("$ npx bluegreen cutover --stack prod --dry-run --offline\n");
-      return offlineDryRun({ stack: "prod" }, io);
-    }),
+    withFilledExampleConfig(root, (config) =>
+      captured(root, async (io) => {
+        const { offlineDryRun } = await import("./cutoverOffline.js");
+        io.stdout.write("$ npx bluegreen cutover --stack prod --dry-run --offline\n");
+        return offlineDryRun({ stack: "prod", config }, io);
+      }),
+    ),
+  // The example stack as committed: refused for its placeholders (the path shown relative to the repository).
+  "cutover-offline prod unfilled": async (root) => {
+    const { offlineDryRun } = await import("./cutoverOffline.js");
+    let output = "$ npx bluegreen cutover --stack prod --dry-run --offline\n";
+    await captured(root, async (io) => (output += await refusal(() => offlineDryRun({ stack: "prod", config: "Pulumi.prod.yaml" }, io))));
+    return output.replaceAll(`${join(root, "Pulumi.prod.yaml")}:`, "Pulumi.prod.yaml:");
+  },
+  ...TRANSCRIPT_GENERATORS,
 };
 
 /** The output of every generator the given documents name. */

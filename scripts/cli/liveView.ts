@@ -11,7 +11,7 @@ import type { Phase } from "../core/phases.js";
 import type { Weights } from "../core/ports.js";
 import { paintLine, palette, planBlock, type Palette, type Printer } from "./plainPrinter.js";
 
-interface State {
+export interface LiveState {
   operation: Operation | null;
   steps: Weights[];
   step: number | null;
@@ -43,7 +43,7 @@ function fmtMs(x: number | null): string {
 }
 
 /** Render the live region for a state (exported for tests and for the demo). */
-export function renderLive(state: State, p: Palette, now: number): string {
+export function renderLive(state: LiveState, p: Palette, now: number): string {
   const lines: string[] = [];
   const op = state.operation ?? "cutover";
   const total = state.steps.length;
@@ -125,10 +125,9 @@ function renderJudge(reading: Extract<EngineEvent, { type: "judge-reading" }>, p
   return lines;
 }
 
-export function createLiveView(stream: NodeJS.WritableStream & { columns?: number }, color: boolean, now: () => number = Date.now): Printer {
-  const p = palette(color);
-  const log = createLogUpdate(stream as NodeJS.WriteStream, { showCursor: false });
-  const state: State = {
+/** The live region's state before the first event. */
+export function initialLiveState(): LiveState {
+  return {
     operation: null,
     steps: [],
     step: null,
@@ -142,60 +141,72 @@ export function createLiveView(stream: NodeJS.WritableStream & { columns?: numbe
     status: null,
     started: null,
   };
+}
+
+/** Folds one event (ticks and the plan included) into the live region's state. */
+export function foldLiveEvent(state: LiveState, event: EngineEvent, p: Palette): void {
+  state.started ??= event.at;
+  switch (event.type) {
+    case "plan":
+      state.operation = event.operation;
+      state.steps = event.plan.steps.map((s) => s.weights);
+      break;
+    case "tick":
+      state.tick = event;
+      state.phase = event.phase;
+      state.step = event.step;
+      break;
+    case "phase-changed":
+      state.phase = event.to;
+      state.step = event.step;
+      if (event.to !== "baking" && event.to !== "monitoring") state.tick = null;
+      break;
+    case "weights-verified":
+      if (event.ok) state.weights = event.weights;
+      break;
+    case "judge-reading":
+      state.judge = event;
+      break;
+    case "gate-reading":
+      state.verdict = event.verdict;
+      state.verdictAt = event.at;
+      state.poll = { passes: event.passes, required: event.passesRequired };
+      break;
+    case "rollback-started":
+      state.operation = state.operation ?? "rollback";
+      state.status = p.red(p.bold(`ROLLING BACK: ${event.reason}`));
+      break;
+    case "rollback-complete":
+      state.status = event.ok ? p.yellow(`rolled back: blue 100 verified in ${event.timeToRollbackMs} ms`) : p.red(p.bold(`ROLLBACK FAILED: ${event.detail}`));
+      if (event.ok) state.weights = event.weights;
+      break;
+    case "done":
+      state.status = paintLine(event, formatEvent(event).replace(/^\S+ /, ""), p);
+      break;
+    default:
+      break;
+  }
+}
+
+export function createLiveView(stream: NodeJS.WritableStream & { columns?: number }, color: boolean, now: () => number = Date.now): Printer {
+  const p = palette(color);
+  const log = createLogUpdate(stream as NodeJS.WriteStream, { showCursor: false });
+  const state = initialLiveState();
   let closed = false;
   const redraw = () => {
     if (!closed) log(renderLive(state, p, now()));
   };
   const sink = ((event: EngineEvent) => {
     if (closed) return;
-    state.started ??= event.at;
-    switch (event.type) {
-      case "plan":
-        state.operation = event.operation;
-        state.steps = event.plan.steps.map((s) => s.weights);
-        // The plan scrolls; the live region starts with the next event (after PROCEED).
-        log.clear();
-        stream.write(planBlock(event, p));
-        return;
-      case "tick":
-        state.tick = event;
-        state.phase = event.phase;
-        state.step = event.step;
-        redraw();
-        return;
-      case "phase-changed":
-        state.phase = event.to;
-        state.step = event.step;
-        if (event.to !== "baking" && event.to !== "monitoring") state.tick = null;
-        break;
-      case "weights-verified":
-        if (event.ok) state.weights = event.weights;
-        break;
-      case "judge-reading":
-        state.judge = event;
-        break;
-      case "gate-reading":
-        state.verdict = event.verdict;
-        state.verdictAt = event.at;
-        state.poll = { passes: event.passes, required: event.passesRequired };
-        break;
-      case "rollback-started":
-        state.operation = state.operation ?? "rollback";
-        state.status = p.red(p.bold(`ROLLING BACK: ${event.reason}`));
-        break;
-      case "rollback-complete":
-        state.status = event.ok
-          ? p.yellow(`rolled back: blue 100 verified in ${event.timeToRollbackMs} ms`)
-          : p.red(p.bold(`ROLLBACK FAILED: ${event.detail}`));
-        if (event.ok) state.weights = event.weights;
-        break;
-      case "done":
-        state.status = paintLine(event, formatEvent(event).replace(/^\S+ /, ""), p);
-        break;
-      default:
-        break;
+    foldLiveEvent(state, event, p);
+    if (event.type === "plan") {
+      // The plan scrolls; the live region starts with the next event (after PROCEED).
+      log.clear();
+      stream.write(planBlock(event, p));
+      return;
     }
-    log.persist(paintLine(event, formatEvent(event), p));
+    // Ticks only redraw; every other event also scrolls above the region as one line.
+    if (event.type !== "tick") log.persist(paintLine(event, formatEvent(event), p));
     redraw();
   }) as Printer;
   sink.close = () => {

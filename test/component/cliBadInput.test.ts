@@ -3,7 +3,7 @@
 // Identity before action: --stack and --config must match the stack outputs' own identity.
 
 import { spawn } from "node:child_process";
-import { copyFile, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { MockAws } from "../../bench/rollbackStartup.js";
@@ -16,6 +16,7 @@ import { statusMain } from "../../scripts/cli/statusMain.js";
 import { syncMain } from "../../scripts/cli/syncMain.js";
 import { redact, redactUrl } from "../../scripts/core/redact.js";
 import { ROOT, useCliHarness, type CliMain, type StackOutputs } from "../support/cliHarness.js";
+import { writeFilledProdConfig } from "../support/prodConfig.js";
 
 const cli = useCliHarness({ dirPrefix: "bluegreen-badinput-", weights: { blue: 0, green: 100 }, copyProdConfig: true });
 const { run } = cli;
@@ -90,7 +91,7 @@ const cases: Case[] = [
     argv: [...F],
     setup: async () => {
       await rm(join(dir, "Pulumi.prod.yaml"));
-      await copyFile(join(ROOT, "Pulumi.prod.yaml"), join(dir, "Pulumi.staging.yaml"));
+      await writeFilledProdConfig(join(dir, "Pulumi.staging.yaml"));
     },
     message: /--stack staging \(picked because it is the only Pulumi\.<stack>\.yaml here\) does not match the stack outputs/,
   },
@@ -156,8 +157,7 @@ const cases: Case[] = [
     name: "bakeSeconds: 1e309",
     main: cutoverMain,
     argv: ["--stack", "prod", ...F, "--yes"],
-    setup: async () =>
-      writeFile(join(dir, "Pulumi.prod.yaml"), (await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8")).replace(/bakeSeconds: \d+/, "bakeSeconds: 1e309")),
+    setup: () => writeFilledProdConfig(join(dir, "Pulumi.prod.yaml"), (text) => text.replace(/bakeSeconds: \d+/, "bakeSeconds: 1e309")),
     message: /rollout\.bakeSeconds: must be a finite number \(got Infinity/,
   },
 ];

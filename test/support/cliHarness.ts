@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, vi } from "vitest";
 import { mockEnv, seedFromOutputs, startMockAws, type MockAws } from "../../bench/rollbackStartup.js";
 import type { Io } from "../../scripts/cli/args.js";
 import { exitCodeFor, type ExitCode } from "../../scripts/cli/common.js";
+import { filledProdConfig, writeFilledProdConfig } from "./prodConfig.js";
 import { secretsToEnv } from "./secretArgs.js";
 
 export const ROOT = join(import.meta.dirname, "../..");
@@ -52,19 +53,19 @@ export interface CliHarnessOptions {
   dirPrefix: string;
   /** Listener weights the mock starts each test with (its listeners, target groups and fence rules seeded from the outputs); without them the mock starts empty. */
   weights?: { blue: number; green: number };
-  /** Also copy the repository's Pulumi.prod.yaml (and examples/hooks, its hook) into each working directory. */
+  /** Also write the repository's Pulumi.prod.yaml, filled in (and copy examples/hooks, its hook), into each working directory. */
   copyProdConfig?: boolean;
   /** Further per-test setup of the working directory, after the copies. */
   prepare?: (dir: string) => Promise<void>;
 }
 
 /**
- * The repository's Pulumi.prod.yaml with everything from its `  bluegreen:rollout:` key on
+ * The repository's Pulumi.prod.yaml, filled in, with everything from its `  bluegreen:rollout:` key on
  * replaced by that key and these lines (each indented as it belongs under the key).
  */
-export async function prodConfigWithRollout(rollout: readonly string[]): Promise<string> {
-  const prod = await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8");
-  return prod.slice(0, prod.indexOf("  bluegreen:rollout:")) + ["  bluegreen:rollout:", ...rollout, ""].join("\n");
+export function prodConfigWithRollout(rollout: readonly string[]): Promise<string> {
+  const prod = filledProdConfig();
+  return Promise.resolve(prod.slice(0, prod.indexOf("  bluegreen:rollout:")) + ["  bluegreen:rollout:", ...rollout, ""].join("\n"));
 }
 
 /** Registers the hooks (call at the top level of a test file) and returns the harness they fill in. */
@@ -99,7 +100,7 @@ export function useCliHarness(options: CliHarnessOptions): CliHarness {
     dir = await mkdtemp(join(tmpdir(), options.dirPrefix));
     await copyFile(EXAMPLE_OUTPUTS, join(dir, "outputs.json"));
     if (options.copyProdConfig) {
-      await copyFile(join(ROOT, "Pulumi.prod.yaml"), join(dir, "Pulumi.prod.yaml"));
+      await writeFilledProdConfig(join(dir, "Pulumi.prod.yaml"));
       // Its hook, which cutover checks exists (relative to the directory the hooks run in).
       await cp(join(ROOT, "examples/hooks"), join(dir, "examples/hooks"), { recursive: true });
     }

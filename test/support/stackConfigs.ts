@@ -1,12 +1,12 @@
 // Example stack config maps (Pulumi.prod.yaml and variants), as plain data: the config tests
 // (unit) and the Pulumi-mock program runs (component) share them.
 
-import { readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { filledProdConfig } from "./prodConfig.js";
 
-/** The example config map of Pulumi.prod.yaml (values as YAML parsed them). */
+/** The example config map of Pulumi.prod.yaml, its placeholders filled in (values as YAML parsed them). */
 export function prodConfigMap(): Record<string, any> {
-  return structuredClone(parse(readFileSync(new URL("../../Pulumi.prod.yaml", import.meta.url), "utf8")).config);
+  return parse(filledProdConfig()).config;
 }
 
 /** The network of the "existing" network mode in the paired scenario. */

@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadStackConfig, PulumiConfigWeightRecorder, readConfigWeights, withWeights } from "../../scripts/app/pulumiConfigFile.js";
-
-const ROOT = join(import.meta.dirname, "../..");
+import { filledProdConfig } from "../support/prodConfig.js";
 
 const made: string[] = [];
 afterAll(async () => {
@@ -15,7 +14,7 @@ async function copyOfProd(): Promise<{ dir: string; path: string; original: stri
   const dir = await mkdtemp(join(tmpdir(), "bluegreen-config-"));
   made.push(dir);
   const path = join(dir, "Pulumi.prod.yaml");
-  const original = await readFile(join(ROOT, "Pulumi.prod.yaml"), "utf8");
+  const original = filledProdConfig();
   await writeFile(path, original);
   return { dir, path, original };
 }

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { checkHookCommands, hookProgram } from "../../scripts/hooks/hookCommands.js";
+import { prodConfigMap } from "../support/stackConfigs.js";
 
 describe("a hook's program", () => {
   test.each([
@@ -66,10 +67,10 @@ describe("checkHookCommands", () => {
     await expect(check([{ name: "dir", command: "./" }])).rejects.toThrow(/hook dir: \.\/ is not a file/);
   });
 
-  test("the repository's example hook, as Pulumi.prod.yaml names it, passes", async () => {
+  test("the repository's example hook, as the filled-in Pulumi.prod.yaml names it, passes", async () => {
     const root = join(import.meta.dirname, "../..");
-    await expect(
-      checkHookCommands([{ name: "smoke-booking", command: "./examples/hooks/smoke-booking.sh" }], { cwd: root, path: "", configPath: "x" }),
-    ).resolves.toBeUndefined();
+    const hooks = prodConfigMap()["bluegreen:rollout"].hooks as { name: string; command: string }[];
+    expect(hooks).toEqual([expect.objectContaining({ name: "smoke-booking", command: "./examples/hooks/smoke-booking.sh" })]);
+    await expect(checkHookCommands(hooks, { cwd: root, path: "", configPath: "x" })).resolves.toBeUndefined();
   });
 });
