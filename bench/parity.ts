@@ -105,7 +105,7 @@ function parseOptions(): Options {
     // Bounded: two servers on one machine's disk (10M narrow rows are about 1.3 GB per server).
     .option("--rows <n>", "rows per server in the narrow and the jsonb table", whole(1, 10_000_000), 2_000_000)
     .option("--wide-rows <n>", "rows per server in the 50-column table", whole(1, 2_000_000), 500_000)
-    .option("--repeat <n>", "runs per measurement (medians are reported)", whole(1, 15), 3)
+    .option("--repeat <n>", "runs per measurement (medians are reported)", whole(1, 15), 5)
     // Default 1, not the CLI's 2: both servers and parity share this machine's two cores, so a second
     // scan worker per server oversubscribes them. On two separate servers the CLI's 2 splits each scan.
     .option("--parallel <n>", "parity connections per database", whole(1, 64), 1)
