@@ -18,7 +18,7 @@ import pg from "pg";
 import { loadavg } from "node:os";
 import type { LocalPostgres } from "../scripts/local/embeddedPostgres.js";
 import { startBenchServers } from "./benchServers.js";
-import { backendCpuMs, postmasterOf } from "./parityCpu.js";
+import { awaitReaped, backendCpuMs, postmasterOf } from "./parityCpu.js";
 import { mb, measure, printRow, printSummary, sec, type RowSummary, type Timing } from "./parityMeasure.js";
 import { runParity, type ParityProgress, type ParityReport } from "../scripts/postgres/parity/index.js";
 
@@ -145,15 +145,19 @@ async function connectBare(server: LocalPostgres): Promise<{ client: pg.Client; 
  */
 async function barePass(servers: LocalPostgres[], warm: Array<{ client: pg.Client; pid: number }>, query: string, fresh: boolean): Promise<Timing> {
   const conns = fresh ? await Promise.all(servers.map(connectBare)) : warm;
+  const pids = conns.map((c) => c.pid);
   try {
-    const pids = conns.map((c) => c.pid);
     const cpu0 = backendCpuMs(pids);
     const start = performance.now();
     await Promise.all(conns.map((c) => c.client.query(query)));
     const wall = performance.now() - start;
     return { wall, cpu: backendCpuMs(pids) - cpu0 };
   } finally {
-    if (fresh) await Promise.all(conns.map((c) => c.client.end()));
+    if (fresh) {
+      await Promise.all(conns.map((c) => c.client.end()));
+      // Reaped before anything else is measured: else their CPU lands in the next measurement.
+      await awaitReaped(pids);
+    }
   }
 }
 

@@ -46,12 +46,13 @@ function readStat(pid: number): ProcStat | null {
   return { ppid: field(1), own: field(11) + field(12), reaped: field(13) + field(14) };
 }
 
-/** Process ids whose parent is `ppid` (zombies not yet reaped included). */
-function childrenOf(ppid: number): Set<number> {
-  const out = new Set<number>();
+/** Process ids whose parent is `ppid` (zombies not yet reaped included), each with its CPU ticks so far. */
+function childrenOf(ppid: number): Map<number, number> {
+  const out = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    if (readStat(Number(entry))?.ppid === ppid) out.add(Number(entry));
+    const stat = readStat(Number(entry));
+    if (stat?.ppid === ppid) out.set(Number(entry), stat.own);
   }
   return out;
 }
@@ -70,6 +71,23 @@ export function backendCpuMs(pids: number[]): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls every 20 ms, for at most 5 s, until `done`; throws `what` otherwise. */
+async function waitFor(done: () => boolean, what: string): Promise<void> {
+  for (let attempt = 0; !done(); attempt++) {
+    if (attempt >= 250) throw new Error(what);
+    await sleep(20);
+  }
+}
+
+/**
+ * Waits until the postmaster has reaped these backends (after their connections were closed). A
+ * backend that exits during the next measurement would otherwise be charged to it.
+ */
+export function awaitReaped(pids: number[]): Promise<void> {
+  // A zombie keeps its /proc entry until its parent has reaped it.
+  return waitFor(() => pids.every((pid) => readStat(pid) === null), `backends ${pids.join(", ")} not reaped within 5 s`);
+}
+
 export interface CpuCharge<T> {
   value: T;
   /** CPU of the backends started and ended during the work, on all servers. */
@@ -81,19 +99,25 @@ export interface CpuCharge<T> {
 /**
  * Runs `work`, which opens and closes its own connections to the servers whose postmasters are
  * `postmasters`, and charges it the CPU of those connections' backends and of this process.
- * Waits (bounded: 5 s) for the postmaster to reap every backend started meanwhile.
+ * Waits (bounded: 5 s) for the postmaster to reap every backend started meanwhile. A backend that
+ * was there before and is reaped meanwhile (one closed just before) is not charged: its CPU up to
+ * the start is taken off again (only its last moments can remain).
  */
 export async function chargeCpu<T>(postmasters: number[], work: () => Promise<T>): Promise<CpuCharge<T>> {
   const before = postmasters.map((pid) => ({ children: childrenOf(pid), reaped: readStat(pid)?.reaped ?? 0 }));
   const client0 = process.cpuUsage();
   const value = await work();
   const client = process.cpuUsage(client0);
-  for (let attempt = 0; ; attempt++) {
-    const pending = postmasters.some((pid, i) => [...childrenOf(pid)].some((child) => !before[i]!.children.has(child)));
-    if (!pending) break;
-    if (attempt >= 250) throw new Error("a backend of the measured work was not reaped within 5 s: its CPU cannot be charged");
-    await sleep(20);
-  }
-  const reaped = postmasters.reduce((sum, pid, i) => sum + (readStat(pid)?.reaped ?? 0) - before[i]!.reaped, 0);
-  return { value, serverMs: ticksToMs(reaped), clientMs: (client.user + client.system) / 1000 };
+  const started = (i: number, children: Map<number, number>) => [...children.keys()].some((child) => !before[i]!.children.has(child));
+  await waitFor(
+    () => postmasters.every((pid, i) => !started(i, childrenOf(pid))),
+    "a backend of the measured work was not reaped within 5 s: its CPU cannot be charged",
+  );
+  let ticks = 0;
+  postmasters.forEach((pid, i) => {
+    const now = childrenOf(pid);
+    const earlierGone = [...before[i]!.children].filter(([child]) => !now.has(child)).reduce((sum, [, own]) => sum + own, 0);
+    ticks += (readStat(pid)?.reaped ?? 0) - before[i]!.reaped - earlierGone;
+  });
+  return { value, serverMs: ticksToMs(Math.max(0, ticks)), clientMs: (client.user + client.system) / 1000 };
 }
