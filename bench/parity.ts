@@ -2,18 +2,24 @@
 // Two real PostgreSQL servers and three table pairs: narrow (8 columns of mixed types, N rows),
 // jsonb (a ~500-byte document per row, N rows) and wide (50 columns, --wide-rows rows). For each,
 // parity over that table and the bare hash pass (count and sum of hash_record_extended over each
-// row, on both servers at once: the speed limit) alternate, so both see the same machine load. The
-// bare pass runs on a new connection per server, as parity's own are (a new server backend's first
-// scan is slower than its later ones), and also on long-lived warm connections: both ratios, the
-// medians, their ratio, parity's peak RSS and where parity's time goes (connect + snapshot,
-// catalog, hashing) are printed side by side. Then five scattered differences in the narrow table
-// must be found by their exact keys. Bad input (e.g. --rows -1) exits 2.
+// row, on both servers at once: the speed limit) alternate, in turned order from one repetition to
+// the next, so both see the same machine load. The bare pass runs on a new connection per server,
+// as parity's own are (a new server backend's first scan is slower than its later ones), and also
+// on long-lived warm connections. Each run is measured twice: wall time, and CPU time (both
+// servers' backends, read from /proc, plus parity's own process: parityCpu.ts), which on a shared
+// machine varies far less than wall time. Printed side by side: the medians, their ratios and the
+// per-run ratios, parity's peak RSS and where parity's time goes (connect + snapshot, catalog,
+// hashing); at the end the ratios against the 1.3× target and the memory against 200 MB. Then
+// five scattered differences in the narrow table must be found by their exact keys. Bad input
+// (e.g. --rows -1) exits 2.
 
 import { Command, InvalidArgumentError } from "commander";
 import pg from "pg";
 import { loadavg } from "node:os";
 import type { LocalPostgres } from "../scripts/local/embeddedPostgres.js";
 import { startBenchServers } from "./benchServers.js";
+import { awaitReaped, backendCpuMs, postmasterOf } from "./parityCpu.js";
+import { mb, measure, printRow, printSummary, sec, type RowSummary, type Timing } from "./parityMeasure.js";
 import { runParity, type ParityProgress, type ParityReport } from "../scripts/postgres/parity/index.js";
 
 interface BenchTable {
@@ -99,7 +105,7 @@ function parseOptions(): Options {
     // Bounded: two servers on one machine's disk (10M narrow rows are about 1.3 GB per server).
     .option("--rows <n>", "rows per server in the narrow and the jsonb table", whole(1, 10_000_000), 2_000_000)
     .option("--wide-rows <n>", "rows per server in the 50-column table", whole(1, 2_000_000), 500_000)
-    .option("--repeat <n>", "runs per measurement (medians are reported)", whole(1, 15), 3)
+    .option("--repeat <n>", "runs per measurement (medians are reported)", whole(1, 15), 5)
     // Default 1, not the CLI's 2: both servers and parity share this machine's two cores, so a second
     // scan worker per server oversubscribes them. On two separate servers the CLI's 2 splits each scan.
     .option("--parallel <n>", "parity connections per database", whole(1, 64), 1)
@@ -126,91 +132,39 @@ async function sql(server: LocalPostgres, text: string): Promise<void> {
 }
 
 /** A connection for the bare pass: one scan per server, no parallel workers, as parity reads. */
-async function connectBare(server: LocalPostgres): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: server.url() });
-  await c.connect();
-  await c.query("SET max_parallel_workers_per_gather = 0");
-  return c;
+async function connectBare(server: LocalPostgres): Promise<{ client: pg.Client; pid: number }> {
+  const client = new pg.Client({ connectionString: server.url() });
+  await client.connect();
+  const res = await client.query<{ pid: number }>("SET max_parallel_workers_per_gather = 0; SELECT pg_backend_pid() AS pid");
+  return { client, pid: (res as unknown as pg.QueryResult<{ pid: number }>[])[1]!.rows[0]!.pid };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-const sec = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-
-/** Where one parity run's time went, from its progress phases. */
-interface Phases {
-  connect: number;
-  catalog: number;
-  hash: number;
-  finish: number;
-}
-
-/** One parity run with the process RSS sampled every 5 ms and its phases timed. */
-async function timedParity(fn: (onProgress: (p: ParityProgress) => void) => Promise<ParityReport>) {
-  global.gc?.();
-  let peak = process.memoryUsage.rss();
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
-  const t0 = performance.now();
-  const marks = new Map<string, number>();
-  const report = await fn((p) => {
-    if (!marks.has(p.phase)) marks.set(p.phase, performance.now());
-  });
-  const end = performance.now();
-  clearInterval(sampler);
-  const at = (phase: string, fallback: number) => marks.get(phase) ?? fallback;
-  const phases: Phases = {
-    connect: at("schema", end) - t0,
-    catalog: at("hash", end) - at("schema", end),
-    hash: at("sequences", end) - at("hash", end),
-    finish: end - at("sequences", end),
-  };
-  return { ms: end - t0, report, peak: Math.max(peak, process.memoryUsage.rss()), phases };
-}
-
-interface Measured {
-  parity: number[];
-  /** The bare pass on a new connection per server, as parity (a new process) has. */
-  bare: number[];
-  /** The bare pass on connections that have scanned the table before. */
-  warm: number[];
-  peak: number;
-  phases: Phases[];
-  report: ParityReport;
-}
-
-async function measure(
-  run: (onProgress: (p: ParityProgress) => void) => Promise<ParityReport>,
-  bare: (fresh: boolean) => Promise<number>,
-  repeat: number,
-): Promise<Measured> {
-  const out: Measured = { parity: [], bare: [], warm: [], peak: 0, phases: [], report: undefined as unknown as ParityReport };
-  for (let i = 0; i < repeat; i++) {
-    out.warm.push(await bare(false));
-    out.bare.push(await bare(true));
-    const r = await timedParity(run);
-    out.parity.push(r.ms);
-    out.phases.push(r.phases);
-    out.peak = Math.max(out.peak, r.peak);
-    out.report = r.report;
+/**
+ * The bare pass: one query per server at once, on new connections or on `warm` ones. Timed (wall
+ * and the backends' CPU) from the query on: a new connection's start-up is not counted against it.
+ */
+async function barePass(servers: LocalPostgres[], warm: Array<{ client: pg.Client; pid: number }>, query: string, fresh: boolean): Promise<Timing> {
+  const conns = fresh ? await Promise.all(servers.map(connectBare)) : warm;
+  const pids = conns.map((c) => c.pid);
+  try {
+    const cpu0 = backendCpuMs(pids);
+    const start = performance.now();
+    await Promise.all(conns.map((c) => c.client.query(query)));
+    const wall = performance.now() - start;
+    return { wall, cpu: backendCpuMs(pids) - cpu0 };
+  } finally {
+    if (fresh) {
+      await Promise.all(conns.map((c) => c.client.end()));
+      // Reaped before anything else is measured: else their CPU lands in the next measurement.
+      await awaitReaped(pids);
+    }
   }
-  return out;
 }
 
-function printRow(label: string, rows: number, m: Measured): void {
-  const p = median(m.parity);
-  const b = median(m.bare);
-  const w = median(m.warm);
-  const phase = (k: keyof Phases) => sec(median(m.phases.map((x) => x[k])));
-  const runs = (xs: number[]) => xs.map((t) => (t / 1000).toFixed(3)).join(", ");
-  console.log(
-    `${label.padEnd(26)} parity ${sec(p)}  bare ${sec(b)}  ratio ${(p / b).toFixed(2)}  ` +
-      `(${Math.round(rows / (p / 1000)).toLocaleString("en-US")} rows/s per side, peak RSS ${mb(m.peak)})`,
-  );
-  console.log(`${" ".repeat(27)}bare on warm connections ${sec(w)}: ratio ${(p / w).toFixed(2)}`);
-  console.log(`${" ".repeat(27)}runs parity ${runs(m.parity)}; bare ${runs(m.bare)}; warm ${runs(m.warm)}`);
-  console.log(
-    `${" ".repeat(27)}parity's time: connect + snapshot ${phase("connect")}, catalog ${phase("catalog")}, hashing ${phase("hash")}, sequences + report ${phase("finish")}`,
-  );
+/** Autovacuum off: its workers' CPU would be charged to whichever run they ended in (the tables are vacuumed after loading). */
+async function quietServer(server: LocalPostgres): Promise<void> {
+  await sql(server, "ALTER SYSTEM SET autovacuum = off");
+  await sql(server, "SELECT pg_reload_conf()");
 }
 
 /** Five scattered differences in the narrow table; parity must name exactly these keys. */
@@ -256,7 +210,7 @@ async function main(): Promise<void> {
   const rowsOf = (t: BenchTable) => (t.id === "wide" ? opts.wideRows : opts.rows);
   console.log(
     `parity benchmark: ${tables.map((t) => `${t.id} ${rowsOf(t).toLocaleString("en-US")} rows`).join(", ")} per server; ` +
-      `--parallel ${opts.parallel}, ${opts.repeat} interleaved runs each, medians`,
+      `--parallel ${opts.parallel}, ${opts.repeat} interleaved runs each (order turned every other round), medians`,
   );
   const load = () =>
     loadavg()
@@ -265,8 +219,9 @@ async function main(): Promise<void> {
   console.log(`machine: load average ${load()} (1, 5, 15 min)`);
   const bench = await startBenchServers(["bench-blue", "bench-green"]);
   const [blue, green] = bench.servers as [LocalPostgres, LocalPostgres];
-  const clients: pg.Client[] = [];
+  const clients: Array<{ client: pg.Client; pid: number }> = [];
   try {
+    await Promise.all([blue, green].map(quietServer));
     const t0 = performance.now();
     for (const t of tables) {
       await Promise.all(
@@ -279,33 +234,27 @@ async function main(): Promise<void> {
     }
     console.log(`loaded in ${sec(performance.now() - t0)}; baseline RSS ${mb(process.memoryUsage.rss())}`);
     for (const server of [blue, green]) clients.push(await connectBare(server));
+    const postmasters = clients.map((c) => postmasterOf(c.pid));
     const run = (include: string[]) => (onProgress?: (p: ParityProgress) => void) =>
       runParity({ blueUrl: blue.url(), greenUrl: green.url(), parallelism: opts.parallel, include, ...(onProgress ? { onProgress } : {}) });
     let exact = true;
+    const summaries: RowSummary[] = [];
     for (const t of tables) {
       const query = `SELECT count(*), sum(hash_record_extended(ROW(${t.row}), 0)) FROM ${t.name}`;
-      // Timed from the query on (a new connection's start-up is not counted against the bare pass).
-      const bare = async (fresh: boolean) => {
-        const conns = fresh ? await Promise.all([blue, green].map(connectBare)) : clients;
-        try {
-          const start = performance.now();
-          await Promise.all(conns.map((c) => c.query(query)));
-          return performance.now() - start;
-        } finally {
-          if (fresh) await Promise.all(conns.map((c) => c.end()));
-        }
-      };
+      const bare = (fresh: boolean) => barePass([blue, green], clients, query, fresh);
       await bare(false); // warm the caches
-      const m = await measure(run([t.name]), bare, opts.repeat);
-      if (!m.report.identical) throw new Error(`expected identical tables: ${m.report.summary}`);
-      printRow(`(a) ${t.id} identical`, rowsOf(t), m);
+      const m = await measure(run([t.name]), bare, postmasters, opts.repeat);
+      const notIdentical = m.parity.find((p) => !p.report.identical);
+      if (notIdentical) throw new Error(`expected identical tables: ${notIdentical.report.summary}`);
+      summaries.push(printRow(t.id, rowsOf(t), m));
       console.log(`${" ".repeat(27)}load average now ${load()}`);
     }
+    printSummary(summaries);
     if (tables.some((t) => t.id === "narrow")) exact = await differences(green, opts.rows, run(["public.bench"]));
     console.log(`machine: load average ${load()} at the end`);
     if (!exact) process.exitCode = 1;
   } finally {
-    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await Promise.all(clients.map((c) => c.client.end().catch(() => undefined)));
     await bench.stop();
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { classifyType } from "../../scripts/postgres/parity/catalog.js";
 import { columnChange, escapeText, firstDifferentByte } from "../../scripts/postgres/parity/changedRows.js";
 import { displayName, nameKey } from "../../scripts/postgres/parity/names.js";
-import { columnParts, hashOf } from "../../scripts/postgres/parity/sql.js";
+import { columnParts, hashOf, mix64, nullMark, RECORD_SEED } from "../../scripts/postgres/parity/sql.js";
 import { diffPrivileges } from "../../scripts/postgres/parity/tableAttributesDiff.js";
 import type { TypeRow } from "../../scripts/postgres/parity/typeRules.js";
 
@@ -38,6 +38,63 @@ describe("each type family's rule", () => {
     expect(classifyType(typeRow({ name: "float8", fn: "hashfloat8extended" })).rule).toBe("float");
     expect(classifyType(typeRow({ name: "timestamptz", fn: "timestamp_hash_extended" })).rule).toBe("timestamptz-instant");
     expect(classifyType(typeRow({})).rule).toBeUndefined();
+  });
+});
+
+/** Column i's direct term is seeded 2(i + 1); float's hash of 0 is that seed; NULL is the column's mark. */
+const zeroToNull = (i: number, mark: (seed: bigint) => bigint) => {
+  const seed = BigInt(2 * (i + 1));
+  return BigInt.asUintN(64, seed ^ mark(seed));
+};
+
+/** Two, three or four of the first `n` columns whose 0 → NULL changes XOR to nothing, or null. */
+function cancellingColumns(n: number, mark: (seed: bigint) => bigint): number[] | null {
+  // Each change as two 32-bit halves (numbers: fast); an XOR keyed by its top 53 bits, sorted to
+  // find equal pairs; a match on the key is checked on all 64 bits.
+  const d = Array.from({ length: n }, (_, i) => zeroToNull(i, mark));
+  const high = Uint32Array.from(d, (x) => Number(x >> 32n));
+  const low = Uint32Array.from(d, (x) => Number(x & 0xffffffffn));
+  const xor = (a: number, b: number) => [(high[a]! ^ high[b]!) >>> 0, (low[a]! ^ low[b]!) >>> 0] as const;
+  const key = ([h, l]: readonly [number, number]) => h * 2 ** 21 + (l >>> 11);
+  const singles = new Map(Array.from({ length: n }, (_, i) => [key([high[i]!, low[i]!]), i]));
+  if (singles.size < n) return [-1];
+  const keys = new Float64Array((n * (n - 1)) / 2);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const x = xor(i, j);
+      const k = singles.get(key(x));
+      if (k !== undefined && k > j && high[k] === x[0] && low[k] === x[1]) return [i, j, k];
+      keys[at++] = key(x);
+    }
+  }
+  keys.sort();
+  const repeated = new Set<number>();
+  for (let i = 1; i < keys.length; i++) if (keys[i] === keys[i - 1]) repeated.add(keys[i]!);
+  const byKey = new Map<number, Array<[number, number]>>();
+  for (let i = 0; i < n && repeated.size > 0; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const x = xor(i, j);
+      if (!repeated.has(key(x))) continue;
+      for (const [a, b] of byKey.get(key(x)) ?? []) if (xor(a, b)[0] === x[0] && xor(a, b)[1] === x[1]) return [a, b, i, j];
+      byKey.set(key(x), [...(byKey.get(key(x)) ?? []), [i, j]]);
+    }
+  }
+  return null;
+}
+
+describe("float 0 against NULL: no structured collision", () => {
+  it("the record hash is seeded odd and non-zero: a float 0 (which hashes to the seed) is not a NULL (which counts 0)", () => {
+    expect(BigInt(RECORD_SEED) % 2n).toBe(1n);
+    expect(hashOf(['"a"'], "server", 1000, RECORD_SEED)).toBe(`hash_record_extended(ROW("a"), ${RECORD_SEED})`);
+  });
+
+  it("NULL marks are mixed, so no four of 1,600 float columns flipped from 0 to NULL cancel in the XOR; a linear mark did", () => {
+    const mixed = (seed: bigint) => BigInt.asUintN(64, BigInt(nullMark(seed).slice(1, -7)));
+    expect(mixed(2n)).toBe(mix64(2n));
+    expect(cancellingColumns(1600, mixed)).toBeNull();
+    const linear = (seed: bigint) => BigInt.asUintN(64, seed * 0x9e3779b97f4a7c15n);
+    expect(cancellingColumns(1600, linear)).toHaveLength(4);
   });
 });
 

@@ -43,19 +43,33 @@ export function columnParts(column: ColumnInfo, alias = ""): string[] {
  */
 export const ROW_CHUNK = 1000;
 
-function hashRow(parts: string[], mode: HashMode): string {
-  if (mode === "server") return `hash_record_extended(ROW(${parts.join(", ")}), 0)`;
+/**
+ * The seed of the row hash's record hash. hash_record_extended counts a NULL field as 0 and hands
+ * its seed to every field's hash function (and an array's hash to every element's), and some of
+ * those return the seed itself for a special value: float4/float8 for 0 and -0, numeric for NaN
+ * and ±Infinity. With seed 0 such a value reads like NULL: a domain over float8 holding 0 against
+ * NULL, or the float array '{0}' against '{NULL}' hashed the same. Any non-zero seed tells them
+ * apart and keeps -0 = 0 (both hash to the seed); an odd one also keeps a sum of such differences
+ * (31^k times the seed, the record and array hashes' combining) from wrapping to 0 modulo 2^64.
+ */
+export const RECORD_SEED = "2685821657736338717"; // 0x2545f4914f6cdd1d
+
+function hashRow(parts: string[], mode: HashMode, seed: string): string {
+  if (mode === "server") return `hash_record_extended(ROW(${parts.join(", ")}), ${seed})`;
   // Portable: md5 of the row's text form (unambiguous: NULL is empty, '' is "", values quoted as needed).
   return `('x' || left(md5(ROW(${parts.join(", ")})::text), 16))::bit(64)::int8`;
 }
 
-/** 64-bit hash of a list of expressions, as an int8 SQL expression; any number of them. */
-export function hashOf(parts: string[], mode: HashMode, chunk = ROW_CHUNK): string {
+/**
+ * 64-bit hash of a list of expressions, as an int8 SQL expression; any number of them. `seed` is
+ * the record hash's: 0 where only the spread matters (the key hash), RECORD_SEED for identity.
+ */
+export function hashOf(parts: string[], mode: HashMode, chunk = ROW_CHUNK, seed = "0"): string {
   if (parts.length === 0) return "0::int8";
-  if (parts.length <= chunk) return hashRow(parts, mode);
+  if (parts.length <= chunk) return hashRow(parts, mode, seed);
   const subs: string[] = [];
-  for (let i = 0; i < parts.length; i += chunk) subs.push(hashRow(parts.slice(i, i + chunk), mode));
-  return hashOf(subs, mode, chunk);
+  for (let i = 0; i < parts.length; i += chunk) subs.push(hashRow(parts.slice(i, i + chunk), mode, seed));
+  return hashOf(subs, mode, chunk, seed);
 }
 
 /** Hash of the key columns, used to spread rows into segments of equal expected size. */
@@ -115,9 +129,25 @@ function directTerms(column: ColumnInfo, seed: bigint, alias = ""): string[] | n
   return [call(fn, info.collatable ? `(${ref} COLLATE "C")` : ref)];
 }
 
-/** A constant standing for NULL in term `n`: spread over 64 bits (Fibonacci hashing), as an int8 literal. */
-function nullMark(n: bigint): string {
-  return `'${BigInt.asIntN(64, n * 0x9e3779b97f4a7c15n)}'::int8`;
+const MASK_64 = (1n << 64n) - 1n;
+
+/** SplitMix64's finaliser: a bijection on 64 bits whose outputs look independent of their inputs. */
+export function mix64(n: bigint): bigint {
+  let z = (n + 0x9e3779b97f4a7c15n) & MASK_64;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK_64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK_64;
+  return z ^ (z >> 31n);
+}
+
+/**
+ * The constant standing for NULL in term `n`, as an int8 literal. Float's hash of 0 is the term's
+ * seed, so a column going from 0 to NULL changes the row's XOR by seed ^ mark: with the mark a
+ * mixed function of the seed, those changes behave as independent random values, and no few
+ * columns flipped together cancel out. (A linear mark, n times a constant, let four of 1,600
+ * float columns flipped from 0 to NULL at once leave the XOR unchanged.)
+ */
+export function nullMark(n: bigint): string {
+  return `'${BigInt.asIntN(64, mix64(n))}'::int8`;
 }
 
 /** XOR of the terms as a balanced tree: depth log2(n), so 1,600 columns stay within the parser's stack. */
@@ -151,7 +181,7 @@ export function rowHashOf(columns: ColumnInfo[], mode: HashMode, alias = ""): st
     if (direct === null) rest.push(...columnParts(column, alias));
     else direct.forEach((term, k) => terms.push(`coalesce(${term}, ${nullMark(seed + BigInt(k))})`));
   });
-  if (rest.length > 0) terms.push(hashOf(rest, mode));
+  if (rest.length > 0) terms.push(hashOf(rest, mode, ROW_CHUNK, RECORD_SEED));
   return terms.length === 0 ? "0::int8" : xorAll(terms);
 }
 
@@ -170,4 +200,5 @@ export const HASH_PROBE_SQL = `SELECT hash_record_extended(ROW(
   ARRAY[hashint2extended(1::int2, 3), hashint4extended(2, 5), hashint8extended(3, 7), hashtextextended('abc' COLLATE "C", 9),
     hashbpcharextended('y'::bpchar, 11), uuid_hash_extended('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, 13),
     timestamp_hash_extended('2024-01-02 03:04:05'::timestamp, 15), hashfloat4extended(1.25, 17), hashfloat8extended(2.5, 19),
-    hash_numeric_extended(1.50, 21)]::text AS seeded`;
+    hash_numeric_extended(1.50, 21)]::text AS seeded,
+  hash_record_extended(ROW(ARRAY[0, NULL, 2.5]::float8[], 0::float4, 'NaN'::numeric), ${RECORD_SEED})::text AS record_seeded`;
