@@ -9,7 +9,7 @@
 import { describe, expect, test } from "vitest";
 import { handleOrchestratorEvent, type OrchestratorEvent } from "../../scripts/app/orchestrator/advance.js";
 import { parseJournal } from "../../scripts/core/journal.js";
-import type { CheckoutRecord } from "../../scripts/core/orchestrator/checkoutRecord.js";
+import type { CheckoutRecord } from "../../scripts/core/orchestrator/checkout.js";
 import { LocalStepFunctions, type Json } from "../../scripts/core/orchestrator/localRunner.js";
 import { ROLLOUT_ERRORS, rolloutStateMachine } from "../../scripts/core/orchestrator/stateMachine.js";
 import { colorMetrics, FakeWorld, splitReply } from "../support/fakes.js";

@@ -7,7 +7,7 @@
 //     execution started, plus `advance` and `approval` once the loop has been round): run the
 //     engine until it must wait (advanceRollout) and return its outcome, which the `Route` Choice
 //     reads as `$.advance.outcome`; a paired stack's preflight judges the parity result the
-//     execution input's checkout record carries (scripts/core/orchestrator/checkoutRecord.ts);
+//     execution input's checkout record carries (scripts/core/orchestrator/checkout.ts);
 //   - await-approval (`{ action, taskToken, runId, step }`): record the token for `promote`.
 //
 // Errors: a failure of ours (SSM or the load balancer unreachable) throws, so the state
@@ -17,7 +17,7 @@
 import type { DatabaseMode, RolloutConfig } from "../../../infra/config.js";
 import type { EngineDeps } from "../../core/engine.js";
 import { advanceRollout, type AdvanceOutcome, type Approval } from "../../core/orchestrator/advance.js";
-import { recordedParity } from "../../core/orchestrator/checkoutRecord.js";
+import { recordedParity } from "../../core/orchestrator/checkout.js";
 import type { ApprovalStore } from "../../aws/approvalParameter.js";
 
 /** The state the `Advance` task passes (the execution's input and what the loop added). */

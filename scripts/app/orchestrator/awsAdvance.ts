@@ -24,7 +24,7 @@
 // the fence rules, rollout.fenceDrainSeconds); the replication both ways is the paired guard's
 // and the CLI's (wiring/aws.ts awsPairedReplication → scripts/postgres/stackReplication.ts),
 // credentials read from Secrets Manager on first use. The parity result the preflight needs comes
-// from the execution input (./checkoutRecord.ts), recorded there by the operator's `cutover`.
+// from the execution input (scripts/core/orchestrator/checkout.ts), recorded there by the operator's `cutover`.
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
