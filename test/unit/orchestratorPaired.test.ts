@@ -100,6 +100,9 @@ describe("a paired rollout on the orchestrator", () => {
     expect(monitoringWaits.length).toBeGreaterThanOrEqual(3);
     expect(waits.every((w) => w.lockFree && w.fence === "off")).toBe(true);
     expect(invocations()).toBe(waits.length + 1);
+    console.log(
+      `paired all-at-once through the machine: ${done.transitions} transitions, ${invocations()} invocations, ${monitoringWaits.length} monitoring waits`,
+    );
   });
 
   test("a breach while monitoring: the fenced rollback (green → blue catch-up, flip, fence off) in an invocation; the execution ends rolled back", async () => {
