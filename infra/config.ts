@@ -371,15 +371,6 @@ export const stackConfigSchema = z
           `different databases (split brain). Use "all-at-once" (the fenced paired switch) or database.mode "shared"`,
       });
     }
-    if (config.database.mode === "paired" && config.rollout.orchestrator === "stepfunctions") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["rollout", "orchestrator"],
-        message:
-          '"stepfunctions" is refused with database.mode "paired": the paired preflight reads the parity result and the expand migrations ' +
-          'from your checkout, which the advance Lambda does not have. Keep "local" for paired stacks',
-      });
-    }
     if (config.network.mode === "create" && config.network.availabilityZones.some((zone) => !zone.startsWith(config.region))) {
       ctx.addIssue({ code: "custom", path: ["network", "availabilityZones"], message: `must all be in region ${config.region}` });
     }
@@ -490,6 +481,6 @@ export const CROSS_FIELD_RULES: readonly { path: string; rule: string }[] = [
   { path: "rollout.strategy.steps[].pause", rule: "not on the last (100%) step: nothing is left to promote" },
   { path: "rollout.hooks[].name", rule: "unique" },
   { path: "rollout.gates.largestRegression", rule: "at least minErrorRatio and minSlowRatio" },
-  { path: "rollout.orchestrator", rule: '"stepfunctions" requires database.mode "shared" and no rollout.hooks (the advance Lambda has no checkout)' },
+  { path: "rollout.orchestrator", rule: '"stepfunctions" requires no rollout.hooks (the advance Lambda has no checkout)' },
   { path: "rollout.release", rule: 'only with orchestrator "stepfunctions"' },
 ];

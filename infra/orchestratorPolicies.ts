@@ -10,8 +10,13 @@
 //     (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery,
 //     ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups: the Step
 //     Functions developer guide, "IAM policies for logging to CloudWatch Logs", grants them on "*").
+// database.mode paired adds what the lossless switch and rollback call, the guard's paired
+// statements (infra/lambdaVpc.ts): ModifyRule on the fence rules and DescribeRules, GetSecretValue
+// on the four database secrets, and the VPC's network interfaces ("*": Lambda names them).
 // cloudwatch:DescribeAlarms is scoped to the stack's alarms (metric alarms: a narrower scope is
 // allowed; only composite alarms need "*", and the advance reads none).
+
+import { pairedLambdaStatements } from "./lambdaVpc.js";
 
 export type Statement = { Sid: string; Effect: "Allow"; Action: string[]; Resource: string | string[] };
 export interface PolicyDocument {
@@ -77,6 +82,8 @@ export interface AdvancePolicyInput extends AccountScope {
   asgNames: string[];
   /** rollout.capacity.mode "match": the advance scales green to blue (SetDesiredCapacity). */
   scalesGroups: boolean;
+  /** database.mode paired: the fence rules and the four database secrets (blue's and green's master and replication secrets). */
+  paired?: { fenceRuleArns: string[]; secretArns: string[] };
 }
 
 /** The advance function's policy: what one step of `npm run cutover` calls for this stack, and the approval parameter. */
@@ -131,6 +138,7 @@ export function advancePolicyDocument(input: AdvancePolicyInput): PolicyDocument
       });
     }
   }
+  if (input.paired) statements.push(...pairedLambdaStatements(input.paired, "advance function"));
   return { Version: "2012-10-17", Statement: statements };
 }
 

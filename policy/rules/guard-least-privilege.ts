@@ -10,7 +10,7 @@
 //
 // Which variant a document is: paired when it grants any paired-only action; it must then grant
 // all of them (and the shared ones), a shared one none of them.
-import { LAMBDA_VPC_ACTIONS } from "../../infra/lambdaVpc.js";
+import { PAIRED_LAMBDA_RESOURCES, PAIRED_SECRET_COUNT } from "../../infra/lambdaVpc.js";
 import { BLUEGREEN, resourceRule } from "../support.js";
 
 type ResourceCheck = (resource: string) => boolean;
@@ -30,17 +30,11 @@ const SHARED: Record<string, ResourceCheck> = {
   "logs:PutLogEvents": OWN_LOGS,
 };
 
-/** What the paired rollback adds. */
-const PAIRED_ONLY: Record<string, ResourceCheck> = {
-  "elasticloadbalancing:ModifyRule": (r) => /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[^*]+$/.test(r),
-  "elasticloadbalancing:DescribeRules": ANY,
-  "secretsmanager:GetSecretValue": (r) => /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^*?]+$/.test(r),
-  // Lambda's VPC networking (AWSLambdaVPCAccessExecutionRole's EC2 actions), granted on "*".
-  ...Object.fromEntries(LAMBDA_VPC_ACTIONS.map((action) => [action, ANY])),
-};
+/** What the paired rollback adds (the fence rules, the database secrets, Lambda's VPC networking): infra/lambdaVpc.ts. */
+const PAIRED_ONLY: Record<string, ResourceCheck> = PAIRED_LAMBDA_RESOURCES;
 
 /** Blue's and green's master secrets and replication secrets. */
-const MAX_SECRETS = 4;
+const MAX_SECRETS = PAIRED_SECRET_COUNT;
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)]);
 

@@ -8,10 +8,15 @@
 //   - the release machine: start the listed rollout machines and follow their executions
 //     (`startExecution.sync:2`: DescribeExecution, StopExecution and the managed EventBridge rule
 //     StepFunctionsGetEventsForStepFunctionsExecutionRule), deliver its execution logs.
+//   - paired stacks: the advance function also runs the lossless switch and rollback, so it may
+//     also (and then must) hold the paired statements the guard holds: ModifyRule on the fence
+//     rules, DescribeRules, GetSecretValue on at most the four database secrets, and Lambda's VPC
+//     network interfaces on "*" (infra/lambdaVpc.ts). All of them or none.
 // No wildcard action, no NotAction/NotResource, and "*" as a resource only for the actions AWS
 // documents as taking no resource ARN: elasticloadbalancing:DescribeListeners and
 // DescribeTargetHealth, cloudwatch:GetMetricData, autoscaling:DescribeAutoScalingGroups, and the
 // CloudWatch Logs delivery actions a state machine's logging needs.
+import { PAIRED_LAMBDA_RESOURCES, PAIRED_SECRET_COUNT } from "../../infra/lambdaVpc.js";
 import { STATES_LOG_DELIVERY_ACTIONS, SYNC_EVENTS_RULE } from "../../infra/orchestratorPolicies.js";
 import { BLUEGREEN, resourceRule } from "../support.js";
 
@@ -49,6 +54,7 @@ const ALLOWED: Record<Role, Record<string, ResourceCheck>> = {
     "rds:AddTagsToResource": matches(SNAPSHOTS),
     "autoscaling:DescribeAutoScalingGroups": ANY,
     "autoscaling:SetDesiredCapacity": matches(ARN("autoscaling", "autoScalingGroup:\\*:autoScalingGroupName/[^*?]+")),
+    ...PAIRED_LAMBDA_RESOURCES,
   },
   rollout: {
     "lambda:InvokeFunction": matches(ARN("lambda", "function:[A-Za-z0-9_-]+"), ARN("lambda", "function:[A-Za-z0-9_-]+:\\*")),
@@ -115,8 +121,36 @@ export function orchestratorPolicyProblems(role: Role, document: unknown): strin
       }
     }
   }
+  problems.push(...pairedProblems(role, granted, secretsOf(statements)));
   const missing = REQUIRED[role].filter((action) => !granted.has(action));
   if (missing.length > 0) problems.push(`${JOB[role]} also needs ${missing.join(", ")}`);
+  return problems;
+}
+
+/** The secrets an advance document names for GetSecretValue. */
+function secretsOf(statements: unknown[]): Set<string> {
+  const secrets = new Set<string>();
+  for (const entry of statements) {
+    const statement = entry as Record<string, unknown>;
+    if (statement.Effect === "Allow" && list(statement.Action).includes("secretsmanager:GetSecretValue"))
+      for (const r of list(statement.Resource)) secrets.add(r);
+  }
+  return secrets;
+}
+
+/** A paired advance function holds every paired action (it fences, reads the secrets, runs in the VPC) and reads at most the four secrets. */
+function pairedProblems(role: Role, granted: Set<string>, secrets: Set<string>): string[] {
+  if (role !== "advance") return [];
+  const paired = Object.keys(PAIRED_LAMBDA_RESOURCES);
+  const held = paired.filter((action) => granted.has(action));
+  if (held.length === 0) return [];
+  const problems: string[] = [];
+  const missing = paired.filter((action) => !granted.has(action));
+  if (missing.length > 0) problems.push(`a paired rollout step (it holds ${held.join(", ")}) also needs ${missing.join(", ")}`);
+  if (secrets.size > PAIRED_SECRET_COUNT)
+    problems.push(
+      `secretsmanager:GetSecretValue on ${secrets.size} secrets: a paired rollout step reads ${PAIRED_SECRET_COUNT} (each database's master and replication secret)`,
+    );
   return problems;
 }
 
@@ -124,7 +158,7 @@ export const orchestratorLeastPrivilege = resourceRule(
   {
     name: "orchestrator-least-privilege",
     description:
-      "The Step Functions orchestrator's roles allow exactly their job: the advance function one rollout step for its stack, the rollout machine invoking that function, the release machine starting and following the listed rollout machines; no wildcard action, '*' only where AWS documents no resource ARN.",
+      "The Step Functions orchestrator's roles allow exactly their job: the advance function one rollout step for its stack (paired: also the fence rules, the four database secrets and Lambda's VPC network interfaces), the rollout machine invoking that function, the release machine starting and following the listed rollout machines; no wildcard action, '*' only where AWS documents no resource ARN.",
     enforcementLevel: "mandatory",
     severity: "high",
     framework: BLUEGREEN,

@@ -61,7 +61,7 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
     const orchestrator = await (await import("../app/wiring/aws.js")).awsOrchestrator(opened, outputs);
     if (orchestrator.kind === "stepfunctions") {
       printer.close();
-      const { orchestratedCutover } = await import("./orchestrated.js");
+      const { orchestratedCutover, checkoutChecks } = await import("./orchestrated.js");
       return await orchestratedCutover({
         orchestrator,
         deps: wired.deps,
@@ -69,6 +69,8 @@ export async function cutoverMain(argv: readonly string[], io: Io = processIo())
         resume: options.resume === true,
         ...confirm,
         unsupported: unsupportedWhenOrchestrated(options),
+        checkout: checkoutChecks(wired.deps, config, outputs.databaseMode),
+        databaseMode: outputs.databaseMode,
         mode,
         io,
       }).finally(() => wired.close());

@@ -1,9 +1,12 @@
 // `cutover`, `promote` and `rollback` on a stack whose rollouts run on a state machine
 // (`rolloutStateMachineArn` in its outputs). The commands keep their flags and their checks; where
 // the local orchestrator runs the engine in this process, these hand the run to the machine:
-//   - cutover: the plan, PROCEED, then one execution named after a new run id; the command returns
-//     (exit 0) and the execution drives the rollout; --resume starts the next attempt of the
-//     journal's unfinished run when none of its executions runs;
+//   - cutover: what only the checkout can prove is checked first (no pending expand migration;
+//     paired: a recent identical parity result, carried in the execution input as the checkout
+//     record: scripts/core/orchestrator/checkout.ts), then the plan, PROCEED, then one
+//     execution named after a new run id; the command returns (exit 0) and the execution drives
+//     the rollout; --resume starts the next attempt of the journal's unfinished run when none of
+//     its executions runs;
 //   - promote: a `pause: promote` is released by sending the approval's task token, with the
 //     operator (recorded by the engine as the pause's promoter); a timed pause is the machine's Wait;
 //   - rollback: the run's execution is stopped first, then the rollback runs as on any stack.
@@ -14,6 +17,8 @@ import type { PauseRecord } from "../core/engine.js";
 import { isTerminal } from "../core/phases.js";
 import { UsageError } from "../core/errors.js";
 import type { StackOrchestrator } from "../app/executions/port.js";
+import { checkCheckout, type CheckoutRecord } from "../core/orchestrator/checkout.js";
+import type { StackConfig } from "../../infra/config.js";
 import type { Io } from "./args.js";
 import { ExitCode, type OutputMode } from "./common.js";
 
@@ -29,6 +34,9 @@ export interface OrchestratedCutover {
   confirm?: () => Promise<boolean>;
   /** Flags the state machine's execution cannot carry: named, refused. */
   unsupported: string[];
+  /** The checkout's checks (checkoutChecks): bad input when one fails; the record paired executions carry. */
+  checkout: (requireParity: boolean) => Promise<CheckoutRecord>;
+  databaseMode: "shared" | "paired";
   mode: OutputMode;
   io: Io;
 }
@@ -55,11 +63,13 @@ export async function orchestratedCutover(run: OrchestratedCutover): Promise<Exi
   const journal = await loadJournal(run.deps);
   if (run.resume) {
     if (journal === null) throw new UsageError("there is no cutover journal: nothing to resume; start one with `npm run cutover`");
+    // A run still in its preflight judges the parity again in the Lambda: the record must hold a recent one.
+    const checkout = await run.checkout(journal.phase === "idle" || journal.phase === "preflight");
     if (run.confirm) {
       io.stderr.write(`resume run ${journal.runId} (phase ${journal.phase}, step ${journal.step === null ? "-" : journal.step + 1}) with a new execution\n`);
       if (!(await run.confirm())) return cancelled(io);
     }
-    const started = await rollouts.resumeRollout(orchestrator.rollout, journal, orchestrator.stack);
+    const started = await rollouts.resumeRollout(orchestrator.rollout, journal, orchestrator.stack, recorded(run, checkout).checkout);
     return printStarted(io, mode, journal.runId, started, `attempt ${started.attempt + 1} of run ${journal.runId}: it resumes from the journal`);
   }
   if (journal !== null && !isTerminal(journal.phase))
@@ -69,12 +79,36 @@ export async function orchestratedCutover(run: OrchestratedCutover): Promise<Exi
   const holder = await run.deps.lock.current();
   if (holder !== null)
     throw new UsageError(`${holder.operation} by ${holder.owner} holds the lock since ${new Date(holder.since).toISOString()}: nothing was started`);
+  const checkout = await run.checkout(true);
   const lines = await run.planLines();
   if (!mode.json) io.stdout.write(`${lines.join("\n")}\n\n`);
   if (run.confirm && !(await run.confirm())) return cancelled(io);
   const runId = newRunId();
-  const started = await rollouts.startRollout(orchestrator.rollout, { runId, stack: orchestrator.stack });
+  const started = await rollouts.startRollout(orchestrator.rollout, { runId, stack: orchestrator.stack, ...recorded(run, checkout) });
   return printStarted(io, mode, runId, started, "the state machine drives the rollout: nothing of this process keeps running");
+}
+
+/** Paired executions carry the checkout record (the Lambda's preflight reads its parity); shared ones need nothing of it. */
+function recorded(run: Pick<OrchestratedCutover, "databaseMode">, checkout: CheckoutRecord): { checkout?: CheckoutRecord } {
+  return run.databaseMode === "paired" ? { checkout } : {};
+}
+
+/** The checks of an orchestrated cutover over its wired ports: the expand migrator, and paired mode's parity file. */
+export function checkoutChecks(
+  deps: Pick<CutoverDeps, "migrator" | "parity">,
+  config: Pick<StackConfig, "rollout">,
+  databaseMode: "shared" | "paired",
+): (requireParity: boolean) => Promise<CheckoutRecord> {
+  return (requireParity) =>
+    checkCheckout({
+      databaseMode,
+      now: Date.now(),
+      parityMaxAgeMs: config.rollout.parityMaxAgeSeconds * 1000,
+      migrationsDir: config.rollout.migrationsDir,
+      migrator: deps.migrator,
+      parity: deps.parity,
+      requireParity,
+    });
 }
 
 function cancelled(io: Io): ExitCode {

@@ -4,7 +4,8 @@
 // Functions, the host's release machine there, the waves as deployed; then the plan, PROCEED (or
 // --yes), and one execution of the release machine named after the release. The command returns:
 // the machine runs the waves (a bake between them, stopping at the first failure).
-// `release --status NAME` shows the release's execution and each stack's rollout execution.
+// `release --status NAME` shows the release's execution and each stack's rollout execution;
+// `release --rollback-promoted NAME` rolls back what a failed release had promoted (./releaseRollback.ts).
 //
 // Exit codes: 0 started (or, with --status, running or succeeded), 1 the release failed or was
 // stopped, 2 bad input (nothing started), 3 AWS unreachable.
@@ -23,6 +24,11 @@ export async function releaseMain(argv: readonly string[], io: Io = processIo())
   if (!parsed) return ExitCode.ok;
   const options: ReleaseOptions = parsed.options;
   const mode = outputMode({ json: options.json === true }, io.stdout as NodeJS.WriteStream);
+  if (options.rollbackPromoted !== undefined) {
+    if (options.wave.length > 0 || options.file !== undefined || options.status !== undefined)
+      throw new UsageError("--rollback-promoted undoes a release: it takes --host (and --outputs, --yes), no waves and no --status");
+    return (await import("./releaseRollback.js")).rollbackPromotedMain(options, options.rollbackPromoted, io, mode);
+  }
   if (options.status !== undefined) {
     if (options.wave.length > 0 || options.file !== undefined) throw new UsageError("--status shows a release: it takes --host (and --outputs), no waves");
     return showRelease(options, options.status, io, mode.json);

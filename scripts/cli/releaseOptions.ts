@@ -13,6 +13,7 @@ export interface ReleaseOptions {
   bake?: string;
   concurrency?: string;
   status?: string;
+  rollbackPromoted?: string;
   outputs?: string;
   yes?: boolean;
   json?: boolean;
@@ -32,6 +33,7 @@ export function releaseFlags(io: Io) {
     .option("--bake <duration>", "the wait between waves, e.g. 30m: must be what the release machine was deployed with")
     .option("--concurrency <n>", "stacks at once within a wave: must be what the release machine was deployed with")
     .option("--status <release>", "show the release's execution and each stack's rollout; start nothing")
+    .option("--rollback-promoted <release>", "after a release failed: roll back the stacks it had promoted, each as `npm run rollback` does; start nothing")
     .option("--outputs <file>", "stack outputs JSON keyed by stack name (default: ask the pulumi CLI per stack)")
     .option("--yes", "do not ask for PROCEED (unattended runs)")
     .option("--json", "machine output on stdout");

@@ -12,8 +12,6 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,6 +38,7 @@ import { DEFAULT_CATCH_UP_TIMEOUT_MS } from "../../scripts/core/plan.js";
 import { databaseConnections, parseStackDatabases } from "../../scripts/postgres/stackDatabases.js";
 import type { DataReplication, ParityResult, ReplicationDirection, ReplicationStatus } from "../../scripts/core/ports.js";
 import { mockListener, mockSsmParameters } from "../support/awsGuardMocks.js";
+import { closedPorts, startSecretsEndpoint } from "../support/localEndpoints.js";
 import { FakeWorld, testRollout } from "../support/fakes.js";
 import { EXISTING_NETWORK, pairedConfig, runProgram, type ProgramRun } from "./infraHarness.js";
 
@@ -355,35 +354,6 @@ describe("the paired config and its replication wiring", () => {
     expect(GUARD_TIMEOUT_SECONDS.paired).toBeLessThanOrEqual(900); // Lambda's maximum
   });
 });
-
-/** A Secrets Manager endpoint on 127.0.0.1 (JSON protocol): GetSecretValue only, and which ids were asked for. */
-async function startSecretsEndpoint(values: Record<string, unknown>): Promise<{ url: string; asked: string[]; close: () => Promise<void> }> {
-  const asked: string[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => (body += chunk));
-    req.on("end", () => {
-      const id = (JSON.parse(body || "{}") as { SecretId?: string }).SecretId ?? "";
-      asked.push(id);
-      const ok = String(req.headers["x-amz-target"]) === "secretsmanager.GetSecretValue" && id in values;
-      res.writeHead(ok ? 200 : 400, { "content-type": "application/x-amz-json-1.1", ...(ok ? {} : { "x-amzn-errortype": "ResourceNotFoundException" }) });
-      res.end(
-        JSON.stringify(ok ? { ARN: id, Name: id, SecretString: JSON.stringify(values[id]) } : { __type: "ResourceNotFoundException", message: "not found" }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-/** Two different ports nothing listens on (bound at once, then closed). */
-async function closedPorts(): Promise<[number, number]> {
-  const servers = [createServer(), createServer()];
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))));
-  const ports = servers.map((server) => (server.address() as AddressInfo).port) as [number, number];
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
 
 describe("the packaged bundle in paired mode (esbuild, pg inside) against the mock AWS endpoint", () => {
   let mock: MockAws;

@@ -32,14 +32,16 @@ describe("rollout.orchestrator", () => {
     ]);
   });
 
-  test("stepfunctions refuses hooks and paired databases: the advance Lambda has no checkout", () => {
+  test("stepfunctions refuses hooks (the advance Lambda has no checkout) and takes paired databases (the switch runs in the Lambda)", () => {
     const hooks = [{ name: "smoke", command: "./smoke.sh" }];
     expect(issues(minimal({ orchestrator: "stepfunctions", hooks }))).toEqual([
       { path: "rollout.hooks", message: expect.stringMatching(/must be empty with orchestrator "stepfunctions"/) },
     ]);
     expect(issues(minimal({ hooks }))).toEqual([]);
-    expect(issues(minimal({ orchestrator: "stepfunctions" }, "paired"))).toEqual([
-      { path: "rollout.orchestrator", message: expect.stringMatching(/^"stepfunctions" is refused with database.mode "paired"/) },
+    expect(issues(minimal({ orchestrator: "stepfunctions" }, "paired"))).toEqual([]);
+    // Paired still means all-at-once, whoever drives it.
+    expect(issues(minimal({ orchestrator: "stepfunctions", strategy: { type: "canary", steps: [5, 100] } }, "paired"))).toEqual([
+      { path: "rollout.strategy.type", message: expect.stringMatching(/^"canary" is refused with database.mode "paired"/) },
     ]);
     expect(issues(minimal({}, "paired"))).toEqual([]);
   });

@@ -176,3 +176,38 @@ export function deployedReleaseFromConfig(text: string | null): DeployedRelease 
   // The schema's defaults when the file leaves them out: one stack at a time, an hour between waves.
   return { waves: int(release.waves, null), maxConcurrency: int(release.maxConcurrency, 1), bakeSeconds: int(release.bakeSeconds, 3600) };
 }
+
+/**
+ * `release --rollback-promoted NAME`: the stacks a release that failed (or was stopped) had already
+ * promoted, the ones whose rollout execution SUCCEEDED, latest wave first (the reverse of the
+ * rollout). A running release is refused (stop it or wait: it may still promote or fail more), a
+ * succeeded one too (nothing failed; `npm run rollback` rolls back one stack). A stack whose
+ * rollout failed rolled itself back, and one never started has nothing to undo.
+ */
+export function promotedStacks(state: ReleaseState): StackState[] {
+  const { name, status } = state.release;
+  if (status === "RUNNING")
+    throw new UsageError(`release ${name} is still running: wait for it to end (or stop it) before rolling back what it promoted; nothing was rolled back`);
+  if (status === "SUCCEEDED")
+    throw new UsageError(`release ${name} succeeded: there is no failed wave to undo; \`npm run rollback -- --stack S\` rolls back one stack`);
+  return state.stacks.filter((stack) => stack.execution?.status === "SUCCEEDED").reverse();
+}
+
+export interface StackRollback<T> {
+  stack: string;
+  /** What the stack's rollback ended with, or the error that stopped it. */
+  result: { ok: true; value: T } | { ok: false; error: Error };
+}
+
+/** Roll back each promoted stack in turn through `rollbackStack` (the same path as `npm run rollback`); a failure on one never skips the others. */
+export async function rollBackPromoted<T>(stacks: readonly StackState[], rollbackStack: (stack: StackState) => Promise<T>): Promise<StackRollback<T>[]> {
+  const done: StackRollback<T>[] = [];
+  for (const stack of stacks) {
+    try {
+      done.push({ stack: stack.stack, result: { ok: true, value: await rollbackStack(stack) } });
+    } catch (error) {
+      done.push({ stack: stack.stack, result: { ok: false, error: error instanceof Error ? error : new Error(String(error)) } });
+    }
+  }
+  return done;
+}

@@ -10,15 +10,17 @@ import { ExecutionExistsError } from "../../aws/stepFunctions.js";
 import { UsageError } from "../../core/errors.js";
 import { isTerminal } from "../../core/phases.js";
 import type { Journal } from "../../core/journal.js";
+import type { CheckoutRecord } from "../../core/orchestrator/checkout.js";
 import type { Approvals, ExecutionDescription, Executions } from "./port.js";
 
 /** More attempts than anyone resumes by hand: the search stops there. */
 const MAX_ATTEMPTS = 50;
 
-/** The execution input of the rollout machine. */
+/** The execution input of the rollout machine; paired stacks add what the operator's checkout proved. */
 export interface RolloutInput {
   runId: string;
   stack: string;
+  checkout?: CheckoutRecord;
 }
 
 /** The name of a run's attempt: the run id, then `<runId>-r1`, `<runId>-r2`, …. */
@@ -50,7 +52,12 @@ export async function startRollout(executions: Executions, input: RolloutInput):
  * `cutover --resume` on an orchestrated stack: the journal holds an unfinished run; when none of
  * its executions runs, start the next attempt, which resumes the run from the journal.
  */
-export async function resumeRollout(executions: Executions, journal: Journal, stack: string): Promise<Started & { attempt: number }> {
+export async function resumeRollout(
+  executions: Executions,
+  journal: Journal,
+  stack: string,
+  checkout?: CheckoutRecord,
+): Promise<Started & { attempt: number }> {
   if (isTerminal(journal.phase))
     throw new UsageError(`run ${journal.runId} already ended (${journal.phase}): nothing to resume; start a new rollout without --resume`);
   const previous = await runExecutions(executions, journal.runId);
@@ -60,7 +67,7 @@ export async function resumeRollout(executions: Executions, journal: Journal, st
       `execution ${running.name} of run ${journal.runId} is running (${executions.consoleUrl(running.executionArn)}): it drives the run, nothing to resume`,
     );
   const attempt = previous.length;
-  const started = await startNamed(executions, attemptName(journal.runId, attempt), { runId: journal.runId, stack });
+  const started = await startNamed(executions, attemptName(journal.runId, attempt), { runId: journal.runId, stack, ...(checkout ? { checkout } : {}) });
   return { ...started, attempt };
 }
 

@@ -6,7 +6,8 @@
 //   - advance (the `Advance` task's Payload is the whole state: `{ runId, stack }` as the
 //     execution started, plus `advance` and `approval` once the loop has been round): run the
 //     engine until it must wait (advanceRollout) and return its outcome, which the `Route` Choice
-//     reads as `$.advance.outcome`;
+//     reads as `$.advance.outcome`; a paired stack's preflight judges the parity result the
+//     execution input's checkout record carries (scripts/core/orchestrator/checkout.ts);
 //   - await-approval (`{ action, taskToken, runId, step }`): record the token for `promote`.
 //
 // Errors: a failure of ours (SSM or the load balancer unreachable) throws, so the state
@@ -16,6 +17,7 @@
 import type { DatabaseMode, RolloutConfig } from "../../../infra/config.js";
 import type { EngineDeps } from "../../core/engine.js";
 import { advanceRollout, type AdvanceOutcome, type Approval } from "../../core/orchestrator/advance.js";
+import { recordedParity } from "../../core/orchestrator/checkout.js";
 import type { ApprovalStore } from "../../aws/approvalParameter.js";
 
 /** The state the `Advance` task passes (the execution's input and what the loop added). */
@@ -25,6 +27,8 @@ export interface AdvanceEvent {
   stack?: unknown;
   /** The last approval `promote` sent back with the task token (SendTaskSuccess output). */
   approval?: unknown;
+  /** What the operator's `cutover` proved before starting (CheckoutRecord): the paired preflight's parity result. */
+  checkout?: unknown;
   [key: string]: unknown;
 }
 
@@ -82,7 +86,9 @@ async function advance(event: AdvanceEvent, settings: OrchestratorSettings, port
   if (event.stack !== settings.stack) {
     return refused(runId, `this function rolls out stack "${settings.stack}", the execution input names ${JSON.stringify(event.stack ?? null)}`);
   }
-  return advanceRollout(ports.deps, {
+  // Paired: the preflight's parity is the one the operator's checkout recorded, never a file here.
+  const deps = settings.databaseMode === "paired" ? { ...ports.deps, parity: recordedParity(event.checkout) } : ports.deps;
+  return advanceRollout(deps, {
     runId,
     rollout: settings.rollout,
     databaseMode: settings.databaseMode,

@@ -35,8 +35,10 @@ export async function handler(event: OrchestratorEvent, context: LambdaContext =
           () => deadline.abort(new Error(`the invocation's deadline (its timeout less ${ORCHESTRATOR_RESERVE_MS / 1000} s) has passed`)),
           Math.max(0, remainingMs - ORCHESTRATOR_RESERVE_MS),
         );
+  let close = async (): Promise<void> => undefined;
   try {
-    const ports = await createOrchestratorPorts(config, logEvents(config, runId));
+    const ports = await createOrchestratorPorts(config, rollout, logEvents(config, runId));
+    close = ports.close;
     const result = await handleOrchestratorEvent(
       event,
       { stack: config.stack, rollout, databaseMode: config.databaseMode },
@@ -50,5 +52,7 @@ export async function handler(event: OrchestratorEvent, context: LambdaContext =
     throw error;
   } finally {
     if (timer) clearTimeout(timer);
+    // Paired: the database connections the replication kept; a frozen execution environment must not hold them.
+    await close().catch((error: unknown) => console.error(JSON.stringify({ orchestrator: config.stack, runId, closeError: (error as Error).message })));
   }
 }

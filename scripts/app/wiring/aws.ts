@@ -412,3 +412,18 @@ export async function awsJournal(
   const [{ SsmJournalStore }, ssm] = await Promise.all([import("../../aws/ssmJournal.js"), ssmClient(region)]);
   return new SsmJournalStore(ssm, identityOf(stack), undefined, callOptions(signal));
 }
+
+/**
+ * Paired mode's replication both ways from the databases' part of a stack's outputs (endpoints,
+ * secret ARNs, name): the advance Lambda's, built as the guard's paired rollback builds its own
+ * (scripts/app/guard/awsGuard.ts guardReplication) and as `cutover`/`rollback` do from the real
+ * outputs: scripts/postgres/stackReplication.ts, loaded with pg and the credentials on first use.
+ */
+export async function awsPairedReplication(
+  databaseOutputs: Record<string, unknown>,
+  source: string,
+  databaseName: string,
+): Promise<DataReplication & { close(): Promise<void> }> {
+  const { lazyReplication } = await import("../../postgres/stackReplication.js");
+  return lazyReplication({ rawOutputs: databaseOutputs, source, databaseName });
+}
