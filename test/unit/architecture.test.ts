@@ -42,7 +42,6 @@ const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
   "scripts/postgres/migrate/index.ts › runMigrations": 117,
   "scripts/postgres/migrate/rules.ts › alterTableRule": 103,
   "scripts/postgres/parity/plan.ts › diffSchemas": 105,
-  "infra/colorEnvironment.ts › ColorEnvironment.constructor": 125,
 };
 
 function tsFiles(dir: string): string[] {
