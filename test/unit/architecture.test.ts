@@ -40,7 +40,6 @@ const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
   "scripts/demo/pause.ts › runPausedWithGuard": 129,
   "scripts/local/processes.ts › startApp": 105,
   "scripts/postgres/migrate/index.ts › runMigrations": 117,
-  "scripts/postgres/migrate/rules.ts › alterTableRule": 103,
   "scripts/postgres/parity/plan.ts › diffSchemas": 105,
 };
 
