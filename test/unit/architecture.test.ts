@@ -34,8 +34,6 @@ const MAX_MAIN_LINES = 120;
  * over the bound (then drop it from the list): the list only shrinks.
  */
 const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
-  "scripts/cli/statusMain.ts": 153,
-  "scripts/cli/maintenanceMain.ts": 122,
   "scripts/postgres/parity/plan.ts › diffSchemas": 105,
 };
 
