@@ -11,12 +11,14 @@ import { ExitCode, UnreachableError, outputMode } from "./common.js";
 import { parse } from "./args.js";
 import { demoProgram, demoRunOptions, type DemoFlags } from "./demoOptions.js";
 import { createDemoPrinter } from "./demoPrinter.js";
-import { interruptAt, watchInterruptions } from "./demoSignals.js";
+import { watchInterruptions } from "./demoSignals.js";
 import { DemoAbortedError, runDemo, summaryLines, type DemoFaultPlan, type DemoResult } from "../demo/demo.js";
 
 /** What a test harness may inject into the real command line (the product passes none). */
 export interface DemoSeams {
   faultPlan?: DemoFaultPlan;
+  /** Told each phase the demo enters (start-up stages, engine phases, the fence), e.g. to interrupt it there. */
+  onPhase?: (phase: string) => void;
 }
 
 export async function demoMain(argv: readonly string[], seams: DemoSeams = {}): Promise<ExitCode | 130> {
@@ -40,8 +42,8 @@ export async function demoMain(argv: readonly string[], seams: DemoSeams = {}): 
       ...options,
       signal: controller.signal,
       printer,
-      ...(flags.interruptAt ? { onPhase: interruptAt(flags.interruptAt) } : {}),
       ...(seams.faultPlan ? { faultPlan: seams.faultPlan } : {}),
+      ...(seams.onPhase ? { onPhase: seams.onPhase } : {}),
     });
   } catch (error) {
     const stopped = interruption();

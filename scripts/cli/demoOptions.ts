@@ -21,7 +21,6 @@ export interface DemoFlags {
   reportsDir?: string;
   json: boolean;
   runId?: string;
-  interruptAt?: string;
   dataChecksOnly?: boolean;
   migration?: boolean;
   pause?: boolean;
@@ -86,7 +85,6 @@ function demoOptionTable(): Option[] {
     new Option("--json", "print the result as one JSON document on stdout (engine events as JSON lines before it)").default(false),
     new Option("--run-id <id>", "name of this run (tests)").hideHelp(),
     new Option("--data-checks-only", "paired: stop after the sync and parity checks").hideHelp(),
-    new Option("--interrupt-at <phase>", "send ourselves Ctrl-C when the demo enters this phase, e.g. startup:postgres or engine:baking (tests)").hideHelp(),
   ];
 }
 // ---- end of the option table ----

@@ -1,7 +1,5 @@
 // `npm run demo`'s signals: Ctrl-C (and SIGTERM, SIGHUP) stop the demo at its next safe point, a
-// second one exits at once; --interrupt-at sends the demo a Ctrl-C of its own at a named phase.
-
-import { readFileSync } from "node:fs";
+// second one exits at once.
 
 export interface Interruption {
   signal: NodeJS.Signals;
@@ -37,27 +35,4 @@ export function watchInterruptions(controller: AbortController, onFirst: () => v
     controller.abort(`interrupted by ${signal}`);
   });
   return () => interrupted;
-}
-
-/** Ctrl-C as a terminal sends it: to our whole process group when we lead one, else to us. */
-function interruptOurselves(): void {
-  let group: number | null = null;
-  try {
-    // /proc/self/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces, so split after ")".
-    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];
-    group = Number(fields[2]);
-  } catch {
-    // not Linux
-  }
-  process.kill(group === process.pid ? -process.pid : process.pid, "SIGINT");
-}
-
-/** onPhase for --interrupt-at: Ctrl-C ourselves, once, when the demo first enters `wanted`. */
-export function interruptAt(wanted: string): (phase: string) => void {
-  let sent = false;
-  return (phase) => {
-    if (sent || phase !== wanted) return;
-    sent = true;
-    interruptOurselves();
-  };
 }

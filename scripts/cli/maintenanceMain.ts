@@ -10,39 +10,17 @@
 // Ctrl-C once the fence is being written: the first lets the write and the read-back finish, the
 // second exits at once (130) printing the modes last read.
 
-import { addStackOptions, parse, processIo, program, type Io } from "./args.js";
+import { parse, processIo, type Io } from "./args.js";
 import { openStack } from "../app/stack.js";
 import { ExitCode, OperationFailedError, outputMode, UsageError } from "./common.js";
-import type { FenceMode } from "../core/ports.js";
-
-interface MaintenanceOptions {
-  stack?: string;
-  outputs?: string;
-  config?: string;
-  json?: boolean;
-  allowUnverifiedStack?: boolean;
-  force?: boolean;
-  dryRun?: boolean;
-  verifyTimeout: string;
-}
-
-const MODES: Record<string, FenceMode> = { on: "all", off: "off", "read-only": "writes" };
+import { maintenanceFlags, maintenanceRequest, type MaintenanceOptions } from "./maintenanceFlags.js";
+import { writeFenceVerified } from "./maintenanceWrite.js";
 
 export async function maintenanceMain(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
-  const command = addStackOptions(program("maintenance", "Switch the ALB write fence: on (every request 503), read-only (writes 503, reads flow) or off.", io))
-    .argument("<mode>", "on | read-only | off")
-    .option("--force", "change the fence even while a cutover or rollback holds the lock")
-    .option("--dry-run", "print the calls and change nothing")
-    .option("--verify-timeout <seconds>", "how long the read-back may take", "30");
-  const parsed = parse<MaintenanceOptions & Record<string, unknown>>(command, argv);
+  const parsed = parse<MaintenanceOptions & Record<string, unknown>>(maintenanceFlags(io), argv);
   if (!parsed) return ExitCode.ok;
   const { options, args } = parsed;
-  const word = args[0] ?? "";
-  const mode = MODES[word];
-  if (!mode) throw new UsageError(`maintenance ${JSON.stringify(word)}: must be on, read-only or off`);
-  const verifySeconds = Number(options.verifyTimeout);
-  if (!Number.isInteger(verifySeconds) || verifySeconds < 1 || verifySeconds > 600)
-    throw new UsageError(`--verify-timeout ${options.verifyTimeout}: must be an integer 1..600`);
+  const { word, mode, verifySeconds } = maintenanceRequest(options, args);
 
   const opened = await openStack(options, io, { quiet: options.json === true });
   // maintenance reads no config, but one it names must be a readable file
@@ -79,32 +57,7 @@ export async function maintenanceMain(argv: readonly string[], io: Io = processI
   if (holder) say(`warning: changing the fence while ${holder.operation} by ${holder.owner} holds the lock (--force)`);
 
   const started = Date.now();
-  const before = await fence.readEach();
-  let after = before;
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      io.stderr.write("\nfinishing the fence write and its read-back, Ctrl-C again to exit now\n");
-      return;
-    }
-    io.stderr.write(
-      `\nexiting now: fence rules last read as ${after.map((r) => `${r.rule}=${r.mode}`).join(", ")}; check with \`npm run status -- --stack ${opened.name}\`\n`,
-    );
-    process.exit(130);
-  };
-  process.on("SIGINT", onSigint);
-  try {
-    await fence.set(mode);
-    const deadline = Date.now() + verifySeconds * 1000;
-    after = await fence.readEach();
-    while (!after.every((rule) => rule.mode === mode) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      after = await fence.readEach();
-    }
-  } finally {
-    process.removeListener("SIGINT", onSigint);
-  }
+  const { before, after } = await writeFenceVerified(fence, mode, verifySeconds, io, opened.name);
   const ok = after.every((rule) => rule.mode === mode);
   const result = { type: "maintenance", requested: word, mode, ok, before, after, by: lockOwner(), ms: Date.now() - started };
   if (out.json) io.stdout.write(`${JSON.stringify(result)}\n`);

@@ -5,7 +5,8 @@
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
+import { connectClient } from "../net/pgConnection.js";
 import { runCutover, type CutoverDeps, type CutoverRequest, type CutoverResult } from "../core/engine.js";
 import { contractGate } from "../core/engine/migrate.js";
 import { parseJournal } from "../core/journal.js";
@@ -158,9 +159,7 @@ export async function contractAfterGate(ctx: ScenarioContext, targets: MigrateTa
 }
 
 export async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  client.on("error", () => undefined);
-  await client.connect();
+  const client = await connectClient({ connectionString: url }, { applicationName: "bluegreen-demo" });
   try {
     return (await client.query<T>(text, values)).rows;
   } finally {

@@ -9,7 +9,7 @@ import { runCutover, runRollback, type CutoverRequest, type CutoverResult, type 
 import type { Journal } from "../core/journal.js";
 import type { Color } from "../core/ports.js";
 import { SYNC_NAMES } from "../postgres/sync/index.js";
-import { connectClient } from "../postgres/connection.js";
+import { connectClient } from "../net/pgConnection.js";
 import { verifyAcknowledgedWrites, type AcknowledgedWrite, type LoadFailure, type LoadResult } from "../local/load.js";
 import { readRecordedWeights } from "../local/weightFile.js";
 import { demoOwner, type ScenarioContext } from "./context.js";

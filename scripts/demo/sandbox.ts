@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectClient } from "../postgres/connection.js";
+import { connectClient } from "../net/pgConnection.js";
 import type { Color } from "../core/ports.js";
 import type { DatabaseMode } from "../../infra/config.js";
 import { createSchema, seed, DEFAULT_SEED } from "../../sample-app/schema.js";

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
-import pg from "pg";
+import { CONNECT_TIMEOUT_MS, connectClient } from "../net/pgConnection.js";
 import { seriesBySampling } from "../core/metricsSeries.js";
 import type {
   AlarmSource,
@@ -189,9 +189,10 @@ export class LocalSnapshotter implements Snapshotter {
     const id = `${label.replace(/[^a-zA-Z0-9_-]/g, "-")}-${Date.now()}`;
     const dir = join(this.directory, id);
     await mkdir(dir, { recursive: true });
-    const client = new pg.Client({ connectionString: this.databaseUrl, statement_timeout: timeoutMs, connectionTimeoutMillis: Math.min(timeoutMs, 10_000) });
-    client.on("error", () => undefined);
-    await client.connect();
+    const client = await connectClient(
+      { connectionString: this.databaseUrl, statement_timeout: timeoutMs },
+      { applicationName: "bluegreen-sandbox-snapshot", connectTimeoutMs: Math.min(timeoutMs, CONNECT_TIMEOUT_MS) },
+    );
     try {
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       const { rows: tables } = await client.query<{ name: string }>(

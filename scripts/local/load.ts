@@ -5,7 +5,7 @@
 
 import { randomUUID } from "node:crypto";
 import { Pool } from "undici";
-import pg from "pg";
+import { connectClient } from "../net/pgConnection.js";
 import type { Color } from "../core/ports.js";
 import { DEFAULT_SEED, SERVICES, petOwner, type SeedSize } from "../../sample-app/schema.js";
 
@@ -331,9 +331,7 @@ export interface WriteCheck {
 
 /** Prove every acknowledged write is in the database at `url`, with the id that was acknowledged. */
 export async function verifyAcknowledgedWrites(url: string, writes: AcknowledgedWrite[]): Promise<WriteCheck> {
-  const client = new pg.Client({ connectionString: url, statement_timeout: 30_000 });
-  client.on("error", () => undefined);
-  await client.connect();
+  const client = await connectClient({ connectionString: url, statement_timeout: 30_000 }, { applicationName: "bluegreen-sandbox-checks" });
   try {
     const found = new Map<string, number>();
     for (let i = 0; i < writes.length; i += 5000) {
@@ -366,9 +364,7 @@ export interface DuplicateCheck {
 
 /** Count writes applied twice, and fenced writes applied at all, in the database at `url`. */
 export async function checkDuplicates(url: string, rejected: RejectedWrite[]): Promise<DuplicateCheck> {
-  const client = new pg.Client({ connectionString: url, statement_timeout: 30_000 });
-  client.on("error", () => undefined);
-  await client.connect();
+  const client = await connectClient({ connectionString: url, statement_timeout: 30_000 }, { applicationName: "bluegreen-sandbox-checks" });
   try {
     const counts = await client.query<{ rows: string; distinct_ids: string }>(
       `SELECT count(*)::text AS rows, count(DISTINCT request_id)::text AS distinct_ids FROM bookings`,

@@ -90,6 +90,35 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 
 /** Spawn the sample app, wait until it listens and answers /health, or kill it and throw. */
 export async function startApp(options: StartAppOptions): Promise<AppProcess> {
+  const child = spawn(process.execPath, appArgs(options), {
+    // Its own process group: Ctrl-C reaches the demo, which stops the apps in order.
+    detached: true,
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, DATABASE_URL: options.databaseUrl, NODE_OPTIONS: "" },
+  });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
+  const output = watchAppOutput(child, options.color);
+  // A pipe closed on our side when the child is gone must not crash us.
+  child.stdin!.on("error", () => undefined);
+
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const deadline = Date.now() + timeoutMs;
+  try {
+    const port = await Promise.race([
+      output.listening,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${options.color} app did not listen within ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
+    const url = `http://127.0.0.1:${port}`;
+    await waitHealthy(url, options.color, deadline, timeoutMs);
+    return appHandle(options, child, port, output);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+}
+
+/** The sample app's command line: any port, this color and version, its faults and background errors. */
+function appArgs(options: StartAppOptions): string[] {
   const args = [...nodeArgsFor(APP_MAIN), "--color", options.color, "--app-version", options.version, "--port", "0", "--exit-with-stdin"];
   if (options.tag) args.push("--tag", options.tag);
   if (options.bookingNote !== undefined) args.push("--booking-note", options.bookingNote);
@@ -99,100 +128,99 @@ export async function startApp(options: StartAppOptions): Promise<AppProcess> {
     if (options.fault.latencyMs > 0) args.push("--fault", `latency=${options.fault.latencyMs}ms`);
     args.push("--fault-after", `${options.faultAfterMs ?? 0}ms`);
   }
-  const child = spawn(process.execPath, args, {
-    // Its own process group: Ctrl-C reaches the demo, which stops the apps in order.
-    detached: true,
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, DATABASE_URL: options.databaseUrl, NODE_OPTIONS: "" },
-  });
-  if (child.pid !== undefined) options.onSpawn?.(child.pid);
-  const tail: string[] = [];
-  let onset: number | null = null;
-  createInterface({ input: child.stderr! }).on("line", (line) => {
-    tail.push(line);
-    if (tail.length > 50) tail.shift();
-  });
+  return args;
+}
+
+/** What a running app has told us: the port it listens on (once), its fault onset, its last 50 lines of output. */
+interface AppOutput {
+  listening: Promise<number>;
+  tail: string[];
+  /** Epoch ms of the first fault onset (reported by the app, injected or a crash), or null. */
+  onset: number | null;
+}
+
+/** Reads the app's JSON lines on stdout (listening, fault) and keeps the tail of its stderr. */
+function watchAppOutput(child: ChildProcess, color: Color): AppOutput {
+  const output: Omit<AppOutput, "listening"> = { tail: [], onset: null };
+  const keep = (line: string) => {
+    output.tail.push(line);
+    if (output.tail.length > 50) output.tail.shift();
+  };
+  createInterface({ input: child.stderr! }).on("line", keep);
   const listening = new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (line) => {
       try {
         const event = JSON.parse(line) as { event?: string; port?: number; at?: number };
         if (event.event === "listening" && typeof event.port === "number") resolve(event.port);
-        if (event.event === "fault" && typeof event.at === "number" && onset === null) onset = event.at;
+        if (event.event === "fault" && typeof event.at === "number" && output.onset === null) output.onset = event.at;
       } catch {
-        tail.push(line);
+        output.tail.push(line);
       }
     });
-    child.once("exit", (code, signal) => reject(new Error(`${options.color} app exited during start-up (${signal ?? code}): ${tail.slice(-5).join(" | ")}`)));
+    child.once("exit", (code, signal) => reject(new Error(`${color} app exited during start-up (${signal ?? code}): ${output.tail.slice(-5).join(" | ")}`)));
     child.once("error", reject);
   });
-  // A pipe closed on our side when the child is gone must not crash us.
-  child.stdin!.on("error", () => undefined);
+  return Object.assign(output, { listening });
+}
 
-  const stop = () => stopChild(child);
-
-  const timeoutMs = options.timeoutMs ?? 15_000;
-  const deadline = Date.now() + timeoutMs;
-  try {
-    const port = await Promise.race([
-      listening,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${options.color} app did not listen within ${timeoutMs} ms`)), timeoutMs).unref()),
-    ]);
-    const url = `http://127.0.0.1:${port}`;
-    let lastError = "";
-    for (let attempt = 0; Date.now() < deadline && attempt < 200; attempt++) {
-      try {
-        const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-        if (response.ok) break;
-        lastError = `HTTP ${response.status}`;
-      } catch (error) {
-        lastError = String(error);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      if (Date.now() >= deadline) throw new Error(`${options.color} app not healthy within ${timeoutMs} ms: ${lastError}`);
+/** Polls the app's /health every 100 ms until it answers 2xx; throws once the start-up deadline has passed. */
+async function waitHealthy(url: string, color: Color, deadline: number, timeoutMs: number): Promise<void> {
+  let lastError = "";
+  for (let attempt = 0; Date.now() < deadline && attempt < 200; attempt++) {
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+      lastError = `HTTP ${response.status}`;
+    } catch (error) {
+      lastError = String(error);
     }
-    const admin = async (method: string, body?: unknown) => {
-      const response = await fetch(`${url}/__admin/fault`, {
-        method,
-        headers: { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(3000),
-      });
-      if (!response.ok) throw new Error(`fault admin call answered ${response.status}`);
-      return (await response.json()) as { since?: number };
-    };
-    return {
-      color: options.color,
-      version: options.version,
-      port,
-      pid: child.pid!,
-      url,
-      injectFault: async (fault) => {
-        const result = await admin("POST", fault);
-        const since = result.since ?? Date.now();
-        if (onset === null) onset = since;
-        return since;
-      },
-      clearFault: async () => {
-        await admin("DELETE");
-      },
-      faultOnset: () => onset,
-      crash: async () => {
-        const at = Date.now();
-        if (onset === null) onset = at;
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill("SIGKILL");
-          await waitForExit(child, 2000);
-        }
-        return at;
-      },
-      logTail: () => [...tail],
-      exited: () => child.exitCode !== null || child.signalCode !== null,
-      stop,
-    };
-  } catch (error) {
-    await stop();
-    throw error;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (Date.now() >= deadline) throw new Error(`${color} app not healthy within ${timeoutMs} ms: ${lastError}`);
   }
+}
+
+/** The handle over a started app: its faults switched through its loopback admin endpoint, a crash, a stop. */
+function appHandle(options: StartAppOptions, child: ChildProcess, port: number, output: AppOutput): AppProcess {
+  const url = `http://127.0.0.1:${port}`;
+  const admin = async (method: string, body?: unknown) => {
+    const response = await fetch(`${url}/__admin/fault`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(3000),
+    });
+    if (!response.ok) throw new Error(`fault admin call answered ${response.status}`);
+    return (await response.json()) as { since?: number };
+  };
+  return {
+    color: options.color,
+    version: options.version,
+    port,
+    pid: child.pid!,
+    url,
+    injectFault: async (fault) => {
+      const result = await admin("POST", fault);
+      const since = result.since ?? Date.now();
+      if (output.onset === null) output.onset = since;
+      return since;
+    },
+    clearFault: async () => {
+      await admin("DELETE");
+    },
+    faultOnset: () => output.onset,
+    crash: async () => {
+      const at = Date.now();
+      if (output.onset === null) output.onset = at;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await waitForExit(child, 2000);
+      }
+      return at;
+    },
+    logTail: () => [...output.tail],
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    stop: () => stopChild(child),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 // the replication set-up, the write fence, the catch-up behind it and the pause between switches.
 //
 // Each run is the real command line, spawned as the leader of its own process group, and told
-// (hidden --interrupt-at) to send SIGINT to that group as soon as it enters the phase: exactly
+// (test/support/demoInterruptedAt.ts, through demoMain's onPhase seam) to send SIGINT to that
+// group as soon as it enters the phase: exactly
 // what a terminal's Ctrl-C does (the PostgreSQL servers, which share the group, get it too).
 // Asserted: exit code 130, the progress line, nothing of the run left (processes, directories),
 // and nothing recreated afterwards. The seconds from the signal to the exit are printed, never
@@ -72,15 +73,14 @@ function spawnDemo(runId: string, moment: Moment) {
     [
       "--import",
       "tsx",
-      "scripts/demo.ts",
+      "test/support/demoInterruptedAt.ts",
+      moment.phase,
       "--timings",
       "ci",
       "--reports",
       reportsDir,
       "--run-id",
       runId,
-      "--interrupt-at",
-      moment.phase,
       ...(moment.args ?? []),
     ],
     // detached: its own process group, which it leads, as a shell's foreground job does.

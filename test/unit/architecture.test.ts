@@ -34,15 +34,7 @@ const MAX_MAIN_LINES = 120;
  * over the bound (then drop it from the list): the list only shrinks.
  */
 const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
-  "scripts/cli/statusMain.ts": 153,
-  "scripts/cli/maintenanceMain.ts": 122,
-  "scripts/core/engine/preflight.ts › preflight": 117,
-  "scripts/demo/pause.ts › runPausedWithGuard": 129,
-  "scripts/local/processes.ts › startApp": 105,
-  "scripts/postgres/migrate/index.ts › runMigrations": 117,
-  "scripts/postgres/migrate/rules.ts › alterTableRule": 103,
   "scripts/postgres/parity/plan.ts › diffSchemas": 105,
-  "infra/colorEnvironment.ts › ColorEnvironment.constructor": 125,
 };
 
 function tsFiles(dir: string): string[] {
@@ -292,6 +284,38 @@ describe("the function-length scanner (so the bound below can fail)", () => {
   });
 });
 
+/** The one module that opens node-postgres connections (every pg Client and Pool in scripts/ comes from it). */
+const PG_CONNECTION_HELPER = "scripts/net/pgConnection.ts";
+
+/** Each `new Client(` / `new Pool(` of node-postgres in a source (by its default, namespace or named import of "pg"). */
+function pgConstructions(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`\\])\/\/.*$/gm, "$1");
+  const constructors: string[] = [];
+  for (const match of code.matchAll(/\bimport\s+(?!type\b)([^;]*?)\s+from\s*["']pg["']/g)) {
+    const clause = match[1]!;
+    const named = /\{([^}]*)\}/.exec(clause)?.[1] ?? "";
+    for (const part of named.split(",")) {
+      const [imported, local] = part
+        .trim()
+        .replace(/^type\s+/, "")
+        .split(/\s+as\s+/);
+      if ((imported === "Client" || imported === "Pool") && !/^type\s/.test(part.trim())) constructors.push(local ?? imported);
+    }
+    const whole = /^(?:\*\s+as\s+)?(\w+)/.exec(clause.replace(/\{[^}]*\}/, "").trim())?.[1];
+    if (whole) constructors.push(`${whole}.Client`, `${whole}.Pool`);
+  }
+  return constructors.flatMap((name) => [...code.matchAll(new RegExp(`\\bnew\\s+${name.replace(".", "\\.")}\\s*\\(`, "g"))].map(() => name));
+}
+
+describe("the pg construction scanner (so the rule below can fail)", () => {
+  test("finds Client and Pool built from a default, namespace or named import of pg; not a type import, nor another package's Pool", () => {
+    expect(pgConstructions('import pg from "pg";\nconst c = new pg.Client({});\nconst p = new pg.Pool();')).toEqual(["pg.Client", "pg.Pool"]);
+    expect(pgConstructions('import * as postgres from "pg";\nnew postgres.Client();')).toEqual(["postgres.Client"]);
+    expect(pgConstructions('import { Client as PgClient, type Pool } from "pg";\nnew PgClient();\nnew Pool();')).toEqual(["PgClient"]);
+    expect(pgConstructions('import type pg from "pg";\nimport { Pool } from "undici";\nnew Pool("http://x");\n// new pg.Client()')).toEqual([]);
+  });
+});
+
 describe("the module map holds", () => {
   const scripts = tsFiles("scripts");
   const infra = tsFiles("infra");
@@ -306,6 +330,14 @@ describe("the module map holds", () => {
         broken.some((line) => line.startsWith(`${edge}:`)),
         edge,
       ).toBe(true);
+  });
+
+  test(`every pg connection in scripts/ is opened through ${PG_CONNECTION_HELPER}`, () => {
+    const opened = scripts
+      .filter((file) => file !== PG_CONNECTION_HELPER)
+      .flatMap((file) => pgConstructions(readFileSync(join(ROOT, file), "utf8")).map((name) => `${file}: new ${name}(…)`));
+    expect(opened, "open it with connectClient (bounded connect, application name, the unreachable codes)").toEqual([]);
+    expect(pgConstructions(readFileSync(join(ROOT, PG_CONNECTION_HELPER), "utf8")), "the helper itself").not.toEqual([]);
   });
 
   test(`no TypeScript file under scripts/ is over ${MAX_LINES} lines`, () => {

@@ -207,3 +207,15 @@ function assembleReport(ctx: StatusContext, aws: Results<AwsSectionValues>, repl
     deadline: { seconds: ctx.deadlineSeconds, passed: unanswered.length > 0, unanswered },
   };
 }
+
+/** A config file that is there but broken is bad input (exit 2, before any AWS call); a missing one is only a section error. */
+export async function readConfigSection(configPath: string): Promise<Section<Weights | null>> {
+  const { readConfigWeights } = await import("../../app/pulumiConfigFile.js");
+  return readConfigWeights(configPath).then(
+    (weights) => ({ ok: true as const, value: weights }),
+    (error: Error) => {
+      if (/ does not exist /.test(error.message)) return { ok: false as const, error: error.message.split("\n")[0] ?? String(error), unreachable: false };
+      throw error;
+    },
+  );
+}

@@ -11,102 +11,51 @@ import { messageOf, type Run } from "./run.js";
 import { alignDown } from "./windows.js";
 
 type Check = (name: PreflightCheckName, ok: boolean, detail: string) => void;
+/** A check's finding: passed or not, and what it saw. */
+interface Verdict {
+  ok: boolean;
+  detail: string;
+}
+/** One preflight check: reads what it needs and says whether the run may go on. */
+type Reader = (run: Run) => Promise<Verdict>;
+
+/**
+ * The checks in the order they run (capacity before health: with capacity match it scales green,
+ * whose health is judged after it); the metrics only when something will be judged (a bake or a
+ * monitoring window); replication and parity only in paired mode.
+ */
+function checksFor(run: Run): Array<[PreflightCheckName, Reader]> {
+  const plan = run.plan;
+  const checks: Array<[PreflightCheckName, Reader]> = [
+    ["start-weights", startWeights],
+    ["capacity", preflightCapacity],
+    ["green-health", greenHealth],
+    ["blue-health", blueHealth],
+    ["alarms", alarms],
+  ];
+  if (plan.steps.some((step) => step.bakeMs > 0) || plan.monitorMs > 0) checks.push(["metrics", judgeInputs]);
+  if (plan.fenced) checks.push(["replication", replication], ["parity", parity]);
+  return checks;
+}
 
 export async function preflight(run: Run): Promise<void> {
   const j = run.journal;
   const plan = run.plan;
-  const gates = plan.gates;
   const failures: string[] = [];
   const check: Check = (name, ok, detail) => {
     run.emit({ type: "preflight-check", check: name, ok, detail });
     if (!ok) failures.push(`${name}: ${detail}`);
   };
-  const attempt = async (name: PreflightCheckName, body: () => Promise<void>) => {
+
+  for (const [name, read] of checksFor(run)) {
     run.throwIfAborted(); // between checks: an abort stops preflight, it never fails it
     try {
-      await body();
+      const verdict = await read(run);
+      check(name, verdict.ok, verdict.detail);
     } catch (error) {
       run.throwIfAborted();
       check(name, false, `error: ${messageOf(error)}`);
     }
-  };
-
-  await attempt("start-weights", async () => {
-    const routes = await run.deps.router.readWeights();
-    run.lastRoutes = routes;
-    if (routes.length === 0) return check("start-weights", false, "the router reports no production routes");
-    const distinct = new Set(routes.map((r) => `${r.weights.blue}/${r.weights.green}`));
-    if (distinct.size > 1) {
-      return check(
-        "start-weights",
-        false,
-        `the routes disagree (${routes.map((r) => `${r.route}: ${r.weights.blue}/${r.weights.green}`).join(", ")}): run rollback first`,
-      );
-    }
-    const live = routes[0]!.weights;
-    if (!sameWeights(live, plan.startWeights)) {
-      return check(
-        "start-weights",
-        false,
-        `live weights blue ${live.blue} / green ${live.green} moved since the plan was made (${plan.startWeights.blue}/${plan.startWeights.green})`,
-      );
-    }
-    if (plan.fenced && !sameWeights(live, BLUE_ONLY)) {
-      return check("start-weights", false, `paired mode switches from blue 100 / green 0; live is blue ${live.blue} / green ${live.green}: run rollback first`);
-    }
-    check("start-weights", true, `blue ${live.blue} / green ${live.green} on ${routes.length} route(s)`);
-  });
-  // Before the health checks: with capacity match this scales green, and green's health is judged after it.
-  await attempt("capacity", async () => {
-    const verdict = await preflightCapacity(run);
-    check("capacity", verdict.ok, verdict.detail);
-  });
-  await attempt("green-health", async () => {
-    const h = await run.deps.health.health("green");
-    check(
-      "green-health",
-      h.healthy >= gates.minHealthyTargets && h.unhealthy === 0,
-      `${describeHealth(h)}; needs ≥ ${gates.minHealthyTargets} healthy and 0 unhealthy`,
-    );
-  });
-  await attempt("blue-health", async () => {
-    const h = await run.deps.health.health("blue");
-    check("blue-health", h.healthy >= 1 && h.unhealthy === 0, `${describeHealth(h)}; rollback needs a healthy blue (≥ 1 healthy, 0 unhealthy)`);
-  });
-  await attempt("alarms", async () => {
-    const firing = await run.deps.alarms.firing();
-    check("alarms", firing.length === 0, firing.length === 0 ? "no alarm in ALARM" : `in ALARM: ${firing.join(", ")}`);
-  });
-  // Only when something will be judged (a bake or a monitoring window).
-  if (plan.steps.some((step) => step.bakeMs > 0) || plan.monitorMs > 0) {
-    await attempt("metrics", async () => {
-      const verdict = await judgeInputs(run);
-      check("metrics", verdict.ok, verdict.detail);
-    });
-  }
-  if (plan.fenced) {
-    await attempt("replication", async () => {
-      const status = await run.deps.replication!.status("blue-to-green");
-      check(
-        "replication",
-        status.running,
-        `blue → green ${status.running ? "running" : "NOT running"}${status.lagBytes !== null ? `, lag ${status.lagBytes} bytes` : ""} (${status.detail})`,
-      );
-    });
-    await attempt("parity", async () => {
-      const latest = run.deps.parity ? await run.deps.parity.latest() : null;
-      if (latest === null) return check("parity", false, "no parity result: run `npm run parity` first");
-      const age = run.now() - latest.checkedAt;
-      if (!latest.identical) return check("parity", false, `the latest parity run found differences: ${latest.summary}`);
-      if (age > plan.parityMaxAgeMs) {
-        return check(
-          "parity",
-          false,
-          `the latest passing parity result is ${formatDuration(age)} old (max ${formatDuration(plan.parityMaxAgeMs)}): run \`npm run parity\` again`,
-        );
-      }
-      check("parity", true, `identical, ${formatDuration(age)} old: ${latest.summary}`);
-    });
   }
   if (failures.length === 0) {
     for (const hook of plan.hooks.filter((h) => h.when === "preflight")) {
@@ -130,6 +79,75 @@ export async function preflight(run: Run): Promise<void> {
   return run.transition("writing", 0);
 }
 
+/** Every route at the plan's start weights (blue only in paired mode), and all routes agreeing. */
+async function startWeights(run: Run): Promise<Verdict> {
+  const plan = run.plan;
+  const routes = await run.deps.router.readWeights();
+  run.lastRoutes = routes;
+  if (routes.length === 0) return { ok: false, detail: "the router reports no production routes" };
+  const distinct = new Set(routes.map((r) => `${r.weights.blue}/${r.weights.green}`));
+  if (distinct.size > 1) {
+    return {
+      ok: false,
+      detail: `the routes disagree (${routes.map((r) => `${r.route}: ${r.weights.blue}/${r.weights.green}`).join(", ")}): run rollback first`,
+    };
+  }
+  const live = routes[0]!.weights;
+  if (!sameWeights(live, plan.startWeights)) {
+    return {
+      ok: false,
+      detail: `live weights blue ${live.blue} / green ${live.green} moved since the plan was made (${plan.startWeights.blue}/${plan.startWeights.green})`,
+    };
+  }
+  if (plan.fenced && !sameWeights(live, BLUE_ONLY)) {
+    return { ok: false, detail: `paired mode switches from blue 100 / green 0; live is blue ${live.blue} / green ${live.green}: run rollback first` };
+  }
+  return { ok: true, detail: `blue ${live.blue} / green ${live.green} on ${routes.length} route(s)` };
+}
+
+/** Green must hold the gates' healthy targets, none unhealthy. */
+async function greenHealth(run: Run): Promise<Verdict> {
+  const minimum = run.plan.gates.minHealthyTargets;
+  const h = await run.deps.health.health("green");
+  return { ok: h.healthy >= minimum && h.unhealthy === 0, detail: `${describeHealth(h)}; needs ≥ ${minimum} healthy and 0 unhealthy` };
+}
+
+/** Rollback is only instant while blue is alive. */
+async function blueHealth(run: Run): Promise<Verdict> {
+  const h = await run.deps.health.health("blue");
+  return { ok: h.healthy >= 1 && h.unhealthy === 0, detail: `${describeHealth(h)}; rollback needs a healthy blue (≥ 1 healthy, 0 unhealthy)` };
+}
+
+async function alarms(run: Run): Promise<Verdict> {
+  const firing = await run.deps.alarms.firing();
+  return { ok: firing.length === 0, detail: firing.length === 0 ? "no alarm in ALARM" : `in ALARM: ${firing.join(", ")}` };
+}
+
+/** Paired: blue → green replication running. */
+async function replication(run: Run): Promise<Verdict> {
+  const status = await run.deps.replication!.status("blue-to-green");
+  return {
+    ok: status.running,
+    detail: `blue → green ${status.running ? "running" : "NOT running"}${status.lagBytes !== null ? `, lag ${status.lagBytes} bytes` : ""} (${status.detail})`,
+  };
+}
+
+/** Paired: a recent parity result that found the databases identical. */
+async function parity(run: Run): Promise<Verdict> {
+  const plan = run.plan;
+  const latest = run.deps.parity ? await run.deps.parity.latest() : null;
+  if (latest === null) return { ok: false, detail: "no parity result: run `npm run parity` first" };
+  const age = run.now() - latest.checkedAt;
+  if (!latest.identical) return { ok: false, detail: `the latest parity run found differences: ${latest.summary}` };
+  if (age > plan.parityMaxAgeMs) {
+    return {
+      ok: false,
+      detail: `the latest passing parity result is ${formatDuration(age)} old (max ${formatDuration(plan.parityMaxAgeMs)}): run \`npm run parity\` again`,
+    };
+  }
+  return { ok: true, detail: `identical, ${formatDuration(age)} old: ${latest.summary}` };
+}
+
 /** How much published history the judge's inputs are checked over: ten polls, at most 15 minutes (as the bake's reference). */
 const INPUT_WINDOWS = 10;
 const INPUT_MAX_MS = 15 * 60_000;
@@ -142,7 +160,7 @@ const INPUT_MAX_MS = 15 * 60_000;
  * (slowThreshold from blue-p95 / blue-p99), that latency exists and the source counts requests
  * slower than it.
  */
-async function judgeInputs(run: Run): Promise<{ ok: boolean; detail: string }> {
+async function judgeInputs(run: Run): Promise<Verdict> {
   const plan = run.plan;
   const source = run.deps.metrics;
   const resolution = Math.max(1, source.resolutionMs);

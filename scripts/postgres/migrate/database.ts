@@ -4,7 +4,7 @@
 import pg from "pg";
 import { UnreachableError } from "../../core/errors.js";
 import { redact } from "../../core/redact.js";
-import { connectClient, isUnreachable, isUnreachableCode } from "../connection.js";
+import { connectClient, isUnreachable, isUnreachableCode } from "../../net/pgConnection.js";
 
 export type Color = "blue" | "green";
 

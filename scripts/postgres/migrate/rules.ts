@@ -66,8 +66,10 @@ const RECIPES = {
 } as const;
 
 type Rule = (s: Statement, ctx: LintContext) => RuleHit[];
+/** One subcommand of an ALTER TABLE statement, as the parse tree holds it. */
+type AlterTableCmd = { subtype?: string; name?: string; def?: Node };
 
-const cmdsOf = (node: Node): Array<{ subtype?: string; name?: string; def?: Node }> =>
+const cmdsOf = (node: Node): AlterTableCmd[] =>
   ((node.cmds as Array<{ AlterTableCmd?: Record<string, unknown> }> | undefined) ?? []).map((c) => (c.AlterTableCmd ?? {}) as never);
 
 const constraintsOf = (columnDef: Node | undefined): Array<Record<string, unknown>> =>
@@ -151,108 +153,131 @@ const renameRule: Rule = (s) => {
   return [];
 };
 
+/** What one ALTER TABLE subcommand on `rel` (a table blue uses) breaks for blue. */
+type AlterTableCheck = (cmd: AlterTableCmd, rel: string, ctx: LintContext) => RuleHit[];
+
+const dropColumnCheck: AlterTableCheck = (cmd, rel) => [
+  {
+    rule: "drop-column",
+    message: `drops column ${rel}.${cmd.name ?? "?"}, which blue still reads or writes`,
+    recipe: RECIPES.dropColumn,
+    squawk: "ban-drop-column",
+  },
+];
+
+/** A type change is allowed when it only touches the catalog (a proved widening). */
+const columnTypeCheck: AlterTableCheck = (cmd, rel, ctx) => {
+  const col = `${rel}.${cmd.name ?? "?"}`;
+  const verdict = catalogOnlyTypeChange(ctx.columnTypes.get(col), cmd.def);
+  if (verdict.catalogOnly) return [];
+  return [
+    {
+      rule: "change-column-type",
+      message: `changes the type of ${col}${verdict.why ? ` (${verdict.why})` : ""}: blue's reads, writes and casts may fail, and the table is rewritten under an exclusive lock`,
+      recipe: RECIPES.changeType,
+      squawk: "changing-column-type",
+    },
+  ];
+};
+
+const setNotNullCheck: AlterTableCheck = (cmd, rel) => [
+  {
+    rule: "set-not-null",
+    message: `makes ${rel}.${cmd.name ?? "?"} NOT NULL: blue's INSERTs that leave it out fail, and the whole table is scanned under an exclusive lock`,
+    recipe: RECIPES.setNotNull,
+    squawk: "adding-not-nullable-field",
+  },
+];
+
+/** ALTER COLUMN … SET DEFAULT carries a definition; DROP DEFAULT does not. */
+const columnDefaultCheck: AlterTableCheck = (cmd, rel) =>
+  cmd.def
+    ? []
+    : [
+        {
+          rule: "drop-column-default",
+          message: `drops the default of ${rel}.${cmd.name ?? "?"}: blue's INSERTs that leave it out get NULL (or fail on NOT NULL)`,
+          recipe: RECIPES.dropDefault,
+        },
+      ];
+
+const dropIdentityCheck: AlterTableCheck = (cmd, rel) => [
+  {
+    rule: "drop-identity",
+    message: `drops the ${cmd.subtype === "AT_DropIdentity" ? "identity" : "generation expression"} of ${rel}.${cmd.name ?? "?"}: blue's INSERTs rely on it`,
+    recipe: RECIPES.dropIdentity,
+  },
+];
+
+/** A new column blue's INSERTs must fill, or one whose constraints are validated over the existing rows. */
+const addColumnCheck: AlterTableCheck = (cmd, rel) => {
+  const hits: RuleHit[] = [];
+  const cons = constraintsOf(cmd.def);
+  const notNull = cons.some((c) => c.contype === "CONSTR_NOTNULL" || c.contype === "CONSTR_PRIMARY");
+  const filled = cons.some((c) => c.contype === "CONSTR_DEFAULT" || c.contype === "CONSTR_IDENTITY" || c.contype === "CONSTR_GENERATED");
+  const name = ((cmd.def?.ColumnDef as Node | undefined)?.colname as string | undefined) ?? "?";
+  if (notNull && !filled) {
+    hits.push({
+      rule: "add-required-column",
+      message: `adds ${rel}.${name} NOT NULL without a default: blue's INSERTs do not name it and fail`,
+      recipe: RECIPES.requiredColumn,
+      squawk: "adding-required-field",
+    });
+  }
+  const validated = cons.filter(
+    (c) => ["CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_UNIQUE", "CONSTR_PRIMARY"].includes(String(c.contype)) && c.skip_validation !== true,
+  );
+  if (validated.some((c) => c.contype === "CONSTR_FOREIGN" || c.contype === "CONSTR_UNIQUE" || c.contype === "CONSTR_PRIMARY")) {
+    hits.push({
+      rule: "validated-constraint",
+      message: `adds ${rel}.${name} with a validated ${validated.map((c) => String(c.contype).replace("CONSTR_", "").toLowerCase()).join("/")} constraint over the existing rows (long lock; blue's writes that break it fail)`,
+      recipe: RECIPES.validatedConstraint,
+      squawk: "constraint-missing-not-valid",
+    });
+  }
+  return hits;
+};
+
+/** A constraint checked against every existing row (not NOT VALID, not USING INDEX). */
+const addConstraintCheck: AlterTableCheck = (cmd, rel) => {
+  const c = (cmd.def?.Constraint as Record<string, unknown> | undefined) ?? {};
+  const type = String(c.contype);
+  const usingIndex = typeof c.indexname === "string";
+  const checked = ["CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_EXCLUSION"].includes(type);
+  if (!checked || c.skip_validation === true || usingIndex) return [];
+  const what = type.replace("CONSTR_", "").toLowerCase().replace("foreign", "foreign key").replace("primary", "primary key");
+  return [
+    {
+      rule: "validated-constraint",
+      message:
+        `adds ${what} constraint ${String(c.conname ?? "")} to ${rel} validated against every existing row: a long lock blocks blue's writes, and blue's writes that violate it fail`.replace(
+          "  ",
+          " ",
+        ),
+      recipe: RECIPES.validatedConstraint,
+      squawk: type === "CONSTR_UNIQUE" ? "disallowed-unique-constraint" : "constraint-missing-not-valid",
+    },
+  ];
+};
+
+/** The ALTER TABLE subcommands that can break blue, by PostgreSQL's subtype; the others cannot. */
+const ALTER_TABLE_CHECKS = new Map<string, AlterTableCheck>([
+  ["AT_DropColumn", dropColumnCheck],
+  ["AT_AlterColumnType", columnTypeCheck],
+  ["AT_SetNotNull", setNotNullCheck],
+  ["AT_ColumnDefault", columnDefaultCheck],
+  ["AT_DropIdentity", dropIdentityCheck],
+  ["AT_DropExpression", dropIdentityCheck],
+  ["AT_AddColumn", addColumnCheck],
+  ["AT_AddConstraint", addConstraintCheck],
+]);
+
+/** ALTER TABLE on a table blue uses (not one the set created): each subcommand checked in order. */
 const alterTableRule: Rule = (s, ctx) => {
   if (s.type !== "AlterTableStmt") return [];
   const rel = relationName(s.node.relation);
   if (ctx.createdTables.has(rel)) return [];
-  const hits: RuleHit[] = [];
-  for (const cmd of cmdsOf(s.node)) {
-    const col = `${rel}.${cmd.name ?? "?"}`;
-    switch (cmd.subtype) {
-      case "AT_DropColumn":
-        hits.push({
-          rule: "drop-column",
-          message: `drops column ${col}, which blue still reads or writes`,
-          recipe: RECIPES.dropColumn,
-          squawk: "ban-drop-column",
-        });
-        break;
-      case "AT_AlterColumnType": {
-        const verdict = catalogOnlyTypeChange(ctx.columnTypes.get(col), cmd.def);
-        if (verdict.catalogOnly) break;
-        hits.push({
-          rule: "change-column-type",
-          message: `changes the type of ${col}${verdict.why ? ` (${verdict.why})` : ""}: blue's reads, writes and casts may fail, and the table is rewritten under an exclusive lock`,
-          recipe: RECIPES.changeType,
-          squawk: "changing-column-type",
-        });
-        break;
-      }
-      case "AT_SetNotNull":
-        hits.push({
-          rule: "set-not-null",
-          message: `makes ${col} NOT NULL: blue's INSERTs that leave it out fail, and the whole table is scanned under an exclusive lock`,
-          recipe: RECIPES.setNotNull,
-          squawk: "adding-not-nullable-field",
-        });
-        break;
-      case "AT_ColumnDefault":
-        if (!cmd.def)
-          hits.push({
-            rule: "drop-column-default",
-            message: `drops the default of ${col}: blue's INSERTs that leave it out get NULL (or fail on NOT NULL)`,
-            recipe: RECIPES.dropDefault,
-          });
-        break;
-      case "AT_DropIdentity":
-      case "AT_DropExpression":
-        hits.push({
-          rule: "drop-identity",
-          message: `drops the ${cmd.subtype === "AT_DropIdentity" ? "identity" : "generation expression"} of ${col}: blue's INSERTs rely on it`,
-          recipe: RECIPES.dropIdentity,
-        });
-        break;
-      case "AT_AddColumn": {
-        const cons = constraintsOf(cmd.def);
-        const notNull = cons.some((c) => c.contype === "CONSTR_NOTNULL" || c.contype === "CONSTR_PRIMARY");
-        const filled = cons.some((c) => c.contype === "CONSTR_DEFAULT" || c.contype === "CONSTR_IDENTITY" || c.contype === "CONSTR_GENERATED");
-        const name = ((cmd.def?.ColumnDef as Node | undefined)?.colname as string | undefined) ?? "?";
-        if (notNull && !filled) {
-          hits.push({
-            rule: "add-required-column",
-            message: `adds ${rel}.${name} NOT NULL without a default: blue's INSERTs do not name it and fail`,
-            recipe: RECIPES.requiredColumn,
-            squawk: "adding-required-field",
-          });
-        }
-        const validated = cons.filter(
-          (c) => ["CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_UNIQUE", "CONSTR_PRIMARY"].includes(String(c.contype)) && c.skip_validation !== true,
-        );
-        if (validated.some((c) => c.contype === "CONSTR_FOREIGN" || c.contype === "CONSTR_UNIQUE" || c.contype === "CONSTR_PRIMARY")) {
-          hits.push({
-            rule: "validated-constraint",
-            message: `adds ${rel}.${name} with a validated ${validated.map((c) => String(c.contype).replace("CONSTR_", "").toLowerCase()).join("/")} constraint over the existing rows (long lock; blue's writes that break it fail)`,
-            recipe: RECIPES.validatedConstraint,
-            squawk: "constraint-missing-not-valid",
-          });
-        }
-        break;
-      }
-      case "AT_AddConstraint": {
-        const c = (cmd.def?.Constraint as Record<string, unknown> | undefined) ?? {};
-        const type = String(c.contype);
-        const usingIndex = typeof c.indexname === "string";
-        const checked = ["CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_EXCLUSION"].includes(type);
-        if (checked && c.skip_validation !== true && !usingIndex) {
-          const what = type.replace("CONSTR_", "").toLowerCase().replace("foreign", "foreign key").replace("primary", "primary key");
-          hits.push({
-            rule: "validated-constraint",
-            message:
-              `adds ${what} constraint ${String(c.conname ?? "")} to ${rel} validated against every existing row: a long lock blocks blue's writes, and blue's writes that violate it fail`.replace(
-                "  ",
-                " ",
-              ),
-            recipe: RECIPES.validatedConstraint,
-            squawk: type === "CONSTR_UNIQUE" ? "disallowed-unique-constraint" : "constraint-missing-not-valid",
-          });
-        }
-        break;
-      }
-      default:
-        break;
-    }
-  }
-  return hits;
+  return cmdsOf(s.node).flatMap((cmd) => ALTER_TABLE_CHECKS.get(cmd.subtype ?? "")?.(cmd, rel, ctx) ?? []);
 };
 
 const truncateRule: Rule = (s) =>

@@ -13,7 +13,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type pg from "pg";
 import { UsageError } from "../../core/errors.js";
-import { connectClient } from "../connection.js";
+import { connectClient } from "../../net/pgConnection.js";
 import { JOURNAL_SCHEMA } from "./journal.js";
 import { loadParser, needsNoTransaction, parseStatements } from "./statements.js";
 import type { Phase } from "./files.js";
@@ -78,7 +78,7 @@ export async function applyOnDatabase(config: pg.ClientConfig, options: ApplyOne
     lines.push(line);
     options.log?.(line);
   };
-  // Our connection (postgres/connection.ts: bounded connect, application name), not one of node-pg-migrate's own.
+  // Our connection (net/pgConnection.ts: bounded connect, application name), not one of node-pg-migrate's own.
   const client = await connectClient(config, { applicationName: "bluegreen-migrate" });
   const runOptions: RunnerOption = {
     dbClient: client,

@@ -5,7 +5,7 @@
 import pg from "pg";
 import { UnreachableError, UsageError } from "../../core/errors.js";
 import { raceAbort } from "../../core/abort.js";
-import { closeOnAbort, connectClient, isUnreachable } from "../connection.js";
+import { closeOnAbort, connectClient, isUnreachable } from "../../net/pgConnection.js";
 import { redact } from "../../core/redact.js";
 
 /** A database given either as a URL (opened and closed per call) or as an open client (reused, never closed). */
