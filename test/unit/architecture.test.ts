@@ -33,9 +33,7 @@ const MAX_MAIN_LINES = 120;
  * with its length when listed. The test fails when one is not listed, has grown, or is no longer
  * over the bound (then drop it from the list): the list only shrinks.
  */
-const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
-  "scripts/postgres/parity/plan.ts › diffSchemas": 105,
-};
+const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {};
 
 function tsFiles(dir: string): string[] {
   const out: string[] = [];

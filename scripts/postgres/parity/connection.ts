@@ -5,7 +5,7 @@
 import pg from "pg";
 import { UnreachableError, UsageError } from "../../core/errors.js";
 import { rdsTrust, sslConfig, type DatabaseConnection } from "../stackDatabases.js";
-import { connectClient, isUnreachable } from "../connection.js";
+import { connectClient, isUnreachable } from "../../net/pgConnection.js";
 import { redact, redactUrl } from "../../core/redact.js";
 
 export type Side = "blue" | "green";

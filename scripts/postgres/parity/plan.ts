@@ -68,91 +68,115 @@ export function diffSchemas(
   }
   for (const [key, b] of blue.tables) {
     const g = green.tables.get(key);
-    if (!g || !inScope(key)) continue;
-    const name = b.fullName;
-    const gCols = new Map(g.columns.map((c) => [c.name, c]));
-    const bCols = new Map(b.columns.map((c) => [c.name, c]));
-    for (const c of b.columns) {
-      const other = gCols.get(c.name);
-      if (!other) {
-        out.push({ kind: "column-only-on-blue", object: name, column: c.name, blue: c.type, message: `${name}.${c.name} (${c.type}) exists on blue only` });
-      } else if (other.type !== c.type) {
-        out.push({
-          kind: "column-type",
-          object: name,
-          column: c.name,
-          blue: c.type,
-          green: other.type,
-          message: `${name}.${c.name} is ${c.type} on blue but ${other.type} on green`,
-        });
-      } else if (other.notNull !== c.notNull) {
-        const show = (n: boolean) => (n ? "NOT NULL" : "nullable");
-        out.push({
-          kind: "column-nullability",
-          object: name,
-          column: c.name,
-          blue: show(c.notNull),
-          green: show(other.notNull),
-          message: `${name}.${c.name} is ${show(c.notNull)} on blue but ${show(other.notNull)} on green`,
-        });
-      }
-      if (other) out.push(...diffColumnDetails(name, c, other));
-    }
-    for (const c of g.columns) {
-      if (!bCols.has(c.name))
-        out.push({ kind: "column-only-on-green", object: name, column: c.name, green: c.type, message: `${name}.${c.name} (${c.type}) exists on green only` });
-    }
-    const pk = (t: TableInfo) => (t.primaryKey ? list(t.primaryKey.columns) : "none");
-    if (pk(b) !== pk(g)) {
-      out.push({ kind: "primary-key", object: name, blue: pk(b), green: pk(g), message: `${name}: primary key ${pk(b)} on blue but ${pk(g)} on green` });
-    }
-    // By definition: UNIQUE (a) and UNIQUE NULLS NOT DISTINCT (a) differ.
-    const uniq = (t: TableInfo) => new Map(t.uniques.map((u) => [u.definition ?? list(u.columns), u.name]));
-    const bu = uniq(b);
-    const gu = uniq(g);
-    for (const [cols, cname] of bu) {
-      const def = cols.startsWith("(") ? `UNIQUE ${cols}` : cols;
-      if (!gu.has(cols))
-        out.push({
-          kind: "unique-constraint-only-on-blue",
-          object: name,
-          blue: `${cname} ${def}`,
-          message: `${name}: unique constraint ${cname} ${def} exists on blue only`,
-        });
-    }
-    for (const [cols, cname] of gu) {
-      const def = cols.startsWith("(") ? `UNIQUE ${cols}` : cols;
-      if (!bu.has(cols))
-        out.push({
-          kind: "unique-constraint-only-on-green",
-          object: name,
-          green: `${cname} ${def}`,
-          message: `${name}: unique constraint ${cname} ${def} exists on green only`,
-        });
-    }
-    out.push(...diffConstraints(name, b, g), ...diffPopulated(name, b, g), ...diffTableAttributes(name, b, g));
-    const bi = new Map(b.indexes.map((i) => [i.definition, i.name]));
-    const gi = new Map(g.indexes.map((i) => [i.definition, i.name]));
-    for (const [def, iname] of bi) {
-      if (!gi.has(def))
-        out.push({
-          kind: "index-only-on-blue",
-          object: name,
-          blue: iname,
-          message: `${name}: index ${iname} exists on blue only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}`,
-        });
-    }
-    for (const [def, iname] of gi) {
-      if (!bi.has(def))
-        out.push({
-          kind: "index-only-on-green",
-          object: name,
-          green: iname,
-          message: `${name}: index ${iname} exists on green only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}`,
-        });
-    }
+    if (g && inScope(key)) out.push(...diffTable(b, g));
   }
   out.push(...diffObjects(blue, green, inScope, objectInScope, databaseWide));
+  return out;
+}
+
+/** A table present on both sides: its columns, keys, constraints, attributes and indexes. */
+function diffTable(b: TableInfo, g: TableInfo): SchemaDifference[] {
+  const name = b.fullName;
+  const pk = (t: TableInfo) => (t.primaryKey ? list(t.primaryKey.columns) : "none");
+  const out = diffColumns(name, b, g);
+  if (pk(b) !== pk(g)) {
+    out.push({ kind: "primary-key", object: name, blue: pk(b), green: pk(g), message: `${name}: primary key ${pk(b)} on blue but ${pk(g)} on green` });
+  }
+  out.push(...diffUniques(name, b, g));
+  out.push(...diffConstraints(name, b, g), ...diffPopulated(name, b, g), ...diffTableAttributes(name, b, g));
+  out.push(...diffIndexes(name, b, g));
+  return out;
+}
+
+/** Columns on one side only, of another type or nullability, and their details (./schemaDiff.ts). */
+function diffColumns(name: string, b: TableInfo, g: TableInfo): SchemaDifference[] {
+  const out: SchemaDifference[] = [];
+  const gCols = new Map(g.columns.map((c) => [c.name, c]));
+  const bCols = new Map(b.columns.map((c) => [c.name, c]));
+  for (const c of b.columns) {
+    const other = gCols.get(c.name);
+    if (!other) {
+      out.push({ kind: "column-only-on-blue", object: name, column: c.name, blue: c.type, message: `${name}.${c.name} (${c.type}) exists on blue only` });
+    } else if (other.type !== c.type) {
+      out.push({
+        kind: "column-type",
+        object: name,
+        column: c.name,
+        blue: c.type,
+        green: other.type,
+        message: `${name}.${c.name} is ${c.type} on blue but ${other.type} on green`,
+      });
+    } else if (other.notNull !== c.notNull) {
+      const show = (n: boolean) => (n ? "NOT NULL" : "nullable");
+      out.push({
+        kind: "column-nullability",
+        object: name,
+        column: c.name,
+        blue: show(c.notNull),
+        green: show(other.notNull),
+        message: `${name}.${c.name} is ${show(c.notNull)} on blue but ${show(other.notNull)} on green`,
+      });
+    }
+    if (other) out.push(...diffColumnDetails(name, c, other));
+  }
+  for (const c of g.columns) {
+    if (!bCols.has(c.name))
+      out.push({ kind: "column-only-on-green", object: name, column: c.name, green: c.type, message: `${name}.${c.name} (${c.type}) exists on green only` });
+  }
+  return out;
+}
+
+/** Unique constraints by definition: UNIQUE (a) and UNIQUE NULLS NOT DISTINCT (a) differ. */
+function diffUniques(name: string, b: TableInfo, g: TableInfo): SchemaDifference[] {
+  const out: SchemaDifference[] = [];
+  const uniq = (t: TableInfo) => new Map(t.uniques.map((u) => [u.definition ?? list(u.columns), u.name]));
+  const bu = uniq(b);
+  const gu = uniq(g);
+  const definition = (cols: string) => (cols.startsWith("(") ? `UNIQUE ${cols}` : cols);
+  for (const [cols, cname] of bu) {
+    if (!gu.has(cols))
+      out.push({
+        kind: "unique-constraint-only-on-blue",
+        object: name,
+        blue: `${cname} ${definition(cols)}`,
+        message: `${name}: unique constraint ${cname} ${definition(cols)} exists on blue only`,
+      });
+  }
+  for (const [cols, cname] of gu) {
+    if (!bu.has(cols))
+      out.push({
+        kind: "unique-constraint-only-on-green",
+        object: name,
+        green: `${cname} ${definition(cols)}`,
+        message: `${name}: unique constraint ${cname} ${definition(cols)} exists on green only`,
+      });
+  }
+  return out;
+}
+
+/** Indexes by definition (the index's own name aside), named in the message. */
+function diffIndexes(name: string, b: TableInfo, g: TableInfo): SchemaDifference[] {
+  const out: SchemaDifference[] = [];
+  const bi = new Map(b.indexes.map((i) => [i.definition, i.name]));
+  const gi = new Map(g.indexes.map((i) => [i.definition, i.name]));
+  for (const [def, iname] of bi) {
+    if (!gi.has(def))
+      out.push({
+        kind: "index-only-on-blue",
+        object: name,
+        blue: iname,
+        message: `${name}: index ${iname} exists on blue only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}`,
+      });
+  }
+  for (const [def, iname] of gi) {
+    if (!bi.has(def))
+      out.push({
+        kind: "index-only-on-green",
+        object: name,
+        green: iname,
+        message: `${name}: index ${iname} exists on green only: ${def.replace("INDEX ON", `INDEX ${iname} ON`)}`,
+      });
+  }
   return out;
 }
 
