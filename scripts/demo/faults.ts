@@ -4,6 +4,7 @@
 // figures that the summary prints (and the tests never assert).
 
 import type { EngineEvent } from "../core/events.js";
+import { WINDOW_SHARE } from "../core/judge/settings.js";
 import type { Color } from "../core/ports.js";
 import { describeFault, type FaultSpec } from "../../sample-app/faults.js";
 import type { LoadFailure, LoadResult } from "../local/load.js";
@@ -88,6 +89,7 @@ export function rollbackFigures(
   let pollsSeeingFault: number | null = null;
   let pollsWhollyAfterOnset: number | null = null;
   let firstFailingPoll: number | null = null;
+  let pollsTheRulesNeed: number | null = null;
   if (onset !== null) {
     const until = startedIndex >= 0 ? startedIndex : events.length;
     const seeing = events.slice(0, until).filter((event): event is Reading => isReading(event) && readingWindowEnd(event) > onset);
@@ -95,6 +97,10 @@ export function rollbackFigures(
     pollsWhollyAfterOnset = seeing.filter((event) => event.window.start >= onset).length;
     const failing = seeing.findIndex(readingFailed);
     firstFailingPoll = failing >= 0 ? failing + 1 : null;
+    pollsTheRulesNeed = wholeWindowsTheRulesNeed(
+      events,
+      seeing.filter((event) => event.window.start >= onset),
+    );
   }
   const pollsDuringRollback = startedIndex >= 0 && completeIndex > startedIndex ? events.slice(startedIndex, completeIndex).filter(isReading).length : null;
 
@@ -111,7 +117,26 @@ export function rollbackFigures(
     pollsSeeingFault,
     pollsWhollyAfterOnset,
     firstFailingPoll,
+    pollsTheRulesNeed,
     pollsDuringRollback,
     afterRollback: after,
   };
+}
+
+/**
+ * The fewest whole windows of the fault after which the judge's rules can fail the step, at the
+ * traffic the fault met: two when the first two carry enough green 5xx for the hard ceiling (above
+ * its rate in both, at least its minimum count between them); otherwise the e-value's minimum (no
+ * window may carry more than WINDOW_SHARE of what a rollback needs). A busy machine sends green
+ * fewer requests, so the same fault can need the e-value's windows instead of the ceiling's two.
+ */
+function wholeWindowsTheRulesNeed(events: EngineEvent[], whole: Reading[]): number {
+  const evidenceMinimum = Math.ceil(1 / WINDOW_SHARE);
+  const plan = events.find((event): event is Extract<EngineEvent, { type: "plan" }> => event.type === "plan");
+  if (!plan) return evidenceMinimum;
+  const { errorRateCeiling, ceilingMinErrors } = plan.plan.gates;
+  const firstTwo = whole.slice(0, 2).map((event) => (event.type === "judge-reading" ? event.counts.green : null));
+  const aboveCeiling = firstTwo.every((green) => green !== null && green.requests > 0 && green.errors / green.requests > errorRateCeiling);
+  const errors = firstTwo.reduce((sum, green) => sum + (green?.errors ?? 0), 0);
+  return firstTwo.length === 2 && aboveCeiling && errors >= ceilingMinErrors ? 2 : evidenceMinimum;
 }

@@ -188,6 +188,8 @@ async function checkPausedRun(ctx: ScenarioContext, run: PausedRun): Promise<Dem
     pollsSeeingFault: seeing.length,
     pollsWhollyAfterOnset: seeing.filter((window) => window.start >= onset!).length,
     firstFailingPoll: firstBreach >= 0 ? firstBreach + 1 : null,
+    // the guard's alarms rolled back, not the judge's windows
+    pollsTheRulesNeed: null,
   };
   const injected = loadResult.failures.filter((failure) => injectedFailure(failure, fault, green)).length;
   const unexpectedFailures = loadResult.failures.length - injected;

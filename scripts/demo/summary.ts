@@ -93,7 +93,7 @@ export function summaryLines(result: DemoResult): string[] {
   if (result.rollback) {
     const r = result.rollback;
     lines.push(
-      `  rollback: fault onset → breach observed ${secs(r.detectionMs)} (poll interval ${secs(result.pollMs)}; ${r.pollsSeeingFault ?? "n/a"} poll(s) saw the fault, ${r.pollsWhollyAfterOnset ?? "n/a"} of them whole), → traffic verified on blue ${secs(r.timeToRollbackMs)}; ` +
+      `  rollback: fault onset → breach observed ${secs(r.detectionMs)} (poll interval ${secs(result.pollMs)}; ${r.pollsSeeingFault ?? "n/a"} poll(s) saw the fault, ${r.pollsWhollyAfterOnset ?? "n/a"} of them whole${typeof r.pollsTheRulesNeed === "number" ? `; the rules need ${r.pollsTheRulesNeed} at this traffic` : ""}), → traffic verified on blue ${secs(r.timeToRollbackMs)}; ` +
         `requests sent afterwards: ${r.afterRollback.blue} blue, ${r.afterRollback.green} green`,
     );
   }

@@ -230,6 +230,12 @@ export interface DemoRollback {
   pollsWhollyAfterOnset: number | null;
   /** Of those, the 1-based number of the first failing poll (null: none failed). */
   firstFailingPoll: number | null;
+  /**
+   * The fewest whole windows of the fault after which the judge's rules can fail the step at the
+   * traffic it met (2: the hard ceiling could see it; 3: the e-value's minimum); null: not the
+   * judge's rollback (the guard's alarms), or no fault onset.
+   */
+  pollsTheRulesNeed?: number | null;
   /** Gate polls between the breach and traffic verified on blue (0: the rollback ran before any further poll). */
   pollsDuringRollback: number | null;
   /** Requests SENT after the rollback was verified, by serving color: all blue. */

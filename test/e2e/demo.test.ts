@@ -125,12 +125,15 @@ describe("npm run demo -- --fault error-rate=0.2", () => {
     );
     expect(rollback.faultOnsetAt).not.toBeNull();
     expect(rollback.breachObservedAt!).toBeGreaterThanOrEqual(rollback.faultOnsetAt!);
-    // Event order and poll counts, not wall time: up to the breach, at most two polls whose whole
-    // window lay after the onset (plus the one that straddled it, which may hold a sliver of the
-    // fault); the first failing one is the breach or right before it.
+    // Event order and poll counts, not wall time: up to the breach, no more polls whose whole window
+    // lay after the onset than the judge's rules need at the traffic the fault met — two when the
+    // ceiling can see it, three (the e-value's minimum) when a busy machine sent green too few
+    // requests for it — plus the one that straddled the onset, which may hold a sliver of the fault;
+    // the first failing one is the breach or right before it.
     expect(rollback.pollsSeeingFault, "polls that saw the fault before the rollback").not.toBeNull();
     expect(rollback.pollsSeeingFault!).toBeGreaterThanOrEqual(1);
-    expect(rollback.pollsWhollyAfterOnset!).toBeLessThanOrEqual(2);
+    expect([2, 3]).toContain(rollback.pollsTheRulesNeed);
+    expect(rollback.pollsWhollyAfterOnset!).toBeLessThanOrEqual(rollback.pollsTheRulesNeed!);
     expect(rollback.pollsSeeingFault! - rollback.pollsWhollyAfterOnset!).toBeLessThanOrEqual(1);
     expect(rollback.firstFailingPoll).not.toBeNull();
     expect(rollback.pollsSeeingFault! - rollback.firstFailingPoll!).toBeLessThanOrEqual(2);
